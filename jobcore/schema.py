@@ -1,0 +1,230 @@
+"""Tables of the catalogue and the job system (SQLAlchemy 2 Core).
+
+The migrations in ``jobcore/migrations`` create these tables; a test checks that the two
+agree. Allowed values of statuses and enumerations are enforced by CHECK constraints in
+the database (see the migrations); the tuples below are the same lists for Python code.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from pgvector.sqlalchemy import Vector
+from sqlalchemy.dialects.postgresql import JSONB
+
+JOB_STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
+FINISHED_STATUSES = ("completed", "failed", "cancelled")
+JOB_TYPES = ("reclassify", "dedup_sweep", "merge", "refresh_activations", "sync_trade_desk")
+REVIEW_STATUSES = ("ok", "needs_review", "reviewed")
+HISTORY_ACTIONS = (
+    "reclassified",
+    "merged",
+    "unmerged",
+    "rolled_back",
+    "manual_edit",
+    "review_resolved",
+    "realigned",
+)
+PLATFORMS = ("liveramp", "the_trade_desk")
+ACTIVATION_STATUSES = ("pending", "active", "failed", "removed")
+EMBEDDING_DIMENSIONS = 384
+
+metadata = sa.MetaData()
+
+_ts = sa.DateTime(timezone=True)
+
+
+def _created_at() -> sa.Column:
+    return sa.Column("created_at", _ts, nullable=False, server_default=sa.func.now())
+
+
+organizations = sa.Table(
+    "organizations",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    _created_at(),
+)
+
+taxonomy_nodes = sa.Table(
+    "taxonomy_nodes",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("taxonomy", sa.Text, nullable=False),
+    sa.Column("source_id", sa.Text, nullable=False),
+    sa.Column("parent_id", sa.Text, sa.ForeignKey("taxonomy_nodes.id"), nullable=True),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("level", sa.Integer, nullable=False),
+    sa.Column("path", sa.Text, nullable=False),
+    _created_at(),
+    sa.Column("updated_at", _ts, nullable=False, server_default=sa.func.now()),
+    sa.UniqueConstraint("taxonomy", "source_id", name="uq_taxonomy_nodes_source"),
+    sa.Index("ix_taxonomy_nodes_parent", "parent_id"),
+)
+
+topics = sa.Table(
+    "topics",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("segment_type", sa.Text, nullable=True),
+    sa.Column("taxonomy_type", sa.Text, nullable=True),
+    sa.Column("parent_category", sa.Text, nullable=True),
+    sa.Column("subcategory", sa.Text, nullable=True),
+    sa.Column("audience_type", sa.Text, nullable=True),
+    sa.Column("taxonomy_node_id", sa.Text, sa.ForeignKey("taxonomy_nodes.id"), nullable=True),
+    sa.Column("classification_version", sa.Text, nullable=True),
+    sa.Column("classification_source", sa.Text, nullable=True),
+    sa.Column("classified_at", _ts, nullable=True),
+    sa.Column("review_status", sa.Text, nullable=False, server_default="ok"),
+    sa.Column("review_reason", sa.Text, nullable=True),
+    sa.Column("embedding", Vector(EMBEDDING_DIMENSIONS), nullable=True),
+    sa.Column("embedding_model", sa.Text, nullable=True),
+    sa.Column("embedding_hash", sa.Text, nullable=True),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("merged_into", sa.BigInteger, sa.ForeignKey("topics.id"), nullable=True),
+    sa.Column("deleted_at", _ts, nullable=True),
+    _created_at(),
+    sa.Column("updated_at", _ts, nullable=False, server_default=sa.func.now()),
+    sa.Index("ix_topics_parent_category", "parent_category"),
+    sa.Index("ix_topics_review_status", "review_status"),
+    sa.Index("ix_topics_taxonomy_node", "taxonomy_node_id"),
+)
+
+org_topics = sa.Table(
+    "org_topics",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("org_id", sa.BigInteger, sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), nullable=False),
+    _created_at(),
+    sa.UniqueConstraint("org_id", "topic_id", name="uq_org_topics_org_topic"),
+    sa.Index("ix_org_topics_topic", "topic_id"),
+)
+
+activations = sa.Table(
+    "activations",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("org_id", sa.BigInteger, sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), nullable=False),
+    sa.Column("platform", sa.Text, nullable=False),
+    sa.Column("external_segment_id", sa.Text, nullable=True),
+    sa.Column("pushed_name", sa.Text, nullable=True),
+    sa.Column("pushed_description", sa.Text, nullable=True),
+    sa.Column("pushed_topic_version", sa.Integer, nullable=True),
+    sa.Column("status", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("last_pushed_at", _ts, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    _created_at(),
+    sa.Column("updated_at", _ts, nullable=False, server_default=sa.func.now()),
+    sa.UniqueConstraint("org_id", "topic_id", "platform", name="uq_activations_org_topic_platform"),
+    sa.Index("ix_activations_topic", "topic_id"),
+)
+
+admin_jobs = sa.Table(
+    "admin_jobs",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("job_type", sa.Text, nullable=False),
+    sa.Column("org_id", sa.BigInteger, sa.ForeignKey("organizations.id"), nullable=True),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("config", JSONB, nullable=False, server_default="{}"),
+    sa.Column("total_items", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("processed_items", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("success_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("skip_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("errors", JSONB, nullable=False, server_default="[]"),
+    sa.Column("result", JSONB, nullable=False, server_default="{}"),
+    _created_at(),
+    sa.Column("started_at", _ts, nullable=True),
+    sa.Column("completed_at", _ts, nullable=True),
+    sa.Column("updated_at", _ts, nullable=False, server_default=sa.func.now()),
+    sa.Column("last_progress_at", _ts, nullable=True),
+    sa.Column("failure_message", sa.Text, nullable=True),
+    sa.Column("cursor", JSONB, nullable=False, server_default="{}"),
+    sa.Column("chunk_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Index("ix_admin_jobs_type_status", "job_type", "status"),
+    sa.Index("ix_admin_jobs_created_at", sa.text("created_at DESC")),
+    sa.Index("ix_admin_jobs_org_created_at", "org_id", sa.text("created_at DESC")),
+)
+
+admin_job_chunks = sa.Table(
+    "admin_job_chunks",
+    metadata,
+    sa.Column("job_id", sa.Text, sa.ForeignKey("admin_jobs.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("started_at", _ts, nullable=False),
+    sa.Column("finished_at", _ts, nullable=False),
+    sa.Column("processed", sa.Integer, nullable=False),
+    sa.Column("success", sa.Integer, nullable=False),
+    sa.Column("errors", sa.Integer, nullable=False),
+    sa.Column("skips", sa.Integer, nullable=False),
+)
+
+topic_history = sa.Table(
+    "topic_history",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), nullable=False),
+    sa.Column("batch_id", sa.Text, sa.ForeignKey("admin_jobs.id"), nullable=True),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("previous_values", JSONB, nullable=False, server_default="{}"),
+    sa.Column("new_values", JSONB, nullable=False, server_default="{}"),
+    _created_at(),
+    sa.Column("created_by", sa.Text, nullable=True),
+    sa.Index("ix_topic_history_batch", "batch_id"),
+    sa.Index("ix_topic_history_topic", "topic_id", sa.text("created_at DESC")),
+)
+
+batch_results_staging = sa.Table(
+    "batch_results_staging",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("job_id", sa.Text, sa.ForeignKey("admin_jobs.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("custom_id", sa.Text, nullable=False),
+    sa.Column("batch_id", sa.Text, nullable=False),
+    sa.Column("result_type", sa.Text, nullable=False),
+    sa.Column("payload", JSONB, nullable=False),
+    _created_at(),
+    sa.UniqueConstraint("job_id", "custom_id", name="uq_staging_job_custom_id"),
+)
+
+merges = sa.Table(
+    "merges",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("job_id", sa.Text, sa.ForeignKey("admin_jobs.id"), nullable=True),
+    sa.Column("winner_topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), nullable=False),
+    sa.Column("loser_topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), nullable=False),
+    sa.Column("similarity", sa.Float, nullable=True),
+    sa.Column("moved", JSONB, nullable=False, server_default="{}"),
+    _created_at(),
+    sa.Column("undone_at", _ts, nullable=True),
+    sa.Index("ix_merges_job", "job_id"),
+)
+
+sync_credentials = sa.Table(
+    "sync_credentials",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("org_id", sa.BigInteger, sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("platform", sa.Text, nullable=False),
+    sa.Column("secret", sa.Text, nullable=False),
+    sa.Column("encrypted", sa.Boolean, nullable=False, server_default=sa.false()),
+    _created_at(),
+    sa.Column("updated_at", _ts, nullable=False, server_default=sa.func.now()),
+    sa.UniqueConstraint("org_id", "platform", name="uq_sync_credentials_org_platform"),
+)
+
+demo_planted_duplicates = sa.Table(
+    "demo_planted_duplicates",
+    metadata,
+    sa.Column("topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), primary_key=True),
+    sa.Column("original_topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), nullable=False),
+    sa.Column("variant", sa.Text, nullable=False),
+)

@@ -1,0 +1,249 @@
+"""The job store: the only code that writes ``admin_jobs``.
+
+Every function takes an open connection (keyword ``conn``) and runs inside the caller's
+transaction, so that a chunk's item writes and the job's counters commit together.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from psycopg import errors as pg_errors
+from sqlalchemy.engine import Connection
+
+from jobcore.errors import JobBusy, JobNotFound, JobNotRunnable, UsageError
+from jobcore.schema import FINISHED_STATUSES, JOB_STATUSES, admin_job_chunks, admin_jobs
+
+LIST_LIMIT_DEFAULT = 20
+LIST_LIMIT_MAX = 100
+
+
+@dataclass(frozen=True)
+class Job:
+    """One row of admin_jobs."""
+
+    id: str
+    job_type: str
+    org_id: int | None
+    created_by: str
+    status: str
+    config: dict[str, Any]
+    total_items: int
+    processed_items: int
+    success_count: int
+    error_count: int
+    skip_count: int
+    errors: list[dict[str, Any]]
+    result: dict[str, Any]
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    updated_at: datetime
+    last_progress_at: datetime | None
+    failure_message: str | None
+    cursor: dict[str, Any]
+    chunk_count: int
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+    @property
+    def progress(self) -> float:
+        """Share of items processed, 0..1 (1 for a completed job of zero items)."""
+        if self.total_items <= 0:
+            return 1.0 if self.status == "completed" else 0.0
+        return min(1.0, self.processed_items / self.total_items)
+
+
+_JOB_FIELDS = tuple(f.name for f in fields(Job))
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """One processed chunk, for throughput charts."""
+
+    seq: int
+    started_at: datetime
+    finished_at: datetime
+    processed: int
+    success: int
+    errors: int
+    skips: int
+
+
+def _job(row: sa.Row) -> Job:
+    return Job(**{name: getattr(row, name) for name in _JOB_FIELDS})
+
+
+def new_job_id() -> str:
+    """A job id of the form ``job_{milliseconds}_{random}``."""
+    return f"job_{int(time.time() * 1000)}_{secrets.token_hex(4)}"
+
+
+def create_job(conn: Connection, *, job_type: str, config: dict[str, Any], total_items: int,
+               created_by: str, org_id: int | None = None,
+               cursor: dict[str, Any] | None = None) -> Job:
+    """Insert a pending job and return it."""
+    stmt = (
+        sa.insert(admin_jobs)
+        .values(id=new_job_id(), job_type=job_type, org_id=org_id, created_by=created_by,
+                config=config, total_items=total_items, cursor=cursor or {})
+        .returning(admin_jobs)
+    )
+    return _job(conn.execute(stmt).one())
+
+
+def get_job(conn: Connection, job_id: str) -> Job:
+    """The job with this id; JobNotFound when there is none."""
+    row = conn.execute(sa.select(admin_jobs).where(admin_jobs.c.id == job_id)).one_or_none()
+    if row is None:
+        raise JobNotFound(f"No job with id {job_id!r}.")
+    return _job(row)
+
+
+_LOCK_JOB = (
+    sa.select(admin_jobs)
+    .where(admin_jobs.c.id == sa.bindparam("job_id"))
+    .with_for_update(nowait=True)
+)
+
+
+def lock_job(conn: Connection, job_id: str) -> Job:
+    """Lock the job's row for this transaction; JobBusy when another caller holds it."""
+    try:
+        row = conn.execute(_LOCK_JOB, {"job_id": job_id}).one_or_none()
+    except sa.exc.OperationalError as exc:
+        if isinstance(exc.orig, pg_errors.LockNotAvailable):
+            raise JobBusy(
+                f"Job {job_id} is busy: another caller is processing a chunk of it. "
+                "Try again in a moment."
+            ) from exc
+        raise
+    if row is None:
+        raise JobNotFound(f"No job with id {job_id!r}.")
+    return _job(row)
+
+
+def list_jobs(conn: Connection, *, job_type: str | None = None, status: str | None = None,
+              limit: int = LIST_LIMIT_DEFAULT) -> list[Job]:
+    """Jobs newest first, optionally filtered by type and status; limit 1..100."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= LIST_LIMIT_MAX:
+        raise UsageError(f"limit must be a whole number from 1 to {LIST_LIMIT_MAX}, got {limit!r}.")
+    if status is not None and status not in JOB_STATUSES:
+        raise UsageError(f"status must be one of {', '.join(JOB_STATUSES)}, got {status!r}.")
+    stmt = sa.select(admin_jobs).order_by(admin_jobs.c.created_at.desc(), admin_jobs.c.id.desc())
+    if job_type is not None:
+        stmt = stmt.where(admin_jobs.c.job_type == job_type)
+    if status is not None:
+        stmt = stmt.where(admin_jobs.c.status == status)
+    return [_job(row) for row in conn.execute(stmt.limit(limit))]
+
+
+def start_job(conn: Connection, job_id: str) -> None:
+    """pending -> processing, stamping started_at."""
+    conn.execute(
+        sa.update(admin_jobs)
+        .where(admin_jobs.c.id == job_id, admin_jobs.c.status == "pending")
+        .values(status="processing", started_at=sa.func.now(), updated_at=sa.func.now(),
+                last_progress_at=sa.func.now())
+    )
+
+
+_UPDATE_PROGRESS = sa.text(
+    """
+    UPDATE admin_jobs SET
+        processed_items = processed_items + :processed,
+        success_count = success_count + :success,
+        error_count = error_count + :errors,
+        skip_count = skip_count + :skips,
+        errors = errors || CAST(:new_errors AS jsonb),
+        result = result || CAST(:result_patch AS jsonb),
+        cursor = CAST(:cursor AS jsonb),
+        chunk_count = chunk_count + 1,
+        updated_at = now(),
+        last_progress_at = now()
+    WHERE id = :job_id
+    RETURNING chunk_count
+    """
+)
+
+
+def update_progress(conn: Connection, job_id: str, *, processed: int, success: int, errors: int,
+                    skips: int, cursor: dict[str, Any], new_errors: list[dict[str, Any]],
+                    result_patch: dict[str, Any], started_at: datetime) -> int:
+    """Add one chunk's counters, errors and result to the job, save its cursor, log the chunk.
+
+    Returns the chunk's sequence number.
+    """
+    seq = conn.execute(_UPDATE_PROGRESS, {
+        "job_id": job_id, "processed": processed, "success": success, "errors": errors,
+        "skips": skips, "new_errors": json.dumps(new_errors),
+        "result_patch": json.dumps(result_patch), "cursor": json.dumps(cursor),
+    }).scalar_one()
+    conn.execute(sa.insert(admin_job_chunks).values(
+        job_id=job_id, seq=seq, started_at=started_at, finished_at=sa.func.now(),
+        processed=processed, success=success, errors=errors, skips=skips,
+    ))
+    return seq
+
+
+def append_errors(conn: Connection, job_id: str, errors: list[dict[str, Any]]) -> None:
+    """Append item errors ``{id?, name?, message}``; errors are never cleared."""
+    conn.execute(
+        sa.update(admin_jobs).where(admin_jobs.c.id == job_id)
+        .values(errors=admin_jobs.c.errors.op("||")(sa.cast(errors, admin_jobs.c.errors.type)),
+                updated_at=sa.func.now())
+    )
+
+
+def complete_job(conn: Connection, job_id: str) -> None:
+    """processing -> completed, stamping completed_at."""
+    conn.execute(
+        sa.update(admin_jobs).where(admin_jobs.c.id == job_id)
+        .values(status="completed", completed_at=sa.func.now(), updated_at=sa.func.now())
+    )
+
+
+def fail_job(conn: Connection, job_id: str, message: str) -> None:
+    """Mark an unfinished job failed with the reason; a finished job is left alone."""
+    conn.execute(
+        sa.update(admin_jobs)
+        .where(admin_jobs.c.id == job_id, admin_jobs.c.status.in_(("pending", "processing")))
+        .values(status="failed", failure_message=message[:2000], completed_at=sa.func.now(),
+                started_at=sa.func.coalesce(admin_jobs.c.started_at, sa.func.now()),
+                updated_at=sa.func.now())
+    )
+
+
+def cancel_job(conn: Connection, job_id: str) -> Job:
+    """Cancel a pending or processing job; waits for a running chunk to commit first."""
+    row = conn.execute(
+        sa.select(admin_jobs).where(admin_jobs.c.id == job_id).with_for_update()
+    ).one_or_none()
+    if row is None:
+        raise JobNotFound(f"No job with id {job_id!r}.")
+    job = _job(row)
+    if job.is_finished:
+        raise JobNotRunnable(f"Job {job_id} is already {job.status}; it cannot be cancelled.")
+    conn.execute(
+        sa.update(admin_jobs).where(admin_jobs.c.id == job_id)
+        .values(status="cancelled", completed_at=sa.func.now(), updated_at=sa.func.now())
+    )
+    return get_job(conn, job_id)
+
+
+def list_chunks(conn: Connection, job_id: str) -> list[ChunkRecord]:
+    """The job's chunks in order."""
+    rows = conn.execute(
+        sa.select(admin_job_chunks).where(admin_job_chunks.c.job_id == job_id)
+        .order_by(admin_job_chunks.c.seq)
+    )
+    return [ChunkRecord(r.seq, r.started_at, r.finished_at, r.processed, r.success, r.errors,
+                        r.skips) for r in rows]
