@@ -170,3 +170,12 @@ class ReclassifyHandler(JobHandler):
                          and job.processed_items + outcome.processed >= config.limit)
         outcome.done = reached_limit or not more
         return outcome
+
+
+def preview(conn: Connection, config: ReclassifyConfig) -> list[PlannedChange]:
+    """What a local reclassify with this config would do, without writing anything."""
+    engine = get_rule_engine()
+    stmt = catalog.select_topics(eligible_where(config, engine.version))
+    if config.limit is not None:
+        stmt = stmt.limit(config.limit)
+    return [plan_topic(engine, catalog.topic_row(row)) for row in conn.execute(stmt)]

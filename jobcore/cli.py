@@ -1,0 +1,226 @@
+"""python -m jobcore ...: the command line for the same operations as the app.
+
+Exit codes: 0 done, 1 the operation failed (database down, job failed or busy),
+2 a usage error (bad arguments, unknown job, invalid config).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from tqdm import tqdm
+
+from jobcore import runner
+from jobcore.db import describe_database, get_engine
+from jobcore.errors import FeatureUnavailable, JobcoreError, UsageError
+from jobcore.schema import JOB_STATUSES
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own errors: usage, exit code 2
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m jobcore", description="AudienceGPT admin jobs")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    db = sub.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade", "status"])
+
+    demo = sub.add_parser("seed-demo", help="load a demo catalogue into an empty database")
+    demo.add_argument("--topics", type=_positive_int, default=2000)
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--reset", action="store_true",
+                      help="wipe the catalogue and all jobs first")
+
+    rc = sub.add_parser("reclassify-global", help="reclassify topics with the local rules")
+    rc.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
+    rc.add_argument("--limit", type=_positive_int)
+    rc.add_argument("--force", action="store_true", help="all topics, not only outdated ones")
+    rc.add_argument("--verbose", action="store_true")
+    rc.add_argument("--parent-category", metavar="X")
+    rc.add_argument("--llm", action="store_true", help="LLM mode (not available yet)")
+    rc.add_argument("--concurrency", type=_positive_int, help="LLM mode only (not available yet)")
+
+    jobs = sub.add_parser("jobs", help="list, show, process or cancel any job")
+    jsub = jobs.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    lst = jsub.add_parser("list")
+    lst.add_argument("--type", dest="job_type")
+    lst.add_argument("--status", choices=JOB_STATUSES)
+    lst.add_argument("--limit", type=int, default=20)
+    show = jsub.add_parser("show")
+    show.add_argument("job_id")
+    proc = jsub.add_parser("process", help="process one chunk, or all with --all")
+    proc.add_argument("job_id")
+    proc.add_argument("--all", action="store_true")
+    cancel = jsub.add_parser("cancel")
+    cancel.add_argument("job_id")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except JobcoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("\ninterrupted: the current chunk either committed whole or not at all; "
+              "resume with 'python -m jobcore jobs process JOB_ID --all'", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _cmd_db(args) -> int:
+    from jobcore.migrate import current_revision, head_revision
+
+    engine = get_engine()  # migrates on first use
+    print(f"database: {describe_database().label}")
+    print(f"schema revision: {current_revision(engine)} (latest {head_revision()})")
+    return EXIT_OK
+
+
+def _cmd_seed_demo(args) -> int:
+    from jobcore.demo import seed_demo
+
+    summary = seed_demo(get_engine(), topics_count=args.topics, seed=args.seed, reset=args.reset)
+    print(f"loaded {summary.topics:,} topics ({summary.planted_duplicates:,} planted "
+          f"near-duplicates), {summary.organizations:,} organisations, "
+          f"{summary.org_links:,} org links, {summary.activations:,} activations")
+    return EXIT_OK
+
+
+def _drive(job_id: str, total: int, *, verbose: bool) -> runner.ChunkReport:
+    """Process a job to the end with a progress bar; returns the final report."""
+    seen_errors = 0
+    with tqdm(total=total, unit="topic", dynamic_ncols=True, file=sys.stderr) as bar:
+        def on_chunk(report: runner.ChunkReport) -> None:
+            nonlocal seen_errors
+            bar.update(report.chunk_processed)
+            bar.set_postfix(ok=report.success_count, err=report.error_count,
+                            skip=report.skip_count)
+            if verbose and report.error_count > seen_errors:
+                for err in runner.get_job(job_id).errors[seen_errors:]:
+                    bar.write(f"  error {err.get('id', '')} {err.get('name', '')}: "
+                              f"{err['message']}")
+                seen_errors = report.error_count
+
+        return runner.run_to_completion(job_id, on_chunk=on_chunk)
+
+
+def _print_report(report: runner.ChunkReport) -> int:
+    print(f"job {report.job_id}: {report.status}; processed {report.processed_items:,} of "
+          f"{report.total_items:,}: {report.success_count:,} changed, "
+          f"{report.error_count:,} errors, {report.skip_count:,} unchanged")
+    if report.failure_message:
+        print(f"failure: {report.failure_message}", file=sys.stderr)
+    return EXIT_OK if report.status == "completed" else EXIT_FAILED
+
+
+def _cmd_reclassify(args) -> int:
+    if args.llm or args.concurrency is not None:
+        raise FeatureUnavailable(
+            "LLM mode is not available yet (--llm, --concurrency): it comes with the "
+            "Anthropic Message Batches work. Run without --llm for the local rule engine."
+        )
+    config: dict = {"mode": "local", "force": args.force}
+    if args.limit is not None:
+        config["limit"] = args.limit
+    if args.parent_category is not None:
+        config["parentCategoryFilter"] = args.parent_category
+    if args.dry_run:
+        return _dry_run(config, verbose=args.verbose)
+    created = runner.create_job("reclassify", config)
+    print(f"created job {created.id} for {created.total_items:,} topics", file=sys.stderr)
+    return _print_report(_drive(created.id, created.total_items, verbose=args.verbose))
+
+
+def _dry_run(config: dict, *, verbose: bool) -> int:
+    from jobcore.jobs.reclassify import ReclassifyHandler, preview
+
+    parsed = ReclassifyHandler().parse_config(config)
+    with get_engine().connect() as conn:
+        conn.execute(sa.text("SET TRANSACTION READ ONLY"))
+        changes = preview(conn, parsed)
+        conn.rollback()
+    changed = [c for c in changes if c.changed]
+    errors = [c for c in changes if c.error]
+    for change in changed:
+        old, new = change.topic.classification.as_dict(), change.new.as_dict()
+        diffs = ", ".join(f"{k}: {old[k]!r} -> {new[k]!r}" for k in new if old[k] != new[k])
+        print(f"would change {change.topic.id} {change.topic.name!r}: {diffs}")
+    for change in errors:
+        print(f"would fail {change.topic.id} {change.topic.name!r}: {change.error}")
+    if verbose:
+        for change in changes:
+            if not change.changed and not change.error:
+                print(f"unchanged {change.topic.id} {change.topic.name!r}")
+    print(f"dry run: {len(changes):,} eligible topics: {len(changed):,} would change, "
+          f"{len(errors):,} would fail, {len(changes) - len(changed) - len(errors):,} "
+          "unchanged; nothing was written")
+    return EXIT_OK
+
+
+def _cmd_jobs(args) -> int:
+    if args.action == "list":
+        jobs = runner.list_jobs(job_type=args.job_type, status=args.status, limit=args.limit)
+        for job in jobs:
+            print(f"{job.id}  {job.job_type:<20} {job.status:<10} "
+                  f"{job.processed_items:>7,}/{job.total_items:<7,} ok={job.success_count} "
+                  f"err={job.error_count} skip={job.skip_count}  {job.created_by}  "
+                  f"{job.created_at:%Y-%m-%d %H:%M}")
+        if not jobs:
+            print("no jobs")
+        return EXIT_OK
+    if args.action == "show":
+        job = runner.get_job(args.job_id)
+        data = {k: v for k, v in job.__dict__.items() if k not in ("errors", "cursor")}
+        print(json.dumps(data, default=str, indent=2))
+        print(f"errors ({len(job.errors)}):")
+        for err in job.errors[:50]:
+            print(f"  {err.get('id', '')} {err.get('name', '')}: {err['message']}")
+        if len(job.errors) > 50:
+            print(f"  ... and {len(job.errors) - 50} more")
+        return EXIT_OK
+    if args.action == "process":
+        if args.all:
+            job = runner.get_job(args.job_id)
+            return _print_report(_drive(job.id, job.total_items - job.processed_items,
+                                        verbose=False))
+        report = runner.process_chunk(args.job_id)
+        print(f"chunk: {report.chunk_processed} items")
+        _print_report(report)
+        return EXIT_OK if report.status != "failed" else EXIT_FAILED
+    job = runner.cancel_job(args.job_id)
+    print(f"job {job.id} cancelled after {job.processed_items:,} of {job.total_items:,} items")
+    return EXIT_OK
+
+
+_COMMANDS = {
+    "db": _cmd_db,
+    "seed-demo": _cmd_seed_demo,
+    "reclassify-global": _cmd_reclassify,
+    "jobs": _cmd_jobs,
+}
