@@ -1,6 +1,6 @@
 """Reads and writes of catalogue topics shared by the job types.
 
-Each write takes many topics at once (arrays bound as parameters), so that a chunk of 50
+Each write takes many topics at once (one JSON array bound as a parameter), so that a chunk of 50
 topics costs a handful of statements, not hundreds.
 """
 
@@ -32,11 +32,13 @@ class TopicRow:
 
 @dataclass(frozen=True)
 class ClassificationWrite:
-    """A new classification for one topic; ``changed`` False only re-stamps the version."""
+    """A new classification for one topic. ``history`` is None when nothing changed (the
+    write only re-stamps the classifier version); otherwise it is (previous, new) values.
+    """
 
     topic_id: int
     classification: Classification
-    changed: bool
+    history: tuple[dict[str, Any], dict[str, Any]] | None
 
 
 LIVE = sa.and_(topics.c.deleted_at.is_(None), topics.c.merged_into.is_(None))
@@ -48,13 +50,8 @@ _TOPIC_COLUMNS = (
 
 
 def topic_row(row: sa.Row) -> TopicRow:
-    return TopicRow(
-        id=row.id, name=row.name, description=row.description,
-        classification=Classification.from_mapping(row._mapping),
-        classification_version=row.classification_version,
-        classification_source=row.classification_source,
-        review_status=row.review_status,
-    )
+    """A TopicRow from a row of ``select_topics`` (by position: this runs per topic)."""
+    return TopicRow(row[0], row[1], row[2], Classification(*row[3:8]), row[8], row[9], row[10])
 
 
 def select_topics(where: sa.ColumnElement[bool]) -> sa.Select:
@@ -64,48 +61,58 @@ def select_topics(where: sa.ColumnElement[bool]) -> sa.Select:
 
 _APPLY_CLASSIFICATION = sa.text(
     """
-    UPDATE topics AS t SET
-        segment_type = v.segment_type,
-        taxonomy_type = v.taxonomy_type,
-        parent_category = v.parent_category,
-        subcategory = v.subcategory,
-        audience_type = v.audience_type,
-        classification_version = :version,
-        classification_source = :source,
-        classified_at = now(),
-        updated_at = CASE WHEN v.changed THEN now() ELSE t.updated_at END
-    FROM unnest(CAST(:ids AS bigint[]), CAST(:segment_type AS text[]),
-                CAST(:taxonomy_type AS text[]), CAST(:parent_category AS text[]),
-                CAST(:subcategory AS text[]), CAST(:audience_type AS text[]),
-                CAST(:changed AS boolean[]))
-         AS v(id, segment_type, taxonomy_type, parent_category, subcategory, audience_type,
-              changed)
-    WHERE t.id = v.id
+    WITH v AS (
+        SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+            AS v(id bigint, segment_type text, taxonomy_type text, parent_category text,
+                 subcategory text, audience_type text, changed boolean,
+                 previous_values jsonb, new_values jsonb)
+    ), updated AS (
+        UPDATE topics AS t SET
+            segment_type = v.segment_type,
+            taxonomy_type = v.taxonomy_type,
+            parent_category = v.parent_category,
+            subcategory = v.subcategory,
+            audience_type = v.audience_type,
+            classification_version = :version,
+            classification_source = :source,
+            classified_at = now(),
+            updated_at = CASE WHEN v.changed THEN now() ELSE t.updated_at END
+        FROM v WHERE t.id = v.id
+    )
+    INSERT INTO topic_history (topic_id, batch_id, action, previous_values, new_values,
+                               created_by)
+    SELECT v.id, :batch_id, :action, v.previous_values, v.new_values, :created_by
+    FROM v WHERE v.changed
     """
 )
 
 
 def apply_classifications(conn: Connection, writes: list[ClassificationWrite], *, version: str,
-                          source: str) -> None:
-    """Write classifications and stamp the classifier version, in one statement."""
+                          source: str, batch_id: str | None, action: str,
+                          created_by: str | None) -> None:
+    """Write classifications, stamp the classifier version and record topic_history for
+    the changed topics, in one statement.
+    """
     if not writes:
         return
-    params: dict[str, Any] = {
-        "ids": [w.topic_id for w in writes],
-        "changed": [w.changed for w in writes],
-        "version": version,
-        "source": source,
-    }
-    for name in CLASSIFICATION_FIELDS:
-        params[name] = [getattr(w.classification, name) for w in writes]
-    conn.execute(_APPLY_CLASSIFICATION, params)
+    rows = []
+    for w in writes:
+        row: dict[str, Any] = {"id": w.topic_id, "changed": w.history is not None,
+                               **w.classification.as_dict()}
+        if w.history is not None:
+            row["previous_values"], row["new_values"] = w.history
+        rows.append(row)
+    conn.execute(_APPLY_CLASSIFICATION, {
+        "rows": json.dumps(rows), "version": version, "source": source,
+        "batch_id": batch_id, "action": action, "created_by": created_by,
+    })
 
 
 _FLAG_FOR_REVIEW = sa.text(
     """
     UPDATE topics AS t SET review_status = 'needs_review', review_reason = v.reason,
                            updated_at = now()
-    FROM unnest(CAST(:ids AS bigint[]), CAST(:reasons AS text[])) AS v(id, reason)
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(id bigint, reason text)
     WHERE t.id = v.id
     """
 )
@@ -114,36 +121,5 @@ _FLAG_FOR_REVIEW = sa.text(
 def flag_for_review(conn: Connection, reasons: dict[int, str]) -> None:
     """Set review_status = 'needs_review' with a reason on each topic."""
     if reasons:
-        conn.execute(_FLAG_FOR_REVIEW,
-                     {"ids": list(reasons), "reasons": [r[:1000] for r in reasons.values()]})
-
-
-_INSERT_HISTORY = sa.text(
-    """
-    INSERT INTO topic_history (topic_id, batch_id, action, previous_values, new_values,
-                               created_by)
-    SELECT v.topic_id, :batch_id, :action, v.previous_values, v.new_values, :created_by
-    FROM unnest(CAST(:topic_ids AS bigint[]), CAST(:previous AS jsonb[]),
-                CAST(:new AS jsonb[])) AS v(topic_id, previous_values, new_values)
-    """
-)
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    topic_id: int
-    previous_values: dict[str, Any]
-    new_values: dict[str, Any]
-
-
-def record_history(conn: Connection, entries: list[HistoryEntry], *, batch_id: str | None,
-                   action: str, created_by: str | None) -> None:
-    """Insert topic_history rows for many topics at once."""
-    if not entries:
-        return
-    conn.execute(_INSERT_HISTORY, {
-        "topic_ids": [e.topic_id for e in entries],
-        "previous": [json.dumps(e.previous_values) for e in entries],
-        "new": [json.dumps(e.new_values) for e in entries],
-        "batch_id": batch_id, "action": action, "created_by": created_by,
-    })
+        rows = [{"id": topic_id, "reason": reason[:1000]} for topic_id, reason in reasons.items()]
+        conn.execute(_FLAG_FOR_REVIEW, {"rows": json.dumps(rows)})

@@ -82,7 +82,9 @@ def describe_database(settings: Settings | None = None) -> DatabaseInfo:
 
 def create_engine_for(url: str, *, migrate: bool = True) -> Engine:
     """A new engine on ``url``; checks the connection and applies migrations first."""
-    engine = sa.create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+    # No pre-ping: it would cost a round trip per chunk. A connection the server dropped is
+    # detected on use; the pool is then invalidated and the runner retries the chunk once.
+    engine = sa.create_engine(url, pool_size=5, max_overflow=10)
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
@@ -112,3 +114,35 @@ def get_engine(settings: Settings | None = None) -> Engine:
     engine = create_engine_for(url)
     with _lock:
         return _engines.setdefault(url, engine)
+
+
+def url_for_database(url: str, database: str) -> str:
+    """The same server's URL with another database name (tests and benchmarks)."""
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def create_database(url: str, name: str, *, template: str | None = None) -> str:
+    """(Re)create database ``name`` on the server of ``url``; returns its URL."""
+    admin = sa.create_engine(url, poolclass=sa.NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            suffix = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"{suffix}'))
+            if template is None:
+                with sa.create_engine(url_for_database(url, name), poolclass=sa.NullPool
+                                      ).begin() as new:
+                    new.execute(sa.text("CREATE EXTENSION IF NOT EXISTS vector"))
+    finally:
+        admin.dispose()
+    return url_for_database(url, name)
+
+
+def drop_database(url: str, name: str) -> None:
+    """Drop database ``name`` on the server of ``url`` if it exists."""
+    admin = sa.create_engine(url, poolclass=sa.NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

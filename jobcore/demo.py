@@ -187,6 +187,8 @@ def seed_demo(engine: Engine, *, topics_count: int = 2000, seed: int = 42,
             conn.execute(sa.text(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"GREATEST((SELECT max(id) FROM {table}), 1))"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("ANALYZE topics, org_topics, activations, organizations"))
     return DemoSummary(len(topic_rows), len(planted), *summary)
 
 

@@ -26,6 +26,15 @@ from jobcore.jobs import get_handler
 
 log = logging.getLogger(__name__)
 
+# Per chunk transaction: a statement hung far past the budget is cut off rather than holding
+# the job's lock; and the commit does not wait for the WAL flush. A chunk is atomic (items,
+# counters and cursor together), so a server crash can only forget the last chunks whole,
+# and the next call redoes them; it never leaves a half-applied or double-counted chunk.
+_CHUNK_SETTINGS = sa.text(
+    "SELECT set_config('statement_timeout', :timeout_ms, true), "
+    "set_config('synchronous_commit', 'off', true)"
+)
+
 
 @dataclass(frozen=True)
 class CreatedJob:
@@ -77,36 +86,42 @@ def process_chunk(job_id: str, *, engine: Engine | None = None,
     """Process one chunk of a job and return its counters; see the module docstring."""
     engine = engine or get_engine()
     budget = time_budget or get_settings().chunk_time_budget_seconds
+    for attempt in (1, 2):
+        try:
+            return _run_chunk(engine, job_id, budget)
+        except JobcoreError:
+            raise
+        except sa.exc.DBAPIError as exc:
+            # A pooled connection that the server dropped (restart, idle timeout): the chunk
+            # rolled back with it, so it is safe to run it once more on a fresh connection.
+            if exc.connection_invalidated and attempt == 1:
+                continue
+            return _fail(engine, job_id, exc)
+        except Exception as exc:  # a bug: the chunk rolled back; fail the job with the reason
+            return _fail(engine, job_id, exc)
+    raise AssertionError("unreachable")
+
+
+def _run_chunk(engine: Engine, job_id: str, budget: float) -> ChunkReport:
     started_at = datetime.now(UTC)
     deadline = time.monotonic() + budget
-    try:
-        with engine.begin() as conn:
-            # A statement hung far past the budget is cut off rather than holding the lock.
-            conn.execute(sa.text(f"SET LOCAL statement_timeout = {int(budget * 2000)}"))
-            job = store.lock_job(conn, job_id)
-            if job.is_finished:
-                raise JobNotRunnable(
-                    f"Job {job_id} is {job.status}; it takes no more chunks."
-                    + (f" Failure: {job.failure_message}" if job.failure_message else "")
-                )
-            if job.status == "pending":
-                store.start_job(conn, job_id)
-            handler = get_handler(job.job_type)
-            outcome = handler.process(conn, job, handler.parse_config(job.config), deadline)
-            store.update_progress(
-                conn, job_id, processed=outcome.processed, success=outcome.success,
-                errors=len(outcome.errors), skips=outcome.skips, cursor=outcome.cursor,
-                new_errors=[e.as_dict() for e in outcome.errors],
-                result_patch=outcome.result_patch, started_at=started_at,
+    with engine.begin() as conn:
+        conn.execute(_CHUNK_SETTINGS, {"timeout_ms": str(int(budget * 2000))})
+        job = store.lock_job(conn, job_id)
+        if job.is_finished:
+            raise JobNotRunnable(
+                f"Job {job_id} is {job.status}; it takes no more chunks."
+                + (f" Failure: {job.failure_message}" if job.failure_message else "")
             )
-            if outcome.done:
-                store.complete_job(conn, job_id)
-            job = store.get_job(conn, job_id)
-        return ChunkReport.of(job, outcome.processed)
-    except JobcoreError:
-        raise
-    except Exception as exc:  # a bug or the database: the chunk rolled back; fail the job
-        return _fail(engine, job_id, exc)
+        handler = get_handler(job.job_type)
+        outcome = handler.process(conn, job, handler.parse_config(job.config), deadline)
+        job = store.update_progress(
+            conn, job_id, processed=outcome.processed, success=outcome.success,
+            errors=len(outcome.errors), skips=outcome.skips, cursor=outcome.cursor,
+            new_errors=[e.as_dict() for e in outcome.errors],
+            result_patch=outcome.result_patch, started_at=started_at, done=outcome.done,
+        )
+    return ChunkReport.of(job, outcome.processed)
 
 
 def _fail(engine: Engine, job_id: str, exc: Exception) -> ChunkReport:

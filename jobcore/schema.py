@@ -87,8 +87,10 @@ topics = sa.Table(
     _created_at(),
     sa.Column("updated_at", _ts, nullable=False, server_default=sa.func.now()),
     sa.Index("ix_topics_parent_category", "parent_category"),
-    sa.Index("ix_topics_review_status", "review_status"),
-    sa.Index("ix_topics_taxonomy_node", "taxonomy_node_id"),
+    sa.Index("ix_topics_needs_review", "updated_at",
+             postgresql_where=sa.text("review_status = 'needs_review'")),
+    sa.Index("ix_topics_taxonomy_node", "taxonomy_node_id",
+             postgresql_where=sa.text("taxonomy_node_id IS NOT NULL")),
 )
 
 org_topics = sa.Table(

@@ -146,52 +146,52 @@ def list_jobs(conn: Connection, *, job_type: str | None = None, status: str | No
     return [_job(row) for row in conn.execute(stmt.limit(limit))]
 
 
-def start_job(conn: Connection, job_id: str) -> None:
-    """pending -> processing, stamping started_at."""
-    conn.execute(
-        sa.update(admin_jobs)
-        .where(admin_jobs.c.id == job_id, admin_jobs.c.status == "pending")
-        .values(status="processing", started_at=sa.func.now(), updated_at=sa.func.now(),
-                last_progress_at=sa.func.now())
-    )
-
-
 _UPDATE_PROGRESS = sa.text(
     """
-    UPDATE admin_jobs SET
-        processed_items = processed_items + :processed,
-        success_count = success_count + :success,
-        error_count = error_count + :errors,
-        skip_count = skip_count + :skips,
-        errors = errors || CAST(:new_errors AS jsonb),
-        result = result || CAST(:result_patch AS jsonb),
-        cursor = CAST(:cursor AS jsonb),
-        chunk_count = chunk_count + 1,
-        updated_at = now(),
-        last_progress_at = now()
-    WHERE id = :job_id
-    RETURNING chunk_count
+    WITH job AS (
+        UPDATE admin_jobs SET
+            processed_items = processed_items + :processed,
+            success_count = success_count + :success,
+            error_count = error_count + :errors,
+            skip_count = skip_count + :skips,
+            errors = errors || CAST(:new_errors AS jsonb),
+            result = result || CAST(:result_patch AS jsonb),
+            cursor = CAST(:cursor AS jsonb),
+            chunk_count = chunk_count + 1,
+            status = CASE WHEN :done THEN 'completed' ELSE 'processing' END,
+            started_at = coalesce(started_at, now()),
+            completed_at = CASE WHEN :done THEN now() END,
+            updated_at = now(),
+            last_progress_at = now()
+        WHERE id = :job_id AND status IN ('pending', 'processing')
+        RETURNING *
+    ), chunk AS (
+        INSERT INTO admin_job_chunks (job_id, seq, started_at, finished_at, processed, success,
+                                      errors, skips)
+        SELECT id, chunk_count, :started_at, now(), :processed, :success, :errors, :skips
+        FROM job
+    )
+    SELECT * FROM job
     """
 )
 
 
 def update_progress(conn: Connection, job_id: str, *, processed: int, success: int, errors: int,
-                    skips: int, cursor: dict[str, Any], new_errors: list[dict[str, Any]],
-                    result_patch: dict[str, Any], started_at: datetime) -> int:
-    """Add one chunk's counters, errors and result to the job, save its cursor, log the chunk.
-
-    Returns the chunk's sequence number.
+                 skips: int, cursor: dict[str, Any], new_errors: list[dict[str, Any]],
+                 result_patch: dict[str, Any], started_at: datetime, done: bool) -> Job:
+    """Add one chunk's counters, errors and result to the job, save its cursor and log the
+    chunk, in one statement. pending -> processing on the first chunk; with ``done`` the job
+    is completed (completed_at stamped).
     """
-    seq = conn.execute(_UPDATE_PROGRESS, {
+    row = conn.execute(_UPDATE_PROGRESS, {
         "job_id": job_id, "processed": processed, "success": success, "errors": errors,
         "skips": skips, "new_errors": json.dumps(new_errors),
         "result_patch": json.dumps(result_patch), "cursor": json.dumps(cursor),
-    }).scalar_one()
-    conn.execute(sa.insert(admin_job_chunks).values(
-        job_id=job_id, seq=seq, started_at=started_at, finished_at=sa.func.now(),
-        processed=processed, success=success, errors=errors, skips=skips,
-    ))
-    return seq
+        "started_at": started_at, "done": done,
+    }).one_or_none()
+    if row is None:
+        raise JobNotRunnable(f"Job {job_id} is no longer running; the chunk was not recorded.")
+    return _job(row)
 
 
 def append_errors(conn: Connection, job_id: str, errors: list[dict[str, Any]]) -> None:
@@ -200,14 +200,6 @@ def append_errors(conn: Connection, job_id: str, errors: list[dict[str, Any]]) -
         sa.update(admin_jobs).where(admin_jobs.c.id == job_id)
         .values(errors=admin_jobs.c.errors.op("||")(sa.cast(errors, admin_jobs.c.errors.type)),
                 updated_at=sa.func.now())
-    )
-
-
-def complete_job(conn: Connection, job_id: str) -> None:
-    """processing -> completed, stamping completed_at."""
-    conn.execute(
-        sa.update(admin_jobs).where(admin_jobs.c.id == job_id)
-        .values(status="completed", completed_at=sa.func.now(), updated_at=sa.func.now())
     )
 
 

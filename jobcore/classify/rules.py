@@ -159,20 +159,18 @@ class RuleEngine:
             raise ValueError(f"rule {rule['id']!r}: unknown generator {kind!r}")
 
     # -- classifying ---------------------------------------------------------------
-    def _has_cue(self, grams: set[tuple[str, ...]], kind: str) -> bool:
-        return not self._cues[kind].isdisjoint(grams)
-
-    def _best(self, words: tuple[str, ...], cue_grams: set[tuple[str, ...]]) -> _Entry | None:
+    def _best(self, grams: list[tuple[str, ...]], cues: dict[str, bool]) -> _Entry | None:
         best: _Entry | None = None
-        for gram in _ngrams(words):
-            for entry in self._index.get(gram, ()):
+        index = self._index
+        for gram in grams:
+            for entry in index.get(gram, ()):
                 if best is not None and entry.priority >= best.priority:
                     continue
                 req = entry.requires
                 if req is not None and (
-                    (req == "intent" and not self._has_cue(cue_grams, "intent"))
-                    or (req == "no_intent" and self._has_cue(cue_grams, "intent"))
-                    or (req == "business" and not self._has_cue(cue_grams, "business"))
+                    (req == "intent" and not cues["intent"])
+                    or (req == "no_intent" and cues["intent"])
+                    or (req == "business" and not cues["business"])
                 ):
                     continue
                 best = entry
@@ -183,10 +181,12 @@ class RuleEngine:
         name_words = tokens(name)
         if not name_words:
             raise NoRuleMatched("the name has no words to match")
-        cue_grams = set(_ngrams(name_words))
-        best = self._best(name_words, cue_grams)
+        grams = list(_ngrams(name_words))
+        gram_set = set(grams)
+        cues = {kind: not phrases.isdisjoint(gram_set) for kind, phrases in self._cues.items()}
+        best = self._best(grams, cues)
         if best is None and description:
-            best = self._best(tokens(description), cue_grams)
+            best = self._best(list(_ngrams(tokens(description))), cues)
         if best is None:
             raise NoRuleMatched(f"no rule of {self.version} matches the name {name!r}")
         return RuleMatch(best.classification, best.rule_id, best.phrase)

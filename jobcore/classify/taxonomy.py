@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import difflib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -86,7 +86,9 @@ class Classification:
     audience_type: str | None
 
     def as_dict(self) -> dict[str, str | None]:
-        return asdict(self)
+        return {"segment_type": self.segment_type, "taxonomy_type": self.taxonomy_type,
+                "parent_category": self.parent_category, "subcategory": self.subcategory,
+                "audience_type": self.audience_type}
 
     @classmethod
     def from_mapping(cls, values: dict) -> Classification:

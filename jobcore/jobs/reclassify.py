@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import sqlalchemy as sa
@@ -37,18 +38,38 @@ class ReclassifyConfig(JobConfig):
     parent_category_filter: str | None = Field(default=None, min_length=1, max_length=200)
 
 
-def eligible_where(config: ReclassifyConfig, rules_version: str) -> sa.ColumnElement[bool]:
-    """Which topics a local reclassify with this config takes."""
-    conditions: list[sa.ColumnElement[bool]] = []
-    if not config.force:
+def eligible_where(config: ReclassifyConfig) -> sa.ColumnElement[bool]:
+    """Which topics a local reclassify with this config takes (parameters: see
+    ``eligible_params``).
+    """
+    return _eligible_where(config.force, config.parent_category_filter is not None)
+
+
+def eligible_params(config: ReclassifyConfig, rules_version: str) -> dict:
+    return {"rules_version": rules_version, "parent": config.parent_category_filter}
+
+
+@lru_cache(maxsize=8)
+def _eligible_where(force: bool, filtered: bool) -> sa.ColumnElement[bool]:
+    conditions: list[sa.ColumnElement[bool]] = [catalog.LIVE]
+    if not force:
         conditions.append(sa.or_(
             topics.c.classification_version.is_(None),
             sa.and_(topics.c.classification_source == "rules",
-                    topics.c.classification_version != rules_version),
+                    topics.c.classification_version != sa.bindparam("rules_version")),
         ))
-    if config.parent_category_filter is not None:
-        conditions.append(topics.c.parent_category == config.parent_category_filter)
-    return sa.and_(sa.true(), *conditions)
+    if filtered:
+        conditions.append(topics.c.parent_category == sa.bindparam("parent"))
+    return sa.and_(*conditions)
+
+
+@lru_cache(maxsize=8)
+def _chunk_select(force: bool, filtered: bool) -> sa.Select:
+    """One chunk of eligible topics after the cursor, locked (built once per shape)."""
+    return (catalog.select_topics(sa.and_(_eligible_where(force, filtered),
+                                          topics.c.id > sa.bindparam("last_id"),
+                                          topics.c.id <= sa.bindparam("max_id")))
+            .limit(sa.bindparam("row_limit", type_=sa.Integer)).with_for_update())
 
 
 @dataclass(frozen=True)
@@ -114,9 +135,10 @@ class ReclassifyHandler(JobHandler):
     def plan(self, conn: Connection, config: ReclassifyConfig, *,  # type: ignore[override]
              org_id: int | None) -> JobPlan:
         engine = get_rule_engine()
-        where = sa.and_(catalog.LIVE, eligible_where(config, engine.version))
         count, max_id = conn.execute(
-            sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(topics.c.id), 0)).where(where)
+            sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(topics.c.id), 0))
+            .where(eligible_where(config)),
+            eligible_params(config, engine.version),
         ).one()
         total = min(count, config.limit) if config.limit else count
         return JobPlan(total_items=total,
@@ -131,15 +153,13 @@ class ReclassifyHandler(JobHandler):
             want = min(want, config.limit - job.processed_items)
         rows = []
         if want > 0:
-            stmt = (catalog.select_topics(sa.and_(
-                        eligible_where(config, engine.version),
-                        topics.c.id > cursor["lastId"], topics.c.id <= cursor["maxId"]))
-                    .limit(want + 1).with_for_update())
-            rows = [catalog.topic_row(r) for r in conn.execute(stmt)]
+            stmt = _chunk_select(config.force, config.parent_category_filter is not None)
+            params = {**eligible_params(config, engine.version), "last_id": cursor["lastId"],
+                      "max_id": cursor["maxId"], "row_limit": want + 1}
+            rows = [catalog.topic_row(r) for r in conn.execute(stmt, params)]
         more = len(rows) > want
         outcome = ChunkOutcome(cursor=cursor, done=False)
         writes: list[catalog.ClassificationWrite] = []
-        history: list[catalog.HistoryEntry] = []
         flags: dict[int, str] = {}
         for topic in rows[:want]:
             if time.monotonic() > deadline:
@@ -152,19 +172,21 @@ class ReclassifyHandler(JobHandler):
                 flags[topic.id] = change.error
                 continue
             assert change.new is not None
-            writes.append(catalog.ClassificationWrite(topic.id, change.new, change.changed))
+            history = None
             if change.changed:
                 outcome.success += 1
-                history.append(catalog.HistoryEntry(
-                    topic.id, _state(topic),
-                    {**change.new.as_dict(), "classification_version": engine.version,
-                     "classification_source": "rules", "rule": change.rule_id},
-                ))
+                history = (_state(topic), {
+                    **change.new.as_dict(), "classification_version": engine.version,
+                    "classification_source": "rules", "rule": change.rule_id})
             else:
                 outcome.skips += 1
-        catalog.apply_classifications(conn, writes, version=engine.version, source="rules")
-        catalog.record_history(conn, history, batch_id=job.id, action="reclassified",
-                               created_by=job.created_by)
+                if (topic.classification_version, topic.classification_source) == (
+                        engine.version, "rules"):
+                    continue  # already stamped: nothing to write
+            writes.append(catalog.ClassificationWrite(topic.id, change.new, history))
+        catalog.apply_classifications(conn, writes, version=engine.version, source="rules",
+                                      batch_id=job.id, action="reclassified",
+                                      created_by=job.created_by)
         catalog.flag_for_review(conn, flags)
         reached_limit = (config.limit is not None
                          and job.processed_items + outcome.processed >= config.limit)
@@ -175,7 +197,8 @@ class ReclassifyHandler(JobHandler):
 def preview(conn: Connection, config: ReclassifyConfig) -> list[PlannedChange]:
     """What a local reclassify with this config would do, without writing anything."""
     engine = get_rule_engine()
-    stmt = catalog.select_topics(eligible_where(config, engine.version))
+    stmt = catalog.select_topics(eligible_where(config))
     if config.limit is not None:
         stmt = stmt.limit(config.limit)
-    return [plan_topic(engine, catalog.topic_row(row)) for row in conn.execute(stmt)]
+    rows = conn.execute(stmt, eligible_params(config, engine.version))
+    return [plan_topic(engine, catalog.topic_row(row)) for row in rows]
