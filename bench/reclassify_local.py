@@ -22,14 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
+import psycopg
+import sqlalchemy as sa
 
-from jobcore import runner  # noqa: E402
-from jobcore.classify.rules import NoRuleMatched, get_rule_engine  # noqa: E402
-from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS, get_taxonomy  # noqa: E402
-from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
-from jobcore.demo import seed_demo  # noqa: E402
+from jobcore import runner
+from jobcore.classify.rules import NoRuleMatched, get_rule_engine
+from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS, get_taxonomy
+from jobcore.db import create_database, create_engine_for, drop_database, resolve_url
+from jobcore.demo import seed_demo
 
 FIELDS = ", ".join(CLASSIFICATION_FIELDS)
 

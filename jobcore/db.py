@@ -127,7 +127,7 @@ def create_database(url: str, name: str, *, template: str | None = None) -> str:
     try:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            suffix = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
+            suffix = f' TEMPLATE "{template}"' if template else ""
             conn.execute(sa.text(f'CREATE DATABASE "{name}"{suffix}'))
             if template is None:
                 with sa.create_engine(url_for_database(url, name), poolclass=sa.NullPool

@@ -19,7 +19,12 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from jobcore.classify.rules import NoRuleMatched, clean_company_name, get_rule_engine, load_companies
+from jobcore.classify.rules import (
+    NoRuleMatched,
+    clean_company_name,
+    get_rule_engine,
+    load_companies,
+)
 from jobcore.classify.taxonomy import DATA_DIR, Classification, get_taxonomy
 from jobcore.errors import UsageError
 from jobcore.schema import topics
@@ -79,7 +84,7 @@ def _seeds() -> list[_Seed]:
     audience = {"Demographic": "demographic", "Interest": "interest",
                 "Purchase Intent": "intent", "Business Technology": "technographic"}
     for node in sorted(taxonomy.nodes.values(), key=lambda n: n.id):
-        if node.level < 2 or re.search(r"\d", node.label) and node.taxonomy_type != "Demographic":
+        if node.level < 2 or (re.search(r"\d", node.label) and node.taxonomy_type != "Demographic"):
             continue
         segment = "b2b" if node.taxonomy_type == "Business Technology" else "b2c"
         truth = Classification(segment, node.taxonomy_type, node.parent_category,

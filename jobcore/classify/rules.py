@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from jobcore.classify.taxonomy import DATA_DIR, Classification, Taxonomy, get_taxonomy, load_b2b_tree
+from jobcore.classify.taxonomy import (
+    DATA_DIR,
+    Classification,
+    Taxonomy,
+    get_taxonomy,
+    load_b2b_tree,
+)
 
 RULES_FILE = Path(__file__).resolve().parent / "rules.json"
 COMPANIES_FILE = DATA_DIR / "catalog" / "sp500_constituents.csv"
@@ -100,8 +106,8 @@ class RuleEngine:
     # -- compiling -----------------------------------------------------------------
     def _add(self, order: int, rule: dict, phrase: str, target: Classification, depth: int) -> None:
         words = tokens(phrase)
-        if not words or words in self._ignored_parts:
-            return
+        if not words or words in self._ignored_parts or (len(words) == 1 and words[0].isdigit()):
+            return  # a lone number ("$0", "75+") would match any name that has one
         self._seq += 1
         entry = _Entry((order, -len(words), -depth, self._seq), rule.get("requires"), target,
                        rule["id"], phrase)

@@ -1,0 +1,1 @@
+"""Tables and charts for the app, as pure functions testable without Streamlit."""

@@ -1,0 +1,114 @@
+"""Test fixtures: a real PostgreSQL with pgvector, a fresh database per test.
+
+The server is the embedded one (or DATABASE_URL's). Migrations run once into a template
+database; each test gets its own copy (CREATE DATABASE ... TEMPLATE), so tests that commit,
+run threads or drive the CLI and the app stay isolated from each other.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from jobcore import db
+from jobcore.config import get_settings
+from jobcore.db import create_database, create_engine_for, drop_database, resolve_url
+from jobcore.schema import organizations, topics
+
+TEMPLATE = f"jobcore_test_template_{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    return resolve_url()
+
+
+@pytest.fixture(scope="session")
+def template_database(server_url: str) -> Iterator[str]:
+    engine = create_engine_for(create_database(server_url, TEMPLATE))  # migrates
+    engine.dispose()
+    yield TEMPLATE
+    drop_database(server_url, TEMPLATE)
+
+
+@pytest.fixture
+def database_url(server_url: str, template_database: str) -> Iterator[str]:
+    name = f"jobcore_test_{uuid.uuid4().hex[:12]}"
+    url = create_database(server_url, name, template=template_database)
+    yield url
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_engine_for(database_url, migrate=False)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def app_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point the process-wide settings (CLI, app) at this test's database."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("ADMIN_USER", "test-analyst")
+    get_settings.cache_clear()
+    yield database_url
+    get_settings.cache_clear()
+    with db._lock:
+        engines = [db._engines.pop(url) for url in list(db._engines) if url == database_url]
+    for eng in engines:
+        eng.dispose()
+
+
+@pytest.fixture
+def make_topic(engine: Engine) -> Callable[..., int]:
+    """Builder: insert a topic (name, description, any column) and return its id."""
+
+    def build(name: str, description: str | None = None, **columns: Any) -> int:
+        with engine.begin() as conn:
+            return conn.execute(
+                sa.insert(topics).values(name=name, description=description, **columns)
+                .returning(topics.c.id)
+            ).scalar_one()
+
+    return build
+
+
+@pytest.fixture
+def make_org(engine: Engine) -> Callable[[str], int]:
+    def build(name: str) -> int:
+        with engine.begin() as conn:
+            return conn.execute(
+                sa.insert(organizations).values(name=name).returning(organizations.c.id)
+            ).scalar_one()
+
+    return build
+
+
+@pytest.fixture
+def get_topic(engine: Engine) -> Callable[[int], sa.Row]:
+    """Reader: the current row of a topic."""
+
+    def read(topic_id: int) -> sa.Row:
+        with engine.connect() as conn:
+            return conn.execute(sa.select(topics).where(topics.c.id == topic_id)).one()
+
+    return read
+
+
+@pytest.fixture
+def many_topics(make_topic: Callable[..., int]) -> Callable[[int], list[int]]:
+    """Builder: n classifiable topics, unclassified (ids in order)."""
+    names = ["Yoga Enthusiasts", "Luxury SUV Intenders", "Salesforce Users", "Coffee Lovers",
+             "Books & Literature Fans", "Adults 25-29", "Home Improvement Shoppers"]
+
+    def build(n: int) -> list[int]:
+        return [make_topic(f"{names[i % len(names)]} #{i}") for i in range(n)]
+
+    return build

@@ -1,0 +1,89 @@
+"""python -m jobcore: exit codes, messages, dry run, progress to the end."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import sqlalchemy as sa
+
+from jobcore.cli import main
+from jobcore.schema import admin_jobs, topic_history, topics
+
+
+def test_reclassify_global_drives_a_job_to_the_end(app_env, engine, many_topics, capsys):
+    many_topics(120)
+    assert main(["reclassify-global"]) == 0
+    out = capsys.readouterr().out
+    assert "completed; processed 120 of 120: 120 changed, 0 errors, 0 unchanged" in out
+    with engine.connect() as conn:
+        job = conn.execute(sa.select(admin_jobs)).one()
+    assert (job.status, job.created_by, job.config["mode"]) == ("completed", "test-analyst",
+                                                                "local")
+
+
+def test_dry_run_prints_changes_and_writes_nothing(app_env, engine, make_topic, capsys):
+    make_topic("Luxury SUV Intenders")
+    make_topic("Qqqz Wxyv")
+    assert main(["reclassify-global", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "would change" in out and "'Luxury SUV Intenders'" in out and "'SUV'" in out
+    assert "would fail" in out and "'Qqqz Wxyv'" in out
+    assert "1 would change, 1 would fail" in out and "nothing was written" in out
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(admin_jobs)).scalar() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(topic_history)).scalar() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(topics)
+                            .where(topics.c.review_status != "ok")).scalar() == 0
+
+
+def test_usage_errors_exit_2_with_a_message(app_env, capsys):
+    assert main(["reclassify-global", "--parent-category", "Automotiv"]) == 2
+    assert "did you mean 'Automotive'" in capsys.readouterr().err
+    assert main(["reclassify-global", "--llm"]) == 2
+    assert "LLM mode is not available yet" in capsys.readouterr().err
+    assert main(["reclassify-global", "--concurrency", "4"]) == 2
+    assert main(["jobs", "show", "job_1_missing"]) == 2
+    assert "No job with id 'job_1_missing'" in capsys.readouterr().err
+    assert main(["jobs", "list", "--limit", "500"]) == 2
+    assert "limit must be" in capsys.readouterr().err
+
+
+def test_argument_errors_exit_2_without_traceback():
+    result = subprocess.run([sys.executable, "-m", "jobcore", "reclassify-global", "--limit",
+                             "0"], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "--limit: must be at least 1" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_database_down_is_a_short_message(tmp_path):
+    env = {"DATABASE_URL": "postgresql://nobody:secret@127.0.0.1:9/nowhere", "PATH": "/usr/bin",
+           "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "jobcore", "jobs", "list"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 1
+    assert "Cannot connect to PostgreSQL at 127.0.0.1/nowhere" in result.stderr
+    assert "Traceback" not in result.stderr and "secret" not in result.stderr
+
+
+def test_jobs_process_show_cancel(app_env, many_topics, capsys):
+    many_topics(120)
+    from jobcore import runner
+
+    created = runner.create_job("reclassify", {})
+    assert main(["jobs", "process", created.id]) == 0
+    assert "chunk: 50 items" in capsys.readouterr().out
+    assert main(["jobs", "list"]) == 0
+    assert created.id in capsys.readouterr().out
+    assert main(["jobs", "cancel", created.id]) == 0
+    assert "cancelled after 50 of 120" in capsys.readouterr().out
+    assert main(["jobs", "process", created.id]) == 2
+    assert "cancelled; it takes no more chunks" in capsys.readouterr().err
+    assert main(["jobs", "show", created.id]) == 0
+    assert '"status": "cancelled"' in capsys.readouterr().out
+
+
+def test_seed_demo_refuses_a_non_empty_catalogue(app_env, make_topic, capsys):
+    make_topic("Existing topic")
+    assert main(["seed-demo", "--topics", "50"]) == 2
+    assert "already has topics" in capsys.readouterr().err
