@@ -1,0 +1,81 @@
+"""End to end: the real app (streamlit run) in headless Chromium.
+
+Needs Debian's chromium at /usr/bin/chromium (``.ci/run`` installs it and sets
+REQUIRE_E2E=1, so that in CI a missing browser fails instead of skipping).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+
+if not CHROMIUM.exists():
+    if os.environ.get("REQUIRE_E2E") == "1":
+        raise RuntimeError("REQUIRE_E2E=1 but /usr/bin/chromium is missing (apt-get install "
+                           "chromium)")
+    pytest.skip("Debian chromium is not installed", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def app_url(database_url, tmp_path):
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "ADMIN_USER": "e2e-analyst",
+           "HOME": str(tmp_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+         "--server.port", str(port), "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/_stcore/health", timeout=1).text == "ok":
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("streamlit did not start")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_load_demo_data_and_see_the_catalogue(app_url):
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking"])
+        try:
+            page = browser.new_page()
+            page.goto(app_url)
+            page.get_by_text("The catalogue is empty").wait_for(timeout=60_000)
+            assert page.get_by_text("(DATABASE_URL)").is_visible()
+            assert page.get_by_text("e2e-analyst").is_visible()
+            page.get_by_role("button", name="Load demo data").click()
+            page.get_by_text("Live topics").wait_for(timeout=60_000)
+            assert page.get_by_text("2,000").first.is_visible()
+            assert page.get_by_text("No jobs yet").is_visible()
+        finally:
+            browser.close()

@@ -1,0 +1,42 @@
+"""The embedded server: starts on first use, shared by every process of the project."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import sqlalchemy as sa
+
+from jobcore.config import Settings
+from jobcore.db import describe_database, resolve_url
+
+
+def test_embedded_server_starts_on_first_use_and_is_shared_across_processes(tmp_path):
+    settings = Settings(database_url=None, data_dir=tmp_path)
+    url = resolve_url(settings)
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    with engine.connect() as conn:
+        pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+        assert conn.execute(sa.text(
+            "SELECT extversion FROM pg_extension WHERE extname = 'vector'")).scalar()
+    assert (tmp_path / "pg" / "PG_VERSION").exists()
+
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["DATA_DIR"] = str(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "jobcore", "db", "status"],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert f"embedded PostgreSQL in {tmp_path / 'pg'}" in result.stdout
+    assert "schema revision: 0001" in result.stdout
+
+    # The other process has exited; the server it shared is still up for this one.
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar() != pid
+        assert conn.execute(sa.text("SELECT count(*) FROM admin_jobs")).scalar() == 0
+
+
+def test_external_database_label_hides_the_password():
+    info = describe_database(Settings(database_url="postgresql://ana:hunter2@db.example:6543/cat"))
+    assert info.kind == "external"
+    assert info.label == "db.example:6543/cat (DATABASE_URL)"
