@@ -183,39 +183,51 @@ def _dry_run(config: dict, *, verbose: bool) -> int:
     return EXIT_OK
 
 
-def _cmd_jobs(args) -> int:
-    if args.action == "list":
-        jobs = runner.list_jobs(job_type=args.job_type, status=args.status, limit=args.limit)
-        for job in jobs:
-            print(f"{job.id}  {job.job_type:<20} {job.status:<10} "
-                  f"{job.processed_items:>7,}/{job.total_items:<7,} ok={job.success_count} "
-                  f"err={job.error_count} skip={job.skip_count}  {job.created_by}  "
-                  f"{job.created_at:%Y-%m-%d %H:%M}")
-        if not jobs:
-            print("no jobs")
-        return EXIT_OK
-    if args.action == "show":
+def _jobs_list(args) -> int:
+    jobs = runner.list_jobs(job_type=args.job_type, status=args.status, limit=args.limit)
+    for job in jobs:
+        print(f"{job.id}  {job.job_type:<20} {job.status:<10} "
+              f"{job.processed_items:>7,}/{job.total_items:<7,} ok={job.success_count} "
+              f"err={job.error_count} skip={job.skip_count}  {job.created_by}  "
+              f"{job.created_at:%Y-%m-%d %H:%M}")
+    if not jobs:
+        print("no jobs")
+    return EXIT_OK
+
+
+def _jobs_show(args) -> int:
+    job = runner.get_job(args.job_id)
+    data = {k: v for k, v in job.__dict__.items() if k not in ("errors", "cursor")}
+    print(json.dumps(data, default=str, indent=2))
+    print(f"errors ({len(job.errors)}):")
+    for err in job.errors[:50]:
+        print(f"  {err.get('id', '')} {err.get('name', '')}: {err['message']}")
+    if len(job.errors) > 50:
+        print(f"  ... and {len(job.errors) - 50} more")
+    return EXIT_OK
+
+
+def _jobs_process(args) -> int:
+    if args.all:
         job = runner.get_job(args.job_id)
-        data = {k: v for k, v in job.__dict__.items() if k not in ("errors", "cursor")}
-        print(json.dumps(data, default=str, indent=2))
-        print(f"errors ({len(job.errors)}):")
-        for err in job.errors[:50]:
-            print(f"  {err.get('id', '')} {err.get('name', '')}: {err['message']}")
-        if len(job.errors) > 50:
-            print(f"  ... and {len(job.errors) - 50} more")
-        return EXIT_OK
-    if args.action == "process":
-        if args.all:
-            job = runner.get_job(args.job_id)
-            return _print_report(_drive(job.id, job.total_items - job.processed_items,
-                                        verbose=False))
-        report = runner.process_chunk(args.job_id)
-        print(f"chunk: {report.chunk_processed} items")
-        _print_report(report)
-        return EXIT_OK if report.status != "failed" else EXIT_FAILED
+        remaining = job.total_items - job.processed_items
+        return _print_report(_drive(job.id, remaining, verbose=False))
+    report = runner.process_chunk(args.job_id)
+    print(f"chunk: {report.chunk_processed} items")
+    _print_report(report)
+    return EXIT_FAILED if report.status == "failed" else EXIT_OK
+
+
+def _jobs_cancel(args) -> int:
     job = runner.cancel_job(args.job_id)
     print(f"job {job.id} cancelled after {job.processed_items:,} of {job.total_items:,} items")
     return EXIT_OK
+
+
+def _cmd_jobs(args) -> int:
+    actions = {"list": _jobs_list, "show": _jobs_show, "process": _jobs_process,
+               "cancel": _jobs_cancel}
+    return actions[args.action](args)
 
 
 _COMMANDS = {

@@ -15,12 +15,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from jobcore.classify.rules import (
     NoRuleMatched,
+    RuleEngine,
     clean_company_name,
     get_rule_engine,
     load_companies,
@@ -67,6 +69,25 @@ class _Seed:
     kind: str
     label: str
     truth: Classification | None
+
+
+class _TopicRecord(NamedTuple):
+    """One topics row as COPY writes it."""
+
+    id: int
+    name: str
+    description: str
+    segment_type: str | None
+    taxonomy_type: str | None
+    parent_category: str | None
+    subcategory: str | None
+    audience_type: str | None
+    classification_version: str | None
+    classification_source: str | None
+    classified_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -174,17 +195,13 @@ def seed_demo(engine: Engine, *, topics_count: int = 2000, seed: int = 42,
                 original_id = rng.randrange(1, topic_id)
                 kind = rng.choice(VARIANTS)
                 base, region = _variant(bases[original_id - 1][0], kind), bases[original_id - 1][1]
-                description = topic_rows[original_id - 1][2]
+                description = topic_rows[original_id - 1].description
                 planted.append((topic_id, original_id, kind))
             bases.append((base, region))
             name = base + region
             topic_rows.append(_topic_row(rng, topic_id, name, description, seed_item,
                                          engine_rules))
-        _copy(conn, "topics", ("id", "name", "description", "segment_type", "taxonomy_type",
-                               "parent_category", "subcategory", "audience_type",
-                               "classification_version", "classification_source",
-                               "classified_at", "version", "created_at", "updated_at"),
-              topic_rows)
+        _copy(conn, "topics", _TopicRecord._fields, topic_rows)
         _copy(conn, "demo_planted_duplicates", ("topic_id", "original_topic_id", "variant"),
               planted)
         summary = _seed_orgs(conn, rng, topic_rows)
@@ -198,7 +215,7 @@ def seed_demo(engine: Engine, *, topics_count: int = 2000, seed: int = 42,
 
 
 def _topic_row(rng: random.Random, topic_id: int, name: str, description: str, seed: _Seed,
-               engine_rules) -> tuple:
+               engine_rules: RuleEngine) -> _TopicRecord:
     created = EPOCH - timedelta(days=rng.randrange(1, 720), seconds=rng.randrange(86400))
     roll = rng.random()
     fields: tuple = (None,) * 5
@@ -220,11 +237,12 @@ def _topic_row(rng: random.Random, topic_id: int, name: str, description: str, s
             classified = created + timedelta(days=rng.randrange(0, 30))
         else:
             version = None
-    return (topic_id, name, description, *fields, version, source, classified,
-            1 + (rng.random() < 0.2), created, created)
+    return _TopicRecord(topic_id, name, description, *fields, version, source, classified,
+                        1 + (rng.random() < 0.2), created, created)
 
 
-def _seed_orgs(conn: Connection, rng: random.Random, topic_rows: list[tuple]) -> tuple[int, ...]:
+def _seed_orgs(conn: Connection, rng: random.Random,
+               topic_rows: list[_TopicRecord]) -> tuple[int, int, int]:
     companies = [clean_company_name(c[0]) for c in load_companies()]
     org_count = max(3, min(len(companies), len(topic_rows) // 100))
     org_names = sorted(set(rng.sample(companies, org_count)))
@@ -232,16 +250,16 @@ def _seed_orgs(conn: Connection, rng: random.Random, topic_rows: list[tuple]) ->
     links, activations = [], []
     for org_id in range(1, len(org_names) + 1):
         for topic in rng.sample(topic_rows, min(len(topic_rows), rng.randrange(10, 80))):
-            links.append((len(links) + 1, org_id, topic[0]))
+            links.append((len(links) + 1, org_id, topic.id))
             for platform in ("liveramp", "the_trade_desk"):
                 if rng.random() < 0.4:
                     stale = rng.random() < 0.15
-                    pushed_name = _variant(topic[1], "suffix") if stale else topic[1]
-                    pushed_version = topic[11] - (1 if stale and topic[11] > 1 else 0)
+                    pushed_name = _variant(topic.name, "suffix") if stale else topic.name
+                    pushed_version = topic.version - (1 if stale and topic.version > 1 else 0)
                     prefix = "lr" if platform == "liveramp" else "ttd"
                     activations.append((
-                        len(activations) + 1, org_id, topic[0], platform,
-                        f"{prefix}-{rng.randrange(10**7, 10**8)}", pushed_name, topic[2],
+                        len(activations) + 1, org_id, topic.id, platform,
+                        f"{prefix}-{rng.randrange(10**7, 10**8)}", pushed_name, topic.description,
                         pushed_version, "active", EPOCH - timedelta(days=rng.randrange(1, 200)),
                     ))
     _copy(conn, "org_topics", ("id", "org_id", "topic_id"), links)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -164,7 +165,7 @@ def list_jobs(*, job_type: str | None = None, status: str | None = None, limit: 
 
 
 def run_to_completion(job_id: str, *, engine: Engine | None = None,
-                      on_chunk=None) -> ChunkReport:
+                      on_chunk: Callable[[ChunkReport], None] | None = None) -> ChunkReport:
     """Call process_chunk until the job is finished (CLI and benchmarks)."""
     while True:
         report = process_chunk(job_id, engine=engine)

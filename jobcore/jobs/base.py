@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
@@ -65,14 +65,17 @@ class JobPlan:
     cursor: dict[str, Any] = field(default_factory=dict)
 
 
-class JobHandler:
+C = TypeVar("C", bound=JobConfig)
+
+
+class JobHandler(Generic[C]):
     """A job type. Subclasses set ``job_type`` and ``config_model`` and implement the rest."""
 
     job_type: ClassVar[str]
-    config_model: ClassVar[type[JobConfig]]
+    config_model: type[C]
     org_scoped: ClassVar[bool] = False
 
-    def parse_config(self, raw: Any) -> JobConfig:
+    def parse_config(self, raw: Any) -> C:
         """Validate a raw config; ConfigError names the offending field."""
         if raw is None:
             raw = {}
@@ -83,17 +86,18 @@ class JobHandler:
             config = self.config_model.model_validate(raw)
         except ValidationError as exc:
             raise config_error(self.job_type, self.config_model, exc) from None
-        self.check_config(config)
+        return self.normalize_config(config)
+
+    def normalize_config(self, config: C) -> C:
+        """Checks that need more than types (for example against the taxonomy); may return
+        the config with values in their canonical spelling.
+        """
         return config
 
-    def check_config(self, config: JobConfig) -> None:
-        """Checks that need more than types (for example against the taxonomy)."""
-
-    def plan(self, conn: Connection, config: JobConfig, *, org_id: int | None) -> JobPlan:
+    def plan(self, conn: Connection, config: C, *, org_id: int | None) -> JobPlan:
         raise NotImplementedError
 
-    def process(self, conn: Connection, job: Job, config: JobConfig,
-                deadline: float) -> ChunkOutcome:
+    def process(self, conn: Connection, job: Job, config: C, deadline: float) -> ChunkOutcome:
         raise NotImplementedError
 
     def on_cancel(self, conn: Connection, job: Job) -> None:

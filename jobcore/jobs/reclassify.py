@@ -107,32 +107,27 @@ def _state(topic: catalog.TopicRow) -> dict:
 
 
 @register
-class ReclassifyHandler(JobHandler):
+class ReclassifyHandler(JobHandler[ReclassifyConfig]):
     job_type = "reclassify"
     config_model = ReclassifyConfig
 
-    def check_config(self, config: ReclassifyConfig) -> None:  # type: ignore[override]
+    def normalize_config(self, config: ReclassifyConfig) -> ReclassifyConfig:
         if config.mode != "local":
             raise FeatureUnavailable(
                 f"mode {config.mode!r} is not available yet: LLM and column reclassify "
                 "through Anthropic's Message Batches API come in a later release. "
                 "Use mode 'local'."
             )
-        if config.parent_category_filter is not None:
-            try:
-                get_taxonomy().resolve_parent_category(config.parent_category_filter)
-            except ValueError as exc:
-                raise ConfigError(f"Invalid config for reclassify: parentCategoryFilter: {exc}",
-                                  field="parentCategoryFilter") from None
-
-    def parse_config(self, raw):  # type: ignore[override]
-        config = super().parse_config(raw)
-        if config.parent_category_filter is not None:
+        if config.parent_category_filter is None:
+            return config
+        try:
             canonical = get_taxonomy().resolve_parent_category(config.parent_category_filter)
-            config = config.model_copy(update={"parent_category_filter": canonical})
-        return config
+        except ValueError as exc:
+            raise ConfigError(f"Invalid config for reclassify: parentCategoryFilter: {exc}",
+                              field="parentCategoryFilter") from None
+        return config.model_copy(update={"parent_category_filter": canonical})
 
-    def plan(self, conn: Connection, config: ReclassifyConfig, *,  # type: ignore[override]
+    def plan(self, conn: Connection, config: ReclassifyConfig, *,
              org_id: int | None) -> JobPlan:
         engine = get_rule_engine()
         count, max_id = conn.execute(
@@ -144,7 +139,7 @@ class ReclassifyHandler(JobHandler):
         return JobPlan(total_items=total,
                        cursor={"lastId": 0, "maxId": max_id, "rulesVersion": engine.version})
 
-    def process(self, conn: Connection, job: Job, config: ReclassifyConfig,  # type: ignore[override]
+    def process(self, conn: Connection, job: Job, config: ReclassifyConfig,
                 deadline: float) -> ChunkOutcome:
         engine = get_rule_engine()
         cursor = dict(job.cursor)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from jobcore.errors import DuplicateJobType, UnknownJobType
 from jobcore.jobs.base import JobHandler
 
-H = TypeVar("H", bound=type[JobHandler])
+H = TypeVar("H", bound=type[JobHandler[Any]])
 
-_handlers: dict[str, JobHandler] = {}
+_handlers: dict[str, JobHandler[Any]] = {}
 
 
 def register(handler_class: H) -> H:
@@ -21,7 +21,7 @@ def register(handler_class: H) -> H:
     return handler_class
 
 
-def get_handler(job_type: str) -> JobHandler:
+def get_handler(job_type: str) -> JobHandler[Any]:
     """The handler of a job type; UnknownJobType names the known ones."""
     try:
         return _handlers[job_type]
