@@ -32,13 +32,23 @@ class TopicRow:
 
 @dataclass(frozen=True)
 class ClassificationWrite:
-    """A new classification for one topic. ``history`` is None when nothing changed (the
-    write only re-stamps the classifier version); otherwise it is (previous, new) values.
+    """A new classification for one topic, stamped with the version and source that made
+    it (None for both: unclassified). ``history`` is None when nothing changed (the write
+    only re-stamps the version); otherwise it is the (previous, new) values to record.
     """
 
     topic_id: int
     classification: Classification
+    version: str | None
+    source: str | None
     history: tuple[dict[str, Any], dict[str, Any]] | None
+
+
+def classification_state(topic: TopicRow) -> dict[str, Any]:
+    """The values a classification write replaces, as topic_history stores them."""
+    return {**topic.classification.as_dict(),
+            "classification_version": topic.classification_version,
+            "classification_source": topic.classification_source}
 
 
 LIVE = sa.and_(topics.c.deleted_at.is_(None), topics.c.merged_into.is_(None))
@@ -64,8 +74,8 @@ _APPLY_CLASSIFICATION = sa.text(
     WITH v AS (
         SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb))
             AS v(id bigint, segment_type text, taxonomy_type text, parent_category text,
-                 subcategory text, audience_type text, changed boolean,
-                 previous_values jsonb, new_values jsonb)
+                 subcategory text, audience_type text, version text, source text,
+                 changed boolean, previous_values jsonb, new_values jsonb)
     ), updated AS (
         UPDATE topics AS t SET
             segment_type = v.segment_type,
@@ -73,9 +83,9 @@ _APPLY_CLASSIFICATION = sa.text(
             parent_category = v.parent_category,
             subcategory = v.subcategory,
             audience_type = v.audience_type,
-            classification_version = :version,
-            classification_source = :source,
-            classified_at = now(),
+            classification_version = v.version,
+            classification_source = v.source,
+            classified_at = CASE WHEN v.version IS NULL THEN NULL ELSE now() END,
             updated_at = CASE WHEN v.changed THEN now() ELSE t.updated_at END
         FROM v WHERE t.id = v.id
     )
@@ -87,24 +97,23 @@ _APPLY_CLASSIFICATION = sa.text(
 )
 
 
-def apply_classifications(conn: Connection, writes: list[ClassificationWrite], *, version: str,
-                          source: str, batch_id: str | None, action: str,
-                          created_by: str | None) -> None:
-    """Write classifications, stamp the classifier version and record topic_history for
-    the changed topics, in one statement.
+def apply_classifications(conn: Connection, writes: list[ClassificationWrite], *,
+                          batch_id: str | None, action: str, created_by: str | None) -> None:
+    """Write classifications with their version stamps and record topic_history for the
+    changed topics, in one statement.
     """
     if not writes:
         return
     rows = []
     for w in writes:
         row: dict[str, Any] = {"id": w.topic_id, "changed": w.history is not None,
+                               "version": w.version, "source": w.source,
                                **w.classification.as_dict()}
         if w.history is not None:
             row["previous_values"], row["new_values"] = w.history
         rows.append(row)
     conn.execute(_APPLY_CLASSIFICATION, {
-        "rows": json.dumps(rows), "version": version, "source": source,
-        "batch_id": batch_id, "action": action, "created_by": created_by,
+        "rows": json.dumps(rows), "batch_id": batch_id, "action": action, "created_by": created_by,
     })
 
 

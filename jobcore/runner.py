@@ -65,13 +65,26 @@ class ChunkReport:
                    job.failure_message)
 
 
-def create_job(job_type: str, config: dict[str, Any] | None = None, *, org_id: int | None = None,
-               created_by: str | None = None, engine: Engine | None = None) -> CreatedJob:
-    """Validate the config, count the items server-side and insert a pending job."""
+def count_items(job_type: str, config: dict[str, Any] | None = None, *,
+                org_id: int | None = None, engine: Engine | None = None) -> int:
+    """What create_job would count, without creating anything (for forms and dry runs)."""
+    handler, parsed = _parse(job_type, config, org_id)
+    with (engine or get_engine()).connect() as conn:
+        return handler.plan(conn, parsed, org_id=org_id).total_items
+
+
+def _parse(job_type: str, config: dict[str, Any] | None, org_id: int | None):
     handler = get_handler(job_type)
     parsed = handler.parse_config(config)
     if handler.org_scoped and org_id is None:
         raise UsageError(f"A {job_type} job needs an organisation (org_id).")
+    return handler, parsed
+
+
+def create_job(job_type: str, config: dict[str, Any] | None = None, *, org_id: int | None = None,
+               created_by: str | None = None, engine: Engine | None = None) -> CreatedJob:
+    """Validate the config, count the items server-side and insert a pending job."""
+    handler, parsed = _parse(job_type, config, org_id)
     engine = engine or get_engine()
     with engine.begin() as conn:
         plan = handler.plan(conn, parsed, org_id=org_id)

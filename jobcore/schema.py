@@ -151,6 +151,10 @@ admin_jobs = sa.Table(
     sa.Index("ix_admin_jobs_type_status", "job_type", "status"),
     sa.Index("ix_admin_jobs_created_at", sa.text("created_at DESC")),
     sa.Index("ix_admin_jobs_org_created_at", "org_id", sa.text("created_at DESC")),
+    sa.Index("uq_admin_jobs_one_rollback", sa.text("(config ->> 'rollbackOf')"), unique=True,
+             postgresql_where=sa.text("config ? 'rollbackOf' AND config ->> 'rollbackOf' IS NOT "
+                                      "NULL AND status IN ('pending', 'processing', "
+                                      "'completed')")),
 )
 
 admin_job_chunks = sa.Table(

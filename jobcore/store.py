@@ -97,7 +97,12 @@ def create_job(conn: Connection, *, job_type: str, config: dict[str, Any], total
                 config=config, total_items=total_items, cursor=cursor or {})
         .returning(admin_jobs)
     )
-    return _job(conn.execute(stmt).one())
+    try:
+        return _job(conn.execute(stmt).one())
+    except sa.exc.IntegrityError as exc:
+        if "uq_admin_jobs_one_rollback" in str(exc.orig):
+            raise UsageError(f"Job {config.get('rollbackOf')} already has a rollback.") from exc
+        raise
 
 
 def get_job(conn: Connection, job_id: str) -> Job:

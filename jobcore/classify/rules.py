@@ -106,8 +106,9 @@ class RuleEngine:
     # -- compiling -----------------------------------------------------------------
     def _add(self, order: int, rule: dict, phrase: str, target: Classification, depth: int) -> None:
         words = tokens(phrase)
-        if not words or words in self._ignored_parts or (len(words) == 1 and words[0].isdigit()):
-            return  # a lone number ("$0", "75+") would match any name that has one
+        if not words or words in self._ignored_parts or (
+                len(words) == 1 and (words[0].isdigit() or len(words[0]) == 1)):
+            return  # a lone number ("$0") or letter ("R&B" -> "B") would match too much
         self._seq += 1
         entry = _Entry((order, -len(words), -depth, self._seq), rule.get("requires"), target,
                        rule["id"], phrase)

@@ -1,10 +1,12 @@
 """reclassify: classify topics with the local rule engine, 50 a chunk.
 
 Eligible topics are live topics never classified, or classified by another version of the
-rules (every live topic with ``force``), optionally only those of one parent category.
-A changed topic gets a topic_history row; an unchanged one is skipped (its version is
-stamped so that it is no longer outdated); a topic the rules cannot classify validly is
-an item error and is flagged ``needs_review`` with the reason.
+rules (every live topic with ``force``), optionally only those of one parent category, or
+only the topics in another job's errors (``retryOf``). A changed topic gets a
+topic_history row; an unchanged one is skipped (its version is stamped so that it is no
+longer outdated); a topic the rules cannot classify validly is an item error and is
+flagged ``needs_review`` with the reason. With ``rollbackOf`` the job instead undoes
+another reclassify job (see jobcore.jobs.rollback).
 """
 
 from __future__ import annotations
@@ -22,35 +24,60 @@ from jobcore import catalog
 from jobcore.classify.rules import NoRuleMatched, RuleEngine, get_rule_engine
 from jobcore.classify.taxonomy import Classification, get_taxonomy
 from jobcore.errors import ConfigError, FeatureUnavailable
+from jobcore.jobs import rollback
 from jobcore.jobs.base import ChunkOutcome, ItemError, JobConfig, JobHandler, JobPlan
 from jobcore.jobs.registry import register
-from jobcore.schema import topics
+from jobcore.schema import admin_jobs, topics
 from jobcore.store import Job
 
 CHUNK_SIZE = 50
 MAX_LIMIT = 10_000_000
 
 
+JOB_ID_PATTERN = r"^job_[0-9]+_[a-z0-9]+$"
+_INTERNAL = {"internal": True}  # set by the console's buttons, not shown in the create form
+
+
 class ReclassifyConfig(JobConfig):
-    mode: Literal["local", "llm", "column"] = "local"
-    force: bool = False
-    limit: int | None = Field(default=None, ge=1, le=MAX_LIMIT)
-    parent_category_filter: str | None = Field(default=None, min_length=1, max_length=200)
+    mode: Literal["local", "llm", "column"] = Field(
+        default="local", description="local: the rule engine. llm and column: not yet.")
+    force: bool = Field(default=False, description="Every live topic, not only outdated ones.")
+    limit: int | None = Field(default=None, ge=1, le=MAX_LIMIT,
+                              description="At most this many topics.")
+    parent_category_filter: str | None = Field(
+        default=None, min_length=1, max_length=200,
+        description="Only topics currently in this parent category.")
+    rollback_of: str | None = Field(default=None, pattern=JOB_ID_PATTERN,
+                                    json_schema_extra=_INTERNAL)
+    retry_of: str | None = Field(default=None, pattern=JOB_ID_PATTERN,
+                                 json_schema_extra=_INTERNAL)
 
 
 def eligible_where(config: ReclassifyConfig) -> sa.ColumnElement[bool]:
     """Which topics a local reclassify with this config takes (parameters: see
     ``eligible_params``).
     """
-    return _eligible_where(config.force, config.parent_category_filter is not None)
+    return _eligible_where(config.force, config.parent_category_filter is not None,
+                           config.retry_of is not None)
 
 
 def eligible_params(config: ReclassifyConfig, rules_version: str) -> dict:
-    return {"rules_version": rules_version, "parent": config.parent_category_filter}
+    return {"rules_version": rules_version, "parent": config.parent_category_filter,
+            "retry_of": config.retry_of}
 
 
-@lru_cache(maxsize=8)
-def _eligible_where(force: bool, filtered: bool) -> sa.ColumnElement[bool]:
+# Topic ids named in another job's errors.
+_ERROR_TOPIC_IDS = (
+    sa.select(sa.cast(sa.literal_column("e.value ->> 'id'"), sa.BigInteger))
+    .select_from(admin_jobs.join(
+        sa.text("LATERAL jsonb_array_elements(admin_jobs.errors) AS e"), sa.true()))
+    .where(admin_jobs.c.id == sa.bindparam("retry_of"),
+           sa.literal_column("jsonb_typeof(e.value -> 'id')") == "number")
+)
+
+
+@lru_cache(maxsize=16)
+def _eligible_where(force: bool, filtered: bool, retry: bool) -> sa.ColumnElement[bool]:
     conditions: list[sa.ColumnElement[bool]] = [catalog.LIVE]
     if not force:
         conditions.append(sa.or_(
@@ -60,13 +87,15 @@ def _eligible_where(force: bool, filtered: bool) -> sa.ColumnElement[bool]:
         ))
     if filtered:
         conditions.append(topics.c.parent_category == sa.bindparam("parent"))
+    if retry:
+        conditions.append(topics.c.id.in_(_ERROR_TOPIC_IDS))
     return sa.and_(*conditions)
 
 
-@lru_cache(maxsize=8)
-def _chunk_select(force: bool, filtered: bool) -> sa.Select:
+@lru_cache(maxsize=16)
+def _chunk_select(force: bool, filtered: bool, retry: bool) -> sa.Select:
     """One chunk of eligible topics after the cursor, locked (built once per shape)."""
-    return (catalog.select_topics(sa.and_(_eligible_where(force, filtered),
+    return (catalog.select_topics(sa.and_(_eligible_where(force, filtered, retry),
                                           topics.c.id > sa.bindparam("last_id"),
                                           topics.c.id <= sa.bindparam("max_id")))
             .limit(sa.bindparam("row_limit", type_=sa.Integer)).with_for_update())
@@ -100,18 +129,20 @@ def plan_topic(engine: RuleEngine, topic: catalog.TopicRow) -> PlannedChange:
     return PlannedChange(topic, match.classification, match.rule_id, None)
 
 
-def _state(topic: catalog.TopicRow) -> dict:
-    return {**topic.classification.as_dict(),
-            "classification_version": topic.classification_version,
-            "classification_source": topic.classification_source}
-
-
 @register
 class ReclassifyHandler(JobHandler[ReclassifyConfig]):
     job_type = "reclassify"
     config_model = ReclassifyConfig
 
     def normalize_config(self, config: ReclassifyConfig) -> ReclassifyConfig:
+        if config.rollback_of is not None:
+            others = [name for name, value in (
+                ("force", config.force), ("limit", config.limit),
+                ("parentCategoryFilter", config.parent_category_filter),
+                ("retryOf", config.retry_of)) if value]
+            if others:
+                raise ConfigError(f"Invalid config for reclassify: rollbackOf cannot be combined "
+                                  f"with {', '.join(others)}", field=others[0])
         if config.mode != "local":
             raise FeatureUnavailable(
                 f"mode {config.mode!r} is not available yet: LLM and column reclassify "
@@ -129,6 +160,10 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
 
     def plan(self, conn: Connection, config: ReclassifyConfig, *,
              org_id: int | None) -> JobPlan:
+        if config.rollback_of is not None:
+            return rollback.plan_rollback(conn, config.rollback_of)
+        if config.retry_of is not None:
+            rollback.check_retry_source(conn, config.retry_of)
         engine = get_rule_engine()
         count, max_id = conn.execute(
             sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(topics.c.id), 0))
@@ -141,6 +176,8 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
 
     def process(self, conn: Connection, job: Job, config: ReclassifyConfig,
                 deadline: float) -> ChunkOutcome:
+        if config.rollback_of is not None:
+            return rollback.process_rollback(conn, job, config.rollback_of, deadline)
         engine = get_rule_engine()
         cursor = dict(job.cursor)
         want = CHUNK_SIZE
@@ -148,7 +185,8 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
             want = min(want, config.limit - job.processed_items)
         rows = []
         if want > 0:
-            stmt = _chunk_select(config.force, config.parent_category_filter is not None)
+            stmt = _chunk_select(config.force, config.parent_category_filter is not None,
+                                 config.retry_of is not None)
             params = {**eligible_params(config, engine.version), "last_id": cursor["lastId"],
                       "max_id": cursor["maxId"], "row_limit": want + 1}
             rows = [catalog.topic_row(r) for r in conn.execute(stmt, params)]
@@ -170,7 +208,7 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
             history = None
             if change.changed:
                 outcome.success += 1
-                history = (_state(topic), {
+                history = (catalog.classification_state(topic), {
                     **change.new.as_dict(), "classification_version": engine.version,
                     "classification_source": "rules", "rule": change.rule_id})
             else:
@@ -178,9 +216,9 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
                 if (topic.classification_version, topic.classification_source) == (
                         engine.version, "rules"):
                     continue  # already stamped: nothing to write
-            writes.append(catalog.ClassificationWrite(topic.id, change.new, history))
-        catalog.apply_classifications(conn, writes, version=engine.version, source="rules",
-                                      batch_id=job.id, action="reclassified",
+            writes.append(catalog.ClassificationWrite(topic.id, change.new, engine.version,
+                                                      "rules", history))
+        catalog.apply_classifications(conn, writes, batch_id=job.id, action="reclassified",
                                       created_by=job.created_by)
         catalog.flag_for_review(conn, flags)
         reached_limit = (config.limit is not None

@@ -1,0 +1,138 @@
+"""Rollback of a completed reclassify job, and the checks behind retry-errors.
+
+A rollback is a reclassify job with ``rollbackOf``: 50 a chunk, it walks the source job's
+``reclassified`` history rows and restores each topic's previous values (classification
+and version stamp), recording ``rolled_back`` history. A topic changed since by another
+job, a manual edit or anything else is that topic's error and is left as it is.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from jobcore import catalog, store
+from jobcore.classify.taxonomy import Classification
+from jobcore.errors import UsageError
+from jobcore.jobs.base import ChunkOutcome, ItemError, JobPlan
+from jobcore.schema import admin_jobs
+
+CHUNK_SIZE = 50
+_ACTIVE_OR_DONE = ("pending", "processing", "completed")
+
+_COUNT_SOURCE_HISTORY = sa.text(
+    "SELECT count(*) FROM topic_history WHERE batch_id = :source AND action = 'reclassified'"
+)
+
+_CHUNK = sa.text(
+    """
+    SELECT h.id AS history_id, h.topic_id, h.previous_values, h.new_values,
+           t.name, t.segment_type, t.taxonomy_type, t.parent_category, t.subcategory,
+           t.audience_type, t.classification_version, t.classification_source,
+           t.deleted_at IS NOT NULL OR t.merged_into IS NOT NULL AS gone,
+           later.batch_id AS later_batch, later.action AS later_action
+    FROM topic_history h
+    JOIN topics t ON t.id = h.topic_id
+    LEFT JOIN LATERAL (
+        SELECT h2.batch_id, h2.action FROM topic_history h2
+        WHERE h2.topic_id = h.topic_id AND h2.id > h.id
+        ORDER BY h2.id DESC LIMIT 1
+    ) later ON true
+    WHERE h.batch_id = :source AND h.action = 'reclassified' AND h.id > :last_id
+    ORDER BY h.id
+    LIMIT :n
+    FOR UPDATE OF t
+    """
+)
+
+
+def check_rollback_source(conn: Connection, source_id: str) -> store.Job:
+    """The job to roll back; UsageError when it cannot be rolled back (and why)."""
+    source = store.get_job(conn, source_id)
+    if source.job_type != "reclassify" or source.status != "completed":
+        raise UsageError(f"Only a completed reclassify job can be rolled back; job {source_id} "
+                         f"is a {source.job_type} job that is {source.status}.")
+    if source.config.get("rollbackOf"):
+        raise UsageError(f"Job {source_id} is itself a rollback (of "
+                         f"{source.config['rollbackOf']}); it cannot be rolled back.")
+    existing = conn.execute(
+        sa.select(admin_jobs.c.id, admin_jobs.c.status)
+        .where(admin_jobs.c.config["rollbackOf"].astext == source_id,
+               admin_jobs.c.status.in_(_ACTIVE_OR_DONE))
+    ).first()
+    if existing is not None:
+        raise UsageError(f"Job {source_id} already has a rollback: job {existing.id} "
+                         f"({existing.status}).")
+    return source
+
+
+def check_retry_source(conn: Connection, source_id: str) -> store.Job:
+    """The job whose failed topics to retry; UsageError when there is nothing to retry."""
+    source = store.get_job(conn, source_id)
+    if source.job_type != "reclassify":
+        raise UsageError(f"Retry errors works on reclassify jobs; job {source_id} is a "
+                         f"{source.job_type} job.")
+    if not source.is_finished:
+        raise UsageError(f"Job {source_id} is still {source.status}; retry its errors when it "
+                         "has finished.")
+    if not any(isinstance(e.get("id"), int) for e in source.errors):
+        raise UsageError(f"Job {source_id} has no topic errors to retry.")
+    return source
+
+
+def plan_rollback(conn: Connection, source_id: str) -> JobPlan:
+    check_rollback_source(conn, source_id)
+    total = conn.execute(_COUNT_SOURCE_HISTORY, {"source": source_id}).scalar_one()
+    return JobPlan(total_items=total, cursor={"lastHistoryId": 0})
+
+
+_STATE_KEYS = ("segment_type", "taxonomy_type", "parent_category", "subcategory",
+               "audience_type", "classification_version", "classification_source")
+
+
+def _conflict(row: Any, source_id: str) -> str | None:
+    """Why this topic must not be restored, or None."""
+    if row.gone:
+        return f"deleted or merged since job {source_id}; not rolled back"
+    if row.later_action is not None:
+        by = f"job {row.later_batch}" if row.later_batch else "a change outside any job"
+        return f"changed since by {by} ({row.later_action}); not rolled back"
+    current = {key: getattr(row, key) for key in _STATE_KEYS}
+    written = {key: row.new_values.get(key) for key in _STATE_KEYS}
+    if current != written:
+        fields = ", ".join(k for k in _STATE_KEYS if current[k] != written[k])
+        return f"changed since job {source_id} ({fields} differ); not rolled back"
+    return None
+
+
+def process_rollback(conn: Connection, job: store.Job, source_id: str,
+                     deadline: float) -> ChunkOutcome:
+    cursor = dict(job.cursor)
+    rows = conn.execute(_CHUNK, {"source": source_id, "last_id": cursor["lastHistoryId"],
+                                 "n": CHUNK_SIZE + 1}).all()
+    more = len(rows) > CHUNK_SIZE
+    outcome = ChunkOutcome(cursor=cursor, done=False)
+    writes: list[catalog.ClassificationWrite] = []
+    for row in rows[:CHUNK_SIZE]:
+        if time.monotonic() > deadline:
+            more = True
+            break
+        cursor["lastHistoryId"] = row.history_id
+        conflict = _conflict(row, source_id)
+        if conflict is not None:
+            outcome.errors.append(ItemError(conflict, id=row.topic_id, name=row.name))
+            continue
+        previous = {key: row.previous_values.get(key) for key in _STATE_KEYS}
+        current = {key: getattr(row, key) for key in _STATE_KEYS}
+        writes.append(catalog.ClassificationWrite(
+            row.topic_id, Classification.from_mapping(previous),
+            previous["classification_version"], previous["classification_source"],
+            (current, {**previous, "rollback_of": source_id})))
+        outcome.success += 1
+    catalog.apply_classifications(conn, writes, batch_id=job.id, action="rolled_back",
+                                  created_by=job.created_by)
+    outcome.done = not more
+    return outcome

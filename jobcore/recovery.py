@@ -1,0 +1,29 @@
+"""Undo and retry: rollback of a reclassify job, retry of its failed topics."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from jobcore import runner
+
+
+def create_rollback(job_id: str, *, created_by: str | None = None,
+                    engine: Engine | None = None) -> runner.CreatedJob:
+    """A reclassify job with ``rollbackOf`` that restores what ``job_id`` changed.
+
+    Refused (UsageError) unless ``job_id`` is a completed reclassify job that is not itself a
+    rollback and has no other rollback pending, running or done.
+    """
+    return runner.create_job("reclassify", {"rollbackOf": job_id}, created_by=created_by,
+                             engine=engine)
+
+
+def create_retry(job_id: str, *, created_by: str | None = None,
+                 engine: Engine | None = None) -> runner.CreatedJob:
+    """A reclassify job over only the topics in ``job_id``'s errors, same mode, forced.
+
+    Refused (UsageError) when that job has no topic errors or has not finished.
+    """
+    source = runner.get_job(job_id, engine=engine)
+    config = {"mode": source.config.get("mode", "local"), "force": True, "retryOf": job_id}
+    return runner.create_job("reclassify", config, created_by=created_by, engine=engine)
