@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from jobcore.config import Settings
 from jobcore.db import describe_database, resolve_url
+from jobcore.migrate import head_revision
 
 
 def test_embedded_server_starts_on_first_use_and_is_shared_across_processes(tmp_path):
@@ -28,7 +29,7 @@ def test_embedded_server_starts_on_first_use_and_is_shared_across_processes(tmp_
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert f"embedded PostgreSQL in {tmp_path / 'pg'}" in result.stdout
-    assert "schema revision: 0001" in result.stdout
+    assert f"schema revision: {head_revision()} (latest {head_revision()})" in result.stdout
 
     # The other process has exited; the server it shared is still up for this one.
     with engine.connect() as conn:
