@@ -132,3 +132,11 @@ def flag_for_review(conn: Connection, reasons: dict[int, str]) -> None:
     if reasons:
         rows = [{"id": topic_id, "reason": reason[:1000]} for topic_id, reason in reasons.items()]
         conn.execute(_FLAG_FOR_REVIEW, {"rows": json.dumps(rows)})
+
+
+def parent_categories(conn: Connection, topic_ids: list[int]) -> dict[int, str | None]:
+    """Current parent category of each topic (deleted ones included)."""
+    rows = conn.execute(sa.select(topics.c.id, topics.c.parent_category)
+                        .where(topics.c.id == sa.func.any(sa.bindparam("ids"))),
+                        {"ids": sorted(set(topic_ids))})
+    return dict(rows.tuples().all())

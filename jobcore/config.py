@@ -8,9 +8,10 @@ from __future__ import annotations
 import getpass
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,12 +32,24 @@ class Settings(BaseSettings):
         default=None, description="Any PostgreSQL 15+ with pgvector; unset -> embedded server."
     )
     data_dir: Path = Field(default=PROJECT_ROOT / ".data", description="Embedded database home.")
-    admin_user: str = Field(default_factory=_default_user, description="Who creates jobs.")
+    admin_user: str = Field(default_factory=_default_user,
+                            description="Who creates jobs when no sign-in is configured.")
+    admin_emails: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="With [auth] in .streamlit/secrets.toml: the only e-mails let in "
+                    "(comma-separated in ADMIN_EMAILS).")
     chunk_time_budget_seconds: float = Field(default=60.0, gt=0, le=600)
     stuck_after_minutes: float = Field(default=5.0, gt=0)
     anthropic_api_key: str | None = None
     classification_model: str = "claude-sonnet-4-5"
     credentials_key: str | None = None
+
+    @field_validator("admin_emails", mode="before")
+    @classmethod
+    def _split_emails(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
 
 
 @lru_cache(maxsize=1)

@@ -12,11 +12,18 @@ class UsageError(JobcoreError):
 
 
 class ConfigError(UsageError):
-    """A job's config is invalid; the message names the offending field."""
+    """A job's config is invalid; the message names the offending field(s).
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    ``problems`` maps each offending field (its config key) to what is wrong with it, so
+    that a form can show each message beside its field.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None,
+                 problems: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.field = field
+        self.problems = problems if problems is not None else (
+            {field: message} if field else {})
 
 
 class UnknownJobType(UsageError):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from jobcore import runner
+from jobcore.db import get_engine
+from jobcore.schema import admin_jobs
 
 
 def create_rollback(job_id: str, *, created_by: str | None = None,
@@ -27,3 +30,13 @@ def create_retry(job_id: str, *, created_by: str | None = None,
     source = runner.get_job(job_id, engine=engine)
     config = {"mode": source.config.get("mode", "local"), "force": True, "retryOf": job_id}
     return runner.create_job("reclassify", config, created_by=created_by, engine=engine)
+
+
+def find_rollback(job_id: str, *, engine: Engine | None = None) -> str | None:
+    """The id of the pending, running or completed rollback of ``job_id``, if any."""
+    with (engine or get_engine()).connect() as conn:
+        return conn.execute(
+            sa.select(admin_jobs.c.id)
+            .where(admin_jobs.c.config["rollbackOf"].astext == job_id,
+                   admin_jobs.c.status.in_(("pending", "processing", "completed")))
+        ).scalar()

@@ -170,8 +170,20 @@ def get_job(job_id: str, *, engine: Engine | None = None) -> store.Job:
         return store.get_job(conn, job_id)
 
 
+def get_job_summary(job_id: str, *, engine: Engine | None = None) -> store.JobSummary:
+    """Read one job without its errors and result (cheap, for live views)."""
+    with (engine or get_engine()).connect() as conn:
+        return store.get_summary(conn, job_id)
+
+
+def job_chunks(job_id: str, *, engine: Engine | None = None) -> list[store.ChunkRecord]:
+    """The job's chunks in order (for throughput charts)."""
+    with (engine or get_engine()).connect() as conn:
+        return store.list_chunks(conn, job_id)
+
+
 def list_jobs(*, job_type: str | None = None, status: str | None = None, limit: int = 20,
-              engine: Engine | None = None) -> list[store.Job]:
+              engine: Engine | None = None) -> list[store.JobSummary]:
     """Jobs newest first (see store.list_jobs)."""
     with (engine or get_engine()).connect() as conn:
         return store.list_jobs(conn, job_type=job_type, status=status, limit=limit)

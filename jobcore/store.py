@@ -10,7 +10,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,8 +25,8 @@ LIST_LIMIT_MAX = 100
 
 
 @dataclass(frozen=True)
-class Job:
-    """One row of admin_jobs."""
+class JobSummary:
+    """A row of admin_jobs without its large columns (errors, result, cursor): for lists."""
 
     id: str
     job_type: str
@@ -39,15 +39,12 @@ class Job:
     success_count: int
     error_count: int
     skip_count: int
-    errors: list[dict[str, Any]]
-    result: dict[str, Any]
     created_at: datetime
     started_at: datetime | None
     completed_at: datetime | None
     updated_at: datetime
     last_progress_at: datetime | None
     failure_message: str | None
-    cursor: dict[str, Any]
     chunk_count: int
 
     @property
@@ -61,8 +58,30 @@ class Job:
             return 1.0 if self.status == "completed" else 0.0
         return min(1.0, self.processed_items / self.total_items)
 
+    def is_stuck(self, now: datetime, after: timedelta) -> bool:
+        """Processing, but no chunk has finished for longer than ``after``."""
+        last = self.last_progress_at or self.started_at or self.created_at
+        return self.status == "processing" and now - last > after
+
+    def elapsed(self, now: datetime) -> timedelta | None:
+        """Time since the first chunk started, up to completion."""
+        if self.started_at is None:
+            return None
+        return (self.completed_at or now) - self.started_at
+
+
+@dataclass(frozen=True)
+class Job(JobSummary):
+    """One whole row of admin_jobs."""
+
+    errors: list[dict[str, Any]]
+    result: dict[str, Any]
+    cursor: dict[str, Any]
+
 
 _JOB_FIELDS = tuple(f.name for f in fields(Job))
+_SUMMARY_FIELDS = tuple(f.name for f in fields(JobSummary))
+_SUMMARY_COLUMNS = [admin_jobs.c[name] for name in _SUMMARY_FIELDS]
 
 
 @dataclass(frozen=True)
@@ -80,6 +99,10 @@ class ChunkRecord:
 
 def _job(row: sa.Row) -> Job:
     return Job(**{name: getattr(row, name) for name in _JOB_FIELDS})
+
+
+def _summary(row: sa.Row) -> JobSummary:
+    return JobSummary(**{name: getattr(row, name) for name in _SUMMARY_FIELDS})
 
 
 def new_job_id() -> str:
@@ -113,6 +136,15 @@ def get_job(conn: Connection, job_id: str) -> Job:
     return _job(row)
 
 
+def get_summary(conn: Connection, job_id: str) -> JobSummary:
+    """The job without its large columns; JobNotFound when there is none."""
+    row = conn.execute(sa.select(*_SUMMARY_COLUMNS)
+                       .where(admin_jobs.c.id == job_id)).one_or_none()
+    if row is None:
+        raise JobNotFound(f"No job with id {job_id!r}.")
+    return _summary(row)
+
+
 _LOCK_JOB = (
     sa.select(admin_jobs)
     .where(admin_jobs.c.id == sa.bindparam("job_id"))
@@ -137,18 +169,19 @@ def lock_job(conn: Connection, job_id: str) -> Job:
 
 
 def list_jobs(conn: Connection, *, job_type: str | None = None, status: str | None = None,
-              limit: int = LIST_LIMIT_DEFAULT) -> list[Job]:
+              limit: int = LIST_LIMIT_DEFAULT) -> list[JobSummary]:
     """Jobs newest first, optionally filtered by type and status; limit 1..100."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= LIST_LIMIT_MAX:
         raise UsageError(f"limit must be a whole number from 1 to {LIST_LIMIT_MAX}, got {limit!r}.")
     if status is not None and status not in JOB_STATUSES:
         raise UsageError(f"status must be one of {', '.join(JOB_STATUSES)}, got {status!r}.")
-    stmt = sa.select(admin_jobs).order_by(admin_jobs.c.created_at.desc(), admin_jobs.c.id.desc())
+    stmt = sa.select(*_SUMMARY_COLUMNS).order_by(admin_jobs.c.created_at.desc(),
+                                                 admin_jobs.c.id.desc())
     if job_type is not None:
         stmt = stmt.where(admin_jobs.c.job_type == job_type)
     if status is not None:
         stmt = stmt.where(admin_jobs.c.status == status)
-    return [_job(row) for row in conn.execute(stmt.limit(limit))]
+    return [_summary(row) for row in conn.execute(stmt.limit(limit))]
 
 
 _UPDATE_PROGRESS = sa.text(
@@ -173,7 +206,8 @@ _UPDATE_PROGRESS = sa.text(
     ), chunk AS (
         INSERT INTO admin_job_chunks (job_id, seq, started_at, finished_at, processed, success,
                                       errors, skips)
-        SELECT id, chunk_count, :started_at, now(), :processed, :success, :errors, :skips
+        SELECT id, chunk_count, :started_at, clock_timestamp(), :processed, :success, :errors,
+               :skips
         FROM job
     )
     SELECT * FROM job

@@ -1,15 +1,21 @@
-"""Jobs: the catalogue at a glance, the job list, and demo data for an empty catalogue."""
+"""Jobs: the catalogue at a glance, the job list (live while jobs run), a new-job form."""
+
+from datetime import timedelta
 
 import streamlit as st
 
 from jobcore import runner
+from jobcore.config import get_settings
 from jobcore.db import get_engine
 from jobcore.demo import seed_demo
-from jobcore.errors import JobcoreError
+from jobcore.errors import ConfigError, JobcoreError
 from jobcore.jobs import job_types
 from jobcore.overview import catalogue_summary
 from jobcore.schema import JOB_STATUSES
+from jobcore.ui.forms import config_from_form, form_fields
 from jobcore.ui.tables import jobs_frame
+
+DETAIL = "pages/job_detail.py"
 
 st.title("Jobs")
 
@@ -38,26 +44,98 @@ else:
     cols[3].metric("Needs review", f"{summary.needs_review:,}")
     cols[4].metric("Activations", f"{summary.activations:,}")
 
-filters = st.columns([2, 2, 1])
-job_type = filters[0].selectbox("Job type", ["all", *job_types()])
-status = filters[1].selectbox("Status", ["all", *JOB_STATUSES])
-limit = filters[2].number_input("Limit", min_value=1, max_value=100, value=20, step=1)
 
-jobs = runner.list_jobs(job_type=None if job_type == "all" else job_type,
-                        status=None if status == "all" else status, limit=int(limit))
-if not jobs:
-    st.caption("No jobs yet. Start one from the command line: "
-               "`python -m jobcore reclassify-global`.")
-else:
-    st.dataframe(
-        jobs_frame(jobs),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "progress": st.column_config.ProgressColumn("progress", min_value=0, max_value=1,
-                                                        format="percent"),
-            "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
-            "started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
-            "completed": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
-        },
-    )
+def _widget(spec, errors):
+    key = f"new_{spec.key}"
+    if spec.kind == "bool":
+        value = st.checkbox(spec.label, value=bool(spec.default), help=spec.help, key=key)
+    elif spec.kind == "choice":
+        options = (["(any)"] if spec.optional else []) + list(spec.choices)
+        value = st.selectbox(spec.label, options, help=spec.help, key=key,
+                             index=options.index(spec.default) if spec.default in options else 0)
+        value = None if value == "(any)" else value
+    elif spec.kind == "int":
+        value = st.number_input(spec.label, min_value=spec.minimum, max_value=spec.maximum,
+                                value=spec.default, step=1, help=spec.help, key=key,
+                                placeholder="no limit" if spec.optional else None)
+    else:
+        value = st.text_input(spec.label, value=spec.default or "", help=spec.help, key=key)
+    if spec.key in errors:
+        st.error(errors[spec.key])
+    return value
+
+
+with st.expander("New job", icon=":material/add_circle:",
+                 expanded=bool(st.session_state.get("new_job_errors"))):
+    job_type = st.selectbox("Job type", job_types(), key="new_job_type")
+    specs = form_fields(job_type)
+    errors = st.session_state.get("new_job_errors", {})
+    with st.form("new_job"):
+        values = {spec.key: _widget(spec, errors) for spec in specs}
+        count = st.form_submit_button("Count items")
+        create = st.form_submit_button("Create job", type="primary")
+    if count or create:
+        config = config_from_form(specs, values)
+        try:
+            if create:
+                created = runner.create_job(job_type, config,
+                                            created_by=st.session_state.get("user"))
+                st.session_state["new_job_errors"] = {}
+                st.session_state["created_job"] = (created.id, created.total_items)
+            else:
+                total = runner.count_items(job_type, config)
+                st.session_state["new_job_errors"] = {}
+                st.info(f"This job would process {total:,} items.")
+        except ConfigError as exc:
+            st.session_state["new_job_errors"] = exc.problems or {"": str(exc)}
+            st.rerun()
+        except JobcoreError as exc:
+            st.error(str(exc))
+    if errors.get(""):
+        st.error(errors[""])
+    if "created_job" in st.session_state:
+        job_id, total = st.session_state["created_job"]
+        st.success(f"Created job {job_id}: {total:,} items to process. It starts when you "
+                   "process its first chunk.")
+        if st.button("Open job", key="open_created", type="primary"):
+            del st.session_state["created_job"]
+            st.switch_page(DETAIL, query_params={"job": job_id})
+
+filters = st.columns([2, 2, 1])
+type_filter = filters[0].selectbox("Job type filter", ["all", *job_types()])
+status_filter = filters[1].selectbox("Status", ["all", *JOB_STATUSES])
+limit = filters[2].number_input("Limit", min_value=1, max_value=100, value=20, step=1)
+list_args = {"job_type": None if type_filter == "all" else type_filter,
+             "status": None if status_filter == "all" else status_filter, "limit": int(limit)}
+stuck_after = timedelta(minutes=get_settings().stuck_after_minutes)
+any_processing = any(j.status == "processing" for j in runner.list_jobs(**list_args))
+
+
+@st.fragment(run_every=timedelta(seconds=3) if any_processing else None)
+def job_list() -> None:
+    jobs = runner.list_jobs(**list_args)
+    if not jobs:
+        st.caption("No jobs match. Create one above, or from the command line: "
+                   "`python -m jobcore reclassify-global`.")
+        return
+    frame = jobs_frame(jobs, stuck_after=stuck_after)
+    for job_id in frame.loc[frame["stuck"], "id"]:
+        st.warning(f"Job {job_id} is processing but has made no progress for over "
+                   f"{stuck_after.seconds // 60} minutes: it looks stuck. Cancel it and "
+                   "investigate (its last chunk, the database, the worker that drove it).",
+                   icon=":material/hourglass_disabled:")
+    st.dataframe(frame, hide_index=True, width="stretch", column_config={
+        "progress": st.column_config.ProgressColumn("progress", min_value=0, max_value=1,
+                                                    format="percent"),
+        "stuck": st.column_config.CheckboxColumn("stuck"),
+        "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+        "started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+        "completed": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+    })
+    pick = st.columns([4, 1], vertical_alignment="bottom")
+    chosen = pick[0].selectbox("Job", list(frame["id"]), key="open_job_id")
+    if pick[1].button("Open job", icon=":material/open_in_new:"):
+        st.switch_page(DETAIL, query_params={"job": chosen})
+
+
+job_list()

@@ -106,16 +106,17 @@ class JobHandler(Generic[C]):
 
 def config_error(job_type: str, model: type[JobConfig], exc: ValidationError) -> ConfigError:
     """One readable message for all of pydantic's findings, naming each field."""
-    allowed = ", ".join(f.alias or name for name, f in model.model_fields.items())
-    parts: list[str] = []
-    first_field: str | None = None
+    allowed = ", ".join(f.alias or name for name, f in model.model_fields.items()
+                        if not (f.json_schema_extra or {}).get("internal"))
+    problems: dict[str, str] = {}
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or "config"
-        first_field = first_field or loc
         if err["type"] == "extra_forbidden":
-            parts.append(f"unknown key {loc!r} (allowed: {allowed})")
+            text = f"unknown key {loc!r} (allowed: {allowed})"
         elif err["type"] == "missing":
-            parts.append(f"{loc}: is required")
+            text = f"{loc}: is required"
         else:
-            parts.append(f"{loc}: {err['msg']} (got {err.get('input')!r})")
-    return ConfigError(f"Invalid config for {job_type}: " + "; ".join(parts), field=first_field)
+            text = f"{loc}: {err['msg']} (got {err.get('input')!r})"
+        problems.setdefault(loc, text)
+    return ConfigError(f"Invalid config for {job_type}: " + "; ".join(problems.values()),
+                       field=next(iter(problems), None), problems=problems)

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from jobcore import catalog
 from jobcore.classify.rules import NoRuleMatched, RuleEngine, get_rule_engine
 from jobcore.classify.taxonomy import Classification, get_taxonomy
-from jobcore.errors import ConfigError, FeatureUnavailable
+from jobcore.errors import ConfigError
 from jobcore.jobs import rollback
 from jobcore.jobs.base import ChunkOutcome, ItemError, JobConfig, JobHandler, JobPlan
 from jobcore.jobs.registry import register
@@ -46,7 +46,8 @@ class ReclassifyConfig(JobConfig):
                               description="At most this many topics.")
     parent_category_filter: str | None = Field(
         default=None, min_length=1, max_length=200,
-        description="Only topics currently in this parent category.")
+        description="Only topics currently in this parent category.",
+        json_schema_extra={"choicesFrom": "parentCategories"})
     rollback_of: str | None = Field(default=None, pattern=JOB_ID_PATTERN,
                                     json_schema_extra=_INTERNAL)
     retry_of: str | None = Field(default=None, pattern=JOB_ID_PATTERN,
@@ -144,11 +145,10 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
                 raise ConfigError(f"Invalid config for reclassify: rollbackOf cannot be combined "
                                   f"with {', '.join(others)}", field=others[0])
         if config.mode != "local":
-            raise FeatureUnavailable(
-                f"mode {config.mode!r} is not available yet: LLM and column reclassify "
-                "through Anthropic's Message Batches API come in a later release. "
-                "Use mode 'local'."
-            )
+            raise ConfigError(
+                f"Invalid config for reclassify: mode: {config.mode!r} is not available yet "
+                "(LLM and column reclassify through Anthropic's Message Batches API come in a "
+                "later release); use 'local'", field="mode")
         if config.parent_category_filter is None:
             return config
         try:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from jobcore import runner
 from jobcore.classify import rules
 from jobcore.classify.rules import get_rule_engine
-from jobcore.errors import ConfigError, FeatureUnavailable
+from jobcore.errors import ConfigError
 from jobcore.jobs.reclassify import ReclassifyHandler, preview
 from jobcore.schema import topic_history
 
@@ -139,8 +139,9 @@ def test_config_errors_name_the_field(engine, config, field, text):
 
 
 def test_llm_mode_is_refused_until_it_exists(engine):
-    with pytest.raises(FeatureUnavailable, match="not available yet"):
+    with pytest.raises(ConfigError, match="not available yet") as caught:
         runner.create_job("reclassify", {"mode": "llm"}, engine=engine)
+    assert caught.value.field == "mode"
 
 
 def test_preview_writes_nothing(engine, make_topic, get_topic):

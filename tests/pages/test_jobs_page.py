@@ -1,47 +1,39 @@
-"""The Jobs page in AppTest: database in use, job list, demo data on an empty catalogue."""
+"""The Jobs page in AppTest: catalogue, demo data, job list, new-job form."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from streamlit.testing.v1 import AppTest
+import sqlalchemy as sa
 
 from jobcore import runner
-
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-
-
-def _app() -> AppTest:
-    return AppTest.from_file(APP, default_timeout=60).run()
+from jobcore.schema import admin_jobs
 
 
-def test_empty_catalogue_offers_demo_data_and_loads_it(app_env):
-    at = _app()
+def test_empty_catalogue_offers_demo_data_and_loads_it(open_app, button):
+    at = open_app()
     assert not at.exception
     assert "catalogue is empty" in at.info[0].value
     at.select_slider[0].set_value(500)
-    load = next(b for b in at.button if b.label == "Load demo data")
-    load.click().run()
+    button(at, "Load demo data").click().run()
     assert not at.exception
-    labels = {m.label: m.value for m in at.metric}
-    assert labels["Live topics"] == "500"
-    assert not at.info
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Live topics"] == "500"
+    assert not [i for i in at.info if "catalogue is empty" in i.value]
 
 
-def test_sidebar_shows_database_and_user(app_env):
-    at = _app()
+def test_sidebar_shows_database_and_user(open_app):
+    at = open_app()
     sidebar = " ".join(m.value for m in at.sidebar.markdown)
     assert "External" in sidebar and "(DATABASE_URL)" in sidebar
     assert "test-analyst" in sidebar
-    assert "secret" not in sidebar
+    assert any("Local single-user mode" in c.value for c in at.sidebar.caption)
 
 
-def test_job_list_shows_jobs_newest_first_and_filters_by_status(app_env, many_topics):
+def test_job_list_shows_jobs_newest_first_and_filters_by_status(open_app, many_topics):
     many_topics(60)
     first = runner.create_job("reclassify", {})
     runner.run_to_completion(first.id)
     second = runner.create_job("reclassify", {"force": True, "limit": 5})
-    at = _app()
+    at = open_app()
     frame = at.dataframe[0].value
     assert list(frame["id"]) == [second.id, first.id]
     assert list(frame["status"]) == ["pending", "completed"]
@@ -49,3 +41,44 @@ def test_job_list_shows_jobs_newest_first_and_filters_by_status(app_env, many_to
     status = next(s for s in at.selectbox if s.label == "Status")
     status.set_value("completed").run()
     assert list(at.dataframe[0].value["id"]) == [first.id]
+
+
+def test_stuck_job_is_marked_with_advice(open_app, many_topics, engine):
+    many_topics(60)
+    created = runner.create_job("reclassify", {})
+    runner.process_chunk(created.id)
+    with engine.begin() as conn:
+        conn.execute(sa.update(admin_jobs).where(admin_jobs.c.id == created.id)
+                     .values(last_progress_at=sa.func.now() - sa.text("interval '20 minutes'")))
+    at = open_app()
+    assert at.dataframe[0].value["stuck"].tolist() == [True]
+    assert any("looks stuck" in w.value and "Cancel it and investigate" in w.value
+               for w in at.warning)
+
+
+def test_create_job_from_the_form_shows_the_count_then_creates(open_app, many_topics, engine,
+                                                              button):
+    many_topics(30)
+    at = open_app()
+    assert [s.label for s in at.selectbox][:1] == ["Job type"]
+    at.number_input(key="new_limit").set_value(12)
+    button(at, "Count items").click().run()
+    assert any("would process 12 items" in i.value for i in at.info)
+    button(at, "Create job").click().run()
+    assert not at.exception
+    assert any("12 items to process" in s.value for s in at.success)
+    with engine.connect() as conn:
+        job = conn.execute(sa.select(admin_jobs)).one()
+    assert (job.status, job.total_items, job.created_by, job.config["limit"]) == (
+        "pending", 12, "test-analyst", 12)
+
+
+def test_form_shows_validation_messages_beside_the_field(open_app, many_topics, engine,
+                                                        button):
+    many_topics(3)
+    at = open_app()
+    at.selectbox(key="new_mode").set_value("llm")
+    button(at, "Create job").click().run()
+    assert any("mode" in e.value and "not available yet" in e.value for e in at.error)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(admin_jobs)).scalar() == 0

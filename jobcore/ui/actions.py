@@ -1,0 +1,28 @@
+"""Which buttons a job's detail shows: only the actions valid for its type and state."""
+
+from __future__ import annotations
+
+from jobcore.store import JobSummary
+
+PROCESS, RUN, STOP, CANCEL, ROLLBACK, RETRY = (
+    "process", "run", "stop", "cancel", "rollback", "retry")
+
+
+def available_actions(job: JobSummary, *, running: bool, rollback_id: str | None) -> list[str]:
+    """The actions to offer, in display order.
+
+    ``running``: the page is driving this job chunk by chunk (Run was pressed).
+    ``rollback_id``: the job's existing rollback, if any.
+    """
+    actions: list[str] = []
+    if not job.is_finished:
+        actions += [STOP] if running else [PROCESS, RUN]
+        actions.append(CANCEL)
+        return actions
+    is_reclassify = job.job_type == "reclassify"
+    is_rollback = bool(job.config.get("rollbackOf"))
+    if is_reclassify and job.status == "completed" and not is_rollback and rollback_id is None:
+        actions.append(ROLLBACK)
+    if is_reclassify and not is_rollback and job.error_count > 0:
+        actions.append(RETRY)
+    return actions

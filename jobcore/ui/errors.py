@@ -1,0 +1,86 @@
+"""A job's errors as a table: search, grouped counts, and a spreadsheet-safe CSV export."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from jobcore import catalog
+from jobcore.db import get_engine
+from jobcore.store import Job
+
+ERROR_COLUMNS = ["id", "name", "message", "parent_category"]
+NO_CATEGORY = "(none)"
+# OWASP CSV injection: a cell starting with one of these is run as a formula by spreadsheets.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+_PATTERN_RULES = (
+    (re.compile(r"'[^']*'|\"[^\"]*\""), "'…'"),
+    (re.compile(r"\bjob_\d+_[a-z0-9]+\b"), "job_…"),
+    (re.compile(r"\brules-[\w.]+"), "rules-…"),
+    (re.compile(r"\d+(\.\d+)?"), "N"),
+)
+
+
+def errors_frame(job: Job, *, engine: Engine | None = None) -> pd.DataFrame:
+    """The job's errors with the current parent category of each topic they name."""
+    frame = pd.DataFrame(job.errors, columns=["id", "name", "message"])
+    ids = [int(i) for i in frame["id"].dropna() if isinstance(i, int)]
+    categories: dict[int, str | None] = {}
+    if ids:
+        with (engine or get_engine()).connect() as conn:
+            categories = catalog.parent_categories(conn, ids)
+    frame["parent_category"] = [
+        categories.get(i) or NO_CATEGORY if isinstance(i, int) else NO_CATEGORY
+        for i in frame["id"]
+    ]
+    return frame[ERROR_COLUMNS]
+
+
+def message_pattern(message: str) -> str:
+    """The message with its particulars (quoted names, ids, numbers) blanked out, so that
+    the same failure on many topics groups together.
+    """
+    for pattern, replacement in _PATTERN_RULES:
+        message = pattern.sub(replacement, message)
+    return message
+
+
+def filter_errors(frame: pd.DataFrame, search: str) -> pd.DataFrame:
+    """Rows where any column contains ``search`` (case-insensitive); all rows when empty."""
+    needle = search.strip().casefold()
+    if not needle:
+        return frame
+    text = frame.astype(str).apply(lambda col: col.str.casefold())
+    mask = text.apply(lambda col: col.str.contains(needle, regex=False)).any(axis=1)
+    return frame[mask]
+
+
+def pattern_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Errors per message pattern, most frequent first."""
+    patterns = frame["message"].map(message_pattern)
+    counts = patterns.value_counts().rename_axis("pattern").reset_index(name="errors")
+    return counts.sort_values(["errors", "pattern"], ascending=[False, True], ignore_index=True)
+
+
+def category_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Errors per parent category of the topics, most frequent first."""
+    counts = frame["parent_category"].value_counts().rename_axis("parent_category")
+    counts = counts.reset_index(name="errors")
+    return counts.sort_values(["errors", "parent_category"], ascending=[False, True],
+                              ignore_index=True)
+
+
+def neutralize_cell(value: object) -> object:
+    """Prefix a text cell that a spreadsheet would run as a formula with a quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def errors_csv(frame: pd.DataFrame) -> bytes:
+    """The rows as UTF-8 CSV, formula-like cells neutralised."""
+    safe = frame.apply(lambda col: col.map(neutralize_cell))
+    return safe.to_csv(index=False).encode("utf-8")

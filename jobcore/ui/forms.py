@@ -1,0 +1,70 @@
+"""Create-job forms built from each job type's config schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jobcore.classify.taxonomy import get_taxonomy
+from jobcore.jobs import get_handler
+
+# Where a field's choices come from when the schema names a source instead of an enum.
+_CHOICE_SOURCES = {"parentCategories": lambda: get_taxonomy().parent_categories()}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One form field: its config key, widget kind and limits."""
+
+    key: str
+    label: str
+    kind: str  # "bool", "int", "text" or "choice"
+    default: Any
+    optional: bool
+    help: str | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+
+
+def _label(key: str) -> str:
+    words = "".join(f" {c.lower()}" if c.isupper() else c for c in key).strip()
+    return words[:1].upper() + words[1:]
+
+
+def form_fields(job_type: str) -> list[FieldSpec]:
+    """The fields of a job type's config that a person sets (internal ones left out)."""
+    model = get_handler(job_type).config_model
+    schema = model.model_json_schema(by_alias=True)
+    specs = []
+    for key, prop in schema.get("properties", {}).items():
+        if prop.get("internal"):
+            continue
+        variants = prop.get("anyOf", [prop])
+        optional = any(v.get("type") == "null" for v in variants)
+        main = next(v for v in variants if v.get("type") != "null")
+        kind = {"boolean": "bool", "integer": "int"}.get(main.get("type"), "text")
+        choices = tuple(main.get("enum", ()))
+        if prop.get("choicesFrom") in _CHOICE_SOURCES:
+            choices = tuple(_CHOICE_SOURCES[prop["choicesFrom"]]())
+        if choices:
+            kind = "choice"
+        specs.append(FieldSpec(
+            key=key, label=_label(key), kind=kind, default=prop.get("default"),
+            optional=optional, help=prop.get("description"), minimum=main.get("minimum"),
+            maximum=main.get("maximum"), choices=choices,
+        ))
+    return specs
+
+
+def config_from_form(specs: list[FieldSpec], values: dict[str, Any]) -> dict[str, Any]:
+    """The config a filled form asks for: blank optional fields are left out."""
+    config: dict[str, Any] = {}
+    for spec in specs:
+        value = values.get(spec.key)
+        if isinstance(value, str):
+            value = value.strip()
+        if spec.optional and value in (None, ""):
+            continue
+        config[spec.key] = value
+    return config

@@ -1,0 +1,168 @@
+"""Job detail: status, progress charts, one-chunk stepping, Run/Stop, cancel, rollback,
+retry, and the job's errors with search, grouped counts and CSV export."""
+
+from datetime import UTC, datetime, timedelta
+
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from jobcore import recovery, runner
+from jobcore.config import get_settings
+from jobcore.errors import JobBusy, JobcoreError
+from jobcore.ui import actions as act
+from jobcore.ui.charts import chunks_figure, progress_figure, throughput
+from jobcore.ui.errors import (
+    category_counts,
+    errors_csv,
+    errors_frame,
+    filter_errors,
+    pattern_counts,
+)
+from jobcore.ui.tables import format_duration
+
+STATUS_ICONS = {"pending": ":material/schedule:", "processing": ":material/sync:",
+                "completed": ":material/check_circle:", "failed": ":material/error:",
+                "cancelled": ":material/cancel:"}
+
+running: set[str] = st.session_state.setdefault("running_jobs", set())
+
+recent = [j.id for j in runner.list_jobs(limit=100)]
+job_id = st.query_params.get("job")
+if job_id is None:
+    if not recent:
+        st.title("Job detail")
+        st.info("No jobs yet: create one on the Jobs page.")
+        st.stop()
+    job_id = st.selectbox("Job", recent)
+    st.query_params["job"] = job_id
+try:
+    header = runner.get_job_summary(job_id)
+except JobcoreError as exc:
+    st.title("Job detail")
+    st.error(str(exc))
+    st.stop()
+
+st.title(f"{header.job_type} · {job_id}")
+st.caption(f"Created by {header.created_by} at {header.created_at:%Y-%m-%d %H:%M:%S %Z}")
+
+
+def _rerun_panel() -> None:
+    """Rerun only the live panel when it is running as a fragment, else the page."""
+    try:
+        st.rerun(scope="fragment")
+    except StreamlitAPIException:  # a full-page run: fragment scope is not available
+        st.rerun()
+
+
+def _open(other_id: str) -> None:
+    running.discard(job_id)
+    st.query_params["job"] = other_id
+    st.rerun()
+
+
+def _buttons(job) -> None:
+    offered = act.available_actions(job, running=job_id in running,
+                                    rollback_id=recovery.find_rollback(job_id))
+    cols = st.columns(6)
+    if act.PROCESS in offered and cols[0].button("Process next chunk",
+                                                 icon=":material/skip_next:"):
+        _step()
+        st.rerun()
+    if act.RUN in offered and cols[1].button("Run", type="primary", icon=":material/play_arrow:"):
+        running.add(job_id)
+        _rerun_panel()
+    if act.STOP in offered and cols[1].button("Stop", icon=":material/pause:"):
+        running.discard(job_id)
+        st.rerun()
+    if act.CANCEL in offered and cols[2].button("Cancel", icon=":material/cancel:"):
+        running.discard(job_id)
+        runner.cancel_job(job_id)
+        st.rerun()
+    if act.ROLLBACK in offered:
+        with cols[3].popover("Rollback", icon=":material/undo:"):
+            st.write("Restore every topic this job changed to its previous classification. "
+                     "Topics changed since by another job are reported, not overwritten.")
+            if st.button("Create rollback job", type="primary"):
+                created = recovery.create_rollback(job_id, created_by=st.session_state.get("user"))
+                _open(created.id)
+    if act.RETRY in offered and cols[4].button("Retry errors", icon=":material/replay:"):
+        try:
+            created = recovery.create_retry(job_id, created_by=st.session_state.get("user"))
+        except JobcoreError as exc:
+            st.error(str(exc))
+        else:
+            _open(created.id)
+
+
+def _step():
+    try:
+        return runner.process_chunk(job_id)
+    except JobBusy as exc:
+        st.toast(str(exc), icon=":material/hourglass_top:")
+    except JobcoreError as exc:
+        running.discard(job_id)
+        st.error(str(exc))
+    return None
+
+
+@st.fragment
+def live_panel() -> None:
+    job = runner.get_job_summary(job_id)
+    report = None
+    if job_id in running:
+        report = _step() if not job.is_finished else None
+        job = runner.get_job_summary(job_id)
+        if job.is_finished or report is None:
+            running.discard(job_id)
+    chunks = runner.job_chunks(job_id)
+    rate = throughput(job, chunks)
+    st.markdown(f"### {STATUS_ICONS[job.status]} {job.status.title()}")
+    if job.failure_message:
+        st.error(f"Failed: {job.failure_message}")
+    stuck_after = timedelta(minutes=get_settings().stuck_after_minutes)
+    if job_id not in running and job.is_stuck(datetime.now(UTC), stuck_after):
+        st.warning("No progress for several minutes: this job looks stuck. Cancel it and "
+                   "investigate.")
+    cols = st.columns(6)
+    cols[0].metric("Processed", f"{job.processed_items:,} / {job.total_items:,}")
+    cols[1].metric("Success", f"{job.success_count:,}")
+    cols[2].metric("Errors", f"{job.error_count:,}")
+    cols[3].metric("Skipped", f"{job.skip_count:,}")
+    cols[4].metric("Items/s", f"{rate.items_per_second:,.0f}" if rate.items_per_second else "–")
+    cols[5].metric("ETA", format_duration(rate.eta))
+    st.plotly_chart(progress_figure(job), width="stretch")
+    _buttons(job)
+    if chunks:
+        st.plotly_chart(chunks_figure(chunks), width="stretch")
+    times = {"created": job.created_at, "started": job.started_at,
+             "completed": job.completed_at, "last progress": job.last_progress_at}
+    st.caption(" · ".join(f"{k} {v:%Y-%m-%d %H:%M:%S}" for k, v in times.items() if v))
+    if job_id in running:
+        # One chunk per rerun: the panel above shows the progress after every chunk, and a
+        # Stop or Cancel click lands between two chunks.
+        _rerun_panel()
+    elif report is not None:
+        st.rerun()  # the run has just ended: refresh the errors below
+
+
+live_panel()
+
+with st.expander("Config"):
+    st.json(header.config)
+
+job = runner.get_job(job_id)
+st.subheader(f"Errors ({len(job.errors):,})")
+if not job.errors:
+    st.caption("No errors.")
+else:
+    frame = errors_frame(job)
+    search = st.text_input("Search errors", placeholder="id, name, message or category")
+    shown = filter_errors(frame, search)
+    st.dataframe(shown, hide_index=True, width="stretch")
+    st.download_button("Export CSV", errors_csv(shown), file_name=f"{job_id}_errors.csv",
+                       mime="text/csv", icon=":material/download:")
+    groups = st.columns(2)
+    groups[0].caption("By message pattern")
+    groups[0].dataframe(pattern_counts(shown), hide_index=True, width="stretch")
+    groups[1].caption("By parent category")
+    groups[1].dataframe(category_counts(shown), hide_index=True, width="stretch")

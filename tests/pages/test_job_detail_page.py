@@ -1,0 +1,134 @@
+"""The Job detail page in AppTest: stepping, Run, Cancel, actions, errors and export."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from jobcore import runner
+from jobcore.ui.errors import errors_csv, errors_frame, filter_errors
+
+DETAIL = "pages/job_detail.py"
+
+
+def _metrics(at):
+    return {m.label: m.value for m in at.metric}
+
+
+def test_renders_without_jobs_and_for_an_unknown_job(open_app):
+    at = open_app(DETAIL)
+    assert not at.exception
+    assert any("No jobs yet" in i.value for i in at.info)
+    at = open_app(DETAIL, job="job_1_missing")
+    assert not at.exception
+    assert any("No job with id 'job_1_missing'" in e.value for e in at.error)
+
+
+def test_process_next_chunk_moves_the_counters(open_app, many_topics, button):
+    many_topics(120)
+    created = runner.create_job("reclassify", {})
+    at = open_app(DETAIL, job=created.id)
+    assert not at.exception
+    assert _metrics(at)["Processed"] == "0 / 120"
+    button(at, "Process next chunk").click().run()
+    assert _metrics(at)["Processed"] == "50 / 120"
+    assert _metrics(at)["Success"] == "50"
+    assert runner.get_job(created.id).status == "processing"
+
+
+def test_run_completes_a_small_job(open_app, many_topics, make_topic, button):
+    many_topics(130)
+    make_topic("Qqqz Wxyv")
+    created = runner.create_job("reclassify", {})
+    at = open_app(DETAIL, job=created.id)
+    button(at, "Run").click().run()
+    assert not at.exception
+    job = runner.get_job(created.id)
+    assert (job.status, job.processed_items, job.chunk_count) == ("completed", 131, 3)
+    assert _metrics(at)["Processed"] == "131 / 131"
+    assert any("Completed" in m.value for m in at.markdown)
+    assert at.dataframe[0].value["name"].tolist() == ["Qqqz Wxyv"]  # errors refreshed
+
+
+def test_cancel_stops_between_chunks(open_app, many_topics, button):
+    many_topics(150)
+    created = runner.create_job("reclassify", {})
+    at = open_app(DETAIL, job=created.id)
+    button(at, "Process next chunk").click().run()
+    button(at, "Cancel").click().run()
+    job = runner.get_job(created.id)
+    assert (job.status, job.processed_items) == ("cancelled", 50)
+    labels = [b.label for b in at.button]
+    assert not {"Process next chunk", "Run", "Cancel"} & set(labels)
+
+
+def test_buttons_show_only_where_valid(open_app, many_topics, make_topic, button):
+    many_topics(10)
+    make_topic("Qqqz Wxyv")
+    pending = runner.create_job("reclassify", {})
+    at = open_app(DETAIL, job=pending.id)
+    labels = {b.label for b in at.button}
+    assert {"Process next chunk", "Run", "Cancel"} <= labels
+    assert not {"Retry errors", "Create rollback job"} & labels
+
+    runner.run_to_completion(pending.id)
+    at = open_app(DETAIL, job=pending.id)
+    labels = {b.label for b in at.button}
+    assert {"Retry errors", "Create rollback job"} <= labels
+    assert not {"Process next chunk", "Run", "Cancel"} & labels
+
+    button(at, "Create rollback job").click().run()
+    assert not at.exception
+    rollback_id = at.query_params["job"]
+    assert rollback_id != pending.id
+    assert runner.get_job(rollback_id).config["rollbackOf"] == pending.id
+    at = open_app(DETAIL, job=pending.id)  # rolled back already: no second rollback
+    labels = {b.label for b in at.button}
+    assert "Create rollback job" not in labels and "Retry errors" in labels
+
+
+def test_retry_errors_opens_the_new_job(open_app, many_topics, make_topic, button):
+    make_topic("Qqqz Wxyv")
+    make_topic("Yoga Enthusiasts")
+    source = runner.create_job("reclassify", {})
+    runner.run_to_completion(source.id)
+    at = open_app(DETAIL, job=source.id)
+    button(at, "Retry errors").click().run()
+    retry = runner.get_job(at.query_params["job"])
+    assert (retry.config["retryOf"], retry.total_items) == (source.id, 1)
+
+
+def test_errors_table_filters_and_groups(open_app, make_topic):
+    for i in range(3):
+        make_topic(f"Qqqz Wxyv {i}x")
+    make_topic("=HYPERLINK(evil)")
+    make_topic("Yoga Enthusiasts")
+    source = runner.create_job("reclassify", {})
+    runner.run_to_completion(source.id)
+    at = open_app(DETAIL, job=source.id)
+    table, patterns, categories = (d.value for d in at.dataframe)
+    assert len(table) == 4
+    assert patterns["errors"].tolist() == [4]  # one pattern: the same failure four times
+    assert categories.to_dict("records") == [{"parent_category": "(none)", "errors": 4}]
+    at.text_input[0].set_value("hyperlink").run()
+    assert at.dataframe[0].value["name"].tolist() == ["=HYPERLINK(evil)"]
+    assert any(b.label == "Export CSV" for b in at.get("download_button"))
+
+
+def test_export_holds_the_filtered_rows_with_formulas_neutralised(engine, make_topic):
+    make_topic("=HYPERLINK(evil)")
+    make_topic("+1 Qqqz")
+    make_topic("@SUM Qqqz")
+    make_topic("-Qqqz Wxyv")
+    make_topic("Qqqz Plain")
+    source = runner.create_job("reclassify", {}, engine=engine)
+    runner.run_to_completion(source.id, engine=engine)
+    frame = errors_frame(runner.get_job(source.id, engine=engine), engine=engine)
+    shown = filter_errors(frame, "qqqz")
+    exported = pd.read_csv(io.BytesIO(errors_csv(shown)))
+    assert exported["name"].tolist() == ["'+1 Qqqz", "'@SUM Qqqz", "'-Qqqz Wxyv", "Qqqz Plain"]
+    assert exported.columns.tolist() == ["id", "name", "message", "parent_category"]
+    everything = pd.read_csv(io.BytesIO(errors_csv(frame)))
+    assert "'=HYPERLINK(evil)" in everything["name"].tolist()
+    assert not any(str(v).startswith(("=", "+", "-", "@")) for v in everything["name"])

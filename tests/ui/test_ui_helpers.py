@@ -1,0 +1,116 @@
+"""Pure helpers behind the pages: export safety, patterns, charts, forms, actions, access."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from jobcore.access import decide_access
+from jobcore.store import ChunkRecord, JobSummary
+from jobcore.ui import actions as act
+from jobcore.ui.charts import chunks_figure, progress_figure, throughput
+from jobcore.ui.errors import message_pattern, neutralize_cell
+from jobcore.ui.forms import config_from_form, form_fields
+from jobcore.ui.tables import format_duration
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def _job(**overrides) -> JobSummary:
+    base = JobSummary(
+        id="job_1_abc", job_type="reclassify", org_id=None, created_by="ana", status="processing",
+        config={"mode": "local"}, total_items=1000, processed_items=400, success_count=300,
+        error_count=50, skip_count=50, created_at=T0, started_at=T0, completed_at=None,
+        updated_at=T0, last_progress_at=T0, failure_message=None, chunk_count=8)
+    return replace(base, **overrides)
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx"])
+def test_formula_like_cells_are_neutralised(cell):
+    assert neutralize_cell(cell) == "'" + cell
+
+
+@pytest.mark.parametrize("cell", ["Yoga Fans", "", 42, None, "a=b"])
+def test_other_cells_are_left_alone(cell):
+    assert neutralize_cell(cell) == cell
+
+
+def test_message_patterns_group_the_same_failure():
+    a = message_pattern("Not classified: no rule of rules-2026.11.1 matches the name 'Yoga X'")
+    b = message_pattern("Not classified: no rule of rules-2026.11.1 matches the name 'Q 12'")
+    assert a == b == "Not classified: no rule of rules-… matches the name '…'"
+
+
+def test_throughput_and_eta_come_from_time_spent_in_chunks():
+    chunks = [ChunkRecord(i, T0 + timedelta(seconds=10 * i),
+                          T0 + timedelta(seconds=10 * i + 2), 50, 40, 5, 5) for i in range(8)]
+    rate = throughput(_job(), chunks)
+    assert rate.items_per_second == pytest.approx(25.0)
+    assert rate.eta == timedelta(seconds=600 / 25)
+    assert throughput(_job(status="completed"), chunks).eta is None
+    assert throughput(_job(), []).items_per_second is None
+
+
+def test_progress_figure_splits_processed_and_remaining():
+    figure = progress_figure(_job())
+    assert [trace.x[0] for trace in figure.data] == [300, 50, 50, 600]
+    assert "400 of 1,000 processed" in figure.layout.title.text
+    chunk = ChunkRecord(1, T0, T0 + timedelta(seconds=2), 50, 40, 5, 5)
+    assert len(chunks_figure([chunk]).data) == 4
+
+
+def test_form_fields_come_from_the_config_schema():
+    specs = {s.key: s for s in form_fields("reclassify")}
+    assert set(specs) == {"mode", "force", "limit", "parentCategoryFilter"}  # no internal keys
+    assert specs["limit"].kind == "int" and specs["limit"].minimum == 1 and specs["limit"].optional
+    assert specs["mode"].choices == ("local", "llm", "column")
+    assert "Automotive" in specs["parentCategoryFilter"].choices
+    values = {"mode": "local", "force": True, "limit": None, "parentCategoryFilter": None}
+    assert config_from_form(list(specs.values()), values) == {"mode": "local", "force": True}
+
+
+def test_actions_follow_type_and_state():
+    assert act.available_actions(_job(status="pending"), running=False, rollback_id=None) == [
+        act.PROCESS, act.RUN, act.CANCEL]
+    assert act.available_actions(_job(), running=True, rollback_id=None) == [act.STOP,
+                                                                              act.CANCEL]
+    done = _job(status="completed")
+    assert act.available_actions(done, running=False, rollback_id=None) == [act.ROLLBACK,
+                                                                             act.RETRY]
+    assert act.available_actions(done, running=False, rollback_id="job_2_x") == [act.RETRY]
+    clean = _job(status="completed", error_count=0)
+    assert act.available_actions(clean, running=False, rollback_id=None) == [act.ROLLBACK]
+    rollback = _job(status="completed", config={"rollbackOf": "job_0_a"})
+    assert act.available_actions(rollback, running=False, rollback_id=None) == []
+    other = _job(status="completed", job_type="dedup_sweep")
+    assert act.available_actions(other, running=False, rollback_id=None) == []
+
+
+def test_stuck_means_processing_without_progress_for_long():
+    after = timedelta(minutes=5)
+    assert _job().is_stuck(T0 + timedelta(minutes=6), after)
+    assert not _job().is_stuck(T0 + timedelta(minutes=4), after)
+    assert not _job(status="pending").is_stuck(T0 + timedelta(hours=1), after)
+
+
+def test_durations_read_well():
+    assert [format_duration(timedelta(seconds=s)) for s in (5, 200, 3900)] == [
+        "5s", "3m 20s", "1h 05m"]
+    assert format_duration(None) == "–"
+
+
+def test_access_rules():
+    local = decide_access(auth_configured=False, logged_in=False, email=None, admin_emails=[],
+                          local_user="ana")
+    assert (local.allowed, local.user, local.mode) == (True, "ana", "local")
+    anonymous = decide_access(auth_configured=True, logged_in=False, email=None,
+                              admin_emails=["a@x.io"], local_user="ana")
+    assert (anonymous.allowed, anonymous.needs_login) == (False, True)
+    stranger = decide_access(auth_configured=True, logged_in=True, email="b@x.io",
+                             admin_emails=["a@x.io"], local_user="ana")
+    assert not stranger.allowed and "not on the admin list" in stranger.message
+    admin = decide_access(auth_configured=True, logged_in=True, email="A@X.io",
+                          admin_emails=["a@x.io"], local_user="ana")
+    assert (admin.allowed, admin.user) == (True, "A@X.io")
