@@ -124,7 +124,7 @@ def live_panel() -> None:
         st.warning("No progress for several minutes: this job looks stuck. Cancel it and "
                    "investigate.")
     cols = st.columns(6)
-    cols[0].metric("Processed", f"{job.processed_items:,} / {job.total_items:,}")
+    cols[0].metric("Processed", f"{job.processed_items:,}", help=f"of {job.total_items:,}")
     cols[1].metric("Success", f"{job.success_count:,}")
     cols[2].metric("Errors", f"{job.error_count:,}")
     cols[3].metric("Skipped", f"{job.skip_count:,}")

@@ -48,7 +48,8 @@ def progress_figure(job: JobSummary) -> go.Figure:
     figure.update_layout(
         barmode="stack", height=150, margin={"l": 10, "r": 10, "t": 30, "b": 10},
         title=f"{job.processed_items:,} of {job.total_items:,} processed",
-        legend={"orientation": "h", "y": -0.4}, yaxis={"visible": False},
+        legend={"orientation": "h", "y": -0.4, "traceorder": "normal"},
+        yaxis={"visible": False},
     )
     return figure
 

@@ -61,21 +61,37 @@ def app_url(database_url, tmp_path):
         process.wait(timeout=20)
 
 
-def test_load_demo_data_and_see_the_catalogue(app_url):
+@pytest.fixture
+def browser_page():
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=str(CHROMIUM),
             args=["--headless", "--no-sandbox", "--disable-gpu",
                   "--disable-background-networking"])
         try:
-            page = browser.new_page()
-            page.goto(app_url)
-            page.get_by_text("The catalogue is empty").wait_for(timeout=60_000)
-            assert page.get_by_text("(DATABASE_URL)").is_visible()
-            assert page.get_by_text("e2e-analyst").is_visible()
-            page.get_by_role("button", name="Load demo data").click()
-            page.get_by_text("Live topics").wait_for(timeout=60_000)
-            assert page.get_by_text("2,000").first.is_visible()
-            assert page.get_by_text("No jobs yet").is_visible()
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+            yield page
         finally:
             browser.close()
+
+
+def test_load_demo_data_create_and_run_a_reclassify_job(app_url, browser_page, tmp_path):
+    page = browser_page
+    page.goto(app_url)
+    page.get_by_text("The catalogue is empty").wait_for()
+    assert page.get_by_text("(DATABASE_URL)").is_visible()
+    assert page.get_by_text("e2e-analyst").is_visible()
+    page.get_by_role("button", name="Load demo data").click()
+    page.get_by_text("Live topics").wait_for()
+
+    page.get_by_text("New job").click()
+    page.get_by_role("button", name="Create job").click()
+    page.get_by_text("items to process").wait_for()
+    page.get_by_role("button", name="Open job").first.click()
+    page.get_by_role("button", name="Run").wait_for()
+    page.get_by_role("button", name="Run").click()
+    page.get_by_role("heading").filter(has_text="Completed").wait_for(timeout=120_000)
+    assert page.get_by_role("button", name="Rollback").is_visible()
+    page.screenshot(path=tmp_path / "job_completed.png", full_page=True)
+    assert (tmp_path / "job_completed.png").stat().st_size > 10_000
