@@ -76,6 +76,12 @@ def browser_page():
             browser.close()
 
 
+def _settle(page) -> None:
+    """Wait until the script run that the last action started has finished."""
+    page.wait_for_timeout(300)
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden")
+
+
 def test_load_demo_data_create_and_run_a_reclassify_job(app_url, browser_page, tmp_path):
     page = browser_page
     page.goto(app_url)
@@ -84,12 +90,18 @@ def test_load_demo_data_create_and_run_a_reclassify_job(app_url, browser_page, t
     assert page.get_by_text("e2e-analyst").is_visible()
     page.get_by_role("button", name="Load demo data").click()
     page.get_by_text("Live topics").wait_for()
+    _settle(page)
 
     page.get_by_text("New job").click()
-    page.get_by_role("button", name="Create job").click()
+    create = page.get_by_role("button", name="Create job")
+    create.wait_for()
+    _settle(page)
+    create.click()
     page.get_by_text("items to process").wait_for()
+    _settle(page)
     page.get_by_role("button", name="Open job").first.click()
     page.get_by_role("button", name="Run").wait_for()
+    _settle(page)
     page.get_by_role("button", name="Run").click()
     page.get_by_role("heading").filter(has_text="Completed").wait_for(timeout=120_000)
     assert page.get_by_role("button", name="Rollback").is_visible()
