@@ -60,6 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--llm", action="store_true", help="LLM mode (not available yet)")
     rc.add_argument("--concurrency", type=_positive_int, help="LLM mode only (not available yet)")
 
+    serve = sub.add_parser("serve", help="serve the HTTP API (uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-access-log", action="store_true",
+                       help="do not log each request (saves a little time per call)")
+
+    token = sub.add_parser("api-token", help="make a new HTTP API token for API_TOKENS")
+    token.add_argument("--owner", required=True, help="who the token acts as (created_by)")
+
     jobs = sub.add_parser("jobs", help="list, show, process or cancel any job")
     jsub = jobs.add_subparsers(dest="action", required=True, parser_class=_Parser)
     lst = jsub.add_parser("list")
@@ -230,9 +239,35 @@ def _cmd_jobs(args) -> int:
     return actions[args.action](args)
 
 
+def _cmd_serve(args) -> int:
+    import uvicorn
+
+    from jobcore.api import create_app
+
+    get_engine()  # fail fast, with a clear message, when the database is down
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info",
+                access_log=not args.no_access_log)
+    return EXIT_OK
+
+
+def _cmd_api_token(args) -> int:
+    import secrets
+
+    from jobcore.api import hash_token
+
+    if ":" in args.owner or "," in args.owner:
+        raise UsageError("--owner may not contain ':' or ','.")
+    token = secrets.token_urlsafe(32)
+    print(f"token (give it to the caller; it is not stored): {token}")
+    print(f"API_TOKENS entry (store this):                  {args.owner}:{hash_token(token)}")
+    return EXIT_OK
+
+
 _COMMANDS = {
     "db": _cmd_db,
     "seed-demo": _cmd_seed_demo,
     "reclassify-global": _cmd_reclassify,
     "jobs": _cmd_jobs,
+    "serve": _cmd_serve,
+    "api-token": _cmd_api_token,
 }

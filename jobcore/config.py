@@ -40,6 +40,10 @@ class Settings(BaseSettings):
                     "(comma-separated in ADMIN_EMAILS).")
     chunk_time_budget_seconds: float = Field(default=60.0, gt=0, le=600)
     stuck_after_minutes: float = Field(default=5.0, gt=0)
+    api_tokens: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="HTTP API tokens as owner:sha256hex entries, comma-separated in API_TOKENS "
+                    "(make one with: python -m jobcore api-token --owner NAME).")
     anthropic_api_key: str | None = None
     classification_model: str = "claude-sonnet-4-5"
     credentials_key: str | None = None
@@ -49,6 +53,13 @@ class Settings(BaseSettings):
     def _split_emails(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("api_tokens", mode="before")
+    @classmethod
+    def _split_tokens(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
 

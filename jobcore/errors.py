@@ -34,12 +34,20 @@ class DuplicateJobType(JobcoreError):
     """Two handlers were registered for one job type."""
 
 
+class UnknownOrganization(UsageError):
+    """No organisation has the given id."""
+
+
 class JobNotFound(UsageError):
     """No job has the given id."""
 
 
 class JobNotRunnable(UsageError):
     """The job is cancelled, completed or failed and takes no more chunks."""
+
+
+class Conflict(UsageError):
+    """The action conflicts with a job's state (a second rollback, nothing to retry, ...)."""
 
 
 class JobBusy(JobcoreError):

@@ -22,8 +22,15 @@ from sqlalchemy.engine import Engine
 from jobcore import store
 from jobcore.config import get_settings
 from jobcore.db import get_engine
-from jobcore.errors import DatabaseUnavailable, JobcoreError, JobNotRunnable, UsageError
+from jobcore.errors import (
+    DatabaseUnavailable,
+    JobcoreError,
+    JobNotRunnable,
+    UnknownOrganization,
+    UsageError,
+)
 from jobcore.jobs import get_handler
+from jobcore.schema import organizations
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +77,14 @@ def count_items(job_type: str, config: dict[str, Any] | None = None, *,
     """What create_job would count, without creating anything (for forms and dry runs)."""
     handler, parsed = _parse(job_type, config, org_id)
     with (engine or get_engine()).connect() as conn:
+        _check_org(conn, org_id)
         return handler.plan(conn, parsed, org_id=org_id).total_items
+
+
+def _check_org(conn, org_id: int | None) -> None:
+    if org_id is not None and conn.execute(
+            sa.select(organizations.c.id).where(organizations.c.id == org_id)).first() is None:
+        raise UnknownOrganization(f"No organisation with id {org_id}.")
 
 
 def _parse(job_type: str, config: dict[str, Any] | None, org_id: int | None):
@@ -87,6 +101,7 @@ def create_job(job_type: str, config: dict[str, Any] | None = None, *, org_id: i
     handler, parsed = _parse(job_type, config, org_id)
     engine = engine or get_engine()
     with engine.begin() as conn:
+        _check_org(conn, org_id)
         plan = handler.plan(conn, parsed, org_id=org_id)
         job = store.create_job(
             conn, job_type=job_type, config=parsed.to_json(), total_items=plan.total_items,

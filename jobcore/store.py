@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from psycopg import errors as pg_errors
 from sqlalchemy.engine import Connection
 
-from jobcore.errors import JobBusy, JobNotFound, JobNotRunnable, UsageError
+from jobcore.errors import Conflict, JobBusy, JobNotFound, JobNotRunnable, UsageError
 from jobcore.schema import FINISHED_STATUSES, JOB_STATUSES, admin_job_chunks, admin_jobs
 
 LIST_LIMIT_DEFAULT = 20
@@ -124,7 +124,7 @@ def create_job(conn: Connection, *, job_type: str, config: dict[str, Any], total
         return _job(conn.execute(stmt).one())
     except sa.exc.IntegrityError as exc:
         if "uq_admin_jobs_one_rollback" in str(exc.orig):
-            raise UsageError(f"Job {config.get('rollbackOf')} already has a rollback.") from exc
+            raise Conflict(f"Job {config.get('rollbackOf')} already has a rollback.") from exc
         raise
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from jobcore import catalog, store
 from jobcore.classify.taxonomy import Classification
-from jobcore.errors import UsageError
+from jobcore.errors import Conflict
 from jobcore.jobs.base import ChunkOutcome, ItemError, JobPlan
 from jobcore.schema import admin_jobs
 
@@ -53,10 +53,10 @@ def check_rollback_source(conn: Connection, source_id: str) -> store.Job:
     """The job to roll back; UsageError when it cannot be rolled back (and why)."""
     source = store.get_job(conn, source_id)
     if source.job_type != "reclassify" or source.status != "completed":
-        raise UsageError(f"Only a completed reclassify job can be rolled back; job {source_id} "
+        raise Conflict(f"Only a completed reclassify job can be rolled back; job {source_id} "
                          f"is a {source.job_type} job that is {source.status}.")
     if source.config.get("rollbackOf"):
-        raise UsageError(f"Job {source_id} is itself a rollback (of "
+        raise Conflict(f"Job {source_id} is itself a rollback (of "
                          f"{source.config['rollbackOf']}); it cannot be rolled back.")
     existing = conn.execute(
         sa.select(admin_jobs.c.id, admin_jobs.c.status)
@@ -64,7 +64,7 @@ def check_rollback_source(conn: Connection, source_id: str) -> store.Job:
                admin_jobs.c.status.in_(_ACTIVE_OR_DONE))
     ).first()
     if existing is not None:
-        raise UsageError(f"Job {source_id} already has a rollback: job {existing.id} "
+        raise Conflict(f"Job {source_id} already has a rollback: job {existing.id} "
                          f"({existing.status}).")
     return source
 
@@ -73,13 +73,13 @@ def check_retry_source(conn: Connection, source_id: str) -> store.Job:
     """The job whose failed topics to retry; UsageError when there is nothing to retry."""
     source = store.get_job(conn, source_id)
     if source.job_type != "reclassify":
-        raise UsageError(f"Retry errors works on reclassify jobs; job {source_id} is a "
+        raise Conflict(f"Retry errors works on reclassify jobs; job {source_id} is a "
                          f"{source.job_type} job.")
     if not source.is_finished:
-        raise UsageError(f"Job {source_id} is still {source.status}; retry its errors when it "
+        raise Conflict(f"Job {source_id} is still {source.status}; retry its errors when it "
                          "has finished.")
     if not any(isinstance(e.get("id"), int) for e in source.errors):
-        raise UsageError(f"Job {source_id} has no topic errors to retry.")
+        raise Conflict(f"Job {source_id} has no topic errors to retry.")
     return source
 
 

@@ -1,0 +1,355 @@
+"""HTTP API for the job system: the seed's routes on top of jobcore (FastAPI).
+
+Thin by design: request validation, bearer-token access and the mapping of jobcore's
+results and errors to HTTP; every action is a jobcore call. Start it with
+``python -m jobcore serve``; the OpenAPI document is at /openapi.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+from typing import Annotated, Any, Literal, Union
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.alias_generators import to_camel, to_pascal
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+from jobcore import recovery, runner, store
+from jobcore.config import get_settings
+from jobcore.db import get_engine
+from jobcore.errors import (
+    ConfigError,
+    Conflict,
+    DatabaseUnavailable,
+    JobBusy,
+    JobcoreError,
+    JobNotFound,
+    JobNotRunnable,
+    UnknownJobType,
+    UnknownOrganization,
+    UsageError,
+)
+from jobcore.jobs import get_handler, job_types
+from jobcore.schema import JOB_STATUSES
+
+JOB_ID = r"^job_[0-9]+_[a-z0-9]+$"
+JobId = Annotated[str, Field(pattern=JOB_ID, max_length=80)]
+JobStatus = Literal[JOB_STATUSES]  # type: ignore[valid-type]
+JobTypeName = Literal[tuple(job_types())]  # type: ignore[valid-type]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+def _create_body_model() -> Any:
+    """The create body: one variant per registered job type, its config typed by that
+    type's config model, told apart by ``jobType`` (so the OpenAPI document is exact).
+    """
+    variants = []
+    for job_type in job_types():
+        config_model = get_handler(job_type).config_model
+        variants.append(create_model(
+            f"Create{to_pascal(job_type)}Job", __base__=_Wire,
+            job_type=(Literal[job_type], ...),  # type: ignore[valid-type]
+            config=(config_model, Field(default_factory=config_model)),
+            org_id=(int | None, Field(default=None, ge=1, le=2**62)),
+        ))
+    if len(variants) == 1:
+        return variants[0]
+    return Annotated[Union[tuple(variants)], Field(discriminator="job_type")]  # noqa: UP007
+
+
+CreateJobBody = _create_body_model()
+
+
+class JobCreated(_Wire):
+    job_id: str
+    total_items: int
+
+
+class ProcessResult(_Wire):
+    done: bool
+    processed_items: int
+    total_items: int
+    success_count: int
+    error_count: int
+    skip_count: int
+
+
+class JobError(_Wire):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+    id: int | str | None = None
+    name: str | None = None
+    message: str
+
+
+class JobSummaryRecord(_Wire):
+    id: str
+    job_type: str
+    org_id: int | None
+    created_by: str
+    status: JobStatus
+    config: dict[str, Any]
+    total_items: int
+    processed_items: int
+    success_count: int
+    error_count: int
+    skip_count: int
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    updated_at: datetime
+    last_progress_at: datetime | None
+    failure_message: str | None
+
+
+class JobRecord(JobSummaryRecord):
+    errors: list[JobError]
+    result: dict[str, Any]
+
+
+class JobList(_Wire):
+    jobs: list[JobSummaryRecord]
+
+
+class CancelBody(_Wire):
+    status: Literal["cancelled"]
+
+
+class ErrorDetail(_Wire):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorBody(_Wire):
+    error: ErrorDetail
+
+
+def _error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+    body = ErrorBody(error=ErrorDetail(code=code, message=message, field=field))
+    return JSONResponse(body.model_dump(by_alias=True), status_code=status)
+
+
+_ERRORS = {
+    400: "Malformed request (for example a body that is not JSON)",
+    401: "Missing or malformed bearer token",
+    403: "Token not recognised",
+    404: "No such job",
+    409: "The job is busy (another process call holds it), finished, or the action "
+         "conflicts with its state",
+    422: "Invalid input; `field` names the offending field",
+    503: "The database cannot be reached",
+}
+
+
+def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": ErrorBody, "description": _ERRORS[code]} for code in codes}
+
+
+def hash_token(token: str) -> str:
+    """How a token is stored in settings: its SHA-256, hex (tokens are long and random)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def parse_token_entries(entries: list[str]) -> dict[str, str]:
+    """``owner:sha256hex`` entries (API_TOKENS) -> {hash: owner}."""
+    tokens: dict[str, str] = {}
+    for entry in entries:
+        owner, _, digest = entry.rpartition(":")
+        if owner and len(digest) == 64:
+            tokens[digest.lower()] = owner
+    return tokens
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+# Routes and dependencies are async so that FastAPI does not hop to a worker thread for each
+# of them (and for the response's validation); the one jobcore call of a route runs in the
+# thread pool (run_in_threadpool), since it blocks on the database.
+async def _caller(request: Request,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                         Depends(_bearer)]) -> str:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise _HTTPProblem(401, "unauthorized", "Send 'Authorization: Bearer <token>'.")
+    digest = hash_token(credentials.credentials)
+    for known, owner in request.app.state.tokens.items():
+        if hmac.compare_digest(known, digest):
+            return owner
+    raise _HTTPProblem(403, "forbidden", "This token is not recognised.")
+
+
+async def _engine(request: Request) -> Engine:
+    if request.app.state.engine is None:
+        request.app.state.engine = await run_in_threadpool(get_engine)
+    return request.app.state.engine
+
+
+class _HTTPProblem(Exception):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+
+
+async def _single_query_values(request: Request) -> None:
+    """Refuse a query parameter given more than once (the schema allows one value)."""
+    keys = [key for key, _ in request.query_params.multi_items()]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise _HTTPProblem(422, "invalid", f"{repeated[0]}: give this parameter only once",
+                           field=repeated[0])
+
+
+Caller = Annotated[str, Depends(_caller)]
+DB = Annotated[Engine, Depends(_engine)]
+
+
+def _summary_record(job: store.JobSummary) -> JobSummaryRecord:
+    return JobSummaryRecord.model_validate(
+        {name: getattr(job, name) for name in JobSummaryRecord.model_fields})
+
+
+def create_app(*, engine: Engine | None = None, tokens: dict[str, str] | None = None) -> FastAPI:
+    """The API app; ``engine`` and ``tokens`` ({sha256: owner}) default to the settings."""
+    app = FastAPI(title="AudienceGPT Admin Jobs API", version="1.0",
+                  description="Create, process, poll, cancel, roll back and retry admin jobs.")
+    app.state.engine = engine
+    app.state.tokens = tokens if tokens is not None else parse_token_entries(
+        get_settings().api_tokens)
+    _install_error_handlers(app)
+    common = _responses(401, 403, 422, 503)
+
+    @app.post("/api/admin/jobs", response_model=JobCreated, status_code=201,
+              responses={**common, **_responses(400, 404, 409)}, response_model_by_alias=True)
+    async def create_job(body: CreateJobBody, caller: Caller, db: DB) -> JobCreated:
+        """Validate the config, count the items server-side, create a pending job."""
+        config = body.config.model_dump(by_alias=True, exclude_unset=True)
+        created = await run_in_threadpool(runner.create_job, body.job_type, config,
+                                          org_id=body.org_id, created_by=caller, engine=db)
+        return JobCreated(job_id=created.id, total_items=created.total_items)
+
+    @app.post("/api/admin/jobs/{job_id}/process", response_model=ProcessResult,
+              responses={**common, **_responses(404, 409)}, response_model_by_alias=True)
+    async def process(job_id: JobId, caller: Caller, db: DB) -> Response:
+        """Process one chunk; 409 when another call holds the job or it has finished."""
+        report = await run_in_threadpool(runner.process_chunk, job_id, engine=db)
+        result = ProcessResult(done=report.done, processed_items=report.processed_items,
+                               total_items=report.total_items,
+                               success_count=report.success_count,
+                               error_count=report.error_count, skip_count=report.skip_count)
+        # The hot path of a client's loop: serialised once here, not validated again.
+        return Response(result.model_dump_json(by_alias=True), media_type="application/json")
+
+    @app.get("/api/admin/jobs/{job_id}", response_model=JobRecord,
+             responses={**common, **_responses(404)}, response_model_by_alias=True)
+    async def get_job(job_id: JobId, caller: Caller, db: DB) -> JobRecord:
+        """The whole job record, errors and result included."""
+        job = await run_in_threadpool(runner.get_job, job_id, engine=db)
+        return JobRecord.model_validate(
+            {name: getattr(job, name) for name in JobRecord.model_fields})
+
+    @app.get("/api/admin/jobs", response_model=JobList, responses=common,
+             response_model_by_alias=True, dependencies=[Depends(_single_query_values)])
+    async def list_jobs(caller: Caller, db: DB,
+                  job_type: Annotated[JobTypeName | None, Query(alias="jobType")] = None,
+                  status: Annotated[JobStatus | None, Query()] = None,
+                  limit: Annotated[int, Query(ge=1, le=100)] = 20) -> JobList:
+        """Jobs newest first, filtered by type and status; limit 1..100 (default 20)."""
+        jobs = await run_in_threadpool(runner.list_jobs, job_type=job_type, status=status,
+                                       limit=limit, engine=db)
+        return JobList(jobs=[_summary_record(job) for job in jobs])
+
+    @app.patch("/api/admin/jobs/{job_id}", response_model=JobSummaryRecord,
+               responses={**common, **_responses(400, 404, 409)},
+               response_model_by_alias=True)
+    async def cancel(job_id: JobId, body: CancelBody, caller: Caller,
+                     db: DB) -> JobSummaryRecord:
+        """Cancel the job (the only change allowed); it takes effect between chunks."""
+        return _summary_record(await run_in_threadpool(runner.cancel_job, job_id, engine=db))
+
+    @app.post("/api/admin/jobs/{job_id}/rollback", response_model=JobCreated, status_code=201,
+              responses={**common, **_responses(404, 409)}, response_model_by_alias=True)
+    async def rollback(job_id: JobId, caller: Caller, db: DB) -> JobCreated:
+        """A new reclassify job that restores what this completed reclassify job changed."""
+        created = await run_in_threadpool(recovery.create_rollback, job_id, created_by=caller,
+                                          engine=db)
+        return JobCreated(job_id=created.id, total_items=created.total_items)
+
+    @app.post("/api/admin/jobs/{job_id}/retry-errors", response_model=JobCreated,
+              status_code=201, responses={**common, **_responses(404, 409)},
+              response_model_by_alias=True)
+    async def retry_errors(job_id: JobId, caller: Caller, db: DB) -> JobCreated:
+        """A new reclassify job over only the topics in this job's errors."""
+        created = await run_in_threadpool(recovery.create_retry, job_id, created_by=caller,
+                                          engine=db)
+        return JobCreated(job_id=created.id, total_items=created.total_items)
+
+    return app
+
+
+def _allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method any route serves at this path (Starlette lists only one route's)."""
+    methods: set[str] = set()
+    for route in app.routes:
+        match, _ = route.matches({"type": "http", "path": path, "method": "GET"})
+        if match != Match.NONE and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    return sorted(methods)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+        response = _error(exc.status_code, codes.get(exc.status_code, "http_error"),
+                          str(exc.detail))
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(_allowed_methods(app, request.url.path))
+        return response
+
+    @app.exception_handler(_HTTPProblem)
+    def problem(_: Request, exc: _HTTPProblem) -> JSONResponse:
+        response = _error(exc.status, exc.code, exc.message, exc.field)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        loc = [str(p) for p in first["loc"] if p not in ("body", "query", "path")]
+        field = ".".join(loc) or None
+        return _error(422, "invalid", f"{field or 'request'}: {first['msg']}", field)
+
+    @app.exception_handler(JobcoreError)
+    def jobcore_error(_: Request, exc: JobcoreError) -> JSONResponse:
+        if isinstance(exc, ConfigError):
+            return _error(422, "invalid_config", str(exc), exc.field)
+        if isinstance(exc, UnknownJobType):
+            return _error(422, "unknown_job_type", str(exc), "jobType")
+        if isinstance(exc, UnknownOrganization):
+            return _error(422, "unknown_organization", str(exc), "orgId")
+        if isinstance(exc, JobNotFound):
+            return _error(404, "not_found", str(exc))
+        if isinstance(exc, JobBusy):
+            return _error(409, "busy", str(exc))
+        if isinstance(exc, JobNotRunnable):
+            return _error(409, "finished", str(exc))
+        if isinstance(exc, Conflict):
+            return _error(409, "conflict", str(exc))
+        if isinstance(exc, DatabaseUnavailable):
+            return _error(503, "database_unavailable", str(exc))
+        if isinstance(exc, UsageError):
+            return _error(422, "invalid", str(exc))
+        return _error(500, "internal", str(exc))
