@@ -1,10 +1,11 @@
 """HTTP overhead: process calls through the API on 127.0.0.1 against direct process_chunk.
 
-Seeds the same 20,000-topic demo catalogue into two fresh databases. A local reclassify
-job runs to the end by direct process_chunk calls on the first; the same job runs on the
-second through ``POST /api/admin/jobs/{id}/process`` against ``python -m jobcore serve``
-(uvicorn, a separate process) with a keep-alive HTTP client. Prints chunks per second
-for both and the time HTTP adds per chunk.
+Each round seeds the same 20,000-topic demo catalogue into three fresh databases and runs
+the same local reclassify job to the end on each: by direct process_chunk calls, and
+through ``POST /api/admin/jobs/{id}/process`` against ``python -m jobcore serve`` (uvicorn,
+a separate process) driven by a keep-alive httpx client and by a keep-alive http.client
+(stdlib) client. The order rotates between rounds and a CHECKPOINT precedes each run, so
+that no run pays for another's writes. Prints the median time per chunk and what HTTP adds.
 
     python bench/api.py
 """
@@ -43,7 +44,7 @@ def _catalogue(server: str, name: str) -> tuple[str, sa.Engine]:
     seed_demo(engine, topics_count=TOPICS, seed=5)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("VACUUM ANALYZE"))
-        conn.execute(sa.text("CHECKPOINT"))
+    engine.dispose()
     return url, engine
 
 
@@ -113,31 +114,50 @@ def _over_http(url: str, drive) -> tuple[int, float]:
         server.wait(timeout=20)
 
 
+def _checkpoint(url: str) -> None:
+    """Flush the WAL so that no checkpoint from an earlier run lands inside this timing."""
+    engine = create_engine_for(url, migrate=False)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("CHECKPOINT"))
+    engine.dispose()
+
+
 def main() -> None:
     server = resolve_url()
     results: dict[str, list[float]] = {"direct": [], "httpx": [], "http.client": []}
-    variants = (("httpx", _drive_with_httpx), ("http.client", _drive_with_stdlib))
+
+    def run_direct(url: str) -> None:
+        engine = create_engine_for(url, migrate=False)
+        chunks, seconds = _direct(engine)
+        engine.dispose()
+        results["direct"].append(seconds / chunks * 1000)
+
+    def run_http(label: str, drive):
+        def run(url: str) -> None:
+            calls, seconds = _over_http(url, drive)
+            results[label].append(seconds / calls * 1000)
+        return run
+
+    variants = [("direct", run_direct), ("httpx", run_http("httpx", _drive_with_httpx)),
+                ("http.client", run_http("http.client", _drive_with_stdlib))]
     for round_no in range(1, ROUNDS + 1):
-        names = [f"bench_api_{round_no}_{i}" for i in range(3)]
+        names = [f"bench_api_{round_no}_{i}" for i in range(len(variants))]
+        order = variants[round_no - 1:] + variants[:round_no - 1]  # each goes first once
         try:
-            urls = [_catalogue(server, name) for name in names]
-            for _, engine in urls:
-                engine.dispose()
-            chunks, seconds = _direct(create_engine_for(urls[0][0], migrate=False))
-            results["direct"].append(seconds / chunks * 1000)
-            for (label, drive), (url, _) in zip(variants, urls[1:], strict=True):
-                calls, http_seconds = _over_http(url, drive)
-                results[label].append(http_seconds / calls * 1000)
+            urls = [_catalogue(server, name)[0] for name in names]
+            for (_, run), url in zip(order, urls, strict=True):
+                _checkpoint(url)
+                run(url)
         finally:
             for name in names:
                 drop_database(server, name)
         print(f"round {round_no}: " + ", ".join(f"{k} {v[-1]:.2f} ms" for k, v in
                                                  results.items()), flush=True)
     direct = statistics.median(results["direct"])
-    print(f"\n{chunks} chunks of 50 topics per job (20,000 topics seeded)")
+    print(f"\none local reclassify job per run on {TOPICS:,} seeded topics, 50 a chunk")
     print(f"direct process_chunk      : median {direct:.2f} ms a chunk = {1000 / direct:,.0f} "
           "chunks/s")
-    for label, _ in variants:
+    for label in ("httpx", "http.client"):
         http = statistics.median(results[label])
         print(f"HTTP, {label:<11} client : median {http:.2f} ms a call = {1000 / http:,.0f} "
               f"calls/s; adds {http - direct:.2f} ms = {(http / direct - 1) * 100:.1f} % "
