@@ -298,6 +298,20 @@ def create_app(*, engine: Engine | None = None, tokens: dict[str, str] | None = 
     return app
 
 
+# jobcore's errors as HTTP: the first matching class wins (subclasses before their bases).
+_ERROR_MAP: tuple[tuple[type[JobcoreError], int, str, str | None], ...] = (
+    (ConfigError, 422, "invalid_config", None),  # the field comes from the error itself
+    (UnknownJobType, 422, "unknown_job_type", "jobType"),
+    (UnknownOrganization, 422, "unknown_organization", "orgId"),
+    (JobNotFound, 404, "not_found", None),
+    (JobBusy, 409, "busy", None),
+    (JobNotRunnable, 409, "finished", None),
+    (Conflict, 409, "conflict", None),
+    (DatabaseUnavailable, 503, "database_unavailable", None),
+    (UsageError, 422, "invalid", None),
+)
+
+
 def _allowed_methods(app: FastAPI, path: str) -> list[str]:
     """Every method any route serves at this path (Starlette lists only one route's)."""
     methods: set[str] = set()
@@ -334,22 +348,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(JobcoreError)
     def jobcore_error(_: Request, exc: JobcoreError) -> JSONResponse:
-        if isinstance(exc, ConfigError):
-            return _error(422, "invalid_config", str(exc), exc.field)
-        if isinstance(exc, UnknownJobType):
-            return _error(422, "unknown_job_type", str(exc), "jobType")
-        if isinstance(exc, UnknownOrganization):
-            return _error(422, "unknown_organization", str(exc), "orgId")
-        if isinstance(exc, JobNotFound):
-            return _error(404, "not_found", str(exc))
-        if isinstance(exc, JobBusy):
-            return _error(409, "busy", str(exc))
-        if isinstance(exc, JobNotRunnable):
-            return _error(409, "finished", str(exc))
-        if isinstance(exc, Conflict):
-            return _error(409, "conflict", str(exc))
-        if isinstance(exc, DatabaseUnavailable):
-            return _error(503, "database_unavailable", str(exc))
-        if isinstance(exc, UsageError):
-            return _error(422, "invalid", str(exc))
+        for error_class, status, code, field in _ERROR_MAP:
+            if isinstance(exc, error_class):
+                if isinstance(exc, ConfigError):
+                    field = exc.field
+                return _error(status, code, str(exc), field)
         return _error(500, "internal", str(exc))
