@@ -161,12 +161,6 @@ def _catalogue_is_empty(conn: Connection) -> bool:
     return conn.execute(sa.select(sa.func.count()).select_from(topics)).scalar_one() == 0
 
 
-def catalogue_is_empty(engine: Engine) -> bool:
-    """True when there are no topics at all (the app then offers demo data)."""
-    with engine.connect() as conn:
-        return _catalogue_is_empty(conn)
-
-
 def reset_catalogue(conn: Connection) -> None:
     """Delete every catalogue row and job (demo resets only)."""
     conn.execute(sa.text(

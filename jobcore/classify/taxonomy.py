@@ -102,12 +102,7 @@ class Taxonomy:
         self.nodes = {node.id: node for node in nodes}
         self._parents: dict[str, list[str]] = {t: [] for t in TAXONOMY_TYPES}
         self._subcategories: dict[tuple[str, str], set[str]] = {}
-        self._by_path: dict[tuple[str, ...], TaxonomyNode] = {}
-        self._by_subcategory: dict[tuple[str, str, str], TaxonomyNode] = {}
         for node in nodes:
-            self._by_path.setdefault(node.path, node)
-            if node.level >= 3:
-                self._by_subcategory.setdefault((*node.path[:2], node.label), node)
             if node.level == 2:
                 self._parents[node.taxonomy_type].append(node.label)
             elif node.level >= 3:
@@ -122,17 +117,6 @@ class Taxonomy:
 
     def subcategories(self, taxonomy_type: str, parent_category: str) -> list[str]:
         return sorted(self._subcategories.get((taxonomy_type, parent_category), set()))
-
-    def node_for(self, classification: Classification) -> TaxonomyNode | None:
-        """The deepest node a classification points at, if the tree has it."""
-        c = classification
-        if c.taxonomy_type is None or c.parent_category is None:
-            return None
-        if c.subcategory:
-            node = self._by_subcategory.get((c.taxonomy_type, c.parent_category, c.subcategory))
-            if node is not None:
-                return node
-        return self._by_path.get((c.taxonomy_type, c.parent_category))
 
     def problems(self, classification: Classification) -> list[str]:
         """Everything wrong with a classification; empty when it is valid."""
