@@ -87,3 +87,15 @@ def test_seed_demo_refuses_a_non_empty_catalogue(app_env, make_topic, capsys):
     make_topic("Existing topic")
     assert main(["seed-demo", "--topics", "50"]) == 2
     assert "already has topics" in capsys.readouterr().err
+
+
+def test_api_token_prints_a_token_and_its_hashed_entry(capsys):
+    from jobcore.api import hash_token, parse_token_entries
+
+    assert main(["api-token", "--owner", "ci-bot"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    token = lines[0].rsplit(" ", 1)[1]
+    entry = lines[1].rsplit(" ", 1)[1]
+    assert len(token) >= 40 and token not in entry
+    assert parse_token_entries([entry]) == {hash_token(token): "ci-bot"}
+    assert main(["api-token", "--owner", "a:b"]) == 2
