@@ -69,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("api-token", help="make a new HTTP API token for API_TOKENS")
     token.add_argument("--owner", required=True, help="who the token acts as (created_by)")
 
+    creds = sub.add_parser("encrypt-credentials",
+                           help="encrypt plaintext platform credentials; re-encrypt the rest "
+                                "under the first CREDENTIALS_KEY")
+    creds.add_argument("--dry-run", action="store_true", help="count only; write nothing")
+
     jobs = sub.add_parser("jobs", help="list, show, process or cancel any job")
     jsub = jobs.add_subparsers(dest="action", required=True, parser_class=_Parser)
     lst = jsub.add_parser("list")
@@ -239,6 +244,19 @@ def _cmd_jobs(args) -> int:
     return actions[args.action](args)
 
 
+def _cmd_encrypt_credentials(args) -> int:
+    from jobcore.credentials import encrypt_all
+
+    with get_engine().begin() as conn:
+        report = encrypt_all(conn, dry_run=args.dry_run)
+    verb = "would encrypt" if report.dry_run else "encrypted"
+    print(f"{verb} {report.encrypted} plaintext rows, "
+          f"{'would re-encrypt' if report.dry_run else 're-encrypted'} {report.rotated} rows "
+          f"under the first key; {report.unchanged} rows already current"
+          + ("; nothing was written" if report.dry_run else ""))
+    return EXIT_OK
+
+
 def _cmd_serve(args) -> int:
     import uvicorn
 
@@ -269,5 +287,6 @@ _COMMANDS = {
     "reclassify-global": _cmd_reclassify,
     "jobs": _cmd_jobs,
     "serve": _cmd_serve,
+    "encrypt-credentials": _cmd_encrypt_credentials,
     "api-token": _cmd_api_token,
 }
