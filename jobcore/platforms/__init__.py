@@ -1,0 +1,1 @@
+"""Clients of the ad platforms (LiveRamp, The Trade Desk) behind one small interface."""
