@@ -343,6 +343,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         loc = [str(p) for p in first["loc"] if p not in ("body", "query", "path")]
+        if loc and loc[0] in job_types():  # the tag of the body's per-job-type variant
+            loc = loc[1:]
+        if first.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+            return _error(422, "unknown_job_type",
+                          f"jobType must be one of {', '.join(job_types())}", "jobType")
         field = ".".join(loc) or None
         return _error(422, "invalid", f"{field or 'request'}: {first['msg']}", field)
 

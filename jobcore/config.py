@@ -44,6 +44,10 @@ class Settings(BaseSettings):
         default_factory=list,
         description="HTTP API tokens as owner:sha256hex entries, comma-separated in API_TOKENS "
                     "(make one with: python -m jobcore api-token --owner NAME).")
+    liveramp_base_url: str = "https://api.liveramp.com"
+    trade_desk_base_url: str = "https://api.thetradedesk.com"
+    platform_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    platform_retries: int = Field(default=3, ge=0, le=10)
     anthropic_api_key: str | None = None
     classification_model: str = "claude-sonnet-4-5"
     credentials_key: str | None = None

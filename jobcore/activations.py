@@ -1,0 +1,70 @@
+"""Stale activations: segments whose pushed name, description or topic version differs
+from the topic's current values, and how to record a push.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+_STALE = """
+    a.org_id = :org_id AND a.status <> 'removed'
+    AND t.deleted_at IS NULL AND t.merged_into IS NULL
+    AND (a.pushed_name IS DISTINCT FROM t.name
+         OR a.pushed_description IS DISTINCT FROM t.description
+         OR a.pushed_topic_version IS DISTINCT FROM t.version)
+"""
+
+COUNT_STALE = sa.text(
+    f"SELECT count(*), coalesce(max(a.id), 0) FROM activations a "
+    f"JOIN topics t ON t.id = a.topic_id WHERE {_STALE}")
+
+STALE_CHUNK = sa.text(
+    f"""
+    SELECT a.id, a.platform, a.topic_id, a.external_segment_id, a.pushed_name,
+           a.pushed_description, a.pushed_topic_version, t.name, t.description, t.version
+    FROM activations a JOIN topics t ON t.id = a.topic_id
+    WHERE {_STALE} AND a.id > :last_id AND a.id <= :max_id
+    ORDER BY a.id LIMIT :n
+    FOR UPDATE OF a
+    """)
+
+STALE_BY_PLATFORM = sa.text(
+    f"SELECT a.platform, count(*) FROM activations a JOIN topics t ON t.id = a.topic_id "
+    f"WHERE {_STALE} GROUP BY a.platform ORDER BY a.platform")
+
+STALE_ROWS = sa.text(
+    f"""
+    SELECT a.id AS activation_id, a.platform, a.topic_id, a.external_segment_id,
+           a.pushed_name, t.name AS current_name, a.pushed_description,
+           t.description AS current_description, a.pushed_topic_version,
+           t.version AS current_version, a.last_pushed_at, a.status, a.last_error
+    FROM activations a JOIN topics t ON t.id = a.topic_id
+    WHERE {_STALE} ORDER BY a.id LIMIT :n
+    """)
+
+_RECORD_PUSHES = sa.text(
+    """
+    UPDATE activations AS a SET
+        external_segment_id = coalesce(v.external_id, a.external_segment_id),
+        pushed_name = CASE WHEN v.ok THEN v.name ELSE a.pushed_name END,
+        pushed_description = CASE WHEN v.ok THEN v.description ELSE a.pushed_description END,
+        pushed_topic_version = CASE WHEN v.ok THEN v.version ELSE a.pushed_topic_version END,
+        last_pushed_at = CASE WHEN v.ok THEN now() ELSE a.last_pushed_at END,
+        status = CASE WHEN v.ok THEN 'active' ELSE 'failed' END,
+        last_error = v.error,
+        updated_at = now()
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+         AS v(id bigint, ok boolean, external_id text, name text, description text,
+              version integer, error text)
+    WHERE a.id = v.id
+    """)
+
+
+def record_pushes(conn: Connection, outcomes: list[dict[str, Any]]) -> None:
+    """Write what each push did: the new pushed values, or the failure, in one statement."""
+    if outcomes:
+        conn.execute(_RECORD_PUSHES, {"rows": json.dumps(outcomes)})

@@ -1,0 +1,102 @@
+"""refresh_activations: re-push an organisation's stale segments to their platforms.
+
+Items are the organisation's activations whose pushed name, description or topic version
+differs from the topic's current values, 50 a chunk. Each is pushed (update when it has a
+platform id, else create) and its new pushed values and time recorded; a platform's
+refusal is that activation's error (kept on the activation too) and the job goes on.
+With ``dryRun`` nothing is called and nothing written: the result lists what would go.
+"""
+
+from __future__ import annotations
+
+import time
+
+from pydantic import Field
+from sqlalchemy.engine import Connection
+
+from jobcore import activations, credentials
+from jobcore.credentials import PlatformCredentials
+from jobcore.jobs.base import ChunkOutcome, ItemError, JobConfig, JobHandler, JobPlan
+from jobcore.jobs.registry import register
+from jobcore.platforms.base import PlatformError, SegmentPush
+from jobcore.platforms.factory import client_for, http_client
+from jobcore.store import Job
+
+CHUNK_SIZE = 50
+DRY_RUN_LISTED = 200
+
+
+class RefreshActivationsConfig(JobConfig):
+    limit: int | None = Field(default=None, ge=1, le=10_000_000,
+                              description="At most this many activations.")
+    dry_run: bool = Field(default=False, description="List what would be pushed; push nothing.")
+
+
+@register
+class RefreshActivationsHandler(JobHandler[RefreshActivationsConfig]):
+    job_type = "refresh_activations"
+    config_model = RefreshActivationsConfig
+    org_scoped = True
+
+    def plan(self, conn: Connection, config: RefreshActivationsConfig, *,
+             org_id: int | None) -> JobPlan:
+        count, max_id = conn.execute(activations.COUNT_STALE, {"org_id": org_id}).one()
+        total = min(count, config.limit) if config.limit else count
+        return JobPlan(total_items=total, cursor={"lastId": 0, "maxId": max_id})
+
+    def process(self, conn: Connection, job: Job, config: RefreshActivationsConfig,
+                deadline: float) -> ChunkOutcome:
+        cursor = dict(job.cursor)
+        want = CHUNK_SIZE
+        if config.limit is not None:
+            want = min(want, config.limit - job.processed_items)
+        rows = conn.execute(activations.STALE_CHUNK, {
+            "org_id": job.org_id, "last_id": cursor["lastId"], "max_id": cursor["maxId"],
+            "n": want + 1}).all() if want > 0 else []
+        more = len(rows) > want
+        outcome = ChunkOutcome(cursor=cursor, done=False)
+        if config.dry_run:
+            listed = list(job.result.get("wouldRefresh", []))
+            for row in rows[:want]:
+                cursor["lastId"] = row.id
+                outcome.skips += 1
+                if len(listed) < DRY_RUN_LISTED:
+                    listed.append({"activationId": row.id, "platform": row.platform,
+                                   "from": row.pushed_name, "to": row.name})
+            outcome.result_patch = {"wouldRefresh": listed}
+        else:
+            more = self._push(conn, job, rows[:want], outcome, deadline) or more
+        reached_limit = (config.limit is not None
+                         and job.processed_items + outcome.processed >= config.limit)
+        outcome.done = reached_limit or not more
+        return outcome
+
+    def _push(self, conn: Connection, job: Job, rows, outcome: ChunkOutcome,
+              deadline: float) -> bool:
+        """Push each row; returns True when the time budget cut the chunk short."""
+        found: dict[str, PlatformCredentials | None] = {}
+        pushes = []
+        with http_client() as http:
+            for row in rows:
+                if time.monotonic() > deadline:
+                    return True
+                outcome.cursor["lastId"] = row.id
+                if row.platform not in found:
+                    found[row.platform] = credentials.load(conn, job.org_id, row.platform)
+                creds = found[row.platform]
+                try:
+                    if creds is None:
+                        raise PlatformError(f"organisation {job.org_id} has no {row.platform} "
+                                            "credentials")
+                    external_id = client_for(row.platform, creds, http).push(SegmentPush(
+                        row.topic_id, row.name, row.description, row.external_segment_id))
+                except PlatformError as exc:
+                    outcome.errors.append(ItemError(str(exc), id=row.id, name=row.name))
+                    pushes.append({"id": row.id, "ok": False, "error": str(exc)[:1000]})
+                    continue
+                outcome.success += 1
+                pushes.append({"id": row.id, "ok": True, "external_id": external_id,
+                               "name": row.name, "description": row.description,
+                               "version": row.version, "error": None})
+        activations.record_pushes(conn, pushes)
+        return False

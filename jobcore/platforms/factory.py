@@ -1,0 +1,27 @@
+"""Build the client of a platform from settings and an organisation's credentials."""
+
+from __future__ import annotations
+
+import httpx
+
+from jobcore.config import get_settings
+from jobcore.credentials import PlatformCredentials
+from jobcore.platforms.base import PlatformClient, RetryPolicy
+from jobcore.platforms.liveramp import LiveRampClient
+from jobcore.platforms.trade_desk import TradeDeskClient
+
+
+def http_client() -> httpx.Client:
+    """A keep-alive HTTP client with the configured timeout."""
+    return httpx.Client(timeout=get_settings().platform_timeout_seconds)
+
+
+def client_for(platform: str, credentials: PlatformCredentials,
+               http: httpx.Client) -> PlatformClient:
+    settings = get_settings()
+    policy = RetryPolicy(retries=settings.platform_retries)
+    if platform == "liveramp":
+        return LiveRampClient(settings.liveramp_base_url, credentials, http, policy=policy)
+    if platform == "the_trade_desk":
+        return TradeDeskClient(settings.trade_desk_base_url, credentials, http, policy=policy)
+    raise ValueError(f"unknown platform {platform!r}")
