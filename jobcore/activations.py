@@ -68,3 +68,13 @@ def record_pushes(conn: Connection, outcomes: list[dict[str, Any]]) -> None:
     """Write what each push did: the new pushed values, or the failure, in one statement."""
     if outcomes:
         conn.execute(_RECORD_PUSHES, {"rows": json.dumps(outcomes)})
+
+
+_ORGS_WITH_STALE = sa.text(
+    f"SELECT DISTINCT a.org_id FROM activations a JOIN topics t ON t.id = a.topic_id "
+    f"WHERE {_STALE.replace('a.org_id = :org_id AND ', '')} ORDER BY a.org_id")
+
+
+def orgs_with_stale(conn: Connection) -> list[int]:
+    """Organisations that have at least one stale activation."""
+    return list(conn.execute(_ORGS_WITH_STALE).scalars())

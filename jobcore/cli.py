@@ -69,6 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("api-token", help="make a new HTTP API token for API_TOKENS")
     token.add_argument("--owner", required=True, help="who the token acts as (created_by)")
 
+    refresh = sub.add_parser("refresh-activations",
+                             help="re-push stale segments to their platforms")
+    refresh.add_argument("--org", type=_positive_int, help="one organisation (default: every "
+                                                           "organisation with stale segments)")
+    refresh.add_argument("--dry-run", action="store_true",
+                         help="list what would be pushed; push and write nothing")
+    refresh.add_argument("--limit", type=_positive_int)
+
     creds = sub.add_parser("encrypt-credentials",
                            help="encrypt plaintext platform credentials; re-encrypt the rest "
                                 "under the first CREDENTIALS_KEY")
@@ -126,10 +134,11 @@ def _cmd_seed_demo(args) -> int:
     return EXIT_OK
 
 
-def _drive(job_id: str, total: int, *, verbose: bool) -> runner.ChunkReport:
+def _drive(job_id: str, total: int, *, verbose: bool,
+           unit: str = "topic") -> runner.ChunkReport:
     """Process a job to the end with a progress bar; returns the final report."""
     seen_errors = 0
-    with tqdm(total=total, unit="topic", dynamic_ncols=True, file=sys.stderr) as bar:
+    with tqdm(total=total, unit=unit, dynamic_ncols=True, file=sys.stderr) as bar:
         def on_chunk(report: runner.ChunkReport) -> None:
             nonlocal seen_errors
             bar.update(report.chunk_processed)
@@ -144,10 +153,11 @@ def _drive(job_id: str, total: int, *, verbose: bool) -> runner.ChunkReport:
         return runner.run_to_completion(job_id, on_chunk=on_chunk)
 
 
-def _print_report(report: runner.ChunkReport) -> int:
+def _print_report(report: runner.ChunkReport, *, changed: str = "changed",
+                  skipped: str = "unchanged") -> int:
     print(f"job {report.job_id}: {report.status}; processed {report.processed_items:,} of "
-          f"{report.total_items:,}: {report.success_count:,} changed, "
-          f"{report.error_count:,} errors, {report.skip_count:,} unchanged")
+          f"{report.total_items:,}: {report.success_count:,} {changed}, "
+          f"{report.error_count:,} errors, {report.skip_count:,} {skipped}")
     if report.failure_message:
         print(f"failure: {report.failure_message}", file=sys.stderr)
     return EXIT_OK if report.status == "completed" else EXIT_FAILED
@@ -244,6 +254,36 @@ def _cmd_jobs(args) -> int:
     return actions[args.action](args)
 
 
+def _cmd_refresh_activations(args) -> int:
+    from jobcore.activations import orgs_with_stale
+
+    if args.org is not None:
+        orgs = [args.org]
+    else:
+        with get_engine().connect() as conn:
+            orgs = orgs_with_stale(conn)
+        if not orgs:
+            print("no stale activations")
+            return EXIT_OK
+    config: dict = {"dryRun": args.dry_run}
+    if args.limit is not None:
+        config["limit"] = args.limit
+    worst = EXIT_OK
+    for org_id in orgs:
+        created = runner.create_job("refresh_activations", config, org_id=org_id)
+        print(f"organisation {org_id}: job {created.id} for {created.total_items:,} stale "
+              "activations", file=sys.stderr)
+        report = _drive(created.id, created.total_items, verbose=False, unit="activation")
+        worst = max(worst, _print_report(
+            report, changed="refreshed",
+            skipped="listed, not pushed (dry run)" if args.dry_run else "skipped"))
+        if args.dry_run:
+            for item in runner.get_job(created.id).result.get("wouldRefresh", []):
+                print(f"  would push {item['platform']} activation {item['activationId']}: "
+                      f"{item['from']!r} -> {item['to']!r}")
+    return worst
+
+
 def _cmd_encrypt_credentials(args) -> int:
     from jobcore.credentials import encrypt_all
 
@@ -288,5 +328,6 @@ _COMMANDS = {
     "jobs": _cmd_jobs,
     "serve": _cmd_serve,
     "encrypt-credentials": _cmd_encrypt_credentials,
+    "refresh-activations": _cmd_refresh_activations,
     "api-token": _cmd_api_token,
 }

@@ -144,3 +144,20 @@ def test_missing_credentials_are_each_activations_error(engine, fake, make_org, 
     assert report.error_count == 1
     assert "has no liveramp credentials" in runner.get_job(created.id,
                                                            engine=engine).errors[0]["message"]
+
+
+def test_cli_refreshes_every_org_with_stale_segments(app_env, engine, fake,
+                                                     org_with_activations, capsys):
+    from jobcore.cli import main
+
+    org, _ = org_with_activations
+    assert main(["refresh-activations", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "would push liveramp activation" in out and "'Yoga Enthusiasts' -> 'Yoga Fans'" in out
+    assert "3 listed, not pushed (dry run)" in out and fake.state.requests == []
+    assert main(["refresh-activations", "--org", str(org)]) == 0
+    assert "completed; processed 3 of 3: 3 refreshed" in capsys.readouterr().out
+    assert main(["refresh-activations"]) == 0
+    assert "no stale activations" in capsys.readouterr().out
+    assert main(["refresh-activations", "--org", "999"]) == 2
+    assert "No organisation with id 999" in capsys.readouterr().err
