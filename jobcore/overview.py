@@ -50,3 +50,31 @@ def catalogue_summary(*, engine: Engine | None = None) -> CatalogueSummary:
         row = conn.execute(_SUMMARY, {"rules_version": version}).one()
     return CatalogueSummary(row.live, row.unclassified, row.outdated, row.needs_review,
                             row.organizations, row.activations, version)
+
+
+@dataclass(frozen=True)
+class Organization:
+    id: int
+    name: str
+    stale_activations: int
+
+
+_ORGANIZATIONS = sa.text(
+    """
+    SELECT o.id, o.name, count(a.id) FILTER (
+        WHERE t.deleted_at IS NULL AND t.merged_into IS NULL AND a.status <> 'removed'
+          AND (a.pushed_name IS DISTINCT FROM t.name
+               OR a.pushed_description IS DISTINCT FROM t.description
+               OR a.pushed_topic_version IS DISTINCT FROM t.version)) AS stale
+    FROM organizations o
+    LEFT JOIN activations a ON a.org_id = o.id
+    LEFT JOIN topics t ON t.id = a.topic_id
+    GROUP BY o.id ORDER BY stale DESC, o.name
+    """
+)
+
+
+def organizations(*, engine: Engine | None = None) -> list[Organization]:
+    """Every organisation with its number of stale activations, most stale first."""
+    with (engine or get_engine()).connect() as conn:
+        return [Organization(r.id, r.name, r.stale) for r in conn.execute(_ORGANIZATIONS)]

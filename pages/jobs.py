@@ -9,8 +9,8 @@ from jobcore.config import get_settings
 from jobcore.db import get_engine
 from jobcore.demo import seed_demo
 from jobcore.errors import ConfigError, JobcoreError
-from jobcore.jobs import job_types
-from jobcore.overview import catalogue_summary
+from jobcore.jobs import get_handler, job_types
+from jobcore.overview import catalogue_summary, organizations
 from jobcore.schema import JOB_STATUSES
 from jobcore.ui.forms import config_from_form, form_fields
 from jobcore.ui.tables import jobs_frame
@@ -71,6 +71,10 @@ with st.expander("New job", icon=":material/add_circle:",
     specs = form_fields(job_type)
     errors = st.session_state.get("new_job_errors", {})
     with st.form("new_job"):
+        org_id = None
+        if get_handler(job_type).org_scoped:
+            orgs = {f"{o.name} (#{o.id})": o.id for o in organizations()}
+            org_id = orgs.get(st.selectbox("Organisation", list(orgs), key="new_org"))
         values = {spec.key: _widget(spec, errors) for spec in specs}
         count = st.form_submit_button("Count items")
         create = st.form_submit_button("Create job", type="primary")
@@ -78,12 +82,12 @@ with st.expander("New job", icon=":material/add_circle:",
         config = config_from_form(specs, values)
         try:
             if create:
-                created = runner.create_job(job_type, config,
+                created = runner.create_job(job_type, config, org_id=org_id,
                                             created_by=st.session_state.get("user"))
                 st.session_state["new_job_errors"] = {}
                 st.session_state["created_job"] = (created.id, created.total_items)
             else:
-                total = runner.count_items(job_type, config)
+                total = runner.count_items(job_type, config, org_id=org_id)
                 st.session_state["new_job_errors"] = {}
                 st.info(f"This job would process {total:,} items.")
         except ConfigError as exc:

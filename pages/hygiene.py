@@ -1,0 +1,56 @@
+"""Activation hygiene: an organisation's stale segments, per platform, and a one-click
+refresh that shows its progress; credentials shown only as present or absent."""
+
+import streamlit as st
+
+from jobcore import runner
+from jobcore.errors import JobcoreError
+from jobcore.overview import organizations
+from jobcore.ui.hygiene import credential_presence, stale_by_platform, stale_frame
+
+PLATFORM_NAMES = {"liveramp": "LiveRamp", "the_trade_desk": "The Trade Desk"}
+
+st.title("Activation hygiene")
+orgs = organizations()
+if not orgs:
+    st.info("No organisations yet. Load the demo catalogue on the Jobs page.")
+    st.stop()
+labels = {f"{o.name} ({o.stale_activations:,} stale)": o.id for o in orgs}
+org_id = labels[st.selectbox("Organisation", list(labels))]
+
+present = credential_presence(org_id)
+counts = stale_by_platform(org_id)
+cols = st.columns(4)
+for i, (platform, name) in enumerate(PLATFORM_NAMES.items()):
+    cols[i].metric(f"Stale on {name}", f"{counts.get(platform, 0):,}")
+    cols[i + 2].metric(f"{name} credentials", "present" if present[platform] else "absent")
+
+frame = stale_frame(org_id)
+if frame.empty:
+    st.success("Every segment of this organisation matches its topic.")
+    st.stop()
+st.dataframe(frame.rename(columns={
+    "pushed_name": "pushed name", "current_name": "current name",
+    "pushed_description": "pushed description", "current_description": "current description",
+    "pushed_topic_version": "pushed version", "current_version": "current version"}),
+    hide_index=True, width="stretch")
+
+if st.button("Refresh All Stale", type="primary", icon=":material/sync:"):
+    try:
+        created = runner.create_job("refresh_activations", {}, org_id=org_id,
+                                    created_by=st.session_state.get("user"))
+    except JobcoreError as exc:
+        st.error(str(exc))
+        st.stop()
+    bar = st.progress(0.0, text=f"Job {created.id}: 0 of {created.total_items:,}")
+    report = None
+    while report is None or not report.done:
+        report = runner.process_chunk(created.id)
+        share = report.processed_items / max(report.total_items, 1)
+        bar.progress(min(share, 1.0), text=f"Job {created.id}: {report.processed_items:,} of "
+                                           f"{report.total_items:,}, {report.error_count:,} errors")
+    (st.success if report.error_count == 0 else st.warning)(
+        f"Job {created.id} {report.status}: {report.success_count:,} refreshed, "
+        f"{report.error_count:,} errors.")
+    st.page_link("pages/job_detail.py", label=f"Open job {created.id}",
+                 query_params={"job": created.id}, icon=":material/open_in_new:")
