@@ -78,3 +78,41 @@ _ORGS_WITH_STALE = sa.text(
 def orgs_with_stale(conn: Connection) -> list[int]:
     """Organisations that have at least one stale activation."""
     return list(conn.execute(_ORGS_WITH_STALE).scalars())
+
+
+LINKED_COUNT = sa.text(
+    "SELECT count(*), coalesce(max(t.id), 0) FROM org_topics ot JOIN topics t "
+    "ON t.id = ot.topic_id WHERE ot.org_id = :org_id AND t.deleted_at IS NULL "
+    "AND t.merged_into IS NULL")
+
+LINKED_CHUNK = sa.text(
+    """
+    SELECT t.id, t.name, t.description, t.version FROM org_topics ot
+    JOIN topics t ON t.id = ot.topic_id
+    WHERE ot.org_id = :org_id AND t.deleted_at IS NULL AND t.merged_into IS NULL
+      AND t.id > :last_id AND t.id <= :max_id
+    ORDER BY t.id LIMIT :n
+    """)
+
+_UPSERT_ACTIVATIONS = sa.text(
+    """
+    INSERT INTO activations (org_id, topic_id, platform, external_segment_id, pushed_name,
+                             pushed_description, pushed_topic_version, status, last_pushed_at)
+    SELECT :org_id, v.topic_id, :platform, v.external_id, v.name, v.description, v.version,
+           'active', now()
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+         AS v(topic_id bigint, external_id text, name text, description text, version integer)
+    ON CONFLICT (org_id, topic_id, platform) DO UPDATE SET
+        external_segment_id = excluded.external_segment_id,
+        pushed_name = excluded.pushed_name, pushed_description = excluded.pushed_description,
+        pushed_topic_version = excluded.pushed_topic_version, status = 'active',
+        last_pushed_at = now(), last_error = NULL, updated_at = now()
+    """)
+
+
+def upsert_pushed(conn: Connection, org_id: int, platform: str,
+                  pushed: list[dict[str, Any]]) -> None:
+    """Record segments that are now on a platform as the topic has them."""
+    if pushed:
+        conn.execute(_UPSERT_ACTIVATIONS, {"org_id": org_id, "platform": platform,
+                                           "rows": json.dumps(pushed)})

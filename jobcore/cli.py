@@ -77,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
                          help="list what would be pushed; push and write nothing")
     refresh.add_argument("--limit", type=_positive_int)
 
+    sync = sub.add_parser("sync-trade-desk",
+                          help="bring an organisation's Trade Desk elements in line with its "
+                               "topics")
+    sync.add_argument("--org", type=_positive_int, required=True)
+    sync.add_argument("--dry-run", action="store_true",
+                      help="read the elements and report; change nothing")
+
     creds = sub.add_parser("encrypt-credentials",
                            help="encrypt plaintext platform credentials; re-encrypt the rest "
                                 "under the first CREDENTIALS_KEY")
@@ -284,6 +291,23 @@ def _cmd_refresh_activations(args) -> int:
     return worst
 
 
+def _cmd_sync_trade_desk(args) -> int:
+    created = runner.create_job("sync_trade_desk", {"dryRun": args.dry_run}, org_id=args.org)
+    print(f"organisation {args.org}: job {created.id} for {created.total_items:,} linked topics",
+          file=sys.stderr)
+    report = _drive(created.id, created.total_items, verbose=False)
+    status = _print_report(report, changed="created or updated",
+                           skipped="reported only (dry run)" if args.dry_run else "unchanged")
+    result = runner.get_job(created.id).result
+    prefix = "would be " if args.dry_run else ""
+    for key in ("created", "updated", "orphaned"):
+        shown = ", ".join(result.get(key, [])[:20])
+        print(f"{prefix if key != 'orphaned' else ''}{key}: {result.get(key + 'Count', 0)}"
+              + (f" ({shown}{', ...' if result.get(key + 'Count', 0) > 20 else ''})"
+                 if shown else ""))
+    return status
+
+
 def _cmd_encrypt_credentials(args) -> int:
     from jobcore.credentials import encrypt_all
 
@@ -329,5 +353,6 @@ _COMMANDS = {
     "serve": _cmd_serve,
     "encrypt-credentials": _cmd_encrypt_credentials,
     "refresh-activations": _cmd_refresh_activations,
+    "sync-trade-desk": _cmd_sync_trade_desk,
     "api-token": _cmd_api_token,
 }

@@ -1,6 +1,10 @@
 """Job types: importing this package registers every handler."""
 
-from jobcore.jobs import reclassify, refresh_activations  # noqa: F401  (registers handlers)
+from jobcore.jobs import (  # noqa: F401  (importing registers the handlers)
+    reclassify,
+    refresh_activations,
+    sync_trade_desk,
+)
 from jobcore.jobs.registry import get_handler, job_types, register
 
 __all__ = ["get_handler", "job_types", "register"]
