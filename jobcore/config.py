@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     trade_desk_base_url: str = "https://api.thetradedesk.com"
     platform_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     platform_retries: int = Field(default=3, ge=0, le=10)
+    platform_concurrency: int = Field(default=8, ge=1, le=32,
+                                      description="Pushes in flight at once within a chunk.")
     anthropic_api_key: str | None = None
     classification_model: str = "claude-sonnet-4-5"
     credentials_key: str | None = None

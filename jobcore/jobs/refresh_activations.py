@@ -2,7 +2,8 @@
 
 Items are the organisation's activations whose pushed name, description or topic version
 differs from the topic's current values, 50 a chunk. Each is pushed (update when it has a
-platform id, else create) and its new pushed values and time recorded; a platform's
+platform id, else create; PLATFORM_CONCURRENCY pushes at a time) and its new pushed values
+and time recorded; a platform's
 refusal is that activation's error (kept on the activation too) and the job goes on.
 With ``dryRun`` nothing is called and nothing written: the result lists what would go.
 """
@@ -10,11 +11,13 @@ With ``dryRun`` nothing is called and nothing written: the result lists what wou
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from pydantic import Field
 from sqlalchemy.engine import Connection
 
 from jobcore import activations, credentials
+from jobcore.config import get_settings
 from jobcore.credentials import PlatformCredentials
 from jobcore.jobs.base import ChunkOutcome, ItemError, JobConfig, JobHandler, JobPlan
 from jobcore.jobs.registry import register
@@ -73,30 +76,50 @@ class RefreshActivationsHandler(JobHandler[RefreshActivationsConfig]):
 
     def _push(self, conn: Connection, job: Job, rows, outcome: ChunkOutcome,
               deadline: float) -> bool:
-        """Push each row; returns True when the time budget cut the chunk short."""
+        """Push the rows, several at a time; returns True when the time budget cut the
+        chunk short (the rows not started are left for the next chunk).
+        """
         found: dict[str, PlatformCredentials | None] = {}
-        pushes = []
-        with http_client() as http:
-            for row in rows:
+        for platform in {row.platform for row in rows}:
+            found[platform] = credentials.load(conn, job.org_id, platform)
+        settings = get_settings()
+        http = http_client()
+        with ThreadPoolExecutor(settings.platform_concurrency) as pool:
+            clients = {p: client_for(p, c, http) for p, c in found.items() if c is not None}
+
+            def push(row) -> str:
                 if time.monotonic() > deadline:
-                    return True
-                outcome.cursor["lastId"] = row.id
-                if row.platform not in found:
-                    found[row.platform] = credentials.load(conn, job.org_id, row.platform)
-                creds = found[row.platform]
+                    raise _OutOfTime
+                if row.platform not in clients:
+                    raise PlatformError(f"organisation {job.org_id} has no {row.platform} "
+                                        "credentials")
+                return clients[row.platform].push(SegmentPush(
+                    row.topic_id, row.name, row.description, row.external_segment_id))
+
+            futures = [pool.submit(push, row) for row in rows]
+            pushes = []
+            cut_short = False
+            for row, future in zip(rows, futures, strict=True):
                 try:
-                    if creds is None:
-                        raise PlatformError(f"organisation {job.org_id} has no {row.platform} "
-                                            "credentials")
-                    external_id = client_for(row.platform, creds, http).push(SegmentPush(
-                        row.topic_id, row.name, row.description, row.external_segment_id))
+                    external_id = future.result()
+                except _OutOfTime:
+                    cut_short = True
+                    break
                 except PlatformError as exc:
                     outcome.errors.append(ItemError(str(exc), id=row.id, name=row.name))
                     pushes.append({"id": row.id, "ok": False, "error": str(exc)[:1000]})
-                    continue
-                outcome.success += 1
-                pushes.append({"id": row.id, "ok": True, "external_id": external_id,
-                               "name": row.name, "description": row.description,
-                               "version": row.version, "error": None})
+                else:
+                    outcome.success += 1
+                    pushes.append({"id": row.id, "ok": True, "external_id": external_id,
+                                   "name": row.name, "description": row.description,
+                                   "version": row.version, "error": None})
+                outcome.cursor["lastId"] = row.id
+            if cut_short:
+                for future in futures:
+                    future.cancel()
         activations.record_pushes(conn, pushes)
-        return False
+        return cut_short
+
+
+class _OutOfTime(Exception):
+    """The chunk's time budget ran out before this push started."""

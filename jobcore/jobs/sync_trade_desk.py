@@ -61,43 +61,43 @@ class SyncTradeDeskHandler(JobHandler[SyncTradeDeskConfig]):
         if creds is None:
             raise Conflict(f"Organisation {job.org_id} has no Trade Desk credentials.")
         result = {k: (list(v) if isinstance(v, list) else v) for k, v in job.result.items()}
-        with http_client() as http:
-            client = client_for(PLATFORM, creds, http)
-            assert isinstance(client, TradeDeskClient)
-            if "elements" not in cursor:
-                cursor["elements"] = {e.element_id: [e.name, e.description]
-                                      for e in client.elements()}
-            rows = conn.execute(activations.LINKED_CHUNK, {
-                "org_id": job.org_id, "last_id": cursor["lastId"], "max_id": cursor["maxId"],
-                "n": CHUNK_SIZE + 1}).all()
-            more = len(rows) > CHUNK_SIZE
-            outcome = ChunkOutcome(cursor=cursor, done=False)
-            pushed = []
-            for row in rows[:CHUNK_SIZE]:
-                if time.monotonic() > deadline:
-                    more = True
-                    break
-                cursor["lastId"] = row.id
-                eid = element_id(row.id)
-                existing = cursor["elements"].pop(eid, None)
-                if existing == [row.name, row.description or ""]:
-                    outcome.skips += 1
+        http = http_client()
+        client = client_for(PLATFORM, creds, http)
+        assert isinstance(client, TradeDeskClient)
+        if "elements" not in cursor:
+            cursor["elements"] = {e.element_id: [e.name, e.description]
+                                  for e in client.elements()}
+        rows = conn.execute(activations.LINKED_CHUNK, {
+            "org_id": job.org_id, "last_id": cursor["lastId"], "max_id": cursor["maxId"],
+            "n": CHUNK_SIZE + 1}).all()
+        more = len(rows) > CHUNK_SIZE
+        outcome = ChunkOutcome(cursor=cursor, done=False)
+        pushed = []
+        for row in rows[:CHUNK_SIZE]:
+            if time.monotonic() > deadline:
+                more = True
+                break
+            cursor["lastId"] = row.id
+            eid = element_id(row.id)
+            existing = cursor["elements"].pop(eid, None)
+            if existing == [row.name, row.description or ""]:
+                outcome.skips += 1
+                continue
+            action = "updated" if existing is not None else "created"
+            if not config.dry_run:
+                try:
+                    client.push(SegmentPush(row.id, row.name, row.description,
+                                            external_id=eid if existing else None))
+                except PlatformError as exc:
+                    outcome.errors.append(ItemError(str(exc), id=row.id, name=row.name))
                     continue
-                action = "updated" if existing is not None else "created"
-                if not config.dry_run:
-                    try:
-                        client.push(SegmentPush(row.id, row.name, row.description,
-                                                external_id=eid if existing else None))
-                    except PlatformError as exc:
-                        outcome.errors.append(ItemError(str(exc), id=row.id, name=row.name))
-                        continue
-                    pushed.append({"topic_id": row.id, "external_id": eid, "name": row.name,
-                                   "description": row.description, "version": row.version})
-                _append(result, action, eid)
-                if config.dry_run:
-                    outcome.skips += 1  # reported in the result, not done
-                else:
-                    outcome.success += 1
+                pushed.append({"topic_id": row.id, "external_id": eid, "name": row.name,
+                               "description": row.description, "version": row.version})
+            _append(result, action, eid)
+            if config.dry_run:
+                outcome.skips += 1  # reported in the result, not done
+            else:
+                outcome.success += 1
         if not config.dry_run:
             activations.upsert_pushed(conn, job.org_id, PLATFORM, pushed)
         outcome.done = not more

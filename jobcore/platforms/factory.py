@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import httpx
 
 from jobcore.config import get_settings
@@ -11,9 +13,16 @@ from jobcore.platforms.liveramp import LiveRampClient
 from jobcore.platforms.trade_desk import TradeDeskClient
 
 
+@lru_cache(maxsize=4)
+def _shared_client(timeout: float) -> httpx.Client:
+    return httpx.Client(timeout=timeout, limits=httpx.Limits(max_keepalive_connections=32))
+
+
 def http_client() -> httpx.Client:
-    """A keep-alive HTTP client with the configured timeout."""
-    return httpx.Client(timeout=get_settings().platform_timeout_seconds)
+    """The process-wide keep-alive HTTP client (thread-safe; building one costs an SSL
+    context and new connections, so chunks share it).
+    """
+    return _shared_client(get_settings().platform_timeout_seconds)
 
 
 def client_for(platform: str, credentials: PlatformCredentials,

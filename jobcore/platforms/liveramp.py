@@ -18,7 +18,7 @@ SEGMENTS_PATH = "/v2/segments"
 REFRESH_MARGIN_SECONDS = 60.0
 
 _tokens: dict[tuple[str, str], tuple[str, float]] = {}
-_tokens_lock = threading.Lock()
+_tokens_lock = threading.RLock()
 
 
 def forget_tokens() -> None:
@@ -41,10 +41,13 @@ class LiveRampClient:
 
     def _token(self) -> str:
         key = (self._base, self._credentials.account_id)
-        with _tokens_lock:
+        with _tokens_lock:  # held while fetching, so that concurrent pushes share one token
             cached = _tokens.get(key)
-        if cached is not None and cached[1] > self._clock():
-            return cached[0]
+            if cached is not None and cached[1] > self._clock():
+                return cached[0]
+            return self._fetch_token(key)
+
+    def _fetch_token(self, key: tuple[str, str]) -> str:
         try:
             response = send(self._http, self.platform, "POST", self._base + TOKEN_PATH,
                             policy=self._policy, data={
@@ -60,8 +63,7 @@ class LiveRampClient:
             raise
         body = response.json()
         token, lifetime = body["access_token"], float(body.get("expires_in", 3600))
-        with _tokens_lock:
-            _tokens[key] = (token, self._clock() + lifetime - REFRESH_MARGIN_SECONDS)
+        _tokens[key] = (token, self._clock() + lifetime - REFRESH_MARGIN_SECONDS)
         return token
 
     def push(self, segment: SegmentPush) -> str:

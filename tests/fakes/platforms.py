@@ -49,6 +49,9 @@ class FakePlatforms:
 
 def _handler(state: FakePlatforms):
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as the real APIs
+        disable_nagle_algorithm = True  # headers and body go out without a delayed-ACK wait
+
         def log_message(self, *args) -> None:  # keep test output quiet
             pass
 
@@ -119,6 +122,12 @@ def _handler(state: FakePlatforms):
                 return self._reply(200, payload)
             return self._reply(404, {"message": "no such route"})
 
+        def do_GET(self) -> None:
+            if self.path == "/_requests":  # for a fake run in another process (benchmarks)
+                with state.lock:
+                    return self._reply(200, {"requests": state.requests})
+            return self._reply(404, {"message": "no such route"})
+
         def do_POST(self) -> None:
             self._handle("POST")
 
@@ -143,3 +152,11 @@ class FakePlatformServer:
     def __exit__(self, *exc) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def serve_forever_in_this_process(port_file: str) -> None:
+    """Run a fake until killed, writing its URL to ``port_file`` (multiprocessing target)."""
+    server = FakePlatformServer()
+    with open(port_file, "w") as handle:
+        handle.write(server.url)
+    server._server.serve_forever()
