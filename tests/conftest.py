@@ -14,12 +14,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 from sqlalchemy.engine import Engine
 
 from jobcore import db
 from jobcore.config import get_settings
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url
+from jobcore.platforms import liveramp
 from jobcore.schema import organizations, topics
+from tests.fakes.platforms import FakePlatforms, FakePlatformServer
 
 TEMPLATE = f"jobcore_test_template_{os.getpid()}"
 
@@ -64,6 +67,24 @@ def app_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]
         engines = [db._engines.pop(url) for url in list(db._engines) if url == database_url]
     for eng in engines:
         eng.dispose()
+
+
+@pytest.fixture
+def fake_platforms(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePlatformServer]:
+    """The loopback fake LiveRamp and Trade Desk, settings pointing at them, a fresh
+    CREDENTIALS_KEY, short timeouts and one retry.
+    """
+    liveramp.forget_tokens()
+    with FakePlatformServer(FakePlatforms(timeout_seconds=0.5)) as server:
+        for name, value in (("LIVERAMP_BASE_URL", server.url),
+                            ("TRADE_DESK_BASE_URL", server.url),
+                            ("CREDENTIALS_KEY", Fernet.generate_key().decode()),
+                            ("PLATFORM_TIMEOUT_SECONDS", "0.2"), ("PLATFORM_RETRIES", "1")):
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        yield server
+    get_settings.cache_clear()
+    liveramp.forget_tokens()
 
 
 @pytest.fixture

@@ -4,32 +4,11 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from cryptography.fernet import Fernet
 
 from jobcore import credentials, runner
-from jobcore.config import get_settings
 from jobcore.credentials import PlatformCredentials
 from jobcore.errors import UsageError
-from jobcore.platforms import liveramp
 from jobcore.schema import activations
-from tests.fakes.platforms import FakePlatforms, FakePlatformServer
-
-KEY = Fernet.generate_key().decode()
-
-
-@pytest.fixture
-def fake(monkeypatch):
-    liveramp.forget_tokens()
-    with FakePlatformServer(FakePlatforms(timeout_seconds=0.5)) as server:
-        monkeypatch.setenv("LIVERAMP_BASE_URL", server.url)
-        monkeypatch.setenv("TRADE_DESK_BASE_URL", server.url)
-        monkeypatch.setenv("CREDENTIALS_KEY", KEY)
-        monkeypatch.setenv("PLATFORM_TIMEOUT_SECONDS", "0.2")
-        monkeypatch.setenv("PLATFORM_RETRIES", "1")
-        get_settings.cache_clear()
-        yield server
-    get_settings.cache_clear()
-    liveramp.forget_tokens()
 
 
 @pytest.fixture
@@ -39,7 +18,7 @@ def org_with_activations(engine, make_org, make_topic):
     with engine.begin() as conn:
         for platform in ("liveramp", "the_trade_desk"):
             credentials.save(conn, org, platform, PlatformCredentials(
-                account_id="acct-1", secret="fake-secret-123"), keys=credentials.key_ring(KEY))
+                account_id="acct-1", secret="fake-secret-123"))
     topics = {
         "renamed": make_topic("Yoga Fans", "People who love yoga", version=2),
         "redescribed": make_topic("Coffee Lovers", "New description"),
@@ -68,7 +47,7 @@ def _activation(engine, topic_id, platform):
             activations.c.topic_id == topic_id, activations.c.platform == platform)).one()
 
 
-def test_stale_selection_takes_name_description_and_version_changes(engine, fake,
+def test_stale_selection_takes_name_description_and_version_changes(engine, fake_platforms,
                                                                     org_with_activations):
     org, _ = org_with_activations
     created = runner.create_job("refresh_activations", {}, org_id=org, engine=engine)
@@ -77,7 +56,7 @@ def test_stale_selection_takes_name_description_and_version_changes(engine, fake
         runner.create_job("refresh_activations", {}, engine=engine)
 
 
-def test_refresh_pushes_and_records_the_new_values(engine, fake, org_with_activations):
+def test_refresh_pushes_and_records_the_new_values(engine, fake_platforms, org_with_activations):
     org, topics = org_with_activations
     created = runner.create_job("refresh_activations", {}, org_id=org, engine=engine)
     report = runner.run_to_completion(created.id, engine=engine)
@@ -86,18 +65,18 @@ def test_refresh_pushes_and_records_the_new_values(engine, fake, org_with_activa
     assert (renamed.pushed_name, renamed.pushed_topic_version, renamed.status) == (
         "Yoga Fans", 2, "active")
     assert renamed.external_segment_id.startswith("lr-") and renamed.last_pushed_at
-    assert fake.state.segments[renamed.external_segment_id]["name"] == "Yoga Fans"
-    element = fake.state.elements[f"topic-{topics['redescribed']}"]
+    assert fake_platforms.state.segments[renamed.external_segment_id]["name"] == "Yoga Fans"
+    element = fake_platforms.state.elements[f"topic-{topics['redescribed']}"]
     assert element["Description"] == "New description"
-    assert fake.state.count("POST", "/oauth/token") == 1  # one token for the whole job
+    assert fake_platforms.state.count("POST", "/oauth/token") == 1  # one token for the whole job
     assert runner.create_job("refresh_activations", {}, org_id=org,
                              engine=engine).total_items == 0
 
 
-def test_a_refused_push_is_that_activations_error_and_the_job_goes_on(engine, fake,
+def test_a_refused_push_is_that_activations_error_and_the_job_goes_on(engine, fake_platforms,
                                                                      org_with_activations):
     org, topics = org_with_activations
-    fake.state.fail("/v3/thirdpartydata", 400, body={"Message": "DisplayName too long"})
+    fake_platforms.state.fail("/v3/thirdpartydata", 400, body={"Message": "DisplayName too long"})
     created = runner.create_job("refresh_activations", {}, org_id=org, engine=engine)
     report = runner.run_to_completion(created.id, engine=engine)
     assert (report.status, report.success_count, report.error_count) == ("completed", 2, 1)
@@ -108,9 +87,10 @@ def test_a_refused_push_is_that_activations_error_and_the_job_goes_on(engine, fa
     assert failed.pushed_description == "Old description"  # still stale: retried next time
 
 
-def test_bad_credentials_are_errors_and_no_secret_leaks(engine, fake, org_with_activations):
+def test_bad_credentials_are_errors_and_no_secret_leaks(engine, fake_platforms,
+                                                        org_with_activations):
     org, _ = org_with_activations
-    fake.state.secret = "rotated-on-the-platform"
+    fake_platforms.state.secret = "rotated-on-the-platform"
     created = runner.create_job("refresh_activations", {}, org_id=org, engine=engine)
     report = runner.run_to_completion(created.id, engine=engine)
     assert report.error_count == 3
@@ -120,20 +100,21 @@ def test_bad_credentials_are_errors_and_no_secret_leaks(engine, fake, org_with_a
     assert "fake-secret-123" not in text and "rotated-on-the-platform" not in text
 
 
-def test_dry_run_calls_nothing_and_writes_nothing(engine, fake, org_with_activations):
+def test_dry_run_calls_nothing_and_writes_nothing(engine, fake_platforms, org_with_activations):
     org, topics = org_with_activations
     before = _activation(engine, topics["renamed"], "liveramp")
     created = runner.create_job("refresh_activations", {"dryRun": True}, org_id=org,
                                 engine=engine)
     report = runner.run_to_completion(created.id, engine=engine)
     assert (report.skip_count, report.success_count) == (3, 0)
-    assert fake.state.requests == []
+    assert fake_platforms.state.requests == []
     assert _activation(engine, topics["renamed"], "liveramp") == before
     listed = runner.get_job(created.id, engine=engine).result["wouldRefresh"]
     assert {"from": "Yoga Enthusiasts", "to": "Yoga Fans"}.items() <= listed[0].items()
 
 
-def test_missing_credentials_are_each_activations_error(engine, fake, make_org, make_topic):
+def test_missing_credentials_are_each_activations_error(engine, fake_platforms, make_org,
+                                                        make_topic):
     org = make_org("No Creds Inc")
     topic = make_topic("Yoga Fans")
     with engine.begin() as conn:
@@ -146,7 +127,7 @@ def test_missing_credentials_are_each_activations_error(engine, fake, make_org, 
                                                            engine=engine).errors[0]["message"]
 
 
-def test_cli_refreshes_every_org_with_stale_segments(app_env, engine, fake,
+def test_cli_refreshes_every_org_with_stale_segments(app_env, engine, fake_platforms,
                                                      org_with_activations, capsys):
     from jobcore.cli import main
 
@@ -154,7 +135,7 @@ def test_cli_refreshes_every_org_with_stale_segments(app_env, engine, fake,
     assert main(["refresh-activations", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "would push liveramp activation" in out and "'Yoga Enthusiasts' -> 'Yoga Fans'" in out
-    assert "3 listed, not pushed (dry run)" in out and fake.state.requests == []
+    assert "3 listed, not pushed (dry run)" in out and fake_platforms.state.requests == []
     assert main(["refresh-activations", "--org", str(org)]) == 0
     assert "completed; processed 3 of 3: 3 refreshed" in capsys.readouterr().out
     assert main(["refresh-activations"]) == 0

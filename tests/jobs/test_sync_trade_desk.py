@@ -4,49 +4,34 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from cryptography.fernet import Fernet
 
 from jobcore import credentials, runner
-from jobcore.config import get_settings
 from jobcore.credentials import PlatformCredentials
 from jobcore.errors import Conflict
 from jobcore.schema import activations, org_topics
-from tests.fakes.platforms import FakePlatforms, FakePlatformServer
-
-KEY = Fernet.generate_key().decode()
 
 
 @pytest.fixture
-def fake(monkeypatch):
-    with FakePlatformServer(FakePlatforms()) as server:
-        monkeypatch.setenv("TRADE_DESK_BASE_URL", server.url)
-        monkeypatch.setenv("CREDENTIALS_KEY", KEY)
-        get_settings.cache_clear()
-        yield server
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def org(engine, make_org, make_topic, fake):
+def org(engine, make_org, make_topic, fake_platforms):
     """An org linked to 60 topics; on the platform: 2 current, 1 outdated, 1 orphan."""
     org_id = make_org("Acme")
     topic_ids = [make_topic(f"Yoga Fans {i}", f"desc {i}") for i in range(60)]
     with engine.begin() as conn:
         credentials.save(conn, org_id, "the_trade_desk", PlatformCredentials(
-            account_id="acct-1", secret="fake-secret-123"), keys=credentials.key_ring(KEY))
+            account_id="acct-1", secret="fake-secret-123"))
         conn.execute(sa.insert(org_topics), [{"org_id": org_id, "topic_id": t}
                                              for t in topic_ids])
     for i, topic_id in enumerate(topic_ids[:3]):
-        fake.state.elements[f"topic-{topic_id}"] = {
+        fake_platforms.state.elements[f"topic-{topic_id}"] = {
             "ProviderId": "acct-1", "ProviderElementId": f"topic-{topic_id}",
             "ParentElementId": "audiencegpt", "DisplayName": f"Yoga Fans {i}",
             "Description": "stale" if i == 2 else f"desc {i}"}
-    fake.state.elements["topic-999999"] = {"ProviderElementId": "topic-999999",
-                                           "DisplayName": "Gone", "Description": ""}
+    fake_platforms.state.elements["topic-999999"] = {
+        "ProviderElementId": "topic-999999", "DisplayName": "Gone", "Description": ""}
     return org_id, topic_ids
 
 
-def test_sync_creates_updates_and_reports_orphans(engine, fake, org):
+def test_sync_creates_updates_and_reports_orphans(engine, fake_platforms, org):
     org_id, topic_ids = org
     created = runner.create_job("sync_trade_desk", {}, org_id=org_id, engine=engine)
     assert created.total_items == 60
@@ -56,8 +41,8 @@ def test_sync_creates_updates_and_reports_orphans(engine, fake, org):
     assert (result["createdCount"], result["updatedCount"]) == (57, 1)
     assert result["updated"] == [f"topic-{topic_ids[2]}"]
     assert result["orphaned"] == ["topic-999999"] and result["orphanedCount"] == 1
-    assert fake.state.elements[f"topic-{topic_ids[2]}"]["Description"] == "desc 2"
-    assert len(fake.state.elements) == 61
+    assert fake_platforms.state.elements[f"topic-{topic_ids[2]}"]["Description"] == "desc 2"
+    assert len(fake_platforms.state.elements) == 61
     with engine.connect() as conn:
         rows = conn.execute(sa.select(activations).where(activations.c.org_id == org_id)).all()
     assert len(rows) == 58 and {r.status for r in rows} == {"active"}
@@ -65,15 +50,15 @@ def test_sync_creates_updates_and_reports_orphans(engine, fake, org):
     assert runner.run_to_completion(again.id, engine=engine).skip_count == 60
 
 
-def test_dry_run_reads_but_changes_nothing(engine, fake, org):
+def test_dry_run_reads_but_changes_nothing(engine, fake_platforms, org):
     org_id, _ = org
     created = runner.create_job("sync_trade_desk", {"dryRun": True}, org_id=org_id,
                                 engine=engine)
     report = runner.run_to_completion(created.id, engine=engine)
     assert (report.success_count, report.skip_count) == (0, 60)
-    assert fake.state.requests and all(
+    assert fake_platforms.state.requests and all(
         (method, path) == ("POST", "/v3/thirdpartydata/query")
-        for method, path in fake.state.requests)
+        for method, path in fake_platforms.state.requests)
     assert runner.get_job(created.id, engine=engine).result["createdCount"] == 57
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(activations)).scalar() == 0
@@ -85,7 +70,7 @@ def test_refused_without_trade_desk_credentials(engine, make_org):
         runner.create_job("sync_trade_desk", {}, org_id=org_id, engine=engine)
 
 
-def test_cli_sync_trade_desk(app_env, engine, fake, org, capsys):
+def test_cli_sync_trade_desk(app_env, engine, fake_platforms, org, capsys):
     from jobcore.cli import main
 
     org_id, _ = org

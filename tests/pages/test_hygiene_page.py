@@ -4,29 +4,14 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from cryptography.fernet import Fernet
 
 from jobcore import credentials, runner
-from jobcore.config import get_settings
 from jobcore.credentials import PlatformCredentials
-from jobcore.platforms import liveramp
 from jobcore.schema import activations
-from tests.fakes.platforms import FakePlatforms, FakePlatformServer
 
 PAGE = "pages/hygiene.py"
-KEY = Fernet.generate_key().decode()
 
 
-@pytest.fixture
-def fake(app_env, monkeypatch):
-    liveramp.forget_tokens()
-    with FakePlatformServer(FakePlatforms()) as server:
-        monkeypatch.setenv("LIVERAMP_BASE_URL", server.url)
-        monkeypatch.setenv("TRADE_DESK_BASE_URL", server.url)
-        monkeypatch.setenv("CREDENTIALS_KEY", KEY)
-        get_settings.cache_clear()
-        yield server
-    liveramp.forget_tokens()
 
 
 @pytest.fixture
@@ -34,7 +19,7 @@ def stale_org(engine, make_org, make_topic):
     org = make_org("Acme")
     with engine.begin() as conn:
         credentials.save(conn, org, "liveramp", PlatformCredentials(
-            account_id="acct-1", secret="fake-secret-123"), keys=credentials.key_ring(KEY))
+            account_id="acct-1", secret="fake-secret-123"))
         for i in range(3):
             topic = make_topic(f"Yoga Fans {i}", "People who love yoga")
             conn.execute(sa.insert(activations).values(
@@ -50,7 +35,8 @@ def test_empty_database_renders(open_app):
     assert any("No organisations yet" in i.value for i in at.info)
 
 
-def test_stale_segments_side_by_side_and_credentials_presence_only(open_app, fake, stale_org):
+def test_stale_segments_side_by_side_and_credentials_presence_only(open_app, fake_platforms,
+                                                                  stale_org):
     at = open_app(PAGE)
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
@@ -64,7 +50,7 @@ def test_stale_segments_side_by_side_and_credentials_presence_only(open_app, fak
     assert "fake-secret-123" not in page_text
 
 
-def test_refresh_all_stale_runs_the_job_and_shows_its_progress(open_app, fake, stale_org,
+def test_refresh_all_stale_runs_the_job_and_shows_its_progress(open_app, fake_platforms, stale_org,
                                                               button):
     at = open_app(PAGE)
     button(at, "Refresh All Stale").click().run()
@@ -72,6 +58,6 @@ def test_refresh_all_stale_runs_the_job_and_shows_its_progress(open_app, fake, s
     assert any("3 refreshed, 0 errors" in s.value for s in at.success)
     job = runner.list_jobs(job_type="refresh_activations")[0]
     assert (job.status, job.org_id, job.success_count) == ("completed", stale_org, 3)
-    assert len(fake.state.segments) == 3
+    assert len(fake_platforms.state.segments) == 3
     at = open_app(PAGE)
     assert any("matches its topic" in s.value for s in at.success)
