@@ -38,11 +38,24 @@ class SegmentPush:
     external_id: str | None = None
 
 
+@dataclass(frozen=True)
+class SegmentState:
+    """A segment as the platform has it now."""
+
+    external_id: str
+    name: str
+    description: str
+
+
 class PlatformClient(Protocol):
     platform: str
 
     def push(self, segment: SegmentPush) -> str:
         """Create or update the segment; returns its id on the platform."""
+        ...
+
+    def read(self, external_id: str) -> SegmentState | None:
+        """The segment's current state on the platform; None when it does not exist."""
         ...
 
 

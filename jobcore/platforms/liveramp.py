@@ -11,7 +11,7 @@ from collections.abc import Callable
 import httpx
 
 from jobcore.credentials import PlatformCredentials
-from jobcore.platforms.base import PlatformError, RetryPolicy, SegmentPush, send
+from jobcore.platforms.base import PlatformError, RetryPolicy, SegmentPush, SegmentState, send
 
 TOKEN_PATH = "/oauth/token"
 SEGMENTS_PATH = "/v2/segments"
@@ -78,3 +78,16 @@ class LiveRampClient:
         response = send(self._http, self.platform, "POST", self._base + SEGMENTS_PATH,
                         policy=self._policy, json=payload, headers=headers)
         return str(response.json()["id"])
+
+    def read(self, external_id: str) -> SegmentState | None:
+        """GET /v2/segments/{id}; None when LiveRamp does not know it."""
+        try:
+            response = send(self._http, self.platform, "GET",
+                            f"{self._base}{SEGMENTS_PATH}/{external_id}", policy=self._policy,
+                            headers={"Authorization": f"Bearer {self._token()}"})
+        except PlatformError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        body = response.json()
+        return SegmentState(str(body["id"]), body.get("name", ""), body.get("description", ""))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import httpx
 
 from jobcore.credentials import PlatformCredentials
-from jobcore.platforms.base import RetryPolicy, SegmentPush, send
+from jobcore.platforms.base import RetryPolicy, SegmentPush, SegmentState, send
 
 ELEMENTS_PATH = "/v3/thirdpartydata"
 QUERY_PAGE_SIZE = 500
@@ -71,3 +71,10 @@ class TradeDeskClient:
             start += len(page)
             if not page or start >= body.get("ResultCount", 0):
                 return found
+
+    def read(self, external_id: str) -> SegmentState | None:
+        """The element with this provider element id, from the paged query."""
+        for element in self.elements():
+            if element.element_id == external_id:
+                return SegmentState(element.element_id, element.name, element.description)
+        return None

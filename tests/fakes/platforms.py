@@ -94,6 +94,11 @@ def _handler(state: FakePlatforms):
                 if auth.removeprefix("Bearer ") not in state.tokens:
                     return self._reply(401, {"message": "invalid token"})
                 payload = json.loads(raw or b"{}")
+                if method == "GET":
+                    segment_id = self.path.rsplit("/", 1)[1]
+                    if segment_id not in state.segments:
+                        return self._reply(404, {"message": f"segment {segment_id} not found"})
+                    return self._reply(200, {"id": segment_id, **state.segments[segment_id]})
                 if method == "POST":
                     segment_id = f"lr-{next(state._ids)}"
                     state.segments[segment_id] = payload
@@ -126,7 +131,7 @@ def _handler(state: FakePlatforms):
             if self.path == "/_requests":  # for a fake run in another process (benchmarks)
                 with state.lock:
                     return self._reply(200, {"requests": state.requests})
-            return self._reply(404, {"message": "no such route"})
+            return self._handle("GET")
 
         def do_POST(self) -> None:
             self._handle("POST")

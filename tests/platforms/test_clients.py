@@ -48,6 +48,18 @@ def _liveramp(fake, waits, clock=None, secret="fake-secret-123"):
                           clock=clock or Clock())
 
 
+def test_read_returns_the_platforms_current_state(fake, waits):
+    client = _liveramp(fake, waits)
+    segment_id = client.push(SegmentPush(1, "Yoga Fans", "People who love yoga"))
+    state = client.read(segment_id)
+    assert (state.external_id, state.name, state.description) == (
+        segment_id, "Yoga Fans", "People who love yoga")
+    assert client.read("lr-unknown") is None
+    ttd = TradeDeskClient(fake.url, _creds(), httpx.Client(timeout=1), policy=_policy(waits))
+    ttd.push(SegmentPush(5, "Coffee Lovers", "beans"))
+    assert ttd.read(element_id(5)).name == "Coffee Lovers" and ttd.read("topic-0") is None
+
+
 def test_liveramp_token_is_cached_until_shortly_before_expiry(fake, waits):
     clock = Clock()
     client = _liveramp(fake, waits, clock)
