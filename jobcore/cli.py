@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("api-token", help="make a new HTTP API token for API_TOKENS")
     token.add_argument("--owner", required=True, help="who the token acts as (created_by)")
 
+    embed = sub.add_parser("embed", help="embed topics whose embedding is missing or stale")
+    embed.add_argument("--batch", type=_positive_int, default=256)
+
     refresh = sub.add_parser("refresh-activations",
                              help="re-push stale segments to their platforms")
     refresh.add_argument("--org", type=_positive_int, help="one organisation (default: every "
@@ -261,6 +264,31 @@ def _cmd_jobs(args) -> int:
     return actions[args.action](args)
 
 
+def _cmd_embed(args) -> int:
+    from jobcore.catalog import LIVE
+    from jobcore.embeddings import get_provider, refresh_batch
+    from jobcore.schema import topics
+
+    provider = get_provider()
+    engine = get_engine()
+    with engine.connect() as conn:
+        total = conn.execute(sa.select(sa.func.count()).select_from(topics).where(LIVE)).scalar()
+    embedded, after_id = 0, 0
+    with tqdm(total=total, unit="topic", dynamic_ncols=True, file=sys.stderr) as bar:
+        while True:  # a transaction a batch: an interruption keeps what was embedded
+            with engine.begin() as conn:
+                report = refresh_batch(conn, provider, after_id=after_id,
+                                       batch_size=args.batch)
+            if report.last_id is None:
+                break
+            after_id = report.last_id
+            embedded += report.embedded
+            bar.update(report.checked)
+            bar.set_postfix(embedded=embedded)
+    print(f"checked {total:,} topics; embedded {embedded:,} with {provider.model_name}")
+    return EXIT_OK
+
+
 def _cmd_refresh_activations(args) -> int:
     from jobcore.activations import orgs_with_stale
 
@@ -353,6 +381,7 @@ _COMMANDS = {
     "serve": _cmd_serve,
     "encrypt-credentials": _cmd_encrypt_credentials,
     "refresh-activations": _cmd_refresh_activations,
+    "embed": _cmd_embed,
     "sync-trade-desk": _cmd_sync_trade_desk,
     "api-token": _cmd_api_token,
 }

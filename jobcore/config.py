@@ -8,7 +8,7 @@ from __future__ import annotations
 import getpass
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     platform_retries: int = Field(default=3, ge=0, le=10)
     platform_concurrency: int = Field(default=8, ge=1, le=32,
                                       description="Pushes in flight at once within a chunk.")
+    embedding_provider: Literal["local", "openai"] = Field(
+        default="local", description="local: all-MiniLM-L6-v2 on the CPU; openai: an "
+                                     "OpenAI-compatible /embeddings endpoint.")
+    embedding_base_url: str = "https://api.openai.com/v1"
+    embedding_api_key: str | None = None
+    embedding_model: str = "text-embedding-3-small"
     anthropic_api_key: str | None = None
     classification_model: str = "claude-sonnet-4-5"
     credentials_key: str | None = None

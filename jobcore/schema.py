@@ -91,6 +91,8 @@ topics = sa.Table(
              postgresql_where=sa.text("review_status = 'needs_review'")),
     sa.Index("ix_topics_taxonomy_node", "taxonomy_node_id",
              postgresql_where=sa.text("taxonomy_node_id IS NOT NULL")),
+    sa.Index("ix_topics_embedding_hnsw", "embedding", postgresql_using="hnsw",
+             postgresql_ops={"embedding": "vector_cosine_ops"}),
 )
 
 org_topics = sa.Table(
