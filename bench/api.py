@@ -30,6 +30,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from jobcore import runner  # noqa: E402
 from jobcore.api import hash_token  # noqa: E402
+from jobcore.config import get_settings  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
 from jobcore.demo import seed_demo  # noqa: E402
 
@@ -123,6 +124,8 @@ def _checkpoint(url: str) -> None:
 
 
 def main() -> None:
+    os.environ["EMBED_ON_WRITE"] = "false"  # measured without embedding refresh
+    get_settings.cache_clear()
     server = resolve_url()
     results: dict[str, list[float]] = {"direct": [], "httpx": [], "http.client": []}
 

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     embedding_provider: Literal["local", "openai"] = Field(
         default="local", description="local: all-MiniLM-L6-v2 on the CPU; openai: an "
                                      "OpenAI-compatible /embeddings endpoint.")
+    embed_on_write: bool = Field(
+        default=True, description="Reclassify and rollback re-embed the topics they change, "
+                                  "in the same chunk.")
     embedding_base_url: str = "https://api.openai.com/v1"
     embedding_api_key: str | None = None
     embedding_model: str = "text-embedding-3-small"

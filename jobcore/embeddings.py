@@ -117,11 +117,16 @@ def _unit(vector: list[float]) -> list[float]:
 
 
 def get_provider(settings: Settings | None = None) -> EmbeddingProvider:
-    """The configured provider (EMBEDDING_PROVIDER: local or openai)."""
+    """The configured provider (EMBEDDING_PROVIDER: local or openai), built once."""
     settings = settings or get_settings()
-    if settings.embedding_provider == "openai":
-        return HostedEmbeddings(settings.embedding_base_url, settings.embedding_api_key,
-                                settings.embedding_model, httpx.Client(timeout=60))
+    return _provider(settings.embedding_provider, settings.embedding_base_url,
+                     settings.embedding_api_key, settings.embedding_model)
+
+
+@lru_cache(maxsize=4)
+def _provider(kind: str, base_url: str, api_key: str | None, model: str) -> EmbeddingProvider:
+    if kind == "openai":
+        return HostedEmbeddings(base_url, api_key, model, httpx.Client(timeout=60))
     return LocalMiniLM()
 
 
@@ -176,9 +181,12 @@ def refresh_batch(conn: Connection, provider: EmbeddingProvider, *, after_id: in
     return RefreshReport(len(rows), len(stale), rows[-1].id)
 
 
-def refresh_topics(conn: Connection, provider: EmbeddingProvider, topic_ids: list[int]) -> int:
-    """Keep these topics' embeddings current (in the caller's transaction); returns how many
-    were re-embedded.
+def keep_current(conn: Connection, topic_ids: list[int]) -> int:
+    """Re-embed these topics where their text changed, in the caller's transaction (so a
+    chunk's classification writes and their embeddings commit together); a no-op with
+    EMBED_ON_WRITE off. Returns how many were re-embedded.
     """
-    report = refresh_batch(conn, provider, topic_ids=topic_ids, batch_size=len(topic_ids) or 1)
-    return report.embedded
+    if not topic_ids or not get_settings().embed_on_write:
+        return 0
+    return refresh_batch(conn, get_provider(), topic_ids=topic_ids,
+                         batch_size=len(topic_ids)).embedded

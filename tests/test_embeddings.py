@@ -15,6 +15,7 @@ from jobcore.embeddings import (
     LocalMiniLM,
     embedding_text,
     refresh_batch,
+    text_hash,
 )
 from jobcore.platforms.base import RetryPolicy
 from jobcore.schema import topics
@@ -100,3 +101,36 @@ def test_embed_cli_fills_missing_embeddings(app_env, engine, many_topics, monkey
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(topics)
                             .where(topics.c.embedding.is_(None))).scalar() == 0
+
+
+def test_reclassify_and_rollback_keep_embeddings_current(engine, make_topic, monkeypatch):
+    from jobcore import runner
+    from jobcore.recovery import create_rollback
+
+    topic_id = make_topic("Luxury SUV Intenders")
+    unchanged = make_topic("Qqqz Wxyv")  # an item error: not changed, not embedded
+    get_settings.cache_clear()
+    job = runner.create_job("reclassify", {}, engine=engine)
+    runner.run_to_completion(job.id, engine=engine)
+    with engine.connect() as conn:
+        rows = {r.id: r for r in conn.execute(sa.select(topics))}
+    assert rows[topic_id].embedding is not None and rows[unchanged].embedding is None
+    after_reclassify = rows[topic_id].embedding_hash
+    assert after_reclassify == text_hash(embedding_text(
+        "Luxury SUV Intenders", None, Classification.from_mapping(rows[topic_id]._mapping)))
+
+    rollback = create_rollback(job.id, engine=engine)
+    runner.run_to_completion(rollback.id, engine=engine)
+    with engine.connect() as conn:
+        restored = conn.execute(sa.select(topics).where(topics.c.id == topic_id)).one()
+    assert restored.embedding_hash == text_hash("Luxury SUV Intenders") != after_reclassify
+
+    monkeypatch.setenv("EMBED_ON_WRITE", "false")
+    get_settings.cache_clear()
+    other = make_topic("Yoga Enthusiasts")
+    runner.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
+                             engine=engine)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(topics.c.embedding)
+                            .where(topics.c.id == other)).scalar() is None
+    get_settings.cache_clear()

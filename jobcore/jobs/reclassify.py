@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from pydantic import Field
 from sqlalchemy.engine import Connection
 
-from jobcore import catalog
+from jobcore import catalog, embeddings
 from jobcore.classify.rules import NoRuleMatched, RuleEngine, get_rule_engine
 from jobcore.classify.taxonomy import Classification, get_taxonomy
 from jobcore.errors import ConfigError
@@ -220,6 +220,7 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
                                                       "rules", history))
         catalog.apply_classifications(conn, writes, batch_id=job.id, action="reclassified",
                                       created_by=job.created_by)
+        embeddings.keep_current(conn, [w.topic_id for w in writes if w.history is not None])
         catalog.flag_for_review(conn, flags)
         reached_limit = (config.limit is not None
                          and job.processed_items + outcome.processed >= config.limit)

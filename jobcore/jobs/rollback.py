@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from jobcore import catalog, store
+from jobcore import catalog, embeddings, store
 from jobcore.classify.taxonomy import Classification
 from jobcore.errors import Conflict
 from jobcore.jobs.base import ChunkOutcome, ItemError, JobPlan
@@ -134,5 +134,6 @@ def process_rollback(conn: Connection, job: store.Job, source_id: str,
         outcome.success += 1
     catalog.apply_classifications(conn, writes, batch_id=job.id, action="rolled_back",
                                   created_by=job.created_by)
+    embeddings.keep_current(conn, [w.topic_id for w in writes])
     outcome.done = not more
     return outcome
