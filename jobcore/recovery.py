@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from jobcore import runner
 from jobcore.db import get_engine
-from jobcore.schema import admin_jobs
+from jobcore.jobs.rollback import existing_rollback
 
 
 def create_rollback(job_id: str, *, created_by: str | None = None,
@@ -35,8 +34,5 @@ def create_retry(job_id: str, *, created_by: str | None = None,
 def find_rollback(job_id: str, *, engine: Engine | None = None) -> str | None:
     """The id of the pending, running or completed rollback of ``job_id``, if any."""
     with (engine or get_engine()).connect() as conn:
-        return conn.execute(
-            sa.select(admin_jobs.c.id)
-            .where(admin_jobs.c.config["rollbackOf"].astext == job_id,
-                   admin_jobs.c.status.in_(("pending", "processing", "completed")))
-        ).scalar()
+        existing = existing_rollback(conn, job_id)
+    return existing.id if existing is not None else None

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from jobcore import catalog, embeddings, store
-from jobcore.classify.taxonomy import Classification
+from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS, Classification
 from jobcore.errors import Conflict
 from jobcore.jobs.base import ChunkOutcome, ItemError, JobPlan
 from jobcore.schema import admin_jobs
@@ -49,23 +49,28 @@ _CHUNK = sa.text(
 )
 
 
+def existing_rollback(conn: Connection, source_id: str) -> sa.Row | None:
+    """The pending, running or completed rollback of ``source_id`` (id, status), if any."""
+    return conn.execute(
+        sa.select(admin_jobs.c.id, admin_jobs.c.status)
+        .where(admin_jobs.c.config["rollbackOf"].astext == source_id,
+               admin_jobs.c.status.in_(_ACTIVE_OR_DONE))
+    ).first()
+
+
 def check_rollback_source(conn: Connection, source_id: str) -> store.Job:
     """The job to roll back; UsageError when it cannot be rolled back (and why)."""
     source = store.get_job(conn, source_id)
     if source.job_type != "reclassify" or source.status != "completed":
         raise Conflict(f"Only a completed reclassify job can be rolled back; job {source_id} "
-                         f"is a {source.job_type} job that is {source.status}.")
+                       f"is a {source.job_type} job that is {source.status}.")
     if source.config.get("rollbackOf"):
         raise Conflict(f"Job {source_id} is itself a rollback (of "
-                         f"{source.config['rollbackOf']}); it cannot be rolled back.")
-    existing = conn.execute(
-        sa.select(admin_jobs.c.id, admin_jobs.c.status)
-        .where(admin_jobs.c.config["rollbackOf"].astext == source_id,
-               admin_jobs.c.status.in_(_ACTIVE_OR_DONE))
-    ).first()
+                       f"{source.config['rollbackOf']}); it cannot be rolled back.")
+    existing = existing_rollback(conn, source_id)
     if existing is not None:
         raise Conflict(f"Job {source_id} already has a rollback: job {existing.id} "
-                         f"({existing.status}).")
+                       f"({existing.status}).")
     return source
 
 
@@ -89,8 +94,7 @@ def plan_rollback(conn: Connection, source_id: str) -> JobPlan:
     return JobPlan(total_items=total, cursor={"lastHistoryId": 0})
 
 
-_STATE_KEYS = ("segment_type", "taxonomy_type", "parent_category", "subcategory",
-               "audience_type", "classification_version", "classification_source")
+_STATE_KEYS = (*CLASSIFICATION_FIELDS, "classification_version", "classification_source")
 
 
 def _conflict(row: Any, source_id: str) -> str | None:
