@@ -10,13 +10,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-_STALE = """
-    a.org_id = :org_id AND a.status <> 'removed'
-    AND t.deleted_at IS NULL AND t.merged_into IS NULL
+# An activation ``a`` of a topic ``t`` is stale when what was pushed is not the topic now.
+STALE_CONDITION = """
+    a.status <> 'removed' AND t.deleted_at IS NULL AND t.merged_into IS NULL
     AND (a.pushed_name IS DISTINCT FROM t.name
          OR a.pushed_description IS DISTINCT FROM t.description
          OR a.pushed_topic_version IS DISTINCT FROM t.version)
 """
+_STALE = f"a.org_id = :org_id AND {STALE_CONDITION}"
 
 COUNT_STALE = sa.text(
     f"SELECT count(*), coalesce(max(a.id), 0) FROM activations a "
@@ -72,7 +73,7 @@ def record_pushes(conn: Connection, outcomes: list[dict[str, Any]]) -> None:
 
 _ORGS_WITH_STALE = sa.text(
     f"SELECT DISTINCT a.org_id FROM activations a JOIN topics t ON t.id = a.topic_id "
-    f"WHERE {_STALE.replace('a.org_id = :org_id AND ', '')} ORDER BY a.org_id")
+    f"WHERE {STALE_CONDITION} ORDER BY a.org_id")
 
 
 def orgs_with_stale(conn: Connection) -> list[int]:

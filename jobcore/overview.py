@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from jobcore.activations import STALE_CONDITION
 from jobcore.classify.rules import get_rule_engine
 from jobcore.db import get_engine
 
@@ -60,12 +61,8 @@ class Organization:
 
 
 _ORGANIZATIONS = sa.text(
-    """
-    SELECT o.id, o.name, count(a.id) FILTER (
-        WHERE t.deleted_at IS NULL AND t.merged_into IS NULL AND a.status <> 'removed'
-          AND (a.pushed_name IS DISTINCT FROM t.name
-               OR a.pushed_description IS DISTINCT FROM t.description
-               OR a.pushed_topic_version IS DISTINCT FROM t.version)) AS stale
+    f"""
+    SELECT o.id, o.name, count(a.id) FILTER (WHERE {STALE_CONDITION}) AS stale
     FROM organizations o
     LEFT JOIN activations a ON a.org_id = o.id
     LEFT JOIN topics t ON t.id = a.topic_id
