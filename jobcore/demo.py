@@ -61,7 +61,8 @@ DESCRIPTIONS = {
                "technographic signals.",
     "chrome": "Browsers whose recent activity maps to the {} topic.",
 }
-VARIANTS = ("case", "plural", "suffix", "word_order", "ampersand")
+# How an importer re-creates a topic that exists: spelling variants that mean the same.
+VARIANTS = ("case", "plural", "ampersand", "hyphen", "spacing")
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,11 @@ class _TopicRecord(NamedTuple):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+_CLASSIFIED_FIELDS = ("segment_type", "taxonomy_type", "parent_category", "subcategory",
+                      "audience_type", "classification_version", "classification_source",
+                      "classified_at")
 
 
 @dataclass(frozen=True)
@@ -122,22 +128,29 @@ def _seeds() -> list[_Seed]:
 
 
 def _variant(name: str, kind: str) -> str:
-    if kind == "case":
-        return name.lower() if name != name.lower() else name.title()
+    """A spelling variant of ``name`` that means the same segment."""
     if kind == "plural":
-        return name[:-1] if name.endswith("s") else name + "s"
-    if kind == "suffix":
-        for a, b in (("Enthusiasts", "Fans"), ("Fans", "Lovers"), ("Intenders", "Buyers"),
-                     ("Buyers", "Intenders"), ("Users", "Customers"), ("Customers", "Users")):
-            if name.endswith(a):
-                return name[: -len(a)] + b
-        return name + " Audience"
-    if kind == "word_order":
         words = name.split(" ")
-        return " ".join(words[-1:] + words[:-1]) if len(words) > 1 else name + " Segment"
-    if "&" in name:
-        return name.replace("&", "and")
-    return name.replace(" and ", " & ") if " and " in name else name + " & More"
+        for i in range(len(words) - 1, -1, -1):
+            if words[i][:1].isalpha() and len(words[i]) > 3:
+                words[i] = words[i][:-1] if words[i].endswith("s") else words[i] + "s"
+                return " ".join(words)
+    if kind == "ampersand" and ("&" in name or " and " in name):
+        return name.replace("&", "and") if "&" in name else name.replace(" and ", " & ")
+    if kind == "hyphen" and "-" in name:
+        return name.replace("-", " ")
+    if kind == "spacing":
+        return name.replace(" ", "  ", 1)
+    return name.lower() if name != name.lower() else name.title()
+
+
+def _suffix_variant(name: str) -> str:
+    """A stale pushed name: the audience word swapped (what a renamed topic was called)."""
+    for a, b in (("Enthusiasts", "Fans"), ("Fans", "Lovers"), ("Intenders", "Buyers"),
+                 ("Buyers", "Intenders"), ("Users", "Customers"), ("Customers", "Users")):
+        if name.endswith(a):
+            return name[: -len(a)] + b
+    return name + " Audience"
 
 
 def _topic_names(rng: random.Random, count: int) -> Iterator[tuple[str, str, str, _Seed]]:
@@ -164,8 +177,9 @@ def _catalogue_is_empty(conn: Connection) -> bool:
 def reset_catalogue(conn: Connection) -> None:
     """Delete every catalogue row and job (demo resets only)."""
     conn.execute(sa.text(
-        "TRUNCATE demo_planted_duplicates, merges, topic_history, batch_results_staging, "
-        "admin_job_chunks, admin_jobs, activations, org_topics, sync_credentials, topics, "
+        "TRUNCATE demo_planted_duplicates, not_duplicate_pairs, merges, topic_history, "
+        "batch_results_staging, admin_job_chunks, admin_jobs, activations, org_topics, "
+        "sync_credentials, topics, "
         "organizations RESTART IDENTITY CASCADE"))
 
 
@@ -182,19 +196,22 @@ def seed_demo(engine: Engine, *, topics_count: int = 2000, seed: int = 42,
         elif not _catalogue_is_empty(conn):
             raise UsageError("The catalogue already has topics; seed-demo only fills an empty "
                              "one (use --reset to wipe it first).")
-        topic_rows, planted, bases = [], [], []
+        topic_rows: list[_TopicRecord] = []
+        planted, bases = [], []
         for topic_id, (base, region, description, seed_item) in enumerate(
                 _topic_names(rng, topics_count), start=1):
+            original = None
             if topic_id > 10 and rng.random() < 0.04:
-                original_id = rng.randrange(1, topic_id)
+                original = topic_rows[rng.randrange(1, topic_id) - 1]
                 kind = rng.choice(VARIANTS)
-                base, region = _variant(bases[original_id - 1][0], kind), bases[original_id - 1][1]
-                description = topic_rows[original_id - 1].description
-                planted.append((topic_id, original_id, kind))
+                base, region = _variant(bases[original.id - 1][0], kind), bases[original.id - 1][1]
+                description = original.description
+                planted.append((topic_id, original.id, kind))
             bases.append((base, region))
-            name = base + region
-            topic_rows.append(_topic_row(rng, topic_id, name, description, seed_item,
-                                         engine_rules))
+            row = _topic_row(rng, topic_id, base + region, description, seed_item, engine_rules)
+            if original is not None:  # imported into the same place as the original
+                row = row._replace(**{f: getattr(original, f) for f in _CLASSIFIED_FIELDS})
+            topic_rows.append(row)
         _copy(conn, "topics", _TopicRecord._fields, topic_rows)
         _copy(conn, "demo_planted_duplicates", ("topic_id", "original_topic_id", "variant"),
               planted)
@@ -248,7 +265,7 @@ def _seed_orgs(conn: Connection, rng: random.Random,
             for platform in ("liveramp", "the_trade_desk"):
                 if rng.random() < 0.4:
                     stale = rng.random() < 0.15
-                    pushed_name = _variant(topic.name, "suffix") if stale else topic.name
+                    pushed_name = _suffix_variant(topic.name) if stale else topic.name
                     pushed_version = topic.version - (1 if stale and topic.version > 1 else 0)
                     prefix = "lr" if platform == "liveramp" else "ttd"
                     activations.append((

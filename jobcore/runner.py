@@ -148,7 +148,8 @@ def _run_chunk(engine: Engine, job_id: str, budget: float) -> ChunkReport:
             conn, job_id, processed=outcome.processed, success=outcome.success,
             errors=len(outcome.errors), skips=outcome.skips, cursor=outcome.cursor,
             new_errors=[e.as_dict() for e in outcome.errors],
-            result_patch=outcome.result_patch, started_at=started_at, done=outcome.done,
+            result_patch=outcome.result_patch, result_append=outcome.result_append,
+            started_at=started_at, done=outcome.done,
         )
     return ChunkReport.of(job, outcome.processed)
 

@@ -214,6 +214,19 @@ merges = sa.Table(
     _created_at(),
     sa.Column("undone_at", _ts, nullable=True),
     sa.Index("ix_merges_job", "job_id"),
+    sa.Index("ix_merges_loser", "loser_topic_id"),
+)
+
+not_duplicate_pairs = sa.Table(
+    "not_duplicate_pairs",
+    metadata,
+    sa.Column("low_topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), primary_key=True),
+    sa.Column("high_topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), primary_key=True),
+    sa.Column("job_id", sa.Text, sa.ForeignKey("admin_jobs.id", ondelete="SET NULL"),
+              nullable=True),
+    sa.Column("created_by", sa.Text, nullable=False),
+    _created_at(),
+    sa.Index("ix_not_duplicate_pairs_high", "high_topic_id"),
 )
 
 sync_credentials = sa.Table(

@@ -193,7 +193,10 @@ _UPDATE_PROGRESS = sa.text(
             error_count = error_count + :errors,
             skip_count = skip_count + :skips,
             errors = errors || CAST(:new_errors AS jsonb),
-            result = result || CAST(:result_patch AS jsonb),
+            result = result || CAST(:result_patch AS jsonb) || (
+                SELECT coalesce(jsonb_object_agg(
+                    a.key, coalesce(admin_jobs.result -> a.key, '[]') || a.value), '{}')
+                FROM jsonb_each(CAST(:result_append AS jsonb)) AS a),
             cursor = CAST(:cursor AS jsonb),
             chunk_count = chunk_count + 1,
             status = CASE WHEN :done THEN 'completed' ELSE 'processing' END,
@@ -217,7 +220,8 @@ _UPDATE_PROGRESS = sa.text(
 
 def update_progress(conn: Connection, job_id: str, *, processed: int, success: int, errors: int,
                  skips: int, cursor: dict[str, Any], new_errors: list[dict[str, Any]],
-                 result_patch: dict[str, Any], started_at: datetime, done: bool) -> Job:
+                 result_patch: dict[str, Any], started_at: datetime, done: bool,
+                 result_append: dict[str, list[Any]] | None = None) -> Job:
     """Add one chunk's counters, errors and result to the job, save its cursor and log the
     chunk, in one statement. pending -> processing on the first chunk; with ``done`` the job
     is completed (completed_at stamped).
@@ -226,6 +230,7 @@ def update_progress(conn: Connection, job_id: str, *, processed: int, success: i
         "job_id": job_id, "processed": processed, "success": success, "errors": errors,
         "skips": skips, "new_errors": json.dumps(new_errors),
         "result_patch": json.dumps(result_patch), "cursor": json.dumps(cursor),
+        "result_append": json.dumps(result_append or {}),
         "started_at": started_at, "done": done,
     }).one_or_none()
     if row is None:

@@ -133,3 +133,45 @@ def many_topics(make_topic: Callable[..., int]) -> Callable[[int], list[int]]:
         return [make_topic(f"{names[i % len(names)]} #{i}") for i in range(n)]
 
     return build
+
+
+DEMO_TEMPLATE = f"jobcore_test_demo_{os.getpid()}"
+DEMO_TOPICS = 800
+
+
+@pytest.fixture(scope="session")
+def embedded_demo_template(server_url: str, template_database: str) -> Iterator[str]:
+    """A database with an embedded demo catalogue (real MiniLM vectors), made once."""
+    from jobcore import embeddings
+    from jobcore.demo import seed_demo
+
+    url = create_database(server_url, DEMO_TEMPLATE, template=template_database)
+    engine = create_engine_for(url, migrate=False)
+    seed_demo(engine, topics_count=DEMO_TOPICS, seed=21)
+    provider, last_id = embeddings.get_provider(), 0
+    with engine.begin() as conn:
+        while (last_id := embeddings.refresh_batch(conn, provider, after_id=last_id).last_id):
+            pass
+    engine.dispose()
+    yield DEMO_TEMPLATE
+    drop_database(server_url, DEMO_TEMPLATE)
+
+
+@pytest.fixture
+def demo_engine(server_url: str, embedded_demo_template: str,
+                monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """A fresh copy of the embedded demo catalogue; settings (app, CLI) point at it."""
+    name = f"jobcore_test_{uuid.uuid4().hex[:12]}"
+    url = create_database(server_url, name, template=embedded_demo_template)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("ADMIN_USER", "test-analyst")
+    get_settings.cache_clear()
+    engine = create_engine_for(url, migrate=False)
+    yield engine
+    engine.dispose()
+    get_settings.cache_clear()
+    with db._lock:
+        engines = [db._engines.pop(u) for u in list(db._engines) if u == url]
+    for eng in engines:
+        eng.dispose()
+    drop_database(server_url, name)

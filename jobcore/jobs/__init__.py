@@ -1,6 +1,7 @@
 """Job types: importing this package registers every handler."""
 
 from jobcore.jobs import (  # noqa: F401  (importing registers the handlers)
+    dedup_sweep,
     reclassify,
     refresh_activations,
     sync_trade_desk,

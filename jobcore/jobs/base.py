@@ -51,6 +51,9 @@ class ChunkOutcome:
     skips: int = 0
     errors: list[ItemError] = field(default_factory=list)
     result_patch: dict[str, Any] = field(default_factory=dict)
+    # Lists to append to the result's lists of the same keys (cheaper than a patch that
+    # repeats everything found so far).
+    result_append: dict[str, list[Any]] = field(default_factory=dict)
 
     @property
     def processed(self) -> int:

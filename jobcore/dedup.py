@@ -1,0 +1,267 @@
+"""Near-duplicate topics: neighbour search, the clustering and winner rules, and the
+"not duplicates" list.
+
+Similarity is cosine similarity of the topics' embeddings (1 - pgvector's ``<=>``).
+
+- **Search.** A topic's neighbours come from pgvector's HNSW index (iterative scan, so the
+  live-topic filter never starves it), or from an exact scan when the catalogue holds at
+  most ``EXACT_SEARCH_MAX`` embedded topics: there a sequential scan of the vectors is as
+  fast as the index (measured by bench/dedup.py) and exact.
+- **Guards.** Two topics for different markets (" - UK" against " - US" or none) or with
+  different numbers in their names ("$40,000-$49,999" against "$50,000-$74,999") are
+  distinct segments however close their wording, and are never proposed; nor is a pair an
+  analyst marked "not duplicates".
+- **Clusters do not chain.** A cluster is a star around its winner: every loser is at least
+  ``threshold`` similar to the winner itself. Sweeping topic S (not yet in a cluster of
+  this sweep): the group is S and its neighbours not yet in a cluster; the group's winner W
+  is chosen by the winner rule; the cluster is W and W's own neighbours not yet in a cluster
+  (S among them). A~B, B~C with A and C far apart gives {B: A, C} when B wins and {A: B}
+  when A wins (C then stays alone: C is not close to A).
+- **Winner rule** (reproducible): most org links plus activations, then classified before
+  unclassified, then the oldest, then the lowest id.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Connection
+
+from jobcore.errors import UsageError
+from jobcore.schema import not_duplicate_pairs
+
+DEFAULT_THRESHOLD = 0.95
+EXACT_SEARCH_MAX = 5_000
+NEIGHBOURS_PER_QUERY = 16
+HNSW_EF_SEARCH = 64
+
+_MARKET = re.compile(r"\s-\s*([A-Za-z]{2})\s*$")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def markers(name: str) -> tuple[str, tuple[str, ...]]:
+    """What must match for two topics to be duplicates: market code and numbers."""
+    market = _MARKET.search(name)
+    numbers = tuple(n.replace(",", "") for n in _NUMBER.findall(name))
+    return (market.group(1).upper() if market else "", numbers)
+
+
+def pair_key(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A topic that may be in a cluster, with what the guards and the winner rule read."""
+
+    id: int
+    name: str
+    links: int  # org links + activations
+    classified: bool
+    created_at: Any
+
+    @property
+    def winner_key(self) -> tuple:
+        return (-self.links, not self.classified, self.created_at, self.id)
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A winner and its losers, each loser with its similarity to the winner."""
+
+    winner: int
+    losers: tuple[tuple[int, float], ...]
+
+    @property
+    def weakest(self) -> float:
+        return min(s for _, s in self.losers)
+
+    @property
+    def members(self) -> tuple[int, ...]:
+        return (self.winner, *(i for i, _ in self.losers))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"winner": self.winner,
+                "losers": [{"id": i, "similarity": round(s, 6)} for i, s in self.losers]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Cluster:
+        return cls(int(data["winner"]),
+                   tuple((int(m["id"]), float(m["similarity"])) for m in data["losers"]))
+
+
+def search_method(conn: Connection) -> str:
+    """'exact' for a catalogue of at most EXACT_SEARCH_MAX embedded live topics, else 'hnsw'."""
+    count = conn.execute(sa.text(
+        "SELECT count(*) FROM (SELECT 1 FROM topics WHERE embedding IS NOT NULL "
+        "AND deleted_at IS NULL AND merged_into IS NULL LIMIT :n) AS t"),
+        {"n": EXACT_SEARCH_MAX + 1}).scalar_one()
+    return "exact" if count <= EXACT_SEARCH_MAX else "hnsw"
+
+
+_NEIGHBOURS = sa.text(
+    """
+    SELECT s.id AS source_id, n.id, n.similarity
+    FROM topics s
+    CROSS JOIN LATERAL (
+        SELECT t.id, 1 - (t.embedding <=> s.embedding) AS similarity
+        FROM topics t
+        WHERE t.deleted_at IS NULL AND t.merged_into IS NULL AND t.embedding IS NOT NULL
+          AND t.id <> s.id
+        ORDER BY t.embedding <=> s.embedding
+        LIMIT :k
+    ) AS n
+    WHERE s.id = ANY(:ids) AND s.embedding IS NOT NULL
+    """
+)
+
+
+def nearest(conn: Connection, topic_ids: list[int], *, method: str,
+            k: int = NEIGHBOURS_PER_QUERY) -> dict[int, list[tuple[int, float]]]:
+    """Each topic's ``k`` nearest live topics with their similarity, best first (topics
+    without an embedding are absent). Runs in the caller's transaction.
+    """
+    if method == "exact":
+        conn.execute(sa.text("SET LOCAL enable_indexscan = off"))
+    else:
+        conn.execute(sa.text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+        conn.execute(sa.text(f"SET LOCAL hnsw.ef_search = {max(HNSW_EF_SEARCH, k)}"))
+    found: dict[int, list[tuple[int, float]]] = {}
+    for source_id, neighbour_id, similarity in conn.execute(
+            _NEIGHBOURS, {"ids": topic_ids, "k": k}):
+        found.setdefault(source_id, []).append((neighbour_id, float(similarity)))
+    for neighbours in found.values():
+        neighbours.sort(key=lambda item: -item[1])
+    if method == "exact":
+        conn.execute(sa.text("SET LOCAL enable_indexscan = on"))
+    return found
+
+
+_CANDIDATES = sa.text(
+    """
+    SELECT t.id, t.name,
+           (SELECT count(*) FROM org_topics o WHERE o.topic_id = t.id)
+           + (SELECT count(*) FROM activations a
+              WHERE a.topic_id = t.id AND a.status <> 'removed') AS links,
+           t.classification_version IS NOT NULL AS classified, t.created_at
+    FROM topics t WHERE t.id = ANY(:ids)
+    """
+)
+
+_NOT_DUPLICATES = sa.text(
+    """
+    SELECT low_topic_id, high_topic_id FROM not_duplicate_pairs
+    WHERE low_topic_id = ANY(:ids) AND high_topic_id = ANY(:ids)
+    """
+)
+
+
+def candidates(conn: Connection, topic_ids: set[int]) -> dict[int, Candidate]:
+    rows = conn.execute(_CANDIDATES, {"ids": sorted(topic_ids)})
+    return {row.id: Candidate(row.id, row.name, row.links, row.classified, row.created_at)
+            for row in rows}
+
+
+def refused_pairs(conn: Connection, topic_ids: set[int]) -> set[tuple[int, int]]:
+    """The pairs among these topics an analyst marked "not duplicates"."""
+    return set(conn.execute(_NOT_DUPLICATES, {"ids": sorted(topic_ids)}).tuples())
+
+
+@dataclass
+class SweepStep:
+    """What one chunk of a sweep found."""
+
+    clusters: list[Cluster]
+    best_similarity: dict[int, float]  # each swept topic's closest allowed neighbour
+
+
+class _Neighbourhoods:
+    """Neighbours, winner-rule facts and refused pairs, fetched in batches as needed."""
+
+    def __init__(self, conn: Connection, method: str) -> None:
+        self.conn, self.method = conn, method
+        self.near: dict[int, list[tuple[int, float]]] = {}
+        self.info: dict[int, Candidate] = {}
+        self.refused: set[tuple[int, int]] = set()
+
+    def load(self, topic_ids: list[int], threshold: float) -> None:
+        wanted = [i for i in dict.fromkeys(topic_ids) if i not in self.near]
+        if not wanted:
+            return
+        found = nearest(self.conn, wanted, method=self.method)
+        saturated = [s for s, ns in found.items()
+                     if len(ns) >= NEIGHBOURS_PER_QUERY and ns[-1][1] >= threshold]
+        if saturated:  # more neighbours above the threshold than one query returns
+            found.update(nearest(self.conn, saturated, method=self.method,
+                                 k=NEIGHBOURS_PER_QUERY * 16))
+        for topic_id in wanted:
+            self.near[topic_id] = found.get(topic_id, [])
+        new = {i for t in wanted for i, _ in self.near[t]} | set(wanted)
+        new -= self.info.keys()
+        if new:
+            self.info.update(candidates(self.conn, new))
+            self.refused |= refused_pairs(self.conn, set(self.info))
+
+    def allowed(self, a: int, b: int) -> bool:
+        return (pair_key(a, b) not in self.refused
+                and markers(self.info[a].name) == markers(self.info[b].name))
+
+    def close(self, topic_id: int, threshold: float) -> list[tuple[int, float]]:
+        return [(i, s) for i, s in self.near[topic_id]
+                if s >= threshold and self.allowed(topic_id, i)]
+
+
+def sweep(conn: Connection, source_ids: list[int], *, threshold: float, method: str,
+          clustered: set[int]) -> SweepStep:
+    """Clusters for these topics (in order), leaving out topics already in ``clustered``
+    (which is updated). See the module docstring for the rules.
+    """
+    hoods = _Neighbourhoods(conn, method)
+    hoods.load(source_ids, threshold)
+    best: dict[int, float] = {}
+    for source in source_ids:
+        allowed = [s for i, s in hoods.near.get(source, []) if hoods.allowed(source, i)]
+        if allowed:
+            best[source] = allowed[0]
+
+    def winner_of(source: int) -> int:
+        group = [source, *(i for i, _ in hoods.close(source, threshold) if i not in clustered)]
+        return min(group, key=lambda i: hoods.info[i].winner_key)
+
+    # the winners' own neighbourhoods, fetched in one go (winners that change as clusters
+    # form within the chunk are fetched when met)
+    hoods.load([winner_of(s) for s in source_ids if s in hoods.info and s not in clustered],
+               threshold)
+    clusters = []
+    for source in source_ids:
+        if source in clustered or source not in hoods.info:
+            continue
+        if not any(i not in clustered for i, _ in hoods.close(source, threshold)):
+            continue
+        winner = winner_of(source)
+        hoods.load([winner], threshold)
+        members = dict(hoods.close(winner, threshold))
+        if winner != source:  # the index may miss the reverse direction; the pair holds
+            members.setdefault(source, dict(hoods.close(source, threshold))[winner])
+        losers = tuple(sorted(((i, s) for i, s in members.items() if i not in clustered),
+                              key=lambda item: (-item[1], item[0])))
+        cluster = Cluster(winner, losers)
+        clustered.update(cluster.members)
+        clusters.append(cluster)
+    return SweepStep(clusters, best)
+
+
+def mark_not_duplicates(conn: Connection, a: int, b: int, *, created_by: str,
+                        job_id: str | None = None) -> None:
+    """Remember that topics ``a`` and ``b`` are not duplicates (idempotent)."""
+    if a == b:
+        raise UsageError("A topic cannot be marked 'not a duplicate' of itself.")
+    low, high = pair_key(a, b)
+    conn.execute(insert(not_duplicate_pairs)
+                 .values(low_topic_id=low, high_topic_id=high, job_id=job_id,
+                         created_by=created_by)
+                 .on_conflict_do_nothing())

@@ -1,0 +1,147 @@
+"""dedup_sweep: propose clusters of near-duplicate topics, 50 swept topics a chunk.
+
+The swept topics are those a reclassify job changed (``sourceBatchId``: changed
+embeddings can create new near-duplicates) or the whole live catalogue, optionally one
+parent category. Their neighbours come from anywhere in the live catalogue. Clusters,
+their winners and the search (HNSW or exact) follow jobcore.dedup's rules; they accumulate
+in ``result.clusters`` as ``{winner, losers: [{id, similarity}]}``, and a histogram of each
+swept topic's closest neighbour shows what another threshold would give. The sweep writes
+nothing but embeddings missing or stale for its topics (computed first, so that the search
+sees current text).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import Field
+from sqlalchemy.engine import Connection
+
+from jobcore import dedup, embeddings
+from jobcore.catalog import LIVE
+from jobcore.classify.taxonomy import get_taxonomy
+from jobcore.errors import ConfigError
+from jobcore.jobs.base import ChunkOutcome, JobConfig, JobHandler, JobPlan
+from jobcore.jobs.reclassify import JOB_ID_PATTERN
+from jobcore.jobs.registry import register
+from jobcore.schema import admin_jobs, topic_history, topics
+from jobcore.store import Job
+
+CHUNK_SIZE = 50
+HISTOGRAM_START = 0.80
+HISTOGRAM_STEP = 0.005
+HISTOGRAM_BINS = 40
+
+
+class DedupSweepConfig(JobConfig):
+    source_batch_id: str | None = Field(
+        default=None, pattern=JOB_ID_PATTERN,
+        description="Only the topics this reclassify job changed (else the whole catalogue).")
+    parent_category_filter: str | None = Field(
+        default=None, min_length=1, max_length=200,
+        description="Only topics currently in this parent category.",
+        json_schema_extra={"choicesFrom": "parentCategories"})
+    threshold: float = Field(default=dedup.DEFAULT_THRESHOLD, ge=0.5, le=1.0,
+                             description="Cosine similarity at which two topics are "
+                                         "near-duplicates.")
+    limit: int | None = Field(default=None, ge=1, le=10_000_000,
+                              description="At most this many topics swept.")
+
+
+def _sources_where(config: DedupSweepConfig) -> sa.ColumnElement[bool]:
+    conditions: list[sa.ColumnElement[bool]] = [LIVE]
+    if config.source_batch_id is not None:
+        conditions.append(topics.c.id.in_(
+            sa.select(topic_history.c.topic_id)
+            .where(topic_history.c.batch_id == config.source_batch_id)))
+    if config.parent_category_filter is not None:
+        conditions.append(topics.c.parent_category == config.parent_category_filter)
+    return sa.and_(*conditions)
+
+
+@register
+class DedupSweepHandler(JobHandler[DedupSweepConfig]):
+    job_type = "dedup_sweep"
+    config_model = DedupSweepConfig
+
+    def normalize_config(self, config: DedupSweepConfig) -> DedupSweepConfig:
+        if config.parent_category_filter is None:
+            return config
+        try:
+            canonical = get_taxonomy().resolve_parent_category(config.parent_category_filter)
+        except ValueError as exc:
+            raise ConfigError(f"Invalid config for dedup_sweep: parentCategoryFilter: {exc}",
+                              field="parentCategoryFilter") from None
+        return config.model_copy(update={"parent_category_filter": canonical})
+
+    def plan(self, conn: Connection, config: DedupSweepConfig, *,
+             org_id: int | None) -> JobPlan:
+        if config.source_batch_id is not None:
+            source = conn.execute(sa.select(admin_jobs.c.job_type).where(
+                admin_jobs.c.id == config.source_batch_id)).first()
+            if source is None or source.job_type != "reclassify":
+                raise ConfigError(
+                    f"Invalid config for dedup_sweep: sourceBatchId: {config.source_batch_id} "
+                    "is not a reclassify job", field="sourceBatchId")
+        count, max_id = conn.execute(
+            sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(topics.c.id), 0))
+            .where(_sources_where(config))).one()
+        total = min(count, config.limit) if config.limit else count
+        return JobPlan(total_items=total, cursor={
+            "lastId": 0, "maxId": max_id, "method": dedup.search_method(conn)})
+
+    def process(self, conn: Connection, job: Job, config: DedupSweepConfig,
+                deadline: float) -> ChunkOutcome:
+        cursor = dict(job.cursor)
+        want = CHUNK_SIZE
+        if config.limit is not None:
+            want = min(want, config.limit - job.processed_items)
+        ids = list(conn.execute(
+            sa.select(topics.c.id)
+            .where(_sources_where(config), topics.c.id > cursor["lastId"],
+                   topics.c.id <= cursor["maxId"])
+            .order_by(topics.c.id).limit(want + 1)).scalars()) if want > 0 else []
+        more = len(ids) > want
+        ids = ids[:want]
+        outcome = ChunkOutcome(cursor=cursor, done=False)
+        if ids:
+            embeddings.refresh_batch(conn, embeddings.get_provider(), topic_ids=ids,
+                                     batch_size=len(ids))
+            clustered = {member for c in job.result.get("clusters", [])
+                         for member in dedup.Cluster.from_json(c).members}
+            already = clustered & set(ids)
+            step = dedup.sweep(conn, ids, threshold=config.threshold,
+                               method=cursor["method"], clustered=clustered)
+            outcome.skips = len(already)
+            outcome.success = len(ids) - outcome.skips
+            cursor["lastId"] = ids[-1]
+            outcome.result_append = {"clusters": [c.to_json() for c in step.clusters]}
+            outcome.result_patch = _summary(job.result, step, config, cursor["method"])
+        reached_limit = (config.limit is not None
+                         and job.processed_items + outcome.processed >= config.limit)
+        outcome.done = reached_limit or not more
+        return outcome
+
+
+def _summary(previous: dict[str, Any], step: dedup.SweepStep, config: DedupSweepConfig,
+             method: str) -> dict[str, Any]:
+    histogram = previous.get("histogram") or {
+        "start": HISTOGRAM_START, "step": HISTOGRAM_STEP, "counts": [0] * HISTOGRAM_BINS,
+        "below": 0}
+    counts = list(histogram["counts"])
+    below = histogram["below"]
+    for similarity in step.best_similarity.values():
+        index = int((similarity - HISTOGRAM_START) / HISTOGRAM_STEP + 1e-9)
+        if index < 0:
+            below += 1
+        else:
+            counts[min(index, HISTOGRAM_BINS - 1)] += 1
+    return {
+        "threshold": config.threshold,
+        "search": method,
+        "clusterCount": previous.get("clusterCount", 0) + len(step.clusters),
+        "duplicateCount": previous.get("duplicateCount", 0)
+        + sum(len(c.losers) for c in step.clusters),
+        "histogram": {**histogram, "counts": counts, "below": below},
+    }

@@ -1,0 +1,41 @@
+"""Hand-made embeddings for dedup tests: exact similarities instead of a model's."""
+
+from __future__ import annotations
+
+import math
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from jobcore import embeddings
+from jobcore.catalog import select_topics, topic_row
+from jobcore.schema import EMBEDDING_DIMENSIONS, topics
+
+
+def unit(angle: float, axis: int = 0) -> list[float]:
+    """A unit vector at ``angle`` radians from basis vector ``axis`` towards ``axis + 1``
+    (two such vectors have similarity cos(angle difference)).
+    """
+    vector = [0.0] * EMBEDDING_DIMENSIONS
+    vector[axis] = math.cos(angle)
+    vector[axis + 1] = math.sin(angle)
+    return vector
+
+
+def basis(axis: int) -> list[float]:
+    vector = [0.0] * EMBEDDING_DIMENSIONS
+    vector[axis] = 1.0
+    return vector
+
+
+def set_vector(engine: Engine, topic_id: int, vector: list[float]) -> None:
+    """Store ``vector`` as the topic's current embedding (hash and model as the provider
+    would stamp them, so that a refresh leaves it alone).
+    """
+    provider = embeddings.get_provider()
+    with engine.begin() as conn:
+        topic = topic_row(conn.execute(select_topics(topics.c.id == topic_id)).one())
+        digest = embeddings.text_hash(embeddings.embedding_text(
+            topic.name, topic.description, topic.classification))
+        conn.execute(sa.update(topics).where(topics.c.id == topic_id).values(
+            embedding=vector, embedding_hash=digest, embedding_model=provider.model_name))
