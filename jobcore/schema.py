@@ -157,6 +157,9 @@ admin_jobs = sa.Table(
              postgresql_where=sa.text("config ? 'rollbackOf' AND config ->> 'rollbackOf' IS NOT "
                                       "NULL AND status IN ('pending', 'processing', "
                                       "'completed')")),
+    sa.Index("uq_admin_jobs_one_undo", sa.text("(config ->> 'undoOf')"), unique=True,
+             postgresql_where=sa.text("config ? 'undoOf' AND config ->> 'undoOf' IS NOT NULL "
+                                      "AND status IN ('pending', 'processing', 'completed')")),
 )
 
 admin_job_chunks = sa.Table(

@@ -125,6 +125,8 @@ def create_job(conn: Connection, *, job_type: str, config: dict[str, Any], total
     except sa.exc.IntegrityError as exc:
         if "uq_admin_jobs_one_rollback" in str(exc.orig):
             raise Conflict(f"Job {config.get('rollbackOf')} already has a rollback.") from exc
+        if "uq_admin_jobs_one_undo" in str(exc.orig):
+            raise Conflict(f"Merge job {config.get('undoOf')} already has an undo.") from exc
         raise
 
 

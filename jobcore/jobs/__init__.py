@@ -2,6 +2,7 @@
 
 from jobcore.jobs import (  # noqa: F401  (importing registers the handlers)
     dedup_sweep,
+    merge,
     reclassify,
     refresh_activations,
     sync_trade_desk,

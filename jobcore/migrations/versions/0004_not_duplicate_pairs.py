@@ -1,4 +1,5 @@
-"""Pairs of topics an analyst marked "not duplicates", so later sweeps do not propose them.
+"""Dedup and merge: pairs of topics an analyst marked "not duplicates" (so later sweeps do
+not propose them), merges by loser, and at most one live undo per merge job.
 
 Revision ID: 0004
 Revises: 0003
@@ -27,8 +28,12 @@ def upgrade() -> None:
     op.execute("CREATE INDEX ix_not_duplicate_pairs_high ON not_duplicate_pairs "
                "(high_topic_id)")
     op.execute("CREATE INDEX ix_merges_loser ON merges (loser_topic_id)")
+    op.execute("CREATE UNIQUE INDEX uq_admin_jobs_one_undo ON admin_jobs ((config ->> 'undoOf')) "
+               "WHERE config ? 'undoOf' AND config ->> 'undoOf' IS NOT NULL "
+               "AND status IN ('pending', 'processing', 'completed')")
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX uq_admin_jobs_one_undo")
     op.execute("DROP INDEX ix_merges_loser")
     op.execute("DROP TABLE not_duplicate_pairs")
