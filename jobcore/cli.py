@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from tqdm import tqdm
 
-from jobcore import runner
+from jobcore import clusters, recovery, runner
 from jobcore.db import describe_database, get_engine
 from jobcore.errors import FeatureUnavailable, JobcoreError, UsageError
 from jobcore.schema import JOB_STATUSES
@@ -86,6 +86,25 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--org", type=_positive_int, required=True)
     sync.add_argument("--dry-run", action="store_true",
                       help="read the elements and report; change nothing")
+
+    sweep = sub.add_parser("dedup-sweep", help="propose clusters of near-duplicate topics")
+    sweep.add_argument("--source-batch-id", metavar="JOB",
+                       help="only the topics this reclassify job changed")
+    sweep.add_argument("--parent-category", metavar="X")
+    sweep.add_argument("--threshold", type=float, default=0.95,
+                       help="cosine similarity of near-duplicates (default 0.95)")
+    sweep.add_argument("--limit", type=_positive_int)
+    sweep.add_argument("--verbose", action="store_true", help="print every cluster")
+
+    merge = sub.add_parser("merge", help="merge the open clusters of a dedup sweep, or undo "
+                                         "a merge job")
+    target = merge.add_mutually_exclusive_group(required=True)
+    target.add_argument("--sweep", metavar="JOB", help="the dedup sweep whose clusters to merge")
+    target.add_argument("--undo", metavar="JOB", help="the merge job to undo")
+    merge.add_argument("--min-similarity", type=float,
+                       help="only clusters whose weakest link is at least this")
+    merge.add_argument("--dry-run", action="store_true",
+                       help="list the clusters that would be merged; merge nothing")
 
     creds = sub.add_parser("encrypt-credentials",
                            help="encrypt plaintext platform credentials; re-encrypt the rest "
@@ -319,6 +338,51 @@ def _cmd_refresh_activations(args) -> int:
     return worst
 
 
+def _cmd_dedup_sweep(args) -> int:
+    config: dict = {"threshold": args.threshold}
+    for key, value in (("sourceBatchId", args.source_batch_id), ("limit", args.limit),
+                       ("parentCategoryFilter", args.parent_category)):
+        if value is not None:
+            config[key] = value
+    created = runner.create_job("dedup_sweep", config)
+    print(f"created job {created.id} to sweep {created.total_items:,} topics", file=sys.stderr)
+    report = _drive(created.id, created.total_items, verbose=False)
+    status = _print_report(report, changed="swept", skipped="already in a cluster")
+    job, reviewed, details = clusters.load_review(created.id, {})
+    print(f"{len(reviewed):,} clusters, {job.result.get('duplicateCount', 0):,} duplicates "
+          f"at {args.threshold} ({job.result.get('search', '?')} search); review them on the "
+          f"Dedup clusters page or merge with 'python -m jobcore merge --sweep {created.id}'")
+    for r in reviewed if args.verbose else reviewed[:10]:
+        print(f"  #{r.number} weakest {r.weakest:.4f}: {details[r.cluster.winner].name!r} <- "
+              + ", ".join(repr(details[i].name) for i, _ in r.cluster.losers))
+    return status
+
+
+def _cmd_merge(args) -> int:
+    if args.undo is not None:
+        created = recovery.create_merge_undo(args.undo)
+        print(f"created job {created.id} to undo {created.total_items:,} clusters",
+              file=sys.stderr)
+        return _print_report(_drive(created.id, created.total_items, verbose=True,
+                                    unit="cluster"), changed="restored", skipped="skipped")
+    _job, reviewed, details = clusters.load_review(args.sweep, {})
+    floor = args.min_similarity if args.min_similarity is not None else -1.0
+    chosen = [r for r in reviewed if r.state == clusters.OPEN and r.cluster.losers
+              and r.weakest is not None and r.weakest >= floor]
+    if args.dry_run or not chosen:
+        for r in chosen:
+            print(f"would merge #{r.number} (weakest {r.weakest:.4f}) into "
+                  f"{details[r.cluster.winner].name!r}: "
+                  + ", ".join(repr(details[i].name) for i, _ in r.cluster.losers))
+        print(f"{'dry run: ' if args.dry_run else ''}{len(chosen):,} open clusters to merge"
+              + ("; nothing was written" if args.dry_run else ""))
+        return EXIT_OK
+    created = clusters.start_merge(chosen, args.sweep, created_by=None)
+    print(f"created job {created.id} to merge {created.total_items:,} clusters", file=sys.stderr)
+    return _print_report(_drive(created.id, created.total_items, verbose=True,
+                                unit="cluster"), changed="merged", skipped="skipped")
+
+
 def _cmd_sync_trade_desk(args) -> int:
     created = runner.create_job("sync_trade_desk", {"dryRun": args.dry_run}, org_id=args.org)
     print(f"organisation {args.org}: job {created.id} for {created.total_items:,} linked topics",
@@ -375,6 +439,8 @@ def _cmd_api_token(args) -> int:
 
 _COMMANDS = {
     "db": _cmd_db,
+    "dedup-sweep": _cmd_dedup_sweep,
+    "merge": _cmd_merge,
     "seed-demo": _cmd_seed_demo,
     "reclassify-global": _cmd_reclassify,
     "jobs": _cmd_jobs,

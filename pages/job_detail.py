@@ -61,8 +61,9 @@ def _open(other_id: str) -> None:
 
 
 def _buttons(job) -> None:
-    offered = act.available_actions(job, running=job_id in running,
-                                    rollback_id=recovery.find_rollback(job_id))
+    offered = act.available_actions(
+        job, running=job_id in running, rollback_id=recovery.find_rollback(job_id),
+        undo_id=recovery.find_merge_undo(job_id) if job.job_type == "merge" else None)
     cols = st.columns(6)
     if act.PROCESS in offered and cols[0].button("Process next chunk",
                                                  icon=":material/skip_next:"):
@@ -92,6 +93,28 @@ def _buttons(job) -> None:
             st.error(str(exc))
         else:
             _open(created.id)
+    if act.DEDUP_SWEEP in offered and cols[5].button(
+            "Dedup sweep these topics", icon=":material/join:",
+            help="Look for near-duplicates among the topics this job changed"):
+        created = runner.create_job("dedup_sweep", {"sourceBatchId": job_id},
+                                    created_by=st.session_state.get("user"))
+        _open(created.id)
+    if act.REVIEW_CLUSTERS in offered and cols[5].button("Review clusters",
+                                                         icon=":material/join:"):
+        running.discard(job_id)
+        st.switch_page("pages/dedup.py", query_params={"job": job_id})
+    if act.UNDO_MERGE in offered:
+        with cols[3].popover("Undo merge", icon=":material/undo:"):
+            st.write("Restore every merged topic with its org links, activations and history. "
+                     "Clusters changed since the merge are reported, not undone.")
+            if st.button("Create undo job", type="primary"):
+                try:
+                    created = recovery.create_merge_undo(
+                        job_id, created_by=st.session_state.get("user"))
+                except JobcoreError as exc:
+                    st.error(str(exc))
+                else:
+                    _open(created.id)
 
 
 def _step():

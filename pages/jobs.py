@@ -12,7 +12,7 @@ from jobcore.errors import ConfigError, JobcoreError
 from jobcore.jobs import get_handler, job_types
 from jobcore.overview import catalogue_summary, organizations
 from jobcore.schema import JOB_STATUSES
-from jobcore.ui.forms import config_from_form, form_fields
+from jobcore.ui.forms import config_from_form, form_fields, form_job_types
 from jobcore.ui.tables import jobs_frame
 
 DETAIL = "pages/job_detail.py"
@@ -54,6 +54,10 @@ def _widget(spec, errors):
         value = st.selectbox(spec.label, options, help=spec.help, key=key,
                              index=options.index(spec.default) if spec.default in options else 0)
         value = None if value == "(any)" else value
+    elif spec.kind == "float":
+        value = st.number_input(spec.label, min_value=spec.minimum, max_value=spec.maximum,
+                                value=spec.default, step=0.005, format="%.3f", help=spec.help,
+                                key=key)
     elif spec.kind == "int":
         value = st.number_input(spec.label, min_value=spec.minimum, max_value=spec.maximum,
                                 value=spec.default, step=1, help=spec.help, key=key,
@@ -67,7 +71,8 @@ def _widget(spec, errors):
 
 with st.expander("New job", icon=":material/add_circle:",
                  expanded=bool(st.session_state.get("new_job_errors"))):
-    job_type = st.selectbox("Job type", job_types(), key="new_job_type")
+    job_type = st.selectbox("Job type", form_job_types(), key="new_job_type",
+                            help="Merges start from the Dedup Clusters screen.")
     specs = form_fields(job_type)
     errors = st.session_state.get("new_job_errors", {})
     with st.form("new_job"):

@@ -99,3 +99,30 @@ def test_api_token_prints_a_token_and_its_hashed_entry(capsys):
     assert len(token) >= 40 and token not in entry
     assert parse_token_entries([entry]) == {hash_token(token): "ci-bot"}
     assert main(["api-token", "--owner", "a:b"]) == 2
+
+
+def test_dedup_sweep_merge_and_undo_from_the_command_line(demo_engine, capsys):
+    assert main(["dedup-sweep"]) == 0
+    out = capsys.readouterr().out
+    assert "completed; processed 800 of 800" in out and "clusters," in out
+    sweep_id = out.split("merge --sweep ")[1].split("'")[0]
+    with demo_engine.connect() as conn:
+        live_before = conn.execute(sa.select(sa.func.count()).where(
+            topics.c.merged_into.is_(None))).scalar_one()
+    assert main(["merge", "--sweep", sweep_id, "--min-similarity", "0.99", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "would merge #" in out and "nothing was written" in out
+    assert main(["merge", "--sweep", sweep_id, "--min-similarity", "0.99"]) == 0
+    out = capsys.readouterr().out
+    assert "completed" in out and "merged, 0 errors" in out
+    merge_id = out.split("job ")[1].split(":")[0]
+    with demo_engine.connect() as conn:
+        live_after = conn.execute(sa.select(sa.func.count()).where(
+            topics.c.merged_into.is_(None))).scalar_one()
+    assert live_after < live_before
+    assert main(["merge", "--undo", merge_id]) == 0
+    assert "restored, 0 errors" in capsys.readouterr().out
+    assert main(["merge", "--undo", merge_id]) == 2  # one undo per merge
+    assert "already has an undo" in capsys.readouterr().err
+    assert main(["dedup-sweep", "--threshold", "2"]) == 2
+    assert "threshold" in capsys.readouterr().err

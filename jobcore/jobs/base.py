@@ -77,6 +77,7 @@ class JobHandler(Generic[C]):
     job_type: ClassVar[str]
     config_model: type[C]
     org_scoped: ClassVar[bool] = False
+    form_creatable: ClassVar[bool] = True  # offered by the console's new-job form
 
     def parse_config(self, raw: Any) -> C:
         """Validate a raw config; ConfigError names the offending field."""

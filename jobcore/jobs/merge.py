@@ -53,6 +53,7 @@ class MergeConfig(JobConfig):
 class MergeHandler(JobHandler[MergeConfig]):
     job_type = "merge"
     config_model = MergeConfig
+    form_creatable = False  # the Dedup Clusters screen supplies the reviewed clusters
 
     def normalize_config(self, config: MergeConfig) -> MergeConfig:
         if config.undo_of is not None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobcore.classify.taxonomy import get_taxonomy
-from jobcore.jobs import get_handler
+from jobcore.jobs import get_handler, job_types
 
 # Where a field's choices come from when the schema names a source instead of an enum.
 _CHOICE_SOURCES = {"parentCategories": lambda: get_taxonomy().parent_categories()}
@@ -18,18 +18,25 @@ class FieldSpec:
 
     key: str
     label: str
-    kind: str  # "bool", "int", "text" or "choice"
+    kind: str  # "bool", "int", "float", "text" or "choice"
     default: Any
     optional: bool
     help: str | None = None
-    minimum: int | None = None
-    maximum: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
     choices: tuple[str, ...] = ()
 
 
 def _label(key: str) -> str:
     words = "".join(f" {c.lower()}" if c.isupper() else c for c in key).strip()
     return words[:1].upper() + words[1:]
+
+
+def form_job_types() -> list[str]:
+    """Job types a person creates from the new-job form (merge comes from the Dedup
+    Clusters screen, which supplies its clusters).
+    """
+    return [t for t in job_types() if get_handler(t).form_creatable]
 
 
 def form_fields(job_type: str) -> list[FieldSpec]:
@@ -43,7 +50,8 @@ def form_fields(job_type: str) -> list[FieldSpec]:
         variants = prop.get("anyOf", [prop])
         optional = any(v.get("type") == "null" for v in variants)
         main = next(v for v in variants if v.get("type") != "null")
-        kind = {"boolean": "bool", "integer": "int"}.get(main.get("type"), "text")
+        kind = {"boolean": "bool", "integer": "int", "number": "float"}.get(
+            main.get("type"), "text")
         choices = tuple(main.get("enum", ()))
         if prop.get("choicesFrom") in _CHOICE_SOURCES:
             choices = tuple(_CHOICE_SOURCES[prop["choicesFrom"]]())

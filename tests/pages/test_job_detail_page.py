@@ -132,3 +132,27 @@ def test_export_holds_the_filtered_rows_with_formulas_neutralised(engine, make_t
     everything = pd.read_csv(io.BytesIO(errors_csv(frame)))
     assert "'=HYPERLINK(evil)" in everything["name"].tolist()
     assert not any(str(v).startswith(("=", "+", "-", "@")) for v in everything["name"])
+
+
+def test_completed_reclassify_offers_a_dedup_sweep_of_its_topics(open_app, many_topics,
+                                                                   button):
+    many_topics(60)
+    created = runner.create_job("reclassify", {})
+    runner.run_to_completion(created.id)
+    at = open_app(DETAIL, job=created.id)
+    button(at, "Dedup sweep these topics").click().run()
+    assert not at.exception
+    sweeps = runner.list_jobs(job_type="dedup_sweep")
+    assert len(sweeps) == 1 and sweeps[0].config["sourceBatchId"] == created.id
+    assert sweeps[0].total_items == 60
+
+
+def test_completed_merge_offers_undo(open_app, make_topic, button):
+    a, b = make_topic("Golf Fans"), make_topic("golf fans")
+    merged = runner.create_job("merge", {"clusters": [{"winner": a, "losers": [{"id": b}]}]})
+    runner.run_to_completion(merged.id)
+    at = open_app(DETAIL, job=merged.id)
+    button(at, "Create undo job").click().run()
+    assert not at.exception
+    undo = [j for j in runner.list_jobs(job_type="merge") if j.id != merged.id]
+    assert len(undo) == 1 and undo[0].config["undoOf"] == merged.id

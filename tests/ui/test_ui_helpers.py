@@ -77,15 +77,28 @@ def test_actions_follow_type_and_state():
     assert act.available_actions(_job(), running=True, rollback_id=None) == [act.STOP,
                                                                               act.CANCEL]
     done = _job(status="completed")
-    assert act.available_actions(done, running=False, rollback_id=None) == [act.ROLLBACK,
-                                                                             act.RETRY]
-    assert act.available_actions(done, running=False, rollback_id="job_2_x") == [act.RETRY]
+    assert act.available_actions(done, running=False, rollback_id=None) == [
+        act.ROLLBACK, act.RETRY, act.DEDUP_SWEEP]
+    assert act.available_actions(done, running=False, rollback_id="job_2_x") == [
+        act.RETRY, act.DEDUP_SWEEP]
     clean = _job(status="completed", error_count=0)
-    assert act.available_actions(clean, running=False, rollback_id=None) == [act.ROLLBACK]
-    rollback = _job(status="completed", config={"rollbackOf": "job_0_a"})
-    assert act.available_actions(rollback, running=False, rollback_id=None) == []
-    other = _job(status="completed", job_type="dedup_sweep")
-    assert act.available_actions(other, running=False, rollback_id=None) == []
+    assert act.available_actions(clean, running=False, rollback_id=None) == [
+        act.ROLLBACK, act.DEDUP_SWEEP]
+    nothing_changed = _job(status="completed", error_count=0, success_count=0)
+    assert act.available_actions(nothing_changed, running=False, rollback_id=None) == [
+        act.ROLLBACK]
+    rollback = _job(status="completed", config={"rollbackOf": "job_0_a"}, error_count=0)
+    assert act.available_actions(rollback, running=False, rollback_id=None) == [
+        act.DEDUP_SWEEP]
+    sweep = _job(status="completed", job_type="dedup_sweep")
+    assert act.available_actions(sweep, running=False, rollback_id=None) == [
+        act.REVIEW_CLUSTERS]
+    merge = _job(status="completed", job_type="merge", config={"clusters": []})
+    assert act.available_actions(merge, running=False, rollback_id=None) == [act.UNDO_MERGE]
+    assert act.available_actions(merge, running=False, rollback_id=None,
+                                 undo_id="job_3_y") == []
+    undo = _job(status="completed", job_type="merge", config={"undoOf": "job_1_abc"})
+    assert act.available_actions(undo, running=False, rollback_id=None) == []
 
 
 def test_stuck_means_processing_without_progress_for_long():

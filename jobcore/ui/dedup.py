@@ -1,0 +1,117 @@
+"""Tables and the similarity histogram of the Dedup Clusters screen (pure functions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from pandas.io.formats.style import Styler
+
+from jobcore.clusters import Member, ReviewedCluster
+
+_FIELDS = ("Similarity", "Name", "Description", "Classification", "Segment type",
+           "Audience type", "Org links", "Activations", "Created")
+_DIFFERENT = "background-color: #fff3bf"
+
+
+def clusters_frame(clusters: list[ReviewedCluster], details: dict[int, Member]) -> pd.DataFrame:
+    """One row per cluster, weakest link first (the order given)."""
+    rows = []
+    for r in clusters:
+        winner = details.get(r.cluster.winner)
+        rows.append({
+            "#": r.number,
+            "Winner": winner.name if winner else f"topic {r.cluster.winner}",
+            "Losers": ", ".join(details[i].name if i in details else str(i)
+                                for i, _ in r.cluster.losers),
+            "Members": len(r.cluster.members),
+            "Weakest link": r.weakest,
+            "State": r.state + (" (edited)" if r.edited else ""),
+        })
+    return pd.DataFrame(rows, columns=["#", "Winner", "Losers", "Members", "Weakest link",
+                                       "State"])
+
+
+def cluster_label(r: ReviewedCluster, details: dict[int, Member]) -> str:
+    winner = details.get(r.cluster.winner)
+    weakest = f"{r.weakest:.3f}" if r.weakest is not None else "–"
+    return f"#{r.number} · {winner.name if winner else r.cluster.winner} · weakest {weakest}"
+
+
+def _values(member: Member, similarity: float | None) -> dict[str, Any]:
+    return {
+        "Similarity": "winner" if similarity is None else f"{similarity:.4f}",
+        "Name": member.name,
+        "Description": member.description or "",
+        "Classification": member.classification,
+        "Segment type": member.segment_type or "",
+        "Audience type": member.audience_type or "",
+        "Org links": ", ".join(member.org_links) or "none",
+        "Activations": ", ".join(member.activations) or "none",
+        "Created": f"{member.created_at:%Y-%m-%d}",
+    }
+
+
+def comparison_frame(r: ReviewedCluster, details: dict[int, Member]) -> pd.DataFrame:
+    """The members side by side (a column each, the winner first), a row per field."""
+    columns = {f"{details[r.cluster.winner].name} · #{r.cluster.winner} (winner)":
+               _values(details[r.cluster.winner], None)}
+    for topic_id, similarity in r.cluster.losers:
+        columns[f"{details[topic_id].name} · #{topic_id}"] = _values(details[topic_id],
+                                                                    similarity)
+    return pd.DataFrame(columns, index=list(_FIELDS))
+
+
+def highlight_differences(frame: pd.DataFrame) -> Styler:
+    """Cells that differ from the winner's (first column) are highlighted."""
+    def styles(data: pd.DataFrame) -> pd.DataFrame:
+        winner = data.iloc[:, 0]
+        marks = pd.DataFrame("", index=data.index, columns=data.columns)
+        for column in data.columns[1:]:
+            differs = data[column].astype(str).str.casefold() != winner.astype(str).str.casefold()
+            differs["Similarity"] = False
+            marks.loc[differs, column] = _DIFFERENT
+        return marks
+
+    return frame.style.apply(styles, axis=None)
+
+
+def differing_fields(frame: pd.DataFrame) -> list[str]:
+    """The fields where some member differs from the winner (case aside)."""
+    winner = frame.iloc[:, 0].astype(str).str.casefold()
+    return [f for f in frame.index if f != "Similarity" and any(
+        frame[c].astype(str).str.casefold()[f] != winner[f] for c in frame.columns[1:])]
+
+
+def histogram_figure(result: dict[str, Any]) -> go.Figure | None:
+    """Each swept topic's closest allowed neighbour, binned, with the threshold marked and,
+    on the right axis, how many topics would have a duplicate at each threshold.
+    """
+    histogram = result.get("histogram")
+    if not histogram:
+        return None
+    start, step, counts = histogram["start"], histogram["step"], histogram["counts"]
+    lefts = [round(start + i * step, 4) for i in range(len(counts))]
+    at_or_above = [sum(counts[i:]) for i in range(len(counts))]
+    threshold = result.get("threshold", 0.95)
+    figure = go.Figure()
+    figure.add_bar(x=[x + step / 2 for x in lefts], y=counts, width=step * 0.95,
+                   name="topics by closest neighbour", marker_color="#4c6ef5",
+                   hovertemplate="similarity %{x:.3f}: %{y:,} topics<extra></extra>")
+    figure.add_scatter(x=lefts, y=at_or_above, yaxis="y2", mode="lines", line_shape="hv",
+                       name="topics with a duplicate at ≥ x", line={"color": "#e8590c"},
+                       hovertemplate="threshold %{x:.3f}: %{y:,} topics<extra></extra>")
+    figure.add_vline(x=threshold, line_dash="dash", line_color="#c92a2a",
+                     annotation_text=f"threshold {threshold:.3f}")
+    figure.update_layout(
+        height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10}, bargap=0,
+        title="Closest neighbour of each swept topic"
+              + (f" ({histogram['below']:,} below {start:.2f} not shown)"
+                 if histogram.get("below") else ""),
+        xaxis={"title": "cosine similarity", "range": [start, 1.0]},
+        yaxis={"title": "topics"},
+        yaxis2={"title": "at ≥ threshold", "overlaying": "y", "side": "right",
+                "rangemode": "tozero"},
+        legend={"orientation": "h", "y": -0.25})
+    return figure

@@ -1,0 +1,86 @@
+"""The Dedup Clusters page in AppTest: review, change a winner, remove, not duplicates,
+start a merge."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from jobcore import runner
+from jobcore.schema import not_duplicate_pairs
+
+DEDUP = "pages/dedup.py"
+
+
+def _sweep(engine) -> str:
+    created = runner.create_job("dedup_sweep", {}, engine=engine)
+    runner.run_to_completion(created.id, engine=engine)
+    return created.id
+
+
+def _select(at, label: str):
+    return next(s for s in at.selectbox if s.label == label)
+
+
+def test_without_sweeps_the_page_says_how_to_start(open_app):
+    at = open_app(DEDUP)
+    assert not at.exception
+    assert any("No dedup sweep has run yet" in i.value for i in at.info)
+
+
+def test_lists_clusters_weakest_first_with_histogram_and_comparison(open_demo_app,
+                                                                    demo_engine):
+    sweep_id = _sweep(demo_engine)
+    at = open_demo_app(DEDUP, job=sweep_id)
+    assert not at.exception
+    result = runner.get_job(sweep_id).result
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Clusters"] == f"{len(result['clusters']):,}"
+    assert metrics["Threshold"] == "0.950"
+    table = at.dataframe[0].value
+    assert len(table) == len(result["clusters"])
+    assert table["Weakest link"].is_monotonic_increasing
+    assert len(at.get("plotly_chart")) == 1
+    comparison = at.dataframe[1].value
+    assert list(comparison.index[:3]) == ["Similarity", "Name", "Description"]
+    assert comparison.iloc[0, 0] == "winner"
+
+
+def test_change_winner_remove_and_not_duplicates_then_merge(open_demo_app, demo_engine,
+                                                            button):
+    sweep_id = _sweep(demo_engine)
+    at = open_demo_app(DEDUP, job=sweep_id)
+    cluster_box = _select(at, "Cluster")
+    first = cluster_box.value
+    proposed = runner.get_job(sweep_id).result["clusters"][first - 1]
+    loser = proposed["losers"][0]["id"]
+
+    _select(at, "Winner").set_value(loser).run()
+    button(at, "Make winner").click().run()
+    assert not at.exception
+    assert "(winner)" in at.dataframe[1].value.columns[0]
+    assert f"#{loser} (winner)" in at.dataframe[1].value.columns[0]
+    assert "edited" in at.dataframe[0].value.set_index("#").loc[first, "State"]
+
+    # another cluster: mark its first loser "not duplicates" with its winner
+    other = next(n for n in cluster_box.options if int(n.split(" ")[0][1:]) != first)
+    other_number = int(other.split(" ")[0][1:])
+    _select(at, "Cluster").set_value(other_number).run()
+    other_cluster = runner.get_job(sweep_id).result["clusters"][other_number - 1]
+    other_loser = other_cluster["losers"][0]["id"]
+    _select(at, "Member").set_value(other_loser).run()
+    button(at, "Not duplicates").click().run()
+    assert not at.exception
+    with demo_engine.connect() as conn:
+        pairs = conn.execute(sa.select(not_duplicate_pairs.c.low_topic_id,
+                                       not_duplicate_pairs.c.high_topic_id)).all()
+    assert [tuple(p) for p in pairs] == [tuple(sorted((other_cluster["winner"], other_loser)))]
+
+    at.multiselect[0].set_value([first]).run()
+    button(at, "Merge 1 clusters").click().run()
+    assert not at.exception
+    merges = runner.list_jobs(job_type="merge")
+    assert len(merges) == 1
+    config = runner.get_job(merges[0].id).config
+    assert config["sourceSweepId"] == sweep_id
+    assert config["clusters"][0]["winner"] == loser
+    assert proposed["winner"] in [m["id"] for m in config["clusters"][0]["losers"]]
