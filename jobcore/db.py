@@ -31,6 +31,13 @@ class DatabaseInfo:
     label: str
 
 
+# The embedded server's defaults are small (128 MB of shared buffers): a 100,000-topic
+# catalogue's HNSW index alone is ~190 MB, and dedup searches are several times faster
+# when it stays in shared memory.
+EMBEDDED_SERVER_SETTINGS = {"shared_buffers": "512MB", "effective_cache_size": "2GB",
+                            "maintenance_work_mem": "256MB"}
+
+
 def _start_embedded(data_dir: Path) -> str:
     """Start (or attach to) the embedded server and return its psycopg URL."""
     pgdata = (data_dir / "pg").resolve()
@@ -50,9 +57,13 @@ def _start_embedded(data_dir: Path) -> str:
                     "Check the disk and permissions, or set DATABASE_URL."
                 ) from exc
         url = server.get_uri(driver="psycopg")
-        with sa.create_engine(url, poolclass=sa.NullPool).connect() as conn:
+        with sa.create_engine(url, poolclass=sa.NullPool,
+                              isolation_level="AUTOCOMMIT").connect() as conn:
             conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS vector"))
-            conn.commit()
+            for name, value in EMBEDDED_SERVER_SETTINGS.items():
+                # written to postgresql.auto.conf; shared_buffers applies from the next start
+                conn.execute(sa.text(f"ALTER SYSTEM SET {name} = '{value}'"))
+            conn.execute(sa.text("SELECT pg_reload_conf()"))
         _embedded_urls[pgdata] = url
         return url
 

@@ -24,6 +24,7 @@ Similarity is cosine similarity of the topics' embeddings (1 - pgvector's ``<=>`
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +37,8 @@ from jobcore.schema import not_duplicate_pairs
 
 DEFAULT_THRESHOLD = 0.95
 EXACT_SEARCH_MAX = 5_000
-NEIGHBOURS_PER_QUERY = 16
-HNSW_EF_SEARCH = 64
+NEIGHBOURS_PER_QUERY = 8
+HNSW_EF_SEARCH = 24
 
 _MARKET = re.compile(r"\s-\s*([A-Za-z]{2})\s*$")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -177,13 +178,16 @@ class SweepStep:
 
     clusters: list[Cluster]
     best_similarity: dict[int, float]  # each swept topic's closest allowed neighbour
+    already_clustered: set[int]  # swept topics that earlier chunks had placed
 
 
 class _Neighbourhoods:
     """Neighbours, winner-rule facts and refused pairs, fetched in batches as needed."""
 
-    def __init__(self, conn: Connection, method: str) -> None:
+    def __init__(self, conn: Connection, method: str, clustered: set[int],
+                 clustered_before: Callable[[set[int]], set[int]]) -> None:
         self.conn, self.method = conn, method
+        self.clustered, self.clustered_before = clustered, clustered_before
         self.near: dict[int, list[tuple[int, float]]] = {}
         self.info: dict[int, Candidate] = {}
         self.refused: set[tuple[int, int]] = set()
@@ -205,6 +209,7 @@ class _Neighbourhoods:
         if new:
             self.info.update(candidates(self.conn, new))
             self.refused |= refused_pairs(self.conn, set(self.info))
+            self.clustered |= self.clustered_before(new)
 
     def allowed(self, a: int, b: int) -> bool:
         return (pair_key(a, b) not in self.refused
@@ -216,12 +221,15 @@ class _Neighbourhoods:
 
 
 def sweep(conn: Connection, source_ids: list[int], *, threshold: float, method: str,
-          clustered: set[int]) -> SweepStep:
-    """Clusters for these topics (in order), leaving out topics already in ``clustered``
-    (which is updated). See the module docstring for the rules.
+          clustered_before: Callable[[set[int]], set[int]] = lambda ids: set()) -> SweepStep:
+    """Clusters for these topics (in order), leaving out topics in a cluster already:
+    ``clustered_before(ids)`` says which of ``ids`` earlier chunks placed. See the module
+    docstring for the rules.
     """
-    hoods = _Neighbourhoods(conn, method)
+    clustered: set[int] = set()
+    hoods = _Neighbourhoods(conn, method, clustered, clustered_before)
     hoods.load(source_ids, threshold)
+    already = clustered & set(source_ids)
     best: dict[int, float] = {}
     for source in source_ids:
         allowed = [s for i, s in hoods.near.get(source, []) if hoods.allowed(source, i)]
@@ -252,7 +260,7 @@ def sweep(conn: Connection, source_ids: list[int], *, threshold: float, method: 
         cluster = Cluster(winner, losers)
         clustered.update(cluster.members)
         clusters.append(cluster)
-    return SweepStep(clusters, best)
+    return SweepStep(clusters, best, already)
 
 
 def mark_not_duplicates(conn: Connection, a: int, b: int, *, created_by: str,

@@ -29,7 +29,7 @@ from jobcore.errors import (
     UnknownOrganization,
     UsageError,
 )
-from jobcore.jobs import get_handler
+from jobcore.jobs import appended_result_keys, get_handler
 from jobcore.schema import organizations
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,12 @@ _CHUNK_SETTINGS = sa.text(
     "SELECT set_config('statement_timeout', :timeout_ms, true), "
     "set_config('synchronous_commit', 'off', true)"
 )
+
+
+# Parsed configs by job id: a job's config never changes, and a large one (a merge of
+# thousands of clusters) would otherwise be read and validated again for every chunk.
+_parsed_configs: dict[str, Any] = {}
+_PARSED_CONFIGS_KEPT = 64
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,7 @@ class ChunkReport:
     failure_message: str | None = None
 
     @classmethod
-    def of(cls, job: store.Job, chunk_processed: int) -> ChunkReport:
+    def of(cls, job: store.Progress | store.JobSummary, chunk_processed: int) -> ChunkReport:
         return cls(job.id, job.status, job.is_finished, job.processed_items, job.total_items,
                    job.success_count, job.error_count, job.skip_count, chunk_processed,
                    job.failure_message)
@@ -136,22 +142,28 @@ def _run_chunk(engine: Engine, job_id: str, budget: float) -> ChunkReport:
     deadline = time.monotonic() + budget
     with engine.begin() as conn:
         conn.execute(_CHUNK_SETTINGS, {"timeout_ms": str(int(budget * 2000))})
-        job = store.lock_job(conn, job_id)
+        config = _parsed_configs.get(job_id)
+        job = store.lock_job(conn, job_id, with_config=config is None,
+                             omit_result_keys=appended_result_keys())
         if job.is_finished:
             raise JobNotRunnable(
                 f"Job {job_id} is {job.status}; it takes no more chunks."
                 + (f" Failure: {job.failure_message}" if job.failure_message else "")
             )
         handler = get_handler(job.job_type)
-        outcome = handler.process(conn, job, handler.parse_config(job.config), deadline)
-        job = store.update_progress(
+        if config is None:
+            config = _parsed_configs[job_id] = handler.parse_config(job.config)
+            while len(_parsed_configs) > _PARSED_CONFIGS_KEPT:
+                _parsed_configs.pop(next(iter(_parsed_configs)))
+        outcome = handler.process(conn, job, config, deadline)
+        progress = store.update_progress(
             conn, job_id, processed=outcome.processed, success=outcome.success,
             errors=len(outcome.errors), skips=outcome.skips, cursor=outcome.cursor,
             new_errors=[e.as_dict() for e in outcome.errors],
             result_patch=outcome.result_patch, result_append=outcome.result_append,
             started_at=started_at, done=outcome.done,
         )
-    return ChunkReport.of(job, outcome.processed)
+    return ChunkReport.of(progress, outcome.processed)
 
 
 def _fail(engine: Engine, job_id: str, exc: Exception) -> ChunkReport:

@@ -85,6 +85,25 @@ _SUMMARY_COLUMNS = [admin_jobs.c[name] for name in _SUMMARY_FIELDS]
 
 
 @dataclass(frozen=True)
+class Progress:
+    """A job's status and counters, as a chunk leaves them."""
+
+    id: str
+    status: str
+    processed_items: int
+    total_items: int
+    success_count: int
+    error_count: int
+    skip_count: int
+    failure_message: str | None
+    chunk_count: int
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+
+@dataclass(frozen=True)
 class ChunkRecord:
     """One processed chunk, for throughput charts."""
 
@@ -147,17 +166,33 @@ def get_summary(conn: Connection, job_id: str) -> JobSummary:
     return _summary(row)
 
 
+_LOCKED_COLUMNS = [
+    *(c for c in _SUMMARY_COLUMNS if c.name != "config"),
+    sa.case((sa.bindparam("with_config", type_=sa.Boolean), admin_jobs.c.config),
+            else_=sa.cast(sa.literal("{}"), admin_jobs.c.config.type)).label("config"),
+    sa.cast(sa.literal("[]"), admin_jobs.c.errors.type).label("errors"),
+    admin_jobs.c.result.op("-")(sa.bindparam("omit", type_=sa.ARRAY(sa.Text))).label("result"),
+    admin_jobs.c.cursor,
+]
 _LOCK_JOB = (
-    sa.select(admin_jobs)
+    sa.select(*_LOCKED_COLUMNS)
     .where(admin_jobs.c.id == sa.bindparam("job_id"))
-    .with_for_update(nowait=True)
+    .with_for_update(of=admin_jobs, nowait=True)
 )
 
 
-def lock_job(conn: Connection, job_id: str) -> Job:
-    """Lock the job's row for this transaction; JobBusy when another caller holds it."""
+def lock_job(conn: Connection, job_id: str, *, with_config: bool = True,
+             omit_result_keys: tuple[str, ...] = ()) -> Job:
+    """Lock the job's row for this transaction; JobBusy when another caller holds it.
+
+    For a chunk, the large columns are not read: ``errors`` comes back empty (chunks append
+    to it, never read it), ``config`` only ``with_config`` (the runner caches parsed
+    configs, which never change) and ``result`` without ``omit_result_keys`` (lists that
+    chunks only append to).
+    """
     try:
-        row = conn.execute(_LOCK_JOB, {"job_id": job_id}).one_or_none()
+        row = conn.execute(_LOCK_JOB, {"job_id": job_id, "with_config": with_config,
+                                       "omit": list(omit_result_keys)}).one_or_none()
     except sa.exc.OperationalError as exc:
         if isinstance(exc.orig, pg_errors.LockNotAvailable):
             raise JobBusy(
@@ -207,7 +242,8 @@ _UPDATE_PROGRESS = sa.text(
             updated_at = now(),
             last_progress_at = now()
         WHERE id = :job_id AND status IN ('pending', 'processing')
-        RETURNING *
+        RETURNING id, status, processed_items, total_items, success_count, error_count,
+                  skip_count, failure_message, chunk_count
     ), chunk AS (
         INSERT INTO admin_job_chunks (job_id, seq, started_at, finished_at, processed, success,
                                       errors, skips)
@@ -223,7 +259,7 @@ _UPDATE_PROGRESS = sa.text(
 def update_progress(conn: Connection, job_id: str, *, processed: int, success: int, errors: int,
                  skips: int, cursor: dict[str, Any], new_errors: list[dict[str, Any]],
                  result_patch: dict[str, Any], started_at: datetime, done: bool,
-                 result_append: dict[str, list[Any]] | None = None) -> Job:
+                 result_append: dict[str, list[Any]] | None = None) -> Progress:
     """Add one chunk's counters, errors and result to the job, save its cursor and log the
     chunk, in one statement. pending -> processing on the first chunk; with ``done`` the job
     is completed (completed_at stamped).
@@ -237,7 +273,7 @@ def update_progress(conn: Connection, job_id: str, *, processed: int, success: i
     }).one_or_none()
     if row is None:
         raise JobNotRunnable(f"Job {job_id} is no longer running; the chunk was not recorded.")
-    return _job(row)
+    return Progress(**row._mapping)
 
 
 def append_errors(conn: Connection, job_id: str, errors: list[dict[str, Any]]) -> None:

@@ -78,6 +78,9 @@ class JobHandler(Generic[C]):
     config_model: type[C]
     org_scoped: ClassVar[bool] = False
     form_creatable: ClassVar[bool] = True  # offered by the console's new-job form
+    # Result lists this type's chunks only append to (ChunkOutcome.result_append): the
+    # runner does not read them back for the next chunk.
+    appended_result_keys: ClassVar[tuple[str, ...]] = ()
 
     def parse_config(self, raw: Any) -> C:
         """Validate a raw config; ConfigError names the offending field."""

@@ -60,10 +60,26 @@ def _sources_where(config: DedupSweepConfig) -> sa.ColumnElement[bool]:
     return sa.and_(*conditions)
 
 
+# Which of :ids earlier chunks of this sweep placed in a cluster (read from the result in
+# the database, so that the growing cluster list is never loaded for a chunk).
+_CLUSTERED = sa.text(
+    """
+    SELECT m.id FROM admin_jobs j
+    CROSS JOIN LATERAL jsonb_array_elements(j.result -> 'clusters') AS c
+    CROSS JOIN LATERAL (
+        SELECT (c ->> 'winner')::bigint
+        UNION ALL SELECT (l ->> 'id')::bigint FROM jsonb_array_elements(c -> 'losers') AS l
+    ) AS m(id)
+    WHERE j.id = :job_id AND m.id = ANY(:ids)
+    """
+)
+
+
 @register
 class DedupSweepHandler(JobHandler[DedupSweepConfig]):
     job_type = "dedup_sweep"
     config_model = DedupSweepConfig
+    appended_result_keys = ("clusters",)
 
     def normalize_config(self, config: DedupSweepConfig) -> DedupSweepConfig:
         if config.parent_category_filter is None:
@@ -108,12 +124,11 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
         if ids:
             embeddings.refresh_batch(conn, embeddings.get_provider(), topic_ids=ids,
                                      batch_size=len(ids))
-            clustered = {member for c in job.result.get("clusters", [])
-                         for member in dedup.Cluster.from_json(c).members}
-            already = clustered & set(ids)
-            step = dedup.sweep(conn, ids, threshold=config.threshold,
-                               method=cursor["method"], clustered=clustered)
-            outcome.skips = len(already)
+            step = dedup.sweep(
+                conn, ids, threshold=config.threshold, method=cursor["method"],
+                clustered_before=lambda found: set(conn.execute(_CLUSTERED, {
+                    "job_id": job.id, "ids": sorted(found)}).scalars()))
+            outcome.skips = len(step.already_clustered)
             outcome.success = len(ids) - outcome.skips
             cursor["lastId"] = ids[-1]
             outcome.result_append = {"clusters": [c.to_json() for c in step.clusters]}

@@ -44,9 +44,9 @@ class MergeConfig(JobConfig):
     undo_of: str | None = Field(default=None, pattern=JOB_ID_PATTERN,
                                 json_schema_extra=_INTERNAL)
 
-    def plans(self) -> list[merging.ClusterPlan]:
+    def plans(self, start: int = 0, stop: int | None = None) -> list[merging.ClusterPlan]:
         return [merging.ClusterPlan(c.winner, tuple((m.id, m.similarity) for m in c.losers))
-                for c in self.clusters]
+                for c in self.clusters[start:stop]]
 
 
 @register
@@ -86,7 +86,7 @@ class MergeHandler(JobHandler[MergeConfig]):
         if config.undo_of is not None:
             return self._undo(conn, job, config.undo_of)
         start = job.cursor["next"]
-        chunk = config.plans()[start:start + CHUNK_SIZE]
+        chunk = config.plans(start, start + CHUNK_SIZE)
         refused = merging.merge_clusters(conn, chunk, job_id=job.id,
                                          created_by=job.created_by)
         outcome = ChunkOutcome(cursor={"next": start + len(chunk)},

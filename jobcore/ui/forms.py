@@ -36,7 +36,8 @@ def form_job_types() -> list[str]:
     """Job types a person creates from the new-job form (merge comes from the Dedup
     Clusters screen, which supplies its clusters).
     """
-    return [t for t in job_types() if get_handler(t).form_creatable]
+    types = [t for t in job_types() if get_handler(t).form_creatable]
+    return sorted(types, key=lambda t: (t != "reclassify", t))  # the everyday job first
 
 
 def form_fields(job_type: str) -> list[FieldSpec]:
