@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 from jobcore import dedup, runner, store
 from jobcore.db import get_engine
 from jobcore.errors import UsageError
+from jobcore.jobs.dedup_sweep import clusters_of
 from jobcore.store import Job
 
 OPEN, MERGED, STALE = "open", "merged", "stale"
@@ -98,11 +99,11 @@ _SIMILARITIES = sa.text(
 )
 
 
-def proposed(job: Job) -> list[dedup.Cluster]:
+def proposed(conn: Connection, job: Job) -> list[dedup.Cluster]:
     """The clusters a dedup sweep job proposed, in the order found."""
     if job.job_type != "dedup_sweep":
         raise UsageError(f"Job {job.id} is a {job.job_type} job, not a dedup sweep.")
-    return [dedup.Cluster.from_json(c) for c in job.result.get("clusters", [])]
+    return clusters_of(conn, job.id)
 
 
 def review(conn: Connection, job: Job, edits: dict[int, ClusterEdit]
@@ -111,7 +112,7 @@ def review(conn: Connection, job: Job, edits: dict[int, ClusterEdit]
     duplicates" applied, each with its state, weakest link first; and the details of every
     proposed member.
     """
-    clusters = proposed(job)
+    clusters = proposed(conn, job)
     everyone = {m for c in clusters for m in c.members}
     details = members(conn, everyone)
     refused = dedup.refused_pairs(conn, everyone)

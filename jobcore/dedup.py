@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,8 +38,9 @@ from jobcore.schema import not_duplicate_pairs
 
 DEFAULT_THRESHOLD = 0.95
 EXACT_SEARCH_MAX = 5_000
-NEIGHBOURS_PER_QUERY = 8
-HNSW_EF_SEARCH = 24
+NEIGHBOURS_PER_QUERY = 4
+HNSW_EF_SEARCH = 16  # as set for every session by db.SESSION_OPTIONS
+SEARCH_CONNECTIONS = 2  # neighbour searches in flight at once (one core each, server side)
 
 _MARKET = re.compile(r"\s-\s*([A-Za-z]{2})\s*$")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -106,10 +108,10 @@ def search_method(conn: Connection) -> str:
 
 _NEIGHBOURS = sa.text(
     """
-    SELECT s.id AS source_id, n.id, n.similarity
+    SELECT s.id AS source_id, s.name AS source_name, n.id, n.name, n.similarity
     FROM topics s
     CROSS JOIN LATERAL (
-        SELECT t.id, 1 - (t.embedding <=> s.embedding) AS similarity
+        SELECT t.id, t.name, 1 - (t.embedding <=> s.embedding) AS similarity
         FROM topics t
         WHERE t.deleted_at IS NULL AND t.merged_into IS NULL AND t.embedding IS NOT NULL
           AND t.id <> s.id
@@ -121,20 +123,56 @@ _NEIGHBOURS = sa.text(
 )
 
 
+_EF_SEARCH = sa.text("SELECT set_config('hnsw.ef_search', :ef, true)")
+
+
+def nearest_parallel(conn: Connection, topic_ids: list[int], *, method: str,
+                     k: int = NEIGHBOURS_PER_QUERY, names: dict[int, str] | None = None,
+                     workers: int = SEARCH_CONNECTIONS) -> dict[int, list[tuple[int, float]]]:
+    """``nearest`` split over ``workers`` connections of ``conn``'s engine at once: each
+    PostgreSQL backend searches on one core, so this uses the machine's others. The search
+    only reads, so running outside the caller's transaction is safe.
+    """
+    if workers <= 1 or len(topic_ids) < 2 * workers:
+        return nearest(conn, topic_ids, method=method, k=k, names=names)
+    slices = [topic_ids[i::workers] for i in range(workers)]
+
+    def search(part: list[int]) -> tuple[dict[int, list[tuple[int, float]]], dict[int, str]]:
+        seen: dict[int, str] = {}
+        with conn.engine.connect() as other:
+            found = nearest(other, part, method=method, k=k, names=seen)
+            other.rollback()
+        return found, seen
+
+    found: dict[int, list[tuple[int, float]]] = {}
+    with ThreadPoolExecutor(workers - 1) as pool:
+        futures = [pool.submit(search, part) for part in slices[1:]]
+        found.update(nearest(conn, slices[0], method=method, k=k, names=names))
+        for future in futures:
+            part_found, part_names = future.result()
+            found.update(part_found)
+            if names is not None:
+                names.update(part_names)
+    return found
+
+
 def nearest(conn: Connection, topic_ids: list[int], *, method: str,
-            k: int = NEIGHBOURS_PER_QUERY) -> dict[int, list[tuple[int, float]]]:
+            k: int = NEIGHBOURS_PER_QUERY,
+            names: dict[int, str] | None = None) -> dict[int, list[tuple[int, float]]]:
     """Each topic's ``k`` nearest live topics with their similarity, best first (topics
-    without an embedding are absent). Runs in the caller's transaction.
+    without an embedding are absent); the names of all of them go into ``names``. Runs in
+    the caller's transaction.
     """
     if method == "exact":
         conn.execute(sa.text("SET LOCAL enable_indexscan = off"))
-    else:
-        conn.execute(sa.text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
-        conn.execute(sa.text(f"SET LOCAL hnsw.ef_search = {max(HNSW_EF_SEARCH, k)}"))
+    elif k > HNSW_EF_SEARCH:  # else the session's (db.SESSION_OPTIONS: iterative scan, 24)
+        conn.execute(_EF_SEARCH, {"ef": str(k)})
     found: dict[int, list[tuple[int, float]]] = {}
-    for source_id, neighbour_id, similarity in conn.execute(
+    seen = names if names is not None else {}
+    for source_id, source_name, neighbour_id, name, similarity in conn.execute(
             _NEIGHBOURS, {"ids": topic_ids, "k": k}):
         found.setdefault(source_id, []).append((neighbour_id, float(similarity)))
+        seen[source_id], seen[neighbour_id] = source_name, name
     for neighbours in found.values():
         neighbours.sort(key=lambda item: -item[1])
     if method == "exact":
@@ -177,47 +215,59 @@ class SweepStep:
     """What one chunk of a sweep found."""
 
     clusters: list[Cluster]
-    best_similarity: dict[int, float]  # each swept topic's closest allowed neighbour
+    # each swept topic's closest neighbour that the market/number guard allows (pairs marked
+    # not duplicates are left out at or above the threshold, where they matter)
+    best_similarity: dict[int, float]
     already_clustered: set[int]  # swept topics that earlier chunks had placed
 
 
 class _Neighbourhoods:
-    """Neighbours, winner-rule facts and refused pairs, fetched in batches as needed."""
+    """Neighbours and names; and for the topics that may join a cluster (the swept ones and
+    their neighbours at or above the threshold) the winner-rule facts, the pairs marked
+    not duplicates and earlier clustering. Fetched in batches as needed.
+    """
 
-    def __init__(self, conn: Connection, method: str, clustered: set[int],
+    def __init__(self, conn: Connection, method: str, threshold: float, clustered: set[int],
                  clustered_before: Callable[[set[int]], set[int]]) -> None:
-        self.conn, self.method = conn, method
+        self.conn, self.method, self.threshold = conn, method, threshold
         self.clustered, self.clustered_before = clustered, clustered_before
         self.near: dict[int, list[tuple[int, float]]] = {}
+        self.names: dict[int, str] = {}
+        self.marks: dict[int, tuple[str, tuple[str, ...]]] = {}
         self.info: dict[int, Candidate] = {}
         self.refused: set[tuple[int, int]] = set()
 
-    def load(self, topic_ids: list[int], threshold: float) -> None:
+    def load(self, topic_ids: list[int]) -> None:
         wanted = [i for i in dict.fromkeys(topic_ids) if i not in self.near]
         if not wanted:
             return
-        found = nearest(self.conn, wanted, method=self.method)
+        found = nearest_parallel(self.conn, wanted, method=self.method, names=self.names)
         saturated = [s for s, ns in found.items()
-                     if len(ns) >= NEIGHBOURS_PER_QUERY and ns[-1][1] >= threshold]
+                     if len(ns) >= NEIGHBOURS_PER_QUERY and ns[-1][1] >= self.threshold]
         if saturated:  # more neighbours above the threshold than one query returns
             found.update(nearest(self.conn, saturated, method=self.method,
-                                 k=NEIGHBOURS_PER_QUERY * 16))
+                                 k=NEIGHBOURS_PER_QUERY * 16, names=self.names))
+        involved = set(wanted)
         for topic_id in wanted:
             self.near[topic_id] = found.get(topic_id, [])
-        new = {i for t in wanted for i, _ in self.near[t]} | set(wanted)
-        new -= self.info.keys()
+            involved.update(i for i, _ in self.near[topic_id])
+        for topic_id in involved - self.marks.keys():
+            if topic_id in self.names:
+                self.marks[topic_id] = markers(self.names[topic_id])
+        may_join = {i for t in wanted if t in self.names
+                    for i in (t, *(n for n, s in self.near[t] if s >= self.threshold))}
+        new = may_join - self.info.keys()
         if new:
             self.info.update(candidates(self.conn, new))
             self.refused |= refused_pairs(self.conn, set(self.info))
             self.clustered |= self.clustered_before(new)
 
     def allowed(self, a: int, b: int) -> bool:
-        return (pair_key(a, b) not in self.refused
-                and markers(self.info[a].name) == markers(self.info[b].name))
+        return pair_key(a, b) not in self.refused and self.marks[a] == self.marks[b]
 
-    def close(self, topic_id: int, threshold: float) -> list[tuple[int, float]]:
+    def close(self, topic_id: int) -> list[tuple[int, float]]:
         return [(i, s) for i, s in self.near[topic_id]
-                if s >= threshold and self.allowed(topic_id, i)]
+                if s >= self.threshold and self.allowed(topic_id, i)]
 
 
 def sweep(conn: Connection, source_ids: list[int], *, threshold: float, method: str,
@@ -227,8 +277,8 @@ def sweep(conn: Connection, source_ids: list[int], *, threshold: float, method: 
     docstring for the rules.
     """
     clustered: set[int] = set()
-    hoods = _Neighbourhoods(conn, method, clustered, clustered_before)
-    hoods.load(source_ids, threshold)
+    hoods = _Neighbourhoods(conn, method, threshold, clustered, clustered_before)
+    hoods.load(source_ids)
     already = clustered & set(source_ids)
     best: dict[int, float] = {}
     for source in source_ids:
@@ -237,24 +287,23 @@ def sweep(conn: Connection, source_ids: list[int], *, threshold: float, method: 
             best[source] = allowed[0]
 
     def winner_of(source: int) -> int:
-        group = [source, *(i for i, _ in hoods.close(source, threshold) if i not in clustered)]
+        group = [source, *(i for i, _ in hoods.close(source) if i not in clustered)]
         return min(group, key=lambda i: hoods.info[i].winner_key)
 
     # the winners' own neighbourhoods, fetched in one go (winners that change as clusters
     # form within the chunk are fetched when met)
-    hoods.load([winner_of(s) for s in source_ids if s in hoods.info and s not in clustered],
-               threshold)
+    hoods.load([winner_of(s) for s in source_ids if s in hoods.info and s not in clustered])
     clusters = []
     for source in source_ids:
         if source in clustered or source not in hoods.info:
             continue
-        if not any(i not in clustered for i, _ in hoods.close(source, threshold)):
+        if not any(i not in clustered for i, _ in hoods.close(source)):
             continue
         winner = winner_of(source)
-        hoods.load([winner], threshold)
-        members = dict(hoods.close(winner, threshold))
+        hoods.load([winner])
+        members = dict(hoods.close(winner))
         if winner != source:  # the index may miss the reverse direction; the pair holds
-            members.setdefault(source, dict(hoods.close(source, threshold))[winner])
+            members.setdefault(source, dict(hoods.close(source))[winner])
         losers = tuple(sorted(((i, s) for i, s in members.items() if i not in clustered),
                               key=lambda item: (-item[1], item[0])))
         cluster = Cluster(winner, losers)

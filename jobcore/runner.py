@@ -29,7 +29,7 @@ from jobcore.errors import (
     UnknownOrganization,
     UsageError,
 )
-from jobcore.jobs import appended_result_keys, get_handler
+from jobcore.jobs import get_handler
 from jobcore.schema import organizations
 
 log = logging.getLogger(__name__)
@@ -143,8 +143,7 @@ def _run_chunk(engine: Engine, job_id: str, budget: float) -> ChunkReport:
     with engine.begin() as conn:
         conn.execute(_CHUNK_SETTINGS, {"timeout_ms": str(int(budget * 2000))})
         config = _parsed_configs.get(job_id)
-        job = store.lock_job(conn, job_id, with_config=config is None,
-                             omit_result_keys=appended_result_keys())
+        job = store.lock_job(conn, job_id, with_config=config is None)
         if job.is_finished:
             raise JobNotRunnable(
                 f"Job {job_id} is {job.status}; it takes no more chunks."
@@ -160,8 +159,7 @@ def _run_chunk(engine: Engine, job_id: str, budget: float) -> ChunkReport:
             conn, job_id, processed=outcome.processed, success=outcome.success,
             errors=len(outcome.errors), skips=outcome.skips, cursor=outcome.cursor,
             new_errors=[e.as_dict() for e in outcome.errors],
-            result_patch=outcome.result_patch, result_append=outcome.result_append,
-            started_at=started_at, done=outcome.done,
+            result_patch=outcome.result_patch, started_at=started_at, done=outcome.done,
         )
     return ChunkReport.of(progress, outcome.processed)
 
@@ -193,9 +191,12 @@ def cancel_job(job_id: str, *, engine: Engine | None = None) -> store.Job:
 
 
 def get_job(job_id: str, *, engine: Engine | None = None) -> store.Job:
-    """Read one job."""
+    """Read one job, its whole result included (some job types keep long result lists in
+    their own tables; their handler adds them).
+    """
     with (engine or get_engine()).connect() as conn:
-        return store.get_job(conn, job_id)
+        job = store.get_job(conn, job_id)
+        return get_handler(job.job_type).with_full_result(conn, job)
 
 
 def get_job_summary(job_id: str, *, engine: Engine | None = None) -> store.JobSummary:

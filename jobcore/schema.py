@@ -232,6 +232,19 @@ not_duplicate_pairs = sa.Table(
     sa.Index("ix_not_duplicate_pairs_high", "high_topic_id"),
 )
 
+dedup_clusters = sa.Table(
+    "dedup_clusters",
+    metadata,
+    sa.Column("job_id", sa.Text, sa.ForeignKey("admin_jobs.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("winner_topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), nullable=False),
+    sa.Column("members", sa.ARRAY(sa.BigInteger), nullable=False),
+    sa.Column("losers", JSONB, nullable=False),
+    sa.Column("weakest", sa.Float, nullable=False),
+    sa.Index("ix_dedup_clusters_members", "members", postgresql_using="gin"),
+)
+
 sync_credentials = sa.Table(
     "sync_credentials",
     metadata,

@@ -171,7 +171,7 @@ _LOCKED_COLUMNS = [
     sa.case((sa.bindparam("with_config", type_=sa.Boolean), admin_jobs.c.config),
             else_=sa.cast(sa.literal("{}"), admin_jobs.c.config.type)).label("config"),
     sa.cast(sa.literal("[]"), admin_jobs.c.errors.type).label("errors"),
-    admin_jobs.c.result.op("-")(sa.bindparam("omit", type_=sa.ARRAY(sa.Text))).label("result"),
+    admin_jobs.c.result,
     admin_jobs.c.cursor,
 ]
 _LOCK_JOB = (
@@ -181,18 +181,16 @@ _LOCK_JOB = (
 )
 
 
-def lock_job(conn: Connection, job_id: str, *, with_config: bool = True,
-             omit_result_keys: tuple[str, ...] = ()) -> Job:
+def lock_job(conn: Connection, job_id: str, *, with_config: bool = True) -> Job:
     """Lock the job's row for this transaction; JobBusy when another caller holds it.
 
     For a chunk, the large columns are not read: ``errors`` comes back empty (chunks append
-    to it, never read it), ``config`` only ``with_config`` (the runner caches parsed
-    configs, which never change) and ``result`` without ``omit_result_keys`` (lists that
-    chunks only append to).
+    to it, never read it) and ``config`` only ``with_config`` (the runner caches parsed
+    configs, which never change).
     """
     try:
-        row = conn.execute(_LOCK_JOB, {"job_id": job_id, "with_config": with_config,
-                                       "omit": list(omit_result_keys)}).one_or_none()
+        row = conn.execute(_LOCK_JOB, {"job_id": job_id,
+                                       "with_config": with_config}).one_or_none()
     except sa.exc.OperationalError as exc:
         if isinstance(exc.orig, pg_errors.LockNotAvailable):
             raise JobBusy(
@@ -230,10 +228,7 @@ _UPDATE_PROGRESS = sa.text(
             error_count = error_count + :errors,
             skip_count = skip_count + :skips,
             errors = errors || CAST(:new_errors AS jsonb),
-            result = result || CAST(:result_patch AS jsonb) || (
-                SELECT coalesce(jsonb_object_agg(
-                    a.key, coalesce(admin_jobs.result -> a.key, '[]') || a.value), '{}')
-                FROM jsonb_each(CAST(:result_append AS jsonb)) AS a),
+            result = result || CAST(:result_patch AS jsonb),
             cursor = CAST(:cursor AS jsonb),
             chunk_count = chunk_count + 1,
             status = CASE WHEN :done THEN 'completed' ELSE 'processing' END,
@@ -258,8 +253,7 @@ _UPDATE_PROGRESS = sa.text(
 
 def update_progress(conn: Connection, job_id: str, *, processed: int, success: int, errors: int,
                  skips: int, cursor: dict[str, Any], new_errors: list[dict[str, Any]],
-                 result_patch: dict[str, Any], started_at: datetime, done: bool,
-                 result_append: dict[str, list[Any]] | None = None) -> Progress:
+                 result_patch: dict[str, Any], started_at: datetime, done: bool) -> Progress:
     """Add one chunk's counters, errors and result to the job, save its cursor and log the
     chunk, in one statement. pending -> processing on the first chunk; with ``done`` the job
     is completed (completed_at stamped).
@@ -268,7 +262,6 @@ def update_progress(conn: Connection, job_id: str, *, processed: int, success: i
         "job_id": job_id, "processed": processed, "success": success, "errors": errors,
         "skips": skips, "new_errors": json.dumps(new_errors),
         "result_patch": json.dumps(result_patch), "cursor": json.dumps(cursor),
-        "result_append": json.dumps(result_append or {}),
         "started_at": started_at, "done": done,
     }).one_or_none()
     if row is None:

@@ -7,6 +7,6 @@ from jobcore.jobs import (  # noqa: F401  (importing registers the handlers)
     refresh_activations,
     sync_trade_desk,
 )
-from jobcore.jobs.registry import appended_result_keys, get_handler, job_types, register
+from jobcore.jobs.registry import get_handler, job_types, register
 
-__all__ = ["appended_result_keys", "get_handler", "job_types", "register"]
+__all__ = ["get_handler", "job_types", "register"]

@@ -51,9 +51,6 @@ class ChunkOutcome:
     skips: int = 0
     errors: list[ItemError] = field(default_factory=list)
     result_patch: dict[str, Any] = field(default_factory=dict)
-    # Lists to append to the result's lists of the same keys (cheaper than a patch that
-    # repeats everything found so far).
-    result_append: dict[str, list[Any]] = field(default_factory=dict)
 
     @property
     def processed(self) -> int:
@@ -78,9 +75,6 @@ class JobHandler(Generic[C]):
     config_model: type[C]
     org_scoped: ClassVar[bool] = False
     form_creatable: ClassVar[bool] = True  # offered by the console's new-job form
-    # Result lists this type's chunks only append to (ChunkOutcome.result_append): the
-    # runner does not read them back for the next chunk.
-    appended_result_keys: ClassVar[tuple[str, ...]] = ()
 
     def parse_config(self, raw: Any) -> C:
         """Validate a raw config; ConfigError names the offending field."""
@@ -106,6 +100,10 @@ class JobHandler(Generic[C]):
 
     def process(self, conn: Connection, job: Job, config: C, deadline: float) -> ChunkOutcome:
         raise NotImplementedError
+
+    def with_full_result(self, conn: Connection, job: Job) -> Job:
+        """The job with any result kept outside ``admin_jobs.result`` added (for reads)."""
+        return job
 
     def on_cancel(self, conn: Connection, job: Job) -> None:
         """Called in the cancel's transaction; e.g. to cancel work submitted elsewhere."""

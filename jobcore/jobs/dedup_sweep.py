@@ -4,7 +4,8 @@ The swept topics are those a reclassify job changed (``sourceBatchId``: changed
 embeddings can create new near-duplicates) or the whole live catalogue, optionally one
 parent category. Their neighbours come from anywhere in the live catalogue. Clusters,
 their winners and the search (HNSW or exact) follow jobcore.dedup's rules; they accumulate
-in ``result.clusters`` as ``{winner, losers: [{id, similarity}]}``, and a histogram of each
+in the ``dedup_clusters`` table (one INSERT per chunk; a job read through the runner shows
+them as ``result.clusters``: ``{winner, losers: [{id, similarity}]}``), and a histogram of each
 swept topic's closest neighbour shows what another threshold would give. The sweep writes
 nothing but embeddings missing or stale for its topics (computed first, so that the search
 sees current text).
@@ -12,6 +13,8 @@ sees current text).
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +28,7 @@ from jobcore.errors import ConfigError
 from jobcore.jobs.base import ChunkOutcome, JobConfig, JobHandler, JobPlan
 from jobcore.jobs.reclassify import JOB_ID_PATTERN
 from jobcore.jobs.registry import register
-from jobcore.schema import admin_jobs, topic_history, topics
+from jobcore.schema import admin_jobs, dedup_clusters, topic_history, topics
 from jobcore.store import Job
 
 CHUNK_SIZE = 50
@@ -60,26 +63,37 @@ def _sources_where(config: DedupSweepConfig) -> sa.ColumnElement[bool]:
     return sa.and_(*conditions)
 
 
-# Which of :ids earlier chunks of this sweep placed in a cluster (read from the result in
-# the database, so that the growing cluster list is never loaded for a chunk).
+# Which of :ids earlier chunks of this sweep placed in a cluster (GIN index on members).
 _CLUSTERED = sa.text(
     """
-    SELECT m.id FROM admin_jobs j
-    CROSS JOIN LATERAL jsonb_array_elements(j.result -> 'clusters') AS c
-    CROSS JOIN LATERAL (
-        SELECT (c ->> 'winner')::bigint
-        UNION ALL SELECT (l ->> 'id')::bigint FROM jsonb_array_elements(c -> 'losers') AS l
-    ) AS m(id)
-    WHERE j.id = :job_id AND m.id = ANY(:ids)
+    SELECT DISTINCT m FROM dedup_clusters c, unnest(c.members) AS m
+    WHERE c.job_id = :job_id AND c.members && CAST(:ids AS bigint[]) AND m = ANY(:ids)
     """
 )
+
+_RECORD_CLUSTERS = sa.text(
+    """
+    INSERT INTO dedup_clusters (job_id, seq, winner_topic_id, members, losers, weakest)
+    SELECT :job_id, c.seq, c.winner, ARRAY(SELECT jsonb_array_elements_text(c.members))::bigint[],
+           c.losers, c.weakest
+    FROM jsonb_to_recordset(CAST(:clusters AS jsonb))
+        AS c(seq integer, winner bigint, members jsonb, losers jsonb, weakest float8)
+    """
+)
+
+
+def clusters_of(conn: Connection, job_id: str) -> list[dedup.Cluster]:
+    """The clusters a sweep proposed, in the order found."""
+    rows = conn.execute(sa.select(dedup_clusters.c.winner_topic_id, dedup_clusters.c.losers)
+                        .where(dedup_clusters.c.job_id == job_id)
+                        .order_by(dedup_clusters.c.seq))
+    return [dedup.Cluster.from_json({"winner": w, "losers": losers}) for w, losers in rows]
 
 
 @register
 class DedupSweepHandler(JobHandler[DedupSweepConfig]):
     job_type = "dedup_sweep"
     config_model = DedupSweepConfig
-    appended_result_keys = ("clusters",)
 
     def normalize_config(self, config: DedupSweepConfig) -> DedupSweepConfig:
         if config.parent_category_filter is None:
@@ -131,12 +145,26 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
             outcome.skips = len(step.already_clustered)
             outcome.success = len(ids) - outcome.skips
             cursor["lastId"] = ids[-1]
-            outcome.result_append = {"clusters": [c.to_json() for c in step.clusters]}
+            first = job.result.get("clusterCount", 0) + 1
+            if step.clusters:
+                conn.execute(_RECORD_CLUSTERS, {"job_id": job.id, "clusters": json.dumps([
+                    {"seq": first + i, "winner": c.winner, "members": list(c.members),
+                     "losers": c.to_json()["losers"], "weakest": c.weakest}
+                    for i, c in enumerate(step.clusters)])})
             outcome.result_patch = _summary(job.result, step, config, cursor["method"])
         reached_limit = (config.limit is not None
                          and job.processed_items + outcome.processed >= config.limit)
         outcome.done = reached_limit or not more
         return outcome
+
+    def with_full_result(self, conn: Connection, job: Job) -> Job:
+        """``result.clusters``: the clusters found so far, from their table."""
+        return _with_clusters(conn, job)
+
+
+def _with_clusters(conn: Connection, job: Job) -> Job:
+    result = {**job.result, "clusters": [c.to_json() for c in clusters_of(conn, job.id)]}
+    return dataclasses.replace(job, result=result)
 
 
 def _summary(previous: dict[str, Any], step: dedup.SweepStep, config: DedupSweepConfig,

@@ -34,7 +34,3 @@ def job_types() -> list[str]:
     """Registered job types, sorted."""
     return sorted(_handlers)
 
-
-def appended_result_keys() -> tuple[str, ...]:
-    """Result keys that some job type only appends to (never read back by its chunks)."""
-    return tuple(sorted({k for h in _handlers.values() for k in h.appended_result_keys}))
