@@ -114,7 +114,8 @@ def _vectors(engine: sa.Engine) -> tuple[np.ndarray, np.ndarray, list[str]]:
     finally:
         raw.close()
     ids = np.array([r[0] for r in rows])
-    matrix = np.vstack([r[2] for r in rows]).astype(np.float32)
+    matrix = np.vstack([np.asarray(r[2].to_numpy() if hasattr(r[2], "to_numpy") else r[2])
+                        for r in rows]).astype(np.float32)
     return ids, matrix, [r[1] for r in rows]
 
 

@@ -94,7 +94,7 @@ def describe_database(settings: Settings | None = None) -> DatabaseInfo:
 # Session settings of every connection: pgvector's HNSW search (dedup neighbours) keeps
 # scanning past rows a filter drops, and looks at 24 candidates (bench/dedup.py: recall of
 # near-duplicate pairs stays >= 0.99 at a third of the default cost).
-SESSION_OPTIONS = "-c hnsw.iterative_scan=relaxed_order -c hnsw.ef_search=16"
+SESSION_OPTIONS = "-c hnsw.iterative_scan=relaxed_order -c hnsw.ef_search=24"
 
 
 def create_engine_for(url: str, *, migrate: bool = True) -> Engine:

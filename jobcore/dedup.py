@@ -38,8 +38,8 @@ from jobcore.schema import not_duplicate_pairs
 
 DEFAULT_THRESHOLD = 0.95
 EXACT_SEARCH_MAX = 5_000
-NEIGHBOURS_PER_QUERY = 4
-HNSW_EF_SEARCH = 16  # as set for every session by db.SESSION_OPTIONS
+NEIGHBOURS_PER_QUERY = 8
+HNSW_EF_SEARCH = 24  # as set for every session by db.SESSION_OPTIONS
 SEARCH_CONNECTIONS = 2  # neighbour searches in flight at once (one core each, server side)
 
 _MARKET = re.compile(r"\s-\s*([A-Za-z]{2})\s*$")

@@ -1,0 +1,49 @@
+"""Pure helpers of the Dedup Clusters screen: histogram, comparison, highlighting."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from jobcore import dedup
+from jobcore.clusters import OPEN, Member, ReviewedCluster
+from jobcore.ui.dedup import (
+    clusters_frame,
+    comparison_frame,
+    differing_fields,
+    highlight_differences,
+    histogram_figure,
+)
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _member(topic_id: int, name: str, classification: str = "Interest > Sports",
+            orgs: tuple[str, ...] = ()) -> Member:
+    return Member(topic_id, name, "Fans of it.", classification, "b2c", "interest", orgs, (),
+                  T0, None, False)
+
+
+def test_histogram_marks_the_threshold_and_counts_topics_at_or_above():
+    counts = [0] * 40
+    counts[30], counts[39] = 5, 2  # 0.95-0.955 and 0.995-1.0
+    figure = histogram_figure({"threshold": 0.95, "histogram": {
+        "start": 0.8, "step": 0.005, "counts": counts, "below": 7}})
+    bars, cumulative = figure.data
+    assert sum(bars.y) == 7
+    assert cumulative.y[0] == 7 and cumulative.y[30] == 7 and cumulative.y[31] == 2
+    assert figure.layout.shapes[0].x0 == 0.95
+    assert "7 below 0.80" in figure.layout.title.text
+    assert histogram_figure({}) is None
+
+
+def test_comparison_highlights_what_differs_from_the_winner():
+    details = {1: _member(1, "Golf Fans", orgs=("Acme",)),
+               2: _member(2, "golf fans", classification="Interest > Golf")}
+    reviewed = ReviewedCluster(1, dedup.Cluster(1, ((2, 0.991),)), 1, OPEN, False)
+    frame = comparison_frame(reviewed, details)
+    assert frame.columns[0].endswith("(winner)") and frame.loc["Similarity"].iloc[1] == "0.9910"
+    assert differing_fields(frame) == ["Classification", "Org links"]  # case is no difference
+    styles = highlight_differences(frame)._compute().ctx
+    assert styles  # some cells styled
+    table = clusters_frame([reviewed], details)
+    assert table.loc[0, "Winner"] == "Golf Fans" and table.loc[0, "Weakest link"] == 0.991
