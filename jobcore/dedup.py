@@ -216,7 +216,8 @@ class SweepStep:
 
     clusters: list[Cluster]
     # each swept topic's closest neighbour that the market/number guard allows (pairs marked
-    # not duplicates are left out at or above the threshold, where they matter)
+    # not duplicates are left out at or above the threshold, where they matter); for a topic
+    # an earlier chunk placed, its similarity in that cluster
     best_similarity: dict[int, float]
     already_clustered: set[int]  # swept topics that earlier chunks had placed
 
@@ -228,7 +229,7 @@ class _Neighbourhoods:
     """
 
     def __init__(self, conn: Connection, method: str, threshold: float, clustered: set[int],
-                 clustered_before: Callable[[set[int]], set[int]]) -> None:
+                 clustered_before: Callable[[set[int]], dict[int, float]]) -> None:
         self.conn, self.method, self.threshold = conn, method, threshold
         self.clustered, self.clustered_before = clustered, clustered_before
         self.near: dict[int, list[tuple[int, float]]] = {}
@@ -260,7 +261,7 @@ class _Neighbourhoods:
         if new:
             self.info.update(candidates(self.conn, new))
             self.refused |= refused_pairs(self.conn, set(self.info))
-            self.clustered |= self.clustered_before(new)
+            self.clustered |= self.clustered_before(new).keys()
 
     def allowed(self, a: int, b: int) -> bool:
         return pair_key(a, b) not in self.refused and self.marks[a] == self.marks[b]
@@ -271,17 +272,22 @@ class _Neighbourhoods:
 
 
 def sweep(conn: Connection, source_ids: list[int], *, threshold: float, method: str,
-          clustered_before: Callable[[set[int]], set[int]] = lambda ids: set()) -> SweepStep:
+          clustered_before: Callable[[set[int]], dict[int, float]] = lambda ids: {}
+          ) -> SweepStep:
     """Clusters for these topics (in order), leaving out topics in a cluster already:
-    ``clustered_before(ids)`` says which of ``ids`` earlier chunks placed. See the module
-    docstring for the rules.
+    ``clustered_before(ids)`` says which of ``ids`` earlier chunks placed, with their
+    similarity in that cluster (they are not searched again). See the module docstring for
+    the rules.
     """
-    clustered: set[int] = set()
+    placed = clustered_before(set(source_ids))
+    clustered: set[int] = set(placed)
+    best: dict[int, float] = dict(placed)
     hoods = _Neighbourhoods(conn, method, threshold, clustered, clustered_before)
-    hoods.load(source_ids)
-    already = clustered & set(source_ids)
-    best: dict[int, float] = {}
+    hoods.load([s for s in source_ids if s not in placed])
+    already = set(placed)
     for source in source_ids:
+        if source in placed:
+            continue
         allowed = [s for i, s in hoods.near.get(source, []) if hoods.allowed(source, i)]
         if allowed:
             best[source] = allowed[0]

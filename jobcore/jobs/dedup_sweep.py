@@ -63,11 +63,20 @@ def _sources_where(config: DedupSweepConfig) -> sa.ColumnElement[bool]:
     return sa.and_(*conditions)
 
 
-# Which of :ids earlier chunks of this sweep placed in a cluster (GIN index on members).
+# Which of :ids earlier chunks of this sweep placed in a cluster (GIN index on members),
+# each with its similarity there (a loser's to its winner; a winner's closest loser's).
 _CLUSTERED = sa.text(
     """
-    SELECT DISTINCT m FROM dedup_clusters c, unnest(c.members) AS m
-    WHERE c.job_id = :job_id AND c.members && CAST(:ids AS bigint[]) AND m = ANY(:ids)
+    SELECT m.id, m.similarity
+    FROM dedup_clusters c
+    CROSS JOIN LATERAL (
+        SELECT (l ->> 'id')::bigint, (l ->> 'similarity')::float8
+        FROM jsonb_array_elements(c.losers) AS l
+        UNION ALL SELECT c.winner_topic_id,
+                         (SELECT max((l ->> 'similarity')::float8)
+                          FROM jsonb_array_elements(c.losers) AS l)
+    ) AS m(id, similarity)
+    WHERE c.job_id = :job_id AND c.members && CAST(:ids AS bigint[]) AND m.id = ANY(:ids)
     """
 )
 
@@ -140,8 +149,8 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
                                      batch_size=len(ids))
             step = dedup.sweep(
                 conn, ids, threshold=config.threshold, method=cursor["method"],
-                clustered_before=lambda found: set(conn.execute(_CLUSTERED, {
-                    "job_id": job.id, "ids": sorted(found)}).scalars()))
+                clustered_before=lambda found: dict(conn.execute(_CLUSTERED, {
+                    "job_id": job.id, "ids": sorted(found)}).tuples().all()))
             outcome.skips = len(step.already_clustered)
             outcome.success = len(ids) - outcome.skips
             cursor["lastId"] = ids[-1]
