@@ -60,7 +60,19 @@ class Settings(BaseSettings):
     embedding_api_key: str | None = None
     embedding_model: str = "text-embedding-3-small"
     anthropic_api_key: str | None = None
+    anthropic_base_url: str | None = Field(
+        default=None, description="Anthropic API endpoint (unset: the SDK's default).")
+    anthropic_max_retries: int = Field(default=3, ge=0, le=10,
+                                       description="The SDK's retries of 429 and 5xx.")
     classification_model: str = "claude-sonnet-4-5"
+    # Prices in US dollars (list prices; the batch discount applies to tokens).
+    price_input_per_mtok: float = Field(default=3.0, ge=0)
+    price_output_per_mtok: float = Field(default=15.0, ge=0)
+    price_cache_read_per_mtok: float = Field(default=0.30, ge=0)
+    price_cache_write_per_mtok: float = Field(default=3.75, ge=0)
+    batch_discount: float = Field(default=0.5, gt=0, le=1,
+                                  description="Share of the token price a batch pays.")
+    price_web_search_per_thousand: float = Field(default=10.0, ge=0)
     credentials_key: str | None = None
 
     @field_validator("admin_emails", mode="before")

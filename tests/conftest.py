@@ -175,3 +175,18 @@ def demo_engine(server_url: str, embedded_demo_template: str,
     for eng in engines:
         eng.dispose()
     drop_database(server_url, name)
+
+
+@pytest.fixture
+def fake_anthropic(monkeypatch: pytest.MonkeyPatch):
+    """The loopback fake Message Batches API; settings point the real SDK at it."""
+    from tests.fakes.anthropic_batches import FakeBatchesServer
+
+    with FakeBatchesServer() as server:
+        for name, value in (("ANTHROPIC_API_KEY", "sk-ant-fake"),
+                            ("ANTHROPIC_BASE_URL", server.url),
+                            ("ANTHROPIC_MAX_RETRIES", "2")):
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        yield server
+    get_settings.cache_clear()

@@ -22,9 +22,10 @@ from sqlalchemy.engine import Connection
 
 from jobcore import catalog, embeddings
 from jobcore.classify.rules import NoRuleMatched, RuleEngine, get_rule_engine
-from jobcore.classify.taxonomy import Classification, get_taxonomy
+from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS, Classification, get_taxonomy
+from jobcore.config import get_settings
 from jobcore.errors import ConfigError
-from jobcore.jobs import rollback
+from jobcore.jobs import llm_phases, rollback
 from jobcore.jobs.base import ChunkOutcome, ItemError, JobConfig, JobHandler, JobPlan
 from jobcore.jobs.registry import register
 from jobcore.schema import admin_jobs, topics
@@ -40,7 +41,8 @@ _INTERNAL = {"internal": True}  # set by the console's buttons, not shown in the
 
 class ReclassifyConfig(JobConfig):
     mode: Literal["local", "llm", "column"] = Field(
-        default="local", description="local: the rule engine. llm and column: not yet.")
+        default="local", description="local: the rule engine; llm: Claude through the "
+                                     "Message Batches API; column: Claude, one field only.")
     force: bool = Field(default=False, description="Every live topic, not only outdated ones.")
     limit: int | None = Field(default=None, ge=1, le=MAX_LIMIT,
                               description="At most this many topics.")
@@ -48,6 +50,12 @@ class ReclassifyConfig(JobConfig):
         default=None, min_length=1, max_length=200,
         description="Only topics currently in this parent category.",
         json_schema_extra={"choicesFrom": "parentCategories"})
+    target_column: Literal[CLASSIFICATION_FIELDS] | None = Field(  # type: ignore[valid-type]
+        default=None, description="Column mode: the one field to reclassify.")
+    enable_web_search: bool = Field(default=True,
+                                    description="LLM modes: let Claude search the web.")
+    model: str | None = Field(default=None, min_length=1, max_length=100,
+                              description="LLM modes: the model (default CLASSIFICATION_MODEL).")
     rollback_of: str | None = Field(default=None, pattern=JOB_ID_PATTERN,
                                     json_schema_extra=_INTERNAL)
     retry_of: str | None = Field(default=None, pattern=JOB_ID_PATTERN,
@@ -144,11 +152,17 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
             if others:
                 raise ConfigError(f"Invalid config for reclassify: rollbackOf cannot be combined "
                                   f"with {', '.join(others)}", field=others[0])
-        if config.mode != "local":
+        if config.mode == "column" and config.target_column is None:
+            raise ConfigError("Invalid config for reclassify: targetColumn: column mode needs "
+                              "the field to reclassify", field="targetColumn")
+        if config.mode != "column" and config.target_column is not None:
+            raise ConfigError("Invalid config for reclassify: targetColumn: only for column "
+                              "mode", field="targetColumn")
+        if config.mode != "local" and not get_settings().anthropic_api_key:
             raise ConfigError(
-                f"Invalid config for reclassify: mode: {config.mode!r} is not available yet "
-                "(LLM and column reclassify through Anthropic's Message Batches API come in a "
-                "later release); use 'local'", field="mode")
+                f"Invalid config for reclassify: mode: {config.mode!r} needs an Anthropic API "
+                "key: set ANTHROPIC_API_KEY in the environment (or .env) and restart; or use "
+                "mode 'local'", field="mode")
         if config.parent_category_filter is None:
             return config
         try:
@@ -171,8 +185,10 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
             eligible_params(config, engine.version),
         ).one()
         total = min(count, config.limit) if config.limit else count
-        return JobPlan(total_items=total,
-                       cursor={"lastId": 0, "maxId": max_id, "rulesVersion": engine.version})
+        cursor = {"lastId": 0, "maxId": max_id, "rulesVersion": engine.version}
+        if config.mode != "local":
+            cursor.update(phase="submit", batches=[], submitted=0)
+        return JobPlan(total_items=total, cursor=cursor)
 
     def process(self, conn: Connection, job: Job, config: ReclassifyConfig,
                 deadline: float) -> ChunkOutcome:
@@ -180,8 +196,15 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
             return rollback.process_rollback(conn, job, config.rollback_of, deadline)
         engine = get_rule_engine()
         cursor = dict(job.cursor)
+        if config.mode != "local" and cursor.get("phase", "submit") != "submit":
+            llm_phases.poll_and_stage(conn, job, cursor)
+            return llm_phases.post_process(conn, job, config, cursor)
         want = CHUNK_SIZE
-        if config.limit is not None:
+        if config.mode != "local":
+            want = llm_phases.SUB_BATCH_SIZE * llm_phases.SUBMITS_PER_CALL
+            if config.limit is not None:
+                want = min(want, config.limit - cursor.get("submitted", 0))
+        elif config.limit is not None:
             want = min(want, config.limit - job.processed_items)
         rows = []
         if want > 0:
@@ -191,6 +214,10 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
                       "max_id": cursor["maxId"], "row_limit": want + 1}
             rows = [catalog.topic_row(r) for r in conn.execute(stmt, params)]
         more = len(rows) > want
+        if config.mode != "local":
+            if not rows and not cursor.get("batches"):
+                return ChunkOutcome(cursor=cursor, done=True)  # nothing eligible
+            return llm_phases.submit(conn, job, config, rows[:want], more)
         outcome = ChunkOutcome(cursor=cursor, done=False)
         writes: list[catalog.ClassificationWrite] = []
         flags: dict[int, str] = {}
@@ -226,6 +253,11 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
                          and job.processed_items + outcome.processed >= config.limit)
         outcome.done = reached_limit or not more
         return outcome
+
+
+    def on_cancel(self, conn: Connection, job: Job) -> None:
+        if job.config.get("mode", "local") != "local":
+            llm_phases.cancel_batches(job)
 
 
 def preview(conn: Connection, config: ReclassifyConfig) -> list[PlannedChange]:

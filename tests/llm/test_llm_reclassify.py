@@ -1,0 +1,157 @@
+"""reclassify in llm and column modes against the fake Message Batches API, driven by the
+real anthropic SDK: phases, failures, no double submission, cancel, column mode.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from jobcore import runner
+from jobcore.errors import ConfigError
+from jobcore.jobs.llm_phases import LLMUnavailable
+from jobcore.schema import batch_results_staging, topic_history
+from tests.fakes.anthropic_batches import errored, succeeded
+
+YOGA = {"segment_type": "b2c", "taxonomy_type": "Interest",
+        "parent_category": "Hobbies & Interests", "subcategory": None,
+        "audience_type": "interest"}
+
+
+def _staged(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(
+            batch_results_staging)).scalar_one()
+
+
+def test_three_phases_over_several_calls(engine, make_topic, get_topic, fake_anthropic):
+    ids = [make_topic(f"Yoga Enthusiasts {chr(65 + i)}") for i in range(130)]
+    created = runner.create_job("reclassify", {"mode": "llm"}, engine=engine)
+    assert created.total_items == 130
+    first = runner.process_chunk(created.id, engine=engine)  # submit: 2 sub-batches
+    assert (first.processed_items, first.done) == (0, False)
+    assert fake_anthropic.state.count("POST", "/v1/messages/batches") == 2
+    sent = next(iter(fake_anthropic.state.batches.values()))["_requests"][0]
+    assert sent["custom_id"] == str(ids[0])
+    assert sent["params"]["system"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert sent["params"]["tools"][0]["type"].startswith("web_search")
+    second = runner.process_chunk(created.id, engine=engine)  # polled: still in progress
+    assert (second.processed_items, second.done) == (0, False)
+    third = runner.process_chunk(created.id, engine=engine)  # ended: staged, post-processed
+    assert third.done and (third.processed_items, third.success_count) == (130, 130)
+    job = runner.get_job(created.id, engine=engine)
+    assert job.result["usage"]["inputTokens"] == 130 * 1200
+    assert job.result["phase"] == "done"
+    assert [b["status"] for b in job.result["batches"]] == ["ended", "ended"]
+    topic = get_topic(ids[5])
+    assert (topic.parent_category, topic.classification_source) == ("Hobbies & Interests", "llm")
+    assert topic.classification_version.startswith("llm:")
+    assert _staged(engine) == 0
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(topic_history)
+                            .where(topic_history.c.batch_id == created.id)).scalar_one() == 130
+
+
+def test_failed_results_and_bad_answers_are_topic_errors(engine, make_topic, get_topic,
+                                                         fake_anthropic):
+    names = ["Good Topic", "Errored Topic", "Expired Topic", "Canceled Topic",
+             "Outside Topic", "Broken Topic"]
+    ids = {n: make_topic(n) for n in names}
+    fake_anthropic.state.special.update({
+        "Errored Topic": errored("Overloaded"),
+        "Expired Topic": {"type": "expired"},
+        "Canceled Topic": {"type": "canceled"},
+        "Outside Topic": succeeded(json.dumps({**YOGA, "parent_category": "Made Up"})),
+        "Broken Topic": succeeded('{"segment_type": "b2c", '),
+    })
+    created = runner.create_job("reclassify", {"mode": "llm", "enableWebSearch": False},
+                                engine=engine)
+    report = runner.run_to_completion(created.id, engine=engine)
+    assert (report.success_count, report.error_count) == (1, 5)
+    errors = {e["name"]: e["message"] for e in runner.get_job(created.id, engine=engine).errors}
+    assert "overloaded_error" in errors["Errored Topic"]
+    assert "expired" in errors["Expired Topic"] and "canceled" in errors["Canceled Topic"]
+    assert "outside the taxonomy" in errors["Outside Topic"]
+    assert "not JSON" in errors["Broken Topic"]
+    broken = get_topic(ids["Broken Topic"])
+    assert broken.review_status == "needs_review" and "not JSON" in broken.review_reason
+    assert get_topic(ids["Good Topic"]).review_status == "ok"
+
+
+def test_429_and_500_are_retried_by_the_sdk(engine, make_topic, fake_anthropic):
+    make_topic("Golf Fans")
+    fake_anthropic.state.fail("POST", "/v1/messages/batches", 429)
+    fake_anthropic.state.fail("GET", "/v1/messages/batches/", 500)
+    created = runner.create_job("reclassify", {"mode": "llm"}, engine=engine)
+    report = runner.run_to_completion(created.id, engine=engine)
+    assert report.success_count == 1
+    assert fake_anthropic.state.count("POST", "/v1/messages/batches") == 2  # 429, then ok
+
+
+def test_an_unavailable_api_leaves_the_job_to_retry_and_never_submits_twice(
+        engine, make_topic, fake_anthropic):
+    make_topic("Golf Fans")
+    created = runner.create_job("reclassify", {"mode": "llm"}, engine=engine)
+    for _ in range(3):  # more failures than the SDK retries
+        fake_anthropic.state.fail("POST", "/v1/messages/batches", 500)
+    with pytest.raises(LLMUnavailable, match="did not take the batch"):
+        runner.process_chunk(created.id, engine=engine)
+    job = runner.get_job(created.id, engine=engine)
+    assert job.status == "pending" and job.cursor["batches"] == []
+    runner.process_chunk(created.id, engine=engine)  # submitted now
+    runner._parsed_configs.clear()  # as a fresh process would start
+    report = runner.run_to_completion(created.id, engine=engine)
+    assert report.success_count == 1
+    assert len(fake_anthropic.state.batches) == 1  # one batch, never a second submission
+
+
+def test_cancel_during_polling_cancels_the_batches(engine, make_topic, fake_anthropic):
+    make_topic("Golf Fans")
+    fake_anthropic.state.polls_to_end = None
+    created = runner.create_job("reclassify", {"mode": "llm"}, engine=engine)
+    runner.process_chunk(created.id, engine=engine)
+    runner.process_chunk(created.id, engine=engine)
+    runner.cancel_job(created.id, engine=engine)
+    batch = next(iter(fake_anthropic.state.batches.values()))
+    assert fake_anthropic.state.count("POST", f"/v1/messages/batches/{batch['id']}/cancel") == 1
+    assert batch["processing_status"] == "ended"
+    assert batch["request_counts"]["canceled"] == 1
+
+
+def test_column_mode_changes_only_that_field(engine, make_topic, get_topic, fake_anthropic):
+    topic_id = make_topic("Golf Fans", segment_type="b2c", taxonomy_type="Interest",
+                          parent_category="Sports", subcategory="Golf",
+                          audience_type="interest", classification_version="rules-old",
+                          classification_source="rules")
+    fake_anthropic.state.answers["Golf Fans"] = {"audience_type": "interest",
+                                                 "subcategory": None}
+    created = runner.create_job("reclassify", {"mode": "column", "targetColumn": "subcategory",
+                                               "force": True}, engine=engine)
+    runner.run_to_completion(created.id, engine=engine)
+    sent = next(iter(fake_anthropic.state.batches.values()))["_requests"][0]["params"]
+    assert sent["output_config"]["format"]["schema"]["required"] == ["subcategory"]
+    topic = get_topic(topic_id)
+    assert (topic.parent_category, topic.subcategory) == ("Sports", None)
+
+
+@pytest.mark.parametrize(("config", "field"), [
+    ({"mode": "column"}, "targetColumn"),
+    ({"mode": "llm", "targetColumn": "subcategory"}, "targetColumn"),
+    ({"mode": "column", "targetColumn": "name"}, "targetColumn"),
+])
+def test_llm_config_errors_name_the_field(engine, fake_anthropic, config, field):
+    with pytest.raises(ConfigError) as info:
+        runner.create_job("reclassify", config, engine=engine)
+    assert info.value.field == field
+
+
+def test_without_an_api_key_llm_mode_says_how_to_set_one(engine, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    from jobcore.config import get_settings
+
+    get_settings.cache_clear()
+    with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY") as info:
+        runner.create_job("reclassify", {"mode": "llm"}, engine=engine)
+    assert info.value.field == "mode"
