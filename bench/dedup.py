@@ -87,7 +87,7 @@ def _embed(engine: sa.Engine) -> None:
           f"first {len(texts):,} of the same texts")
 
 
-def _sweep(engine: sa.Engine) -> dict:
+def _sweep(engine: sa.Engine) -> str:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("VACUUM ANALYZE topics"))
     created = runner.create_job("dedup_sweep", {"threshold": THRESHOLD}, engine=engine)
@@ -100,7 +100,7 @@ def _sweep(engine: sa.Engine) -> dict:
           f"(target >= 1,000/s); {job.result['search']} search, {job.chunk_count:,} chunks; "
           f"{job.result['clusterCount']:,} clusters, {job.result['duplicateCount']:,} "
           "duplicates")
-    return job.result
+    return job.id
 
 
 def _vectors(engine: sa.Engine) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -162,7 +162,7 @@ def main() -> None:
         else:
             seed_demo(engine, topics_count=TOPICS, seed=9)
             _embed(engine)
-        result = _sweep(engine)
+        result = runner.get_job(_sweep(engine), engine=engine).result
         ids, matrix, names = _vectors(engine)
         start = time.perf_counter()
         exact = _exact_pairs(ids, matrix, names)
@@ -170,10 +170,13 @@ def main() -> None:
         start = time.perf_counter()
         found = _hnsw_pairs(engine, ids, dict(zip(ids.tolist(), names, strict=True)))
         hnsw_seconds = time.perf_counter() - start
-        clustered = {}
+        clustered, memberships = {}, 0
         for number, cluster in enumerate(result["clusters"]):
             for member in (cluster["winner"], *(m["id"] for m in cluster["losers"])):
                 clustered[member] = number
+                memberships += 1
+        if memberships != len(clustered):
+            print(f"ERROR: {memberships - len(clustered):,} topics are in more than one cluster")
         together = sum(1 for a, b in exact if a in clustered and clustered.get(b) ==
                        clustered[a])
         recall = len(found & exact) / len(exact) if exact else 1.0

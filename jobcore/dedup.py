@@ -261,7 +261,7 @@ class _Neighbourhoods:
         if new:
             self.info.update(candidates(self.conn, new))
             self.refused |= refused_pairs(self.conn, set(self.info))
-            self.clustered |= self.clustered_before(new).keys()
+            self.clustered.update(self.clustered_before(new))  # in place: shared with sweep()
 
     def allowed(self, a: int, b: int) -> bool:
         return pair_key(a, b) not in self.refused and self.marks[a] == self.marks[b]

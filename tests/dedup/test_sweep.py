@@ -163,3 +163,19 @@ def test_bad_config_names_the_field(engine, config, field):
     with pytest.raises(ConfigError) as info:
         runner.create_job("dedup_sweep", config, engine=engine)
     assert info.value.field == field
+
+
+def test_a_topic_clustered_in_an_earlier_chunk_is_never_clustered_again(engine, make_topic,
+                                                                        make_org):
+    # A~B, B~C, A far from C, A wins {A: B} in the first chunk; sweeping C in the second
+    # chunk finds only B, already placed: no second cluster.
+    theta = math.acos(0.90)
+    ids = [make_topic(f"Topic {chr(65 + i // 26)}{chr(65 + i % 26)}") for i in range(60)]
+    for i, topic_id in enumerate(ids):
+        set_vector(engine, topic_id, basis(2 * i + 4))
+    a, b, c = ids[0], ids[1], ids[55]
+    for topic_id, angle in ((a, 0.0), (b, theta / 2), (c, theta)):
+        set_vector(engine, topic_id, unit(angle))
+    _links(engine, a, make_org("Acme"), 3)
+    result = sweep(engine)
+    assert clusters_of(result) == [{a, b}]
