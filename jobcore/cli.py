@@ -57,8 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--force", action="store_true", help="all topics, not only outdated ones")
     rc.add_argument("--verbose", action="store_true")
     rc.add_argument("--parent-category", metavar="X")
-    rc.add_argument("--llm", action="store_true", help="LLM mode (not available yet)")
-    rc.add_argument("--concurrency", type=_positive_int, help="LLM mode only (not available yet)")
+    rc.add_argument("--llm", action="store_true",
+                    help="classify with Claude through the Message Batches API")
+    rc.add_argument("--no-web-search", action="store_true", help="LLM mode: no web search")
+    rc.add_argument("--poll-seconds", type=float, default=30.0,
+                    help="LLM mode: wait between polls while batches are processing")
+    rc.add_argument("--concurrency", type=_positive_int, help="not available yet")
 
     serve = sub.add_parser("serve", help="serve the HTTP API (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -193,21 +197,66 @@ def _print_report(report: runner.ChunkReport, *, changed: str = "changed",
 
 
 def _cmd_reclassify(args) -> int:
-    if args.llm or args.concurrency is not None:
+    if args.concurrency is not None:
         raise FeatureUnavailable(
-            "LLM mode is not available yet (--llm, --concurrency): it comes with the "
-            "Anthropic Message Batches work. Run without --llm for the local rule engine."
-        )
-    config: dict = {"mode": "local", "force": args.force}
+            "--concurrency is not available yet; LLM mode submits sub-batches of 100 topics "
+            "one after another.")
+    config: dict = {"mode": "llm" if args.llm else "local", "force": args.force}
+    if args.llm:
+        config["enableWebSearch"] = not args.no_web_search
     if args.limit is not None:
         config["limit"] = args.limit
     if args.parent_category is not None:
         config["parentCategoryFilter"] = args.parent_category
+    if args.dry_run and args.llm:
+        return _llm_dry_run(config)
     if args.dry_run:
         return _dry_run(config, verbose=args.verbose)
+    if args.llm:
+        return _run_llm(config, poll_seconds=args.poll_seconds)
     created = runner.create_job("reclassify", config)
     print(f"created job {created.id} for {created.total_items:,} topics", file=sys.stderr)
     return _print_report(_drive(created.id, created.total_items, verbose=args.verbose))
+
+
+def _llm_dry_run(config: dict) -> int:
+    from jobcore.classify.cost import estimate
+
+    total = runner.count_items("reclassify", config)
+    cost = estimate(total, web_search=config["enableWebSearch"])
+    u = cost.usage
+    print(f"dry run: {total:,} topics would go to Claude in {-(-total // 100):,} message "
+          f"batches; estimated {u.input_tokens + u.cache_read_tokens + u.cache_write_tokens:,} "
+          f"input tokens ({u.cache_read_tokens:,} cache reads), {u.output_tokens:,} output "
+          f"tokens, {u.web_searches:,} web searches: ${cost.dollars:,.2f} at batch prices; "
+          "nothing was sent or written")
+    return EXIT_OK
+
+
+def _run_llm(config: dict, *, poll_seconds: float) -> int:
+    from jobcore.classify.cost import actual
+
+    created = runner.create_job("reclassify", config)
+    print(f"created job {created.id} for {created.total_items:,} topics", file=sys.stderr)
+    report = _advance_until_done(created.id, poll_seconds=poll_seconds)
+    spent = actual(runner.get_job(created.id).result.get("usage"))
+    print(f"usage: {spent.usage.as_dict()}; cost ${spent.dollars:,.2f}")
+    return _print_report(report)
+
+
+def _advance_until_done(job_id: str, *, poll_seconds: float) -> runner.ChunkReport:
+    """Process chunks; while the batches are still processing, wait between polls."""
+    import time
+
+    while True:
+        report = runner.process_chunk(job_id)
+        if report.done:
+            return report
+        if report.chunk_processed == 0 and runner.get_job(job_id).cursor.get("phase") == "poll":
+            print(f"batches processing; {report.processed_items:,} of "
+                  f"{report.total_items:,} done, next poll in {poll_seconds:g} s",
+                  file=sys.stderr)
+            time.sleep(poll_seconds)
 
 
 def _dry_run(config: dict, *, verbose: bool) -> int:

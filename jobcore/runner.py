@@ -30,7 +30,7 @@ from jobcore.errors import (
     UsageError,
 )
 from jobcore.jobs import get_handler
-from jobcore.schema import organizations
+from jobcore.schema import batch_results_staging, organizations
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +197,13 @@ def get_job(job_id: str, *, engine: Engine | None = None) -> store.Job:
     with (engine or get_engine()).connect() as conn:
         job = store.get_job(conn, job_id)
         return get_handler(job.job_type).with_full_result(conn, job)
+
+
+def staged_count(job_id: str, *, engine: Engine | None = None) -> int:
+    """LLM results of a job staged and waiting for post-processing."""
+    with (engine or get_engine()).connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(batch_results_staging)
+                            .where(batch_results_staging.c.job_id == job_id)).scalar_one()
 
 
 def get_job_summary(job_id: str, *, engine: Engine | None = None) -> store.JobSummary:

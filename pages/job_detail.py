@@ -9,6 +9,7 @@ from streamlit.errors import StreamlitAPIException
 from jobcore import recovery, runner
 from jobcore.config import get_settings
 from jobcore.errors import JobBusy, JobcoreError
+from jobcore.runner import staged_count
 from jobcore.ui import actions as act
 from jobcore.ui.charts import chunks_figure, progress_figure, throughput
 from jobcore.ui.errors import (
@@ -18,6 +19,7 @@ from jobcore.ui.errors import (
     filter_errors,
     pattern_counts,
 )
+from jobcore.ui.llm import batches_frame, cost_frame, is_llm_job
 from jobcore.ui.tables import format_duration
 
 STATUS_ICONS = {"pending": ":material/schedule:", "processing": ":material/sync:",
@@ -174,6 +176,16 @@ with st.expander("Config"):
     st.json(header.config)
 
 job = runner.get_job(job_id)
+if is_llm_job(job.job_type, job.config):
+    phase = job.cursor.get("phase", "submit") if not job.is_finished else job.status
+    st.subheader(f"Message batches · phase: {job.result.get('phase', phase)}")
+    st.caption(f"{job.cursor.get('submitted', 0):,} of {job.total_items:,} topics submitted; "
+               f"{staged_count(job_id):,} results staged, waiting for post-processing.")
+    st.dataframe(batches_frame(job.cursor), hide_index=True, width="stretch")
+    st.caption("Cost: estimate before the start beside the actual usage of the results so far")
+    st.dataframe(cost_frame(job.total_items, job.config, job.result.get("usage")),
+                 hide_index=True, width="stretch")
+
 st.subheader(f"Errors ({len(job.errors):,})")
 if not job.errors:
     st.caption("No errors.")

@@ -41,7 +41,7 @@ def test_usage_errors_exit_2_with_a_message(app_env, capsys):
     assert main(["reclassify-global", "--parent-category", "Automotiv"]) == 2
     assert "did you mean 'Automotive'" in capsys.readouterr().err
     assert main(["reclassify-global", "--llm"]) == 2
-    assert "LLM mode is not available yet" in capsys.readouterr().err
+    assert "set ANTHROPIC_API_KEY" in capsys.readouterr().err
     assert main(["reclassify-global", "--concurrency", "4"]) == 2
     assert main(["jobs", "show", "job_1_missing"]) == 2
     assert "No job with id 'job_1_missing'" in capsys.readouterr().err
@@ -126,3 +126,14 @@ def test_dedup_sweep_merge_and_undo_from_the_command_line(demo_engine, capsys):
     assert "already has an undo" in capsys.readouterr().err
     assert main(["dedup-sweep", "--threshold", "2"]) == 2
     assert "threshold" in capsys.readouterr().err
+
+
+def test_llm_reclassify_from_the_command_line(app_env, many_topics, fake_anthropic, capsys):
+    many_topics(30)
+    assert main(["reclassify-global", "--llm", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "30 topics would go to Claude in 1 message batches" in out and "$" in out
+    assert fake_anthropic.state.requests == []  # a dry run sends nothing
+    assert main(["reclassify-global", "--llm", "--poll-seconds", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "completed; processed 30 of 30" in out and "cost $" in out

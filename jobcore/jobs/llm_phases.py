@@ -210,8 +210,3 @@ def cancel_batches(job: Job) -> list[str]:
                 raise LLMUnavailable(f"Could not cancel batch {entry['id']}: {exc}") from exc
             cancelled.append(entry["id"])
     return cancelled
-
-
-def staged_count(conn: Connection, job_id: str) -> int:
-    return conn.execute(sa.select(sa.func.count()).select_from(batch_results_staging)
-                        .where(batch_results_staging.c.job_id == job_id)).scalar_one()

@@ -156,3 +156,16 @@ def test_completed_merge_offers_undo(open_app, make_topic, button):
     assert not at.exception
     undo = [j for j in runner.list_jobs(job_type="merge") if j.id != merged.id]
     assert len(undo) == 1 and undo[0].config["undoOf"] == merged.id
+
+
+def test_llm_job_shows_its_batches_staging_and_cost(open_app, many_topics, fake_anthropic):
+    many_topics(20)
+    created = runner.create_job("reclassify", {"mode": "llm"})
+    runner.process_chunk(created.id)  # submitted
+    at = open_app(DETAIL, job=created.id)
+    assert not at.exception
+    assert any("Message batches" in h.value for h in at.subheader)
+    batches = next(d.value for d in at.dataframe if "batch" in d.value.columns)
+    assert batches.loc[0, "requests"] == 20 and batches.loc[0, "status"] == "in_progress"
+    costs = next(d.value for d in at.dataframe if "estimate" in d.value.columns)
+    assert costs.iloc[-1]["estimate"] > 0

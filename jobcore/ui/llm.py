@@ -1,0 +1,44 @@
+"""What the job detail shows of an LLM reclassify: phase, sub-batches, cost (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from jobcore.classify import cost
+
+
+def is_llm_job(job_type: str, config: dict[str, Any]) -> bool:
+    return job_type == "reclassify" and config.get("mode", "local") != "local" \
+        and not config.get("rollbackOf")
+
+
+def batches_frame(cursor: dict[str, Any]) -> pd.DataFrame:
+    """One row per submitted message batch: status, request counts, results staged."""
+    rows = []
+    for b in cursor.get("batches", []):
+        counts = b.get("counts") or {}
+        rows.append({"batch": b["id"], "status": b.get("status"), "requests": b["requests"],
+                     **{k: counts.get(k, 0) for k in ("processing", "succeeded", "errored",
+                                                       "canceled", "expired")},
+                     "staged": b.get("staged", 0)})
+    return pd.DataFrame(rows, columns=["batch", "status", "requests", "processing", "succeeded",
+                                       "errored", "canceled", "expired", "staged"])
+
+
+def cost_frame(total_items: int, config: dict[str, Any],
+               usage: dict[str, int] | None) -> pd.DataFrame:
+    """Estimate beside actual: tokens, web searches and dollars."""
+    estimate = cost.estimate(total_items, web_search=config.get("enableWebSearch", True))
+    spent = cost.actual(usage)
+    rows = []
+    for label, attr in (("input tokens", "input_tokens"), ("output tokens", "output_tokens"),
+                        ("cache reads", "cache_read_tokens"),
+                        ("cache writes", "cache_write_tokens"),
+                        ("web searches", "web_searches")):
+        rows.append({"": label, "estimate": getattr(estimate.usage, attr),
+                     "actual": getattr(spent.usage, attr)})
+    rows.append({"": "cost (USD)", "estimate": round(estimate.dollars, 4),
+                 "actual": round(spent.dollars, 4)})
+    return pd.DataFrame(rows)

@@ -1,0 +1,33 @@
+"""Cost estimate and actual, and the LLM panel's tables (pure)."""
+
+from __future__ import annotations
+
+from jobcore.classify import cost
+from jobcore.classify.llm import Usage
+from jobcore.ui.llm import batches_frame, cost_frame, is_llm_job
+
+
+def test_price_applies_the_batch_discount_and_search_fees():
+    usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000, web_searches=1000)
+    # (3 + 15) dollars of tokens at half price, plus 1,000 searches at $10 per 1,000
+    assert cost.price(usage) == 9.0 + 10.0
+
+
+def test_estimate_caches_the_shared_prompt_once_per_sub_batch():
+    estimate = cost.estimate(250, web_search=False)
+    assert estimate.usage.web_searches == 0
+    system = estimate.usage.cache_write_tokens // 3  # 3 sub-batches of up to 100
+    assert system > 1000  # the whole taxonomy is in the prompt
+    assert estimate.usage.cache_read_tokens == 247 * system
+    assert cost.estimate(250, web_search=True).dollars > estimate.dollars > 0
+
+
+def test_llm_panel_tables():
+    assert is_llm_job("reclassify", {"mode": "llm"})
+    assert not is_llm_job("reclassify", {"mode": "local"})
+    cursor = {"batches": [{"id": "msgbatch_1", "requests": 100, "status": "ended", "staged": 40,
+                           "counts": {"succeeded": 98, "errored": 2}}]}
+    frame = batches_frame(cursor)
+    assert frame.loc[0, "succeeded"] == 98 and frame.loc[0, "staged"] == 40
+    table = cost_frame(100, {"mode": "llm"}, {"inputTokens": 500, "outputTokens": 60})
+    assert table.iloc[0]["actual"] == 500 and table.iloc[-1][""] == "cost (USD)"
