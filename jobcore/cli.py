@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--dry-run", action="store_true",
                       help="read the elements and report; change nothing")
 
+    sub.add_parser("tick", help="advance every LLM job waiting on its batches by one step "
+                                "(for cron or any scheduler)")
+
     sweep = sub.add_parser("dedup-sweep", help="propose clusters of near-duplicate topics")
     sweep.add_argument("--source-batch-id", metavar="JOB",
                        help="only the topics this reclassify job changed")
@@ -387,6 +390,21 @@ def _cmd_refresh_activations(args) -> int:
     return worst
 
 
+def _cmd_tick(args) -> int:
+    from jobcore.ticks import tick
+
+    outcomes = tick()
+    for o in outcomes:
+        if o.report is not None:
+            print(f"job {o.job_id}: {o.report.status}, {o.report.processed_items:,} of "
+                  f"{o.report.total_items:,} processed (+{o.report.chunk_processed:,})")
+        else:
+            print(f"job {o.job_id}: {o.problem}")
+    if not outcomes:
+        print("no LLM job is waiting on its batches")
+    return EXIT_OK
+
+
 def _cmd_dedup_sweep(args) -> int:
     config: dict = {"threshold": args.threshold}
     for key, value in (("sourceBatchId", args.source_batch_id), ("limit", args.limit),
@@ -489,6 +507,7 @@ def _cmd_api_token(args) -> int:
 _COMMANDS = {
     "db": _cmd_db,
     "dedup-sweep": _cmd_dedup_sweep,
+    "tick": _cmd_tick,
     "merge": _cmd_merge,
     "seed-demo": _cmd_seed_demo,
     "reclassify-global": _cmd_reclassify,

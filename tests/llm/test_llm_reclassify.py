@@ -155,3 +155,22 @@ def test_without_an_api_key_llm_mode_says_how_to_set_one(engine, monkeypatch):
     with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY") as info:
         runner.create_job("reclassify", {"mode": "llm"}, engine=engine)
     assert info.value.field == "mode"
+
+
+def test_ticks_finish_a_job_with_no_page_open(app_env, engine, make_topic, fake_anthropic,
+                                              capsys):
+    from jobcore.cli import main
+    from jobcore.store import lock_job
+
+    make_topic("Golf Fans")
+    created = runner.create_job("reclassify", {"mode": "llm"})
+    runner.process_chunk(created.id)  # submitted by the page, then the page is closed
+    with engine.begin() as conn:  # a page holds the job during this tick
+        lock_job(conn, created.id)
+        assert main(["tick"]) == 0
+    assert "busy" in capsys.readouterr().out
+    assert main(["tick"]) == 0  # batch still processing
+    assert main(["tick"]) == 0  # ended: staged and post-processed
+    assert "completed, 1 of 1 processed" in capsys.readouterr().out
+    assert main(["tick"]) == 0
+    assert "no LLM job is waiting" in capsys.readouterr().out
