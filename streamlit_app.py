@@ -35,6 +35,7 @@ st.session_state["user"] = access.user
 navigation = st.navigation([
     st.Page("pages/jobs.py", title="Jobs", icon=":material/work_history:", default=True),
     st.Page("pages/job_detail.py", title="Job detail", icon=":material/monitoring:"),
+    st.Page("pages/review.py", title="Review queue", icon=":material/rule:"),
     st.Page("pages/dedup.py", title="Dedup clusters", icon=":material/join:"),
     st.Page("pages/hygiene.py", title="Activation hygiene", icon=":material/cleaning_services:"),
 ])

@@ -5,6 +5,7 @@ import streamlit as st
 
 from jobcore import clusters as review
 from jobcore import runner
+from jobcore.config import get_settings
 from jobcore.errors import JobcoreError
 from jobcore.ui.dedup import (
     cluster_label,
@@ -109,9 +110,10 @@ if current.state == review.OPEN:
         if st.button("Not duplicates", disabled=member is None,
                      help="Remember that this topic and the winner are different segments; "
                           "later sweeps will not propose them again."):
-            review.mark_not_duplicates(member, current.cluster.winner,
-                                       created_by=st.session_state.get("user") or "analyst",
-                                       sweep_id=sweep_id)
+            review.mark_not_duplicates(
+                member, current.cluster.winner,
+                created_by=st.session_state.get("user") or get_settings().admin_user,
+                sweep_id=sweep_id)
             st.rerun()
     with actions[2]:
         if current.edited and st.button("Reset edits", icon=":material/restart_alt:"):

@@ -56,6 +56,8 @@ class ReclassifyConfig(JobConfig):
                                     description="LLM modes: let Claude search the web.")
     model: str | None = Field(default=None, min_length=1, max_length=100,
                               description="LLM modes: the model (default CLASSIFICATION_MODEL).")
+    topic_ids: list[int] | None = Field(default=None, min_length=1, max_length=10_000,
+                                        json_schema_extra=_INTERNAL)
     rollback_of: str | None = Field(default=None, pattern=JOB_ID_PATTERN,
                                     json_schema_extra=_INTERNAL)
     retry_of: str | None = Field(default=None, pattern=JOB_ID_PATTERN,
@@ -66,13 +68,17 @@ def eligible_where(config: ReclassifyConfig) -> sa.ColumnElement[bool]:
     """Which topics a local reclassify with this config takes (parameters: see
     ``eligible_params``).
     """
-    return _eligible_where(config.force, config.parent_category_filter is not None,
-                           config.retry_of is not None)
+    return _eligible_where(*_shape(config))
+
+
+def _shape(config: ReclassifyConfig) -> tuple[bool, bool, bool, bool]:
+    return (config.force, config.parent_category_filter is not None,
+            config.retry_of is not None, config.topic_ids is not None)
 
 
 def eligible_params(config: ReclassifyConfig, rules_version: str) -> dict:
     return {"rules_version": rules_version, "parent": config.parent_category_filter,
-            "retry_of": config.retry_of}
+            "retry_of": config.retry_of, "topic_ids": config.topic_ids}
 
 
 # Topic ids named in another job's errors.
@@ -85,8 +91,9 @@ _ERROR_TOPIC_IDS = (
 )
 
 
-@lru_cache(maxsize=16)
-def _eligible_where(force: bool, filtered: bool, retry: bool) -> sa.ColumnElement[bool]:
+@lru_cache(maxsize=32)
+def _eligible_where(force: bool, filtered: bool, retry: bool,
+                    listed: bool) -> sa.ColumnElement[bool]:
     conditions: list[sa.ColumnElement[bool]] = [catalog.LIVE]
     if not force:
         conditions.append(sa.or_(
@@ -98,13 +105,15 @@ def _eligible_where(force: bool, filtered: bool, retry: bool) -> sa.ColumnElemen
         conditions.append(topics.c.parent_category == sa.bindparam("parent"))
     if retry:
         conditions.append(topics.c.id.in_(_ERROR_TOPIC_IDS))
+    if listed:
+        conditions.append(topics.c.id == sa.func.any(sa.bindparam("topic_ids")))
     return sa.and_(*conditions)
 
 
-@lru_cache(maxsize=16)
-def _chunk_select(force: bool, filtered: bool, retry: bool) -> sa.Select:
+@lru_cache(maxsize=32)
+def _chunk_select(force: bool, filtered: bool, retry: bool, listed: bool) -> sa.Select:
     """One chunk of eligible topics after the cursor, locked (built once per shape)."""
-    return (catalog.select_topics(sa.and_(_eligible_where(force, filtered, retry),
+    return (catalog.select_topics(sa.and_(_eligible_where(force, filtered, retry, listed),
                                           topics.c.id > sa.bindparam("last_id"),
                                           topics.c.id <= sa.bindparam("max_id")))
             .limit(sa.bindparam("row_limit", type_=sa.Integer)).with_for_update())
@@ -148,7 +157,7 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
             others = [name for name, value in (
                 ("force", config.force), ("limit", config.limit),
                 ("parentCategoryFilter", config.parent_category_filter),
-                ("retryOf", config.retry_of)) if value]
+                ("retryOf", config.retry_of), ("topicIds", config.topic_ids)) if value]
             if others:
                 raise ConfigError(f"Invalid config for reclassify: rollbackOf cannot be combined "
                                   f"with {', '.join(others)}", field=others[0])
@@ -208,8 +217,7 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
             want = min(want, config.limit - job.processed_items)
         rows = []
         if want > 0:
-            stmt = _chunk_select(config.force, config.parent_category_filter is not None,
-                                 config.retry_of is not None)
+            stmt = _chunk_select(*_shape(config))
             params = {**eligible_params(config, engine.version), "last_id": cursor["lastId"],
                       "max_id": cursor["maxId"], "row_limit": want + 1}
             rows = [catalog.topic_row(r) for r in conn.execute(stmt, params)]
