@@ -4,9 +4,10 @@
 Similarity is cosine similarity of the topics' embeddings (1 - pgvector's ``<=>``).
 
 - **Search.** A topic's neighbours come from pgvector's HNSW index (iterative scan, so the
-  live-topic filter never starves it), or from an exact scan when the catalogue holds at
-  most ``EXACT_SEARCH_MAX`` embedded topics: there a sequential scan of the vectors is as
-  fast as the index (measured by bench/dedup.py) and exact.
+  live-topic filter never starves it; ef_search 24), or from an exact scan when the
+  catalogue holds at most ``EXACT_SEARCH_MAX`` embedded topics: an exact scan costs about
+  0.9 us per stored vector and an HNSW query about 0.5 ms, so exact is faster only below
+  ~500 topics (and there it is also exact).
 - **Guards.** Two topics for different markets (" - UK" against " - US" or none) or with
   different numbers in their names ("$40,000-$49,999" against "$50,000-$74,999") are
   distinct segments however close their wording, and are never proposed; nor is a pair an
@@ -37,7 +38,10 @@ from jobcore.errors import UsageError
 from jobcore.schema import not_duplicate_pairs
 
 DEFAULT_THRESHOLD = 0.95
-EXACT_SEARCH_MAX = 5_000
+# Exact search costs ~0.9 us per stored vector and query here, an HNSW query ~0.5 ms at
+# any size (bench/dedup.py, scratch measurements on this 2-core machine): exact wins only
+# below ~500 topics.
+EXACT_SEARCH_MAX = 500
 NEIGHBOURS_PER_QUERY = 8
 HNSW_EF_SEARCH = 24  # as set for every session by db.SESSION_OPTIONS
 SEARCH_CONNECTIONS = 2  # neighbour searches in flight at once (one core each, server side)
@@ -123,7 +127,10 @@ _NEIGHBOURS = sa.text(
 )
 
 
-_EF_SEARCH = sa.text("SELECT set_config('hnsw.ef_search', :ef, true)")
+_PLAN_FOR = sa.text(
+    "SELECT set_config('enable_seqscan', :seqscan, true), "
+    "set_config('enable_indexscan', :indexscan, true), set_config('hnsw.ef_search', :ef, true)"
+)
 
 
 def nearest_parallel(conn: Connection, topic_ids: list[int], *, method: str,
@@ -163,10 +170,10 @@ def nearest(conn: Connection, topic_ids: list[int], *, method: str,
     without an embedding are absent); the names of all of them go into ``names``. Runs in
     the caller's transaction.
     """
-    if method == "exact":
-        conn.execute(sa.text("SET LOCAL enable_indexscan = off"))
-    elif k > HNSW_EF_SEARCH:  # else the session's (db.SESSION_OPTIONS: iterative scan, 24)
-        conn.execute(_EF_SEARCH, {"ef": str(k)})
+    # exact: no index; hnsw: the index even where the planner would scan a small table
+    conn.execute(_PLAN_FOR, {"seqscan": "off" if method == "hnsw" else "on",
+                             "indexscan": "on" if method == "hnsw" else "off",
+                             "ef": str(max(k, HNSW_EF_SEARCH))})
     found: dict[int, list[tuple[int, float]]] = {}
     seen = names if names is not None else {}
     for source_id, source_name, neighbour_id, name, similarity in conn.execute(
@@ -175,8 +182,7 @@ def nearest(conn: Connection, topic_ids: list[int], *, method: str,
         seen[source_id], seen[neighbour_id] = source_name, name
     for neighbours in found.values():
         neighbours.sort(key=lambda item: -item[1])
-    if method == "exact":
-        conn.execute(sa.text("SET LOCAL enable_indexscan = on"))
+    conn.execute(_PLAN_FOR, {"seqscan": "on", "indexscan": "on", "ef": str(HNSW_EF_SEARCH)})
     return found
 
 

@@ -40,7 +40,7 @@ def test_planted_duplicates_are_found_at_the_default_threshold(demo_engine):
     together = [p for p in planted if p[0] in member_of
                 and member_of.get(p[0]) == member_of.get(p[1])]
     assert len(together) == len(planted)
-    assert result["threshold"] == 0.95 and result["search"] == "exact"
+    assert result["threshold"] == 0.95 and result["search"] == "hnsw"
     assert result["clusterCount"] == len(clusters)
     # each member is in one cluster, and every loser is close to its winner
     assert sum(len(c) for c in clusters) == len(member_of)
@@ -132,10 +132,10 @@ def test_deleted_and_merged_topics_never_appear(demo_engine):
 
 
 def test_hnsw_search_finds_what_the_exact_search_finds(demo_engine, monkeypatch):
-    exact = sweep(demo_engine)
-    monkeypatch.setattr(dedup, "EXACT_SEARCH_MAX", 10)
     approximate = sweep(demo_engine)
-    assert approximate["search"] == "hnsw"
+    monkeypatch.setattr(dedup, "EXACT_SEARCH_MAX", 10_000)
+    exact = sweep(demo_engine)
+    assert (approximate["search"], exact["search"]) == ("hnsw", "exact")
     assert clusters_of(approximate) == clusters_of(exact)
     assert approximate["histogram"] == exact["histogram"]
 

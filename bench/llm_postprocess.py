@@ -1,0 +1,76 @@
+"""LLM reclassify against the loopback fake Message Batches API.
+
+In a fresh database: 50,000 unclassified topics. An llm reclassify job (web search off)
+submits them (phase 1), the fake ends every batch, and the job is driven to the end
+(phase 2: poll and stage, post-process). Prints the post-processing rate (staged results
+per second through process_chunk; target >= 3,000/s) and the HTTP requests per 1,000
+topics in phases 1 and 2 (the floor is 10 creates per 1,000 topics).
+
+    python bench/llm_postprocess.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["EMBED_ON_WRITE"] = "false"  # post-processing itself, not the embedding model
+
+import sqlalchemy as sa  # noqa: E402
+
+from jobcore import runner  # noqa: E402
+from jobcore.config import get_settings  # noqa: E402
+from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
+from tests.fakes.anthropic_batches import FakeBatches, FakeBatchesServer  # noqa: E402
+
+TOPICS = int(os.environ.get("BENCH_TOPICS", "50000"))
+DATABASE = "bench_llm"
+
+
+def main() -> None:
+    server_url = resolve_url()
+    drop_database(server_url, DATABASE)
+    engine = create_engine_for(create_database(server_url, DATABASE))
+    with FakeBatchesServer(FakeBatches(polls_to_end=None)) as fake:
+        os.environ.update(ANTHROPIC_API_KEY="sk-ant-fake", ANTHROPIC_BASE_URL=fake.url)
+        get_settings.cache_clear()
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text(
+                    "INSERT INTO topics (name, description) SELECT 'Hobby Topic ' || g, "
+                    "'People into hobby ' || g FROM generate_series(1, :n) g"), {"n": TOPICS})
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("VACUUM ANALYZE topics"))
+            created = runner.create_job("reclassify", {"mode": "llm", "enableWebSearch": False},
+                                        engine=engine)
+            start = time.perf_counter()
+            while runner.get_job(created.id, engine=engine).cursor.get("phase") == "submit":
+                runner.process_chunk(created.id, engine=engine)
+            submit_seconds = time.perf_counter() - start
+            submit_requests = len(fake.state.requests)
+            fake.state.finish()
+            start = time.perf_counter()
+            report = runner.run_to_completion(created.id, engine=engine)
+            phase2_seconds = time.perf_counter() - start
+            job = runner.get_job(created.id, engine=engine)
+        finally:
+            engine.dispose()
+            drop_database(server_url, DATABASE)
+    per_thousand = 1000 / TOPICS
+    print(f"phase 1: {TOPICS:,} topics submitted in {submit_seconds:.1f} s with "
+          f"{submit_requests:,} requests = {submit_requests * per_thousand:.1f} per 1,000 "
+          "topics (floor 10)")
+    phase2_requests = len(fake.state.requests) - submit_requests
+    print(f"phase 2: {report.processed_items:,} results staged and post-processed in "
+          f"{phase2_seconds:.1f} s = {report.processed_items / phase2_seconds:,.0f} results/s "
+          f"through process_chunk (target >= 3,000/s); {job.chunk_count:,} chunks; "
+          f"{phase2_requests:,} requests = {phase2_requests * per_thousand:.1f} per 1,000 "
+          f"topics; {report.success_count:,} changed, {report.error_count:,} errors")
+
+
+if __name__ == "__main__":
+    main()
