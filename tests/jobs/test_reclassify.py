@@ -138,12 +138,6 @@ def test_config_errors_name_the_field(engine, config, field, text):
     assert field in str(caught.value) and text in str(caught.value)
 
 
-def test_llm_mode_is_refused_until_it_exists(engine):
-    with pytest.raises(ConfigError, match="not available yet") as caught:
-        runner.create_job("reclassify", {"mode": "llm"}, engine=engine)
-    assert caught.value.field == "mode"
-
-
 def test_preview_writes_nothing(engine, make_topic, get_topic):
     topic_id = make_topic("Luxury SUV Intenders")
     config = ReclassifyHandler().parse_config({})
