@@ -14,7 +14,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from functools import lru_cache
 from typing import Any
 
 import anthropic
@@ -43,11 +45,16 @@ class LLMUnavailable(JobcoreError):
 
 
 def client() -> anthropic.Anthropic:
-    """The SDK client from settings (its own retries for 429 and 5xx)."""
+    """The SDK client from settings (its own retries for 429 and 5xx), made once."""
     settings = get_settings()
-    return anthropic.Anthropic(api_key=settings.anthropic_api_key,
-                               base_url=settings.anthropic_base_url,
-                               max_retries=settings.anthropic_max_retries, timeout=60.0)
+    return _client(settings.anthropic_api_key, settings.anthropic_base_url,
+                   settings.anthropic_max_retries)
+
+
+@lru_cache(maxsize=4)
+def _client(api_key: str | None, base_url: str | None, max_retries: int) -> anthropic.Anthropic:
+    return anthropic.Anthropic(api_key=api_key, base_url=base_url, max_retries=max_retries,
+                               timeout=60.0)
 
 
 def _model(config) -> str:
@@ -105,15 +112,20 @@ def poll_and_stage(conn: Connection, job: Job, cursor: dict[str, Any]) -> None:
             if entry["status"] != "ended":
                 continue
             rows = []
-            for index, line in enumerate(api.messages.batches.results(entry["id"])):
-                if index < entry["staged"]:
-                    continue
-                if staged + len(rows) >= STAGE_PER_CALL or \
-                        time.monotonic() - started > STAGE_SECONDS:
-                    break
-                rows.append({"job_id": job.id, "custom_id": line.custom_id,
-                             "batch_id": entry["id"], "result_type": line.result.type,
-                             "payload": line.result.model_dump(mode="json")})
+            # the JSONL as sent (the SDK's streaming response): building a typed model per
+            # line only to store it as JSON again cost most of the staging time
+            with api.messages.batches.with_streaming_response.results(entry["id"]) as stream:
+                lines = (line for line in stream.iter_lines() if line.strip())
+                for index, text in enumerate(lines):
+                    if index < entry["staged"]:
+                        continue
+                    if staged + len(rows) >= STAGE_PER_CALL or \
+                            time.monotonic() - started > STAGE_SECONDS:
+                        break
+                    line = json.loads(text)
+                    rows.append({"job_id": job.id, "custom_id": line["custom_id"],
+                                 "batch_id": entry["id"], "result_type": line["result"]["type"],
+                                 "payload": line["result"]})
         except anthropic.APIError as exc:
             raise LLMUnavailable(f"Anthropic did not answer for batch {entry['id']}: "
                                  f"{exc}") from exc
