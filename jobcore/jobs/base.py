@@ -109,6 +109,23 @@ class JobHandler(Generic[C]):
         """Called in the cancel's transaction; e.g. to cancel work submitted elsewhere."""
 
 
+def with_canonical_parent_category(job_type: str, config: C) -> C:
+    """``config`` with its ``parent_category_filter`` in the taxonomy's spelling; a name
+    the taxonomy does not know is a ConfigError on parentCategoryFilter (with a suggestion).
+    """
+    from jobcore.classify.taxonomy import get_taxonomy
+
+    value = getattr(config, "parent_category_filter", None)
+    if value is None:
+        return config
+    try:
+        canonical = get_taxonomy().resolve_parent_category(value)
+    except ValueError as exc:
+        raise ConfigError(f"Invalid config for {job_type}: parentCategoryFilter: {exc}",
+                          field="parentCategoryFilter") from None
+    return config.model_copy(update={"parent_category_filter": canonical})
+
+
 def config_error(job_type: str, model: type[JobConfig], exc: ValidationError) -> ConfigError:
     """One readable message for all of pydantic's findings, naming each field."""
     allowed = ", ".join(f.alias or name for name, f in model.model_fields.items()

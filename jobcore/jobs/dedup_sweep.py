@@ -23,9 +23,14 @@ from sqlalchemy.engine import Connection
 
 from jobcore import dedup, embeddings
 from jobcore.catalog import LIVE
-from jobcore.classify.taxonomy import get_taxonomy
 from jobcore.errors import ConfigError
-from jobcore.jobs.base import ChunkOutcome, JobConfig, JobHandler, JobPlan
+from jobcore.jobs.base import (
+    ChunkOutcome,
+    JobConfig,
+    JobHandler,
+    JobPlan,
+    with_canonical_parent_category,
+)
 from jobcore.jobs.reclassify import JOB_ID_PATTERN
 from jobcore.jobs.registry import register
 from jobcore.schema import admin_jobs, dedup_clusters, topic_history, topics
@@ -105,14 +110,7 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
     config_model = DedupSweepConfig
 
     def normalize_config(self, config: DedupSweepConfig) -> DedupSweepConfig:
-        if config.parent_category_filter is None:
-            return config
-        try:
-            canonical = get_taxonomy().resolve_parent_category(config.parent_category_filter)
-        except ValueError as exc:
-            raise ConfigError(f"Invalid config for dedup_sweep: parentCategoryFilter: {exc}",
-                              field="parentCategoryFilter") from None
-        return config.model_copy(update={"parent_category_filter": canonical})
+        return with_canonical_parent_category(self.job_type, config)
 
     def plan(self, conn: Connection, config: DedupSweepConfig, *,
              org_id: int | None) -> JobPlan:

@@ -26,7 +26,14 @@ from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS, Classification, get
 from jobcore.config import get_settings
 from jobcore.errors import ConfigError
 from jobcore.jobs import llm_phases, rollback
-from jobcore.jobs.base import ChunkOutcome, ItemError, JobConfig, JobHandler, JobPlan
+from jobcore.jobs.base import (
+    ChunkOutcome,
+    ItemError,
+    JobConfig,
+    JobHandler,
+    JobPlan,
+    with_canonical_parent_category,
+)
 from jobcore.jobs.registry import register
 from jobcore.schema import admin_jobs, topics
 from jobcore.store import Job
@@ -172,14 +179,7 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
                 f"Invalid config for reclassify: mode: {config.mode!r} needs an Anthropic API "
                 "key: set ANTHROPIC_API_KEY in the environment (or .env) and restart; or use "
                 "mode 'local'", field="mode")
-        if config.parent_category_filter is None:
-            return config
-        try:
-            canonical = get_taxonomy().resolve_parent_category(config.parent_category_filter)
-        except ValueError as exc:
-            raise ConfigError(f"Invalid config for reclassify: parentCategoryFilter: {exc}",
-                              field="parentCategoryFilter") from None
-        return config.model_copy(update={"parent_category_filter": canonical})
+        return with_canonical_parent_category(self.job_type, config)
 
     def plan(self, conn: Connection, config: ReclassifyConfig, *,
              org_id: int | None) -> JobPlan:
