@@ -13,6 +13,7 @@ from jobcore.jobs import get_handler, job_types
 from jobcore.overview import catalogue_summary, organizations
 from jobcore.schema import JOB_STATUSES
 from jobcore.ui.forms import config_from_form, form_fields, form_job_types
+from jobcore.ui.llm import llm_cost_line
 from jobcore.ui.tables import jobs_frame
 
 DETAIL = "pages/job_detail.py"
@@ -94,7 +95,8 @@ with st.expander("New job", icon=":material/add_circle:",
             else:
                 total = runner.count_items(job_type, config, org_id=org_id)
                 st.session_state["new_job_errors"] = {}
-                st.info(f"This job would process {total:,} items.")
+                st.info(f"This job would process {total:,} items."
+                        + llm_cost_line(job_type, config, total))
         except ConfigError as exc:
             st.session_state["new_job_errors"] = exc.problems or {"": str(exc)}
             st.rerun()

@@ -42,3 +42,12 @@ def cost_frame(total_items: int, config: dict[str, Any],
     rows.append({"": "cost (USD)", "estimate": round(estimate.dollars, 4),
                  "actual": round(spent.dollars, 4)})
     return pd.DataFrame(rows)
+
+
+def llm_cost_line(job_type: str, config: dict[str, Any], total: int) -> str:
+    """For an LLM reclassify of ``total`` topics: the estimated cost, as a sentence."""
+    if not is_llm_job(job_type, config):
+        return ""
+    estimate = cost.estimate(total, web_search=config.get("enableWebSearch", True))
+    return (f" Estimated cost through Message Batches: ${estimate.dollars:,.2f} "
+            f"({estimate.usage.web_searches:,} web searches assumed).")

@@ -83,3 +83,14 @@ def test_form_shows_validation_messages_beside_the_field(open_app, many_topics, 
     assert any("mode" in e.value and "ANTHROPIC_API_KEY" in e.value for e in at.error)
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(admin_jobs)).scalar() == 0
+
+
+def test_count_items_shows_the_estimated_cost_of_an_llm_job(open_app, many_topics, button,
+                                                            fake_anthropic):
+    many_topics(12)
+    at = open_app()
+    at.selectbox(key="new_mode").set_value("llm")
+    button(at, "Count items").click().run()
+    assert not at.exception
+    assert any("would process 12 items" in i.value and "Estimated cost" in i.value
+               for i in at.info)
