@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--llm", action="store_true",
                     help="classify with Claude through the Message Batches API")
     rc.add_argument("--no-web-search", action="store_true", help="LLM mode: no web search")
+    rc.add_argument("--fallback-local", action="store_true",
+                    help="LLM mode: classify topics whose LLM result failed with the rules")
     rc.add_argument("--poll-seconds", type=float, default=30.0,
                     help="LLM mode: wait between polls while batches are processing")
     rc.add_argument("--concurrency", type=_positive_int, help="not available yet")
@@ -207,6 +209,7 @@ def _cmd_reclassify(args) -> int:
     config: dict = {"mode": "llm" if args.llm else "local", "force": args.force}
     if args.llm:
         config["enableWebSearch"] = not args.no_web_search
+        config["fallbackLocal"] = args.fallback_local
     if args.limit is not None:
         config["limit"] = args.limit
     if args.parent_category is not None:

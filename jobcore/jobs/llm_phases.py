@@ -170,6 +170,12 @@ def post_process(conn: Connection, job: Job, config, cursor: dict[str, Any]) -> 
             new = read_answer(message, topic.classification, config.target_column)
         except AnswerError as exc:
             text = f"LLM: {exc}"
+            fallback = _local_fallback(topic) if config.fallback_local else None
+            if fallback is not None:
+                outcome.errors.append(ItemError(f"{text}; classified by the local rules "
+                                                f"instead", id=topic.id, name=topic.name))
+                writes.append(fallback)
+                continue
             outcome.errors.append(ItemError(text, id=topic.id, name=topic.name))
             flags[topic.id] = text
             continue
@@ -200,6 +206,21 @@ def post_process(conn: Connection, job: Job, config, cursor: dict[str, Any]) -> 
                                                            "counts")}
                                         for b in cursor["batches"]]}
     return outcome
+
+
+def _local_fallback(topic: catalog.TopicRow) -> catalog.ClassificationWrite | None:
+    """The local rules' classification of a topic whose LLM result failed, if they have one."""
+    from jobcore.classify.rules import get_rule_engine
+    from jobcore.jobs.reclassify import plan_topic
+
+    engine = get_rule_engine()
+    change = plan_topic(engine, topic)
+    if change.error is not None or change.new is None:
+        return None
+    history = (catalog.classification_state(topic), {
+        **change.new.as_dict(), "classification_version": engine.version,
+        "classification_source": "rules", "rule": change.rule_id, "fallbackFrom": "llm"})
+    return catalog.ClassificationWrite(topic.id, change.new, engine.version, "rules", history)
 
 
 def _failed_result(kind: str, payload: dict[str, Any]) -> str:

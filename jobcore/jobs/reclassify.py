@@ -63,6 +63,9 @@ class ReclassifyConfig(JobConfig):
                                     description="LLM modes: let Claude search the web.")
     model: str | None = Field(default=None, min_length=1, max_length=100,
                               description="LLM modes: the model (default CLASSIFICATION_MODEL).")
+    fallback_local: bool = Field(
+        default=False, description="LLM modes: a topic whose LLM result failed is classified "
+                                   "by the local rules (noted in the errors).")
     topic_ids: list[int] | None = Field(default=None, min_length=1, max_length=10_000,
                                         json_schema_extra=_INTERNAL)
     rollback_of: str | None = Field(default=None, pattern=JOB_ID_PATTERN,

@@ -174,3 +174,19 @@ def test_ticks_finish_a_job_with_no_page_open(app_env, engine, make_topic, fake_
     assert "completed, 1 of 1 processed" in capsys.readouterr().out
     assert main(["tick"]) == 0
     assert "no LLM job is waiting" in capsys.readouterr().out
+
+
+def test_fallback_local_classifies_failed_topics_with_the_rules(engine, make_topic, get_topic,
+                                                                fake_anthropic):
+    suv = make_topic("Luxury SUV Intenders")
+    odd = make_topic("Qqqz Wxyv")
+    fake_anthropic.state.special.update({"Luxury SUV Intenders": errored(),
+                                         "Qqqz Wxyv": errored()})
+    created = runner.create_job("reclassify", {"mode": "llm", "fallbackLocal": True},
+                                engine=engine)
+    runner.run_to_completion(created.id, engine=engine)
+    errors = {e["id"]: e["message"] for e in runner.get_job(created.id, engine=engine).errors}
+    assert "classified by the local rules instead" in errors[suv]
+    assert get_topic(suv).subcategory == "SUV" and get_topic(suv).review_status == "ok"
+    assert "local rules" not in errors[odd]  # the rules have nothing either: flagged
+    assert get_topic(odd).review_status == "needs_review"

@@ -64,15 +64,16 @@ def test_progress_figure_splits_processed_and_remaining():
 def test_form_fields_come_from_the_config_schema():
     specs = {s.key: s for s in form_fields("reclassify")}
     assert set(specs) == {"mode", "force", "limit", "parentCategoryFilter", "targetColumn",
-                          "enableWebSearch", "model"}  # no internal keys
+                          "enableWebSearch", "model", "fallbackLocal"}  # no internal keys
     assert specs["targetColumn"].kind == "choice" and specs["targetColumn"].optional
     assert specs["limit"].kind == "int" and specs["limit"].minimum == 1 and specs["limit"].optional
     assert specs["mode"].choices == ("local", "llm", "column")
     assert "Automotive" in specs["parentCategoryFilter"].choices
     values = {"mode": "local", "force": True, "limit": None, "parentCategoryFilter": None,
-              "targetColumn": None, "enableWebSearch": True, "model": ""}
+              "targetColumn": None, "enableWebSearch": True, "model": "",
+              "fallbackLocal": False}
     assert config_from_form(list(specs.values()), values) == {
-        "mode": "local", "force": True, "enableWebSearch": True}
+        "mode": "local", "force": True, "enableWebSearch": True, "fallbackLocal": False}
 
 
 def test_actions_follow_type_and_state():
