@@ -3,7 +3,9 @@
 1. **submit**: the eligible topics, 100 a sub-batch (custom_id = topic id), one message
    batch each; each batch id goes into the job's cursor in the same transaction as the
    cursor move, and a call stops at the first failure after committing what it
-   submitted, so a crash never submits a topic twice or loses a batch.
+   submitted, so a failed call or a crash after the commit never submits a topic twice or
+   loses a batch. (A crash between Anthropic accepting a batch and that commit would
+   submit its topics again on the next call: the window is one HTTP response.)
 2. **poll and stage** (each call): ended batches' results stream into
    batch_results_staging, at most 2,000 a call and within 45 s; **post-process** (same
    call): 500 staged results are read, validated against the taxonomy and written with
