@@ -149,6 +149,21 @@ def create_job(conn: Connection, *, job_type: str, config: dict[str, Any], total
         raise
 
 
+_ACTIVE_OR_DONE = ("pending", "processing", "completed")
+
+
+def live_job_with(conn: Connection, *, job_type: str, config_key: str,
+                  value: str) -> sa.Row | None:
+    """The pending, running or completed job of ``job_type`` whose config has ``config_key``
+    = ``value`` (id, status), if any: e.g. the rollback of a job, or the undo of a merge.
+    """
+    return conn.execute(
+        sa.select(admin_jobs.c.id, admin_jobs.c.status)
+        .where(admin_jobs.c.job_type == job_type,
+               admin_jobs.c.config[config_key].astext == value,
+               admin_jobs.c.status.in_(_ACTIVE_OR_DONE))).first()
+
+
 def get_job(conn: Connection, job_id: str) -> Job:
     """The job with this id; JobNotFound when there is none."""
     row = conn.execute(sa.select(admin_jobs).where(admin_jobs.c.id == job_id)).one_or_none()

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from pydantic import Field
 from sqlalchemy.engine import Connection
 
-from jobcore import merging
+from jobcore import merging, store
 from jobcore.errors import ConfigError, Conflict
 from jobcore.jobs.base import ChunkOutcome, ItemError, JobConfig, JobHandler, JobPlan
 from jobcore.jobs.reclassify import JOB_ID_PATTERN
@@ -118,16 +118,9 @@ class MergeHandler(JobHandler[MergeConfig]):
         return outcome
 
 
-_ACTIVE_OR_DONE = ("pending", "processing", "completed")
-
-
 def existing_undo(conn: Connection, source_id: str) -> sa.Row | None:
     """The pending, running or completed undo of merge job ``source_id`` (id, status)."""
-    return conn.execute(
-        sa.select(admin_jobs.c.id, admin_jobs.c.status)
-        .where(admin_jobs.c.job_type == "merge",
-               admin_jobs.c.config["undoOf"].astext == source_id,
-               admin_jobs.c.status.in_(_ACTIVE_OR_DONE))).first()
+    return store.live_job_with(conn, job_type="merge", config_key="undoOf", value=source_id)
 
 
 def check_undo_source(conn: Connection, source_id: str) -> list[merging.MergedCluster]:

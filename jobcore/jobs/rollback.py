@@ -18,11 +18,8 @@ from jobcore import catalog, embeddings, store
 from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS, Classification
 from jobcore.errors import Conflict
 from jobcore.jobs.base import ChunkOutcome, ItemError, JobPlan
-from jobcore.schema import admin_jobs
 
 CHUNK_SIZE = 50
-_ACTIVE_OR_DONE = ("pending", "processing", "completed")
-
 _COUNT_SOURCE_HISTORY = sa.text(
     "SELECT count(*) FROM topic_history WHERE batch_id = :source AND action = 'reclassified'"
 )
@@ -51,11 +48,8 @@ _CHUNK = sa.text(
 
 def existing_rollback(conn: Connection, source_id: str) -> sa.Row | None:
     """The pending, running or completed rollback of ``source_id`` (id, status), if any."""
-    return conn.execute(
-        sa.select(admin_jobs.c.id, admin_jobs.c.status)
-        .where(admin_jobs.c.config["rollbackOf"].astext == source_id,
-               admin_jobs.c.status.in_(_ACTIVE_OR_DONE))
-    ).first()
+    return store.live_job_with(conn, job_type="reclassify", config_key="rollbackOf",
+                               value=source_id)
 
 
 def check_rollback_source(conn: Connection, source_id: str) -> store.Job:
