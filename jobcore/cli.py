@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from jobcore import clusters, recovery, runner
 from jobcore.db import describe_database, get_engine
-from jobcore.errors import FeatureUnavailable, JobcoreError, UsageError
+from jobcore.errors import JobcoreError, UsageError
 from jobcore.schema import JOB_STATUSES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="LLM mode: classify topics whose LLM result failed with the rules")
     rc.add_argument("--poll-seconds", type=float, default=30.0,
                     help="LLM mode: wait between polls while batches are processing")
-    rc.add_argument("--concurrency", type=_positive_int, help="not available yet")
+    rc.add_argument("--concurrency", type=_positive_int,
+                    help="--llm: sub-batches submitted at the same time (1-16, default 4)")
 
     serve = sub.add_parser("serve", help="serve the HTTP API (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -202,14 +203,15 @@ def _print_report(report: runner.ChunkReport, *, changed: str = "changed",
 
 
 def _cmd_reclassify(args) -> int:
-    if args.concurrency is not None:
-        raise FeatureUnavailable(
-            "--concurrency is not available yet; LLM mode submits sub-batches of 100 topics "
-            "one after another.")
+    if args.concurrency is not None and not args.llm:
+        raise UsageError("--concurrency is for --llm: how many sub-batches of 100 topics "
+                         "are submitted to Anthropic at the same time.")
     config: dict = {"mode": "llm" if args.llm else "local", "force": args.force}
     if args.llm:
         config["enableWebSearch"] = not args.no_web_search
         config["fallbackLocal"] = args.fallback_local
+        if args.concurrency is not None:
+            config["concurrency"] = args.concurrency
     if args.limit is not None:
         config["limit"] = args.limit
     if args.parent_category is not None:

@@ -206,6 +206,14 @@ def staged_count(job_id: str, *, engine: Engine | None = None) -> int:
                             .where(batch_results_staging.c.job_id == job_id)).scalar_one()
 
 
+def llm_batches_of(job_id: str, *, engine: Engine | None = None) -> list[dict]:
+    """The message batches an LLM job submitted, with their status and request counts."""
+    from jobcore.jobs.llm_phases import batches_of
+
+    with (engine or get_engine()).connect() as conn:
+        return batches_of(conn, job_id)
+
+
 def get_job_summary(job_id: str, *, engine: Engine | None = None) -> store.JobSummary:
     """Read one job without its errors and result (cheap, for live views)."""
     with (engine or get_engine()).connect() as conn:

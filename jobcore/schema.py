@@ -245,6 +245,22 @@ dedup_clusters = sa.Table(
     sa.Index("ix_dedup_clusters_members", "members", postgresql_using="gin"),
 )
 
+llm_batches = sa.Table(
+    "llm_batches",
+    metadata,
+    sa.Column("batch_id", sa.Text, primary_key=True),
+    sa.Column("job_id", sa.Text, nullable=False),  # no FK: see migration 0006
+    sa.Column("topic_ids", sa.ARRAY(sa.BigInteger), nullable=False),
+    sa.Column("confirmed", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("status", sa.Text, nullable=False, server_default="in_progress"),
+    sa.Column("counts", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    sa.Column("results_url", sa.Text),
+    sa.Column("staged", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("done", sa.Boolean, nullable=False, server_default=sa.false()),
+    _created_at(),
+    sa.Index("ix_llm_batches_job_id", "job_id"),
+)
+
 sync_credentials = sa.Table(
     "sync_credentials",
     metadata,

@@ -9,7 +9,7 @@ from streamlit.errors import StreamlitAPIException
 from jobcore import recovery, runner
 from jobcore.config import get_settings
 from jobcore.errors import JobBusy, JobcoreError
-from jobcore.runner import staged_count
+from jobcore.runner import llm_batches_of, staged_count
 from jobcore.ui import actions as act
 from jobcore.ui.charts import chunks_figure, progress_figure, throughput
 from jobcore.ui.errors import (
@@ -181,7 +181,7 @@ if is_llm_job(job.job_type, job.config):
     st.subheader(f"Message batches · phase: {job.result.get('phase', phase)}")
     st.caption(f"{job.cursor.get('submitted', 0):,} of {job.total_items:,} topics submitted; "
                f"{staged_count(job_id):,} results staged, waiting for post-processing.")
-    st.dataframe(batches_frame(job.cursor), hide_index=True, width="stretch")
+    st.dataframe(batches_frame(llm_batches_of(job_id)), hide_index=True, width="stretch")
     st.caption("Cost: estimate before the start beside the actual usage of the results so far")
     st.dataframe(cost_frame(job.total_items, job.config, job.result.get("usage")),
                  hide_index=True, width="stretch")

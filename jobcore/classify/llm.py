@@ -10,6 +10,7 @@ validated against the taxonomy before anything is written.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -155,6 +156,19 @@ class Usage:
                    usage.get("cache_read_input_tokens") or 0,
                    usage.get("cache_creation_input_tokens") or 0,
                    tools.get("web_search_requests") or 0)
+
+    @classmethod
+    def total(cls, start: Usage, messages: Iterable[dict[str, Any]]) -> Usage:
+        """``start`` plus the usage of every message (one pass: this runs per result)."""
+        sums = list(start.as_tuple())
+        for message in messages:
+            usage = message.get("usage") or {}
+            sums[0] += usage.get("input_tokens") or 0
+            sums[1] += usage.get("output_tokens") or 0
+            sums[2] += usage.get("cache_read_input_tokens") or 0
+            sums[3] += usage.get("cache_creation_input_tokens") or 0
+            sums[4] += (usage.get("server_tool_use") or {}).get("web_search_requests") or 0
+        return cls(*sums)
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 
 import anthropic
+import httpx2
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -30,7 +33,7 @@ from jobcore.classify.llm import AnswerError, Usage, read_answer, request_params
 from jobcore.config import get_settings
 from jobcore.errors import JobcoreError
 from jobcore.jobs.base import ChunkOutcome, ItemError
-from jobcore.schema import batch_results_staging, topics
+from jobcore.schema import batch_results_staging, llm_batches, topics
 from jobcore.store import Job
 
 SUB_BATCH_SIZE = 100
@@ -67,78 +70,179 @@ def version_of(config) -> str:
     return f"llm:{_model(config)}"
 
 
-def submit(conn: Connection, job: Job, config, rows: list[catalog.TopicRow],
-           more: bool) -> ChunkOutcome:
-    """Phase 1: submit ``rows`` in sub-batches; the cursor records each batch."""
-    cursor = dict(job.cursor)
-    cursor["batches"] = list(cursor.get("batches", []))
-    api = client()
-    problem = None
-    for start in range(0, len(rows), SUB_BATCH_SIZE):
-        part = rows[start:start + SUB_BATCH_SIZE]
+def adopt_lost_batches(conn: Connection, job: Job, cursor: dict[str, Any], *,
+                       eligible_after: Callable[[int, int], list[int]]) -> None:
+    """Confirm batches recorded in llm_batches whose chunk never committed (the process
+    died after Anthropic accepted them); eligible topics that lost call had taken but no
+    recorded batch holds are queued for resubmission. ``eligible_after(last_id, up_to)``
+    lists the eligible topic ids in (last_id, up_to].
+    """
+    lost = conn.execute(
+        sa.update(llm_batches).where(llm_batches.c.job_id == job.id, ~llm_batches.c.confirmed)
+        .values(confirmed=True).returning(llm_batches.c.topic_ids)).scalars().all()
+    if not lost:
+        return
+    adopted = {topic_id for topic_ids in lost for topic_id in topic_ids}
+    cursor["submitted"] = cursor.get("submitted", 0) + len(adopted)
+    retry = set(cursor.get("retryIds", []))
+    furthest = max(adopted)
+    if furthest > cursor["lastId"]:
+        retry |= set(eligible_after(cursor["lastId"], furthest))
+        cursor["lastId"] = furthest
+    cursor["retryIds"] = sorted(retry - adopted)
+
+
+def submit(conn: Connection, job: Job, config, cursor: dict[str, Any],
+           rows: list[catalog.TopicRow], more: bool) -> ChunkOutcome:
+    """Phase 1: submit ``rows`` in sub-batches of 100, ``config.concurrency`` at a time.
+
+    Each accepted batch is recorded in llm_batches at once (own connection, committed) and
+    confirmed in the chunk's transaction; the topics of a sub-batch Anthropic refused
+    (after the SDK's retries) are queued in the cursor for the next call.
+    """
+    api, engine, model = client(), conn.engine, _model(config)
+    parts = [rows[start:start + SUB_BATCH_SIZE] for start in range(0, len(rows),
+                                                                    SUB_BATCH_SIZE)]
+
+    def create(part: list[catalog.TopicRow]) -> Any:
         requests = [{"custom_id": str(t.id), "params": request_params(
-            name=t.name, description=t.description, current=t.classification,
-            model=_model(config), web_search=config.enable_web_search,
-            target_column=config.target_column)} for t in part]
+            name=t.name, description=t.description, current=t.classification, model=model,
+            web_search=config.enable_web_search, target_column=config.target_column)}
+            for t in part]
         try:
             batch = api.messages.batches.create(requests=requests)
         except anthropic.APIError as exc:
-            problem = exc
-            more = True
-            break
-        cursor["batches"].append({"id": batch.id, "requests": len(part),
-                                  "status": batch.processing_status, "staged": 0,
-                                  "counts": batch.request_counts.model_dump()})
-        cursor["lastId"] = part[-1].id
-        cursor["submitted"] = cursor.get("submitted", 0) + len(part)
-    if problem is not None and not cursor["batches"][len(job.cursor.get("batches", [])):]:
+            return exc
+        with engine.begin() as own:
+            own.execute(sa.insert(llm_batches).values(
+                batch_id=batch.id, job_id=job.id, topic_ids=[t.id for t in part],
+                status=batch.processing_status, counts=batch.request_counts.model_dump()))
+        return batch
+
+    with ThreadPoolExecutor(max_workers=max(1, min(config.concurrency, len(parts)))) as pool:
+        answers = list(pool.map(create, parts))
+    taken = {t.id for t in rows}
+    retry = [i for i in cursor.get("retryIds", []) if i not in taken]
+    accepted, problem = [], None
+    for part, answer in zip(parts, answers, strict=True):
+        if isinstance(answer, Exception):
+            problem = answer
+            retry.extend(t.id for t in part)
+        else:
+            accepted.append(answer.id)
+            cursor["submitted"] = cursor.get("submitted", 0) + len(part)
+    if problem is not None and not accepted:
         raise LLMUnavailable(f"Anthropic did not take the batch: {problem}") from problem
-    if not more:
+    if accepted:
+        conn.execute(sa.update(llm_batches).where(llm_batches.c.batch_id.in_(accepted))
+                     .values(confirmed=True))
+    if rows:
+        cursor["lastId"] = max(cursor["lastId"], max(taken))
+    cursor["retryIds"] = retry
+    if not more and not retry:
         cursor["phase"] = "poll"
     return ChunkOutcome(cursor=cursor, done=False,
                         result_patch={"phase": cursor.get("phase", "submit")})
 
 
-def poll_and_stage(conn: Connection, job: Job, cursor: dict[str, Any]) -> None:
-    """Phase 2a: retrieve unfinished batches; stream ended ones' results into staging."""
+def has_batches(conn: Connection, job_id: str) -> bool:
+    """Whether the job has submitted any message batch."""
+    return conn.execute(sa.select(sa.exists().where(llm_batches.c.job_id == job_id,
+                                                    llm_batches.c.confirmed))).scalar_one()
+
+
+def batches_of(conn: Connection, job_id: str) -> list[dict[str, Any]]:
+    """The job's message batches (by their first topic id): id, status, requests, counts,
+    results staged.
+    """
+    rows = conn.execute(sa.select(
+        llm_batches.c.batch_id, llm_batches.c.status,
+        sa.func.cardinality(llm_batches.c.topic_ids).label("requests"), llm_batches.c.counts,
+        llm_batches.c.staged).where(llm_batches.c.job_id == job_id, llm_batches.c.confirmed)
+        .order_by(llm_batches.c.topic_ids[1], llm_batches.c.batch_id))
+    return [{"id": r.batch_id, "status": r.status, "requests": r.requests,
+             "counts": r.counts, "staged": r.staged} for r in rows]
+
+
+_OPEN_BATCHES = sa.text(
+    """
+    SELECT batch_id, status, results_url, staged, cardinality(topic_ids) AS requests
+    FROM llm_batches WHERE job_id = :job_id AND confirmed AND NOT done
+    ORDER BY created_at, batch_id
+    """
+)
+
+_UPDATE_BATCH = sa.text(
+    """
+    UPDATE llm_batches SET status = :status, counts = COALESCE(CAST(:counts AS jsonb), counts),
+        results_url = :results_url, staged = :staged, done = :done
+    WHERE batch_id = :batch_id
+    """
+)
+
+
+def poll_and_stage(conn: Connection, job: Job) -> None:
+    """Phase 2a: retrieve unfinished batches; stream ended ones' results into staging.
+
+    One results download per ended batch, straight from its ``results_url`` (the SDK's
+    ``results()`` would retrieve the batch again first); the JSONL lines go to PostgreSQL
+    as sent, one text parameter, and are parsed there (JSON escapes newlines inside
+    strings, so a line never holds one).
+    """
     api = client()
     started, staged = time.monotonic(), 0
-    for entry in cursor["batches"]:
-        if entry.get("done"):
-            continue
+    lines: list[str] = []
+    for entry in conn.execute(_OPEN_BATCHES, {"job_id": job.id}).mappings().all():
+        entry = dict(entry)
+        counts = None
         try:
-            if entry["status"] != "ended":
-                batch = api.messages.batches.retrieve(entry["id"])
-                entry["status"] = batch.processing_status
-                entry["counts"] = batch.request_counts.model_dump()
-            if entry["status"] != "ended":
-                continue
-            rows = []
-            # the JSONL as sent (the SDK's streaming response): building a typed model per
-            # line only to store it as JSON again cost most of the staging time
-            with api.messages.batches.with_streaming_response.results(entry["id"]) as stream:
-                lines = (line for line in stream.iter_lines() if line.strip())
-                for index, text in enumerate(lines):
-                    if index < entry["staged"]:
-                        continue
-                    if staged + len(rows) >= STAGE_PER_CALL or \
-                            time.monotonic() - started > STAGE_SECONDS:
-                        break
-                    line = json.loads(text)
-                    rows.append({"job_id": job.id, "custom_id": line["custom_id"],
-                                 "batch_id": entry["id"], "result_type": line["result"]["type"],
-                                 "payload": line["result"]})
+            if entry["status"] != "ended" or not entry["results_url"]:
+                batch = api.messages.batches.retrieve(entry["batch_id"])
+                entry.update(status=batch.processing_status, results_url=batch.results_url)
+                counts = batch.request_counts.model_dump()
+            new = 0
+            if entry["status"] == "ended":
+                response = api.get(entry["results_url"], cast_to=httpx2.Response,
+                                   stream=True,
+                                   options={"headers": {"Accept": "application/binary"}})
+                try:
+                    for index, text in enumerate(t for t in response.iter_lines()
+                                                 if t.strip()):
+                        if index < entry["staged"]:
+                            continue
+                        if staged + new >= STAGE_PER_CALL or \
+                                time.monotonic() - started > STAGE_SECONDS:
+                            break
+                        lines.append(f"{entry['batch_id']}\t{text}")
+                        new += 1
+                finally:
+                    response.close()
         except anthropic.APIError as exc:
-            raise LLMUnavailable(f"Anthropic did not answer for batch {entry['id']}: "
+            raise LLMUnavailable(f"Anthropic did not answer for batch {entry['batch_id']}: "
                                  f"{exc}") from exc
-        if rows:
-            conn.execute(sa.dialects.postgresql.insert(batch_results_staging)
-                         .on_conflict_do_nothing(), rows)
-        entry["staged"] += len(rows)
-        staged += len(rows)
-        entry["done"] = entry["staged"] >= entry["requests"]
+        staged += new
+        if counts is not None or new:
+            conn.execute(_UPDATE_BATCH, {
+                "batch_id": entry["batch_id"], "status": entry["status"],
+                "results_url": entry["results_url"], "staged": entry["staged"] + new,
+                "done": entry["staged"] + new >= entry["requests"],
+                "counts": json.dumps(counts) if counts is not None else None})
         if staged >= STAGE_PER_CALL:
             break
+    if lines:
+        conn.execute(_STAGE_LINES, {"job_id": job.id, "lines": "\n".join(lines)})
+
+
+_STAGE_LINES = sa.text(
+    """
+    INSERT INTO batch_results_staging (job_id, custom_id, batch_id, result_type, payload)
+    SELECT :job_id, line ->> 'custom_id', split_part(raw.text, E'\\t', 1),
+           line -> 'result' ->> 'type', line -> 'result'
+    FROM string_to_table(:lines, E'\\n') AS raw(text),
+         CAST(substr(raw.text, strpos(raw.text, E'\\t') + 1) AS jsonb) AS line
+    ON CONFLICT (job_id, custom_id) DO NOTHING
+    """
+)
 
 
 _STAGED = sa.text(
@@ -156,7 +260,8 @@ def post_process(conn: Connection, job: Job, config, cursor: dict[str, Any]) -> 
     ids = [int(r.custom_id) for r in staged]
     current = {t.id: t for t in (catalog.topic_row(r) for r in conn.execute(
         catalog.select_topics(topics.c.id.in_(ids)).with_for_update()))}
-    usage = Usage.from_dict(job.result.get("usage"))
+    usage = Usage.total(Usage.from_dict(job.result.get("usage")),
+                        (row.payload.get("message") or {} for row in staged))
     version = version_of(config)
     writes, flags = [], {}
     for row in staged:
@@ -164,12 +269,11 @@ def post_process(conn: Connection, job: Job, config, cursor: dict[str, Any]) -> 
         if topic is None:
             outcome.skips += 1  # deleted or merged since it was submitted
             continue
-        message = row.payload.get("message") or {}
-        usage = usage + Usage.of(message)
         try:
             if row.result_type != "succeeded":
                 raise AnswerError(_failed_result(row.result_type, row.payload))
-            new = read_answer(message, topic.classification, config.target_column)
+            new = read_answer(row.payload.get("message") or {}, topic.classification,
+                              config.target_column)
         except AnswerError as exc:
             text = f"LLM: {exc}"
             fallback = _local_fallback(topic) if config.fallback_local else None
@@ -196,17 +300,16 @@ def post_process(conn: Connection, job: Job, config, cursor: dict[str, Any]) -> 
     catalog.flag_for_review(conn, flags)
     if staged:
         conn.execute(sa.delete(batch_results_staging).where(
-            batch_results_staging.c.id.in_([r.id for r in staged])))
-    finished = all(b.get("done") for b in cursor["batches"]) and len(staged) < \
-        POST_PROCESS_CHUNK
+            batch_results_staging.c.id == sa.func.any(sa.bindparam("ids"))),
+            {"ids": [r.id for r in staged]})
+    finished = len(staged) < POST_PROCESS_CHUNK and not conn.execute(sa.select(sa.exists().where(
+        llm_batches.c.job_id == job.id, llm_batches.c.confirmed, ~llm_batches.c.done))
+    ).scalar_one()
     if finished:
         conn.execute(sa.delete(batch_results_staging).where(
             batch_results_staging.c.job_id == job.id))
     outcome.done = finished
-    outcome.result_patch = {"phase": "done" if finished else "poll", "usage": usage.as_dict(),
-                            "batches": [{k: b[k] for k in ("id", "requests", "status", "staged",
-                                                           "counts")}
-                                        for b in cursor["batches"]]}
+    outcome.result_patch = {"phase": "done" if finished else "poll", "usage": usage.as_dict()}
     return outcome
 
 
@@ -233,15 +336,17 @@ def _failed_result(kind: str, payload: dict[str, Any]) -> str:
             "canceled": "the request was canceled"}.get(kind, f"result {kind}")
 
 
-def cancel_batches(job: Job) -> list[str]:
+def cancel_batches(conn: Connection, job: Job) -> list[str]:
     """Cancel the job's batches that have not ended; returns their ids."""
     api = client()
     cancelled = []
-    for entry in job.cursor.get("batches", []):
-        if entry.get("status") not in ("ended", "canceling"):
+    for entry in batches_of(conn, job.id):
+        if entry["status"] not in ("ended", "canceling"):
             try:
                 api.messages.batches.cancel(entry["id"])
             except anthropic.APIError as exc:
                 raise LLMUnavailable(f"Could not cancel batch {entry['id']}: {exc}") from exc
             cancelled.append(entry["id"])
+    conn.execute(sa.update(llm_batches).where(llm_batches.c.batch_id.in_(cancelled))
+                 .values(status="canceling"))
     return cancelled

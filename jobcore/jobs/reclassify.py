@@ -63,6 +63,9 @@ class ReclassifyConfig(JobConfig):
                                     description="LLM modes: let Claude search the web.")
     model: str | None = Field(default=None, min_length=1, max_length=100,
                               description="LLM modes: the model (default CLASSIFICATION_MODEL).")
+    concurrency: int = Field(
+        default=4, ge=1, le=16,
+        description="LLM modes: sub-batches of 100 topics submitted at the same time.")
     fallback_local: bool = Field(
         default=False, description="LLM modes: a topic whose LLM result failed is classified "
                                    "by the local rules (noted in the errors).")
@@ -199,7 +202,7 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
         total = min(count, config.limit) if config.limit else count
         cursor = {"lastId": 0, "maxId": max_id, "rulesVersion": engine.version}
         if config.mode != "local":
-            cursor.update(phase="submit", batches=[], submitted=0)
+            cursor.update(phase="submit", submitted=0)
         return JobPlan(total_items=total, cursor=cursor)
 
     def process(self, conn: Connection, job: Job, config: ReclassifyConfig,
@@ -209,26 +212,16 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
         engine = get_rule_engine()
         cursor = dict(job.cursor)
         if config.mode != "local" and cursor.get("phase", "submit") != "submit":
-            llm_phases.poll_and_stage(conn, job, cursor)
+            llm_phases.poll_and_stage(conn, job)
             return llm_phases.post_process(conn, job, config, cursor)
+        if config.mode != "local":
+            return self._submit(conn, job, config, cursor, engine.version)
         want = CHUNK_SIZE
-        if config.mode != "local":
-            want = llm_phases.SUB_BATCH_SIZE * llm_phases.SUBMITS_PER_CALL
-            if config.limit is not None:
-                want = min(want, config.limit - cursor.get("submitted", 0))
-        elif config.limit is not None:
+        if config.limit is not None:
             want = min(want, config.limit - job.processed_items)
-        rows = []
-        if want > 0:
-            stmt = _chunk_select(*_shape(config))
-            params = {**eligible_params(config, engine.version), "last_id": cursor["lastId"],
-                      "max_id": cursor["maxId"], "row_limit": want + 1}
-            rows = [catalog.topic_row(r) for r in conn.execute(stmt, params)]
+        rows = _eligible_after(conn, config, engine.version, cursor["lastId"], cursor["maxId"],
+                               want + 1) if want > 0 else []
         more = len(rows) > want
-        if config.mode != "local":
-            if not rows and not cursor.get("batches"):
-                return ChunkOutcome(cursor=cursor, done=True)  # nothing eligible
-            return llm_phases.submit(conn, job, config, rows[:want], more)
         outcome = ChunkOutcome(cursor=cursor, done=False)
         writes: list[catalog.ClassificationWrite] = []
         flags: dict[int, str] = {}
@@ -266,9 +259,38 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
         return outcome
 
 
+    def _submit(self, conn: Connection, job: Job, config: ReclassifyConfig,
+                cursor: dict, rules_version: str) -> ChunkOutcome:
+        """LLM phase 1: queued resubmissions first, then the next eligible topics."""
+        llm_phases.adopt_lost_batches(
+            conn, job, cursor, eligible_after=lambda last_id, up_to: [
+                t.id for t in _eligible_after(conn, config, rules_version, last_id, up_to,
+                                              llm_phases.SUB_BATCH_SIZE * 1000)])
+        if cursor.get("retryIds"):
+            rows = [catalog.topic_row(r) for r in conn.execute(catalog.select_topics(
+                topics.c.id == sa.func.any(sa.bindparam("ids"))).with_for_update(),
+                {"ids": cursor["retryIds"]})]
+            return llm_phases.submit(conn, job, config, cursor, rows, more=True)
+        want = llm_phases.SUB_BATCH_SIZE * llm_phases.SUBMITS_PER_CALL
+        if config.limit is not None:
+            want = min(want, config.limit - cursor.get("submitted", 0))
+        rows = _eligible_after(conn, config, rules_version, cursor["lastId"], cursor["maxId"],
+                               want + 1) if want > 0 else []
+        if not rows and not llm_phases.has_batches(conn, job.id):
+            return ChunkOutcome(cursor=cursor, done=True)  # nothing eligible
+        return llm_phases.submit(conn, job, config, cursor, rows[:want], len(rows) > want)
+
     def on_cancel(self, conn: Connection, job: Job) -> None:
         if job.config.get("mode", "local") != "local":
-            llm_phases.cancel_batches(job)
+            llm_phases.cancel_batches(conn, job)
+
+
+def _eligible_after(conn: Connection, config: ReclassifyConfig, rules_version: str,
+                    last_id: int, up_to: int, limit: int) -> list[catalog.TopicRow]:
+    """Eligible topics with last_id < id <= up_to, by id, locked, at most ``limit``."""
+    params = {**eligible_params(config, rules_version), "last_id": last_id, "max_id": up_to,
+              "row_limit": limit}
+    return [catalog.topic_row(r) for r in conn.execute(_chunk_select(*_shape(config)), params)]
 
 
 def preview(conn: Connection, config: ReclassifyConfig) -> list[PlannedChange]:

@@ -14,10 +14,10 @@ def is_llm_job(job_type: str, config: dict[str, Any]) -> bool:
         and not config.get("rollbackOf")
 
 
-def batches_frame(cursor: dict[str, Any]) -> pd.DataFrame:
+def batches_frame(batches: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per submitted message batch: status, request counts, results staged."""
     rows = []
-    for b in cursor.get("batches", []):
+    for b in batches:
         counts = b.get("counts") or {}
         rows.append({"batch": b["id"], "status": b.get("status"), "requests": b["requests"],
                      **{k: counts.get(k, 0) for k in ("processing", "succeeded", "errored",

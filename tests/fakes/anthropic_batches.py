@@ -137,6 +137,8 @@ def _handler(state: FakeBatches, base_url: Callable[[], str]):
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             path = self.path.split("?")[0]
+            if path.startswith("/_fake/"):  # control routes of the standalone server
+                return self._control(method, path)
             with state.lock:
                 state.requests.append((method, path))
             if not (self.headers.get("x-api-key") or self.headers.get("authorization")):
@@ -170,6 +172,14 @@ def _handler(state: FakeBatches, base_url: Callable[[], str]):
                 data = "".join(json.dumps(line) + "\n" for line in batch["_lines"]).encode()
                 return self._send(200, data, "application/binary")
             return self._error(404)
+
+        def _control(self, method: str, path: str) -> None:
+            if method == "POST" and path == "/_fake/finish":
+                state.finish()
+            elif method != "GET" or path != "/_fake/requests":
+                return self._error(404)
+            with state.lock:
+                return self._json(200, {"requests": len(state.requests)})
 
         def _create(self, body: dict) -> None:
             requests = body["requests"]
@@ -210,3 +220,14 @@ class FakeBatchesServer:
     def __exit__(self, *exc) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+if __name__ == "__main__":
+    # Standalone (for bench/, so that the fake's own work does not share the benchmarked
+    # process): prints its URL, serves until killed; POST /_fake/finish ends every batch,
+    # GET /_fake/requests counts the API requests so far.
+    import sys
+
+    with FakeBatchesServer(FakeBatches(polls_to_end=None)) as standalone:
+        print(standalone.url, flush=True)
+        sys.stdin.read()  # until the parent closes our stdin

@@ -5,6 +5,10 @@ real anthropic SDK: phases, failures, no double submission, cancel, column mode.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -33,7 +37,8 @@ def test_three_phases_over_several_calls(engine, make_topic, get_topic, fake_ant
     first = runner.process_chunk(created.id, engine=engine)  # submit: 2 sub-batches
     assert (first.processed_items, first.done) == (0, False)
     assert fake_anthropic.state.count("POST", "/v1/messages/batches") == 2
-    sent = next(iter(fake_anthropic.state.batches.values()))["_requests"][0]
+    sent = next(b["_requests"][0] for b in fake_anthropic.state.batches.values()
+                if len(b["_requests"]) == 100)
     assert sent["custom_id"] == str(ids[0])
     assert sent["params"]["system"][-1]["cache_control"] == {"type": "ephemeral"}
     assert sent["params"]["tools"][0]["type"].startswith("web_search")
@@ -44,7 +49,8 @@ def test_three_phases_over_several_calls(engine, make_topic, get_topic, fake_ant
     job = runner.get_job(created.id, engine=engine)
     assert job.result["usage"]["inputTokens"] == 130 * 1200
     assert job.result["phase"] == "done"
-    assert [b["status"] for b in job.result["batches"]] == ["ended", "ended"]
+    assert [(b["status"], b["requests"], b["staged"]) for b in runner.llm_batches_of(
+        created.id, engine=engine)] == [("ended", 100, 100), ("ended", 30, 30)]
     topic = get_topic(ids[5])
     assert (topic.parent_category, topic.classification_source) == ("Hobbies & Interests", "llm")
     assert topic.classification_version.startswith("llm:")
@@ -99,12 +105,73 @@ def test_an_unavailable_api_leaves_the_job_to_retry_and_never_submits_twice(
     with pytest.raises(LLMUnavailable, match="did not take the batch"):
         runner.process_chunk(created.id, engine=engine)
     job = runner.get_job(created.id, engine=engine)
-    assert job.status == "pending" and job.cursor["batches"] == []
+    assert job.status == "pending" and runner.llm_batches_of(created.id, engine=engine) == []
     runner.process_chunk(created.id, engine=engine)  # submitted now
     runner._parsed_configs.clear()  # as a fresh process would start
     report = runner.run_to_completion(created.id, engine=engine)
     assert report.success_count == 1
     assert len(fake_anthropic.state.batches) == 1  # one batch, never a second submission
+
+
+def _refuse_the_nth_create(state, n: int) -> None:
+    """The fake answers the n-th batch create with a 400, which the SDK does not retry."""
+    original, creates = state._scripted, iter(range(1, 10_000))
+
+    def scripted(method: str, path: str) -> int | None:
+        if method == "POST" and path == "/v1/messages/batches" and next(creates) == n:
+            return 400
+        return original(method, path)
+
+    state._scripted = scripted
+
+
+_DIE_BEFORE_COMMIT = """
+import os, sys
+from jobcore import runner, store
+store.update_progress = lambda *args, **kwargs: os._exit(3)  # the process dies right there
+runner.process_chunk(sys.argv[1])
+"""
+
+
+def test_a_process_dying_after_anthropic_took_its_batches_never_submits_them_again(
+        engine, database_url, make_topic, get_topic, fake_anthropic):
+    ids = [make_topic(f"Chess Players {i:03d}") for i in range(250)]
+    created = runner.create_job("reclassify", {"mode": "llm", "concurrency": 1},
+                                engine=engine)
+    _refuse_the_nth_create(fake_anthropic.state, 2)  # 1 and 3 taken, 2 refused
+    died = subprocess.run([sys.executable, "-c", _DIE_BEFORE_COMMIT, created.id],
+                          env={**os.environ, "DATABASE_URL": database_url},
+                          cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                          text=True, timeout=120)
+    assert died.returncode == 3, died.stderr
+    assert len(fake_anthropic.state.batches) == 2  # taken; the job's chunk never committed
+    job = runner.get_job(created.id, engine=engine)
+    assert job.cursor["lastId"] == 0 and job.cursor["submitted"] == 0
+
+    report = runner.run_to_completion(created.id, engine=engine)
+    assert (report.status, report.success_count) == ("completed", 250)
+    assert len(fake_anthropic.state.batches) == 3  # 2 adopted, the refused one submitted
+    sent = [r["custom_id"] for b in fake_anthropic.state.batches.values()
+            for r in b["_requests"]]
+    assert sorted(sent) == sorted(str(i) for i in ids)  # each topic exactly once
+    assert get_topic(ids[-1]).classification_source == "llm"
+
+
+def test_a_refused_sub_batch_is_submitted_again_on_the_next_call(
+        engine, make_topic, fake_anthropic):
+    ids = [make_topic(f"Chess Players {i:03d}") for i in range(250)]
+    created = runner.create_job("reclassify", {"mode": "llm", "concurrency": 1},
+                                engine=engine)
+    _refuse_the_nth_create(fake_anthropic.state, 2)
+    first = runner.process_chunk(created.id, engine=engine)
+    assert not first.done and len(fake_anthropic.state.batches) == 2
+    job = runner.get_job(created.id, engine=engine)
+    assert job.cursor["retryIds"] == ids[100:200] and job.cursor["submitted"] == 150
+    report = runner.run_to_completion(created.id, engine=engine)
+    assert (report.status, report.success_count) == ("completed", 250)
+    sent = [r["custom_id"] for b in fake_anthropic.state.batches.values()
+            for r in b["_requests"]]
+    assert sorted(sent) == sorted(str(i) for i in ids)  # each topic exactly once
 
 
 def test_cancel_during_polling_cancels_the_batches(engine, make_topic, fake_anthropic):

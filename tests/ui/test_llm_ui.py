@@ -25,9 +25,8 @@ def test_estimate_caches_the_shared_prompt_once_per_sub_batch():
 def test_llm_panel_tables():
     assert is_llm_job("reclassify", {"mode": "llm"})
     assert not is_llm_job("reclassify", {"mode": "local"})
-    cursor = {"batches": [{"id": "msgbatch_1", "requests": 100, "status": "ended", "staged": 40,
-                           "counts": {"succeeded": 98, "errored": 2}}]}
-    frame = batches_frame(cursor)
+    frame = batches_frame([{"id": "msgbatch_1", "requests": 100, "status": "ended",
+                            "staged": 40, "counts": {"succeeded": 98, "errored": 2}}])
     assert frame.loc[0, "succeeded"] == 98 and frame.loc[0, "staged"] == 40
     table = cost_frame(100, {"mode": "llm"}, {"inputTokens": 500, "outputTokens": 60})
     assert table.iloc[0]["actual"] == 500 and table.iloc[-1][""] == "cost (USD)"

@@ -64,7 +64,7 @@ def test_progress_figure_splits_processed_and_remaining():
 def test_form_fields_come_from_the_config_schema():
     specs = {s.key: s for s in form_fields("reclassify")}
     assert set(specs) == {"mode", "force", "limit", "parentCategoryFilter", "targetColumn",
-                          "enableWebSearch", "model", "fallbackLocal"}  # no internal keys
+                          "enableWebSearch", "model", "concurrency", "fallbackLocal"}  # no internal
     assert specs["targetColumn"].kind == "choice" and specs["targetColumn"].optional
     assert specs["limit"].kind == "int" and specs["limit"].minimum == 1 and specs["limit"].optional
     assert specs["mode"].choices == ("local", "llm", "column")
