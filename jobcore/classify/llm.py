@@ -114,13 +114,20 @@ def read_answer(message: dict[str, Any], current: Classification,
     field replaced in column mode), validated against the taxonomy.
     """
     texts = [b.get("text", "") for b in message.get("content", []) if b.get("type") == "text"]
-    if not texts:
-        raise AnswerError(f"no text in the answer (stop_reason {message.get('stop_reason')})")
+    return parse_answer(texts[-1] if texts else None, message.get("stop_reason"), current,
+                        target_column)
+
+
+def parse_answer(text: str | None, stop_reason: str | None, current: Classification,
+                 target_column: str | None = None) -> Classification:
+    """``read_answer`` from the answer's last text block (None: the message had none)."""
+    if text is None:
+        raise AnswerError(f"no text in the answer (stop_reason {stop_reason})")
     try:
-        answer = json.loads(texts[-1])
+        answer = json.loads(text)
     except json.JSONDecodeError as exc:
         raise AnswerError(f"the answer is not JSON ({exc.msg} at {exc.pos}): "
-                          f"{texts[-1][:200]!r}") from None
+                          f"{text[:200]!r}") from None
     fields = [target_column] if target_column else list(CLASSIFICATION_FIELDS)
     if not isinstance(answer, dict) or any(f not in answer for f in fields):
         raise AnswerError(f"the answer lacks {', '.join(f for f in fields if f not in answer)}"
@@ -149,15 +156,6 @@ class Usage:
     web_searches: int = 0
 
     @classmethod
-    def of(cls, message: dict[str, Any]) -> Usage:
-        usage = message.get("usage") or {}
-        tools = usage.get("server_tool_use") or {}
-        return cls(usage.get("input_tokens") or 0, usage.get("output_tokens") or 0,
-                   usage.get("cache_read_input_tokens") or 0,
-                   usage.get("cache_creation_input_tokens") or 0,
-                   tools.get("web_search_requests") or 0)
-
-    @classmethod
     def total(cls, start: Usage, messages: Iterable[dict[str, Any]]) -> Usage:
         """``start`` plus the usage of every message (one pass: this runs per result)."""
         sums = list(start.as_tuple())
@@ -169,9 +167,6 @@ class Usage:
             sums[3] += usage.get("cache_creation_input_tokens") or 0
             sums[4] += (usage.get("server_tool_use") or {}).get("web_search_requests") or 0
         return cls(*sums)
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))
 
     def as_tuple(self) -> tuple[int, ...]:
         return (self.input_tokens, self.output_tokens, self.cache_read_tokens,

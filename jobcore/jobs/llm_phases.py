@@ -29,11 +29,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from jobcore import catalog, embeddings
-from jobcore.classify.llm import AnswerError, Usage, read_answer, request_params
+from jobcore.classify.llm import AnswerError, Usage, parse_answer, request_params
 from jobcore.config import get_settings
 from jobcore.errors import JobcoreError
 from jobcore.jobs.base import ChunkOutcome, ItemError
-from jobcore.schema import batch_results_staging, llm_batches, topics
+from jobcore.schema import batch_results_staging, llm_batches
 from jobcore.store import Job
 
 SUB_BATCH_SIZE = 100
@@ -245,35 +245,58 @@ _STAGE_LINES = sa.text(
 )
 
 
-_STAGED = sa.text(
+# Takes (deletes) the next staged results with their topics, locked; PostgreSQL pulls out
+# what post-processing reads (the answer's last text block, the usage), so that the whole
+# result JSON never has to be decoded in Python. A chunk that fails rolls the delete back.
+_TAKE_STAGED = sa.text(
     """
-    SELECT s.id, s.custom_id, s.result_type, s.payload
-    FROM batch_results_staging s WHERE s.job_id = :job_id ORDER BY s.id LIMIT :n
+    WITH s AS (
+        DELETE FROM batch_results_staging
+        WHERE id IN (SELECT id FROM batch_results_staging WHERE job_id = :job_id
+                     ORDER BY id LIMIT :n)
+        RETURNING id, CAST(custom_id AS bigint) AS topic_id, result_type, payload
+    ), t AS (
+        SELECT id, name, description, segment_type, taxonomy_type, parent_category,
+               subcategory, audience_type, classification_version, classification_source,
+               review_status
+        FROM topics
+        WHERE id IN (SELECT topic_id FROM s) AND deleted_at IS NULL AND merged_into IS NULL
+        FOR UPDATE
+    )
+    SELECT t.*, s.topic_id, s.result_type,
+        (SELECT c.block ->> 'text'
+         FROM jsonb_array_elements(CASE WHEN jsonb_typeof(s.payload #> '{message,content}')
+                                            = 'array'
+                                       THEN s.payload #> '{message,content}' END)
+              WITH ORDINALITY AS c(block, n)
+         WHERE c.block ->> 'type' = 'text' ORDER BY c.n DESC LIMIT 1) AS answer,
+        s.payload #>> '{message,stop_reason}' AS stop_reason,
+        CASE WHEN s.result_type <> 'succeeded' THEN s.payload END AS failure,
+        s.payload #> '{message,usage}' AS usage
+    FROM s LEFT JOIN t ON t.id = s.topic_id
+    ORDER BY s.id
     """
 )
 
 
 def post_process(conn: Connection, job: Job, config, cursor: dict[str, Any]) -> ChunkOutcome:
     """Phase 2b: up to 500 staged results written (or recorded as errors)."""
-    staged = conn.execute(_STAGED, {"job_id": job.id, "n": POST_PROCESS_CHUNK}).all()
+    staged = conn.execute(_TAKE_STAGED, {"job_id": job.id, "n": POST_PROCESS_CHUNK}).all()
     outcome = ChunkOutcome(cursor=cursor, done=False)
-    ids = [int(r.custom_id) for r in staged]
-    current = {t.id: t for t in (catalog.topic_row(r) for r in conn.execute(
-        catalog.select_topics(topics.c.id.in_(ids)).with_for_update()))}
     usage = Usage.total(Usage.from_dict(job.result.get("usage")),
-                        (row.payload.get("message") or {} for row in staged))
+                        ({"usage": row.usage} for row in staged if row.usage))
     version = version_of(config)
     writes, flags = [], {}
     for row in staged:
-        topic = current.get(int(row.custom_id))
-        if topic is None:
+        if row.id is None:
             outcome.skips += 1  # deleted or merged since it was submitted
             continue
+        topic = catalog.topic_row(row)
         try:
             if row.result_type != "succeeded":
-                raise AnswerError(_failed_result(row.result_type, row.payload))
-            new = read_answer(row.payload.get("message") or {}, topic.classification,
-                              config.target_column)
+                raise AnswerError(_failed_result(row.result_type, row.failure))
+            new = parse_answer(row.answer, row.stop_reason, topic.classification,
+                               config.target_column)
         except AnswerError as exc:
             text = f"LLM: {exc}"
             fallback = _local_fallback(topic) if config.fallback_local else None
@@ -298,10 +321,6 @@ def post_process(conn: Connection, job: Job, config, cursor: dict[str, Any]) -> 
                                   created_by=job.created_by)
     embeddings.keep_current(conn, [w.topic_id for w in writes if w.history is not None])
     catalog.flag_for_review(conn, flags)
-    if staged:
-        conn.execute(sa.delete(batch_results_staging).where(
-            batch_results_staging.c.id == sa.func.any(sa.bindparam("ids"))),
-            {"ids": [r.id for r in staged]})
     finished = len(staged) < POST_PROCESS_CHUNK and not conn.execute(sa.select(sa.exists().where(
         llm_batches.c.job_id == job.id, llm_batches.c.confirmed, ~llm_batches.c.done))
     ).scalar_one()

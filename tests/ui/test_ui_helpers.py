@@ -71,9 +71,10 @@ def test_form_fields_come_from_the_config_schema():
     assert "Automotive" in specs["parentCategoryFilter"].choices
     values = {"mode": "local", "force": True, "limit": None, "parentCategoryFilter": None,
               "targetColumn": None, "enableWebSearch": True, "model": "",
-              "fallbackLocal": False}
+              "concurrency": 4, "fallbackLocal": False}
     assert config_from_form(list(specs.values()), values) == {
-        "mode": "local", "force": True, "enableWebSearch": True, "fallbackLocal": False}
+        "mode": "local", "force": True, "enableWebSearch": True, "concurrency": 4,
+        "fallbackLocal": False}
 
 
 def test_actions_follow_type_and_state():
