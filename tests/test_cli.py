@@ -43,6 +43,7 @@ def test_usage_errors_exit_2_with_a_message(app_env, capsys):
     assert main(["reclassify-global", "--llm"]) == 2
     assert "set ANTHROPIC_API_KEY" in capsys.readouterr().err
     assert main(["reclassify-global", "--concurrency", "4"]) == 2
+    assert "--concurrency is for --llm" in capsys.readouterr().err
     assert main(["jobs", "show", "job_1_missing"]) == 2
     assert "No job with id 'job_1_missing'" in capsys.readouterr().err
     assert main(["jobs", "list", "--limit", "500"]) == 2
@@ -129,11 +130,13 @@ def test_dedup_sweep_merge_and_undo_from_the_command_line(demo_engine, capsys):
 
 
 def test_llm_reclassify_from_the_command_line(app_env, many_topics, fake_anthropic, capsys):
-    many_topics(30)
+    many_topics(230)
     assert main(["reclassify-global", "--llm", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "30 topics would go to Claude in 1 message batches" in out and "$" in out
+    assert "230 topics would go to Claude in 3 message batches" in out and "$" in out
     assert fake_anthropic.state.requests == []  # a dry run sends nothing
-    assert main(["reclassify-global", "--llm", "--poll-seconds", "0"]) == 0
+    assert main(["reclassify-global", "--llm", "--poll-seconds", "0", "--concurrency",
+                 "3"]) == 0
     out = capsys.readouterr().out
-    assert "completed; processed 30 of 30" in out and "cost $" in out
+    assert "completed; processed 230 of 230" in out and "cost $" in out
+    assert len(fake_anthropic.state.batches) == 3

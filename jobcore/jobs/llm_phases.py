@@ -1,12 +1,15 @@
 """reclassify in llm and column modes: Anthropic's Message Batches API in three phases.
 
 1. **submit**: the eligible topics, 100 a sub-batch (custom_id = topic id), one message
-   batch each; each batch id goes into the job's cursor in the same transaction as the
-   cursor move, and a call stops at the first failure after committing what it
-   submitted, so a failed call or a crash after the commit never submits a topic twice or
-   loses a batch. (A crash between Anthropic accepting a batch and that commit would
-   submit its topics again on the next call: the window is one HTTP response.)
-2. **poll and stage** (each call): ended batches' results stream into
+   batch each, ``concurrency`` at a time. Each accepted batch is recorded in llm_batches
+   and committed at once on a connection of its own; the chunk confirms it with the cursor
+   move. A process that dies before the chunk commits leaves unconfirmed rows that the
+   next call adopts (and topics of that lost call no batch holds are queued again), so a
+   topic is never submitted twice and no batch is lost; the remaining window is the one
+   INSERT between Anthropic's answer and its commit. A sub-batch Anthropic refuses (after
+   the SDK's retries) is queued in the cursor for the next call.
+2. **poll and stage** (each call): ended batches' results (one download each, from
+   ``results_url``) stream into
    batch_results_staging, at most 2,000 a call and within 45 s; **post-process** (same
    call): 500 staged results are read, validated against the taxonomy and written with
    history; a bad answer or an errored, expired or canceled result is the topic's error
