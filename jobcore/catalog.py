@@ -117,6 +117,49 @@ def apply_classifications(conn: Connection, writes: list[ClassificationWrite], *
     })
 
 
+@dataclass(frozen=True)
+class PlacementWrite:
+    """A topic's subcategory and tree node to store; history as for ClassificationWrite."""
+
+    topic_id: int
+    subcategory: str | None
+    taxonomy_node_id: str | None
+    history: tuple[dict[str, Any], dict[str, Any]] | None
+
+
+_APPLY_PLACEMENT = sa.text(
+    """
+    WITH v AS (
+        SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+            AS v(id bigint, subcategory text, taxonomy_node_id text, changed boolean,
+                 previous_values jsonb, new_values jsonb)
+    ), updated AS (
+        UPDATE topics AS t SET subcategory = v.subcategory,
+            taxonomy_node_id = v.taxonomy_node_id, updated_at = now()
+        FROM v WHERE t.id = v.id AND v.changed
+    )
+    INSERT INTO topic_history (topic_id, batch_id, action, previous_values, new_values,
+                               created_by)
+    SELECT v.id, :batch_id, :action, v.previous_values, v.new_values, :created_by
+    FROM v WHERE v.changed
+    """
+)
+
+
+def apply_placements(conn: Connection, writes: list[PlacementWrite], *, batch_id: str | None,
+                     action: str, created_by: str | None) -> None:
+    """Write subcategories and tree nodes of the changed topics with their history, in one
+    statement.
+    """
+    rows = [{"id": w.topic_id, "subcategory": w.subcategory,
+             "taxonomy_node_id": w.taxonomy_node_id, "changed": w.history is not None,
+             "previous_values": w.history[0] if w.history else None,
+             "new_values": w.history[1] if w.history else None} for w in writes]
+    if any(r["changed"] for r in rows):
+        conn.execute(_APPLY_PLACEMENT, {"rows": json.dumps(rows), "batch_id": batch_id,
+                                        "action": action, "created_by": created_by})
+
+
 _FLAG_FOR_REVIEW = sa.text(
     """
     UPDATE topics AS t SET review_status = 'needs_review', review_reason = v.reason,

@@ -14,46 +14,38 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from tqdm import tqdm
 
-from jobcore import clusters, recovery, runner
+from jobcore import cli_trees, clusters, recovery, runner
+from jobcore.cli_common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Parser,
+    advance_until_done,
+    drive,
+    positive_int,
+    print_report,
+)
 from jobcore.db import describe_database, get_engine
 from jobcore.errors import JobcoreError, UsageError
 from jobcore.schema import JOB_STATUSES
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse's own errors: usage, exit code 2
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"error: {message}\n")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m jobcore", description="AudienceGPT admin jobs")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = Parser(prog="python -m jobcore", description="AudienceGPT admin jobs")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade", "status"])
 
     demo = sub.add_parser("seed-demo", help="load a demo catalogue into an empty database")
-    demo.add_argument("--topics", type=_positive_int, default=2000)
+    demo.add_argument("--topics", type=positive_int, default=2000)
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--reset", action="store_true",
                       help="wipe the catalogue and all jobs first")
 
     rc = sub.add_parser("reclassify-global", help="reclassify topics with the local rules")
     rc.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
-    rc.add_argument("--limit", type=_positive_int)
+    rc.add_argument("--limit", type=positive_int)
     rc.add_argument("--force", action="store_true", help="all topics, not only outdated ones")
     rc.add_argument("--verbose", action="store_true")
     rc.add_argument("--parent-category", metavar="X")
@@ -64,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="LLM mode: classify topics whose LLM result failed with the rules")
     rc.add_argument("--poll-seconds", type=float, default=30.0,
                     help="LLM mode: wait between polls while batches are processing")
-    rc.add_argument("--concurrency", type=_positive_int,
+    rc.add_argument("--concurrency", type=positive_int,
                     help="--llm: sub-batches submitted at the same time (1-16, default 4)")
 
     serve = sub.add_parser("serve", help="serve the HTTP API (uvicorn)")
@@ -77,20 +69,20 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--owner", required=True, help="who the token acts as (created_by)")
 
     embed = sub.add_parser("embed", help="embed topics whose embedding is missing or stale")
-    embed.add_argument("--batch", type=_positive_int, default=256)
+    embed.add_argument("--batch", type=positive_int, default=256)
 
     refresh = sub.add_parser("refresh-activations",
                              help="re-push stale segments to their platforms")
-    refresh.add_argument("--org", type=_positive_int, help="one organisation (default: every "
+    refresh.add_argument("--org", type=positive_int, help="one organisation (default: every "
                                                            "organisation with stale segments)")
     refresh.add_argument("--dry-run", action="store_true",
                          help="list what would be pushed; push and write nothing")
-    refresh.add_argument("--limit", type=_positive_int)
+    refresh.add_argument("--limit", type=positive_int)
 
     sync = sub.add_parser("sync-trade-desk",
                           help="bring an organisation's Trade Desk elements in line with its "
                                "topics")
-    sync.add_argument("--org", type=_positive_int, required=True)
+    sync.add_argument("--org", type=positive_int, required=True)
     sync.add_argument("--dry-run", action="store_true",
                       help="read the elements and report; change nothing")
 
@@ -103,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--parent-category", metavar="X")
     sweep.add_argument("--threshold", type=float, default=0.95,
                        help="cosine similarity of near-duplicates (default 0.95)")
-    sweep.add_argument("--limit", type=_positive_int)
+    sweep.add_argument("--limit", type=positive_int)
     sweep.add_argument("--verbose", action="store_true", help="print every cluster")
 
     merge = sub.add_parser("merge", help="merge the open clusters of a dedup sweep, or undo "
@@ -121,8 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
                                 "under the first CREDENTIALS_KEY")
     creds.add_argument("--dry-run", action="store_true", help="count only; write nothing")
 
+    cli_trees.add_parsers(sub)
+
     jobs = sub.add_parser("jobs", help="list, show, process or cancel any job")
-    jsub = jobs.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    jsub = jobs.add_subparsers(dest="action", required=True, parser_class=Parser)
     lst = jsub.add_parser("list")
     lst.add_argument("--type", dest="job_type")
     lst.add_argument("--status", choices=JOB_STATUSES)
@@ -173,35 +167,6 @@ def _cmd_seed_demo(args) -> int:
     return EXIT_OK
 
 
-def _drive(job_id: str, total: int, *, verbose: bool,
-           unit: str = "topic") -> runner.ChunkReport:
-    """Process a job to the end with a progress bar; returns the final report."""
-    seen_errors = 0
-    with tqdm(total=total, unit=unit, dynamic_ncols=True, file=sys.stderr) as bar:
-        def on_chunk(report: runner.ChunkReport) -> None:
-            nonlocal seen_errors
-            bar.update(report.chunk_processed)
-            bar.set_postfix(ok=report.success_count, err=report.error_count,
-                            skip=report.skip_count)
-            if verbose and report.error_count > seen_errors:
-                for err in runner.get_job(job_id).errors[seen_errors:]:
-                    bar.write(f"  error {err.get('id', '')} {err.get('name', '')}: "
-                              f"{err['message']}")
-                seen_errors = report.error_count
-
-        return runner.run_to_completion(job_id, on_chunk=on_chunk)
-
-
-def _print_report(report: runner.ChunkReport, *, changed: str = "changed",
-                  skipped: str = "unchanged") -> int:
-    print(f"job {report.job_id}: {report.status}; processed {report.processed_items:,} of "
-          f"{report.total_items:,}: {report.success_count:,} {changed}, "
-          f"{report.error_count:,} errors, {report.skip_count:,} {skipped}")
-    if report.failure_message:
-        print(f"failure: {report.failure_message}", file=sys.stderr)
-    return EXIT_OK if report.status == "completed" else EXIT_FAILED
-
-
 def _cmd_reclassify(args) -> int:
     if args.concurrency is not None and not args.llm:
         raise UsageError("--concurrency is for --llm: how many sub-batches of 100 topics "
@@ -224,7 +189,7 @@ def _cmd_reclassify(args) -> int:
         return _run_llm(config, poll_seconds=args.poll_seconds)
     created = runner.create_job("reclassify", config)
     print(f"created job {created.id} for {created.total_items:,} topics", file=sys.stderr)
-    return _print_report(_drive(created.id, created.total_items, verbose=args.verbose))
+    return print_report(drive(created.id, created.total_items, verbose=args.verbose))
 
 
 def _llm_dry_run(config: dict) -> int:
@@ -246,25 +211,10 @@ def _run_llm(config: dict, *, poll_seconds: float) -> int:
 
     created = runner.create_job("reclassify", config)
     print(f"created job {created.id} for {created.total_items:,} topics", file=sys.stderr)
-    report = _advance_until_done(created.id, poll_seconds=poll_seconds)
+    report = advance_until_done(created.id, poll_seconds=poll_seconds)
     spent = actual(runner.get_job(created.id).result.get("usage"))
     print(f"usage: {spent.usage.as_dict()}; cost ${spent.dollars:,.2f}")
-    return _print_report(report)
-
-
-def _advance_until_done(job_id: str, *, poll_seconds: float) -> runner.ChunkReport:
-    """Process chunks; while the batches are still processing, wait between polls."""
-    import time
-
-    while True:
-        report = runner.process_chunk(job_id)
-        if report.done:
-            return report
-        if report.chunk_processed == 0 and runner.get_job(job_id).cursor.get("phase") == "poll":
-            print(f"batches processing; {report.processed_items:,} of "
-                  f"{report.total_items:,} done, next poll in {poll_seconds:g} s",
-                  file=sys.stderr)
-            time.sleep(poll_seconds)
+    return print_report(report)
 
 
 def _dry_run(config: dict, *, verbose: bool) -> int:
@@ -321,10 +271,10 @@ def _jobs_process(args) -> int:
     if args.all:
         job = runner.get_job(args.job_id)
         remaining = job.total_items - job.processed_items
-        return _print_report(_drive(job.id, remaining, verbose=False))
+        return print_report(drive(job.id, remaining, verbose=False))
     report = runner.process_chunk(args.job_id)
     print(f"chunk: {report.chunk_processed} items")
-    _print_report(report)
+    print_report(report)
     return EXIT_FAILED if report.status == "failed" else EXIT_OK
 
 
@@ -384,8 +334,8 @@ def _cmd_refresh_activations(args) -> int:
         created = runner.create_job("refresh_activations", config, org_id=org_id)
         print(f"organisation {org_id}: job {created.id} for {created.total_items:,} stale "
               "activations", file=sys.stderr)
-        report = _drive(created.id, created.total_items, verbose=False, unit="activation")
-        worst = max(worst, _print_report(
+        report = drive(created.id, created.total_items, verbose=False, unit="activation")
+        worst = max(worst, print_report(
             report, changed="refreshed",
             skipped="listed, not pushed (dry run)" if args.dry_run else "skipped"))
         if args.dry_run:
@@ -418,8 +368,8 @@ def _cmd_dedup_sweep(args) -> int:
             config[key] = value
     created = runner.create_job("dedup_sweep", config)
     print(f"created job {created.id} to sweep {created.total_items:,} topics", file=sys.stderr)
-    report = _drive(created.id, created.total_items, verbose=False)
-    status = _print_report(report, changed="swept", skipped="already in a cluster")
+    report = drive(created.id, created.total_items, verbose=False)
+    status = print_report(report, changed="swept", skipped="already in a cluster")
     job, reviewed, details = clusters.load_review(created.id, {})
     print(f"{len(reviewed):,} clusters, {job.result.get('duplicateCount', 0):,} duplicates "
           f"at {args.threshold} ({job.result.get('search', '?')} search); review them on the "
@@ -435,7 +385,7 @@ def _cmd_merge(args) -> int:
         created = recovery.create_merge_undo(args.undo)
         print(f"created job {created.id} to undo {created.total_items:,} clusters",
               file=sys.stderr)
-        return _print_report(_drive(created.id, created.total_items, verbose=True,
+        return print_report(drive(created.id, created.total_items, verbose=True,
                                     unit="cluster"), changed="restored", skipped="skipped")
     _job, reviewed, details = clusters.load_review(args.sweep, {})
     floor = args.min_similarity if args.min_similarity is not None else -1.0
@@ -451,7 +401,7 @@ def _cmd_merge(args) -> int:
         return EXIT_OK
     created = clusters.start_merge(chosen, args.sweep, created_by=None)
     print(f"created job {created.id} to merge {created.total_items:,} clusters", file=sys.stderr)
-    return _print_report(_drive(created.id, created.total_items, verbose=True,
+    return print_report(drive(created.id, created.total_items, verbose=True,
                                 unit="cluster"), changed="merged", skipped="skipped")
 
 
@@ -459,8 +409,8 @@ def _cmd_sync_trade_desk(args) -> int:
     created = runner.create_job("sync_trade_desk", {"dryRun": args.dry_run}, org_id=args.org)
     print(f"organisation {args.org}: job {created.id} for {created.total_items:,} linked topics",
           file=sys.stderr)
-    report = _drive(created.id, created.total_items, verbose=False)
-    status = _print_report(report, changed="created or updated",
+    report = drive(created.id, created.total_items, verbose=False)
+    status = print_report(report, changed="created or updated",
                            skipped="reported only (dry run)" if args.dry_run else "unchanged")
     result = runner.get_job(created.id).result
     prefix = "would be " if args.dry_run else ""
@@ -522,5 +472,6 @@ _COMMANDS = {
     "refresh-activations": _cmd_refresh_activations,
     "embed": _cmd_embed,
     "sync-trade-desk": _cmd_sync_trade_desk,
+    **cli_trees.COMMANDS,
     "api-token": _cmd_api_token,
 }

@@ -13,7 +13,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 JOB_STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
 FINISHED_STATUSES = ("completed", "failed", "cancelled")
-JOB_TYPES = ("reclassify", "dedup_sweep", "merge", "refresh_activations", "sync_trade_desk")
+JOB_TYPES = ("reclassify", "dedup_sweep", "merge", "refresh_activations", "sync_trade_desk",
+             "realign_subcategories", "fix_subcategory_level0", "backfill_taxonomy_nodes")
 REVIEW_STATUSES = ("ok", "needs_review", "reviewed")
 HISTORY_ACTIONS = (
     "reclassified",
@@ -23,6 +24,8 @@ HISTORY_ACTIONS = (
     "manual_edit",
     "review_resolved",
     "realigned",
+    "subcategory_fixed",
+    "node_assigned",
 )
 PLATFORMS = ("liveramp", "the_trade_desk")
 ACTIVATION_STATUSES = ("pending", "active", "failed", "removed")

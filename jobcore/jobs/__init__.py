@@ -3,6 +3,7 @@
 from jobcore.jobs import (  # noqa: F401  (importing registers the handlers)
     dedup_sweep,
     merge,
+    placement,
     reclassify,
     refresh_activations,
     sync_trade_desk,

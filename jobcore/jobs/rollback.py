@@ -1,9 +1,12 @@
-"""Rollback of a completed reclassify job, and the checks behind retry-errors.
+"""Rollback of a completed reclassify (or tree placement) job, and the checks behind
+retry-errors.
 
 A rollback is a reclassify job with ``rollbackOf``: 50 a chunk, it walks the source job's
-``reclassified`` history rows and restores each topic's previous values (classification
-and version stamp), recording ``rolled_back`` history. A topic changed since by another
-job, a manual edit or anything else is that topic's error and is left as it is.
+history rows (``reclassified``; ``realigned``, ``subcategory_fixed`` or ``node_assigned``
+for the tree jobs) and restores each topic's previous values (classification and version
+stamp; or subcategory and tree node), recording ``rolled_back`` history. A topic changed
+since by another job, a manual edit or anything else is that topic's error and is left as
+it is.
 """
 
 from __future__ import annotations
@@ -20,8 +23,18 @@ from jobcore.errors import Conflict
 from jobcore.jobs.base import ChunkOutcome, ItemError, JobPlan
 
 CHUNK_SIZE = 50
+_CLASSIFICATION_KEYS = (*CLASSIFICATION_FIELDS, "classification_version",
+                        "classification_source")
+_PLACEMENT_KEYS = ("subcategory", "taxonomy_node_id")
+# job type -> (the history action its changes carry, the topic columns it wrote)
+ROLLBACK_SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "reclassify": ("reclassified", _CLASSIFICATION_KEYS),
+    "realign_subcategories": ("realigned", _PLACEMENT_KEYS),
+    "fix_subcategory_level0": ("subcategory_fixed", _PLACEMENT_KEYS),
+    "backfill_taxonomy_nodes": ("node_assigned", _PLACEMENT_KEYS),
+}
 _COUNT_SOURCE_HISTORY = sa.text(
-    "SELECT count(*) FROM topic_history WHERE batch_id = :source AND action = 'reclassified'"
+    "SELECT count(*) FROM topic_history WHERE batch_id = :source AND action = :action"
 )
 
 _CHUNK = sa.text(
@@ -29,7 +42,7 @@ _CHUNK = sa.text(
     SELECT h.id AS history_id, h.topic_id, h.previous_values, h.new_values,
            t.name, t.segment_type, t.taxonomy_type, t.parent_category, t.subcategory,
            t.audience_type, t.classification_version, t.classification_source,
-           t.deleted_at IS NOT NULL OR t.merged_into IS NOT NULL AS gone,
+           t.taxonomy_node_id, t.deleted_at IS NOT NULL OR t.merged_into IS NOT NULL AS gone,
            later.batch_id AS later_batch, later.action AS later_action
     FROM topic_history h
     JOIN topics t ON t.id = h.topic_id
@@ -38,7 +51,7 @@ _CHUNK = sa.text(
         WHERE h2.topic_id = h.topic_id AND h2.id > h.id
         ORDER BY h2.id DESC LIMIT 1
     ) later ON true
-    WHERE h.batch_id = :source AND h.action = 'reclassified' AND h.id > :last_id
+    WHERE h.batch_id = :source AND h.action = :action AND h.id > :last_id
     ORDER BY h.id
     LIMIT :n
     FOR UPDATE OF t
@@ -55,9 +68,10 @@ def existing_rollback(conn: Connection, source_id: str) -> sa.Row | None:
 def check_rollback_source(conn: Connection, source_id: str) -> store.Job:
     """The job to roll back; UsageError when it cannot be rolled back (and why)."""
     source = store.get_job(conn, source_id)
-    if source.job_type != "reclassify" or source.status != "completed":
-        raise Conflict(f"Only a completed reclassify job can be rolled back; job {source_id} "
-                       f"is a {source.job_type} job that is {source.status}.")
+    if source.job_type not in ROLLBACK_SOURCES or source.status != "completed":
+        kinds = ", ".join(ROLLBACK_SOURCES)
+        raise Conflict(f"Only a completed job of type {kinds} can be rolled back; job "
+                       f"{source_id} is a {source.job_type} job that is {source.status}.")
     if source.config.get("rollbackOf"):
         raise Conflict(f"Job {source_id} is itself a rollback (of "
                        f"{source.config['rollbackOf']}); it cannot be rolled back.")
@@ -83,25 +97,25 @@ def check_retry_source(conn: Connection, source_id: str) -> store.Job:
 
 
 def plan_rollback(conn: Connection, source_id: str) -> JobPlan:
-    check_rollback_source(conn, source_id)
-    total = conn.execute(_COUNT_SOURCE_HISTORY, {"source": source_id}).scalar_one()
-    return JobPlan(total_items=total, cursor={"lastHistoryId": 0})
+    source = check_rollback_source(conn, source_id)
+    action, _ = ROLLBACK_SOURCES[source.job_type]
+    total = conn.execute(_COUNT_SOURCE_HISTORY, {"source": source_id,
+                                                 "action": action}).scalar_one()
+    return JobPlan(total_items=total, cursor={"lastHistoryId": 0,
+                                              "sourceType": source.job_type})
 
 
-_STATE_KEYS = (*CLASSIFICATION_FIELDS, "classification_version", "classification_source")
-
-
-def _conflict(row: Any, source_id: str) -> str | None:
+def _conflict(row: Any, source_id: str, keys: tuple[str, ...]) -> str | None:
     """Why this topic must not be restored, or None."""
     if row.gone:
         return f"deleted or merged since job {source_id}; not rolled back"
     if row.later_action is not None:
         by = f"job {row.later_batch}" if row.later_batch else "a change outside any job"
         return f"changed since by {by} ({row.later_action}); not rolled back"
-    current = {key: getattr(row, key) for key in _STATE_KEYS}
-    written = {key: row.new_values.get(key) for key in _STATE_KEYS}
+    current = {key: getattr(row, key) for key in keys}
+    written = {key: row.new_values.get(key) for key in keys}
     if current != written:
-        fields = ", ".join(k for k in _STATE_KEYS if current[k] != written[k])
+        fields = ", ".join(k for k in keys if current[k] != written[k])
         return f"changed since job {source_id} ({fields} differ); not rolled back"
     return None
 
@@ -109,29 +123,39 @@ def _conflict(row: Any, source_id: str) -> str | None:
 def process_rollback(conn: Connection, job: store.Job, source_id: str,
                      deadline: float) -> ChunkOutcome:
     cursor = dict(job.cursor)
-    rows = conn.execute(_CHUNK, {"source": source_id, "last_id": cursor["lastHistoryId"],
+    action, keys = ROLLBACK_SOURCES[cursor.get("sourceType", "reclassify")]
+    rows = conn.execute(_CHUNK, {"source": source_id, "action": action,
+                                 "last_id": cursor["lastHistoryId"],
                                  "n": CHUNK_SIZE + 1}).all()
     more = len(rows) > CHUNK_SIZE
     outcome = ChunkOutcome(cursor=cursor, done=False)
     writes: list[catalog.ClassificationWrite] = []
+    placements: list[catalog.PlacementWrite] = []
     for row in rows[:CHUNK_SIZE]:
         if time.monotonic() > deadline:
             more = True
             break
         cursor["lastHistoryId"] = row.history_id
-        conflict = _conflict(row, source_id)
+        conflict = _conflict(row, source_id, keys)
         if conflict is not None:
             outcome.errors.append(ItemError(conflict, id=row.topic_id, name=row.name))
             continue
-        previous = {key: row.previous_values.get(key) for key in _STATE_KEYS}
-        current = {key: getattr(row, key) for key in _STATE_KEYS}
-        writes.append(catalog.ClassificationWrite(
-            row.topic_id, Classification.from_mapping(previous),
-            previous["classification_version"], previous["classification_source"],
-            (current, {**previous, "rollback_of": source_id})))
+        previous = {key: row.previous_values.get(key) for key in keys}
+        current = {key: getattr(row, key) for key in keys}
+        history = (current, {**previous, "rollback_of": source_id})
+        if keys is _PLACEMENT_KEYS:
+            placements.append(catalog.PlacementWrite(
+                row.topic_id, previous["subcategory"], previous["taxonomy_node_id"], history))
+        else:
+            writes.append(catalog.ClassificationWrite(
+                row.topic_id, Classification.from_mapping(previous),
+                previous["classification_version"], previous["classification_source"],
+                history))
         outcome.success += 1
     catalog.apply_classifications(conn, writes, batch_id=job.id, action="rolled_back",
                                   created_by=job.created_by)
+    catalog.apply_placements(conn, placements, batch_id=job.id, action="rolled_back",
+                             created_by=job.created_by)
     embeddings.keep_current(conn, [w.topic_id for w in writes])
     outcome.done = not more
     return outcome

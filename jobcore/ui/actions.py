@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from jobcore.jobs.rollback import ROLLBACK_SOURCES
 from jobcore.store import JobSummary
 
 PROCESS, RUN, STOP, CANCEL, ROLLBACK, RETRY = (
@@ -23,7 +24,8 @@ def available_actions(job: JobSummary, *, running: bool, rollback_id: str | None
         return actions
     is_reclassify = job.job_type == "reclassify"
     is_rollback = bool(job.config.get("rollbackOf"))
-    if is_reclassify and job.status == "completed" and not is_rollback and rollback_id is None:
+    rollbackable = job.job_type in ROLLBACK_SOURCES
+    if rollbackable and job.status == "completed" and not is_rollback and rollback_id is None:
         actions.append(ROLLBACK)
     if is_reclassify and not is_rollback and job.error_count > 0:
         actions.append(RETRY)
