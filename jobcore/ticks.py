@@ -1,8 +1,8 @@
 """Scheduler ticks: advance LLM jobs without a browser (``python -m jobcore tick``).
 
-Each tick gives every LLM reclassify job in its polling phase one process call (one
-poll-and-stage step and one post-process chunk), so a job finishes even when nobody has its
-page open. A job a page (or another tick) is processing at that moment answers busy and
+Each tick gives every LLM job (reclassify in llm/column mode, backfill_taxonomy_nodes) in
+its polling phase one process call (one poll-and-stage step and one post-process chunk), so
+a job finishes even when nobody has its page open. A job a page (or another tick) is processing at that moment answers busy and
 is left for the next tick: the runner's row lock keeps a chunk from running twice.
 """
 
@@ -20,9 +20,10 @@ from jobcore.schema import admin_jobs
 
 _WAITING = (
     sa.select(admin_jobs.c.id)
-    .where(admin_jobs.c.job_type == "reclassify", admin_jobs.c.status == "processing",
-           admin_jobs.c.config["mode"].astext.in_(["llm", "column"]),
-           admin_jobs.c.cursor["phase"].astext == "poll")
+    .where(sa.or_(sa.and_(admin_jobs.c.job_type == "reclassify",
+                          admin_jobs.c.config["mode"].astext.in_(["llm", "column"])),
+                  admin_jobs.c.job_type == "backfill_taxonomy_nodes"),
+           admin_jobs.c.status == "processing", admin_jobs.c.cursor["phase"].astext == "poll")
     .order_by(admin_jobs.c.created_at)
 )
 

@@ -3,6 +3,7 @@
 from jobcore.jobs import (  # noqa: F401  (importing registers the handlers)
     dedup_sweep,
     merge,
+    node_backfill,
     placement,
     reclassify,
     refresh_activations,

@@ -23,6 +23,7 @@ import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -32,11 +33,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from jobcore import catalog, embeddings
-from jobcore.classify.llm import AnswerError, Usage, parse_answer, request_params
+from jobcore.classify.llm import AnswerError, Usage, parse_answer
 from jobcore.config import get_settings
 from jobcore.errors import JobcoreError
 from jobcore.jobs.base import ChunkOutcome, ItemError
-from jobcore.schema import batch_results_staging, llm_batches
+from jobcore.schema import batch_results_staging, llm_batches, topics
 from jobcore.store import Job
 
 SUB_BATCH_SIZE = 100
@@ -65,12 +66,13 @@ def _client(api_key: str | None, base_url: str | None, max_retries: int) -> anth
                                timeout=60.0)
 
 
-def _model(config) -> str:
+def model_of(config) -> str:
+    """The model of an LLM job: its config's, else CLASSIFICATION_MODEL."""
     return config.model or get_settings().classification_model
 
 
 def version_of(config) -> str:
-    return f"llm:{_model(config)}"
+    return f"llm:{model_of(config)}"
 
 
 def adopt_lost_batches(conn: Connection, job: Job, cursor: dict[str, Any], *,
@@ -95,34 +97,79 @@ def adopt_lost_batches(conn: Connection, job: Job, cursor: dict[str, Any], *,
     cursor["retryIds"] = sorted(retry - adopted)
 
 
-def submit(conn: Connection, job: Job, config, cursor: dict[str, Any],
-           rows: list[catalog.TopicRow], more: bool) -> ChunkOutcome:
-    """Phase 1: submit ``rows`` in sub-batches of 100, ``config.concurrency`` at a time.
+@dataclass(frozen=True)
+class SubmitSource:
+    """What phase 1 of a job needs: its eligible topics and the request for each.
+
+    ``eligible_after(last_id, up_to, n)``: up to n eligible topics with last_id < id <=
+    up_to, by id, locked. ``request(topic)``: the message params, or a str saying why the
+    topic cannot be sent (an item error; the topic is flagged needs_review).
+    """
+
+    eligible_after: Callable[[int, int, int], list[catalog.TopicRow]]
+    request: Callable[[catalog.TopicRow], dict[str, Any] | str]
+    limit: int | None
+    concurrency: int
+
+
+def submit_step(conn: Connection, job: Job, cursor: dict[str, Any],
+                source: SubmitSource) -> ChunkOutcome:
+    """Phase 1, one call: adopt batches a dead process left, then submit the queued
+    resubmissions or the next eligible topics (2,000 at most).
+    """
+    adopt_lost_batches(conn, job, cursor, eligible_after=lambda last_id, up_to: [
+        t.id for t in source.eligible_after(last_id, up_to, SUB_BATCH_SIZE * 1000)])
+    if cursor.get("retryIds"):
+        rows = [catalog.topic_row(r) for r in conn.execute(catalog.select_topics(
+            topics.c.id == sa.func.any(sa.bindparam("ids"))).with_for_update(),
+            {"ids": cursor["retryIds"]})]
+        return _submit(conn, job, cursor, rows, True, source)
+    want = SUB_BATCH_SIZE * SUBMITS_PER_CALL
+    if source.limit is not None:
+        want = min(want, source.limit - cursor.get("submitted", 0) - cursor.get("unsent", 0))
+    rows = source.eligible_after(cursor["lastId"], cursor["maxId"], want + 1) \
+        if want > 0 else []
+    if not rows and not has_batches(conn, job.id):
+        return ChunkOutcome(cursor=cursor, done=True)  # nothing eligible
+    return _submit(conn, job, cursor, rows[:want], len(rows) > want, source)
+
+
+def _submit(conn: Connection, job: Job, cursor: dict[str, Any],
+            rows: list[catalog.TopicRow], more: bool, source: SubmitSource) -> ChunkOutcome:
+    """Submit ``rows`` in sub-batches of 100, ``source.concurrency`` at a time.
 
     Each accepted batch is recorded in llm_batches at once (own connection, committed) and
     confirmed in the chunk's transaction; the topics of a sub-batch Anthropic refused
     (after the SDK's retries) are queued in the cursor for the next call.
     """
-    api, engine, model = client(), conn.engine, _model(config)
-    parts = [rows[start:start + SUB_BATCH_SIZE] for start in range(0, len(rows),
-                                                                    SUB_BATCH_SIZE)]
+    outcome = ChunkOutcome(cursor=cursor, done=False)
+    sendable, flags = [], {}
+    for topic in rows:
+        request = source.request(topic)
+        if isinstance(request, str):
+            outcome.errors.append(ItemError(request, id=topic.id, name=topic.name))
+            flags[topic.id] = request
+        else:
+            sendable.append((topic, request))
+    catalog.flag_for_review(conn, flags)
+    cursor["unsent"] = cursor.get("unsent", 0) + len(flags)
+    api, engine = client(), conn.engine
+    parts = [sendable[start:start + SUB_BATCH_SIZE]
+             for start in range(0, len(sendable), SUB_BATCH_SIZE)]
 
-    def create(part: list[catalog.TopicRow]) -> Any:
-        requests = [{"custom_id": str(t.id), "params": request_params(
-            name=t.name, description=t.description, current=t.classification, model=model,
-            web_search=config.enable_web_search, target_column=config.target_column)}
-            for t in part]
+    def create(part: list[tuple[catalog.TopicRow, dict[str, Any]]]) -> Any:
         try:
-            batch = api.messages.batches.create(requests=requests)
+            batch = api.messages.batches.create(requests=[
+                {"custom_id": str(topic.id), "params": params} for topic, params in part])
         except anthropic.APIError as exc:
             return exc
         with engine.begin() as own:
             own.execute(sa.insert(llm_batches).values(
-                batch_id=batch.id, job_id=job.id, topic_ids=[t.id for t in part],
+                batch_id=batch.id, job_id=job.id, topic_ids=[t.id for t, _ in part],
                 status=batch.processing_status, counts=batch.request_counts.model_dump()))
         return batch
 
-    with ThreadPoolExecutor(max_workers=max(1, min(config.concurrency, len(parts)))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(source.concurrency, len(parts)))) as pool:
         answers = list(pool.map(create, parts))
     taken = {t.id for t in rows}
     retry = [i for i in cursor.get("retryIds", []) if i not in taken]
@@ -130,7 +177,7 @@ def submit(conn: Connection, job: Job, config, cursor: dict[str, Any],
     for part, answer in zip(parts, answers, strict=True):
         if isinstance(answer, Exception):
             problem = answer
-            retry.extend(t.id for t in part)
+            retry.extend(t.id for t, _ in part)
         else:
             accepted.append(answer.id)
             cursor["submitted"] = cursor.get("submitted", 0) + len(part)
@@ -144,8 +191,8 @@ def submit(conn: Connection, job: Job, config, cursor: dict[str, Any],
     cursor["retryIds"] = retry
     if not more and not retry:
         cursor["phase"] = "poll"
-    return ChunkOutcome(cursor=cursor, done=False,
-                        result_patch={"phase": cursor.get("phase", "submit")})
+    outcome.result_patch = {"phase": cursor.get("phase", "submit")}
+    return outcome
 
 
 def has_batches(conn: Connection, job_id: str) -> bool:
@@ -282,12 +329,43 @@ _TAKE_STAGED = sa.text(
 )
 
 
-def post_process(conn: Connection, job: Job, config, cursor: dict[str, Any]) -> ChunkOutcome:
-    """Phase 2b: up to 500 staged results written (or recorded as errors)."""
+def post_process(conn: Connection, job: Job, cursor: dict[str, Any],
+                 write: Callable[[list[Any], ChunkOutcome], None]) -> ChunkOutcome:
+    """Phase 2b: take up to 500 staged results; ``write(staged, outcome)`` applies them
+    (a staged row: the topic's columns, None when it is gone, then result_type, answer,
+    stop_reason, failure). Completes the job when every batch is staged and nothing is
+    left.
+    """
     staged = conn.execute(_TAKE_STAGED, {"job_id": job.id, "n": POST_PROCESS_CHUNK}).all()
     outcome = ChunkOutcome(cursor=cursor, done=False)
     usage = Usage.total(Usage.from_dict(job.result.get("usage")),
                         ({"usage": row.usage} for row in staged if row.usage))
+    write(staged, outcome)
+    finished = len(staged) < POST_PROCESS_CHUNK and not conn.execute(sa.select(sa.exists().where(
+        llm_batches.c.job_id == job.id, llm_batches.c.confirmed, ~llm_batches.c.done))
+    ).scalar_one()
+    if finished:
+        conn.execute(sa.delete(batch_results_staging).where(
+            batch_results_staging.c.job_id == job.id))
+    outcome.done = finished
+    outcome.result_patch = {"phase": "done" if finished else "poll", "usage": usage.as_dict()}
+    return outcome
+
+
+def answer_of(row: Any) -> str | None:
+    """The answer text of a succeeded staged result; AnswerError for a failed one."""
+    if row.result_type != "succeeded":
+        raise AnswerError(failed_result(row.result_type, row.failure))
+    if row.answer is None:
+        raise AnswerError(f"no text in the answer (stop_reason {row.stop_reason})")
+    return row.answer
+
+
+def write_classifications(conn: Connection, job: Job, config, staged: list[Any],
+                          outcome: ChunkOutcome) -> None:
+    """reclassify's results: validated classifications written with history; a bad answer
+    is the topic's error (classified by the local rules instead with ``fallbackLocal``).
+    """
     version = version_of(config)
     writes, flags = [], {}
     for row in staged:
@@ -296,9 +374,7 @@ def post_process(conn: Connection, job: Job, config, cursor: dict[str, Any]) -> 
             continue
         topic = catalog.topic_row(row)
         try:
-            if row.result_type != "succeeded":
-                raise AnswerError(_failed_result(row.result_type, row.failure))
-            new = parse_answer(row.answer, row.stop_reason, topic.classification,
+            new = parse_answer(answer_of(row), row.stop_reason, topic.classification,
                                config.target_column)
         except AnswerError as exc:
             text = f"LLM: {exc}"
@@ -324,15 +400,6 @@ def post_process(conn: Connection, job: Job, config, cursor: dict[str, Any]) -> 
                                   created_by=job.created_by)
     embeddings.keep_current(conn, [w.topic_id for w in writes if w.history is not None])
     catalog.flag_for_review(conn, flags)
-    finished = len(staged) < POST_PROCESS_CHUNK and not conn.execute(sa.select(sa.exists().where(
-        llm_batches.c.job_id == job.id, llm_batches.c.confirmed, ~llm_batches.c.done))
-    ).scalar_one()
-    if finished:
-        conn.execute(sa.delete(batch_results_staging).where(
-            batch_results_staging.c.job_id == job.id))
-    outcome.done = finished
-    outcome.result_patch = {"phase": "done" if finished else "poll", "usage": usage.as_dict()}
-    return outcome
 
 
 def _local_fallback(topic: catalog.TopicRow) -> catalog.ClassificationWrite | None:
@@ -350,7 +417,7 @@ def _local_fallback(topic: catalog.TopicRow) -> catalog.ClassificationWrite | No
     return catalog.ClassificationWrite(topic.id, change.new, engine.version, "rules", history)
 
 
-def _failed_result(kind: str, payload: dict[str, Any]) -> str:
+def failed_result(kind: str, payload: dict[str, Any]) -> str:
     if kind == "errored":
         error = (payload.get("error") or {}).get("error") or {}
         return f"the request errored ({error.get('type', 'error')}: {error.get('message', '')})"

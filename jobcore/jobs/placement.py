@@ -166,7 +166,9 @@ def _where(level0: bool, filtered: bool, listed: bool) -> sa.ColumnElement[bool]
     return sa.and_(*conditions)
 
 
-class _PlacementHandler(JobHandler[PlacementConfig]):
+class PlacementHandler(JobHandler[PlacementConfig]):
+    """Shared by the tree jobs: config checks, eligible topics by id, chunks of 500."""
+
     config_model = PlacementConfig
     action: ClassVar[str]
     level0: ClassVar[bool]
@@ -277,7 +279,7 @@ def check_topic_ids(conn: Connection, ids: list[int]) -> None:
 
 
 @register
-class RealignSubcategoriesHandler(_PlacementHandler):
+class RealignSubcategoriesHandler(PlacementHandler):
     job_type = "realign_subcategories"
     action = "realigned"
     level0 = False
@@ -287,7 +289,7 @@ class RealignSubcategoriesHandler(_PlacementHandler):
 
 
 @register
-class FixSubcategoryLevel0Handler(_PlacementHandler):
+class FixSubcategoryLevel0Handler(PlacementHandler):
     job_type = "fix_subcategory_level0"
     action = "subcategory_fixed"
     level0 = True

@@ -21,6 +21,7 @@ from pydantic import Field
 from sqlalchemy.engine import Connection
 
 from jobcore import catalog, embeddings
+from jobcore.classify.llm import request_params
 from jobcore.classify.rules import NoRuleMatched, RuleEngine, get_rule_engine
 from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS, Classification, get_taxonomy
 from jobcore.config import get_settings
@@ -213,7 +214,9 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
         cursor = dict(job.cursor)
         if config.mode != "local" and cursor.get("phase", "submit") != "submit":
             llm_phases.poll_and_stage(conn, job)
-            return llm_phases.post_process(conn, job, config, cursor)
+            return llm_phases.post_process(
+                conn, job, cursor, lambda staged, outcome: llm_phases.write_classifications(
+                    conn, job, config, staged, outcome))
         if config.mode != "local":
             return self._submit(conn, job, config, cursor, engine.version)
         want = CHUNK_SIZE
@@ -261,24 +264,16 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
 
     def _submit(self, conn: Connection, job: Job, config: ReclassifyConfig,
                 cursor: dict, rules_version: str) -> ChunkOutcome:
-        """LLM phase 1: queued resubmissions first, then the next eligible topics."""
-        llm_phases.adopt_lost_batches(
-            conn, job, cursor, eligible_after=lambda last_id, up_to: [
-                t.id for t in _eligible_after(conn, config, rules_version, last_id, up_to,
-                                              llm_phases.SUB_BATCH_SIZE * 1000)])
-        if cursor.get("retryIds"):
-            rows = [catalog.topic_row(r) for r in conn.execute(catalog.select_topics(
-                topics.c.id == sa.func.any(sa.bindparam("ids"))).with_for_update(),
-                {"ids": cursor["retryIds"]})]
-            return llm_phases.submit(conn, job, config, cursor, rows, more=True)
-        want = llm_phases.SUB_BATCH_SIZE * llm_phases.SUBMITS_PER_CALL
-        if config.limit is not None:
-            want = min(want, config.limit - cursor.get("submitted", 0))
-        rows = _eligible_after(conn, config, rules_version, cursor["lastId"], cursor["maxId"],
-                               want + 1) if want > 0 else []
-        if not rows and not llm_phases.has_batches(conn, job.id):
-            return ChunkOutcome(cursor=cursor, done=True)  # nothing eligible
-        return llm_phases.submit(conn, job, config, cursor, rows[:want], len(rows) > want)
+        """LLM phase 1 (see llm_phases.submit_step)."""
+        model = llm_phases.model_of(config)
+        return llm_phases.submit_step(conn, job, cursor, llm_phases.SubmitSource(
+            eligible_after=lambda last_id, up_to, n: _eligible_after(
+                conn, config, rules_version, last_id, up_to, n),
+            request=lambda t: request_params(
+                name=t.name, description=t.description, current=t.classification,
+                model=model, web_search=config.enable_web_search,
+                target_column=config.target_column),
+            limit=config.limit, concurrency=config.concurrency))
 
     def on_cancel(self, conn: Connection, job: Job) -> None:
         if job.config.get("mode", "local") != "local":

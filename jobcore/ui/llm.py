@@ -10,6 +10,9 @@ from jobcore.classify import cost
 
 
 def is_llm_job(job_type: str, config: dict[str, Any]) -> bool:
+    """Whether a job goes through Anthropic's Message Batches (its detail shows batches)."""
+    if job_type == "backfill_taxonomy_nodes":
+        return True
     return job_type == "reclassify" and config.get("mode", "local") != "local" \
         and not config.get("rollbackOf")
 

@@ -13,6 +13,7 @@ from jobcore import runner, trees
 from jobcore.errors import ConfigError
 from jobcore.recovery import create_rollback
 from jobcore.schema import taxonomy_nodes, topic_history
+from tests.fakes.anthropic_batches import succeeded
 
 SPORTS = {"segment_type": "b2c", "taxonomy_type": "Interest", "parent_category": "Sports",
           "audience_type": "interest"}
@@ -147,3 +148,43 @@ def test_placement_configs_name_what_is_wrong(engine, index, make_topic):
 def test_placement_needs_the_trees(engine):
     with pytest.raises(ConfigError, match="seed-trees"):
         runner.create_job("fix_subcategory_level0", {}, engine=engine)
+
+
+def test_llm_backfill_places_topics_without_a_node_through_message_batches(
+        engine, index, make_topic, get_topic, fake_anthropic):
+    golf = index.node_at("Interest", "Sports", "Golf")
+    good = make_topic("Golf Weekenders", **SPORTS)
+    invented = make_topic("Padel Players", **SPORTS)
+    elsewhere = make_topic("Car Buffs", **SPORTS)
+    broken = make_topic("Sports Bettors", **SPORTS)
+    make_topic("Placed Already", **SPORTS, taxonomy_node_id=golf.id)  # not eligible
+    no_tree = make_topic("Odd Ones", segment_type="b2c", taxonomy_type="Interest",
+                         parent_category="Nowhere Land", audience_type="interest")
+    cars = index.candidates("Interest", "Automotive")[0]
+    fake_anthropic.state.answers.update({
+        "Golf Weekenders": {"node_id": golf.id},
+        "Padel Players": {"node_id": "iab_audience_1_1:999999"},
+        "Car Buffs": {"node_id": cars.id}})
+    fake_anthropic.state.special["Sports Bettors"] = succeeded("{not json")
+
+    created = runner.create_job("backfill_taxonomy_nodes", {}, engine=engine)
+    assert created.total_items == 5
+    report = runner.run_to_completion(created.id, engine=engine)
+    assert (report.status, report.success_count, report.error_count) == ("completed", 1, 4)
+    sent = [r for b in fake_anthropic.state.batches.values() for r in b["_requests"]]
+    assert sorted(int(r["custom_id"]) for r in sent) == [good, invented, elsewhere, broken]
+    schema = sent[0]["params"]["output_config"]["format"]["schema"]
+    assert golf.id in schema["properties"]["node_id"]["enum"]
+    assert get_topic(good).taxonomy_node_id == golf.id
+    assert get_topic(good).subcategory is None  # the node only; realign sets the label
+    reasons = {t: get_topic(t).review_reason for t in (invented, elsewhere, broken, no_tree)}
+    assert "does not exist" in reasons[invented]
+    assert "not one below Interest > Sports" in reasons[elsewhere]
+    assert "not JSON" in reasons[broken]
+    assert "no tree nodes below Interest > Nowhere Land" in reasons[no_tree]
+    assert _history(engine, good) == [("node_assigned", {
+        "subcategory": None, "taxonomy_node_id": golf.id, "how": "llm"})]
+
+    rollback = create_rollback(created.id, engine=engine)
+    runner.run_to_completion(rollback.id, engine=engine)
+    assert get_topic(good).taxonomy_node_id is None
