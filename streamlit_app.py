@@ -37,6 +37,7 @@ navigation = st.navigation([
     st.Page("pages/job_detail.py", title="Job detail", icon=":material/monitoring:"),
     st.Page("pages/review.py", title="Review queue", icon=":material/rule:"),
     st.Page("pages/dedup.py", title="Dedup clusters", icon=":material/join:"),
+    st.Page("pages/taxonomy.py", title="Taxonomy", icon=":material/account_tree:"),
     st.Page("pages/hygiene.py", title="Activation hygiene", icon=":material/cleaning_services:"),
 ])
 

@@ -2,8 +2,9 @@
 
 Each tick gives every LLM job (reclassify in llm/column mode, backfill_taxonomy_nodes) in
 its polling phase one process call (one poll-and-stage step and one post-process chunk), so
-a job finishes even when nobody has its page open. A job a page (or another tick) is processing at that moment answers busy and
-is left for the next tick: the runner's row lock keeps a chunk from running twice.
+a job finishes even when nobody has its page open. A job a page (or another tick) is
+processing at that moment answers busy and is left for the next tick: the runner's row lock
+keeps a chunk from running twice.
 """
 
 from __future__ import annotations

@@ -255,8 +255,30 @@ def tree_counts(conn: Connection, taxonomy: str) -> list[dict]:
     return ordered
 
 
+_LIVE = sa.and_(topics.c.deleted_at.is_(None), topics.c.merged_into.is_(None))
+
+
 def topics_without_node(conn: Connection) -> int:
     """Live topics that sit on no tree node."""
     return conn.execute(sa.select(sa.func.count()).select_from(topics).where(
-        topics.c.taxonomy_node_id.is_(None), topics.c.deleted_at.is_(None),
-        topics.c.merged_into.is_(None))).scalar_one()
+        topics.c.taxonomy_node_id.is_(None), _LIVE)).scalar_one()
+
+
+def unplaced_by_category(conn: Connection) -> list[dict]:
+    """Live topics without a node, counted by taxonomy type and parent category."""
+    rows = conn.execute(
+        sa.select(topics.c.taxonomy_type, topics.c.parent_category,
+                  sa.func.count().label("topics"))
+        .where(topics.c.taxonomy_node_id.is_(None), _LIVE)
+        .group_by(topics.c.taxonomy_type, topics.c.parent_category)
+        .order_by(sa.func.count().desc(), topics.c.taxonomy_type, topics.c.parent_category))
+    return [dict(r._mapping) for r in rows]
+
+
+def topics_on_node(conn: Connection, node_id: str, limit: int = 200) -> list[dict]:
+    """Live topics on one node (by id): id, name, classification."""
+    rows = conn.execute(
+        sa.select(topics.c.id, topics.c.name, topics.c.taxonomy_type, topics.c.parent_category,
+                  topics.c.subcategory)
+        .where(topics.c.taxonomy_node_id == node_id, _LIVE).order_by(topics.c.id).limit(limit))
+    return [dict(r._mapping) for r in rows]

@@ -30,10 +30,15 @@ def batches_frame(batches: list[dict[str, Any]]) -> pd.DataFrame:
                                        "errored", "canceled", "expired", "staged"])
 
 
+def _web_search(config: dict[str, Any]) -> bool:
+    """Whether the job's requests carry the web search tool (reclassify's default: on)."""
+    return "mode" in config and config.get("enableWebSearch", True)
+
+
 def cost_frame(total_items: int, config: dict[str, Any],
                usage: dict[str, int] | None) -> pd.DataFrame:
     """Estimate beside actual: tokens, web searches and dollars."""
-    estimate = cost.estimate(total_items, web_search=config.get("enableWebSearch", True))
+    estimate = cost.estimate(total_items, web_search=_web_search(config))
     spent = cost.actual(usage)
     rows = []
     for label, attr in (("input tokens", "input_tokens"), ("output tokens", "output_tokens"),
@@ -51,6 +56,6 @@ def llm_cost_line(job_type: str, config: dict[str, Any], total: int) -> str:
     """For an LLM reclassify of ``total`` topics: the estimated cost, as a sentence."""
     if not is_llm_job(job_type, config):
         return ""
-    estimate = cost.estimate(total, web_search=config.get("enableWebSearch", True))
+    estimate = cost.estimate(total, web_search=_web_search(config))
     return (f" Estimated cost through Message Batches: ${estimate.dollars:,.2f} "
             f"({estimate.usage.web_searches:,} web searches assumed).")

@@ -25,6 +25,9 @@ def test_estimate_caches_the_shared_prompt_once_per_sub_batch():
 def test_llm_panel_tables():
     assert is_llm_job("reclassify", {"mode": "llm"})
     assert not is_llm_job("reclassify", {"mode": "local"})
+    assert is_llm_job("backfill_taxonomy_nodes", {})
+    no_search = cost_frame(100, {}, None)  # the node backfill sends no web search tool
+    assert no_search.set_index("").loc["web searches", "estimate"] == 0
     frame = batches_frame([{"id": "msgbatch_1", "requests": 100, "status": "ended",
                             "staged": 40, "counts": {"succeeded": 98, "errored": 2}}])
     assert frame.loc[0, "succeeded"] == 98 and frame.loc[0, "staged"] == 40

@@ -1,0 +1,57 @@
+"""The Taxonomy page in AppTest: load the trees, browse by level, search, counts, jobs."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from jobcore.schema import admin_jobs
+
+TAXONOMY = "pages/taxonomy.py"
+SPORTS = {"segment_type": "b2c", "taxonomy_type": "Interest", "parent_category": "Sports",
+          "audience_type": "interest"}
+
+
+def test_load_browse_search_and_count(open_app, make_topic, engine, button):
+    at = open_app(TAXONOMY)
+    assert not at.exception and any("not loaded yet" in i.value for i in at.info)
+    button(at, "Load the trees").click().run()
+    assert not at.exception
+    assert at.metric[0].value == "1,558"  # IAB Audience 1.1, the first tree
+    tree = at.dataframe[0].value
+    assert set(tree["level"]) == {1, 2}  # expanded to level 2 by default
+    assert tree["node"].tolist()[0] == "Demographic"
+
+    golf_id = "iab_audience_1_1:644"
+    make_topic("Golfers", **SPORTS, subcategory="Golf", taxonomy_node_id=golf_id)
+    make_topic("Unplaced Fans", **SPORTS)
+    at.text_input[0].set_value("golf").run()
+    found = at.dataframe[0].value
+    assert "Interest > Sports > Golf" in found["node"].tolist()
+    golf = found[found["id"] == golf_id].iloc[0]
+    assert golf["topics on node"] == 1
+    assert at.metric[2].value == "1"  # topics without a node
+    next(s for s in at.selectbox if s.label == "Topics on node").set_value(golf_id).run()
+    assert at.dataframe[1].value["name"].tolist() == ["Golfers"]
+    unplaced = at.dataframe[2].value
+    assert unplaced.iloc[0]["parent_category"] == "Sports" and unplaced.iloc[0]["topics"] == 1
+
+    at.text_input[0].set_value("").run()
+    at.slider[0].set_value(3).run()
+    assert 3 in set(at.dataframe[0].value["level"])
+    sports = at.dataframe[0].value
+    assert sports[sports["id"] == "iab_audience_1_1:607"].iloc[0]["topics in branch"] == 1
+
+    next(s for s in at.selectbox if s.label == "Tree").set_value("iab_content_3_1").run()
+    assert at.metric[0].value == "704"
+
+
+def test_tree_job_buttons_start_jobs(open_app, engine, make_topic, button):
+    make_topic("Sports Fans", **SPORTS, subcategory="Sports")
+    at = open_app(TAXONOMY)
+    button(at, "Load the trees").click().run()
+    button(at, "Fix level-0 subcategories").click().run()
+    assert not at.exception
+    with engine.connect() as conn:
+        job_type, total = conn.execute(sa.select(admin_jobs.c.job_type,
+                                                 admin_jobs.c.total_items)).one()
+    assert (job_type, total) == ("fix_subcategory_level0", 1)
