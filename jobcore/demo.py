@@ -20,6 +20,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from jobcore import trees
 from jobcore.classify.rules import (
     NoRuleMatched,
     RuleEngine,
@@ -185,7 +186,9 @@ def reset_catalogue(conn: Connection) -> None:
 
 def seed_demo(engine: Engine, *, topics_count: int = 2000, seed: int = 42,
               reset: bool = False) -> DemoSummary:
-    """Load a demo catalogue of ``topics_count`` topics into an empty catalogue."""
+    """Load a demo catalogue of ``topics_count`` topics into an empty catalogue (and the
+    taxonomy trees, when they are not loaded yet).
+    """
     if not 1 <= topics_count <= 1_000_000:
         raise UsageError(f"--topics must be from 1 to 1,000,000, got {topics_count}.")
     rng = random.Random(seed)
@@ -196,6 +199,7 @@ def seed_demo(engine: Engine, *, topics_count: int = 2000, seed: int = 42,
         elif not _catalogue_is_empty(conn):
             raise UsageError("The catalogue already has topics; seed-demo only fills an empty "
                              "one (use --reset to wipe it first).")
+        trees.seed_trees(conn)  # the Taxonomy screen and the tree jobs need them
         topic_rows: list[_TopicRecord] = []
         planted, bases = [], []
         for topic_id, (base, region, description, seed_item) in enumerate(

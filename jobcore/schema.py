@@ -190,7 +190,7 @@ topic_history = sa.Table(
     sa.Column("new_values", JSONB, nullable=False, server_default="{}"),
     _created_at(),
     sa.Column("created_by", sa.Text, nullable=True),
-    sa.Index("ix_topic_history_batch", "batch_id"),
+    sa.Index("ix_topic_history_batch", "batch_id", "id"),
     sa.Index("ix_topic_history_topic", "topic_id", sa.text("created_at DESC")),
 )
 

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from pydantic import Field
 from sqlalchemy.engine import Connection
 
-from jobcore import catalog, trees
+from jobcore import catalog, embeddings, trees
 from jobcore.classify.taxonomy import TAXONOMY_TYPES
 from jobcore.errors import ConfigError
 from jobcore.jobs.base import ChunkOutcome, ItemError, JobConfig, JobHandler, JobPlan
@@ -254,6 +254,7 @@ class PlacementHandler(JobHandler[PlacementConfig]):
                 outcome.skips += 1
         catalog.apply_placements(conn, writes, batch_id=job.id, action=self.action,
                                  created_by=job.created_by)
+        embeddings.keep_current(conn, [w.topic_id for w in writes])  # the path holds it
         catalog.flag_for_review(conn, flags)
         outcome.done = not more
         return outcome
