@@ -23,6 +23,7 @@ from jobcore.cli_common import (
     advance_until_done,
     drive,
     positive_int,
+    print_dry_run,
     print_report,
 )
 from jobcore.db import describe_database, get_engine
@@ -225,22 +226,11 @@ def _dry_run(config: dict, *, verbose: bool) -> int:
         conn.execute(sa.text("SET TRANSACTION READ ONLY"))
         changes = preview(conn, parsed)
         conn.rollback()
-    changed = [c for c in changes if c.changed]
-    errors = [c for c in changes if c.error]
-    for change in changed:
+    def describe(change) -> str:
         old, new = change.topic.classification.as_dict(), change.new.as_dict()
-        diffs = ", ".join(f"{k}: {old[k]!r} -> {new[k]!r}" for k in new if old[k] != new[k])
-        print(f"would change {change.topic.id} {change.topic.name!r}: {diffs}")
-    for change in errors:
-        print(f"would fail {change.topic.id} {change.topic.name!r}: {change.error}")
-    if verbose:
-        for change in changes:
-            if not change.changed and not change.error:
-                print(f"unchanged {change.topic.id} {change.topic.name!r}")
-    print(f"dry run: {len(changes):,} eligible topics: {len(changed):,} would change, "
-          f"{len(errors):,} would fail, {len(changes) - len(changed) - len(errors):,} "
-          "unchanged; nothing was written")
-    return EXIT_OK
+        return ", ".join(f"{k}: {old[k]!r} -> {new[k]!r}" for k in new if old[k] != new[k])
+
+    return print_dry_run(changes, describe, verbose=verbose)
 
 
 def _jobs_list(args) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from tqdm import tqdm
 
@@ -73,3 +75,25 @@ def advance_until_done(job_id: str, *, poll_seconds: float) -> runner.ChunkRepor
                   f"{report.total_items:,} done, next poll in {poll_seconds:g} s",
                   file=sys.stderr)
             time.sleep(poll_seconds)
+
+
+def print_dry_run(plans: Sequence[Any], describe: Callable[[Any], str], *,
+                  verbose: bool) -> int:
+    """The lines of a dry run over per-topic plans (each with ``topic.id``, ``topic.name``,
+    ``changed`` and ``error``): what would change (``describe``), what would fail, with
+    ``verbose`` what stays; then the counts.
+    """
+    changed = [p for p in plans if p.changed]
+    failed = [p for p in plans if p.error]
+    for plan in changed:
+        print(f"would change {plan.topic.id} {plan.topic.name!r}: {describe(plan)}")
+    for plan in failed:
+        print(f"would fail {plan.topic.id} {plan.topic.name!r}: {plan.error}")
+    if verbose:
+        for plan in plans:
+            if not plan.changed and not plan.error:
+                print(f"unchanged {plan.topic.id} {plan.topic.name!r}")
+    print(f"dry run: {len(plans):,} eligible topics: {len(changed):,} would change, "
+          f"{len(failed):,} would fail, {len(plans) - len(changed) - len(failed):,} "
+          "unchanged; nothing was written")
+    return EXIT_OK

@@ -16,6 +16,7 @@ from jobcore.cli_common import (
     advance_until_done,
     drive,
     positive_int,
+    print_dry_run,
     print_report,
 )
 from jobcore.db import get_engine
@@ -115,22 +116,9 @@ def _placement_dry_run(job_type: str, config: dict, *, verbose: bool) -> int:
         handler.plan(conn, parsed, org_id=None)  # the same checks as a real run
         placements = handler.preview(conn, parsed)
         conn.rollback()
-    changed = [p for p in placements if p.changed]
-    failed = [p for p in placements if p.error]
-    for p in changed:
-        print(f"would change {p.topic.id} {p.topic.name!r}: subcategory "
-              f"{p.topic.subcategory!r} -> {p.subcategory!r}, node {p.topic.taxonomy_node_id} "
-              f"-> {p.node_id} ({p.how})")
-    for p in failed:
-        print(f"would fail {p.topic.id} {p.topic.name!r}: {p.error}")
-    if verbose:
-        for p in placements:
-            if not p.changed and not p.error:
-                print(f"unchanged {p.topic.id} {p.topic.name!r}")
-    print(f"dry run: {len(placements):,} eligible topics: {len(changed):,} would change, "
-          f"{len(failed):,} would fail, {len(placements) - len(changed) - len(failed):,} "
-          "unchanged; nothing was written")
-    return EXIT_OK
+    return print_dry_run(placements, lambda p: (
+        f"subcategory {p.topic.subcategory!r} -> {p.subcategory!r}, node "
+        f"{p.topic.taxonomy_node_id} -> {p.node_id} ({p.how})"), verbose=verbose)
 
 
 def _cmd_backfill(args) -> int:

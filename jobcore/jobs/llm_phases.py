@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -361,6 +361,18 @@ def answer_of(row: Any) -> str | None:
     return row.answer
 
 
+def live_results(staged: list[Any], outcome: ChunkOutcome
+                 ) -> Iterator[tuple[Any, catalog.TopicRow]]:
+    """The staged results whose topic is still live, with it; the others count as skips
+    (deleted or merged since they were submitted).
+    """
+    for row in staged:
+        if row.id is None:
+            outcome.skips += 1
+            continue
+        yield row, catalog.topic_row(row)
+
+
 def write_classifications(conn: Connection, job: Job, config, staged: list[Any],
                           outcome: ChunkOutcome) -> None:
     """reclassify's results: validated classifications written with history; a bad answer
@@ -368,11 +380,7 @@ def write_classifications(conn: Connection, job: Job, config, staged: list[Any],
     """
     version = version_of(config)
     writes, flags = [], {}
-    for row in staged:
-        if row.id is None:
-            outcome.skips += 1  # deleted or merged since it was submitted
-            continue
-        topic = catalog.topic_row(row)
+    for row, topic in live_results(staged, outcome):
         try:
             new = parse_answer(answer_of(row), row.stop_reason, topic.classification,
                                config.target_column)

@@ -153,11 +153,7 @@ class BackfillTaxonomyNodesHandler(PlacementHandler):
     def _write(self, conn: Connection, job: Job, index: trees.TreeIndex, staged: list[Any],
                outcome: ChunkOutcome) -> None:
         writes, flags = [], {}
-        for row in staged:
-            if row.id is None:
-                outcome.skips += 1  # deleted or merged since it was submitted
-                continue
-            topic = catalog.topic_row(row)
+        for row, topic in llm_phases.live_results(staged, outcome):
             try:
                 node = read_node_answer(llm_phases.answer_of(row), topic, index)
             except AnswerError as exc:

@@ -109,3 +109,26 @@ def test_load_demo_data_create_and_run_a_reclassify_job(app_url, browser_page, t
     assert page.get_by_role("button", name="Dedup sweep these topics").is_visible()
     page.screenshot(path=tmp_path / "job_completed.png", full_page=True)
     assert (tmp_path / "job_completed.png").stat().st_size > 10_000
+
+
+def test_taxonomy_screen_search_and_realign_job(app_url, browser_page, tmp_path):
+    page = browser_page
+    page.goto(app_url)
+    page.get_by_role("button", name="Load demo data").click()  # loads the trees as well
+    page.get_by_text("Live topics").wait_for()
+    _settle(page)
+    page.get_by_role("link", name="Taxonomy").click()
+    page.get_by_role("heading", name="Taxonomy trees").wait_for()
+    _settle(page)
+    search = page.get_by_label("Search labels")
+    search.fill("golf")
+    search.press("Enter")
+    _settle(page)
+    page.get_by_text("nodes shown matching the search").wait_for()
+    page.get_by_role("button", name="Realign subcategories").click()
+    page.get_by_role("button", name="Run").wait_for()
+    _settle(page)
+    page.get_by_role("button", name="Run").click()
+    page.get_by_role("heading").filter(has_text="Completed").wait_for(timeout=120_000)
+    page.get_by_role("button", name="Rollback").wait_for(timeout=30_000)
+    page.screenshot(path=tmp_path / "realign_completed.png", full_page=True)
