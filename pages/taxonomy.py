@@ -9,7 +9,7 @@ from jobcore import runner, trees
 from jobcore.config import get_settings
 from jobcore.db import get_engine
 from jobcore.errors import JobcoreError
-from jobcore.ui.taxonomy import tree_frame
+from jobcore.ui.taxonomy import topics_treemap, tree_frame
 
 DETAIL = "pages/job_detail.py"
 user = st.session_state.get("user") or get_settings().admin_user
@@ -44,6 +44,9 @@ controls = st.columns([1, 2])
 max_level = controls[0].slider("Expand to level", 1, deepest, min(2, deepest),
                                disabled=deepest == 1)
 search = controls[1].text_input("Search labels", placeholder="e.g. golf")
+treemap = topics_treemap(nodes, max_level=max_level)
+if treemap is not None:
+    st.plotly_chart(treemap, width="stretch")
 frame = tree_frame(nodes, max_level=max_level, search=search)
 st.caption(f"{len(frame):,} nodes shown" + (" matching the search" if search.strip() else ""))
 st.dataframe(frame, hide_index=True, width="stretch",
