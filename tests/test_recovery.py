@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from jobcore import runner
 from jobcore.errors import JobNotFound, UsageError
+from jobcore.jobs import rollback as rollback_job
 from jobcore.recovery import create_retry, create_rollback
 from jobcore.schema import topic_history, topics
 
@@ -41,7 +42,8 @@ def test_rollback_restores_previous_values_exactly_and_records_history(engine, m
     assert job.config["rollbackOf"] == source and job.job_type == "reclassify"
     report = runner.run_to_completion(rollback.id, engine=engine)
     assert (report.status, report.success_count, report.error_count) == ("completed", 72, 0)
-    assert job.chunk_count == 0 and runner.get_job(rollback.id, engine=engine).chunk_count == 2
+    chunks = runner.get_job(rollback.id, engine=engine).chunk_count
+    assert job.chunk_count == 0 and chunks == -(-72 // rollback_job.CHUNK_SIZE)
     for topic_id in ids[:70]:
         assert _state(get_topic, topic_id) == OLD
     never = get_topic(ids[70])
@@ -104,14 +106,15 @@ def test_rollback_refusals_are_clear(engine, make_topic, many_topics):
 
 
 def test_cancelled_rollback_allows_a_new_one(engine, make_topic):
-    source, _ = _reclassified(engine, make_topic, n=60)
+    chunk = rollback_job.CHUNK_SIZE
+    source, _ = _reclassified(engine, make_topic, n=chunk + 10)
     first = create_rollback(source, engine=engine)
     runner.process_chunk(first.id, engine=engine)
     runner.cancel_job(first.id, engine=engine)
     second = create_rollback(source, engine=engine)
     report = runner.run_to_completion(second.id, engine=engine)
-    # the 50 the first rollback restored are reported, not restored twice
-    assert (report.success_count, report.error_count) == (12, 50)
+    # the chunk the first rollback restored is reported, not restored twice
+    assert (report.success_count, report.error_count) == (12, chunk)
 
 
 def test_retry_targets_only_the_failed_topics(engine, make_topic, get_topic):

@@ -1,7 +1,7 @@
 """Rollback of a completed reclassify (or tree placement) job, and the checks behind
 retry-errors.
 
-A rollback is a reclassify job with ``rollbackOf``: 50 a chunk, it walks the source job's
+A rollback is a reclassify job with ``rollbackOf``: 200 a chunk, it walks the source job's
 history rows (``reclassified``; ``realigned``, ``subcategory_fixed`` or ``node_assigned``
 for the tree jobs) and restores each topic's previous values (classification and version
 stamp; or subcategory and tree node), recording ``rolled_back`` history. A topic changed
@@ -22,7 +22,7 @@ from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS, Classification
 from jobcore.errors import Conflict
 from jobcore.jobs.base import ChunkOutcome, ItemError, JobPlan
 
-CHUNK_SIZE = 50
+CHUNK_SIZE = 200  # topics a rollback chunk restores
 _CLASSIFICATION_KEYS = (*CLASSIFICATION_FIELDS, "classification_version",
                         "classification_source")
 _PLACEMENT_KEYS = ("subcategory", "taxonomy_node_id")
@@ -64,6 +64,12 @@ _CHUNK = sa.text(
     FOR UPDATE OF t
     """
 )
+
+
+# A walk in id order that stops after one chunk: with stale statistics (the source job has
+# just written thousands of history rows) PostgreSQL chose a bitmap scan that fetched and
+# sorted every remaining row of the source job, every chunk. Local to the chunk.
+_ORDERED_WALK = sa.text("SELECT set_config('enable_bitmapscan', 'off', true)")
 
 
 def existing_rollback(conn: Connection, source_id: str) -> sa.Row | None:
@@ -131,6 +137,7 @@ def process_rollback(conn: Connection, job: store.Job, source_id: str,
                      deadline: float) -> ChunkOutcome:
     cursor = dict(job.cursor)
     action, keys = ROLLBACK_SOURCES[cursor.get("sourceType", "reclassify")]
+    conn.execute(_ORDERED_WALK)
     rows = conn.execute(_CHUNK, {"source": source_id, "action": action,
                                  "last_id": cursor["lastHistoryId"],
                                  "n": CHUNK_SIZE + 1}).all()
