@@ -434,16 +434,19 @@ def failed_result(kind: str, payload: dict[str, Any]) -> str:
 
 
 def cancel_batches(conn: Connection, job: Job) -> list[str]:
-    """Cancel the job's batches that have not ended; returns their ids."""
+    """Cancel the job's batches that have not ended (those a dead process left unconfirmed
+    too); returns their ids.
+    """
     api = client()
     cancelled = []
-    for entry in batches_of(conn, job.id):
-        if entry["status"] not in ("ended", "canceling"):
-            try:
-                api.messages.batches.cancel(entry["id"])
-            except anthropic.APIError as exc:
-                raise LLMUnavailable(f"Could not cancel batch {entry['id']}: {exc}") from exc
-            cancelled.append(entry["id"])
+    for batch_id in conn.execute(sa.select(llm_batches.c.batch_id).where(
+            llm_batches.c.job_id == job.id,
+            llm_batches.c.status.not_in(["ended", "canceling"]))).scalars():
+        try:
+            api.messages.batches.cancel(batch_id)
+        except anthropic.APIError as exc:
+            raise LLMUnavailable(f"Could not cancel batch {batch_id}: {exc}") from exc
+        cancelled.append(batch_id)
     conn.execute(sa.update(llm_batches).where(llm_batches.c.batch_id.in_(cancelled))
                  .values(status="canceling"))
     return cancelled
