@@ -123,11 +123,12 @@ def _placement_dry_run(job_type: str, config: dict, *, verbose: bool) -> int:
 
 def _cmd_backfill(args) -> int:
     from jobcore.classify.cost import actual, estimate
+    from jobcore.jobs.node_backfill import PROMPT_PROFILE
 
     config = _config(args)
     if args.dry_run:
         total = runner.count_items("backfill_taxonomy_nodes", config)
-        cost = estimate(total, web_search=False)
+        cost = estimate(total, web_search=False, profile=PROMPT_PROFILE)
         print(f"dry run: {total:,} topics without a node would go to Claude in "
               f"{-(-total // 100):,} message batches; estimated ${cost.dollars:,.2f} at batch "
               "prices; nothing was sent or written")

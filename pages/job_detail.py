@@ -183,7 +183,8 @@ if is_llm_job(job.job_type, job.config):
                f"{staged_count(job_id):,} results staged, waiting for post-processing.")
     st.dataframe(batches_frame(llm_batches_of(job_id)), hide_index=True, width="stretch")
     st.caption("Cost: estimate before the start beside the actual usage of the results so far")
-    st.dataframe(cost_frame(job.total_items, job.config, job.result.get("usage")),
+    st.dataframe(cost_frame(job.total_items, job.config, job.result.get("usage"),
+                            job_type=job.job_type),
                  hide_index=True, width="stretch")
 
 st.subheader(f"Errors ({len(job.errors):,})")

@@ -1,11 +1,12 @@
-"""What an LLM reclassify costs: an estimate before it starts, the actual after.
+"""What an LLM job costs: an estimate before it starts, the actual after.
 
 Prices are settings (dollars per million tokens, per 1,000 web searches); Message Batches
 pay ``BATCH_DISCOUNT`` of the token prices. The estimate counts tokens as characters / 4
 (a documented approximation of Claude's tokenizer for English text, within ~15 %): the
 shared system prompt is written to the cache once per sub-batch and read by the other
 requests; each topic adds its own prompt and an answer of about ``ANSWER_TOKENS``; with web
-search on, one search per ``TOPICS_PER_SEARCH`` topics is assumed.
+search on, one search per ``TOPICS_PER_SEARCH`` topics is assumed. Another job's prompts
+(the node backfill's) come as a ``PromptProfile``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,24 @@ ANSWER_TOKENS = 60
 TOPIC_PROMPT_TOKENS = 45
 TOPICS_PER_SEARCH = 4
 SUB_BATCH_SIZE = 100
+
+
+@dataclass(frozen=True)
+class PromptProfile:
+    """The token sizes of one job type's requests: the shared system prompt (cached or
+    not), each topic's own prompt, its answer.
+    """
+
+    system_tokens: int
+    cached: bool
+    topic_tokens: int
+    answer_tokens: int
+
+
+def reclassify_profile() -> PromptProfile:
+    """LLM reclassify: instructions and the whole taxonomy, cached."""
+    return PromptProfile(len(INSTRUCTIONS + taxonomy_text()) // CHARS_PER_TOKEN, True,
+                         TOPIC_PROMPT_TOKENS, ANSWER_TOKENS)
 
 
 @dataclass(frozen=True)
@@ -40,15 +59,23 @@ def price(usage: Usage, settings: Settings | None = None) -> float:
     return tokens * s.batch_discount + usage.web_searches * s.price_web_search_per_thousand / 1000
 
 
-def estimate(topics: int, *, web_search: bool, settings: Settings | None = None) -> Cost:
-    """The expected usage and cost of classifying ``topics`` topics."""
-    system = len(INSTRUCTIONS + taxonomy_text()) // CHARS_PER_TOKEN
+def estimate(topics: int, *, web_search: bool, profile: PromptProfile | None = None,
+             settings: Settings | None = None) -> Cost:
+    """The expected usage and cost of sending ``topics`` topics (reclassify's prompts unless
+    ``profile`` says otherwise).
+    """
+    p = profile or reclassify_profile()
     batches = -(-topics // SUB_BATCH_SIZE)
-    usage = Usage(input_tokens=topics * TOPIC_PROMPT_TOKENS,
-                  output_tokens=topics * ANSWER_TOKENS,
-                  cache_read_tokens=max(topics - batches, 0) * system,
-                  cache_write_tokens=batches * system,
-                  web_searches=topics // TOPICS_PER_SEARCH if web_search else 0)
+    if p.cached:
+        usage = Usage(input_tokens=topics * p.topic_tokens,
+                      output_tokens=topics * p.answer_tokens,
+                      cache_read_tokens=max(topics - batches, 0) * p.system_tokens,
+                      cache_write_tokens=batches * p.system_tokens,
+                      web_searches=topics // TOPICS_PER_SEARCH if web_search else 0)
+    else:
+        usage = Usage(input_tokens=topics * (p.topic_tokens + p.system_tokens),
+                      output_tokens=topics * p.answer_tokens,
+                      web_searches=topics // TOPICS_PER_SEARCH if web_search else 0)
     return Cost(usage, price(usage, settings))
 
 

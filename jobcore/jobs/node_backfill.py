@@ -19,6 +19,7 @@ from pydantic import Field
 from sqlalchemy.engine import Connection
 
 from jobcore import catalog, trees
+from jobcore.classify import cost
 from jobcore.classify.llm import AnswerError
 from jobcore.config import get_settings
 from jobcore.errors import ConfigError
@@ -34,6 +35,13 @@ INSTRUCTIONS = """You place audience segments (topics) of an advertising catalog
 node of a taxonomy tree that describes them best. Each request gives a topic, its current \
 classification and the candidate nodes below its parent category as "id: path" lines. \
 Answer with the id of one candidate node, exactly as listed, in the JSON schema's node_id."""
+
+
+# For cost estimates: the instructions are short (below the prompt-cache minimum, so they
+# are paid on every request); a topic's prompt lists its parent category's candidate nodes,
+# about 25 on average in the IAB Audience tree, ~12 tokens a line, plus the topic (~45).
+PROMPT_PROFILE = cost.PromptProfile(system_tokens=len(INSTRUCTIONS) // cost.CHARS_PER_TOKEN,
+                                    cached=False, topic_tokens=45 + 25 * 12, answer_tokens=20)
 
 
 class BackfillConfig(PlacementConfig):

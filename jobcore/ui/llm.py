@@ -35,10 +35,19 @@ def _web_search(config: dict[str, Any]) -> bool:
     return "mode" in config and config.get("enableWebSearch", True)
 
 
-def cost_frame(total_items: int, config: dict[str, Any],
-               usage: dict[str, int] | None) -> pd.DataFrame:
+def _profile(job_type: str) -> cost.PromptProfile | None:
+    if job_type == "backfill_taxonomy_nodes":
+        from jobcore.jobs.node_backfill import PROMPT_PROFILE
+
+        return PROMPT_PROFILE
+    return None  # reclassify's
+
+
+def cost_frame(total_items: int, config: dict[str, Any], usage: dict[str, int] | None, *,
+               job_type: str = "reclassify") -> pd.DataFrame:
     """Estimate beside actual: tokens, web searches and dollars."""
-    estimate = cost.estimate(total_items, web_search=_web_search(config))
+    estimate = cost.estimate(total_items, web_search=_web_search(config),
+                             profile=_profile(job_type))
     spent = cost.actual(usage)
     rows = []
     for label, attr in (("input tokens", "input_tokens"), ("output tokens", "output_tokens"),
@@ -56,6 +65,6 @@ def llm_cost_line(job_type: str, config: dict[str, Any], total: int) -> str:
     """For an LLM reclassify of ``total`` topics: the estimated cost, as a sentence."""
     if not is_llm_job(job_type, config):
         return ""
-    estimate = cost.estimate(total, web_search=_web_search(config))
+    estimate = cost.estimate(total, web_search=_web_search(config), profile=_profile(job_type))
     return (f" Estimated cost through Message Batches: ${estimate.dollars:,.2f} "
             f"({estimate.usage.web_searches:,} web searches assumed).")

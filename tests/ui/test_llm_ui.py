@@ -26,8 +26,12 @@ def test_llm_panel_tables():
     assert is_llm_job("reclassify", {"mode": "llm"})
     assert not is_llm_job("reclassify", {"mode": "local"})
     assert is_llm_job("backfill_taxonomy_nodes", {})
-    no_search = cost_frame(100, {}, None)  # the node backfill sends no web search tool
-    assert no_search.set_index("").loc["web searches", "estimate"] == 0
+    backfill = cost_frame(100, {}, None, job_type="backfill_taxonomy_nodes").set_index("")
+    reclassify = cost_frame(100, {"mode": "llm"}, None).set_index("")
+    assert backfill.loc["web searches", "estimate"] == 0  # no web search tool is sent
+    assert backfill.loc["cache reads", "estimate"] == 0  # short instructions: not cached
+    assert 0 < backfill.loc["input tokens", "estimate"] < reclassify.loc["cache reads",
+                                                                          "estimate"]
     frame = batches_frame([{"id": "msgbatch_1", "requests": 100, "status": "ended",
                             "staged": 40, "counts": {"succeeded": 98, "errored": 2}}])
     assert frame.loc[0, "succeeded"] == 98 and frame.loc[0, "staged"] == 40
