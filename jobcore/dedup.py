@@ -133,47 +133,91 @@ _PLAN_FOR = sa.text(
 )
 
 
-def nearest_parallel(conn: Connection, topic_ids: list[int], *, method: str,
-                     k: int = NEIGHBOURS_PER_QUERY, names: dict[int, str] | None = None,
-                     workers: int = SEARCH_CONNECTIONS) -> dict[int, list[tuple[int, float]]]:
-    """``nearest`` split over ``workers`` connections of ``conn``'s engine at once: each
-    PostgreSQL backend searches on one core, so this uses the machine's others. The search
-    only reads, so running outside the caller's transaction is safe.
+class Searchers:
+    """The caller's connection and ``SEARCH_CONNECTIONS - 1`` more of its engine, set up
+    once for ``method`` for a sweep step: neighbour searches of many topics are split over
+    them, one PostgreSQL backend (one core) each, without a settings round trip per query.
+    The borrowed ones search in a transaction of their own, rolled back at the end (the
+    search only reads); the caller's gets its settings back at the end.
+
+        with Searchers(conn, "hnsw") as searchers:
+            found = searchers.nearest(topic_ids)
     """
-    if workers <= 1 or len(topic_ids) < 2 * workers:
-        return nearest(conn, topic_ids, method=method, k=k, names=names)
-    slices = [topic_ids[i::workers] for i in range(workers)]
 
-    def search(part: list[int]) -> tuple[dict[int, list[tuple[int, float]]], dict[int, str]]:
-        seen: dict[int, str] = {}
-        with conn.engine.connect() as other:
-            found = nearest(other, part, method=method, k=k, names=seen)
+    def __init__(self, conn: Connection, method: str,
+                 workers: int = SEARCH_CONNECTIONS) -> None:
+        self.conn, self.method, self.workers = conn, method, workers
+        self.connections: list[Connection] = []
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> Searchers:
+        self.connections = [self.conn]
+        self.connections += [self.conn.engine.connect() for _ in range(self.workers - 1)]
+        for each in self.connections:
+            _plan_for(each, self.method, NEIGHBOURS_PER_QUERY)
+        self._pool = ThreadPoolExecutor(self.workers - 1) if self.workers > 1 else None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+        for other in self.connections[1:]:
             other.rollback()
-        return found, seen
+            other.close()
+        if exc[0] is None:
+            _restore_plan(self.conn)
 
-    found: dict[int, list[tuple[int, float]]] = {}
-    with ThreadPoolExecutor(workers - 1) as pool:
-        futures = [pool.submit(search, part) for part in slices[1:]]
-        found.update(nearest(conn, slices[0], method=method, k=k, names=names))
+    def nearest(self, topic_ids: list[int], *, k: int = NEIGHBOURS_PER_QUERY,
+                names: dict[int, str] | None = None) -> dict[int, list[tuple[int, float]]]:
+        """As ``nearest``, the topics split over the connections."""
+        if k != NEIGHBOURS_PER_QUERY:  # a wider search (rare): ef_search follows k
+            _plan_for(self.conn, self.method, k)
+            found = nearest(self.conn, topic_ids, method=self.method, k=k, names=names,
+                            configured=True)
+            _plan_for(self.conn, self.method, NEIGHBOURS_PER_QUERY)
+            return found
+        if len(topic_ids) < 2 * self.workers or self._pool is None:
+            return nearest(self.conn, topic_ids, method=self.method, names=names,
+                           configured=True)
+        slices = [topic_ids[i::self.workers] for i in range(self.workers)]
+
+        def search(index: int) -> tuple[dict[int, list[tuple[int, float]]], dict[int, str]]:
+            seen: dict[int, str] = {}
+            return nearest(self.connections[index], slices[index], method=self.method, k=k,
+                           names=seen, configured=True), seen
+
+        futures = [self._pool.submit(search, i) for i in range(1, self.workers)]
+        found, seen = search(0)
         for future in futures:
             part_found, part_names = future.result()
             found.update(part_found)
-            if names is not None:
-                names.update(part_names)
-    return found
+            seen.update(part_names)
+        if names is not None:
+            names.update(seen)
+        return found
 
 
-def nearest(conn: Connection, topic_ids: list[int], *, method: str,
-            k: int = NEIGHBOURS_PER_QUERY,
-            names: dict[int, str] | None = None) -> dict[int, list[tuple[int, float]]]:
-    """Each topic's ``k`` nearest live topics with their similarity, best first (topics
-    without an embedding are absent); the names of all of them go into ``names``. Runs in
-    the caller's transaction.
-    """
+def _plan_for(conn: Connection, method: str, k: int) -> None:
     # exact: no index; hnsw: the index even where the planner would scan a small table
     conn.execute(_PLAN_FOR, {"seqscan": "off" if method == "hnsw" else "on",
                              "indexscan": "on" if method == "hnsw" else "off",
                              "ef": str(max(k, HNSW_EF_SEARCH))})
+
+
+def _restore_plan(conn: Connection) -> None:
+    conn.execute(_PLAN_FOR, {"seqscan": "on", "indexscan": "on", "ef": str(HNSW_EF_SEARCH)})
+
+
+def nearest(conn: Connection, topic_ids: list[int], *, method: str,
+            k: int = NEIGHBOURS_PER_QUERY, names: dict[int, str] | None = None,
+            configured: bool = False) -> dict[int, list[tuple[int, float]]]:
+    """Each topic's ``k`` nearest live topics with their similarity, best first (topics
+    without an embedding are absent); the names of all of them go into ``names``. Runs in
+    the caller's transaction (``configured``: the connection is set up for ``method`` and
+    ``k`` already, as a Searchers connection is).
+    """
+    if not configured:
+        _plan_for(conn, method, k)
     found: dict[int, list[tuple[int, float]]] = {}
     seen = names if names is not None else {}
     for source_id, source_name, neighbour_id, name, similarity in conn.execute(
@@ -182,7 +226,8 @@ def nearest(conn: Connection, topic_ids: list[int], *, method: str,
         seen[source_id], seen[neighbour_id] = source_name, name
     for neighbours in found.values():
         neighbours.sort(key=lambda item: -item[1])
-    conn.execute(_PLAN_FOR, {"seqscan": "on", "indexscan": "on", "ef": str(HNSW_EF_SEARCH)})
+    if not configured:
+        _restore_plan(conn)
     return found
 
 
@@ -234,9 +279,10 @@ class _Neighbourhoods:
     not duplicates and earlier clustering. Fetched in batches as needed.
     """
 
-    def __init__(self, conn: Connection, method: str, threshold: float, clustered: set[int],
+    def __init__(self, conn: Connection, searchers: Searchers, threshold: float,
+                 clustered: set[int],
                  clustered_before: Callable[[set[int]], dict[int, float]]) -> None:
-        self.conn, self.method, self.threshold = conn, method, threshold
+        self.conn, self.searchers, self.threshold = conn, searchers, threshold
         self.clustered, self.clustered_before = clustered, clustered_before
         self.near: dict[int, list[tuple[int, float]]] = {}
         self.names: dict[int, str] = {}
@@ -248,12 +294,12 @@ class _Neighbourhoods:
         wanted = [i for i in dict.fromkeys(topic_ids) if i not in self.near]
         if not wanted:
             return
-        found = nearest_parallel(self.conn, wanted, method=self.method, names=self.names)
+        found = self.searchers.nearest(wanted, names=self.names)
         saturated = [s for s, ns in found.items()
                      if len(ns) >= NEIGHBOURS_PER_QUERY and ns[-1][1] >= self.threshold]
         if saturated:  # more neighbours above the threshold than one query returns
-            found.update(nearest(self.conn, saturated, method=self.method,
-                                 k=NEIGHBOURS_PER_QUERY * 16, names=self.names))
+            found.update(self.searchers.nearest(saturated, k=NEIGHBOURS_PER_QUERY * 16,
+                                                names=self.names))
         involved = set(wanted)
         for topic_id in wanted:
             self.near[topic_id] = found.get(topic_id, [])
@@ -285,10 +331,16 @@ def sweep(conn: Connection, source_ids: list[int], *, threshold: float, method: 
     similarity in that cluster (they are not searched again). See the module docstring for
     the rules.
     """
+    with Searchers(conn, method) as searchers:
+        return _sweep(conn, searchers, source_ids, threshold, clustered_before)
+
+
+def _sweep(conn: Connection, searchers: Searchers, source_ids: list[int], threshold: float,
+           clustered_before: Callable[[set[int]], dict[int, float]]) -> SweepStep:
     placed = clustered_before(set(source_ids))
     clustered: set[int] = set(placed)
     best: dict[int, float] = dict(placed)
-    hoods = _Neighbourhoods(conn, method, threshold, clustered, clustered_before)
+    hoods = _Neighbourhoods(conn, searchers, threshold, clustered, clustered_before)
     hoods.load([s for s in source_ids if s not in placed])
     already = set(placed)
     for source in source_ids:
