@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -197,6 +197,17 @@ class Searchers:
         return found
 
 
+    def on_other(self, read: Callable[..., Any], *args: Any) -> Future:
+        """``read(connection, *args)`` on a borrowed connection, in the background (for a
+        read of committed rows that can overlap the caller's own statements).
+        """
+        if self._pool is None:
+            done: Future = Future()
+            done.set_result(read(self.conn, *args))
+            return done
+        return self._pool.submit(read, self.connections[1], *args)
+
+
 def _plan_for(conn: Connection, method: str, k: int) -> None:
     # exact: no index; hnsw: the index even where the planner would scan a small table
     conn.execute(_PLAN_FOR, {"seqscan": "off" if method == "hnsw" else "on",
@@ -310,10 +321,11 @@ class _Neighbourhoods:
         may_join = {i for t in wanted if t in self.names
                     for i in (t, *(n for n, s in self.near[t] if s >= self.threshold))}
         new = may_join - self.info.keys()
-        if new:
-            self.info.update(candidates(self.conn, new))
-            self.refused |= refused_pairs(self.conn, set(self.info))
+        if new:  # the three reads overlap: committed rows only, on two connections
+            facts = self.searchers.on_other(candidates, new)
+            self.refused |= refused_pairs(self.conn, set(self.info) | new)
             self.clustered.update(self.clustered_before(new))  # in place: shared with sweep()
+            self.info.update(facts.result())
 
     def allowed(self, a: int, b: int) -> bool:
         return pair_key(a, b) not in self.refused and self.marks[a] == self.marks[b]
