@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -50,6 +51,7 @@ _MARKET = re.compile(r"\s-\s*([A-Za-z]{2})\s*$")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
+@lru_cache(maxsize=200_000)  # a name comes back as a neighbour in chunk after chunk
 def markers(name: str) -> tuple[str, tuple[str, ...]]:
     """What must match for two topics to be duplicates: market code and numbers."""
     market = _MARKET.search(name)
