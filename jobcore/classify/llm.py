@@ -108,21 +108,11 @@ class AnswerError(ValueError):
     """The model's answer cannot be used (not JSON, wrong shape, outside the taxonomy)."""
 
 
-def read_answer(message: dict[str, Any], current: Classification,
-                target_column: str | None = None) -> Classification:
-    """The classification a succeeded result's message gives (``current`` with the one
-    field replaced in column mode), validated against the taxonomy.
-    """
-    texts = [b.get("text", "") for b in message.get("content", []) if b.get("type") == "text"]
-    return parse_answer(texts[-1] if texts else None, message.get("stop_reason"), current,
-                        target_column)
-
-
-def parse_answer(text: str | None, stop_reason: str | None, current: Classification,
+def parse_answer(text: str, current: Classification,
                  target_column: str | None = None) -> Classification:
-    """``read_answer`` from the answer's last text block (None: the message had none)."""
-    if text is None:
-        raise AnswerError(f"no text in the answer (stop_reason {stop_reason})")
+    """The classification an answer's text gives (``current`` with the one field replaced
+    in column mode), validated against the taxonomy; AnswerError says what is wrong.
+    """
     try:
         answer = json.loads(text)
     except json.JSONDecodeError as exc:

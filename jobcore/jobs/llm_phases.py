@@ -352,8 +352,10 @@ def post_process(conn: Connection, job: Job, cursor: dict[str, Any],
     return outcome
 
 
-def answer_of(row: Any) -> str | None:
-    """The answer text of a succeeded staged result; AnswerError for a failed one."""
+def answer_of(row: Any) -> str:
+    """The answer text (the last text block) of a succeeded staged result; AnswerError for
+    a failed result or one without text.
+    """
     if row.result_type != "succeeded":
         raise AnswerError(failed_result(row.result_type, row.failure))
     if row.answer is None:
@@ -382,8 +384,7 @@ def write_classifications(conn: Connection, job: Job, config, staged: list[Any],
     writes, flags = [], {}
     for row, topic in live_results(staged, outcome):
         try:
-            new = parse_answer(answer_of(row), row.stop_reason, topic.classification,
-                               config.target_column)
+            new = parse_answer(answer_of(row), topic.classification, config.target_column)
         except AnswerError as exc:
             text = f"LLM: {exc}"
             fallback = _local_fallback(topic) if config.fallback_local else None
