@@ -261,7 +261,6 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
         outcome.done = reached_limit or not more
         return outcome
 
-
     def _submit(self, conn: Connection, job: Job, config: ReclassifyConfig,
                 cursor: dict, rules_version: str) -> ChunkOutcome:
         """LLM phase 1 (see llm_phases.submit_step)."""
