@@ -124,9 +124,8 @@ class BackfillTaxonomyNodesHandler(PlacementHandler):
 
     def plan(self, conn: Connection, config, *, org_id: int | None) -> JobPlan:
         plan = super().plan(conn, config, org_id=org_id)
-        max_id = conn.execute(sa.select(sa.func.coalesce(sa.func.max(topics.c.id), 0))).scalar()
-        return JobPlan(total_items=plan.total_items, cursor={
-            "lastId": 0, "maxId": max_id, "phase": "submit", "submitted": 0})
+        return JobPlan(total_items=plan.total_items,
+                       cursor={**plan.cursor, "phase": "submit", "submitted": 0})
 
     def _eligible_after(self, conn: Connection, config, last_id: int, up_to: int,
                         n: int) -> list[catalog.TopicRow]:

@@ -202,16 +202,20 @@ class PlacementHandler(JobHandler[PlacementConfig]):
                               "`python -m jobcore seed-trees` first", field="config")
         if config.topic_ids is not None:
             check_topic_ids(conn, config.topic_ids)
-        count = conn.execute(sa.select(sa.func.count()).select_from(topics)
-                             .where(self._where(config)), self._params(conn, config)).scalar_one()
+        count, max_id = conn.execute(
+            sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(topics.c.id), 0))
+            .where(self._where(config)), self._params(conn, config)).one()
         total = min(count, config.limit) if config.limit else count
-        return JobPlan(total_items=total, cursor={"lastId": 0})
+        # topics created while the job runs are left for the next one, as reclassify does
+        return JobPlan(total_items=total, cursor={"lastId": 0, "maxId": max_id})
 
     def select(self, conn: Connection, config: PlacementConfig, last_id: int, n: int,
-               *, lock: bool) -> list[PlacedTopic]:
-        """Up to ``n`` eligible topics after ``last_id``, by id."""
+               *, lock: bool, up_to: int | None = None) -> list[PlacedTopic]:
+        """Up to ``n`` eligible topics after ``last_id`` (up to ``up_to``), by id."""
         stmt = (sa.select(*_COLUMNS).where(self._where(config), topics.c.id > last_id)
                 .order_by(topics.c.id).limit(n))
+        if up_to is not None:
+            stmt = stmt.where(topics.c.id <= up_to)
         if lock:
             stmt = stmt.with_for_update()
         return [PlacedTopic(*row) for row in conn.execute(stmt, self._params(conn, config))]
@@ -235,7 +239,8 @@ class PlacementHandler(JobHandler[PlacementConfig]):
         cursor = dict(job.cursor)
         want = CHUNK_SIZE if config.limit is None else min(
             CHUNK_SIZE, config.limit - job.processed_items)
-        batch = self.select(conn, config, cursor["lastId"], want + 1, lock=True)
+        batch = self.select(conn, config, cursor["lastId"], want + 1, lock=True,
+                            up_to=cursor.get("maxId"))
         more = len(batch) > want
         index = trees.load_index(conn)
         outcome = ChunkOutcome(cursor=cursor, done=False)
