@@ -127,12 +127,12 @@ class BackfillTaxonomyNodesHandler(PlacementHandler):
         return JobPlan(total_items=plan.total_items,
                        cursor={**plan.cursor, "phase": "submit", "submitted": 0})
 
-    def _eligible_after(self, conn: Connection, config, last_id: int, up_to: int,
-                        n: int) -> list[catalog.TopicRow]:
+    def _eligible_after(self, conn: Connection, config, index: trees.TreeIndex, last_id: int,
+                        up_to: int, n: int) -> list[catalog.TopicRow]:
         stmt = catalog.select_topics(sa.and_(
             self._where(config), topics.c.id > last_id, topics.c.id <= up_to)
         ).limit(n).with_for_update()
-        return [catalog.topic_row(r) for r in conn.execute(stmt, self._params(conn, config))]
+        return [catalog.topic_row(r) for r in conn.execute(stmt, self._params(config, index))]
 
     def process(self, conn: Connection, job: Job, config, deadline: float) -> ChunkOutcome:
         cursor = dict(job.cursor)
@@ -154,7 +154,7 @@ class BackfillTaxonomyNodesHandler(PlacementHandler):
 
         return llm_phases.submit_step(conn, job, cursor, llm_phases.SubmitSource(
             eligible_after=lambda last_id, up_to, n: self._eligible_after(
-                conn, config, last_id, up_to, n),
+                conn, config, index, last_id, up_to, n),
             request=request, limit=config.limit, concurrency=config.concurrency))
 
     def _write(self, conn: Connection, job: Job, index: trees.TreeIndex, staged: list[Any],

@@ -187,8 +187,8 @@ class PlacementHandler(JobHandler[PlacementConfig]):
                           f"not a taxonomy type (one of {', '.join(TAXONOMY_TYPES)})",
                           field="taxonomyFilter")
 
-    def _params(self, conn: Connection, config: PlacementConfig) -> dict:
-        return {"upper": trees.load_index(conn).upper_labels,
+    def _params(self, config: PlacementConfig, index: trees.TreeIndex) -> dict:
+        return {"upper": index.upper_labels,
                 "taxonomy_type": config.taxonomy_filter, "topic_ids": config.topic_ids}
 
     def _where(self, config: PlacementConfig) -> sa.ColumnElement[bool]:
@@ -204,13 +204,14 @@ class PlacementHandler(JobHandler[PlacementConfig]):
             check_topic_ids(conn, config.topic_ids)
         count, max_id = conn.execute(
             sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(topics.c.id), 0))
-            .where(self._where(config)), self._params(conn, config)).one()
+            .where(self._where(config)), self._params(config, trees.load_index(conn))).one()
         total = min(count, config.limit) if config.limit else count
         # topics created while the job runs are left for the next one, as reclassify does
         return JobPlan(total_items=total, cursor={"lastId": 0, "maxId": max_id})
 
-    def select(self, conn: Connection, config: PlacementConfig, last_id: int, n: int,
-               *, lock: bool, up_to: int | None = None) -> list[PlacedTopic]:
+    def select(self, conn: Connection, config: PlacementConfig, index: trees.TreeIndex,
+               last_id: int, n: int, *, lock: bool, up_to: int | None = None
+               ) -> list[PlacedTopic]:
         """Up to ``n`` eligible topics after ``last_id`` (up to ``up_to``), by id."""
         stmt = (sa.select(*_COLUMNS).where(self._where(config), topics.c.id > last_id)
                 .order_by(topics.c.id).limit(n))
@@ -218,15 +219,15 @@ class PlacementHandler(JobHandler[PlacementConfig]):
             stmt = stmt.where(topics.c.id <= up_to)
         if lock:
             stmt = stmt.with_for_update()
-        return [PlacedTopic(*row) for row in conn.execute(stmt, self._params(conn, config))]
+        return [PlacedTopic(*row) for row in conn.execute(stmt, self._params(config, index))]
 
     def preview(self, conn: Connection, config: PlacementConfig) -> list[Placement]:
         """What the job would do, without writing anything (for dry runs)."""
         index, placements, last_id = trees.load_index(conn), [], 0
         remaining = config.limit
         while remaining is None or remaining > 0:
-            batch = self.select(conn, config, last_id, min(remaining or CHUNK_SIZE, CHUNK_SIZE),
-                                lock=False)
+            batch = self.select(conn, config, index, last_id,
+                                min(remaining or CHUNK_SIZE, CHUNK_SIZE), lock=False)
             if not batch:
                 break
             placements.extend(self.plan_topic(t, index) for t in batch)
@@ -239,10 +240,10 @@ class PlacementHandler(JobHandler[PlacementConfig]):
         cursor = dict(job.cursor)
         want = CHUNK_SIZE if config.limit is None else min(
             CHUNK_SIZE, config.limit - job.processed_items)
-        batch = self.select(conn, config, cursor["lastId"], want + 1, lock=True,
+        index = trees.load_index(conn)
+        batch = self.select(conn, config, index, cursor["lastId"], want + 1, lock=True,
                             up_to=cursor.get("maxId"))
         more = len(batch) > want
-        index = trees.load_index(conn)
         outcome = ChunkOutcome(cursor=cursor, done=False)
         writes, flags = [], {}
         for topic in batch[:want]:
