@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from jobcore.access import decide_access
 from jobcore.config import get_settings
 from jobcore.db import describe_database
+from jobcore.ui.access import decide_access
 
 st.set_page_config(page_title="AudienceGPT Admin Jobs", page_icon=":material/work_history:",
                    layout="wide")

@@ -28,11 +28,11 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from jobcore import runner  # noqa: E402
 from jobcore.api import hash_token  # noqa: E402
+from jobcore.catalog.demo import seed_demo  # noqa: E402
 from jobcore.config import get_settings  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
-from jobcore.demo import seed_demo  # noqa: E402
+from jobcore.jobs import runner  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdef0123456789abcdef"
 TOPICS = 20_000

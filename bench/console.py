@@ -23,10 +23,10 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from jobcore import runner  # noqa: E402
+from jobcore.catalog.demo import seed_demo  # noqa: E402
 from jobcore.config import get_settings  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
-from jobcore.demo import seed_demo  # noqa: E402
+from jobcore.jobs import runner  # noqa: E402
 
 APP = str(ROOT / "streamlit_app.py")
 DATABASE = "bench_console"

@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from pgvector.psycopg import register_vector  # noqa: E402
 
-from jobcore import dedup, embeddings, runner  # noqa: E402
+from jobcore.catalog.demo import seed_demo  # noqa: E402
 from jobcore.classify.taxonomy import Classification  # noqa: E402
 from jobcore.db import (  # noqa: E402
     create_database,
@@ -37,11 +37,12 @@ from jobcore.db import (  # noqa: E402
     resolve_url,
     url_for_database,
 )
-from jobcore.demo import seed_demo  # noqa: E402
+from jobcore.dedup import embeddings, matching, search  # noqa: E402
+from jobcore.jobs import runner  # noqa: E402
 
 TOPICS = int(os.environ.get("BENCH_TOPICS", "100000"))
 RAW_SAMPLE = 2000
-THRESHOLD = dedup.DEFAULT_THRESHOLD
+THRESHOLD = matching.DEFAULT_THRESHOLD
 
 
 def _database(name: str, reuse: bool) -> tuple[sa.Engine, bool]:
@@ -120,7 +121,7 @@ def _vectors(engine: sa.Engine) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
 
 def _exact_pairs(ids: np.ndarray, matrix: np.ndarray, names: list[str]) -> set[tuple[int, int]]:
-    marks = [dedup.markers(n) for n in names]
+    marks = [matching.markers(n) for n in names]
     pairs: set[tuple[int, int]] = set()
     block = 2048
     for start in range(0, len(ids), block):
@@ -140,12 +141,12 @@ def _hnsw_pairs(engine: sa.Engine, ids: np.ndarray,
     with engine.connect() as conn:
         for start in range(0, len(ordered), 50):
             with conn.begin():
-                found = dedup.nearest(conn, ordered[start:start + 50], method="hnsw")
+                found = search.nearest(conn, ordered[start:start + 50], method="hnsw")
             for source, neighbours in found.items():
                 for other, similarity in neighbours:
                     if similarity >= THRESHOLD and \
-                            dedup.markers(names[source]) == dedup.markers(names[other]):
-                        pairs.add(dedup.pair_key(source, other))
+                            matching.markers(names[source]) == matching.markers(names[other]):
+                        pairs.add(matching.pair_key(source, other))
     return pairs
 
 

@@ -27,9 +27,9 @@ os.environ["EMBED_ON_WRITE"] = "false"  # post-processing itself, not the embedd
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from jobcore import runner  # noqa: E402
 from jobcore.config import get_settings  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
+from jobcore.jobs import runner  # noqa: E402
 
 TOPICS = int(os.environ.get("BENCH_TOPICS", "50000"))
 DATABASE = "bench_llm"

@@ -21,9 +21,9 @@ os.environ["EMBED_ON_WRITE"] = "false"  # the reclassify that makes history only
 
 import sqlalchemy as sa  # noqa: E402
 
-from jobcore import runner  # noqa: E402
+from jobcore.catalog.demo import seed_demo  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
-from jobcore.demo import seed_demo  # noqa: E402
+from jobcore.jobs import runner  # noqa: E402
 
 TOPICS = int(os.environ.get("BENCH_TOPICS", "20000"))
 CLUSTERS = int(os.environ.get("BENCH_CLUSTERS", "3000"))

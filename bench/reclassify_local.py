@@ -26,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg
 import sqlalchemy as sa
 
-from jobcore import runner
+from jobcore.catalog.demo import seed_demo
 from jobcore.classify.rules import NoRuleMatched, get_rule_engine
 from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS, get_taxonomy
 from jobcore.config import get_settings
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url
-from jobcore.demo import seed_demo
+from jobcore.jobs import runner
 
 FIELDS = ", ".join(CLASSIFICATION_FIELDS)
 

@@ -24,10 +24,11 @@ import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 
-from jobcore import credentials, runner  # noqa: E402
+from jobcore.activations import credentials  # noqa: E402
+from jobcore.activations.credentials import PlatformCredentials  # noqa: E402
 from jobcore.config import get_settings  # noqa: E402
-from jobcore.credentials import PlatformCredentials  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
+from jobcore.jobs import runner  # noqa: E402
 from tests.fakes.platforms import serve_forever_in_this_process  # noqa: E402
 
 ACTIVATIONS = int(os.environ.get("BENCH_ACTIVATIONS", "10000"))

@@ -24,10 +24,11 @@ os.environ["EMBED_ON_WRITE"] = "false"  # the database work, not the embedding m
 
 import sqlalchemy as sa  # noqa: E402
 
-from jobcore import runner, trees  # noqa: E402
+from jobcore.catalog.demo import seed_demo  # noqa: E402
+from jobcore.classify.recovery import create_rollback  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
-from jobcore.demo import seed_demo  # noqa: E402
-from jobcore.recovery import create_rollback  # noqa: E402
+from jobcore.jobs import runner  # noqa: E402
+from jobcore.trees import seeding  # noqa: E402
 
 TOPICS = int(os.environ.get("BENCH_TOPICS", "100000"))
 DATABASE = "bench_trees"
@@ -55,7 +56,7 @@ def main() -> None:
         for run in ("first", "second"):
             start = time.perf_counter()
             with engine.begin() as conn:
-                report = trees.seed_trees(conn)
+                report = seeding.seed_trees(conn)
             print(f"seed-trees ({run} run): {report.inserted:,} added, {report.updated:,} "
                   f"updated, {report.unchanged:,} unchanged in "
                   f"{time.perf_counter() - start:.2f} s")

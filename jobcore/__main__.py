@@ -2,6 +2,6 @@
 
 import sys
 
-from jobcore.cli import main
+from jobcore.cli.main import main
 
 sys.exit(main())

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from jobcore import recovery, runner, store
+from jobcore.classify import recovery
 from jobcore.config import get_settings
 from jobcore.db import get_engine
 from jobcore.errors import (
@@ -38,7 +38,8 @@ from jobcore.errors import (
     UnknownOrganization,
     UsageError,
 )
-from jobcore.jobs import get_handler, job_types
+from jobcore.jobs import runner, store
+from jobcore.jobs.registry import get_handler, job_types
 from jobcore.schema import JOB_STATUSES
 
 JOB_ID = r"^job_[0-9]+_[a-z0-9]+$"

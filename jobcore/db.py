@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from jobcore.config import Settings, get_settings
 from jobcore.errors import DatabaseUnavailable
+from jobcore.migrate import upgrade
 
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
@@ -116,8 +117,6 @@ def create_engine_for(url: str, *, migrate: bool = True) -> Engine:
             "Is the server running, and is DATABASE_URL right?"
         ) from exc
     if migrate:
-        from jobcore.migrate import upgrade
-
         upgrade(engine)
     return engine
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 
 class JobcoreError(Exception):
-    """Base of every error the project reports to a user."""
+    """Base of every error the project reports to a user.
+
+    ``transient``: a condition that may pass by itself (a service or the database briefly
+    unavailable). Raised by a job's chunk, it leaves the job as it was, to be tried again;
+    any other error a chunk raises fails the job with its message.
+    """
+
+    transient: bool = False
 
 
 class UsageError(JobcoreError):
@@ -53,9 +60,17 @@ class Conflict(UsageError):
 class JobBusy(JobcoreError):
     """Another caller is processing a chunk of this job right now."""
 
+    transient = True
+
 
 class DatabaseUnavailable(JobcoreError):
     """PostgreSQL cannot be reached or started."""
+
+    transient = True
+
+
+class SchemaOutOfDate(JobcoreError):
+    """The database does not allow something the code registers (a missing migration)."""
 
 
 class FeatureUnavailable(UsageError):

@@ -2,7 +2,9 @@
 
 The migrations in ``jobcore/migrations`` create these tables; a test checks that the two
 agree. Allowed values of statuses and enumerations are enforced by CHECK constraints in
-the database (see the migrations); the tuples below are the same lists for Python code.
+the database (see the migrations); the tuples below are what Python code reads (job
+statuses for filters, platforms for credentials), and a test keeps them and the job
+registry equal to the constraints.
 """
 
 from __future__ import annotations
@@ -13,22 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 JOB_STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
 FINISHED_STATUSES = ("completed", "failed", "cancelled")
-JOB_TYPES = ("reclassify", "dedup_sweep", "merge", "refresh_activations", "sync_trade_desk",
-             "realign_subcategories", "fix_subcategory_level0", "backfill_taxonomy_nodes")
-REVIEW_STATUSES = ("ok", "needs_review", "reviewed")
-HISTORY_ACTIONS = (
-    "reclassified",
-    "merged",
-    "unmerged",
-    "rolled_back",
-    "manual_edit",
-    "review_resolved",
-    "realigned",
-    "subcategory_fixed",
-    "node_assigned",
-)
 PLATFORMS = ("liveramp", "the_trade_desk")
-ACTIVATION_STATUSES = ("pending", "active", "failed", "removed")
 EMBEDDING_DIMENSIONS = 384
 
 metadata = sa.MetaData()

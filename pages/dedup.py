@@ -3,10 +3,10 @@ by side, change a winner, remove a member, mark "not duplicates", and start a me
 
 import streamlit as st
 
-from jobcore import clusters as review
-from jobcore import runner
-from jobcore.config import get_settings
+from jobcore.dedup import review
 from jobcore.errors import JobcoreError
+from jobcore.jobs import runner
+from jobcore.ui import pages
 from jobcore.ui.dedup import (
     cluster_label,
     clusters_frame,
@@ -15,8 +15,6 @@ from jobcore.ui.dedup import (
     highlight_differences,
     histogram_figure,
 )
-
-DETAIL = "pages/job_detail.py"
 
 st.title("Dedup clusters")
 
@@ -71,7 +69,7 @@ st.dataframe(clusters_frame(reviewed, details), hide_index=True, width="stretch"
              column_config={"Weakest link": st.column_config.NumberColumn(format="%.4f")})
 
 by_number = {r.number: r for r in reviewed}
-open_numbers = [r.number for r in reviewed if r.state == review.OPEN and r.cluster.losers]
+open_numbers = [r.number for r in reviewed if r.mergeable]
 
 st.subheader("Review a cluster")
 number = st.selectbox("Cluster", [r.number for r in reviewed],
@@ -112,7 +110,7 @@ if current.state == review.OPEN:
                           "later sweeps will not propose them again."):
             review.mark_not_duplicates(
                 member, current.cluster.winner,
-                created_by=st.session_state.get("user") or get_settings().admin_user,
+                created_by=pages.current_user(st.session_state),
                 sweep_id=sweep_id)
             st.rerun()
     with actions[2]:
@@ -134,10 +132,10 @@ if pick[1].button(f"Merge {len(chosen)} clusters", type="primary", disabled=not 
                   icon=":material/merge:"):
     try:
         created = review.start_merge([by_number[n] for n in chosen], sweep_id,
-                                     created_by=st.session_state.get("user"))
+                                     created_by=pages.current_user(st.session_state))
     except JobcoreError as exc:
         st.error(str(exc))
     else:
         all_edits.pop(sweep_id, None)
         st.session_state.pop(f"chosen_{sweep_id}", None)
-        st.switch_page(DETAIL, query_params={"job": created.id})
+        st.switch_page(pages.JOB_DETAIL, query_params={"job": created.id})

@@ -3,10 +3,12 @@ refresh that shows its progress; credentials shown only as present or absent."""
 
 import streamlit as st
 
-from jobcore import runner
+from jobcore.activations.stale import stale_report
+from jobcore.catalog.overview import organizations
 from jobcore.errors import JobcoreError
-from jobcore.overview import organizations
-from jobcore.ui.hygiene import credential_presence, stale_by_platform, stale_frame
+from jobcore.jobs import runner
+from jobcore.ui import pages
+from jobcore.ui.hygiene import stale_frame
 
 PLATFORM_NAMES = {"liveramp": "LiveRamp", "the_trade_desk": "The Trade Desk"}
 
@@ -18,27 +20,23 @@ if not orgs:
 labels = {f"{o.name} ({o.stale_activations:,} stale)": o.id for o in orgs}
 org_id = labels[st.selectbox("Organisation", list(labels))]
 
-present = credential_presence(org_id)
-counts = stale_by_platform(org_id)
+report = stale_report(org_id)
+present, counts = report.credentials, report.by_platform
 cols = st.columns(4)
 for i, (platform, name) in enumerate(PLATFORM_NAMES.items()):
     cols[i].metric(f"Stale on {name}", f"{counts.get(platform, 0):,}")
     cols[i + 2].metric(f"{name} credentials", "present" if present[platform] else "absent")
 
-frame = stale_frame(org_id)
+frame = stale_frame(report)
 if frame.empty:
     st.success("Every segment of this organisation matches its topic.")
     st.stop()
-st.dataframe(frame.rename(columns={
-    "pushed_name": "pushed name", "current_name": "current name",
-    "pushed_description": "pushed description", "current_description": "current description",
-    "pushed_topic_version": "pushed version", "current_version": "current version"}),
-    hide_index=True, width="stretch")
+st.dataframe(frame, hide_index=True, width="stretch")
 
 if st.button("Refresh All Stale", type="primary", icon=":material/sync:"):
     try:
         created = runner.create_job("refresh_activations", {}, org_id=org_id,
-                                    created_by=st.session_state.get("user"))
+                                    created_by=pages.current_user(st.session_state))
     except JobcoreError as exc:
         st.error(str(exc))
         st.stop()
@@ -52,5 +50,5 @@ if st.button("Refresh All Stale", type="primary", icon=":material/sync:"):
     (st.success if report.error_count == 0 else st.warning)(
         f"Job {created.id} {report.status}: {report.success_count:,} refreshed, "
         f"{report.error_count:,} errors.")
-    st.page_link("pages/job_detail.py", label=f"Open job {created.id}",
+    st.page_link(pages.JOB_DETAIL, label=f"Open job {created.id}",
                  query_params={"job": created.id}, icon=":material/open_in_new:")

@@ -6,11 +6,15 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from jobcore import recovery, runner
+from jobcore.catalog.topic_store import error_categories
+from jobcore.classify import recovery
 from jobcore.config import get_settings
+from jobcore.dedup import undo
 from jobcore.errors import JobBusy, JobcoreError
-from jobcore.runner import llm_batches_of, staged_count
+from jobcore.jobs import runner
+from jobcore.llm.progress import batch_progress
 from jobcore.ui import actions as act
+from jobcore.ui import pages
 from jobcore.ui.charts import chunks_figure, progress_figure, throughput
 from jobcore.ui.errors import (
     category_counts,
@@ -65,8 +69,14 @@ def _open(other_id: str) -> None:
 def _buttons(job) -> None:
     offered = act.available_actions(
         job, running=job_id in running, rollback_id=recovery.find_rollback(job_id),
-        undo_id=recovery.find_merge_undo(job_id) if job.job_type == "merge" else None)
+        undo_id=undo.find_merge_undo(job_id))
     cols = st.columns(6)
+    _chunk_buttons(offered, cols)
+    _follow_up_buttons(offered, cols)
+
+
+def _chunk_buttons(offered: list[str], cols) -> None:
+    """Process next chunk, Run / Stop, Cancel."""
     if act.PROCESS in offered and cols[0].button("Process next chunk",
                                                  icon=":material/skip_next:"):
         _step()
@@ -81,42 +91,43 @@ def _buttons(job) -> None:
         running.discard(job_id)
         runner.cancel_job(job_id)
         st.rerun()
+
+
+def _create_and_open(create) -> None:
+    """Create a follow-up job (``create(created_by)``) and open it; an error is shown."""
+    try:
+        created = create(pages.current_user(st.session_state))
+    except JobcoreError as exc:
+        st.error(str(exc))
+    else:
+        _open(created.id)
+
+
+def _follow_up_buttons(offered: list[str], cols) -> None:
+    """Rollback, Retry errors, Dedup sweep these topics, Review clusters, Undo merge."""
     if act.ROLLBACK in offered:
         with cols[3].popover("Rollback", icon=":material/undo:"):
-            st.write("Restore every topic this job changed to its previous classification. "
+            st.write("Restore every topic this job changed to its previous values. "
                      "Topics changed since by another job are reported, not overwritten.")
             if st.button("Create rollback job", type="primary"):
-                created = recovery.create_rollback(job_id, created_by=st.session_state.get("user"))
-                _open(created.id)
+                _create_and_open(lambda user: recovery.create_rollback(job_id, created_by=user))
     if act.RETRY in offered and cols[4].button("Retry errors", icon=":material/replay:"):
-        try:
-            created = recovery.create_retry(job_id, created_by=st.session_state.get("user"))
-        except JobcoreError as exc:
-            st.error(str(exc))
-        else:
-            _open(created.id)
+        _create_and_open(lambda user: recovery.create_retry(job_id, created_by=user))
     if act.DEDUP_SWEEP in offered and cols[5].button(
             "Dedup sweep these topics", icon=":material/join:",
             help="Look for near-duplicates among the topics this job changed"):
-        created = runner.create_job("dedup_sweep", {"sourceBatchId": job_id},
-                                    created_by=st.session_state.get("user"))
-        _open(created.id)
+        _create_and_open(lambda user: runner.create_job(
+            "dedup_sweep", {"sourceBatchId": job_id}, created_by=user))
     if act.REVIEW_CLUSTERS in offered and cols[5].button("Review clusters",
                                                          icon=":material/join:"):
         running.discard(job_id)
-        st.switch_page("pages/dedup.py", query_params={"job": job_id})
+        st.switch_page(pages.DEDUP, query_params={"job": job_id})
     if act.UNDO_MERGE in offered:
         with cols[3].popover("Undo merge", icon=":material/undo:"):
             st.write("Restore every merged topic with its org links, activations and history. "
                      "Clusters changed since the merge are reported, not undone.")
             if st.button("Create undo job", type="primary"):
-                try:
-                    created = recovery.create_merge_undo(
-                        job_id, created_by=st.session_state.get("user"))
-                except JobcoreError as exc:
-                    st.error(str(exc))
-                else:
-                    _open(created.id)
+                _create_and_open(lambda user: undo.create_merge_undo(job_id, created_by=user))
 
 
 def _step():
@@ -177,11 +188,11 @@ with st.expander("Config"):
 
 job = runner.get_job(job_id)
 if is_llm_job(job.job_type, job.config):
-    phase = job.cursor.get("phase", "submit") if not job.is_finished else job.status
-    st.subheader(f"Message batches · phase: {job.result.get('phase', phase)}")
-    st.caption(f"{job.cursor.get('submitted', 0):,} of {job.total_items:,} topics submitted; "
-               f"{staged_count(job_id):,} results staged, waiting for post-processing.")
-    st.dataframe(batches_frame(llm_batches_of(job_id)), hide_index=True, width="stretch")
+    progress = batch_progress(job)
+    st.subheader(f"Message batches · phase: {progress.phase}")
+    st.caption(f"{progress.submitted:,} of {job.total_items:,} topics submitted; "
+               f"{progress.staged:,} results staged, waiting for post-processing.")
+    st.dataframe(batches_frame(progress.batches), hide_index=True, width="stretch")
     st.caption("Cost: estimate before the start beside the actual usage of the results so far")
     st.dataframe(cost_frame(job.total_items, job.config, job.result.get("usage"),
                             job_type=job.job_type),
@@ -191,7 +202,7 @@ st.subheader(f"Errors ({len(job.errors):,})")
 if not job.errors:
     st.caption("No errors.")
 else:
-    frame = errors_frame(job)
+    frame = errors_frame(job.errors, error_categories(job.errors))
     search = st.text_input("Search errors", placeholder="id, name, message or category")
     shown = filter_errors(frame, search)
     st.dataframe(shown, hide_index=True, width="stretch")

@@ -4,19 +4,17 @@ from datetime import timedelta
 
 import streamlit as st
 
-from jobcore import runner
+from jobcore.catalog.demo import load_demo
+from jobcore.catalog.overview import catalogue_summary, organizations
 from jobcore.config import get_settings
-from jobcore.db import get_engine
-from jobcore.demo import seed_demo
 from jobcore.errors import ConfigError, JobcoreError
-from jobcore.jobs import get_handler, job_types
-from jobcore.overview import catalogue_summary, organizations
+from jobcore.jobs import runner
+from jobcore.jobs.registry import get_handler, job_types
 from jobcore.schema import JOB_STATUSES
-from jobcore.ui.forms import config_from_form, form_fields, form_job_types
+from jobcore.ui import pages
+from jobcore.ui.forms import config_from_form, form_fields, form_job_types, job_type_label
 from jobcore.ui.llm import llm_cost_line
 from jobcore.ui.tables import jobs_frame
-
-DETAIL = "pages/job_detail.py"
 
 st.title("Jobs")
 
@@ -32,7 +30,7 @@ if summary.is_empty:
     size = st.select_slider("Demo topics", options=[500, 2000, 5000, 10000], value=2000)
     if st.button("Load demo data", type="primary", icon=":material/dataset:"):
         with st.spinner("Loading demo catalogue..."):
-            loaded = seed_demo(get_engine(), topics_count=size)
+            loaded = load_demo(topics_count=size)
         st.success(f"Loaded {loaded.topics:,} topics, {loaded.organizations:,} organisations "
                    f"and {loaded.activations:,} activations.")
         st.rerun()
@@ -73,6 +71,7 @@ def _widget(spec, errors):
 with st.expander("New job", icon=":material/add_circle:",
                  expanded=bool(st.session_state.get("new_job_errors"))):
     job_type = st.selectbox("Job type", form_job_types(), key="new_job_type",
+                            format_func=job_type_label,
                             help="Merges start from the Dedup Clusters screen.")
     specs = form_fields(job_type)
     errors = st.session_state.get("new_job_errors", {})
@@ -89,7 +88,7 @@ with st.expander("New job", icon=":material/add_circle:",
         try:
             if create:
                 created = runner.create_job(job_type, config, org_id=org_id,
-                                            created_by=st.session_state.get("user"))
+                                            created_by=pages.current_user(st.session_state))
                 st.session_state["new_job_errors"] = {}
                 st.session_state["created_job"] = (created.id, created.total_items)
             else:
@@ -110,7 +109,7 @@ with st.expander("New job", icon=":material/add_circle:",
                    "process its first chunk.")
         if st.button("Open job", key="open_created", type="primary"):
             del st.session_state["created_job"]
-            st.switch_page(DETAIL, query_params={"job": job_id})
+            st.switch_page(pages.JOB_DETAIL, query_params={"job": job_id})
 
 filters = st.columns([2, 2, 1])
 type_filter = filters[0].selectbox("Job type filter", ["all", *job_types()])
@@ -146,7 +145,7 @@ def job_list() -> None:
     pick = st.columns([4, 1], vertical_alignment="bottom")
     chosen = pick[0].selectbox("Job", list(frame["id"]), key="open_job_id")
     if pick[1].button("Open job", icon=":material/open_in_new:"):
-        st.switch_page(DETAIL, query_params={"job": chosen})
+        st.switch_page(pages.JOB_DETAIL, query_params={"job": chosen})
 
 
 job_list()

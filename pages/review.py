@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from jobcore import review
+from jobcore.catalog import review
 from jobcore.classify.taxonomy import (
     AUDIENCE_TYPES,
     CLASSIFICATION_FIELDS,
@@ -11,11 +11,10 @@ from jobcore.classify.taxonomy import (
     TAXONOMY_TYPES,
     get_taxonomy,
 )
-from jobcore.config import get_settings
 from jobcore.errors import ConfigError, JobcoreError
+from jobcore.ui import pages
 
-DETAIL = "pages/job_detail.py"
-user = st.session_state.get("user") or get_settings().admin_user
+user = pages.current_user(st.session_state)
 
 st.title("Review queue")
 everything = review.flagged()
@@ -52,7 +51,7 @@ for col, mode, label in ((cols[1], "local", "Retry with rules"),
         except JobcoreError as exc:
             st.error(str(exc))
         else:
-            st.switch_page(DETAIL, query_params={"job": created.id})
+            st.switch_page(pages.JOB_DETAIL, query_params={"job": created.id})
 
 st.subheader("Edit one topic")
 topic_id = st.selectbox("Topic", list(by_id), format_func=lambda i: f"#{i} {by_id[i].name}")

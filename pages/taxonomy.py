@@ -5,34 +5,30 @@ start the tree jobs (realign, fix level-0 subcategories, LLM node backfill).
 import pandas as pd
 import streamlit as st
 
-from jobcore import runner, trees
-from jobcore.config import get_settings
-from jobcore.db import get_engine
 from jobcore.errors import JobcoreError
+from jobcore.jobs import runner
+from jobcore.jobs.registry import get_handler
+from jobcore.trees import browse
+from jobcore.trees.tree_index import TREE_TITLES
+from jobcore.ui import pages
 from jobcore.ui.taxonomy import topics_treemap, tree_frame
 
-DETAIL = "pages/job_detail.py"
-user = st.session_state.get("user") or get_settings().admin_user
+TREE_JOBS = ("realign_subcategories", "fix_subcategory_level0", "backfill_taxonomy_nodes")
+user = pages.current_user(st.session_state)
 
 st.title("Taxonomy trees")
-engine = get_engine()
-with engine.connect() as conn:
-    seeded = trees.has_trees(conn)
-if not seeded:
+if not browse.trees_loaded():
     st.info("The taxonomy trees are not loaded yet: the IAB Audience Taxonomy 1.1, the IAB "
             "Content Taxonomy 3.1 and the Business Technology tree.")
     if st.button("Load the trees", type="primary"):
-        with engine.begin() as conn:
-            report = trees.seed_trees(conn)
+        report = browse.load_trees()
         st.toast(f"Loaded {report.inserted:,} nodes")
         st.rerun()
     st.stop()
 
-taxonomy = st.selectbox("Tree", list(trees.TREE_TITLES), format_func=trees.TREE_TITLES.get)
-with engine.connect() as conn:
-    nodes = trees.tree_counts(conn, taxonomy)
-    without = trees.topics_without_node(conn)
-    unplaced = trees.unplaced_by_category(conn)
+taxonomy = st.selectbox("Tree", list(TREE_TITLES), format_func=TREE_TITLES.get)
+overview = browse.tree_overview(taxonomy)
+nodes, without, unplaced = overview.nodes, overview.topics_without_node, overview.unplaced
 
 metrics = st.columns(3)
 metrics[0].metric("Nodes", f"{len(nodes):,}")
@@ -55,8 +51,7 @@ st.dataframe(frame, hide_index=True, width="stretch",
 if len(frame):
     by_id = {row["id"]: row["node"].strip() for row in frame.to_dict("records")}
     node_id = st.selectbox("Topics on node", list(by_id), format_func=by_id.get)
-    with engine.connect() as conn:
-        on_node = trees.topics_on_node(conn, node_id)
+    on_node = browse.topics_on(node_id)
     if on_node:
         st.dataframe(pd.DataFrame(on_node), hide_index=True, width="stretch")
     else:
@@ -70,19 +65,13 @@ else:
 
 st.subheader("Tree jobs")
 st.caption("Each runs as a job with history, so that it can be rolled back from its detail.")
-cols = st.columns(3)
-for col, job_type, label, help_text in (
-        (cols[0], "realign_subcategories", "Realign subcategories",
-         "Set each topic's subcategory to its node's label (finding the node by exact path, "
-         "then by nearest label)"),
-        (cols[1], "fix_subcategory_level0", "Fix level-0 subcategories",
-         "Replace subcategories that hold a Tier 1/Tier 2 label or a whole path"),
-        (cols[2], "backfill_taxonomy_nodes", "Backfill nodes with Claude",
-         "Let Claude choose a node for topics without one (Message Batches)")):
-    if col.button(label, help=help_text, width="stretch"):
+cols = st.columns(len(TREE_JOBS))
+for col, job_type in zip(cols, TREE_JOBS, strict=True):
+    handler = get_handler(job_type)
+    if col.button(handler.label, help=handler.description, width="stretch"):
         try:
             created = runner.create_job(job_type, {}, created_by=user)
         except JobcoreError as exc:
             st.error(str(exc))
         else:
-            st.switch_page(DETAIL, query_params={"job": created.id})
+            st.switch_page(pages.JOB_DETAIL, query_params={"job": created.id})

@@ -18,9 +18,9 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import Engine
 
 from jobcore import db
+from jobcore.activations.platforms import liveramp
 from jobcore.config import get_settings
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url
-from jobcore.platforms import liveramp
 from jobcore.schema import organizations, topics
 from tests.fakes.platforms import FakePlatforms, FakePlatformServer
 
@@ -142,8 +142,8 @@ DEMO_TOPICS = 800
 @pytest.fixture(scope="session")
 def embedded_demo_template(server_url: str, template_database: str) -> Iterator[str]:
     """A database with an embedded demo catalogue (real MiniLM vectors), made once."""
-    from jobcore import embeddings
-    from jobcore.demo import seed_demo
+    from jobcore.catalog.demo import seed_demo
+    from jobcore.dedup import embeddings
 
     url = create_database(server_url, DEMO_TEMPLATE, template=template_database)
     engine = create_engine_for(url, migrate=False)

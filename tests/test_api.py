@@ -134,7 +134,7 @@ def test_token_is_required_and_checked(client):
 
 
 def test_busy_job_is_409(client, engine, many_topics):
-    from jobcore import store
+    from jobcore.jobs import store
 
     many_topics(5)
     job_id = _create(client)["jobId"]

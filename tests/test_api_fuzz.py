@@ -10,8 +10,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from jobcore import runner
 from jobcore.api import create_app, hash_token
+from jobcore.jobs import runner
 
 TOKEN = "fuzz-token-0123456789abcdef0123456789abcdef"
 app = create_app(tokens={hash_token(TOKEN): "fuzzer"})

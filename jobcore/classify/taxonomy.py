@@ -13,6 +13,11 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from jobcore.errors import ConfigError
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 IAB_AUDIENCE_FILE = DATA_DIR / "iab" / "Audience Taxonomy 1.1.tsv"
@@ -20,6 +25,7 @@ B2B_FILE = DATA_DIR / "b2b_taxonomy.json"
 
 IAB_AUDIENCE = "iab_audience_1_1"
 B2B_TREE = "b2b_technology"
+C = TypeVar("C", bound=BaseModel)
 
 CLASSIFICATION_FIELDS = (
     "segment_type",
@@ -215,3 +221,18 @@ def _b2b_nodes(tree: dict) -> list[TaxonomyNode]:
 def get_taxonomy() -> Taxonomy:
     """The process-wide taxonomy (IAB Audience 1.1 plus Business Technology)."""
     return Taxonomy(_iab_audience_nodes(IAB_AUDIENCE_FILE) + _b2b_nodes(load_b2b_tree()))
+
+
+def with_canonical_parent_category(job_type: str, config: C) -> C:
+    """``config`` with its ``parent_category_filter`` in the taxonomy's spelling; a name
+    the taxonomy does not know is a ConfigError on parentCategoryFilter (with a suggestion).
+    """
+    value = getattr(config, "parent_category_filter", None)
+    if value is None:
+        return config
+    try:
+        canonical = get_taxonomy().resolve_parent_category(value)
+    except ValueError as exc:
+        raise ConfigError(f"Invalid config for {job_type}: parentCategoryFilter: {exc}",
+                          field="parentCategoryFilter") from None
+    return config.model_copy(update={"parent_category_filter": canonical})

@@ -1,14 +1,7 @@
-"""Job types: importing this package registers every handler."""
+"""The job system: the job store (the only writer of ``admin_jobs``), the runner
+(create_job / process_chunk / cancel), the registry of job types, the handler base with
+the chunk helper, and scheduler ticks.
 
-from jobcore.jobs import (  # noqa: F401  (importing registers the handlers)
-    dedup_sweep,
-    merge,
-    node_backfill,
-    placement,
-    reclassify,
-    refresh_activations,
-    sync_trade_desk,
-)
-from jobcore.jobs.registry import get_handler, job_types, register
-
-__all__ = ["get_handler", "job_types", "register"]
+It knows no job type by name: each feature package declares its handlers (and what they
+can do) and the registry loads them on first use.
+"""

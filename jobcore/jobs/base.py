@@ -1,16 +1,31 @@
-"""What a job type provides: a config model, planning, and one chunk of work."""
+"""What a job type provides: a config model, planning, one chunk of work, and a
+declaration of what it can do (label, LLM batch phases, rollback, follow-up actions, cost
+profile) that ticks, rollback, the console and the CLI read instead of type names.
+
+``take_slice`` is the one chunk helper: every handler takes its next items by key through
+it, with the config's limit and the chunk's time budget.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, TypeVar
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 from sqlalchemy.engine import Connection
 
 from jobcore.errors import ConfigError
-from jobcore.store import Job
+from jobcore.jobs.store import Job
+
+if TYPE_CHECKING:
+    from jobcore.llm.cost import PromptProfile
+
+JOB_ID_PATTERN = r"^job_[0-9]+_[a-z0-9]+$"
+INTERNAL = {"internal": True}  # a config field set by the console's buttons, not the form
 
 
 class JobConfig(BaseModel):
@@ -65,16 +80,91 @@ class JobPlan:
     cursor: dict[str, Any] = field(default_factory=dict)
 
 
+class FollowUp(StrEnum):
+    """An action a finished job's detail offers beside the job system's own."""
+
+    RETRY_ERRORS = "retry"
+    DEDUP_SWEEP = "dedup_sweep"
+    REVIEW_CLUSTERS = "review_clusters"
+    UNDO_MERGE = "undo_merge"
+
+
+@dataclass(frozen=True)
+class RollbackSource:
+    """How a job type's changes are rolled back: the topic_history action its changes
+    carry and the topic columns it writes (restored from ``previous_values``).
+    """
+
+    action: str
+    columns: tuple[str, ...]
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class Slice(Generic[T]):
+    """A chunk's next items, in key order (see ``take_slice``)."""
+
+    items: list[T]
+    more: bool  # items are left after these (or the budget cut the slice short)
+    deadline: float
+    remaining: int | None  # what the limit still allows before this slice; None: no limit
+
+    def within_budget(self) -> Iterator[T]:
+        """The items, stopping (with ``more`` set) once the chunk's time budget is spent
+        (the budget is most of a minute, so a chunk always gets through some of them).
+        """
+        for item in self.items:
+            if time.monotonic() > self.deadline:
+                self.more = True
+                return
+            yield item
+
+    def done(self, processed: int) -> bool:
+        """Whether the job is done once this chunk has processed ``processed`` items."""
+        reached_limit = self.remaining is not None and processed >= self.remaining
+        return reached_limit or not self.more
+
+
+def take_slice(fetch: Callable[[int], Sequence[T]], *, size: int, deadline: float,
+               limit: int | None = None, processed: int = 0) -> Slice[T]:
+    """The next at most ``size`` items: ``fetch(n)`` returns up to n items after the
+    job's cursor, in key order. With a ``limit`` (of which ``processed`` are done) no more
+    than it allows are taken; one more than wanted is fetched to tell whether any are left.
+    """
+    remaining = None if limit is None else max(limit - processed, 0)
+    want = size if remaining is None else min(size, remaining)
+    rows = list(fetch(want + 1)) if want > 0 else []
+    return Slice(rows[:want], len(rows) > want, deadline, remaining)
+
+
 C = TypeVar("C", bound=JobConfig)
 
 
 class JobHandler(Generic[C]):
-    """A job type. Subclasses set ``job_type`` and ``config_model`` and implement the rest."""
+    """A job type. Subclasses set ``job_type``, ``label``, ``description`` and
+    ``config_model``, declare what they can do, and implement ``plan`` and ``process``.
+    """
 
     job_type: ClassVar[str]
+    label: ClassVar[str]
+    description: ClassVar[str]  # one line, for forms and the CLI
     config_model: type[C]
-    org_scoped: ClassVar[bool] = False
+    org_scoped: ClassVar[bool] = False  # needs an organisation
     form_creatable: ClassVar[bool] = True  # offered by the console's new-job form
+    form_order: ClassVar[int] = 50  # its place in the form's list (then by type)
+    llm_batches: ClassVar[bool] = False  # may run through the LLM batch phases (ticks)
+    rollback: ClassVar[RollbackSource | None] = None  # None: cannot be rolled back
+    follow_ups: ClassVar[tuple[FollowUp, ...]] = ()
+
+    def uses_llm_batches(self, config: dict[str, Any]) -> bool:
+        """Whether a job of this config goes through Anthropic's Message Batches."""
+        return self.llm_batches
+
+    def cost_profile(self, config: dict[str, Any]) -> PromptProfile | None:
+        """The token profile of this config's LLM requests (None: no LLM cost)."""
+        return None
 
     def parse_config(self, raw: Any) -> C:
         """Validate a raw config; ConfigError names the offending field."""
@@ -107,23 +197,6 @@ class JobHandler(Generic[C]):
 
     def on_cancel(self, conn: Connection, job: Job) -> None:
         """Called in the cancel's transaction; e.g. to cancel work submitted elsewhere."""
-
-
-def with_canonical_parent_category(job_type: str, config: C) -> C:
-    """``config`` with its ``parent_category_filter`` in the taxonomy's spelling; a name
-    the taxonomy does not know is a ConfigError on parentCategoryFilter (with a suggestion).
-    """
-    from jobcore.classify.taxonomy import get_taxonomy
-
-    value = getattr(config, "parent_category_filter", None)
-    if value is None:
-        return config
-    try:
-        canonical = get_taxonomy().resolve_parent_category(value)
-    except ValueError as exc:
-        raise ConfigError(f"Invalid config for {job_type}: parentCategoryFilter: {exc}",
-                          field="parentCategoryFilter") from None
-    return config.model_copy(update={"parent_category_filter": canonical})
 
 
 def config_error(job_type: str, model: type[JobConfig], exc: ValidationError) -> ConfigError:

@@ -1,13 +1,18 @@
-"""Which buttons a job's detail shows: only the actions valid for its type and state."""
+"""Which buttons a job's detail shows: only the actions valid for its type and state, as
+the job type declares them (its rollback and follow-ups) and the job's state allows.
+"""
 
 from __future__ import annotations
 
-from jobcore.jobs.rollback import ROLLBACK_SOURCES
-from jobcore.store import JobSummary
+from jobcore.jobs.base import FollowUp
+from jobcore.jobs.registry import get_handler
+from jobcore.jobs.store import JobSummary
 
-PROCESS, RUN, STOP, CANCEL, ROLLBACK, RETRY = (
-    "process", "run", "stop", "cancel", "rollback", "retry")
-DEDUP_SWEEP, REVIEW_CLUSTERS, UNDO_MERGE = "dedup_sweep", "review_clusters", "undo_merge"
+PROCESS, RUN, STOP, CANCEL, ROLLBACK = "process", "run", "stop", "cancel", "rollback"
+RETRY = FollowUp.RETRY_ERRORS.value
+DEDUP_SWEEP = FollowUp.DEDUP_SWEEP.value
+REVIEW_CLUSTERS = FollowUp.REVIEW_CLUSTERS.value
+UNDO_MERGE = FollowUp.UNDO_MERGE.value
 
 
 def available_actions(job: JobSummary, *, running: bool, rollback_id: str | None,
@@ -17,23 +22,21 @@ def available_actions(job: JobSummary, *, running: bool, rollback_id: str | None
     ``running``: the page is driving this job chunk by chunk (Run was pressed).
     ``rollback_id``: the job's existing rollback, if any; ``undo_id``: a merge job's undo.
     """
-    actions: list[str] = []
     if not job.is_finished:
-        actions += [STOP] if running else [PROCESS, RUN]
-        actions.append(CANCEL)
-        return actions
-    is_reclassify = job.job_type == "reclassify"
+        return [STOP, CANCEL] if running else [PROCESS, RUN, CANCEL]
+    handler = get_handler(job.job_type)
+    completed = job.status == "completed"
     is_rollback = bool(job.config.get("rollbackOf"))
-    rollbackable = job.job_type in ROLLBACK_SOURCES
-    if rollbackable and job.status == "completed" and not is_rollback and rollback_id is None:
-        actions.append(ROLLBACK)
-    if is_reclassify and not is_rollback and job.error_count > 0:
-        actions.append(RETRY)
-    if is_reclassify and job.status == "completed" and job.success_count > 0:
-        actions.append(DEDUP_SWEEP)  # changed embeddings can create new near-duplicates
-    if job.job_type == "dedup_sweep":
-        actions.append(REVIEW_CLUSTERS)
-    if (job.job_type == "merge" and job.status == "completed" and not job.config.get("undoOf")
-            and job.success_count > 0 and undo_id is None):
-        actions.append(UNDO_MERGE)
-    return actions
+    offered = {
+        ROLLBACK: handler.rollback is not None and completed and not is_rollback
+        and rollback_id is None,
+        RETRY: not is_rollback and job.error_count > 0,
+        # changed embeddings can create new near-duplicates
+        DEDUP_SWEEP: completed and job.success_count > 0,
+        REVIEW_CLUSTERS: True,
+        UNDO_MERGE: completed and not job.config.get("undoOf") and job.success_count > 0
+        and undo_id is None,
+    }
+    declared = {ROLLBACK, *(f.value for f in handler.follow_ups)}
+    return [action for action in (ROLLBACK, RETRY, DEDUP_SWEEP, REVIEW_CLUSTERS, UNDO_MERGE)
+            if action in declared and offered[action]]

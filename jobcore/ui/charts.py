@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import plotly.graph_objects as go
 
-from jobcore.store import ChunkRecord, JobSummary
+from jobcore.jobs.store import ChunkRecord, JobSummary
 
 COLOURS = {"success": "#2f9e44", "errors": "#e03131", "skipped": "#868e96",
            "remaining": "#dee2e6"}

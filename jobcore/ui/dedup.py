@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from pandas.io.formats.style import Styler
 
-from jobcore.clusters import Member, ReviewedCluster
+from jobcore.dedup.review import Member, ReviewedCluster
 
 _FIELDS = ("Similarity", "Name", "Description", "Classification", "Segment type",
            "Audience type", "Org links", "Activations", "Created")

@@ -2,50 +2,28 @@
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 import pandas as pd
-from sqlalchemy.engine import Engine
 
-from jobcore import catalog
-from jobcore.db import get_engine
-from jobcore.store import Job
+from jobcore.patterns import message_pattern
 
 ERROR_COLUMNS = ["id", "name", "message", "parent_category"]
 NO_CATEGORY = "(none)"
 # OWASP CSV injection: a cell starting with one of these is run as a formula by spreadsheets.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-_PATTERN_RULES = (
-    (re.compile(r"'[^']*'|\"[^\"]*\""), "'…'"),
-    (re.compile(r"\bjob_\d+_[a-z0-9]+\b"), "job_…"),
-    (re.compile(r"\brules-[\w.]+"), "rules-…"),
-    (re.compile(r"\d+(\.\d+)?"), "N"),
-)
-
-
-def errors_frame(job: Job, *, engine: Engine | None = None) -> pd.DataFrame:
-    """The job's errors with the current parent category of each topic they name."""
-    frame = pd.DataFrame(job.errors, columns=["id", "name", "message"])
-    ids = [int(i) for i in frame["id"].dropna() if isinstance(i, int)]
-    categories: dict[int, str | None] = {}
-    if ids:
-        with (engine or get_engine()).connect() as conn:
-            categories = catalog.parent_categories(conn, ids)
+def errors_frame(errors: list[dict[str, Any]],
+                 categories: dict[int, str | None]) -> pd.DataFrame:
+    """A job's errors with the current parent category of each topic they name
+    (``categories``: topic id -> parent category, see topic_store.error_categories).
+    """
+    frame = pd.DataFrame(errors, columns=["id", "name", "message"])
     frame["parent_category"] = [
         categories.get(i) or NO_CATEGORY if isinstance(i, int) else NO_CATEGORY
         for i in frame["id"]
     ]
     return frame[ERROR_COLUMNS]
-
-
-def message_pattern(message: str) -> str:
-    """The message with its particulars (quoted names, ids, numbers) blanked out, so that
-    the same failure on many topics groups together.
-    """
-    for pattern, replacement in _PATTERN_RULES:
-        message = pattern.sub(replacement, message)
-    return message
 
 
 def filter_errors(frame: pd.DataFrame, search: str) -> pd.DataFrame:

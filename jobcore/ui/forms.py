@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobcore.classify.taxonomy import get_taxonomy
-from jobcore.jobs import get_handler, job_types
+from jobcore.jobs.registry import get_handler, handlers
 
 # Where a field's choices come from when the schema names a source instead of an enum.
 _CHOICE_SOURCES = {"parentCategories": lambda: get_taxonomy().parent_categories()}
@@ -36,8 +36,14 @@ def form_job_types() -> list[str]:
     """Job types a person creates from the new-job form (merge comes from the Dedup
     Clusters screen, which supplies its clusters).
     """
-    types = [t for t in job_types() if get_handler(t).form_creatable]
-    return sorted(types, key=lambda t: (t != "reclassify", t))  # the everyday job first
+    offered = [h for h in handlers() if h.form_creatable]
+    return [h.job_type for h in sorted(offered, key=lambda h: (h.form_order, h.job_type))]
+
+
+def job_type_label(job_type: str) -> str:
+    """A job type as the form shows it: its label and one-line description."""
+    handler = get_handler(job_type)
+    return f"{handler.label}: {handler.description}"
 
 
 def form_fields(job_type: str) -> list[FieldSpec]:

@@ -1,29 +1,18 @@
-"""The hygiene screen's data: an organisation's stale activations and its credentials."""
+"""The hygiene screen's table of stale activations (pure)."""
 
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy.engine import Engine
 
-from jobcore import activations, credentials
-from jobcore.db import get_engine
+from jobcore.activations.stale import StaleReport
 
-STALE_LIMIT = 1000
+_HEADINGS = {"pushed_name": "pushed name", "current_name": "current name",
+             "pushed_description": "pushed description",
+             "current_description": "current description",
+             "pushed_topic_version": "pushed version", "current_version": "current version"}
 
 
-def stale_frame(org_id: int, *, engine: Engine | None = None) -> pd.DataFrame:
+def stale_frame(report: StaleReport) -> pd.DataFrame:
     """Stale activations, what was pushed beside what is current (first 1,000)."""
-    with (engine or get_engine()).connect() as conn:
-        rows = conn.execute(activations.STALE_ROWS, {"org_id": org_id, "n": STALE_LIMIT})
-        return pd.DataFrame(rows.mappings().all(), columns=list(rows.keys()))
-
-
-def stale_by_platform(org_id: int, *, engine: Engine | None = None) -> dict[str, int]:
-    with (engine or get_engine()).connect() as conn:
-        return dict(conn.execute(activations.STALE_BY_PLATFORM, {"org_id": org_id}).tuples().all())
-
-
-def credential_presence(org_id: int, *, engine: Engine | None = None) -> dict[str, bool]:
-    """Per platform: are credentials stored (never the secrets themselves)."""
-    with (engine or get_engine()).connect() as conn:
-        return credentials.presence(conn, org_id)
+    frame = pd.DataFrame(report.rows, columns=report.columns)
+    return frame.rename(columns=_HEADINGS)

@@ -1,4 +1,4 @@
-"""What the job detail shows of an LLM reclassify: phase, sub-batches, cost (pure)."""
+"""What the job detail shows of an LLM job: its message batches and its cost (pure)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,13 @@ from typing import Any
 
 import pandas as pd
 
-from jobcore.classify import cost
+from jobcore.jobs.registry import get_handler
+from jobcore.llm import cost
 
 
 def is_llm_job(job_type: str, config: dict[str, Any]) -> bool:
     """Whether a job goes through Anthropic's Message Batches (its detail shows batches)."""
-    if job_type == "backfill_taxonomy_nodes":
-        return True
-    return job_type == "reclassify" and config.get("mode", "local") != "local" \
-        and not config.get("rollbackOf")
+    return get_handler(job_type).uses_llm_batches(config)
 
 
 def batches_frame(batches: list[dict[str, Any]]) -> pd.DataFrame:
@@ -30,41 +28,30 @@ def batches_frame(batches: list[dict[str, Any]]) -> pd.DataFrame:
                                        "errored", "canceled", "expired", "staged"])
 
 
-def _web_search(config: dict[str, Any]) -> bool:
-    """Whether the job's requests carry the web search tool (reclassify's default: on)."""
-    return "mode" in config and config.get("enableWebSearch", True)
-
-
-def _profile(job_type: str) -> cost.PromptProfile | None:
-    if job_type == "backfill_taxonomy_nodes":
-        from jobcore.jobs.node_backfill import PROMPT_PROFILE
-
-        return PROMPT_PROFILE
-    return None  # reclassify's
-
-
 def cost_frame(total_items: int, config: dict[str, Any], usage: dict[str, int] | None, *,
                job_type: str = "reclassify") -> pd.DataFrame:
     """Estimate beside actual: tokens, web searches and dollars."""
-    estimate = cost.estimate(total_items, web_search=_web_search(config),
-                             profile=_profile(job_type))
+    profile = get_handler(job_type).cost_profile(config)
+    estimate = cost.estimate(total_items, profile) if profile is not None else None
     spent = cost.actual(usage)
     rows = []
     for label, attr in (("input tokens", "input_tokens"), ("output tokens", "output_tokens"),
                         ("cache reads", "cache_read_tokens"),
                         ("cache writes", "cache_write_tokens"),
                         ("web searches", "web_searches")):
-        rows.append({"": label, "estimate": getattr(estimate.usage, attr),
+        rows.append({"": label,
+                     "estimate": getattr(estimate.usage, attr) if estimate else 0,
                      "actual": getattr(spent.usage, attr)})
-    rows.append({"": "cost (USD)", "estimate": round(estimate.dollars, 4),
+    rows.append({"": "cost (USD)", "estimate": round(estimate.dollars, 4) if estimate else 0.0,
                  "actual": round(spent.dollars, 4)})
     return pd.DataFrame(rows)
 
 
 def llm_cost_line(job_type: str, config: dict[str, Any], total: int) -> str:
-    """For an LLM reclassify of ``total`` topics: the estimated cost, as a sentence."""
-    if not is_llm_job(job_type, config):
+    """For an LLM job of ``total`` topics: the estimated cost, as a sentence."""
+    profile = get_handler(job_type).cost_profile(config)
+    if profile is None:
         return ""
-    estimate = cost.estimate(total, web_search=_web_search(config), profile=_profile(job_type))
+    estimate = cost.estimate(total, profile)
     return (f" Estimated cost through Message Batches: ${estimate.dollars:,.2f} "
             f"({estimate.usage.web_searches:,} web searches assumed).")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from jobcore.store import JobSummary
+from jobcore.jobs.store import JobSummary
 
 JOB_COLUMNS = ["id", "type", "status", "stuck", "progress", "processed", "total", "success",
                "errors", "skipped", "created by", "created", "started", "completed", "elapsed"]

@@ -7,8 +7,8 @@ import math
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from jobcore import embeddings
-from jobcore.catalog import select_topics, topic_row
+from jobcore.catalog.topic_store import select_topics, topic_row
+from jobcore.dedup import embeddings
 from jobcore.schema import EMBEDDING_DIMENSIONS, topics
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from jobcore import runner
 from jobcore.config import get_settings
+from jobcore.jobs import runner
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from jobcore import runner
+from jobcore.jobs import runner
 from jobcore.schema import not_duplicate_pairs
 
 DEDUP = "pages/dedup.py"

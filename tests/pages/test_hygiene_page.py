@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from jobcore import credentials, runner
-from jobcore.credentials import PlatformCredentials
+from jobcore.activations import credentials
+from jobcore.activations.credentials import PlatformCredentials
+from jobcore.jobs import runner
 from jobcore.schema import activations
 
 PAGE = "pages/hygiene.py"

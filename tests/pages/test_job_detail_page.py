@@ -6,7 +6,8 @@ import io
 
 import pandas as pd
 
-from jobcore import runner
+from jobcore.catalog.topic_store import error_categories
+from jobcore.jobs import runner
 from jobcore.ui.errors import errors_csv, errors_frame, filter_errors
 
 DETAIL = "pages/job_detail.py"
@@ -124,7 +125,8 @@ def test_export_holds_the_filtered_rows_with_formulas_neutralised(engine, make_t
     make_topic("Qqqz Plain")
     source = runner.create_job("reclassify", {}, engine=engine)
     runner.run_to_completion(source.id, engine=engine)
-    frame = errors_frame(runner.get_job(source.id, engine=engine), engine=engine)
+    frame = errors_frame((job := runner.get_job(source.id, engine=engine)).errors,
+                         error_categories(job.errors, engine=engine))
     shown = filter_errors(frame, "qqqz")
     exported = pd.read_csv(io.BytesIO(errors_csv(shown)))
     assert exported["name"].tolist() == ["'+1 Qqqz", "'@SUM Qqqz", "'-Qqqz Wxyv", "Qqqz Plain"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from jobcore import runner
+from jobcore.jobs import runner
 from jobcore.schema import topic_history
 
 REVIEW = "pages/review.py"

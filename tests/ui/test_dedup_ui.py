@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from jobcore import dedup
-from jobcore.clusters import OPEN, Member, ReviewedCluster
+from jobcore.dedup import matching
+from jobcore.dedup.review import OPEN, Member, ReviewedCluster
 from jobcore.ui.dedup import (
     clusters_frame,
     comparison_frame,
@@ -39,7 +39,7 @@ def test_histogram_marks_the_threshold_and_counts_topics_at_or_above():
 def test_comparison_highlights_what_differs_from_the_winner():
     details = {1: _member(1, "Golf Fans", orgs=("Acme",)),
                2: _member(2, "golf fans", classification="Interest > Golf")}
-    reviewed = ReviewedCluster(1, dedup.Cluster(1, ((2, 0.991),)), 1, OPEN, False)
+    reviewed = ReviewedCluster(1, matching.Cluster(1, ((2, 0.991),)), 1, OPEN, False)
     frame = comparison_frame(reviewed, details)
     assert frame.columns[0].endswith("(winner)") and frame.loc["Similarity"].iloc[1] == "0.9910"
     assert differing_fields(frame) == ["Classification", "Org links"]  # case is no difference

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from jobcore.classify import cost
-from jobcore.classify.llm import Usage
+from jobcore.classify.prompts import reclassify_profile
+from jobcore.llm import cost
+from jobcore.llm.answers import Usage
 from jobcore.ui.llm import batches_frame, cost_frame, is_llm_job
 
 
@@ -14,12 +15,12 @@ def test_price_applies_the_batch_discount_and_search_fees():
 
 
 def test_estimate_caches_the_shared_prompt_once_per_sub_batch():
-    estimate = cost.estimate(250, web_search=False)
+    estimate = cost.estimate(250, reclassify_profile(web_search=False))
     assert estimate.usage.web_searches == 0
     system = estimate.usage.cache_write_tokens // 3  # 3 sub-batches of up to 100
     assert system > 1000  # the whole taxonomy is in the prompt
     assert estimate.usage.cache_read_tokens == 247 * system
-    assert cost.estimate(250, web_search=True).dollars > estimate.dollars > 0
+    assert cost.estimate(250, reclassify_profile(web_search=True)).dollars > estimate.dollars > 0
 
 
 def test_llm_panel_tables():

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jobcore.access import decide_access
-from jobcore.store import ChunkRecord, JobSummary
+from jobcore.jobs.store import ChunkRecord, JobSummary
 from jobcore.ui import actions as act
+from jobcore.ui.access import decide_access
 from jobcore.ui.charts import chunks_figure, progress_figure, throughput
 from jobcore.ui.errors import message_pattern, neutralize_cell
 from jobcore.ui.forms import config_from_form, form_fields

@@ -1,0 +1,77 @@
+"""Read-only summaries of the catalogue for the app and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from jobcore.activations.stale import STALE_CONDITION
+from jobcore.classify.rules import get_rule_engine
+from jobcore.db import get_engine
+
+_SUMMARY = sa.text(
+    """
+    SELECT
+        count(*) FILTER (WHERE deleted_at IS NULL AND merged_into IS NULL) AS live,
+        count(*) FILTER (WHERE deleted_at IS NULL AND merged_into IS NULL
+                         AND classification_version IS NULL) AS unclassified,
+        count(*) FILTER (WHERE deleted_at IS NULL AND merged_into IS NULL
+                         AND classification_source = 'rules'
+                         AND classification_version <> :rules_version) AS outdated,
+        count(*) FILTER (WHERE deleted_at IS NULL AND merged_into IS NULL
+                         AND review_status = 'needs_review') AS needs_review,
+        (SELECT count(*) FROM organizations) AS organizations,
+        (SELECT count(*) FROM activations) AS activations
+    FROM topics
+    """
+)
+
+
+@dataclass(frozen=True)
+class CatalogueSummary:
+    live_topics: int
+    unclassified: int
+    outdated: int
+    needs_review: int
+    organizations: int
+    activations: int
+    rules_version: str
+
+    @property
+    def is_empty(self) -> bool:
+        return self.live_topics == 0 and self.organizations == 0
+
+
+def catalogue_summary(*, engine: Engine | None = None) -> CatalogueSummary:
+    """Counts of live, unclassified, outdated and flagged topics, orgs and activations."""
+    version = get_rule_engine().version
+    with (engine or get_engine()).connect() as conn:
+        row = conn.execute(_SUMMARY, {"rules_version": version}).one()
+    return CatalogueSummary(row.live, row.unclassified, row.outdated, row.needs_review,
+                            row.organizations, row.activations, version)
+
+
+@dataclass(frozen=True)
+class Organization:
+    id: int
+    name: str
+    stale_activations: int
+
+
+_ORGANIZATIONS = sa.text(
+    f"""
+    SELECT o.id, o.name, count(a.id) FILTER (WHERE {STALE_CONDITION}) AS stale
+    FROM organizations o
+    LEFT JOIN activations a ON a.org_id = o.id
+    LEFT JOIN topics t ON t.id = a.topic_id
+    GROUP BY o.id ORDER BY stale DESC, o.name
+    """
+)
+
+
+def organizations(*, engine: Engine | None = None) -> list[Organization]:
+    """Every organisation with its number of stale activations, most stale first."""
+    with (engine or get_engine()).connect() as conn:
+        return [Organization(r.id, r.name, r.stale) for r in conn.execute(_ORGANIZATIONS)]

@@ -1,0 +1,67 @@
+"""Writing LLM reclassify results: validated classifications with history; a bad answer is
+the topic's error (classified by the local rules instead with ``fallbackLocal``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from jobcore.catalog import topic_store
+from jobcore.classify.planning import plan_topic
+from jobcore.classify.prompts import parse_answer
+from jobcore.classify.rules import get_rule_engine
+from jobcore.dedup import embeddings
+from jobcore.jobs.base import ChunkOutcome, ItemError
+from jobcore.jobs.store import Job
+from jobcore.llm.answers import AnswerError, answer_of, live_results
+from jobcore.llm.client import version_of
+
+
+def write_classifications(conn: Connection, job: Job, config, staged: list[Any],
+                          outcome: ChunkOutcome) -> None:
+    """reclassify's results: validated classifications written with history; a bad answer
+    is the topic's error (classified by the local rules instead with ``fallbackLocal``).
+    """
+    version = version_of(config)
+    writes, flags = [], {}
+    for row, topic in live_results(staged, outcome):
+        try:
+            new = parse_answer(answer_of(row), topic.classification, config.target_column)
+        except AnswerError as exc:
+            text = f"LLM: {exc}"
+            fallback = _local_fallback(topic) if config.fallback_local else None
+            if fallback is not None:
+                outcome.errors.append(ItemError(f"{text}; classified by the local rules "
+                                                f"instead", id=topic.id, name=topic.name))
+                writes.append(fallback)
+                continue
+            outcome.errors.append(ItemError(text, id=topic.id, name=topic.name))
+            flags[topic.id] = text
+            continue
+        history = None
+        if new != topic.classification:
+            history = (topic_store.classification_state(topic), {
+                **new.as_dict(), "classification_version": version,
+                "classification_source": "llm"})
+            outcome.success += 1
+        else:
+            outcome.skips += 1
+        writes.append(topic_store.ClassificationWrite(topic.id, new, version, "llm", history))
+    topic_store.apply_classifications(conn, writes, batch_id=job.id, action="reclassified",
+                                  created_by=job.created_by)
+    embeddings.keep_current(conn, [w.topic_id for w in writes if w.history is not None])
+    topic_store.flag_for_review(conn, flags)
+
+
+def _local_fallback(topic: topic_store.TopicRow) -> topic_store.ClassificationWrite | None:
+    """The local rules' classification of a topic whose LLM result failed, if they have one."""
+    engine = get_rule_engine()
+    change = plan_topic(engine, topic)
+    if change.error is not None or change.new is None:
+        return None
+    history = (topic_store.classification_state(topic), {
+        **change.new.as_dict(), "classification_version": engine.version,
+        "classification_source": "rules", "rule": change.rule_id, "fallbackFrom": "llm"})
+    return topic_store.ClassificationWrite(topic.id, change.new, engine.version, "rules", history)

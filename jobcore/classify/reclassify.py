@@ -1,0 +1,300 @@
+"""reclassify: classify topics with the local rule engine, 50 a chunk.
+
+Eligible topics are live topics never classified, or classified by another version of the
+rules (every live topic with ``force``), optionally only those of one parent category, or
+only the topics in another job's errors (``retryOf``). A changed topic gets a
+topic_history row; an unchanged one is skipped (its version is stamped so that it is no
+longer outdated); a topic the rules cannot classify validly is an item error and is
+flagged ``needs_review`` with the reason. With ``rollbackOf`` the job instead undoes
+another job (see jobcore.classify.rollback).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from pydantic import Field
+from sqlalchemy.engine import Connection
+
+from jobcore.catalog import topic_store
+from jobcore.classify import llm_results, rollback
+from jobcore.classify.planning import PlannedChange, plan_topic
+from jobcore.classify.prompts import reclassify_profile, request_params
+from jobcore.classify.rules import get_rule_engine
+from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS, with_canonical_parent_category
+from jobcore.config import get_settings
+from jobcore.dedup import embeddings
+from jobcore.errors import ConfigError
+from jobcore.jobs.base import (
+    INTERNAL,
+    JOB_ID_PATTERN,
+    ChunkOutcome,
+    FollowUp,
+    ItemError,
+    JobConfig,
+    JobHandler,
+    JobPlan,
+    RollbackSource,
+    take_slice,
+)
+from jobcore.jobs.registry import register
+from jobcore.jobs.store import Job
+from jobcore.llm import phases
+from jobcore.llm.client import model_of
+from jobcore.llm.cost import PromptProfile
+from jobcore.schema import admin_jobs, topics
+
+CHUNK_SIZE = 50
+MAX_LIMIT = 10_000_000
+_INTERNAL = INTERNAL
+
+
+class ReclassifyConfig(JobConfig):
+    mode: Literal["local", "llm", "column"] = Field(
+        default="local", description="local: the rule engine; llm: Claude through the "
+                                     "Message Batches API; column: Claude, one field only.")
+    force: bool = Field(default=False, description="Every live topic, not only outdated ones.")
+    limit: int | None = Field(default=None, ge=1, le=MAX_LIMIT,
+                              description="At most this many topics.")
+    parent_category_filter: str | None = Field(
+        default=None, min_length=1, max_length=200,
+        description="Only topics currently in this parent category.",
+        json_schema_extra={"choicesFrom": "parentCategories"})
+    target_column: Literal[CLASSIFICATION_FIELDS] | None = Field(  # type: ignore[valid-type]
+        default=None, description="Column mode: the one field to reclassify.")
+    enable_web_search: bool = Field(default=True,
+                                    description="LLM modes: let Claude search the web.")
+    model: str | None = Field(default=None, min_length=1, max_length=100,
+                              description="LLM modes: the model (default CLASSIFICATION_MODEL).")
+    concurrency: int = Field(
+        default=4, ge=1, le=16,
+        description="LLM modes: sub-batches of 100 topics submitted at the same time.")
+    fallback_local: bool = Field(
+        default=False, description="LLM modes: a topic whose LLM result failed is classified "
+                                   "by the local rules (noted in the errors).")
+    topic_ids: list[int] | None = Field(default=None, min_length=1, max_length=10_000,
+                                        json_schema_extra=_INTERNAL)
+    rollback_of: str | None = Field(default=None, pattern=JOB_ID_PATTERN,
+                                    json_schema_extra=_INTERNAL)
+    retry_of: str | None = Field(default=None, pattern=JOB_ID_PATTERN,
+                                 json_schema_extra=_INTERNAL)
+
+
+def eligible_where(config: ReclassifyConfig) -> sa.ColumnElement[bool]:
+    """Which topics a local reclassify with this config takes (parameters: see
+    ``eligible_params``).
+    """
+    return _eligible_where(*_shape(config))
+
+
+def _shape(config: ReclassifyConfig) -> tuple[bool, bool, bool, bool]:
+    return (config.force, config.parent_category_filter is not None,
+            config.retry_of is not None, config.topic_ids is not None)
+
+
+def eligible_params(config: ReclassifyConfig, rules_version: str) -> dict:
+    return {"rules_version": rules_version, "parent": config.parent_category_filter,
+            "retry_of": config.retry_of, "topic_ids": config.topic_ids}
+
+
+# Topic ids named in another job's errors.
+_ERROR_TOPIC_IDS = (
+    sa.select(sa.cast(sa.literal_column("e.value ->> 'id'"), sa.BigInteger))
+    .select_from(admin_jobs.join(
+        sa.text("LATERAL jsonb_array_elements(admin_jobs.errors) AS e"), sa.true()))
+    .where(admin_jobs.c.id == sa.bindparam("retry_of"),
+           sa.literal_column("jsonb_typeof(e.value -> 'id')") == "number")
+)
+
+
+@lru_cache(maxsize=32)
+def _eligible_where(force: bool, filtered: bool, retry: bool,
+                    listed: bool) -> sa.ColumnElement[bool]:
+    conditions: list[sa.ColumnElement[bool]] = [topic_store.LIVE]
+    if not force:
+        conditions.append(sa.or_(
+            topics.c.classification_version.is_(None),
+            sa.and_(topics.c.classification_source == "rules",
+                    topics.c.classification_version != sa.bindparam("rules_version")),
+        ))
+    if filtered:
+        conditions.append(topics.c.parent_category == sa.bindparam("parent"))
+    if retry:
+        conditions.append(topics.c.id.in_(_ERROR_TOPIC_IDS))
+    if listed:
+        conditions.append(topics.c.id == sa.func.any(sa.bindparam("topic_ids")))
+    return sa.and_(*conditions)
+
+
+@lru_cache(maxsize=32)
+def _chunk_select(force: bool, filtered: bool, retry: bool, listed: bool) -> sa.Select:
+    """One chunk of eligible topics after the cursor, locked (built once per shape)."""
+    return (topic_store.select_topics(sa.and_(_eligible_where(force, filtered, retry, listed),
+                                          topics.c.id > sa.bindparam("last_id"),
+                                          topics.c.id <= sa.bindparam("max_id")))
+            .limit(sa.bindparam("row_limit", type_=sa.Integer)).with_for_update())
+
+
+@register
+class ReclassifyHandler(JobHandler[ReclassifyConfig]):
+    job_type = "reclassify"
+    label = "Reclassify"
+    description = ("Classify topics into the taxonomy: the local rules, or Claude through "
+                   "Message Batches.")
+    config_model = ReclassifyConfig
+    form_order = 0  # the everyday job first
+    llm_batches = True
+    rollback = RollbackSource("reclassified", rollback.CLASSIFICATION_KEYS)
+    follow_ups = (FollowUp.RETRY_ERRORS, FollowUp.DEDUP_SWEEP)
+
+    def uses_llm_batches(self, config: dict[str, Any]) -> bool:
+        return config.get("mode", "local") != "local" and not config.get("rollbackOf")
+
+    def cost_profile(self, config: dict[str, Any]) -> PromptProfile | None:
+        if not self.uses_llm_batches(config):
+            return None
+        return reclassify_profile(web_search=config.get("enableWebSearch", True))
+
+    def normalize_config(self, config: ReclassifyConfig) -> ReclassifyConfig:
+        if config.rollback_of is not None:
+            others = [name for name, value in (
+                ("force", config.force), ("limit", config.limit),
+                ("parentCategoryFilter", config.parent_category_filter),
+                ("retryOf", config.retry_of), ("topicIds", config.topic_ids)) if value]
+            if others:
+                raise ConfigError(f"Invalid config for reclassify: rollbackOf cannot be combined "
+                                  f"with {', '.join(others)}", field=others[0])
+        _check_mode(config)
+        return with_canonical_parent_category(self.job_type, config)
+
+    def plan(self, conn: Connection, config: ReclassifyConfig, *,
+             org_id: int | None) -> JobPlan:
+        if config.rollback_of is not None:
+            return rollback.plan_rollback(conn, config.rollback_of)
+        if config.retry_of is not None:
+            rollback.check_retry_source(conn, config.retry_of)
+        engine = get_rule_engine()
+        count, max_id = conn.execute(
+            sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(topics.c.id), 0))
+            .where(eligible_where(config)),
+            eligible_params(config, engine.version),
+        ).one()
+        total = min(count, config.limit) if config.limit else count
+        cursor = {"lastId": 0, "maxId": max_id, "rulesVersion": engine.version}
+        if config.mode != "local":
+            cursor.update(phase="submit", submitted=0)
+        return JobPlan(total_items=total, cursor=cursor)
+
+    def process(self, conn: Connection, job: Job, config: ReclassifyConfig,
+                deadline: float) -> ChunkOutcome:
+        if config.rollback_of is not None:
+            return rollback.process_rollback(conn, job, config.rollback_of, deadline)
+        if config.mode == "local":
+            return _classify_locally(conn, job, config, deadline)
+        cursor = dict(job.cursor)
+        if cursor.get("phase", "submit") != "submit":
+            phases.poll_and_stage(conn, job)
+            return phases.post_process(
+                conn, job, cursor, lambda staged, outcome: llm_results.write_classifications(
+                    conn, job, config, staged, outcome))
+        return self._submit(conn, job, config, cursor, deadline)
+
+    def _submit(self, conn: Connection, job: Job, config: ReclassifyConfig,
+                cursor: dict, deadline: float) -> ChunkOutcome:
+        """LLM phase 1 (see llm.phases.submit_step)."""
+        model = model_of(config)
+        return phases.submit_step(conn, job, cursor, phases.SubmitSource(
+            eligible_after=lambda last_id, up_to, n: _eligible_after(
+                conn, config, get_rule_engine().version, last_id, up_to, n),
+            request=lambda t: request_params(
+                name=t.name, description=t.description, current=t.classification,
+                model=model, web_search=config.enable_web_search,
+                target_column=config.target_column),
+            limit=config.limit, concurrency=config.concurrency), deadline)
+
+    def on_cancel(self, conn: Connection, job: Job) -> None:
+        if self.uses_llm_batches(job.config):
+            phases.cancel_batches(conn, job)
+
+
+def _check_mode(config: ReclassifyConfig) -> None:
+    """ConfigError when the mode and targetColumn do not fit, or an LLM mode has no key."""
+    if config.mode == "column" and config.target_column is None:
+        raise ConfigError("Invalid config for reclassify: targetColumn: column mode needs "
+                          "the field to reclassify", field="targetColumn")
+    if config.mode != "column" and config.target_column is not None:
+        raise ConfigError("Invalid config for reclassify: targetColumn: only for column "
+                          "mode", field="targetColumn")
+    if config.mode != "local" and not get_settings().anthropic_api_key:
+        raise ConfigError(
+            f"Invalid config for reclassify: mode: {config.mode!r} needs an Anthropic API "
+            "key: set ANTHROPIC_API_KEY in the environment (or .env) and restart; or use "
+            "mode 'local'", field="mode")
+
+
+def _classify_locally(conn: Connection, job: Job, config: ReclassifyConfig,
+                      deadline: float) -> ChunkOutcome:
+    """One chunk of a local reclassify: 50 eligible topics through the rule engine."""
+    engine = get_rule_engine()
+    cursor = dict(job.cursor)
+    chunk = take_slice(lambda n: _eligible_after(conn, config, engine.version, cursor["lastId"],
+                                                 cursor["maxId"], n),
+                       size=CHUNK_SIZE, deadline=deadline, limit=config.limit,
+                       processed=job.processed_items)
+    outcome = ChunkOutcome(cursor=cursor, done=False)
+    writes: list[topic_store.ClassificationWrite] = []
+    flags: dict[int, str] = {}
+    for topic in chunk.within_budget():
+        change = plan_topic(engine, topic)
+        cursor["lastId"] = topic.id
+        if change.error is not None:
+            outcome.errors.append(ItemError(change.error, id=topic.id, name=topic.name))
+            flags[topic.id] = change.error
+            continue
+        write = _write_of(change, engine.version)
+        if change.changed:
+            outcome.success += 1
+        else:
+            outcome.skips += 1
+        if write is not None:
+            writes.append(write)
+    topic_store.apply_classifications(conn, writes, batch_id=job.id, action="reclassified",
+                                      created_by=job.created_by)
+    embeddings.keep_current(conn, [w.topic_id for w in writes if w.history is not None])
+    topic_store.flag_for_review(conn, flags)
+    outcome.done = chunk.done(outcome.processed)
+    return outcome
+
+
+def _write_of(change: PlannedChange, version: str) -> topic_store.ClassificationWrite | None:
+    """The write of a planned change (None: unchanged and already stamped)."""
+    assert change.new is not None
+    topic = change.topic
+    history = None
+    if change.changed:
+        history = (topic_store.classification_state(topic), {
+            **change.new.as_dict(), "classification_version": version,
+            "classification_source": "rules", "rule": change.rule_id})
+    elif (topic.classification_version, topic.classification_source) == (version, "rules"):
+        return None
+    return topic_store.ClassificationWrite(topic.id, change.new, version, "rules", history)
+
+
+def _eligible_after(conn: Connection, config: ReclassifyConfig, rules_version: str,
+                    last_id: int, up_to: int, limit: int) -> list[topic_store.TopicRow]:
+    """Eligible topics with last_id < id <= up_to, by id, locked, at most ``limit``."""
+    params = {**eligible_params(config, rules_version), "last_id": last_id, "max_id": up_to,
+              "row_limit": limit}
+    return [topic_store.topic_row(r) for r in conn.execute(_chunk_select(*_shape(config)), params)]
+
+
+def preview(conn: Connection, config: ReclassifyConfig) -> list[PlannedChange]:
+    """What a local reclassify with this config would do, without writing anything."""
+    engine = get_rule_engine()
+    stmt = topic_store.select_topics(eligible_where(config))
+    if config.limit is not None:
+        stmt = stmt.limit(config.limit)
+    rows = conn.execute(stmt, eligible_params(config, engine.version))
+    return [plan_topic(engine, topic_store.topic_row(row)) for row in rows]

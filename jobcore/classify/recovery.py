@@ -1,0 +1,40 @@
+"""Undo and retry: the rollback of a job whose type can be rolled back, and the retry of a
+reclassify job's failed topics.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from jobcore.classify.rollback import existing_rollback
+from jobcore.db import get_engine
+from jobcore.jobs import runner
+
+
+def create_rollback(job_id: str, *, created_by: str | None = None,
+                    engine: Engine | None = None) -> runner.CreatedJob:
+    """A reclassify job with ``rollbackOf`` that restores what ``job_id`` changed.
+
+    Refused (UsageError) unless ``job_id`` is a completed reclassify job that is not itself a
+    rollback and has no other rollback pending, running or done.
+    """
+    return runner.create_job("reclassify", {"rollbackOf": job_id}, created_by=created_by,
+                             engine=engine)
+
+
+def create_retry(job_id: str, *, created_by: str | None = None,
+                 engine: Engine | None = None) -> runner.CreatedJob:
+    """A reclassify job over only the topics in ``job_id``'s errors, same mode, forced.
+
+    Refused (UsageError) when that job has no topic errors or has not finished.
+    """
+    source = runner.get_job(job_id, engine=engine)
+    config = {"mode": source.config.get("mode", "local"), "force": True, "retryOf": job_id}
+    return runner.create_job("reclassify", config, created_by=created_by, engine=engine)
+
+
+def find_rollback(job_id: str, *, engine: Engine | None = None) -> str | None:
+    """The id of the pending, running or completed rollback of ``job_id``, if any."""
+    with (engine or get_engine()).connect() as conn:
+        existing = existing_rollback(conn, job_id)
+    return existing.id if existing is not None else None

@@ -1,0 +1,171 @@
+"""Rollback of a completed reclassify (or tree placement) job, and the checks behind
+retry-errors.
+
+A rollback is a reclassify job with ``rollbackOf``: 200 a chunk, it walks the source job's
+history rows (``reclassified``; ``realigned``, ``subcategory_fixed`` or ``node_assigned``
+for the tree jobs) and restores each topic's previous values (classification and version
+stamp; or subcategory and tree node), recording ``rolled_back`` history. A topic changed
+since by another job, a manual edit or anything else is that topic's error and is left as
+it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from jobcore.catalog import topic_store
+from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS, Classification
+from jobcore.dedup import embeddings
+from jobcore.errors import Conflict
+from jobcore.jobs import store
+from jobcore.jobs.base import ChunkOutcome, ItemError, JobPlan, take_slice
+from jobcore.jobs.registry import get_handler, handlers
+
+CHUNK_SIZE = 200  # topics a rollback chunk restores
+# The topic columns a job type's changes write (its handler's ``rollback`` names them).
+CLASSIFICATION_KEYS = (*CLASSIFICATION_FIELDS, "classification_version",
+                       "classification_source")
+PLACEMENT_KEYS = ("subcategory", "taxonomy_node_id")
+_COUNT_SOURCE_HISTORY = sa.text(
+    "SELECT count(*) FROM topic_history WHERE batch_id = :source AND action = :action"
+)
+
+# The source's next history rows are picked first (the LIMIT inside the CTE, served by
+# ix_topic_history_batch (batch_id, id)); the later-change lookup walks one topic's history
+# by ix_topic_history_topic (ordering by id alone let the planner scan every later row of
+# the table backwards, for each topic, once the history had grown since the last ANALYZE).
+_CHUNK = sa.text(
+    """
+    WITH h AS (
+        SELECT id, topic_id, previous_values, new_values FROM topic_history
+        WHERE batch_id = :source AND action = :action AND id > :last_id
+        ORDER BY id LIMIT :n
+    )
+    SELECT h.id AS history_id, h.topic_id, h.previous_values, h.new_values,
+           t.name, t.segment_type, t.taxonomy_type, t.parent_category, t.subcategory,
+           t.audience_type, t.classification_version, t.classification_source,
+           t.taxonomy_node_id, t.deleted_at IS NOT NULL OR t.merged_into IS NOT NULL AS gone,
+           later.batch_id AS later_batch, later.action AS later_action
+    FROM h
+    JOIN topics t ON t.id = h.topic_id
+    LEFT JOIN LATERAL (
+        SELECT h2.batch_id, h2.action FROM topic_history h2
+        WHERE h2.topic_id = h.topic_id AND h2.id > h.id
+        ORDER BY h2.created_at DESC, h2.id DESC LIMIT 1
+    ) later ON true
+    ORDER BY h.id
+    FOR UPDATE OF t
+    """
+)
+
+
+# A walk in id order that stops after one chunk: with stale statistics (the source job has
+# just written thousands of history rows) PostgreSQL chose a bitmap scan that fetched and
+# sorted every remaining row of the source job, every chunk. Local to the chunk.
+_ORDERED_WALK = sa.text("SELECT set_config('enable_bitmapscan', 'off', true)")
+
+
+def existing_rollback(conn: Connection, source_id: str) -> sa.Row | None:
+    """The pending, running or completed rollback of ``source_id`` (id, status), if any."""
+    return store.live_job_with(conn, job_type="reclassify", config_key="rollbackOf",
+                               value=source_id)
+
+
+def check_rollback_source(conn: Connection, source_id: str) -> store.Job:
+    """The job to roll back; UsageError when it cannot be rolled back (and why)."""
+    source = store.get_job(conn, source_id)
+    if get_handler(source.job_type).rollback is None or source.status != "completed":
+        kinds = ", ".join(h.job_type for h in handlers() if h.rollback is not None)
+        raise Conflict(f"Only a completed job of type {kinds} can be rolled back; job "
+                       f"{source_id} is a {source.job_type} job that is {source.status}.")
+    if source.config.get("rollbackOf"):
+        raise Conflict(f"Job {source_id} is itself a rollback (of "
+                       f"{source.config['rollbackOf']}); it cannot be rolled back.")
+    existing = existing_rollback(conn, source_id)
+    if existing is not None:
+        raise Conflict(f"Job {source_id} already has a rollback: job {existing.id} "
+                       f"({existing.status}).")
+    return source
+
+
+def check_retry_source(conn: Connection, source_id: str) -> store.Job:
+    """The job whose failed topics to retry; UsageError when there is nothing to retry."""
+    source = store.get_job(conn, source_id)
+    if source.job_type != "reclassify":
+        raise Conflict(f"Retry errors works on reclassify jobs; job {source_id} is a "
+                         f"{source.job_type} job.")
+    if not source.is_finished:
+        raise Conflict(f"Job {source_id} is still {source.status}; retry its errors when it "
+                         "has finished.")
+    if not any(isinstance(e.get("id"), int) for e in source.errors):
+        raise Conflict(f"Job {source_id} has no topic errors to retry.")
+    return source
+
+
+def plan_rollback(conn: Connection, source_id: str) -> JobPlan:
+    source = check_rollback_source(conn, source_id)
+    spec = get_handler(source.job_type).rollback
+    assert spec is not None  # checked above
+    total = conn.execute(_COUNT_SOURCE_HISTORY, {"source": source_id,
+                                                 "action": spec.action}).scalar_one()
+    return JobPlan(total_items=total, cursor={"lastHistoryId": 0,
+                                              "sourceType": source.job_type})
+
+
+def _conflict(row: Any, source_id: str, keys: tuple[str, ...]) -> str | None:
+    """Why this topic must not be restored, or None."""
+    if row.gone:
+        return f"deleted or merged since job {source_id}; not rolled back"
+    if row.later_action is not None:
+        by = f"job {row.later_batch}" if row.later_batch else "a change outside any job"
+        return f"changed since by {by} ({row.later_action}); not rolled back"
+    current = {key: getattr(row, key) for key in keys}
+    written = {key: row.new_values.get(key) for key in keys}
+    if current != written:
+        fields = ", ".join(k for k in keys if current[k] != written[k])
+        return f"changed since job {source_id} ({fields} differ); not rolled back"
+    return None
+
+
+def process_rollback(conn: Connection, job: store.Job, source_id: str,
+                     deadline: float) -> ChunkOutcome:
+    """One chunk of a rollback: the source's next history rows, restored or refused."""
+    cursor = dict(job.cursor)
+    spec = get_handler(cursor.get("sourceType", "reclassify")).rollback
+    assert spec is not None
+    conn.execute(_ORDERED_WALK)
+    chunk = take_slice(lambda n: conn.execute(_CHUNK, {
+        "source": source_id, "action": spec.action, "last_id": cursor["lastHistoryId"],
+        "n": n}).all(), size=CHUNK_SIZE, deadline=deadline)
+    outcome = ChunkOutcome(cursor=cursor, done=False)
+    writes: list[topic_store.ClassificationWrite] = []
+    placements: list[topic_store.PlacementWrite] = []
+    for row in chunk.within_budget():
+        cursor["lastHistoryId"] = row.history_id
+        conflict = _conflict(row, source_id, spec.columns)
+        if conflict is not None:
+            outcome.errors.append(ItemError(conflict, id=row.topic_id, name=row.name))
+            continue
+        previous = {key: row.previous_values.get(key) for key in spec.columns}
+        current = {key: getattr(row, key) for key in spec.columns}
+        history = (current, {**previous, "rollback_of": source_id})
+        if spec.columns == PLACEMENT_KEYS:
+            placements.append(topic_store.PlacementWrite(
+                row.topic_id, previous["subcategory"], previous["taxonomy_node_id"], history))
+        else:
+            writes.append(topic_store.ClassificationWrite(
+                row.topic_id, Classification.from_mapping(previous),
+                previous["classification_version"], previous["classification_source"],
+                history))
+        outcome.success += 1
+    topic_store.apply_classifications(conn, writes, batch_id=job.id, action="rolled_back",
+                                      created_by=job.created_by)
+    topic_store.apply_placements(conn, placements, batch_id=job.id, action="rolled_back",
+                                 created_by=job.created_by)
+    embeddings.keep_current(conn, [w.topic_id for w in writes]
+                            + [w.topic_id for w in placements])
+    outcome.done = chunk.done(outcome.processed)
+    return outcome

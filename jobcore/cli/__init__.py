@@ -1,0 +1,1 @@
+"""python -m jobcore: the command line, one module per capability (see main.py)."""

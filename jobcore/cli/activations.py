@@ -1,0 +1,103 @@
+"""The activation commands: refresh-activations, sync-trade-desk, encrypt-credentials."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from jobcore.activations.credentials import encrypt_all
+from jobcore.activations.stale import orgs_with_stale
+from jobcore.cli.common import (
+    EXIT_OK,
+    drive,
+    positive_int,
+    print_report,
+)
+from jobcore.db import get_engine
+from jobcore.jobs import runner
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    """This module's command parsers."""
+    refresh = sub.add_parser("refresh-activations",
+                             help="re-push stale segments to their platforms")
+    refresh.add_argument("--org", type=positive_int, help="one organisation (default: every "
+                                                           "organisation with stale segments)")
+    refresh.add_argument("--dry-run", action="store_true",
+                         help="list what would be pushed; push and write nothing")
+    refresh.add_argument("--limit", type=positive_int)
+    sync = sub.add_parser("sync-trade-desk",
+                          help="bring an organisation's Trade Desk elements in line with its "
+                               "topics")
+    sync.add_argument("--org", type=positive_int, required=True)
+    sync.add_argument("--dry-run", action="store_true",
+                      help="read the elements and report; change nothing")
+    creds = sub.add_parser("encrypt-credentials",
+                           help="encrypt plaintext platform credentials; re-encrypt the rest "
+                                "under the first CREDENTIALS_KEY")
+    creds.add_argument("--dry-run", action="store_true", help="count only; write nothing")
+
+
+def _cmd_refresh_activations(args) -> int:
+
+    if args.org is not None:
+        orgs = [args.org]
+    else:
+        with get_engine().connect() as conn:
+            orgs = orgs_with_stale(conn)
+        if not orgs:
+            print("no stale activations")
+            return EXIT_OK
+    config: dict = {"dryRun": args.dry_run}
+    if args.limit is not None:
+        config["limit"] = args.limit
+    worst = EXIT_OK
+    for org_id in orgs:
+        created = runner.create_job("refresh_activations", config, org_id=org_id)
+        print(f"organisation {org_id}: job {created.id} for {created.total_items:,} stale "
+              "activations", file=sys.stderr)
+        report = drive(created.id, created.total_items, verbose=False, unit="activation")
+        worst = max(worst, print_report(
+            report, changed="refreshed",
+            skipped="listed, not pushed (dry run)" if args.dry_run else "skipped"))
+        if args.dry_run:
+            for item in runner.get_job(created.id).result.get("wouldRefresh", []):
+                print(f"  would push {item['platform']} activation {item['activationId']}: "
+                      f"{item['from']!r} -> {item['to']!r}")
+    return worst
+
+
+def _cmd_sync_trade_desk(args) -> int:
+    created = runner.create_job("sync_trade_desk", {"dryRun": args.dry_run}, org_id=args.org)
+    print(f"organisation {args.org}: job {created.id} for {created.total_items:,} linked topics",
+          file=sys.stderr)
+    report = drive(created.id, created.total_items, verbose=False)
+    status = print_report(report, changed="created or updated",
+                           skipped="reported only (dry run)" if args.dry_run else "unchanged")
+    result = runner.get_job(created.id).result
+    prefix = "would be " if args.dry_run else ""
+    for key in ("created", "updated", "orphaned"):
+        shown = ", ".join(result.get(key, [])[:20])
+        print(f"{prefix if key != 'orphaned' else ''}{key}: {result.get(key + 'Count', 0)}"
+              + (f" ({shown}{', ...' if result.get(key + 'Count', 0) > 20 else ''})"
+                 if shown else ""))
+    return status
+
+
+def _cmd_encrypt_credentials(args) -> int:
+
+    with get_engine().begin() as conn:
+        report = encrypt_all(conn, dry_run=args.dry_run)
+    verb = "would encrypt" if report.dry_run else "encrypted"
+    print(f"{verb} {report.encrypted} plaintext rows, "
+          f"{'would re-encrypt' if report.dry_run else 're-encrypted'} {report.rotated} rows "
+          f"under the first key; {report.unchanged} rows already current"
+          + ("; nothing was written" if report.dry_run else ""))
+    return EXIT_OK
+
+
+COMMANDS = {
+    "refresh-activations": _cmd_refresh_activations,
+    "sync-trade-desk": _cmd_sync_trade_desk,
+    "encrypt-credentials": _cmd_encrypt_credentials,
+}

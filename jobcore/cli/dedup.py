@@ -1,0 +1,119 @@
+"""The dedup commands: embed, dedup-sweep, merge (and its undo)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import sqlalchemy as sa
+from tqdm import tqdm
+
+from jobcore.catalog.topic_store import LIVE
+from jobcore.cli.common import (
+    EXIT_OK,
+    drive,
+    positive_int,
+    print_report,
+)
+from jobcore.db import get_engine
+from jobcore.dedup import review, undo
+from jobcore.dedup.embeddings import get_provider, refresh_batch
+from jobcore.jobs import runner
+from jobcore.schema import topics
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    """This module's command parsers."""
+    embed = sub.add_parser("embed", help="embed topics whose embedding is missing or stale")
+    embed.add_argument("--batch", type=positive_int, default=256)
+    sweep = sub.add_parser("dedup-sweep", help="propose clusters of near-duplicate topics")
+    sweep.add_argument("--source-batch-id", metavar="JOB",
+                       help="only the topics this reclassify job changed")
+    sweep.add_argument("--parent-category", metavar="X")
+    sweep.add_argument("--threshold", type=float, default=0.95,
+                       help="cosine similarity of near-duplicates (default 0.95)")
+    sweep.add_argument("--limit", type=positive_int)
+    sweep.add_argument("--verbose", action="store_true", help="print every cluster")
+    merge = sub.add_parser("merge", help="merge the open clusters of a dedup sweep, or undo "
+                                         "a merge job")
+    target = merge.add_mutually_exclusive_group(required=True)
+    target.add_argument("--sweep", metavar="JOB", help="the dedup sweep whose clusters to merge")
+    target.add_argument("--undo", metavar="JOB", help="the merge job to undo")
+    merge.add_argument("--min-similarity", type=float,
+                       help="only clusters whose weakest link is at least this")
+    merge.add_argument("--dry-run", action="store_true",
+                       help="list the clusters that would be merged; merge nothing")
+
+
+def _cmd_embed(args) -> int:
+
+    provider = get_provider()
+    engine = get_engine()
+    with engine.connect() as conn:
+        total = conn.execute(sa.select(sa.func.count()).select_from(topics).where(LIVE)).scalar()
+    embedded, after_id = 0, 0
+    with tqdm(total=total, unit="topic", dynamic_ncols=True, file=sys.stderr) as bar:
+        while True:  # a transaction a batch: an interruption keeps what was embedded
+            with engine.begin() as conn:
+                report = refresh_batch(conn, provider, after_id=after_id,
+                                       batch_size=args.batch)
+            if report.last_id is None:
+                break
+            after_id = report.last_id
+            embedded += report.embedded
+            bar.update(report.checked)
+            bar.set_postfix(embedded=embedded)
+    print(f"checked {total:,} topics; embedded {embedded:,} with {provider.model_name}")
+    return EXIT_OK
+
+
+def _cmd_dedup_sweep(args) -> int:
+    config: dict = {"threshold": args.threshold}
+    for key, value in (("sourceBatchId", args.source_batch_id), ("limit", args.limit),
+                       ("parentCategoryFilter", args.parent_category)):
+        if value is not None:
+            config[key] = value
+    created = runner.create_job("dedup_sweep", config)
+    print(f"created job {created.id} to sweep {created.total_items:,} topics", file=sys.stderr)
+    report = drive(created.id, created.total_items, verbose=False)
+    status = print_report(report, changed="swept", skipped="already in a cluster")
+    job, reviewed, details = review.load_review(created.id, {})
+    print(f"{len(reviewed):,} clusters, {job.result.get('duplicateCount', 0):,} duplicates "
+          f"at {args.threshold} ({job.result.get('search', '?')} search); review them on the "
+          f"Dedup clusters page or merge with 'python -m jobcore merge --sweep {created.id}'")
+    for r in reviewed if args.verbose else reviewed[:10]:
+        print(f"  #{r.number} weakest {r.weakest:.4f}: {details[r.cluster.winner].name!r} <- "
+              + ", ".join(repr(details[i].name) for i, _ in r.cluster.losers))
+    return status
+
+
+def _cmd_merge(args) -> int:
+    if args.undo is not None:
+        created = undo.create_merge_undo(args.undo)
+        print(f"created job {created.id} to undo {created.total_items:,} clusters",
+              file=sys.stderr)
+        return print_report(drive(created.id, created.total_items, verbose=True,
+                                    unit="cluster"), changed="restored", skipped="skipped")
+    _job, reviewed, details = review.load_review(args.sweep, {})
+    floor = args.min_similarity if args.min_similarity is not None else -1.0
+    chosen = [r for r in reviewed if r.mergeable
+              and r.weakest is not None and r.weakest >= floor]
+    if args.dry_run or not chosen:
+        for r in chosen:
+            print(f"would merge #{r.number} (weakest {r.weakest:.4f}) into "
+                  f"{details[r.cluster.winner].name!r}: "
+                  + ", ".join(repr(details[i].name) for i, _ in r.cluster.losers))
+        print(f"{'dry run: ' if args.dry_run else ''}{len(chosen):,} open clusters to merge"
+              + ("; nothing was written" if args.dry_run else ""))
+        return EXIT_OK
+    created = review.start_merge(chosen, args.sweep, created_by=None)
+    print(f"created job {created.id} to merge {created.total_items:,} clusters", file=sys.stderr)
+    return print_report(drive(created.id, created.total_items, verbose=True,
+                                unit="cluster"), changed="merged", skipped="skipped")
+
+
+COMMANDS = {
+    "embed": _cmd_embed,
+    "dedup-sweep": _cmd_dedup_sweep,
+    "merge": _cmd_merge,
+}

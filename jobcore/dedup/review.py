@@ -1,0 +1,187 @@
+"""The clusters of a dedup sweep as analysts review them: member details, edits (another
+winner, a member removed, a pair marked "not duplicates") and the merge job they lead to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from jobcore.db import get_engine
+from jobcore.dedup import matching
+from jobcore.dedup.sweep_job import clusters_of
+from jobcore.errors import UsageError
+from jobcore.jobs import runner, store
+from jobcore.jobs.store import Job
+
+OPEN, MERGED, STALE = "open", "merged", "stale"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One topic of a cluster as the comparison shows it."""
+
+    id: int
+    name: str
+    description: str | None
+    classification: str
+    segment_type: str | None
+    audience_type: str | None
+    org_links: tuple[str, ...]
+    activations: tuple[str, ...]
+    created_at: datetime
+    merged_into: int | None
+    deleted: bool
+
+    @property
+    def live(self) -> bool:
+        return self.merged_into is None and not self.deleted
+
+
+@dataclass
+class ClusterEdit:
+    """An analyst's changes to one proposed cluster (kept by the screen until merged)."""
+
+    winner: int | None = None
+    removed: set[int] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class ReviewedCluster:
+    """A proposed cluster with the analyst's edits applied and its current state."""
+
+    number: int  # position in the sweep's result, from 1
+    cluster: matching.Cluster
+    proposed_winner: int
+    state: str  # open, merged (already merged into its winner), stale (a member is gone)
+    edited: bool
+
+    @property
+    def weakest(self) -> float | None:
+        return self.cluster.weakest if self.cluster.losers else None
+
+    @property
+    def mergeable(self) -> bool:
+        """Open, with a loser left after the edits: what a merge may take."""
+        return self.state == OPEN and bool(self.cluster.losers)
+
+
+_MEMBERS = sa.text(
+    """
+    SELECT t.id, t.name, t.description, concat_ws(' > ', t.taxonomy_type, t.parent_category,
+                                                t.subcategory) AS classification,
+           t.segment_type, t.audience_type, t.created_at, t.merged_into,
+           t.deleted_at IS NOT NULL AS deleted,
+           coalesce((SELECT array_agg(o.name ORDER BY o.name) FROM org_topics ot
+                     JOIN organizations o ON o.id = ot.org_id WHERE ot.topic_id = t.id),
+                    '{}') AS org_links,
+           coalesce((SELECT array_agg(o.name || ' · ' || a.platform || ' (' || a.status || ')'
+                                      ORDER BY o.name, a.platform)
+                     FROM activations a JOIN organizations o ON o.id = a.org_id
+                     WHERE a.topic_id = t.id), '{}') AS activations
+    FROM topics t WHERE t.id = ANY(:ids)
+    """
+)
+
+
+def members(conn: Connection, topic_ids: set[int]) -> dict[int, Member]:
+    """The comparison fields of these topics, deleted and merged ones included."""
+    rows = conn.execute(_MEMBERS, {"ids": sorted(topic_ids)})
+    return {r.id: Member(r.id, r.name, r.description, r.classification or "unclassified",
+                         r.segment_type, r.audience_type, tuple(r.org_links),
+                         tuple(r.activations), r.created_at, r.merged_into, r.deleted)
+            for r in rows}
+
+
+_SIMILARITIES = sa.text(
+    """
+    SELECT t.id, 1 - (t.embedding <=> w.embedding) FROM topics t, topics w
+    WHERE w.id = :winner AND t.id = ANY(:ids)
+    """
+)
+
+
+def proposed(conn: Connection, job: Job) -> list[matching.Cluster]:
+    """The clusters a dedup sweep job proposed, in the order found."""
+    if job.job_type != "dedup_sweep":
+        raise UsageError(f"Job {job.id} is a {job.job_type} job, not a dedup sweep.")
+    return clusters_of(conn, job.id)
+
+
+def review(conn: Connection, job: Job, edits: dict[int, ClusterEdit]
+           ) -> tuple[list[ReviewedCluster], dict[int, Member]]:
+    """The sweep's clusters with ``edits`` (by cluster number) and the pairs marked "not
+    duplicates" applied, each with its state, weakest link first; and the details of every
+    proposed member.
+    """
+    clusters = proposed(conn, job)
+    everyone = {m for c in clusters for m in c.members}
+    details = members(conn, everyone)
+    refused = matching.refused_pairs(conn, everyone)
+    reviewed = []
+    for number, cluster in enumerate(clusters, start=1):
+        edit = edits.get(number, ClusterEdit())
+        current = _apply(conn, cluster, edit, refused)
+        reviewed.append(ReviewedCluster(number, current, cluster.winner,
+                                        _state(current, details),
+                                        current != cluster))
+    reviewed.sort(key=lambda r: (r.weakest if r.weakest is not None else 2.0, r.number))
+    return reviewed, details
+
+
+def _apply(conn: Connection, cluster: matching.Cluster, edit: ClusterEdit,
+           refused: set[tuple[int, int]]) -> matching.Cluster:
+    winner = edit.winner if edit.winner in cluster.members else cluster.winner
+    keep = [m for m in cluster.members if m != winner and m not in edit.removed
+            and matching.pair_key(m, winner) not in refused]
+    if winner == cluster.winner:
+        sims = dict(cluster.losers)
+    else:
+        sims = dict(conn.execute(_SIMILARITIES, {"winner": winner, "ids": keep}).tuples().all())
+    return matching.Cluster(winner, tuple(sorted(((m, float(sims[m])) for m in keep),
+                                              key=lambda item: (-item[1], item[0]))))
+
+
+def _state(cluster: matching.Cluster, details: dict[int, Member]) -> str:
+    losers = [details.get(i) for i, _ in cluster.losers]
+    if losers and all(m is not None and m.merged_into == cluster.winner for m in losers):
+        return MERGED
+    if any(m is None or not m.live for m in (details.get(i) for i in cluster.members)):
+        return STALE
+    return OPEN
+
+
+def merge_config(clusters: list[ReviewedCluster], sweep_id: str) -> dict[str, Any]:
+    """The merge job config for these reviewed clusters (open ones with a loser left)."""
+    chosen = [r.cluster.to_json() for r in clusters if r.mergeable]
+    if not chosen:
+        raise UsageError("Select at least one open cluster with a loser left to merge.")
+    return {"clusters": chosen, "sourceSweepId": sweep_id}
+
+
+def start_merge(clusters: list[ReviewedCluster], sweep_id: str, *, created_by: str | None,
+                engine: Engine | None = None) -> runner.CreatedJob:
+    """Create the merge job for these reviewed clusters."""
+    return runner.create_job("merge", merge_config(clusters, sweep_id), created_by=created_by,
+                             engine=engine)
+
+
+def mark_not_duplicates(a: int, b: int, *, created_by: str, sweep_id: str | None,
+                        engine: Engine | None = None) -> None:
+    """Remember that two topics are not duplicates (later sweeps will not propose them)."""
+    with (engine or get_engine()).begin() as conn:
+        matching.mark_not_duplicates(conn, a, b, created_by=created_by, job_id=sweep_id)
+
+
+def load_review(job_id: str, edits: dict[int, ClusterEdit], *,
+                engine: Engine | None = None) -> tuple[Job, list[ReviewedCluster],
+                                                       dict[int, Member]]:
+    """The sweep job, its reviewed clusters and the details of their members."""
+    with (engine or get_engine()).connect() as conn:
+        job = store.get_job(conn, job_id)
+        reviewed, details = review(conn, job, edits)
+    return job, reviewed, details

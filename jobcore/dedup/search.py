@@ -1,0 +1,166 @@
+"""Neighbour search over topic embeddings (cosine similarity, 1 - pgvector's ``<=>``).
+
+A topic's neighbours come from pgvector's HNSW index (iterative scan, so the live-topic
+filter never starves it; ef_search 24), or from an exact scan when the catalogue holds at
+most ``EXACT_SEARCH_MAX`` embedded topics: an exact scan costs about 0.9 us per stored
+vector and an HNSW query about 0.5 ms, so exact is faster only below ~500 topics (and there
+it is also exact). ``Searchers`` splits the searches of a sweep step over two backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+# Exact search costs ~0.9 us per stored vector and query here, an HNSW query ~0.5 ms at
+# any size (bench/dedup.py, scratch measurements on this 2-core machine): exact wins only
+# below ~500 topics.
+EXACT_SEARCH_MAX = 500
+NEIGHBOURS_PER_QUERY = 8
+HNSW_EF_SEARCH = 24  # as set for every session by db.SESSION_OPTIONS
+SEARCH_CONNECTIONS = 2  # neighbour searches in flight at once (one core each, server side)
+
+
+def search_method(conn: Connection) -> str:
+    """'exact' for a catalogue of at most EXACT_SEARCH_MAX embedded live topics, else 'hnsw'."""
+    count = conn.execute(sa.text(
+        "SELECT count(*) FROM (SELECT 1 FROM topics WHERE embedding IS NOT NULL "
+        "AND deleted_at IS NULL AND merged_into IS NULL LIMIT :n) AS t"),
+        {"n": EXACT_SEARCH_MAX + 1}).scalar_one()
+    return "exact" if count <= EXACT_SEARCH_MAX else "hnsw"
+
+
+_NEIGHBOURS = sa.text(
+    """
+    SELECT s.id AS source_id, s.name AS source_name, n.id, n.name, n.similarity
+    FROM topics s
+    CROSS JOIN LATERAL (
+        SELECT t.id, t.name, 1 - (t.embedding <=> s.embedding) AS similarity
+        FROM topics t
+        WHERE t.deleted_at IS NULL AND t.merged_into IS NULL AND t.embedding IS NOT NULL
+          AND t.id <> s.id
+        ORDER BY t.embedding <=> s.embedding
+        LIMIT :k
+    ) AS n
+    WHERE s.id = ANY(:ids) AND s.embedding IS NOT NULL
+    """
+)
+
+
+_PLAN_FOR = sa.text(
+    "SELECT set_config('enable_seqscan', :seqscan, true), "
+    "set_config('enable_indexscan', :indexscan, true), set_config('hnsw.ef_search', :ef, true)"
+)
+
+
+class Searchers:
+    """The caller's connection and ``SEARCH_CONNECTIONS - 1`` more of its engine, set up
+    once for ``method`` for a sweep step: neighbour searches of many topics are split over
+    them, one PostgreSQL backend (one core) each, without a settings round trip per query.
+    The borrowed ones search in a transaction of their own, rolled back at the end (the
+    search only reads); the caller's gets its settings back at the end.
+
+        with Searchers(conn, "hnsw") as searchers:
+            found = searchers.nearest(topic_ids)
+    """
+
+    def __init__(self, conn: Connection, method: str,
+                 workers: int = SEARCH_CONNECTIONS) -> None:
+        self.conn, self.method, self.workers = conn, method, workers
+        self.connections: list[Connection] = []
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> Searchers:
+        self.connections = [self.conn]
+        self.connections += [self.conn.engine.connect() for _ in range(self.workers - 1)]
+        for each in self.connections:
+            _plan_for(each, self.method, NEIGHBOURS_PER_QUERY)
+        self._pool = ThreadPoolExecutor(self.workers - 1) if self.workers > 1 else None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+        for other in self.connections[1:]:
+            other.rollback()
+            other.close()
+        if exc[0] is None:
+            _restore_plan(self.conn)
+
+    def nearest(self, topic_ids: list[int], *, k: int = NEIGHBOURS_PER_QUERY,
+                names: dict[int, str] | None = None) -> dict[int, list[tuple[int, float]]]:
+        """As ``nearest``, the topics split over the connections."""
+        if k != NEIGHBOURS_PER_QUERY:  # a wider search (rare): ef_search follows k
+            _plan_for(self.conn, self.method, k)
+            found = nearest(self.conn, topic_ids, method=self.method, k=k, names=names,
+                            configured=True)
+            _plan_for(self.conn, self.method, NEIGHBOURS_PER_QUERY)
+            return found
+        if len(topic_ids) < 2 * self.workers or self._pool is None:
+            return nearest(self.conn, topic_ids, method=self.method, names=names,
+                           configured=True)
+        slices = [topic_ids[i::self.workers] for i in range(self.workers)]
+
+        def search(index: int) -> tuple[dict[int, list[tuple[int, float]]], dict[int, str]]:
+            seen: dict[int, str] = {}
+            return nearest(self.connections[index], slices[index], method=self.method, k=k,
+                           names=seen, configured=True), seen
+
+        futures = [self._pool.submit(search, i) for i in range(1, self.workers)]
+        found, seen = search(0)
+        for future in futures:
+            part_found, part_names = future.result()
+            found.update(part_found)
+            seen.update(part_names)
+        if names is not None:
+            names.update(seen)
+        return found
+
+
+    def on_other(self, read: Callable[..., Any], *args: Any) -> Future:
+        """``read(connection, *args)`` on a borrowed connection, in the background (for a
+        read of committed rows that can overlap the caller's own statements).
+        """
+        if self._pool is None:
+            done: Future = Future()
+            done.set_result(read(self.conn, *args))
+            return done
+        return self._pool.submit(read, self.connections[1], *args)
+
+
+def _plan_for(conn: Connection, method: str, k: int) -> None:
+    # exact: no index; hnsw: the index even where the planner would scan a small table
+    conn.execute(_PLAN_FOR, {"seqscan": "off" if method == "hnsw" else "on",
+                             "indexscan": "on" if method == "hnsw" else "off",
+                             "ef": str(max(k, HNSW_EF_SEARCH))})
+
+
+def _restore_plan(conn: Connection) -> None:
+    conn.execute(_PLAN_FOR, {"seqscan": "on", "indexscan": "on", "ef": str(HNSW_EF_SEARCH)})
+
+
+def nearest(conn: Connection, topic_ids: list[int], *, method: str,
+            k: int = NEIGHBOURS_PER_QUERY, names: dict[int, str] | None = None,
+            configured: bool = False) -> dict[int, list[tuple[int, float]]]:
+    """Each topic's ``k`` nearest live topics with their similarity, best first (topics
+    without an embedding are absent); the names of all of them go into ``names``. Runs in
+    the caller's transaction (``configured``: the connection is set up for ``method`` and
+    ``k`` already, as a Searchers connection is).
+    """
+    if not configured:
+        _plan_for(conn, method, k)
+    found: dict[int, list[tuple[int, float]]] = {}
+    seen = names if names is not None else {}
+    for source_id, source_name, neighbour_id, name, similarity in conn.execute(
+            _NEIGHBOURS, {"ids": topic_ids, "k": k}):
+        found.setdefault(source_id, []).append((neighbour_id, float(similarity)))
+        seen[source_id], seen[neighbour_id] = source_name, name
+    for neighbours in found.values():
+        neighbours.sort(key=lambda item: -item[1])
+    if not configured:
+        _restore_plan(conn)
+    return found

@@ -1,0 +1,204 @@
+"""dedup_sweep: propose clusters of near-duplicate topics, 50 swept topics a chunk.
+
+The swept topics are those a reclassify job changed (``sourceBatchId``: changed
+embeddings can create new near-duplicates) or the whole live catalogue, optionally one
+parent category. Their neighbours come from anywhere in the live catalogue. Clusters,
+their winners and the search (HNSW or exact) follow jobcore.dedup's rules; they accumulate
+in the ``dedup_clusters`` table (one INSERT per chunk; a job read through the runner shows
+them as ``result.clusters``: ``{winner, losers: [{id, similarity}]}``), and a histogram of each
+swept topic's closest neighbour shows what another threshold would give. The sweep writes
+nothing but embeddings missing or stale for its topics (computed first, so that the search
+sees current text).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import Field
+from sqlalchemy.engine import Connection
+
+from jobcore.catalog.topic_store import LIVE
+from jobcore.classify.taxonomy import with_canonical_parent_category
+from jobcore.dedup import embeddings, matching, search
+from jobcore.errors import ConfigError
+from jobcore.jobs.base import (
+    JOB_ID_PATTERN,
+    ChunkOutcome,
+    FollowUp,
+    JobConfig,
+    JobHandler,
+    JobPlan,
+    take_slice,
+)
+from jobcore.jobs.registry import register
+from jobcore.jobs.store import Job
+from jobcore.schema import admin_jobs, dedup_clusters, topic_history, topics
+
+CHUNK_SIZE = 50
+HISTOGRAM_START = 0.80
+HISTOGRAM_STEP = 0.005
+HISTOGRAM_BINS = 40
+
+
+class DedupSweepConfig(JobConfig):
+    source_batch_id: str | None = Field(
+        default=None, pattern=JOB_ID_PATTERN,
+        description="Only the topics this reclassify job changed (else the whole catalogue).")
+    parent_category_filter: str | None = Field(
+        default=None, min_length=1, max_length=200,
+        description="Only topics currently in this parent category.",
+        json_schema_extra={"choicesFrom": "parentCategories"})
+    threshold: float = Field(default=matching.DEFAULT_THRESHOLD, ge=0.5, le=1.0,
+                             description="Cosine similarity at which two topics are "
+                                         "near-duplicates.")
+    limit: int | None = Field(default=None, ge=1, le=10_000_000,
+                              description="At most this many topics swept.")
+
+
+def _sources_where(config: DedupSweepConfig) -> sa.ColumnElement[bool]:
+    conditions: list[sa.ColumnElement[bool]] = [LIVE]
+    if config.source_batch_id is not None:
+        conditions.append(topics.c.id.in_(
+            sa.select(topic_history.c.topic_id)
+            .where(topic_history.c.batch_id == config.source_batch_id)))
+    if config.parent_category_filter is not None:
+        conditions.append(topics.c.parent_category == config.parent_category_filter)
+    return sa.and_(*conditions)
+
+
+# Which of :ids earlier chunks of this sweep placed in a cluster (GIN index on members),
+# each with its similarity there (a loser's to its winner; a winner's closest loser's).
+_CLUSTERED = sa.text(
+    """
+    SELECT m.id, m.similarity
+    FROM dedup_clusters c
+    CROSS JOIN LATERAL (
+        SELECT (l ->> 'id')::bigint, (l ->> 'similarity')::float8
+        FROM jsonb_array_elements(c.losers) AS l
+        UNION ALL SELECT c.winner_topic_id,
+                         (SELECT max((l ->> 'similarity')::float8)
+                          FROM jsonb_array_elements(c.losers) AS l)
+    ) AS m(id, similarity)
+    WHERE c.job_id = :job_id AND c.members && CAST(:ids AS bigint[]) AND m.id = ANY(:ids)
+    """
+)
+
+_RECORD_CLUSTERS = sa.text(
+    """
+    INSERT INTO dedup_clusters (job_id, seq, winner_topic_id, members, losers, weakest)
+    SELECT :job_id, c.seq, c.winner, ARRAY(SELECT jsonb_array_elements_text(c.members))::bigint[],
+           c.losers, c.weakest
+    FROM jsonb_to_recordset(CAST(:clusters AS jsonb))
+        AS c(seq integer, winner bigint, members jsonb, losers jsonb, weakest float8)
+    """
+)
+
+
+def clusters_of(conn: Connection, job_id: str) -> list[matching.Cluster]:
+    """The clusters a sweep proposed, in the order found."""
+    rows = conn.execute(sa.select(dedup_clusters.c.winner_topic_id, dedup_clusters.c.losers)
+                        .where(dedup_clusters.c.job_id == job_id)
+                        .order_by(dedup_clusters.c.seq))
+    return [matching.Cluster.from_json({"winner": w, "losers": losers}) for w, losers in rows]
+
+
+@register
+class DedupSweepHandler(JobHandler[DedupSweepConfig]):
+    job_type = "dedup_sweep"
+    label = "Dedup sweep"
+    description = "Propose clusters of near-duplicate topics for review and merge."
+    config_model = DedupSweepConfig
+    follow_ups = (FollowUp.REVIEW_CLUSTERS,)
+
+    def normalize_config(self, config: DedupSweepConfig) -> DedupSweepConfig:
+        return with_canonical_parent_category(self.job_type, config)
+
+    def plan(self, conn: Connection, config: DedupSweepConfig, *,
+             org_id: int | None) -> JobPlan:
+        if config.source_batch_id is not None:
+            source = conn.execute(sa.select(admin_jobs.c.job_type).where(
+                admin_jobs.c.id == config.source_batch_id)).first()
+            if source is None or source.job_type != "reclassify":
+                raise ConfigError(
+                    f"Invalid config for dedup_sweep: sourceBatchId: {config.source_batch_id} "
+                    "is not a reclassify job", field="sourceBatchId")
+        count, max_id = conn.execute(
+            sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(topics.c.id), 0))
+            .where(_sources_where(config))).one()
+        total = min(count, config.limit) if config.limit else count
+        return JobPlan(total_items=total, cursor={
+            "lastId": 0, "maxId": max_id, "method": search.search_method(conn)})
+
+    def process(self, conn: Connection, job: Job, config: DedupSweepConfig,
+                deadline: float) -> ChunkOutcome:
+        cursor = dict(job.cursor)
+        chunk = take_slice(lambda n: list(conn.execute(
+            sa.select(topics.c.id)
+            .where(_sources_where(config), topics.c.id > cursor["lastId"],
+                   topics.c.id <= cursor["maxId"])
+            .order_by(topics.c.id).limit(n)).scalars()),
+            size=CHUNK_SIZE, deadline=deadline, limit=config.limit,
+            processed=job.processed_items)
+        ids = list(chunk.within_budget())  # the step below sweeps them together
+        outcome = ChunkOutcome(cursor=cursor, done=False)
+        if ids:
+            embeddings.refresh_batch(conn, embeddings.get_provider(), topic_ids=ids,
+                                     batch_size=len(ids))
+            step = matching.sweep(
+                conn, ids, threshold=config.threshold, method=cursor["method"],
+                clustered_before=lambda found: dict(conn.execute(_CLUSTERED, {
+                    "job_id": job.id, "ids": sorted(found)}).tuples().all()))
+            outcome.skips = len(step.already_clustered)
+            outcome.success = len(ids) - outcome.skips
+            cursor["lastId"] = ids[-1]
+            _record_clusters(conn, job, step)
+            outcome.result_patch = _summary(job.result, step, config, cursor["method"])
+        outcome.done = chunk.done(outcome.processed)
+        return outcome
+
+    def with_full_result(self, conn: Connection, job: Job) -> Job:
+        """``result.clusters``: the clusters found so far, from their table."""
+        return _with_clusters(conn, job)
+
+
+def _with_clusters(conn: Connection, job: Job) -> Job:
+    result = {**job.result, "clusters": [c.to_json() for c in clusters_of(conn, job.id)]}
+    return dataclasses.replace(job, result=result)
+
+
+def _record_clusters(conn: Connection, job: Job, step: matching.SweepStep) -> None:
+    """Append the step's clusters to the sweep's, numbered on from the earlier chunks'."""
+    if not step.clusters:
+        return
+    first = job.result.get("clusterCount", 0) + 1
+    conn.execute(_RECORD_CLUSTERS, {"job_id": job.id, "clusters": json.dumps([
+        {"seq": first + i, "winner": c.winner, "members": list(c.members),
+         "losers": c.to_json()["losers"], "weakest": c.weakest}
+        for i, c in enumerate(step.clusters)])})
+
+
+def _summary(previous: dict[str, Any], step: matching.SweepStep, config: DedupSweepConfig,
+             method: str) -> dict[str, Any]:
+    histogram = previous.get("histogram") or {
+        "start": HISTOGRAM_START, "step": HISTOGRAM_STEP, "counts": [0] * HISTOGRAM_BINS,
+        "below": 0}
+    counts = list(histogram["counts"])
+    below = histogram["below"]
+    for similarity in step.best_similarity.values():
+        index = int((similarity - HISTOGRAM_START) / HISTOGRAM_STEP + 1e-9)
+        if index < 0:
+            below += 1
+        else:
+            counts[min(index, HISTOGRAM_BINS - 1)] += 1
+    return {
+        "threshold": config.threshold,
+        "search": method,
+        "clusterCount": previous.get("clusterCount", 0) + len(step.clusters),
+        "duplicateCount": previous.get("duplicateCount", 0)
+        + sum(len(c.losers) for c in step.clusters),
+        "histogram": {**histogram, "counts": counts, "below": below},
+    }

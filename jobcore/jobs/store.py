@@ -1,0 +1,343 @@
+"""The job store: the only code that writes ``admin_jobs``.
+
+Every function takes an open connection (keyword ``conn``) and runs inside the caller's
+transaction, so that a chunk's item writes and the job's counters commit together.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from psycopg import errors as pg_errors
+from sqlalchemy.engine import Connection
+
+from jobcore.errors import (
+    Conflict,
+    JobBusy,
+    JobNotFound,
+    JobNotRunnable,
+    SchemaOutOfDate,
+    UsageError,
+)
+from jobcore.schema import FINISHED_STATUSES, JOB_STATUSES, admin_job_chunks, admin_jobs
+
+LIST_LIMIT_DEFAULT = 20
+LIST_LIMIT_MAX = 100
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    """A row of admin_jobs without its large columns (errors, result, cursor): for lists."""
+
+    id: str
+    job_type: str
+    org_id: int | None
+    created_by: str
+    status: str
+    config: dict[str, Any]
+    total_items: int
+    processed_items: int
+    success_count: int
+    error_count: int
+    skip_count: int
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    updated_at: datetime
+    last_progress_at: datetime | None
+    failure_message: str | None
+    chunk_count: int
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+    @property
+    def progress(self) -> float:
+        """Share of items processed, 0..1 (1 for a completed job of zero items)."""
+        if self.total_items <= 0:
+            return 1.0 if self.status == "completed" else 0.0
+        return min(1.0, self.processed_items / self.total_items)
+
+    def is_stuck(self, now: datetime, after: timedelta) -> bool:
+        """Processing, but no chunk has finished for longer than ``after``."""
+        last = self.last_progress_at or self.started_at or self.created_at
+        return self.status == "processing" and now - last > after
+
+    def elapsed(self, now: datetime) -> timedelta | None:
+        """Time since the first chunk started, up to completion."""
+        if self.started_at is None:
+            return None
+        return (self.completed_at or now) - self.started_at
+
+
+@dataclass(frozen=True)
+class Job(JobSummary):
+    """One whole row of admin_jobs."""
+
+    errors: list[dict[str, Any]]
+    result: dict[str, Any]
+    cursor: dict[str, Any]
+
+
+_JOB_FIELDS = tuple(f.name for f in fields(Job))
+_SUMMARY_FIELDS = tuple(f.name for f in fields(JobSummary))
+_SUMMARY_COLUMNS = [admin_jobs.c[name] for name in _SUMMARY_FIELDS]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A job's status and counters, as a chunk leaves them."""
+
+    id: str
+    status: str
+    processed_items: int
+    total_items: int
+    success_count: int
+    error_count: int
+    skip_count: int
+    failure_message: str | None
+    chunk_count: int
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """One processed chunk, for throughput charts."""
+
+    seq: int
+    started_at: datetime
+    finished_at: datetime
+    processed: int
+    success: int
+    errors: int
+    skips: int
+
+
+def _job(row: sa.Row) -> Job:
+    return Job(**{name: getattr(row, name) for name in _JOB_FIELDS})
+
+
+def _summary(row: sa.Row) -> JobSummary:
+    return JobSummary(**{name: getattr(row, name) for name in _SUMMARY_FIELDS})
+
+
+def new_job_id() -> str:
+    """A job id of the form ``job_{milliseconds}_{random}``."""
+    return f"job_{int(time.time() * 1000)}_{secrets.token_hex(4)}"
+
+
+def create_job(conn: Connection, *, job_type: str, config: dict[str, Any], total_items: int,
+               created_by: str, org_id: int | None = None,
+               cursor: dict[str, Any] | None = None) -> Job:
+    """Insert a pending job and return it."""
+    stmt = (
+        sa.insert(admin_jobs)
+        .values(id=new_job_id(), job_type=job_type, org_id=org_id, created_by=created_by,
+                config=config, total_items=total_items, cursor=cursor or {})
+        .returning(admin_jobs)
+    )
+    try:
+        return _job(conn.execute(stmt).one())
+    except sa.exc.IntegrityError as exc:
+        if "uq_admin_jobs_one_rollback" in str(exc.orig):
+            raise Conflict(f"Job {config.get('rollbackOf')} already has a rollback.") from exc
+        if "uq_admin_jobs_one_undo" in str(exc.orig):
+            raise Conflict(f"Merge job {config.get('undoOf')} already has an undo.") from exc
+        if "admin_jobs_job_type_check" in str(exc.orig):
+            raise SchemaOutOfDate(
+                f"Job type {job_type!r} is registered but the database does not allow it "
+                "(constraint admin_jobs_job_type_check): the migration that adds it is "
+                "missing or not applied (python -m jobcore db upgrade).") from exc
+        raise
+
+
+_ACTIVE_OR_DONE = ("pending", "processing", "completed")
+
+
+def live_job_with(conn: Connection, *, job_type: str, config_key: str,
+                  value: str) -> sa.Row | None:
+    """The pending, running or completed job of ``job_type`` whose config has ``config_key``
+    = ``value`` (id, status), if any: e.g. the rollback of a job, or the undo of a merge.
+    """
+    return conn.execute(
+        sa.select(admin_jobs.c.id, admin_jobs.c.status)
+        .where(admin_jobs.c.job_type == job_type,
+               admin_jobs.c.config[config_key].astext == value,
+               admin_jobs.c.status.in_(_ACTIVE_OR_DONE))).first()
+
+
+def get_job(conn: Connection, job_id: str) -> Job:
+    """The job with this id; JobNotFound when there is none."""
+    row = conn.execute(sa.select(admin_jobs).where(admin_jobs.c.id == job_id)).one_or_none()
+    if row is None:
+        raise JobNotFound(f"No job with id {job_id!r}.")
+    return _job(row)
+
+
+def get_summary(conn: Connection, job_id: str) -> JobSummary:
+    """The job without its large columns; JobNotFound when there is none."""
+    row = conn.execute(sa.select(*_SUMMARY_COLUMNS)
+                       .where(admin_jobs.c.id == job_id)).one_or_none()
+    if row is None:
+        raise JobNotFound(f"No job with id {job_id!r}.")
+    return _summary(row)
+
+
+_LOCKED_COLUMNS = [
+    *(c for c in _SUMMARY_COLUMNS if c.name != "config"),
+    sa.case((sa.bindparam("with_config", type_=sa.Boolean), admin_jobs.c.config),
+            else_=sa.cast(sa.literal("{}"), admin_jobs.c.config.type)).label("config"),
+    sa.cast(sa.literal("[]"), admin_jobs.c.errors.type).label("errors"),
+    admin_jobs.c.result,
+    admin_jobs.c.cursor,
+]
+_LOCK_JOB = (
+    sa.select(*_LOCKED_COLUMNS)
+    .where(admin_jobs.c.id == sa.bindparam("job_id"))
+    .with_for_update(of=admin_jobs, nowait=True)
+)
+
+
+def lock_job(conn: Connection, job_id: str, *, with_config: bool = True) -> Job:
+    """Lock the job's row for this transaction; JobBusy when another caller holds it.
+
+    For a chunk, the large columns are not read: ``errors`` comes back empty (chunks append
+    to it, never read it) and ``config`` only ``with_config`` (the runner caches parsed
+    configs, which never change).
+    """
+    try:
+        row = conn.execute(_LOCK_JOB, {"job_id": job_id,
+                                       "with_config": with_config}).one_or_none()
+    except sa.exc.OperationalError as exc:
+        if isinstance(exc.orig, pg_errors.LockNotAvailable):
+            raise JobBusy(
+                f"Job {job_id} is busy: another caller is processing a chunk of it. "
+                "Try again in a moment."
+            ) from exc
+        raise
+    if row is None:
+        raise JobNotFound(f"No job with id {job_id!r}.")
+    return _job(row)
+
+
+def list_jobs(conn: Connection, *, job_type: str | None = None, status: str | None = None,
+              limit: int = LIST_LIMIT_DEFAULT) -> list[JobSummary]:
+    """Jobs newest first, optionally filtered by type and status; limit 1..100."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= LIST_LIMIT_MAX:
+        raise UsageError(f"limit must be a whole number from 1 to {LIST_LIMIT_MAX}, got {limit!r}.")
+    if status is not None and status not in JOB_STATUSES:
+        raise UsageError(f"status must be one of {', '.join(JOB_STATUSES)}, got {status!r}.")
+    stmt = sa.select(*_SUMMARY_COLUMNS).order_by(admin_jobs.c.created_at.desc(),
+                                                 admin_jobs.c.id.desc())
+    if job_type is not None:
+        stmt = stmt.where(admin_jobs.c.job_type == job_type)
+    if status is not None:
+        stmt = stmt.where(admin_jobs.c.status == status)
+    return [_summary(row) for row in conn.execute(stmt.limit(limit))]
+
+
+_UPDATE_PROGRESS = sa.text(
+    """
+    WITH job AS (
+        UPDATE admin_jobs SET
+            processed_items = processed_items + :processed,
+            success_count = success_count + :success,
+            error_count = error_count + :errors,
+            skip_count = skip_count + :skips,
+            errors = errors || CAST(:new_errors AS jsonb),
+            result = result || CAST(:result_patch AS jsonb),
+            cursor = CAST(:cursor AS jsonb),
+            chunk_count = chunk_count + 1,
+            status = CASE WHEN :done THEN 'completed' ELSE 'processing' END,
+            started_at = coalesce(started_at, now()),
+            completed_at = CASE WHEN :done THEN now() END,
+            updated_at = now(),
+            last_progress_at = now()
+        WHERE id = :job_id AND status IN ('pending', 'processing')
+        RETURNING id, status, processed_items, total_items, success_count, error_count,
+                  skip_count, failure_message, chunk_count
+    ), chunk AS (
+        INSERT INTO admin_job_chunks (job_id, seq, started_at, finished_at, processed, success,
+                                      errors, skips)
+        SELECT id, chunk_count, :started_at, clock_timestamp(), :processed, :success, :errors,
+               :skips
+        FROM job
+    )
+    SELECT * FROM job
+    """
+)
+
+
+def update_progress(conn: Connection, job_id: str, *, processed: int, success: int, errors: int,
+                 skips: int, cursor: dict[str, Any], new_errors: list[dict[str, Any]],
+                 result_patch: dict[str, Any], started_at: datetime, done: bool) -> Progress:
+    """Add one chunk's counters, errors and result to the job, save its cursor and log the
+    chunk, in one statement. pending -> processing on the first chunk; with ``done`` the job
+    is completed (completed_at stamped).
+    """
+    row = conn.execute(_UPDATE_PROGRESS, {
+        "job_id": job_id, "processed": processed, "success": success, "errors": errors,
+        "skips": skips, "new_errors": json.dumps(new_errors),
+        "result_patch": json.dumps(result_patch), "cursor": json.dumps(cursor),
+        "started_at": started_at, "done": done,
+    }).one_or_none()
+    if row is None:
+        raise JobNotRunnable(f"Job {job_id} is no longer running; the chunk was not recorded.")
+    return Progress(**row._mapping)
+
+
+def append_errors(conn: Connection, job_id: str, errors: list[dict[str, Any]]) -> None:
+    """Append item errors ``{id?, name?, message}``; errors are never cleared."""
+    conn.execute(
+        sa.update(admin_jobs).where(admin_jobs.c.id == job_id)
+        .values(errors=admin_jobs.c.errors.op("||")(sa.cast(errors, admin_jobs.c.errors.type)),
+                updated_at=sa.func.now())
+    )
+
+
+def fail_job(conn: Connection, job_id: str, message: str) -> None:
+    """Mark an unfinished job failed with the reason; a finished job is left alone."""
+    conn.execute(
+        sa.update(admin_jobs)
+        .where(admin_jobs.c.id == job_id, admin_jobs.c.status.in_(("pending", "processing")))
+        .values(status="failed", failure_message=message[:2000], completed_at=sa.func.now(),
+                started_at=sa.func.coalesce(admin_jobs.c.started_at, sa.func.now()),
+                updated_at=sa.func.now())
+    )
+
+
+def cancel_job(conn: Connection, job_id: str) -> Job:
+    """Cancel a pending or processing job; waits for a running chunk to commit first."""
+    row = conn.execute(
+        sa.select(admin_jobs).where(admin_jobs.c.id == job_id).with_for_update()
+    ).one_or_none()
+    if row is None:
+        raise JobNotFound(f"No job with id {job_id!r}.")
+    job = _job(row)
+    if job.is_finished:
+        raise JobNotRunnable(f"Job {job_id} is already {job.status}; it cannot be cancelled.")
+    conn.execute(
+        sa.update(admin_jobs).where(admin_jobs.c.id == job_id)
+        .values(status="cancelled", completed_at=sa.func.now(), updated_at=sa.func.now())
+    )
+    return get_job(conn, job_id)
+
+
+def list_chunks(conn: Connection, job_id: str) -> list[ChunkRecord]:
+    """The job's chunks in order."""
+    rows = conn.execute(
+        sa.select(admin_job_chunks).where(admin_job_chunks.c.job_id == job_id)
+        .order_by(admin_job_chunks.c.seq)
+    )
+    return [ChunkRecord(r.seq, r.started_at, r.finished_at, r.processed, r.success, r.errors,
+                        r.skips) for r in rows]

@@ -1,0 +1,43 @@
+"""Where an LLM job stands in the Message Batches phases, for its detail page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from jobcore.db import get_engine
+from jobcore.jobs.store import Job
+from jobcore.llm.phases import batches_of
+from jobcore.schema import batch_results_staging
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """An LLM job's phase, topics submitted, results staged and its message batches."""
+
+    phase: str
+    submitted: int
+    staged: int
+    batches: list[dict[str, Any]]
+
+
+def batch_progress(job: Job, *, engine: Engine | None = None) -> BatchProgress:
+    """The phase (submit, poll, done; a finished job's status when it ended before), the
+    topics submitted, the results staged and waiting for post-processing, and the batches.
+    """
+    phase = job.cursor.get("phase", "submit") if not job.is_finished else job.status
+    with (engine or get_engine()).connect() as conn:
+        staged = conn.execute(sa.select(sa.func.count()).select_from(batch_results_staging)
+                              .where(batch_results_staging.c.job_id == job.id)).scalar_one()
+        batches = batches_of(conn, job.id)
+    return BatchProgress(job.result.get("phase", phase), job.cursor.get("submitted", 0),
+                         staged, batches)
+
+
+def llm_batches_of(job_id: str, *, engine: Engine | None = None) -> list[dict[str, Any]]:
+    """The message batches an LLM job submitted, with their status and request counts."""
+    with (engine or get_engine()).connect() as conn:
+        return batches_of(conn, job_id)

@@ -1,0 +1,150 @@
+"""reclassify, local mode: selection, history, skips, review flags, config validation."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from jobcore.classify import rules
+from jobcore.classify.reclassify import ReclassifyHandler, preview
+from jobcore.classify.rules import get_rule_engine
+from jobcore.errors import ConfigError
+from jobcore.jobs import runner
+from jobcore.schema import topic_history
+
+YOGA = {"segment_type": "b2c", "taxonomy_type": "Interest", "parent_category": "Healthy Living",
+        "subcategory": "Fitness and Exercise", "audience_type": "interest"}
+
+
+def _current(**fields):
+    return {**fields, "classification_version": get_rule_engine().version,
+            "classification_source": "rules"}
+
+
+def test_default_takes_unclassified_and_outdated_force_takes_all(engine, make_topic):
+    make_topic("Yoga Enthusiasts")  # never classified
+    make_topic("Yoga Fans", **YOGA, classification_version="rules-2024.1",
+               classification_source="rules")  # outdated
+    make_topic("Yoga Lovers", **_current(**YOGA))  # current
+    make_topic("Pilates Fans", **YOGA, classification_version="2025-01",
+               classification_source="llm")  # classified by the LLM: not outdated
+    make_topic("Deleted Yoga", deleted_at=sa.func.now())
+    assert runner.create_job("reclassify", {}, engine=engine).total_items == 2
+    assert runner.create_job("reclassify", {"force": True}, engine=engine).total_items == 4
+
+
+def test_changed_topic_gets_history_and_unchanged_counts_as_skipped(engine, make_topic, get_topic):
+    changed = make_topic("Luxury SUV Intenders", **YOGA, classification_version="rules-2024.1",
+                         classification_source="rules")
+    same = make_topic("Yoga Fans", **YOGA, classification_version="rules-2024.1",
+                      classification_source="rules")
+    created = runner.create_job("reclassify", {}, engine=engine, created_by="ana")
+    report = runner.run_to_completion(created.id, engine=engine)
+    assert (report.success_count, report.skip_count, report.error_count) == (1, 1, 0)
+
+    topic = get_topic(changed)
+    assert (topic.taxonomy_type, topic.parent_category, topic.subcategory) == (
+        "Purchase Intent", "Automotive Ownership", "SUV")
+    assert topic.classification_version == get_rule_engine().version
+    assert get_topic(same).classification_version == get_rule_engine().version
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(topic_history)).all()
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row.topic_id, row.batch_id, row.action, row.created_by) == (
+        changed, created.id, "reclassified", "ana")
+    assert row.previous_values["parent_category"] == "Healthy Living"
+    assert row.previous_values["classification_version"] == "rules-2024.1"
+    assert row.new_values["parent_category"] == "Automotive Ownership"
+    # a second run finds nothing outdated
+    assert runner.create_job("reclassify", {}, engine=engine).total_items == 0
+
+
+def test_parent_category_filter_and_limit(engine, make_topic):
+    for i in range(5):
+        make_topic(f"Luxury Cars Fans {i}", segment_type="b2c", taxonomy_type="Interest",
+                   parent_category="Automotive", audience_type="interest",
+                   classification_version="old", classification_source="rules")
+    make_topic("Yoga Fans", **YOGA, classification_version="old", classification_source="rules")
+    created = runner.create_job("reclassify", {"parentCategoryFilter": "automotive",
+                                               "force": True}, engine=engine)
+    job = runner.get_job(created.id, engine=engine)
+    assert created.total_items == 5
+    assert job.config["parentCategoryFilter"] == "Automotive"  # canonical spelling stored
+
+    limited = runner.create_job("reclassify", {"limit": 3}, engine=engine)
+    assert limited.total_items == 3
+    report = runner.run_to_completion(limited.id, engine=engine)
+    assert report.processed_items == 3
+    assert runner.create_job("reclassify", {}, engine=engine).total_items == 3
+
+
+def test_limit_larger_than_a_chunk_stops_exactly(engine, many_topics):
+    many_topics(130)
+    created = runner.create_job("reclassify", {"limit": 77}, engine=engine)
+    report = runner.run_to_completion(created.id, engine=engine)
+    assert (report.processed_items, report.total_items) == (77, 77)
+
+
+def test_unclassifiable_topic_is_an_error_and_flagged_for_review(engine, make_topic, get_topic):
+    bad = make_topic("Qqqz Wxyv")
+    good = make_topic("Yoga Enthusiasts")
+    created = runner.create_job("reclassify", {}, engine=engine)
+    report = runner.run_to_completion(created.id, engine=engine)
+    assert (report.status, report.error_count, report.success_count) == ("completed", 1, 1)
+    error = runner.get_job(created.id, engine=engine).errors[0]
+    assert error["id"] == bad and error["name"] == "Qqqz Wxyv"
+    assert "no rule" in error["message"]
+    topic = get_topic(bad)
+    assert topic.review_status == "needs_review"
+    assert "no rule" in topic.review_reason
+    assert topic.classification_version is None
+    assert get_topic(good).review_status == "ok"
+
+
+def test_rule_with_a_target_outside_the_taxonomy_fails_validation(engine, make_topic, get_topic,
+                                                                  monkeypatch):
+    ruleset = rules.load_ruleset()
+    ruleset["rules"].insert(0, {"id": "broken-rule", "phrases": ["yoga"], "set": {
+        **YOGA, "parent_category": "Healthy Livin"}})
+    broken = rules.RuleEngine(ruleset, rules.get_taxonomy(), rules.load_b2b_tree(),
+                              rules.load_companies())
+    monkeypatch.setattr("jobcore.classify.reclassify.get_rule_engine", lambda: broken)
+    topic_id = make_topic("Yoga Enthusiasts")
+    created = runner.create_job("reclassify", {}, engine=engine)
+    report = runner.run_to_completion(created.id, engine=engine)
+    assert report.error_count == 1
+    message = runner.get_job(created.id, engine=engine).errors[0]["message"]
+    assert "broken-rule" in message and "'Healthy Livin'" in message
+    assert "did you mean 'Healthy Living'" in message
+    topic = get_topic(topic_id)
+    assert topic.review_status == "needs_review" and "Healthy Livin" in topic.review_reason
+    assert topic.parent_category is None
+
+
+@pytest.mark.parametrize(("config", "field", "text"), [
+    ({"colour": "red"}, "colour", "unknown key 'colour'"),
+    ({"limit": 0}, "limit", "greater than or equal to 1"),
+    ({"limit": "10"}, "limit", "valid integer"),
+    ({"limit": 10**9}, "limit", "less than or equal to"),
+    ({"force": "yes"}, "force", "valid boolean"),
+    ({"mode": "magic"}, "mode", "'local', 'llm' or 'column'"),
+    ({"parentCategoryFilter": "Automotiv"}, "parentCategoryFilter", "did you mean 'Automotive'"),
+])
+def test_config_errors_name_the_field(engine, config, field, text):
+    with pytest.raises(ConfigError) as caught:
+        runner.create_job("reclassify", config, engine=engine)
+    assert caught.value.field == field
+    assert field in str(caught.value) and text in str(caught.value)
+
+
+def test_preview_writes_nothing(engine, make_topic, get_topic):
+    topic_id = make_topic("Luxury SUV Intenders")
+    config = ReclassifyHandler().parse_config({})
+    with engine.connect() as conn:
+        changes = preview(conn, config)
+    assert [c.topic.id for c in changes if c.changed] == [topic_id]
+    assert changes[0].new.subcategory == "SUV"
+    assert get_topic(topic_id).classification_version is None
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(topic_history)).scalar() == 0

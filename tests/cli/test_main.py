@@ -1,0 +1,142 @@
+"""python -m jobcore: exit codes, messages, dry run, progress to the end."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import sqlalchemy as sa
+
+from jobcore.cli.main import main
+from jobcore.schema import admin_jobs, topic_history, topics
+
+
+def test_reclassify_global_drives_a_job_to_the_end(app_env, engine, many_topics, capsys):
+    many_topics(120)
+    assert main(["reclassify-global"]) == 0
+    out = capsys.readouterr().out
+    assert "completed; processed 120 of 120: 120 changed, 0 errors, 0 unchanged" in out
+    with engine.connect() as conn:
+        job = conn.execute(sa.select(admin_jobs)).one()
+    assert (job.status, job.created_by, job.config["mode"]) == ("completed", "test-analyst",
+                                                                "local")
+
+
+def test_dry_run_prints_changes_and_writes_nothing(app_env, engine, make_topic, capsys):
+    make_topic("Luxury SUV Intenders")
+    make_topic("Qqqz Wxyv")
+    assert main(["reclassify-global", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "would change" in out and "'Luxury SUV Intenders'" in out and "'SUV'" in out
+    assert "would fail" in out and "'Qqqz Wxyv'" in out
+    assert "1 would change, 1 would fail" in out and "nothing was written" in out
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(admin_jobs)).scalar() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(topic_history)).scalar() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(topics)
+                            .where(topics.c.review_status != "ok")).scalar() == 0
+
+
+def test_usage_errors_exit_2_with_a_message(app_env, capsys):
+    assert main(["reclassify-global", "--parent-category", "Automotiv"]) == 2
+    assert "did you mean 'Automotive'" in capsys.readouterr().err
+    assert main(["reclassify-global", "--llm"]) == 2
+    assert "set ANTHROPIC_API_KEY" in capsys.readouterr().err
+    assert main(["reclassify-global", "--concurrency", "4"]) == 2
+    assert "--concurrency is for --llm" in capsys.readouterr().err
+    assert main(["jobs", "show", "job_1_missing"]) == 2
+    assert "No job with id 'job_1_missing'" in capsys.readouterr().err
+    assert main(["jobs", "list", "--limit", "500"]) == 2
+    assert "limit must be" in capsys.readouterr().err
+
+
+def test_argument_errors_exit_2_without_traceback():
+    result = subprocess.run([sys.executable, "-m", "jobcore", "reclassify-global", "--limit",
+                             "0"], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "--limit: must be at least 1" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_database_down_is_a_short_message(tmp_path):
+    env = {"DATABASE_URL": "postgresql://nobody:secret@127.0.0.1:9/nowhere", "PATH": "/usr/bin",
+           "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "jobcore", "jobs", "list"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 1
+    assert "Cannot connect to PostgreSQL at 127.0.0.1/nowhere" in result.stderr
+    assert "Traceback" not in result.stderr and "secret" not in result.stderr
+
+
+def test_jobs_process_show_cancel(app_env, many_topics, capsys):
+    many_topics(120)
+    from jobcore.jobs import runner
+
+    created = runner.create_job("reclassify", {})
+    assert main(["jobs", "process", created.id]) == 0
+    assert "chunk: 50 items" in capsys.readouterr().out
+    assert main(["jobs", "list"]) == 0
+    assert created.id in capsys.readouterr().out
+    assert main(["jobs", "cancel", created.id]) == 0
+    assert "cancelled after 50 of 120" in capsys.readouterr().out
+    assert main(["jobs", "process", created.id]) == 2
+    assert "cancelled; it takes no more chunks" in capsys.readouterr().err
+    assert main(["jobs", "show", created.id]) == 0
+    assert '"status": "cancelled"' in capsys.readouterr().out
+
+
+def test_seed_demo_refuses_a_non_empty_catalogue(app_env, make_topic, capsys):
+    make_topic("Existing topic")
+    assert main(["seed-demo", "--topics", "50"]) == 2
+    assert "already has topics" in capsys.readouterr().err
+
+
+def test_api_token_prints_a_token_and_its_hashed_entry(capsys):
+    from jobcore.api import hash_token, parse_token_entries
+
+    assert main(["api-token", "--owner", "ci-bot"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    token = lines[0].rsplit(" ", 1)[1]
+    entry = lines[1].rsplit(" ", 1)[1]
+    assert len(token) >= 40 and token not in entry
+    assert parse_token_entries([entry]) == {hash_token(token): "ci-bot"}
+    assert main(["api-token", "--owner", "a:b"]) == 2
+
+
+def test_dedup_sweep_merge_and_undo_from_the_command_line(demo_engine, capsys):
+    assert main(["dedup-sweep"]) == 0
+    out = capsys.readouterr().out
+    assert "completed; processed 800 of 800" in out and "clusters," in out
+    sweep_id = out.split("merge --sweep ")[1].split("'")[0]
+    with demo_engine.connect() as conn:
+        live_before = conn.execute(sa.select(sa.func.count()).where(
+            topics.c.merged_into.is_(None))).scalar_one()
+    assert main(["merge", "--sweep", sweep_id, "--min-similarity", "0.99", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "would merge #" in out and "nothing was written" in out
+    assert main(["merge", "--sweep", sweep_id, "--min-similarity", "0.99"]) == 0
+    out = capsys.readouterr().out
+    assert "completed" in out and "merged, 0 errors" in out
+    merge_id = out.split("job ")[1].split(":")[0]
+    with demo_engine.connect() as conn:
+        live_after = conn.execute(sa.select(sa.func.count()).where(
+            topics.c.merged_into.is_(None))).scalar_one()
+    assert live_after < live_before
+    assert main(["merge", "--undo", merge_id]) == 0
+    assert "restored, 0 errors" in capsys.readouterr().out
+    assert main(["merge", "--undo", merge_id]) == 2  # one undo per merge
+    assert "already has an undo" in capsys.readouterr().err
+    assert main(["dedup-sweep", "--threshold", "2"]) == 2
+    assert "threshold" in capsys.readouterr().err
+
+
+def test_llm_reclassify_from_the_command_line(app_env, many_topics, fake_anthropic, capsys):
+    many_topics(230)
+    assert main(["reclassify-global", "--llm", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "230 topics would go to Claude in 3 message batches" in out and "$" in out
+    assert fake_anthropic.state.requests == []  # a dry run sends nothing
+    assert main(["reclassify-global", "--llm", "--poll-seconds", "0", "--concurrency",
+                 "3"]) == 0
+    out = capsys.readouterr().out
+    assert "completed; processed 230 of 230" in out and "cost $" in out
+    assert len(fake_anthropic.state.batches) == 3

@@ -1,0 +1,136 @@
+"""Embeddings: the real local model, the hosted provider against a fake, refresh by hash."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from jobcore.classify.taxonomy import Classification
+from jobcore.cli.main import main
+from jobcore.config import get_settings
+from jobcore.dedup.embeddings import (
+    EmbeddingError,
+    HostedEmbeddings,
+    LocalMiniLM,
+    embedding_text,
+    refresh_batch,
+    text_hash,
+)
+from jobcore.http import RetryPolicy
+from jobcore.schema import topics
+from tests.fakes.embeddings import FakeEmbeddingsServer
+
+YOGA = Classification("b2c", "Interest", "Healthy Living", "Fitness and Exercise", "interest")
+
+
+def _cosine(a, b):
+    return sum(x * y for x, y in zip(a, b, strict=True))
+
+
+def test_embedding_text_has_name_description_and_classification():
+    text = embedding_text("Yoga Fans", "People who love yoga", YOGA)
+    assert text == ("Yoga Fans. People who love yoga. "
+                    "Interest > Healthy Living > Fitness and Exercise")
+    assert embedding_text("Yoga Fans", None, Classification(None, None, None, None, None)) \
+        == "Yoga Fans"
+
+
+def test_local_model_is_real_and_offline():
+    vectors = LocalMiniLM().encode(["Yoga Enthusiasts", "Yoga Fans", "Luxury SUV Intenders"])
+    assert len(vectors) == 3 and all(len(v) == 384 for v in vectors)
+    assert _cosine(vectors[0], vectors[0]) == pytest.approx(1.0, abs=1e-4)
+    assert _cosine(vectors[0], vectors[1]) > 0.7 > 0.3 > _cosine(vectors[0], vectors[2])
+
+
+def test_refresh_embeds_only_when_the_text_or_model_changes(engine, make_topic):
+    ids = [make_topic("Yoga Fans", "People who love yoga"), make_topic("Coffee Lovers")]
+    make_topic("Deleted", deleted_at=sa.func.now())
+    local = LocalMiniLM()
+    with engine.begin() as conn:
+        assert refresh_batch(conn, local).embedded == 2
+        assert refresh_batch(conn, local).embedded == 0
+        conn.execute(sa.update(topics).where(topics.c.id == ids[0])
+                     .values(parent_category="Healthy Living", taxonomy_type="Interest"))
+        assert refresh_batch(conn, local).embedded == 1
+        row = conn.execute(sa.select(topics).where(topics.c.id == ids[0])).one()
+    assert row.embedding_model == "all-MiniLM-L6-v2" and len(row.embedding) == 384
+    with FakeEmbeddingsServer() as fake, engine.begin() as conn:
+        hosted = HostedEmbeddings(fake.url, "k", "text-embedding-3-small", httpx.Client())
+        assert refresh_batch(conn, hosted).embedded == 2  # another model: all again
+        nearest = conn.execute(sa.text(
+            "SELECT id FROM topics WHERE embedding IS NOT NULL "
+            "ORDER BY embedding <=> (SELECT embedding FROM topics WHERE id = :id) LIMIT 1"),
+            {"id": ids[1]}).scalar()
+    assert nearest == ids[1]
+
+
+def test_hosted_provider_speaks_the_openai_shape_and_retries():
+    with FakeEmbeddingsServer() as fake:
+        waits = []
+        hosted = HostedEmbeddings(fake.url, "sk-test", "text-embedding-3-small", httpx.Client(),
+                                  policy=RetryPolicy(retries=2, sleep=waits.append))
+        fake.fail(429, {"error": {"message": "rate limited"}}, {"Retry-After": "2"})
+        vectors = hosted.encode(["a", "b"])
+        assert waits == [2.0] and len(vectors) == 2
+        assert _cosine(vectors[0], vectors[0]) == pytest.approx(1.0)
+        request = fake.requests[-1]
+        assert request["path"] == "/v1/embeddings" and request["auth"] == "Bearer sk-test"
+        assert request["body"] == {"model": "text-embedding-3-small", "input": ["a", "b"],
+                                   "dimensions": 384}
+        fake.fail(400, {"message": "input too long"})
+        with pytest.raises(EmbeddingError, match="input too long"):
+            hosted.encode(["x"])
+    with FakeEmbeddingsServer(dimensions=12) as small:
+        wrong = HostedEmbeddings(small.url, None, "m", httpx.Client())
+        with pytest.raises(EmbeddingError, match="384 dimensions"):
+            wrong.encode(["x"])
+
+
+def test_embed_cli_fills_missing_embeddings(app_env, engine, many_topics, monkeypatch, capsys):
+    many_topics(30)
+    with FakeEmbeddingsServer() as fake:
+        monkeypatch.setenv("EMBEDDING_PROVIDER", "openai")
+        monkeypatch.setenv("EMBEDDING_BASE_URL", fake.url)
+        get_settings.cache_clear()
+        assert main(["embed", "--batch", "8"]) == 0
+        assert "checked 30 topics; embedded 30 with text-embedding-3-small" in \
+            capsys.readouterr().out
+        assert main(["embed"]) == 0
+        assert "embedded 0" in capsys.readouterr().out
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(topics)
+                            .where(topics.c.embedding.is_(None))).scalar() == 0
+
+
+def test_reclassify_and_rollback_keep_embeddings_current(engine, make_topic, monkeypatch):
+    from jobcore.classify.recovery import create_rollback
+    from jobcore.jobs import runner
+
+    topic_id = make_topic("Luxury SUV Intenders")
+    unchanged = make_topic("Qqqz Wxyv")  # an item error: not changed, not embedded
+    get_settings.cache_clear()
+    job = runner.create_job("reclassify", {}, engine=engine)
+    runner.run_to_completion(job.id, engine=engine)
+    with engine.connect() as conn:
+        rows = {r.id: r for r in conn.execute(sa.select(topics))}
+    assert rows[topic_id].embedding is not None and rows[unchanged].embedding is None
+    after_reclassify = rows[topic_id].embedding_hash
+    assert after_reclassify == text_hash(embedding_text(
+        "Luxury SUV Intenders", None, Classification.from_mapping(rows[topic_id]._mapping)))
+
+    rollback = create_rollback(job.id, engine=engine)
+    runner.run_to_completion(rollback.id, engine=engine)
+    with engine.connect() as conn:
+        restored = conn.execute(sa.select(topics).where(topics.c.id == topic_id)).one()
+    assert restored.embedding_hash == text_hash("Luxury SUV Intenders") != after_reclassify
+
+    monkeypatch.setenv("EMBED_ON_WRITE", "false")
+    get_settings.cache_clear()
+    other = make_topic("Yoga Enthusiasts")
+    runner.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
+                             engine=engine)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(topics.c.embedding)
+                            .where(topics.c.id == other)).scalar() is None
+    get_settings.cache_clear()

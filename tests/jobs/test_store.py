@@ -1,0 +1,52 @@
+"""The job store: ids, listing, errors appended, fail."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from jobcore.errors import UsageError
+from jobcore.jobs import store
+
+
+def _job(conn, job_type="reclassify", **kw):
+    return store.create_job(conn, job_type=job_type, config={}, total_items=3,
+                            created_by="ana", **kw)
+
+
+def test_job_ids_look_like_the_seed(engine):
+    with engine.begin() as conn:
+        job = _job(conn)
+    assert re.fullmatch(r"job_\d{13}_[0-9a-f]{8}", job.id)
+
+
+def test_list_filters_and_limits_newest_first(engine):
+    with engine.begin() as conn:
+        ids = [_job(conn).id for _ in range(3)]
+        for age, job_id in enumerate(reversed(ids)):  # ids[2] newest
+            conn.execute(sa.text("UPDATE admin_jobs SET created_at = now() - "
+                                 "make_interval(mins => :age) WHERE id = :id"),
+                         {"age": age, "id": job_id})
+    with engine.begin() as conn:
+        store.cancel_job(conn, ids[0])
+        assert [j.id for j in store.list_jobs(conn)] == list(reversed(ids))
+        assert [j.id for j in store.list_jobs(conn, status="cancelled")] == [ids[0]]
+        assert store.list_jobs(conn, job_type="dedup_sweep") == []
+        assert len(store.list_jobs(conn, limit=2)) == 2
+        for bad in (0, 101, "5", True):
+            with pytest.raises(UsageError, match="limit must be a whole number from 1 to 100"):
+                store.list_jobs(conn, limit=bad)
+
+
+def test_append_errors_keeps_earlier_ones_and_fail_records_the_message(engine):
+    with engine.begin() as conn:
+        job = _job(conn)
+        store.append_errors(conn, job.id, [{"id": 1, "message": "first"}])
+        store.append_errors(conn, job.id, [{"message": "second"}])
+        store.fail_job(conn, job.id, "database went away")
+        failed = store.get_job(conn, job.id)
+    assert failed.errors == [{"id": 1, "message": "first"}, {"message": "second"}]
+    assert (failed.status, failed.failure_message) == ("failed", "database went away")
+    assert failed.completed_at is not None
