@@ -12,7 +12,7 @@ import hmac
 from datetime import datetime
 from typing import Annotated, Any, Literal, Union
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -221,6 +221,76 @@ def _summary_record(job: store.JobSummary) -> JobSummaryRecord:
         {name: getattr(job, name) for name in JobSummaryRecord.model_fields})
 
 
+_COMMON = _responses(401, 403, 422, 503)
+router = APIRouter()
+
+
+@router.post("/api/admin/jobs", response_model=JobCreated, status_code=201,
+          responses={**_COMMON, **_responses(400, 404, 409)}, response_model_by_alias=True)
+async def create_job(body: CreateJobBody, caller: Caller, db: DB) -> JobCreated:
+    """Validate the config, count the items server-side, create a pending job."""
+    config = body.config.model_dump(by_alias=True, exclude_unset=True)
+    created = await run_in_threadpool(runner.create_job, body.job_type, config,
+                                      org_id=body.org_id, created_by=caller, engine=db)
+    return JobCreated(job_id=created.id, total_items=created.total_items)
+
+@router.post("/api/admin/jobs/{job_id}/process", response_model=ProcessResult,
+          responses={**_COMMON, **_responses(404, 409)}, response_model_by_alias=True)
+async def process(job_id: JobId, caller: Caller, db: DB) -> Response:
+    """Process one chunk; 409 when another call holds the job or it has finished."""
+    report = await run_in_threadpool(runner.process_chunk, job_id, engine=db)
+    result = ProcessResult(done=report.done, processed_items=report.processed_items,
+                           total_items=report.total_items,
+                           success_count=report.success_count,
+                           error_count=report.error_count, skip_count=report.skip_count)
+    # The hot path of a client's loop: serialised once here, not validated again.
+    return Response(result.model_dump_json(by_alias=True), media_type="application/json")
+
+@router.get("/api/admin/jobs/{job_id}", response_model=JobRecord,
+         responses={**_COMMON, **_responses(404)}, response_model_by_alias=True)
+async def get_job(job_id: JobId, caller: Caller, db: DB) -> JobRecord:
+    """The whole job record, errors and result included."""
+    job = await run_in_threadpool(runner.get_job, job_id, engine=db)
+    return JobRecord.model_validate(
+        {name: getattr(job, name) for name in JobRecord.model_fields})
+
+@router.get("/api/admin/jobs", response_model=JobList, responses=_COMMON,
+         response_model_by_alias=True, dependencies=[Depends(_single_query_values)])
+async def list_jobs(caller: Caller, db: DB,
+              job_type: Annotated[JobTypeName | None, Query(alias="jobType")] = None,
+              status: Annotated[JobStatus | None, Query()] = None,
+              limit: Annotated[int, Query(ge=1, le=100)] = 20) -> JobList:
+    """Jobs newest first, filtered by type and status; limit 1..100 (default 20)."""
+    jobs = await run_in_threadpool(runner.list_jobs, job_type=job_type, status=status,
+                                   limit=limit, engine=db)
+    return JobList(jobs=[_summary_record(job) for job in jobs])
+
+@router.patch("/api/admin/jobs/{job_id}", response_model=JobSummaryRecord,
+           responses={**_COMMON, **_responses(400, 404, 409)},
+           response_model_by_alias=True)
+async def cancel(job_id: JobId, body: CancelBody, caller: Caller,
+                 db: DB) -> JobSummaryRecord:
+    """Cancel the job (the only change allowed); it takes effect between chunks."""
+    return _summary_record(await run_in_threadpool(runner.cancel_job, job_id, engine=db))
+
+@router.post("/api/admin/jobs/{job_id}/rollback", response_model=JobCreated, status_code=201,
+          responses={**_COMMON, **_responses(404, 409)}, response_model_by_alias=True)
+async def rollback(job_id: JobId, caller: Caller, db: DB) -> JobCreated:
+    """A new reclassify job that restores what this completed reclassify job changed."""
+    created = await run_in_threadpool(recovery.create_rollback, job_id, created_by=caller,
+                                      engine=db)
+    return JobCreated(job_id=created.id, total_items=created.total_items)
+
+@router.post("/api/admin/jobs/{job_id}/retry-errors", response_model=JobCreated,
+          status_code=201, responses={**_COMMON, **_responses(404, 409)},
+          response_model_by_alias=True)
+async def retry_errors(job_id: JobId, caller: Caller, db: DB) -> JobCreated:
+    """A new reclassify job over only the topics in this job's errors."""
+    created = await run_in_threadpool(recovery.create_retry, job_id, created_by=caller,
+                                      engine=db)
+    return JobCreated(job_id=created.id, total_items=created.total_items)
+
+
 def create_app(*, engine: Engine | None = None, tokens: dict[str, str] | None = None) -> FastAPI:
     """The API app; ``engine`` and ``tokens`` ({sha256: owner}) default to the settings."""
     app = FastAPI(title="AudienceGPT Admin Jobs API", version="1.0",
@@ -229,73 +299,7 @@ def create_app(*, engine: Engine | None = None, tokens: dict[str, str] | None = 
     app.state.tokens = tokens if tokens is not None else parse_token_entries(
         get_settings().api_tokens)
     _install_error_handlers(app)
-    common = _responses(401, 403, 422, 503)
-
-    @app.post("/api/admin/jobs", response_model=JobCreated, status_code=201,
-              responses={**common, **_responses(400, 404, 409)}, response_model_by_alias=True)
-    async def create_job(body: CreateJobBody, caller: Caller, db: DB) -> JobCreated:
-        """Validate the config, count the items server-side, create a pending job."""
-        config = body.config.model_dump(by_alias=True, exclude_unset=True)
-        created = await run_in_threadpool(runner.create_job, body.job_type, config,
-                                          org_id=body.org_id, created_by=caller, engine=db)
-        return JobCreated(job_id=created.id, total_items=created.total_items)
-
-    @app.post("/api/admin/jobs/{job_id}/process", response_model=ProcessResult,
-              responses={**common, **_responses(404, 409)}, response_model_by_alias=True)
-    async def process(job_id: JobId, caller: Caller, db: DB) -> Response:
-        """Process one chunk; 409 when another call holds the job or it has finished."""
-        report = await run_in_threadpool(runner.process_chunk, job_id, engine=db)
-        result = ProcessResult(done=report.done, processed_items=report.processed_items,
-                               total_items=report.total_items,
-                               success_count=report.success_count,
-                               error_count=report.error_count, skip_count=report.skip_count)
-        # The hot path of a client's loop: serialised once here, not validated again.
-        return Response(result.model_dump_json(by_alias=True), media_type="application/json")
-
-    @app.get("/api/admin/jobs/{job_id}", response_model=JobRecord,
-             responses={**common, **_responses(404)}, response_model_by_alias=True)
-    async def get_job(job_id: JobId, caller: Caller, db: DB) -> JobRecord:
-        """The whole job record, errors and result included."""
-        job = await run_in_threadpool(runner.get_job, job_id, engine=db)
-        return JobRecord.model_validate(
-            {name: getattr(job, name) for name in JobRecord.model_fields})
-
-    @app.get("/api/admin/jobs", response_model=JobList, responses=common,
-             response_model_by_alias=True, dependencies=[Depends(_single_query_values)])
-    async def list_jobs(caller: Caller, db: DB,
-                  job_type: Annotated[JobTypeName | None, Query(alias="jobType")] = None,
-                  status: Annotated[JobStatus | None, Query()] = None,
-                  limit: Annotated[int, Query(ge=1, le=100)] = 20) -> JobList:
-        """Jobs newest first, filtered by type and status; limit 1..100 (default 20)."""
-        jobs = await run_in_threadpool(runner.list_jobs, job_type=job_type, status=status,
-                                       limit=limit, engine=db)
-        return JobList(jobs=[_summary_record(job) for job in jobs])
-
-    @app.patch("/api/admin/jobs/{job_id}", response_model=JobSummaryRecord,
-               responses={**common, **_responses(400, 404, 409)},
-               response_model_by_alias=True)
-    async def cancel(job_id: JobId, body: CancelBody, caller: Caller,
-                     db: DB) -> JobSummaryRecord:
-        """Cancel the job (the only change allowed); it takes effect between chunks."""
-        return _summary_record(await run_in_threadpool(runner.cancel_job, job_id, engine=db))
-
-    @app.post("/api/admin/jobs/{job_id}/rollback", response_model=JobCreated, status_code=201,
-              responses={**common, **_responses(404, 409)}, response_model_by_alias=True)
-    async def rollback(job_id: JobId, caller: Caller, db: DB) -> JobCreated:
-        """A new reclassify job that restores what this completed reclassify job changed."""
-        created = await run_in_threadpool(recovery.create_rollback, job_id, created_by=caller,
-                                          engine=db)
-        return JobCreated(job_id=created.id, total_items=created.total_items)
-
-    @app.post("/api/admin/jobs/{job_id}/retry-errors", response_model=JobCreated,
-              status_code=201, responses={**common, **_responses(404, 409)},
-              response_model_by_alias=True)
-    async def retry_errors(job_id: JobId, caller: Caller, db: DB) -> JobCreated:
-        """A new reclassify job over only the topics in this job's errors."""
-        created = await run_in_threadpool(recovery.create_retry, job_id, created_by=caller,
-                                          engine=db)
-        return JobCreated(job_id=created.id, total_items=created.total_items)
-
+    app.include_router(router)
     return app
 
 

@@ -7,9 +7,9 @@ import sqlalchemy as sa
 
 from jobcore.activations import credentials
 from jobcore.activations.credentials import PlatformCredentials
-from jobcore.errors import Conflict
+from jobcore.errors import Conflict, JobNotRunnable
 from jobcore.jobs import runner
-from jobcore.schema import activations, org_topics
+from jobcore.schema import activations, org_topics, sync_credentials
 
 
 @pytest.fixture
@@ -69,6 +69,19 @@ def test_refused_without_trade_desk_credentials(engine, make_org):
     org_id = make_org("No creds")
     with pytest.raises(Conflict, match="no Trade Desk credentials"):
         runner.create_job("sync_trade_desk", {}, org_id=org_id, engine=engine)
+
+
+def test_credentials_gone_after_the_start_fail_the_job_with_the_reason(
+        engine, fake_platforms, org):
+    org_id, _ = org
+    created = runner.create_job("sync_trade_desk", {}, org_id=org_id, engine=engine)
+    with engine.begin() as conn:
+        conn.execute(sa.delete(sync_credentials).where(sync_credentials.c.org_id == org_id))
+    report = runner.process_chunk(created.id, engine=engine)
+    assert (report.status, report.done, report.processed_items) == ("failed", True, 0)
+    assert report.failure_message == f"Organisation {org_id} has no Trade Desk credentials."
+    with pytest.raises(JobNotRunnable, match="no Trade Desk credentials"):
+        runner.process_chunk(created.id, engine=engine)
 
 
 def test_cli_sync_trade_desk(app_env, engine, fake_platforms, org, capsys):

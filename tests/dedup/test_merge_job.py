@@ -154,6 +154,17 @@ def test_merges_many_clusters_in_chunks_of_ten(engine, make_topic):
     assert (last.processed_items, last.success_count) == (23, 23)
 
 
+def test_a_spent_time_budget_ends_a_merge_chunk_early_and_the_next_resumes(engine,
+                                                                          make_topic):
+    pairs = [(make_topic(f"Topic {i}"), make_topic(f"topic {i}")) for i in range(3)]
+    created = runner.create_job("merge", {"clusters": [
+        {"winner": w, "losers": [{"id": loser}]} for w, loser in pairs]}, engine=engine)
+    first = runner.process_chunk(created.id, engine=engine, time_budget=1e-9)
+    assert (first.chunk_processed, first.done) == (0, False)
+    last = runner.run_to_completion(created.id, engine=engine)
+    assert (last.processed_items, last.success_count) == (3, 3)
+
+
 @pytest.mark.parametrize(("config", "message"), [
     ({"clusters": []}, "at least one cluster"),
     ({"clusters": [{"winner": 1, "losers": []}]}, "losers"),

@@ -146,6 +146,17 @@ def test_placement_configs_name_what_is_wrong(engine, index, make_topic):
     assert created.total_items == 1
 
 
+def test_a_spent_time_budget_ends_a_placement_chunk_early_and_the_next_resumes(
+        engine, index, make_topic):
+    for name in ("Golfers", "Golf Fans", "Golf Pros"):
+        make_topic(name, **SPORTS, subcategory="Golf")
+    created = runner.create_job("realign_subcategories", {}, engine=engine)
+    first = runner.process_chunk(created.id, engine=engine, time_budget=1e-9)
+    assert (first.chunk_processed, first.done) == (0, False)
+    last = runner.run_to_completion(created.id, engine=engine)
+    assert (last.status, last.processed_items, last.success_count) == ("completed", 3, 3)
+
+
 def test_placement_needs_the_trees(engine):
     with pytest.raises(ConfigError, match="seed-trees"):
         runner.create_job("fix_subcategory_level0", {}, engine=engine)
