@@ -4,6 +4,7 @@ import streamlit as st
 
 from jobcore.config import get_settings
 from jobcore.db import describe_database
+from jobcore.ui import pages
 from jobcore.ui.access import decide_access
 
 st.set_page_config(page_title="AudienceGPT Admin Jobs", page_icon=":material/work_history:",
@@ -33,12 +34,12 @@ if not access.allowed:
 st.session_state["user"] = access.user
 
 navigation = st.navigation([
-    st.Page("pages/jobs.py", title="Jobs", icon=":material/work_history:", default=True),
-    st.Page("pages/job_detail.py", title="Job detail", icon=":material/monitoring:"),
-    st.Page("pages/review.py", title="Review queue", icon=":material/rule:"),
-    st.Page("pages/dedup.py", title="Dedup clusters", icon=":material/join:"),
-    st.Page("pages/taxonomy.py", title="Taxonomy", icon=":material/account_tree:"),
-    st.Page("pages/hygiene.py", title="Activation hygiene", icon=":material/cleaning_services:"),
+    st.Page(pages.JOBS, title="Jobs", icon=":material/work_history:", default=True),
+    st.Page(pages.JOB_DETAIL, title="Job detail", icon=":material/monitoring:"),
+    st.Page(pages.REVIEW, title="Review queue", icon=":material/rule:"),
+    st.Page(pages.DEDUP, title="Dedup clusters", icon=":material/join:"),
+    st.Page(pages.TAXONOMY, title="Taxonomy", icon=":material/account_tree:"),
+    st.Page(pages.HYGIENE, title="Activation hygiene", icon=":material/cleaning_services:"),
 ])
 
 with st.sidebar:

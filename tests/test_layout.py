@@ -44,7 +44,7 @@ def test_no_import_cycles_between_jobcore_modules():
         state[module] = 1
         for other in sorted(graph[module]):
             if state.get(other) == 1:
-                cycles.append(path[path.index(other):] + [other])
+                cycles.append([*path[path.index(other):], other])
             elif other not in state:
                 visit(other, [*path, other])
         state[module] = 2

@@ -53,8 +53,8 @@ class MergeConfig(JobConfig):
     undo_of: str | None = Field(default=None, pattern=JOB_ID_PATTERN,
                                 json_schema_extra=INTERNAL)
 
-    def plans(self, start: int = 0, stop: int | None = None) -> list[merging.ClusterPlan]:
-        return [merging.ClusterPlan(c.winner, tuple((m.id, m.similarity) for m in c.losers))
+    def plans(self, start: int = 0, stop: int | None = None) -> list[merging.MergePlan]:
+        return [merging.MergePlan(c.winner, tuple((m.id, m.similarity) for m in c.losers))
                 for c in self.clusters[start:stop]]
 
 
@@ -140,7 +140,7 @@ def existing_undo(conn: Connection, source_id: str) -> sa.Row | None:
     return store.live_job_with(conn, job_type="merge", config_key="undoOf", value=source_id)
 
 
-def check_undo_source(conn: Connection, source_id: str) -> list[merging.MergedCluster]:
+def check_undo_source(conn: Connection, source_id: str) -> list[merging.MergedRecord]:
     """The clusters an undo of ``source_id`` would restore; Conflict unless it is a
     completed merge (not itself an undo) with no other undo, and something to restore.
     """

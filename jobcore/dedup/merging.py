@@ -113,7 +113,7 @@ _LOCK_TOPICS = sa.text(
 
 
 @dataclass(frozen=True)
-class ClusterPlan:
+class MergePlan:
     """One cluster to merge: the winner and its losers with their similarity."""
 
     winner: int
@@ -134,7 +134,7 @@ def _gone(row: sa.Row | None) -> str | None:
     return None
 
 
-def merge_clusters(conn: Connection, clusters: list[ClusterPlan], *, job_id: str,
+def merge_clusters(conn: Connection, clusters: list[MergePlan], *, job_id: str,
                    created_by: str) -> dict[int, str]:
     """Merge these clusters (rows locked first). Returns the refused clusters: winner id ->
     the reason (a member gone); the others are merged.
@@ -249,7 +249,7 @@ _UNDO = sa.text(
 
 
 @dataclass(frozen=True)
-class MergedCluster:
+class MergedRecord:
     """The merges rows of one cluster of a merge job."""
 
     winner: int
@@ -267,15 +267,15 @@ _MERGED_CLUSTERS = sa.text(
 
 
 def merged_clusters(conn: Connection, job_id: str, *, after: int = 0,
-                    limit: int = 1_000_000) -> list[MergedCluster]:
+                    limit: int = 1_000_000) -> list[MergedRecord]:
     """The clusters a merge job merged and that are not undone, in merge order, those whose
     first merges row id is above ``after``.
     """
     rows = conn.execute(_MERGED_CLUSTERS, {"job_id": job_id, "after": after, "n": limit})
-    return [MergedCluster(row.winner_topic_id, tuple(row.ids)) for row in rows]
+    return [MergedRecord(row.winner_topic_id, tuple(row.ids)) for row in rows]
 
 
-def undo_clusters(conn: Connection, clusters: list[MergedCluster], *, job_id: str,
+def undo_clusters(conn: Connection, clusters: list[MergedRecord], *, job_id: str,
                   created_by: str) -> dict[int, str]:
     """Undo these merged clusters; a cluster whose topics, links or activations changed
     since is refused whole. Returns the refused ones: winner id -> reason.
