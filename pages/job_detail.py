@@ -12,6 +12,7 @@ from jobcore.config import get_settings
 from jobcore.dedup import undo
 from jobcore.errors import JobBusy, JobcoreError
 from jobcore.jobs import runner
+from jobcore.jobs.registry import get_handler
 from jobcore.llm.progress import batch_progress
 from jobcore.ui import actions as act
 from jobcore.ui import pages
@@ -202,7 +203,8 @@ st.subheader(f"Errors ({len(job.errors):,})")
 if not job.errors:
     st.caption("No errors.")
 else:
-    frame = errors_frame(job.errors, error_categories(job.errors))
+    topics_named = get_handler(job.job_type).item_kind == "topic"
+    frame = errors_frame(job.errors, error_categories(job.errors) if topics_named else {})
     search = st.text_input("Search errors", placeholder="id, name, message or category")
     shown = filter_errors(frame, search)
     st.dataframe(shown, hide_index=True, width="stretch")

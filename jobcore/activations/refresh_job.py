@@ -49,6 +49,7 @@ class RefreshActivationsHandler(JobHandler[RefreshActivationsConfig]):
     label = "Refresh activations"
     description = "Re-push an organisation's stale segments to their platforms."
     config_model = RefreshActivationsConfig
+    item_kind = "activation"
     org_scoped = True
 
     def plan(self, conn: Connection, config: RefreshActivationsConfig, *,

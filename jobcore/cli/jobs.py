@@ -13,6 +13,7 @@ from jobcore.cli.common import (
     print_report,
 )
 from jobcore.jobs import runner
+from jobcore.jobs.registry import job_types
 from jobcore.jobs.ticks import tick
 from jobcore.schema import JOB_STATUSES
 
@@ -24,7 +25,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     jobs = sub.add_parser("jobs", help="list, show, process or cancel any job")
     jsub = jobs.add_subparsers(dest="action", required=True, parser_class=Parser)
     lst = jsub.add_parser("list")
-    lst.add_argument("--type", dest="job_type")
+    lst.add_argument("--type", dest="job_type", choices=job_types())
     lst.add_argument("--status", choices=JOB_STATUSES)
     lst.add_argument("--limit", type=int, default=20)
     show = jsub.add_parser("show")

@@ -157,6 +157,7 @@ class JobHandler(Generic[C]):
     llm_batches: ClassVar[bool] = False  # may run through the LLM batch phases (ticks)
     rollback: ClassVar[RollbackSource | None] = None  # None: cannot be rolled back
     follow_ups: ClassVar[tuple[FollowUp, ...]] = ()
+    item_kind: ClassVar[str] = "topic"  # what the ids in its errors name
 
     def uses_llm_batches(self, config: dict[str, Any]) -> bool:
         """Whether a job of this config goes through Anthropic's Message Batches."""

@@ -1,0 +1,134 @@
+"""Dedup quality on a public product-matching benchmark (Amazon-Google).
+
+Loads both tables of the benchmark (``--data DIR``: tableA.csv, tableB.csv and the
+labelled pairs train/valid/test.csv; research and benchmarking use only, read from
+../shared, never copied into the project) as topics into a fresh database (name = title,
+description = manufacturer), embeds them, and runs the default dedup_sweep over the whole
+catalogue through process_chunk. Two topics in one proposed cluster are a predicted pair.
+Prints precision, recall and F1 over cross-source pairs (precision over the predicted pairs
+that carry a label; how many carry none), then the same over the winner-loser pairs of a
+sweep at a low threshold, by score threshold (the curve).
+
+    python bench/dedup_quality.py --data ../shared/data/dedup_benchmark/amazon_google
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
+from jobcore.dedup import embeddings  # noqa: E402
+from jobcore.jobs import runner  # noqa: E402
+from jobcore.schema import topics  # noqa: E402
+
+DATABASE = "bench_dedup_quality"
+CURVE_SWEEP_THRESHOLD = 0.70
+CURVE_POINTS = (0.70, 0.75, 0.80, 0.85, 0.90, 0.95)
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _labels(data: Path) -> tuple[dict[tuple[str, str], int], set[tuple[str, str]]]:
+    labels: dict[tuple[str, str], int] = {}
+    for split in ("train", "valid", "test"):
+        for row in _read(data / f"{split}.csv"):
+            labels[(row["ltable_id"], row["rtable_id"])] = int(row["label"])
+    return labels, {pair for pair, label in labels.items() if label == 1}
+
+
+def _load(engine: sa.Engine, data: Path) -> dict[int, tuple[str, str]]:
+    """Insert both tables as topics; topic id -> (table, row id)."""
+    origin: dict[int, tuple[str, str]] = {}
+    with engine.begin() as conn:
+        for table in ("A", "B"):
+            for row in _read(data / f"table{table}.csv"):
+                name = " ".join(row["title"].split())[:500] or f"untitled {table}{row['id']}"
+                topic_id = conn.execute(sa.insert(topics).values(
+                    name=name, description=row.get("manufacturer") or None)
+                    .returning(topics.c.id)).scalar_one()
+                origin[topic_id] = (table, row["id"])
+    return origin
+
+
+def _embed(engine: sa.Engine) -> float:
+    provider, last_id, started = embeddings.get_provider(), 0, time.perf_counter()
+    while True:
+        with engine.begin() as conn:
+            report = embeddings.refresh_batch(conn, provider, after_id=last_id)
+        if report.last_id is None:
+            return time.perf_counter() - started
+        last_id = report.last_id
+
+
+def _sweep(engine: sa.Engine, config: dict) -> tuple[dict, float]:
+    started = time.perf_counter()
+    created = runner.create_job("dedup_sweep", config, engine=engine)
+    runner.run_to_completion(created.id, engine=engine)
+    return runner.get_job(created.id, engine=engine).result, time.perf_counter() - started
+
+
+def _cross(a: int, b: int, origin: dict[int, tuple[str, str]]) -> tuple[str, str] | None:
+    (ta, ia), (tb, ib) = origin[a], origin[b]
+    if ta == tb:
+        return None
+    return (ia, ib) if ta == "A" else (ib, ia)
+
+
+def _score(predicted: set[tuple[str, str]], labels: dict, matches: set) -> str:
+    labelled = [p for p in predicted if p in labels]
+    hits = sum(1 for p in labelled if labels[p] == 1)
+    precision = hits / len(labelled) if labelled else 0.0
+    recall = hits / len(matches)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return (f"precision {precision:.3f}, recall {recall:.3f}, F1 {f1:.3f} "
+            f"({len(predicted):,} predicted cross-source pairs, {len(labelled):,} labelled, "
+            f"{len(predicted) - len(labelled):,} unlabelled)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True)
+    data = parser.parse_args().data
+    labels, matches = _labels(data)
+    server = resolve_url()
+    drop_database(server, DATABASE)
+    engine = create_engine_for(create_database(server, DATABASE))
+    try:
+        origin = _load(engine, data)
+        embed_seconds = _embed(engine)
+        result, sweep_seconds = _sweep(engine, {})
+        low, _ = _sweep(engine, {"threshold": CURVE_SWEEP_THRESHOLD})
+    finally:
+        engine.dispose()
+        drop_database(server, DATABASE)
+    predicted = {pair for cluster in result["clusters"]
+                 for a, b in itertools.combinations(
+                     [cluster["winner"], *(m["id"] for m in cluster["losers"])], 2)
+                 if (pair := _cross(a, b, origin)) is not None}
+    print(f"{len(origin):,} topics ({len(matches):,} labelled matches); embedded in "
+          f"{embed_seconds:.1f} s with {embeddings.get_provider().model_name}; default sweep "
+          f"in {sweep_seconds:.1f} s (threshold {result.get('threshold')})")
+    print(f"default dedup_sweep: {_score(predicted, labels, matches)}")
+    scored = [(m["similarity"], pair) for cluster in low["clusters"] for m in cluster["losers"]
+              if (pair := _cross(cluster["winner"], m["id"], origin)) is not None]
+    print(f"curve (winner-loser pairs of a sweep at {CURVE_SWEEP_THRESHOLD}):")
+    for threshold in CURVE_POINTS:
+        chosen = {pair for score, pair in scored if score >= threshold}
+        print(f"  score >= {threshold:.2f}: {_score(chosen, labels, matches)}")
+
+
+if __name__ == "__main__":
+    main()
