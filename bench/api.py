@@ -124,7 +124,6 @@ def _checkpoint(url: str) -> None:
 
 
 def main() -> None:
-    os.environ["EMBED_ON_WRITE"] = "false"  # measured without embedding refresh
     get_settings.cache_clear()
     server = resolve_url()
     results: dict[str, list[float]] = {"direct": [], "httpx": [], "http.client": []}

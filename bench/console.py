@@ -103,7 +103,6 @@ def _run_overhead(engine: sa.Engine) -> tuple[int, float]:
 
 
 def main() -> None:
-    os.environ["EMBED_ON_WRITE"] = "false"  # measured without embedding refresh
     get_settings.cache_clear()
     server = resolve_url()
     url = create_database(server, DATABASE)

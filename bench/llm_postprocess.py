@@ -22,7 +22,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ["EMBED_ON_WRITE"] = "false"  # post-processing itself, not the embedding model
 
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402

@@ -17,7 +17,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ["EMBED_ON_WRITE"] = "false"  # the reclassify that makes history only
 
 import sqlalchemy as sa  # noqa: E402
 

@@ -3,7 +3,7 @@
 In a fresh database: the demo catalogue (100,000 topics, classified by the demo's rules,
 no tree nodes), of which 5 % get a level-0 subcategory planted (their parent category's
 label, or the whole " | " path). Prints the seeding time (first run, second run), and
-topics per second through process_chunk (EMBED_ON_WRITE off, as in the other benches) for
+topics per second through process_chunk (default settings: embeddings marked stale) for
 a realign job (every classified topic: node
 found by exact path or nearest label, history written) and a fix-level-0 job, and the
 rollback of the realign.
@@ -21,7 +21,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ["EMBED_ON_WRITE"] = "false"  # the database work, not the embedding model
 
 import sqlalchemy as sa  # noqa: E402
 

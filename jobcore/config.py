@@ -54,8 +54,10 @@ class Settings(BaseSettings):
         default="local", description="local: all-MiniLM-L6-v2 on the CPU; openai: an "
                                      "OpenAI-compatible /embeddings endpoint.")
     embed_on_write: bool = Field(
-        default=True, description="Reclassify and rollback re-embed the topics they change, "
-                                  "in the same chunk.")
+        default=False, description="Writes re-embed the topics they change inside their "
+                                   "chunk (waiting for the encoder). Off: they mark the "
+                                   "embeddings stale, and a dedup sweep or `embed` "
+                                   "refreshes them before anything searches.")
     embedding_base_url: str = "https://api.openai.com/v1"
     embedding_api_key: str | None = None
     embedding_model: str = "text-embedding-3-small"

@@ -71,6 +71,7 @@ topics = sa.Table(
     sa.Column("embedding", Vector(EMBEDDING_DIMENSIONS), nullable=True),
     sa.Column("embedding_model", sa.Text, nullable=True),
     sa.Column("embedding_hash", sa.Text, nullable=True),
+    sa.Column("embedding_stale", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("merged_into", sa.BigInteger, sa.ForeignKey("topics.id"), nullable=True),
     sa.Column("deleted_at", _ts, nullable=True),
@@ -81,6 +82,9 @@ topics = sa.Table(
              postgresql_where=sa.text("review_status = 'needs_review'")),
     sa.Index("ix_topics_taxonomy_node", "taxonomy_node_id",
              postgresql_where=sa.text("taxonomy_node_id IS NOT NULL")),
+    sa.Index("ix_topics_embedding_pending", "id",
+             postgresql_where=sa.text("(embedding_stale OR embedding IS NULL) "
+                                      "AND deleted_at IS NULL AND merged_into IS NULL")),
     sa.Index("ix_topics_embedding_hnsw", "embedding", postgresql_using="hnsw",
              postgresql_ops={"embedding": "vector_cosine_ops"}),
 )

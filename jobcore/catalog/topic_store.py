@@ -1,5 +1,9 @@
 """Reads and writes of catalogue topics shared by the job types.
 
+A write that changes what a topic is embedded from marks its embedding stale (in the same
+statement): the encoder never runs inside a write, and a dedup sweep or ``embed``
+refreshes stale embeddings before anything searches them.
+
 Each write takes many topics at once (one JSON array bound as a parameter), so that a chunk of 50
 topics costs a handful of statements, not hundreds.
 """
@@ -87,7 +91,8 @@ _APPLY_CLASSIFICATION = sa.text(
             classification_version = v.version,
             classification_source = v.source,
             classified_at = CASE WHEN v.version IS NULL THEN NULL ELSE now() END,
-            updated_at = CASE WHEN v.changed THEN now() ELSE t.updated_at END
+            updated_at = CASE WHEN v.changed THEN now() ELSE t.updated_at END,
+            embedding_stale = t.embedding_stale OR (v.changed AND t.embedding IS NOT NULL)
         FROM v WHERE t.id = v.id
     )
     INSERT INTO topic_history (topic_id, batch_id, action, previous_values, new_values,
@@ -136,7 +141,8 @@ _APPLY_PLACEMENT = sa.text(
                  previous_values jsonb, new_values jsonb)
     ), updated AS (
         UPDATE topics AS t SET subcategory = v.subcategory,
-            taxonomy_node_id = v.taxonomy_node_id, updated_at = now()
+            taxonomy_node_id = v.taxonomy_node_id, updated_at = now(),
+            embedding_stale = t.embedding_stale OR t.embedding IS NOT NULL
         FROM v WHERE t.id = v.id AND v.changed
     )
     INSERT INTO topic_history (topic_id, batch_id, action, previous_values, new_values,

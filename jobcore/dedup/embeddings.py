@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -146,49 +147,87 @@ class RefreshReport:
 _CANDIDATES = (
     sa.select(topics.c.id, topics.c.name, topics.c.description, topics.c.segment_type,
               topics.c.taxonomy_type, topics.c.parent_category, topics.c.subcategory,
-              topics.c.audience_type, topics.c.embedding_model, topics.c.embedding_hash)
+              topics.c.audience_type, topics.c.embedding_model, topics.c.embedding_hash,
+              topics.c.embedding_stale)
     .where(LIVE, topics.c.id > sa.bindparam("last_id"))
     .order_by(topics.c.id).limit(sa.bindparam("n", type_=sa.Integer))
 )
+_PENDING = (topics.c.embedding_stale | topics.c.embedding.is_(None))
 
 _WRITE = sa.text(
     """
     UPDATE topics AS t SET embedding = CAST(v.embedding AS vector), embedding_model = :model,
-                           embedding_hash = v.hash
+                           embedding_hash = v.hash, embedding_stale = false
     FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(id bigint, embedding text, hash text)
     WHERE t.id = v.id
     """
 )
 
+_CURRENT_AGAIN = sa.text(
+    "UPDATE topics SET embedding_stale = false WHERE id = ANY(:ids) AND embedding_stale"
+)
+
 
 def refresh_batch(conn: Connection, provider: EmbeddingProvider, *, after_id: int = 0,
-                  topic_ids: list[int] | None = None,
+                  topic_ids: list[int] | None = None, pending_only: bool = False,
                   batch_size: int = BATCH_SIZE) -> RefreshReport:
-    """Embed the next ``batch_size`` live topics after ``after_id`` (all, or only
-    ``topic_ids``) whose embedding text or model changed.
+    """Embed the next ``batch_size`` live topics after ``after_id`` (all, only
+    ``topic_ids``, or only those marked stale or never embedded) whose embedding text or
+    model changed; a stale mark on a topic whose text is back to what was embedded is
+    cleared.
     """
     stmt = _CANDIDATES if topic_ids is None else _CANDIDATES.where(topics.c.id.in_(topic_ids))
+    if pending_only:
+        stmt = stmt.where(_PENDING)
     rows = conn.execute(stmt, {"last_id": after_id, "n": batch_size}).all()
     if not rows:
         return RefreshReport(0, 0, None)
-    stale = []
+    stale, current_again = [], []
     for row in rows:
         text = embedding_text(row.name, row.description, Classification(*row[3:8]))
         digest = text_hash(text)
         if row.embedding_hash != digest or row.embedding_model != provider.model_name:
             stale.append((row.id, text, digest))
+        elif row.embedding_stale:
+            current_again.append(row.id)
     if stale:
         vectors = provider.encode([text for _, text, _ in stale])
         conn.execute(_WRITE, {"model": provider.model_name, "rows": json.dumps([
             {"id": topic_id, "embedding": str(vector), "hash": digest}
             for (topic_id, _, digest), vector in zip(stale, vectors, strict=True)])})
+    if current_again:
+        conn.execute(_CURRENT_AGAIN, {"ids": current_again})
     return RefreshReport(len(rows), len(stale), rows[-1].id)
 
 
+def pending_count(conn: Connection) -> int:
+    """Live topics whose embedding is stale or missing (served by a partial index)."""
+    return conn.execute(sa.select(sa.func.count()).select_from(topics)
+                        .where(LIVE, _PENDING)).scalar_one()
+
+
+def refresh_pending(conn: Connection, provider: EmbeddingProvider, *, deadline: float,
+                    batch_size: int = BATCH_SIZE) -> int:
+    """Refresh stale or missing embeddings, a batch at a time, until none is left or the
+    deadline passes (one batch at least); returns how many were looked at.
+    """
+    checked, after_id = 0, 0
+    while True:
+        report = refresh_batch(conn, provider, after_id=after_id, pending_only=True,
+                               batch_size=batch_size)
+        if report.last_id is None:
+            return checked
+        checked += report.checked
+        after_id = report.last_id
+        if time.monotonic() > deadline:
+            return checked
+
+
 def keep_current(conn: Connection, topic_ids: list[int]) -> int:
-    """Re-embed these topics where their text changed, in the caller's transaction (so a
-    chunk's classification writes and their embeddings commit together); a no-op with
-    EMBED_ON_WRITE off. Returns how many were re-embedded.
+    """With EMBED_ON_WRITE on, re-embed these topics where their text changed, in the
+    caller's transaction (the chunk waits for the encoder); by default a no-op: the write
+    has marked them stale, and they are refreshed before the next search. Returns how many
+    were re-embedded.
     """
     if not topic_ids or not get_settings().embed_on_write:
         return 0

@@ -2,13 +2,14 @@
 
 The swept topics are those a reclassify job changed (``sourceBatchId``: changed
 embeddings can create new near-duplicates) or the whole live catalogue, optionally one
-parent category. Their neighbours come from anywhere in the live catalogue. Clusters,
-their winners and the search (HNSW or exact) follow jobcore.dedup's rules; they accumulate
-in the ``dedup_clusters`` table (one INSERT per chunk; a job read through the runner shows
-them as ``result.clusters``: ``{winner, losers: [{id, similarity}]}``), and a histogram of each
+parent category; their neighbours come from anywhere in the live catalogue. Embeddings
+stale or missing anywhere in the catalogue (writes mark them) are refreshed first, in
+chunks of their own, so that the search sees current text. Clusters, their winners and the
+search (HNSW or exact) follow jobcore.dedup.matching's rules; they accumulate in the
+``dedup_clusters`` table (one INSERT per chunk; a job read through the runner shows them
+as ``result.clusters``: ``{winner, losers: [{id, similarity}]}``), and a histogram of each
 swept topic's closest neighbour shows what another threshold would give. The sweep writes
-nothing but embeddings missing or stale for its topics (computed first, so that the search
-sees current text).
+nothing but embeddings.
 """
 
 from __future__ import annotations
@@ -136,6 +137,14 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
     def process(self, conn: Connection, job: Job, config: DedupSweepConfig,
                 deadline: float) -> ChunkOutcome:
         cursor = dict(job.cursor)
+        provider = embeddings.get_provider()
+        if embeddings.pending_count(conn):  # stale or missing embeddings: refresh them first
+            refreshed = embeddings.refresh_pending(conn, provider, deadline=deadline)
+            left = embeddings.pending_count(conn)
+            if left:
+                return ChunkOutcome(cursor=cursor, done=False, result_patch={
+                    "embeddingsRefreshed": job.result.get("embeddingsRefreshed", 0)
+                    + refreshed, "embeddingsPending": left})
         chunk = take_slice(lambda n: list(conn.execute(
             sa.select(topics.c.id)
             .where(_sources_where(config), topics.c.id > cursor["lastId"],
@@ -146,8 +155,7 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
         ids = list(chunk.within_budget())  # the step below sweeps them together
         outcome = ChunkOutcome(cursor=cursor, done=False)
         if ids:
-            embeddings.refresh_batch(conn, embeddings.get_provider(), topic_ids=ids,
-                                     batch_size=len(ids))
+            embeddings.refresh_batch(conn, provider, topic_ids=ids, batch_size=len(ids))
             step = matching.sweep(
                 conn, ids, threshold=config.threshold, method=cursor["method"],
                 clustered_before=lambda found: dict(conn.execute(_CLUSTERED, {

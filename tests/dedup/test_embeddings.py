@@ -14,6 +14,7 @@ from jobcore.dedup.embeddings import (
     HostedEmbeddings,
     LocalMiniLM,
     embedding_text,
+    pending_count,
     refresh_batch,
     text_hash,
 )
@@ -103,18 +104,21 @@ def test_embed_cli_fills_missing_embeddings(app_env, engine, many_topics, monkey
                             .where(topics.c.embedding.is_(None))).scalar() == 0
 
 
-def test_reclassify_and_rollback_keep_embeddings_current(engine, make_topic, monkeypatch):
+def test_with_embed_on_write_reclassify_and_rollback_re_embed_inside_their_chunks(
+        engine, make_topic, monkeypatch):
     from jobcore.classify.recovery import create_rollback
     from jobcore.jobs import runner
 
+    monkeypatch.setenv("EMBED_ON_WRITE", "true")
+    get_settings.cache_clear()
     topic_id = make_topic("Luxury SUV Intenders")
     unchanged = make_topic("Qqqz Wxyv")  # an item error: not changed, not embedded
-    get_settings.cache_clear()
     job = runner.create_job("reclassify", {}, engine=engine)
     runner.run_to_completion(job.id, engine=engine)
     with engine.connect() as conn:
         rows = {r.id: r for r in conn.execute(sa.select(topics))}
     assert rows[topic_id].embedding is not None and rows[unchanged].embedding is None
+    assert not rows[topic_id].embedding_stale
     after_reclassify = rows[topic_id].embedding_hash
     assert after_reclassify == text_hash(embedding_text(
         "Luxury SUV Intenders", None, Classification.from_mapping(rows[topic_id]._mapping)))
@@ -124,13 +128,46 @@ def test_reclassify_and_rollback_keep_embeddings_current(engine, make_topic, mon
     with engine.connect() as conn:
         restored = conn.execute(sa.select(topics).where(topics.c.id == topic_id)).one()
     assert restored.embedding_hash == text_hash("Luxury SUV Intenders") != after_reclassify
+    get_settings.cache_clear()
 
-    monkeypatch.setenv("EMBED_ON_WRITE", "false")
-    get_settings.cache_clear()
-    other = make_topic("Yoga Enthusiasts")
-    runner.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
-                             engine=engine)
+
+def _embedding_state(engine, topic_id: int):
     with engine.connect() as conn:
-        assert conn.execute(sa.select(topics.c.embedding)
-                            .where(topics.c.id == other)).scalar() is None
-    get_settings.cache_clear()
+        return conn.execute(sa.select(topics.c.embedding_hash, topics.c.embedding_stale)
+                            .where(topics.c.id == topic_id)).one()
+
+
+def test_writes_mark_embeddings_stale_and_a_sweep_refreshes_them_before_it_searches(
+        engine, make_topic):
+    from jobcore.classify.recovery import create_rollback
+    from jobcore.jobs import runner
+
+    get_settings.cache_clear()  # EMBED_ON_WRITE off: the default
+    topic_id = make_topic("Luxury SUV Intenders")
+    with engine.begin() as conn:
+        refresh_batch(conn, LocalMiniLM())
+    embedded = _embedding_state(engine, topic_id)
+    assert embedded.embedding_hash == text_hash("Luxury SUV Intenders")
+    job = runner.create_job("reclassify", {}, engine=engine)
+    runner.run_to_completion(job.id, engine=engine)
+    assert _embedding_state(engine, topic_id) == (embedded.embedding_hash, True)
+
+    rollback = create_rollback(job.id, engine=engine)
+    runner.run_to_completion(rollback.id, engine=engine)
+    with engine.begin() as conn:  # the text is back to what was embedded: mark cleared
+        assert pending_count(conn) == 1
+        refresh_batch(conn, LocalMiniLM(), pending_only=True)
+        assert pending_count(conn) == 0
+    assert _embedding_state(engine, topic_id) == (embedded.embedding_hash, False)
+
+    again = runner.create_job("reclassify", {"force": True}, engine=engine)
+    runner.run_to_completion(again.id, engine=engine)
+    fresh = make_topic("Yoga Enthusiasts")  # never embedded
+    sweep = runner.create_job("dedup_sweep", {}, engine=engine)
+    runner.run_to_completion(sweep.id, engine=engine)
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(topics).where(topics.c.id == topic_id)).one()
+        assert pending_count(conn) == 0
+    assert row.embedding_hash == text_hash(embedding_text(
+        row.name, None, Classification.from_mapping(row._mapping))) != embedded.embedding_hash
+    assert _embedding_state(engine, fresh).embedding_hash == text_hash("Yoga Enthusiasts")
