@@ -129,7 +129,7 @@ def _exact_pairs(ids: np.ndarray, matrix: np.ndarray, names: list[str]) -> set[t
         rows, cols = np.nonzero(sims >= THRESHOLD)
         for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
             a = start + r
-            if c > a and marks[a] == marks[c]:
+            if c > a and matching.compatible(marks[a], marks[c]):
                 pairs.add((int(ids[a]), int(ids[c])))
     return pairs
 
@@ -145,7 +145,8 @@ def _hnsw_pairs(engine: sa.Engine, ids: np.ndarray,
             for source, neighbours in found.items():
                 for other, similarity in neighbours:
                     if similarity >= THRESHOLD and \
-                            matching.markers(names[source]) == matching.markers(names[other]):
+                            matching.compatible(matching.markers(names[source]),
+                                                matching.markers(names[other])):
                         pairs.add(matching.pair_key(source, other))
     return pairs
 

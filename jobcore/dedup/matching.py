@@ -4,10 +4,12 @@
 Similarity is cosine similarity of the topics' embeddings (1 - pgvector's ``<=>``).
 
 - **Search.** A topic's neighbours come from jobcore.dedup.search (HNSW or exact).
-- **Guards.** Two topics for different markets (" - UK" against " - US" or none) or with
-  different numbers in their names ("$40,000-$49,999" against "$50,000-$74,999") are
-  distinct segments however close their wording, and are never proposed; nor is a pair an
-  analyst marked "not duplicates".
+- **Guards.** Two topics for different markets (" - UK" against " - US" or none) or whose
+  numbers contradict ("$40,000-$49,999" against "$50,000-$74,999", "Adults 25-34" against
+  "Adults 35-44", "Windows 10" against "Windows 11") are distinct segments however close
+  their wording, and are never proposed; numbers one name lacks or repeats do not
+  contradict (see ``compatible``). Nor is a pair an analyst marked "not duplicates"
+  proposed.
 - **Clusters do not chain.** A cluster is a star around its winner: every loser is at least
   ``threshold`` similar to the winner itself. Sweeping topic S (not yet in a cluster of
   this sweep): the group is S and its neighbours not yet in a cluster; the group's winner W
@@ -40,12 +42,32 @@ _MARKET = re.compile(r"\s-\s*([A-Za-z]{2})\s*$")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
+@dataclass(frozen=True)
+class Markers:
+    """What must not contradict for two names to be duplicates: the market code and the
+    set of numbers in the name (repeats folded, thousands separators dropped).
+    """
+
+    market: str
+    numbers: frozenset[str]
+
+
 @lru_cache(maxsize=200_000)  # a name comes back as a neighbour in chunk after chunk
-def markers(name: str) -> tuple[str, tuple[str, ...]]:
-    """What must match for two topics to be duplicates: market code and numbers."""
+def markers(name: str) -> Markers:
+    """The market code and numbers of a topic name."""
     market = _MARKET.search(name)
-    numbers = tuple(n.replace(",", "") for n in _NUMBER.findall(name))
-    return (market.group(1).upper() if market else "", numbers)
+    numbers = frozenset(n.replace(",", "") for n in _NUMBER.findall(name))
+    return Markers(market.group(1).upper() if market else "", numbers)
+
+
+def compatible(a: Markers, b: Markers) -> bool:
+    """Whether two names' markers allow a duplicate: the same market (or none on both),
+    and numbers that do not contradict: one name's numbers all appear in the other's
+    ("PV375 375-Watt ... PV375" against "375-Watt ... PV375", "5 Port 10/100 Switch -
+    FS105" against "FS105 Switch"). Different age or income bands, versions ("Windows 10"
+    against "Windows 11") or markets contradict.
+    """
+    return a.market == b.market and (a.numbers <= b.numbers or b.numbers <= a.numbers)
 
 
 def pair_key(a: int, b: int) -> tuple[int, int]:
@@ -147,7 +169,7 @@ class _Neighbourhoods:
         self.clustered, self.clustered_before = clustered, clustered_before
         self.near: dict[int, list[tuple[int, float]]] = {}
         self.names: dict[int, str] = {}
-        self.marks: dict[int, tuple[str, tuple[str, ...]]] = {}
+        self.marks: dict[int, Markers] = {}
         self.info: dict[int, Candidate] = {}
         self.refused: set[tuple[int, int]] = set()
 
@@ -178,7 +200,7 @@ class _Neighbourhoods:
             self.info.update(facts.result())
 
     def allowed(self, a: int, b: int) -> bool:
-        return pair_key(a, b) not in self.refused and self.marks[a] == self.marks[b]
+        return pair_key(a, b) not in self.refused and compatible(self.marks[a], self.marks[b])
 
     def close(self, topic_id: int) -> list[tuple[int, float]]:
         return [(i, s) for i, s in self.near[topic_id]

@@ -57,6 +57,23 @@ def test_distinct_topics_are_not_proposed(engine, make_topic):
     assert clusters == [{ids["Yoga Enthusiasts"], ids["yoga enthusiasts"]}]
 
 
+@pytest.mark.parametrize(("a", "b", "allowed"), [
+    ("Acme PV375 PowerVerter 375-Watt Inverter - PV375",
+     "Acme PowerVerter 375-Watt Inverter - PV375", True),  # a number repeated
+    ("Acme 5 Port 10/100 Switch - FS105", "Acme FS105 Ethernet Switch", True),  # lacked
+    ("Windows 10 Users", "Windows Users", True),
+    ("Household Income $40,000-$49,999", "Household Income $50,000-$74,999", False),
+    ("Adults 25-34", "Adults 35-44", False),
+    ("Windows 10 Users", "Windows 11 Users", False),
+    ("Yoga Enthusiasts - UK", "Yoga Enthusiasts - US", False),
+    ("Yoga Enthusiasts - UK", "Yoga Enthusiasts", False),
+])
+def test_numbers_that_contradict_refuse_a_pair_and_missing_or_repeated_ones_do_not(
+        a, b, allowed):
+    assert matching.compatible(matching.markers(a), matching.markers(b)) is allowed
+    assert matching.compatible(matching.markers(b), matching.markers(a)) is allowed
+
+
 def _embed_all(engine) -> None:
     from jobcore.dedup import embeddings
 
