@@ -39,11 +39,11 @@ from jobcore.errors import (
     UsageError,
 )
 from jobcore.jobs import runner, store
+from jobcore.jobs.base import JOB_ID_PATTERN
 from jobcore.jobs.registry import get_handler, job_types
 from jobcore.schema import JOB_STATUSES
 
-JOB_ID = r"^job_[0-9]+_[a-z0-9]+$"
-JobId = Annotated[str, Field(pattern=JOB_ID, max_length=80)]
+JobId = Annotated[str, Field(pattern=JOB_ID_PATTERN, max_length=80)]
 JobStatus = Literal[JOB_STATUSES]  # type: ignore[valid-type]
 JobTypeName = Literal[tuple(job_types())]  # type: ignore[valid-type]
 

@@ -21,11 +21,16 @@ MAX_RETRY_AFTER_SECONDS = 30.0
 
 
 class PlatformError(JobcoreError):
-    """The platform (or service) refused a request (4xx) or stayed unavailable after retries."""
+    """The platform (or service) refused a request (4xx) or stayed unavailable after retries.
+
+    Unavailable (a timeout, no connection, 429 or 5xx after the retries) is ``transient``: a
+    job's chunk that meets it is left as it was, to be tried again; a refusal is not.
+    """
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.transient = status is None or status == 429 or status >= 500
 
 
 @dataclass

@@ -48,7 +48,6 @@ from jobcore.schema import admin_jobs, topics
 
 CHUNK_SIZE = 50
 MAX_LIMIT = 10_000_000
-_INTERNAL = INTERNAL
 
 
 class ReclassifyConfig(JobConfig):
@@ -75,11 +74,11 @@ class ReclassifyConfig(JobConfig):
         default=False, description="LLM modes: a topic whose LLM result failed is classified "
                                    "by the local rules (noted in the errors).")
     topic_ids: list[int] | None = Field(default=None, min_length=1, max_length=10_000,
-                                        json_schema_extra=_INTERNAL)
+                                        json_schema_extra=INTERNAL)
     rollback_of: str | None = Field(default=None, pattern=JOB_ID_PATTERN,
-                                    json_schema_extra=_INTERNAL)
+                                    json_schema_extra=INTERNAL)
     retry_of: str | None = Field(default=None, pattern=JOB_ID_PATTERN,
-                                 json_schema_extra=_INTERNAL)
+                                 json_schema_extra=INTERNAL)
 
 
 def eligible_where(config: ReclassifyConfig) -> sa.ColumnElement[bool]:

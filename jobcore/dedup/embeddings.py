@@ -49,7 +49,8 @@ _CANDIDATES = (
     sa.select(topics.c.id, topics.c.name, topics.c.description, topics.c.segment_type,
               topics.c.taxonomy_type, topics.c.parent_category, topics.c.subcategory,
               topics.c.audience_type, topics.c.embedding_model, topics.c.embedding_hash,
-              topics.c.embedding_stale)
+              topics.c.embedding_stale, topics.c.embedding.is_(None).label("missing"),
+              topics.c.updated_at)
     .where(LIVE, topics.c.id > sa.bindparam("last_id"))
     .order_by(topics.c.id).limit(sa.bindparam("n", type_=sa.Integer))
 )
@@ -58,14 +59,22 @@ _PENDING = (topics.c.embedding_stale | topics.c.embedding.is_(None))
 _WRITE = sa.text(
     """
     UPDATE topics AS t SET embedding = CAST(v.embedding AS vector), embedding_model = :model,
-                           embedding_hash = v.hash, embedding_stale = false
-    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(id bigint, embedding text, hash text)
+                           embedding_hash = v.hash,
+                           embedding_stale = t.updated_at IS DISTINCT FROM v.seen
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+         AS v(id bigint, embedding text, hash text, seen timestamptz)
     WHERE t.id = v.id
     """
 )
 
+# A write that changed the topic while it was being encoded keeps it marked (updated_at
+# moved): the next refresh embeds the new text.
 _CURRENT_AGAIN = sa.text(
-    "UPDATE topics SET embedding_stale = false WHERE id = ANY(:ids) AND embedding_stale"
+    """
+    UPDATE topics AS t SET embedding_stale = false
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(id bigint, seen timestamptz)
+    WHERE t.id = v.id AND t.embedding_stale AND t.updated_at = v.seen
+    """
 )
 
 
@@ -87,18 +96,29 @@ def refresh_batch(conn: Connection, provider: EmbeddingProvider, *, after_id: in
     for row in rows:
         text = embedding_text(row.name, row.description, Classification(*row[3:8]))
         digest = text_hash(text)
-        if row.embedding_hash != digest or row.embedding_model != provider.model_name:
-            stale.append((row.id, text, digest))
+        if row.missing or row.embedding_hash != digest \
+                or row.embedding_model != provider.model_name:
+            stale.append((row.id, text, digest, row.updated_at.isoformat()))
         elif row.embedding_stale:
-            current_again.append(row.id)
+            current_again.append({"id": row.id, "seen": row.updated_at.isoformat()})
     if stale:
-        vectors = provider.encode([text for _, text, _ in stale])
+        vectors = provider.encode([text for _, text, _, _ in stale])
         conn.execute(_WRITE, {"model": provider.model_name, "rows": json.dumps([
-            {"id": topic_id, "embedding": str(vector), "hash": digest}
-            for (topic_id, _, digest), vector in zip(stale, vectors, strict=True)])})
+            {"id": topic_id, "embedding": str(vector), "hash": digest, "seen": seen}
+            for (topic_id, _, digest, seen), vector in zip(stale, vectors, strict=True)])})
     if current_again:
-        conn.execute(_CURRENT_AGAIN, {"ids": current_again})
+        conn.execute(_CURRENT_AGAIN, {"rows": json.dumps(current_again)})
     return RefreshReport(len(rows), len(stale), rows[-1].id)
+
+
+def mark_other_encoders_stale(conn: Connection, model_name: str) -> int:
+    """Mark stale every live embedding made by another encoder than ``model_name`` (after a
+    change of EMBEDDING_PROVIDER); returns how many.
+    """
+    return conn.execute(sa.update(topics).where(
+        LIVE, topics.c.embedding.is_not(None), ~topics.c.embedding_stale,
+        topics.c.embedding_model.is_distinct_from(model_name)).values(embedding_stale=True)
+    ).rowcount
 
 
 def pending_count(conn: Connection) -> int:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import math
 import os
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -41,9 +42,13 @@ ONNX_BATCH = 64
 
 
 class EmbeddingError(JobcoreError):
-    """The embedding provider cannot be loaded or refused the request (a job's chunk that
-    meets it is left as it was, to be tried again).
+    """The encoder cannot be loaded or built, or the endpoint refused the request (a job's
+    chunk that meets it fails the job with the reason).
     """
+
+
+class EmbeddingUnavailable(EmbeddingError):
+    """The hosted endpoint did not answer (after retries): the chunk is tried again."""
 
     transient = True
 
@@ -103,7 +108,8 @@ class HostedEmbeddings:
             data = sorted(response.json()["data"], key=lambda item: item["index"])
             vectors = [item["embedding"] for item in data]
         except PlatformError as exc:
-            raise EmbeddingError(str(exc)) from None
+            error = EmbeddingUnavailable if exc.transient else EmbeddingError
+            raise error(str(exc)) from None
         except (ValueError, KeyError, TypeError):
             raise EmbeddingError("the embeddings endpoint answered with a body that is not "
                                  "an OpenAI-style embeddings list") from None
@@ -145,19 +151,23 @@ class OnnxMiniLM:
         self._path = model_dir / f"{ONNX_MODEL}.onnx"
         self._session = None
         self._tokenizer = None
+        self._lock = threading.Lock()
 
     def _load(self) -> None:
-        model_path = _bundled_model_path()
-        if not self._path.exists():
-            build_onnx_model(self._path, model_path)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = max(1, min(os.cpu_count() or 1, 4))
-        self._session = onnxruntime.InferenceSession(
-            str(self._path), options, providers=["CPUExecutionProvider"])
-        tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
-        tokenizer.no_padding()  # the file pads every text to a fixed length
-        tokenizer.enable_truncation(MAX_TOKENS)
-        self._tokenizer = tokenizer
+        with self._lock:  # pages and API threads may share the provider
+            if self._session is not None:
+                return
+            model_path = _bundled_model_path()
+            if not self._path.exists():
+                build_onnx_model(self._path, model_path)
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = max(1, min(os.cpu_count() or 1, 4))
+            tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
+            tokenizer.no_padding()  # the file pads every text to a fixed length
+            tokenizer.enable_truncation(MAX_TOKENS)
+            self._tokenizer = tokenizer
+            self._session = onnxruntime.InferenceSession(  # published last
+                str(self._path), options, providers=["CPUExecutionProvider"])
 
     def encode(self, texts: list[str]) -> list[list[float]]:
         if not texts:

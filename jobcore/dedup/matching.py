@@ -202,6 +202,16 @@ class _Neighbourhoods:
     def allowed(self, a: int, b: int) -> bool:
         return pair_key(a, b) not in self.refused and compatible(self.marks[a], self.marks[b])
 
+    def consistent(self, ranked: list[tuple[int, float]]) -> tuple[tuple[int, float], ...]:
+        """The losers, best first, leaving out one whose markers contradict a loser kept
+        before it ("... 2024" and "... 2025" may each match "..." but not each other).
+        """
+        kept: list[tuple[int, float]] = []
+        for topic_id, similarity in ranked:
+            if all(self.allowed(topic_id, other) for other, _ in kept):
+                kept.append((topic_id, similarity))
+        return tuple(kept)
+
     def close(self, topic_id: int) -> list[tuple[int, float]]:
         return [(i, s) for i, s in self.near[topic_id]
                 if s >= self.threshold and self.allowed(topic_id, i)]
@@ -252,9 +262,9 @@ def _sweep(conn: Connection, searchers: Searchers, source_ids: list[int], thresh
         members = dict(hoods.close(winner))
         if winner != source:  # the index may miss the reverse direction; the pair holds
             members.setdefault(source, dict(hoods.close(source))[winner])
-        losers = tuple(sorted(((i, s) for i, s in members.items() if i not in clustered),
-                              key=lambda item: (-item[1], item[0])))
-        cluster = Cluster(winner, losers)
+        ranked = sorted(((i, s) for i, s in members.items() if i not in clustered),
+                        key=lambda item: (-item[1], item[0]))
+        cluster = Cluster(winner, hoods.consistent(ranked))
         clustered.update(cluster.members)
         clusters.append(cluster)
     return SweepStep(clusters, best, already)

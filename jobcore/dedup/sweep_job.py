@@ -127,6 +127,8 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
                 raise ConfigError(
                     f"Invalid config for dedup_sweep: sourceBatchId: {config.source_batch_id} "
                     "is not a reclassify job", field="sourceBatchId")
+        # embeddings of another encoder are refreshed with the stale ones, before the search
+        embeddings.mark_other_encoders_stale(conn, embeddings.get_provider().model_name)
         count, max_id = conn.execute(
             sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(topics.c.id), 0))
             .where(_sources_where(config))).one()
@@ -138,13 +140,14 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
                 deadline: float) -> ChunkOutcome:
         cursor = dict(job.cursor)
         provider = embeddings.get_provider()
-        if embeddings.pending_count(conn):  # stale or missing embeddings: refresh them first
+        if embeddings.pending_count(conn):
+            # Stale or missing embeddings are refreshed first, in chunks of their own: the
+            # search runs from the next chunk on, when they are committed (it also reads
+            # on a second connection).
             refreshed = embeddings.refresh_pending(conn, provider, deadline=deadline)
-            left = embeddings.pending_count(conn)
-            if left:
-                return ChunkOutcome(cursor=cursor, done=False, result_patch={
-                    "embeddingsRefreshed": job.result.get("embeddingsRefreshed", 0)
-                    + refreshed, "embeddingsPending": left})
+            return ChunkOutcome(cursor=cursor, done=False, result_patch={
+                "embeddingsRefreshed": job.result.get("embeddingsRefreshed", 0) + refreshed,
+                "embeddingsPending": embeddings.pending_count(conn)})
         chunk = take_slice(lambda n: list(conn.execute(
             sa.select(topics.c.id)
             .where(_sources_where(config), topics.c.id > cursor["lastId"],

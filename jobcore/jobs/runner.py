@@ -154,11 +154,11 @@ def _run_chunk(engine: Engine, job_id: str, budget: float) -> ChunkReport:
                 + (f" Failure: {job.failure_message}" if job.failure_message else "")
             )
         handler = get_handler(job.job_type)
-        if config is None:
-            config = _parsed_configs[job_id] = handler.parse_config(job.config)
-            while len(_parsed_configs) > _PARSED_CONFIGS_KEPT:
-                _parsed_configs.pop(next(iter(_parsed_configs)))
         try:
+            if config is None:  # e.g. an LLM job whose API key was removed since: fails it
+                config = _parsed_configs[job_id] = handler.parse_config(job.config)
+                while len(_parsed_configs) > _PARSED_CONFIGS_KEPT:
+                    _parsed_configs.pop(next(iter(_parsed_configs)))
             outcome = handler.process(conn, job, config, deadline)
         except JobcoreError as exc:
             if exc.transient:

@@ -57,6 +57,15 @@ def test_distinct_topics_are_not_proposed(engine, make_topic):
     assert clusters == [{ids["Yoga Enthusiasts"], ids["yoga enthusiasts"]}]
 
 
+def test_a_cluster_never_holds_two_topics_whose_numbers_contradict(engine, make_topic):
+    base, y2024, y2025 = (make_topic(name, "People shopping for a luxury SUV.") for name in (
+        "Luxury SUV Intenders", "Luxury SUV Intenders 2024", "Luxury SUV Intenders 2025"))
+    _embed_all(engine)
+    clusters = clusters_of(sweep(engine, threshold=0.8))
+    assert clusters and all(not {y2024, y2025} <= c for c in clusters)
+    assert any({base, y2024} <= c or {base, y2025} <= c for c in clusters)
+
+
 @pytest.mark.parametrize(("a", "b", "allowed"), [
     ("Acme PV375 PowerVerter 375-Watt Inverter - PV375",
      "Acme PowerVerter 375-Watt Inverter - PV375", True),  # a number repeated

@@ -17,6 +17,9 @@ depends_on = None
 
 def upgrade() -> None:
     op.execute("ALTER TABLE topics ADD COLUMN embedding_stale boolean NOT NULL DEFAULT false")
+    # embeddings made before may already trail their text (manual edits never re-embedded):
+    # the first refresh checks each one's hash, and re-encodes only those that differ
+    op.execute("UPDATE topics SET embedding_stale = true WHERE embedding IS NOT NULL")
     op.execute("CREATE INDEX ix_topics_embedding_pending ON topics (id) "
                "WHERE (embedding_stale OR embedding IS NULL) "
                "AND deleted_at IS NULL AND merged_into IS NULL")

@@ -131,3 +131,11 @@ def test_trade_desk_create_update_and_query(fake, waits):
     bad = TradeDeskClient(fake.url, _creds("nope"), httpx.Client(timeout=1), policy=_policy(waits))
     with pytest.raises(PlatformError, match=r"\(401\): Authentication failed"):
         bad.push(SegmentPush(9, "x", None))
+
+
+def test_an_unavailable_platform_is_transient_and_a_refusal_is_not():
+    assert PlatformError("timed out").transient
+    assert PlatformError("busy", status=429).transient
+    assert PlatformError("bad gateway", status=502).transient
+    assert not PlatformError("not found", status=404).transient
+    assert not PlatformError("bad credentials", status=401).transient
