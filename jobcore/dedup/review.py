@@ -125,7 +125,7 @@ def review(conn: Connection, job: Job, edits: dict[int, ClusterEdit]
     reviewed = []
     for number, cluster in enumerate(clusters, start=1):
         edit = edits.get(number, ClusterEdit())
-        current = _apply(conn, cluster, edit, refused)
+        current = _apply(conn, cluster, edit, refused, details)
         reviewed.append(ReviewedCluster(number, current, cluster.winner,
                                         _state(current, details),
                                         current != cluster))
@@ -134,16 +134,27 @@ def review(conn: Connection, job: Job, edits: dict[int, ClusterEdit]
 
 
 def _apply(conn: Connection, cluster: matching.Cluster, edit: ClusterEdit,
-           refused: set[tuple[int, int]]) -> matching.Cluster:
+           refused: set[tuple[int, int]], details: dict[int, Member]) -> matching.Cluster:
     winner = edit.winner if edit.winner in cluster.members else cluster.winner
     keep = [m for m in cluster.members if m != winner and m not in edit.removed
-            and matching.pair_key(m, winner) not in refused]
+            and matching.pair_key(m, winner) not in refused
+            and _compatible(details, m, winner)]
     if winner == cluster.winner:
         sims = dict(cluster.losers)
     else:
         sims = dict(conn.execute(_SIMILARITIES, {"winner": winner, "ids": keep}).tuples().all())
     return matching.Cluster(winner, tuple(sorted(((m, float(sims[m])) for m in keep),
                                               key=lambda item: (-item[1], item[0]))))
+
+
+def _compatible(details: dict[int, Member], a: int, b: int) -> bool:
+    """Whether the two topics' names allow a duplicate (markets, numbers): a new winner
+    chosen by an analyst does not take members whose numbers contradict its own.
+    """
+    if a not in details or b not in details:
+        return True
+    return matching.compatible(matching.markers(details[a].name),
+                               matching.markers(details[b].name))
 
 
 def _state(cluster: matching.Cluster, details: dict[int, Member]) -> str:
