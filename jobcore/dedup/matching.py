@@ -70,6 +70,34 @@ def compatible(a: Markers, b: Markers) -> bool:
     return a.market == b.market and (a.numbers <= b.numbers or b.numbers <= a.numbers)
 
 
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def _trigrams(name: str) -> frozenset[str]:
+    text = " ".join(_WORDS.findall(name.casefold()))
+    return frozenset(text[i:i + 3] for i in range(max(len(text) - 2, 1)))
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why two topics look like duplicates: the embeddings' similarity, how much their
+    names share (Jaccard of character trigrams, case and punctuation aside), and the
+    numbers both names carry.
+    """
+
+    semantic: float
+    name_overlap: float
+    shared_numbers: tuple[str, ...]
+
+
+def pair_evidence(name_a: str, name_b: str, similarity: float) -> Evidence:
+    """The evidence of one proposed pair (see Evidence)."""
+    a, b = _trigrams(name_a), _trigrams(name_b)
+    overlap = len(a & b) / len(a | b) if a | b else 0.0
+    shared = markers(name_a).numbers & markers(name_b).numbers
+    return Evidence(similarity, overlap, tuple(sorted(shared, key=lambda n: (len(n), n))))
+
+
 def pair_key(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a < b else (b, a)
 

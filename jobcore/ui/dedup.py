@@ -8,9 +8,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from pandas.io.formats.style import Styler
 
+from jobcore.dedup import matching
 from jobcore.dedup.review import Member, ReviewedCluster
 
-_FIELDS = ("Similarity", "Name", "Description", "Classification", "Segment type",
+_EVIDENCE = ("Similarity", "Name overlap", "Shared numbers")  # why, against the winner
+_FIELDS = (*_EVIDENCE, "Name", "Description", "Classification", "Segment type",
            "Audience type", "Org links", "Activations", "Created")
 _DIFFERENT = "background-color: #fff3bf"
 
@@ -39,9 +41,16 @@ def cluster_label(r: ReviewedCluster, details: dict[int, Member]) -> str:
     return f"#{r.number} · {winner.name if winner else r.cluster.winner} · weakest {weakest}"
 
 
-def _values(member: Member, similarity: float | None) -> dict[str, Any]:
+def _values(member: Member, similarity: float | None, winner: Member) -> dict[str, Any]:
+    if similarity is None:
+        why = {"Similarity": "winner", "Name overlap": "winner", "Shared numbers": "winner"}
+    else:
+        evidence = matching.pair_evidence(winner.name, member.name, similarity)
+        why = {"Similarity": f"{similarity:.4f}",
+               "Name overlap": f"{evidence.name_overlap:.2f}",
+               "Shared numbers": ", ".join(evidence.shared_numbers) or "none"}
     return {
-        "Similarity": "winner" if similarity is None else f"{similarity:.4f}",
+        **why,
         "Name": member.name,
         "Description": member.description or "",
         "Classification": member.classification,
@@ -54,12 +63,15 @@ def _values(member: Member, similarity: float | None) -> dict[str, Any]:
 
 
 def comparison_frame(r: ReviewedCluster, details: dict[int, Member]) -> pd.DataFrame:
-    """The members side by side (a column each, the winner first), a row per field."""
-    columns = {f"{details[r.cluster.winner].name} · #{r.cluster.winner} (winner)":
-               _values(details[r.cluster.winner], None)}
+    """The members side by side (a column each, the winner first), a row per field; the
+    first rows say why each member matched the winner (similarity, name overlap, numbers
+    both names carry).
+    """
+    winner = details[r.cluster.winner]
+    columns = {f"{winner.name} · #{r.cluster.winner} (winner)": _values(winner, None, winner)}
     for topic_id, similarity in r.cluster.losers:
         columns[f"{details[topic_id].name} · #{topic_id}"] = _values(details[topic_id],
-                                                                    similarity)
+                                                                    similarity, winner)
     return pd.DataFrame(columns, index=list(_FIELDS))
 
 
@@ -70,7 +82,7 @@ def highlight_differences(frame: pd.DataFrame) -> Styler:
         marks = pd.DataFrame("", index=data.index, columns=data.columns)
         for column in data.columns[1:]:
             differs = data[column].astype(str).str.casefold() != winner.astype(str).str.casefold()
-            differs["Similarity"] = False
+            differs[list(_EVIDENCE)] = False
             marks.loc[differs, column] = _DIFFERENT
         return marks
 
@@ -80,7 +92,7 @@ def highlight_differences(frame: pd.DataFrame) -> Styler:
 def differing_fields(frame: pd.DataFrame) -> list[str]:
     """The fields where some member differs from the winner (case aside)."""
     winner = frame.iloc[:, 0].astype(str).str.casefold()
-    return [f for f in frame.index if f != "Similarity" and any(
+    return [f for f in frame.index if f not in _EVIDENCE and any(
         frame[c].astype(str).str.casefold()[f] != winner[f] for c in frame.columns[1:])]
 
 

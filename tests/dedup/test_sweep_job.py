@@ -206,3 +206,12 @@ def test_a_topic_clustered_in_an_earlier_chunk_is_never_clustered_again(engine, 
     _links(engine, a, make_org("Acme"), 3)
     result = sweep(engine)
     assert clusters_of(result) == [{a, b}]
+
+
+def test_a_pair_carries_its_evidence():
+    evidence = matching.pair_evidence("Acme 5 Port 10/100 Switch - FS105",
+                                      "Acme FS105 Ethernet Switch", 0.91)
+    assert evidence.semantic == 0.91 and evidence.shared_numbers == ("105",)
+    assert 0.2 < evidence.name_overlap < 0.8
+    same = matching.pair_evidence("Books & Literature Fans", "books literature fans", 0.99)
+    assert same.name_overlap == 1.0 and same.shared_numbers == ()

@@ -41,7 +41,8 @@ def test_lists_clusters_weakest_first_with_histogram_and_comparison(open_demo_ap
     assert table["Weakest link"].is_monotonic_increasing
     assert len(at.get("plotly_chart")) == 1
     comparison = at.dataframe[1].value
-    assert list(comparison.index[:3]) == ["Similarity", "Name", "Description"]
+    assert list(comparison.index[:5]) == ["Similarity", "Name overlap", "Shared numbers", "Name",
+                                          "Description"]
     assert comparison.iloc[0, 0] == "winner"
 
 

@@ -43,6 +43,8 @@ def test_comparison_highlights_what_differs_from_the_winner():
     frame = comparison_frame(reviewed, details)
     assert frame.columns[0].endswith("(winner)") and frame.loc["Similarity"].iloc[1] == "0.9910"
     assert differing_fields(frame) == ["Classification", "Org links"]  # case is no difference
+    assert frame.loc["Name overlap"].tolist() == ["winner", "1.00"]  # case aside
+    assert frame.loc["Shared numbers"].iloc[1] == "none"
     styles = highlight_differences(frame)._compute().ctx
     assert styles  # some cells styled
     table = clusters_frame([reviewed], details)
