@@ -70,7 +70,8 @@ def _open(other_id: str) -> None:
 def _buttons(job) -> None:
     offered = act.available_actions(
         job, running=job_id in running, rollback_id=recovery.find_rollback(job_id),
-        undo_id=undo.find_merge_undo(job_id))
+        undo_id=undo.find_merge_undo(job_id)
+        if act.UNDO_MERGE in get_handler(job.job_type).follow_ups else None)
     cols = st.columns(6)
     _chunk_buttons(offered, cols)
     _follow_up_buttons(offered, cols)

@@ -36,8 +36,3 @@ def batch_progress(job: Job, *, engine: Engine | None = None) -> BatchProgress:
     return BatchProgress(job.result.get("phase", phase), job.cursor.get("submitted", 0),
                          staged, batches)
 
-
-def llm_batches_of(job_id: str, *, engine: Engine | None = None) -> list[dict[str, Any]]:
-    """The message batches an LLM job submitted, with their status and request counts."""
-    with (engine or get_engine()).connect() as conn:
-        return batches_of(conn, job_id)

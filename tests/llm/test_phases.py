@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from jobcore.errors import ConfigError
 from jobcore.jobs import runner
 from jobcore.llm.client import LLMUnavailable
-from jobcore.llm.progress import llm_batches_of
+from jobcore.llm.progress import batch_progress
 from jobcore.schema import batch_results_staging, topic_history
 from tests.fakes.anthropic_batches import errored, succeeded
 
@@ -50,8 +50,8 @@ def test_three_phases_over_several_calls(engine, make_topic, get_topic, fake_ant
     job = runner.get_job(created.id, engine=engine)
     assert job.result["usage"]["inputTokens"] == 130 * 1200
     assert job.result["phase"] == "done"
-    assert [(b["status"], b["requests"], b["staged"]) for b in llm_batches_of(
-        created.id, engine=engine)] == [("ended", 100, 100), ("ended", 30, 30)]
+    assert [(b["status"], b["requests"], b["staged"]) for b in batch_progress(
+        job, engine=engine).batches] == [("ended", 100, 100), ("ended", 30, 30)]
     topic = get_topic(ids[5])
     assert (topic.parent_category, topic.classification_source) == ("Hobbies & Interests", "llm")
     assert topic.classification_version.startswith("llm:")
@@ -106,7 +106,7 @@ def test_an_unavailable_api_leaves_the_job_to_retry_and_never_submits_twice(
     with pytest.raises(LLMUnavailable, match="did not take the batch"):
         runner.process_chunk(created.id, engine=engine)
     job = runner.get_job(created.id, engine=engine)
-    assert job.status == "pending" and llm_batches_of(created.id, engine=engine) == []
+    assert job.status == "pending" and batch_progress(job, engine=engine).batches == []
     runner.process_chunk(created.id, engine=engine)  # submitted now
     runner._parsed_configs.clear()  # as a fresh process would start
     report = runner.run_to_completion(created.id, engine=engine)
