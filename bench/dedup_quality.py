@@ -32,8 +32,8 @@ from jobcore.jobs import runner  # noqa: E402
 from jobcore.schema import topics  # noqa: E402
 
 DATABASE = "bench_dedup_quality"
-CURVE_SWEEP_THRESHOLD = 0.70
-CURVE_POINTS = (0.70, 0.75, 0.80, 0.85, 0.90, 0.95)
+CURVE_SWEEP_THRESHOLD = 0.55
+CURVE_POINTS = (0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.90, 0.95)
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -120,7 +120,8 @@ def main() -> None:
                  if (pair := _cross(a, b, origin)) is not None}
     print(f"{len(origin):,} topics ({len(matches):,} labelled matches); embedded in "
           f"{embed_seconds:.1f} s with {embeddings.get_provider().model_name}; default sweep "
-          f"in {sweep_seconds:.1f} s (threshold {result.get('threshold')})")
+          f"in {sweep_seconds:.1f} s ({result.get('matching')} matching, threshold "
+          f"{result.get('threshold')})")
     print(f"default dedup_sweep: {_score(predicted, labels, matches)}")
     scored = [(m["similarity"], pair) for cluster in low["clusters"] for m in cluster["losers"]
               if (pair := _cross(cluster["winner"], m["id"], origin)) is not None]

@@ -275,3 +275,11 @@ demo_planted_duplicates = sa.Table(
     sa.Column("original_topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), nullable=False),
     sa.Column("variant", sa.Text, nullable=False),
 )
+
+demo_near_misses = sa.Table(
+    "demo_near_misses",
+    metadata,
+    sa.Column("topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), primary_key=True),
+    sa.Column("other_topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+)

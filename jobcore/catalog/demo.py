@@ -2,16 +2,30 @@
 
 Topics are made from the IAB Audience Taxonomy 1.1 labels, the Business Technology tree,
 S&P 500 company names and Chrome Topics labels, phrased the way audience segments are
-named ("Luxury SUV Intenders", "Salesforce Users"). A share is unclassified or classified
-by an older rules version; near-duplicate variants are planted on purpose and recorded in
-demo_planted_duplicates; organisations, org links and activations (some stale) complete it.
-Rows are loaded with COPY, so 10,000 topics take seconds.
+named ("Luxury SUV Intenders", "Salesforce Users"), each seed with one wording, told apart
+by audience qualifiers ("Affluent", "Senior") and markets (" - UK"). A share is
+unclassified or classified by an older rules version; organisations, org links and
+activations (some stale) complete it. Rows are loaded with COPY, so 10,000 topics take
+seconds.
+
+Planted on purpose, for dedup to find or refuse:
+
+- **Duplicates** (``demo_planted_duplicates``, by variant): the kinds a catalogue gathers
+  from several importers and providers: case, plural, "&"/"and", hyphen and spacing
+  variants; a data provider's path ("Acme Data > Automotive > SUV Intenders"); reordered
+  words ("Cooking Fans, Affluent"); abbreviations ("Tech", "Mgmt"); another wording of the
+  same audience ("In-Market for X" for "X Intenders"); the same name with a longer
+  description.
+- **Near misses** (``demo_near_misses``, by kind): twins that differ only where the
+  segments differ: income bands, age bands, markets, product versions ("Windows 10 Users"
+  against "Windows 11 Users"), audience qualifiers ("Affluent X" against "X").
 """
 
 from __future__ import annotations
 
 import random
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,6 +55,8 @@ PREFIXES = ["", "", "", "Affluent ", "Young ", "Urban ", "Frequent ", "Millennia
             "Senior ", "Premium ", "Budget-Conscious ", "Suburban ", "Eco-Conscious "]
 REGIONS = ["", "", " - US", " - UK", " - DE", " - FR", " - JP", " - BR", " - IN", " - AU",
            " - CA", " - ES", " - IT", " - MX", " - NL", " - SE", " - SG", " - ZA"]
+# Each seed is phrased with one of its kind's wordings (the same one every time); the other
+# wordings of the same audience appear only as planted duplicates (WORDINGS).
 TEMPLATES = {
     "Interest": ["{} Enthusiasts", "{} Fans", "People Interested in {}", "{} Hobbyists",
                  "{} Content Readers"],
@@ -63,8 +79,29 @@ DESCRIPTIONS = {
                "technographic signals.",
     "chrome": "Browsers whose recent activity maps to the {} topic.",
 }
-# How an importer re-creates a topic that exists: spelling variants that mean the same.
-VARIANTS = ("case", "plural", "ampersand", "hyphen", "spacing")
+# How an importer or a data provider re-creates a topic that exists: variants that mean the
+# same segment.
+VARIANTS = ("case", "plural", "ampersand", "hyphen", "spacing", "provider", "reordered",
+            "abbreviation", "wording", "description")
+WORDINGS = (("{} Intenders", "In-Market for {}", "{} Shoppers", "{} Buyers", "Likely to Buy {}"),
+            ("{} Enthusiasts", "{} Fans", "People Interested in {}", "{} Hobbyists"))
+PROVIDERS = ("Acme Data", "Datalogix", "Oracle Audiences", "Eyeota", "Lotame")
+ABBREVIATIONS = {"Technology": "Tech", "Management": "Mgmt", "Information": "Info",
+                 "International": "Intl", "Entertainment": "Ent", "Automotive": "Auto",
+                 "Professionals": "Pros", "Applications": "Apps", "Equipment": "Equip",
+                 "Services": "Svcs", "Development": "Dev", "Marketing": "Mktg",
+                 "Government": "Govt", "Education": "Edu", "Accessories": "Accs",
+                 "Computers": "PCs", "Television": "TV", "Business": "Biz"}
+# Twins that must not be merged: the same segment for another band, market, version or
+# audience.
+NEAR_MISSES = ("income", "age", "market", "version", "qualifier")
+INCOME_BANDS = ("$25,000-$39,999", "$40,000-$49,999", "$50,000-$74,999", "$75,000-$99,999",
+                "$100,000-$149,999")
+AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64")
+VERSIONS = (("Windows", ("10", "11")), ("iPhone", ("14", "15", "16")),
+            ("PlayStation", ("4", "5")), ("Microsoft Office", ("2019", "2021", "2024")),
+            ("Android", ("13", "14", "15")), ("macOS", ("13", "14")))
+VERSION_AUDIENCES = ("Users", "Owners", "Developers", "Upgraders")
 
 
 @dataclass(frozen=True)
@@ -102,6 +139,7 @@ _CLASSIFIED_FIELDS = ("segment_type", "taxonomy_type", "parent_category", "subca
 class DemoSummary:
     topics: int
     planted_duplicates: int
+    near_misses: int
     organizations: int
     org_links: int
     activations: int
@@ -129,21 +167,79 @@ def _seeds() -> list[_Seed]:
     return seeds
 
 
-def _variant(name: str, kind: str) -> str:
-    """A spelling variant of ``name`` that means the same segment."""
+@dataclass(frozen=True)
+class _Name:
+    """A generated topic name in its parts."""
+
+    prefix: str
+    template: str
+    label: str
+    region: str
+
+    @property
+    def base(self) -> str:
+        return self.prefix + self.template.format(self.label)
+
+    @property
+    def text(self) -> str:
+        return self.base + self.region
+
+
+def _variant(rng: random.Random, name: _Name, kind: str, category: str) -> str:
+    """A variant of ``name`` (without its market) that means the same segment."""
+    base = name.base
+    if kind == "provider":
+        return f"{rng.choice(PROVIDERS)} > {category} > {base}"
+    if kind == "reordered" and name.prefix:
+        return f"{name.template.format(name.label)}, {name.prefix.strip()}"
+    if kind == "reordered" and len(base.split()) >= 3:
+        first, rest = base.split(" ", 1)
+        return f"{rest}, {first}"
+    if kind == "abbreviation":
+        for word, short in ABBREVIATIONS.items():
+            if re.search(rf"\b{word}\b", base):
+                return re.sub(rf"\b{word}\b", short, base)
+    if kind == "wording":
+        for group in WORDINGS:
+            if name.template in group:
+                other = rng.choice([t for t in group if t != name.template])
+                return name.prefix + other.format(name.label)
+    if kind == "description":
+        return base
     if kind == "plural":
-        words = name.split(" ")
+        words = base.split(" ")
         for i in range(len(words) - 1, -1, -1):
             if words[i][:1].isalpha() and len(words[i]) > 3:
                 words[i] = words[i][:-1] if words[i].endswith("s") else words[i] + "s"
                 return " ".join(words)
-    if kind == "ampersand" and ("&" in name or " and " in name):
-        return name.replace("&", "and") if "&" in name else name.replace(" and ", " & ")
-    if kind == "hyphen" and "-" in name:
-        return name.replace("-", " ")
+    if kind == "ampersand" and ("&" in base or " and " in base):
+        return base.replace("&", "and") if "&" in base else base.replace(" and ", " & ")
+    if kind == "hyphen" and "-" in base:
+        return base.replace("-", " ")
     if kind == "spacing":
-        return name.replace(" ", "  ", 1)
-    return name.lower() if name != name.lower() else name.title()
+        return base.replace(" ", "  ", 1)
+    return base.lower() if base != base.lower() else base.title()
+
+
+def _near_miss(rng: random.Random, name: _Name, kind: str) -> tuple[str, str]:
+    """Two names of segments that differ only by a band, market, version or qualifier."""
+    base = name.base
+    if kind == "income":
+        a, b = rng.sample(INCOME_BANDS, 2)
+        return f"{base}, Household Income {a}", f"{base}, Household Income {b}"
+    if kind == "age":
+        a, b = rng.sample(AGE_BANDS, 2)
+        return f"{base}, Adults {a}", f"{base}, Adults {b}"
+    if kind == "version":
+        product, versions = rng.choice(VERSIONS)
+        a, b = rng.sample(versions, 2)
+        audience = rng.choice(VERSION_AUDIENCES)
+        return f"{product} {a} {audience}" + name.region, f"{product} {b} {audience}" + name.region
+    if kind == "qualifier":
+        other = rng.choice([p for p in PREFIXES if p and p != name.prefix])
+        return name.text, other + name.template.format(name.label) + name.region
+    a, b = rng.sample([r for r in REGIONS if r], 2)
+    return base + a, base + b
 
 
 def _suffix_variant(name: str) -> str:
@@ -155,21 +251,28 @@ def _suffix_variant(name: str) -> str:
     return name + " Audience"
 
 
-def _topic_names(rng: random.Random, count: int) -> Iterator[tuple[str, str, str, _Seed]]:
-    """(base name, region suffix, description, seed) of ``count`` distinct topics."""
+def _wording(seed: _Seed) -> str:
+    """The seed's one wording (stable across runs and seeds)."""
+    templates = TEMPLATES[seed.kind]
+    return templates[zlib.crc32(seed.label.encode()) % len(templates)]
+
+
+def _description(seed: _Seed, region: str) -> str:
+    description = DESCRIPTIONS[seed.kind].format(seed.label)
+    return description + (f" Market: {region.removeprefix(' - ')}." if region else "")
+
+
+def _topic_names(rng: random.Random) -> Iterator[tuple[_Name, _Seed]]:
+    """Distinct topic names (by case-folded text), endlessly."""
     seeds = _seeds()
     seen: set[str] = set()
-    while len(seen) < count:
+    while True:
         seed = rng.choice(seeds)
-        base = rng.choice(PREFIXES) + rng.choice(TEMPLATES[seed.kind]).format(seed.label)
-        region = rng.choice(REGIONS)
-        if (base + region).casefold() in seen:
+        name = _Name(rng.choice(PREFIXES), _wording(seed), seed.label, rng.choice(REGIONS))
+        if name.text.casefold() in seen:
             continue
-        seen.add((base + region).casefold())
-        description = DESCRIPTIONS[seed.kind].format(seed.label)
-        if region:
-            description += f" Market: {region.removeprefix(' - ')}."
-        yield base, region, description, seed
+        seen.add(name.text.casefold())
+        yield name, seed
 
 
 def _catalogue_is_empty(conn: Connection) -> bool:
@@ -179,10 +282,9 @@ def _catalogue_is_empty(conn: Connection) -> bool:
 def reset_catalogue(conn: Connection) -> None:
     """Delete every catalogue row and job (demo resets only)."""
     conn.execute(sa.text(
-        "TRUNCATE demo_planted_duplicates, not_duplicate_pairs, merges, topic_history, "
-        "batch_results_staging, admin_job_chunks, admin_jobs, activations, org_topics, "
-        "sync_credentials, topics, "
-        "organizations RESTART IDENTITY CASCADE"))
+        "TRUNCATE demo_planted_duplicates, demo_near_misses, not_duplicate_pairs, merges, "
+        "topic_history, batch_results_staging, admin_job_chunks, admin_jobs, activations, "
+        "org_topics, sync_credentials, topics, organizations RESTART IDENTITY CASCADE"))
 
 
 def seed_demo(engine: Engine, *, topics_count: int = 2000, seed: int = 42,
@@ -201,25 +303,11 @@ def seed_demo(engine: Engine, *, topics_count: int = 2000, seed: int = 42,
             raise UsageError("The catalogue already has topics; seed-demo only fills an empty "
                              "one (use --reset to wipe it first).")
         seeding.seed_trees(conn)  # the Taxonomy screen and the tree jobs need them
-        topic_rows: list[_TopicRecord] = []
-        planted, bases = [], []
-        for topic_id, (base, region, description, seed_item) in enumerate(
-                _topic_names(rng, topics_count), start=1):
-            original = None
-            if topic_id > 10 and rng.random() < 0.04:
-                original = topic_rows[rng.randrange(1, topic_id) - 1]
-                kind = rng.choice(VARIANTS)
-                base, region = _variant(bases[original.id - 1][0], kind), bases[original.id - 1][1]
-                description = original.description
-                planted.append((topic_id, original.id, kind))
-            bases.append((base, region))
-            row = _topic_row(rng, topic_id, base + region, description, seed_item, engine_rules)
-            if original is not None:  # imported into the same place as the original
-                row = row._replace(**{f: getattr(original, f) for f in _CLASSIFIED_FIELDS})
-            topic_rows.append(row)
+        topic_rows, planted, near_misses = _catalogue(rng, topics_count, engine_rules)
         _copy(conn, "topics", _TopicRecord._fields, topic_rows)
         _copy(conn, "demo_planted_duplicates", ("topic_id", "original_topic_id", "variant"),
               planted)
+        _copy(conn, "demo_near_misses", ("topic_id", "other_topic_id", "kind"), near_misses)
         summary = _seed_orgs(conn, rng, topic_rows)
         for table in ("topics", "organizations", "org_topics", "activations"):
             conn.execute(sa.text(
@@ -227,7 +315,60 @@ def seed_demo(engine: Engine, *, topics_count: int = 2000, seed: int = 42,
                 f"GREATEST((SELECT max(id) FROM {table}), 1))"))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("ANALYZE topics, org_topics, activations, organizations"))
-    return DemoSummary(len(topic_rows), len(planted), *summary)
+    return DemoSummary(len(topic_rows), len(planted), len(near_misses), *summary)
+
+
+def _catalogue(rng: random.Random, count: int, engine_rules: RuleEngine
+               ) -> tuple[list[_TopicRecord], list[tuple], list[tuple]]:
+    """``count`` topic rows, the planted duplicates and the near-miss twins among them."""
+    rows: list[_TopicRecord] = []
+    names: list[_Name | None] = []  # None: a near-miss twin, whose text is not its _Name's
+    planted: list[tuple] = []
+    near_misses: list[tuple] = []
+    fresh = _topic_names(rng)
+    taken = set()
+    while len(rows) < count:
+        topic_id = len(rows) + 1
+        roll = rng.random()
+        if topic_id > 10 and roll < 0.05:  # a duplicate of an earlier topic
+            index = rng.randrange(len(rows))
+            original, name = rows[index], names[index]
+            if name is None:
+                continue
+            kind = rng.choice(VARIANTS)
+            category = original.parent_category or original.taxonomy_type or "Audiences"
+            text = _variant(rng, name, kind, category) + name.region
+            description = original.description
+            if kind == "description":
+                description += " Refreshed monthly from the provider's panel and site data."
+            row = _topic_row(rng, topic_id, text, description, _Seed("", "", None), engine_rules)
+            # imported into the same place as the original
+            rows.append(row._replace(**{f: getattr(original, f) for f in _CLASSIFIED_FIELDS}))
+            names.append(name)
+            planted.append((topic_id, original.id, kind))
+            continue
+        name, seed = next(fresh)
+        if topic_id < count and roll < 0.07:  # near-miss twins
+            kind = rng.choice(NEAR_MISSES)
+            pair = _near_miss(rng, name, kind)
+            if any(n.casefold() in taken for n in pair):
+                continue
+            first = _topic_row(rng, topic_id, pair[0], _description(seed, name.region), seed,
+                               engine_rules)
+            second = _topic_row(rng, topic_id + 1, pair[1], first.description, seed,
+                                engine_rules)
+            rows += [first, second._replace(**{f: getattr(first, f) for f in _CLASSIFIED_FIELDS})]
+            names += [None, None]
+            taken.update(n.casefold() for n in pair)
+            near_misses.append((topic_id + 1, topic_id, kind))
+            continue
+        if name.text.casefold() in taken:
+            continue
+        taken.add(name.text.casefold())
+        rows.append(_topic_row(rng, topic_id, name.text, _description(seed, name.region), seed,
+                               engine_rules))
+        names.append(name)
+    return rows, planted, near_misses
 
 
 def _topic_row(rng: random.Random, topic_id: int, name: str, description: str, seed: _Seed,

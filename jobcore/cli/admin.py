@@ -47,7 +47,8 @@ def _cmd_seed_demo(args) -> int:
 
     summary = seed_demo(get_engine(), topics_count=args.topics, seed=args.seed, reset=args.reset)
     print(f"loaded {summary.topics:,} topics ({summary.planted_duplicates:,} planted "
-          f"near-duplicates), {summary.organizations:,} organisations, "
+          f"duplicates, {summary.near_misses:,} near-miss twins), "
+          f"{summary.organizations:,} organisations, "
           f"{summary.org_links:,} org links, {summary.activations:,} activations")
     return EXIT_OK
 

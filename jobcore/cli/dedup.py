@@ -18,6 +18,7 @@ from jobcore.cli.common import (
 from jobcore.db import get_engine
 from jobcore.dedup import review, undo
 from jobcore.dedup.embeddings import get_provider, refresh_batch
+from jobcore.dedup.matching import DEFAULT_MATCHING, MATCHING_MODES
 from jobcore.jobs import runner
 from jobcore.schema import topics
 
@@ -30,8 +31,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     sweep.add_argument("--source-batch-id", metavar="JOB",
                        help="only the topics this reclassify job changed")
     sweep.add_argument("--parent-category", metavar="X")
-    sweep.add_argument("--threshold", type=float, default=0.95,
-                       help="cosine similarity of near-duplicates (default 0.95)")
+    sweep.add_argument("--matching", choices=MATCHING_MODES, default=DEFAULT_MATCHING,
+                       help="hybrid: embeddings and names (default); semantic: the "
+                            "embeddings' cosine alone")
+    sweep.add_argument("--threshold", type=float,
+                       help="score of near-duplicates (default 0.70 hybrid, 0.95 semantic)")
     sweep.add_argument("--limit", type=positive_int)
     sweep.add_argument("--verbose", action="store_true", help="print every cluster")
     merge = sub.add_parser("merge", help="merge the open clusters of a dedup sweep, or undo "
@@ -68,8 +72,9 @@ def _cmd_embed(args) -> int:
 
 
 def _cmd_dedup_sweep(args) -> int:
-    config: dict = {"threshold": args.threshold}
+    config: dict = {"matching": args.matching}
     for key, value in (("sourceBatchId", args.source_batch_id), ("limit", args.limit),
+                       ("threshold", args.threshold),
                        ("parentCategoryFilter", args.parent_category)):
         if value is not None:
             config[key] = value
@@ -79,7 +84,8 @@ def _cmd_dedup_sweep(args) -> int:
     status = print_report(report, changed="swept", skipped="already in a cluster")
     job, reviewed, details = review.load_review(created.id, {})
     print(f"{len(reviewed):,} clusters, {job.result.get('duplicateCount', 0):,} duplicates "
-          f"at {args.threshold} ({job.result.get('search', '?')} search); review them on the "
+          f"at {job.result.get('threshold', '?')} ({job.result.get('matching', '?')} matching, "
+          f"{job.result.get('search', '?')} search); review them on the "
           f"Dedup clusters page or merge with 'python -m jobcore merge --sweep {created.id}'")
     for r in reviewed if args.verbose else reviewed[:10]:
         print(f"  #{r.number} weakest {r.weakest:.4f}: {details[r.cluster.winner].name!r} <- "

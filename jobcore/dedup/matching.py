@@ -1,17 +1,29 @@
-"""Near-duplicate topics: neighbour search, the clustering and winner rules, and the
-"not duplicates" list.
+"""Near-duplicate topics: candidates, the pair score, the clustering and winner rules, and
+the "not duplicates" list.
 
-Similarity is cosine similarity of the topics' embeddings (1 - pgvector's ``<=>``).
-
-- **Search.** A topic's neighbours come from jobcore.dedup.search (HNSW or exact).
-- **Guards.** Two topics for different markets (" - UK" against " - US" or none) or whose
-  numbers contradict ("$40,000-$49,999" against "$50,000-$74,999", "Adults 25-34" against
-  "Adults 35-44", "Windows 10" against "Windows 11") are distinct segments however close
-  their wording, and are never proposed; numbers one name lacks or repeats do not
-  contradict (see ``compatible``). Nor is a pair an analyst marked "not duplicates"
-  proposed.
-- **Clusters do not chain.** A cluster is a star around its winner: every loser is at least
-  ``threshold`` similar to the winner itself. Sweeping topic S (not yet in a cluster of
+- **Candidates.** A topic's candidates are its nearest embeddings (jobcore.dedup.search:
+  HNSW or exact) and, in hybrid matching, the topics whose names share the most rare
+  character trigrams with its name (jobcore.dedup.lexical's index), so that a pair the
+  embedding ranks low but the names share (a model code, a rare word) is found.
+- **Score.** ``hybrid`` (the default): ``SEMANTIC_WEIGHT`` x the embeddings' cosine
+  similarity + the rest x the names' lexical similarity (TF-IDF of character trigrams),
+  threshold 0.70. ``semantic``: the cosine similarity alone over the embedding's
+  neighbours, threshold 0.95 (the first sweeps' behaviour). Each proposed pair keeps its
+  evidence: both scores and the identifiers (numbers, model codes, market) the names share
+  or only one carries.
+- **Guards.** Two topics for different markets (" - UK" against " - US" or none) or
+  audiences ("Affluent ..." against "Senior ..." or none; purchase intent against
+  interest), or whose numbers contradict
+  ("$40,000-$49,999" against "$50,000-$74,999", "Adults 25-34" against "Adults 35-44",
+  "Windows 10" against "Windows 11") are distinct segments however close their wording,
+  and are never proposed; numbers one name lacks or repeats do not contradict (see
+  ``compatible``). Nor is a pair an analyst marked "not duplicates" proposed.
+- **Best match.** A topic joins a winner only if that pair scores within
+  ``BEST_MATCH_MARGIN`` of the topic's best candidate pair: it is proposed as a duplicate of
+  the topic it most resembles, not of every topic above the threshold (a new version of a
+  product is closer to itself than to the old one).
+- **Clusters do not chain.** A cluster is a star around its winner: every loser scores at
+  least ``threshold`` with the winner itself. Sweeping topic S (not yet in a cluster of
   this sweep): the group is S and its neighbours not yet in a cluster; the group's winner W
   is chosen by the winner rule; the cluster is W and W's own neighbours not yet in a cluster
   (S among them). A~B, B~C with A and C far apart gives {B: A, C} when B wins and {A: B}
@@ -24,7 +36,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -32,70 +44,115 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
-from jobcore.dedup.search import NEIGHBOURS_PER_QUERY, Searchers
+from jobcore.dedup.lexical import LexicalIndex, lexical_text
+from jobcore.dedup.search import NEIGHBOURS_PER_QUERY, Searchers, pair_similarities
 from jobcore.errors import UsageError
 from jobcore.schema import not_duplicate_pairs
 
-DEFAULT_THRESHOLD = 0.95
+HYBRID, SEMANTIC = "hybrid", "semantic"
+MATCHING_MODES = (HYBRID, SEMANTIC)
+DEFAULT_MATCHING = HYBRID
+DEFAULT_THRESHOLDS = {HYBRID: 0.65, SEMANTIC: 0.95}
+SEMANTIC_WEIGHT = 0.25  # of the hybrid score; the names' lexical similarity weighs the rest
+LEXICAL_NEIGHBOURS = NEIGHBOURS_PER_QUERY  # lexical candidates per topic, beside the vector ones
+BEST_MATCH_MARGIN = 0.05
 
 _MARKET = re.compile(r"\s-\s*([A-Za-z]{2})\s*$")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# Words that name a narrower audience: "Affluent Cooking Fans" is not "Cooking Fans", nor
+# "Senior Cooking Fans".
+AUDIENCE_QUALIFIERS = frozenset({
+    "affluent", "wealthy", "young", "urban", "suburban", "rural", "frequent", "millennial",
+    "millennials", "gen z", "gen x", "boomers", "senior", "seniors", "premium", "budget",
+    "eco", "teen", "teens", "student", "students", "retired", "retirees", "parents", "moms",
+    "dads"})
+_QUALIFIER = re.compile(r"\b(?:gen [xz]|[a-z]+)\b")
 
 
 @dataclass(frozen=True)
 class Markers:
-    """What must not contradict for two names to be duplicates: the market code and the
-    set of numbers in the name (repeats folded, thousands separators dropped).
+    """What must not contradict for two names to be duplicates: the market code, the set
+    of numbers in the name (repeats folded, thousands separators dropped) and its audience
+    qualifiers.
     """
 
     market: str
     numbers: frozenset[str]
+    qualifiers: frozenset[str] = frozenset()
+    audience: str = ""  # "intent" (In-Market, Intenders, Buyers...), "interest" (Fans...) or ""
 
 
 @lru_cache(maxsize=200_000)  # a name comes back as a neighbour in chunk after chunk
 def markers(name: str) -> Markers:
-    """The market code and numbers of a topic name."""
+    """The market code, numbers and audience qualifiers of a topic name."""
     market = _MARKET.search(name)
     numbers = frozenset(n.replace(",", "") for n in _NUMBER.findall(name))
-    return Markers(market.group(1).upper() if market else "", numbers)
+    words = _QUALIFIER.findall(" ".join(name.casefold().replace("-", " ").split()))
+    audience = set(lexical_text(name).split()) & {"intent", "interest"}
+    return Markers(market.group(1).upper() if market else "", numbers,
+                   frozenset(w for w in words if w in AUDIENCE_QUALIFIERS),
+                   audience.pop() if len(audience) == 1 else "")
 
 
 def compatible(a: Markers, b: Markers) -> bool:
     """Whether two names' markers allow a duplicate: the same market (or none on both),
-    and numbers that do not contradict: one name's numbers all appear in the other's
-    ("PV375 375-Watt ... PV375" against "375-Watt ... PV375", "5 Port 10/100 Switch -
-    FS105" against "FS105 Switch"). Different age or income bands, versions ("Windows 10"
-    against "Windows 11") or markets contradict.
+    the same audience qualifiers, and numbers that do not contradict: one name's numbers
+    all appear in the other's ("PV375 375-Watt ... PV375" against "375-Watt ... PV375", "5
+    Port 10/100 Switch - FS105" against "FS105 Switch"). Different age or income bands,
+    versions ("Windows 10" against "Windows 11"), markets or qualifiers contradict, and so
+    do purchase intent and interest ("In-Market for Bedding" against "Bedding Fans").
     """
-    return a.market == b.market and (a.numbers <= b.numbers or b.numbers <= a.numbers)
+    return (a.market == b.market and a.qualifiers == b.qualifiers
+            and (a.audience == b.audience or not a.audience or not b.audience)
+            and (a.numbers <= b.numbers or b.numbers <= a.numbers))
 
 
-_WORDS = re.compile(r"[a-z0-9]+")
+def pair_score(mode: str, semantic: float, lexical: float) -> float:
+    """The score a pair is clustered by (see the module docstring)."""
+    if mode == SEMANTIC:
+        return semantic
+    return SEMANTIC_WEIGHT * semantic + (1 - SEMANTIC_WEIGHT) * lexical
 
 
-def _trigrams(name: str) -> frozenset[str]:
-    text = " ".join(_WORDS.findall(name.casefold()))
-    return frozenset(text[i:i + 3] for i in range(max(len(text) - 2, 1)))
+_WORD = re.compile(r"[a-z0-9]+")
+_LETTER = re.compile(r"[a-z]")
+
+
+def identifiers(name: str) -> frozenset[str]:
+    """The numbers, model codes (words mixing letters and digits) and market of a name."""
+    marks = markers(name)
+    codes = {w for w in _WORD.findall(name.casefold()) if _LETTER.search(w) and not w.isalpha()}
+    market = {f"market {marks.market}"} if marks.market else set()
+    return frozenset(marks.numbers | codes | market)
+
+
+def _ordered(values: set[str] | frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(values, key=lambda v: (len(v), v)))
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """Why two topics look like duplicates: the embeddings' similarity, how much their
-    names share (Jaccard of character trigrams, case and punctuation aside), and the
-    numbers both names carry.
+    """Why two topics look like duplicates: the embeddings' cosine similarity, the names'
+    lexical similarity, the identifiers both names carry and those only one carries (never
+    contradicting ones: the guards refuse those pairs).
     """
 
-    semantic: float
-    name_overlap: float
-    shared_numbers: tuple[str, ...]
+    semantic: float | None
+    lexical: float | None
+    shared: tuple[str, ...]
+    unshared: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"semantic": None if self.semantic is None else round(self.semantic, 6),
+                "lexical": None if self.lexical is None else round(self.lexical, 6),
+                "shared": list(self.shared), "unshared": list(self.unshared)}
 
 
-def pair_evidence(name_a: str, name_b: str, similarity: float) -> Evidence:
-    """The evidence of one proposed pair (see Evidence)."""
-    a, b = _trigrams(name_a), _trigrams(name_b)
-    overlap = len(a & b) / len(a | b) if a | b else 0.0
-    shared = markers(name_a).numbers & markers(name_b).numbers
-    return Evidence(similarity, overlap, tuple(sorted(shared, key=lambda n: (len(n), n))))
+def pair_evidence(name_a: str, name_b: str, semantic: float | None,
+                  lexical: float | None) -> Evidence:
+    """The evidence of one pair (see Evidence)."""
+    a, b = identifiers(name_a), identifiers(name_b)
+    return Evidence(semantic, lexical, _ordered(a & b), _ordered(a ^ b))
 
 
 def pair_key(a: int, b: int) -> tuple[int, int]:
@@ -119,10 +176,13 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Cluster:
-    """A winner and its losers, each loser with its similarity to the winner."""
+    """A winner and its losers, each loser with its score against the winner (its
+    ``similarity``) and, for clusters a sweep proposed, the evidence behind that score.
+    """
 
     winner: int
     losers: tuple[tuple[int, float], ...]
+    evidence: dict[int, Evidence] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def weakest(self) -> float:
@@ -133,13 +193,19 @@ class Cluster:
         return (self.winner, *(i for i, _ in self.losers))
 
     def to_json(self) -> dict[str, Any]:
-        return {"winner": self.winner,
-                "losers": [{"id": i, "similarity": round(s, 6)} for i, s in self.losers]}
+        return {"winner": self.winner, "losers": [
+            {"id": i, "similarity": round(s, 6),
+             **(self.evidence[i].to_json() if i in self.evidence else {})}
+            for i, s in self.losers]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Cluster:
+        losers = data["losers"]
         return cls(int(data["winner"]),
-                   tuple((int(m["id"]), float(m["similarity"])) for m in data["losers"]))
+                   tuple((int(m["id"]), float(m["similarity"])) for m in losers),
+                   {int(m["id"]): Evidence(m["semantic"], m["lexical"], tuple(m["shared"]),
+                                           tuple(m["unshared"]))
+                    for m in losers if "semantic" in m})
 
 
 _CANDIDATES = sa.text(
@@ -185,18 +251,20 @@ class SweepStep:
 
 
 class _Neighbourhoods:
-    """Neighbours and names; and for the topics that may join a cluster (the swept ones and
-    their neighbours at or above the threshold) the winner-rule facts, the pairs marked
-    not duplicates and earlier clustering. Fetched in batches as needed.
+    """Candidates with their scores and names; and for the topics that may join a cluster
+    (the swept ones and their candidates at or above the threshold) the winner-rule facts,
+    the pairs marked not duplicates and earlier clustering. Fetched in batches as needed.
     """
 
-    def __init__(self, conn: Connection, searchers: Searchers, threshold: float,
-                 clustered: set[int],
+    def __init__(self, conn: Connection, searchers: Searchers, lexicon: LexicalIndex,
+                 mode: str, threshold: float, clustered: set[int],
                  clustered_before: Callable[[set[int]], dict[int, float]]) -> None:
-        self.conn, self.searchers, self.threshold = conn, searchers, threshold
+        self.conn, self.searchers, self.lexicon = conn, searchers, lexicon
+        self.mode, self.threshold = mode, threshold
         self.clustered, self.clustered_before = clustered, clustered_before
         self.near: dict[int, list[tuple[int, float]]] = {}
         self.names: dict[int, str] = {}
+        self.scores: dict[tuple[int, int], tuple[float, float]] = {}  # semantic, lexical
         self.marks: dict[int, Markers] = {}
         self.info: dict[int, Candidate] = {}
         self.refused: set[tuple[int, int]] = set()
@@ -205,15 +273,16 @@ class _Neighbourhoods:
         wanted = [i for i in dict.fromkeys(topic_ids) if i not in self.near]
         if not wanted:
             return
-        found = self.searchers.nearest(wanted, names=self.names)
-        saturated = [s for s, ns in found.items()
-                     if len(ns) >= NEIGHBOURS_PER_QUERY and ns[-1][1] >= self.threshold]
-        if saturated:  # more neighbours above the threshold than one query returns
-            found.update(self.searchers.nearest(saturated, k=NEIGHBOURS_PER_QUERY * 16,
-                                                names=self.names))
+        found = self._candidates(wanted, NEIGHBOURS_PER_QUERY)
+        # more neighbours above the threshold than one query returns: search wider
+        saturated = [s for s in wanted if self._saturated(s, found.get(s, []))]
+        if saturated:
+            found.update(self._candidates(saturated, NEIGHBOURS_PER_QUERY * 16))
         involved = set(wanted)
         for topic_id in wanted:
-            self.near[topic_id] = found.get(topic_id, [])
+            self.near[topic_id] = sorted(
+                ((i, self.score(topic_id, i)) for i in found.get(topic_id, [])),
+                key=lambda item: (-item[1], item[0]))
             involved.update(i for i, _ in self.near[topic_id])
         for topic_id in involved - self.marks.keys():
             if topic_id in self.names:
@@ -226,6 +295,44 @@ class _Neighbourhoods:
             self.refused |= refused_pairs(self.conn, set(self.info) | new)
             self.clustered.update(self.clustered_before(new))  # in place: shared with sweep()
             self.info.update(facts.result())
+
+    def _candidates(self, topic_ids: list[int], k: int) -> dict[int, list[int]]:
+        """Each topic's nearest embeddings (``k``) and, in hybrid matching, lexical
+        candidates, with both scores of every pair recorded.
+        """
+        found = self.searchers.nearest(topic_ids, k=k, names=self.names)
+        semantic = {pair_key(s, i): sim for s, ns in found.items() for i, sim in ns}
+        listed = {s: [i for i, _ in ns] for s, ns in found.items()}
+        if self.mode == HYBRID:
+            lexical = self.lexicon.candidates(
+                {s: self.names[s] for s in topic_ids if s in self.names}, LEXICAL_NEIGHBOURS)
+            extra = [(s, i) for s, ids in lexical.items() for i in ids
+                     if pair_key(s, i) not in semantic and pair_key(s, i) not in self.scores]
+            for (s, i), (similarity, name) in pair_similarities(self.conn, extra).items():
+                semantic[pair_key(s, i)] = similarity
+                self.names[i] = name
+            for s, ids in lexical.items():
+                listed.setdefault(s, [])
+                listed[s] += [i for i in ids if i not in listed[s]
+                              and (pair_key(s, i) in semantic or pair_key(s, i) in self.scores)]
+        new = [p for p in semantic if p not in self.scores]
+        lexical_scores = self.lexicon.similarities([(self.names[a], self.names[b]) for a, b in new])
+        for pair, lexical_score in zip(new, lexical_scores, strict=True):
+            self.scores[pair] = (semantic[pair], lexical_score)
+        return listed
+
+    def _saturated(self, topic_id: int, listed: list[int]) -> bool:
+        vector = listed[:NEIGHBOURS_PER_QUERY]
+        if len(vector) < NEIGHBOURS_PER_QUERY:
+            return False
+        weakest = min(vector, key=lambda i: self.scores[pair_key(topic_id, i)][0])
+        return self.score(topic_id, weakest) >= self.threshold
+
+    def score(self, a: int, b: int) -> float:
+        return pair_score(self.mode, *self.scores[pair_key(a, b)])
+
+    def evidence(self, a: int, b: int) -> Evidence:
+        return pair_evidence(self.names[a], self.names[b], *self.scores[pair_key(a, b)])
 
     def allowed(self, a: int, b: int) -> bool:
         return pair_key(a, b) not in self.refused and compatible(self.marks[a], self.marks[b])
@@ -240,29 +347,36 @@ class _Neighbourhoods:
                 kept.append((topic_id, similarity))
         return tuple(kept)
 
+    def best(self, topic_id: int) -> float:
+        """The topic's best score with a candidate it may be a duplicate of."""
+        return max((s for i, s in self.near[topic_id] if self.allowed(topic_id, i)),
+                   default=0.0)
+
     def close(self, topic_id: int) -> list[tuple[int, float]]:
         return [(i, s) for i, s in self.near[topic_id]
                 if s >= self.threshold and self.allowed(topic_id, i)]
 
 
 def sweep(conn: Connection, source_ids: list[int], *, threshold: float, method: str,
+          lexicon: LexicalIndex, mode: str = DEFAULT_MATCHING,
           clustered_before: Callable[[set[int]], dict[int, float]] = lambda ids: {}
           ) -> SweepStep:
     """Clusters for these topics (in order), leaving out topics in a cluster already:
     ``clustered_before(ids)`` says which of ``ids`` earlier chunks placed, with their
-    similarity in that cluster (they are not searched again). See the module docstring for
+    score in that cluster (they are not searched again). See the module docstring for
     the rules.
     """
     with Searchers(conn, method) as searchers:
-        return _sweep(conn, searchers, source_ids, threshold, clustered_before)
+        hoods = _Neighbourhoods(conn, searchers, lexicon, mode, threshold, set(),
+                                clustered_before)
+        return _sweep(hoods, source_ids)
 
 
-def _sweep(conn: Connection, searchers: Searchers, source_ids: list[int], threshold: float,
-           clustered_before: Callable[[set[int]], dict[int, float]]) -> SweepStep:
-    placed = clustered_before(set(source_ids))
-    clustered: set[int] = set(placed)
+def _sweep(hoods: _Neighbourhoods, source_ids: list[int]) -> SweepStep:
+    placed = hoods.clustered_before(set(source_ids))
+    clustered = hoods.clustered
+    clustered.update(placed)
     best: dict[int, float] = dict(placed)
-    hoods = _Neighbourhoods(conn, searchers, threshold, clustered, clustered_before)
     hoods.load([s for s in source_ids if s not in placed])
     already = set(placed)
     for source in source_ids:
@@ -276,9 +390,12 @@ def _sweep(conn: Connection, searchers: Searchers, source_ids: list[int], thresh
         group = [source, *(i for i, _ in hoods.close(source) if i not in clustered)]
         return min(group, key=lambda i: hoods.info[i].winner_key)
 
-    # the winners' own neighbourhoods, fetched in one go (winners that change as clusters
-    # form within the chunk are fetched when met)
-    hoods.load([winner_of(s) for s in source_ids if s in hoods.info and s not in clustered])
+    # the winners' own neighbourhoods, then those of their close neighbours (for the best
+    # match rule), fetched in one go each (winners that change as clusters form within the
+    # chunk are fetched when met)
+    winners = [winner_of(s) for s in source_ids if s in hoods.info and s not in clustered]
+    hoods.load(winners)
+    hoods.load([i for w in winners for i, _ in hoods.close(w)])
     clusters = []
     for source in source_ids:
         if source in clustered or source not in hoods.info:
@@ -290,9 +407,14 @@ def _sweep(conn: Connection, searchers: Searchers, source_ids: list[int], thresh
         members = dict(hoods.close(winner))
         if winner != source:  # the index may miss the reverse direction; the pair holds
             members.setdefault(source, dict(hoods.close(source))[winner])
-        ranked = sorted(((i, s) for i, s in members.items() if i not in clustered),
+        hoods.load(list(members))
+        ranked = sorted(((i, s) for i, s in members.items()
+                         if i not in clustered and s >= hoods.best(i) - BEST_MATCH_MARGIN),
                         key=lambda item: (-item[1], item[0]))
-        cluster = Cluster(winner, hoods.consistent(ranked))
+        losers = hoods.consistent(ranked)
+        if not losers:  # each one's best match is elsewhere
+            continue
+        cluster = Cluster(winner, losers, {i: hoods.evidence(winner, i) for i, _ in losers})
         clustered.update(cluster.members)
         clusters.append(cluster)
     return SweepStep(clusters, best, already)

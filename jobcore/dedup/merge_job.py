@@ -36,8 +36,16 @@ MAX_LOSERS = 200
 
 
 class MergeLoser(JobConfig):
+    """A loser as the sweep proposed it: its score and (kept with the sweep, not the merge)
+    the evidence behind it.
+    """
+
     id: int = Field(ge=1, description="Topic merged into the winner.")
     similarity: float | None = Field(default=None, ge=-1.0, le=1.0)
+    semantic: float | None = Field(default=None, ge=-1.0, le=1.0)
+    lexical: float | None = Field(default=None, ge=0.0, le=1.0)
+    shared: list[str] = Field(default_factory=list, max_length=100)
+    unshared: list[str] = Field(default_factory=list, max_length=100)
 
 
 class MergeCluster(JobConfig):

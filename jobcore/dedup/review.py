@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from jobcore.db import get_engine
-from jobcore.dedup import matching
+from jobcore.dedup import lexical, matching
 from jobcore.dedup.sweep_job import clusters_of
 from jobcore.errors import UsageError
 from jobcore.jobs import runner, store
@@ -125,7 +125,7 @@ def review(conn: Connection, job: Job, edits: dict[int, ClusterEdit]
     reviewed = []
     for number, cluster in enumerate(clusters, start=1):
         edit = edits.get(number, ClusterEdit())
-        current = _apply(conn, cluster, edit, refused, details)
+        current = _apply(conn, job, cluster, edit, refused, details)
         reviewed.append(ReviewedCluster(number, current, cluster.winner,
                                         _state(current, details),
                                         current != cluster))
@@ -133,18 +133,38 @@ def review(conn: Connection, job: Job, edits: dict[int, ClusterEdit]
     return reviewed, details
 
 
-def _apply(conn: Connection, cluster: matching.Cluster, edit: ClusterEdit,
+def _apply(conn: Connection, job: Job, cluster: matching.Cluster, edit: ClusterEdit,
            refused: set[tuple[int, int]], details: dict[int, Member]) -> matching.Cluster:
     winner = edit.winner if edit.winner in cluster.members else cluster.winner
     keep = [m for m in cluster.members if m != winner and m not in edit.removed
             and matching.pair_key(m, winner) not in refused
             and _compatible(details, m, winner)]
     if winner == cluster.winner:
-        sims = dict(cluster.losers)
+        scores, evidence = dict(cluster.losers), cluster.evidence
     else:
-        sims = dict(conn.execute(_SIMILARITIES, {"winner": winner, "ids": keep}).tuples().all())
-    return matching.Cluster(winner, tuple(sorted(((m, float(sims[m])) for m in keep),
-                                              key=lambda item: (-item[1], item[0]))))
+        scores, evidence = _scores_against(conn, job, winner, keep, details)
+    return matching.Cluster(winner, tuple(sorted(((m, float(scores[m])) for m in keep),
+                                                 key=lambda item: (-item[1], item[0]))),
+                            {m: evidence[m] for m in keep if m in evidence})
+
+
+def _scores_against(conn: Connection, job: Job, winner: int, others: list[int],
+                    details: dict[int, Member]
+                    ) -> tuple[dict[int, float], dict[int, matching.Evidence]]:
+    """Each topic's score and evidence against a winner an analyst chose, scored as the
+    sweep scored its pairs (sweeps from before hybrid matching were semantic).
+    """
+    semantic = dict(conn.execute(_SIMILARITIES, {"winner": winner, "ids": others}).all())
+    names = [(details[winner].name, details[m].name) for m in others]
+    lexical_scores = dict(zip(others, lexical.index_for(conn, "review", fixed=False)
+                              .similarities(names), strict=True))
+    mode = job.result.get("matching", matching.SEMANTIC)
+    scores = {m: matching.pair_score(mode, float(semantic[m]), lexical_scores[m])
+              for m in others}
+    evidence = {m: matching.pair_evidence(details[winner].name, details[m].name,
+                                          float(semantic[m]), lexical_scores[m])
+                for m in others}
+    return scores, evidence
 
 
 def _compatible(details: dict[int, Member], a: int, b: int) -> bool:

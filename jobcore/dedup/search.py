@@ -164,3 +164,26 @@ def nearest(conn: Connection, topic_ids: list[int], *, method: str,
     if not configured:
         _restore_plan(conn)
     return found
+
+
+_PAIRS = sa.text(
+    """
+    SELECT p.a, p.b, 1 - (a.embedding <=> b.embedding) AS similarity, b.name
+    FROM unnest(CAST(:a AS bigint[]), CAST(:b AS bigint[])) AS p(a, b)
+    JOIN topics a ON a.id = p.a
+    JOIN topics b ON b.id = p.b
+    WHERE b.deleted_at IS NULL AND b.merged_into IS NULL
+      AND a.embedding IS NOT NULL AND b.embedding IS NOT NULL
+    """
+)
+
+
+def pair_similarities(conn: Connection, pairs: list[tuple[int, int]]
+                      ) -> dict[tuple[int, int], tuple[float, str]]:
+    """For each (a, b) whose ``b`` is live and both embedded: the embeddings' cosine
+    similarity and b's name.
+    """
+    if not pairs:
+        return {}
+    rows = conn.execute(_PAIRS, {"a": [a for a, _ in pairs], "b": [b for _, b in pairs]})
+    return {(a, b): (float(similarity), name) for a, b, similarity, name in rows}

@@ -5,10 +5,11 @@ embeddings can create new near-duplicates) or the whole live catalogue, optional
 parent category; their neighbours come from anywhere in the live catalogue. Embeddings
 stale or missing anywhere in the catalogue (writes mark them) are refreshed first, in
 chunks of their own, so that the search sees current text. Clusters, their winners and the
-search (HNSW or exact) follow jobcore.dedup.matching's rules; they accumulate in the
-``dedup_clusters`` table (one INSERT per chunk; a job read through the runner shows them
-as ``result.clusters``: ``{winner, losers: [{id, similarity}]}``), and a histogram of each
-swept topic's closest neighbour shows what another threshold would give. The sweep writes
+candidates and scores (hybrid or semantic) follow jobcore.dedup.matching's rules; they
+accumulate in the ``dedup_clusters`` table (one INSERT per chunk; a job read through the
+runner shows them as ``result.clusters``: ``{winner, losers: [{id, similarity, semantic,
+lexical, shared, unshared}]}``, ``similarity`` being the pair's score), and a histogram of
+each swept topic's best score shows what another threshold would give. The sweep writes
 nothing but embeddings.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from pydantic import Field
@@ -24,7 +25,7 @@ from sqlalchemy.engine import Connection
 
 from jobcore.catalog.topic_store import LIVE
 from jobcore.classify.taxonomy import with_canonical_parent_category
-from jobcore.dedup import embeddings, matching, search
+from jobcore.dedup import embeddings, lexical, matching, search
 from jobcore.errors import ConfigError
 from jobcore.jobs.base import (
     JOB_ID_PATTERN,
@@ -40,8 +41,7 @@ from jobcore.jobs.store import Job
 from jobcore.schema import admin_jobs, dedup_clusters, topic_history, topics
 
 CHUNK_SIZE = 50
-HISTOGRAM_START = 0.80
-HISTOGRAM_STEP = 0.005
+HISTOGRAM_STARTS = {matching.HYBRID: 0.50, matching.SEMANTIC: 0.80}
 HISTOGRAM_BINS = 40
 
 
@@ -53,11 +53,24 @@ class DedupSweepConfig(JobConfig):
         default=None, min_length=1, max_length=200,
         description="Only topics currently in this parent category.",
         json_schema_extra={"choicesFrom": "parentCategories"})
-    threshold: float = Field(default=matching.DEFAULT_THRESHOLD, ge=0.5, le=1.0,
-                             description="Cosine similarity at which two topics are "
-                                         "near-duplicates.")
+    matching: Literal["hybrid", "semantic"] = Field(
+        default=matching.DEFAULT_MATCHING,
+        description="hybrid: embeddings and names (candidates from both, score 0.25 x cosine "
+                    "+ 0.75 x name similarity); semantic: the embeddings' cosine alone.")
+    threshold: float | None = Field(
+        default=None, ge=0.5, le=1.0,
+        description="Score at which two topics are near-duplicates (default 0.70 for hybrid, "
+                    "0.95 for semantic matching).")
     limit: int | None = Field(default=None, ge=1, le=10_000_000,
                               description="At most this many topics swept.")
+
+
+    @property
+    def score_threshold(self) -> float:
+        """The threshold given, else the matching's default."""
+        if self.threshold is not None:
+            return self.threshold
+        return matching.DEFAULT_THRESHOLDS[self.matching]
 
 
 def _sources_where(config: DedupSweepConfig) -> sa.ColumnElement[bool]:
@@ -160,7 +173,8 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
         if ids:
             embeddings.refresh_batch(conn, provider, topic_ids=ids, batch_size=len(ids))
             step = matching.sweep(
-                conn, ids, threshold=config.threshold, method=cursor["method"],
+                conn, ids, threshold=config.score_threshold, method=cursor["method"],
+                mode=config.matching, lexicon=lexical.index_for(conn, job.id, fixed=True),
                 clustered_before=lambda found: dict(conn.execute(_CLUSTERED, {
                     "job_id": job.id, "ids": sorted(found)}).tuples().all()))
             outcome.skips = len(step.already_clustered)
@@ -194,19 +208,21 @@ def _record_clusters(conn: Connection, job: Job, step: matching.SweepStep) -> No
 
 def _summary(previous: dict[str, Any], step: matching.SweepStep, config: DedupSweepConfig,
              method: str) -> dict[str, Any]:
+    start = HISTOGRAM_STARTS[config.matching]
     histogram = previous.get("histogram") or {
-        "start": HISTOGRAM_START, "step": HISTOGRAM_STEP, "counts": [0] * HISTOGRAM_BINS,
-        "below": 0}
+        "start": start, "step": round((1 - start) / HISTOGRAM_BINS, 6),
+        "counts": [0] * HISTOGRAM_BINS, "below": 0}
     counts = list(histogram["counts"])
     below = histogram["below"]
     for similarity in step.best_similarity.values():
-        index = int((similarity - HISTOGRAM_START) / HISTOGRAM_STEP + 1e-9)
+        index = int((similarity - histogram["start"]) / histogram["step"] + 1e-9)
         if index < 0:
             below += 1
         else:
             counts[min(index, HISTOGRAM_BINS - 1)] += 1
     return {
-        "threshold": config.threshold,
+        "threshold": config.score_threshold,
+        "matching": config.matching,
         "search": method,
         "clusterCount": previous.get("clusterCount", 0) + len(step.clusters),
         "duplicateCount": previous.get("duplicateCount", 0)

@@ -11,7 +11,7 @@ from pandas.io.formats.style import Styler
 from jobcore.dedup import matching
 from jobcore.dedup.review import Member, ReviewedCluster
 
-_EVIDENCE = ("Similarity", "Name overlap", "Shared numbers")  # why, against the winner
+_EVIDENCE = ("Score", "Semantic", "Lexical", "Shared identifiers", "Only one has")  # vs winner
 _FIELDS = (*_EVIDENCE, "Name", "Description", "Classification", "Segment type",
            "Audience type", "Org links", "Activations", "Created")
 _DIFFERENT = "background-color: #fff3bf"
@@ -41,14 +41,21 @@ def cluster_label(r: ReviewedCluster, details: dict[int, Member]) -> str:
     return f"#{r.number} · {winner.name if winner else r.cluster.winner} · weakest {weakest}"
 
 
-def _values(member: Member, similarity: float | None, winner: Member) -> dict[str, Any]:
-    if similarity is None:
-        why = {"Similarity": "winner", "Name overlap": "winner", "Shared numbers": "winner"}
+def _score(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def _values(member: Member, score: float | None, evidence: matching.Evidence | None,
+            winner: Member) -> dict[str, Any]:
+    if score is None:
+        why = dict.fromkeys(_EVIDENCE, "winner")
     else:
-        evidence = matching.pair_evidence(winner.name, member.name, similarity)
-        why = {"Similarity": f"{similarity:.4f}",
-               "Name overlap": f"{evidence.name_overlap:.2f}",
-               "Shared numbers": ", ".join(evidence.shared_numbers) or "none"}
+        if evidence is None:  # a cluster proposed before evidence was kept: the names' part
+            evidence = matching.pair_evidence(winner.name, member.name, None, None)
+        why = {"Score": f"{score:.3f}", "Semantic": _score(evidence.semantic),
+               "Lexical": _score(evidence.lexical),
+               "Shared identifiers": ", ".join(evidence.shared) or "none",
+               "Only one has": ", ".join(evidence.unshared) or "none"}
     return {
         **why,
         "Name": member.name,
@@ -64,14 +71,15 @@ def _values(member: Member, similarity: float | None, winner: Member) -> dict[st
 
 def comparison_frame(r: ReviewedCluster, details: dict[int, Member]) -> pd.DataFrame:
     """The members side by side (a column each, the winner first), a row per field; the
-    first rows say why each member matched the winner (similarity, name overlap, numbers
-    both names carry).
+    first rows say why each member matched the winner (its score; the embeddings' and the
+    names' similarity; the identifiers both names carry and those only one does).
     """
     winner = details[r.cluster.winner]
-    columns = {f"{winner.name} · #{r.cluster.winner} (winner)": _values(winner, None, winner)}
-    for topic_id, similarity in r.cluster.losers:
-        columns[f"{details[topic_id].name} · #{topic_id}"] = _values(details[topic_id],
-                                                                    similarity, winner)
+    columns = {f"{winner.name} · #{r.cluster.winner} (winner)":
+               _values(winner, None, None, winner)}
+    for topic_id, score in r.cluster.losers:
+        columns[f"{details[topic_id].name} · #{topic_id}"] = _values(
+            details[topic_id], score, r.cluster.evidence.get(topic_id), winner)
     return pd.DataFrame(columns, index=list(_FIELDS))
 
 
@@ -110,7 +118,7 @@ def histogram_figure(result: dict[str, Any]) -> go.Figure | None:
     figure = go.Figure()
     figure.add_bar(x=[x + step / 2 for x in lefts], y=counts, width=step * 0.95,
                    name="topics by closest neighbour", marker_color="#4c6ef5",
-                   hovertemplate="similarity %{x:.3f}: %{y:,} topics<extra></extra>")
+                   hovertemplate="score %{x:.3f}: %{y:,} topics<extra></extra>")
     figure.add_scatter(x=lefts, y=at_or_above, yaxis="y2", mode="lines", line_shape="hv",
                        name="topics with a duplicate at ≥ x", line={"color": "#e8590c"},
                        hovertemplate="threshold %{x:.3f}: %{y:,} topics<extra></extra>")
@@ -121,7 +129,7 @@ def histogram_figure(result: dict[str, Any]) -> go.Figure | None:
         title="Closest neighbour of each swept topic"
               + (f" ({histogram['below']:,} below {start:.2f} not shown)"
                  if histogram.get("below") else ""),
-        xaxis={"title": "cosine similarity", "range": [start, 1.0]},
+        xaxis={"title": f"{result.get('matching', 'semantic')} score", "range": [start, 1.0]},
         yaxis={"title": "topics"},
         yaxis2={"title": "at ≥ threshold", "overlaying": "y", "side": "right",
                 "rangemode": "tozero"},

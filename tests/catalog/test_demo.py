@@ -46,7 +46,23 @@ def test_catalogue_has_the_expected_shape(engine):
             "WHERE a.pushed_name <> t.name OR a.pushed_topic_version <> t.version")).scalar()
     assert any(n.endswith(("Intenders", "Enthusiasts", "Users")) for n in names)
     assert stale > 0
+    variants = {variant for variant, _, _ in pairs}
+    assert {"provider", "wording", "abbreviation", "reordered"} <= variants
     for variant, name, original in pairs:
-        assert name != original
+        assert (name == original) is (variant == "description")
         if variant == "case":
             assert name.casefold() == original.casefold()
+        if variant == "provider":
+            assert " > " in name and " > " not in original
+
+
+def test_near_miss_twins_differ_only_where_the_segments_differ(engine):
+    summary = seed_demo(engine, topics_count=1000, seed=1)
+    assert summary.near_misses > 5
+    with engine.connect() as conn:
+        twins = conn.execute(sa.text(
+            "SELECT m.kind, t.name, o.name, t.description = o.description FROM demo_near_misses m "
+            "JOIN topics t ON t.id = m.topic_id JOIN topics o ON o.id = m.other_topic_id")).all()
+    assert {kind for kind, *_ in twins} == {"income", "age", "market", "version", "qualifier"}
+    for _kind, name, other, same_description in twins:
+        assert name != other and same_description

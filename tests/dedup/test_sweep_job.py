@@ -32,20 +32,41 @@ def planted_pairs(engine) -> list[tuple[int, int]]:
             "SELECT topic_id, original_topic_id FROM demo_planted_duplicates"))]
 
 
-def test_planted_duplicates_are_found_at_the_default_threshold(demo_engine):
+def test_planted_duplicates_are_found_and_near_misses_refused_by_default(demo_engine):
     result = sweep(demo_engine)
     clusters = clusters_of(result)
     member_of = {m: i for i, members in enumerate(clusters) for m in members}
+    with demo_engine.connect() as conn:
+        variants = dict(conn.execute(sa.text(
+            "SELECT topic_id, variant FROM demo_planted_duplicates")).all())
+        near_misses = conn.execute(sa.text(
+            "SELECT topic_id, other_topic_id FROM demo_near_misses")).all()
     planted = planted_pairs(demo_engine)
-    assert len(planted) > 20
-    together = [p for p in planted if p[0] in member_of
-                and member_of.get(p[0]) == member_of.get(p[1])]
-    assert len(together) == len(planted)
-    assert result["threshold"] == 0.95 and result["search"] == "hnsw"
+    assert {"provider", "reordered", "abbreviation", "wording", "description"} <= set(
+        variants.values())
+    missed = [(p, variants[p[0]]) for p in planted
+              if p[0] not in member_of or member_of.get(p[0]) != member_of.get(p[1])]
+    assert missed == []
+    assert len(near_misses) > 5
+    assert [p for p in near_misses if p[0] in member_of
+            and member_of.get(p[0]) == member_of.get(p[1])] == []
+    assert (result["matching"], result["threshold"], result["search"]) == ("hybrid", 0.65,
+                                                                            "hnsw")
     assert result["clusterCount"] == len(clusters)
-    # each member is in one cluster, and every loser is close to its winner
+    # each member is in one cluster, every loser scores at least the threshold with its
+    # winner, and carries the evidence of that score
     assert sum(len(c) for c in clusters) == len(member_of)
-    assert all(m["similarity"] >= 0.95 for c in result["clusters"] for m in c["losers"])
+    losers = [m for c in result["clusters"] for m in c["losers"]]
+    assert all(m["similarity"] >= 0.65 for m in losers)
+    assert all(m["similarity"] == pytest.approx(0.25 * m["semantic"] + 0.75 * m["lexical"],
+                                                abs=1e-5) for m in losers)
+
+
+def test_the_first_sweeps_semantic_matching_is_a_setting(demo_engine):
+    result = sweep(demo_engine, matching="semantic")
+    assert (result["matching"], result["threshold"]) == ("semantic", 0.95)
+    losers = [m for c in result["clusters"] for m in c["losers"]]
+    assert losers and all(m["similarity"] == m["semantic"] >= 0.95 for m in losers)
 
 
 def test_distinct_topics_are_not_proposed(engine, make_topic):
@@ -106,7 +127,7 @@ def test_clusters_do_not_chain(engine, make_topic, make_org, favourite):
     for topic_id, angle in ((a, 0.0), (b, theta / 2), (c, theta)):
         set_vector(engine, topic_id, unit(angle))
     _links(engine, b if favourite == "middle" else a, make_org("Acme"), 3)
-    result = sweep(engine)
+    result = sweep(engine, matching="semantic")
     if favourite == "middle":
         assert clusters_of(result) == [{a, b, c}]
         assert result["clusters"][0]["winner"] == b
@@ -122,7 +143,7 @@ def test_a_cluster_split_over_two_chunks_is_found_once(engine, make_topic):
         set_vector(engine, topic_id, basis(2 * i))
     set_vector(engine, ids[65], unit(0.1, axis=2 * 45))  # 65 ~ 45 across the chunk boundary
     set_vector(engine, ids[52], unit(-0.1, axis=2 * 45))  # and 52 ~ 45 too
-    created = runner.create_job("dedup_sweep", {}, engine=engine)
+    created = runner.create_job("dedup_sweep", {"matching": "semantic"}, engine=engine)
     first = runner.process_chunk(created.id, engine=engine)
     assert first.processed_items == 50 and not first.done
     second = runner.process_chunk(created.id, engine=engine)
@@ -204,14 +225,16 @@ def test_a_topic_clustered_in_an_earlier_chunk_is_never_clustered_again(engine, 
     for topic_id, angle in ((a, 0.0), (b, theta / 2), (c, theta)):
         set_vector(engine, topic_id, unit(angle))
     _links(engine, a, make_org("Acme"), 3)
-    result = sweep(engine)
+    result = sweep(engine, matching="semantic")
     assert clusters_of(result) == [{a, b}]
 
 
-def test_a_pair_carries_its_evidence():
+def test_a_pair_names_the_identifiers_both_carry_and_those_only_one_does():
     evidence = matching.pair_evidence("Acme 5 Port 10/100 Switch - FS105",
-                                      "Acme FS105 Ethernet Switch", 0.91)
-    assert evidence.semantic == 0.91 and evidence.shared_numbers == ("105",)
-    assert 0.2 < evidence.name_overlap < 0.8
-    same = matching.pair_evidence("Books & Literature Fans", "books literature fans", 0.99)
-    assert same.name_overlap == 1.0 and same.shared_numbers == ()
+                                      "Acme FS105 Ethernet Switch", 0.91, 0.6)
+    assert (evidence.semantic, evidence.lexical) == (0.91, 0.6)
+    assert evidence.shared == ("105", "fs105")
+    assert evidence.unshared == ("5", "10", "100")
+    same = matching.pair_evidence("Books & Literature Fans - UK", "books literature fans - UK",
+                                  0.99, 1.0)
+    assert same.shared == ("market UK",) and same.unshared == ()

@@ -35,14 +35,14 @@ def test_lists_clusters_weakest_first_with_histogram_and_comparison(open_demo_ap
     result = runner.get_job(sweep_id).result
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Clusters"] == f"{len(result['clusters']):,}"
-    assert metrics["Threshold"] == "0.950"
+    assert metrics["Threshold"] == "0.650"
     table = at.dataframe[0].value
     assert len(table) == len(result["clusters"])
     assert table["Weakest link"].is_monotonic_increasing
     assert len(at.get("plotly_chart")) == 1
     comparison = at.dataframe[1].value
-    assert list(comparison.index[:5]) == ["Similarity", "Name overlap", "Shared numbers", "Name",
-                                          "Description"]
+    assert list(comparison.index[:6]) == ["Score", "Semantic", "Lexical", "Shared identifiers",
+                                          "Only one has", "Name"]
     assert comparison.iloc[0, 0] == "winner"
 
 

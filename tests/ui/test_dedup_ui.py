@@ -39,12 +39,15 @@ def test_histogram_marks_the_threshold_and_counts_topics_at_or_above():
 def test_comparison_highlights_what_differs_from_the_winner():
     details = {1: _member(1, "Golf Fans", orgs=("Acme",)),
                2: _member(2, "golf fans", classification="Interest > Golf")}
-    reviewed = ReviewedCluster(1, matching.Cluster(1, ((2, 0.991),)), 1, OPEN, False)
+    evidence = matching.pair_evidence("Golf Fans", "golf fans", 0.97, 1.0)
+    reviewed = ReviewedCluster(1, matching.Cluster(1, ((2, 0.991),), {2: evidence}), 1, OPEN,
+                               False)
     frame = comparison_frame(reviewed, details)
-    assert frame.columns[0].endswith("(winner)") and frame.loc["Similarity"].iloc[1] == "0.9910"
+    assert frame.columns[0].endswith("(winner)") and frame.loc["Score"].iloc[1] == "0.991"
     assert differing_fields(frame) == ["Classification", "Org links"]  # case is no difference
-    assert frame.loc["Name overlap"].tolist() == ["winner", "1.00"]  # case aside
-    assert frame.loc["Shared numbers"].iloc[1] == "none"
+    assert frame.loc["Semantic"].tolist() == ["winner", "0.970"]
+    assert frame.loc["Lexical"].tolist() == ["winner", "1.000"]
+    assert frame.loc["Shared identifiers"].iloc[1] == "none"
     styles = highlight_differences(frame)._compute().ctx
     assert styles  # some cells styled
     table = clusters_frame([reviewed], details)
