@@ -7,7 +7,10 @@ description = manufacturer), embeds them, and runs the default dedup_sweep over 
 catalogue through process_chunk. Two topics in one proposed cluster are a predicted pair.
 Prints precision, recall and F1 over cross-source pairs (precision over the predicted pairs
 that carry a label; how many carry none), then the same over the winner-loser pairs of a
-sweep at a low threshold, by score threshold (the curve).
+sweep at a low threshold, by score threshold (the curve); and the first sweeps' setting
+(semantic matching at 0.95) for comparison. Each encoder of ``--encoders`` (default: the
+default one, then torch) gets its own run, and the last line says each one's F1 drop
+against torch's.
 
     python bench/dedup_quality.py --data ../shared/data/dedup_benchmark/amazon_google
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import itertools
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+from jobcore.config import Settings, get_settings  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
 from jobcore.dedup import embeddings  # noqa: E402
 from jobcore.jobs import runner  # noqa: E402
@@ -87,22 +92,28 @@ def _cross(a: int, b: int, origin: dict[int, tuple[str, str]]) -> tuple[str, str
     return (ia, ib) if ta == "A" else (ib, ia)
 
 
-def _score(predicted: set[tuple[str, str]], labels: dict, matches: set) -> str:
+def _f1(predicted: set[tuple[str, str]], labels: dict, matches: set) -> tuple[float, str]:
     labelled = [p for p in predicted if p in labels]
     hits = sum(1 for p in labelled if labels[p] == 1)
     precision = hits / len(labelled) if labelled else 0.0
     recall = hits / len(matches)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return (f"precision {precision:.3f}, recall {recall:.3f}, F1 {f1:.3f} "
-            f"({len(predicted):,} predicted cross-source pairs, {len(labelled):,} labelled, "
-            f"{len(predicted) - len(labelled):,} unlabelled)")
+    return f1, (f"precision {precision:.3f}, recall {recall:.3f}, F1 {f1:.3f} "
+                f"({len(predicted):,} predicted cross-source pairs, {len(labelled):,} labelled, "
+                f"{len(predicted) - len(labelled):,} unlabelled)")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True)
-    data = parser.parse_args().data
-    labels, matches = _labels(data)
+def _predicted(result: dict, origin: dict[int, tuple[str, str]]) -> set[tuple[str, str]]:
+    return {pair for cluster in result["clusters"]
+            for a, b in itertools.combinations(
+                [cluster["winner"], *(m["id"] for m in cluster["losers"])], 2)
+            if (pair := _cross(a, b, origin)) is not None}
+
+
+def _run(encoder: str, data: Path, labels: dict, matches: set) -> float:
+    """One encoder's figures; its default-setting F1."""
+    os.environ["EMBEDDING_PROVIDER"] = encoder
+    get_settings.cache_clear()
     server = resolve_url()
     drop_database(server, DATABASE)
     engine = create_engine_for(create_database(server, DATABASE))
@@ -111,24 +122,40 @@ def main() -> None:
         embed_seconds = _embed(engine)
         result, sweep_seconds = _sweep(engine, {})
         low, _ = _sweep(engine, {"threshold": CURVE_SWEEP_THRESHOLD})
+        seed, _ = _sweep(engine, {"matching": "semantic"})
     finally:
         engine.dispose()
         drop_database(server, DATABASE)
-    predicted = {pair for cluster in result["clusters"]
-                 for a, b in itertools.combinations(
-                     [cluster["winner"], *(m["id"] for m in cluster["losers"])], 2)
-                 if (pair := _cross(a, b, origin)) is not None}
-    print(f"{len(origin):,} topics ({len(matches):,} labelled matches); embedded in "
+    print(f"{encoder}: {len(origin):,} topics ({len(matches):,} labelled matches); embedded in "
           f"{embed_seconds:.1f} s with {embeddings.get_provider().model_name}; default sweep "
           f"in {sweep_seconds:.1f} s ({result.get('matching')} matching, threshold "
           f"{result.get('threshold')})")
-    print(f"default dedup_sweep: {_score(predicted, labels, matches)}")
+    f1, line = _f1(_predicted(result, origin), labels, matches)
+    print(f"  default dedup_sweep: {line}")
+    print(f"  semantic matching at 0.95 (the first sweeps): "
+          f"{_f1(_predicted(seed, origin), labels, matches)[1]}")
     scored = [(m["similarity"], pair) for cluster in low["clusters"] for m in cluster["losers"]
               if (pair := _cross(cluster["winner"], m["id"], origin)) is not None]
-    print(f"curve (winner-loser pairs of a sweep at {CURVE_SWEEP_THRESHOLD}):")
+    print(f"  curve (winner-loser pairs of a sweep at {CURVE_SWEEP_THRESHOLD}):")
     for threshold in CURVE_POINTS:
         chosen = {pair for score, pair in scored if score >= threshold}
-        print(f"  score >= {threshold:.2f}: {_score(chosen, labels, matches)}")
+        print(f"    score >= {threshold:.2f}: {_f1(chosen, labels, matches)[1]}")
+    return f1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--encoders", default=f"{Settings().embedding_provider},torch",
+                        help="comma-separated EMBEDDING_PROVIDER values, torch last")
+    args = parser.parse_args()
+    labels, matches = _labels(args.data)
+    scores = {encoder: _run(encoder, args.data, labels, matches)
+              for encoder in dict.fromkeys(args.encoders.split(","))}
+    if "torch" in scores:
+        print("F1 at the default setting: " + ", ".join(
+            f"{e} {f1:.3f} (drop {scores['torch'] - f1:+.3f} against torch)"
+            for e, f1 in scores.items()))
 
 
 if __name__ == "__main__":

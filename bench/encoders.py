@@ -1,10 +1,13 @@
-"""Encoder speed and agreement: the torch model against the int8 ONNX model, side by side.
+"""Encoder speed: the old default (torch) against the static default and the int8 ONNX
+model, side by side.
 
 In a fresh database: the demo catalogue (2,000 topics by default). The same 2,000
 embedding texts (name, description, classification path) are encoded by each encoder, in
-the same run, three rounds alternating; prints the median texts/s of each, the ratio, and
-how close the ONNX vectors are to the torch ones (cosine). The ONNX model is built first
-when it is not cached (its build time is printed apart).
+the same run, three rounds alternating; prints the median texts/s of each and its ratio to
+torch. The ONNX and static models are built first when they are not cached (the setup time
+is printed apart). The static model's vectors are on their own scale (its quality is
+measured on the dev benchmark: bench/dedup_quality.py); the ONNX ones' cosine to torch's is
+printed.
 
     python bench/encoders.py [--topics 2000]
 """
@@ -29,6 +32,7 @@ from jobcore.config import get_settings  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
 from jobcore.dedup.embeddings import embedding_text  # noqa: E402
 from jobcore.dedup.encoders import LocalMiniLM, OnnxMiniLM  # noqa: E402
+from jobcore.dedup.static_encoder import StaticMiniLM  # noqa: E402
 from jobcore.schema import topics  # noqa: E402
 
 DATABASE = "bench_encoders"
@@ -56,26 +60,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--topics", type=int, default=2000)
     texts = _texts(parser.parse_args().topics)
-    torch_model = LocalMiniLM()
-    onnx_model = OnnxMiniLM(get_settings().data_dir / "models")
+    models = {"torch": LocalMiniLM(),
+              "static": StaticMiniLM(get_settings().data_dir / "models"),
+              "onnx": OnnxMiniLM(get_settings().data_dir / "models")}
     started = time.perf_counter()
-    onnx_model.encode(texts[:1])  # builds (or loads) the ONNX model
-    torch_model.encode(texts[:1])  # loads the torch model
-    print(f"setup (ONNX build when not cached, both models loaded): "
+    for model in models.values():
+        model.encode(texts[:1])  # builds (or loads) each model
+    print(f"setup (static and ONNX builds when not cached, models loaded): "
           f"{time.perf_counter() - started:.1f} s")
-    rates: dict[str, list[float]] = {"torch": [], "onnx": []}
+    rates: dict[str, list[float]] = {name: [] for name in models}
     vectors = {}
     for _ in range(ROUNDS):
-        for name, model in (("torch", torch_model), ("onnx", onnx_model)):
+        for name, model in models.items():
             started = time.perf_counter()
             vectors[name] = np.array(model.encode(texts))
             rates[name].append(len(texts) / (time.perf_counter() - started))
-    torch_rate, onnx_rate = (statistics.median(rates[n]) for n in ("torch", "onnx"))
-    cosine = (vectors["torch"] * vectors["onnx"]).sum(axis=1)
+    median = {name: statistics.median(r) for name, r in rates.items()}
     print(f"{len(texts):,} embedding texts, {ROUNDS} rounds alternating")
-    print(f"torch fp32 (sentence-transformers): median {torch_rate:,.0f} texts/s")
-    print(f"onnx int8 (onnxruntime):            median {onnx_rate:,.0f} texts/s")
-    print(f"ratio onnx / torch: {onnx_rate / torch_rate:.1f}x (issue target: 10x)")
+    print(f"torch fp32 (sentence-transformers, the old default): {median['torch']:,.0f} texts/s")
+    print(f"static (distilled, the default): {median['static']:,.0f} texts/s = "
+          f"{median['static'] / median['torch']:,.0f}x torch (issue target: 10x)")
+    print(f"onnx int8 (onnxruntime): {median['onnx']:,.0f} texts/s = "
+          f"{median['onnx'] / median['torch']:.1f}x torch")
+    cosine = (vectors["torch"] * vectors["onnx"]).sum(axis=1)
     print(f"cosine onnx vs torch: min {cosine.min():.4f}, mean {cosine.mean():.4f}")
 
 

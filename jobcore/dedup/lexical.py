@@ -57,6 +57,7 @@ class LexicalIndex:
                                           sublinear_tf=True, preprocessor=lexical_text,
                                           dtype=np.float32)
         self.ids = np.asarray(ids, dtype=np.int64)
+        self._names = dict(zip(ids, names, strict=True))
         if not ids:
             self.vectorizer.fit(["empty"])
             self._rare = np.zeros(1, dtype=bool)
@@ -66,6 +67,10 @@ class LexicalIndex:
         holders = np.diff(vectors.indptr)  # names holding each trigram
         self._rare = holders <= max(RARE_MIN, RARE_SHARE * len(ids))
         self._postings = vectors[:, self._rare].T.tocsr()  # rare trigram -> names
+
+    def name_of(self, topic_id: int) -> str:
+        """The name the index holds for a topic."""
+        return self._names[topic_id]
 
     def vectors(self, names: list[str]) -> sparse.csr_matrix:
         """Unit TF-IDF rows of these names (trigrams the index never saw count for nothing)."""

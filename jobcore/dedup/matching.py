@@ -54,7 +54,9 @@ MATCHING_MODES = (HYBRID, SEMANTIC)
 DEFAULT_MATCHING = HYBRID
 DEFAULT_THRESHOLDS = {HYBRID: 0.65, SEMANTIC: 0.95}
 SEMANTIC_WEIGHT = 0.25  # of the hybrid score; the names' lexical similarity weighs the rest
-LEXICAL_NEIGHBOURS = NEIGHBOURS_PER_QUERY  # lexical candidates per topic, beside the vector ones
+# lexical candidates per topic, beside the vector ones: deep, as a segment's variants for
+# other markets and audiences share its name (the guards drop those before scoring)
+LEXICAL_NEIGHBOURS = 48
 BEST_MATCH_MARGIN = 0.05
 
 _MARKET = re.compile(r"\s-\s*([A-Za-z]{2})\s*$")
@@ -274,8 +276,10 @@ class _Neighbourhoods:
         if not wanted:
             return
         found = self._candidates(wanted, NEIGHBOURS_PER_QUERY)
-        # more neighbours above the threshold than one query returns: search wider
-        saturated = [s for s in wanted if self._saturated(s, found.get(s, []))]
+        # semantic matching: more neighbours above the threshold than one query returns,
+        # search wider (hybrid matching has the lexical candidates for crowded names)
+        saturated = [s for s in wanted if self.mode == SEMANTIC
+                     and self._saturated(s, found.get(s, []))]
         if saturated:
             found.update(self._candidates(saturated, NEIGHBOURS_PER_QUERY * 16))
         involved = set(wanted)
@@ -307,7 +311,9 @@ class _Neighbourhoods:
             lexical = self.lexicon.candidates(
                 {s: self.names[s] for s in topic_ids if s in self.names}, LEXICAL_NEIGHBOURS)
             extra = [(s, i) for s, ids in lexical.items() for i in ids
-                     if pair_key(s, i) not in semantic and pair_key(s, i) not in self.scores]
+                     if pair_key(s, i) not in semantic and pair_key(s, i) not in self.scores
+                     and compatible(markers(self.names[s]),
+                                    markers(self.lexicon.name_of(i)))]
             for (s, i), (similarity, name) in pair_similarities(self.conn, extra).items():
                 semantic[pair_key(s, i)] = similarity
                 self.names[i] = name

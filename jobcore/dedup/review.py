@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from jobcore.db import get_engine
-from jobcore.dedup import lexical, matching
+from jobcore.dedup import calibration, lexical, matching
 from jobcore.dedup.sweep_job import clusters_of
 from jobcore.errors import UsageError
 from jobcore.jobs import runner, store
@@ -206,6 +206,15 @@ def mark_not_duplicates(a: int, b: int, *, created_by: str, sweep_id: str | None
     """Remember that two topics are not duplicates (later sweeps will not propose them)."""
     with (engine or get_engine()).begin() as conn:
         matching.mark_not_duplicates(conn, a, b, created_by=created_by, job_id=sweep_id)
+
+
+def decisions_by_band(matching_mode: str, *, engine: Engine | None = None
+                      ) -> list[calibration.BandOutcome]:
+    """The analysts' merges and refusals of proposed pairs per score band (see
+    jobcore.dedup.calibration).
+    """
+    with (engine or get_engine()).connect() as conn:
+        return calibration.band_outcomes(conn, matching_mode)
 
 
 def load_review(job_id: str, edits: dict[int, ClusterEdit], *,

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from pandas.io.formats.style import Styler
 
 from jobcore.dedup import matching
+from jobcore.dedup.calibration import BandOutcome
 from jobcore.dedup.review import Member, ReviewedCluster
 
 _EVIDENCE = ("Score", "Semantic", "Lexical", "Shared identifiers", "Only one has")  # vs winner
@@ -102,6 +103,28 @@ def differing_fields(frame: pd.DataFrame) -> list[str]:
     winner = frame.iloc[:, 0].astype(str).str.casefold()
     return [f for f in frame.index if f not in _EVIDENCE and any(
         frame[c].astype(str).str.casefold()[f] != winner[f] for c in frame.columns[1:])]
+
+
+def bands_frame(outcomes: list[BandOutcome], threshold: float | None) -> pd.DataFrame:
+    """One row per score band that holds a proposed pair, highest first: the analysts'
+    merges and refusals there and the precision they imply.
+    """
+    rows = []
+    for band in reversed(outcomes):
+        if not band.proposed:
+            continue
+        decided = band.merged + band.refused
+        rows.append({
+            "Score band": f"{band.low:.2f}–{band.high:.2f}"
+                          + (" (threshold)" if threshold is not None
+                             and band.low <= threshold < band.high else ""),
+            "Proposed pairs": band.proposed, "Merged": band.merged, "Refused": band.refused,
+            "Undecided": band.undecided,
+            "Precision": (f"{band.precision:.0%} of {decided:,} decided"
+                          if band.precision is not None else "no decisions yet"),
+        })
+    return pd.DataFrame(rows, columns=["Score band", "Proposed pairs", "Merged", "Refused",
+                                       "Undecided", "Precision"])
 
 
 def histogram_figure(result: dict[str, Any]) -> go.Figure | None:

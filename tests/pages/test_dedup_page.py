@@ -21,6 +21,12 @@ def _select(at, label: str):
     return next(s for s in at.selectbox if s.label == label)
 
 
+def _table(at, holding: str):
+    """The first table with this column (or row)."""
+    return next(d.value for d in at.dataframe
+                if holding in d.value.columns or holding in d.value.index)
+
+
 def test_without_sweeps_the_page_says_how_to_start(open_app):
     at = open_app(DEDUP)
     assert not at.exception
@@ -36,11 +42,14 @@ def test_lists_clusters_weakest_first_with_histogram_and_comparison(open_demo_ap
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Clusters"] == f"{len(result['clusters']):,}"
     assert metrics["Threshold"] == "0.650"
-    table = at.dataframe[0].value
+    table = _table(at, "Weakest link")
     assert len(table) == len(result["clusters"])
     assert table["Weakest link"].is_monotonic_increasing
     assert len(at.get("plotly_chart")) == 1
-    comparison = at.dataframe[1].value
+    bands = _table(at, "Score band")
+    assert bands["Proposed pairs"].sum() == result["duplicateCount"]
+    assert set(bands["Precision"]) == {"no decisions yet"}
+    comparison = _table(at, "Score")
     assert list(comparison.index[:6]) == ["Score", "Semantic", "Lexical", "Shared identifiers",
                                           "Only one has", "Name"]
     assert comparison.iloc[0, 0] == "winner"
@@ -58,9 +67,9 @@ def test_change_winner_remove_and_not_duplicates_then_merge(open_demo_app, demo_
     _select(at, "Winner").set_value(loser).run()
     button(at, "Make winner").click().run()
     assert not at.exception
-    assert "(winner)" in at.dataframe[1].value.columns[0]
-    assert f"#{loser} (winner)" in at.dataframe[1].value.columns[0]
-    assert "edited" in at.dataframe[0].value.set_index("#").loc[first, "State"]
+    assert "(winner)" in _table(at, "Score").columns[0]
+    assert f"#{loser} (winner)" in _table(at, "Score").columns[0]
+    assert "edited" in _table(at, "Weakest link").set_index("#").loc[first, "State"]
 
     # another cluster: mark its first loser "not duplicates" with its winner
     other = next(n for n in cluster_box.options if int(n.split(" ")[0][1:]) != first)
@@ -75,6 +84,9 @@ def test_change_winner_remove_and_not_duplicates_then_merge(open_demo_app, demo_
         pairs = conn.execute(sa.select(not_duplicate_pairs.c.low_topic_id,
                                        not_duplicate_pairs.c.high_topic_id)).all()
     assert [tuple(p) for p in pairs] == [tuple(sorted((other_cluster["winner"], other_loser)))]
+    bands = _table(at, "Score band")
+    assert bands["Refused"].sum() == 1 and bands["Merged"].sum() == 0
+    assert any(p.startswith("0% of 1 decided") for p in bands["Precision"])
 
     at.multiselect[0].set_value([first]).run()
     button(at, "Merge 1 clusters").click().run()

@@ -1,0 +1,92 @@
+"""Thresholds from the analysts' own decisions: every pair the sweeps proposed (a loser and
+its winner, with the pair's score) is a label once an analyst acted on it: **merged** (one
+merged into the other, or both into one winner, and not undone) or **refused** (marked "not
+duplicates"). Per score band, how many proposed pairs were merged, refused or are still
+undecided, and a precision estimate (merged / decided), over all sweeps of one matching
+mode (hybrid and semantic scores are not on one scale). A pair proposed by several sweeps
+counts once, at its latest score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+BAND_START = 0.50
+BAND_WIDTH = 0.05
+BANDS = 10
+
+_OUTCOMES = sa.text(
+    """
+    WITH proposed AS (
+        SELECT DISTINCT ON (least(c.winner_topic_id, l.id), greatest(c.winner_topic_id, l.id))
+               least(c.winner_topic_id, l.id) AS low, greatest(c.winner_topic_id, l.id) AS high,
+               l.score
+        FROM dedup_clusters c
+        JOIN admin_jobs j ON j.id = c.job_id
+        CROSS JOIN LATERAL (
+            SELECT (e ->> 'id')::bigint AS id, (e ->> 'similarity')::float8 AS score
+            FROM jsonb_array_elements(c.losers) AS e) AS l
+        WHERE coalesce(j.result ->> 'matching', 'semantic') = :matching
+        ORDER BY least(c.winner_topic_id, l.id), greatest(c.winner_topic_id, l.id),
+                 j.created_at DESC
+    ), decided AS (
+        SELECT p.score,
+               EXISTS (SELECT 1 FROM not_duplicate_pairs n
+                       WHERE n.low_topic_id = p.low AND n.high_topic_id = p.high) AS refused,
+               EXISTS (SELECT 1 FROM merges m
+                       WHERE m.undone_at IS NULL AND m.loser_topic_id IN (p.low, p.high)
+                         AND (m.winner_topic_id IN (p.low, p.high) OR EXISTS (
+                             SELECT 1 FROM merges o
+                             WHERE o.undone_at IS NULL
+                               AND o.winner_topic_id = m.winner_topic_id
+                               AND o.loser_topic_id IN (p.low, p.high)
+                               AND o.loser_topic_id <> m.loser_topic_id))) AS merged
+        FROM proposed p
+    )
+    SELECT least(greatest(floor((score - :start) / :width)::int, 0), :bands - 1) AS band,
+           count(*) AS proposed,
+           count(*) FILTER (WHERE merged AND NOT refused) AS merged,
+           count(*) FILTER (WHERE refused) AS refused
+    FROM decided GROUP BY 1 ORDER BY 1
+    """
+)
+
+
+@dataclass(frozen=True)
+class BandOutcome:
+    """The analysts' decisions on the proposed pairs scoring in [low, high)."""
+
+    low: float
+    high: float
+    proposed: int
+    merged: int
+    refused: int
+
+    @property
+    def undecided(self) -> int:
+        return self.proposed - self.merged - self.refused
+
+    @property
+    def precision(self) -> float | None:
+        """Merged / decided, or None before any decision."""
+        decided = self.merged + self.refused
+        return self.merged / decided if decided else None
+
+
+def band_outcomes(conn: Connection, matching: str) -> list[BandOutcome]:
+    """Every band from BAND_START up, with its counts (scores below the first band count
+    in it, 1.0 in the last).
+    """
+    rows = {r.band: r for r in conn.execute(_OUTCOMES, {
+        "matching": matching, "start": BAND_START, "width": BAND_WIDTH, "bands": BANDS})}
+    outcomes = []
+    for band in range(BANDS):
+        low = round(BAND_START + band * BAND_WIDTH, 4)
+        row = rows.get(band)
+        outcomes.append(BandOutcome(low, round(low + BAND_WIDTH, 4),
+                                    row.proposed if row else 0, row.merged if row else 0,
+                                    row.refused if row else 0))
+    return outcomes
