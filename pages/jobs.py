@@ -56,7 +56,7 @@ def _widget(spec, errors):
     elif spec.kind == "float":
         value = st.number_input(spec.label, min_value=spec.minimum, max_value=spec.maximum,
                                 value=spec.default, step=0.005, format="%.3f", help=spec.help,
-                                key=key)
+                                key=key, placeholder="default" if spec.optional else None)
     elif spec.kind == "int":
         value = st.number_input(spec.label, min_value=spec.minimum, max_value=spec.maximum,
                                 value=spec.default, step=1, help=spec.help, key=key,

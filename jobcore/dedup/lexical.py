@@ -10,9 +10,11 @@ low: model codes, rare words, abbreviations).
 - **Similarity.** Cosine similarity of the names' character trigrams (within words,
   sublinear term frequency) weighted by inverse document frequency over the live catalogue:
   a shared rare piece ("fs105") counts for more than a shared common one ("ers").
-- **Index.** The same vectors, searched through their rare trigrams only (those at most
-  ``RARE_SHARE`` of names hold, or at most ``RARE_MIN`` names): a query touches short
-  posting lists, so the search of 50 topics over 100,000 names takes about a millisecond.
+- **Index.** The same vectors and, for the rarer trigrams (those at most ``RARE_SHARE`` of
+  names hold, or at most ``RARE_MIN``), the names holding each. A search shortlists the
+  names sharing the most rarer-trigram weight with a name and ranks the shortlist by full
+  similarity: it never reads the long posting lists of the commonest trigrams ("ers",
+  " th"). Approximate: bench/dedup.py measures its recall against an exact search.
 
 The index lives in the process, built from the live topics' names on first use (about 1.5 s
 per 100,000 topics; see ``index_for``). Scores are always computed from the names given, so
@@ -31,8 +33,9 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlalchemy.engine import Connection
 
-RARE_SHARE = 0.005
+RARE_SHARE = 0.05
 RARE_MIN = 50
+SHORTLIST = 4  # names shortlisted by rarer-trigram weight per candidate kept
 
 _PROVIDER_PATH = re.compile(r"^.*>")
 _INTENT = re.compile(r"\b(?:in[\s-]*market(?:\s+for)?|intenders?|shoppers?|buyers?|"
@@ -58,23 +61,32 @@ class LexicalIndex:
                                           dtype=np.float32)
         self.ids = np.asarray(ids, dtype=np.int64)
         self._names = dict(zip(ids, names, strict=True))
-        if not ids:
-            self.vectorizer.fit(["empty"])
-            self._rare = np.zeros(1, dtype=bool)
-            self._postings = sparse.csr_matrix((1, 0), dtype=np.float32)
-            return
-        vectors = self.vectorizer.fit_transform(names).tocsc()
-        holders = np.diff(vectors.indptr)  # names holding each trigram
+        self._row_of_name = {name: row for row, name in enumerate(names)}
+        self.vectorizer.fit(names or ["empty"])
+        self._rows = self.vectorizer.transform(names).tocsr()
+        postings = self._rows.T.tocsr()  # trigram -> the names holding it
+        holders = np.diff(postings.indptr)
         self._rare = holders <= max(RARE_MIN, RARE_SHARE * len(ids))
-        self._postings = vectors[:, self._rare].T.tocsr()  # rare trigram -> names
+        self._rare_postings = postings[self._rare]
 
     def name_of(self, topic_id: int) -> str:
         """The name the index holds for a topic."""
         return self._names[topic_id]
 
     def vectors(self, names: list[str]) -> sparse.csr_matrix:
-        """Unit TF-IDF rows of these names (trigrams the index never saw count for nothing)."""
-        return self.vectorizer.transform(names).tocsr()
+        """Unit TF-IDF rows of these names (trigrams the index never saw count for nothing);
+        the rows of indexed names are looked up, not computed again.
+        """
+        rows = [self._row_of_name.get(name) for name in names]
+        if all(row is not None for row in rows):
+            return self._rows[rows]
+        fresh = [i for i, row in enumerate(rows) if row is None]
+        computed = self.vectorizer.transform([names[i] for i in fresh]).tocsr()
+        known = [i for i, row in enumerate(rows) if row is not None]
+        stacked = sparse.vstack([self._rows[[rows[i] for i in known]], computed]).tocsr()
+        order = np.empty(len(names), dtype=np.int64)
+        order[known + fresh] = np.arange(len(names))
+        return stacked[order]
 
     def similarities(self, pairs: list[tuple[str, str]]) -> list[float]:
         """The lexical similarity of each pair of names, 0 to 1."""
@@ -87,24 +99,38 @@ class LexicalIndex:
         right = vectors[[row[b] for _, b in pairs]]
         return [min(1.0, float(s)) for s in np.asarray(left.multiply(right).sum(axis=1)).ravel()]
 
-    def candidates(self, names: dict[int, str], k: int) -> dict[int, list[int]]:
-        """For each topic (id -> current name), up to ``k`` other indexed topics whose names
-        share the most rare trigram weight with it, best first.
+    def candidates(self, names: dict[int, str], k: int, floor: float
+                   ) -> dict[int, list[tuple[int, float]]]:
+        """For each topic (id -> current name), up to ``k`` other indexed topics with their
+        lexical similarity, best first, at or above ``floor``: the best by full similarity
+        among the ``SHORTLIST`` x ``k`` that share the most rarer-trigram weight with it.
         """
-        found: dict[int, list[int]] = {}
+        found: dict[int, list[tuple[int, float]]] = {s: [] for s in names}
         if not names or not self.ids.size:
             return found
         sources = list(names)
-        scores = (self.vectors([names[s] for s in sources])[:, self._rare]
-                  @ self._postings).tocsr()
-        for row, source in enumerate(sources):
-            start, end = scores.indptr[row], scores.indptr[row + 1]
-            columns, values = scores.indices[start:end], scores.data[start:end]
-            if len(values) > k + 1:
-                top = np.argpartition(-values, k)[:k + 1]
-                columns, values = columns[top], values[top]
-            order = np.lexsort((self.ids[columns], -values))
-            found[source] = [int(i) for i in self.ids[columns[order]] if i != source][:k]
+        vectors = self.vectors([names[s] for s in sources])
+        shared = (vectors[:, self._rare] @ self._rare_postings).tocsr()
+        wide = SHORTLIST * k
+        rows, columns = [], []
+        for row in range(len(sources)):
+            start, end = shared.indptr[row], shared.indptr[row + 1]
+            listed, weights = shared.indices[start:end], shared.data[start:end]
+            if len(listed) > wide:
+                listed = listed[np.argpartition(-weights, wide)[:wide]]
+            rows.append(np.full(len(listed), row))
+            columns.append(listed)
+        row_of, column_of = np.concatenate(rows), np.concatenate(columns)
+        if not len(row_of):
+            return found
+        similarity = np.minimum(np.asarray(
+            vectors[row_of].multiply(self._rows[column_of]).sum(axis=1)).ravel(), 1.0)
+        keep = similarity >= floor
+        row_of, ids, similarity = row_of[keep], self.ids[column_of[keep]], similarity[keep]
+        for index in np.lexsort((ids, -similarity, row_of)):
+            source = sources[row_of[index]]
+            if ids[index] != source and len(found[source]) < k:
+                found[source].append((int(ids[index]), float(similarity[index])))
         return found
 
 

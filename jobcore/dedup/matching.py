@@ -308,8 +308,12 @@ class _Neighbourhoods:
         semantic = {pair_key(s, i): sim for s, ns in found.items() for i, sim in ns}
         listed = {s: [i for i, _ in ns] for s, ns in found.items()}
         if self.mode == HYBRID:
-            lexical = self.lexicon.candidates(
-                {s: self.names[s] for s in topic_ids if s in self.names}, LEXICAL_NEIGHBOURS)
+            # names less alike than this cannot reach the threshold, whatever their cosine
+            floor = (self.threshold - SEMANTIC_WEIGHT) / (1 - SEMANTIC_WEIGHT)
+            lexical = {s: [i for i, _ in found_lexical] for s, found_lexical in
+                       self.lexicon.candidates({s: self.names[s] for s in topic_ids
+                                                if s in self.names},
+                                               LEXICAL_NEIGHBOURS, floor).items()}
             extra = [(s, i) for s, ids in lexical.items() for i in ids
                      if pair_key(s, i) not in semantic and pair_key(s, i) not in self.scores
                      and compatible(markers(self.names[s]),
@@ -424,6 +428,21 @@ def _sweep(hoods: _Neighbourhoods, source_ids: list[int]) -> SweepStep:
         clustered.update(cluster.members)
         clusters.append(cluster)
     return SweepStep(clusters, best, already)
+
+
+def candidate_pairs(conn: Connection, topic_ids: list[int], *, threshold: float, method: str,
+                    lexicon: LexicalIndex, mode: str = DEFAULT_MATCHING
+                    ) -> dict[tuple[int, int], float]:
+    """The pairs of these topics' candidates that the guards allow and that score at least
+    ``threshold``, with their score: what a sweep step can cluster (bench/dedup.py compares
+    it with an exact search).
+    """
+    with Searchers(conn, method) as searchers:
+        hoods = _Neighbourhoods(conn, searchers, lexicon, mode, threshold, set(),
+                                lambda ids: {})
+        hoods.load(topic_ids)
+        return {pair_key(t, i): s for t in topic_ids if t in hoods.near
+                for i, s in hoods.close(t)}
 
 
 def mark_not_duplicates(conn: Connection, a: int, b: int, *, created_by: str,

@@ -1,4 +1,4 @@
-"""dedup_sweep: propose clusters of near-duplicate topics, 50 swept topics a chunk.
+"""dedup_sweep: propose clusters of near-duplicate topics, 500 swept topics a chunk.
 
 The swept topics are those a reclassify job changed (``sourceBatchId``: changed
 embeddings can create new near-duplicates) or the whole live catalogue, optionally one
@@ -40,7 +40,7 @@ from jobcore.jobs.registry import register
 from jobcore.jobs.store import Job
 from jobcore.schema import admin_jobs, dedup_clusters, topic_history, topics
 
-CHUNK_SIZE = 50
+CHUNK_SIZE = 500  # a step's searches and reads are batched: fewer round trips a topic
 HISTOGRAM_STARTS = {matching.HYBRID: 0.50, matching.SEMANTIC: 0.80}
 HISTOGRAM_BINS = 40
 

@@ -9,7 +9,7 @@ import math
 import pytest
 import sqlalchemy as sa
 
-from jobcore.dedup import matching, search
+from jobcore.dedup import matching, search, sweep_job
 from jobcore.errors import ConfigError
 from jobcore.jobs import runner
 from jobcore.schema import activations, org_topics, topics
@@ -137,7 +137,8 @@ def test_clusters_do_not_chain(engine, make_topic, make_org, favourite):
     assert result["clusters"][0]["losers"][0]["similarity"] == pytest.approx(0.9747, abs=1e-3)
 
 
-def test_a_cluster_split_over_two_chunks_is_found_once(engine, make_topic):
+def test_a_cluster_split_over_two_chunks_is_found_once(engine, make_topic, monkeypatch):
+    monkeypatch.setattr(sweep_job, "CHUNK_SIZE", 50)
     ids = [make_topic(f"Topic {chr(65 + i // 26)}{chr(65 + i % 26)}") for i in range(70)]
     for i, topic_id in enumerate(ids):
         set_vector(engine, topic_id, basis(2 * i))
@@ -214,7 +215,8 @@ def test_bad_config_names_the_field(engine, config, field):
 
 
 def test_a_topic_clustered_in_an_earlier_chunk_is_never_clustered_again(engine, make_topic,
-                                                                        make_org):
+                                                                        make_org, monkeypatch):
+    monkeypatch.setattr(sweep_job, "CHUNK_SIZE", 50)
     # A~B, B~C, A far from C, A wins {A: B} in the first chunk; sweeping C in the second
     # chunk finds only B, already placed: no second cluster.
     theta = math.acos(0.90)
