@@ -5,8 +5,8 @@ low: model codes, rare words, abbreviations).
 - **Name text.** Case folded; a data provider's path reduced to its last part ("Acme > Auto >
   SUV Intenders" reads "suv intent"); "&" read as "and"; the usual wordings of purchase
   intent ("In-Market for", "Intenders", "Shoppers", "Buyers", "Likely to Buy") and of
-  interest ("Enthusiasts", "Fans", "Lovers", "People Interested in") folded to one word
-  each; punctuation dropped.
+  interest ("Enthusiasts", "Fans", "Lovers", "Content Readers", "People Interested in")
+  folded to one word each; punctuation dropped.
 - **Similarity.** Cosine similarity of the names' character trigrams (within words,
   sublinear term frequency) weighted by inverse document frequency over the live catalogue:
   a shared rare piece ("fs105") counts for more than a shared common one ("ers").
@@ -40,7 +40,7 @@ SHORTLIST = 4  # names shortlisted by rarer-trigram weight per candidate kept
 _PROVIDER_PATH = re.compile(r"^.*>")
 _INTENT = re.compile(r"\b(?:in[\s-]*market(?:\s+for)?|intenders?|shoppers?|buyers?|"
                      r"likely\s+to\s+buy|purchase\s+intent)\b")
-_INTEREST = re.compile(r"\b(?:enthusiasts?|fans|lovers|hobbyists?|"
+_INTEREST = re.compile(r"\b(?:enthusiasts?|fans|lovers|hobbyists?|content\s+readers|"
                        r"(?:people\s+)?interested\s+in)\b")
 _WORD = re.compile(r"[a-z0-9]+")
 
