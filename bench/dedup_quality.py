@@ -69,13 +69,9 @@ def _load(engine: sa.Engine, data: Path) -> dict[int, tuple[str, str]]:
 
 
 def _embed(engine: sa.Engine) -> float:
-    provider, last_id, started = embeddings.get_provider(), 0, time.perf_counter()
-    while True:
-        with engine.begin() as conn:
-            report = embeddings.refresh_batch(conn, provider, after_id=last_id)
-        if report.last_id is None:
-            return time.perf_counter() - started
-        last_id = report.last_id
+    started = time.perf_counter()
+    embeddings.refresh_all(engine, embeddings.get_provider())
+    return time.perf_counter() - started
 
 
 def _sweep(engine: sa.Engine, config: dict) -> tuple[dict, float]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 
 import sqlalchemy as sa
 from tqdm import tqdm
@@ -17,7 +18,7 @@ from jobcore.cli.common import (
 )
 from jobcore.db import get_engine
 from jobcore.dedup import review, undo
-from jobcore.dedup.embeddings import get_provider, refresh_batch
+from jobcore.dedup.embeddings import RefreshReport, get_provider, refresh_all
 from jobcore.dedup.matching import DEFAULT_MATCHING, MATCHING_MODES
 from jobcore.jobs import runner
 from jobcore.schema import topics
@@ -55,18 +56,13 @@ def _cmd_embed(args) -> int:
     engine = get_engine()
     with engine.connect() as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(topics).where(LIVE)).scalar()
-    embedded, after_id = 0, 0
+    lock = threading.Lock()
     with tqdm(total=total, unit="topic", dynamic_ncols=True, file=sys.stderr) as bar:
-        while True:  # a transaction a batch: an interruption keeps what was embedded
-            with engine.begin() as conn:
-                report = refresh_batch(conn, provider, after_id=after_id,
-                                       batch_size=args.batch)
-            if report.last_id is None:
-                break
-            after_id = report.last_id
-            embedded += report.embedded
-            bar.update(report.checked)
-            bar.set_postfix(embedded=embedded)
+        def progress(report: RefreshReport) -> None:
+            with lock:  # the writers' threads report here
+                bar.update(report.checked)
+
+        embedded = refresh_all(engine, provider, batch_size=args.batch, on_batch=progress)
     print(f"checked {total:,} topics; embedded {embedded:,} with {provider.model_name}")
     return EXIT_OK
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from jobcore.catalog.topic_store import LIVE
 from jobcore.classify.taxonomy import Classification
@@ -51,9 +53,11 @@ _CANDIDATES = (
               topics.c.audience_type, topics.c.embedding_model, topics.c.embedding_hash,
               topics.c.embedding_stale, topics.c.embedding.is_(None).label("missing"),
               topics.c.updated_at)
-    .where(LIVE, topics.c.id > sa.bindparam("last_id"))
+    .where(LIVE, topics.c.id > sa.bindparam("last_id"), topics.c.id <= sa.bindparam("up_to"))
     .order_by(topics.c.id).limit(sa.bindparam("n", type_=sa.Integer))
 )
+MAX_ID = 2 ** 63 - 1
+WRITERS = 2  # refresh_all's connections: the HNSW inserts of one run on one core
 _PENDING = (topics.c.embedding_stale | topics.c.embedding.is_(None))
 
 _WRITE = sa.text(
@@ -79,17 +83,17 @@ _CURRENT_AGAIN = sa.text(
 
 
 def refresh_batch(conn: Connection, provider: EmbeddingProvider, *, after_id: int = 0,
-                  topic_ids: list[int] | None = None, pending_only: bool = False,
-                  batch_size: int = BATCH_SIZE) -> RefreshReport:
-    """Embed the next ``batch_size`` live topics after ``after_id`` (all, only
-    ``topic_ids``, or only those marked stale or never embedded) whose embedding text or
-    model changed; a stale mark on a topic whose text is back to what was embedded is
-    cleared.
+                  up_to_id: int = MAX_ID, topic_ids: list[int] | None = None,
+                  pending_only: bool = False, batch_size: int = BATCH_SIZE) -> RefreshReport:
+    """Embed the next ``batch_size`` live topics after ``after_id`` and up to ``up_to_id``
+    (all, only ``topic_ids``, or only those marked stale or never embedded) whose embedding
+    text or model changed; a stale mark on a topic whose text is back to what was embedded
+    is cleared.
     """
     stmt = _CANDIDATES if topic_ids is None else _CANDIDATES.where(topics.c.id.in_(topic_ids))
     if pending_only:
         stmt = stmt.where(_PENDING)
-    rows = conn.execute(stmt, {"last_id": after_id, "n": batch_size}).all()
+    rows = conn.execute(stmt, {"last_id": after_id, "up_to": up_to_id, "n": batch_size}).all()
     if not rows:
         return RefreshReport(0, 0, None)
     stale, current_again = [], []
@@ -109,6 +113,38 @@ def refresh_batch(conn: Connection, provider: EmbeddingProvider, *, after_id: in
     if current_again:
         conn.execute(_CURRENT_AGAIN, {"rows": json.dumps(current_again)})
     return RefreshReport(len(rows), len(stale), rows[-1].id)
+
+
+def refresh_all(engine: Engine, provider: EmbeddingProvider, *, batch_size: int = BATCH_SIZE,
+                writers: int = WRITERS,
+                on_batch: Callable[[RefreshReport], None] = lambda report: None) -> int:
+    """``refresh_batch`` over the whole live catalogue, a transaction a batch (an
+    interruption keeps what was embedded), the id range split over ``writers`` connections
+    that write in parallel; ``on_batch`` hears of every batch (from the writers' threads).
+    Returns how many topics were embedded.
+    """
+    with engine.connect() as conn:
+        low, high = conn.execute(sa.select(sa.func.min(topics.c.id), sa.func.max(topics.c.id))
+                                 .where(LIVE)).one()
+    if low is None:
+        return 0
+    step = (high - low) // writers + 1
+    bounds = [(low - 1 + i * step, min(high, low - 1 + (i + 1) * step)) for i in range(writers)]
+
+    def write(after_id: int, up_to_id: int) -> int:
+        embedded = 0
+        while True:
+            with engine.begin() as conn:
+                report = refresh_batch(conn, provider, after_id=after_id, up_to_id=up_to_id,
+                                       batch_size=batch_size)
+            if report.last_id is None:
+                return embedded
+            on_batch(report)
+            embedded += report.embedded
+            after_id = report.last_id
+
+    with ThreadPoolExecutor(writers) as pool:
+        return sum(pool.map(lambda bound: write(*bound), bounds))
 
 
 def mark_other_encoders_stale(conn: Connection, model_name: str) -> int:

@@ -191,3 +191,20 @@ def test_writes_mark_embeddings_stale_and_a_sweep_refreshes_them_before_it_searc
     assert row.embedding_hash == text_hash(embedding_text(
         row.name, None, Classification.from_mapping(row._mapping))) != embedded.embedding_hash
     assert _embedding_state(engine, fresh).embedding_hash == text_hash("Yoga Enthusiasts")
+
+
+def test_refresh_all_splits_the_catalogue_over_writers_and_embeds_each_topic_once(
+        engine, make_topic):
+    from jobcore.dedup.embeddings import RefreshReport, get_provider, refresh_all
+
+    ids = [make_topic(f"Topic {i} Fans") for i in range(25)]
+    make_topic("Deleted Fans", deleted_at=sa.func.now())
+    seen: list[RefreshReport] = []
+    assert refresh_all(engine, get_provider(), batch_size=4, writers=3,
+                       on_batch=seen.append) == 25
+    assert sum(r.checked for r in seen) == 25 and len(seen) >= 7
+    with engine.connect() as conn:
+        embedded = set(conn.execute(sa.select(topics.c.id)
+                                    .where(topics.c.embedding.is_not(None))).scalars())
+    assert embedded == set(ids)
+    assert refresh_all(engine, get_provider(), writers=2) == 0  # nothing changed since
