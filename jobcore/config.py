@@ -52,7 +52,7 @@ class Settings(BaseSettings):
                                       description="Pushes in flight at once within a chunk.")
     embedding_provider: Literal["static", "torch", "local", "onnx", "openai"] = Field(
         default="static", description="static: all-MiniLM-L6-v2 distilled locally on first "
-                                      "use into a static model (~250x faster than torch); "
+                                      "use into a static model (~100x faster than torch); "
                                       "torch (or local): all-MiniLM-L6-v2 in fp32 through "
                                       "sentence-transformers; onnx: the same model as an "
                                       "int8 ONNX Runtime model built locally on first use "

@@ -66,7 +66,9 @@ TEMPLATES = {
     "Business Technology": ["{} Professionals", "{} Decision Makers", "{} Software Buyers"],
     "company": ["{} Users", "{} Customers", "{} Decision Makers", "{} Administrators",
                 "{} Developers"],
-    "chrome": ["{} Enthusiasts", "{} Fans", "{} Content Readers"],
+    # Chrome Topics are interests: the same wordings, so a label both lists hold gets one
+    "chrome": ["{} Enthusiasts", "{} Fans", "People Interested in {}", "{} Hobbyists",
+               "{} Content Readers"],
 }
 DESCRIPTIONS = {
     "Interest": "People who show sustained interest in {}, from content, search and social "
@@ -91,7 +93,8 @@ ABBREVIATIONS = {"Technology": "Tech", "Management": "Mgmt", "Information": "Inf
                  "Professionals": "Pros", "Applications": "Apps", "Equipment": "Equip",
                  "Services": "Svcs", "Development": "Dev", "Marketing": "Mktg",
                  "Government": "Govt", "Education": "Edu", "Accessories": "Accs",
-                 "Computers": "PCs", "Television": "TV", "Business": "Biz"}
+                 "Computers": "PCs", "Television": "TV", "Business": "Biz",
+                 "Administrators": "Admins", "Developers": "Devs"}
 # Twins that must not be merged: the same segment for another band, market, version or
 # audience.
 NEAR_MISSES = ("income", "age", "market", "version", "qualifier")
@@ -185,44 +188,52 @@ class _Name:
         return self.base + self.region
 
 
-def _variant(rng: random.Random, name: _Name, kind: str, category: str) -> str:
-    """A variant of ``name`` (without its market) that means the same segment."""
+def _variant(rng: random.Random, name: _Name, kind: str, category: str) -> str | None:
+    """A variant of ``name`` (without its market) of this kind that means the same
+    segment, or None where the kind does not apply to the name.
+    """
     base = name.base
+    variant = None
     if kind == "provider":
-        return f"{rng.choice(PROVIDERS)} > {category} > {base}"
-    if kind == "reordered" and name.prefix:
-        return f"{name.template.format(name.label)}, {name.prefix.strip()}"
-    if kind == "reordered" and len(base.split()) >= 3:
+        variant = f"{rng.choice(PROVIDERS)} > {category} > {base}"
+    elif kind == "reordered" and name.prefix:
+        variant = f"{name.template.format(name.label)}, {name.prefix.strip()}"
+    elif kind == "reordered" and len(base.split()) >= 3:
         first, rest = base.split(" ", 1)
-        return f"{rest}, {first}"
-    if kind == "abbreviation":
-        for word, short in ABBREVIATIONS.items():
-            if re.search(rf"\b{word}\b", base):
-                return re.sub(rf"\b{word}\b", short, base)
-    if kind == "wording":
-        for group in WORDINGS:
-            if name.template in group:
-                other = rng.choice([t for t in group if t != name.template])
-                return name.prefix + other.format(name.label)
-    if kind == "description":
-        return base
-    if kind == "plural":
+        variant = f"{rest}, {first}"
+    elif kind == "abbreviation":
+        word = next((w for w in ABBREVIATIONS if re.search(rf"\b{w}\b", base)), None)
+        if word is not None:
+            variant = re.sub(rf"\b{word}\b", ABBREVIATIONS[word], base)
+    elif kind == "wording":
+        group = next((g for g in WORDINGS if name.template in g), None)
+        if group is not None:
+            other = rng.choice([t for t in group if t != name.template])
+            variant = name.prefix + other.format(name.label)
+    elif kind == "description":
+        variant = base
+    elif kind == "plural":
         words = base.split(" ")
         for i in range(len(words) - 1, -1, -1):
             if words[i][:1].isalpha() and len(words[i]) > 3:
                 words[i] = words[i][:-1] if words[i].endswith("s") else words[i] + "s"
-                return " ".join(words)
-    if kind == "ampersand" and ("&" in base or " and " in base):
-        return base.replace("&", "and") if "&" in base else base.replace(" and ", " & ")
-    if kind == "hyphen" and "-" in base:
-        return base.replace("-", " ")
-    if kind == "spacing":
-        return base.replace(" ", "  ", 1)
-    return base.lower() if base != base.lower() else base.title()
+                variant = " ".join(words)
+                break
+    elif kind == "ampersand" and ("&" in base or " and " in base):
+        variant = base.replace("&", "and") if "&" in base else base.replace(" and ", " & ")
+    elif kind == "hyphen" and "-" in base:
+        variant = base.replace("-", " ")
+    elif kind == "spacing":
+        variant = base.replace(" ", "  ", 1)
+    elif kind == "case":
+        variant = base.lower() if base != base.lower() else base.title()
+    return variant
 
 
 def _near_miss(rng: random.Random, name: _Name, kind: str) -> tuple[str, str]:
-    """Two names of segments that differ only by a band, market, version or qualifier."""
+    """Two names of segments that differ only by a band, market, version or qualifier (a
+    version's twins are about a product of VERSIONS, not the seed).
+    """
     base = name.base
     if kind == "income":
         a, b = rng.sample(INCOME_BANDS, 2)
@@ -326,7 +337,8 @@ def _catalogue(rng: random.Random, count: int, engine_rules: RuleEngine
     planted: list[tuple] = []
     near_misses: list[tuple] = []
     fresh = _topic_names(rng)
-    taken = set()
+    taken = set()  # case-folded names of the fresh topics and twins
+    texts = set()  # the planted variants' names
     while len(rows) < count:
         topic_id = len(rows) + 1
         roll = rng.random()
@@ -335,9 +347,15 @@ def _catalogue(rng: random.Random, count: int, engine_rules: RuleEngine
             original, name = rows[index], names[index]
             if name is None:
                 continue
-            kind = rng.choice(VARIANTS)
             category = original.parent_category or original.taxonomy_type or "Audiences"
-            text = _variant(rng, name, kind, category) + name.region
+            # a kind picked at random, or the next one that applies to this name
+            kinds = rng.sample(VARIANTS, len(VARIANTS))
+            kind, text = next((k, v) for k in kinds
+                              if (v := _variant(rng, name, k, category)) is not None)
+            text += name.region
+            if kind != "description" and text in texts:  # that variant was planted already
+                continue
+            texts.add(text)
             description = original.description
             if kind == "description":
                 description += " Refreshed monthly from the provider's panel and site data."
@@ -353,6 +371,8 @@ def _catalogue(rng: random.Random, count: int, engine_rules: RuleEngine
             pair = _near_miss(rng, name, kind)
             if any(n.casefold() in taken for n in pair):
                 continue
+            if kind == "version":  # about the product, not the seed
+                seed = _Seed("company", re.sub(r" \d.*$", "", pair[0]), None)
             first = _topic_row(rng, topic_id, pair[0], _description(seed, name.region), seed,
                                engine_rules)
             second = _topic_row(rng, topic_id + 1, pair[1], first.description, seed,

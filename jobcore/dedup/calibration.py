@@ -46,7 +46,8 @@ _OUTCOMES = sa.text(
                                AND o.loser_topic_id <> m.loser_topic_id))) AS merged
         FROM proposed p
     )
-    SELECT least(greatest(floor((score - :start) / :width)::int, 0), :bands - 1) AS band,
+    SELECT least(greatest(floor((score - :start) / :width + 1e-9)::int, 0), :bands - 1)
+               AS band,  -- a score on a band's lower edge (0.70) is in that band
            count(*) AS proposed,
            count(*) FILTER (WHERE merged AND NOT refused) AS merged,
            count(*) FILTER (WHERE refused) AS refused

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -118,10 +119,11 @@ def refresh_batch(conn: Connection, provider: EmbeddingProvider, *, after_id: in
 def refresh_all(engine: Engine, provider: EmbeddingProvider, *, batch_size: int = BATCH_SIZE,
                 writers: int = WRITERS,
                 on_batch: Callable[[RefreshReport], None] = lambda report: None) -> int:
-    """``refresh_batch`` over the whole live catalogue, a transaction a batch (an
-    interruption keeps what was embedded), the id range split over ``writers`` connections
-    that write in parallel; ``on_batch`` hears of every batch (from the writers' threads).
-    Returns how many topics were embedded.
+    """``refresh_batch`` over the whole live catalogue, a transaction a batch, the id range
+    split over ``writers`` connections that write in parallel; ``on_batch`` hears of every
+    batch (from the writers' threads). An interruption (Ctrl-C) or a writer's error stops
+    every writer after its batch in flight, keeping what was embedded. Returns how many
+    topics were embedded.
     """
     with engine.connect() as conn:
         low, high = conn.execute(sa.select(sa.func.min(topics.c.id), sa.func.max(topics.c.id))
@@ -131,20 +133,34 @@ def refresh_all(engine: Engine, provider: EmbeddingProvider, *, batch_size: int 
     step = (high - low) // writers + 1
     bounds = [(low - 1 + i * step, min(high, low - 1 + (i + 1) * step)) for i in range(writers)]
 
+    stop = threading.Event()  # a failed writer, or Ctrl-C, stops the others between batches
+
     def write(after_id: int, up_to_id: int) -> int:
         embedded = 0
-        while True:
-            with engine.begin() as conn:
-                report = refresh_batch(conn, provider, after_id=after_id, up_to_id=up_to_id,
-                                       batch_size=batch_size)
-            if report.last_id is None:
-                return embedded
-            on_batch(report)
-            embedded += report.embedded
-            after_id = report.last_id
+        try:
+            while not stop.is_set():
+                with engine.begin() as conn:
+                    report = refresh_batch(conn, provider, after_id=after_id,
+                                           up_to_id=up_to_id, batch_size=batch_size)
+                if report.last_id is None:
+                    break
+                on_batch(report)
+                embedded += report.embedded
+                after_id = report.last_id
+        except BaseException:
+            stop.set()
+            raise
+        return embedded
 
-    with ThreadPoolExecutor(writers) as pool:
-        return sum(pool.map(lambda bound: write(*bound), bounds))
+    pool = ThreadPoolExecutor(writers)
+    try:
+        futures = [pool.submit(write, *bound) for bound in bounds]
+        return sum(future.result() for future in futures)
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def mark_other_encoders_stale(conn: Connection, model_name: str) -> int:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
 
 import numpy as np
 import sqlalchemy as sa
@@ -63,7 +62,8 @@ class LexicalIndex:
         self._names = dict(zip(ids, names, strict=True))
         self._row_of_name = {name: row for row, name in enumerate(names)}
         self.vectorizer.fit(names or ["empty"])
-        self._rows = self.vectorizer.transform(names).tocsr()
+        self._rows = (self.vectorizer.transform(names).tocsr() if names else sparse.csr_matrix(
+            (0, len(self.vectorizer.vocabulary_)), dtype=np.float32))
         postings = self._rows.T.tocsr()  # trigram -> the names holding it
         holders = np.diff(postings.indptr)
         self._rare = holders <= max(RARE_MIN, RARE_SHARE * len(ids))
@@ -158,18 +158,10 @@ def index_for(conn: Connection, key: str, *, fixed: bool) -> LexicalIndex:
         stamp = "" if fixed else repr(tuple(conn.execute(_STAMP).one()))
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        index = LexicalIndex(*_columns(conn.execute(_LIVE_NAMES).tuples()))
+        rows = conn.execute(_LIVE_NAMES).all()
+        index = LexicalIndex([r.id for r in rows], [r.name for r in rows])
         _cached.pop(slot, None)
         while len(_cached) >= KEPT_INDEXES:
             _cached.pop(next(iter(_cached)))
         _cached[slot] = (stamp, index)
         return index
-
-
-def _columns(rows: Iterable[tuple[int, str]]) -> tuple[list[int], list[str]]:
-    ids: list[int] = []
-    names: list[str] = []
-    for topic_id, name in rows:
-        ids.append(topic_id)
-        names.append(name)
-    return ids, names

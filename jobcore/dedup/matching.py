@@ -7,7 +7,7 @@ the "not duplicates" list.
   embedding ranks low but the names share (a model code, a rare word) is found.
 - **Score.** ``hybrid`` (the default): ``SEMANTIC_WEIGHT`` x the embeddings' cosine
   similarity + the rest x the names' lexical similarity (TF-IDF of character trigrams),
-  threshold 0.70. ``semantic``: the cosine similarity alone over the embedding's
+  threshold 0.65. ``semantic``: the cosine similarity alone over the embedding's
   neighbours, threshold 0.95 (the first sweeps' behaviour). Each proposed pair keeps its
   evidence: both scores and the identifiers (numbers, model codes, market) the names share
   or only one carries.

@@ -152,17 +152,21 @@ def _scores_against(conn: Connection, job: Job, winner: int, others: list[int],
                     details: dict[int, Member]
                     ) -> tuple[dict[int, float], dict[int, matching.Evidence]]:
     """Each topic's score and evidence against a winner an analyst chose, scored as the
-    sweep scored its pairs (sweeps from before hybrid matching were semantic).
+    sweep scored its pairs (its lexical index; sweeps from before hybrid matching were
+    semantic). A topic without an embedding has no semantic part.
     """
-    semantic = dict(conn.execute(_SIMILARITIES, {"winner": winner, "ids": others}).all())
+    if not others:
+        return {}, {}
+    semantic = {topic_id: float(similarity) for topic_id, similarity in conn.execute(
+        _SIMILARITIES, {"winner": winner, "ids": others}).all() if similarity is not None}
     names = [(details[winner].name, details[m].name) for m in others]
-    lexical_scores = dict(zip(others, lexical.index_for(conn, "review", fixed=False)
+    lexical_scores = dict(zip(others, lexical.index_for(conn, job.id, fixed=True)
                               .similarities(names), strict=True))
     mode = job.result.get("matching", matching.SEMANTIC)
-    scores = {m: matching.pair_score(mode, float(semantic[m]), lexical_scores[m])
+    scores = {m: matching.pair_score(mode, semantic.get(m, 0.0), lexical_scores[m])
               for m in others}
     evidence = {m: matching.pair_evidence(details[winner].name, details[m].name,
-                                          float(semantic[m]), lexical_scores[m])
+                                          semantic.get(m), lexical_scores[m])
                 for m in others}
     return scores, evidence
 
