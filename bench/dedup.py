@@ -130,8 +130,9 @@ def _vectors(engine: sa.Engine) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
 def _exact_pairs(ids: np.ndarray, matrix: np.ndarray, names: list[str],
                  lexicon: lexical.LexicalIndex) -> set[tuple[int, int]]:
-    """Every guard-allowed pair scoring at least THRESHOLD: a pair's lexical similarity
-    must reach (THRESHOLD - WEIGHT) / (1 - WEIGHT) for any cosine to lift it there.
+    """Every pair the guards and the subject rule allow scoring at least THRESHOLD: a
+    pair's lexical similarity must reach (THRESHOLD - WEIGHT) / (1 - WEIGHT) for any
+    cosine to lift it there.
     """
     marks = [matching.markers(n) for n in names]
     rows = lexicon.vectors(names)
@@ -148,7 +149,8 @@ def _exact_pairs(ids: np.ndarray, matrix: np.ndarray, names: list[str],
         score = WEIGHT * cosine + (1 - WEIGHT) * np.minimum(lexical_scores.data[keep], 1.0)
         for x, y in zip(a[score >= THRESHOLD].tolist(), b[score >= THRESHOLD].tolist(),
                         strict=True):
-            if matching.compatible(marks[x], marks[y]):
+            if matching.compatible(marks[x], marks[y]) and \
+                    lexicon.same_subject(names[x], names[y]):
                 pairs.add(matching.pair_key(int(ids[x]), int(ids[y])))
     return pairs
 

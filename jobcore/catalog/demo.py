@@ -93,8 +93,10 @@ ABBREVIATIONS = {"Technology": "Tech", "Management": "Mgmt", "Information": "Inf
                  "Professionals": "Pros", "Applications": "Apps", "Equipment": "Equip",
                  "Services": "Svcs", "Development": "Dev", "Marketing": "Mktg",
                  "Government": "Govt", "Education": "Edu", "Accessories": "Accs",
-                 "Computers": "PCs", "Television": "TV", "Business": "Biz",
-                 "Administrators": "Admins", "Developers": "Devs"}
+                 "Computers": "PCs", "Television": "TV", "Products": "Prods",
+                 "Administrators": "Admins", "Developers": "Devs", "Health": "Hlth",
+                 "Finance": "Fin", "Insurance": "Ins"}
+PLANT_TRIES = 40
 # Twins that must not be merged: the same segment for another band, market, version or
 # audience.
 NEAR_MISSES = ("income", "age", "market", "version", "qualifier")
@@ -343,15 +345,20 @@ def _catalogue(rng: random.Random, count: int, engine_rules: RuleEngine
         topic_id = len(rows) + 1
         roll = rng.random()
         if topic_id > 10 and roll < 0.05:  # a duplicate of an earlier topic
-            index = rng.randrange(len(rows))
-            original, name = rows[index], names[index]
-            if name is None:
-                continue
-            category = original.parent_category or original.taxonomy_type or "Audiences"
-            # a kind picked at random, or the next one that applies to this name
-            kinds = rng.sample(VARIANTS, len(VARIANTS))
-            kind, text = next((k, v) for k in kinds
-                              if (v := _variant(rng, name, k, category)) is not None)
+            # the kinds in turn, each on an earlier topic it applies to (a few tries, then
+            # a change of case)
+            kind = VARIANTS[len(planted) % len(VARIANTS)]
+            for _ in range(PLANT_TRIES):
+                index = rng.randrange(len(rows))
+                original, name = rows[index], names[index]
+                category = original.parent_category or original.taxonomy_type or "Audiences"
+                if name is not None and \
+                        (text := _variant(rng, name, kind, category)) is not None:
+                    break
+            else:
+                if name is None:
+                    continue
+                kind, text = "case", _variant(rng, name, "case", category)
             text += name.region
             if kind != "description" and text in texts:  # that variant was planted already
                 continue

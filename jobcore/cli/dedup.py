@@ -36,7 +36,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                        help="hybrid: embeddings and names (default); semantic: the "
                             "embeddings' cosine alone")
     sweep.add_argument("--threshold", type=float,
-                       help="score of near-duplicates (default 0.65 hybrid, 0.95 semantic)")
+                       help="score of near-duplicates (default 0.60 hybrid, 0.95 semantic)")
     sweep.add_argument("--limit", type=positive_int)
     sweep.add_argument("--verbose", action="store_true", help="print every cluster")
     merge = sub.add_parser("merge", help="merge the open clusters of a dedup sweep, or undo "

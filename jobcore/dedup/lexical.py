@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 
 import numpy as np
 import sqlalchemy as sa
@@ -39,9 +40,25 @@ SHORTLIST = 4  # names shortlisted by rarer-trigram weight per candidate kept
 _PROVIDER_PATH = re.compile(r"^.*>")
 _INTENT = re.compile(r"\b(?:in[\s-]*market(?:\s+for)?|intenders?|shoppers?|buyers?|"
                      r"likely\s+to\s+buy|purchase\s+intent)\b")
-_INTEREST = re.compile(r"\b(?:enthusiasts?|fans|lovers|hobbyists?|content\s+readers|"
+_INTEREST = re.compile(r"\b(?:enthusiasts?|fans?|lovers?|hobbyists?|content\s+readers?|"
                        r"(?:people\s+)?interested\s+in)\b")
 _WORD = re.compile(r"[a-z0-9]+")
+_AUDIENCE_WORDS = frozenset({"intent", "interest", "and", "the", "for", "of", "in"})
+
+
+def _same_word(a: str, b: str) -> bool:
+    """The same word, or one a shortening of the other: a prefix (tech, technology; suv,
+    suvs) or, from the same first letter, its letters in order (mgmt, management).
+    """
+    if a == b:
+        return True
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) < 2 or short[0] != long[0]:
+        return False
+    if long.startswith(short):
+        return True
+    letters = iter(long)
+    return len(short) >= 3 and all(c in letters for c in short)
 
 
 def lexical_text(name: str) -> str:
@@ -60,6 +77,7 @@ class LexicalIndex:
                                           dtype=np.float32)
         self.ids = np.asarray(ids, dtype=np.int64)
         self._names = dict(zip(ids, names, strict=True))
+        self._word_holders = Counter(w for name in names for w in set(lexical_text(name).split()))
         self._row_of_name = {name: row for row, name in enumerate(names)}
         self.vectorizer.fit(names or ["empty"])
         self._rows = (self.vectorizer.transform(names).tocsr() if names else sparse.csr_matrix(
@@ -68,6 +86,27 @@ class LexicalIndex:
         holders = np.diff(postings.indptr)
         self._rare = holders <= max(RARE_MIN, RARE_SHARE * len(ids))
         self._rare_postings = postings[self._rare]
+
+    def subject(self, name: str) -> str | None:
+        """The name's most distinctive word: the rarest one (in the catalogue) that another
+        name holds too, leaving out numbers and the folded audience words.
+        """
+        words = [w for w in lexical_text(name).split()
+                 if not w.isdigit() and w not in _AUDIENCE_WORDS
+                 and self._word_holders.get(w, 0) >= 2]
+        return min(words, key=lambda w: (self._word_holders[w], -len(w), w), default=None)
+
+    def same_subject(self, name_a: str, name_b: str) -> bool:
+        """Whether each name's subject appears in the other, whole or shortened ("Tech" for
+        "Technology", "Mgmt" for "Management", a plural): "Intuit Administrators" and
+        "Qualcomm Administrators" share a wording, not a subject.
+        """
+        words_a, words_b = lexical_text(name_a).split(), lexical_text(name_b).split()
+        for subject, others in ((self.subject(name_a), words_b),
+                                (self.subject(name_b), words_a)):
+            if subject is not None and not any(_same_word(subject, w) for w in others):
+                return False
+        return True
 
     def name_of(self, topic_id: int) -> str:
         """The name the index holds for a topic."""

@@ -7,7 +7,7 @@ the "not duplicates" list.
   embedding ranks low but the names share (a model code, a rare word) is found.
 - **Score.** ``hybrid`` (the default): ``SEMANTIC_WEIGHT`` x the embeddings' cosine
   similarity + the rest x the names' lexical similarity (TF-IDF of character trigrams),
-  threshold 0.65. ``semantic``: the cosine similarity alone over the embedding's
+  threshold 0.60. ``semantic``: the cosine similarity alone over the embedding's
   neighbours, threshold 0.95 (the first sweeps' behaviour). Each proposed pair keeps its
   evidence: both scores and the identifiers (numbers, model codes, market) the names share
   or only one carries.
@@ -18,6 +18,10 @@ the "not duplicates" list.
   "Windows 10" against "Windows 11") are distinct segments however close their wording,
   and are never proposed; numbers one name lacks or repeats do not contradict (see
   ``compatible``). Nor is a pair an analyst marked "not duplicates" proposed.
+- **Same subject.** Each name's most distinctive word (its rarest one that some other name
+  holds too) must appear in the other name, whole or shortened ("Tech", "Mgmt", a plural):
+  "Suburban Intuit Administrators" and "Suburban Qualcomm Administrators" share a wording,
+  not a subject (jobcore.dedup.lexical's ``same_subject``).
 - **Best match.** A topic joins a winner only if that pair scores within
   ``BEST_MATCH_MARGIN`` of the topic's best candidate pair: it is proposed as a duplicate of
   the topic it most resembles, not of every topic above the threshold (a new version of a
@@ -52,7 +56,7 @@ from jobcore.schema import not_duplicate_pairs
 HYBRID, SEMANTIC = "hybrid", "semantic"
 MATCHING_MODES = (HYBRID, SEMANTIC)
 DEFAULT_MATCHING = HYBRID
-DEFAULT_THRESHOLDS = {HYBRID: 0.65, SEMANTIC: 0.95}
+DEFAULT_THRESHOLDS = {HYBRID: 0.60, SEMANTIC: 0.95}
 SEMANTIC_WEIGHT = 0.25  # of the hybrid score; the names' lexical similarity weighs the rest
 # lexical candidates per topic, beside the vector ones: deep, as a segment's variants for
 # other markets and audiences share its name (the guards drop those before scoring)
@@ -270,6 +274,7 @@ class _Neighbourhoods:
         self.marks: dict[int, Markers] = {}
         self.info: dict[int, Candidate] = {}
         self.refused: set[tuple[int, int]] = set()
+        self.subjects: dict[tuple[int, int], bool] = {}
 
     def load(self, topic_ids: list[int]) -> None:
         wanted = [i for i in dict.fromkeys(topic_ids) if i not in self.near]
@@ -345,7 +350,12 @@ class _Neighbourhoods:
         return pair_evidence(self.names[a], self.names[b], *self.scores[pair_key(a, b)])
 
     def allowed(self, a: int, b: int) -> bool:
-        return pair_key(a, b) not in self.refused and compatible(self.marks[a], self.marks[b])
+        key = pair_key(a, b)
+        if key in self.refused or not compatible(self.marks[a], self.marks[b]):
+            return False
+        if key not in self.subjects:
+            self.subjects[key] = self.lexicon.same_subject(self.names[a], self.names[b])
+        return self.subjects[key]
 
     def consistent(self, ranked: list[tuple[int, float]]) -> tuple[tuple[int, float], ...]:
         """The losers, best first, leaving out one whose markers contradict a loser kept

@@ -59,7 +59,7 @@ class DedupSweepConfig(JobConfig):
                     "+ 0.75 x name similarity); semantic: the embeddings' cosine alone.")
     threshold: float | None = Field(
         default=None, ge=0.5, le=1.0,
-        description="Score at which two topics are near-duplicates (default 0.65 for hybrid, "
+        description="Score at which two topics are near-duplicates (default 0.60 for hybrid, "
                     "0.95 for semantic matching).")
     limit: int | None = Field(default=None, ge=1, le=10_000_000,
                               description="At most this many topics swept.")

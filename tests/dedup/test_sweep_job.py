@@ -50,14 +50,14 @@ def test_planted_duplicates_are_found_and_near_misses_refused_by_default(demo_en
     assert len(near_misses) > 5
     assert [p for p in near_misses if p[0] in member_of
             and member_of.get(p[0]) == member_of.get(p[1])] == []
-    assert (result["matching"], result["threshold"], result["search"]) == ("hybrid", 0.65,
+    assert (result["matching"], result["threshold"], result["search"]) == ("hybrid", 0.60,
                                                                             "hnsw")
     assert result["clusterCount"] == len(clusters)
     # each member is in one cluster, every loser scores at least the threshold with its
     # winner, and carries the evidence of that score
     assert sum(len(c) for c in clusters) == len(member_of)
     losers = [m for c in result["clusters"] for m in c["losers"]]
-    assert all(m["similarity"] >= 0.65 for m in losers)
+    assert all(m["similarity"] >= 0.60 for m in losers)
     assert all(m["similarity"] == pytest.approx(0.25 * m["semantic"] + 0.75 * m["lexical"],
                                                 abs=1e-5) for m in losers)
 

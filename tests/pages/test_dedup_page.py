@@ -41,7 +41,7 @@ def test_lists_clusters_weakest_first_with_histogram_and_comparison(open_demo_ap
     result = runner.get_job(sweep_id).result
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Clusters"] == f"{len(result['clusters']):,}"
-    assert metrics["Threshold"] == "0.650"
+    assert metrics["Threshold"] == "0.600"
     table = _table(at, "Weakest link")
     assert len(table) == len(result["clusters"])
     assert table["Weakest link"].is_monotonic_increasing
