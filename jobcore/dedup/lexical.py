@@ -108,6 +108,10 @@ class LexicalIndex:
                 return False
         return True
 
+    def holds(self, topic_id: int, name: str) -> bool:
+        """Whether the index holds this topic under this name."""
+        return self._names.get(topic_id) == name
+
     def name_of(self, topic_id: int) -> str:
         """The name the index holds for a topic."""
         return self._names[topic_id]

@@ -312,13 +312,16 @@ class _Neighbourhoods:
         found = self.searchers.nearest(topic_ids, k=k, names=self.names)
         semantic = {pair_key(s, i): sim for s, ns in found.items() for i, sim in ns}
         listed = {s: [i for i, _ in ns] for s, ns in found.items()}
+        known: dict[tuple[int, int], float] = {}  # lexical scores the index search computed
         if self.mode == HYBRID:
             # names less alike than this cannot reach the threshold, whatever their cosine
             floor = (self.threshold - SEMANTIC_WEIGHT) / (1 - SEMANTIC_WEIGHT)
-            lexical = {s: [i for i, _ in found_lexical] for s, found_lexical in
-                       self.lexicon.candidates({s: self.names[s] for s in topic_ids
-                                                if s in self.names},
-                                               LEXICAL_NEIGHBOURS, floor).items()}
+            lexical: dict[int, list[int]] = {}
+            for s, found_lexical in self.lexicon.candidates(
+                    {s: self.names[s] for s in topic_ids if s in self.names},
+                    LEXICAL_NEIGHBOURS, floor).items():
+                lexical[s] = [i for i, _ in found_lexical]
+                known.update((pair_key(s, i), score) for i, score in found_lexical)
             extra = [(s, i) for s, ids in lexical.items() for i in ids
                      if pair_key(s, i) not in semantic and pair_key(s, i) not in self.scores
                      and compatible(markers(self.names[s]),
@@ -331,9 +334,15 @@ class _Neighbourhoods:
                 listed[s] += [i for i in ids if i not in listed[s]
                               and (pair_key(s, i) in semantic or pair_key(s, i) in self.scores)]
         new = [p for p in semantic if p not in self.scores]
-        lexical_scores = self.lexicon.similarities([(self.names[a], self.names[b]) for a, b in new])
-        for pair, lexical_score in zip(new, lexical_scores, strict=True):
-            self.scores[pair] = (semantic[pair], lexical_score)
+        # a score the search computed stands where the index holds the current names
+        reused = {p for p in new if p in known
+                  and all(self.lexicon.holds(t, self.names[t]) for t in p)}
+        fresh = [p for p in new if p not in reused]
+        lexical_scores = dict(zip(fresh, self.lexicon.similarities(
+            [(self.names[a], self.names[b]) for a, b in fresh]), strict=True))
+        for pair in new:
+            self.scores[pair] = (semantic[pair],
+                                 known[pair] if pair in reused else lexical_scores[pair])
         return listed
 
     def _saturated(self, topic_id: int, listed: list[int]) -> bool:
