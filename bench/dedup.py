@@ -184,7 +184,8 @@ def main() -> None:
         result = runner.get_job(_sweep(engine), engine=engine).result
         ids, matrix, names = _vectors(engine)
         with engine.connect() as conn:
-            lexicon = lexical.index_for(conn, "bench", fixed=True)
+            lexicon = lexical.index_for(conn, "bench", fixed=True,
+                                        group=matching.guard_group)
         start = time.perf_counter()
         exact = _exact_pairs(ids, matrix, names, lexicon)
         exact_seconds = time.perf_counter() - start

@@ -1,6 +1,6 @@
-"""Lexical evidence for dedup: how much two topics' names share, and an index that finds the
-topics whose names share rare pieces with a topic's name (candidates the embedding may rank
-low: model codes, rare words, abbreviations).
+"""Lexical evidence for dedup: how much two topics' names share, whether they share a
+subject, and an index that finds every topic whose name may be a duplicate of a topic's name
+(candidates the embedding may rank low: model codes, rare words, abbreviations).
 
 - **Name text.** Case folded; a data provider's path reduced to its last part ("Acme > Auto >
   SUV Intenders" reads "suv intent"); "&" read as "and"; the usual wordings of purchase
@@ -10,32 +10,37 @@ low: model codes, rare words, abbreviations).
 - **Similarity.** Cosine similarity of the names' character trigrams (within words,
   sublinear term frequency) weighted by inverse document frequency over the live catalogue:
   a shared rare piece ("fs105") counts for more than a shared common one ("ers").
-- **Index.** The same vectors and, for the rarer trigrams (those at most ``RARE_SHARE`` of
-  names hold, or at most ``RARE_MIN``), the names holding each. A search shortlists the
-  names sharing the most rarer-trigram weight with a name and ranks the shortlist by full
-  similarity: it never reads the long posting lists of the commonest trigrams ("ers",
-  " th"). Approximate: bench/dedup.py measures its recall against an exact search.
+- **Subject.** A name's subject is its rarest word that another name holds too (numbers and
+  the folded audience words left out); two names share a subject when each one's subject is
+  in the other, whole or shortened: a prefix of three letters or more, a plural, or from the
+  same first to the same last letter its letters in order ("Mgmt", "Svcs").
+- **Index.** The names holding each word and the names whose subject each word is, per
+  ``group`` (the matcher's market and qualifiers, which must be alike anyway). A search for
+  a name reads the names holding a word related to its subject (a rare word, so few names)
+  and keeps those at or above a similarity floor: exact, every name of its group that shares
+  its subject and is that similar is weighed (tests/dedup/test_lexical.py checks it against
+  a brute-force search, bench/dedup.py against an exact search of the sweep's scores).
 
-The index lives in the process, built from the live topics' names on first use (about 1.5 s
+The index lives in the process, built from the live topics' names on first use (about 6 s
 per 100,000 topics; see ``index_for``). Scores are always computed from the names given, so
 a renamed topic's score is current even where an index is older than the rename.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 from collections import Counter
+from collections.abc import Callable, Hashable, Iterable
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlalchemy.engine import Connection
-
-RARE_SHARE = 0.05
-RARE_MIN = 50
-SHORTLIST = 4  # names shortlisted by rarer-trigram weight per candidate kept
 
 _PROVIDER_PATH = re.compile(r"^.*>")
 _INTENT = re.compile(r"\b(?:in[\s-]*market(?:\s+for)?|intenders?|shoppers?|buyers?|"
@@ -47,8 +52,9 @@ _AUDIENCE_WORDS = frozenset({"intent", "interest", "and", "the", "for", "of", "i
 
 
 def _same_word(a: str, b: str) -> bool:
-    """The same word, or one a shortening of the other: a prefix (tech, technology; suv,
-    suvs) or, from the same first letter, its letters in order (mgmt, management).
+    """The same word, or one a shortening of the other: a prefix of at least three letters
+    (tech, technology; suv, suvs) or the other's plural; or, from the same first letter to
+    the same last one, its letters in order (mgmt, management; svcs, services).
     """
     if a == b:
         return True
@@ -56,9 +62,16 @@ def _same_word(a: str, b: str) -> bool:
     if len(short) < 2 or short[0] != long[0]:
         return False
     if long.startswith(short):
-        return True
+        return len(short) >= 3 or long == short + "s"
+    if len(short) < 3 or short[-1] != long[-1]:
+        return False
     letters = iter(long)
-    return len(short) >= 3 and all(c in letters for c in short)
+    return all(c in letters for c in short)
+
+
+@lru_cache(maxsize=300_000)
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(lexical_text(name).split())
 
 
 def lexical_text(name: str) -> str:
@@ -68,42 +81,74 @@ def lexical_text(name: str) -> str:
     return " ".join(_WORD.findall(text))
 
 
-class LexicalIndex:
-    """TF-IDF vectors of character trigrams of the given names, and their rare-trigram index."""
+Group = Callable[[str], Hashable]
 
-    def __init__(self, ids: list[int], names: list[str]) -> None:
+
+def _one_group(name: str) -> Hashable:
+    return None
+
+
+class LexicalIndex:
+    """TF-IDF vectors of character trigrams of the given names, and which names hold each
+    word. ``group`` splits the names into groups that are never each other's candidates
+    (the matcher's guards: names for different markets are never duplicates).
+    """
+
+    def __init__(self, ids: list[int], names: list[str], group: Group = _one_group) -> None:
         self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 3),
-                                          sublinear_tf=True, preprocessor=lexical_text,
-                                          dtype=np.float32)
+                                          sublinear_tf=True, lowercase=False, dtype=np.float32)
         self.ids = np.asarray(ids, dtype=np.int64)
+        self.group = group
         self._names = dict(zip(ids, names, strict=True))
-        self._word_holders = Counter(w for name in names for w in set(lexical_text(name).split()))
+        texts = [lexical_text(name) for name in names]
+        word_lists = [text.split() for text in texts]
+        self._word_holders = Counter(w for words in word_lists for w in set(words))
+        self._vocabulary = sorted(self._word_holders)
+        self._by_ends: dict[tuple[str, str], list[str]] = {}
+        for word in self._vocabulary:
+            self._by_ends.setdefault((word[0], word[-1]), []).append(word)
+        # the words a subject may be, rarest first (see ``subject``)
+        self._rank = {w: rank for rank, w in enumerate(sorted(
+            (w for w, n in self._word_holders.items()
+             if n >= 2 and not w.isdigit() and w not in _AUDIENCE_WORDS),
+            key=lambda w: (self._word_holders[w], -len(w), w)))}
+        self._subjects: dict[str, str | None] = {}
         self._row_of_name = {name: row for row, name in enumerate(names)}
-        self.vectorizer.fit(names or ["empty"])
-        self._rows = (self.vectorizer.transform(names).tocsr() if names else sparse.csr_matrix(
-            (0, len(self.vectorizer.vocabulary_)), dtype=np.float32))
-        postings = self._rows.T.tocsr()  # trigram -> the names holding it
-        holders = np.diff(postings.indptr)
-        self._rare = holders <= max(RARE_MIN, RARE_SHARE * len(ids))
-        self._rare_postings = postings[self._rare]
+        self._rows = (self.vectorizer.fit_transform(texts).tocsr() if names else
+                      sparse.csr_matrix((0, 0), dtype=np.float32))
+        # (group, word) -> the rows holding the word; (group, subject) -> the rows whose
+        # subject it is; group -> the rows without a subject
+        by_word: dict[tuple[Hashable, str], list[int]] = {}
+        by_subject: dict[tuple[Hashable, str | None], list[int]] = {}
+        for row, (name, words) in enumerate(zip(names, word_lists, strict=True)):
+            key = group(name)
+            for word in set(words):
+                by_word.setdefault((key, word), []).append(row)
+            by_subject.setdefault((key, self._subject_of(words)), []).append(row)
+        self._rows_by_word = {k: np.asarray(r, dtype=np.int64) for k, r in by_word.items()}
+        self._rows_by_subject = {k: np.asarray(r, dtype=np.int64)
+                                 for k, r in by_subject.items()}
+        self._related: dict[str, list[str]] = {}
+
+    def _subject_of(self, words: Iterable[str]) -> str | None:
+        return min((w for w in words if w in self._rank), key=self._rank.__getitem__,
+                   default=None)
 
     def subject(self, name: str) -> str | None:
         """The name's most distinctive word: the rarest one (in the catalogue) that another
         name holds too, leaving out numbers and the folded audience words.
         """
-        words = [w for w in lexical_text(name).split()
-                 if not w.isdigit() and w not in _AUDIENCE_WORDS
-                 and self._word_holders.get(w, 0) >= 2]
-        return min(words, key=lambda w: (self._word_holders[w], -len(w), w), default=None)
+        if name not in self._subjects:
+            self._subjects[name] = self._subject_of(_words(name))
+        return self._subjects[name]
 
     def same_subject(self, name_a: str, name_b: str) -> bool:
         """Whether each name's subject appears in the other, whole or shortened ("Tech" for
         "Technology", "Mgmt" for "Management", a plural): "Intuit Administrators" and
         "Qualcomm Administrators" share a wording, not a subject.
         """
-        words_a, words_b = lexical_text(name_a).split(), lexical_text(name_b).split()
-        for subject, others in ((self.subject(name_a), words_b),
-                                (self.subject(name_b), words_a)):
+        for subject, others in ((self.subject(name_a), _words(name_b)),
+                                (self.subject(name_b), _words(name_a))):
             if subject is not None and not any(_same_word(subject, w) for w in others):
                 return False
         return True
@@ -124,7 +169,7 @@ class LexicalIndex:
         if all(row is not None for row in rows):
             return self._rows[rows]
         fresh = [i for i, row in enumerate(rows) if row is None]
-        computed = self.vectorizer.transform([names[i] for i in fresh]).tocsr()
+        computed = self._vectorize([names[i] for i in fresh])
         known = [i for i, row in enumerate(rows) if row is not None]
         stacked = sparse.vstack([self._rows[[rows[i] for i in known]], computed]).tocsr()
         order = np.empty(len(names), dtype=np.int64)
@@ -142,37 +187,77 @@ class LexicalIndex:
         right = vectors[[row[b] for _, b in pairs]]
         return [min(1.0, float(s)) for s in np.asarray(left.multiply(right).sum(axis=1)).ravel()]
 
+    def related_words(self, word: str) -> list[str]:
+        """The catalogue's words that are ``word`` or a shortening of it, or that it is a
+        shortening of (``_same_word``).
+        """
+        cached = self._related.get(word)
+        if cached is None:
+            vocabulary = self._vocabulary
+            found = set(self._by_ends.get((word[:1], word[-1:]), ()))  # letters in order
+            found.update(word[:n] for n in range(2, len(word)) if word[:n] in self._rank)
+            at = bisect.bisect_left(vocabulary, word)  # the words it begins
+            while at < len(vocabulary) and vocabulary[at].startswith(word):
+                found.add(vocabulary[at])
+                at += 1
+            cached = sorted(w for w in found if _same_word(word, w))
+            self._related[word] = cached
+        return cached
+
+    def _vectorize(self, names: list[str]) -> sparse.csr_matrix:
+        if not self.ids.size:
+            return sparse.csr_matrix((len(names), 0), dtype=np.float32)
+        return self.vectorizer.transform([lexical_text(n) for n in names]).tocsr()
+
+    def _rows_related(self, word: str, key: Hashable,
+                      by: dict[tuple[Hashable, Any], np.ndarray]) -> list[np.ndarray]:
+        return [by[(key, w)] for w in self.related_words(word) if (key, w) in by]
+
+    def _subject_candidates(self, name: str) -> np.ndarray:
+        """Rows of the indexed names of ``name``'s group that can share its subject: those
+        holding a word related to its subject; for a name without one, those whose subject
+        is related to one of its words, and those without a subject either.
+        """
+        key, words, subject = self.group(name), _words(name), self.subject(name)
+        if subject is not None:
+            held = self._rows_related(subject, key, self._rows_by_word)
+        else:
+            held = [rows for w in set(words) - _AUDIENCE_WORDS if not w.isdigit()
+                    for rows in self._rows_related(w, key, self._rows_by_subject)]
+            if (key, None) in self._rows_by_subject:
+                held.append(self._rows_by_subject[(key, None)])
+        if not held:
+            return np.empty(0, dtype=np.int64)
+        return held[0] if len(held) == 1 else np.unique(np.concatenate(held))
+
     def candidates(self, names: dict[int, str], k: int, floor: float
                    ) -> dict[int, list[tuple[int, float]]]:
-        """For each topic (id -> current name), up to ``k`` other indexed topics with their
-        lexical similarity, best first, at or above ``floor``: the best by full similarity
-        among the ``SHORTLIST`` x ``k`` that share the most rarer-trigram weight with it.
+        """For each topic (id -> current name), up to ``k`` other indexed topics that may
+        share its subject (``same_subject``), with their lexical similarity, best first, at
+        or above ``floor``. Exact: every indexed topic whose name passes both is weighed
+        (the subject rule's words are rare, so the names holding them are few).
         """
         found: dict[int, list[tuple[int, float]]] = {s: [] for s in names}
         if not names or not self.ids.size:
             return found
         sources = list(names)
-        vectors = self.vectors([names[s] for s in sources])
-        shared = (vectors[:, self._rare] @ self._rare_postings).tocsr()
-        wide = SHORTLIST * k
-        rows, columns = [], []
-        for row in range(len(sources)):
-            start, end = shared.indptr[row], shared.indptr[row + 1]
-            listed, weights = shared.indices[start:end], shared.data[start:end]
-            if len(listed) > wide:
-                listed = listed[np.argpartition(-weights, wide)[:wide]]
-            rows.append(np.full(len(listed), row))
-            columns.append(listed)
-        row_of, column_of = np.concatenate(rows), np.concatenate(columns)
+        listed = [self._subject_candidates(names[s]) for s in sources]
+        row_of = np.repeat(np.arange(len(sources)), [len(c) for c in listed])
         if not len(row_of):
             return found
+        column_of = np.concatenate(listed)
+        vectors = self.vectors([names[s] for s in sources])
         similarity = np.minimum(np.asarray(
             vectors[row_of].multiply(self._rows[column_of]).sum(axis=1)).ravel(), 1.0)
-        keep = similarity >= floor
-        row_of, ids, similarity = row_of[keep], self.ids[column_of[keep]], similarity[keep]
+        keep = (similarity >= floor) & (self.ids[column_of] != np.asarray(sources)[row_of])
+        row_of, column_of, similarity = row_of[keep], column_of[keep], similarity[keep]
+        ids = self.ids[column_of]
+        counts = np.bincount(row_of, minlength=len(sources))
         for index in np.lexsort((ids, -similarity, row_of)):
             source = sources[row_of[index]]
-            if ids[index] != source and len(found[source]) < k:
+            # the subject rule both ways where more than k are left (else the caller's)
+            if len(found[source]) < k and (counts[row_of[index]] <= k or self.same_subject(
+                    names[source], self._names[int(ids[index])])):
                 found[source].append((int(ids[index]), float(similarity[index])))
         return found
 
@@ -185,15 +270,18 @@ _STAMP = sa.text(
 KEPT_INDEXES = 4
 
 _lock = threading.Lock()
-_cached: dict[tuple[str, str], tuple[str, LexicalIndex]] = {}  # (database, key) -> stamp, index
+# (database, key, group) -> stamp, index
+_cached: dict[tuple[str, str, Group], tuple[str, LexicalIndex]] = {}
 
 
-def index_for(conn: Connection, key: str, *, fixed: bool) -> LexicalIndex:
-    """A lexical index of this database's live topics, kept in the process under ``key``:
-    ``fixed``, the one built on first use (a sweep's: its candidates come from the names
-    live when it first ran here); else rebuilt whenever the live topics changed.
+def index_for(conn: Connection, key: str, *, fixed: bool,
+              group: Group = _one_group) -> LexicalIndex:
+    """A lexical index of this database's live topics (split by ``group``), kept in the
+    process under ``key``: ``fixed``, the one built on first use (a sweep's: its candidates
+    come from the names live when it first ran here); else rebuilt whenever the live topics
+    changed.
     """
-    slot = (str(conn.engine.url), key)
+    slot = (str(conn.engine.url), key, group)
     with _lock:
         cached = _cached.get(slot)
         if cached is not None and fixed:
@@ -202,7 +290,7 @@ def index_for(conn: Connection, key: str, *, fixed: bool) -> LexicalIndex:
         if cached is not None and cached[0] == stamp:
             return cached[1]
         rows = conn.execute(_LIVE_NAMES).all()
-        index = LexicalIndex([r.id for r in rows], [r.name for r in rows])
+        index = LexicalIndex([r.id for r in rows], [r.name for r in rows], group)
         _cached.pop(slot, None)
         while len(_cached) >= KEPT_INDEXES:
             _cached.pop(next(iter(_cached)))

@@ -1,10 +1,15 @@
 """Near-duplicate topics: candidates, the pair score, the clustering and winner rules, and
 the "not duplicates" list.
 
-- **Candidates.** A topic's candidates are its nearest embeddings (jobcore.dedup.search:
-  HNSW or exact) and, in hybrid matching, the topics whose names share the most rare
-  character trigrams with its name (jobcore.dedup.lexical's index), so that a pair the
-  embedding ranks low but the names share (a model code, a rare word) is found.
+- **Candidates.** In hybrid matching, the lexical index's: every topic of the same market
+  and qualifiers whose name shares the topic's subject (see below) and is at least as alike
+  as a pair needs to score ``REPORTED_FROM`` (0.50, the lowest reported score; the
+  semantic part weighs 0.25, so a lexical similarity of 1/3), with the cosine of each pair
+  read from the stored embeddings. This set is exact for every threshold a sweep allows
+  (0.50 and up), so a pair the embedding ranks low but the names share (a model code, a
+  rare word) is found, and a pair the names do not share could not score the threshold;
+  the vector index is not searched. In semantic matching, the nearest embeddings
+  (jobcore.dedup.search: HNSW or exact).
 - **Score.** ``hybrid`` (the default): ``SEMANTIC_WEIGHT`` x the embeddings' cosine
   similarity + the rest x the names' lexical similarity (TF-IDF of character trigrams),
   threshold 0.60. ``semantic``: the cosine similarity alone over the embedding's
@@ -49,7 +54,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
 from jobcore.dedup.lexical import LexicalIndex, lexical_text
-from jobcore.dedup.search import NEIGHBOURS_PER_QUERY, Searchers, pair_similarities
+from jobcore.dedup.search import (
+    NEIGHBOURS_PER_QUERY,
+    Searchers,
+    embedded_names,
+    id_array,
+    pair_similarities,
+)
 from jobcore.errors import UsageError
 from jobcore.schema import not_duplicate_pairs
 
@@ -62,6 +73,9 @@ SEMANTIC_WEIGHT = 0.25  # of the hybrid score; the names' lexical similarity wei
 # other markets and audiences share its name (the guards drop those before scoring)
 LEXICAL_NEIGHBOURS = 48
 BEST_MATCH_MARGIN = 0.05
+# a sweep reports each topic's best candidate score from here up (its histogram), so hybrid
+# candidates are every pair that can score this much
+REPORTED_FROM = {HYBRID: 0.50, SEMANTIC: 0.80}
 
 _MARKET = re.compile(r"\s-\s*([A-Za-z]{2})\s*$")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -88,15 +102,22 @@ class Markers:
     audience: str = ""  # "intent" (In-Market, Intenders, Buyers...), "interest" (Fans...) or ""
 
 
+def _market(name: str) -> str:
+    market = _MARKET.search(name)
+    return market.group(1).upper() if market else ""
+
+
+def _qualifiers(name: str) -> frozenset[str]:
+    words = _QUALIFIER.findall(" ".join(name.casefold().replace("-", " ").split()))
+    return frozenset(w for w in words if w in AUDIENCE_QUALIFIERS)
+
+
 @lru_cache(maxsize=200_000)  # a name comes back as a neighbour in chunk after chunk
 def markers(name: str) -> Markers:
     """The market code, numbers and audience qualifiers of a topic name."""
-    market = _MARKET.search(name)
     numbers = frozenset(n.replace(",", "") for n in _NUMBER.findall(name))
-    words = _QUALIFIER.findall(" ".join(name.casefold().replace("-", " ").split()))
     audience = set(lexical_text(name).split()) & {"intent", "interest"}
-    return Markers(market.group(1).upper() if market else "", numbers,
-                   frozenset(w for w in words if w in AUDIENCE_QUALIFIERS),
+    return Markers(_market(name), numbers, _qualifiers(name),
                    audience.pop() if len(audience) == 1 else "")
 
 
@@ -111,6 +132,13 @@ def compatible(a: Markers, b: Markers) -> bool:
     return (a.market == b.market and a.qualifiers == b.qualifiers
             and (a.audience == b.audience or not a.audience or not b.audience)
             and (a.numbers <= b.numbers or b.numbers <= a.numbers))
+
+
+def guard_group(name: str) -> tuple[str, frozenset[str]]:
+    """What two names must have alike for ``compatible`` to allow them (market and
+    qualifiers): the lexical index looks for candidates only among names of the same group.
+    """
+    return _market(name), _qualifiers(name)
 
 
 def pair_score(mode: str, semantic: float, lexical: float) -> float:
@@ -221,27 +249,29 @@ _CANDIDATES = sa.text(
            + (SELECT count(*) FROM activations a
               WHERE a.topic_id = t.id AND a.status <> 'removed') AS links,
            t.classification_version IS NOT NULL AS classified, t.created_at
-    FROM topics t WHERE t.id = ANY(:ids)
+    FROM topics t WHERE t.id = ANY(CAST(:ids AS bigint[]))
     """
 )
 
 _NOT_DUPLICATES = sa.text(
     """
     SELECT low_topic_id, high_topic_id FROM not_duplicate_pairs
-    WHERE low_topic_id = ANY(:ids) AND high_topic_id = ANY(:ids)
+    WHERE low_topic_id = ANY(CAST(:ids AS bigint[]))
+    UNION SELECT low_topic_id, high_topic_id FROM not_duplicate_pairs
+    WHERE high_topic_id = ANY(CAST(:ids AS bigint[]))
     """
 )
 
 
 def candidates(conn: Connection, topic_ids: set[int]) -> dict[int, Candidate]:
-    rows = conn.execute(_CANDIDATES, {"ids": sorted(topic_ids)})
+    rows = conn.execute(_CANDIDATES, {"ids": id_array(sorted(topic_ids))})
     return {row.id: Candidate(row.id, row.name, row.links, row.classified, row.created_at)
             for row in rows}
 
 
 def refused_pairs(conn: Connection, topic_ids: set[int]) -> set[tuple[int, int]]:
-    """The pairs among these topics an analyst marked "not duplicates"."""
-    return set(conn.execute(_NOT_DUPLICATES, {"ids": sorted(topic_ids)}).tuples())
+    """The pairs an analyst marked "not duplicates" that hold one of these topics."""
+    return set(conn.execute(_NOT_DUPLICATES, {"ids": id_array(sorted(topic_ids))}).tuples())
 
 
 @dataclass
@@ -275,6 +305,9 @@ class _Neighbourhoods:
         self.info: dict[int, Candidate] = {}
         self.refused: set[tuple[int, int]] = set()
         self.subjects: dict[tuple[int, int], bool] = {}
+        # names less alike than this cannot score the threshold or REPORTED_FROM
+        lowest = min(threshold, REPORTED_FROM[HYBRID])
+        self.lexical_floor = max(0.0, (lowest - SEMANTIC_WEIGHT) / (1 - SEMANTIC_WEIGHT))
 
     def load(self, topic_ids: list[int]) -> None:
         wanted = [i for i in dict.fromkeys(topic_ids) if i not in self.near]
@@ -301,40 +334,43 @@ class _Neighbourhoods:
         new = may_join - self.info.keys()
         if new:  # the three reads overlap: committed rows only, on two connections
             facts = self.searchers.on_other(candidates, new)
-            self.refused |= refused_pairs(self.conn, set(self.info) | new)
+            self.refused |= refused_pairs(self.conn, new)
             self.clustered.update(self.clustered_before(new))  # in place: shared with sweep()
             self.info.update(facts.result())
 
     def _candidates(self, topic_ids: list[int], k: int) -> dict[int, list[int]]:
-        """Each topic's nearest embeddings (``k``) and, in hybrid matching, lexical
-        candidates, with both scores of every pair recorded.
+        """Each topic's candidates, with both scores of every pair recorded: in semantic
+        matching its ``k`` nearest embeddings; in hybrid matching the lexical index's
+        candidates at or above the lexical similarity a pair needs to reach the reported
+        scores (exact: see the module docstring), their cosines read for the pairs.
         """
-        found = self.searchers.nearest(topic_ids, k=k, names=self.names)
-        semantic = {pair_key(s, i): sim for s, ns in found.items() for i, sim in ns}
-        listed = {s: [i for i, _ in ns] for s, ns in found.items()}
+        if self.mode == SEMANTIC:
+            found = self.searchers.nearest(topic_ids, k=k, names=self.names)
+            semantic = {pair_key(s, i): sim for s, ns in found.items() for i, sim in ns}
+            self._score([p for p in semantic if p not in self.scores], semantic, {})
+            return {s: [i for i, _ in ns] for s, ns in found.items()}
+        unnamed = [t for t in topic_ids if t not in self.names]
+        self.names.update(embedded_names(self.conn, unnamed))
+        named = {s: self.names[s] for s in topic_ids if s in self.names}
         known: dict[tuple[int, int], float] = {}  # lexical scores the index search computed
-        if self.mode == HYBRID:
-            # names less alike than this cannot reach the threshold, whatever their cosine
-            floor = (self.threshold - SEMANTIC_WEIGHT) / (1 - SEMANTIC_WEIGHT)
-            lexical: dict[int, list[int]] = {}
-            for s, found_lexical in self.lexicon.candidates(
-                    {s: self.names[s] for s in topic_ids if s in self.names},
-                    LEXICAL_NEIGHBOURS, floor).items():
-                lexical[s] = [i for i, _ in found_lexical]
-                known.update((pair_key(s, i), score) for i, score in found_lexical)
-            extra = [(s, i) for s, ids in lexical.items() for i in ids
-                     if pair_key(s, i) not in semantic and pair_key(s, i) not in self.scores
-                     and compatible(markers(self.names[s]),
-                                    markers(self.lexicon.name_of(i)))]
-            for (s, i), (similarity, name) in pair_similarities(self.conn, extra).items():
-                semantic[pair_key(s, i)] = similarity
-                self.names[i] = name
-            for s, ids in lexical.items():
-                listed.setdefault(s, [])
-                listed[s] += [i for i in ids if i not in listed[s]
-                              and (pair_key(s, i) in semantic or pair_key(s, i) in self.scores)]
-        new = [p for p in semantic if p not in self.scores]
-        # a score the search computed stands where the index holds the current names
+        lexical: dict[int, list[int]] = {}
+        for s, found_lexical in self.lexicon.candidates(
+                named, LEXICAL_NEIGHBOURS, self.lexical_floor).items():
+            lexical[s] = [i for i, _ in found_lexical]
+            known.update((pair_key(s, i), score) for i, score in found_lexical)
+        wanted = [(s, i) for s, ids in lexical.items() for i in ids
+                  if pair_key(s, i) not in self.scores]
+        semantic = {}
+        for (s, i), (similarity, name) in pair_similarities(self.conn, wanted).items():
+            semantic[pair_key(s, i)] = similarity
+            self.names[i] = name
+        self._score(list(semantic), semantic, known)
+        return {s: [i for i in ids if pair_key(s, i) in self.scores]
+                for s, ids in lexical.items()}
+
+    def _score(self, new: list[tuple[int, int]], semantic: dict[tuple[int, int], float],
+               known: dict[tuple[int, int], float]) -> None:
+        # a score the index search computed stands where the index holds the current names
         reused = {p for p in new if p in known
                   and all(self.lexicon.holds(t, self.names[t]) for t in p)}
         fresh = [p for p in new if p not in reused]
@@ -343,7 +379,6 @@ class _Neighbourhoods:
         for pair in new:
             self.scores[pair] = (semantic[pair],
                                  known[pair] if pair in reused else lexical_scores[pair])
-        return listed
 
     def _saturated(self, topic_id: int, listed: list[int]) -> bool:
         vector = listed[:NEIGHBOURS_PER_QUERY]

@@ -9,7 +9,7 @@ it is also exact). ``Searchers`` splits the searches of a sweep step over two ba
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -166,6 +166,29 @@ def nearest(conn: Connection, topic_ids: list[int], *, method: str,
     return found
 
 
+def id_array(ids: Iterable[int]) -> str:
+    """Ids as a PostgreSQL array literal, for ``CAST(:ids AS bigint[])``: a long list of
+    ints binds many times faster this way than as a Python list.
+    """
+    return "{" + ",".join(map(str, ids)) + "}"
+
+
+_NAMES = sa.text(
+    """
+    SELECT id, name FROM topics
+    WHERE id = ANY(CAST(:ids AS bigint[])) AND embedding IS NOT NULL
+      AND deleted_at IS NULL AND merged_into IS NULL
+    """
+)
+
+
+def embedded_names(conn: Connection, topic_ids: list[int]) -> dict[int, str]:
+    """The names of those of these topics that are live and embedded."""
+    if not topic_ids:
+        return {}
+    return dict(conn.execute(_NAMES, {"ids": id_array(topic_ids)}).tuples().all())
+
+
 _PAIRS = sa.text(
     """
     SELECT p.a, p.b, 1 - (a.embedding <=> b.embedding) AS similarity, b.name
@@ -185,5 +208,6 @@ def pair_similarities(conn: Connection, pairs: list[tuple[int, int]]
     """
     if not pairs:
         return {}
-    rows = conn.execute(_PAIRS, {"a": [a for a, _ in pairs], "b": [b for _, b in pairs]})
+    rows = conn.execute(_PAIRS, {"a": id_array(a for a, _ in pairs),
+                                 "b": id_array(b for _, b in pairs)})
     return {(a, b): (float(similarity), name) for a, b, similarity, name in rows}

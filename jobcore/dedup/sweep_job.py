@@ -41,7 +41,7 @@ from jobcore.jobs.store import Job
 from jobcore.schema import admin_jobs, dedup_clusters, topic_history, topics
 
 CHUNK_SIZE = 500  # a step's searches and reads are batched: fewer round trips a topic
-HISTOGRAM_STARTS = {matching.HYBRID: 0.50, matching.SEMANTIC: 0.80}
+HISTOGRAM_STARTS = matching.REPORTED_FROM
 HISTOGRAM_BINS = 40
 
 
@@ -97,7 +97,8 @@ _CLUSTERED = sa.text(
                          (SELECT max((l ->> 'similarity')::float8)
                           FROM jsonb_array_elements(c.losers) AS l)
     ) AS m(id, similarity)
-    WHERE c.job_id = :job_id AND c.members && CAST(:ids AS bigint[]) AND m.id = ANY(:ids)
+    WHERE c.job_id = :job_id AND c.members && CAST(:ids AS bigint[])
+      AND m.id = ANY(CAST(:ids AS bigint[]))
     """
 )
 
@@ -174,9 +175,10 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
             embeddings.refresh_batch(conn, provider, topic_ids=ids, batch_size=len(ids))
             step = matching.sweep(
                 conn, ids, threshold=config.score_threshold, method=cursor["method"],
-                mode=config.matching, lexicon=lexical.index_for(conn, job.id, fixed=True),
+                mode=config.matching, lexicon=lexical.index_for(
+                    conn, job.id, fixed=True, group=matching.guard_group),
                 clustered_before=lambda found: dict(conn.execute(_CLUSTERED, {
-                    "job_id": job.id, "ids": sorted(found)}).tuples().all()))
+                    "job_id": job.id, "ids": search.id_array(sorted(found))}).tuples().all()))
             outcome.skips = len(step.already_clustered)
             outcome.success = len(ids) - outcome.skips
             cursor["lastId"] = ids[-1]

@@ -1,0 +1,86 @@
+"""The lexical index: name folding, the same-subject rule and its exact candidate search."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+
+from jobcore.catalog.demo import VARIANTS, _topic_names, _variant
+from jobcore.dedup import lexical, matching
+
+
+def test_name_text_folds_provider_paths_wordings_and_ampersands() -> None:
+    assert lexical.lexical_text("Acme > Auto > SUV Intenders") == "suv intent"
+    assert lexical.lexical_text("In-Market for Home & Garden") == "intent home and garden"
+    assert lexical.lexical_text("People Interested in Cooking") == "interest cooking"
+
+
+@pytest.mark.parametrize(("short", "long", "same"), [
+    ("mgmt", "management", True), ("svcs", "services", True), ("tech", "technology", True),
+    ("suv", "suvs", True), ("pc", "pcs", True), ("intl", "international", True),
+    ("in", "international", False),   # two letters shorten nothing but a plural
+    ("gen", "gardening", False),       # letters in order, but not to the same last letter
+    ("men", "management", False), ("cat", "carpets", False),
+    ("auto", "automotive", True),
+])
+def test_a_subject_matches_its_shortenings_only(short: str, long: str, same: bool) -> None:
+    index = lexical.LexicalIndex([1, 2, 3, 4], [f"Blue {long} Fans", f"Red {long} Fans",
+                                                f"Blue {short} Fans", f"Red {short} Fans"])
+    assert (long in index.related_words(short)) is same
+    assert (short in index.related_words(long)) is same
+    assert index.same_subject(f"Blue {long} Fans", f"Blue {short} Fans") is same
+
+
+def test_names_that_share_a_wording_but_not_a_subject_differ() -> None:
+    names = ["Suburban Intuit Administrators", "Suburban Qualcomm Administrators",
+             "Suburban Oracle Administrators", "Suburban Intuit Admins",
+             "Urban Qualcomm Administrators"]
+    index = lexical.LexicalIndex(list(range(1, 6)), names)
+    assert not index.same_subject(names[0], names[1])
+    assert index.same_subject(names[0], names[3])
+
+
+def _demo_names(count: int) -> list[str]:
+    rng = random.Random(7)
+    names, seen = [], set()
+    for (name, _seed), kind in zip(_topic_names(rng), itertools.cycle(VARIANTS)):
+        variant = _variant(rng, name, kind, "Audiences")
+        for text in (name.text, (variant + name.region) if variant else None):
+            if text and text.casefold() not in seen and len(names) < count:
+                seen.add(text.casefold())
+                names.append(text)
+        if len(names) >= count:
+            return names
+    raise AssertionError("unreachable")
+
+
+def test_candidates_are_exactly_the_pairs_of_one_group_and_subject_above_the_floor() -> None:
+    names = _demo_names(600)
+    ids = list(range(1, len(names) + 1))
+    index = lexical.LexicalIndex(ids, names, group=matching.guard_group)
+    floor = 0.4
+    vectors = index.vectors(names)
+    similarity = (vectors @ vectors.T).toarray()
+    expected = {
+        (a, b) for a, b in itertools.permutations(range(len(names)), 2)
+        if similarity[a, b] >= floor and matching.guard_group(names[a]) ==
+        matching.guard_group(names[b]) and index.same_subject(names[a], names[b])}
+    found = index.candidates(dict(zip(ids, names, strict=True)), k=len(names), floor=floor)
+    got = {(a - 1, b - 1) for a, listed in found.items() for b, _ in listed
+           if index.same_subject(names[a - 1], names[b - 1])}
+    assert len(expected) > 100  # the demo's variants and near misses make plenty of pairs
+    assert got == expected
+    for a, listed in found.items():  # best first, scores as computed from the names
+        assert [s for _, s in listed] == sorted((s for _, s in listed), reverse=True)
+        for b, score in listed:
+            assert score == pytest.approx(min(1.0, similarity[a - 1, b - 1]), abs=1e-5)
+
+
+def test_a_renamed_topic_is_searched_under_its_current_name() -> None:
+    names = ["Acme FS105 Ethernet Switch", "Acme 5 Port Switch FS105", "Garden Tools Fans",
+             "Garden Hoses Fans"]
+    index = lexical.LexicalIndex([1, 2, 3, 4], names)
+    found = index.candidates({3: "Acme FS105 Switch"}, k=5, floor=0.3)
+    assert {i for i, _ in found[3]} == {1, 2}
