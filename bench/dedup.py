@@ -1,14 +1,14 @@
 """Dedup figures on a 100,000-topic demo catalogue, with the default settings (static
-encoder, hybrid matching at 0.65).
+encoder, hybrid matching at 0.60).
 
 1. Embedding: topics/s through ``embeddings.refresh_all`` (what ``python -m jobcore
    embed`` does: two writers, HNSW index maintained) with the default encoder, and the raw
    encode rate of the old default (torch) and the new one on the first 2,000 of the same
    texts.
-2. Sweep: topics/s of a whole-catalogue dedup_sweep through process_chunk (HNSW search at
-   this size).
-3. Recall: the pairs scoring at least the threshold (after the guards) that the sweep's
-   candidate stage finds (vector and lexical candidates of each topic, in the sweep's
+2. Sweep: topics/s of a whole-catalogue dedup_sweep through process_chunk (its lexical
+   index built in the first chunk, counted).
+3. Recall: the pairs scoring at least the threshold (after the guards and the subject rule)
+   that the sweep's candidate stage finds (each topic's lexical candidates, in the sweep's
    chunks), against an exact search of the same scores: every pair's cosine (numpy,
    float32) and lexical similarity (sparse TF-IDF products).
 

@@ -33,7 +33,8 @@ the "not duplicates" list.
   product is closer to itself than to the old one).
 - **Clusters do not chain.** A cluster is a star around its winner: every loser scores at
   least ``threshold`` with the winner itself. Sweeping topic S (not yet in a cluster of
-  this sweep): the group is S and its neighbours not yet in a cluster; the group's winner W
+  this sweep): the group is S and the neighbours not yet in a cluster that S best matches
+  (within ``BEST_MATCH_MARGIN`` of its best pair); the group's winner W
   is chosen by the winner rule; the cluster is W and W's own neighbours not yet in a cluster
   (S among them). A~B, B~C with A and C far apart gives {B: A, C} when B wins and {A: B}
   when A wins (C then stays alone: C is not close to A).
@@ -451,7 +452,11 @@ def _sweep(hoods: _Neighbourhoods, source_ids: list[int]) -> SweepStep:
             best[source] = allowed[0]
 
     def winner_of(source: int) -> int:
-        group = [source, *(i for i, _ in hoods.close(source) if i not in clustered)]
+        # the source and the neighbours it best matches (one it matches less well would
+        # make a winner the best match rule then keeps it from joining)
+        floor = hoods.best(source) - BEST_MATCH_MARGIN
+        group = [source, *(i for i, s in hoods.close(source)
+                           if i not in clustered and s >= floor)]
         return min(group, key=lambda i: hoods.info[i].winner_key)
 
     # the winners' own neighbourhoods, then those of their close neighbours (for the best

@@ -225,7 +225,8 @@ def _summary(previous: dict[str, Any], step: matching.SweepStep, config: DedupSw
     return {
         "threshold": config.score_threshold,
         "matching": config.matching,
-        "search": method,
+        # hybrid candidates come from the lexical index, semantic ones from the vectors'
+        "search": "lexical" if config.matching == matching.HYBRID else method,
         "clusterCount": previous.get("clusterCount", 0) + len(step.clusters),
         "duplicateCount": previous.get("duplicateCount", 0)
         + sum(len(c.losers) for c in step.clusters),
