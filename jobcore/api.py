@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from datetime import datetime
 from typing import Annotated, Any, Literal, Union
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -25,7 +27,7 @@ from starlette.routing import Match
 
 from jobcore.classify import recovery
 from jobcore.config import get_settings
-from jobcore.db import get_engine
+from jobcore.db import get_engine, is_connection_error, unavailable
 from jobcore.errors import (
     ConfigError,
     Conflict,
@@ -222,6 +224,7 @@ def _summary_record(job: store.JobSummary) -> JobSummaryRecord:
 
 
 _COMMON = _responses(401, 403, 422, 503)
+log = logging.getLogger(__name__)
 router = APIRouter()
 
 
@@ -272,6 +275,15 @@ async def cancel(job_id: JobId, body: CancelBody, caller: Caller,
                  db: DB) -> JobSummaryRecord:
     """Cancel the job (the only change allowed); it takes effect between chunks."""
     return _summary_record(await run_in_threadpool(runner.cancel_job, job_id, engine=db))
+
+@router.post("/api/admin/jobs/{job_id}/resume", response_model=JobSummaryRecord,
+          responses={**_COMMON, **_responses(404, 409)}, response_model_by_alias=True)
+async def resume(job_id: JobId, caller: Caller, db: DB) -> JobSummaryRecord:
+    """Put a failed job back to processing from its saved cursor (recorded in its events);
+    409 unless it failed.
+    """
+    return _summary_record(await run_in_threadpool(runner.resume_job, job_id,
+                                                   created_by=caller, engine=db))
 
 @router.post("/api/admin/jobs/{job_id}/rollback", response_model=JobCreated, status_code=201,
           responses={**_COMMON, **_responses(404, 409)}, response_model_by_alias=True)
@@ -355,6 +367,18 @@ def _install_error_handlers(app: FastAPI) -> None:
                           f"jobType must be one of {', '.join(job_types())}", "jobType")
         field = ".".join(loc) or None
         return _error(422, "invalid", f"{field or 'request'}: {first['msg']}", field)
+
+    @app.exception_handler(sa.exc.DBAPIError)
+    def database_error(_: Request, exc: sa.exc.DBAPIError) -> JSONResponse:
+        if is_connection_error(exc):  # the server restarting or away: try again later
+            return _error(503, "database_unavailable", str(unavailable(exc)))
+        log.error("database error", exc_info=exc)
+        return _error(500, "internal", f"Database error: {type(exc.orig).__name__}")
+
+    @app.exception_handler(Exception)
+    def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected error", exc_info=exc)
+        return _error(500, "internal", f"Internal error: {type(exc).__name__}")
 
     @app.exception_handler(JobcoreError)
     def jobcore_error(_: Request, exc: JobcoreError) -> JSONResponse:

@@ -40,6 +40,15 @@ class Settings(BaseSettings):
                     "(comma-separated in ADMIN_EMAILS).")
     chunk_time_budget_seconds: float = Field(default=60.0, gt=0, le=600)
     stuck_after_minutes: float = Field(default=5.0, gt=0)
+    chunk_commit: Literal["durable", "fast"] = Field(
+        default="durable",
+        description="'durable': a chunk's commit waits for the WAL flush, so a chunk the "
+                    "caller was told is done stays done after a server crash. 'fast' "
+                    "(synchronous_commit off): the commit does not wait; a crash of the "
+                    "server (not of a driver) can forget the last chunks acknowledged "
+                    "within ~0.6 s (three WAL writer delays), whole, and the next call "
+                    "does them again: a refresh_activations chunk then pushes to the "
+                    "platform twice.")
     api_tokens: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="HTTP API tokens as owner:sha256hex entries, comma-separated in API_TOKENS "

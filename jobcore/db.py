@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
@@ -67,6 +68,41 @@ def _start_embedded(data_dir: Path) -> str:
             conn.execute(sa.text("SELECT pg_reload_conf()"))
         _embedded_urls[pgdata] = url
         return url
+
+
+# SQLSTATEs of a lost or refused connection: class 08 (connection exception), and the
+# server shutting down, crashed or still starting (admin_shutdown, crash_shutdown,
+# cannot_connect_now).
+_CONNECTION_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """Whether a database error is about the connection, not the statement: the server
+    restarted, is starting, went away, or ended this backend. Such an error says nothing
+    about the work; it rolled back and may be tried again.
+    """
+    if isinstance(exc, DatabaseUnavailable):
+        return True
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None)
+    if state is not None:
+        return state.startswith(_CONNECTION_STATES)
+    # psycopg raises OperationalError without a SQLSTATE for a refused or closed connection
+    return isinstance(orig, psycopg.OperationalError)
+
+
+def unavailable(exc: BaseException) -> DatabaseUnavailable:
+    """A DatabaseUnavailable naming the connection error (for the API's 503, the CLI)."""
+    if isinstance(exc, DatabaseUnavailable):
+        return exc
+    orig = getattr(exc, "orig", None) or exc
+    reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    return DatabaseUnavailable(f"The database is unavailable ({reason}). Try again in a "
+                               "moment: a job's chunk commits whole or not at all.")
 
 
 def resolve_url(settings: Settings | None = None) -> str:

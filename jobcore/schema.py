@@ -134,7 +134,6 @@ admin_jobs = sa.Table(
     sa.Column("success_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("error_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("skip_count", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("errors", JSONB, nullable=False, server_default="[]"),
     sa.Column("result", JSONB, nullable=False, server_default="{}"),
     _created_at(),
     sa.Column("started_at", _ts, nullable=True),
@@ -154,6 +153,41 @@ admin_jobs = sa.Table(
     sa.Index("uq_admin_jobs_one_undo", sa.text("(config ->> 'undoOf')"), unique=True,
              postgresql_where=sa.text("config ? 'undoOf' AND config ->> 'undoOf' IS NOT NULL "
                                       "AND status IN ('pending', 'processing', 'completed')")),
+    sa.Index("uq_admin_jobs_one_live_retry", sa.text("(config ->> 'retryOf')"), unique=True,
+             postgresql_where=sa.text("config ? 'retryOf' AND config ->> 'retryOf' IS NOT NULL "
+                                      "AND status IN ('pending', 'processing')")),
+    sa.CheckConstraint("processed_items <= total_items",
+                       name="admin_jobs_processed_within_total"),
+)
+
+# A job's item errors ({id?, name?, message}), in the order recorded.
+admin_job_errors = sa.Table(
+    "admin_job_errors",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+    sa.Column("job_id", sa.Text, sa.ForeignKey("admin_jobs.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("topic_id", sa.BigInteger, nullable=True),
+    sa.Column("error", JSONB, nullable=False),
+    sa.Index("ix_admin_job_errors_job", "job_id", "id"),
+)
+
+JOB_EVENT_KINDS = ("failed", "resumed")
+
+# What happened to a job besides its chunks, with who and why.
+admin_job_events = sa.Table(
+    "admin_job_events",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+    sa.Column("job_id", sa.Text, sa.ForeignKey("admin_jobs.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=True),
+    sa.Column("created_by", sa.Text, nullable=True),
+    _created_at(),
+    sa.CheckConstraint(f"kind IN ({', '.join(repr(k) for k in JOB_EVENT_KINDS)})",
+                       name="admin_job_events_kind_check"),
+    sa.Index("ix_admin_job_events_job", "job_id", "id"),
 )
 
 admin_job_chunks = sa.Table(

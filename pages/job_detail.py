@@ -93,6 +93,16 @@ def _chunk_buttons(offered: list[str], cols) -> None:
         running.discard(job_id)
         runner.cancel_job(job_id)
         st.rerun()
+    if act.RESUME in offered and cols[0].button(
+            "Resume", type="primary", icon=":material/restart_alt:",
+            help="Back to processing from where the failed chunk rolled back; what the "
+                 "earlier chunks did is kept"):
+        try:
+            runner.resume_job(job_id, created_by=pages.current_user(st.session_state))
+        except JobcoreError as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
 
 
 def _create_and_open(create) -> None:
@@ -175,6 +185,13 @@ def live_panel() -> None:
     times = {"created": job.created_at, "started": job.started_at,
              "completed": job.completed_at, "last progress": job.last_progress_at}
     st.caption(" · ".join(f"{k} {v:%Y-%m-%d %H:%M:%S}" for k, v in times.items() if v))
+    events = runner.job_events(job_id)
+    if events:
+        with st.expander(f"History ({len(events)} events)"):
+            for event in events:
+                who = f" by {event.created_by}" if event.created_by else ""
+                st.text(f"{event.created_at:%Y-%m-%d %H:%M:%S}  {event.kind}{who}"
+                        + (f": {event.message}" if event.message else ""))
     if job_id in running:
         # One chunk per rerun: the panel above shows the progress after every chunk, and a
         # Stop or Cancel click lands between two chunks.

@@ -26,6 +26,8 @@ def test_migrated_database_matches_the_schema_module(engine):
     "INSERT INTO admin_jobs (id, job_type, created_by, processed_items) "
     "VALUES ('job_1_a', 'reclassify', 'x', 3)",
     "INSERT INTO admin_jobs (id, job_type, created_by) VALUES ('bad id', 'reclassify', 'x')",
+    "INSERT INTO admin_jobs (id, job_type, created_by, total_items, processed_items, "
+    "success_count) VALUES ('job_1_a', 'reclassify', 'x', 1, 2, 2)",
     "INSERT INTO topics (name, review_status) VALUES ('x', 'needs_review')",
     "INSERT INTO topics (name, segment_type) VALUES ('x', 'b2z')",
     "INSERT INTO topics (name) VALUES ('   ')",

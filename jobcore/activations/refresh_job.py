@@ -63,7 +63,7 @@ class RefreshActivationsHandler(JobHandler[RefreshActivationsConfig]):
         cursor = dict(job.cursor)
         chunk = take_slice(lambda n: conn.execute(stale.STALE_CHUNK, {
             "org_id": job.org_id, "last_id": cursor["lastId"], "max_id": cursor["maxId"],
-            "n": n}).all(), size=CHUNK_SIZE, deadline=deadline, limit=config.limit,
+            "n": n}).all(), size=CHUNK_SIZE, deadline=deadline, limit=job.total_items,
             processed=job.processed_items)
         outcome = ChunkOutcome(cursor=cursor, done=False)
         if config.dry_run:

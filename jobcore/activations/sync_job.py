@@ -77,7 +77,8 @@ class SyncTradeDeskHandler(JobHandler[SyncTradeDeskConfig]):
                                   for e in client.elements()}
         chunk = take_slice(lambda n: conn.execute(stale.LINKED_CHUNK, {
             "org_id": job.org_id, "last_id": cursor["lastId"], "max_id": cursor["maxId"],
-            "n": n}).all(), size=CHUNK_SIZE, deadline=deadline)
+            "n": n}).all(), size=CHUNK_SIZE, deadline=deadline, limit=job.total_items,
+            processed=job.processed_items)
         outcome = ChunkOutcome(cursor=cursor, done=False)
         pushed: list[dict] = []
         for row in chunk.within_budget():

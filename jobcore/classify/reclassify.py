@@ -11,6 +11,7 @@ another job (see jobcore.classify.rollback).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -27,6 +28,7 @@ from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS, with_canonical_pare
 from jobcore.config import get_settings
 from jobcore.dedup import embeddings
 from jobcore.errors import ConfigError
+from jobcore.jobs import store
 from jobcore.jobs.base import (
     INTERNAL,
     JOB_ID_PATTERN,
@@ -44,7 +46,7 @@ from jobcore.jobs.store import Job
 from jobcore.llm import phases
 from jobcore.llm.client import model_of
 from jobcore.llm.cost import PromptProfile
-from jobcore.schema import admin_jobs, topics
+from jobcore.schema import topics
 
 CHUNK_SIZE = 50
 MAX_LIMIT = 10_000_000
@@ -99,13 +101,7 @@ def eligible_params(config: ReclassifyConfig, rules_version: str) -> dict:
 
 
 # Topic ids named in another job's errors.
-_ERROR_TOPIC_IDS = (
-    sa.select(sa.cast(sa.literal_column("e.value ->> 'id'"), sa.BigInteger))
-    .select_from(admin_jobs.join(
-        sa.text("LATERAL jsonb_array_elements(admin_jobs.errors) AS e"), sa.true()))
-    .where(admin_jobs.c.id == sa.bindparam("retry_of"),
-           sa.literal_column("jsonb_typeof(e.value -> 'id')") == "number")
-)
+_ERROR_TOPIC_IDS = store.error_topic_ids(sa.bindparam("retry_of"))
 
 
 @lru_cache(maxsize=32)
@@ -129,10 +125,14 @@ def _eligible_where(force: bool, filtered: bool, retry: bool,
 
 @lru_cache(maxsize=32)
 def _chunk_select(force: bool, filtered: bool, retry: bool, listed: bool) -> sa.Select:
-    """One chunk of eligible topics after the cursor, locked (built once per shape)."""
+    """One chunk of eligible topics after the cursor, locked (built once per shape): of
+    those planned, i.e. not changed since the job was created (a topic that became
+    eligible later, or that another job or an edit changed meanwhile, is left out).
+    """
     return (topic_store.select_topics(sa.and_(_eligible_where(force, filtered, retry, listed),
                                           topics.c.id > sa.bindparam("last_id"),
-                                          topics.c.id <= sa.bindparam("max_id")))
+                                          topics.c.id <= sa.bindparam("max_id"),
+                                          topics.c.updated_at <= sa.bindparam("planned_at")))
             .limit(sa.bindparam("row_limit", type_=sa.Integer)).with_for_update())
 
 
@@ -181,7 +181,9 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
             eligible_params(config, engine.version),
         ).one()
         total = min(count, config.limit) if config.limit else count
-        cursor = {"lastId": 0, "maxId": max_id, "rulesVersion": engine.version}
+        planned_at = conn.execute(sa.select(sa.func.now())).scalar_one()
+        cursor = {"lastId": 0, "maxId": max_id, "rulesVersion": engine.version,
+                  "plannedAt": planned_at.isoformat()}
         if config.mode != "local":
             cursor.update(phase="submit", submitted=0)
         return JobPlan(total_items=total, cursor=cursor)
@@ -206,12 +208,12 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
         model = model_of(config)
         return phases.submit_step(conn, job, cursor, phases.SubmitSource(
             eligible_after=lambda last_id, up_to, n: _eligible_after(
-                conn, config, get_rule_engine().version, last_id, up_to, n),
+                conn, config, cursor, get_rule_engine().version, last_id, up_to, n),
             request=lambda t: request_params(
                 name=t.name, description=t.description, current=t.classification,
                 model=model, web_search=config.enable_web_search,
                 target_column=config.target_column),
-            limit=config.limit, concurrency=config.concurrency), deadline)
+            concurrency=config.concurrency), deadline)
 
     def on_cancel(self, conn: Connection, job: Job) -> None:
         if self.uses_llm_batches(job.config):
@@ -238,9 +240,9 @@ def _classify_locally(conn: Connection, job: Job, config: ReclassifyConfig,
     """One chunk of a local reclassify: 50 eligible topics through the rule engine."""
     engine = get_rule_engine()
     cursor = dict(job.cursor)
-    chunk = take_slice(lambda n: _eligible_after(conn, config, engine.version, cursor["lastId"],
-                                                 cursor["maxId"], n),
-                       size=CHUNK_SIZE, deadline=deadline, limit=config.limit,
+    chunk = take_slice(lambda n: _eligible_after(conn, config, cursor, engine.version,
+                                                 cursor["lastId"], cursor["maxId"], n),
+                       size=CHUNK_SIZE, deadline=deadline, limit=job.total_items,
                        processed=job.processed_items)
     outcome = ChunkOutcome(cursor=cursor, done=False)
     writes: list[topic_store.ClassificationWrite] = []
@@ -281,11 +283,16 @@ def _write_of(change: PlannedChange, version: str) -> topic_store.Classification
     return topic_store.ClassificationWrite(topic.id, change.new, version, "rules", history)
 
 
-def _eligible_after(conn: Connection, config: ReclassifyConfig, rules_version: str,
-                    last_id: int, up_to: int, limit: int) -> list[topic_store.TopicRow]:
-    """Eligible topics with last_id < id <= up_to, by id, locked, at most ``limit``."""
+def _eligible_after(conn: Connection, config: ReclassifyConfig, cursor: dict[str, Any],
+                    rules_version: str, last_id: int, up_to: int,
+                    limit: int) -> list[topic_store.TopicRow]:
+    """Planned eligible topics with last_id < id <= up_to, by id, locked, at most
+    ``limit`` (jobs from before plannedAt was saved: every eligible one).
+    """
+    planned_at = cursor.get("plannedAt")
     params = {**eligible_params(config, rules_version), "last_id": last_id, "max_id": up_to,
-              "row_limit": limit}
+              "row_limit": limit, "planned_at": datetime.fromisoformat(planned_at)
+              if planned_at else datetime.max.replace(tzinfo=UTC)}
     return [topic_store.topic_row(r) for r in conn.execute(_chunk_select(*_shape(config)), params)]
 
 

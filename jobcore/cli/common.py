@@ -45,7 +45,7 @@ def drive(job_id: str, total: int, *, verbose: bool,
             bar.set_postfix(ok=report.success_count, err=report.error_count,
                             skip=report.skip_count)
             if verbose and report.error_count > seen_errors:
-                for err in runner.get_job(job_id).errors[seen_errors:]:
+                for err in runner.job_errors(job_id, offset=seen_errors):
                     bar.write(f"  error {err.get('id', '')} {err.get('name', '')}: "
                               f"{err['message']}")
                 seen_errors = report.error_count

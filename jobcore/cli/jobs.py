@@ -1,4 +1,4 @@
-"""The jobs commands (list, show, process, cancel) and tick."""
+"""The jobs commands (list, show, process, cancel, resume) and tick."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     """This module's command parsers."""
     sub.add_parser("tick", help="advance every LLM job waiting on its batches by one step "
                                 "(for cron or any scheduler)")
-    jobs = sub.add_parser("jobs", help="list, show, process or cancel any job")
+    jobs = sub.add_parser("jobs", help="list, show, process, cancel or resume any job")
     jsub = jobs.add_subparsers(dest="action", required=True, parser_class=Parser)
     lst = jsub.add_parser("list")
     lst.add_argument("--type", dest="job_type", choices=job_types())
@@ -35,6 +35,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     proc.add_argument("--all", action="store_true")
     cancel = jsub.add_parser("cancel")
     cancel.add_argument("job_id")
+    resume = jsub.add_parser("resume", help="put a failed job back to processing from its "
+                                            "cursor (then: jobs process JOB_ID --all)")
+    resume.add_argument("job_id")
 
 
 def _jobs_list(args) -> int:
@@ -49,21 +52,29 @@ def _jobs_list(args) -> int:
     return EXIT_OK
 
 
+SHOWN_ERRORS = 50
+
+
 def _jobs_show(args) -> int:
-    job = runner.get_job(args.job_id)
+    job = runner.get_job(args.job_id, with_errors=False)
     data = {k: v for k, v in job.__dict__.items() if k not in ("errors", "cursor")}
     print(json.dumps(data, default=str, indent=2))
-    print(f"errors ({len(job.errors)}):")
-    for err in job.errors[:50]:
+    for event in runner.job_events(job.id):
+        print(f"{event.created_at:%Y-%m-%d %H:%M:%S} {event.kind}"
+              + (f" by {event.created_by}" if event.created_by else "")
+              + (f": {event.message}" if event.message else ""))
+    print(f"errors ({job.error_count:,}):")
+    for err in runner.job_errors(job.id, limit=SHOWN_ERRORS):
         print(f"  {err.get('id', '')} {err.get('name', '')}: {err['message']}")
-    if len(job.errors) > 50:
-        print(f"  ... and {len(job.errors) - 50} more")
+    if job.error_count > SHOWN_ERRORS:
+        print(f"  ... and {job.error_count - SHOWN_ERRORS:,} more (the API's job record and "
+              "the job page's CSV export have them all)")
     return EXIT_OK
 
 
 def _jobs_process(args) -> int:
     if args.all:
-        job = runner.get_job(args.job_id)
+        job = runner.get_job_summary(args.job_id)
         remaining = job.total_items - job.processed_items
         return print_report(drive(job.id, remaining, verbose=False))
     report = runner.process_chunk(args.job_id)
@@ -78,9 +89,17 @@ def _jobs_cancel(args) -> int:
     return EXIT_OK
 
 
+def _jobs_resume(args) -> int:
+    job = runner.resume_job(args.job_id)
+    print(f"job {job.id} resumed from its cursor ({job.processed_items:,} of "
+          f"{job.total_items:,} items done); go on with: python -m jobcore jobs process "
+          f"{job.id} --all")
+    return EXIT_OK
+
+
 def _cmd_jobs(args) -> int:
     actions = {"list": _jobs_list, "show": _jobs_show, "process": _jobs_process,
-               "cancel": _jobs_cancel}
+               "cancel": _jobs_cancel, "resume": _jobs_resume}
     return actions[args.action](args)
 
 

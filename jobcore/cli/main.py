@@ -12,8 +12,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+
 from jobcore.cli import activations, admin, classify, dedup, jobs, trees
 from jobcore.cli.common import EXIT_FAILED, EXIT_USAGE, Parser
+from jobcore.db import is_connection_error, unavailable
 from jobcore.errors import JobcoreError, UsageError
 
 _MODULES = (admin, classify, jobs, dedup, activations, trees)
@@ -39,6 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except JobcoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except sa.exc.DBAPIError as exc:
+        if not is_connection_error(exc):
+            raise
+        print(f"error: {unavailable(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("\ninterrupted: the current chunk either committed whole or not at all; "

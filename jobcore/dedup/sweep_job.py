@@ -167,7 +167,7 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
             .where(_sources_where(config), topics.c.id > cursor["lastId"],
                    topics.c.id <= cursor["maxId"])
             .order_by(topics.c.id).limit(n)).scalars()),
-            size=CHUNK_SIZE, deadline=deadline, limit=config.limit,
+            size=CHUNK_SIZE, deadline=deadline, limit=job.total_items,
             processed=job.processed_items)
         ids = list(chunk.within_budget())  # the step below sweeps them together
         outcome = ChunkOutcome(cursor=cursor, done=False)

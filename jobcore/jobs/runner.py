@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from jobcore.config import get_settings
-from jobcore.db import get_engine
+from jobcore.db import get_engine, is_connection_error, unavailable
 from jobcore.errors import (
     DatabaseUnavailable,
     JobcoreError,
@@ -37,12 +37,12 @@ from jobcore.schema import organizations
 log = logging.getLogger(__name__)
 
 # Per chunk transaction: a statement hung far past the budget is cut off rather than holding
-# the job's lock; and the commit does not wait for the WAL flush. A chunk is atomic (items,
-# counters and cursor together), so a server crash can only forget the last chunks whole,
-# and the next call redoes them; it never leaves a half-applied or double-counted chunk.
+# the job's lock; and the commit is durable (waits for the WAL flush) unless the
+# CHUNK_COMMIT setting says 'fast' (see jobcore.config: a server crash may then forget the
+# last acknowledged chunks, whole, never half).
 _CHUNK_SETTINGS = sa.text(
     "SELECT set_config('statement_timeout', :timeout_ms, true), "
-    "set_config('synchronous_commit', 'off', true)"
+    "set_config('synchronous_commit', :synchronous_commit, true)"
 )
 
 
@@ -118,34 +118,55 @@ def create_job(job_type: str, config: dict[str, Any] | None = None, *, org_id: i
     return CreatedJob(job.id, job.total_items)
 
 
+# A lost connection (a server restart, a terminated backend) is retried with these waits,
+# doubling, for up to RECONNECT_WINDOW seconds (or the chunk's time budget if shorter): a
+# restart with crash recovery takes a few seconds; longer, the caller hears of it.
+RECONNECT_FIRST_WAIT = 0.05
+RECONNECT_LONGEST_WAIT = 2.0
+RECONNECT_WINDOW = 15.0
+
+
 def process_chunk(job_id: str, *, engine: Engine | None = None,
                   time_budget: float | None = None) -> ChunkReport:
-    """Process one chunk of a job and return its counters; see the module docstring."""
+    """Process one chunk of a job and return its counters; see the module docstring.
+
+    A connection-level error (the server restarting or not yet accepting connections, a
+    terminated backend) never fails the job: the chunk rolled back with the connection, so
+    it is tried again on a new one, with growing waits, for up to RECONNECT_WINDOW seconds
+    within the time budget; then DatabaseUnavailable reaches the caller and the job stays as
+    it was.
+    """
     engine = engine or get_engine()
     budget = time_budget or get_settings().chunk_time_budget_seconds
-    for attempt in (1, 2):
+    give_up_at = time.monotonic() + min(budget, RECONNECT_WINDOW)
+    wait = RECONNECT_FIRST_WAIT
+    while True:
         try:
             return _run_chunk(engine, job_id, budget)
         except _JobCondition as condition:  # the job cannot go on: fail it, say why
             return _fail(engine, job_id, condition.cause)
-        except JobcoreError:
+        except JobcoreError:  # transient ones (busy, unavailable) leave the job as it was
             raise
         except sa.exc.DBAPIError as exc:
-            # A pooled connection that the server dropped (restart, idle timeout): the chunk
-            # rolled back with it, so it is safe to run it once more on a fresh connection.
-            if exc.connection_invalidated and attempt == 1:
-                continue
-            return _fail(engine, job_id, exc)
+            if not is_connection_error(exc):
+                return _fail(engine, job_id, exc)
+            if time.monotonic() + wait > give_up_at:
+                raise unavailable(exc) from exc
+            log.warning("job %s: database connection lost (%s); trying the chunk again",
+                        job_id, exc.orig)
+            time.sleep(wait)
+            wait = min(wait * 2, RECONNECT_LONGEST_WAIT)
         except Exception as exc:  # a bug: the chunk rolled back; fail the job with the reason
             return _fail(engine, job_id, exc)
-    raise AssertionError("unreachable")
 
 
 def _run_chunk(engine: Engine, job_id: str, budget: float) -> ChunkReport:
     started_at = datetime.now(UTC)
     deadline = time.monotonic() + budget
     with engine.begin() as conn:
-        conn.execute(_CHUNK_SETTINGS, {"timeout_ms": str(int(budget * 2000))})
+        conn.execute(_CHUNK_SETTINGS, {
+            "timeout_ms": str(int(budget * 2000)),
+            "synchronous_commit": "off" if get_settings().chunk_commit == "fast" else "on"})
         config = _parsed_configs.get(job_id)
         job = store.lock_job(conn, job_id, with_config=config is None)
         if job.is_finished:
@@ -191,7 +212,7 @@ def _fail(engine: Engine, job_id: str, exc: Exception) -> ChunkReport:
     try:
         with engine.begin() as conn:
             store.fail_job(conn, job_id, message)
-            job = store.get_job(conn, job_id)
+            job = store.get_summary(conn, job_id)
     except sa.exc.SQLAlchemyError as db_exc:
         raise DatabaseUnavailable(
             f"Job {job_id}: the chunk was rolled back ({message}) and the database could not "
@@ -209,13 +230,39 @@ def cancel_job(job_id: str, *, engine: Engine | None = None) -> store.Job:
         return job
 
 
-def get_job(job_id: str, *, engine: Engine | None = None) -> store.Job:
+def get_job(job_id: str, *, with_errors: bool = True,
+            engine: Engine | None = None) -> store.Job:
     """Read one job, its whole result included (some job types keep long result lists in
-    their own tables; their handler adds them).
+    their own tables; their handler adds them); its errors unless not ``with_errors``.
     """
     with (engine or get_engine()).connect() as conn:
-        job = store.get_job(conn, job_id)
+        job = store.get_job(conn, job_id, with_errors=with_errors)
         return get_handler(job.job_type).with_full_result(conn, job)
+
+
+def resume_job(job_id: str, *, created_by: str | None = None,
+               engine: Engine | None = None) -> store.Job:
+    """Resume a failed job from its saved cursor: it goes back to processing, keeping what
+    its chunks did, and the next process_chunk goes on where the failed one rolled back.
+    Recorded in its events with who resumed it.
+    """
+    with (engine or get_engine()).begin() as conn:
+        return store.resume_job(conn, job_id, created_by=created_by or get_settings().admin_user)
+
+
+def job_errors(job_id: str, *, offset: int = 0, limit: int | None = None,
+               engine: Engine | None = None) -> list[dict[str, Any]]:
+    """The job's errors from the ``offset``-th on, at most ``limit`` (a live view's new
+    errors, a first page).
+    """
+    with (engine or get_engine()).connect() as conn:
+        return store.job_errors(conn, job_id, offset=offset, limit=limit)
+
+
+def job_events(job_id: str, *, engine: Engine | None = None) -> list[store.JobEvent]:
+    """The job's events (failed, resumed), oldest first."""
+    with (engine or get_engine()).connect() as conn:
+        return store.job_events(conn, job_id)
 
 
 def get_job_summary(job_id: str, *, engine: Engine | None = None) -> store.JobSummary:

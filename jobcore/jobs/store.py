@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from psycopg import errors as pg_errors
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 from sqlalchemy.engine import Connection
 
 from jobcore.errors import (
@@ -25,7 +26,14 @@ from jobcore.errors import (
     SchemaOutOfDate,
     UsageError,
 )
-from jobcore.schema import FINISHED_STATUSES, JOB_STATUSES, admin_job_chunks, admin_jobs
+from jobcore.schema import (
+    FINISHED_STATUSES,
+    JOB_STATUSES,
+    admin_job_chunks,
+    admin_job_errors,
+    admin_job_events,
+    admin_jobs,
+)
 
 LIST_LIMIT_DEFAULT = 20
 LIST_LIMIT_MAX = 100
@@ -89,6 +97,16 @@ class Job(JobSummary):
 _JOB_FIELDS = tuple(f.name for f in fields(Job))
 _SUMMARY_FIELDS = tuple(f.name for f in fields(JobSummary))
 _SUMMARY_COLUMNS = [admin_jobs.c[name] for name in _SUMMARY_FIELDS]
+_NO_ERRORS = sa.cast(sa.literal("[]"), JSONB)
+# The job's errors in the order recorded, as one JSON array (admin_job_errors).
+_ERRORS = sa.func.coalesce(
+    sa.select(sa.func.jsonb_agg(aggregate_order_by(admin_job_errors.c.error,
+                                                   admin_job_errors.c.id)))
+    .where(admin_job_errors.c.job_id == admin_jobs.c.id).scalar_subquery(), _NO_ERRORS)
+_JOB_COLUMNS = [*_SUMMARY_COLUMNS, _ERRORS.label("errors"), admin_jobs.c.result,
+                admin_jobs.c.cursor]
+_JOB_COLUMNS_WITHOUT_ERRORS = [*_SUMMARY_COLUMNS, _NO_ERRORS.label("errors"),
+                               admin_jobs.c.result, admin_jobs.c.cursor]
 
 
 @dataclass(frozen=True)
@@ -144,7 +162,8 @@ def create_job(conn: Connection, *, job_type: str, config: dict[str, Any], total
         sa.insert(admin_jobs)
         .values(id=new_job_id(), job_type=job_type, org_id=org_id, created_by=created_by,
                 config=config, total_items=total_items, cursor=cursor or {})
-        .returning(admin_jobs)
+        .returning(*_SUMMARY_COLUMNS, _NO_ERRORS.label("errors"), admin_jobs.c.result,
+                   admin_jobs.c.cursor)
     )
     try:
         return _job(conn.execute(stmt).one())
@@ -153,6 +172,9 @@ def create_job(conn: Connection, *, job_type: str, config: dict[str, Any], total
             raise Conflict(f"Job {config.get('rollbackOf')} already has a rollback.") from exc
         if "uq_admin_jobs_one_undo" in str(exc.orig):
             raise Conflict(f"Merge job {config.get('undoOf')} already has an undo.") from exc
+        if "uq_admin_jobs_one_live_retry" in str(exc.orig):
+            raise Conflict(f"Job {config.get('retryOf')} already has a retry in progress; "
+                           "let it finish, or cancel it, first.") from exc
         if "admin_jobs_job_type_check" in str(exc.orig):
             raise SchemaOutOfDate(
                 f"Job type {job_type!r} is registered but the database does not allow it "
@@ -176,9 +198,12 @@ def live_job_with(conn: Connection, *, job_type: str, config_key: str,
                admin_jobs.c.status.in_(_ACTIVE_OR_DONE))).first()
 
 
-def get_job(conn: Connection, job_id: str) -> Job:
-    """The job with this id; JobNotFound when there is none."""
-    row = conn.execute(sa.select(admin_jobs).where(admin_jobs.c.id == job_id)).one_or_none()
+def get_job(conn: Connection, job_id: str, *, with_errors: bool = True) -> Job:
+    """The job with this id (``errors`` empty unless ``with_errors``); JobNotFound when
+    there is none.
+    """
+    columns = _JOB_COLUMNS if with_errors else _JOB_COLUMNS_WITHOUT_ERRORS
+    row = conn.execute(sa.select(*columns).where(admin_jobs.c.id == job_id)).one_or_none()
     if row is None:
         raise JobNotFound(f"No job with id {job_id!r}.")
     return _job(row)
@@ -197,7 +222,7 @@ _LOCKED_COLUMNS = [
     *(c for c in _SUMMARY_COLUMNS if c.name != "config"),
     sa.case((sa.bindparam("with_config", type_=sa.Boolean), admin_jobs.c.config),
             else_=sa.cast(sa.literal("{}"), admin_jobs.c.config.type)).label("config"),
-    sa.cast(sa.literal("[]"), admin_jobs.c.errors.type).label("errors"),
+    _NO_ERRORS.label("errors"),
     admin_jobs.c.result,
     admin_jobs.c.cursor,
 ]
@@ -254,7 +279,6 @@ _UPDATE_PROGRESS = sa.text(
             success_count = success_count + :success,
             error_count = error_count + :errors,
             skip_count = skip_count + :skips,
-            errors = errors || CAST(:new_errors AS jsonb),
             result = result || CAST(:result_patch AS jsonb),
             cursor = CAST(:cursor AS jsonb),
             chunk_count = chunk_count + 1,
@@ -266,6 +290,13 @@ _UPDATE_PROGRESS = sa.text(
         WHERE id = :job_id AND status IN ('pending', 'processing')
         RETURNING id, status, processed_items, total_items, success_count, error_count,
                   skip_count, failure_message, chunk_count
+    ), new_errors AS (
+        INSERT INTO admin_job_errors (job_id, topic_id, error)
+        SELECT job.id, CASE WHEN jsonb_typeof(e.value -> 'id') = 'number'
+                                 AND e.value ->> 'id' ~ '^-?[0-9]{1,18}$'
+                            THEN (e.value ->> 'id')::bigint END, e.value
+        FROM job, jsonb_array_elements(CAST(:new_errors AS jsonb)) WITH ORDINALITY AS e(value, n)
+        ORDER BY e.n
     ), chunk AS (
         INSERT INTO admin_job_chunks (job_id, seq, started_at, finished_at, processed, success,
                                       errors, skips)
@@ -296,36 +327,109 @@ def update_progress(conn: Connection, job_id: str, *, processed: int, success: i
     return Progress(**row._mapping)
 
 
+_APPEND_ERRORS = sa.text(
+    """
+    INSERT INTO admin_job_errors (job_id, topic_id, error)
+    SELECT :job_id, CASE WHEN jsonb_typeof(e.value -> 'id') = 'number'
+                              AND e.value ->> 'id' ~ '^-?[0-9]{1,18}$'
+                         THEN (e.value ->> 'id')::bigint END, e.value
+    FROM jsonb_array_elements(CAST(:errors AS jsonb)) WITH ORDINALITY AS e(value, n)
+    ORDER BY e.n
+    """
+)
+
+
 def append_errors(conn: Connection, job_id: str, errors: list[dict[str, Any]]) -> None:
     """Append item errors ``{id?, name?, message}``; errors are never cleared."""
-    conn.execute(
-        sa.update(admin_jobs).where(admin_jobs.c.id == job_id)
-        .values(errors=admin_jobs.c.errors.op("||")(sa.cast(errors, admin_jobs.c.errors.type)),
-                updated_at=sa.func.now())
-    )
+    conn.execute(_APPEND_ERRORS, {"job_id": job_id, "errors": json.dumps(errors)})
+    conn.execute(sa.update(admin_jobs).where(admin_jobs.c.id == job_id)
+                 .values(updated_at=sa.func.now()))
+
+
+def job_errors(conn: Connection, job_id: str, *, offset: int = 0,
+               limit: int | None = None) -> list[dict[str, Any]]:
+    """The job's errors in the order recorded, from the ``offset``-th on (at most
+    ``limit``).
+    """
+    return list(conn.execute(
+        sa.select(admin_job_errors.c.error).where(admin_job_errors.c.job_id == job_id)
+        .order_by(admin_job_errors.c.id).offset(offset).limit(limit)).scalars())
+
+
+def error_topic_ids(job_id: str | sa.BindParameter) -> sa.Select:
+    """The topic ids the job's errors name (a subquery)."""
+    return sa.select(admin_job_errors.c.topic_id).where(
+        admin_job_errors.c.job_id == job_id, admin_job_errors.c.topic_id.is_not(None))
 
 
 def fail_job(conn: Connection, job_id: str, message: str) -> None:
-    """Mark an unfinished job failed with the reason; a finished job is left alone."""
-    conn.execute(
+    """Mark an unfinished job failed with the reason (an event records it); a finished job
+    is left alone.
+    """
+    failed = conn.execute(
         sa.update(admin_jobs)
         .where(admin_jobs.c.id == job_id, admin_jobs.c.status.in_(("pending", "processing")))
         .values(status="failed", failure_message=message[:2000], completed_at=sa.func.now(),
                 started_at=sa.func.coalesce(admin_jobs.c.started_at, sa.func.now()),
                 updated_at=sa.func.now())
-    )
+        .returning(admin_jobs.c.id)).first()
+    if failed is not None:
+        record_event(conn, job_id, "failed", message=message[:2000])
+
+
+def resume_job(conn: Connection, job_id: str, *, created_by: str) -> Job:
+    """Put a failed job back to processing from its saved cursor (its counters, errors and
+    results kept), recording who resumed it and the failure it had.
+    """
+    row = conn.execute(sa.select(admin_jobs.c.status, admin_jobs.c.failure_message)
+                       .where(admin_jobs.c.id == job_id).with_for_update()).one_or_none()
+    if row is None:
+        raise JobNotFound(f"No job with id {job_id!r}.")
+    if row.status != "failed":
+        raise Conflict(f"Job {job_id} is {row.status}; only a failed job can be resumed.")
+    conn.execute(sa.update(admin_jobs).where(admin_jobs.c.id == job_id).values(
+        status="processing", failure_message=None, completed_at=None, updated_at=sa.func.now(),
+        last_progress_at=sa.func.now()))
+    record_event(conn, job_id, "resumed", created_by=created_by,
+                 message=f"after: {row.failure_message}" if row.failure_message else None)
+    return get_job(conn, job_id)
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """Something that happened to a job besides its chunks."""
+
+    kind: str  # "failed" or "resumed"
+    message: str | None
+    created_by: str | None
+    created_at: datetime
+
+
+def record_event(conn: Connection, job_id: str, kind: str, *, message: str | None = None,
+                 created_by: str | None = None) -> None:
+    """Add an event to the job's history."""
+    conn.execute(sa.insert(admin_job_events).values(job_id=job_id, kind=kind, message=message,
+                                                    created_by=created_by))
+
+
+def job_events(conn: Connection, job_id: str) -> list[JobEvent]:
+    """The job's events, oldest first."""
+    rows = conn.execute(
+        sa.select(admin_job_events.c.kind, admin_job_events.c.message,
+                  admin_job_events.c.created_by, admin_job_events.c.created_at)
+        .where(admin_job_events.c.job_id == job_id).order_by(admin_job_events.c.id))
+    return [JobEvent(*row) for row in rows]
 
 
 def cancel_job(conn: Connection, job_id: str) -> Job:
     """Cancel a pending or processing job; waits for a running chunk to commit first."""
     row = conn.execute(
-        sa.select(admin_jobs).where(admin_jobs.c.id == job_id).with_for_update()
+        sa.select(admin_jobs.c.status).where(admin_jobs.c.id == job_id).with_for_update()
     ).one_or_none()
     if row is None:
         raise JobNotFound(f"No job with id {job_id!r}.")
-    job = _job(row)
-    if job.is_finished:
-        raise JobNotRunnable(f"Job {job_id} is already {job.status}; it cannot be cancelled.")
+    if row.status in FINISHED_STATUSES:
+        raise JobNotRunnable(f"Job {job_id} is already {row.status}; it cannot be cancelled.")
     conn.execute(
         sa.update(admin_jobs).where(admin_jobs.c.id == job_id)
         .values(status="cancelled", completed_at=sa.func.now(), updated_at=sa.func.now())

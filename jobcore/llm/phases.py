@@ -78,7 +78,6 @@ class SubmitSource:
 
     eligible_after: Callable[[int, int, int], list[topic_store.TopicRow]]
     request: Callable[[topic_store.TopicRow], dict[str, Any] | str]
-    limit: int | None
     concurrency: int
 
 
@@ -97,7 +96,7 @@ def submit_step(conn: Connection, job: Job, cursor: dict[str, Any], source: Subm
         return _submit(conn, job, cursor, rows, True, source, deadline)
     chunk = take_slice(lambda n: source.eligible_after(cursor["lastId"], cursor["maxId"], n),
                        size=SUB_BATCH_SIZE * SUBMITS_PER_CALL, deadline=deadline,
-                       limit=source.limit,
+                       limit=job.total_items,
                        processed=cursor.get("submitted", 0) + cursor.get("unsent", 0))
     if not chunk.items and not has_batches(conn, job.id):
         return ChunkOutcome(cursor=cursor, done=True)  # nothing eligible

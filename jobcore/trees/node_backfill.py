@@ -164,7 +164,7 @@ class BackfillTaxonomyNodesHandler(PlacementHandler):
         return phases.submit_step(conn, job, cursor, phases.SubmitSource(
             eligible_after=lambda last_id, up_to, n: self._eligible_after(
                 conn, config, index, last_id, up_to, n),
-            request=request, limit=config.limit, concurrency=config.concurrency), deadline)
+            request=request, concurrency=config.concurrency), deadline)
 
     def _write(self, conn: Connection, job: Job, index: tree_index.TreeIndex,
                staged: list[Any], outcome: ChunkOutcome) -> None:

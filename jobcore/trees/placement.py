@@ -260,7 +260,7 @@ class PlacementHandler(JobHandler[PlacementConfig]):
         index = tree_index.load_index(conn)
         chunk = take_slice(lambda n: self.select(conn, config, index, cursor["lastId"], n,
                                                  lock=True, up_to=cursor.get("maxId")),
-                           size=CHUNK_SIZE, deadline=deadline, limit=config.limit,
+                           size=CHUNK_SIZE, deadline=deadline, limit=job.total_items,
                            processed=job.processed_items)
         outcome = ChunkOutcome(cursor=cursor, done=False)
         writes, flags = [], {}

@@ -9,6 +9,7 @@ from jobcore.jobs.registry import get_handler
 from jobcore.jobs.store import JobSummary
 
 PROCESS, RUN, STOP, CANCEL, ROLLBACK = "process", "run", "stop", "cancel", "rollback"
+RESUME = "resume"
 RETRY = FollowUp.RETRY_ERRORS.value
 DEDUP_SWEEP = FollowUp.DEDUP_SWEEP.value
 REVIEW_CLUSTERS = FollowUp.REVIEW_CLUSTERS.value
@@ -24,6 +25,7 @@ def available_actions(job: JobSummary, *, running: bool, rollback_id: str | None
     """
     if not job.is_finished:
         return [STOP, CANCEL] if running else [PROCESS, RUN, CANCEL]
+    resume = [RESUME] if job.status == "failed" else []
     handler = get_handler(job.job_type)
     completed = job.status == "completed"
     is_rollback = bool(job.config.get("rollbackOf"))
@@ -38,5 +40,6 @@ def available_actions(job: JobSummary, *, running: bool, rollback_id: str | None
         and undo_id is None,
     }
     declared = {ROLLBACK, *(f.value for f in handler.follow_ups)}
-    return [action for action in (ROLLBACK, RETRY, DEDUP_SWEEP, REVIEW_CLUSTERS, UNDO_MERGE)
-            if action in declared and offered[action]]
+    return resume + [action for action in (ROLLBACK, RETRY, DEDUP_SWEEP, REVIEW_CLUSTERS,
+                                           UNDO_MERGE)
+                     if action in declared and offered[action]]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import re
 from typing import Any
 
 import pandas as pd
@@ -12,6 +14,8 @@ ERROR_COLUMNS = ["id", "name", "message", "parent_category"]
 NO_CATEGORY = "(none)"
 # OWASP CSV injection: a cell starting with one of these is run as a formula by spreadsheets.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_AFTER_BREAK = re.compile(r"(\r\n|\r|\n)(?=[=+\-@\t])")
+
 
 def errors_frame(errors: list[dict[str, Any]],
                  categories: dict[int, str | None]) -> pd.DataFrame:
@@ -52,13 +56,20 @@ def category_counts(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def neutralize_cell(value: object) -> object:
-    """Prefix a text cell that a spreadsheet would run as a formula with a quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """Prefix with a quote every line of a text cell that a spreadsheet would run as a
+    formula: the cell's start, and the start of each line after a CR or LF inside it (a
+    reader that splits rows at a bare CR would otherwise start a row with it).
+    """
+    if not isinstance(value, str):
+        return value
+    value = _FORMULA_AFTER_BREAK.sub(r"\1'", value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def errors_csv(frame: pd.DataFrame) -> bytes:
-    """The rows as UTF-8 CSV, formula-like cells neutralised."""
+    """The rows as UTF-8 CSV (CRLF rows, so that every cell holding a CR or LF is quoted),
+    formula-like lines neutralised.
+    """
     safe = frame.apply(lambda col: col.map(neutralize_cell))
-    return safe.to_csv(index=False).encode("utf-8")
+    return safe.to_csv(index=False, lineterminator="\r\n",
+                       quoting=csv.QUOTE_MINIMAL).encode("utf-8")

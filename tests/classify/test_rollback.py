@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 
 from jobcore.classify import rollback as rollback_job
 from jobcore.classify.recovery import create_retry, create_rollback
-from jobcore.errors import JobNotFound, UsageError
+from jobcore.errors import Conflict, JobNotFound, UsageError
 from jobcore.jobs import runner
 from jobcore.schema import topic_history, topics
 
@@ -147,3 +149,30 @@ def test_retry_refused_without_errors_or_while_running(engine, many_topics):
     runner.run_to_completion(source.id, engine=engine)
     with pytest.raises(UsageError, match="has no topic errors to retry"):
         create_retry(source.id, engine=engine)
+
+
+def test_simultaneous_retries_of_one_job_make_one_retry(engine, make_topic):
+    for c in "abcd":
+        make_topic(f"Qqqz Wxyv {c}")
+    source = runner.create_job("reclassify", {}, engine=engine)
+    runner.run_to_completion(source.id, engine=engine)
+    start = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def retry() -> None:
+        start.wait()
+        try:
+            outcomes.append(create_retry(source.id, engine=engine).id)
+        except Conflict as exc:
+            outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=retry) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    created = [o for o in outcomes if o.startswith("job_")]
+    assert len(created) == 1
+    assert sum("already has a retry in progress" in o for o in outcomes) == 7
+    runner.run_to_completion(created[0], engine=engine)  # once it finished, retry again
+    assert create_retry(source.id, engine=engine).total_items == 4

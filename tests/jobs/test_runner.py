@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from jobcore.catalog import topic_store
-from jobcore.errors import JobBusy, JobNotFound, JobNotRunnable, UnknownJobType
+from jobcore.errors import Conflict, JobBusy, JobNotFound, JobNotRunnable, UnknownJobType
 from jobcore.jobs import runner, store
 from jobcore.schema import topic_history
 
@@ -211,6 +211,45 @@ def test_a_bug_in_a_chunk_fails_the_job_with_its_message_and_rolls_back(engine, 
     assert get_topic(ids[0]).classification_version is None  # the chunk rolled back
     with pytest.raises(JobNotRunnable, match=r"failed.*division by zero"):
         runner.process_chunk(created.id, engine=engine)
+
+
+def test_a_failed_job_resumes_from_its_cursor_and_its_history_says_so(
+        engine, many_topics, monkeypatch):
+    many_topics(120)
+    created = runner.create_job("reclassify", {}, engine=engine)
+    runner.process_chunk(created.id, engine=engine)  # 50 done
+    real_flag = topic_store.flag_for_review
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero in the flagger")
+
+    monkeypatch.setattr(topic_store, "flag_for_review", broken)
+    assert runner.process_chunk(created.id, engine=engine).status == "failed"
+    monkeypatch.setattr(topic_store, "flag_for_review", real_flag)
+
+    resumed = runner.resume_job(created.id, created_by="ana", engine=engine)
+    assert (resumed.status, resumed.failure_message, resumed.processed_items) == (
+        "processing", None, 50)
+    report = runner.run_to_completion(created.id, engine=engine)
+    assert (report.status, report.processed_items, report.success_count) == (
+        "completed", 120, 120)
+    assert set(_history_counts(engine, created.id).values()) == {1}  # nothing done twice
+    events = runner.job_events(created.id, engine=engine)
+    assert [(e.kind, e.created_by) for e in events] == [("failed", None), ("resumed", "ana")]
+    assert "division by zero" in events[0].message and "division by zero" in events[1].message
+    with pytest.raises(Conflict, match="only a failed job can be resumed"):
+        runner.resume_job(created.id, created_by="ana", engine=engine)
+
+
+def test_errors_come_back_in_order_however_many_chunks_recorded_them(engine, make_topic):
+    ids = [make_topic(f"Qqqz Wxyv {i}") for i in range(130)]  # no rule classifies these
+    created = runner.create_job("reclassify", {}, engine=engine)
+    report = runner.run_to_completion(created.id, engine=engine)
+    assert report.error_count == 130
+    job = runner.get_job(created.id, engine=engine)
+    assert [e["id"] for e in job.errors] == ids
+    assert runner.job_errors(created.id, offset=100, limit=5, engine=engine) == job.errors[100:105]
+    assert runner.get_job(created.id, with_errors=False, engine=engine).errors == []
 
 
 def test_time_budget_ends_a_chunk_early_and_the_next_resumes(engine, many_topics):

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
 
 from jobcore.jobs.store import ChunkRecord, JobSummary
 from jobcore.ui import actions as act
 from jobcore.ui.access import decide_access
 from jobcore.ui.charts import chunks_figure, progress_figure, throughput
-from jobcore.ui.errors import message_pattern, neutralize_cell
+from jobcore.ui.errors import errors_csv, errors_frame, message_pattern, neutralize_cell
 from jobcore.ui.forms import config_from_form, form_fields
 from jobcore.ui.tables import format_duration
 
@@ -35,6 +39,32 @@ def test_formula_like_cells_are_neutralised(cell):
 @pytest.mark.parametrize("cell", ["Yoga Fans", "", 42, None, "a=b"])
 def test_other_cells_are_left_alone(cell):
     assert neutralize_cell(cell) == cell
+
+
+HOSTILE = "Sports fans\r=cmd|' /C calc'!A0"
+
+
+def test_a_formula_after_a_line_break_inside_a_cell_is_neutralised_too():
+    assert neutralize_cell(HOSTILE) == "Sports fans\r'=cmd|' /C calc'!A0"
+    assert neutralize_cell("a\n+b\r\n-c\r@d") == "a\n'+b\r\n'-c\r'@d"
+
+
+@pytest.mark.parametrize("newline", ["", None])  # as written, and with CR and LF as breaks
+def test_the_csv_export_keeps_each_cell_whole_and_no_line_starts_a_formula(newline):
+    frame = errors_frame([
+        {"id": 1, "name": HOSTILE, "message": "Not classified\n=HYPERLINK(\"x\")"},
+        {"id": 2, "name": "Yoga Fans", "message": "No rule matched"}], {1: "Sports"})
+    text = errors_csv(frame).decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text, newline=newline)))
+    assert [r[0] for r in rows] == ["id", "1", "2"]
+    break_as_read = "\r" if newline == "" else "\n"
+    assert rows[1][1] == f"Sports fans{break_as_read}'=cmd|' /C calc'!A0"
+    assert not [line for line in re.split(r"\r\n|\r|\n", text)
+                if line.lstrip('"').startswith(("=", "+", "-", "@"))]
+    read = pd.read_csv(io.StringIO(text, newline=newline))
+    assert read["id"].tolist() == [1, 2]
+    assert read["name"].tolist()[1] == "Yoga Fans"
+    assert read["name"].tolist()[0].endswith("'=cmd|' /C calc'!A0")
 
 
 def test_message_patterns_group_the_same_failure():
