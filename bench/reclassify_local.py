@@ -85,8 +85,9 @@ def run_plain_loop(engine: sa.Engine) -> tuple[float, int]:
     dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn) as conn:
         job_id = "job_1_plainloop"
-        conn.execute("INSERT INTO admin_jobs (id, job_type, created_by, status, started_at) "
-                     "VALUES (%s, 'reclassify', 'bench', 'processing', now())", (job_id,))
+        conn.execute("INSERT INTO admin_jobs (id, job_type, created_by, status, started_at, "
+                     "total_items) SELECT %s, 'reclassify', 'bench', 'processing', now(), "
+                     "count(*) FROM topics", (job_id,))
         conn.commit()
         started = time.perf_counter()
         last_id, processed = 0, 0

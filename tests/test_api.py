@@ -159,3 +159,23 @@ def test_openapi_describes_every_route_and_error(client):
     process = paths["/api/admin/jobs/{job_id}/process"]["post"]
     assert {"200", "401", "403", "404", "409", "422"} <= set(process["responses"])
     assert "ProcessResult" in spec["components"]["schemas"]
+
+
+@pytest.mark.parametrize(("config", "field"), [
+    ({"model": "a\u0000b", "mode": "local"}, "model"),
+    ({"parentCategoryFilter": "Sports\u0000"}, "parentCategoryFilter"),
+])
+def test_strings_postgres_cannot_store_are_a_422_naming_the_field(client, config, field):
+    response = client.post("/api/admin/jobs", json={"jobType": "reclassify", "config": config},
+                           headers=AUTH)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == field
+    assert "PostgreSQL cannot store" in response.json()["error"]["message"]
+    assert client.get("/api/admin/jobs", headers=AUTH).status_code == 200  # still serving
+
+
+def test_a_nul_in_a_config_key_is_a_422_too(client):
+    response = client.post("/api/admin/jobs", headers=AUTH, json={
+        "jobType": "reclassify", "config": {"mode": "local", "bad\u0000key": 1}})
+    assert response.status_code == 422
+    assert response.json()["error"]["field"].startswith("config")

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from jobcore.errors import ConfigError
 from jobcore.jobs.store import Job
+from jobcore.text_checks import find_unstorable
 
 if TYPE_CHECKING:
     from jobcore.llm.cost import PromptProfile
@@ -174,6 +175,11 @@ class JobHandler(Generic[C]):
         if not isinstance(raw, dict):
             raise ConfigError(f"config for {self.job_type} must be an object, "
                               f"got {type(raw).__name__}")
+        unstorable = find_unstorable(raw)
+        if unstorable is not None:
+            field, reason = unstorable
+            raise ConfigError(f"Invalid config for {self.job_type}: {field}: {reason}",
+                              field=field)
         try:
             config = self.config_model.model_validate(raw)
         except ValidationError as exc:

@@ -10,7 +10,7 @@ from jobcore.classify.reclassify import ReclassifyHandler, preview
 from jobcore.classify.rules import get_rule_engine
 from jobcore.errors import ConfigError
 from jobcore.jobs import runner
-from jobcore.schema import topic_history
+from jobcore.schema import topic_history, topics
 
 YOGA = {"segment_type": "b2c", "taxonomy_type": "Interest", "parent_category": "Healthy Living",
         "subcategory": "Fitness and Exercise", "audience_type": "interest"}
@@ -148,3 +148,22 @@ def test_preview_writes_nothing(engine, make_topic, get_topic):
     assert get_topic(topic_id).classification_version is None
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(topic_history)).scalar() == 0
+
+
+def test_topics_outdated_after_the_job_was_planned_are_not_taken(engine, make_topic):
+    """The item set is fixed at creation: processed never passes the planned total."""
+    current = [make_topic(f"Yoga Fans {i}", **_current(**YOGA)) for i in range(120)]
+    planned = [make_topic(f"Yoga Enthusiasts {i}") for i in range(30)]  # higher ids
+    created = runner.create_job("reclassify", {}, engine=engine)
+    assert created.total_items == 30
+    with engine.begin() as conn:  # 120 lower-id topics become outdated before it runs
+        conn.execute(sa.update(topics).where(topics.c.id.in_(current)).values(
+            classification_version="rules-2024.1", updated_at=sa.func.now()))
+    report = runner.run_to_completion(created.id, engine=engine)
+    assert (report.status, report.processed_items, report.total_items) == ("completed", 30, 30)
+    with engine.connect() as conn:
+        taken = set(conn.execute(sa.select(topic_history.c.topic_id)
+                                 .where(topic_history.c.batch_id == created.id)).scalars())
+    assert taken == set(planned)
+    # the next job takes the newly outdated ones
+    assert runner.create_job("reclassify", {}, engine=engine).total_items == 120

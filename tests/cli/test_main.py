@@ -140,3 +140,9 @@ def test_llm_reclassify_from_the_command_line(app_env, many_topics, fake_anthrop
     out = capsys.readouterr().out
     assert "completed; processed 230 of 230" in out and "cost $" in out
     assert len(fake_anthropic.state.batches) == 3
+
+
+def test_a_nul_character_in_an_argument_is_refused_naming_the_field(app_env, capsys):
+    assert main(["reclassify-global", "--parent-category", "Sports\x00"]) == 2
+    err = capsys.readouterr().err
+    assert "parentCategoryFilter" in err and "NUL character" in err

@@ -85,3 +85,11 @@ def test_capabilities_drive_llm_and_rollback_decisions():
     rollbackable = {h.job_type for h in registry.handlers() if h.rollback is not None}
     assert rollbackable == {"reclassify", "realign_subcategories", "fix_subcategory_level0",
                             "backfill_taxonomy_nodes"}
+
+
+def test_a_lone_surrogate_in_a_config_is_refused_naming_the_field():
+    from jobcore.errors import ConfigError
+    from jobcore.jobs.registry import get_handler
+
+    with pytest.raises(ConfigError, match="parentCategoryFilter: contains a lone surrogate"):
+        get_handler("reclassify").parse_config({"parentCategoryFilter": "Sports\ud800"})
