@@ -187,7 +187,7 @@ def live_panel() -> None:
     st.caption(" · ".join(f"{k} {v:%Y-%m-%d %H:%M:%S}" for k, v in times.items() if v))
     events = runner.job_events(job_id)
     if events:
-        with st.expander(f"History ({len(events)} events)"):
+        with st.expander(f"History ({len(events)} event{'s' if len(events) != 1 else ''})"):
             for event in events:
                 who = f" by {event.created_by}" if event.created_by else ""
                 st.text(f"{event.created_at:%Y-%m-%d %H:%M:%S}  {event.kind}{who}"

@@ -51,6 +51,11 @@ def test_ids_file_problems_are_named(app_env, engine, make_topic, tmp_path, caps
     assert "1 of the ids are not live topics (unknown, deleted or merged): 424242" in \
         capsys.readouterr().err
 
+    nul = tmp_path / "nul.txt"
+    nul.write_text(f"{known}\n12\x00\n")
+    assert main(["fix-subcategory-level0", "--ids-file", str(nul)]) == 2
+    assert "line 2: '12\\x00' is not a topic id" in capsys.readouterr().err
+
     empty = tmp_path / "empty.txt"
     empty.write_text("# nothing yet\n\n")
     assert main(["fix-subcategory-level0", "--ids-file", str(empty)]) == 2

@@ -19,7 +19,7 @@ from jobcore.cli.main import main
 from jobcore.config import get_settings
 from jobcore.db import create_engine_for
 from jobcore.errors import DatabaseUnavailable
-from jobcore.jobs import runner
+from jobcore.jobs import runner, store
 from jobcore.schema import topics
 
 TOKEN = "restart-token-0123456789abcdef0123456789abcdef"
@@ -121,3 +121,28 @@ def test_terminated_connections_are_retried_and_never_fail_the_job(engine, many_
     assert sum("database connection lost" in r.message for r in caplog.records) >= 2
     report = runner.run_to_completion(created.id, engine=engine)
     assert (report.status, report.processed_items) == ("completed", 300)
+
+
+def test_two_terminations_inside_one_process_call_are_retried_and_nothing_counts_twice(
+        engine, many_topics, monkeypatch):
+    many_topics(120)
+    created = runner.create_job("reclassify", {"mode": "local"}, engine=engine)
+    real_update = store.update_progress
+    terminations = []
+
+    def terminated_before_recording(conn, *args, **kwargs):
+        if len(terminations) < 2:  # the server ends this backend mid-chunk, twice
+            terminations.append(1)
+            conn.execute(sa.text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        return real_update(conn, *args, **kwargs)
+
+    monkeypatch.setattr(store, "update_progress", terminated_before_recording)
+    report = runner.process_chunk(created.id, engine=engine)
+    assert len(terminations) == 2
+    assert (report.status, report.processed_items, report.chunk_processed) == (
+        "processing", 50, 50)
+    with engine.connect() as conn:
+        written = conn.execute(sa.text(
+            "SELECT count(*), count(DISTINCT topic_id) FROM topic_history WHERE batch_id = :j"),
+            {"j": created.id}).one()
+    assert tuple(written) == (50, 50)

@@ -171,3 +171,25 @@ def test_llm_job_shows_its_batches_staging_and_cost(open_app, many_topics, fake_
     assert batches.loc[0, "requests"] == 20 and batches.loc[0, "status"] == "in_progress"
     costs = next(d.value for d in at.dataframe if "estimate" in d.value.columns)
     assert costs.iloc[-1]["estimate"] > 0
+
+
+def test_a_failed_job_offers_resume_and_shows_its_history(open_app, many_topics, button,
+                                                          engine):
+    from jobcore.jobs import store
+
+    many_topics(120)
+    created = runner.create_job("reclassify", {})
+    runner.process_chunk(created.id)
+    with engine.begin() as conn:
+        store.fail_job(conn, created.id, "PlatformError: the platform refused the token")
+    at = open_app(DETAIL, job=created.id)
+    assert any("Failed: PlatformError" in e.value for e in at.error)
+    assert "History (1 event)" in [e.label for e in at.expander]
+    button(at, "Resume").click().run()
+    assert not at.exception
+    assert runner.get_job(created.id).status == "processing"
+    assert "History (2 events)" in [e.label for e in at.expander]
+    assert any("resumed by test-analyst" in t.value for t in at.text)
+    button(at, "Run").click().run()
+    assert runner.get_job(created.id).status == "completed"
+    assert _metrics(at)["Processed"] == "120"
