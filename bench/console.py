@@ -58,11 +58,16 @@ def _fill_jobs(engine: sa.Engine, count: int) -> str:
         conn.execute(sa.text(
             """
             INSERT INTO admin_jobs (id, job_type, created_by, status, config, total_items,
-                processed_items, success_count, error_count, errors, created_at, started_at,
+                processed_items, success_count, error_count, created_at, started_at,
                 completed_at)
             VALUES (:id, 'reclassify', 'bench', 'completed', '{"mode": "local"}', 20000,
-                    20000, 10000, 10000, CAST(:errors AS jsonb), now(), now(), now())
-            """), {"id": job_id, "errors": json.dumps(errors)})
+                    20000, 10000, 10000, now(), now(), now())
+            """), {"id": job_id})
+        conn.execute(sa.text(
+            "INSERT INTO admin_job_errors (job_id, topic_id, error) "
+            "SELECT :id, (e ->> 'id')::bigint, e "
+            "FROM jsonb_array_elements(CAST(:errors AS jsonb)) e"),
+            {"id": job_id, "errors": json.dumps(errors)})
     return job_id
 
 

@@ -91,8 +91,13 @@ def is_connection_error(exc: BaseException) -> bool:
     state = getattr(orig, "sqlstate", None)
     if state is not None:
         return state.startswith(_CONNECTION_STATES)
-    # psycopg raises OperationalError without a SQLSTATE for a refused or closed connection
-    return isinstance(orig, psycopg.OperationalError)
+    # psycopg raises OperationalError without a SQLSTATE for a refused connection (while
+    # connecting: no statement) or a closed one (SQLAlchemy then invalidates it, above);
+    # a client-side failure of a statement is not about the connection
+    if not isinstance(orig, psycopg.OperationalError):
+        return False
+    pgconn = getattr(orig, "pgconn", None)
+    return exc.statement is None or pgconn is None or pgconn.status != 0
 
 
 def unavailable(exc: BaseException) -> DatabaseUnavailable:

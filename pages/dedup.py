@@ -47,9 +47,11 @@ except JobcoreError as exc:
 result = job.result
 cols = st.columns(5)
 cols[0].metric("Clusters", f"{len(reviewed):,}")
-cols[1].metric("Duplicates", f"{result.get('duplicateCount', 0):,}",
-               help="Losers: topics that a merge would fold into a winner")
-cols[2].metric("Open", f"{sum(r.state == review.OPEN for r in reviewed):,}")
+cols[1].metric("Duplicates", f"{sum(len(r.cluster.losers) for r in reviewed):,}",
+               help="Losers: topics that a merge folds (or folded) into a winner, with your "
+                    "edits and not-duplicates marks applied")
+cols[2].metric("Open", f"{sum(r.mergeable for r in reviewed):,}",
+               help="Clusters not merged yet with a loser left")
 cols[3].metric("Threshold", f"{result.get('threshold', 0):.3f}")
 cols[4].metric("Search", result.get("search", "–"),
                help="exact: every vector compared (small catalogues); hnsw: pgvector's index")
@@ -86,7 +88,55 @@ by_number = {r.number: r for r in reviewed}
 open_numbers = [r.number for r in reviewed if r.mergeable]
 
 st.subheader("Review a cluster")
-number = st.selectbox("Cluster", [r.number for r in reviewed],
+numbers = [r.number for r in reviewed]
+place = f"cluster_{sweep_id}"  # the cluster under review stays put across edits and reruns
+if st.session_state.get(place) not in numbers:
+    st.session_state[place] = numbers[0]
+
+
+def _step(offset: int) -> None:
+    at = numbers.index(st.session_state[place])
+    st.session_state[place] = numbers[(at + offset) % len(numbers)]
+
+
+chosen_key = f"chosen_{sweep_id}"  # the clusters ticked for the merge
+
+
+def _next_open() -> None:
+    at = numbers.index(st.session_state[place])
+    later = numbers[at + 1:] + numbers[:at]
+    ticked = st.session_state.get(chosen_key, [])
+    st.session_state[place] = next(
+        (n for n in later if by_number[n].mergeable and not by_number[n].edited
+         and n not in ticked), st.session_state[place])
+
+
+def _accept() -> None:
+    ticked = list(st.session_state.get(chosen_key, []))
+    if st.session_state[place] not in ticked and by_number[st.session_state[place]].mergeable:
+        ticked.append(st.session_state[place])
+    st.session_state[chosen_key] = ticked
+    _next_open()
+
+
+ticked_now = st.session_state.get(chosen_key, [])
+decided = sum(r.state != review.OPEN or r.edited or r.number in ticked_now for r in reviewed)
+nav = st.columns([1, 1, 1, 1, 3])
+nav[0].button("Previous", icon=":material/arrow_back:", on_click=_step, args=(-1,),
+              width="stretch", shortcut="P")
+nav[1].button("Next", icon=":material/arrow_forward:", on_click=_step, args=(1,),
+              width="stretch", shortcut="N")
+nav[2].button("Next open", icon=":material/skip_next:", on_click=_next_open,
+              width="stretch", shortcut="O",
+              help="The next open cluster nobody has edited or accepted yet")
+nav[3].button("Accept", icon=":material/check:", on_click=_accept, type="primary",
+              width="stretch", shortcut="A",
+              disabled=not by_number[st.session_state[place]].mergeable,
+              help="Tick this cluster for the merge below and go to the next open one")
+nav[4].progress(decided / len(reviewed),
+                text=f"{decided:,} of {len(reviewed):,} clusters reviewed (accepted, edited, "
+                     "merged, or with a pair marked not duplicates)")
+number = st.selectbox("Cluster", numbers, key=place,
                       format_func=lambda n: cluster_label(by_number[n], details))
 current = by_number[number]
 edit = edits.setdefault(number, review.ClusterEdit())
@@ -109,7 +159,8 @@ if current.state == review.OPEN:
     with actions[0]:
         new_winner = st.selectbox("Winner", members, format_func=lambda i: details[i].name
                                   + f" · #{i}", key=f"winner_{sweep_id}_{number}")
-        if st.button("Make winner", disabled=new_winner == current.cluster.winner):
+        if st.button("Make winner", disabled=new_winner == current.cluster.winner,
+                     shortcut="W"):
             edit.winner = new_winner
             st.rerun()
     losers = [i for i, _ in current.cluster.losers]
@@ -119,29 +170,46 @@ if current.state == review.OPEN:
         if st.button("Remove from cluster", disabled=member is None):
             edit.removed.add(member)
             st.rerun()
-        if st.button("Not duplicates", disabled=member is None,
-                     help="Remember that this topic and the winner are different segments; "
-                          "later sweeps will not propose them again."):
-            review.mark_not_duplicates(
-                member, current.cluster.winner,
-                created_by=pages.current_user(st.session_state),
-                sweep_id=sweep_id)
-            st.rerun()
+        with st.popover("Not duplicates", disabled=member is None,
+                        help="Remember that this topic and the winner are different "
+                             "segments; later sweeps will not propose them again."):
+            if member is not None:
+                st.write(f"**{details[member].name}** and **{details[current.cluster.winner].name}"
+                         "** are different segments: later sweeps will not propose them "
+                         "again. You can undo this below.")
+            if st.button("Mark not duplicates", type="primary", disabled=member is None):
+                review.mark_not_duplicates(
+                    member, current.cluster.winner,
+                    created_by=pages.current_user(st.session_state), sweep_id=sweep_id)
+                st.rerun()
     with actions[2]:
-        if current.edited and st.button("Reset edits", icon=":material/restart_alt:"):
+        if current.edited and edit != review.ClusterEdit() and st.button(
+                "Reset edits", icon=":material/restart_alt:",
+                help="Back to the winner and members the sweep proposed"):
             edits.pop(number, None)
+            st.rerun()
+if current.refused:
+    st.caption("Marked not duplicates (left out of this cluster):")
+    for a, b in current.refused:
+        row = st.columns([4, 1])
+        row[0].write(f"{details[a].name} · #{a}  ≠  {details[b].name} · #{b}")
+        if row[1].button("Undo", key=f"unrefuse_{sweep_id}_{a}_{b}",
+                         icon=":material/undo:"):
+            review.unmark_not_duplicates(a, b)
             st.rerun()
 
 st.subheader("Merge")
+if any(n not in open_numbers for n in st.session_state.get(chosen_key, [])):
+    st.session_state[chosen_key] = [n for n in st.session_state[chosen_key]
+                                    if n in open_numbers]
 chosen = st.multiselect(
-    "Clusters to merge", open_numbers, key=f"chosen_{sweep_id}",
+    "Clusters to merge", open_numbers, key=chosen_key,
     format_func=lambda n: cluster_label(by_number[n], details),
     help="Open clusters only. Each loser's org links, activations and history move to the "
          "winner; the loser is soft-deleted. A completed merge can be undone.")
 pick = st.columns([1, 1, 2])
-if pick[0].button("Select all open", disabled=not open_numbers):
-    st.session_state[f"chosen_{sweep_id}"] = open_numbers
-    st.rerun()
+pick[0].button("Select all open", disabled=not open_numbers,
+               on_click=lambda: st.session_state.update({chosen_key: open_numbers}))
 if pick[1].button(f"Merge {len(chosen)} clusters", type="primary", disabled=not chosen,
                   icon=":material/merge:"):
     try:
@@ -151,5 +219,5 @@ if pick[1].button(f"Merge {len(chosen)} clusters", type="primary", disabled=not 
         st.error(str(exc))
     else:
         all_edits.pop(sweep_id, None)
-        st.session_state.pop(f"chosen_{sweep_id}", None)
+        st.session_state.pop(chosen_key, None)
         st.switch_page(pages.JOB_DETAIL, query_params={"job": created.id})

@@ -1,14 +1,13 @@
 """Job detail: status, progress charts, one-chunk stepping, Run/Stop, cancel, rollback,
 retry, and the job's errors with search, grouped counts and CSV export."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from jobcore.catalog.topic_store import error_categories
 from jobcore.classify import recovery
-from jobcore.config import get_settings
 from jobcore.dedup import undo
 from jobcore.errors import JobBusy, JobcoreError
 from jobcore.jobs import runner
@@ -16,7 +15,7 @@ from jobcore.jobs.registry import get_handler
 from jobcore.llm.progress import batch_progress
 from jobcore.ui import actions as act
 from jobcore.ui import pages
-from jobcore.ui.charts import chunks_figure, progress_figure, throughput
+from jobcore.ui.charts import chunks_figure, is_paused, progress_figure, throughput
 from jobcore.ui.errors import (
     category_counts,
     errors_csv,
@@ -164,20 +163,33 @@ def live_panel() -> None:
             running.discard(job_id)
     chunks = runner.job_chunks(job_id)
     rate = throughput(job, chunks)
-    st.markdown(f"### {STATUS_ICONS[job.status]} {job.status.title()}")
+    paused = is_paused(job, datetime.now(UTC), driven_here=job_id in running)
+    if paused:
+        st.markdown("### :material/pause_circle: Paused")
+        last = job.last_progress_at or job.created_at
+        st.info(f"Nobody is driving this job: its last chunk finished at "
+                f"{last:%Y-%m-%d %H:%M:%S} UTC ({job.processed_items:,} of "
+                f"{job.total_items:,} done). Press "
+                "**Run** to go on from there; a chunk another tab or process is running "
+                "makes Run say the job is busy.")
+    else:
+        st.markdown(f"### {STATUS_ICONS[job.status]} {job.status.title()}")
     if job.failure_message:
         st.error(f"Failed: {job.failure_message}")
-    stuck_after = timedelta(minutes=get_settings().stuck_after_minutes)
-    if job_id not in running and job.is_stuck(datetime.now(UTC), stuck_after):
-        st.warning("No progress for several minutes: this job looks stuck. Cancel it and "
-                   "investigate.")
+    if job.status == "completed" and job.processed_items < job.total_items:
+        st.info(f"{job.total_items - job.processed_items:,} of the {job.total_items:,} "
+                "planned items were not processed: another job or an edit changed them (or "
+                "they were deleted or merged) after this job was planned, so they were left "
+                "as they are.")
     cols = st.columns(6)
     cols[0].metric("Processed", f"{job.processed_items:,}", help=f"of {job.total_items:,}")
     cols[1].metric("Success", f"{job.success_count:,}")
     cols[2].metric("Errors", f"{job.error_count:,}")
     cols[3].metric("Skipped", f"{job.skip_count:,}")
-    cols[4].metric("Items/s", f"{rate.items_per_second:,.0f}" if rate.items_per_second else "–")
-    cols[5].metric("ETA", format_duration(rate.eta))
+    live = job.status == "processing" and not paused  # rates only while chunks arrive
+    cols[4].metric("Items/s", f"{rate.items_per_second:,.0f}"
+                   if rate.items_per_second and live else "–")
+    cols[5].metric("ETA", format_duration(rate.eta) if live else "–")
     st.plotly_chart(progress_figure(job), width="stretch")
     _buttons(job)
     if chunks:

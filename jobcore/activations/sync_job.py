@@ -88,7 +88,7 @@ class SyncTradeDeskHandler(JobHandler[SyncTradeDeskConfig]):
         if not config.dry_run:
             stale.upsert_pushed(conn, job.org_id, PLATFORM, pushed)
         outcome.done = chunk.done(outcome.processed)
-        if outcome.done:
+        if outcome.done and not chunk.more:  # every linked topic read: the rest are orphans
             for orphan in sorted(cursor.pop("elements")):
                 _append(result, "orphaned", orphan)
         outcome.result_patch = result

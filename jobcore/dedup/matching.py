@@ -504,6 +504,13 @@ def candidate_pairs(conn: Connection, topic_ids: list[int], *, threshold: float,
                 for i, s in hoods.close(t)}
 
 
+def unmark_not_duplicates(conn: Connection, a: int, b: int) -> None:
+    """Forget a "not duplicates" mark (an analyst's undo); later sweeps may propose the pair."""
+    low, high = pair_key(a, b)
+    conn.execute(sa.delete(not_duplicate_pairs).where(
+        not_duplicate_pairs.c.low_topic_id == low, not_duplicate_pairs.c.high_topic_id == high))
+
+
 def mark_not_duplicates(conn: Connection, a: int, b: int, *, created_by: str,
                         job_id: str | None = None) -> None:
     """Remember that topics ``a`` and ``b`` are not duplicates (idempotent)."""

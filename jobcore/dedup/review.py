@@ -59,6 +59,8 @@ class ReviewedCluster:
     proposed_winner: int
     state: str  # open, merged (already merged into its winner), stale (a member is gone)
     edited: bool
+    # pairs of the proposed members marked "not duplicates" (left out of the cluster)
+    refused: tuple[tuple[int, int], ...] = ()
 
     @property
     def weakest(self) -> float | None:
@@ -126,9 +128,9 @@ def review(conn: Connection, job: Job, edits: dict[int, ClusterEdit]
     for number, cluster in enumerate(clusters, start=1):
         edit = edits.get(number, ClusterEdit())
         current = _apply(conn, job, cluster, edit, refused, details)
-        reviewed.append(ReviewedCluster(number, current, cluster.winner,
-                                        _state(current, details),
-                                        current != cluster))
+        reviewed.append(ReviewedCluster(
+            number, current, cluster.winner, _state(current, details), current != cluster,
+            tuple(sorted(p for p in refused if set(p) <= set(cluster.members)))))
     reviewed.sort(key=lambda r: (r.weakest if r.weakest is not None else 2.0, r.number))
     return reviewed, details
 
@@ -203,6 +205,12 @@ def start_merge(clusters: list[ReviewedCluster], sweep_id: str, *, created_by: s
     """Create the merge job for these reviewed clusters."""
     return runner.create_job("merge", merge_config(clusters, sweep_id), created_by=created_by,
                              engine=engine)
+
+
+def unmark_not_duplicates(a: int, b: int, *, engine: Engine | None = None) -> None:
+    """Undo a "not duplicates" mark: the pair is proposed again where a sweep found it."""
+    with (engine or get_engine()).begin() as conn:
+        matching.unmark_not_duplicates(conn, a, b)
 
 
 def mark_not_duplicates(a: int, b: int, *, created_by: str, sweep_id: str | None,

@@ -133,12 +133,14 @@ def process_chunk(job_id: str, *, engine: Engine | None = None,
     A connection-level error (the server restarting or not yet accepting connections, a
     terminated backend) never fails the job: the chunk rolled back with the connection, so
     it is tried again on a new one, with growing waits, for up to RECONNECT_WINDOW seconds
-    within the time budget; then DatabaseUnavailable reaches the caller and the job stays as
-    it was.
+    from the first loss (or the time budget if shorter); then DatabaseUnavailable reaches
+    the caller and the job stays as it was. What the chunk did outside the database (a
+    platform push, a message batch) before the connection was lost is done again, as when
+    the next call redoes a rolled-back chunk.
     """
     engine = engine or get_engine()
     budget = time_budget or get_settings().chunk_time_budget_seconds
-    give_up_at = time.monotonic() + min(budget, RECONNECT_WINDOW)
+    give_up_at: float | None = None  # set at the first lost connection
     wait = RECONNECT_FIRST_WAIT
     while True:
         try:
@@ -150,6 +152,8 @@ def process_chunk(job_id: str, *, engine: Engine | None = None,
         except sa.exc.DBAPIError as exc:
             if not is_connection_error(exc):
                 return _fail(engine, job_id, exc)
+            if give_up_at is None:
+                give_up_at = time.monotonic() + min(budget, RECONNECT_WINDOW)
             if time.monotonic() + wait > give_up_at:
                 raise unavailable(exc) from exc
             log.warning("job %s: database connection lost (%s); trying the chunk again",

@@ -387,9 +387,14 @@ def resume_job(conn: Connection, job_id: str, *, created_by: str) -> Job:
         raise JobNotFound(f"No job with id {job_id!r}.")
     if row.status != "failed":
         raise Conflict(f"Job {job_id} is {row.status}; only a failed job can be resumed.")
-    conn.execute(sa.update(admin_jobs).where(admin_jobs.c.id == job_id).values(
-        status="processing", failure_message=None, completed_at=None, updated_at=sa.func.now(),
-        last_progress_at=sa.func.now()))
+    try:
+        with conn.begin_nested():
+            conn.execute(sa.update(admin_jobs).where(admin_jobs.c.id == job_id).values(
+                status="processing", failure_message=None, completed_at=None,
+                updated_at=sa.func.now(), last_progress_at=sa.func.now()))
+    except sa.exc.IntegrityError as exc:  # another live rollback, undo or retry of its source
+        raise Conflict(f"Job {job_id} cannot be resumed: its source job has another live "
+                       "rollback, undo or retry now; finish or cancel that one first.") from exc
     record_event(conn, job_id, "resumed", created_by=created_by,
                  message=f"after: {row.failure_message}" if row.failure_message else None)
     return get_job(conn, job_id)

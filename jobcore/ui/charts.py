@@ -35,6 +35,17 @@ def throughput(job: JobSummary, chunks: list[ChunkRecord]) -> Throughput:
     return Throughput(rate, eta)
 
 
+# A processing job whose last chunk finished longer ago than this is paused: nobody is
+# driving it (its items/s and ETA would describe a run that is not happening).
+LIVE_WINDOW = timedelta(seconds=30)
+
+
+def is_paused(job: JobSummary, now: datetime, *, driven_here: bool) -> bool:
+    """Processing, not driven by this page, and no chunk has finished for LIVE_WINDOW."""
+    last = job.last_progress_at or job.started_at or job.created_at
+    return job.status == "processing" and not driven_here and now - last > LIVE_WINDOW
+
+
 def progress_figure(job: JobSummary) -> go.Figure:
     """One horizontal bar: processed of total, split into success, errors and skipped."""
     remaining = max(job.total_items - job.processed_items, 0)

@@ -67,6 +67,7 @@ def test_change_winner_remove_and_not_duplicates_then_merge(open_demo_app, demo_
     _select(at, "Winner").set_value(loser).run()
     button(at, "Make winner").click().run()
     assert not at.exception
+    assert _select(at, "Cluster").value == first  # the review keeps its place
     assert "(winner)" in _table(at, "Score").columns[0]
     assert f"#{loser} (winner)" in _table(at, "Score").columns[0]
     assert "edited" in _table(at, "Weakest link").set_index("#").loc[first, "State"]
@@ -78,8 +79,9 @@ def test_change_winner_remove_and_not_duplicates_then_merge(open_demo_app, demo_
     other_cluster = runner.get_job(sweep_id).result["clusters"][other_number - 1]
     other_loser = other_cluster["losers"][0]["id"]
     _select(at, "Member").set_value(other_loser).run()
-    button(at, "Not duplicates").click().run()
+    button(at, "Mark not duplicates").click().run()  # confirmed in the popover
     assert not at.exception
+    assert _select(at, "Cluster").value == other_number
     with demo_engine.connect() as conn:
         pairs = conn.execute(sa.select(not_duplicate_pairs.c.low_topic_id,
                                        not_duplicate_pairs.c.high_topic_id)).all()
@@ -97,3 +99,42 @@ def test_change_winner_remove_and_not_duplicates_then_merge(open_demo_app, demo_
     assert config["sourceSweepId"] == sweep_id
     assert config["clusters"][0]["winner"] == loser
     assert proposed["winner"] in [m["id"] for m in config["clusters"][0]["losers"]]
+
+
+def test_keyboard_speed_review_accept_next_open_select_all_and_undo(open_demo_app, demo_engine,
+                                                                   button):
+    sweep_id = _sweep(demo_engine)
+    at = open_demo_app(DEDUP, job=sweep_id)
+    first = _select(at, "Cluster").value
+    total = len(_select(at, "Cluster").options)
+    assert any(f"0 of {total} clusters reviewed" in p.text for p in at.get("progress"))
+    button(at, "Accept").click().run()  # ticked for the merge, on to the next open one
+    assert not at.exception
+    assert at.multiselect[0].value == [first]
+    second = _select(at, "Cluster").value
+    assert second != first
+    assert any(f"1 of {total} clusters reviewed" in p.text for p in at.get("progress"))
+    button(at, "Previous").click().run()
+    assert _select(at, "Cluster").value == first
+
+    # not duplicates, then undone from the screen
+    _select(at, "Cluster").set_value(second).run()
+    winner = runner.get_job(sweep_id).result["clusters"][second - 1]["winner"]
+    loser = runner.get_job(sweep_id).result["clusters"][second - 1]["losers"][0]["id"]
+    _select(at, "Member").set_value(loser).run()
+    button(at, "Mark not duplicates").click().run()
+    assert [c for c in at.caption if "Marked not duplicates" in c.value]
+    assert not any(f"#{loser}" in column for column in _table(at, "Score").columns)
+    undo = next(b for b in at.button if b.label == "Undo")
+    undo.click().run()
+    assert not at.exception
+    with demo_engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(
+            not_duplicate_pairs)).scalar_one() == 0
+    assert any(f"#{loser}" in column for column in _table(at, "Score").columns)  # back
+    assert not [c for c in at.caption if "Marked not duplicates" in c.value]
+    assert winner != loser
+
+    button(at, "Select all open").click().run()  # raised StreamlitAPIException before
+    assert not at.exception
+    assert len(at.multiselect[0].value) == len(at.multiselect[0].options) > 1

@@ -193,3 +193,22 @@ def test_a_failed_job_offers_resume_and_shows_its_history(open_app, many_topics,
     button(at, "Run").click().run()
     assert runner.get_job(created.id).status == "completed"
     assert _metrics(at)["Processed"] == "120"
+
+
+def test_a_job_nobody_drives_shows_as_paused_without_rates(open_app, many_topics, engine):
+    import sqlalchemy as sa
+
+    from jobcore.schema import admin_jobs
+
+    many_topics(120)
+    created = runner.create_job("reclassify", {})
+    runner.process_chunk(created.id)
+    with engine.begin() as conn:  # its last chunk finished five minutes ago
+        conn.execute(sa.update(admin_jobs).where(admin_jobs.c.id == created.id).values(
+            last_progress_at=sa.func.now() - sa.text("interval '5 minutes'")))
+    at = open_app(DETAIL, job=created.id)
+    assert not at.exception
+    assert any("Paused" in m.value for m in at.markdown)
+    assert any("Nobody is driving this job" in i.value for i in at.info)
+    assert (_metrics(at)["Items/s"], _metrics(at)["ETA"]) == ("–", "–")
+    assert not at.warning  # not "stuck"

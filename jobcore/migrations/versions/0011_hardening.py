@@ -55,10 +55,30 @@ def upgrade() -> None:
         )
     """)
     op.execute("CREATE INDEX ix_admin_job_events_job ON admin_job_events (job_id, id)")
-    op.execute("UPDATE admin_jobs SET total_items = processed_items "
-               "WHERE processed_items > total_items")
+    # a job planned before the total was a bound may hold more (an LLM job may have
+    # submitted more topics than its total): its total grows to what it holds
+    op.execute("""
+        UPDATE admin_jobs SET total_items = GREATEST(
+            total_items, processed_items,
+            CASE WHEN status IN ('pending', 'processing')
+                 THEN coalesce((cursor ->> 'submitted')::int, 0)
+                      + coalesce((cursor ->> 'unsent')::int, 0) ELSE 0 END)
+        WHERE processed_items > total_items
+           OR (status IN ('pending', 'processing')
+               AND coalesce((cursor ->> 'submitted')::int, 0)
+                   + coalesce((cursor ->> 'unsent')::int, 0) > total_items)
+    """)
     op.execute("ALTER TABLE admin_jobs ADD CONSTRAINT admin_jobs_processed_within_total "
                "CHECK (processed_items <= total_items)")
+    # two live retries of one job could be made before: the newer ones are cancelled
+    op.execute("""
+        UPDATE admin_jobs j SET status = 'cancelled', completed_at = now(), updated_at = now()
+        WHERE j.config ? 'retryOf' AND j.status IN ('pending', 'processing')
+          AND EXISTS (SELECT 1 FROM admin_jobs o
+                      WHERE o.config ->> 'retryOf' = j.config ->> 'retryOf'
+                        AND o.status IN ('pending', 'processing')
+                        AND (o.created_at, o.id) < (j.created_at, j.id))
+    """)
     op.execute(
         "CREATE UNIQUE INDEX uq_admin_jobs_one_live_retry ON admin_jobs ((config ->> 'retryOf')) "
         "WHERE config ? 'retryOf' AND config ->> 'retryOf' IS NOT NULL "
