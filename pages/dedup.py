@@ -121,7 +121,7 @@ def _accept() -> None:
 
 ticked_now = st.session_state.get(chosen_key, [])
 decided = sum(r.state != review.OPEN or r.edited or r.number in ticked_now for r in reviewed)
-nav = st.columns([1, 1, 1, 1, 3])
+nav = st.columns([1, 1, 1.3, 1, 2.7])
 nav[0].button("Previous", icon=":material/arrow_back:", on_click=_step, args=(-1,),
               width="stretch", shortcut="P")
 nav[1].button("Next", icon=":material/arrow_forward:", on_click=_step, args=(1,),
@@ -170,18 +170,26 @@ if current.state == review.OPEN:
         if st.button("Remove from cluster", disabled=member is None):
             edit.removed.add(member)
             st.rerun()
-        with st.popover("Not duplicates", disabled=member is None,
-                        help="Remember that this topic and the winner are different "
-                             "segments; later sweeps will not propose them again."):
-            if member is not None:
-                st.write(f"**{details[member].name}** and **{details[current.cluster.winner].name}"
-                         "** are different segments: later sweeps will not propose them "
-                         "again. You can undo this below.")
-            if st.button("Mark not duplicates", type="primary", disabled=member is None):
-                review.mark_not_duplicates(
-                    member, current.cluster.winner,
-                    created_by=pages.current_user(st.session_state), sweep_id=sweep_id)
-                st.rerun()
+        asking = f"confirm_not_duplicates_{sweep_id}"
+        if st.button("Not duplicates", disabled=member is None, shortcut="X",
+                     help="Remember that this topic and the winner are different segments; "
+                          "later sweeps will not propose them again (asks first; undo below)"):
+            st.session_state[asking] = (number, member)
+            st.rerun()
+    if member is not None and st.session_state.get(asking) == (number, member):
+        st.warning(f"Mark **{details[member].name}** and **{details[current.cluster.winner].name}"
+                   "** as different segments? Later sweeps will not propose them again; you "
+                   "can undo it here.")
+        confirm = st.columns([1, 1, 4])
+        if confirm[0].button("Mark not duplicates", type="primary", shortcut="Y"):
+            review.mark_not_duplicates(
+                member, current.cluster.winner,
+                created_by=pages.current_user(st.session_state), sweep_id=sweep_id)
+            st.session_state.pop(asking, None)
+            st.rerun()
+        if confirm[1].button("Keep them", shortcut="Esc"):
+            st.session_state.pop(asking, None)
+            st.rerun()
     with actions[2]:
         if current.edited and edit != review.ClusterEdit() and st.button(
                 "Reset edits", icon=":material/restart_alt:",

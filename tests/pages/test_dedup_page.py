@@ -79,7 +79,9 @@ def test_change_winner_remove_and_not_duplicates_then_merge(open_demo_app, demo_
     other_cluster = runner.get_job(sweep_id).result["clusters"][other_number - 1]
     other_loser = other_cluster["losers"][0]["id"]
     _select(at, "Member").set_value(other_loser).run()
-    button(at, "Mark not duplicates").click().run()  # confirmed in the popover
+    button(at, "Not duplicates").click().run()  # asks first
+    assert not runner.list_jobs(job_type="merge")
+    button(at, "Mark not duplicates").click().run()
     assert not at.exception
     assert _select(at, "Cluster").value == other_number
     with demo_engine.connect() as conn:
@@ -122,6 +124,11 @@ def test_keyboard_speed_review_accept_next_open_select_all_and_undo(open_demo_ap
     winner = runner.get_job(sweep_id).result["clusters"][second - 1]["winner"]
     loser = runner.get_job(sweep_id).result["clusters"][second - 1]["losers"][0]["id"]
     _select(at, "Member").set_value(loser).run()
+    button(at, "Not duplicates").click().run()
+    assert any("as different segments?" in w.value for w in at.warning)
+    button(at, "Keep them").click().run()  # changed their mind: nothing is marked
+    assert not any("as different segments?" in w.value for w in at.warning)
+    button(at, "Not duplicates").click().run()
     button(at, "Mark not duplicates").click().run()
     assert [c for c in at.caption if "Marked not duplicates" in c.value]
     assert not any(f"#{loser}" in column for column in _table(at, "Score").columns)
