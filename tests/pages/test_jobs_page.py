@@ -94,3 +94,15 @@ def test_count_items_shows_the_estimated_cost_of_an_llm_job(open_app, many_topic
     assert not at.exception
     assert any("would process 12 items" in i.value and "Estimated cost" in i.value
                for i in at.info)
+
+
+def test_a_nul_character_typed_into_the_form_is_named_beside_its_field(open_app, many_topics,
+                                                                       engine, button):
+    many_topics(3)
+    at = open_app()
+    at.text_input(key="new_model").set_value("claude\x00sonnet")
+    button(at, "Create job").click().run()
+    assert not at.exception
+    assert any("model" in e.value and "NUL character" in e.value for e in at.error)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(admin_jobs)).scalar() == 0
