@@ -44,6 +44,14 @@ else:
     cols[4].metric("Activations", f"{summary.activations:,}")
 
 
+def _with_range(spec) -> str | None:
+    bounds = [f"from {spec.minimum:,}" if spec.minimum is not None else "",
+              f"to {spec.maximum:,}" if spec.maximum is not None else ""]
+    allowed = " ".join(b for b in bounds if b)
+    return " ".join(part for part in (spec.help, f"({allowed})" if allowed else "") if part) \
+        or None
+
+
 def _widget(spec, errors):
     key = f"new_{spec.key}"
     if spec.kind == "bool":
@@ -53,13 +61,15 @@ def _widget(spec, errors):
         value = st.selectbox(spec.label, options, help=spec.help, key=key,
                              index=options.index(spec.default) if spec.default in options else 0)
         value = None if value == "(any)" else value
+    # numbers are not bounded in the widget (which would keep the last valid value and still
+    # count and create with it): the config's validation names an out-of-range one
     elif spec.kind == "float":
-        value = st.number_input(spec.label, min_value=spec.minimum, max_value=spec.maximum,
-                                value=spec.default, step=0.005, format="%.3f", help=spec.help,
-                                key=key, placeholder="default" if spec.optional else None)
+        value = st.number_input(spec.label, value=spec.default, step=0.005, format="%.3f",
+                                help=_with_range(spec), key=key,
+                                placeholder="default" if spec.optional else None)
     elif spec.kind == "int":
-        value = st.number_input(spec.label, min_value=spec.minimum, max_value=spec.maximum,
-                                value=spec.default, step=1, help=spec.help, key=key,
+        value = st.number_input(spec.label, value=spec.default, step=1,
+                                help=_with_range(spec), key=key,
                                 placeholder="no limit" if spec.optional else None)
     else:
         value = st.text_input(spec.label, value=spec.default or "", help=spec.help, key=key)

@@ -5,6 +5,8 @@ import streamlit as st
 
 from jobcore.catalog import review
 from jobcore.classify.taxonomy import (
+    ALLOWED_AUDIENCE_TYPES,
+    ALLOWED_SEGMENT_TYPES,
     AUDIENCE_TYPES,
     CLASSIFICATION_FIELDS,
     SEGMENT_TYPES,
@@ -59,34 +61,53 @@ topic = by_id[topic_id]
 st.caption(f"Flagged: {topic.reason}")
 taxonomy = get_taxonomy()
 current = topic.classification
-with st.form(f"edit_{topic_id}"):
-    fields = st.columns(5)
-    taxonomy_type = fields[1].selectbox(
-        "Taxonomy type", TAXONOMY_TYPES,
-        index=TAXONOMY_TYPES.index(current.taxonomy_type)
-        if current.taxonomy_type in TAXONOMY_TYPES else 1)
-    parent_choices = taxonomy.parent_categories()
-    values = {
-        "segment_type": fields[0].selectbox(
-            "Segment type", SEGMENT_TYPES,
-            index=SEGMENT_TYPES.index(current.segment_type)
-            if current.segment_type in SEGMENT_TYPES else 0),
-        "taxonomy_type": taxonomy_type,
-        "parent_category": fields[2].selectbox(
-            "Parent category", parent_choices,
-            index=parent_choices.index(current.parent_category)
-            if current.parent_category in parent_choices else 0),
-        "subcategory": fields[3].text_input("Subcategory", current.subcategory or "") or None,
-        "audience_type": fields[4].selectbox(
-            "Audience type", AUDIENCE_TYPES,
-            index=AUDIENCE_TYPES.index(current.audience_type)
-            if current.audience_type in AUDIENCE_TYPES else 1),
-    }
-    if st.form_submit_button("Save and resolve", type="primary"):
-        try:
-            review.edit(topic_id, {f: values[f] for f in CLASSIFICATION_FIELDS}, user=user)
-        except ConfigError as exc:
-            st.error(f"Not saved: {exc}")
-        else:
-            st.toast(f"Saved #{topic_id}")
-            st.rerun()
+
+
+def _choice(column, label: str, options: list[str] | tuple[str, ...], value: str | None,
+            field: str, **kwargs) -> str | None:
+    """A choice that starts at the topic's value, or empty (an unclassified topic)."""
+    options = list(options)
+    return column.selectbox(label, options, index=options.index(value) if value in options
+                            else None, placeholder="Choose", key=f"edit_{topic_id}_{field}",
+                            **kwargs)
+
+
+# Outside a form, so that each choice narrows the next: the parent categories of the chosen
+# taxonomy type, the subcategories under the chosen parent.
+fields = st.columns(5)
+taxonomy_type = _choice(fields[1], "Taxonomy type", TAXONOMY_TYPES, current.taxonomy_type,
+                        "taxonomy_type")
+segment_type = _choice(fields[0], "Segment type",
+                       ALLOWED_SEGMENT_TYPES[taxonomy_type] if taxonomy_type else SEGMENT_TYPES,
+                       current.segment_type, "segment_type")
+parent_category = _choice(fields[2], "Parent category",
+                          taxonomy.parent_categories(taxonomy_type) if taxonomy_type else [],
+                          current.parent_category, "parent_category",
+                          disabled=taxonomy_type is None)
+subcategories = taxonomy.subcategories(taxonomy_type, parent_category) \
+    if taxonomy_type and parent_category else []
+subcategory = _choice(fields[3], "Subcategory", ["(none)", *subcategories],
+                      current.subcategory or "(none)", "subcategory",
+                      disabled=not subcategories,
+                      help="The subcategories the taxonomy has under the parent category")
+audience_type = _choice(fields[4], "Audience type",
+                        ALLOWED_AUDIENCE_TYPES[taxonomy_type] if taxonomy_type
+                        else AUDIENCE_TYPES, current.audience_type, "audience_type")
+values = {"segment_type": segment_type, "taxonomy_type": taxonomy_type,
+          "parent_category": parent_category,
+          "subcategory": None if subcategory in (None, "(none)") else subcategory,
+          "audience_type": audience_type}
+missing = [label for label, value in (("segment type", segment_type),
+                                      ("taxonomy type", taxonomy_type),
+                                      ("parent category", parent_category),
+                                      ("audience type", audience_type)) if value is None]
+if missing:
+    st.caption(f"Choose the {', '.join(missing)} to save.")
+if st.button("Save and resolve", type="primary", disabled=bool(missing)):
+    try:
+        review.edit(topic_id, {f: values[f] for f in CLASSIFICATION_FIELDS}, user=user)
+    except ConfigError as exc:
+        st.error(f"Not saved: {exc}")
+    else:
+        st.toast(f"Saved #{topic_id}")
+        st.rerun()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from jobcore.jobs import runner
@@ -104,5 +105,24 @@ def test_a_nul_character_typed_into_the_form_is_named_beside_its_field(open_app,
     button(at, "Create job").click().run()
     assert not at.exception
     assert any("model" in e.value and "NUL character" in e.value for e in at.error)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(admin_jobs)).scalar() == 0
+
+
+@pytest.mark.parametrize(("job_type", "field", "bad"), [
+    ("reclassify", "limit", -5), ("reclassify", "limit", 99_999_999),
+    ("dedup_sweep", "threshold", 0.2), ("dedup_sweep", "threshold", 1.5)])
+def test_an_out_of_range_number_blocks_count_and_create_with_the_message_beside_it(
+        open_app, many_topics, engine, button, job_type, field, bad):
+    many_topics(5)
+    at = open_app()
+    at.selectbox(key="new_job_type").set_value(job_type).run()
+    at.number_input(key=f"new_{field}").set_value(bad)
+    button(at, "Count items").click().run()
+    assert not at.exception
+    assert not any("would process" in i.value for i in at.info)
+    assert any(e.value.startswith(f"Invalid config for {job_type}: {field}")
+               or field in e.value for e in at.error)
+    button(at, "Create job").click().run()
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(admin_jobs)).scalar() == 0

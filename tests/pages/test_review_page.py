@@ -19,35 +19,55 @@ def test_empty_queue(open_app):
     assert not at.exception and any("Nothing needs review" in s.value for s in at.success)
 
 
-def test_edit_validates_writes_history_and_resolves(open_app, make_topic, get_topic, engine,
-                                                    button):
+def _choice(at, label):
+    return next(s for s in at.selectbox if s.label == label)
+
+
+def test_edit_starts_empty_narrows_the_choices_writes_history_and_resolves(
+        open_app, make_topic, get_topic, engine, button):
     topic_id = _flag(make_topic, "Qqqz Wxyv", "Not classified: no rule matched")
     _flag(make_topic, "Other Topic", "LLM: the answer is not JSON")
     at = open_app(REVIEW)
     assert not at.exception
     assert len(at.dataframe[0].value) == 2
-    next(s for s in at.selectbox if s.label == "Reason").set_value(
-        "LLM: the answer is not JSON").run()
+    _choice(at, "Reason").set_value("LLM: the answer is not JSON").run()
     assert at.dataframe[0].value["name"].tolist() == ["Other Topic"]
-    next(s for s in at.selectbox if s.label == "Reason").set_value("(all)").run()
-    next(s for s in at.selectbox if s.label == "Topic").set_value(topic_id).run()
-    # Interest with a Demographic audience type is refused, naming the problem
-    next(s for s in at.selectbox if s.label == "Taxonomy type").set_value("Interest")
-    next(s for s in at.selectbox if s.label == "Audience type").set_value("demographic")
-    at.button[-1].click().run()
-    assert any("Not saved" in e.value for e in at.error)
-    assert get_topic(topic_id).review_status == "needs_review"
-    next(s for s in at.selectbox if s.label == "Audience type").set_value("interest")
-    next(s for s in at.selectbox if s.label == "Parent category").set_value("Sports")
-    at.button[-1].click().run()
+    _choice(at, "Reason").set_value("(all)").run()
+    _choice(at, "Topic").set_value(topic_id).run()
+    # an unclassified topic starts empty: nothing is saved by one click
+    assert [_choice(at, label).value for label in (
+        "Segment type", "Taxonomy type", "Parent category", "Audience type")] == [None] * 4
+    assert button(at, "Save and resolve").disabled
+    _choice(at, "Taxonomy type").set_value("Interest").run()
+    assert set(_choice(at, "Audience type").options) == {"interest"}  # what Interest allows
+    parents = _choice(at, "Parent category").options
+    assert "Sports" in parents and "Automotive" in parents
+    _choice(at, "Parent category").set_value("Sports").run()
+    subcategories = _choice(at, "Subcategory").options
+    assert subcategories[0] == "(none)" and len(subcategories) > 3  # the taxonomy's, as choices
+    _choice(at, "Subcategory").set_value(subcategories[1]).run()
+    _choice(at, "Segment type").set_value("b2c").run()
+    _choice(at, "Audience type").set_value("interest").run()
+    button(at, "Save and resolve").click().run()
     assert not at.exception
     topic = get_topic(topic_id)
-    assert (topic.review_status, topic.parent_category, topic.classification_source) == (
-        "reviewed", "Sports", "manual")
+    assert (topic.review_status, topic.parent_category, topic.subcategory,
+            topic.classification_source) == ("reviewed", "Sports", subcategories[1], "manual")
     with engine.connect() as conn:
         history = conn.execute(sa.select(topic_history.c.action, topic_history.c.created_by)
                                .where(topic_history.c.topic_id == topic_id)).all()
     assert [tuple(h) for h in history] == [("manual_edit", "test-analyst")]
+
+
+def test_a_classified_topic_starts_at_its_values(open_app, make_topic):
+    _flag(make_topic, "Yoga Fans", "LLM: low confidence", segment_type="b2c",
+          taxonomy_type="Interest", parent_category="Healthy Living",
+          subcategory="Fitness and Exercise", audience_type="interest")
+    at = open_app(REVIEW)
+    assert [_choice(at, label).value for label in (
+        "Segment type", "Taxonomy type", "Parent category", "Subcategory",
+        "Audience type")] == ["b2c", "Interest", "Healthy Living", "Fitness and Exercise",
+                              "interest"]
 
 
 def test_resolve_and_retry_selected(open_app, make_topic, get_topic, button):
