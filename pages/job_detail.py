@@ -85,13 +85,13 @@ def _chunk_buttons(offered: list[str], cols) -> None:
     if act.RUN in offered and cols[1].button("Run", type="primary", icon=":material/play_arrow:"):
         running.add(job_id)
         _rerun_panel()
-    if act.STOP in offered and cols[1].button("Stop", icon=":material/pause:"):
-        running.discard(job_id)
-        st.rerun()
-    if act.CANCEL in offered and cols[2].button("Cancel", icon=":material/cancel:"):
-        running.discard(job_id)
-        runner.cancel_job(job_id)
-        st.rerun()
+    # Stop and Cancel act in their callbacks, which run before the rerun they cause: a
+    # rerun of a running panel would otherwise process one more chunk first.
+    if act.STOP in offered:
+        cols[1].button("Stop", icon=":material/pause:", on_click=running.discard,
+                       args=(job_id,))
+    if act.CANCEL in offered:
+        cols[2].button("Cancel", icon=":material/cancel:", on_click=_cancel)
     if act.RESUME in offered and cols[0].button(
             "Resume", type="primary", icon=":material/restart_alt:",
             help="Back to processing from where the failed chunk rolled back; what the "
@@ -102,6 +102,14 @@ def _chunk_buttons(offered: list[str], cols) -> None:
             st.error(str(exc))
         else:
             st.rerun()
+
+
+def _cancel() -> None:
+    running.discard(job_id)
+    try:
+        runner.cancel_job(job_id)
+    except JobcoreError as exc:
+        st.session_state["job_detail_problem"] = str(exc)
 
 
 def _create_and_open(create) -> None:
@@ -176,6 +184,8 @@ def live_panel() -> None:
         st.markdown(f"### {STATUS_ICONS[job.status]} {job.status.title()}")
     if job.failure_message:
         st.error(f"Failed: {job.failure_message}")
+    if problem := st.session_state.pop("job_detail_problem", None):
+        st.error(problem)
     if job.status == "completed" and job.processed_items < job.total_items:
         st.info(f"{job.total_items - job.processed_items:,} of the {job.total_items:,} "
                 "planned items were not processed: another job or an edit changed them (or "
