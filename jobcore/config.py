@@ -39,7 +39,6 @@ class Settings(BaseSettings):
         description="With [auth] in .streamlit/secrets.toml: the only e-mails let in "
                     "(comma-separated in ADMIN_EMAILS).")
     chunk_time_budget_seconds: float = Field(default=60.0, gt=0, le=600)
-    stuck_after_minutes: float = Field(default=5.0, gt=0)
     chunk_commit: Literal["durable", "fast"] = Field(
         default="durable",
         description="'durable': a chunk's commit waits for the WAL flush, so a chunk the "

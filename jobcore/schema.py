@@ -158,6 +158,9 @@ admin_jobs = sa.Table(
                                       "AND status IN ('pending', 'processing')")),
     sa.CheckConstraint("processed_items <= total_items",
                        name="admin_jobs_processed_within_total"),
+    # config @> {"rollbackOf": id} and the like: the jobs that came of a job
+    sa.Index("ix_admin_jobs_config", "config", postgresql_using="gin",
+             postgresql_ops={"config": "jsonb_path_ops"}),
 )
 
 # A job's item errors ({id?, name?, message}), in the order recorded.

@@ -24,7 +24,7 @@ from jobcore.ui.errors import (
     pattern_counts,
 )
 from jobcore.ui.llm import batches_frame, cost_frame, is_llm_job
-from jobcore.ui.tables import format_duration
+from jobcore.ui.tables import format_duration, job_kind
 
 STATUS_ICONS = {"pending": ":material/schedule:", "processing": ":material/sync:",
                 "completed": ":material/check_circle:", "failed": ":material/error:",
@@ -48,8 +48,23 @@ except JobcoreError as exc:
     st.error(str(exc))
     st.stop()
 
-st.title(f"{header.job_type} · {job_id}")
-st.caption(f"Created by {header.created_by} at {header.created_at:%Y-%m-%d %H:%M:%S %Z}")
+came_from, came_of = runner.related_jobs(header)
+handler_of_job = get_handler(header.job_type)
+kind = job_kind(header)
+st.title(f"{kind} · {job_id}")
+st.caption(f"{handler_of_job.label}: {handler_of_job.description} Created by "
+           f"{header.created_by} at {header.created_at:%Y-%m-%d %H:%M:%S %Z}.")
+if came_from or came_of:
+    links = st.container(horizontal=True, vertical_alignment="center")
+    for related, prefix in [*((r, "From:") for r in came_from),
+                            *((r, "Then:") for r in came_of)]:
+        other = related.job
+        label = f"{prefix} {related.relation} {other.id} ({other.status})"
+        links.page_link(pages.JOB_DETAIL, label=label, query_params={"job": other.id},
+                        icon=":material/link:")
+    if header.job_type == "dedup_sweep":
+        links.page_link(pages.DEDUP, label="Review its clusters", query_params={"job": job_id},
+                        icon=":material/join:")
 
 
 def _rerun_panel() -> None:

@@ -6,7 +6,6 @@ import streamlit as st
 
 from jobcore.catalog.demo import load_demo
 from jobcore.catalog.overview import catalogue_summary, organizations
-from jobcore.config import get_settings
 from jobcore.errors import ConfigError, JobcoreError
 from jobcore.jobs import runner
 from jobcore.jobs.registry import get_handler, job_types
@@ -127,7 +126,6 @@ status_filter = filters[1].selectbox("Status", ["all", *JOB_STATUSES])
 limit = filters[2].number_input("Limit", min_value=1, max_value=100, value=20, step=1)
 list_args = {"job_type": None if type_filter == "all" else type_filter,
              "status": None if status_filter == "all" else status_filter, "limit": int(limit)}
-stuck_after = timedelta(minutes=get_settings().stuck_after_minutes)
 any_processing = any(j.status == "processing" for j in runner.list_jobs(**list_args))
 
 
@@ -138,24 +136,21 @@ def job_list() -> None:
         st.caption("No jobs match. Create one above, or from the command line: "
                    "`python -m jobcore reclassify-global`.")
         return
-    frame = jobs_frame(jobs, stuck_after=stuck_after)
-    for job_id in frame.loc[frame["stuck"], "id"]:
-        st.warning(f"Job {job_id} is processing but has made no progress for over "
-                   f"{stuck_after.seconds // 60} minutes: it looks stuck. Cancel it and "
-                   "investigate (its last chunk, the database, the worker that drove it).",
-                   icon=":material/hourglass_disabled:")
-    st.dataframe(frame, hide_index=True, width="stretch", column_config={
+    frame = jobs_frame(jobs)
+    paused = int((frame["status"] == "paused").sum())
+    st.caption("Click a row to open its job."
+               + (f" {paused} paused: processing, but no chunk has finished for a while and "
+                  "nobody seems to drive them; open one and press Run to go on."
+                  if paused else ""))
+    picked = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
+                          selection_mode="single-row", key="job_rows", column_config={
         "progress": st.column_config.ProgressColumn("progress", min_value=0, max_value=1,
                                                     format="percent"),
-        "stuck": st.column_config.CheckboxColumn("stuck"),
         "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
-        "started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
-        "completed": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
     })
-    pick = st.columns([4, 1], vertical_alignment="bottom")
-    chosen = pick[0].selectbox("Job", list(frame["id"]), key="open_job_id")
-    if pick[1].button("Open job", icon=":material/open_in_new:"):
-        st.switch_page(pages.JOB_DETAIL, query_params={"job": chosen})
+    if picked.selection.rows:
+        st.switch_page(pages.JOB_DETAIL,
+                       query_params={"job": frame["id"].iloc[picked.selection.rows[0]]})
 
 
 job_list()

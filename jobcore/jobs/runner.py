@@ -263,6 +263,13 @@ def job_errors(job_id: str, *, offset: int = 0, limit: int | None = None,
         return store.job_errors(conn, job_id, offset=offset, limit=limit)
 
 
+def related_jobs(job: store.JobSummary, *, engine: Engine | None = None
+                 ) -> tuple[list[store.RelatedJob], list[store.RelatedJob]]:
+    """What a job came from and what came of it (rollbacks, retries, sweeps, merges, undos)."""
+    with (engine or get_engine()).connect() as conn:
+        return store.jobs_related(conn, job)
+
+
 def job_events(job_id: str, *, engine: Engine | None = None) -> list[store.JobEvent]:
     """The job's events (failed, resumed), oldest first."""
     with (engine or get_engine()).connect() as conn:

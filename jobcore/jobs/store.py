@@ -73,11 +73,6 @@ class JobSummary:
             return 1.0 if self.status == "completed" else 0.0
         return min(1.0, self.processed_items / self.total_items)
 
-    def is_stuck(self, now: datetime, after: timedelta) -> bool:
-        """Processing, but no chunk has finished for longer than ``after``."""
-        last = self.last_progress_at or self.started_at or self.created_at
-        return self.status == "processing" and now - last > after
-
     def elapsed(self, now: datetime) -> timedelta | None:
         """Time since the first chunk started, up to completion."""
         if self.started_at is None:
@@ -450,3 +445,46 @@ def list_chunks(conn: Connection, job_id: str) -> list[ChunkRecord]:
     )
     return [ChunkRecord(r.seq, r.started_at, r.finished_at, r.processed, r.success, r.errors,
                         r.skips) for r in rows]
+
+
+# The config keys by which a job names the job it came from: (how the new job reads, how the
+# source reads), e.g. "rollback of" job A / job A "rolled back by".
+SOURCE_KEYS: dict[str, tuple[str, str]] = {
+    "rollbackOf": ("rollback of", "rolled back by"),
+    "retryOf": ("retry of the errors of", "retried by"),
+    "sourceBatchId": ("dedup sweep of the topics changed by", "swept by"),
+    "sourceSweepId": ("merge of clusters proposed by", "merged by"),
+    "undoOf": ("undo of", "undone by"),
+}
+
+
+@dataclass(frozen=True)
+class RelatedJob:
+    """A job linked to another through a config key (see SOURCE_KEYS)."""
+
+    relation: str
+    job: JobSummary
+
+
+def jobs_related(conn: Connection, job: JobSummary) -> tuple[list[RelatedJob], list[RelatedJob]]:
+    """What the job came from (the jobs its config names) and what came of it (the jobs
+    whose config names it), oldest first.
+    """
+    came_from = []
+    for key, (relation, _) in SOURCE_KEYS.items():
+        source = job.config.get(key)
+        if isinstance(source, str):
+            row = conn.execute(sa.select(*_SUMMARY_COLUMNS)
+                               .where(admin_jobs.c.id == source)).one_or_none()
+            if row is not None:
+                came_from.append(RelatedJob(relation, _summary(row)))
+    came_of = []
+    rows = conn.execute(
+        sa.select(*_SUMMARY_COLUMNS).where(sa.or_(*(
+            admin_jobs.c.config.contains({key: job.id}) for key in SOURCE_KEYS)))
+        .order_by(admin_jobs.c.created_at, admin_jobs.c.id))
+    for row in rows:
+        other = _summary(row)
+        key = next(k for k in SOURCE_KEYS if other.config.get(k) == job.id)
+        came_of.append(RelatedJob(SOURCE_KEYS[key][1], other))
+    return came_from, came_of

@@ -6,23 +6,38 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
+from jobcore.jobs.registry import get_handler
 from jobcore.jobs.store import JobSummary
+from jobcore.ui.charts import is_paused
 
-JOB_COLUMNS = ["id", "type", "status", "stuck", "progress", "processed", "total", "success",
-               "errors", "skipped", "created by", "created", "started", "completed", "elapsed"]
+# What fits 1,400 px without sideways scrolling; started and completed are on the detail.
+JOB_COLUMNS = ["id", "type", "status", "progress", "processed", "total", "success", "errors",
+               "skipped", "created by", "created", "elapsed"]
 
 
-def jobs_frame(jobs: list[JobSummary], *, stuck_after: timedelta,
-               now: datetime | None = None) -> pd.DataFrame:
-    """One row per job in the order given; progress is 0..1; ``stuck`` marks a processing
-    job with no progress for longer than ``stuck_after``.
+# A job that came of another reads as what it is (config key -> words).
+_DERIVED_KINDS = {"rollbackOf": "Rollback", "retryOf": "Retry errors", "undoOf": "Undo merge",
+                  "sourceBatchId": "Dedup sweep of changed topics"}
+
+
+def job_kind(job: JobSummary) -> str:
+    """A job's type in words: a rollback, retry, undo or sweep of a job's topics as such,
+    else its type's label.
+    """
+    derived = next((kind for key, kind in _DERIVED_KINDS.items() if job.config.get(key)), None)
+    return derived or get_handler(job.job_type).label
+
+
+def jobs_frame(jobs: list[JobSummary], *, now: datetime | None = None) -> pd.DataFrame:
+    """One row per job in the order given; progress is 0..1; a processing job no chunk has
+    finished for in a while shows as paused.
     """
     now = now or datetime.now(UTC)
     rows = [{
         "id": job.id,
-        "type": job.job_type,
-        "status": job.status,
-        "stuck": job.is_stuck(now, stuck_after),
+        "type": job_kind(job),
+        # a processing job nobody drives reads as paused (its detail offers Run)
+        "status": "paused" if is_paused(job, now, driven_here=False) else job.status,
         "progress": job.progress,
         "processed": job.processed_items,
         "total": job.total_items,
@@ -31,8 +46,6 @@ def jobs_frame(jobs: list[JobSummary], *, stuck_after: timedelta,
         "skipped": job.skip_count,
         "created by": job.created_by,
         "created": job.created_at,
-        "started": job.started_at,
-        "completed": job.completed_at,
         "elapsed": job.elapsed(now),
     } for job in jobs]
     return pd.DataFrame(rows, columns=JOB_COLUMNS)

@@ -212,3 +212,26 @@ def test_a_job_nobody_drives_shows_as_paused_without_rates(open_app, many_topics
     assert any("Nobody is driving this job" in i.value for i in at.info)
     assert (_metrics(at)["Items/s"], _metrics(at)["ETA"]) == ("–", "–")
     assert not at.warning  # not "stuck"
+
+
+def test_jobs_show_what_they_came_from_and_what_came_of_them(open_app, many_topics):
+    from jobcore.classify.recovery import create_rollback
+
+    many_topics(60)
+    source = runner.create_job("reclassify", {})
+    runner.run_to_completion(source.id)
+    rollback = create_rollback(source.id)
+    came_from, came_of = runner.related_jobs(runner.get_job_summary(rollback.id))
+    assert [(r.relation, r.job.id) for r in came_from] == [("rollback of", source.id)]
+    assert came_of == []
+    _, came_of = runner.related_jobs(runner.get_job_summary(source.id))
+    assert [(r.relation, r.job.id) for r in came_of] == [("rolled back by", rollback.id)]
+
+    at = open_app(DETAIL, job=rollback.id)
+    assert not at.exception
+    assert at.title[0].value.startswith("Rollback · ")
+    links = [e.proto.label for e in at.get("page_link")]
+    assert f"From: rollback of {source.id} (completed)" in links
+    at = open_app(DETAIL, job=source.id)
+    links = [e.proto.label for e in at.get("page_link")]
+    assert f"Then: rolled back by {rollback.id} (pending)" in links

@@ -137,11 +137,13 @@ def test_actions_follow_type_and_state():
     assert act.available_actions(undo, running=False, rollback_id=None) == []
 
 
-def test_stuck_means_processing_without_progress_for_long():
-    after = timedelta(minutes=5)
-    assert _job().is_stuck(T0 + timedelta(minutes=6), after)
-    assert not _job().is_stuck(T0 + timedelta(minutes=4), after)
-    assert not _job(status="pending").is_stuck(T0 + timedelta(hours=1), after)
+def test_paused_means_processing_without_a_chunk_for_a_while_and_not_driven_here():
+    from jobcore.ui.charts import is_paused
+
+    assert is_paused(_job(), T0 + timedelta(minutes=1), driven_here=False)
+    assert not is_paused(_job(), T0 + timedelta(seconds=10), driven_here=False)
+    assert not is_paused(_job(), T0 + timedelta(minutes=1), driven_here=True)
+    assert not is_paused(_job(status="completed"), T0 + timedelta(hours=1), driven_here=False)
 
 
 def test_durations_read_well():
