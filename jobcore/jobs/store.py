@@ -266,6 +266,11 @@ def list_jobs(conn: Connection, *, job_type: str | None = None, status: str | No
     return [_summary(row) for row in conn.execute(stmt.limit(limit))]
 
 
+# The topic id an error names (``e.value``: the error), or NULL (an activation's id, none).
+_TOPIC_ID_OF_ERROR = ("CASE WHEN jsonb_typeof(e.value -> 'id') = 'number' "
+                      "AND e.value ->> 'id' ~ '^-?[0-9]{1,18}$' "
+                      "THEN (e.value ->> 'id')::bigint END")
+
 _UPDATE_PROGRESS = sa.text(
     """
     WITH job AS (
@@ -287,9 +292,7 @@ _UPDATE_PROGRESS = sa.text(
                   skip_count, failure_message, chunk_count
     ), new_errors AS (
         INSERT INTO admin_job_errors (job_id, topic_id, error)
-        SELECT job.id, CASE WHEN jsonb_typeof(e.value -> 'id') = 'number'
-                                 AND e.value ->> 'id' ~ '^-?[0-9]{1,18}$'
-                            THEN (e.value ->> 'id')::bigint END, e.value
+        SELECT job.id, {topic_id}, e.value
         FROM job, jsonb_array_elements(CAST(:new_errors AS jsonb)) WITH ORDINALITY AS e(value, n)
         ORDER BY e.n
     ), chunk AS (
@@ -300,7 +303,7 @@ _UPDATE_PROGRESS = sa.text(
         FROM job
     )
     SELECT * FROM job
-    """
+    """.replace("{topic_id}", _TOPIC_ID_OF_ERROR)
 )
 
 
@@ -325,12 +328,10 @@ def update_progress(conn: Connection, job_id: str, *, processed: int, success: i
 _APPEND_ERRORS = sa.text(
     """
     INSERT INTO admin_job_errors (job_id, topic_id, error)
-    SELECT :job_id, CASE WHEN jsonb_typeof(e.value -> 'id') = 'number'
-                              AND e.value ->> 'id' ~ '^-?[0-9]{1,18}$'
-                         THEN (e.value ->> 'id')::bigint END, e.value
+    SELECT :job_id, {topic_id}, e.value
     FROM jsonb_array_elements(CAST(:errors AS jsonb)) WITH ORDINALITY AS e(value, n)
     ORDER BY e.n
-    """
+    """.replace("{topic_id}", _TOPIC_ID_OF_ERROR)
 )
 
 
