@@ -54,17 +54,19 @@ kind = job_kind(header)
 st.title(f"{kind} · {job_id}")
 st.caption(f"{handler_of_job.label}: {handler_of_job.description} Created by "
            f"{header.created_by} at {header.created_at:%Y-%m-%d %H:%M:%S %Z}.")
-if came_from or came_of:
+if came_from or came_of or header.job_type == "dedup_sweep":
     links = st.container(horizontal=True, vertical_alignment="center")
+    if header.job_type == "dedup_sweep":
+        found = runner.get_job(job_id, with_errors=False, full_result=False).result
+        links.page_link(pages.DEDUP, icon=":material/join:", query_params={"job": job_id},
+                        label=f"Review its {found.get('clusterCount', 0):,} clusters "
+                              f"({found.get('duplicateCount', 0):,} duplicates proposed)")
     for related, prefix in [*((r, "From:") for r in came_from),
                             *((r, "Then:") for r in came_of)]:
         other = related.job
         label = f"{prefix} {related.relation} {other.id} ({other.status})"
         links.page_link(pages.JOB_DETAIL, label=label, query_params={"job": other.id},
                         icon=":material/link:")
-    if header.job_type == "dedup_sweep":
-        links.page_link(pages.DEDUP, label="Review its clusters", query_params={"job": job_id},
-                        icon=":material/join:")
 
 
 def _rerun_panel() -> None:

@@ -234,14 +234,15 @@ def cancel_job(job_id: str, *, engine: Engine | None = None) -> store.Job:
         return job
 
 
-def get_job(job_id: str, *, with_errors: bool = True,
+def get_job(job_id: str, *, with_errors: bool = True, full_result: bool = True,
             engine: Engine | None = None) -> store.Job:
-    """Read one job, its whole result included (some job types keep long result lists in
-    their own tables; their handler adds them); its errors unless not ``with_errors``.
+    """Read one job, its whole result included unless not ``full_result`` (some job types
+    keep long result lists in their own tables; their handler adds them); its errors unless
+    not ``with_errors``.
     """
     with (engine or get_engine()).connect() as conn:
         job = store.get_job(conn, job_id, with_errors=with_errors)
-        return get_handler(job.job_type).with_full_result(conn, job)
+        return get_handler(job.job_type).with_full_result(conn, job) if full_result else job
 
 
 def resume_job(job_id: str, *, created_by: str | None = None,

@@ -235,3 +235,13 @@ def test_jobs_show_what_they_came_from_and_what_came_of_them(open_app, many_topi
     at = open_app(DETAIL, job=source.id)
     links = [e.proto.label for e in at.get("page_link")]
     assert f"Then: rolled back by {rollback.id} (pending)" in links
+
+
+def test_a_sweep_links_to_its_review_with_its_cluster_count(open_demo_app, demo_engine):
+    created = runner.create_job("dedup_sweep", {}, engine=demo_engine)
+    runner.run_to_completion(created.id, engine=demo_engine)
+    clusters = runner.get_job(created.id, engine=demo_engine).result["clusterCount"]
+    at = open_demo_app(DETAIL, job=created.id)
+    assert not at.exception
+    assert any(e.proto.label.startswith(f"Review its {clusters:,} clusters")
+               for e in at.get("page_link"))
