@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from jobcore.catalog.topic_store import error_categories
+from jobcore.catalog.topic_store import error_categories, topic_names
 from jobcore.classify import recovery
 from jobcore.dedup import undo
 from jobcore.errors import JobBusy, JobcoreError
@@ -16,6 +16,7 @@ from jobcore.llm.progress import batch_progress
 from jobcore.ui import actions as act
 from jobcore.ui import pages
 from jobcore.ui.charts import chunks_figure, is_paused, progress_figure, throughput
+from jobcore.ui.dedup import merged_clusters_frame
 from jobcore.ui.errors import (
     category_counts,
     errors_csv,
@@ -240,6 +241,14 @@ def live_panel() -> None:
 
 
 live_panel()
+
+if header.job_type == "merge" and header.config.get("clusters"):
+    given = header.config["clusters"]
+    ids = [i for c in given for i in (c["winner"], *(m["id"] for m in c.get("losers", [])))]
+    with st.expander(f"Clusters merged ({len(given):,})", expanded=len(given) <= 20):
+        st.dataframe(merged_clusters_frame(header.config, topic_names(ids)), hide_index=True,
+                     width="stretch", column_config={
+                         "Weakest score": st.column_config.NumberColumn(format="%.3f")})
 
 with st.expander("Config"):
     st.json(header.config)

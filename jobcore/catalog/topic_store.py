@@ -200,3 +200,14 @@ def error_categories(errors: list[dict[str, Any]], *,
         return {}
     with (engine or get_engine()).connect() as conn:
         return parent_categories(conn, ids)
+
+
+def topic_names(topic_ids: list[int], *, engine: Engine | None = None) -> dict[int, str]:
+    """The name of each of these topics (deleted and merged ones included)."""
+    if not topic_ids:
+        return {}
+    with (engine or get_engine()).connect() as conn:
+        rows = conn.execute(sa.select(topics.c.id, topics.c.name)
+                            .where(topics.c.id == sa.func.any(sa.bindparam("ids"))),
+                            {"ids": sorted(set(topic_ids))})
+        return dict(rows.tuples().all())

@@ -245,3 +245,21 @@ def test_a_sweep_links_to_its_review_with_its_cluster_count(open_demo_app, demo_
     assert not at.exception
     assert any(e.proto.label.startswith(f"Review its {clusters:,} clusters")
                for e in at.get("page_link"))
+
+
+def test_a_merge_lists_the_clusters_it_merged_and_links_its_sweep(open_demo_app, demo_engine):
+    from jobcore.dedup import review
+
+    sweep = runner.create_job("dedup_sweep", {}, engine=demo_engine)
+    runner.run_to_completion(sweep.id, engine=demo_engine)
+    _, reviewed, details = review.load_review(sweep.id, {}, engine=demo_engine)
+    chosen = [r for r in reviewed if r.mergeable][:2]
+    merge = review.start_merge(chosen, sweep.id, created_by="ana", engine=demo_engine)
+    at = open_demo_app(DETAIL, job=merge.id)
+    assert not at.exception
+    assert "Clusters merged (2)" in [e.label for e in at.expander]
+    table = next(d.value for d in at.dataframe if "Winner" in d.value.columns)
+    assert table["Winner"].tolist() == [
+        f"{details[r.cluster.winner].name} · #{r.cluster.winner}" for r in chosen]
+    assert any(e.proto.label == f"From: merge of clusters proposed by {sweep.id} (completed)"
+               for e in at.get("page_link"))
