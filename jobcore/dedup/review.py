@@ -187,9 +187,17 @@ def _state(cluster: matching.Cluster, details: dict[int, Member]) -> str:
     losers = [details.get(i) for i, _ in cluster.losers]
     if losers and all(m is not None and m.merged_into == cluster.winner for m in losers):
         return MERGED
-    if any(m is None or not m.live for m in (details.get(i) for i in cluster.members)):
+    members = [details.get(i) for i in cluster.members]
+    if any(m is None for m in members):
         return STALE
-    return OPEN
+    gone = [m for m in members if not m.live]
+    # merged with another winner (an analyst's edit): every member gone went into one member
+    # that is still live
+    targets = {m.merged_into for m in gone}
+    if gone and len(targets) == 1 and None not in targets and \
+            any(m.id in targets and m.live for m in members):
+        return MERGED
+    return STALE if gone else OPEN
 
 
 def merge_config(clusters: list[ReviewedCluster], sweep_id: str) -> dict[str, Any]:

@@ -145,3 +145,20 @@ def test_keyboard_speed_review_accept_next_open_select_all_and_undo(open_demo_ap
     button(at, "Select all open").click().run()  # raised StreamlitAPIException before
     assert not at.exception
     assert len(at.multiselect[0].value) == len(at.multiselect[0].options) > 1
+
+
+def test_a_cluster_merged_with_another_winner_reads_as_merged(demo_engine):
+    from jobcore.dedup import review
+
+    sweep_id = _sweep(demo_engine)
+    _, reviewed, _ = review.load_review(sweep_id, {}, engine=demo_engine)
+    cluster = next(r for r in reviewed if r.mergeable)
+    new_winner = cluster.cluster.losers[0][0]
+    edits = {cluster.number: review.ClusterEdit(winner=new_winner)}
+    _, edited, _ = review.load_review(sweep_id, edits, engine=demo_engine)
+    merge = review.start_merge([r for r in edited if r.number == cluster.number], sweep_id,
+                               created_by="ana", engine=demo_engine)
+    runner.run_to_completion(merge.id, engine=demo_engine)
+    _, after, _ = review.load_review(sweep_id, {}, engine=demo_engine)  # the edit forgotten
+    assert next(r for r in after if r.number == cluster.number).state == review.MERGED
+    assert sum(r.state == review.STALE for r in after) == 0
