@@ -253,7 +253,7 @@ if header.job_type == "merge" and header.config.get("clusters"):
 with st.expander("Config"):
     st.json(header.config)
 
-job = runner.get_job(job_id)
+job = runner.get_job(job_id, full_result=False)  # errors, usage; not a sweep's clusters
 if is_llm_job(job.job_type, job.config):
     progress = batch_progress(job)
     st.subheader(f"Message batches · phase: {progress.phase}")

@@ -28,7 +28,7 @@ def create_retry(job_id: str, *, created_by: str | None = None,
 
     Refused (UsageError) when that job has no topic errors or has not finished.
     """
-    source = runner.get_job(job_id, engine=engine)
+    source = runner.get_job(job_id, with_errors=False, full_result=False, engine=engine)
     config = {"mode": source.config.get("mode", "local"), "force": True, "retryOf": job_id}
     return runner.create_job("reclassify", config, created_by=created_by, engine=engine)
 

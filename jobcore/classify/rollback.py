@@ -93,14 +93,14 @@ def check_rollback_source(conn: Connection, source_id: str) -> store.Job:
 
 def check_retry_source(conn: Connection, source_id: str) -> store.Job:
     """The job whose failed topics to retry; UsageError when there is nothing to retry."""
-    source = store.get_job(conn, source_id)
+    source = store.get_job(conn, source_id, with_errors=False)
     if source.job_type != "reclassify":
         raise Conflict(f"Retry errors works on reclassify jobs; job {source_id} is a "
                          f"{source.job_type} job.")
     if not source.is_finished:
         raise Conflict(f"Job {source_id} is still {source.status}; retry its errors when it "
                          "has finished.")
-    if not any(isinstance(e.get("id"), int) for e in source.errors):
+    if not conn.execute(sa.select(sa.exists(store.error_topic_ids(source_id)))).scalar():
         raise Conflict(f"Job {source_id} has no topic errors to retry.")
     return source
 

@@ -70,7 +70,8 @@ def advance_until_done(job_id: str, *, poll_seconds: float) -> runner.ChunkRepor
         report = runner.process_chunk(job_id)
         if report.done:
             return report
-        if report.chunk_processed == 0 and runner.get_job(job_id).cursor.get("phase") == "poll":
+        if report.chunk_processed == 0 and runner.get_job(
+                job_id, with_errors=False, full_result=False).cursor.get("phase") == "poll":
             print(f"batches processing; {report.processed_items:,} of "
                   f"{report.total_items:,} done, next poll in {poll_seconds:g} s",
                   file=sys.stderr)

@@ -70,8 +70,8 @@ MATCHING_MODES = (HYBRID, SEMANTIC)
 DEFAULT_MATCHING = HYBRID
 DEFAULT_THRESHOLDS = {HYBRID: 0.60, SEMANTIC: 0.95}
 SEMANTIC_WEIGHT = 0.25  # of the hybrid score; the names' lexical similarity weighs the rest
-# lexical candidates per topic, beside the vector ones: deep, as a segment's variants for
-# other markets and audiences share its name (the guards drop those before scoring)
+# lexical candidates kept per topic (of its market and qualifiers, sharing its subject):
+# deep, as a segment's variants for other audiences and numbers share its name
 LEXICAL_NEIGHBOURS = 48
 BEST_MATCH_MARGIN = 0.05
 # a sweep reports each topic's best candidate score from here up (its histogram), so hybrid

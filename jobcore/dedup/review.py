@@ -162,8 +162,9 @@ def _scores_against(conn: Connection, job: Job, winner: int, others: list[int],
     semantic = {topic_id: float(similarity) for topic_id, similarity in conn.execute(
         _SIMILARITIES, {"winner": winner, "ids": others}).all() if similarity is not None}
     names = [(details[winner].name, details[m].name) for m in others]
-    lexical_scores = dict(zip(others, lexical.index_for(conn, job.id, fixed=True)
-                              .similarities(names), strict=True))
+    # the sweep's own index (the same key and group), where this process built it
+    index = lexical.index_for(conn, job.id, fixed=True, group=matching.guard_group)
+    lexical_scores = dict(zip(others, index.similarities(names), strict=True))
     mode = job.result.get("matching", matching.SEMANTIC)
     scores = {m: matching.pair_score(mode, semantic.get(m, 0.0), lexical_scores[m])
               for m in others}
