@@ -95,7 +95,7 @@ def _run_overhead(engine: sa.Engine) -> tuple[int, float]:
     created = runner.create_job("reclassify", {"force": True}, engine=engine)
     at = AppTest.from_file(APP, default_timeout=600)
     at.query_params["job"] = created.id
-    at.switch_page("pages/job_detail.py")
+    at.switch_page("app_pages/job_detail.py")
     at.run()
     run = next(b for b in at.button if b.label == "Run")
     started = time.perf_counter()
@@ -118,7 +118,7 @@ def main() -> None:
         seed_demo(engine, topics_count=5_000, seed=11)
         big = _fill_jobs(engine, 10_000)
         jobs_page = _render_seconds()
-        detail_page = _render_seconds("pages/job_detail.py", job=big)
+        detail_page = _render_seconds("app_pages/job_detail.py", job=big)
         chunks, overhead = _run_overhead(engine)
     finally:
         engine.dispose()

@@ -241,7 +241,8 @@ async def create_job(body: CreateJobBody, caller: Caller, db: DB) -> JobCreated:
           responses={**_COMMON, **_responses(404, 409)}, response_model_by_alias=True)
 async def process(job_id: JobId, caller: Caller, db: DB) -> Response:
     """Process one chunk; 409 when another call holds the job or it has finished."""
-    report = await run_in_threadpool(runner.process_chunk, job_id, engine=db)
+    report = await run_in_threadpool(runner.process_chunk, job_id, engine=db,
+                                     driven_by=f"{caller} (API)")
     result = ProcessResult(done=report.done, processed_items=report.processed_items,
                            total_items=report.total_items,
                            success_count=report.success_count,

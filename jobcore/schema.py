@@ -175,7 +175,7 @@ admin_job_errors = sa.Table(
     sa.Index("ix_admin_job_errors_job", "job_id", "id"),
 )
 
-JOB_EVENT_KINDS = ("failed", "resumed")
+JOB_EVENT_KINDS = ("failed", "resumed", "chunk_stopped")
 
 # What happened to a job besides its chunks, with who and why.
 admin_job_events = sa.Table(
@@ -205,6 +205,10 @@ admin_job_chunks = sa.Table(
     sa.Column("success", sa.Integer, nullable=False),
     sa.Column("errors", sa.Integer, nullable=False),
     sa.Column("skips", sa.Integer, nullable=False),
+    sa.Column("driven_by", sa.Text, nullable=True),  # the page's user, the CLI's, a token's
+    # a one-time load inside the chunk (an embedding model): its seconds and what it was
+    sa.Column("load_seconds", sa.Float, nullable=False, server_default="0"),
+    sa.Column("loaded", sa.Text, nullable=True),
 )
 
 topic_history = sa.Table(

@@ -18,8 +18,9 @@ from sqlalchemy.engine import Connection
 
 from jobcore.activations import credentials, stale
 from jobcore.activations.credentials import PlatformCredentials
-from jobcore.activations.platforms.base import SegmentPush
+from jobcore.activations.platforms.base import PLATFORM_NAMES, SegmentPush
 from jobcore.activations.platforms.factory import client_for, http_client
+from jobcore.catalog.overview import organization_name
 from jobcore.config import get_settings
 from jobcore.http import PlatformError
 from jobcore.jobs.base import (
@@ -88,6 +89,7 @@ class RefreshActivationsHandler(JobHandler[RefreshActivationsConfig]):
         found: dict[str, PlatformCredentials | None] = {}
         for platform in {row.platform for row in rows}:
             found[platform] = credentials.load(conn, job.org_id, platform)
+        org = organization_name(conn, job.org_id) if None in found.values() else ""
         settings = get_settings()
         http = http_client()
         with ThreadPoolExecutor(settings.platform_concurrency) as pool:
@@ -97,7 +99,7 @@ class RefreshActivationsHandler(JobHandler[RefreshActivationsConfig]):
                 if time.monotonic() > deadline:
                     raise _OutOfTime
                 if row.platform not in clients:
-                    raise PlatformError(f"organisation {job.org_id} has no {row.platform} "
+                    raise PlatformError(f"{org} has no {PLATFORM_NAMES[row.platform]} "
                                         "credentials")
                 return clients[row.platform].push(SegmentPush(
                     row.topic_id, row.name, row.description, row.external_segment_id))
@@ -112,7 +114,9 @@ class RefreshActivationsHandler(JobHandler[RefreshActivationsConfig]):
                     cut_short = True
                     break
                 except PlatformError as exc:
-                    outcome.errors.append(ItemError(str(exc), id=row.id, name=row.name))
+                    outcome.errors.append(ItemError(
+                        str(exc), id=row.id, name=row.name,
+                        details={"topicId": row.topic_id, "platform": row.platform}))
                     pushes.append({"id": row.id, "ok": False, "error": str(exc)[:1000]})
                 else:
                     outcome.success += 1

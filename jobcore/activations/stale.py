@@ -130,6 +130,7 @@ STALE_LISTED = 1000
 class StaleReport:
     """An organisation's stale segments as the hygiene screen shows them."""
 
+    org_id: int
     rows: list[dict[str, Any]]  # the first STALE_LISTED, pushed beside current values
     columns: list[str]
     by_platform: dict[str, int]
@@ -144,4 +145,4 @@ def stale_report(org_id: int, *, engine: Engine | None = None) -> StaleReport:
         rows = [dict(r) for r in result.mappings()]
         by_platform = dict(conn.execute(STALE_BY_PLATFORM, {"org_id": org_id}).tuples().all())
         present = credentials.presence(conn, org_id)
-    return StaleReport(rows, columns, by_platform, present)
+    return StaleReport(org_id, rows, columns, by_platform, present)

@@ -17,6 +17,7 @@ from jobcore.activations import credentials, stale
 from jobcore.activations.platforms.base import SegmentPush
 from jobcore.activations.platforms.factory import client_for, http_client
 from jobcore.activations.platforms.trade_desk import TradeDeskClient, element_id
+from jobcore.catalog.overview import organization_name
 from jobcore.errors import Conflict
 from jobcore.http import PlatformError
 from jobcore.jobs.base import (
@@ -59,7 +60,7 @@ class SyncTradeDeskHandler(JobHandler[SyncTradeDeskConfig]):
     def plan(self, conn: Connection, config: SyncTradeDeskConfig, *,
              org_id: int | None) -> JobPlan:
         if not credentials.presence(conn, org_id)[PLATFORM]:
-            raise Conflict(f"Organisation {org_id} has no Trade Desk credentials.")
+            raise Conflict(f"{organization_name(conn, org_id)} has no Trade Desk credentials.")
         count, max_id = conn.execute(stale.LINKED_COUNT, {"org_id": org_id}).one()
         return JobPlan(total_items=count, cursor={"lastId": 0, "maxId": max_id})
 
@@ -68,7 +69,8 @@ class SyncTradeDeskHandler(JobHandler[SyncTradeDeskConfig]):
         cursor = dict(job.cursor)
         creds = credentials.load(conn, job.org_id, PLATFORM)
         if creds is None:
-            raise Conflict(f"Organisation {job.org_id} has no Trade Desk credentials.")
+            raise Conflict(f"{organization_name(conn, job.org_id)} has no Trade Desk "
+                           "credentials.")
         result = {k: (list(v) if isinstance(v, list) else v) for k, v in job.result.items()}
         client = client_for(PLATFORM, creds, http_client())
         assert isinstance(client, TradeDeskClient)

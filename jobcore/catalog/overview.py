@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from jobcore.activations.stale import STALE_CONDITION
 from jobcore.classify.rules import get_rule_engine
 from jobcore.db import get_engine
+from jobcore.errors import UnknownOrganization
 
 _SUMMARY = sa.text(
     """
@@ -69,6 +70,17 @@ _ORGANIZATIONS = sa.text(
     GROUP BY o.id ORDER BY stale DESC, o.name
     """
 )
+
+
+def organization_name(conn: Connection, org_id: int) -> str:
+    """'GoDaddy (organisation 18)': how messages name an organisation; UnknownOrganization
+    when there is none with this id.
+    """
+    name = conn.execute(sa.text("SELECT name FROM organizations WHERE id = :id"),
+                        {"id": org_id}).scalar()
+    if name is None:
+        raise UnknownOrganization(f"No organisation with id {org_id}.")
+    return f"{name} (organisation {org_id})"
 
 
 def organizations(*, engine: Engine | None = None) -> list[Organization]:

@@ -192,10 +192,13 @@ def parent_categories(conn: Connection, topic_ids: list[int]) -> dict[int, str |
     return dict(rows.tuples().all())
 
 
-def error_categories(errors: list[dict[str, Any]], *,
+def error_categories(errors: list[dict[str, Any]], *, item_kind: str = "topic",
                      engine: Engine | None = None) -> dict[int, str | None]:
-    """The current parent category of each topic a job's errors name (by topic id)."""
-    ids = [e["id"] for e in errors if isinstance(e.get("id"), int)]
+    """The current parent category of each topic a job's errors name (by topic id: an
+    error's id for topic items, its topicId for others such as activations).
+    """
+    key = "id" if item_kind == "topic" else "topicId"
+    ids = [e[key] for e in errors if isinstance(e.get(key), int)]
     if not ids:
         return {}
     with (engine or get_engine()).connect() as conn:

@@ -39,6 +39,7 @@ from jobcore.jobs.base import (
     JobHandler,
     JobPlan,
     RollbackSource,
+    shown_when,
     take_slice,
 )
 from jobcore.jobs.registry import register
@@ -50,6 +51,9 @@ from jobcore.schema import topics
 
 CHUNK_SIZE = 50
 MAX_LIMIT = 10_000_000
+
+
+_LLM_MODES_ONLY = shown_when(mode=["llm", "column"])
 
 
 class ReclassifyConfig(JobConfig):
@@ -64,17 +68,22 @@ class ReclassifyConfig(JobConfig):
         description="Only topics currently in this parent category.",
         json_schema_extra={"choicesFrom": "parentCategories"})
     target_column: Literal[CLASSIFICATION_FIELDS] | None = Field(  # type: ignore[valid-type]
-        default=None, description="Column mode: the one field to reclassify.")
+        default=None, description="Column mode: the one field to reclassify.",
+        json_schema_extra=shown_when(mode=["column"]))
     enable_web_search: bool = Field(default=True,
-                                    description="LLM modes: let Claude search the web.")
+                                    description="LLM modes: let Claude search the web.",
+                                    json_schema_extra=_LLM_MODES_ONLY)
     model: str | None = Field(default=None, min_length=1, max_length=100,
-                              description="LLM modes: the model (default CLASSIFICATION_MODEL).")
+                              description="LLM modes: the model (default CLASSIFICATION_MODEL).",
+                              json_schema_extra=_LLM_MODES_ONLY)
     concurrency: int = Field(
         default=4, ge=1, le=16,
-        description="LLM modes: sub-batches of 100 topics submitted at the same time.")
+        description="LLM modes: sub-batches of 100 topics submitted at the same time.",
+        json_schema_extra=_LLM_MODES_ONLY)
     fallback_local: bool = Field(
         default=False, description="LLM modes: a topic whose LLM result failed is classified "
-                                   "by the local rules (noted in the errors).")
+                                   "by the local rules (noted in the errors).",
+        json_schema_extra=_LLM_MODES_ONLY)
     topic_ids: list[int] | None = Field(default=None, min_length=1, max_length=10_000,
                                         json_schema_extra=INTERNAL)
     rollback_of: str | None = Field(default=None, pattern=JOB_ID_PATTERN,

@@ -30,7 +30,7 @@ COMPANIES_FILE = DATA_DIR / "catalog" / "sp500_constituents.csv"
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _COMPANY_SUFFIX = re.compile(
-    r"(,?\s+(inc\.?|incorporated|corporation|corp\.?|company|co\.|holdings|group|plc|ltd\.?|"
+    r"(,?\s+(?:(?:&|and)\s+)?(inc\.?|incorporated|corporation|corp\.?|company|co\.|holdings|group|plc|ltd\.?|"
     r"technologies|\(class [a-z]\)))+\s*$",
     re.IGNORECASE,
 )
@@ -82,7 +82,9 @@ def _ngrams(words: tuple[str, ...]):
 
 
 def clean_company_name(name: str) -> str:
-    """'Oracle Corporation' -> 'Oracle', 'Alphabet Inc. (Class A)' -> 'Alphabet'."""
+    """'Oracle Corporation' -> 'Oracle', 'Alphabet Inc. (Class A)' -> 'Alphabet',
+    'McCormick & Company' -> 'McCormick' (not 'McCormick &').
+    """
     return _COMPANY_SUFFIX.sub("", name).strip()
 
 

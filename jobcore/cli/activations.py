@@ -1,12 +1,19 @@
-"""The activation commands: refresh-activations, sync-trade-desk, encrypt-credentials."""
+"""The activation commands: refresh-activations, sync-trade-desk, set-credentials,
+encrypt-credentials.
+"""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 
-from jobcore.activations.credentials import encrypt_all
+from pydantic import ValidationError
+
+from jobcore.activations import credentials
+from jobcore.activations.credentials import PlatformCredentials, encrypt_all
 from jobcore.activations.stale import orgs_with_stale
+from jobcore.catalog.overview import organization_name
 from jobcore.cli.common import (
     EXIT_OK,
     drive,
@@ -14,7 +21,9 @@ from jobcore.cli.common import (
     print_report,
 )
 from jobcore.db import get_engine
+from jobcore.errors import UsageError
 from jobcore.jobs import runner
+from jobcore.schema import PLATFORMS
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -32,6 +41,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     sync.add_argument("--org", type=positive_int, required=True)
     sync.add_argument("--dry-run", action="store_true",
                       help="read the elements and report; change nothing")
+    store = sub.add_parser("set-credentials",
+                           help="store (or replace) an organisation's platform credentials, "
+                                "encrypted with CREDENTIALS_KEY")
+    store.add_argument("--org", type=positive_int, required=True)
+    store.add_argument("--platform", choices=PLATFORMS, required=True)
+    store.add_argument("--account-id", required=True)
+    store.add_argument("--secret-stdin", action="store_true",
+                       help="read the secret from standard input (default: ask for it "
+                            "without echoing)")
     creds = sub.add_parser("encrypt-credentials",
                            help="encrypt plaintext platform credentials; re-encrypt the rest "
                                 "under the first CREDENTIALS_KEY")
@@ -84,6 +102,22 @@ def _cmd_sync_trade_desk(args) -> int:
     return status
 
 
+def _cmd_set_credentials(args) -> int:
+    secret = (sys.stdin.readline() if args.secret_stdin
+              else getpass.getpass(f"{args.platform} secret: ")).strip()
+    if not secret:
+        raise UsageError("The secret is empty; nothing was stored.")
+    try:
+        given = PlatformCredentials(account_id=args.account_id.strip(), secret=secret)
+    except ValidationError as exc:
+        raise UsageError(f"Invalid credentials: {exc.errors()[0]['msg']}") from None
+    with get_engine().begin() as conn:
+        org = organization_name(conn, args.org)  # UnknownOrganization: exit 2
+        credentials.save(conn, args.org, args.platform, given)
+    print(f"stored the {args.platform} credentials of {org} (encrypted)")
+    return EXIT_OK
+
+
 def _cmd_encrypt_credentials(args) -> int:
 
     with get_engine().begin() as conn:
@@ -99,5 +133,6 @@ def _cmd_encrypt_credentials(args) -> int:
 COMMANDS = {
     "refresh-activations": _cmd_refresh_activations,
     "sync-trade-desk": _cmd_sync_trade_desk,
+    "set-credentials": _cmd_set_credentials,
     "encrypt-credentials": _cmd_encrypt_credentials,
 }

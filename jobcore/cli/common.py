@@ -10,6 +10,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from jobcore.config import get_settings
 from jobcore.jobs import runner
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -34,6 +35,11 @@ def positive_int(text: str) -> int:
     return value
 
 
+def cli_driver() -> str:
+    """Who the chunk log says drove a chunk from the command line."""
+    return f"{get_settings().admin_user} (command line)"
+
+
 def drive(job_id: str, total: int, *, verbose: bool,
           unit: str = "topic") -> runner.ChunkReport:
     """Process a job to the end with a progress bar; returns the final report."""
@@ -50,7 +56,7 @@ def drive(job_id: str, total: int, *, verbose: bool,
                               f"{err['message']}")
                 seen_errors = report.error_count
 
-        return runner.run_to_completion(job_id, on_chunk=on_chunk)
+        return runner.run_to_completion(job_id, on_chunk=on_chunk, driven_by=cli_driver())
 
 
 def print_report(report: runner.ChunkReport, *, changed: str = "changed",
@@ -67,7 +73,7 @@ def print_report(report: runner.ChunkReport, *, changed: str = "changed",
 def advance_until_done(job_id: str, *, poll_seconds: float) -> runner.ChunkReport:
     """Process chunks; while the batches are still processing, wait between polls."""
     while True:
-        report = runner.process_chunk(job_id)
+        report = runner.process_chunk(job_id, driven_by=cli_driver())
         if report.done:
             return report
         if report.chunk_processed == 0 and runner.get_job(

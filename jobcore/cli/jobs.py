@@ -9,6 +9,7 @@ from jobcore.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     Parser,
+    cli_driver,
     drive,
     print_report,
 )
@@ -77,7 +78,7 @@ def _jobs_process(args) -> int:
         job = runner.get_job_summary(args.job_id)
         remaining = job.total_items - job.processed_items
         return print_report(drive(job.id, remaining, verbose=False))
-    report = runner.process_chunk(args.job_id)
+    report = runner.process_chunk(args.job_id, driven_by=cli_driver())
     print(f"chunk: {report.chunk_processed} items")
     print_report(report)
     return EXIT_FAILED if report.status == "failed" else EXIT_OK

@@ -35,11 +35,13 @@ from jobcore.config import Settings, get_settings
 from jobcore.errors import JobcoreError
 from jobcore.http import PlatformError, RetryPolicy, send
 from jobcore.schema import EMBEDDING_DIMENSIONS
+from jobcore.warmup import one_time_load
 
 LOCAL_MODEL = "all-MiniLM-L6-v2"
 ONNX_MODEL = "all-MiniLM-L6-v2-onnx-int8"
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
 ONNX_BATCH = 64
+MODEL_LOAD = "the embedding model"  # a one-time load, as pages name it (jobcore.warmup)
 
 
 class EmbeddingError(JobcoreError):
@@ -64,13 +66,14 @@ class EmbeddingProvider(Protocol):
 
 @lru_cache(maxsize=1)
 def _minilm():
-    model_path = _bundled_model_path()
-    try:
-        from sentence_transformers import SentenceTransformer
-    except ImportError as exc:
-        raise EmbeddingError(f"The torch encoder is not installed ({exc.name}); "
-                             "pip install -r requirements.txt") from None
-    return SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
+    with one_time_load(MODEL_LOAD):
+        model_path = _bundled_model_path()
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise EmbeddingError(f"The torch encoder is not installed ({exc.name}); "
+                                 "pip install -r requirements.txt") from None
+        return SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
 
 
 class LocalMiniLM:
@@ -163,19 +166,24 @@ class OnnxMiniLM:
         with self._lock:  # pages and API threads may share the provider
             if self._session is not None:
                 return
-            import onnxruntime  # only this encoder needs it
+            with one_time_load(MODEL_LOAD):
+                self._load_session()
 
-            model_path = _bundled_model_path()
-            if not self._path.exists():
-                build_onnx_model(self._path, model_path)
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = max(1, min(os.cpu_count() or 1, 4))
-            tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
-            tokenizer.no_padding()  # the file pads every text to a fixed length
-            tokenizer.enable_truncation(MAX_TOKENS)
-            self._tokenizer = tokenizer
-            self._session = onnxruntime.InferenceSession(  # published last
-                str(self._path), options, providers=["CPUExecutionProvider"])
+    def _load_session(self) -> None:
+        """Build (first time) and open the int8 model; under the lock."""
+        import onnxruntime  # only this encoder needs it
+
+        model_path = _bundled_model_path()
+        if not self._path.exists():
+            build_onnx_model(self._path, model_path)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = max(1, min(os.cpu_count() or 1, 4))
+        tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
+        tokenizer.no_padding()  # the file pads every text to a fixed length
+        tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer = tokenizer
+        self._session = onnxruntime.InferenceSession(  # published last
+            str(self._path), options, providers=["CPUExecutionProvider"])
 
     def encode(self, texts: list[str]) -> list[list[float]]:
         if not texts:

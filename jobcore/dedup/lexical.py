@@ -42,6 +42,8 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlalchemy.engine import Connection
 
+from jobcore.warmup import one_time_load
+
 _PROVIDER_PATH = re.compile(r"^.*>")
 _INTENT = re.compile(r"\b(?:in[\s-]*market(?:\s+for)?|intenders?|shoppers?|buyers?|"
                      r"likely\s+to\s+buy|purchase\s+intent)\b")
@@ -268,10 +270,17 @@ _STAMP = sa.text(
     "SELECT count(*), coalesce(max(id), 0), max(updated_at) FROM topics "
     "WHERE deleted_at IS NULL AND merged_into IS NULL")
 KEPT_INDEXES = 4
+INDEX_LOAD = "the name index"  # a one-time load, as pages name it (jobcore.warmup)
 
 _lock = threading.Lock()
 # (database, key, group) -> stamp, index
 _cached: dict[tuple[str, str, Group], tuple[str, LexicalIndex]] = {}
+
+
+def is_cached(key: str, group: Group = _one_group) -> bool:
+    """Whether this process already holds the index kept under ``key`` (any database)."""
+    with _lock:
+        return any(slot[1:] == (key, group) for slot in _cached)
 
 
 def index_for(conn: Connection, key: str, *, fixed: bool,
@@ -289,8 +298,9 @@ def index_for(conn: Connection, key: str, *, fixed: bool,
         stamp = "" if fixed else repr(tuple(conn.execute(_STAMP).one()))
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        rows = conn.execute(_LIVE_NAMES).all()
-        index = LexicalIndex([r.id for r in rows], [r.name for r in rows], group)
+        with one_time_load(INDEX_LOAD):
+            rows = conn.execute(_LIVE_NAMES).all()
+            index = LexicalIndex([r.id for r in rows], [r.name for r in rows], group)
         _cached.pop(slot, None)
         while len(_cached) >= KEPT_INDEXES:
             _cached.pop(next(iter(_cached)))

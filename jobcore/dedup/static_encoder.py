@@ -23,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from jobcore.dedup.encoders import _bundled_model_path, _minilm, build_once
+from jobcore.dedup.encoders import MODEL_LOAD, _bundled_model_path, _minilm, build_once
 from jobcore.schema import EMBEDDING_DIMENSIONS
+from jobcore.warmup import one_time_load
 
 STATIC_MODEL = "all-MiniLM-L6-v2-static"
 SIF_COEFFICIENT = 1e-4  # model2vec's default
@@ -46,10 +47,11 @@ class StaticMiniLM:
         with self._lock:  # pages and API threads may share the provider
             if self._model is not None:
                 return
-            from model2vec import StaticModel
+            with one_time_load(MODEL_LOAD):
+                from model2vec import StaticModel
 
-            build_once(self._path, distil_static_model, "static encoder")
-            model = StaticModel.from_pretrained(str(self._path))
+                build_once(self._path, distil_static_model, "static encoder")
+                model = StaticModel.from_pretrained(str(self._path))
             unknown = model.embedding[model.unk_token_id or 0]
             self._fallback = unknown / max(float(np.linalg.norm(unknown)), 1e-12)
             self._model = model  # published last

@@ -23,9 +23,10 @@ import sqlalchemy as sa
 from pydantic import Field
 from sqlalchemy.engine import Connection
 
+from jobcore import warmup
 from jobcore.catalog.topic_store import LIVE
 from jobcore.classify.taxonomy import with_canonical_parent_category
-from jobcore.dedup import embeddings, lexical, matching, search
+from jobcore.dedup import embeddings, encoders, lexical, matching, search
 from jobcore.errors import ConfigError
 from jobcore.jobs.base import (
     JOB_ID_PATTERN,
@@ -190,6 +191,15 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
     def with_full_result(self, conn: Connection, job: Job) -> Job:
         """``result.clusters``: the clusters found so far, from their table."""
         return _with_clusters(conn, job)
+
+    def loads_first(self, job_id: str, config: dict[str, Any]) -> list[str]:
+        local_model = not isinstance(embeddings.get_provider(), encoders.HostedEmbeddings)
+        pending = ([encoders.MODEL_LOAD]
+                   if local_model and not warmup.is_loaded(encoders.MODEL_LOAD) else [])
+        hybrid = config.get("matching", matching.DEFAULT_MATCHING) == matching.HYBRID
+        if hybrid and not lexical.is_cached(job_id, matching.guard_group):
+            pending.append(lexical.INDEX_LOAD)
+        return pending
 
 
 def _with_clusters(conn: Connection, job: Job) -> Job:

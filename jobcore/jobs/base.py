@@ -29,6 +29,13 @@ JOB_ID_PATTERN = r"^job_[0-9]+_[a-z0-9]+$"
 INTERNAL = {"internal": True}  # a config field set by the console's buttons, not the form
 
 
+def shown_when(**conditions: list[str]) -> dict[str, Any]:
+    """Schema extra for a field that only means something when other fields hold one of
+    these values (``shown_when(mode=["llm"])``): the new-job form shows it only then.
+    """
+    return {"shownWhen": conditions}
+
+
 class JobConfig(BaseModel):
     """Base of every job config: camelCase keys, unknown keys refused, no silent coercion."""
 
@@ -46,6 +53,8 @@ class ItemError:
     message: str
     id: int | str | None = None
     name: str | None = None
+    # more about the item, for items that are not topics (an activation's topicId, platform)
+    details: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -53,6 +62,7 @@ class ItemError:
             data["id"] = self.id
         if self.name is not None:
             data["name"] = self.name
+        data.update(self.details)
         data["message"] = self.message
         return data
 
@@ -204,6 +214,12 @@ class JobHandler(Generic[C]):
 
     def on_cancel(self, conn: Connection, job: Job) -> None:
         """Called in the cancel's transaction; e.g. to cancel work submitted elsewhere."""
+
+    def loads_first(self, job_id: str, config: dict[str, Any]) -> list[str]:
+        """What the job's next chunk in this process must load once before it starts (words
+        such as 'the embedding model', see jobcore.warmup), for a page to say so.
+        """
+        return []
 
 
 def config_error(job_type: str, model: type[JobConfig], exc: ValidationError) -> ConfigError:

@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from jobcore import warmup
 from jobcore.config import get_settings
 from jobcore.db import get_engine, is_connection_error, unavailable
 from jobcore.errors import (
@@ -42,7 +43,10 @@ log = logging.getLogger(__name__)
 # last acknowledged chunks, whole, never half).
 _CHUNK_SETTINGS = sa.text(
     "SELECT set_config('statement_timeout', :timeout_ms, true), "
-    "set_config('synchronous_commit', :synchronous_commit, true)"
+    "set_config('synchronous_commit', :synchronous_commit, true), "
+    # for the chunk's transaction only: pg_stat_activity shows which job's chunk a backend
+    # runs, since when and for whom (store.chunks_in_flight), with no lock taken to ask
+    "set_config('application_name', :application_name, true)"
 )
 
 
@@ -127,7 +131,7 @@ RECONNECT_WINDOW = 15.0
 
 
 def process_chunk(job_id: str, *, engine: Engine | None = None,
-                  time_budget: float | None = None) -> ChunkReport:
+                  time_budget: float | None = None, driven_by: str | None = None) -> ChunkReport:
     """Process one chunk of a job and return its counters; see the module docstring.
 
     A connection-level error (the server restarting or not yet accepting connections, a
@@ -137,6 +141,9 @@ def process_chunk(job_id: str, *, engine: Engine | None = None,
     the caller and the job stays as it was. What the chunk did outside the database (a
     platform push, a message batch) before the connection was lost is done again, as when
     the next call redoes a rolled-back chunk.
+
+    ``driven_by`` (the page's user, "<user> (command line)", "<owner> (API)") is logged
+    with the chunk, with the seconds of any one-time load inside it (jobcore.warmup).
     """
     engine = engine or get_engine()
     budget = time_budget or get_settings().chunk_time_budget_seconds
@@ -144,7 +151,7 @@ def process_chunk(job_id: str, *, engine: Engine | None = None,
     wait = RECONNECT_FIRST_WAIT
     while True:
         try:
-            return _run_chunk(engine, job_id, budget)
+            return _run_chunk(engine, job_id, budget, driven_by)
         except _JobCondition as condition:  # the job cannot go on: fail it, say why
             return _fail(engine, job_id, condition.cause)
         except JobcoreError:  # transient ones (busy, unavailable) leave the job as it was
@@ -164,13 +171,15 @@ def process_chunk(job_id: str, *, engine: Engine | None = None,
             return _fail(engine, job_id, exc)
 
 
-def _run_chunk(engine: Engine, job_id: str, budget: float) -> ChunkReport:
+def _run_chunk(engine: Engine, job_id: str, budget: float,
+               driven_by: str | None) -> ChunkReport:
     started_at = datetime.now(UTC)
     deadline = time.monotonic() + budget
     with engine.begin() as conn:
         conn.execute(_CHUNK_SETTINGS, {
             "timeout_ms": str(int(budget * 2000)),
-            "synchronous_commit": "off" if get_settings().chunk_commit == "fast" else "on"})
+            "synchronous_commit": "off" if get_settings().chunk_commit == "fast" else "on",
+            "application_name": store.chunk_application_name(job_id, driven_by)})
         config = _parsed_configs.get(job_id)
         job = store.lock_job(conn, job_id, with_config=config is None)
         if job.is_finished:
@@ -184,7 +193,8 @@ def _run_chunk(engine: Engine, job_id: str, budget: float) -> ChunkReport:
                 config = _parsed_configs[job_id] = handler.parse_config(job.config)
                 while len(_parsed_configs) > _PARSED_CONFIGS_KEPT:
                     _parsed_configs.pop(next(iter(_parsed_configs)))
-            outcome = handler.process(conn, job, config, deadline)
+            with warmup.chunk_loads() as loads:
+                outcome = handler.process(conn, job, config, deadline)
         except JobcoreError as exc:
             if exc.transient:
                 raise
@@ -194,6 +204,7 @@ def _run_chunk(engine: Engine, job_id: str, budget: float) -> ChunkReport:
             errors=len(outcome.errors), skips=outcome.skips, cursor=outcome.cursor,
             new_errors=[e.as_dict() for e in outcome.errors],
             result_patch=outcome.result_patch, started_at=started_at, done=outcome.done,
+            driven_by=driven_by, load_seconds=loads.seconds, loaded=loads.description,
         )
     return ChunkReport.of(progress, outcome.processed)
 
@@ -277,6 +288,44 @@ def job_events(job_id: str, *, engine: Engine | None = None) -> list[store.JobEv
         return store.job_events(conn, job_id)
 
 
+def chunk_in_flight(job_id: str, *, engine: Engine | None = None) -> store.ChunkInFlight | None:
+    """The chunk of this job some process is running now, if any (no lock is taken)."""
+    with (engine or get_engine()).connect() as conn:
+        return store.chunks_in_flight(conn, [job_id]).get(job_id)
+
+
+def chunks_in_flight(job_ids: list[str], *, engine: Engine | None = None
+                     ) -> dict[str, store.ChunkInFlight]:
+    """The chunks of these jobs running now, by job id."""
+    with (engine or get_engine()).connect() as conn:
+        return store.chunks_in_flight(conn, job_ids)
+
+
+def is_stuck(chunk: store.ChunkInFlight, now: datetime) -> bool:
+    """A chunk open for more than twice its time budget: no chunk takes that long (its
+    statements are cut off at twice the budget), so its driver hangs or is gone.
+    """
+    return (now - chunk.started_at).total_seconds() > 2 * get_settings().chunk_time_budget_seconds
+
+
+def stop_stuck_chunk(job_id: str, *, created_by: str, engine: Engine | None = None) -> bool:
+    """End the backend of a stuck chunk of this job: its transaction rolls back whole (its
+    items wait for the next chunk), recorded in the job's events. False when no stuck chunk
+    of the job was running any more.
+    """
+    with (engine or get_engine()).begin() as conn:
+        chunk = store.chunks_in_flight(conn, [job_id]).get(job_id)
+        if chunk is None or not is_stuck(chunk, datetime.now(UTC)):
+            return False
+        stopped = store.stop_chunk(conn, chunk)
+        if stopped:
+            store.record_event(conn, job_id, "chunk_stopped", created_by=created_by, message=(
+                f"a chunk open since {chunk.started_at:%Y-%m-%d %H:%M:%S} UTC"
+                + (f", driven by {chunk.driven_by}," if chunk.driven_by else "")
+                + " was stopped; it rolled back whole"))
+        return stopped
+
+
 def get_job_summary(job_id: str, *, engine: Engine | None = None) -> store.JobSummary:
     """Read one job without its errors and result (cheap, for live views)."""
     with (engine or get_engine()).connect() as conn:
@@ -297,10 +346,11 @@ def list_jobs(*, job_type: str | None = None, status: str | None = None, limit: 
 
 
 def run_to_completion(job_id: str, *, engine: Engine | None = None,
-                      on_chunk: Callable[[ChunkReport], None] | None = None) -> ChunkReport:
+                      on_chunk: Callable[[ChunkReport], None] | None = None,
+                      driven_by: str | None = None) -> ChunkReport:
     """Call process_chunk until the job is finished (CLI and benchmarks)."""
     while True:
-        report = process_chunk(job_id, engine=engine)
+        report = process_chunk(job_id, engine=engine, driven_by=driven_by)
         if on_chunk is not None:
             on_chunk(report)
         if report.done:

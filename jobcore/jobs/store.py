@@ -134,6 +134,15 @@ class ChunkRecord:
     success: int
     errors: int
     skips: int
+    driven_by: str | None = None
+    load_seconds: float = 0.0  # of the chunk's time, spent on a one-time load
+    loaded: str | None = None  # what that load was ('the embedding model')
+
+    @property
+    def work_seconds(self) -> float:
+        """The chunk's time without its one-time load (what rates are made of)."""
+        spent = (self.finished_at - self.started_at).total_seconds()
+        return max(spent - self.load_seconds, 0.0)
 
 
 def _job(row: sa.Row) -> Job:
@@ -266,10 +275,12 @@ def list_jobs(conn: Connection, *, job_type: str | None = None, status: str | No
     return [_summary(row) for row in conn.execute(stmt.limit(limit))]
 
 
-# The topic id an error names (``e.value``: the error), or NULL (an activation's id, none).
-_TOPIC_ID_OF_ERROR = ("CASE WHEN jsonb_typeof(e.value -> 'id') = 'number' "
-                      "AND e.value ->> 'id' ~ '^-?[0-9]{1,18}$' "
-                      "THEN (e.value ->> 'id')::bigint END")
+# The topic id an error names (``e.value``: the error): its topicId where it names an item
+# of another kind (an activation) and the item's topic, else its id; NULL when neither is one.
+_TOPIC_ID_OF_ERROR = ("CASE WHEN jsonb_typeof(coalesce(e.value -> 'topicId', e.value -> 'id')) "
+                      "= 'number' AND coalesce(e.value ->> 'topicId', e.value ->> 'id') "
+                      "~ '^-?[0-9]{1,18}$' "
+                      "THEN coalesce(e.value ->> 'topicId', e.value ->> 'id')::bigint END")
 
 _UPDATE_PROGRESS = sa.text(
     """
@@ -297,9 +308,9 @@ _UPDATE_PROGRESS = sa.text(
         ORDER BY e.n
     ), chunk AS (
         INSERT INTO admin_job_chunks (job_id, seq, started_at, finished_at, processed, success,
-                                      errors, skips)
+                                      errors, skips, driven_by, load_seconds, loaded)
         SELECT id, chunk_count, :started_at, clock_timestamp(), :processed, :success, :errors,
-               :skips
+               :skips, :driven_by, :load_seconds, :loaded
         FROM job
     )
     SELECT * FROM job
@@ -309,16 +320,19 @@ _UPDATE_PROGRESS = sa.text(
 
 def update_progress(conn: Connection, job_id: str, *, processed: int, success: int, errors: int,
                  skips: int, cursor: dict[str, Any], new_errors: list[dict[str, Any]],
-                 result_patch: dict[str, Any], started_at: datetime, done: bool) -> Progress:
+                 result_patch: dict[str, Any], started_at: datetime, done: bool,
+                 driven_by: str | None = None, load_seconds: float = 0.0,
+                 loaded: str | None = None) -> Progress:
     """Add one chunk's counters, errors and result to the job, save its cursor and log the
-    chunk, in one statement. pending -> processing on the first chunk; with ``done`` the job
-    is completed (completed_at stamped).
+    chunk (who drove it, any one-time load in it), in one statement. pending -> processing
+    on the first chunk; with ``done`` the job is completed (completed_at stamped).
     """
     row = conn.execute(_UPDATE_PROGRESS, {
         "job_id": job_id, "processed": processed, "success": success, "errors": errors,
         "skips": skips, "new_errors": json.dumps(new_errors),
         "result_patch": json.dumps(result_patch), "cursor": json.dumps(cursor),
-        "started_at": started_at, "done": done,
+        "started_at": started_at, "done": done, "driven_by": driven_by,
+        "load_seconds": load_seconds, "loaded": loaded,
     }).one_or_none()
     if row is None:
         raise JobNotRunnable(f"Job {job_id} is no longer running; the chunk was not recorded.")
@@ -438,6 +452,61 @@ def cancel_job(conn: Connection, job_id: str) -> Job:
     return get_job(conn, job_id)
 
 
+_CHUNK_APPLICATION = "jobcore chunk "
+_NAMEDATALEN = 63  # PostgreSQL keeps this many bytes of an application_name
+
+
+def chunk_application_name(job_id: str, driven_by: str | None) -> str:
+    """The application_name a chunk's transaction carries: 'jobcore chunk <job> <driver>'
+    (cut to what PostgreSQL keeps).
+    """
+    name = f"{_CHUNK_APPLICATION}{job_id} {driven_by or ''}".rstrip()
+    return name.encode("utf-8")[:_NAMEDATALEN].decode("utf-8", "ignore")
+
+
+@dataclass(frozen=True)
+class ChunkInFlight:
+    """A chunk some process is running now (its transaction is open)."""
+
+    job_id: str
+    started_at: datetime
+    driven_by: str | None
+    pid: int
+
+
+_IN_FLIGHT = sa.text(
+    """
+    SELECT pid, xact_start, application_name FROM pg_stat_activity
+    WHERE datname = current_database() AND xact_start IS NOT NULL
+      AND starts_with(application_name, :prefix)
+    """)
+
+
+def chunks_in_flight(conn: Connection, job_ids: list[str] | None = None
+                     ) -> dict[str, ChunkInFlight]:
+    """The chunks running now, by job (of ``job_ids``, else of every job), read from
+    pg_stat_activity: no lock is taken, so asking never makes a driver busy.
+    """
+    found: dict[str, ChunkInFlight] = {}
+    for row in conn.execute(_IN_FLIGHT, {"prefix": _CHUNK_APPLICATION}):
+        _, _, rest = row.application_name.partition(_CHUNK_APPLICATION)
+        job_id, _, driver = rest.partition(" ")
+        if job_ids is None or job_id in job_ids:
+            found[job_id] = ChunkInFlight(job_id, row.xact_start, driver or None, row.pid)
+    return found
+
+
+def stop_chunk(conn: Connection, chunk: ChunkInFlight) -> bool:
+    """End the backend running a chunk (its transaction rolls back whole); True when it was
+    still that chunk's.
+    """
+    name = f"{_CHUNK_APPLICATION}{chunk.job_id}"
+    return bool(conn.execute(sa.text(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = :pid "
+        "AND (application_name = :name OR starts_with(application_name, :name || ' '))"),
+        {"pid": chunk.pid, "name": name}).scalar())
+
+
 def list_chunks(conn: Connection, job_id: str) -> list[ChunkRecord]:
     """The job's chunks in order."""
     rows = conn.execute(
@@ -445,7 +514,7 @@ def list_chunks(conn: Connection, job_id: str) -> list[ChunkRecord]:
         .order_by(admin_job_chunks.c.seq)
     )
     return [ChunkRecord(r.seq, r.started_at, r.finished_at, r.processed, r.success, r.errors,
-                        r.skips) for r in rows]
+                        r.skips, r.driven_by, r.load_seconds, r.loaded) for r in rows]
 
 
 # The config keys by which a job names the job it came from: (how the new job reads, how the

@@ -44,7 +44,8 @@ def tick(*, engine: Engine | None = None) -> list[TickOutcome]:
     outcomes = []
     for job_id in waiting:
         try:
-            outcomes.append(TickOutcome(job_id, runner.process_chunk(job_id, engine=engine)))
+            report = runner.process_chunk(job_id, engine=engine, driven_by="tick (cron)")
+            outcomes.append(TickOutcome(job_id, report))
         except JobBusy:
             outcomes.append(TickOutcome(job_id, None, "busy (another caller has it)"))
         except JobcoreError as exc:

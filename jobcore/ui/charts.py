@@ -23,9 +23,11 @@ class Throughput:
 
 
 def throughput(job: JobSummary, chunks: list[ChunkRecord]) -> Throughput:
-    """Rate over the last chunks (time spent in chunks, not idle time between clicks)."""
+    """Rate over the last chunks: time spent in chunks, not idle time between clicks, nor a
+    one-time load inside a chunk (an embedding model), which the chunks to come will not pay.
+    """
     recent = chunks[-THROUGHPUT_WINDOW:]
-    busy = sum((c.finished_at - c.started_at).total_seconds() for c in recent)
+    busy = sum(c.work_seconds for c in recent)
     items = sum(c.processed for c in recent)
     if not recent or busy <= 0 or items == 0:
         return Throughput(None, None)
@@ -65,23 +67,56 @@ def progress_figure(job: JobSummary) -> go.Figure:
     return figure
 
 
+RATE_WINDOW = 5  # chunks: a rate over a few chunks, so one tiny last chunk does not spike
+
+
+def chunk_rates(chunks: list[ChunkRecord]) -> list[float | None]:
+    """Items per second at each chunk, over it and the chunks just before it (up to
+    RATE_WINDOW), one-time loads left out; None where no time was measured.
+    """
+    rates: list[float | None] = []
+    for i in range(len(chunks)):
+        window = chunks[max(0, i - RATE_WINDOW + 1):i + 1]
+        seconds = sum(c.work_seconds for c in window)
+        rates.append(sum(c.processed for c in window) / seconds if seconds > 0 else None)
+    return rates
+
+
 def chunks_figure(chunks: list[ChunkRecord]) -> go.Figure:
-    """Items per chunk over time (stacked by outcome) and each chunk's items per second."""
-    finished: list[datetime] = [c.finished_at for c in chunks]
+    """Items per chunk, by chunk number (stacked by outcome), and the items per second
+    over the last few chunks; a chunk that loaded something once (an embedding model) is
+    marked with what and how long, and that time is left out of the rate.
+    """
+    numbers = [c.seq for c in chunks]
+    hover = [f"chunk {c.seq}, finished {c.finished_at:%H:%M:%S}, "
+             f"{(c.finished_at - c.started_at).total_seconds():.2f} s"
+             + (f" (of which {c.load_seconds:.1f} s loading {c.loaded})" if c.loaded else "")
+             + (f"<br>driven by {c.driven_by}" if c.driven_by else "") for c in chunks]
     figure = go.Figure()
     for label, values in (("success", [c.success for c in chunks]),
                           ("errors", [c.errors for c in chunks]),
                           ("skipped", [c.skips for c in chunks])):
-        figure.add_bar(x=finished, y=values, name=label, marker_color=COLOURS[label])
-    rates = [c.processed / max((c.finished_at - c.started_at).total_seconds(), 1e-3)
-             for c in chunks]
-    figure.add_scatter(x=finished, y=rates, name="items/s", yaxis="y2", mode="lines+markers",
-                       line={"color": "#1c7ed6"})
+        figure.add_bar(x=numbers, y=values, name=label, marker_color=COLOURS[label],
+                       customdata=hover,
+                       hovertemplate=f"{label}: %{{y:,}}<br>%{{customdata}}<extra></extra>")
+    figure.add_scatter(x=numbers, y=chunk_rates(chunks), name="items/s", yaxis="y2",
+                       mode="lines+markers", line={"color": "#1c7ed6"},
+                       hovertemplate="%{y:,.0f} items/s<extra></extra>")
+    for chunk in chunks:
+        if chunk.loaded:
+            figure.add_annotation(x=chunk.seq, y=1, yref="paper", showarrow=False,
+                                  yanchor="bottom", font={"size": 11, "color": "#495057"},
+                                  text=f"loaded {chunk.loaded} ({chunk.load_seconds:.0f} s)")
+    count = len(chunks)
     figure.update_layout(
-        barmode="stack", height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        title="Items per chunk", xaxis_title="chunk finished",
-        yaxis={"title": "items"},
-        yaxis2={"title": "items/s", "overlaying": "y", "side": "right", "rangemode": "tozero"},
+        barmode="stack", height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        title="Items per chunk", bargap=0.2 if count > 1 else 0.6,
+        # whole chunk numbers, one tick each while few: never a sub-second time axis
+        xaxis={"title": "chunk", "tickformat": "d", "range": [0.5, max(count, 1) + 0.5],
+               **({"dtick": 1} if count <= 20 else {})},
+        yaxis={"title": "items", "rangemode": "tozero", "tickformat": ",d"},
+        yaxis2={"title": "items/s", "overlaying": "y", "side": "right", "rangemode": "tozero",
+                "showgrid": False},
         legend={"orientation": "h", "y": -0.3},
     )
     return figure

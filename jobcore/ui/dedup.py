@@ -37,9 +37,12 @@ def clusters_frame(clusters: list[ReviewedCluster], details: dict[int, Member]) 
 
 
 def cluster_label(r: ReviewedCluster, details: dict[int, Member]) -> str:
-    winner = details.get(r.cluster.winner)
-    weakest = f"{r.weakest:.3f}" if r.weakest is not None else "–"
-    return f"#{r.number} · {winner.name if winner else r.cluster.winner} · weakest {weakest}"
+    """'#17 · Education Jobs Hobbyists - SE': the cluster's number and the winner the sweep
+    proposed. The same whatever the edits: a keyed selectbox keeps its choice by this label,
+    so a label that changed with Make winner lost the cluster under review.
+    """
+    winner = details.get(r.proposed_winner)
+    return f"#{r.number} · {winner.name if winner else r.proposed_winner}"
 
 
 def _score(value: float | None) -> str:

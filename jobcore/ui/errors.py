@@ -11,23 +11,34 @@ import pandas as pd
 from jobcore.patterns import message_pattern
 
 ERROR_COLUMNS = ["id", "name", "message", "parent_category"]
+# An error about an item that is not a topic (an activation) names the item and its topic.
+ITEM_ERROR_COLUMNS = ["id", "platform", "topic id", "topic name", "message", "parent_category"]
 NO_CATEGORY = "(none)"
 # OWASP CSV injection: a cell starting with one of these is run as a formula by spreadsheets.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_AFTER_BREAK = re.compile(r"(\r\n|\r|\n)(?=[=+\-@\t])")
 
 
-def errors_frame(errors: list[dict[str, Any]],
-                 categories: dict[int, str | None]) -> pd.DataFrame:
+def errors_frame(errors: list[dict[str, Any]], categories: dict[int, str | None], *,
+                 item_kind: str = "topic") -> pd.DataFrame:
     """A job's errors with the current parent category of each topic they name
-    (``categories``: topic id -> parent category, see topic_store.error_categories).
+    (``categories``: topic id -> parent category, see topic_store.error_categories). For
+    items that are not topics (activations) the columns are the item's id, its platform,
+    its topic's id and name, the message and the category.
     """
-    frame = pd.DataFrame(errors, columns=["id", "name", "message"])
+    if item_kind == "topic":
+        frame = pd.DataFrame(errors, columns=["id", "name", "message"])
+        topic_ids = frame["id"]
+    else:
+        frame = pd.DataFrame(errors, columns=["id", "platform", "topicId", "name", "message"])
+        frame = frame.rename(columns={"topicId": "topic id", "name": "topic name"})
+        frame["topic id"] = frame["topic id"].astype("Int64")  # older errors have none
+        topic_ids = [int(i) if pd.notna(i) else None for i in frame["topic id"]]
     frame["parent_category"] = [
         categories.get(i) or NO_CATEGORY if isinstance(i, int) else NO_CATEGORY
-        for i in frame["id"]
+        for i in topic_ids
     ]
-    return frame[ERROR_COLUMNS]
+    return frame[ERROR_COLUMNS if item_kind == "topic" else ITEM_ERROR_COLUMNS]
 
 
 def filter_errors(frame: pd.DataFrame, search: str) -> pd.DataFrame:

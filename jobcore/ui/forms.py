@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobcore.classify.taxonomy import get_taxonomy
+from jobcore.errors import ConfigError
 from jobcore.jobs.registry import get_handler, handlers
 
 # Where a field's choices come from when the schema names a source instead of an enum.
@@ -25,6 +26,12 @@ class FieldSpec:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    # the field means something only when each named field holds one of these values
+    shown_when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+
+    def applies(self, values: dict[str, Any]) -> bool:
+        """Whether the form shows this field, given the values of the fields before it."""
+        return all(values.get(key) in allowed for key, allowed in self.shown_when)
 
 
 def _label(key: str) -> str:
@@ -68,14 +75,19 @@ def form_fields(job_type: str) -> list[FieldSpec]:
             key=key, label=_label(key), kind=kind, default=prop.get("default"),
             optional=optional, help=prop.get("description"), minimum=main.get("minimum"),
             maximum=main.get("maximum"), choices=choices,
+            shown_when=tuple((k, tuple(v)) for k, v in prop.get("shownWhen", {}).items()),
         ))
     return specs
 
 
 def config_from_form(specs: list[FieldSpec], values: dict[str, Any]) -> dict[str, Any]:
-    """The config a filled form asks for: blank optional fields are left out."""
+    """The config a filled form asks for: blank optional fields and fields that do not
+    apply (see FieldSpec.applies) are left out.
+    """
     config: dict[str, Any] = {}
     for spec in specs:
+        if spec.key not in values or not spec.applies(values):
+            continue
         value = values.get(spec.key)
         if isinstance(value, str):
             value = value.strip()
@@ -83,3 +95,20 @@ def config_from_form(specs: list[FieldSpec], values: dict[str, Any]) -> dict[str
             continue
         config[spec.key] = value
     return config
+
+
+def form_problems(job_type: str, config: dict[str, Any]) -> dict[str, str]:
+    """What is wrong with a form's config before anything is counted (types, ranges, mode
+    and key checks; nothing that needs the database): field -> message, "" for the whole.
+    """
+    try:
+        get_handler(job_type).parse_config(config)
+    except ConfigError as exc:
+        return exc.problems or {"": str(exc)}
+    return {}
+
+
+def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
+    """'1 item', '2 items', '1,329 items'."""
+    word = noun if count == 1 else (plural_noun or f"{noun}s")
+    return f"{count:,} {word}"

@@ -9,12 +9,12 @@ from typing import Any
 
 from jobcore.config import get_settings
 
-JOBS = "pages/jobs.py"
-JOB_DETAIL = "pages/job_detail.py"
-REVIEW = "pages/review.py"
-DEDUP = "pages/dedup.py"
-TAXONOMY = "pages/taxonomy.py"
-HYGIENE = "pages/hygiene.py"
+JOBS = "app_pages/jobs.py"
+JOB_DETAIL = "app_pages/job_detail.py"
+REVIEW = "app_pages/review.py"
+DEDUP = "app_pages/dedup.py"
+TAXONOMY = "app_pages/taxonomy.py"
+HYGIENE = "app_pages/hygiene.py"
 
 
 def current_user(session_state: Mapping[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -28,16 +29,19 @@ def job_kind(job: JobSummary) -> str:
     return derived or get_handler(job.job_type).label
 
 
-def jobs_frame(jobs: list[JobSummary], *, now: datetime | None = None) -> pd.DataFrame:
+def jobs_frame(jobs: list[JobSummary], *, now: datetime | None = None,
+               in_flight: Collection[str] = ()) -> pd.DataFrame:
     """One row per job in the order given; progress is 0..1; a processing job no chunk has
-    finished for in a while shows as paused.
+    finished for in a while shows as paused, unless a chunk of it is running now
+    (``in_flight``: their ids).
     """
     now = now or datetime.now(UTC)
     rows = [{
         "id": job.id,
         "type": job_kind(job),
         # a processing job nobody drives reads as paused (its detail offers Run)
-        "status": "paused" if is_paused(job, now, driven_here=False) else job.status,
+        "status": "paused" if job.id not in in_flight and is_paused(job, now, driven_here=False)
+        else job.status,
         "progress": job.progress,
         "processed": job.processed_items,
         "total": job.total_items,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -115,3 +116,29 @@ def test_plaintext_rows_are_not_served_until_encrypted(engine, make_org):
     _plaintext_row(engine, org)
     with pytest.raises(CredentialsKeyError, match="stored unencrypted"), engine.connect() as conn:
         credentials.load(conn, org, "liveramp", keys=key_ring(OLD))
+
+
+def test_set_credentials_cli_stores_them_encrypted_and_names_bad_input(
+        app_env, engine, make_org, monkeypatch, capsys):
+    org = make_org("Acme")
+    monkeypatch.setenv("CREDENTIALS_KEY", OLD)
+    get_settings.cache_clear()
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{SECRET}\n"))
+    assert main(["set-credentials", "--org", str(org), "--platform", "liveramp",
+                 "--account-id", "acct-9", "--secret-stdin"]) == 0
+    out = capsys.readouterr().out
+    assert f"Acme (organisation {org})" in out and SECRET not in out
+    row = _rows(engine)[0]
+    assert row.encrypted and SECRET not in row.secret
+    with engine.connect() as conn:
+        stored = credentials.load(conn, org, "liveramp")
+    assert (stored.account_id, stored.secret.get_secret_value()) == ("acct-9", SECRET)
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    assert main(["set-credentials", "--org", str(org), "--platform", "liveramp",
+                 "--account-id", "acct-9", "--secret-stdin"]) == 2
+    assert "secret is empty" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret\n"))
+    assert main(["set-credentials", "--org", "999999", "--platform", "liveramp",
+                 "--account-id", "acct-9", "--secret-stdin"]) == 2
+    assert "No organisation with id 999999" in capsys.readouterr().err

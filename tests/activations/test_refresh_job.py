@@ -124,8 +124,12 @@ def test_missing_credentials_are_each_activations_error(engine, fake_platforms, 
     created = runner.create_job("refresh_activations", {}, org_id=org, engine=engine)
     report = runner.run_to_completion(created.id, engine=engine)
     assert report.error_count == 1
-    assert "has no liveramp credentials" in runner.get_job(created.id,
-                                                           engine=engine).errors[0]["message"]
+    error = runner.get_job(created.id, engine=engine).errors[0]
+    activation_id = _activation(engine, topic, "liveramp").id
+    # the organisation by name; the activation, its topic and platform in the error
+    assert error == {"id": activation_id, "name": "Yoga Fans", "topicId": topic,
+                     "platform": "liveramp", "message": f"No Creds Inc (organisation {org}) "
+                                                        "has no LiveRamp credentials"}
 
 
 def test_cli_refreshes_every_org_with_stale_segments(app_env, engine, fake_platforms,

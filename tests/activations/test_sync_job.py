@@ -79,7 +79,11 @@ def test_credentials_gone_after_the_start_fail_the_job_with_the_reason(
         conn.execute(sa.delete(sync_credentials).where(sync_credentials.c.org_id == org_id))
     report = runner.process_chunk(created.id, engine=engine)
     assert (report.status, report.done, report.processed_items) == ("failed", True, 0)
-    assert report.failure_message == f"Organisation {org_id} has no Trade Desk credentials."
+    with engine.connect() as conn:
+        name = conn.execute(sa.text("SELECT name FROM organizations WHERE id = :id"),
+                            {"id": org_id}).scalar_one()
+    assert report.failure_message == (f"{name} (organisation {org_id}) has no Trade Desk "
+                                      "credentials.")
     with pytest.raises(JobNotRunnable, match="no Trade Desk credentials"):
         runner.process_chunk(created.id, engine=engine)
 

@@ -66,3 +66,22 @@ def test_near_miss_twins_differ_only_where_the_segments_differ(engine):
     assert {kind for kind, *_ in twins} == {"income", "age", "market", "version", "qualifier"}
     for _kind, name, other, same_description in twins:
         assert name != other and same_description
+
+
+def test_company_names_lose_their_legal_suffix_whole():
+    # "McCormick & Company" once became the organisation "McCormick &"
+    from jobcore.classify.rules import clean_company_name
+
+    assert clean_company_name("McCormick & Company") == "McCormick"
+    assert clean_company_name("Arthur J. Gallagher & Co.") == "Arthur J. Gallagher"
+    assert clean_company_name("Johnson & Johnson") == "Johnson & Johnson"
+    assert clean_company_name("Alphabet Inc. (Class A)") == "Alphabet"
+
+
+def test_no_demo_organisation_or_topic_name_ends_in_a_dangling_word(engine):
+    seed_demo(engine, topics_count=2000, seed=7)
+    with engine.connect() as conn:
+        names = conn.execute(sa.text("SELECT name FROM organizations UNION ALL "
+                                     "SELECT name FROM topics")).scalars().all()
+    dangling = [n for n in names if n.rstrip().endswith(("&", " and", ",", "-"))]
+    assert dangling == []

@@ -1,12 +1,15 @@
-"""End to end: the real app (streamlit run) in headless Chromium.
+"""End to end: the real app (streamlit run) in headless Chromium, as an analyst clicks.
 
 Needs Debian's chromium at /usr/bin/chromium (``.ci/run`` installs it and sets
-REQUIRE_E2E=1, so that in CI a missing browser fails instead of skipping).
+REQUIRE_E2E=1, so that in CI a missing browser fails instead of skipping). Each screen is
+saved as a 1,400 x 1,000 screenshot: into E2E_SCREENSHOTS when set (to look at them),
+else into the test's temporary directory.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,6 +18,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
+
+from jobcore.jobs import runner
+from jobcore.schema import admin_jobs, topics
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +33,7 @@ if not CHROMIUM.exists():
     pytest.skip("Debian chromium is not installed", allow_module_level=True)
 
 sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
 
 
 def _free_port() -> int:
@@ -35,30 +43,40 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def app_url(database_url, tmp_path):
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "ADMIN_USER": "e2e-analyst",
-           "HOME": str(tmp_path)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-         "--server.port", str(port), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
+def start_app(tmp_path):
+    """Starter: the app (streamlit run) on a database URL; returns its address."""
+    processes = []
+
+    def start(database_url: str) -> str:
+        port = _free_port()
+        env = {**os.environ, "DATABASE_URL": database_url, "ADMIN_USER": "e2e-analyst",
+               "HOME": str(tmp_path)}
+        env.pop("ANTHROPIC_API_KEY", None)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+             "--server.port", str(port), "--server.headless", "true",
+             "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{url}/_stcore/health", timeout=1).text == "ok":
-                    break
+                    return url
             except httpx.HTTPError:
                 time.sleep(0.3)
-        else:
-            raise RuntimeError("streamlit did not start")
-        yield url
-    finally:
+        raise RuntimeError("streamlit did not start")
+
+    yield start
+    for process in processes:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture
+def app_url(start_app, database_url):
+    return start_app(database_url)
 
 
 @pytest.fixture
@@ -76,46 +94,248 @@ def browser_page():
             browser.close()
 
 
+@pytest.fixture
+def shoot(tmp_path):
+    """Save a screenshot of the whole page as NAME.png (see the module docstring)."""
+    folder = Path(os.environ.get("E2E_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def save(page, name: str) -> Path:
+        _settle(page)
+        page.wait_for_timeout(600)  # charts draw after the run
+        path = folder / f"{name}.png"
+        page.screenshot(path=path, full_page=True)
+        assert path.stat().st_size > 10_000
+        return path
+
+    return save
+
+
 def _settle(page) -> None:
     """Wait until the script run that the last action started has finished."""
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(400)
     page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden")
 
 
-def test_load_demo_data_create_and_run_a_reclassify_job(app_url, browser_page, tmp_path):
+def _open(page, url: str) -> None:
+    page.goto(url)
+    page.get_by_text("Signed in as").wait_for()  # the entry script ran (sidebar)
+    _settle(page)
+
+
+def _choose(page, label: str, option: str) -> None:
+    """Pick an option of the selectbox labelled ``label``."""
+    box = page.get_by_test_id("stSelectbox").filter(
+        has=page.get_by_text(label, exact=True)).first
+    box.locator("input").click()
+    box.locator("input").fill(option)  # the list is virtualised: filter it to the option
+    page.get_by_role("option", name=option, exact=True).first.click()
+    _settle(page)
+
+
+def _metric(page, label: str) -> str:
+    """The value of the metric labelled ``label`` (once the page has settled)."""
+    _settle(page)
+    for _ in range(20):
+        for metric in page.get_by_test_id("stMetric").all():
+            if metric.get_by_test_id("stMetricLabel").inner_text().strip() == label:
+                return metric.get_by_test_id("stMetricValue").inner_text().strip()
+        page.wait_for_timeout(500)
+    shown = [m.get_by_test_id("stMetricLabel").inner_text()
+             for m in page.get_by_test_id("stMetric").all()]
+    raise AssertionError(f"no metric {label!r} among {shown}")
+
+
+def _click_first_row(page, table) -> None:
+    """Select the first row of a st.dataframe (a canvas: click its row marker)."""
+    table.scroll_into_view_if_needed()
+    box = table.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+
+
+def test_a_deep_link_runs_through_the_entry_script(app_url, browser_page, shoot):
+    # a file under pages/ was once run on its own for such a link: no sidebar, no access check
     page = browser_page
-    page.goto(app_url)
+    _open(page, f"{app_url}/hygiene")
+    assert page.get_by_text("e2e-analyst").is_visible()
+    expect(page.get_by_role("heading", name="Activation hygiene")).to_be_visible()
+    shoot(page, "hygiene_empty")
+
+
+def test_load_demo_create_a_job_open_it_from_the_list_stop_run_and_roll_back(
+        app_url, browser_page, shoot, database_url):
+    page = browser_page
+    _open(page, app_url)
     page.get_by_text("The catalogue is empty").wait_for()
     assert page.get_by_text("(DATABASE_URL)").is_visible()
-    assert page.get_by_text("e2e-analyst").is_visible()
     page.get_by_role("button", name="Load demo data").click()
-    page.get_by_text("Live topics").wait_for()
-    _settle(page)
+    page.get_by_text(re.compile(r"Loaded 2,000 topics, \d+ organisations")).wait_for()
+    shoot(page, "jobs_demo_loaded")
 
-    new_job = page.get_by_text("New job", exact=True)
-    sync_api.expect(new_job).to_have_count(1)  # a rerun may show the old page beside the new
-    new_job.click()
-    create = page.get_by_role("button", name="Create job")
-    create.wait_for()
-    _settle(page)
-    create.click()
-    page.get_by_text("items to process").wait_for()
-    _settle(page)
-    page.get_by_role("button", name="Open job").first.click()
+    page.get_by_text("New job", exact=True).click()
+    page.get_by_role("button", name="Count items").click()
+    page.get_by_text(re.compile(r"This job would process [\d,]+ items")).wait_for()
+    assert not page.get_by_text("Enable web search").is_visible()  # LLM fields: LLM modes only
+    _choose(page, "Mode", "llm")
+    page.get_by_text("ANTHROPIC_API_KEY").wait_for()  # no key here: said beside the mode
+    expect(page.get_by_role("button", name="Create job")).to_be_disabled()
+    _choose(page, "Mode", "local")
+    expect(page.get_by_text("ANTHROPIC_API_KEY")).to_have_count(0)  # the message went too
+    page.get_by_role("button", name="Create job").click()
+    page.get_by_text(re.compile(r"Created job job_\w+: [\d,]+ items to process")).wait_for()
+    shoot(page, "jobs_new_job_created")
+
+    # the list: click the row, not a dropdown of ids
+    _click_first_row(page, page.get_by_test_id("stDataFrame").last)
     page.get_by_role("button", name="Run").wait_for()
     _settle(page)
+    assert page.get_by_role("heading", name=re.compile(r"^Reclassify · job_")).is_visible()
+    shoot(page, "job_detail_pending")
+
     page.get_by_role("button", name="Run").click()
-    page.get_by_role("heading").filter(has_text="Completed").wait_for(timeout=120_000)
-    # the page reruns once more after the last chunk to show the finished job's actions
+    page.get_by_role("button", name="Stop").wait_for()
+    expect(page.get_by_test_id("stMetric").filter(has_text="Processed")
+           .get_by_test_id("stMetricValue")).not_to_have_text("0", timeout=60_000)
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("heading", name=re.compile("Paused")).wait_for()
+    _settle(page)
+    stopped_at = _metric(page, "Processed")
+    page.wait_for_timeout(2500)
+    assert _metric(page, "Processed") == stopped_at  # Stop held: no chunk after it
+    assert page.get_by_text("Nobody is driving this job").is_visible()
+    assert page.get_by_text("by e2e-analyst").first.is_visible()  # who last drove it
+    assert _metric(page, "Items/s") == "–"
+    shoot(page, "job_detail_paused")
+
+    page.get_by_role("button", name="Run").click()
+    page.get_by_role("heading").filter(has_text="Completed").wait_for(timeout=180_000)
     page.get_by_role("button", name="Rollback").wait_for(timeout=30_000)
     assert page.get_by_role("button", name="Dedup sweep these topics").is_visible()
-    page.screenshot(path=tmp_path / "job_completed.png", full_page=True)
-    assert (tmp_path / "job_completed.png").stat().st_size > 10_000
+    shoot(page, "job_detail_completed")
+    source_id = page.url.split("job=")[1]
+
+    page.get_by_role("button", name="Rollback").click()
+    page.get_by_role("button", name="Create rollback job").click()
+    from_link = page.get_by_role("link", name=re.compile(f"From: rollback of {source_id}"))
+    from_link.wait_for()
+    page.get_by_role("heading", name=re.compile(r"^Rollback · job_")).wait_for()
+    rollback_id = page.url.split("job=")[1]
+    shoot(page, "job_detail_rollback")
+    from_link.click()
+    page.get_by_role("link", name=re.compile(f"Then: rolled back by {rollback_id}")).wait_for()
+    page.get_by_role("heading", name=f"Reclassify · {source_id}").wait_for()
+    shoot(page, "job_detail_rolled_back_source")
 
 
-def test_taxonomy_screen_search_and_realign_job(app_url, browser_page, tmp_path):
+def test_review_queue_edit_of_an_unclassified_topic(app_url, browser_page, shoot, engine,
+                                                    make_topic):
+    topic_id = make_topic("Trail Running Shoes Intenders")
+    with engine.begin() as conn:
+        conn.execute(sa.update(topics).where(topics.c.id == topic_id).values(
+            review_status="needs_review", review_reason="Not classified: no rule matched"))
     page = browser_page
-    page.goto(app_url)
+    _open(page, f"{app_url}/review")
+    page.get_by_text("Flagged: Not classified").wait_for()
+    save = page.get_by_role("button", name="Save and resolve")
+    expect(save).to_be_disabled()  # an unclassified topic starts empty, not pre-filled
+    shoot(page, "review_queue_unclassified")
+    _choose(page, "Taxonomy type", "Interest")
+    _choose(page, "Segment type", "b2c")
+    _choose(page, "Parent category", "Sports")
+    _choose(page, "Audience type", "interest")
+    expect(save).to_be_enabled()
+    save.click()
+    page.get_by_text("Nothing needs review.").wait_for()
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(topics).where(topics.c.id == topic_id)).one()
+    assert (row.taxonomy_type, row.parent_category, row.review_status) == (
+        "Interest", "Sports", "reviewed")
+
+
+def test_cluster_review_from_sweep_to_merge_and_undo(start_app, demo_engine, browser_page,
+                                                     shoot):
+    sweep = runner.create_job("dedup_sweep", {}, engine=demo_engine)
+    runner.run_to_completion(sweep.id, engine=demo_engine)
+    url = start_app(str(demo_engine.url.render_as_string(hide_password=False)))
+    page = browser_page
+    _open(page, f"{url}/dedup?job={sweep.id}")
+    page.get_by_role("heading", name="Review a cluster").wait_for()
+    shoot(page, "dedup_clusters")
+    clusters = int(_metric(page, "Clusters").replace(",", ""))
+    assert clusters >= 3
+
+    # make another member the winner: the review keeps its place on that cluster
+    page.get_by_role("button", name="Next Shortcut N").click()
+    _settle(page)
+    current = page.get_by_test_id("stSelectbox").filter(
+        has=page.get_by_text("Cluster", exact=True)).inner_text()
+    winner_box = page.get_by_test_id("stSelectbox").filter(
+        has=page.get_by_text("Winner", exact=True))
+    winner_box.locator("input").click()
+    page.keyboard.press("ArrowDown")  # the next member
+    page.keyboard.press("Enter")
+    _settle(page)
+    page.get_by_role("button", name="Make winner Shortcut W").click()
+    _settle(page)
+    assert page.get_by_test_id("stSelectbox").filter(
+        has=page.get_by_text("Cluster", exact=True)).inner_text().split("·")[0] == \
+        current.split("·")[0]
+    shoot(page, "dedup_cluster_new_winner")
+
+    # not duplicates asks first, and can be undone from the cluster
+    page.get_by_role("button", name="Next Shortcut N").click()
+    _settle(page)
+    duplicates = _metric(page, "Duplicates")
+    page.get_by_role("button", name="Not duplicates Shortcut X").click()
+    page.get_by_role("button", name="Mark not duplicates Shortcut Y").click()
+    page.get_by_text("Marked not duplicates (left out of this cluster)").wait_for()
+    assert _metric(page, "Duplicates") != duplicates
+    shoot(page, "dedup_not_duplicates")
+    page.get_by_role("button", name=re.compile(r"^Undo$")).first.click()
+    _settle(page)
+    expect(page.get_by_text("Marked not duplicates (left out")).to_have_count(0)
+    assert _metric(page, "Duplicates") == duplicates
+
+    # remove a member of the next cluster, then select every open cluster and merge
+    page.get_by_role("button", name="Next Shortcut N").click()
+    _settle(page)
+    page.get_by_role("button", name="Remove from cluster").click()
+    _settle(page)
+    page.get_by_role("button", name="Select all open").click()
+    _settle(page)
+    merge = page.get_by_role("button", name=re.compile(r"Merge \d+ clusters?$"))
+    merged_count = int(re.search(r"\d+", merge.inner_text()).group())
+    assert merged_count >= 1
+    shoot(page, "dedup_ready_to_merge")
+    merge.click()
+    page.get_by_role("heading", name=re.compile(r"^Merge · job_")).wait_for()
+    page.get_by_role("link", name=re.compile(f"From: merge of clusters proposed by {sweep.id}")
+                     ).wait_for()
+    page.get_by_role("button", name="Run").click()
+    page.get_by_role("heading").filter(has_text="Completed").wait_for(timeout=120_000)
+    page.get_by_role("button", name="Undo merge").wait_for(timeout=30_000)
+    shoot(page, "merge_completed")
+    with demo_engine.connect() as conn:
+        merged = conn.execute(sa.select(sa.func.count()).select_from(topics)
+                              .where(topics.c.merged_into.is_not(None))).scalar()
+    assert merged >= merged_count
+
+    page.get_by_role("button", name="Undo merge").click()
+    page.get_by_role("button", name="Create undo job").click()
+    page.get_by_role("heading", name=re.compile(r"^Undo merge · job_")).wait_for()
+    page.get_by_role("button", name="Run").click()
+    page.get_by_role("heading").filter(has_text="Completed").wait_for(timeout=120_000)
+    shoot(page, "merge_undone")
+    with demo_engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(topics)
+                            .where(topics.c.merged_into.is_not(None))).scalar() == 0
+        kinds = conn.execute(sa.select(admin_jobs.c.job_type)).scalars().all()
+    assert sorted(kinds) == ["dedup_sweep", "merge", "merge"]
+
+
+def test_taxonomy_screen_search_and_realign_job(app_url, browser_page, shoot):
+    page = browser_page
+    _open(page, app_url)
     page.get_by_role("button", name="Load demo data").click()  # loads the trees as well
     page.get_by_text("Live topics").wait_for()
     _settle(page)
@@ -127,10 +347,16 @@ def test_taxonomy_screen_search_and_realign_job(app_url, browser_page, tmp_path)
     search.press("Enter")
     _settle(page)
     page.get_by_text("nodes shown matching the search").wait_for()
+    shoot(page, "taxonomy")
     page.get_by_role("button", name="Realign subcategories").click()
     page.get_by_role("button", name="Run").wait_for()
     _settle(page)
     page.get_by_role("button", name="Run").click()
     page.get_by_role("heading").filter(has_text="Completed").wait_for(timeout=120_000)
     page.get_by_role("button", name="Rollback").wait_for(timeout=30_000)
-    page.screenshot(path=tmp_path / "realign_completed.png", full_page=True)
+    shoot(page, "realign_completed")
+    page.get_by_role("link", name="Activation hygiene").click()
+    page.get_by_role("heading", name="Activation hygiene").wait_for()
+    expect(page.get_by_role("button", name="Refresh All Stale")).to_be_disabled()
+    page.get_by_text(re.compile("has no .* credentials, so none of its stale")).wait_for()
+    shoot(page, "hygiene_no_credentials")

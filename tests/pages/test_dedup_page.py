@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from jobcore.jobs import runner
 from jobcore.schema import not_duplicate_pairs
 
-DEDUP = "pages/dedup.py"
+DEDUP = "app_pages/dedup.py"
 
 
 def _sweep(engine) -> str:
@@ -93,7 +93,7 @@ def test_change_winner_remove_and_not_duplicates_then_merge(open_demo_app, demo_
     assert any(p.startswith("0% of 1 decided") for p in bands["Precision"])
 
     at.multiselect[0].set_value([first]).run()
-    button(at, "Merge 1 clusters").click().run()
+    button(at, "Merge 1 cluster").click().run()
     assert not at.exception
     merges = runner.list_jobs(job_type="merge")
     assert len(merges) == 1

@@ -10,7 +10,7 @@ from jobcore.activations.credentials import PlatformCredentials
 from jobcore.jobs import runner
 from jobcore.schema import activations
 
-PAGE = "pages/hygiene.py"
+PAGE = "app_pages/hygiene.py"
 
 
 
@@ -45,6 +45,7 @@ def test_stale_segments_side_by_side_and_credentials_presence_only(open_app, fak
     assert metrics["LiveRamp credentials"] == "present"
     assert metrics["The Trade Desk credentials"] == "absent"
     frame = at.dataframe[0].value
+    assert set(frame["changed"]) == {"name"} and set(frame["platform"]) == {"LiveRamp"}
     assert list(frame["pushed name"]) == ["Old 0", "Old 1", "Old 2"]
     assert list(frame["current name"]) == ["Yoga Fans 0", "Yoga Fans 1", "Yoga Fans 2"]
     page_text = " ".join(str(e.value) for e in at.markdown) + frame.to_string()
@@ -62,3 +63,34 @@ def test_refresh_all_stale_runs_the_job_and_shows_its_progress(open_app, fake_pl
     assert len(fake_platforms.state.segments) == 3
     at = open_app(PAGE)
     assert any("matches its topic" in s.value for s in at.success)
+
+
+def test_refresh_is_refused_before_the_click_when_no_platform_can_take_the_segments(
+        open_app, fake_platforms, stale_org, engine, button):
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM sync_credentials"))
+    at = open_app(PAGE)
+    assert button(at, "Refresh All Stale").disabled
+    assert any("Acme has no LiveRamp credentials" in w.value and "set-credentials" in w.value
+               for w in at.warning)
+    assert runner.list_jobs(job_type="refresh_activations") == []
+
+
+def test_a_platform_without_credentials_is_named_and_its_failures_explained_here(
+        open_app, fake_platforms, stale_org, engine, make_topic, button):
+    with engine.begin() as conn:
+        topic = make_topic("Golf Fans", "People who love golf")
+        conn.execute(sa.insert(activations).values(
+            org_id=stale_org, topic_id=topic, platform="the_trade_desk", pushed_name="Golf",
+            pushed_description="People who love golf", pushed_topic_version=1,
+            status="active"))
+    at = open_app(PAGE)
+    assert not button(at, "Refresh All Stale").disabled
+    assert any("no The Trade Desk credentials: 1 of its stale segments would be errors"
+               in w.value for w in at.warning)
+    button(at, "Refresh All Stale").click().run()
+    assert any("3 refreshed, 1 error." in w.value for w in at.warning)
+    reasons = at.dataframe[-1].value
+    assert reasons["pattern"].tolist() == [
+        "Acme (organisation N) has no The Trade Desk credentials"]
+    assert reasons["errors"].tolist() == [1]

@@ -10,7 +10,7 @@ from jobcore.catalog.topic_store import error_categories
 from jobcore.jobs import runner
 from jobcore.ui.errors import errors_csv, errors_frame, filter_errors
 
-DETAIL = "pages/job_detail.py"
+DETAIL = "app_pages/job_detail.py"
 
 
 def _metrics(at):

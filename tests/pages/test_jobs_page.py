@@ -73,16 +73,64 @@ def test_create_job_from_the_form_shows_the_count_then_creates(open_app, many_to
         "pending", 12, "test-analyst", 12)
 
 
-def test_form_shows_validation_messages_beside_the_field(open_app, many_topics, engine,
-                                                        button, monkeypatch):
+def test_form_shows_validation_messages_beside_the_field_while_they_hold(
+        open_app, many_topics, engine, button, monkeypatch):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     many_topics(3)
     at = open_app()
-    at.selectbox(key="new_mode").set_value("llm")
-    button(at, "Create job").click().run()
+    at.selectbox(key="new_mode").set_value("llm").run()
     assert any("mode" in e.value and "ANTHROPIC_API_KEY" in e.value for e in at.error)
+    assert button(at, "Create job").disabled and button(at, "Count items").disabled
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(admin_jobs)).scalar() == 0
+    at.selectbox(key="new_mode").set_value("local").run()  # the message goes with its cause
+    assert not at.error
+    assert not button(at, "Create job").disabled
+
+
+def test_the_form_shows_only_the_fields_of_the_chosen_mode(open_app, many_topics,
+                                                          fake_anthropic):
+    many_topics(3)
+    at = open_app()
+    llm_fields = {"new_model", "new_concurrency", "new_enableWebSearch", "new_fallbackLocal"}
+    shown = {w.key for w in (*at.text_input, *at.number_input, *at.checkbox, *at.selectbox)}
+    assert not llm_fields & shown and "new_targetColumn" not in shown
+    at.selectbox(key="new_mode").set_value("llm").run()
+    shown = {w.key for w in (*at.text_input, *at.number_input, *at.checkbox, *at.selectbox)}
+    assert llm_fields <= shown and "new_targetColumn" not in shown
+    at.selectbox(key="new_mode").set_value("column").run()
+    shown = {w.key for w in (*at.text_input, *at.number_input, *at.checkbox, *at.selectbox)}
+    assert llm_fields | {"new_targetColumn"} <= shown
+
+
+def test_a_count_error_goes_when_its_field_is_emptied(open_app, many_topics, button):
+    many_topics(3)
+    at = open_app()
+    at.selectbox(key="new_job_type").set_value("dedup_sweep").run()
+    at.text_input(key="new_sourceBatchId").set_value("job_1_nosuchjob")
+    button(at, "Count items").click().run()
+    assert any("job_1_nosuchjob" in e.value for e in at.error)
+    at.text_input(key="new_sourceBatchId").set_value("").run()
+    assert not at.error
+
+
+def test_creating_a_job_with_no_items_asks_first(open_app, many_topics, engine, button):
+    many_topics(1)
+    at = open_app()
+    at.number_input(key="new_limit").set_value(1)
+    button(at, "Count items").click().run()
+    assert any("would process 1 item." in i.value for i in at.info)  # not "1 items"
+    at.checkbox(key="new_force").uncheck()
+    at.selectbox(key="new_parentCategoryFilter").set_value(
+        at.selectbox(key="new_parentCategoryFilter").options[-1]).run()
+    button(at, "Create job").click().run()
+    assert any("would process no items" in w.value for w in at.warning)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(admin_jobs)).scalar() == 0
+    button(at, "Create the empty job").click().run()
+    assert any("0 items to process" in s.value for s in at.success)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(admin_jobs.c.total_items)).scalar_one() == 0
 
 
 def test_count_items_shows_the_estimated_cost_of_an_llm_job(open_app, many_topics, button,
@@ -96,12 +144,12 @@ def test_count_items_shows_the_estimated_cost_of_an_llm_job(open_app, many_topic
                for i in at.info)
 
 
-def test_a_nul_character_typed_into_the_form_is_named_beside_its_field(open_app, many_topics,
-                                                                       engine, button):
+def test_a_nul_character_typed_into_the_form_is_named_beside_its_field(
+        open_app, many_topics, engine, button, fake_anthropic):
     many_topics(3)
     at = open_app()
-    at.text_input(key="new_model").set_value("claude\x00sonnet")
-    button(at, "Create job").click().run()
+    at.selectbox(key="new_mode").set_value("llm").run()
+    at.text_input(key="new_model").set_value("claude\x00sonnet").run()
     assert not at.exception
     assert any("model" in e.value and "NUL character" in e.value for e in at.error)
     with engine.connect() as conn:
@@ -116,12 +164,10 @@ def test_an_out_of_range_number_blocks_count_and_create_with_the_message_beside_
     many_topics(5)
     at = open_app()
     at.selectbox(key="new_job_type").set_value(job_type).run()
-    at.number_input(key=f"new_{field}").set_value(bad)
-    button(at, "Count items").click().run()
+    at.number_input(key=f"new_{field}").set_value(bad).run()
+    assert button(at, "Count items").disabled and button(at, "Create job").disabled
     assert not at.exception
-    assert not any("would process" in i.value for i in at.info)
     assert any(e.value.startswith(f"Invalid config for {job_type}: {field}")
                or field in e.value for e in at.error)
-    button(at, "Create job").click().run()
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(admin_jobs)).scalar() == 0

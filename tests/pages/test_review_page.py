@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from jobcore.jobs import runner
 from jobcore.schema import topic_history
 
-REVIEW = "pages/review.py"
+REVIEW = "app_pages/review.py"
 
 
 def _flag(make_topic, name: str, reason: str, **columns) -> int:

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from jobcore.schema import admin_jobs
 
-TAXONOMY = "pages/taxonomy.py"
+TAXONOMY = "app_pages/taxonomy.py"
 SPORTS = {"segment_type": "b2c", "taxonomy_type": "Interest", "parent_category": "Sports",
           "audience_type": "interest"}
 

@@ -17,7 +17,7 @@ from jobcore.ui.access import decide_access
 from jobcore.ui.charts import chunks_figure, progress_figure, throughput
 from jobcore.ui.errors import errors_csv, errors_frame, message_pattern, neutralize_cell
 from jobcore.ui.forms import config_from_form, form_fields
-from jobcore.ui.tables import format_duration
+from jobcore.ui.tables import format_duration, jobs_frame
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -67,6 +67,19 @@ def test_the_csv_export_keeps_each_cell_whole_and_no_line_starts_a_formula(newli
     assert read["name"].tolist()[0].endswith("'=cmd|' /C calc'!A0")
 
 
+def test_an_activation_error_names_the_activation_its_platform_and_its_topic():
+    frame = errors_frame([
+        {"id": 394, "name": "Yoga Fans", "topicId": 250, "platform": "liveramp",
+         "message": "GoDaddy (organisation 18) has no LiveRamp credentials"},
+        {"id": 395, "name": "Old", "message": "recorded before topic ids were kept"}],
+        {250: "Sports"}, item_kind="activation")
+    rows = list(csv.DictReader(io.StringIO(errors_csv(frame).decode("utf-8"))))
+    assert rows[0] == {"id": "394", "platform": "liveramp", "topic id": "250",
+                       "topic name": "Yoga Fans", "parent_category": "Sports",
+                       "message": "GoDaddy (organisation 18) has no LiveRamp credentials"}
+    assert (rows[1]["topic id"], rows[1]["parent_category"]) == ("", "(none)")
+
+
 def test_message_patterns_group_the_same_failure():
     a = message_pattern("Not classified: no rule of rules-2026.11.1 matches the name 'Yoga X'")
     b = message_pattern("Not classified: no rule of rules-2026.11.1 matches the name 'Q 12'")
@@ -91,6 +104,32 @@ def test_progress_figure_splits_processed_and_remaining():
     assert len(chunks_figure([chunk]).data) == 4
 
 
+def test_a_one_time_load_is_left_out_of_the_rate_and_the_eta_and_marked_on_the_chart():
+    # the first chunk spent 15 s of its 17 loading the model: 50 items in 2 s of work
+    first = ChunkRecord(1, T0, T0 + timedelta(seconds=17), 50, 50, 0, 0, "ana", 15.0,
+                        "the embedding model")
+    second = ChunkRecord(2, T0 + timedelta(seconds=20), T0 + timedelta(seconds=22), 50, 50, 0, 0)
+    assert throughput(_job(), [first, second]).items_per_second == pytest.approx(25.0)
+    figure = chunks_figure([first, second])
+    assert [a.text for a in figure.layout.annotations] == ["loaded the embedding model (15 s)"]
+    assert "15.0 s loading the embedding model" in figure.data[0].customdata[0]
+    assert "driven by ana" in figure.data[0].customdata[0]
+
+
+def test_chunk_chart_axes_count_chunks_and_a_tiny_last_chunk_does_not_spike_the_rate():
+    chunks = [ChunkRecord(i, T0 + timedelta(seconds=i), T0 + timedelta(seconds=i + 1), 50, 50,
+                          0, 0) for i in range(1, 5)]
+    chunks.append(ChunkRecord(5, T0 + timedelta(seconds=6),
+                              T0 + timedelta(seconds=6, microseconds=50), 3, 3, 0, 0))
+    figure = chunks_figure(chunks)
+    assert list(figure.data[0].x) == [1, 2, 3, 4, 5]  # chunk numbers, not sub-ms timestamps
+    assert figure.layout.xaxis.dtick == 1 and figure.layout.xaxis.range == (0.5, 5.5)
+    rates = list(figure.data[-1].y)
+    assert max(rates) < 60  # was 3 / 0.00005 s = 60,000 items/s for the last chunk alone
+    one = chunks_figure(chunks[:1])
+    assert one.layout.xaxis.range == (0.5, 1.5) and one.layout.xaxis.tickformat == "d"
+
+
 def test_form_fields_come_from_the_config_schema():
     specs = {s.key: s for s in form_fields("reclassify")}
     assert set(specs) == {"mode", "force", "limit", "parentCategoryFilter", "targetColumn",
@@ -102,9 +141,14 @@ def test_form_fields_come_from_the_config_schema():
     values = {"mode": "local", "force": True, "limit": None, "parentCategoryFilter": None,
               "targetColumn": None, "enableWebSearch": True, "model": "",
               "concurrency": 4, "fallbackLocal": False}
-    assert config_from_form(list(specs.values()), values) == {
-        "mode": "local", "force": True, "enableWebSearch": True, "concurrency": 4,
+    # the LLM fields do not apply to local mode, so they are left out of its config
+    assert config_from_form(list(specs.values()), values) == {"mode": "local", "force": True}
+    assert not specs["model"].applies(values) and specs["limit"].applies(values)
+    assert config_from_form(list(specs.values()), {**values, "mode": "llm"}) == {
+        "mode": "llm", "force": True, "enableWebSearch": True, "concurrency": 4,
         "fallbackLocal": False}
+    assert specs["targetColumn"].applies({"mode": "column"})
+    assert not specs["targetColumn"].applies({"mode": "llm"})
 
 
 def test_actions_follow_type_and_state():
@@ -144,6 +188,11 @@ def test_paused_means_processing_without_a_chunk_for_a_while_and_not_driven_here
     assert not is_paused(_job(), T0 + timedelta(seconds=10), driven_here=False)
     assert not is_paused(_job(), T0 + timedelta(minutes=1), driven_here=True)
     assert not is_paused(_job(status="completed"), T0 + timedelta(hours=1), driven_here=False)
+    # the list: a long chunk running now is not a pause
+    job = _job()
+    assert jobs_frame([job], now=T0 + timedelta(minutes=1))["status"].tolist() == ["paused"]
+    assert jobs_frame([job], now=T0 + timedelta(minutes=1),
+                      in_flight={job.id})["status"].tolist() == ["processing"]
 
 
 def test_durations_read_well():

@@ -7,6 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+# How screens and messages name each platform (the keys are schema.PLATFORMS).
+PLATFORM_NAMES = {"liveramp": "LiveRamp", "the_trade_desk": "The Trade Desk"}
+
 
 @dataclass(frozen=True)
 class SegmentPush:

@@ -16,6 +16,7 @@ from jobcore.ui.dedup import (
     highlight_differences,
     histogram_figure,
 )
+from jobcore.ui.forms import plural
 
 st.title("Dedup clusters")
 
@@ -218,8 +219,8 @@ chosen = st.multiselect(
 pick = st.columns([1, 1, 2])
 pick[0].button("Select all open", disabled=not open_numbers,
                on_click=lambda: st.session_state.update({chosen_key: open_numbers}))
-if pick[1].button(f"Merge {len(chosen)} clusters", type="primary", disabled=not chosen,
-                  icon=":material/merge:"):
+if pick[1].button(f"Merge {plural(len(chosen), 'cluster')}", type="primary",
+                  disabled=not chosen, icon=":material/merge:"):
     try:
         created = review.start_merge([by_number[n] for n in chosen], sweep_id,
                                      created_by=pages.current_user(st.session_state))

@@ -1,7 +1,7 @@
 """Job detail: status, progress charts, one-chunk stepping, Run/Stop, cancel, rollback,
 retry, and the job's errors with search, grouped counts and CSV export."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
@@ -32,6 +32,7 @@ STATUS_ICONS = {"pending": ":material/schedule:", "processing": ":material/sync:
                 "cancelled": ":material/cancel:"}
 
 running: set[str] = st.session_state.setdefault("running_jobs", set())
+stopped_here: set[str] = st.session_state.setdefault("stopped_jobs", set())
 
 recent = [j.id for j in runner.list_jobs(limit=100)]
 job_id = st.query_params.get("job")
@@ -89,28 +90,30 @@ def _buttons(job) -> None:
         job, running=job_id in running, rollback_id=recovery.find_rollback(job_id),
         undo_id=undo.find_merge_undo(job_id)
         if act.UNDO_MERGE in get_handler(job.job_type).follow_ups else None)
-    cols = st.columns(6)
-    _chunk_buttons(offered, cols)
-    _follow_up_buttons(offered, cols)
+    # one row, each button as wide as its label (columns cut 'Process next chunk' short)
+    bar = st.container(horizontal=True)
+    _chunk_buttons(offered, bar)
+    _follow_up_buttons(offered, bar)
 
 
-def _chunk_buttons(offered: list[str], cols) -> None:
+def _chunk_buttons(offered: list[str], bar) -> None:
     """Process next chunk, Run / Stop, Cancel."""
-    if act.PROCESS in offered and cols[0].button("Process next chunk",
+    if act.PROCESS in offered and bar.button("Process next chunk",
                                                  icon=":material/skip_next:"):
         _step()
+        stopped_here.add(job_id)  # driven here one chunk, and no further
         st.rerun()
-    if act.RUN in offered and cols[1].button("Run", type="primary", icon=":material/play_arrow:"):
+    if act.RUN in offered and bar.button("Run", type="primary", icon=":material/play_arrow:"):
         running.add(job_id)
+        stopped_here.discard(job_id)
         _rerun_panel()
     # Stop and Cancel act in their callbacks, which run before the rerun they cause: a
     # rerun of a running panel would otherwise process one more chunk first.
     if act.STOP in offered:
-        cols[1].button("Stop", icon=":material/pause:", on_click=running.discard,
-                       args=(job_id,))
+        bar.button("Stop", icon=":material/pause:", on_click=_stop)
     if act.CANCEL in offered:
-        cols[2].button("Cancel", icon=":material/cancel:", on_click=_cancel)
-    if act.RESUME in offered and cols[0].button(
+        bar.button("Cancel", icon=":material/cancel:", on_click=_cancel)
+    if act.RESUME in offered and bar.button(
             "Resume", type="primary", icon=":material/restart_alt:",
             help="Back to processing from where the failed chunk rolled back; what the "
                  "earlier chunks did is kept"):
@@ -120,6 +123,11 @@ def _chunk_buttons(offered: list[str], cols) -> None:
             st.error(str(exc))
         else:
             st.rerun()
+
+
+def _stop() -> None:
+    running.discard(job_id)
+    stopped_here.add(job_id)
 
 
 def _cancel() -> None:
@@ -140,36 +148,48 @@ def _create_and_open(create) -> None:
         _open(created.id)
 
 
-def _follow_up_buttons(offered: list[str], cols) -> None:
+def _confirmed_follow_up(bar, label: str, explanation: str, confirm: str, create) -> None:
+    """A follow-up that asks first: a popover saying what it does, and its create button."""
+    with bar.popover(label, icon=":material/undo:"):
+        st.write(explanation)
+        if st.button(confirm, type="primary"):
+            _create_and_open(create)
+
+
+def _follow_up_buttons(offered: list[str], bar) -> None:
     """Rollback, Retry errors, Dedup sweep these topics, Review clusters, Undo merge."""
     if act.ROLLBACK in offered:
-        with cols[3].popover("Rollback", icon=":material/undo:"):
-            st.write("Restore every topic this job changed to its previous values. "
-                     "Topics changed since by another job are reported, not overwritten.")
-            if st.button("Create rollback job", type="primary"):
-                _create_and_open(lambda user: recovery.create_rollback(job_id, created_by=user))
-    if act.RETRY in offered and cols[4].button("Retry errors", icon=":material/replay:"):
+        _confirmed_follow_up(
+            bar, "Rollback", "Restore every topic this job changed to its previous values. "
+            "Topics changed since by another job are reported, not overwritten.",
+            "Create rollback job",
+            lambda user: recovery.create_rollback(job_id, created_by=user))
+    if act.RETRY in offered and bar.button("Retry errors", icon=":material/replay:"):
         _create_and_open(lambda user: recovery.create_retry(job_id, created_by=user))
-    if act.DEDUP_SWEEP in offered and cols[5].button(
+    if act.DEDUP_SWEEP in offered and bar.button(
             "Dedup sweep these topics", icon=":material/join:",
             help="Look for near-duplicates among the topics this job changed"):
         _create_and_open(lambda user: runner.create_job(
             "dedup_sweep", {"sourceBatchId": job_id}, created_by=user))
-    if act.REVIEW_CLUSTERS in offered and cols[5].button("Review clusters",
-                                                         icon=":material/join:"):
+    if act.REVIEW_CLUSTERS in offered and bar.button("Review clusters", icon=":material/join:"):
         running.discard(job_id)
         st.switch_page(pages.DEDUP, query_params={"job": job_id})
     if act.UNDO_MERGE in offered:
-        with cols[3].popover("Undo merge", icon=":material/undo:"):
-            st.write("Restore every merged topic with its org links, activations and history. "
-                     "Clusters changed since the merge are reported, not undone.")
-            if st.button("Create undo job", type="primary"):
-                _create_and_open(lambda user: undo.create_merge_undo(job_id, created_by=user))
+        _confirmed_follow_up(
+            bar, "Undo merge", "Restore every merged topic with its org links, activations "
+            "and history. Clusters changed since the merge are reported, not undone.",
+            "Create undo job", lambda user: undo.create_merge_undo(job_id, created_by=user))
 
 
 def _step():
+    loads = handler_of_job.loads_first(job_id, header.config)
     try:
-        return runner.process_chunk(job_id)
+        if loads:  # said while it happens, and left out of the rate afterwards
+            with st.spinner(f"Loading {' and '.join(loads)} (once in this app's process; the "
+                            "next chunks start at once)..."):
+                return runner.process_chunk(job_id,
+                                            driven_by=pages.current_user(st.session_state))
+        return runner.process_chunk(job_id, driven_by=pages.current_user(st.session_state))
     except JobBusy as exc:
         st.toast(str(exc), icon=":material/hourglass_top:")
     except JobcoreError as exc:
@@ -178,7 +198,51 @@ def _step():
     return None
 
 
-@st.fragment
+def _stop_stuck() -> None:
+    if not runner.stop_stuck_chunk(job_id, created_by=pages.current_user(st.session_state)):
+        st.session_state["job_detail_problem"] = ("That chunk had finished or ended by itself "
+                                                   "meanwhile; nothing was stopped.")
+
+
+def _who(driver: str | None) -> str:
+    return f" by **{driver}**" if driver else ""
+
+
+def _driving_state(job, chunks, now: datetime) -> tuple[str, bool]:
+    """Show who drives a processing job: this page, another tab or process (a chunk in
+    flight, stuck when open too long), or nobody (paused). Returns (state, live): live
+    when items/s and ETA describe a run that is happening.
+    """
+    if job.status != "processing" or job_id in running:
+        st.markdown(f"### {STATUS_ICONS[job.status]} {job.status.title()}")
+        return job.status, job.status == "processing"
+    flight = runner.chunk_in_flight(job_id)
+    if flight is not None and runner.is_stuck(flight, now):
+        st.markdown("### :material/running_with_errors: Stuck")
+        st.warning(f"A chunk started at {flight.started_at:%H:%M:%S} UTC{_who(flight.driven_by)} "
+                   f"has been open for {format_duration(now - flight.started_at)}, more than "
+                   "twice a chunk's time budget: its driver hangs or is gone. Stopping it "
+                   "rolls the chunk back whole (nothing is half-done); its items wait for the "
+                   "next chunk.")
+        st.button("Stop the stuck chunk", icon=":material/stop_circle:", on_click=_stop_stuck)
+        return "stuck", False
+    if flight is not None:
+        st.markdown(f"### {STATUS_ICONS['processing']} Running elsewhere")
+        st.info(f"Another tab or process is running a chunk{_who(flight.driven_by)} (started "
+                f"{flight.started_at:%H:%M:%S} UTC); this page follows its progress.")
+        return "elsewhere", True
+    if job_id in stopped_here or is_paused(job, now, driven_here=False):
+        last = job.last_progress_at or job.created_at
+        driver = chunks[-1].driven_by if chunks else None
+        st.markdown("### :material/pause_circle: Paused")
+        st.info(f"Nobody is driving this job: its last chunk finished at "
+                f"{last:%Y-%m-%d %H:%M:%S} UTC{_who(driver)} ({job.processed_items:,} of "
+                f"{job.total_items:,} done). Press **Run** to go on from there.")
+        return "paused", False
+    st.markdown(f"### {STATUS_ICONS['processing']} Processing")  # between another's chunks
+    return "processing", True
+
+
 def live_panel() -> None:
     job = runner.get_job_summary(job_id)
     report = None
@@ -189,17 +253,7 @@ def live_panel() -> None:
             running.discard(job_id)
     chunks = runner.job_chunks(job_id)
     rate = throughput(job, chunks)
-    paused = is_paused(job, datetime.now(UTC), driven_here=job_id in running)
-    if paused:
-        st.markdown("### :material/pause_circle: Paused")
-        last = job.last_progress_at or job.created_at
-        st.info(f"Nobody is driving this job: its last chunk finished at "
-                f"{last:%Y-%m-%d %H:%M:%S} UTC ({job.processed_items:,} of "
-                f"{job.total_items:,} done). Press "
-                "**Run** to go on from there; a chunk another tab or process is running "
-                "makes Run say the job is busy.")
-    else:
-        st.markdown(f"### {STATUS_ICONS[job.status]} {job.status.title()}")
+    _, live = _driving_state(job, chunks, datetime.now(UTC))
     if job.failure_message:
         st.error(f"Failed: {job.failure_message}")
     if problem := st.session_state.pop("job_detail_problem", None):
@@ -214,7 +268,6 @@ def live_panel() -> None:
     cols[1].metric("Success", f"{job.success_count:,}")
     cols[2].metric("Errors", f"{job.error_count:,}")
     cols[3].metric("Skipped", f"{job.skip_count:,}")
-    live = job.status == "processing" and not paused  # rates only while chunks arrive
     cols[4].metric("Items/s", f"{rate.items_per_second:,.0f}"
                    if rate.items_per_second and live else "–")
     cols[5].metric("ETA", format_duration(rate.eta) if live else "–")
@@ -240,7 +293,10 @@ def live_panel() -> None:
         st.rerun()  # the run has just ended: refresh the errors below
 
 
-live_panel()
+# Driven here: one chunk per rerun of the fragment (below). Processing but not here: the
+# fragment looks again every few seconds, to follow another tab or process.
+followed = header.status == "processing"
+st.fragment(live_panel, run_every=timedelta(seconds=3) if followed else None)()
 
 if header.job_type == "merge" and header.config.get("clusters"):
     given = header.config["clusters"]
@@ -269,8 +325,9 @@ st.subheader(f"Errors ({len(job.errors):,})")
 if not job.errors:
     st.caption("No errors.")
 else:
-    topics_named = get_handler(job.job_type).item_kind == "topic"
-    frame = errors_frame(job.errors, error_categories(job.errors) if topics_named else {})
+    item_kind = get_handler(job.job_type).item_kind
+    frame = errors_frame(job.errors, error_categories(job.errors, item_kind=item_kind),
+                         item_kind=item_kind)
     search = st.text_input("Search errors", placeholder="id, name, message or category")
     shown = filter_errors(frame, search)
     st.dataframe(shown, hide_index=True, width="stretch")

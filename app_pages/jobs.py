@@ -1,0 +1,208 @@
+"""Jobs: the catalogue at a glance, the job list (live while jobs run), a new-job form."""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from jobcore.catalog.demo import load_demo
+from jobcore.catalog.overview import catalogue_summary, organizations
+from jobcore.errors import ConfigError, JobcoreError
+from jobcore.jobs import runner
+from jobcore.jobs.registry import get_handler, job_types
+from jobcore.schema import JOB_STATUSES
+from jobcore.ui import pages
+from jobcore.ui.forms import (
+    config_from_form,
+    form_fields,
+    form_job_types,
+    form_problems,
+    job_type_label,
+    plural,
+)
+from jobcore.ui.llm import llm_cost_line
+from jobcore.ui.tables import jobs_frame
+
+st.title("Jobs")
+
+try:
+    summary = catalogue_summary()
+except JobcoreError as exc:
+    st.error(str(exc))
+    st.stop()
+
+if summary.is_empty:
+    st.info("The catalogue is empty. Load a demo catalogue built from the IAB Audience "
+            "Taxonomy and public company lists to try the jobs.")
+    size = st.select_slider("Demo topics", options=[500, 2000, 5000, 10000], value=2000)
+    if st.button("Load demo data", type="primary", icon=":material/dataset:"):
+        with st.spinner("Loading demo catalogue..."):
+            loaded = load_demo(topics_count=size)
+        # shown after the rerun that brings up the loaded catalogue
+        st.session_state["demo_loaded"] = (
+            f"Loaded {plural(loaded.topics, 'topic')}, "
+            f"{plural(loaded.organizations, 'organisation')} and "
+            f"{plural(loaded.activations, 'activation')}.")
+        st.rerun()
+else:
+    if loaded_message := st.session_state.pop("demo_loaded", None):
+        st.success(loaded_message, icon=":material/check_circle:")
+    cols = st.columns(5)
+    cols[0].metric("Live topics", f"{summary.live_topics:,}")
+    cols[1].metric("Unclassified", f"{summary.unclassified:,}")
+    cols[2].metric("Outdated", f"{summary.outdated:,}",
+                   help=f"Classified by rules older than {summary.rules_version}")
+    cols[3].metric("Needs review", f"{summary.needs_review:,}")
+    cols[4].metric("Activations", f"{summary.activations:,}")
+
+
+def _with_range(spec) -> str | None:
+    bounds = [f"from {spec.minimum:,}" if spec.minimum is not None else "",
+              f"to {spec.maximum:,}" if spec.maximum is not None else ""]
+    allowed = " ".join(b for b in bounds if b)
+    return " ".join(part for part in (spec.help, f"({allowed})" if allowed else "") if part) \
+        or None
+
+
+def _widget(spec):
+    key = f"new_{spec.key}"
+    if spec.kind == "bool":
+        return st.checkbox(spec.label, value=bool(spec.default), help=spec.help, key=key)
+    if spec.kind == "choice":
+        options = (["(any)"] if spec.optional else []) + list(spec.choices)
+        value = st.selectbox(spec.label, options, help=spec.help, key=key,
+                             index=options.index(spec.default) if spec.default in options else 0)
+        return None if value == "(any)" else value
+    # numbers are not bounded in the widget (which would keep the last valid value and still
+    # count and create with it): the config's validation names an out-of-range one
+    if spec.kind == "float":
+        return st.number_input(spec.label, value=spec.default, step=0.005, format="%.3f",
+                               help=_with_range(spec), key=key,
+                               placeholder="default" if spec.optional else None)
+    if spec.kind == "int":
+        return st.number_input(spec.label, value=spec.default, step=1,
+                               help=_with_range(spec), key=key,
+                               placeholder="no limit" if spec.optional else None)
+    return st.text_input(spec.label, value=spec.default or "", help=spec.help, key=key)
+
+
+def _outcome_for(request: tuple) -> dict | None:
+    """What the last Count or Create said, while the form still asks for the same job (a
+    message about other values would linger under fields that no longer hold them).
+    """
+    outcome = st.session_state.get("new_job_outcome")
+    return outcome if outcome and outcome["request"] == request else None
+
+
+def _count_or_create(request: tuple, *, create: bool, confirmed_empty: bool = False) -> None:
+    job_type, org_id, config = request[0], request[1], dict(request[2])
+    outcome: dict = {"request": request}
+    st.session_state.pop("created_job", None)
+    try:
+        if create:
+            if not confirmed_empty and runner.count_items(job_type, config, org_id=org_id) == 0:
+                outcome["empty"] = True  # ask before creating a job with nothing to do
+            else:
+                created = runner.create_job(job_type, config, org_id=org_id,
+                                            created_by=pages.current_user(st.session_state))
+                st.session_state["created_job"] = (created.id, created.total_items)
+                outcome = {"request": None}
+        else:
+            outcome["count"] = runner.count_items(job_type, config, org_id=org_id)
+    except ConfigError as exc:
+        outcome["problems"] = exc.problems or {"": str(exc)}
+    except JobcoreError as exc:
+        outcome["problems"] = {"": str(exc)}
+    st.session_state["new_job_outcome"] = outcome
+
+
+def new_job_form() -> None:
+    """Job type, its fields (only those the chosen mode uses), Count and Create; each
+    field's problem beside it, and Count and Create blocked while there is one.
+    """
+    job_type = st.selectbox("Job type", form_job_types(), key="new_job_type",
+                            format_func=job_type_label,
+                            help="Merges start from the Dedup Clusters screen.")
+    org_id = None
+    if get_handler(job_type).org_scoped:
+        orgs = {f"{o.name} (#{o.id})": o.id for o in organizations()}
+        org_id = orgs.get(st.selectbox("Organisation", list(orgs), key="new_org"))
+    values: dict = {}
+    slots = {}
+    for spec in form_fields(job_type):
+        if spec.applies(values):  # e.g. the LLM fields only for an LLM mode
+            values[spec.key] = _widget(spec)
+            slots[spec.key] = st.empty()
+    config = config_from_form(form_fields(job_type), values)
+    request = (job_type, org_id, tuple(sorted(config.items())))
+    problems = form_problems(job_type, config)
+    buttons = st.container(horizontal=True)
+    # not callbacks: a click runs with the values of this run (a field edited just before
+    # the click counts), not those of the run that drew the button
+    if buttons.button("Count items", key="count_items", disabled=bool(problems)):
+        _count_or_create(request, create=False)
+    if buttons.button("Create job", key="create_job", type="primary", disabled=bool(problems)):
+        _count_or_create(request, create=True)
+    outcome = _outcome_for(request) or {}
+    for key, message in {**outcome.get("problems", {}), **problems}.items():
+        slots.get(key, st).error(message)
+    if "count" in outcome:
+        st.info(f"This job would process {plural(outcome['count'], 'item')}."
+                + llm_cost_line(job_type, config, outcome["count"]))
+    if outcome.get("empty"):
+        hint = (" Every topic may already be classified by the current rules: tick Force "
+                "to take them all." if job_type == "reclassify" else "")
+        st.warning(f"This job would process no items: nothing matches these settings.{hint} "
+                   "Create it anyway?")
+        st.button("Create the empty job", key="create_empty", on_click=_count_or_create,
+                  args=(request,), kwargs={"create": True, "confirmed_empty": True})
+    if "created_job" in st.session_state:
+        job_id, total = st.session_state["created_job"]
+        st.success(f"Created job {job_id}: {plural(total, 'item')} to process. It starts "
+                   "when you process its first chunk.")
+        if st.button("Open job", key="open_created", type="primary"):
+            del st.session_state["created_job"]
+            st.switch_page(pages.JOB_DETAIL, query_params={"job": job_id})
+
+
+# a key keeps the expander open across reruns (its own state, not a parameter that changes)
+with st.expander("New job", icon=":material/add_circle:", key="new_job_open",
+                 on_change="rerun"):
+    new_job_form()
+
+filters = st.columns([2, 2, 1])
+type_filter = filters[0].selectbox(
+    "Job type filter", ["all", *job_types()],
+    format_func=lambda t: "all" if t == "all" else get_handler(t).label)
+status_filter = filters[1].selectbox("Status", ["all", *JOB_STATUSES])
+limit = filters[2].number_input("Limit", min_value=1, max_value=100, value=20, step=1)
+list_args = {"job_type": None if type_filter == "all" else type_filter,
+             "status": None if status_filter == "all" else status_filter, "limit": int(limit)}
+any_processing = any(j.status == "processing" for j in runner.list_jobs(**list_args))
+
+
+@st.fragment(run_every=timedelta(seconds=3) if any_processing else None)
+def job_list() -> None:
+    jobs = runner.list_jobs(**list_args)
+    if not jobs:
+        st.caption("No jobs match. Create one above, or from the command line: "
+                   "`python -m jobcore reclassify-global`.")
+        return
+    in_flight = runner.chunks_in_flight([j.id for j in jobs if j.status == "processing"])
+    frame = jobs_frame(jobs, in_flight=in_flight)
+    paused = int((frame["status"] == "paused").sum())
+    st.caption("Click a row to open its job."
+               + (f" {paused} paused: processing, but no chunk has finished for a while and "
+                  "nobody seems to drive them; open one and press Run to go on."
+                  if paused else ""))
+    picked = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
+                          selection_mode="single-row", key="job_rows", column_config={
+        "progress": st.column_config.ProgressColumn("progress", min_value=0, max_value=1,
+                                                    format="percent"),
+        "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+    })
+    if picked.selection.rows:
+        st.switch_page(pages.JOB_DETAIL,
+                       query_params={"job": frame["id"].iloc[picked.selection.rows[0]]})
+
+
+job_list()

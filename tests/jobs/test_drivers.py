@@ -1,0 +1,92 @@
+"""Who drives a job: each chunk logs its driver and any one-time load; a chunk running in
+another process is seen without taking its lock, and a stuck one can be stopped.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from jobcore import warmup
+from jobcore.classify.reclassify import ReclassifyHandler
+from jobcore.config import get_settings
+from jobcore.jobs import runner
+
+
+def test_each_chunk_records_who_drove_it_and_the_one_time_load_inside_it(
+        engine, many_topics, monkeypatch):
+    many_topics(60)
+    real_process = ReclassifyHandler.process
+
+    def process_after_loading_once(self, conn, job, config, deadline):
+        if not warmup.is_loaded("the test rule book"):
+            with warmup.one_time_load("the test rule book"):
+                time.sleep(0.2)
+        return real_process(self, conn, job, config, deadline)
+
+    monkeypatch.setattr(ReclassifyHandler, "process", process_after_loading_once)
+    created = runner.create_job("reclassify", {}, engine=engine)
+    runner.process_chunk(created.id, engine=engine, driven_by="ana")
+    runner.process_chunk(created.id, engine=engine, driven_by="bob (command line)")
+    first, second = runner.job_chunks(created.id, engine=engine)
+    assert (first.driven_by, first.loaded) == ("ana", "the test rule book")
+    assert first.load_seconds >= 0.2
+    assert first.work_seconds < (first.finished_at - first.started_at).total_seconds() - 0.19
+    assert (second.driven_by, second.loaded, second.load_seconds) == (
+        "bob (command line)", None, 0.0)
+
+
+def test_a_chunk_running_elsewhere_is_seen_and_a_stuck_one_is_stopped_and_redone_whole(
+        app_env, engine, many_topics, monkeypatch):
+    many_topics(30)
+    entered, release = threading.Event(), threading.Event()
+    real_process = ReclassifyHandler.process
+
+    def process_slowly(self, conn, job, config, deadline):
+        outcome = real_process(self, conn, job, config, deadline)  # written, not committed
+        entered.set()
+        release.wait(30)
+        return outcome
+
+    monkeypatch.setattr(ReclassifyHandler, "process", process_slowly)
+    created = runner.create_job("reclassify", {}, engine=engine)
+    reports = []
+    driver = threading.Thread(target=lambda: reports.append(
+        runner.process_chunk(created.id, engine=engine, driven_by="tab two")))
+    driver.start()
+    assert entered.wait(30)
+    flight = runner.chunk_in_flight(created.id, engine=engine)
+    assert flight is not None and flight.driven_by == "tab two"
+    assert runner.get_job_summary(created.id, engine=engine).status == "pending"  # no lock
+    assert not runner.is_stuck(flight, datetime.now(UTC))
+    assert not runner.stop_stuck_chunk(created.id, created_by="ana", engine=engine)
+
+    monkeypatch.setenv("CHUNK_TIME_BUDGET_SECONDS", "0.05")  # now it is open far too long
+    get_settings.cache_clear()
+    time.sleep(0.2)
+    assert runner.is_stuck(flight, datetime.now(UTC))
+    entered.clear()
+    assert runner.stop_stuck_chunk(created.id, created_by="ana", engine=engine)
+    # the driver was alive after all: its connection was lost, so it redoes the chunk whole
+    assert entered.wait(30)
+    release.set()
+    driver.join(30)
+    assert reports[0].processed_items == 30 and reports[0].done
+    assert runner.chunk_in_flight(created.id, engine=engine) is None
+    events = runner.job_events(created.id, engine=engine)
+    assert [(e.kind, e.created_by) for e in events] == [("chunk_stopped", "ana")]
+    assert "driven by tab two" in events[0].message
+    summary = runner.get_job_summary(created.id, engine=engine)
+    assert (summary.processed_items, summary.success_count) == (30, 30)
+
+
+@pytest.mark.parametrize("driver", [None, "a" * 100, "analyst@example.com"])
+def test_the_application_name_keeps_the_job_id_whole(driver):
+    from jobcore.jobs.store import chunk_application_name
+
+    name = chunk_application_name("job_1764844800000_abc123", driver)
+    assert name.startswith("jobcore chunk job_1764844800000_abc123")
+    assert len(name.encode()) <= 63
