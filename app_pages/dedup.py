@@ -149,7 +149,12 @@ comparison = comparison_frame(current, details)
 different = differing_fields(comparison)
 st.caption("Highlighted: differs from the winner"
            + (f" ({', '.join(different)})." if different else " (nothing does)."))
-st.dataframe(highlight_differences(comparison), width="stretch")
+# member columns share the width, so up to four members fit 1,400 px without sideways
+# scrolling (a long description shows whole on hover)
+member_width = max(150, 760 // max(len(comparison.columns), 1))
+st.dataframe(highlight_differences(comparison), width="stretch", column_config={
+    "_index": st.column_config.Column(width=115),
+    **{name: st.column_config.Column(width=member_width) for name in comparison.columns}})
 if current.weakest is not None and current.weakest < result.get("threshold", 0):
     st.warning("With this winner, a member is below the sweep's threshold: check that it "
                "really is a duplicate.")

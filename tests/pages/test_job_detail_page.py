@@ -202,16 +202,65 @@ def test_a_job_nobody_drives_shows_as_paused_without_rates(open_app, many_topics
 
     many_topics(120)
     created = runner.create_job("reclassify", {})
-    runner.process_chunk(created.id)
+    runner.process_chunk(created.id, driven_by="ana (command line)")
     with engine.begin() as conn:  # its last chunk finished five minutes ago
         conn.execute(sa.update(admin_jobs).where(admin_jobs.c.id == created.id).values(
             last_progress_at=sa.func.now() - sa.text("interval '5 minutes'")))
     at = open_app(DETAIL, job=created.id)
     assert not at.exception
     assert any("Paused" in m.value for m in at.markdown)
-    assert any("Nobody is driving this job" in i.value for i in at.info)
+    assert any("Nobody is driving this job" in i.value and "by **ana (command line)**"
+               in i.value for i in at.info)  # who last drove it
     assert (_metrics(at)["Items/s"], _metrics(at)["ETA"]) == ("–", "–")
     assert not at.warning  # not "stuck"
+
+
+def test_a_chunk_open_elsewhere_shows_as_running_there_then_stuck_and_can_be_stopped(
+        open_app, many_topics, engine, button, monkeypatch):
+    import threading
+
+    from jobcore.classify.reclassify import ReclassifyHandler
+    from jobcore.config import get_settings
+
+    many_topics(120)
+    created = runner.create_job("reclassify", {})
+    runner.process_chunk(created.id)
+    entered, release = threading.Event(), threading.Event()
+    real_process = ReclassifyHandler.process
+
+    def process_slowly(self, conn, job, config, deadline):
+        outcome = real_process(self, conn, job, config, deadline)
+        entered.set()
+        release.wait(30)
+        return outcome
+
+    monkeypatch.setattr(ReclassifyHandler, "process", process_slowly)
+    other_tab = threading.Thread(target=lambda: runner.process_chunk(
+        created.id, engine=engine, driven_by="bob"))
+    other_tab.start()
+    try:
+        assert entered.wait(30)
+        at = open_app(DETAIL, job=created.id)
+        assert not at.exception
+        assert any("Running elsewhere" in m.value for m in at.markdown)
+        assert any("**bob**" in i.value for i in at.info)
+        assert _metrics(at)["Items/s"] != "–"  # chunks are arriving
+
+        monkeypatch.setenv("CHUNK_TIME_BUDGET_SECONDS", "0.01")  # open far too long now
+        get_settings.cache_clear()
+        at = open_app(DETAIL, job=created.id)
+        assert any("Stuck" in m.value for m in at.markdown)
+        assert any("**bob**" in w.value and "rolls the chunk back whole" in w.value
+                   for w in at.warning)
+        entered.clear()
+        button(at, "Stop the stuck chunk").click().run()
+        assert not at.exception
+        assert entered.wait(30)  # bob's process was alive: it redoes the chunk whole
+    finally:
+        release.set()
+        other_tab.join(30)
+    events = runner.job_events(created.id)
+    assert [(e.kind, e.created_by) for e in events] == [("chunk_stopped", "test-analyst")]
 
 
 def test_jobs_show_what_they_came_from_and_what_came_of_them(open_app, many_topics):
