@@ -55,7 +55,10 @@ cols[2].metric("Open", f"{sum(r.mergeable for r in reviewed):,}",
                help="Clusters not merged yet with a loser left")
 cols[3].metric("Threshold", f"{result.get('threshold', 0):.3f}")
 cols[4].metric("Search", result.get("search", "–"),
-               help="exact: every vector compared (small catalogues); hnsw: pgvector's index")
+               help="How candidates were found. lexical (hybrid matching): every name of the "
+                    "same market and subject alike enough to reach the threshold; exact "
+                    "(semantic, small catalogues): every vector compared; hnsw (semantic): "
+                    "pgvector's index")
 if job.status != "completed":
     st.warning(f"This sweep is {job.status} ({job.processed_items:,} of {job.total_items:,} "
                "topics swept): the list grows as it runs.")
@@ -101,18 +104,20 @@ def _step(offset: int) -> None:
 
 
 chosen_key = f"chosen_{sweep_id}"  # the clusters ticked for the merge
+accepted_key = f"accepted_{sweep_id}"  # accepted one by one (not by Select all open)
 
 
 def _next_open() -> None:
     at = numbers.index(st.session_state[place])
     later = numbers[at + 1:] + numbers[:at]
-    ticked = st.session_state.get(chosen_key, [])
+    accepted_ones = st.session_state.get(accepted_key, set())
     st.session_state[place] = next(
         (n for n in later if by_number[n].mergeable and not by_number[n].edited
-         and n not in ticked), st.session_state[place])
+         and n not in accepted_ones), st.session_state[place])
 
 
 def _accept() -> None:
+    st.session_state.setdefault(accepted_key, set()).add(st.session_state[place])
     ticked = list(st.session_state.get(chosen_key, []))
     if st.session_state[place] not in ticked and by_number[st.session_state[place]].mergeable:
         ticked.append(st.session_state[place])
@@ -120,8 +125,9 @@ def _accept() -> None:
     _next_open()
 
 
-ticked_now = st.session_state.get(chosen_key, [])
-decided = sum(r.state != review.OPEN or r.edited or r.number in ticked_now for r in reviewed)
+# reviewed: looked at and decided; Select all open ticks clusters nobody has looked at yet
+accepted = st.session_state.get(accepted_key, set())
+decided = sum(r.state != review.OPEN or r.edited or r.number in accepted for r in reviewed)
 nav = st.columns([1, 1, 1.3, 1, 2.7])
 nav[0].button("Previous", icon=":material/arrow_back:", on_click=_step, args=(-1,),
               width="stretch", shortcut="P")
@@ -163,16 +169,16 @@ if current.state == review.OPEN:
     actions = st.columns(3)
     members = list(current.cluster.members)
     with actions[0]:
-        new_winner = st.selectbox("Winner", members, format_func=lambda i: details[i].name
-                                  + f" · #{i}", key=f"winner_{sweep_id}_{number}")
+        new_winner = st.selectbox("Winner", members, key=f"winner_{sweep_id}_{number}",
+                                  format_func=lambda i: f"#{i} · {details[i].name}")
         if st.button("Make winner", disabled=new_winner == current.cluster.winner,
                      shortcut="W"):
             edit.winner = new_winner
             st.rerun()
     losers = [i for i, _ in current.cluster.losers]
     with actions[1]:
-        member = st.selectbox("Member", losers, format_func=lambda i: details[i].name
-                              + f" · #{i}", key=f"member_{sweep_id}_{number}")
+        member = st.selectbox("Member", losers, key=f"member_{sweep_id}_{number}",
+                              format_func=lambda i: f"#{i} · {details[i].name}")
         if st.button("Remove from cluster", disabled=member is None):
             edit.removed.add(member)
             st.rerun()

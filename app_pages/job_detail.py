@@ -32,7 +32,9 @@ STATUS_ICONS = {"pending": ":material/schedule:", "processing": ":material/sync:
                 "cancelled": ":material/cancel:"}
 
 running: set[str] = st.session_state.setdefault("running_jobs", set())
-stopped_here: set[str] = st.session_state.setdefault("stopped_jobs", set())
+# jobs this tab stopped (or stepped once), with their chunk count then: paused at once, until
+# somebody else's chunk moves the count on
+stopped_here: dict[str, int] = st.session_state.setdefault("stopped_jobs", {})
 
 recent = [j.id for j in runner.list_jobs(limit=100)]
 job_id = st.query_params.get("job")
@@ -42,7 +44,7 @@ if job_id is None:
         st.info("No jobs yet: create one on the Jobs page.")
         st.stop()
     job_id = st.selectbox("Job", recent)
-    st.query_params["job"] = job_id
+st.query_params["job"] = job_id  # the address follows the job shown (a link to another job)
 try:
     header = runner.get_job_summary(job_id)
 except JobcoreError as exc:
@@ -54,8 +56,11 @@ came_from, came_of = runner.related_jobs(header)
 handler_of_job = get_handler(header.job_type)
 kind = job_kind(header)
 st.title(f"{kind} · {job_id}")
-st.caption(f"{handler_of_job.label}: {handler_of_job.description} Created by "
-           f"{header.created_by} at {header.created_at:%Y-%m-%d %H:%M:%S %Z}.")
+# a rollback, retry or undo reads as what it is (the title); its type's description would not
+about = (f"{handler_of_job.label}: {handler_of_job.description} "
+         if kind == handler_of_job.label else "")
+st.caption(f"{about}Created by {header.created_by} at "
+           f"{header.created_at:%Y-%m-%d %H:%M:%S} UTC.")
 if came_from or came_of or header.job_type == "dedup_sweep":
     links = st.container(horizontal=True, vertical_alignment="center")
     if header.job_type == "dedup_sweep":
@@ -101,18 +106,21 @@ def _chunk_buttons(offered: list[str], bar) -> None:
     if act.PROCESS in offered and bar.button("Process next chunk",
                                                  icon=":material/skip_next:"):
         _step()
-        stopped_here.add(job_id)  # driven here one chunk, and no further
+        _note_stopped()  # driven here one chunk, and no further
         st.rerun()
     if act.RUN in offered and bar.button("Run", type="primary", icon=":material/play_arrow:"):
         running.add(job_id)
-        stopped_here.discard(job_id)
+        stopped_here.pop(job_id, None)
         _rerun_panel()
     # Stop and Cancel act in their callbacks, which run before the rerun they cause: a
     # rerun of a running panel would otherwise process one more chunk first.
     if act.STOP in offered:
         bar.button("Stop", icon=":material/pause:", on_click=_stop)
     if act.CANCEL in offered:
-        bar.button("Cancel", icon=":material/cancel:", on_click=_cancel)
+        with bar.popover("Cancel", icon=":material/cancel:"):
+            st.write("Stop this job for good: what its chunks did is kept, nothing more is "
+                     "processed, and it cannot be resumed.")
+            st.button("Cancel the job", type="primary", on_click=_cancel)
     if act.RESUME in offered and bar.button(
             "Resume", type="primary", icon=":material/restart_alt:",
             help="Back to processing from where the failed chunk rolled back; what the "
@@ -125,9 +133,13 @@ def _chunk_buttons(offered: list[str], bar) -> None:
             st.rerun()
 
 
+def _note_stopped() -> None:
+    stopped_here[job_id] = runner.get_job_summary(job_id).chunk_count
+
+
 def _stop() -> None:
     running.discard(job_id)
-    stopped_here.add(job_id)
+    _note_stopped()
 
 
 def _cancel() -> None:
@@ -217,13 +229,15 @@ def _driving_state(job, chunks, now: datetime) -> tuple[str, bool]:
         st.markdown(f"### {STATUS_ICONS[job.status]} {job.status.title()}")
         return job.status, job.status == "processing"
     flight = runner.chunk_in_flight(job_id)
-    if flight is not None and runner.is_stuck(flight, now):
+    if flight is not None and runner.is_stuck(flight):
         st.markdown("### :material/running_with_errors: Stuck")
         st.warning(f"A chunk started at {flight.started_at:%H:%M:%S} UTC{_who(flight.driven_by)} "
-                   f"has been open for {format_duration(now - flight.started_at)}, more than "
-                   "twice a chunk's time budget: its driver hangs or is gone. Stopping it "
-                   "rolls the chunk back whole (nothing is half-done); its items wait for the "
-                   "next chunk.")
+                   f"has been open for {format_duration(timedelta(seconds=flight.open_seconds))}"
+                   f" and waiting on its driver for "
+                   f"{format_duration(timedelta(seconds=flight.idle_seconds))}: its driver "
+                   "hangs or cannot reach the database. Stopping it rolls the chunk back whole "
+                   "(nothing is half-done); if its driver is alive after all, it does the chunk "
+                   "again (a platform push in it too).")
         st.button("Stop the stuck chunk", icon=":material/stop_circle:", on_click=_stop_stuck)
         return "stuck", False
     if flight is not None:
@@ -231,7 +245,8 @@ def _driving_state(job, chunks, now: datetime) -> tuple[str, bool]:
         st.info(f"Another tab or process is running a chunk{_who(flight.driven_by)} (started "
                 f"{flight.started_at:%H:%M:%S} UTC); this page follows its progress.")
         return "elsewhere", True
-    if job_id in stopped_here or is_paused(job, now, driven_here=False):
+    stopped = stopped_here.get(job_id) == job.chunk_count  # nobody has driven it since
+    if stopped or is_paused(job, now, driven_here=False):
         last = job.last_progress_at or job.created_at
         driver = chunks[-1].driven_by if chunks else None
         st.markdown("### :material/pause_circle: Paused")
@@ -239,8 +254,14 @@ def _driving_state(job, chunks, now: datetime) -> tuple[str, bool]:
                 f"{last:%Y-%m-%d %H:%M:%S} UTC{_who(driver)} ({job.processed_items:,} of "
                 f"{job.total_items:,} done). Press **Run** to go on from there.")
         return "paused", False
-    st.markdown(f"### {STATUS_ICONS['processing']} Processing")  # between another's chunks
-    return "processing", True
+    # between two chunks of a driver that is not this tab
+    last = chunks[-1] if chunks else None
+    st.markdown(f"### {STATUS_ICONS['processing']} Running elsewhere")
+    st.info("Another tab or process is driving this job"
+            + (f": its last chunk{_who(last.driven_by)} finished at "
+               f"{last.finished_at:%H:%M:%S} UTC" if last else "")
+            + "; this page follows its progress.")
+    return "elsewhere", True
 
 
 def live_panel() -> None:
@@ -251,6 +272,8 @@ def live_panel() -> None:
         job = runner.get_job_summary(job_id)
         if job.is_finished or report is None:
             running.discard(job_id)
+    if job.status != header.status and job_id not in running and report is None:
+        st.rerun()  # started or finished elsewhere: the title, links, actions and errors too
     chunks = runner.job_chunks(job_id)
     rate = throughput(job, chunks)
     _, live = _driving_state(job, chunks, datetime.now(UTC))
@@ -275,8 +298,10 @@ def live_panel() -> None:
     _buttons(job)
     if chunks:
         st.plotly_chart(chunks_figure(chunks), width="stretch")
+    ended = {"completed": "completed", "cancelled": "cancelled", "failed": "failed"}.get(
+        job.status, "ended")
     times = {"created": job.created_at, "started": job.started_at,
-             "completed": job.completed_at, "last progress": job.last_progress_at}
+             ended: job.completed_at, "last progress": job.last_progress_at}
     st.caption(" · ".join(f"{k} {v:%Y-%m-%d %H:%M:%S}" for k, v in times.items() if v))
     events = runner.job_events(job_id)
     if events:
@@ -293,15 +318,16 @@ def live_panel() -> None:
         st.rerun()  # the run has just ended: refresh the errors below
 
 
-# Driven here: one chunk per rerun of the fragment (below). Processing but not here: the
-# fragment looks again every few seconds, to follow another tab or process.
-followed = header.status == "processing"
+# Driven here: one chunk per rerun of the fragment (below). Otherwise, while the job may still
+# move, the fragment looks again every few seconds, to follow another tab or process.
+followed = header.status in ("pending", "processing")
 st.fragment(live_panel, run_every=timedelta(seconds=3) if followed else None)()
 
 if header.job_type == "merge" and header.config.get("clusters"):
     given = header.config["clusters"]
     ids = [i for c in given for i in (c["winner"], *(m["id"] for m in c.get("losers", [])))]
-    with st.expander(f"Clusters merged ({len(given):,})", expanded=len(given) <= 20):
+    merged_label = "Clusters merged" if header.status == "completed" else "Clusters to merge"
+    with st.expander(f"{merged_label} ({len(given):,})", expanded=len(given) <= 20):
         st.dataframe(merged_clusters_frame(header.config, topic_names(ids)), hide_index=True,
                      width="stretch", column_config={
                          "Weakest score": st.column_config.NumberColumn(format="%.3f")})

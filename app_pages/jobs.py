@@ -104,7 +104,7 @@ def _count_or_create(request: tuple, *, create: bool, confirmed_empty: bool = Fa
             else:
                 created = runner.create_job(job_type, config, org_id=org_id,
                                             created_by=pages.current_user(st.session_state))
-                st.session_state["created_job"] = (created.id, created.total_items)
+                st.session_state["created_job"] = (created.id, created.total_items, request)
                 outcome = {"request": None}
         else:
             outcome["count"] = runner.count_items(job_type, config, org_id=org_id)
@@ -144,7 +144,10 @@ def new_job_form() -> None:
         _count_or_create(request, create=True)
     outcome = _outcome_for(request) or {}
     for key, message in {**outcome.get("problems", {}), **problems}.items():
-        slots.get(key, st).error(message)
+        if key in slots:  # beside its field, which names it already
+            slots[key].error(message.split(f"{key}: ", 1)[-1])
+        else:
+            st.error(message)
     if "count" in outcome:
         st.info(f"This job would process {plural(outcome['count'], 'item')}."
                 + llm_cost_line(job_type, config, outcome["count"]))
@@ -153,10 +156,11 @@ def new_job_form() -> None:
                 "to take them all." if job_type == "reclassify" else "")
         st.warning(f"This job would process no items: nothing matches these settings.{hint} "
                    "Create it anyway?")
-        st.button("Create the empty job", key="create_empty", on_click=_count_or_create,
-                  args=(request,), kwargs={"create": True, "confirmed_empty": True})
-    if "created_job" in st.session_state:
-        job_id, total = st.session_state["created_job"]
+        if st.button("Create the empty job", key="create_empty"):
+            _count_or_create(request, create=True, confirmed_empty=True)
+            st.rerun()
+    if st.session_state.get("created_job", (None, 0, None))[2] == request:  # not once edited
+        job_id, total, _ = st.session_state["created_job"]
         st.success(f"Created job {job_id}: {plural(total, 'item')} to process. It starts "
                    "when you process its first chunk.")
         if st.button("Open job", key="open_created", type="primary"):
@@ -173,10 +177,12 @@ filters = st.columns([2, 2, 1])
 type_filter = filters[0].selectbox(
     "Job type filter", ["all", *job_types()],
     format_func=lambda t: "all" if t == "all" else get_handler(t).label)
-status_filter = filters[1].selectbox("Status", ["all", *JOB_STATUSES])
+status_filter = filters[1].selectbox("Status", ["all", *JOB_STATUSES, "paused"],
+                                     help="paused: processing, but nobody is driving it")
 limit = filters[2].number_input("Limit", min_value=1, max_value=100, value=20, step=1)
 list_args = {"job_type": None if type_filter == "all" else type_filter,
-             "status": None if status_filter == "all" else status_filter, "limit": int(limit)}
+             "status": {"all": None, "paused": "processing"}.get(status_filter, status_filter),
+             "limit": int(limit)}
 any_processing = any(j.status == "processing" for j in runner.list_jobs(**list_args))
 
 
@@ -189,16 +195,30 @@ def job_list() -> None:
         return
     in_flight = runner.chunks_in_flight([j.id for j in jobs if j.status == "processing"])
     frame = jobs_frame(jobs, in_flight=in_flight)
+    if status_filter in ("processing", "paused"):  # the list tells the two apart
+        frame = frame[frame["status"] == status_filter].reset_index(drop=True)
+        if frame.empty:
+            st.caption(f"No {status_filter} jobs.")
+            return
     paused = int((frame["status"] == "paused").sum())
     st.caption("Click a row to open its job."
                + (f" {paused} paused: processing, but no chunk has finished for a while and "
                   "nobody seems to drive them; open one and press Run to go on."
                   if paused else ""))
+    # widths that fit 1,400 px without sideways scrolling
+    numbers = {name: st.column_config.NumberColumn(width=62, format="%d")
+               for name in ("processed", "total", "errors")}
     picked = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
                           selection_mode="single-row", key="job_rows", column_config={
+        "id": st.column_config.TextColumn(width=180),
+        "type": st.column_config.TextColumn(width=115),
+        "status": st.column_config.TextColumn(width=78),
         "progress": st.column_config.ProgressColumn("progress", min_value=0, max_value=1,
-                                                    format="percent"),
-        "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+                                                    format="percent", width=78),
+        **numbers,
+        "created by": st.column_config.TextColumn(width=75),
+        "created": st.column_config.DatetimeColumn(format="MM-DD HH:mm", width=85),
+        "elapsed": st.column_config.TextColumn(width=62),
     })
     if picked.selection.rows:
         st.switch_page(pages.JOB_DETAIL,

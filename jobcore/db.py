@@ -136,7 +136,8 @@ def describe_database(settings: Settings | None = None) -> DatabaseInfo:
 # Session settings of every connection: pgvector's HNSW search (dedup neighbours) keeps
 # scanning past rows a filter drops, and looks at 24 candidates (bench/dedup.py: recall of
 # near-duplicate pairs stays >= 0.99 at a third of the default cost).
-SESSION_OPTIONS = "-c hnsw.iterative_scan=relaxed_order -c hnsw.ef_search=24"
+SESSION_OPTIONS = ("-c hnsw.iterative_scan=relaxed_order -c hnsw.ef_search=24 "
+                   "-c timezone=UTC")  # the screens say UTC: times come back in it
 
 
 def create_engine_for(url: str, *, migrate: bool = True) -> Engine:

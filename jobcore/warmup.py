@@ -40,15 +40,21 @@ def one_time_load(what: str) -> Iterator[None]:
     started = time.perf_counter()
     try:
         yield
-    finally:
-        spent = time.perf_counter() - started
-        with _lock:
-            _loaded.add(what)
-        log = _current.get()
-        if log is not None:
-            log.seconds += spent
-            if what not in log.loaded:
-                log.loaded.append(what)
+    except BaseException:
+        _count(what, time.perf_counter() - started)  # the time was spent; not loaded
+        raise
+    with _lock:
+        _loaded.add(what)
+    _count(what, time.perf_counter() - started)
+
+
+def _count(what: str, spent: float) -> None:
+    """Add a load's seconds to the running chunk's LoadLog, if a chunk is running."""
+    log = _current.get()
+    if log is not None:
+        log.seconds += spent
+        if what not in log.loaded:
+            log.loaded.append(what)
 
 
 def is_loaded(what: str) -> bool:

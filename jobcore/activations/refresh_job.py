@@ -22,6 +22,7 @@ from jobcore.activations.platforms.base import PLATFORM_NAMES, SegmentPush
 from jobcore.activations.platforms.factory import client_for, http_client
 from jobcore.catalog.overview import organization_name
 from jobcore.config import get_settings
+from jobcore.errors import Conflict
 from jobcore.http import PlatformError
 from jobcore.jobs.base import (
     ChunkOutcome,
@@ -56,6 +57,8 @@ class RefreshActivationsHandler(JobHandler[RefreshActivationsConfig]):
     def plan(self, conn: Connection, config: RefreshActivationsConfig, *,
              org_id: int | None) -> JobPlan:
         count, max_id = conn.execute(stale.COUNT_STALE, {"org_id": org_id}).one()
+        if count and not config.dry_run:
+            _check_some_can_be_pushed(conn, org_id)
         total = min(count, config.limit) if config.limit else count
         return JobPlan(total_items=total, cursor={"lastId": 0, "maxId": max_id})
 
@@ -129,6 +132,21 @@ class RefreshActivationsHandler(JobHandler[RefreshActivationsConfig]):
                     future.cancel()
         stale.record_pushes(conn, pushes)
         return cut_short
+
+
+def _check_some_can_be_pushed(conn: Connection, org_id: int) -> None:
+    """Conflict when no platform holding the organisation's stale segments has its
+    credentials: such a job could only end with every item an error (a dry run may still
+    list them). Where some can be pushed, the others are the job's item errors.
+    """
+    by_platform = dict(conn.execute(stale.STALE_BY_PLATFORM, {"org_id": org_id}).tuples().all())
+    present = credentials.presence(conn, org_id)
+    if not any(present.get(p) for p, n in by_platform.items() if n):
+        names = " or ".join(PLATFORM_NAMES[p] for p in sorted(by_platform))
+        raise Conflict(f"{organization_name(conn, org_id)} has no {names} credentials, so "
+                       f"none of its {sum(by_platform.values()):,} stale segments can be "
+                       f"pushed: store them with python -m jobcore set-credentials --org "
+                       f"{org_id} (or run a dry run to list them).")
 
 
 class _OutOfTime(Exception):

@@ -15,13 +15,14 @@ from jobcore.activations.credentials import PlatformCredentials, encrypt_all
 from jobcore.activations.stale import orgs_with_stale
 from jobcore.catalog.overview import organization_name
 from jobcore.cli.common import (
+    EXIT_FAILED,
     EXIT_OK,
     drive,
     positive_int,
     print_report,
 )
 from jobcore.db import get_engine
-from jobcore.errors import UsageError
+from jobcore.errors import Conflict, UsageError
 from jobcore.jobs import runner
 from jobcore.schema import PLATFORMS
 
@@ -71,7 +72,14 @@ def _cmd_refresh_activations(args) -> int:
         config["limit"] = args.limit
     worst = EXIT_OK
     for org_id in orgs:
-        created = runner.create_job("refresh_activations", config, org_id=org_id)
+        try:
+            created = runner.create_job("refresh_activations", config, org_id=org_id)
+        except Conflict as exc:
+            if args.org is not None:
+                raise
+            print(f"organisation {org_id}: skipped: {exc}", file=sys.stderr)  # the others go on
+            worst = max(worst, EXIT_FAILED)
+            continue
         print(f"organisation {org_id}: job {created.id} for {created.total_items:,} stale "
               "activations", file=sys.stderr)
         report = drive(created.id, created.total_items, verbose=False, unit="activation")

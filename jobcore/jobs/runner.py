@@ -301,21 +301,26 @@ def chunks_in_flight(job_ids: list[str], *, engine: Engine | None = None
         return store.chunks_in_flight(conn, job_ids)
 
 
-def is_stuck(chunk: store.ChunkInFlight, now: datetime) -> bool:
-    """A chunk open for more than twice its time budget: no chunk takes that long (its
-    statements are cut off at twice the budget), so its driver hangs or is gone.
+def is_stuck(chunk: store.ChunkInFlight) -> bool:
+    """A chunk open for more than twice its time budget whose transaction has waited on
+    its driver for more than a whole budget: a chunk stops taking items once its budget
+    is spent and each statement is cut off at twice the budget, so a driver that neither
+    sends a statement nor commits for that long hangs (or is cut off from the database).
+    A one-time load inside a chunk (the embedding model) takes well under a budget.
     """
-    return (now - chunk.started_at).total_seconds() > 2 * get_settings().chunk_time_budget_seconds
+    budget = get_settings().chunk_time_budget_seconds
+    return chunk.open_seconds > 2 * budget and chunk.idle_seconds > budget
 
 
 def stop_stuck_chunk(job_id: str, *, created_by: str, engine: Engine | None = None) -> bool:
-    """End the backend of a stuck chunk of this job: its transaction rolls back whole (its
-    items wait for the next chunk), recorded in the job's events. False when no stuck chunk
-    of the job was running any more.
+    """End the backend of a stuck chunk of this job: its transaction rolls back whole,
+    recorded in the job's events. Its driver, if alive after all, sees a lost connection and
+    does the chunk again (what it did outside the database, such as a platform push, too).
+    False when no stuck chunk of the job was running any more.
     """
     with (engine or get_engine()).begin() as conn:
         chunk = store.chunks_in_flight(conn, [job_id]).get(job_id)
-        if chunk is None or not is_stuck(chunk, datetime.now(UTC)):
+        if chunk is None or not is_stuck(chunk):
             return False
         stopped = store.stop_chunk(conn, chunk)
         if stopped:

@@ -30,8 +30,9 @@ def available_actions(job: JobSummary, *, running: bool, rollback_id: str | None
     completed = job.status == "completed"
     is_rollback = bool(job.config.get("rollbackOf"))
     offered = {
+        # a job that changed nothing has nothing to roll back
         ROLLBACK: handler.rollback is not None and completed and not is_rollback
-        and rollback_id is None,
+        and rollback_id is None and job.success_count > 0,
         RETRY: not is_rollback and job.error_count > 0,
         # changed embeddings can create new near-duplicates
         DEDUP_SWEEP: completed and job.success_count > 0,

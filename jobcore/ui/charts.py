@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import plotly.graph_objects as go
 
@@ -22,12 +23,20 @@ class Throughput:
     eta: timedelta | None
 
 
+# A gap between two chunks shorter than this is the driver's own cost of a chunk (a page's
+# rerun, an HTTP round trip) and counts in the rate; a longer one is nobody driving.
+DRIVER_GAP = timedelta(seconds=5)
+
+
 def throughput(job: JobSummary, chunks: list[ChunkRecord]) -> Throughput:
-    """Rate over the last chunks: time spent in chunks, not idle time between clicks, nor a
+    """Rate over the last chunks as the driver gets it: the time in chunks and the short
+    gaps between them (a page's rerun per chunk), not idle time between clicks, nor a
     one-time load inside a chunk (an embedding model), which the chunks to come will not pay.
     """
     recent = chunks[-THROUGHPUT_WINDOW:]
-    busy = sum(c.work_seconds for c in recent)
+    gaps = (later.started_at - earlier.finished_at for earlier, later in pairwise(recent))
+    busy = sum(c.work_seconds for c in recent) + sum(
+        g.total_seconds() for g in gaps if timedelta(0) < g < DRIVER_GAP)
     items = sum(c.processed for c in recent)
     if not recent or busy <= 0 or items == 0:
         return Throughput(None, None)

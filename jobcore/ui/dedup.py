@@ -79,10 +79,11 @@ def comparison_frame(r: ReviewedCluster, details: dict[int, Member]) -> pd.DataF
     names' similarity; the identifiers both names carry and those only one does).
     """
     winner = details[r.cluster.winner]
-    columns = {f"{winner.name} · #{r.cluster.winner} (winner)":
+    # the id first: names that differ in a letter or a provider path cut off the same way
+    columns = {f"#{r.cluster.winner} (winner) · {winner.name}":
                _values(winner, None, None, winner)}
     for topic_id, score in r.cluster.losers:
-        columns[f"{details[topic_id].name} · #{topic_id}"] = _values(
+        columns[f"#{topic_id} · {details[topic_id].name}"] = _values(
             details[topic_id], score, r.cluster.evidence.get(topic_id), winner)
     return pd.DataFrame(columns, index=list(_FIELDS))
 

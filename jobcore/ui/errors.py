@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from jobcore.activations.platforms.base import PLATFORM_NAMES
 from jobcore.patterns import message_pattern
 
 ERROR_COLUMNS = ["id", "name", "message", "parent_category"]
@@ -33,6 +34,7 @@ def errors_frame(errors: list[dict[str, Any]], categories: dict[int, str | None]
         frame = pd.DataFrame(errors, columns=["id", "platform", "topicId", "name", "message"])
         frame = frame.rename(columns={"topicId": "topic id", "name": "topic name"})
         frame["topic id"] = frame["topic id"].astype("Int64")  # older errors have none
+        frame["platform"] = frame["platform"].map(lambda p: PLATFORM_NAMES.get(p, p))
         topic_ids = [int(i) if pd.notna(i) else None for i in frame["topic id"]]
     frame["parent_category"] = [
         categories.get(i) or NO_CATEGORY if isinstance(i, int) else NO_CATEGORY

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from jobcore.activations import credentials
 from jobcore.activations.credentials import PlatformCredentials
-from jobcore.errors import UsageError
+from jobcore.errors import Conflict, UsageError
 from jobcore.jobs import runner
 from jobcore.schema import activations
 
@@ -121,9 +121,21 @@ def test_missing_credentials_are_each_activations_error(engine, fake_platforms, 
     with engine.begin() as conn:
         conn.execute(sa.insert(activations).values(org_id=org, topic_id=topic,
                                                    platform="liveramp", pushed_name="Yoga"))
+    # no platform with stale segments has credentials: refused before anything runs
+    with pytest.raises(Conflict, match=r"No Creds Inc \(organisation \d+\) has no LiveRamp "
+                                       r"credentials, so none of its 1 stale segments"):
+        runner.create_job("refresh_activations", {}, org_id=org, engine=engine)
+    assert runner.create_job("refresh_activations", {"dryRun": True}, org_id=org,
+                             engine=engine).total_items == 1  # a dry run may list them
+    golf = make_topic("Golf Fans")
+    with engine.begin() as conn:  # The Trade Desk has credentials: the job may run
+        credentials.save(conn, org, "the_trade_desk", PlatformCredentials(
+            account_id="acct-1", secret="fake-secret-123"))
+        conn.execute(sa.insert(activations).values(org_id=org, topic_id=golf,
+                                                   platform="the_trade_desk", pushed_name="Golf"))
     created = runner.create_job("refresh_activations", {}, org_id=org, engine=engine)
     report = runner.run_to_completion(created.id, engine=engine)
-    assert report.error_count == 1
+    assert (report.error_count, report.success_count) == (1, 1)
     error = runner.get_job(created.id, engine=engine).errors[0]
     activation_id = _activation(engine, topic, "liveramp").id
     # the organisation by name; the activation, its topic and platform in the error

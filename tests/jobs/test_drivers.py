@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+import uuid
 
 import pytest
 
 from jobcore import warmup
 from jobcore.classify.reclassify import ReclassifyHandler
 from jobcore.config import get_settings
+from jobcore.errors import JobBusy
 from jobcore.jobs import runner
 
 
@@ -20,10 +21,11 @@ def test_each_chunk_records_who_drove_it_and_the_one_time_load_inside_it(
         engine, many_topics, monkeypatch):
     many_topics(60)
     real_process = ReclassifyHandler.process
+    book = f"the test rule book {uuid.uuid4().hex[:6]}"  # loaded by no earlier test
 
     def process_after_loading_once(self, conn, job, config, deadline):
-        if not warmup.is_loaded("the test rule book"):
-            with warmup.one_time_load("the test rule book"):
+        if not warmup.is_loaded(book):
+            with warmup.one_time_load(book):
                 time.sleep(0.2)
         return real_process(self, conn, job, config, deadline)
 
@@ -32,7 +34,7 @@ def test_each_chunk_records_who_drove_it_and_the_one_time_load_inside_it(
     runner.process_chunk(created.id, engine=engine, driven_by="ana")
     runner.process_chunk(created.id, engine=engine, driven_by="bob (command line)")
     first, second = runner.job_chunks(created.id, engine=engine)
-    assert (first.driven_by, first.loaded) == ("ana", "the test rule book")
+    assert (first.driven_by, first.loaded) == ("ana", book)
     assert first.load_seconds >= 0.2
     assert first.work_seconds < (first.finished_at - first.started_at).total_seconds() - 0.19
     assert (second.driven_by, second.loaded, second.load_seconds) == (
@@ -58,21 +60,22 @@ def test_a_chunk_running_elsewhere_is_seen_and_a_stuck_one_is_stopped_and_redone
         runner.process_chunk(created.id, engine=engine, driven_by="tab two")))
     driver.start()
     assert entered.wait(30)
-    flight = runner.chunk_in_flight(created.id, engine=engine)
+    with pytest.raises(JobBusy):  # the chunk holds the job's lock...
+        runner.process_chunk(created.id, engine=engine)
+    flight = runner.chunk_in_flight(created.id, engine=engine)  # ...yet is seen, and who runs it
     assert flight is not None and flight.driven_by == "tab two"
-    assert runner.get_job_summary(created.id, engine=engine).status == "pending"  # no lock
-    assert not runner.is_stuck(flight, datetime.now(UTC))
+    assert not runner.is_stuck(flight)
     assert not runner.stop_stuck_chunk(created.id, created_by="ana", engine=engine)
 
     monkeypatch.setenv("CHUNK_TIME_BUDGET_SECONDS", "0.05")  # now it is open far too long
     get_settings.cache_clear()
     time.sleep(0.2)
-    assert runner.is_stuck(flight, datetime.now(UTC))
+    assert runner.is_stuck(runner.chunk_in_flight(created.id, engine=engine))
     entered.clear()
     assert runner.stop_stuck_chunk(created.id, created_by="ana", engine=engine)
+    release.set()  # the first attempt returns at once and finds its connection gone
     # the driver was alive after all: its connection was lost, so it redoes the chunk whole
     assert entered.wait(30)
-    release.set()
     driver.join(30)
     assert reports[0].processed_items == 30 and reports[0].done
     assert runner.chunk_in_flight(created.id, engine=engine) is None
@@ -83,10 +86,19 @@ def test_a_chunk_running_elsewhere_is_seen_and_a_stuck_one_is_stopped_and_redone
     assert (summary.processed_items, summary.success_count) == (30, 30)
 
 
-@pytest.mark.parametrize("driver", [None, "a" * 100, "analyst@example.com"])
-def test_the_application_name_keeps_the_job_id_whole(driver):
-    from jobcore.jobs.store import chunk_application_name
+@pytest.mark.parametrize(("driver", "shown"), [
+    (None, None), ("ana", "ana"), ("analyst@example.com (command line)", "analyst@example.com..."),
+    ("Zoë", "Zo?")])
+def test_the_application_name_keeps_the_job_id_whole_and_cuts_the_driver_visibly(
+        engine, driver, shown):
+    import sqlalchemy as sa
 
-    name = chunk_application_name("job_1764844800000_abc123", driver)
-    assert name.startswith("jobcore chunk job_1764844800000_abc123")
-    assert len(name.encode()) <= 63
+    from jobcore.jobs import store
+
+    name = store.chunk_application_name("job_1764844800000_abc12345", driver)
+    assert len(name.encode()) <= 63 and name.isascii()
+    with engine.begin() as conn:  # read back as another session would see it
+        conn.execute(sa.text("SELECT set_config('application_name', :n, true)"), {"n": name})
+        with engine.connect() as other:
+            flight = store.chunks_in_flight(other)["job_1764844800000_abc12345"]
+    assert flight.driven_by == shown

@@ -57,11 +57,11 @@ def test_cancel_stops_between_chunks(open_app, many_topics, button):
     created = runner.create_job("reclassify", {})
     at = open_app(DETAIL, job=created.id)
     button(at, "Process next chunk").click().run()
-    button(at, "Cancel").click().run()
+    button(at, "Cancel the job").click().run()  # in the Cancel popover: asks first
     job = runner.get_job(created.id)
     assert (job.status, job.processed_items) == ("cancelled", 50)
     labels = [b.label for b in at.button]
-    assert not {"Process next chunk", "Run", "Cancel"} & set(labels)
+    assert not {"Process next chunk", "Run", "Cancel the job"} & set(labels)
 
 
 def test_buttons_show_only_where_valid(open_app, many_topics, make_topic, button):
@@ -70,14 +70,14 @@ def test_buttons_show_only_where_valid(open_app, many_topics, make_topic, button
     pending = runner.create_job("reclassify", {})
     at = open_app(DETAIL, job=pending.id)
     labels = {b.label for b in at.button}
-    assert {"Process next chunk", "Run", "Cancel"} <= labels
+    assert {"Process next chunk", "Run", "Cancel the job"} <= labels
     assert not {"Retry errors", "Create rollback job"} & labels
 
     runner.run_to_completion(pending.id)
     at = open_app(DETAIL, job=pending.id)
     labels = {b.label for b in at.button}
     assert {"Retry errors", "Create rollback job"} <= labels
-    assert not {"Process next chunk", "Run", "Cancel"} & labels
+    assert not {"Process next chunk", "Run", "Cancel the job"} & labels
 
     button(at, "Create rollback job").click().run()
     assert not at.exception
@@ -306,9 +306,12 @@ def test_a_merge_lists_the_clusters_it_merged_and_links_its_sweep(open_demo_app,
     merge = review.start_merge(chosen, sweep.id, created_by="ana", engine=demo_engine)
     at = open_demo_app(DETAIL, job=merge.id)
     assert not at.exception
-    assert "Clusters merged (2)" in [e.label for e in at.expander]
+    assert "Clusters to merge (2)" in [e.label for e in at.expander]  # not merged yet
     table = next(d.value for d in at.dataframe if "Winner" in d.value.columns)
     assert table["Winner"].tolist() == [
         f"{details[r.cluster.winner].name} · #{r.cluster.winner}" for r in chosen]
+    runner.run_to_completion(merge.id, engine=demo_engine)
+    at = open_demo_app(DETAIL, job=merge.id)
+    assert "Clusters merged (2)" in [e.label for e in at.expander]
     assert any(e.proto.label == f"From: merge of clusters proposed by {sweep.id} (completed)"
                for e in at.get("page_link"))

@@ -43,7 +43,7 @@ def test_comparison_highlights_what_differs_from_the_winner():
     reviewed = ReviewedCluster(1, matching.Cluster(1, ((2, 0.991),), {2: evidence}), 1, OPEN,
                                False)
     frame = comparison_frame(reviewed, details)
-    assert frame.columns[0].endswith("(winner)") and frame.loc["Score"].iloc[1] == "0.991"
+    assert frame.columns[0] == "#1 (winner) · Golf Fans" and frame.loc["Score"].iloc[1] == "0.991"
     assert differing_fields(frame) == ["Classification", "Org links"]  # case is no difference
     assert frame.loc["Semantic"].tolist() == ["winner", "0.970"]
     assert frame.loc["Lexical"].tolist() == ["winner", "1.000"]
