@@ -140,9 +140,9 @@ def _check_some_can_be_pushed(conn: Connection, org_id: int) -> None:
     list them). Where some can be pushed, the others are the job's item errors.
     """
     by_platform = dict(conn.execute(stale.STALE_BY_PLATFORM, {"org_id": org_id}).tuples().all())
-    present = credentials.presence(conn, org_id)
-    if not any(present.get(p) for p, n in by_platform.items() if n):
-        names = " or ".join(PLATFORM_NAMES[p] for p in sorted(by_platform))
+    missing = stale.without_credentials(by_platform, credentials.presence(conn, org_id))
+    if sum(missing.values()) == sum(by_platform.values()):
+        names = " or ".join(PLATFORM_NAMES[p] for p in sorted(missing))
         raise Conflict(f"{organization_name(conn, org_id)} has no {names} credentials, so "
                        f"none of its {sum(by_platform.values()):,} stale segments can be "
                        f"pushed: store them with python -m jobcore set-credentials --org "

@@ -123,6 +123,14 @@ def upsert_pushed(conn: Connection, org_id: int, platform: str,
                                            "rows": json.dumps(pushed)})
 
 
+def without_credentials(by_platform: dict[str, int], present: dict[str, bool]
+                        ) -> dict[str, int]:
+    """The stale segments per platform that no stored credentials could push: all of them
+    means a refresh can only fail (the hygiene screen disables it, the job refuses it).
+    """
+    return {p: n for p, n in by_platform.items() if n and not present.get(p, False)}
+
+
 STALE_LISTED = 1000
 
 

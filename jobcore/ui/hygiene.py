@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from jobcore.activations.platforms.base import PLATFORM_NAMES
-from jobcore.activations.stale import StaleReport
+from jobcore.activations.stale import StaleReport, without_credentials
 
 STALE_COLUMNS = ["activation", "platform", "topic", "pushed name", "current name", "changed",
                  "last pushed"]
@@ -51,8 +51,7 @@ def refresh_readiness(report: StaleReport, org_name: str) -> RefreshReadiness:
     """A platform without credentials cannot take its stale segments: say so before the
     click (every stale segment on such platforms: blocked; some: a warning with the count).
     """
-    missing = {p: n for p, n in report.by_platform.items()
-               if n and not report.credentials.get(p, False)}
+    missing = without_credentials(report.by_platform, report.credentials)
     if not missing:
         return RefreshReadiness(None, None)
     names = " or ".join(PLATFORM_NAMES.get(p, p) for p in sorted(missing))
