@@ -19,11 +19,12 @@ import sqlalchemy as sa
 from pydantic import Field
 from sqlalchemy.engine import Connection
 
+from jobcore import warmup
 from jobcore.catalog import topic_store
 from jobcore.classify import llm_results, rollback
 from jobcore.classify.planning import PlannedChange, plan_topic
 from jobcore.classify.prompts import reclassify_profile, request_params
-from jobcore.classify.rules import get_rule_engine
+from jobcore.classify.rules import RULES_LOAD, get_rule_engine
 from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS, with_canonical_parent_category
 from jobcore.config import get_settings
 from jobcore.dedup import embeddings
@@ -164,6 +165,10 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
         if not self.uses_llm_batches(config):
             return None
         return reclassify_profile(web_search=config.get("enableWebSearch", True))
+
+    def loads_first(self, job_id: str, config: dict[str, Any]) -> list[str]:
+        local = config.get("mode", "local") == "local" or config.get("fallbackLocal")
+        return [] if not local or warmup.is_loaded(RULES_LOAD) else [RULES_LOAD]
 
     def normalize_config(self, config: ReclassifyConfig) -> ReclassifyConfig:
         if config.rollback_of is not None:

@@ -28,15 +28,22 @@ class Throughput:
 DRIVER_GAP = timedelta(seconds=5)
 
 
+def _driving_seconds(chunks: list[ChunkRecord]) -> float:
+    """The seconds these consecutive chunks took their driver: their work and the short
+    gaps between them, not their one-time loads nor idle time.
+    """
+    gaps = (later.started_at - earlier.finished_at for earlier, later in pairwise(chunks))
+    return sum(c.work_seconds for c in chunks) + sum(
+        g.total_seconds() for g in gaps if timedelta(0) < g < DRIVER_GAP)
+
+
 def throughput(job: JobSummary, chunks: list[ChunkRecord]) -> Throughput:
     """Rate over the last chunks as the driver gets it: the time in chunks and the short
     gaps between them (a page's rerun per chunk), not idle time between clicks, nor a
     one-time load inside a chunk (an embedding model), which the chunks to come will not pay.
     """
     recent = chunks[-THROUGHPUT_WINDOW:]
-    gaps = (later.started_at - earlier.finished_at for earlier, later in pairwise(recent))
-    busy = sum(c.work_seconds for c in recent) + sum(
-        g.total_seconds() for g in gaps if timedelta(0) < g < DRIVER_GAP)
+    busy = _driving_seconds(recent)
     items = sum(c.processed for c in recent)
     if not recent or busy <= 0 or items == 0:
         return Throughput(None, None)
@@ -81,12 +88,13 @@ RATE_WINDOW = 5  # chunks: a rate over a few chunks, so one tiny last chunk does
 
 def chunk_rates(chunks: list[ChunkRecord]) -> list[float | None]:
     """Items per second at each chunk, over it and the chunks just before it (up to
-    RATE_WINDOW), one-time loads left out; None where no time was measured.
+    RATE_WINDOW), counted as the Items/s figure is (see throughput); None where no time was
+    measured.
     """
     rates: list[float | None] = []
     for i in range(len(chunks)):
         window = chunks[max(0, i - RATE_WINDOW + 1):i + 1]
-        seconds = sum(c.work_seconds for c in window)
+        seconds = _driving_seconds(window)
         rates.append(sum(c.processed for c in window) / seconds if seconds > 0 else None)
     return rates
 

@@ -81,15 +81,16 @@ def app_url(start_app, database_url):
 
 @pytest.fixture
 def browser_page():
+    """A 1,400 x 1,000 tab; ``page.context.new_page()`` opens a second one."""
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=str(CHROMIUM),
             args=["--headless", "--no-sandbox", "--disable-gpu",
                   "--disable-background-networking"])
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(60_000)
-            yield page
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.set_default_timeout(60_000)
+            yield context.new_page()
         finally:
             browser.close()
 
@@ -225,6 +226,26 @@ def test_load_demo_create_a_job_open_it_from_the_list_stop_run_and_roll_back(
     page.get_by_role("link", name=re.compile(f"Then: rolled back by {rollback_id}")).wait_for()
     page.get_by_role("heading", name=f"Reclassify · {source_id}").wait_for()
     shoot(page, "job_detail_rolled_back_source")
+
+
+def test_a_second_tab_follows_a_job_another_tab_runs(app_url, browser_page, shoot, engine,
+                                                      many_topics):
+    many_topics(1500)
+    job = runner.create_job("reclassify", {}, engine=engine)
+    first = browser_page
+    second = first.context.new_page()
+    for tab in (first, second):  # both open while the job is still pending
+        _open(tab, f"{app_url}/job_detail?job={job.id}")
+        tab.get_by_role("heading").filter(has_text="Pending").wait_for()
+    first.get_by_role("button", name="Run").click()
+    # the second tab, untouched, sees another driver, then the end
+    second.get_by_role("heading").filter(has_text="Running elsewhere").wait_for(timeout=60_000)
+    expect(second.get_by_test_id("stAlert").filter(has_text="Another tab or process")
+           ).to_contain_text("e2e-analyst")
+    shoot(second, "job_detail_second_tab_following")
+    second.get_by_role("heading").filter(has_text="Completed").wait_for(timeout=180_000)
+    second.get_by_role("button", name="Rollback").wait_for(timeout=30_000)  # whole page redrawn
+    first.get_by_role("heading").filter(has_text="Completed").wait_for(timeout=60_000)
 
 
 def test_review_queue_edit_of_an_unclassified_topic(app_url, browser_page, shoot, engine,
