@@ -230,7 +230,7 @@ def test_load_demo_create_a_job_open_it_from_the_list_stop_run_and_roll_back(
 
 def test_a_second_tab_follows_a_job_another_tab_runs(app_url, browser_page, shoot, engine,
                                                       many_topics):
-    many_topics(1500)
+    many_topics(3000)  # 60 chunks: a run of several polls of the second tab
     job = runner.create_job("reclassify", {}, engine=engine)
     first = browser_page
     second = first.context.new_page()
