@@ -103,8 +103,7 @@ def _buttons(job) -> None:
 
 def _chunk_buttons(offered: list[str], bar) -> None:
     """Process next chunk, Run / Stop, Cancel."""
-    if act.PROCESS in offered and bar.button("Process next chunk",
-                                                 icon=":material/skip_next:"):
+    if act.PROCESS in offered and bar.button("Process next chunk", icon=":material/skip_next:"):
         _step()
         _note_stopped()  # driven here one chunk, and no further
         st.rerun()
