@@ -21,7 +21,7 @@ from jobcore.classify.taxonomy import (
     Classification,
     get_taxonomy,
 )
-from jobcore.llm.answers import AnswerError
+from jobcore.llm.answers import AnswerError, json_answer
 from jobcore.llm.cost import ANSWER_TOKENS, CHARS_PER_TOKEN, TOPIC_PROMPT_TOKENS, PromptProfile
 
 MAX_TOKENS = 400
@@ -109,11 +109,7 @@ def parse_answer(text: str, current: Classification,
     """The classification an answer's text gives (``current`` with the one field replaced
     in column mode), validated against the taxonomy; AnswerError says what is wrong.
     """
-    try:
-        answer = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise AnswerError(f"the answer is not JSON ({exc.msg} at {exc.pos}): "
-                          f"{text[:200]!r}") from None
+    answer = json_answer(text)
     fields = [target_column] if target_column else list(CLASSIFICATION_FIELDS)
     if not isinstance(answer, dict) or any(f not in answer for f in fields):
         raise AnswerError(f"the answer lacks {', '.join(f for f in fields if f not in answer)}"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobcore.dedup.matching import Evidence
-from jobcore.llm.answers import AnswerError
+from jobcore.llm.answers import AnswerError, json_answer
 from jobcore.llm.cost import CHARS_PER_TOKEN, PromptProfile
 
 # bench/verify_tokens.py, default prices: $1.33 per 1,000 pairs asked one a request, $0.62
@@ -156,11 +156,7 @@ def read_verdicts(text: str, pairs: int) -> list[Verdict]:
     """The verdicts of an answer about ``pairs`` pairs, in the pairs' order; AnswerError
     (the whole answer refused: its pairs stay unverified) says what is wrong.
     """
-    try:
-        answer = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise AnswerError(f"the answer is not JSON ({exc.msg} at {exc.pos}): "
-                          f"{text[:200]!r}") from None
+    answer = json_answer(text)
     items = answer.get("verdicts") if isinstance(answer, dict) else None
     if not isinstance(items, list):
         raise AnswerError("the answer has no list of verdicts")

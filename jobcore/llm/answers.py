@@ -4,12 +4,24 @@ failed, and the token and tool usage of results, summed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from jobcore.catalog import topic_store
 from jobcore.jobs.base import ChunkOutcome
+
+
+def json_answer(text: str) -> Any:
+    """An answer's text read as JSON; AnswerError (with the start of the text) when it is
+    not.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise AnswerError(f"the answer is not JSON ({exc.msg} at {exc.pos}): "
+                          f"{text[:200]!r}") from None
 
 
 class AnswerError(ValueError):

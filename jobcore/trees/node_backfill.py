@@ -10,7 +10,6 @@ the job can be rolled back like a reclassify.
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from typing import Any
 
@@ -26,7 +25,7 @@ from jobcore.jobs.base import ChunkOutcome, ItemError, JobPlan, RollbackSource
 from jobcore.jobs.registry import register
 from jobcore.jobs.store import Job
 from jobcore.llm import cost, phases
-from jobcore.llm.answers import AnswerError, answer_of, live_results
+from jobcore.llm.answers import AnswerError, answer_of, json_answer, live_results
 from jobcore.llm.client import model_of
 from jobcore.schema import topics
 from jobcore.trees import tree_index
@@ -89,11 +88,7 @@ def request_params(topic: topic_store.TopicRow, candidates: list[tree_index.Node
 def read_node_answer(text: str, topic: topic_store.TopicRow,
                      index: tree_index.TreeIndex) -> tree_index.Node:
     """The node an answer names, checked: it exists and sits under the topic's parent."""
-    try:
-        answer = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise AnswerError(f"the answer is not JSON ({exc.msg} at {exc.pos}): "
-                          f"{text[:200]!r}") from None
+    answer = json_answer(text)
     node_id = answer.get("node_id") if isinstance(answer, dict) else None
     if not isinstance(node_id, str):
         raise AnswerError(f"the answer names no node_id: {text[:200]!r}")
