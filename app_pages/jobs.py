@@ -128,11 +128,12 @@ def new_job_form() -> None:
         org_id = orgs.get(st.selectbox("Organisation", list(orgs), key="new_org"))
     values: dict = {}
     slots = {}
-    for spec in form_fields(job_type):
+    specs = form_fields(job_type)
+    for spec in specs:
         if spec.applies(values):  # e.g. the LLM fields only for an LLM mode
             values[spec.key] = _widget(spec)
             slots[spec.key] = st.empty()
-    config = config_from_form(form_fields(job_type), values)
+    config = config_from_form(specs, values)
     request = (job_type, org_id, tuple(sorted(config.items())))
     problems = form_problems(job_type, config)
     buttons = st.container(horizontal=True)

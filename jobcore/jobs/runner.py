@@ -290,8 +290,7 @@ def job_events(job_id: str, *, engine: Engine | None = None) -> list[store.JobEv
 
 def chunk_in_flight(job_id: str, *, engine: Engine | None = None) -> store.ChunkInFlight | None:
     """The chunk of this job some process is running now, if any (no lock is taken)."""
-    with (engine or get_engine()).connect() as conn:
-        return store.chunks_in_flight(conn, [job_id]).get(job_id)
+    return chunks_in_flight([job_id], engine=engine).get(job_id)
 
 
 def chunks_in_flight(job_ids: list[str], *, engine: Engine | None = None
