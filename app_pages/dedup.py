@@ -8,6 +8,7 @@ from jobcore.errors import JobcoreError
 from jobcore.jobs import runner
 from jobcore.ui import pages
 from jobcore.ui.dedup import (
+    agreement_frame,
     bands_frame,
     cluster_label,
     clusters_frame,
@@ -17,6 +18,7 @@ from jobcore.ui.dedup import (
     histogram_figure,
 )
 from jobcore.ui.forms import plural
+from jobcore.ui.llm import verification_caption
 
 st.title("Dedup clusters")
 
@@ -59,6 +61,8 @@ cols[4].metric("Search", result.get("search", "–"),
                     "same market and subject alike enough to reach the threshold; exact "
                     "(semantic, small catalogues): every vector compared; hnsw (semantic): "
                     "pgvector's index")
+if "verification" in result:
+    st.caption(verification_caption(result, job.cursor.get("submitted", 0)))
 if job.status != "completed":
     st.warning(f"This sweep is {job.status} ({job.processed_items:,} of {job.total_items:,} "
                "topics swept): the list grows as it runs.")
@@ -80,12 +84,27 @@ with st.expander(f"Analysts' decisions by score band ({matching_mode} sweeps)",
                    "it is still high enough.")
         st.dataframe(bands, hide_index=True, width="stretch")
 
+agreement = agreement_frame(review.claude_agreement_by_band(matching_mode))
+if not agreement.empty or job.config.get("verify") == "claude":
+    with st.expander(f"Claude's verdicts against analysts' decisions ({matching_mode} sweeps)"):
+        if agreement.empty:
+            st.caption("Claude has not verified a pair yet.")
+        else:
+            st.caption("Pairs a sweep was unsure of (scoring below its threshold) that Claude "
+                       "was asked about. Agreement: of the pairs analysts later merged or "
+                       "marked not duplicates, the share decided as Claude said (a pair it "
+                       "called different is not proposed, so only a merge by hand decides "
+                       "it).")
+            st.dataframe(agreement, hide_index=True, width="stretch")
+
 if not reviewed:
     st.success("No near-duplicates at this threshold.")
     st.stop()
 
 st.subheader("Clusters, weakest link first")
-st.dataframe(clusters_frame(reviewed, details), hide_index=True, width="stretch",
+verified_sweep = job.config.get("verify") == "claude"
+st.dataframe(clusters_frame(reviewed, details, verified=verified_sweep), hide_index=True,
+             width="stretch",
              column_config={"Weakest link": st.column_config.NumberColumn(format="%.4f")})
 
 by_number = {r.number: r for r in reviewed}
@@ -151,7 +170,7 @@ if current.state != review.OPEN:
     st.info("This cluster is already merged." if current.state == review.MERGED else
             "A member of this cluster has since been merged or deleted; it cannot be merged "
             "as proposed.")
-comparison = comparison_frame(current, details)
+comparison = comparison_frame(current, details, verified=verified_sweep)
 different = differing_fields(comparison)
 st.caption("Highlighted: differs from the winner"
            + (f" ({', '.join(different)})." if different else " (nothing does)."))
@@ -161,7 +180,11 @@ member_width = max(150, 760 // max(len(comparison.columns), 1))
 st.dataframe(highlight_differences(comparison), width="stretch", column_config={
     "_index": st.column_config.Column(width=115),
     **{name: st.column_config.Column(width=member_width) for name in comparison.columns}})
-if current.weakest is not None and current.weakest < result.get("threshold", 0):
+unverified_below = [i for i, score in current.cluster.losers
+                    if score < result.get("threshold", 0) and not (
+                        i in current.cluster.evidence
+                        and current.cluster.evidence[i].claude is not None)]
+if unverified_below:
     st.warning("With this winner, a member is below the sweep's threshold: check that it "
                "really is a duplicate.")
 

@@ -24,7 +24,7 @@ from jobcore.ui.errors import (
     filter_errors,
     pattern_counts,
 )
-from jobcore.ui.llm import batches_frame, cost_frame, is_llm_job
+from jobcore.ui.llm import batches_frame, cost_frame, is_llm_job, verification_caption
 from jobcore.ui.tables import format_duration, job_kind
 
 STATUS_ICONS = {"pending": ":material/schedule:", "processing": ":material/sync:",
@@ -338,12 +338,17 @@ job = runner.get_job(job_id, full_result=False)  # errors, usage; not a sweep's 
 if is_llm_job(job.job_type, job.config):
     progress = batch_progress(job)
     st.subheader(f"Message batches · phase: {progress.phase}")
-    st.caption(f"{progress.submitted:,} of {job.total_items:,} topics submitted; "
-               f"{progress.staged:,} results staged, waiting for post-processing.")
+    if "verification" in job.result:  # a sweep's pairs (several a request)
+        st.caption(verification_caption(job.result, progress.submitted)
+                   + f" {progress.staged:,} answers staged, waiting for post-processing.")
+    else:
+        st.caption(f"{progress.submitted:,} of {job.total_items:,} topics submitted; "
+                   f"{progress.staged:,} results staged, waiting for post-processing.")
     st.dataframe(batches_frame(progress.batches), hide_index=True, width="stretch")
     st.caption("Cost: estimate before the start beside the actual usage of the results so far")
     st.dataframe(cost_frame(job.total_items, job.config, job.result.get("usage"),
-                            job_type=job.job_type),
+                            job_type=job.job_type,
+                            estimate_of_job=job.result.get("costEstimate")),
                  hide_index=True, width="stretch")
 
 st.subheader(f"Errors ({len(job.errors):,})")

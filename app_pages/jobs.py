@@ -108,6 +108,10 @@ def _count_or_create(request: tuple, *, create: bool, confirmed_empty: bool = Fa
                 outcome = {"request": None}
         else:
             outcome["count"] = runner.count_items(job_type, config, org_id=org_id)
+            with st.spinner("Estimating the cost ..."):
+                line = runner.cost_preview(job_type, config, outcome["count"], org_id=org_id)
+            outcome["cost"] = (llm_cost_line(job_type, config, outcome["count"])
+                               if line is None else line)
     except ConfigError as exc:
         outcome["problems"] = exc.problems or {"": str(exc)}
     except JobcoreError as exc:
@@ -151,7 +155,7 @@ def new_job_form() -> None:
             st.error(message)
     if "count" in outcome:
         st.info(f"This job would process {plural(outcome['count'], 'item')}."
-                + llm_cost_line(job_type, config, outcome["count"]))
+                + outcome.get("cost", ""))
     if outcome.get("empty"):
         hint = (" Every topic may already be classified by the current rules: tick Force "
                 "to take them all." if job_type == "reclassify" else "")

@@ -285,7 +285,8 @@ llm_batches = sa.Table(
     metadata,
     sa.Column("batch_id", sa.Text, primary_key=True),
     sa.Column("job_id", sa.Text, nullable=False),  # no FK: see migration 0006
-    sa.Column("topic_ids", sa.ARRAY(sa.BigInteger), nullable=False),
+    # the custom ids of its requests: topic ids, or a sweep's request numbers
+    sa.Column("request_ids", sa.ARRAY(sa.BigInteger), nullable=False),
     sa.Column("confirmed", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("status", sa.Text, nullable=False, server_default="in_progress"),
     sa.Column("counts", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
@@ -294,6 +295,41 @@ llm_batches = sa.Table(
     sa.Column("done", sa.Boolean, nullable=False, server_default=sa.false()),
     _created_at(),
     sa.Index("ix_llm_batches_job_id", "job_id"),
+)
+
+dedup_verify_pairs = sa.Table(
+    "dedup_verify_pairs",
+    metadata,
+    sa.Column("job_id", sa.Text, sa.ForeignKey("admin_jobs.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("loser_topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), primary_key=True),
+    sa.Column("winner_topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("evidence", JSONB, nullable=False),
+    sa.Column("request_no", sa.Integer),
+    sa.Column("position", sa.SmallInteger),
+    # pending, same, different, failed (never merged) or skipped (over maxPairs)
+    sa.Column("state", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("confidence", sa.Float),
+    sa.Column("reason", sa.Text),
+    sa.Index("ix_dedup_verify_pairs_request", "job_id", "request_no"),
+    sa.Index("ix_dedup_verify_pairs_winner", "job_id", "winner_topic_id"),
+)
+
+claude_pair_verdicts = sa.Table(
+    "claude_pair_verdicts",
+    metadata,
+    sa.Column("low_topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), primary_key=True),
+    sa.Column("high_topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), primary_key=True),
+    sa.Column("same", sa.Boolean, nullable=False),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),  # the pair's score when it was asked
+    sa.Column("matching", sa.Text, nullable=False),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("job_id", sa.Text, sa.ForeignKey("admin_jobs.id", ondelete="SET NULL")),
+    _created_at(),
+    sa.Index("ix_claude_pair_verdicts_high", "high_topic_id"),
 )
 
 sync_credentials = sa.Table(

@@ -40,14 +40,24 @@ def cli_driver() -> str:
     return f"{get_settings().admin_user} (command line)"
 
 
-def drive(job_id: str, total: int, *, verbose: bool,
-          unit: str = "topic") -> runner.ChunkReport:
-    """Process a job to the end with a progress bar; returns the final report."""
+def drive(job_id: str, total: int, *, verbose: bool, unit: str = "topic",
+          poll_seconds: float | None = None) -> runner.ChunkReport:
+    """Process a job to the end with a progress bar; returns the final report. With
+    ``poll_seconds``, a chunk that finds its message batches still processing waits that
+    long before the next poll.
+    """
     seen_errors = 0
     with tqdm(total=total, unit=unit, dynamic_ncols=True, file=sys.stderr) as bar:
         def on_chunk(report: runner.ChunkReport) -> None:
             nonlocal seen_errors
+            if report.total_items != bar.total:  # the job found more to do
+                bar.total = report.total_items
             bar.update(report.chunk_processed)
+            if poll_seconds and not report.done and report.chunk_processed == 0 and \
+                    runner.get_job(job_id, with_errors=False,
+                                   full_result=False).cursor.get("phase") == "poll":
+                bar.write(f"batches processing; next poll in {poll_seconds:g} s")
+                time.sleep(poll_seconds)
             bar.set_postfix(ok=report.success_count, err=report.error_count,
                             skip=report.skip_count)
             if verbose and report.error_count > seen_errors:

@@ -38,6 +38,19 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     sweep.add_argument("--threshold", type=float,
                        help="score of near-duplicates (default 0.60 hybrid, 0.95 semantic)")
     sweep.add_argument("--limit", type=positive_int)
+    sweep.add_argument("--verify", choices=("off", "claude"), default="off",
+                       help="claude: pairs scoring between --verify-from and the threshold "
+                            "are sent to Claude (Message Batches, paid)")
+    sweep.add_argument("--verify-from", type=float, metavar="SCORE",
+                       help="lower edge of the band Claude verifies (default 0.50 hybrid, "
+                            "0.90 semantic)")
+    sweep.add_argument("--max-pairs", type=positive_int,
+                       help="at most this many pairs sent to Claude (default 2,000)")
+    sweep.add_argument("--dry-run", action="store_true",
+                       help="count the topics (and with --verify claude the pairs Claude "
+                            "would be asked about and their cost); create nothing")
+    sweep.add_argument("--poll-seconds", type=float, default=30.0,
+                       help="with --verify claude: wait between polls of the batches")
     sweep.add_argument("--verbose", action="store_true", help="print every cluster")
     merge = sub.add_parser("merge", help="merge the open clusters of a dedup sweep, or undo "
                                          "a merge job")
@@ -71,14 +84,31 @@ def _cmd_dedup_sweep(args) -> int:
     config: dict = {"matching": args.matching}
     for key, value in (("sourceBatchId", args.source_batch_id), ("limit", args.limit),
                        ("threshold", args.threshold),
-                       ("parentCategoryFilter", args.parent_category)):
+                       ("parentCategoryFilter", args.parent_category),
+                       ("verifyFrom", args.verify_from), ("maxPairs", args.max_pairs)):
         if value is not None:
             config[key] = value
+    if args.verify != "off":
+        config["verify"] = args.verify
+    if args.dry_run:
+        total = runner.count_items("dedup_sweep", config)
+        print(f"dry run: {total:,} topics to sweep"
+              + (runner.cost_preview("dedup_sweep", config, total) or "")
+              + " Nothing was created.")
+        return EXIT_OK
     created = runner.create_job("dedup_sweep", config)
     print(f"created job {created.id} to sweep {created.total_items:,} topics", file=sys.stderr)
-    report = drive(created.id, created.total_items, verbose=False)
+    report = drive(created.id, created.total_items, verbose=False,
+                   poll_seconds=args.poll_seconds if args.verify != "off" else None)
     status = print_report(report, changed="swept", skipped="already in a cluster")
     job, reviewed, details = review.load_review(created.id, {})
+    verified = job.result.get("verification")
+    if verified and "pairs" in verified:
+        print(f"Claude verified {verified['pairs']:,} pairs: {verified.get('same', 0):,} the "
+              f"same, {verified.get('different', 0):,} different, "
+              f"{verified.get('failed', 0):,} unverified (in the errors)"
+              + (f"; {verified['skipped']:,} not sent (maxPairs)"
+                 if verified.get("skipped") else ""))
     print(f"{len(reviewed):,} clusters, {job.result.get('duplicateCount', 0):,} duplicates "
           f"at {job.result.get('threshold', '?')} ({job.result.get('matching', '?')} matching, "
           f"{job.result.get('search', '?')} search); review them on the "

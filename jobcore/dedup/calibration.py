@@ -5,6 +5,10 @@ duplicates"). Per score band, how many proposed pairs were merged, refused or ar
 undecided, and a precision estimate (merged / decided), over all sweeps of one matching
 mode (hybrid and semantic scores are not on one scale). A pair proposed by several sweeps
 counts once, at its latest score.
+
+Claude's verdicts (a sweep that verifies its uncertain band) are compared with the same
+decisions: per band, how often analysts merged what Claude called the same, refused it, or
+merged what it called different (``claude_agreement``).
 """
 
 from __future__ import annotations
@@ -18,8 +22,22 @@ BAND_START = 0.50
 BAND_WIDTH = 0.05
 BANDS = 10
 
+# Whether analysts refused (marked not duplicates) or merged the pair p.low, p.high: one
+# into the other, or both into one winner, and not undone.
+_REFUSED = """EXISTS (SELECT 1 FROM not_duplicate_pairs n
+                      WHERE n.low_topic_id = p.low AND n.high_topic_id = p.high)"""
+_MERGED = """EXISTS (SELECT 1 FROM merges m
+                     WHERE m.undone_at IS NULL AND m.loser_topic_id IN (p.low, p.high)
+                       AND (m.winner_topic_id IN (p.low, p.high) OR EXISTS (
+                           SELECT 1 FROM merges o
+                           WHERE o.undone_at IS NULL
+                             AND o.winner_topic_id = m.winner_topic_id
+                             AND o.loser_topic_id IN (p.low, p.high)
+                             AND o.loser_topic_id <> m.loser_topic_id)))"""
+_BAND = """least(greatest(floor((score - :start) / :width + 1e-9)::int, 0), :bands - 1)"""
+
 _OUTCOMES = sa.text(
-    """
+    f"""
     WITH proposed AS (
         SELECT DISTINCT ON (least(c.winner_topic_id, l.id), greatest(c.winner_topic_id, l.id))
                least(c.winner_topic_id, l.id) AS low, greatest(c.winner_topic_id, l.id) AS high,
@@ -33,21 +51,10 @@ _OUTCOMES = sa.text(
         ORDER BY least(c.winner_topic_id, l.id), greatest(c.winner_topic_id, l.id),
                  j.created_at DESC
     ), decided AS (
-        SELECT p.score,
-               EXISTS (SELECT 1 FROM not_duplicate_pairs n
-                       WHERE n.low_topic_id = p.low AND n.high_topic_id = p.high) AS refused,
-               EXISTS (SELECT 1 FROM merges m
-                       WHERE m.undone_at IS NULL AND m.loser_topic_id IN (p.low, p.high)
-                         AND (m.winner_topic_id IN (p.low, p.high) OR EXISTS (
-                             SELECT 1 FROM merges o
-                             WHERE o.undone_at IS NULL
-                               AND o.winner_topic_id = m.winner_topic_id
-                               AND o.loser_topic_id IN (p.low, p.high)
-                               AND o.loser_topic_id <> m.loser_topic_id))) AS merged
+        SELECT p.score, {_REFUSED} AS refused, {_MERGED} AS merged
         FROM proposed p
     )
-    SELECT least(greatest(floor((score - :start) / :width + 1e-9)::int, 0), :bands - 1)
-               AS band,  -- a score on a band's lower edge (0.70) is in that band
+    SELECT {_BAND} AS band,  -- a score on a band's lower edge (0.70) is in that band
            count(*) AS proposed,
            count(*) FILTER (WHERE merged AND NOT refused) AS merged,
            count(*) FILTER (WHERE refused) AS refused
@@ -91,3 +98,66 @@ def band_outcomes(conn: Connection, matching: str) -> list[BandOutcome]:
                                     row.proposed if row else 0, row.merged if row else 0,
                                     row.refused if row else 0))
     return outcomes
+
+
+# Claude's verdicts against the analysts' later decisions, by the pair's score when asked.
+_AGREEMENT = sa.text(
+    f"""
+    WITH decided AS (
+        SELECT p.score, p.same, {_REFUSED} AS refused, {_MERGED} AS merged
+        FROM (SELECT low_topic_id AS low, high_topic_id AS high, score, same
+              FROM claude_pair_verdicts WHERE matching = :matching) AS p
+    )
+    SELECT {_BAND} AS band,
+           count(*) FILTER (WHERE same) AS said_same,
+           count(*) FILTER (WHERE NOT same) AS said_different,
+           count(*) FILTER (WHERE same AND merged AND NOT refused) AS same_merged,
+           count(*) FILTER (WHERE same AND refused) AS same_refused,
+           count(*) FILTER (WHERE NOT same AND merged AND NOT refused) AS different_merged,
+           count(*) FILTER (WHERE NOT same AND refused) AS different_refused
+    FROM decided GROUP BY 1 ORDER BY 1
+    """
+)
+
+
+@dataclass(frozen=True)
+class BandAgreement:
+    """Claude's verdicts on the pairs it was asked about scoring in [low, high), and how
+    analysts decided them later: a "same" pair merged or refused, a "different" pair merged
+    anyway (by hand) or marked not duplicates.
+    """
+
+    low: float
+    high: float
+    said_same: int
+    said_different: int
+    same_merged: int
+    same_refused: int
+    different_merged: int
+    different_refused: int
+
+    @property
+    def decided(self) -> int:
+        return (self.same_merged + self.same_refused + self.different_merged
+                + self.different_refused)
+
+    @property
+    def agreement(self) -> float | None:
+        """The share of decided pairs where the analysts decided as Claude said."""
+        agreed = self.same_merged + self.different_refused
+        return agreed / self.decided if self.decided else None
+
+
+def claude_agreement(conn: Connection, matching: str) -> list[BandAgreement]:
+    """Per score band that holds a verdict, Claude's verdicts and the analysts' decisions
+    on those pairs (jobcore.dedup.verify asks; merges and not-duplicates marks decide).
+    """
+    rows = conn.execute(_AGREEMENT, {"matching": matching, "start": BAND_START,
+                                     "width": BAND_WIDTH, "bands": BANDS})
+    agreements = []
+    for r in rows:
+        low = round(BAND_START + r.band * BAND_WIDTH, 4)
+        agreements.append(BandAgreement(low, round(low + BAND_WIDTH, 4), r.said_same,
+                                        r.said_different, r.same_merged, r.same_refused,
+                                        r.different_merged, r.different_refused))
+    return agreements

@@ -22,7 +22,9 @@ the "not duplicates" list.
   ("$40,000-$49,999" against "$50,000-$74,999", "Adults 25-34" against "Adults 35-44",
   "Windows 10" against "Windows 11") are distinct segments however close their wording,
   and are never proposed; numbers one name lacks or repeats do not contradict (see
-  ``compatible``). Nor is a pair an analyst marked "not duplicates" proposed.
+  ``compatible``). Nor is a pair an analyst marked "not duplicates" proposed, nor one
+  Claude judged different below the ``upper`` score (a sweep that verifies its uncertain
+  pairs: jobcore.dedup.verify).
 - **Same subject.** Each name's most distinctive word (its rarest one that some other name
   holds too) must appear in the other name, whole or shortened ("Tech", "Mgmt", a plural):
   "Suburban Intuit Administrators" and "Suburban Qualcomm Administrators" share a wording,
@@ -166,21 +168,48 @@ def _ordered(values: set[str] | frozenset[str]) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class ClaudeVerdict:
+    """Claude's "same" about a pair the matcher was unsure of (jobcore.dedup.verify)."""
+
+    confidence: float
+    reason: str
+    earlier: bool = False  # given in an earlier sweep (remembered, not asked again)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"confidence": round(self.confidence, 4), "reason": self.reason,
+                "earlier": self.earlier}
+
+
+@dataclass(frozen=True)
 class Evidence:
     """Why two topics look like duplicates: the embeddings' cosine similarity, the names'
     lexical similarity, the identifiers both names carry and those only one carries (never
-    contradicting ones: the guards refuse those pairs).
+    contradicting ones: the guards refuse those pairs); for a pair in the uncertain band,
+    Claude's verdict.
     """
 
     semantic: float | None
     lexical: float | None
     shared: tuple[str, ...]
     unshared: tuple[str, ...]
+    claude: ClaudeVerdict | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"semantic": None if self.semantic is None else round(self.semantic, 6),
-                "lexical": None if self.lexical is None else round(self.lexical, 6),
-                "shared": list(self.shared), "unshared": list(self.unshared)}
+        data: dict[str, Any] = {
+            "semantic": None if self.semantic is None else round(self.semantic, 6),
+            "lexical": None if self.lexical is None else round(self.lexical, 6),
+            "shared": list(self.shared), "unshared": list(self.unshared)}
+        if self.claude is not None:
+            data["claude"] = self.claude.to_json()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Evidence:
+        claude = data.get("claude")
+        return cls(data.get("semantic"), data.get("lexical"), tuple(data.get("shared", ())),
+                   tuple(data.get("unshared", ())),
+                   ClaudeVerdict(float(claude["confidence"]), claude["reason"],
+                                 bool(claude.get("earlier"))) if claude else None)
 
 
 def pair_evidence(name_a: str, name_b: str, semantic: float | None,
@@ -238,9 +267,7 @@ class Cluster:
         losers = data["losers"]
         return cls(int(data["winner"]),
                    tuple((int(m["id"]), float(m["similarity"])) for m in losers),
-                   {int(m["id"]): Evidence(m["semantic"], m["lexical"], tuple(m["shared"]),
-                                           tuple(m["unshared"]))
-                    for m in losers if "semantic" in m})
+                   {int(m["id"]): Evidence.from_json(m) for m in losers if "semantic" in m})
 
 
 _CANDIDATES = sa.text(
@@ -295,10 +322,15 @@ class _Neighbourhoods:
 
     def __init__(self, conn: Connection, searchers: Searchers, lexicon: LexicalIndex,
                  mode: str, threshold: float, clustered: set[int],
-                 clustered_before: Callable[[set[int]], dict[int, float]]) -> None:
+                 clustered_before: Callable[[set[int]], dict[int, float]],
+                 declined: Callable[[set[int]], set[tuple[int, int]]] = lambda ids: set(),
+                 upper: float = 1.0) -> None:
         self.conn, self.searchers, self.lexicon = conn, searchers, lexicon
         self.mode, self.threshold = mode, threshold
         self.clustered, self.clustered_before = clustered, clustered_before
+        # pairs judged different that are kept apart below ``upper``
+        self.declined_of, self.upper = declined, upper
+        self.declined: set[tuple[int, int]] = set()
         self.near: dict[int, list[tuple[int, float]]] = {}
         self.names: dict[int, str] = {}
         self.scores: dict[tuple[int, int], tuple[float, float]] = {}  # semantic, lexical
@@ -336,6 +368,7 @@ class _Neighbourhoods:
         if new:  # the three reads overlap: committed rows only, on two connections
             facts = self.searchers.on_other(candidates, new)
             self.refused |= refused_pairs(self.conn, new)
+            self.declined |= self.declined_of(new)
             self.clustered.update(self.clustered_before(new))  # in place: shared with sweep()
             self.info.update(facts.result())
 
@@ -398,6 +431,8 @@ class _Neighbourhoods:
         key = pair_key(a, b)
         if key in self.refused or not compatible(self.marks[a], self.marks[b]):
             return False
+        if key in self.declined and self.score(a, b) < self.upper:
+            return False
         if key not in self.subjects:
             self.subjects[key] = self.lexicon.same_subject(self.names[a], self.names[b])
         return self.subjects[key]
@@ -424,16 +459,18 @@ class _Neighbourhoods:
 
 def sweep(conn: Connection, source_ids: list[int], *, threshold: float, method: str,
           lexicon: LexicalIndex, mode: str = DEFAULT_MATCHING,
-          clustered_before: Callable[[set[int]], dict[int, float]] = lambda ids: {}
-          ) -> SweepStep:
+          clustered_before: Callable[[set[int]], dict[int, float]] = lambda ids: {},
+          declined: Callable[[set[int]], set[tuple[int, int]]] = lambda ids: set(),
+          upper: float = 1.0) -> SweepStep:
     """Clusters for these topics (in order), leaving out topics in a cluster already:
     ``clustered_before(ids)`` says which of ``ids`` earlier chunks placed, with their
-    score in that cluster (they are not searched again). See the module docstring for
-    the rules.
+    score in that cluster (they are not searched again); ``declined(ids)`` lists pairs
+    holding one of ``ids`` that are not duplicates unless they score ``upper`` or more.
+    See the module docstring for the rules.
     """
     with Searchers(conn, method) as searchers:
         hoods = _Neighbourhoods(conn, searchers, lexicon, mode, threshold, set(),
-                                clustered_before)
+                                clustered_before, declined, upper)
         return _sweep(hoods, source_ids)
 
 

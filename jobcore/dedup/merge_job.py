@@ -35,6 +35,14 @@ MAX_CLUSTERS = 50_000
 MAX_LOSERS = 200
 
 
+class MergeVerdict(JobConfig):
+    """Claude's verdict on a pair the sweep was unsure of (kept with the evidence)."""
+
+    confidence: float = Field(ge=0.0, le=1.0)
+    reason: str = Field(max_length=2000)
+    earlier: bool = False
+
+
 class MergeLoser(JobConfig):
     """A loser as the sweep proposed it: its score and (kept with the sweep, not the merge)
     the evidence behind it.
@@ -46,6 +54,7 @@ class MergeLoser(JobConfig):
     lexical: float | None = Field(default=None, ge=0.0, le=1.0)
     shared: list[str] = Field(default_factory=list, max_length=100)
     unshared: list[str] = Field(default_factory=list, max_length=100)
+    claude: MergeVerdict | None = None
 
 
 class MergeCluster(JobConfig):

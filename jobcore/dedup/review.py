@@ -238,6 +238,15 @@ def decisions_by_band(matching_mode: str, *, engine: Engine | None = None
         return calibration.band_outcomes(conn, matching_mode)
 
 
+def claude_agreement_by_band(matching_mode: str, *, engine: Engine | None = None
+                             ) -> list[calibration.BandAgreement]:
+    """How analysts decided the pairs Claude verified, per score band (see
+    jobcore.dedup.calibration).
+    """
+    with (engine or get_engine()).connect() as conn:
+        return calibration.claude_agreement(conn, matching_mode)
+
+
 def load_review(job_id: str, edits: dict[int, ClusterEdit], *,
                 engine: Engine | None = None) -> tuple[Job, list[ReviewedCluster],
                                                        dict[int, Member]]:

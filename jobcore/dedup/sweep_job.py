@@ -11,6 +11,11 @@ runner shows them as ``result.clusters``: ``{winner, losers: [{id, similarity, s
 lexical, shared, unshared}]}``, ``similarity`` being the pair's score), and a histogram of
 each swept topic's best score shows what another threshold would give. The sweep writes
 nothing but embeddings.
+
+With ``verify: "claude"`` the sweep matches down to ``verifyFrom`` and sends the pairs
+scoring between it and the threshold to Claude through Message Batches once every topic is
+swept (phases submit, poll; see jobcore.dedup.verify); those Claude calls the same join the
+clusters.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ from sqlalchemy.engine import Connection
 from jobcore import warmup
 from jobcore.catalog.topic_store import LIVE
 from jobcore.classify.taxonomy import with_canonical_parent_category
+from jobcore.config import get_settings
 from jobcore.dedup import embeddings, encoders, lexical, matching, search
+from jobcore.dedup import verify as verification
 from jobcore.errors import ConfigError
 from jobcore.jobs.base import (
     JOB_ID_PATTERN,
@@ -35,15 +42,21 @@ from jobcore.jobs.base import (
     JobConfig,
     JobHandler,
     JobPlan,
+    shown_when,
     take_slice,
 )
 from jobcore.jobs.registry import register
 from jobcore.jobs.store import Job
+from jobcore.llm import phases
+from jobcore.llm.client import model_of
 from jobcore.schema import admin_jobs, dedup_clusters, topic_history, topics
 
 CHUNK_SIZE = 500  # a step's searches and reads are batched: fewer round trips a topic
 HISTOGRAM_STARTS = matching.REPORTED_FROM
 HISTOGRAM_BINS = 40
+
+
+_VERIFYING = shown_when(verify=["claude"])
 
 
 class DedupSweepConfig(JobConfig):
@@ -64,7 +77,25 @@ class DedupSweepConfig(JobConfig):
                     "0.95 for semantic matching).")
     limit: int | None = Field(default=None, ge=1, le=10_000_000,
                               description="At most this many topics swept.")
-
+    verify: Literal["off", "claude"] = Field(
+        default="off",
+        description="claude: pairs scoring between Verify from and the threshold are sent to "
+                    "Claude (Message Batches, paid); those it judges the same join clusters "
+                    "with its reason.")
+    verify_from: float | None = Field(
+        default=None, ge=0.5, le=1.0,
+        description="Lower edge of the band Claude verifies (default 0.50 for hybrid, 0.90 "
+                    "for semantic matching); pairs below it are dropped.",
+        json_schema_extra=_VERIFYING)
+    max_pairs: int = Field(default=verification.DEFAULT_MAX_PAIRS, ge=1, le=100_000,
+                           description="At most this many pairs sent to Claude, the highest "
+                                       "scores first.", json_schema_extra=_VERIFYING)
+    model: str | None = Field(default=None, min_length=1, max_length=100,
+                              description="The model (default CLASSIFICATION_MODEL).",
+                              json_schema_extra=_VERIFYING)
+    concurrency: int = Field(default=4, ge=1, le=16,
+                             description="Message batches of 100 requests submitted at the "
+                                         "same time.", json_schema_extra=_VERIFYING)
 
     @property
     def score_threshold(self) -> float:
@@ -72,6 +103,21 @@ class DedupSweepConfig(JobConfig):
         if self.threshold is not None:
             return self.threshold
         return matching.DEFAULT_THRESHOLDS[self.matching]
+
+    @property
+    def verifying(self) -> bool:
+        return self.verify == "claude"
+
+    @property
+    def band_from(self) -> float:
+        """The lowest score a pair is considered at: the band's lower edge when verifying,
+        else the threshold.
+        """
+        if not self.verifying:
+            return self.score_threshold
+        if self.verify_from is not None:
+            return self.verify_from
+        return min(verification.VERIFY_FROM[self.matching], self.score_threshold)
 
 
 def _sources_where(config: DedupSweepConfig) -> sa.ColumnElement[bool]:
@@ -102,6 +148,8 @@ _CLUSTERED = sa.text(
       AND m.id = ANY(CAST(:ids AS bigint[]))
     """
 )
+# ... and, in a verifying sweep, those in a pair waiting for Claude
+_CLUSTERED_OR_IN_BAND = sa.text(f"{_CLUSTERED.text} UNION ALL {verification.IN_BAND_PAIRS}")
 
 _RECORD_CLUSTERS = sa.text(
     """
@@ -129,8 +177,26 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
     description = "Propose clusters of near-duplicate topics for review and merge."
     config_model = DedupSweepConfig
     follow_ups = (FollowUp.REVIEW_CLUSTERS,)
+    llm_batches = True  # with verify "claude"
+
+    def uses_llm_batches(self, config: dict[str, Any]) -> bool:
+        return config.get("verify", "off") == "claude"
 
     def normalize_config(self, config: DedupSweepConfig) -> DedupSweepConfig:
+        if not config.verifying and config.verify_from is not None:
+            raise ConfigError("Invalid config for dedup_sweep: verifyFrom: only with verify "
+                              "'claude'", field="verifyFrom")
+        if config.verifying:
+            if config.band_from >= config.score_threshold:
+                raise ConfigError(
+                    f"Invalid config for dedup_sweep: verifyFrom: the band's lower edge "
+                    f"({config.band_from:.3f}) must be below the threshold "
+                    f"({config.score_threshold:.3f})", field="verifyFrom")
+            if not get_settings().anthropic_api_key:
+                raise ConfigError(
+                    "Invalid config for dedup_sweep: verify: 'claude' needs an Anthropic API "
+                    "key: set ANTHROPIC_API_KEY in the environment (or .env) and restart; or "
+                    "verify 'off'", field="verify")
         return with_canonical_parent_category(self.job_type, config)
 
     def plan(self, conn: Connection, config: DedupSweepConfig, *,
@@ -148,12 +214,23 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
             sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(topics.c.id), 0))
             .where(_sources_where(config))).one()
         total = min(count, config.limit) if config.limit else count
-        return JobPlan(total_items=total, cursor={
-            "lastId": 0, "maxId": max_id, "method": search.search_method(conn)})
+        cursor = {"lastId": 0, "maxId": max_id, "method": search.search_method(conn)}
+        if config.verifying:
+            cursor["phase"] = "sweep"
+        return JobPlan(total_items=total, cursor=cursor)
 
     def process(self, conn: Connection, job: Job, config: DedupSweepConfig,
                 deadline: float) -> ChunkOutcome:
         cursor = dict(job.cursor)
+        phase = cursor.get("phase", "sweep")
+        if phase == "submit":
+            return _submit_pairs(conn, job, config, cursor, deadline)
+        if phase == "poll":
+            phases.poll_and_stage(conn, job)
+            return phases.post_process(
+                conn, job, cursor, lambda staged, outcome: verification.write_verdicts(
+                    conn, job, staged, outcome, model=model_of(config),
+                    matching_mode=config.matching), take=phases.BY_REQUEST)
         provider = embeddings.get_provider()
         if embeddings.pending_count(conn):
             # Stale or missing embeddings are refreshed first, in chunks of their own: the
@@ -174,18 +251,35 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
         outcome = ChunkOutcome(cursor=cursor, done=False)
         if ids:
             embeddings.refresh_batch(conn, provider, topic_ids=ids, batch_size=len(ids))
+            clustered = _CLUSTERED_OR_IN_BAND if config.verifying else _CLUSTERED
             step = matching.sweep(
-                conn, ids, threshold=config.score_threshold, method=cursor["method"],
+                conn, ids, threshold=config.band_from, method=cursor["method"],
                 mode=config.matching, lexicon=lexical.index_for(
                     conn, job.id, fixed=True, group=matching.guard_group),
-                clustered_before=lambda found: dict(conn.execute(_CLUSTERED, {
-                    "job_id": job.id, "ids": search.id_array(sorted(found))}).tuples().all()))
+                clustered_before=lambda found: dict(conn.execute(clustered, {
+                    "job_id": job.id, "ids": search.id_array(sorted(found))}).tuples().all()),
+                declined=(lambda found: verification.judged_different(conn, found))
+                if config.verifying else lambda found: set(),
+                upper=config.score_threshold)
+            clusters, remembered = step.clusters, 0
+            if config.verifying:
+                found = verification.split(conn, step.clusters, upper=config.score_threshold)
+                verification.record_pending(conn, job.id, found.pending)
+                clusters, remembered = found.clusters, found.remembered
             outcome.skips = len(step.already_clustered)
             outcome.success = len(ids) - outcome.skips
             cursor["lastId"] = ids[-1]
-            _record_clusters(conn, job, step)
-            outcome.result_patch = _summary(job.result, step, config, cursor["method"])
+            _record_clusters(conn, job, clusters)
+            outcome.result_patch = _summary(job.result, step, clusters, config,
+                                            cursor["method"])
+            if config.verifying:
+                outcome.result_patch["verification"] = {
+                    **_verification(job.result, config),
+                    "remembered": job.result.get("verification", {}).get("remembered", 0)
+                    + remembered}
         outcome.done = chunk.done(outcome.processed)
+        if outcome.done and config.verifying:
+            _start_verification(conn, job, config, outcome)
         return outcome
 
     def with_full_result(self, conn: Connection, job: Job) -> Job:
@@ -201,24 +295,81 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
             pending.append(lexical.INDEX_LOAD)
         return pending
 
+    def on_cancel(self, conn: Connection, job: Job) -> None:
+        if self.uses_llm_batches(job.config):
+            phases.cancel_batches(conn, job)
+
+    def cost_preview(self, conn: Connection, config: DedupSweepConfig,
+                     total: int) -> str | None:
+        if not config.verifying:
+            return ""
+        stmt = sa.select(topics.c.id).where(_sources_where(config)).order_by(topics.c.id)
+        if config.limit:
+            stmt = stmt.limit(config.limit)
+        estimate = verification.band_estimate(
+            conn, list(conn.execute(stmt).scalars()), total=total, mode=config.matching,
+            low=config.band_from, high=config.score_threshold, max_pairs=config.max_pairs)
+        return estimate.sentence()
+
+
+def _verification(previous: dict[str, Any], config: DedupSweepConfig) -> dict[str, Any]:
+    """The verification's figures so far, with its band."""
+    return {**(previous.get("verification") or {}),
+            "band": [config.band_from, config.score_threshold], "maxPairs": config.max_pairs}
+
+
+def _start_verification(conn: Connection, job: Job, config: DedupSweepConfig,
+                        outcome: ChunkOutcome) -> None:
+    """After the last swept topic: number the band's pairs into requests (the job's total
+    grows by the pairs sent) and go on to submit them; done when there are none.
+    """
+    numbered = verification.number_requests(conn, job.id, config.max_pairs)
+    estimate = verification.cost_estimate(conn, job.id, numbered)
+    outcome.result_patch["verification"] = {
+        **outcome.result_patch.get("verification", _verification(job.result, config)),
+        "pairs": numbered.pairs, "requests": numbered.requests, "skipped": numbered.skipped}
+    outcome.result_patch["costEstimate"] = {"usage": estimate.usage.as_dict(),
+                                            "dollars": round(estimate.dollars, 4)}
+    if numbered.requests:
+        outcome.cursor.update(phase="submit", lastId=0, maxId=numbered.requests, submitted=0)
+        outcome.added_items = numbered.pairs
+        outcome.result_patch["phase"] = "submit"
+        outcome.done = False
+    else:
+        outcome.result_patch["phase"] = "done"
+
+
+def _submit_pairs(conn: Connection, job: Job, config: DedupSweepConfig,
+                  cursor: dict[str, Any], deadline: float) -> ChunkOutcome:
+    """Phase 1 of the verification (see llm.phases.submit_step): requests by number."""
+    model = model_of(config)
+    return phases.submit_step(conn, job, cursor, phases.SubmitSource(
+        eligible_after=lambda last, up_to, n: verification.requests_after(
+            conn, job.id, last, up_to, n),
+        request=lambda request: verification.request_of(request, model),
+        concurrency=config.concurrency,
+        by_id=lambda conn, numbers: verification.requests_by_number(conn, job.id, numbers),
+        refuse=lambda conn, flags: None, limit=cursor["maxId"]), deadline)
+
 
 def _with_clusters(conn: Connection, job: Job) -> Job:
     result = {**job.result, "clusters": [c.to_json() for c in clusters_of(conn, job.id)]}
     return dataclasses.replace(job, result=result)
 
 
-def _record_clusters(conn: Connection, job: Job, step: matching.SweepStep) -> None:
-    """Append the step's clusters to the sweep's, numbered on from the earlier chunks'."""
-    if not step.clusters:
+def _record_clusters(conn: Connection, job: Job, clusters: list[matching.Cluster]) -> None:
+    """Append a step's clusters to the sweep's, numbered on from the earlier chunks'."""
+    if not clusters:
         return
     first = job.result.get("clusterCount", 0) + 1
     conn.execute(_RECORD_CLUSTERS, {"job_id": job.id, "clusters": json.dumps([
         {"seq": first + i, "winner": c.winner, "members": list(c.members),
          "losers": c.to_json()["losers"], "weakest": c.weakest}
-        for i, c in enumerate(step.clusters)])})
+        for i, c in enumerate(clusters)])})
 
 
-def _summary(previous: dict[str, Any], step: matching.SweepStep, config: DedupSweepConfig,
+def _summary(previous: dict[str, Any], step: matching.SweepStep,
+             clusters: list[matching.Cluster], config: DedupSweepConfig,
              method: str) -> dict[str, Any]:
     start = HISTOGRAM_STARTS[config.matching]
     histogram = previous.get("histogram") or {
@@ -237,8 +388,8 @@ def _summary(previous: dict[str, Any], step: matching.SweepStep, config: DedupSw
         "matching": config.matching,
         # hybrid candidates come from the lexical index, semantic ones from the vectors'
         "search": "lexical" if config.matching == matching.HYBRID else method,
-        "clusterCount": previous.get("clusterCount", 0) + len(step.clusters),
+        "clusterCount": previous.get("clusterCount", 0) + len(clusters),
         "duplicateCount": previous.get("duplicateCount", 0)
-        + sum(len(c.losers) for c in step.clusters),
+        + sum(len(c.losers) for c in clusters),
         "histogram": {**histogram, "counts": counts, "below": below},
     }

@@ -8,8 +8,9 @@ is structured output: ``{"verdicts": [{"pair", "same", "confidence", "reason"}]}
 verdict per pair, read back by ``read_verdicts``, which refuses a malformed answer whole
 (the pairs stay unverified) and names what is wrong.
 
-Not wired into the sweep yet: this module is the question, its schema, the reader and the
-token profile that chooses how many pairs share a request (bench/verify_tokens.py).
+This module is the question, its schema, the reader and the token profile that chose how
+many pairs share a request (bench/verify_tokens.py); jobcore.dedup.verify puts it into the
+sweep.
 """
 
 from __future__ import annotations

@@ -77,6 +77,9 @@ class ChunkOutcome:
     skips: int = 0
     errors: list[ItemError] = field(default_factory=list)
     result_patch: dict[str, Any] = field(default_factory=dict)
+    # items the job found it has to do besides those planned (a sweep's pairs to verify):
+    # added to its total
+    added_items: int = 0
 
     @property
     def processed(self) -> int:
@@ -176,6 +179,13 @@ class JobHandler(Generic[C]):
 
     def cost_profile(self, config: dict[str, Any]) -> PromptProfile | None:
         """The token profile of this config's LLM requests (None: no LLM cost)."""
+        return None
+
+    def cost_preview(self, conn: Connection, config: C, total: int) -> str | None:
+        """A sentence on the LLM cost of this config when telling it needs the database (a
+        sweep counts the pairs it would ask about); None: ``cost_profile`` over ``total``
+        items tells.
+        """
         return None
 
     def parse_config(self, raw: Any) -> C:

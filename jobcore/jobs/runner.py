@@ -93,6 +93,16 @@ def count_items(job_type: str, config: dict[str, Any] | None = None, *,
         return handler.plan(conn, parsed, org_id=org_id).total_items
 
 
+def cost_preview(job_type: str, config: dict[str, Any] | None, total: int, *,
+                 org_id: int | None = None, engine: Engine | None = None) -> str | None:
+    """The job type's own sentence on the LLM cost of this config, if it has one (see
+    JobHandler.cost_preview).
+    """
+    handler, parsed = _parse(job_type, config, org_id)
+    with (engine or get_engine()).connect() as conn:
+        return handler.cost_preview(conn, parsed, total)
+
+
 def _check_org(conn, org_id: int | None) -> None:
     if org_id is not None and conn.execute(
             sa.select(organizations.c.id).where(organizations.c.id == org_id)).first() is None:
@@ -205,6 +215,7 @@ def _run_chunk(engine: Engine, job_id: str, budget: float,
             new_errors=[e.as_dict() for e in outcome.errors],
             result_patch=outcome.result_patch, started_at=started_at, done=outcome.done,
             driven_by=driven_by, load_seconds=loads.seconds, loaded=loads.description,
+            added_items=outcome.added_items,
         )
     return ChunkReport.of(progress, outcome.processed)
 

@@ -287,6 +287,7 @@ _UPDATE_PROGRESS = sa.text(
     WITH job AS (
         UPDATE admin_jobs SET
             processed_items = processed_items + :processed,
+            total_items = total_items + :added_items,
             success_count = success_count + :success,
             error_count = error_count + :errors,
             skip_count = skip_count + :skips,
@@ -322,17 +323,18 @@ def update_progress(conn: Connection, job_id: str, *, processed: int, success: i
                  skips: int, cursor: dict[str, Any], new_errors: list[dict[str, Any]],
                  result_patch: dict[str, Any], started_at: datetime, done: bool,
                  driven_by: str | None = None, load_seconds: float = 0.0,
-                 loaded: str | None = None) -> Progress:
+                 loaded: str | None = None, added_items: int = 0) -> Progress:
     """Add one chunk's counters, errors and result to the job, save its cursor and log the
     chunk (who drove it, any one-time load in it), in one statement. pending -> processing
-    on the first chunk; with ``done`` the job is completed (completed_at stamped).
+    on the first chunk; with ``done`` the job is completed (completed_at stamped);
+    ``added_items`` grows the job's total (work the job found it has to do).
     """
     row = conn.execute(_UPDATE_PROGRESS, {
         "job_id": job_id, "processed": processed, "success": success, "errors": errors,
         "skips": skips, "new_errors": json.dumps(new_errors),
         "result_patch": json.dumps(result_patch), "cursor": json.dumps(cursor),
         "started_at": started_at, "done": done, "driven_by": driven_by,
-        "load_seconds": load_seconds, "loaded": loaded,
+        "load_seconds": load_seconds, "loaded": loaded, "added_items": added_items,
     }).one_or_none()
     if row is None:
         raise JobNotRunnable(f"Job {job_id} is no longer running; the chunk was not recorded.")

@@ -1,20 +1,23 @@
-"""reclassify in llm and column modes: Anthropic's Message Batches API in three phases.
+"""Anthropic's Message Batches API in three phases, for every job that asks Claude about
+its items (LLM reclassify, the node backfill, a sweep's pair verification). An item is what
+one request is about: a topic (custom_id = topic id), or a request of several duplicate
+pairs (custom_id = its number in the sweep); the phases read only its ``id`` and ``name``.
 
-1. **submit**: the eligible topics, 100 a sub-batch (custom_id = topic id), one message
+1. **submit**: the eligible items, 100 a sub-batch, one message
    batch each, ``concurrency`` at a time. Each accepted batch is recorded in llm_batches
    and committed at once on a connection of its own; the chunk confirms it with the cursor
    move. A process that dies before the chunk commits leaves unconfirmed rows that the
-   next call adopts (and topics of that lost call no batch holds are queued again), so a
-   topic is never submitted twice and no batch is lost; the remaining window is the one
+   next call adopts (and items of that lost call no batch holds are queued again), so an
+   item is never submitted twice and no batch is lost; the remaining window is the one
    INSERT between Anthropic's answer and its commit. A sub-batch Anthropic refuses (after
    the SDK's retries) is queued in the cursor for the next call.
 2. **poll and stage** (each call): ended batches' results (one download each, from
    ``results_url``) stream into
    batch_results_staging, at most 2,000 a call and within 45 s; **post-process** (same
-   call): 500 staged results are read, validated against the taxonomy and written with
-   history; a bad answer or an errored, expired or canceled result is the topic's error
-   and flags it needs_review. When every batch is staged and nothing is left, the job
-   completes and its staging rows are gone.
+   call): 500 staged results are taken and handed to the job's writer (reclassify
+   validates them against the taxonomy and writes them with history; a bad answer or an
+   errored, expired or canceled result is the item's error). When every batch is staged
+   and nothing is left, the job completes and its staging rows are gone.
 """
 
 from __future__ import annotations
@@ -48,16 +51,16 @@ POST_PROCESS_CHUNK = 500
 def adopt_lost_batches(conn: Connection, job: Job, cursor: dict[str, Any], *,
                        eligible_after: Callable[[int, int], list[int]]) -> None:
     """Confirm batches recorded in llm_batches whose chunk never committed (the process
-    died after Anthropic accepted them); eligible topics that lost call had taken but no
+    died after Anthropic accepted them); eligible items that lost call had taken but no
     recorded batch holds are queued for resubmission. ``eligible_after(last_id, up_to)``
-    lists the eligible topic ids in (last_id, up_to].
+    lists the eligible item ids in (last_id, up_to].
     """
     lost = conn.execute(
         sa.update(llm_batches).where(llm_batches.c.job_id == job.id, ~llm_batches.c.confirmed)
-        .values(confirmed=True).returning(llm_batches.c.topic_ids)).scalars().all()
+        .values(confirmed=True).returning(llm_batches.c.request_ids)).scalars().all()
     if not lost:
         return
-    adopted = {topic_id for topic_ids in lost for topic_id in topic_ids}
+    adopted = {item_id for item_ids in lost for item_id in item_ids}
     cursor["submitted"] = cursor.get("submitted", 0) + len(adopted)
     retry = set(cursor.get("retryIds", []))
     furthest = max(adopted)
@@ -67,70 +70,80 @@ def adopt_lost_batches(conn: Connection, job: Job, cursor: dict[str, Any], *,
     cursor["retryIds"] = sorted(retry - adopted)
 
 
+def topics_by_id(conn: Connection, ids: list[int]) -> list[topic_store.TopicRow]:
+    """These topics, by id, locked (the items of a job whose requests are topics)."""
+    return [topic_store.topic_row(r) for r in conn.execute(topic_store.select_topics(
+        topics.c.id == sa.func.any(sa.bindparam("ids"))).with_for_update(), {"ids": ids})]
+
+
 @dataclass(frozen=True)
 class SubmitSource:
-    """What phase 1 of a job needs: its eligible topics and the request for each.
+    """What phase 1 of a job needs: its eligible items and the request for each (an item
+    has an ``id``, its custom_id, and a ``name`` for its errors).
 
-    ``eligible_after(last_id, up_to, n)``: up to n eligible topics with last_id < id <=
-    up_to, by id, locked. ``request(topic)``: the message params, or a str saying why the
-    topic cannot be sent (an item error; the topic is flagged needs_review).
+    ``eligible_after(last_id, up_to, n)``: up to n eligible items with last_id < id <=
+    up_to, by id, locked. ``request(item)``: the message params, or a str saying why the
+    item cannot be sent (an item error, handed to ``refuse`` with the others: topics are
+    flagged needs_review). ``by_id(conn, ids)``: the items queued again after a refused
+    sub-batch. ``limit``: the items the job may send (None: its total_items).
     """
 
-    eligible_after: Callable[[int, int, int], list[topic_store.TopicRow]]
-    request: Callable[[topic_store.TopicRow], dict[str, Any] | str]
+    eligible_after: Callable[[int, int, int], list[Any]]
+    request: Callable[[Any], dict[str, Any] | str]
     concurrency: int
+    by_id: Callable[[Connection, list[int]], list[Any]] = topics_by_id
+    refuse: Callable[[Connection, dict[int, str]], Any] = topic_store.flag_for_review
+    limit: int | None = None
 
 
 def submit_step(conn: Connection, job: Job, cursor: dict[str, Any], source: SubmitSource,
                 deadline: float) -> ChunkOutcome:
     """Phase 1, one call: adopt batches a dead process left, then submit the queued
-    resubmissions or the next eligible topics (2,000 at most, fewer when the chunk's time
+    resubmissions or the next eligible items (2,000 at most, fewer when the chunk's time
     budget runs out between waves of sub-batches).
     """
     adopt_lost_batches(conn, job, cursor, eligible_after=lambda last_id, up_to: [
         t.id for t in source.eligible_after(last_id, up_to, SUB_BATCH_SIZE * 1000)])
     if cursor.get("retryIds"):
-        rows = [topic_store.topic_row(r) for r in conn.execute(topic_store.select_topics(
-            topics.c.id == sa.func.any(sa.bindparam("ids"))).with_for_update(),
-            {"ids": cursor["retryIds"]})]
-        return _submit(conn, job, cursor, rows, True, source, deadline)
+        return _submit(conn, job, cursor, source.by_id(conn, cursor["retryIds"]), True,
+                       source, deadline)
     chunk = take_slice(lambda n: source.eligible_after(cursor["lastId"], cursor["maxId"], n),
                        size=SUB_BATCH_SIZE * SUBMITS_PER_CALL, deadline=deadline,
-                       limit=job.total_items,
+                       limit=job.total_items if source.limit is None else source.limit,
                        processed=cursor.get("submitted", 0) + cursor.get("unsent", 0))
     if not chunk.items and not has_batches(conn, job.id):
         return ChunkOutcome(cursor=cursor, done=True)  # nothing eligible
     return _submit(conn, job, cursor, chunk.items, chunk.more, source, deadline)
 
 
-Part = list[tuple[topic_store.TopicRow, dict[str, Any]]]
+Part = list[tuple[Any, dict[str, Any]]]  # (item, its request's params)
 
 
-def _submit(conn: Connection, job: Job, cursor: dict[str, Any],
-            rows: list[topic_store.TopicRow], more: bool, source: SubmitSource,
-            deadline: float) -> ChunkOutcome:
+def _submit(conn: Connection, job: Job, cursor: dict[str, Any], rows: list[Any], more: bool,
+            source: SubmitSource, deadline: float) -> ChunkOutcome:
     """Submit ``rows`` (by id) in sub-batches of 100, ``source.concurrency`` at a time.
 
     Each accepted batch is recorded in llm_batches at once (own connection, committed) and
-    confirmed in the chunk's transaction; the topics of a sub-batch Anthropic refused
+    confirmed in the chunk's transaction; the items of a sub-batch Anthropic refused
     (after the SDK's retries) are queued in the cursor for the next call. When the time
     budget runs out after a wave, the rows after the last one sent are left for the next
     call.
     """
-    requests = [(topic, source.request(topic)) for topic in rows]
-    sendable = [(topic, r) for topic, r in requests if not isinstance(r, str)]
+    requests = [(item, source.request(item)) for item in rows]
+    sendable = [(item, r) for item, r in requests if not isinstance(r, str)]
     parts = [sendable[start:start + SUB_BATCH_SIZE]
              for start in range(0, len(sendable), SUB_BATCH_SIZE)]
     answers = _create_batches(conn, job, parts, source.concurrency, deadline)
     if len(answers) < len(parts):  # cut short: keep only the rows up to the last part sent
         boundary = parts[len(answers) - 1][-1][0].id
-        requests = [(topic, r) for topic, r in requests if topic.id <= boundary]
-        rows, more = [topic for topic, _ in requests], True
+        requests = [(item, r) for item, r in requests if item.id <= boundary]
+        rows, more = [item for item, _ in requests], True
     outcome = ChunkOutcome(cursor=cursor, done=False)
-    flags = {topic.id: r for topic, r in requests if isinstance(r, str)}
-    outcome.errors = [ItemError(r, id=topic.id, name=topic.name)
-                      for topic, r in requests if isinstance(r, str)]
-    topic_store.flag_for_review(conn, flags)
+    flags = {item.id: r for item, r in requests if isinstance(r, str)}
+    outcome.errors = [ItemError(r, id=item.id, name=item.name)
+                      for item, r in requests if isinstance(r, str)]
+    if flags:
+        source.refuse(conn, flags)
     cursor["unsent"] = cursor.get("unsent", 0) + len(flags)
     taken = {t.id for t in rows}
     retry = [i for i in cursor.get("retryIds", []) if i not in taken]
@@ -167,12 +180,12 @@ def _create_batches(conn: Connection, job: Job, parts: list[Part], concurrency: 
     def create(part: Part) -> Any:
         try:
             batch = api.messages.batches.create(requests=[
-                {"custom_id": str(topic.id), "params": params} for topic, params in part])
+                {"custom_id": str(item.id), "params": params} for item, params in part])
         except anthropic.APIError as exc:
             return exc
         with engine.begin() as own:
             own.execute(sa.insert(llm_batches).values(
-                batch_id=batch.id, job_id=job.id, topic_ids=[t.id for t, _ in part],
+                batch_id=batch.id, job_id=job.id, request_ids=[t.id for t, _ in part],
                 status=batch.processing_status, counts=batch.request_counts.model_dump()))
         return batch
 
@@ -193,21 +206,21 @@ def has_batches(conn: Connection, job_id: str) -> bool:
 
 
 def batches_of(conn: Connection, job_id: str) -> list[dict[str, Any]]:
-    """The job's message batches (by their first topic id): id, status, requests, counts,
-    results staged.
+    """The job's message batches (by their first request's id): id, status, requests,
+    counts, results staged.
     """
     rows = conn.execute(sa.select(
         llm_batches.c.batch_id, llm_batches.c.status,
-        sa.func.cardinality(llm_batches.c.topic_ids).label("requests"), llm_batches.c.counts,
+        sa.func.cardinality(llm_batches.c.request_ids).label("requests"), llm_batches.c.counts,
         llm_batches.c.staged).where(llm_batches.c.job_id == job_id, llm_batches.c.confirmed)
-        .order_by(llm_batches.c.topic_ids[1], llm_batches.c.batch_id))
+        .order_by(llm_batches.c.request_ids[1], llm_batches.c.batch_id))
     return [{"id": r.batch_id, "status": r.status, "requests": r.requests,
              "counts": r.counts, "staged": r.staged} for r in rows]
 
 
 _OPEN_BATCHES = sa.text(
     """
-    SELECT batch_id, status, results_url, staged, cardinality(topic_ids) AS requests
+    SELECT batch_id, status, results_url, staged, cardinality(request_ids) AS requests
     FROM llm_batches WHERE job_id = :job_id AND confirmed AND NOT done
     ORDER BY created_at, batch_id
     """
@@ -286,10 +299,23 @@ _STAGE_LINES = sa.text(
 )
 
 
-# Takes (deletes) the next staged results with their topics, locked; PostgreSQL pulls out
-# what post-processing reads (the answer's last text block, the usage), so that the whole
-# result JSON never has to be decoded in Python. A chunk that fails rolls the delete back.
-_TAKE_STAGED = sa.text(
+# Takes (deletes) the next staged results, with their topics locked (WITH_TOPICS) or by
+# request number (BY_REQUEST); PostgreSQL pulls out what post-processing reads (the answer's
+# last text block, the usage), so that the whole result JSON never has to be decoded in
+# Python. A chunk that fails rolls the delete back.
+_ANSWER_COLUMNS = """
+        (SELECT c.block ->> 'text'
+         FROM jsonb_array_elements(CASE WHEN jsonb_typeof(s.payload #> '{message,content}')
+                                            = 'array'
+                                       THEN s.payload #> '{message,content}' END)
+              WITH ORDINALITY AS c(block, n)
+         WHERE c.block ->> 'type' = 'text' ORDER BY c.n DESC LIMIT 1) AS answer,
+        s.payload #>> '{message,stop_reason}' AS stop_reason,
+        CASE WHEN s.result_type <> 'succeeded' THEN s.payload END AS failure,
+        s.payload #> '{message,usage}' AS usage
+"""
+
+WITH_TOPICS = sa.text(
     """
     WITH s AS (
         DELETE FROM batch_results_staging
@@ -304,30 +330,35 @@ _TAKE_STAGED = sa.text(
         WHERE id IN (SELECT topic_id FROM s) AND deleted_at IS NULL AND merged_into IS NULL
         FOR UPDATE
     )
-    SELECT t.*, s.topic_id, s.result_type,
-        (SELECT c.block ->> 'text'
-         FROM jsonb_array_elements(CASE WHEN jsonb_typeof(s.payload #> '{message,content}')
-                                            = 'array'
-                                       THEN s.payload #> '{message,content}' END)
-              WITH ORDINALITY AS c(block, n)
-         WHERE c.block ->> 'type' = 'text' ORDER BY c.n DESC LIMIT 1) AS answer,
-        s.payload #>> '{message,stop_reason}' AS stop_reason,
-        CASE WHEN s.result_type <> 'succeeded' THEN s.payload END AS failure,
-        s.payload #> '{message,usage}' AS usage
+    SELECT t.*, s.topic_id, s.result_type, {answer}
     FROM s LEFT JOIN t ON t.id = s.topic_id
     ORDER BY s.id
+    """.replace("{answer}", _ANSWER_COLUMNS)
+)
+
+BY_REQUEST = sa.text(
     """
+    WITH s AS (
+        DELETE FROM batch_results_staging
+        WHERE id IN (SELECT id FROM batch_results_staging WHERE job_id = :job_id
+                     ORDER BY id LIMIT :n)
+        RETURNING id, CAST(custom_id AS bigint) AS request_id, result_type, payload
+    )
+    SELECT s.request_id, s.result_type, {answer}
+    FROM s ORDER BY s.id
+    """.replace("{answer}", _ANSWER_COLUMNS)
 )
 
 
 def post_process(conn: Connection, job: Job, cursor: dict[str, Any],
-                 write: Callable[[list[Any], ChunkOutcome], None]) -> ChunkOutcome:
+                 write: Callable[[list[Any], ChunkOutcome], None], *,
+                 take: sa.TextClause = WITH_TOPICS) -> ChunkOutcome:
     """Phase 2b: take up to 500 staged results; ``write(staged, outcome)`` applies them
-    (a staged row: the topic's columns, None when it is gone, then result_type, answer,
-    stop_reason, failure). Completes the job when every batch is staged and nothing is
-    left.
+    (a staged row of WITH_TOPICS: the topic's columns, None when it is gone, then
+    result_type, answer, stop_reason, failure; of BY_REQUEST: request_id, then the same).
+    Completes the job when every batch is staged and nothing is left.
     """
-    staged = conn.execute(_TAKE_STAGED, {"job_id": job.id, "n": POST_PROCESS_CHUNK}).all()
+    staged = conn.execute(take, {"job_id": job.id, "n": POST_PROCESS_CHUNK}).all()
     outcome = ChunkOutcome(cursor=cursor, done=False)
     usage = Usage.total(Usage.from_dict(job.result.get("usage")),
                         ({"usage": row.usage} for row in staged if row.usage))
@@ -339,7 +370,7 @@ def post_process(conn: Connection, job: Job, cursor: dict[str, Any],
         conn.execute(sa.delete(batch_results_staging).where(
             batch_results_staging.c.job_id == job.id))
     outcome.done = finished
-    outcome.result_patch = {"phase": "done" if finished else "poll", "usage": usage.as_dict()}
+    outcome.result_patch.update(phase="done" if finished else "poll", usage=usage.as_dict())
     return outcome
 
 

@@ -9,17 +9,21 @@ import plotly.graph_objects as go
 from pandas.io.formats.style import Styler
 
 from jobcore.dedup import matching
-from jobcore.dedup.calibration import BandOutcome
+from jobcore.dedup.calibration import BandAgreement, BandOutcome
 from jobcore.dedup.review import Member, ReviewedCluster
 
-_EVIDENCE = ("Score", "Semantic", "Lexical", "Shared identifiers", "Only one has")  # vs winner
+_EVIDENCE = ("Score", "Semantic", "Lexical", "Shared identifiers", "Only one has",
+             "Claude")  # vs the winner
 _FIELDS = (*_EVIDENCE, "Name", "Description", "Classification", "Segment type",
            "Audience type", "Org links", "Activations", "Created")
 _DIFFERENT = "background-color: #fff3bf"
 
 
-def clusters_frame(clusters: list[ReviewedCluster], details: dict[int, Member]) -> pd.DataFrame:
-    """One row per cluster, weakest link first (the order given)."""
+def clusters_frame(clusters: list[ReviewedCluster], details: dict[int, Member], *,
+                   verified: bool = False) -> pd.DataFrame:
+    """One row per cluster, weakest link first (the order given); with ``verified`` (a
+    sweep that asked Claude) how many of its losers Claude verified.
+    """
     rows = []
     for r in clusters:
         winner = details.get(r.cluster.winner)
@@ -30,10 +34,27 @@ def clusters_frame(clusters: list[ReviewedCluster], details: dict[int, Member]) 
                                 for i, _ in r.cluster.losers),
             "Members": len(r.cluster.members),
             "Weakest link": r.weakest,
+            "Claude": _verified_count(r.cluster),
             "State": r.state + (" (edited)" if r.edited else ""),
         })
-    return pd.DataFrame(rows, columns=["#", "Winner", "Losers", "Members", "Weakest link",
-                                       "State"])
+    columns = ["#", "Winner", "Losers", "Members", "Weakest link", "Claude", "State"]
+    return pd.DataFrame(rows, columns=columns if verified
+                        else [c for c in columns if c != "Claude"])
+
+
+def _verified_count(cluster: matching.Cluster) -> str:
+    """'1 verified' when Claude verified losers of the cluster (below the threshold)."""
+    verified = sum(1 for i, _ in cluster.losers
+                   if i in cluster.evidence and cluster.evidence[i].claude is not None)
+    return f"{verified} verified" if verified else ""
+
+
+def claude_text(verdict: matching.ClaudeVerdict | None) -> str:
+    """How the comparison shows Claude's verdict on a loser."""
+    if verdict is None:
+        return "not asked (at or above the threshold)"
+    when = " in an earlier sweep" if verdict.earlier else ""
+    return f"verified by Claude{when} ({verdict.confidence:.0%} sure): {verdict.reason}"
 
 
 def cluster_label(r: ReviewedCluster, details: dict[int, Member]) -> str:
@@ -59,7 +80,8 @@ def _values(member: Member, score: float | None, evidence: matching.Evidence | N
         why = {"Score": f"{score:.3f}", "Semantic": _score(evidence.semantic),
                "Lexical": _score(evidence.lexical),
                "Shared identifiers": ", ".join(evidence.shared) or "none",
-               "Only one has": ", ".join(evidence.unshared) or "none"}
+               "Only one has": ", ".join(evidence.unshared) or "none",
+               "Claude": claude_text(evidence.claude)}
     return {
         **why,
         "Name": member.name,
@@ -73,10 +95,12 @@ def _values(member: Member, score: float | None, evidence: matching.Evidence | N
     }
 
 
-def comparison_frame(r: ReviewedCluster, details: dict[int, Member]) -> pd.DataFrame:
+def comparison_frame(r: ReviewedCluster, details: dict[int, Member], *,
+                     verified: bool = False) -> pd.DataFrame:
     """The members side by side (a column each, the winner first), a row per field; the
     first rows say why each member matched the winner (its score; the embeddings' and the
-    names' similarity; the identifiers both names carry and those only one does).
+    names' similarity; the identifiers both names carry and those only one does; with
+    ``verified``, a sweep that asked Claude, its verdict).
     """
     winner = details[r.cluster.winner]
     # the id first: names that differ in a letter or a provider path cut off the same way
@@ -85,7 +109,8 @@ def comparison_frame(r: ReviewedCluster, details: dict[int, Member]) -> pd.DataF
     for topic_id, score in r.cluster.losers:
         columns[f"#{topic_id} · {details[topic_id].name}"] = _values(
             details[topic_id], score, r.cluster.evidence.get(topic_id), winner)
-    return pd.DataFrame(columns, index=list(_FIELDS))
+    frame = pd.DataFrame(columns, index=list(_FIELDS))
+    return frame if verified else frame.drop(index="Claude")
 
 
 def highlight_differences(frame: pd.DataFrame) -> Styler:
@@ -95,7 +120,7 @@ def highlight_differences(frame: pd.DataFrame) -> Styler:
         marks = pd.DataFrame("", index=data.index, columns=data.columns)
         for column in data.columns[1:]:
             differs = data[column].astype(str).str.casefold() != winner.astype(str).str.casefold()
-            differs[list(_EVIDENCE)] = False
+            differs[[f for f in _EVIDENCE if f in differs.index]] = False
             marks.loc[differs, column] = _DIFFERENT
         return marks
 
@@ -129,6 +154,25 @@ def bands_frame(outcomes: list[BandOutcome], threshold: float | None) -> pd.Data
         })
     return pd.DataFrame(rows, columns=["Score band", "Proposed pairs", "Merged", "Refused",
                                        "Undecided", "Precision"])
+
+
+def agreement_frame(agreements: list[BandAgreement]) -> pd.DataFrame:
+    """One row per score band Claude was asked about, highest first: its verdicts and how
+    often the analysts' later decisions agreed.
+    """
+    rows = []
+    for band in reversed(agreements):
+        rows.append({
+            "Score band": f"{band.low:.2f}–{band.high:.2f}",
+            "Claude: same": band.said_same,
+            "merged": band.same_merged, "refused": band.same_refused,
+            "Claude: different": band.said_different,
+            "merged anyway": band.different_merged,
+            "Agreement": (f"{band.agreement:.0%} of {band.decided:,} decided"
+                          if band.agreement is not None else "no decisions yet"),
+        })
+    return pd.DataFrame(rows, columns=["Score band", "Claude: same", "merged", "refused",
+                                       "Claude: different", "merged anyway", "Agreement"])
 
 
 def histogram_figure(result: dict[str, Any]) -> go.Figure | None:

@@ -8,6 +8,7 @@ import pandas as pd
 
 from jobcore.jobs.registry import get_handler
 from jobcore.llm import cost
+from jobcore.llm.answers import Usage
 
 
 def is_llm_job(job_type: str, config: dict[str, Any]) -> bool:
@@ -29,10 +30,18 @@ def batches_frame(batches: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def cost_frame(total_items: int, config: dict[str, Any], usage: dict[str, int] | None, *,
-               job_type: str = "reclassify") -> pd.DataFrame:
-    """Estimate beside actual: tokens, web searches and dollars."""
+               job_type: str = "reclassify",
+               estimate_of_job: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Estimate beside actual: tokens, web searches and dollars. The estimate is the job's
+    own when it made one (``result.costEstimate``: a sweep sizes it by the pairs it
+    sends), else its type's cost profile over its items.
+    """
     profile = get_handler(job_type).cost_profile(config)
-    estimate = cost.estimate(total_items, profile) if profile is not None else None
+    if estimate_of_job:
+        estimate = cost.Cost(Usage.from_dict(estimate_of_job.get("usage")),
+                             float(estimate_of_job.get("dollars", 0.0)))
+    else:
+        estimate = cost.estimate(total_items, profile) if profile is not None else None
     spent = cost.actual(usage)
     rows = []
     for label, attr in (("input tokens", "input_tokens"), ("output tokens", "output_tokens"),
@@ -55,3 +64,24 @@ def llm_cost_line(job_type: str, config: dict[str, Any], total: int) -> str:
     estimate = cost.estimate(total, profile)
     return (f" Estimated cost through Message Batches: ${estimate.dollars:,.2f} "
             f"({estimate.usage.web_searches:,} web searches assumed).")
+
+
+def verification_caption(result: dict[str, Any], submitted: int) -> str:
+    """Where a sweep's verification by Claude stands, as a sentence."""
+    v = result.get("verification") or {}
+    low, high = v.get("band", (0.0, 0.0))
+    if "pairs" not in v:
+        return (f"Pairs scoring {low:.2f}–{high:.2f} wait for Claude until every topic is "
+                "swept.")
+    parts = [f"Claude verifies {v['pairs']:,} pairs scoring {low:.2f}–{high:.2f} in "
+             f"{v.get('requests', 0):,} requests ({submitted:,} submitted)",
+             f"{v.get('same', 0):,} judged the same (they joined clusters), "
+             f"{v.get('different', 0):,} different, {v.get('failed', 0):,} unverified "
+             "(see the errors)"]
+    if v.get("skipped"):
+        parts.append(f"{v['skipped']:,} more were not sent (over maxPairs "
+                     f"{v.get('maxPairs', 0):,}, the lowest scores)")
+    if v.get("remembered"):
+        parts.append(f"{v['remembered']:,} joined on an earlier sweep's verdict, not asked "
+                     "again")
+    return "; ".join(parts) + "."

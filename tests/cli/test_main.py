@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from jobcore.cli.main import main
 from jobcore.schema import admin_jobs, topic_history, topics
+from tests.fakes.anthropic_batches import pair_verdicts
 
 
 def test_reclassify_global_drives_a_job_to_the_end(app_env, engine, many_topics, capsys):
@@ -146,3 +147,19 @@ def test_a_nul_character_in_an_argument_is_refused_naming_the_field(app_env, cap
     assert main(["reclassify-global", "--parent-category", "Sports\x00"]) == 2
     err = capsys.readouterr().err
     assert "parentCategoryFilter" in err and "NUL character" in err
+
+
+def test_a_verifying_dedup_sweep_from_the_command_line(demo_engine, fake_anthropic, capsys):
+    assert main(["dedup-sweep", "--verify", "claude", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "dry run: 800 topics to sweep" in out and "pairs score 0.50–0.60" in out
+    assert "estimated $" in out and "Nothing was created." in out
+    assert fake_anthropic.state.requests == []  # a dry run sends nothing
+    pairs = int(out.split("About ")[1].split(" pairs")[0])
+    fake_anthropic.state.responder = pair_verdicts(lambda a, b: True)
+    assert main(["dedup-sweep", "--verify", "claude", "--poll-seconds", "0"]) == 0
+    out = capsys.readouterr().out
+    assert f"Claude verified {pairs:,} pairs: {pairs:,} the same" in out
+    assert f"completed; processed {800 + pairs:,} of {800 + pairs:,}" in out
+    assert main(["dedup-sweep", "--verify", "claude", "--verify-from", "0.7"]) == 2
+    assert "verifyFrom" in capsys.readouterr().err

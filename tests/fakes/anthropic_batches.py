@@ -5,8 +5,9 @@ Routes: ``POST /v1/messages/batches`` (create), ``GET /v1/messages/batches/{id}`
 one newline-terminated line per request, in a shuffled order). A batch is
 ``in_progress`` until ``finish()`` ends it, or until it has been retrieved
 ``polls_to_end`` times (None: only ``finish()``); answers come from
-``answer(request) -> result`` (default: the classification named in ``answers`` by topic
-name, else a fixed one). Failures are scripted with ``fail(method, path_prefix, status)``,
+``responder(request) -> result`` when set (``pair_verdicts`` answers a sweep's pair
+questions), else the classification named in ``answers`` by topic name, else a fixed
+one. Failures are scripted with ``fail(method, path_prefix, status)``,
 answered once each.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +46,60 @@ def errored(message: str = "Overloaded") -> dict[str, Any]:
         "type": "overloaded_error", "message": message}}}
 
 
+_TOKEN = re.compile(r"[A-Za-z]{1,6}|\d{1,3}|[^\sA-Za-z\d]")
+
+
+def tokens_of(text: str) -> int:
+    """A tokenizer-like count: letters in pieces of up to six, digits in up to three, each
+    other visible character one token (Claude's own counts run about 1 token per 3.5-4
+    characters of English).
+    """
+    return len(_TOKEN.findall(text))
+
+
+def request_tokens(request: dict) -> int:
+    """The input tokens of a request by ``tokens_of``: system, messages and the schema."""
+    params = request["params"]
+    system = params.get("system") or []
+    texts = [b["text"] for b in system] if isinstance(system, list) else [system]
+    texts += [m["content"] for m in params["messages"] if isinstance(m["content"], str)]
+    schema = ((params.get("output_config") or {}).get("format") or {}).get("schema")
+    if schema:
+        texts.append(json.dumps(schema))
+    return sum(tokens_of(t) for t in texts)
+
+
+_PAIR = re.compile(r"Pair (\d+):\n  A: (.*)\n(?:.*\n)*?  B: (.*)\n")
+
+
+def pair_verdicts(judge: Callable[[str, str], Any]) -> Callable[[dict], dict]:
+    """A responder for a sweep's pair questions: ``judge(name_a, name_b)`` says True (the
+    same), False (different), "malformed" (the answer is not valid), or returns a whole
+    result (``errored()``, ``{"type": "expired"}``) for the request. Token counts follow
+    ``request_tokens`` and ``tokens_of``.
+    """
+    def respond(request: dict) -> dict:
+        content = request["params"]["messages"][0]["content"] + "\n"
+        verdicts = []
+        for number, a, b in _PAIR.findall(content):
+            said = judge(a, b)
+            if isinstance(said, dict):
+                return said
+            if said == "malformed":
+                return succeeded('{"verdicts": [{"pair": 1, "same": "maybe"}]}',
+                                 input_tokens=request_tokens(request), output_tokens=12,
+                                 cache_read=0)
+            verdicts.append({"pair": int(number), "same": bool(said), "confidence": 0.9,
+                             "reason": "Both names describe the same people, worded "
+                                       "differently." if said else "The names describe "
+                                       "different audiences of the same subject."})
+        text = json.dumps({"verdicts": verdicts})
+        return succeeded(text, input_tokens=request_tokens(request),
+                         output_tokens=tokens_of(text), cache_read=0)
+
+    return respond
+
+
 @dataclass
 class FakeBatches:
     answers: dict[str, dict] = field(default_factory=dict)  # topic name -> answer fields
@@ -54,6 +110,7 @@ class FakeBatches:
     failures: list[tuple[str, str, int]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     seed: int = 7
+    responder: Callable[[dict], dict] | None = None
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def fail(self, method: str, path_prefix: str, status: int) -> None:
@@ -71,6 +128,8 @@ class FakeBatches:
                     self._end(batch)
 
     def result_for(self, request: dict) -> dict:
+        if self.responder is not None:
+            return self.responder(request)
         content = request["params"]["messages"][0]["content"]
         name = content.split("\n")[0].removeprefix("Topic: ")
         if name in self.special:
@@ -225,9 +284,13 @@ class FakeBatchesServer:
 if __name__ == "__main__":
     # Standalone (for bench/, so that the fake's own work does not share the benchmarked
     # process): prints its URL, serves until killed; POST /_fake/finish ends every batch,
-    # GET /_fake/requests counts the API requests so far.
+    # GET /_fake/requests counts the API requests so far. With --pairs it answers a
+    # sweep's pair questions (pair_verdicts) instead of classifications.
     import sys
 
-    with FakeBatchesServer(FakeBatches(polls_to_end=None)) as standalone:
+    state = FakeBatches(polls_to_end=None)
+    if "--pairs" in sys.argv:  # a sweep's pair questions: four in five pairs the same
+        state.responder = pair_verdicts(lambda a, b: sum(map(ord, a + b)) % 5 != 0)
+    with FakeBatchesServer(state) as standalone:
         print(standalone.url, flush=True)
         sys.stdin.read()  # until the parent closes our stdin

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from jobcore.jobs import runner
 from jobcore.schema import not_duplicate_pairs
+from tests.fakes.anthropic_batches import pair_verdicts
 
 DEDUP = "app_pages/dedup.py"
 
@@ -162,3 +163,27 @@ def test_a_cluster_merged_with_another_winner_reads_as_merged(demo_engine):
     _, after, _ = review.load_review(sweep_id, {}, engine=demo_engine)  # the edit forgotten
     assert next(r for r in after if r.number == cluster.number).state == review.MERGED
     assert sum(r.state == review.STALE for r in after) == 0
+
+
+def test_a_verifying_sweep_shows_claudes_verdicts_and_the_agreement(open_demo_app,
+                                                                     demo_engine,
+                                                                     fake_anthropic):
+    fake_anthropic.state.responder = pair_verdicts(lambda a, b: True)
+    created = runner.create_job("dedup_sweep", {"verify": "claude"}, engine=demo_engine)
+    runner.run_to_completion(created.id, engine=demo_engine)
+    result = runner.get_job(created.id, engine=demo_engine).result
+    pairs = result["verification"]["pairs"]
+    assert pairs > 0  # the demo holds pairs scoring 0.50-0.60
+    at = open_demo_app(DEDUP, job=created.id)
+    assert not at.exception
+    assert any(f"Claude verifies {pairs:,} pairs scoring 0.50–0.60" in c.value
+               for c in at.caption)
+    table = _table(at, "Weakest link")
+    assert (table["Claude"] != "").sum() >= 1
+    verified = int(table.loc[table["Claude"] != "", "#"].iloc[0])
+    at.selectbox(key=f"cluster_{created.id}").set_value(verified).run()
+    claude_row = _table(at, "Score").loc["Claude"].tolist()
+    assert any(text.startswith("verified by Claude (90% sure)") for text in claude_row)
+    agreement = _table(at, "Claude: same")
+    assert agreement["Claude: same"].sum() == pairs
+    assert set(agreement["Agreement"]) == {"no decisions yet"}

@@ -172,3 +172,24 @@ def test_an_out_of_range_number_blocks_count_and_create_with_the_message_beside_
     assert message.startswith("Input should be ") and message.endswith(f"(got {bad})")
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(admin_jobs)).scalar() == 0
+
+
+def test_a_verifying_sweep_shows_its_fields_and_the_band_estimate(open_app, many_topics,
+                                                                  button, fake_anthropic):
+    many_topics(12)
+    at = open_app()
+    at.selectbox(key="new_job_type").set_value("dedup_sweep").run()
+    verify_fields = {"new_verifyFrom", "new_maxPairs", "new_model", "new_concurrency"}
+    shown = {w.key for w in (*at.text_input, *at.number_input, *at.selectbox)}
+    assert not verify_fields & shown
+    at.selectbox(key="new_verify").set_value("claude").run()
+    shown = {w.key for w in (*at.text_input, *at.number_input, *at.selectbox)}
+    assert verify_fields <= shown
+    at.number_input(key="new_verifyFrom").set_value(0.7).run()  # above the threshold 0.60
+    assert any("must be below the threshold" in e.value for e in at.error)
+    assert button(at, "Count items").disabled
+    at.number_input(key="new_verifyFrom").set_value(0.55).run()
+    button(at, "Count items").click().run()
+    assert not at.exception
+    assert any("would process 12 items" in i.value and "pairs score 0.55–0.60" in i.value
+               and "estimated $" in i.value for i in at.info)

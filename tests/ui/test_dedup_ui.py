@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from jobcore.dedup import matching
+from jobcore.dedup.calibration import BandAgreement
 from jobcore.dedup.review import OPEN, Member, ReviewedCluster
 from jobcore.ui.dedup import (
+    agreement_frame,
     clusters_frame,
     comparison_frame,
     differing_fields,
@@ -52,3 +54,33 @@ def test_comparison_highlights_what_differs_from_the_winner():
     assert styles  # some cells styled
     table = clusters_frame([reviewed], details)
     assert table.loc[0, "Winner"] == "Golf Fans" and table.loc[0, "Weakest link"] == 0.991
+
+
+def test_a_loser_claude_verified_shows_its_verdict_and_the_agreement_table():
+    details = {1: _member(1, "Kayak Fans"), 2: _member(2, "Kayak Lovers"),
+               3: _member(3, "Kayak Fans!")}
+    verified = matching.Evidence(0.93, 0.5, (), (),
+                                 matching.ClaudeVerdict(0.9, "Same people, other words."))
+    earlier = matching.Evidence(0.9, 0.5, (), (), matching.ClaudeVerdict(0.8, "Same.", True))
+    cluster = matching.Cluster(1, ((3, 0.99), (2, 0.93), (4, 0.91)),
+                               {2: verified, 3: matching.pair_evidence("a", "b", 0.99, 1.0),
+                                4: earlier})
+    details[4] = _member(4, "Kayak Admirers")
+    reviewed = ReviewedCluster(1, cluster, 1, OPEN, False)
+    assert "Claude" not in comparison_frame(reviewed, details).index  # a sweep not verifying
+    frame = comparison_frame(reviewed, details, verified=True)
+    assert frame.loc["Claude"].tolist() == [
+        "winner", "not asked (at or above the threshold)",
+        "verified by Claude (90% sure): Same people, other words.",
+        "verified by Claude in an earlier sweep (80% sure): Same."]
+    assert "Claude" not in differing_fields(frame)
+    assert clusters_frame([reviewed], details, verified=True).loc[0, "Claude"] == "2 verified"
+    assert "Claude" not in clusters_frame([reviewed], details).columns
+
+    table = agreement_frame([BandAgreement(0.85, 0.9, 1, 0, 0, 0, 0, 0),
+                             BandAgreement(0.9, 0.95, 4, 2, 2, 1, 1, 0)])  # by band
+    assert table["Score band"].tolist() == ["0.90–0.95", "0.85–0.90"]  # highest first
+    assert table.loc[table["Score band"] == "0.90–0.95", "Agreement"].item() \
+        == "50% of 4 decided"
+    assert table.loc[table["Score band"] == "0.85–0.90", "Agreement"].item() \
+        == "no decisions yet"
