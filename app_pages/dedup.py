@@ -32,7 +32,8 @@ if not sweeps:
 
 ids = [j.id for j in sweeps]
 wanted = st.query_params.get("job")
-labels = {j.id: f"{j.id} · {j.status} · {j.processed_items:,}/{j.total_items:,} swept"
+labels = {j.id: f"{j.id} · {j.status} · {j.processed_items:,}/{j.total_items:,} "
+                + ("swept and verified" if j.config.get("verify") == "claude" else "swept")
           for j in sweeps}
 sweep_id = st.selectbox("Sweep", ids, index=ids.index(wanted) if wanted in ids else 0,
                         format_func=labels.get)

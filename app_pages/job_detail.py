@@ -1,6 +1,7 @@
 """Job detail: status, progress charts, one-chunk stepping, Run/Stop, cancel, rollback,
 retry, and the job's errors with search, grouped counts and CSV export."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import streamlit as st
@@ -32,6 +33,10 @@ STATUS_ICONS = {"pending": ":material/schedule:", "processing": ":material/sync:
                 "cancelled": ":material/cancel:"}
 
 running: set[str] = st.session_state.setdefault("running_jobs", set())
+# jobs this tab runs whose message batches were still processing at the last poll, with its
+# time: the next poll waits POLL_SECONDS (not one request after another)
+polled_at: dict[str, float] = st.session_state.setdefault("polled_jobs", {})
+POLL_SECONDS = 10.0
 # jobs this tab stopped (or stepped once), with their chunk count then: paused at once, until
 # somebody else's chunk moves the count on
 stopped_here: dict[str, int] = st.session_state.setdefault("stopped_jobs", {})
@@ -263,14 +268,33 @@ def _driving_state(job, chunks, now: datetime) -> tuple[str, bool]:
     return "elsewhere", True
 
 
+def _waiting_on_batches(report) -> bool:
+    """Whether the chunk just run found the job's message batches still processing (an LLM
+    job in its poll phase that got no results): the next poll waits POLL_SECONDS.
+    """
+    return (report is not None and report.chunk_processed == 0 and not report.done
+            and is_llm_job(header.job_type, header.config)
+            and runner.get_job(job_id, with_errors=False,
+                               full_result=False).cursor.get("phase") == "poll")
+
+
 def live_panel() -> None:
     job = runner.get_job_summary(job_id)
     report = None
-    if job_id in running:
+    waited = time.monotonic() - polled_at.get(job_id, 0.0)
+    resting = job_id in polled_at and waited < POLL_SECONDS  # between two polls
+    if job_id in running and not resting:
         report = _step() if not job.is_finished else None
         job = runner.get_job_summary(job_id)
+        polled_at.pop(job_id, None)
+        if _waiting_on_batches(report):
+            polled_at[job_id] = time.monotonic()
+            resting = True
         if job.is_finished or report is None:
             running.discard(job_id)
+    if job_id not in running:
+        polled_at.pop(job_id, None)
+        resting = False
     if job.status != header.status and job_id not in running and report is None:
         st.rerun()  # started or finished elsewhere: the title, links, actions and errors too
     chunks = runner.job_chunks(job_id)
@@ -309,7 +333,12 @@ def live_panel() -> None:
                 who = f" by {event.created_by}" if event.created_by else ""
                 st.text(f"{event.created_at:%Y-%m-%d %H:%M:%S}  {event.kind}{who}"
                         + (f": {event.message}" if event.message else ""))
-    if job_id in running:
+    if resting:
+        # the fragment's timer (every 3 s) comes back; the next poll is due then or later
+        st.caption(f":material/hourglass_top: Anthropic is still processing the message "
+                   f"batches: the next poll is in about "
+                   f"{max(POLL_SECONDS - (time.monotonic() - polled_at[job_id]), 0):.0f} s.")
+    elif job_id in running:
         # One chunk per rerun: the panel above shows the progress after every chunk, and a
         # Stop or Cancel click lands between two chunks.
         _rerun_panel()
@@ -334,23 +363,32 @@ if header.job_type == "merge" and header.config.get("clusters"):
 with st.expander("Config"):
     st.json(header.config)
 
-job = runner.get_job(job_id, full_result=False)  # errors, usage; not a sweep's clusters
-if is_llm_job(job.job_type, job.config):
+def batches_panel() -> None:
+    """An LLM job's message batches and cost, followed like the live panel."""
+    job = runner.get_job(job_id, with_errors=False, full_result=False)
     progress = batch_progress(job)
     st.subheader(f"Message batches · phase: {progress.phase}")
-    if "verification" in job.result:  # a sweep's pairs (several a request)
+    verifying = "verification" in job.result or job.cursor.get("phase") == "sweep"
+    if verifying:  # a sweep's pairs (several a request)
         st.caption(verification_caption(job.result, progress.submitted)
                    + f" {progress.staged:,} answers staged, waiting for post-processing.")
     else:
         st.caption(f"{progress.submitted:,} of {job.total_items:,} topics submitted; "
                    f"{progress.staged:,} results staged, waiting for post-processing.")
     st.dataframe(batches_frame(progress.batches), hide_index=True, width="stretch")
-    st.caption("Cost: estimate before the start beside the actual usage of the results so far")
+    st.caption("Cost: the estimate made once the sweep had found the pairs it sends, beside "
+               "the actual usage of the answers so far" if verifying else
+               "Cost: estimate before the start beside the actual usage of the results so far")
     st.dataframe(cost_frame(job.total_items, job.config, job.result.get("usage"),
                             job_type=job.job_type,
                             estimate_of_job=job.result.get("costEstimate")),
                  hide_index=True, width="stretch")
 
+
+if is_llm_job(header.job_type, header.config):
+    st.fragment(batches_panel, run_every=timedelta(seconds=3) if followed else None)()
+
+job = runner.get_job(job_id, full_result=False)  # errors; not a sweep's clusters
 st.subheader(f"Errors ({len(job.errors):,})")
 if not job.errors:
     st.caption("No errors.")

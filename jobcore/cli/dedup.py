@@ -92,7 +92,7 @@ def _cmd_dedup_sweep(args) -> int:
         config["verify"] = args.verify
     if args.dry_run:
         total = runner.count_items("dedup_sweep", config)
-        print(f"dry run: {total:,} topics to sweep"
+        print(f"dry run: {total:,} topics to sweep."
               + (runner.cost_preview("dedup_sweep", config, total) or "")
               + " Nothing was created.")
         return EXIT_OK

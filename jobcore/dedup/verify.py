@@ -36,7 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from jobcore.dedup import lexical, matching, search
+from jobcore.dedup import embeddings, lexical, matching, search
 from jobcore.dedup.verify_prompt import (
     DEFAULT_PAIRS_PER_REQUEST,
     PairQuestion,
@@ -55,9 +55,6 @@ DEFAULT_MAX_PAIRS = 2_000
 PAIRS_PER_REQUEST = DEFAULT_PAIRS_PER_REQUEST
 PENDING, SAME, DIFFERENT, FAILED, SKIPPED = "pending", "same", "different", "failed", "skipped"
 PROFILE_SAMPLE = 200  # pairs whose text sizes the cost estimate
-# a typical pair's question in characters (two names, descriptions and classifications and
-# the evidence), for an estimate without a sample
-TYPICAL_PAIR_CHARS = 520
 
 
 # ---------------------------------------------------------------------------------------
@@ -299,30 +296,31 @@ def cost_estimate(conn: Connection, job_id: str, numbered: Numbered) -> cost.Cos
 
 
 def estimate_requests(pairs: int, sample: list[PairQuestion]) -> cost.Cost:
-    """The cost of asking about ``pairs`` pairs, PAIRS_PER_REQUEST a request, sized by
-    ``sample`` (a typical pair's size without one).
+    """The cost of asking about ``pairs`` pairs, PAIRS_PER_REQUEST a request (the last one
+    fewer), sized by ``sample`` (a typical pair's size without one).
     """
     k = PAIRS_PER_REQUEST
-    if sample:
-        profile = verify_profile(sample, k)
-    else:
-        base = verify_profile([PairQuestion(PairTopic(1, "a", None, "unclassified"),
-                                            PairTopic(2, "b", None, "unclassified"), 0.5,
-                                            matching.Evidence(None, None, (), ()))], k)
-        profile = cost.PromptProfile(base.system_tokens, base.cached,
-                                     round(TYPICAL_PAIR_CHARS * k / cost.CHARS_PER_TOKEN),
-                                     base.answer_tokens)
     full, rest = divmod(pairs, k)
-    estimate = cost.estimate(full, profile)
-    if rest:  # the last request asks about fewer pairs
-        part = cost.PromptProfile(profile.system_tokens, profile.cached,
-                                  round(profile.topic_tokens * rest / k),
-                                  round(profile.answer_tokens * rest / k))
-        last = cost.estimate(1, part)
-        usage = Usage(*(a + b for a, b in zip(estimate.usage.as_tuple(),
-                                                   last.usage.as_tuple(), strict=True)))
-        return cost.Cost(usage, cost.price(usage))
-    return estimate
+    estimate = cost.estimate(full, _profile(sample, k))
+    if not rest:
+        return estimate
+    last = cost.estimate(1, _profile(sample, rest))
+    usage = Usage(*(a + b for a, b in zip(estimate.usage.as_tuple(), last.usage.as_tuple(),
+                                          strict=True)))
+    return cost.Cost(usage, cost.price(usage))
+
+
+# a typical pair (names of ~30 characters, descriptions of ~100, a two-level class), for an
+# estimate without a sample
+_TYPICAL = PairQuestion(
+    PairTopic(1, "n" * 30, "d" * 100, "Interest > Hobbies & Interests"),
+    PairTopic(2, "n" * 30, "d" * 100, "Interest > Hobbies & Interests"), 0.55,
+    matching.Evidence(0.8, 0.5, (), ()))
+
+
+def _profile(sample: list[PairQuestion], k: int) -> cost.PromptProfile:
+    """Requests of ``k`` pairs like the sample's (like _TYPICAL without one)."""
+    return verify_profile(sample or [_TYPICAL], k)
 
 
 # ---------------------------------------------------------------------------------------
@@ -493,6 +491,7 @@ class BandEstimate:
     cost: cost.Cost
     swept: int
     total: int
+    unembedded: int = 0  # live topics whose embedding is missing or stale
 
     @property
     def scaled(self) -> bool:
@@ -506,9 +505,17 @@ class BandEstimate:
                 else "")
         earlier = (f"; {self.remembered:,} more were judged by an earlier sweep and are not "
                    "asked again" if self.remembered else "")
-        return (f" About {self.pairs:,} pairs score {low:.2f}–{high:.2f}{share}{over}"
-                f"{earlier}: Claude verifies them in {self.requests:,} requests, estimated "
-                f"${self.cost.dollars:,.2f} through Message Batches.")
+        caveat = (f" {self.unembedded:,} topics have no current embedding yet: the sweep "
+                  "embeds them first, and the count may grow." if self.unembedded else "")
+        if not self.pairs:
+            return (f" No pair scores {low:.2f}–{high:.2f}{share}{earlier}: nothing would "
+                    f"be sent to Claude.{caveat}")
+        dollars = self.cost.dollars
+        price = f"${dollars:,.2f}" if dollars >= 0.01 or not dollars else f"${dollars:.4f}"
+        return (f" About {self.pairs:,} pair{'s' if self.pairs != 1 else ''} score "
+                f"{low:.2f}–{high:.2f}{share}{over}{earlier}: Claude verifies them in "
+                f"{self.requests:,} request{'s' if self.requests != 1 else ''}, estimated "
+                f"{price} through Message Batches.{caveat}")
 
 
 def band_estimate(conn: Connection, source_ids: list[int], *, total: int, mode: str,
@@ -550,7 +557,8 @@ def band_estimate(conn: Connection, source_ids: list[int], *, total: int, mode: 
               for p in pending[:PROFILE_SAMPLE] if p.winner in topics and p.loser in topics]
     return BandEstimate((low, high), pairs, round(remembered * scale), sent,
                         math.ceil(sent / PAIRS_PER_REQUEST),
-                        estimate_requests(sent, sample), swept, total)
+                        estimate_requests(sent, sample), swept, total,
+                        embeddings.pending_count(conn))
 
 
 def _pair_topics(conn: Connection, ids: set[int]) -> dict[int, PairTopic]:

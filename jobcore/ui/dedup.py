@@ -195,6 +195,11 @@ def histogram_figure(result: dict[str, Any]) -> go.Figure | None:
                        hovertemplate="threshold %{x:.3f}: %{y:,} topics<extra></extra>")
     figure.add_vline(x=threshold, line_dash="dash", line_color="#c92a2a",
                      annotation_text=f"threshold {threshold:.3f}")
+    band = (result.get("verification") or {}).get("band")
+    if band:  # the pairs scoring here went to Claude
+        figure.add_vrect(x0=band[0], x1=band[1], fillcolor="#ffe066", opacity=0.25,
+                         line_width=0, annotation_text="Claude verifies",
+                         annotation_position="top left")
     figure.update_layout(
         height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10}, bargap=0,
         title="Closest neighbour of each swept topic"

@@ -69,15 +69,22 @@ def llm_cost_line(job_type: str, config: dict[str, Any], total: int) -> str:
 def verification_caption(result: dict[str, Any], submitted: int) -> str:
     """Where a sweep's verification by Claude stands, as a sentence."""
     v = result.get("verification") or {}
-    low, high = v.get("band", (0.0, 0.0))
+    if "band" not in v:
+        return "Pairs in the verification band wait for Claude until every topic is swept."
+    low, high = v["band"]
     if "pairs" not in v:
         return (f"Pairs scoring {low:.2f}–{high:.2f} wait for Claude until every topic is "
                 "swept.")
-    parts = [f"Claude verifies {v['pairs']:,} pairs scoring {low:.2f}–{high:.2f} in "
-             f"{v.get('requests', 0):,} requests ({submitted:,} submitted)",
-             f"{v.get('same', 0):,} judged the same (they joined clusters), "
-             f"{v.get('different', 0):,} different, {v.get('failed', 0):,} unverified "
-             "(see the errors)"]
+    if v["pairs"]:
+        requests = v.get("requests", 0)
+        parts = [f"Claude verifies {v['pairs']:,} pair{'s' if v['pairs'] != 1 else ''} "
+                 f"scoring {low:.2f}–{high:.2f} in {requests:,} "
+                 f"request{'s' if requests != 1 else ''} ({submitted:,} submitted)",
+                 f"{v.get('same', 0):,} judged the same (they joined clusters), "
+                 f"{v.get('different', 0):,} different, {v.get('failed', 0):,} unverified "
+                 "(see the errors)"]
+    else:
+        parts = [f"No pair scoring {low:.2f}–{high:.2f} needed asking Claude"]
     if v.get("skipped"):
         parts.append(f"{v['skipped']:,} more were not sent (over maxPairs "
                      f"{v.get('maxPairs', 0):,}, the lowest scores)")

@@ -152,7 +152,7 @@ def test_a_nul_character_in_an_argument_is_refused_naming_the_field(app_env, cap
 def test_a_verifying_dedup_sweep_from_the_command_line(demo_engine, fake_anthropic, capsys):
     assert main(["dedup-sweep", "--verify", "claude", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "dry run: 800 topics to sweep" in out and "pairs score 0.50–0.60" in out
+    assert "dry run: 800 topics to sweep. About " in out and "pairs score 0.50–0.60" in out
     assert "estimated $" in out and "Nothing was created." in out
     assert fake_anthropic.state.requests == []  # a dry run sends nothing
     pairs = int(out.split("About ")[1].split(" pairs")[0])

@@ -36,6 +36,10 @@ def test_histogram_marks_the_threshold_and_counts_topics_at_or_above():
     assert figure.layout.shapes[0].x0 == 0.95
     assert "7 below 0.80" in figure.layout.title.text
     assert histogram_figure({}) is None
+    verifying = histogram_figure({"threshold": 0.6, "verification": {"band": [0.5, 0.6]},
+                                  "histogram": {"start": 0.5, "step": 0.0125,
+                                                "counts": counts, "below": 0}})
+    assert (verifying.layout.shapes[1].x0, verifying.layout.shapes[1].x1) == (0.5, 0.6)
 
 
 def test_comparison_highlights_what_differs_from_the_winner():
