@@ -65,8 +65,10 @@ cols[4].metric("Search", result.get("search", "–"),
 if "verification" in result:
     st.caption(verification_caption(result, job.cursor.get("submitted", 0)))
 if job.status != "completed":
+    what = ("topics swept and pairs verified" if job.config.get("verify") == "claude"
+            else "topics swept")
     st.warning(f"This sweep is {job.status} ({job.processed_items:,} of {job.total_items:,} "
-               "topics swept): the list grows as it runs.")
+               f"{what}): the list grows as it runs.")
 
 figure = histogram_figure(result)
 if figure is not None:
@@ -171,7 +173,8 @@ if current.state != review.OPEN:
     st.info("This cluster is already merged." if current.state == review.MERGED else
             "A member of this cluster has since been merged or deleted; it cannot be merged "
             "as proposed.")
-comparison = comparison_frame(current, details, verified=verified_sweep)
+comparison = comparison_frame(current, details, verified=verified_sweep,
+                              threshold=result.get("threshold"))
 different = differing_fields(comparison)
 st.caption("Highlighted: differs from the winner"
            + (f" ({', '.join(different)})." if different else " (nothing does)."))

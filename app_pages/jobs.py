@@ -19,7 +19,7 @@ from jobcore.ui.forms import (
     job_type_label,
     plural,
 )
-from jobcore.ui.llm import llm_cost_line
+from jobcore.ui.llm import is_llm_job, llm_cost_line
 from jobcore.ui.tables import jobs_frame
 
 st.title("Jobs")
@@ -108,10 +108,12 @@ def _count_or_create(request: tuple, *, create: bool, confirmed_empty: bool = Fa
                 outcome = {"request": None}
         else:
             outcome["count"] = runner.count_items(job_type, config, org_id=org_id)
-            with st.spinner("Estimating the cost ..."):
-                line = runner.cost_preview(job_type, config, outcome["count"], org_id=org_id)
-            outcome["cost"] = (llm_cost_line(job_type, config, outcome["count"])
-                               if line is None else line)
+            if is_llm_job(job_type, config):
+                with st.spinner("Estimating the cost ..."):
+                    line = runner.cost_preview(job_type, config, outcome["count"],
+                                               org_id=org_id)
+                outcome["cost"] = (llm_cost_line(job_type, config, outcome["count"])
+                                   if line is None else line)
     except ConfigError as exc:
         outcome["problems"] = exc.problems or {"": str(exc)}
     except JobcoreError as exc:

@@ -100,7 +100,10 @@ def _cmd_dedup_sweep(args) -> int:
     print(f"created job {created.id} to sweep {created.total_items:,} topics", file=sys.stderr)
     report = drive(created.id, created.total_items, verbose=False,
                    poll_seconds=args.poll_seconds if args.verify != "off" else None)
-    status = print_report(report, changed="swept", skipped="already in a cluster")
+    verifying = args.verify != "off"
+    status = print_report(report, changed="swept or verified" if verifying else "swept",
+                          skipped="already in a cluster or gone" if verifying
+                          else "already in a cluster")
     job, reviewed, details = review.load_review(created.id, {})
     verified = job.result.get("verification")
     if verified and "pairs" in verified:

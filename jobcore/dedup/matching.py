@@ -23,8 +23,11 @@ the "not duplicates" list.
   "Windows 10" against "Windows 11") are distinct segments however close their wording,
   and are never proposed; numbers one name lacks or repeats do not contradict (see
   ``compatible``). Nor is a pair an analyst marked "not duplicates" proposed, nor one
-  Claude judged different below the ``upper`` score (a sweep that verifies its uncertain
+  Claude judged different scoring below the threshold (a sweep that verifies its uncertain
   pairs: jobcore.dedup.verify).
+- **Band.** A sweep that verifies (``band_from``) first clusters at the threshold as above,
+  then lets those clusters take losers scoring from ``band_from`` up and forms new stars of
+  such pairs (``_band_pass``), by the same rules; a winner never becomes a loser.
 - **Same subject.** Each name's most distinctive word (its rarest one that some other name
   holds too) must appear in the other name, whole or shortened ("Tech", "Mgmt", a plural):
   "Suburban Intuit Administrators" and "Suburban Qualcomm Administrators" share a wording,
@@ -324,9 +327,12 @@ class _Neighbourhoods:
                  mode: str, threshold: float, clustered: set[int],
                  clustered_before: Callable[[set[int]], dict[int, float]],
                  declined: Callable[[set[int]], set[tuple[int, int]]] = lambda ids: set(),
-                 upper: float = 1.0) -> None:
+                 upper: float = 1.0, load_from: float | None = None) -> None:
         self.conn, self.searchers, self.lexicon = conn, searchers, lexicon
+        # close() lists the candidates scoring ``threshold`` or more; the winner-rule facts
+        # are read for those scoring ``load_from`` or more (a band below the threshold)
         self.mode, self.threshold = mode, threshold
+        self.load_from = threshold if load_from is None else min(load_from, threshold)
         self.clustered, self.clustered_before = clustered, clustered_before
         # pairs judged different that are kept apart below ``upper``
         self.declined_of, self.upper = declined, upper
@@ -339,7 +345,7 @@ class _Neighbourhoods:
         self.refused: set[tuple[int, int]] = set()
         self.subjects: dict[tuple[int, int], bool] = {}
         # names less alike than this cannot score the threshold or REPORTED_FROM
-        lowest = min(threshold, REPORTED_FROM[HYBRID])
+        lowest = min(self.load_from, REPORTED_FROM[HYBRID])
         self.lexical_floor = max(0.0, (lowest - SEMANTIC_WEIGHT) / (1 - SEMANTIC_WEIGHT))
 
     def load(self, topic_ids: list[int]) -> None:
@@ -363,7 +369,7 @@ class _Neighbourhoods:
             if topic_id in self.names:
                 self.marks[topic_id] = markers(self.names[topic_id])
         may_join = {i for t in wanted if t in self.names
-                    for i in (t, *(n for n, s in self.near[t] if s >= self.threshold))}
+                    for i in (t, *(n for n, s in self.near[t] if s >= self.load_from))}
         new = may_join - self.info.keys()
         if new:  # the three reads overlap: committed rows only, on two connections
             facts = self.searchers.on_other(candidates, new)
@@ -431,21 +437,23 @@ class _Neighbourhoods:
         key = pair_key(a, b)
         if key in self.refused or not compatible(self.marks[a], self.marks[b]):
             return False
-        if key in self.declined and self.score(a, b) < self.upper:
-            return False
+        if key in self.declined and (key not in self.scores or self.score(a, b) < self.upper):
+            return False  # judged different (two losers need not have been scored)
         if key not in self.subjects:
             self.subjects[key] = self.lexicon.same_subject(self.names[a], self.names[b])
         return self.subjects[key]
 
-    def consistent(self, ranked: list[tuple[int, float]]) -> tuple[tuple[int, float], ...]:
+    def consistent(self, ranked: list[tuple[int, float]],
+                   held: tuple[tuple[int, float], ...] = ()) -> tuple[tuple[int, float], ...]:
         """The losers, best first, leaving out one whose markers contradict a loser kept
-        before it ("... 2024" and "... 2025" may each match "..." but not each other).
+        before it ("... 2024" and "... 2025" may each match "..." but not each other) or one
+        the cluster ``held`` already.
         """
-        kept: list[tuple[int, float]] = []
+        kept: list[tuple[int, float]] = list(held)
         for topic_id, similarity in ranked:
             if all(self.allowed(topic_id, other) for other, _ in kept):
                 kept.append((topic_id, similarity))
-        return tuple(kept)
+        return tuple(kept[len(held):])
 
     def best(self, topic_id: int) -> float:
         """The topic's best score with a candidate it may be a duplicate of."""
@@ -461,17 +469,23 @@ def sweep(conn: Connection, source_ids: list[int], *, threshold: float, method: 
           lexicon: LexicalIndex, mode: str = DEFAULT_MATCHING,
           clustered_before: Callable[[set[int]], dict[int, float]] = lambda ids: {},
           declined: Callable[[set[int]], set[tuple[int, int]]] = lambda ids: set(),
-          upper: float = 1.0) -> SweepStep:
+          band_from: float | None = None) -> SweepStep:
     """Clusters for these topics (in order), leaving out topics in a cluster already:
     ``clustered_before(ids)`` says which of ``ids`` earlier chunks placed, with their
     score in that cluster (they are not searched again); ``declined(ids)`` lists pairs
-    holding one of ``ids`` that are not duplicates unless they score ``upper`` or more.
-    See the module docstring for the rules.
+    holding one of ``ids`` that are not duplicates unless they score ``threshold`` or more.
+    With ``band_from``, the clusters at the threshold (the same as without it) then take
+    losers scoring from ``band_from`` up, and new stars form of such pairs (see
+    ``_band_pass``). See the module docstring for the rules.
     """
     with Searchers(conn, method) as searchers:
         hoods = _Neighbourhoods(conn, searchers, lexicon, mode, threshold, set(),
-                                clustered_before, declined, upper)
-        return _sweep(hoods, source_ids)
+                                clustered_before, declined, threshold, band_from)
+        step = _sweep(hoods, source_ids)
+        if band_from is not None and band_from < threshold:
+            hoods.threshold = band_from
+            _band_pass(hoods, source_ids, step)
+        return step
 
 
 def _sweep(hoods: _Neighbourhoods, source_ids: list[int]) -> SweepStep:
@@ -524,6 +538,61 @@ def _sweep(hoods: _Neighbourhoods, source_ids: list[int]) -> SweepStep:
         clustered.update(cluster.members)
         clusters.append(cluster)
     return SweepStep(clusters, best, already)
+
+
+def _band_pass(hoods: _Neighbourhoods, source_ids: list[int], step: SweepStep) -> None:
+    """After the clusters at the threshold, the pairs scoring from the band's lower edge
+    (``hoods.threshold`` is now that edge), with the same rules: a winner of this step keeps
+    its cluster and may take more losers but never becomes one (no chaining); a topic whose
+    best match is such a winner joins it; other free topics form stars by the winner rule.
+    The clusters of ``step`` grow in place.
+    """
+    clustered = hoods.clustered
+    stars = {c.winner: i for i, c in enumerate(step.clusters)}  # this step's winners
+
+    def free(i: int) -> bool:
+        return i not in clustered or i in stars
+
+    def winner_of(source: int) -> int:
+        if source in stars:
+            return source
+        floor = hoods.best(source) - BEST_MATCH_MARGIN
+        group = [(i, s) for i, s in hoods.close(source) if free(i) and s >= floor]
+        held = [i for i, _ in group if i in stars]  # best score first
+        if held:
+            return held[0]
+        return min([source, *(i for i, _ in group)], key=lambda i: hoods.info[i].winner_key)
+
+    for source in source_ids:
+        if source not in hoods.info or not free(source):
+            continue
+        joinable = [i for i, _ in hoods.close(source)  # a free topic, or a winner to join
+                    if i not in clustered or (source not in clustered and i in stars)]
+        if not joinable:
+            continue
+        winner = winner_of(source)
+        hoods.load([winner])
+        members = {i: s for i, s in hoods.close(winner) if i not in clustered}
+        if winner != source and source not in clustered:
+            members.setdefault(source, hoods.score(source, winner))
+        hoods.load(list(members))
+        ranked = sorted(((i, s) for i, s in members.items()
+                         if i not in clustered and s >= hoods.best(i) - BEST_MATCH_MARGIN),
+                        key=lambda item: (-item[1], item[0]))
+        held = step.clusters[stars[winner]] if winner in stars else None
+        before = held.losers if held is not None else ()
+        added = hoods.consistent(ranked, held=before)
+        if not added:
+            continue
+        evidence = {**(held.evidence if held is not None else {}),
+                    **{i: hoods.evidence(winner, i) for i, _ in added}}
+        cluster = Cluster(winner, (*before, *added), evidence)
+        if held is not None:
+            step.clusters[stars[winner]] = cluster
+        else:
+            stars[winner] = len(step.clusters)
+            step.clusters.append(cluster)
+        clustered.update(cluster.members)
 
 
 def candidate_pairs(conn: Connection, topic_ids: list[int], *, threshold: float, method: str,

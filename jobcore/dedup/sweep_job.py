@@ -149,7 +149,9 @@ _CLUSTERED = sa.text(
     """
 )
 # ... and, in a verifying sweep, those in a pair waiting for Claude
-_CLUSTERED_OR_IN_BAND = sa.text(f"{_CLUSTERED.text} UNION ALL {verification.IN_BAND_PAIRS}")
+_CLUSTERED_OR_IN_BAND = sa.text(
+    f"SELECT id, max(similarity) FROM ({_CLUSTERED.text} UNION ALL "
+    f"{verification.IN_BAND_PAIRS}) AS placed(id, similarity) GROUP BY id")
 
 _RECORD_CLUSTERS = sa.text(
     """
@@ -183,9 +185,14 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
         return config.get("verify", "off") == "claude"
 
     def normalize_config(self, config: DedupSweepConfig) -> DedupSweepConfig:
-        if not config.verifying and config.verify_from is not None:
-            raise ConfigError("Invalid config for dedup_sweep: verifyFrom: only with verify "
-                              "'claude'", field="verifyFrom")
+        if not config.verifying:
+            # (a stored config holds every field, defaults included: only other values count)
+            given = [name for name in ("verify_from", "max_pairs", "model", "concurrency")
+                     if getattr(config, name) != DedupSweepConfig.model_fields[name].default]
+            if given:
+                field = DedupSweepConfig.model_fields[given[0]].alias or given[0]
+                raise ConfigError(f"Invalid config for dedup_sweep: {field}: only with verify "
+                                  "'claude'", field=field)
         if config.verifying:
             if config.band_from >= config.score_threshold:
                 raise ConfigError(
@@ -253,14 +260,14 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
             embeddings.refresh_batch(conn, provider, topic_ids=ids, batch_size=len(ids))
             clustered = _CLUSTERED_OR_IN_BAND if config.verifying else _CLUSTERED
             step = matching.sweep(
-                conn, ids, threshold=config.band_from, method=cursor["method"],
+                conn, ids, threshold=config.score_threshold, method=cursor["method"],
                 mode=config.matching, lexicon=lexical.index_for(
                     conn, job.id, fixed=True, group=matching.guard_group),
                 clustered_before=lambda found: dict(conn.execute(clustered, {
                     "job_id": job.id, "ids": search.id_array(sorted(found))}).tuples().all()),
                 declined=(lambda found: verification.judged_different(conn, found))
                 if config.verifying else lambda found: set(),
-                upper=config.score_threshold)
+                band_from=config.band_from if config.verifying else None)
             clusters, remembered = step.clusters, 0
             if config.verifying:
                 found = verification.split(conn, step.clusters, upper=config.score_threshold)

@@ -1,9 +1,11 @@
 """Claude as a second reviewer of a sweep's uncertain pairs (dedup_sweep with verify "claude").
 
-**Three bands.** A verifying sweep matches down to the lower band's edge (``verifyFrom``,
-default ``VERIFY_FROM``: 0.50 hybrid, 0.90 semantic) with the usual rules (guards, best
-match, stars around winners). A loser scoring at least the threshold (the upper edge) is
-proposed as without verification; one below it is a pair **in the band**: recorded in
+**Three bands.** A verifying sweep first clusters at the threshold exactly as without
+verification, then lets those clusters take losers scoring down to the lower band's edge
+(``verifyFrom``, default ``VERIFY_FROM``: 0.50 hybrid, 0.90 semantic) and forms new stars of
+such pairs, with the usual rules (guards, best match, no chaining: matching's band pass). A
+loser scoring at least the threshold (the upper edge) is proposed as without verification;
+one below it is a pair **in the band**: recorded in
 ``dedup_verify_pairs`` with its winner, score and evidence, and asked about; scores below
 the lower edge are not candidates at all. A pair Claude judged before is not asked again
 (``claude_pair_verdicts``): "same" joins its cluster at once ("verified by Claude in an
@@ -220,24 +222,29 @@ def number_requests(conn: Connection, job_id: str, max_pairs: int) -> Numbered:
     return Numbered(len(sent), max(sent, default=0), len(numbers) - len(sent))
 
 
+def _classification(alias: str) -> str:
+    """SQL: a topic's classification path as the question shows it."""
+    return (f"coalesce(nullif(concat_ws(' > ', {alias}.taxonomy_type, {alias}.parent_category, "
+            f"{alias}.subcategory), ''), 'unclassified')")
+
+
 _QUESTIONS = sa.text(
     """
     SELECT p.request_no, p.position, p.loser_topic_id, p.winner_topic_id, p.score,
            p.evidence,
            w.name AS w_name, w.description AS w_description,
-           coalesce(nullif(concat_ws(' > ', w.taxonomy_type, w.parent_category,
-                                     w.subcategory), ''), 'unclassified') AS w_class,
+           {classification_w} AS w_class,
            w.deleted_at IS NULL AND w.merged_into IS NULL AS w_live,
            l.name AS l_name, l.description AS l_description,
-           coalesce(nullif(concat_ws(' > ', l.taxonomy_type, l.parent_category,
-                                     l.subcategory), ''), 'unclassified') AS l_class,
+           {classification_l} AS l_class,
            l.deleted_at IS NULL AND l.merged_into IS NULL AS l_live
     FROM dedup_verify_pairs p
     JOIN topics w ON w.id = p.winner_topic_id
     JOIN topics l ON l.id = p.loser_topic_id
     WHERE p.job_id = :job_id AND p.request_no = ANY(CAST(:requests AS integer[]))
     ORDER BY p.request_no, p.position
-    """
+    """.replace("{classification_w}", _classification("w"))
+    .replace("{classification_l}", _classification("l"))
 )
 
 
@@ -355,6 +362,7 @@ class _Tally:
     same: int = 0
     different: int = 0
     failed: int = 0
+    gone: int = 0  # a topic merged or deleted before the answer came
 
 
 def write_verdicts(conn: Connection, job: Job, staged: list[Any], outcome: ChunkOutcome, *,
@@ -396,6 +404,7 @@ def write_verdicts(conn: Connection, job: Job, staged: list[Any], outcome: Chunk
                              "score": q.score})
             if not pair.live:  # merged or deleted meanwhile: nothing to propose
                 outcome.skips += 1
+                tally.gone += 1
                 continue
             outcome.success += 1
             if verdict.same:
@@ -412,7 +421,7 @@ def write_verdicts(conn: Connection, job: Job, staged: list[Any], outcome: Chunk
     added_clusters = _join_clusters(conn, job, joins)
     counts = dict(job.result.get("verification") or {})
     for key, value in (("same", tally.same), ("different", tally.different),
-                       ("failed", tally.failed)):
+                       ("failed", tally.failed), ("gone", tally.gone)):
         counts[key] = counts.get(key, 0) + value
     outcome.result_patch.update({
         "verification": counts,
@@ -420,10 +429,15 @@ def write_verdicts(conn: Connection, job: Job, staged: list[Any], outcome: Chunk
         "duplicateCount": job.result.get("duplicateCount", 0) + len(joins)})
 
 
+# the open clusters of these winners (a cluster with a member merged or deleted since, e.g.
+# merged while Claude was answering, takes no more losers: they get a cluster of their own)
 _CLUSTERS_OF_WINNERS = sa.text(
     """
-    SELECT seq, winner_topic_id, losers FROM dedup_clusters
-    WHERE job_id = :job_id AND winner_topic_id = ANY(CAST(:winners AS bigint[]))
+    SELECT c.seq, c.winner_topic_id, c.losers FROM dedup_clusters c
+    WHERE c.job_id = :job_id AND c.winner_topic_id = ANY(CAST(:winners AS bigint[]))
+      AND NOT EXISTS (SELECT 1 FROM topics t WHERE t.id = ANY(c.members)
+                      AND (t.deleted_at IS NOT NULL OR t.merged_into IS NOT NULL))
+    ORDER BY c.seq
     """
 )
 
@@ -442,8 +456,8 @@ _UPSERT_CLUSTERS = sa.text(
 
 def _join_clusters(conn: Connection, job: Job,
                    joins: list[tuple[int, int, float, matching.Evidence]]) -> int:
-    """Add verified losers to their winners' clusters (a new cluster, numbered on, for a
-    winner without one); returns how many clusters are new.
+    """Add verified losers to their winners' open clusters (a new cluster, numbered on, for
+    a winner without one); returns how many clusters are new.
     """
     if not joins:
         return 0
@@ -538,9 +552,9 @@ def band_estimate(conn: Connection, source_ids: list[int], *, total: int, mode: 
             break
         ids = source_ids[start:start + 500]
         step = matching.sweep(
-            conn, ids, threshold=low, method=method, mode=mode, lexicon=lexicon,
+            conn, ids, threshold=high, method=method, mode=mode, lexicon=lexicon,
             clustered_before=lambda found: {i: placed[i] for i in found if i in placed},
-            declined=lambda found: judged_different(conn, found), upper=high)
+            declined=lambda found: judged_different(conn, found), band_from=low)
         for c in step.clusters:
             placed[c.winner] = max(s for _, s in c.losers)
             placed.update(dict(c.losers))
@@ -565,10 +579,7 @@ def _pair_topics(conn: Connection, ids: set[int]) -> dict[int, PairTopic]:
     if not ids:
         return {}
     rows = conn.execute(sa.text(
-        """
-        SELECT id, name, description,
-               coalesce(nullif(concat_ws(' > ', taxonomy_type, parent_category, subcategory),
-                               ''), 'unclassified') AS classification
-        FROM topics WHERE id = ANY(CAST(:ids AS bigint[]))
-        """), {"ids": search.id_array(sorted(ids))})
+        f"SELECT t.id, t.name, t.description, {_classification('t')} AS classification "
+        "FROM topics t WHERE t.id = ANY(CAST(:ids AS bigint[]))"),
+        {"ids": search.id_array(sorted(ids))})
     return {r.id: PairTopic(r.id, r.name, r.description, r.classification) for r in rows}

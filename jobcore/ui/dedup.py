@@ -49,9 +49,14 @@ def _verified_count(cluster: matching.Cluster) -> str:
     return f"{verified} verified" if verified else ""
 
 
-def claude_text(verdict: matching.ClaudeVerdict | None) -> str:
-    """How the comparison shows Claude's verdict on a loser."""
+def claude_text(verdict: matching.ClaudeVerdict | None, score: float | None = None,
+                threshold: float | None = None) -> str:
+    """How the comparison shows Claude's verdict on a loser (scored ``score`` against the
+    winner shown, of a sweep at ``threshold``).
+    """
     if verdict is None:
+        if score is not None and threshold is not None and score < threshold:
+            return "not asked about this winner (an analyst chose it)"
         return "not asked (at or above the threshold)"
     when = " in an earlier sweep" if verdict.earlier else ""
     return f"verified by Claude{when} ({verdict.confidence:.0%} sure): {verdict.reason}"
@@ -71,7 +76,7 @@ def _score(value: float | None) -> str:
 
 
 def _values(member: Member, score: float | None, evidence: matching.Evidence | None,
-            winner: Member) -> dict[str, Any]:
+            winner: Member, threshold: float | None = None) -> dict[str, Any]:
     if score is None:
         why = dict.fromkeys(_EVIDENCE, "winner")
     else:
@@ -81,7 +86,7 @@ def _values(member: Member, score: float | None, evidence: matching.Evidence | N
                "Lexical": _score(evidence.lexical),
                "Shared identifiers": ", ".join(evidence.shared) or "none",
                "Only one has": ", ".join(evidence.unshared) or "none",
-               "Claude": claude_text(evidence.claude)}
+               "Claude": claude_text(evidence.claude, score, threshold)}
     return {
         **why,
         "Name": member.name,
@@ -96,7 +101,7 @@ def _values(member: Member, score: float | None, evidence: matching.Evidence | N
 
 
 def comparison_frame(r: ReviewedCluster, details: dict[int, Member], *,
-                     verified: bool = False) -> pd.DataFrame:
+                     verified: bool = False, threshold: float | None = None) -> pd.DataFrame:
     """The members side by side (a column each, the winner first), a row per field; the
     first rows say why each member matched the winner (its score; the embeddings' and the
     names' similarity; the identifiers both names carry and those only one does; with
@@ -108,7 +113,7 @@ def comparison_frame(r: ReviewedCluster, details: dict[int, Member], *,
                _values(winner, None, None, winner)}
     for topic_id, score in r.cluster.losers:
         columns[f"#{topic_id} · {details[topic_id].name}"] = _values(
-            details[topic_id], score, r.cluster.evidence.get(topic_id), winner)
+            details[topic_id], score, r.cluster.evidence.get(topic_id), winner, threshold)
     frame = pd.DataFrame(columns, index=list(_FIELDS))
     return frame if verified else frame.drop(index="Claude")
 

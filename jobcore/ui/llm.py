@@ -83,6 +83,9 @@ def verification_caption(result: dict[str, Any], submitted: int) -> str:
                  f"{v.get('same', 0):,} judged the same (they joined clusters), "
                  f"{v.get('different', 0):,} different, {v.get('failed', 0):,} unverified "
                  "(see the errors)"]
+        if v.get("gone"):
+            parts.append(f"{v['gone']:,} left out: a topic was merged or deleted before the "
+                         "answer came")
     else:
         parts = [f"No pair scoring {low:.2f}–{high:.2f} needed asking Claude"]
     if v.get("skipped"):

@@ -238,6 +238,7 @@ def test_max_pairs_caps_what_is_sent_highest_scores_first(engine, make_topic,
 @pytest.mark.parametrize(("config", "field"), [
     ({"verifyFrom": 0.96}, "verifyFrom"),  # not below the threshold 0.95
     ({"verify": "off", "verifyFrom": 0.9}, "verifyFrom"),
+    ({"verify": "off", "maxPairs": 5}, "maxPairs"),
     ({"maxPairs": 0}, "maxPairs"),
 ])
 def test_verify_config_errors_name_the_field(engine, fake_anthropic, config, field):
@@ -277,3 +278,110 @@ def test_agreement_with_analysts_per_band(engine, make_topic, fake_anthropic):
                                engine=engine)
     [band] = review.claude_agreement_by_band("semantic", engine=engine)
     assert (band.same_merged, band.different_refused, band.agreement) == (1, 1, 1.0)
+
+
+def test_ticks_finish_a_verifying_sweep_with_no_page_open(app_env, engine, make_topic,
+                                                           fake_anthropic, capsys):
+    from jobcore.cli.main import main
+
+    same = _pair(engine, make_topic, "Beta", 0.93, 4)
+    fake_anthropic.state.responder = pair_verdicts(lambda a, b: True)
+    created = runner.create_job("dedup_sweep", VERIFYING)
+    runner.process_chunk(created.id)  # swept by the page,
+    runner.process_chunk(created.id)  # submitted, then the page is closed
+    assert main(["tick"]) == 0  # the batch still processing
+    assert main(["tick"]) == 0  # ended: staged and post-processed
+    assert "completed, 3 of 3 processed" in capsys.readouterr().out
+    assert [{c["winner"], *(m["id"] for m in c["losers"])}
+            for c in _clusters(engine, created.id)] == [set(same)]
+
+
+def _vector(parts: dict[int, float]) -> list[float]:
+    from jobcore.schema import EMBEDDING_DIMENSIONS
+
+    vector = [0.0] * EMBEDDING_DIMENSIONS
+    for axis, value in parts.items():
+        vector[axis] = value
+    norm = math.sqrt(sum(x * x for x in vector))
+    return [x / norm for x in vector]
+
+
+def test_verifying_proposes_what_a_plain_sweep_proposes_above_the_threshold(
+        engine, make_topic, make_org, fake_anthropic):
+    # S~X 0.96 (above the threshold), S~W 0.92 (in the band), W the preferred winner: the
+    # band partner must not take S away from X
+    w = make_topic("Beta Kayak Followers", "Follow beta kayaking.")
+    s = make_topic("Beta Kayak Fans", "People who follow beta kayaking.")
+    x = make_topic("Beta Kayak Lovers", "Fans of beta kayaking.")
+    set_vector(engine, s, unit(0.0))
+    set_vector(engine, x, unit(math.acos(0.96)))
+    set_vector(engine, w, unit(-math.acos(0.92)))
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO org_topics (org_id, topic_id) VALUES (:o, :t)"),
+                     {"o": make_org("Acme"), "t": w})
+    plain = runner.create_job("dedup_sweep", {"matching": "semantic"}, engine=engine)
+    runner.run_to_completion(plain.id, engine=engine)
+    fake_anthropic.state.responder = pair_verdicts(lambda a, b: False)
+
+    verifying = _sweep(engine)
+
+    def groups(job_id):
+        return [{c["winner"], *(m["id"] for m in c["losers"])}
+                for c in _clusters(engine, job_id)]
+    assert groups(plain.id) == groups(verifying.job_id) == [{s, x}]
+
+
+def test_a_remembered_different_pair_of_two_unscored_losers_keeps_them_apart(
+        engine, make_topic, fake_anthropic):
+    # W with two band losers A and B that are not each other's candidates (each has closer
+    # decoys) but that Claude judged different: only one may join W
+    t = math.acos(0.93)
+    w = make_topic("Beta Kayak Paddlers", "x")
+    a = make_topic("Beta Kayak Fans", "y")
+    b = make_topic("Beta Kayak Lovers", "z")
+    va, vb = {0: math.cos(t), 1: math.sin(t)}, {0: math.cos(t), 1: -math.sin(t)}
+    set_vector(engine, w, _vector({0: 1.0}))
+    set_vector(engine, a, _vector(va))
+    set_vector(engine, b, _vector(vb))
+    axis = 2
+    for base, label in ((va, "Aa"), (vb, "Bb")):
+        for k in range(9):
+            decoy = make_topic(f"Decoy {label} Number{k} Gardening{k}", "d")
+            set_vector(engine, decoy, _vector({**{i: 0.8 * v for i, v in base.items()},
+                                              axis: 0.6}))
+            axis += 1
+    with engine.begin() as conn:
+        conn.execute(sa.insert(claude_pair_verdicts).values(
+            low_topic_id=min(a, b), high_topic_id=max(a, b), same=False, confidence=0.9,
+            reason="Different.", score=0.92, matching="semantic", model="m"))
+    fake_anthropic.state.responder = pair_verdicts(lambda x, y: True)
+
+    report = _sweep(engine)
+
+    assert report.status == "completed"
+    [cluster] = _clusters(engine, report.job_id)
+    assert cluster["winner"] == w and len(cluster["losers"]) == 1
+
+
+def test_a_verified_loser_of_a_cluster_merged_meanwhile_gets_an_open_cluster(
+        engine, make_topic, fake_anthropic):
+    w = make_topic("Beta Kayak Paddlers", "x")
+    x = make_topic("Beta Kayak Fans", "y")
+    late = make_topic("Beta Kayak Lovers", "z")
+    set_vector(engine, w, unit(0.0))
+    set_vector(engine, x, unit(math.acos(0.97)))
+    set_vector(engine, late, unit(-math.acos(0.93)))
+    fake_anthropic.state.responder = pair_verdicts(lambda a, b: True)
+    created = runner.create_job("dedup_sweep", VERIFYING, engine=engine)
+    while runner.get_job(created.id, engine=engine).cursor.get("phase") != "poll":
+        runner.process_chunk(created.id, engine=engine)
+    _job, reviewed, _details = review.load_review(created.id, {}, engine=engine)
+    merge = review.start_merge(reviewed, created.id, created_by="analyst", engine=engine)
+    runner.run_to_completion(merge.id, engine=engine)  # {w, x} merged while Claude works
+
+    runner.run_to_completion(created.id, engine=engine)
+
+    _job, reviewed, _details = review.load_review(created.id, {}, engine=engine)
+    states = sorted((r.state, r.cluster.winner, tuple(i for i, _ in r.cluster.losers))
+                    for r in reviewed)
+    assert states == [("merged", w, (x,)), ("open", w, (late,))]
