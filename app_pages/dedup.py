@@ -10,6 +10,7 @@ from jobcore.ui import pages
 from jobcore.ui.dedup import (
     agreement_frame,
     bands_frame,
+    claude_text,
     cluster_label,
     clusters_frame,
     comparison_frame,
@@ -63,7 +64,8 @@ cols[4].metric("Search", result.get("search", "–"),
                     "(semantic, small catalogues): every vector compared; hnsw (semantic): "
                     "pgvector's index")
 if "verification" in result:
-    st.caption(verification_caption(result, job.cursor.get("submitted", 0)))
+    st.caption(verification_caption(result, job.cursor.get("submitted", 0),
+                                    finished=job.is_finished))
 if job.status != "completed":
     what = ("topics swept and pairs verified" if job.config.get("verify") == "claude"
             else "topics swept")
@@ -76,7 +78,7 @@ if figure is not None:
 
 matching_mode = result.get("matching", "semantic")
 bands = bands_frame(review.decisions_by_band(matching_mode), result.get("threshold"))
-with st.expander(f"Analysts' decisions by score band ({matching_mode} sweeps)",
+with st.expander(f"Analysts' decisions by score band (all {matching_mode} sweeps)",
                  expanded=not bands.empty):
     if bands.empty:
         st.caption("No proposed pairs yet.")
@@ -89,7 +91,8 @@ with st.expander(f"Analysts' decisions by score band ({matching_mode} sweeps)",
 
 agreement = agreement_frame(review.claude_agreement_by_band(matching_mode))
 if not agreement.empty or job.config.get("verify") == "claude":
-    with st.expander(f"Claude's verdicts against analysts' decisions ({matching_mode} sweeps)"):
+    with st.expander(f"Claude's verdicts against analysts' decisions (all {matching_mode} "
+                     "sweeps)"):
         if agreement.empty:
             st.caption("Claude has not verified a pair yet.")
         else:
@@ -107,8 +110,12 @@ if not reviewed:
 st.subheader("Clusters, weakest link first")
 verified_sweep = job.config.get("verify") == "claude"
 st.dataframe(clusters_frame(reviewed, details, verified=verified_sweep), hide_index=True,
-             width="stretch",
-             column_config={"Weakest link": st.column_config.NumberColumn(format="%.4f")})
+             width="stretch", column_config={  # narrow figures: the names get the width
+                 "#": st.column_config.NumberColumn(width=45),
+                 "Members": st.column_config.NumberColumn(width=70),
+                 "Weakest link": st.column_config.NumberColumn(format="%.4f", width=95),
+                 "Claude": st.column_config.TextColumn(width=80),
+                 "State": st.column_config.TextColumn(width=110)})
 
 by_number = {r.number: r for r in reviewed}
 open_numbers = [r.number for r in reviewed if r.mergeable]
@@ -184,6 +191,10 @@ member_width = max(150, 760 // max(len(comparison.columns), 1))
 st.dataframe(highlight_differences(comparison), width="stretch", column_config={
     "_index": st.column_config.Column(width=115),
     **{name: st.column_config.Column(width=member_width) for name in comparison.columns}})
+verdicts = [(i, current.cluster.evidence[i].claude) for i, _ in current.cluster.losers
+            if i in current.cluster.evidence and current.cluster.evidence[i].claude]
+for topic_id, verdict in verdicts:  # whole (the table's cell cuts a long reason short)
+    st.caption(f"**#{topic_id} · {details[topic_id].name}**: {claude_text(verdict)}")
 unverified_below = [i for i, score in current.cluster.losers
                     if score < result.get("threshold", 0) and not (
                         i in current.cluster.evidence

@@ -66,19 +66,33 @@ about = (f"{handler_of_job.label}: {handler_of_job.description} "
          if kind == handler_of_job.label else "")
 st.caption(f"{about}Created by {header.created_by} at "
            f"{header.created_at:%Y-%m-%d %H:%M:%S} UTC.")
-if came_from or came_of or header.job_type == "dedup_sweep":
+followed = header.status in ("pending", "processing")  # the job may still move
+
+
+def links_row() -> None:
+    """Links to the sweep's clusters (their count followed live) and related jobs."""
     links = st.container(horizontal=True, vertical_alignment="center")
     if header.job_type == "dedup_sweep":
         found = runner.get_job(job_id, with_errors=False, full_result=False).result
+        waiting = (found.get("verification") or {}).get("pairs", 0) - sum(
+            (found.get("verification") or {}).get(k, 0)
+            for k in ("same", "different", "failed", "gone"))
         links.page_link(pages.DEDUP, icon=":material/join:", query_params={"job": job_id},
                         label=f"Review its {found.get('clusterCount', 0):,} clusters "
-                              f"({found.get('duplicateCount', 0):,} duplicates proposed)")
+                              f"({found.get('duplicateCount', 0):,} duplicates proposed"
+                              + (f"; {waiting:,} pairs waiting for Claude" if waiting > 0
+                                 else "") + ")")
     for related, prefix in [*((r, "From:") for r in came_from),
                             *((r, "Then:") for r in came_of)]:
         other = related.job
         label = f"{prefix} {related.relation} {other.id} ({other.status})"
         links.page_link(pages.JOB_DETAIL, label=label, query_params={"job": other.id},
                         icon=":material/link:")
+
+
+if came_from or came_of or header.job_type == "dedup_sweep":
+    st.fragment(links_row, run_every=timedelta(seconds=3)
+                if followed and header.job_type == "dedup_sweep" else None)()
 
 
 def _rerun_panel() -> None:
@@ -95,24 +109,33 @@ def _open(other_id: str) -> None:
     st.rerun()
 
 
-def _buttons(job) -> None:
+def _buttons(job, state: str) -> None:
     offered = act.available_actions(
         job, running=job_id in running, rollback_id=recovery.find_rollback(job_id),
         undo_id=undo.find_merge_undo(job_id)
         if act.UNDO_MERGE in get_handler(job.job_type).follow_ups else None)
     # one row, each button as wide as its label (columns cut 'Process next chunk' short)
     bar = st.container(horizontal=True)
-    _chunk_buttons(offered, bar)
+    # a chunk open elsewhere: certainly driven there (between two chunks of another driver
+    # the page cannot tell whether that driver goes on, so Run stays offered)
+    _chunk_buttons(offered, bar, elsewhere=state == "in flight")
     _follow_up_buttons(offered, bar)
 
 
-def _chunk_buttons(offered: list[str], bar) -> None:
-    """Process next chunk, Run / Stop, Cancel."""
-    if act.PROCESS in offered and bar.button("Process next chunk", icon=":material/skip_next:"):
+_ELSEWHERE = "Another tab or process is driving this job; this page follows it."
+
+
+def _chunk_buttons(offered: list[str], bar, *, elsewhere: bool = False) -> None:
+    """Process next chunk, Run / Stop, Cancel (no driving while another driver runs it)."""
+    if act.PROCESS in offered and bar.button("Process next chunk", icon=":material/skip_next:",
+                                             disabled=elsewhere,
+                                             help=_ELSEWHERE if elsewhere else None):
         _step()
         _note_stopped()  # driven here one chunk, and no further
         st.rerun()
-    if act.RUN in offered and bar.button("Run", type="primary", icon=":material/play_arrow:"):
+    if act.RUN in offered and bar.button("Run", type="primary", icon=":material/play_arrow:",
+                                         disabled=elsewhere,
+                                         help=_ELSEWHERE if elsewhere else None):
         running.add(job_id)
         stopped_here.pop(job_id, None)
         _rerun_panel()
@@ -123,7 +146,10 @@ def _chunk_buttons(offered: list[str], bar) -> None:
     if act.CANCEL in offered:
         with bar.popover("Cancel", icon=":material/cancel:"):
             st.write("Stop this job for good: what its chunks did is kept, nothing more is "
-                     "processed, and it cannot be resumed.")
+                     "processed, and it cannot be resumed."
+                     + (" Its message batches at Anthropic are cancelled too; what they "
+                        "already answered is paid for and kept."
+                        if is_llm_job(header.job_type, header.config) else ""))
             st.button("Cancel the job", type="primary", on_click=_cancel)
     if act.RESUME in offered and bar.button(
             "Resume", type="primary", icon=":material/restart_alt:",
@@ -248,7 +274,7 @@ def _driving_state(job, chunks, now: datetime) -> tuple[str, bool]:
         st.markdown(f"### {STATUS_ICONS['processing']} Running elsewhere")
         st.info(f"Another tab or process is running a chunk{_who(flight.driven_by)} (started "
                 f"{flight.started_at:%H:%M:%S} UTC); this page follows its progress.")
-        return "elsewhere", True
+        return "in flight", True
     stopped = stopped_here.get(job_id) == job.chunk_count  # nobody has driven it since
     if stopped or is_paused(job, now, driven_here=False):
         last = job.last_progress_at or job.created_at
@@ -299,7 +325,7 @@ def live_panel() -> None:
         st.rerun()  # started or finished elsewhere: the title, links, actions and errors too
     chunks = runner.job_chunks(job_id)
     rate = throughput(job, chunks)
-    _, live = _driving_state(job, chunks, datetime.now(UTC))
+    state, live = _driving_state(job, chunks, datetime.now(UTC))
     if job.failure_message:
         st.error(f"Failed: {job.failure_message}")
     if problem := st.session_state.pop("job_detail_problem", None):
@@ -315,10 +341,12 @@ def live_panel() -> None:
     cols[2].metric("Errors", f"{job.error_count:,}")
     cols[3].metric("Skipped", f"{job.skip_count:,}")
     cols[4].metric("Items/s", f"{rate.items_per_second:,.0f}"
-                   if rate.items_per_second and live else "–")
-    cols[5].metric("ETA", format_duration(rate.eta) if live else "–")
+                   if rate.items_per_second and live and not resting else "–")
+    cols[5].metric("ETA", "waiting" if resting else format_duration(rate.eta) if live else "–",
+                   help="Anthropic is still processing the message batches: it cannot say "
+                        "when they end (at most 24 hours)" if resting else None)
     st.plotly_chart(progress_figure(job), width="stretch")
-    _buttons(job)
+    _buttons(job, state)
     if chunks:
         st.plotly_chart(chunks_figure(chunks), width="stretch")
     ended = {"completed": "completed", "cancelled": "cancelled", "failed": "failed"}.get(
@@ -348,7 +376,6 @@ def live_panel() -> None:
 
 # Driven here: one chunk per rerun of the fragment (below). Otherwise, while the job may still
 # move, the fragment looks again every few seconds, to follow another tab or process.
-followed = header.status in ("pending", "processing")
 st.fragment(live_panel, run_every=timedelta(seconds=3) if followed else None)()
 
 if header.job_type == "merge" and header.config.get("clusters"):
@@ -369,13 +396,19 @@ def batches_panel() -> None:
     progress = batch_progress(job)
     st.subheader(f"Message batches · phase: {progress.phase}")
     verifying = "verification" in job.result or job.cursor.get("phase") == "sweep"
+    waiting = (f" {progress.staged:,} results staged, waiting for post-processing."
+               if progress.staged else "")
     if verifying:  # a sweep's pairs (several a request)
-        st.caption(verification_caption(job.result, progress.submitted)
-                   + f" {progress.staged:,} answers staged, waiting for post-processing.")
+        st.caption(verification_caption(job.result, progress.submitted,
+                                        finished=job.is_finished) + waiting)
     else:
-        st.caption(f"{progress.submitted:,} of {job.total_items:,} topics submitted; "
-                   f"{progress.staged:,} results staged, waiting for post-processing.")
+        st.caption(f"{progress.submitted:,} of {job.total_items:,} topics submitted."
+                   + waiting)
     st.dataframe(batches_frame(progress.batches), hide_index=True, width="stretch")
+    if verifying and "costEstimate" not in job.result:
+        st.caption("Cost: estimated once the sweep has found the pairs it sends (Count items "
+                   "on the Jobs page estimates it before a sweep).")
+        return
     st.caption("Cost: the estimate made once the sweep had found the pairs it sends, beside "
                "the actual usage of the answers so far" if verifying else
                "Cost: estimate before the start beside the actual usage of the results so far")

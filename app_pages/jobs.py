@@ -169,7 +169,7 @@ def new_job_form() -> None:
     if st.session_state.get("created_job", (None, 0, None))[2] == request:  # not once edited
         job_id, total, _ = st.session_state["created_job"]
         st.success(f"Created job {job_id}: {plural(total, 'item')} to process. It starts "
-                   "when you process its first chunk.")
+                   "when you press Run (or Process next chunk) on its page.")
         if st.button("Open job", key="open_created", type="primary"):
             del st.session_state["created_job"]
             st.switch_page(pages.JOB_DETAIL, query_params={"job": job_id})

@@ -91,7 +91,9 @@ class DedupSweepConfig(JobConfig):
                            description="At most this many pairs sent to Claude, the highest "
                                        "scores first.", json_schema_extra=_VERIFYING)
     model: str | None = Field(default=None, min_length=1, max_length=100,
-                              description="The model (default CLASSIFICATION_MODEL).",
+                              pattern=r"^claude-[a-z0-9.-]+$",
+                              description="The Claude model, such as claude-sonnet-4-5 "
+                                          "(default: the CLASSIFICATION_MODEL setting).",
                               json_schema_extra=_VERIFYING)
     concurrency: int = Field(default=4, ge=1, le=16,
                              description="Message batches of 100 requests submitted at the "
@@ -194,6 +196,11 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
                 raise ConfigError(f"Invalid config for dedup_sweep: {field}: only with verify "
                                   "'claude'", field=field)
         if config.verifying:
+            if config.verify_from is None and config.band_from >= config.score_threshold:
+                raise ConfigError(
+                    f"Invalid config for dedup_sweep: threshold: a sweep Claude verifies needs "
+                    f"a threshold above {config.band_from:.2f}, the lowest score it can send "
+                    "to Claude", field="threshold")
             if config.band_from >= config.score_threshold:
                 raise ConfigError(
                     f"Invalid config for dedup_sweep: verifyFrom: the band's lower edge "
@@ -334,7 +341,8 @@ def _start_verification(conn: Connection, job: Job, config: DedupSweepConfig,
     estimate = verification.cost_estimate(conn, job.id, numbered)
     outcome.result_patch["verification"] = {
         **outcome.result_patch.get("verification", _verification(job.result, config)),
-        "pairs": numbered.pairs, "requests": numbered.requests, "skipped": numbered.skipped}
+        "pairs": numbered.pairs, "requests": numbered.requests, "skipped": numbered.skipped,
+        "model": model_of(config)}
     outcome.result_patch["costEstimate"] = {"usage": estimate.usage.as_dict(),
                                             "dollars": round(estimate.dollars, 4)}
     if numbered.requests:

@@ -8,8 +8,8 @@ loser scoring at least the threshold (the upper edge) is proposed as without ver
 one below it is a pair **in the band**: recorded in
 ``dedup_verify_pairs`` with its winner, score and evidence, and asked about; scores below
 the lower edge are not candidates at all. A pair Claude judged before is not asked again
-(``claude_pair_verdicts``): "same" joins its cluster at once ("verified by Claude in an
-earlier sweep"), "different" keeps the two apart below the threshold like an analyst's
+(``claude_pair_verdicts``): "same" joins its cluster at once ("Claude, in an earlier
+sweep: the same"), "different" keeps the two apart below the threshold like an analyst's
 "not duplicates" mark, but apart from those marks.
 
 **Requests.** When the last topic is swept, the band's pairs, highest score first, up to
@@ -515,17 +515,17 @@ class BandEstimate:
         low, high = self.band
         share = (f" (scaled from the first {self.swept:,} of {self.total:,} topics)"
                  if self.scaled else "")
-        over = (f"; at most {self.sent:,} are sent (maxPairs)" if self.sent < self.pairs
+        over = (f"; at most {self.sent:,} are sent (Max pairs)" if self.sent < self.pairs
                 else "")
-        earlier = (f"; {self.remembered:,} more were judged by an earlier sweep and are not "
-                   "asked again" if self.remembered else "")
+        earlier = (f"; {self.remembered:,} {'more ' if self.pairs else ''}were judged by an "
+                   "earlier sweep and are not asked again" if self.remembered else "")
         caveat = (f" {self.unembedded:,} topics have no current embedding yet: the sweep "
                   "embeds them first, and the count may grow." if self.unembedded else "")
         if not self.pairs:
             return (f" No pair scores {low:.2f}–{high:.2f}{share}{earlier}: nothing would "
                     f"be sent to Claude.{caveat}")
         dollars = self.cost.dollars
-        price = f"${dollars:,.2f}" if dollars >= 0.01 or not dollars else f"${dollars:.4f}"
+        price = f"${dollars:,.2f}" if dollars >= 1 or not dollars else f"${dollars:.4f}"
         return (f" About {self.pairs:,} pair{'s' if self.pairs != 1 else ''} score "
                 f"{low:.2f}–{high:.2f}{share}{over}{earlier}: Claude verifies them in "
                 f"{self.requests:,} request{'s' if self.requests != 1 else ''}, estimated "

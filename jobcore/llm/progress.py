@@ -33,6 +33,9 @@ def batch_progress(job: Job, *, engine: Engine | None = None) -> BatchProgress:
         staged = conn.execute(sa.select(sa.func.count()).select_from(batch_results_staging)
                               .where(batch_results_staging.c.job_id == job.id)).scalar_one()
         batches = batches_of(conn, job.id)
-    return BatchProgress(job.result.get("phase", phase), job.cursor.get("submitted", 0),
-                         staged, batches)
+    if job.is_finished and job.status != "completed":  # cancelled or failed in a phase
+        phase = job.status
+    else:
+        phase = job.result.get("phase", phase)
+    return BatchProgress(phase, job.cursor.get("submitted", 0), staged, batches)
 

@@ -102,8 +102,12 @@ def chunk_rates(chunks: list[ChunkRecord]) -> list[float | None]:
 def chunks_figure(chunks: list[ChunkRecord]) -> go.Figure:
     """Items per chunk, by chunk number (stacked by outcome), and the items per second
     over the last few chunks; a chunk that loaded something once (an embedding model) is
-    marked with what and how long, and that time is left out of the rate.
+    marked with what and how long, and that time is left out of the rate. Chunks without
+    items (an LLM job's submits and its polls while the batches run) are left out, counted
+    in the title.
     """
+    empty = sum(1 for c in chunks if not c.processed and not c.loaded)
+    chunks = [c for c in chunks if c.processed or c.loaded]
     numbers = [c.seq for c in chunks]
     hover = [f"chunk {c.seq}, finished {c.finished_at:%H:%M:%S}, "
              f"{(c.finished_at - c.started_at).total_seconds():.2f} s"
@@ -124,13 +128,16 @@ def chunks_figure(chunks: list[ChunkRecord]) -> go.Figure:
             figure.add_annotation(x=chunk.seq, y=1, yref="paper", showarrow=False,
                                   yanchor="bottom", font={"size": 11, "color": "#495057"},
                                   text=f"loaded {chunk.loaded} ({chunk.load_seconds:.0f} s)")
-    count = len(chunks)
+    count, last = len(chunks), max(numbers, default=1)
     figure.update_layout(
         barmode="stack", height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        title="Items per chunk", bargap=0.2 if count > 1 else 0.6,
+        title="Items per chunk" + (f" ({empty:,} chunk{'s' if empty != 1 else ''} without "
+                                   "items, such as polls of message batches, not shown)"
+                                   if empty else ""),
+        bargap=0.2 if count > 1 else 0.6,
         # whole chunk numbers, one tick each while few: never a sub-second time axis
-        xaxis={"title": "chunk", "tickformat": "d", "range": [0.5, max(count, 1) + 0.5],
-               **({"dtick": 1} if count <= 20 else {})},
+        xaxis={"title": "chunk", "tickformat": "d", "range": [0.5, last + 0.5],
+               **({"dtick": 1} if last <= 20 else {})},
         yaxis={"title": "items", "rangemode": "tozero", "tickformat": ",d"},
         yaxis2={"title": "items/s", "overlaying": "y", "side": "right", "rangemode": "tozero",
                 "showgrid": False},

@@ -58,8 +58,8 @@ def claude_text(verdict: matching.ClaudeVerdict | None, score: float | None = No
         if score is not None and threshold is not None and score < threshold:
             return "not asked about this winner (an analyst chose it)"
         return "not asked (at or above the threshold)"
-    when = " in an earlier sweep" if verdict.earlier else ""
-    return f"verified by Claude{when} ({verdict.confidence:.0%} sure): {verdict.reason}"
+    when = ", in an earlier sweep" if verdict.earlier else ""
+    return f"Claude{when}: the same ({verdict.confidence:.0%} sure): {verdict.reason}"
 
 
 def cluster_label(r: ReviewedCluster, details: dict[int, Member]) -> str:

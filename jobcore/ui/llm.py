@@ -51,6 +51,7 @@ def cost_frame(total_items: int, config: dict[str, Any], usage: dict[str, int] |
         rows.append({"": label,
                      "estimate": getattr(estimate.usage, attr) if estimate else 0,
                      "actual": getattr(spent.usage, attr)})
+    rows = [r for r in rows if r["estimate"] or r["actual"]]  # e.g. no web search: no row
     rows.append({"": "cost (USD)", "estimate": round(estimate.dollars, 4) if estimate else 0.0,
                  "actual": round(spent.dollars, 4)})
     return pd.DataFrame(rows)
@@ -66,8 +67,11 @@ def llm_cost_line(job_type: str, config: dict[str, Any], total: int) -> str:
             f"({estimate.usage.web_searches:,} web searches assumed).")
 
 
-def verification_caption(result: dict[str, Any], submitted: int) -> str:
-    """Where a sweep's verification by Claude stands, as a sentence."""
+def verification_caption(result: dict[str, Any], submitted: int, *,
+                         finished: bool = False) -> str:
+    """Where a sweep's verification by Claude stands (or, ``finished``, what it did), as a
+    sentence.
+    """
     v = result.get("verification") or {}
     if "band" not in v:
         return "Pairs in the verification band wait for Claude until every topic is swept."
@@ -77,7 +81,9 @@ def verification_caption(result: dict[str, Any], submitted: int) -> str:
                 "swept.")
     if v["pairs"]:
         requests = v.get("requests", 0)
-        parts = [f"Claude verifies {v['pairs']:,} pair{'s' if v['pairs'] != 1 else ''} "
+        verb = "verified" if finished else "verifies"
+        model = f" ({v['model']})" if v.get("model") else ""
+        parts = [f"Claude{model} {verb} {v['pairs']:,} pair{'s' if v['pairs'] != 1 else ''} "
                  f"scoring {low:.2f}–{high:.2f} in {requests:,} "
                  f"request{'s' if requests != 1 else ''} ({submitted:,} submitted)",
                  f"{v.get('same', 0):,} judged the same (they joined clusters), "
@@ -87,9 +93,10 @@ def verification_caption(result: dict[str, Any], submitted: int) -> str:
             parts.append(f"{v['gone']:,} left out: a topic was merged or deleted before the "
                          "answer came")
     else:
-        parts = [f"No pair scoring {low:.2f}–{high:.2f} needed asking Claude"]
+        parts = [f"No pair scoring {low:.2f}–{high:.2f} {'needed' if finished else 'needs'} "
+                 "asking Claude"]
     if v.get("skipped"):
-        parts.append(f"{v['skipped']:,} more were not sent (over maxPairs "
+        parts.append(f"{v['skipped']:,} more were not sent (over Max pairs, "
                      f"{v.get('maxPairs', 0):,}, the lowest scores)")
     if v.get("remembered"):
         parts.append(f"{v['remembered']:,} joined on an earlier sweep's verdict, not asked "

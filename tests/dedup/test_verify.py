@@ -239,6 +239,8 @@ def test_max_pairs_caps_what_is_sent_highest_scores_first(engine, make_topic,
     ({"verifyFrom": 0.96}, "verifyFrom"),  # not below the threshold 0.95
     ({"verify": "off", "verifyFrom": 0.9}, "verifyFrom"),
     ({"verify": "off", "maxPairs": 5}, "maxPairs"),
+    ({"threshold": 0.9, "verifyFrom": None}, "threshold"),  # semantic: no room for a band
+    ({"model": "gpt-4o"}, "model"),
     ({"maxPairs": 0}, "maxPairs"),
 ])
 def test_verify_config_errors_name_the_field(engine, fake_anthropic, config, field):

@@ -176,14 +176,14 @@ def test_a_verifying_sweep_shows_claudes_verdicts_and_the_agreement(open_demo_ap
     assert pairs > 0  # the demo holds pairs scoring 0.50-0.60
     at = open_demo_app(DEDUP, job=created.id)
     assert not at.exception
-    assert any(f"Claude verifies {pairs:,} pairs scoring 0.50–0.60" in c.value
+    assert any(f"verified {pairs:,} pairs scoring 0.50–0.60" in c.value
                for c in at.caption)
     table = _table(at, "Weakest link")
     assert (table["Claude"] != "").sum() >= 1
     verified = int(table.loc[table["Claude"] != "", "#"].iloc[0])
     at.selectbox(key=f"cluster_{created.id}").set_value(verified).run()
     claude_row = _table(at, "Score").loc["Claude"].tolist()
-    assert any(text.startswith("verified by Claude (90% sure)") for text in claude_row)
+    assert any(text.startswith("Claude: the same (90% sure)") for text in claude_row)
     agreement = _table(at, "Claude: same")
     assert agreement["Claude: same"].sum() == pairs
     assert set(agreement["Agreement"]) == {"no decisions yet"}

@@ -75,8 +75,8 @@ def test_a_loser_claude_verified_shows_its_verdict_and_the_agreement_table():
     frame = comparison_frame(reviewed, details, verified=True)
     assert frame.loc["Claude"].tolist() == [
         "winner", "not asked (at or above the threshold)",
-        "verified by Claude (90% sure): Same people, other words.",
-        "verified by Claude in an earlier sweep (80% sure): Same."]
+        "Claude: the same (90% sure): Same people, other words.",
+        "Claude, in an earlier sweep: the same (80% sure): Same."]
     assert "Claude" not in differing_fields(frame)
     assert clusters_frame([reviewed], details, verified=True).loc[0, "Claude"] == "2 verified"
     assert "Claude" not in clusters_frame([reviewed], details).columns
