@@ -15,18 +15,15 @@ its own.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from jobcore.config import get_settings  # noqa: E402
+from bench.fake_batches import drive_phase, drive_phase_two, fake_api  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
 from jobcore.jobs import runner  # noqa: E402
 
@@ -34,24 +31,11 @@ TOPICS = int(os.environ.get("BENCH_TOPICS", "50000"))
 DATABASE = "bench_llm"
 
 
-def _batches_left(engine, job_id: str) -> int:
-    with engine.connect() as conn:
-        return conn.execute(sa.text("SELECT count(*) FROM llm_batches WHERE job_id = :j AND "
-                                    "NOT done"), {"j": job_id}).scalar_one()
-
-
 def main() -> None:
     server_url = resolve_url()
     drop_database(server_url, DATABASE)
     engine = create_engine_for(create_database(server_url, DATABASE))
-    # the fake runs in a process of its own: Anthropic's work is not ours to measure
-    with subprocess.Popen([sys.executable, "-m", "tests.fakes.anthropic_batches"], cwd=ROOT,
-                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as fake:
-        assert fake.stdout is not None and fake.stdin is not None
-        url = fake.stdout.readline().strip()
-        requests_so_far = lambda: httpx.get(f"{url}/_fake/requests").json()["requests"]  # noqa: E731
-        os.environ.update(ANTHROPIC_API_KEY="sk-ant-fake", ANTHROPIC_BASE_URL=url)
-        get_settings.cache_clear()
+    with fake_api() as fake:
         try:
             with engine.begin() as conn:
                 conn.execute(sa.text(
@@ -61,30 +45,15 @@ def main() -> None:
                 conn.execute(sa.text("VACUUM ANALYZE topics"))
             created = runner.create_job("reclassify", {"mode": "llm", "enableWebSearch": False},
                                         engine=engine)
-            start = time.perf_counter()
-            while runner.get_job(created.id, engine=engine).cursor.get("phase") == "submit":
-                runner.process_chunk(created.id, engine=engine)
-            submit_seconds = time.perf_counter() - start
-            submit_requests = requests_so_far()
-            httpx.post(f"{url}/_fake/finish").raise_for_status()
-            phase2_seconds = post_only_seconds = 0.0
-            post_only_items = 0
-            staging_left = True
-            while True:
-                start = time.perf_counter()
-                report = runner.process_chunk(created.id, engine=engine)
-                seconds = time.perf_counter() - start
-                phase2_seconds += seconds
-                if not staging_left:  # every result was staged before this call
-                    post_only_seconds += seconds
-                    post_only_items += report.chunk_processed
-                if report.done:
-                    break
-                staging_left = _batches_left(engine, created.id) > 0
+            submit_seconds = drive_phase(engine, created.id, "submit")
+            submit_requests = fake.requests()
+            fake.finish()
+            two = drive_phase_two(engine, created.id)
+            report, phase2_seconds = two.report, two.seconds
+            post_only_items, post_only_seconds = two.post_only_items, two.post_only_seconds
             job = runner.get_job(created.id, engine=engine)
-            phase2_requests = requests_so_far() - submit_requests
+            phase2_requests = fake.requests() - submit_requests
         finally:
-            fake.stdin.close()
             engine.dispose()
             drop_database(server_url, DATABASE)
     per_thousand = 1000 / TOPICS

@@ -24,19 +24,16 @@ The fake runs in a process of its own.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from jobcore.config import get_settings  # noqa: E402
+from bench.fake_batches import drive_phase, drive_phase_two, fake_api  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
 from jobcore.dedup import embeddings  # noqa: E402
 from jobcore.jobs import runner  # noqa: E402
@@ -95,61 +92,28 @@ class _Unclassified:
 _UNCLASSIFIED = _Unclassified()
 
 
-def _batches_left(engine, job_id: str) -> int:
-    with engine.connect() as conn:
-        return conn.execute(sa.text("SELECT count(*) FROM llm_batches WHERE job_id = :j AND "
-                                    "NOT done"), {"j": job_id}).scalar_one()
-
-
 def main() -> None:
     server_url = resolve_url()
     drop_database(server_url, DATABASE)
     engine = create_engine_for(create_database(server_url, DATABASE))
-    with subprocess.Popen([sys.executable, "-m", "tests.fakes.anthropic_batches", "--pairs"],
-                          cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          text=True) as fake:
-        assert fake.stdout is not None and fake.stdin is not None
-        url = fake.stdout.readline().strip()
-        requests_so_far = lambda: httpx.get(f"{url}/_fake/requests").json()["requests"]  # noqa: E731
-        os.environ.update(ANTHROPIC_API_KEY="sk-ant-fake", ANTHROPIC_BASE_URL=url)
-        get_settings.cache_clear()
+    with fake_api("--pairs") as fake:
         try:
             _seed(engine)
             created = runner.create_job("dedup_sweep", {
                 "matching": "semantic", "verify": "claude", "maxPairs": PAIRS}, engine=engine)
-            start = time.perf_counter()
-            while runner.get_job(created.id, engine=engine, with_errors=False,
-                                 full_result=False).cursor.get("phase") == "sweep":
-                runner.process_chunk(created.id, engine=engine)
-            sweep_seconds = time.perf_counter() - start
-            start = time.perf_counter()
-            while runner.get_job(created.id, engine=engine, with_errors=False,
-                                 full_result=False).cursor.get("phase") == "submit":
-                runner.process_chunk(created.id, engine=engine)
-            submit_seconds = time.perf_counter() - start
-            submit_requests = requests_so_far()
-            httpx.post(f"{url}/_fake/finish").raise_for_status()
-            phase2_seconds = post_only_seconds = 0.0
-            post_only_pairs = 0
-            staging_left = True
-            while True:
-                start = time.perf_counter()
-                report = runner.process_chunk(created.id, engine=engine)
-                seconds = time.perf_counter() - start
-                phase2_seconds += seconds
-                if not staging_left:
-                    post_only_seconds += seconds
-                    post_only_pairs += report.chunk_processed
-                if report.done:
-                    break
-                staging_left = _batches_left(engine, created.id) > 0
+            sweep_seconds = drive_phase(engine, created.id, "sweep")
+            submit_seconds = drive_phase(engine, created.id, "submit")
+            submit_requests = fake.requests()
+            fake.finish()
+            two = drive_phase_two(engine, created.id)
             job = runner.get_job(created.id, engine=engine, with_errors=False,
                                  full_result=False)
-            phase2_requests = requests_so_far() - submit_requests
+            phase2_requests = fake.requests() - submit_requests
         finally:
-            fake.stdin.close()
             engine.dispose()
             drop_database(server_url, DATABASE)
+    post_only_pairs, post_only_seconds = two.post_only_items, two.post_only_seconds
+    phase2_seconds = two.seconds
     v = job.result["verification"]
     pairs = v["pairs"]
     per_thousand = 1000 / pairs

@@ -315,14 +315,19 @@ _ANSWER_COLUMNS = """
         s.payload #> '{message,usage}' AS usage
 """
 
-WITH_TOPICS = sa.text(
-    """
-    WITH s AS (
+# the next staged results of the job, deleted and returned with their custom_id as {key}
+_TAKEN = """
+    s AS (
         DELETE FROM batch_results_staging
         WHERE id IN (SELECT id FROM batch_results_staging WHERE job_id = :job_id
                      ORDER BY id LIMIT :n)
-        RETURNING id, CAST(custom_id AS bigint) AS topic_id, result_type, payload
-    ), t AS (
+        RETURNING id, CAST(custom_id AS bigint) AS {key}, result_type, payload
+    )
+"""
+
+WITH_TOPICS = sa.text(
+    """
+    WITH {taken}, t AS (
         SELECT id, name, description, segment_type, taxonomy_type, parent_category,
                subcategory, audience_type, classification_version, classification_source,
                review_status
@@ -333,20 +338,17 @@ WITH_TOPICS = sa.text(
     SELECT t.*, s.topic_id, s.result_type, {answer}
     FROM s LEFT JOIN t ON t.id = s.topic_id
     ORDER BY s.id
-    """.replace("{answer}", _ANSWER_COLUMNS)
+    """.replace("{taken}", _TAKEN.replace("{key}", "topic_id"))
+    .replace("{answer}", _ANSWER_COLUMNS)
 )
 
 BY_REQUEST = sa.text(
     """
-    WITH s AS (
-        DELETE FROM batch_results_staging
-        WHERE id IN (SELECT id FROM batch_results_staging WHERE job_id = :job_id
-                     ORDER BY id LIMIT :n)
-        RETURNING id, CAST(custom_id AS bigint) AS request_id, result_type, payload
-    )
+    WITH {taken}
     SELECT s.request_id, s.result_type, {answer}
     FROM s ORDER BY s.id
-    """.replace("{answer}", _ANSWER_COLUMNS)
+    """.replace("{taken}", _TAKEN.replace("{key}", "request_id"))
+    .replace("{answer}", _ANSWER_COLUMNS)
 )
 
 

@@ -324,7 +324,9 @@ def test_cluster_review_from_sweep_to_merge_and_undo(start_app, demo_engine, bro
     _settle(page)
     page.get_by_role("button", name="Select all open").click()
     _settle(page)
-    merge = page.get_by_role("button", name=re.compile(r"Merge \d+ clusters?$"))
+    # the rerun that ticks them may still be on its way: wait for a count above 0
+    merge = page.get_by_role("button", name=re.compile(r"Merge [1-9]\d* clusters?$"))
+    merge.wait_for()
     merged_count = int(re.search(r"\d+", merge.inner_text()).group())
     assert merged_count >= 1
     shoot(page, "dedup_ready_to_merge")
