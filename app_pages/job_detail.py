@@ -16,7 +16,13 @@ from jobcore.jobs.registry import get_handler
 from jobcore.llm.progress import batch_progress
 from jobcore.ui import actions as act
 from jobcore.ui import pages
-from jobcore.ui.charts import chunks_figure, is_paused, progress_figure, throughput
+from jobcore.ui.charts import (
+    LIVE_WINDOW,
+    chunks_figure,
+    is_paused,
+    progress_figure,
+    throughput,
+)
 from jobcore.ui.dedup import merged_clusters_frame
 from jobcore.ui.errors import (
     category_counts,
@@ -116,9 +122,23 @@ def _buttons(job, state: str) -> None:
         if act.UNDO_MERGE in get_handler(job.job_type).follow_ups else None)
     # one row, each button as wide as its label (columns cut 'Process next chunk' short)
     bar = st.container(horizontal=True)
+    if job.background and not job.is_finished:  # the workers drive it: Take over, Cancel
+        offered = [a for a in offered if a not in (act.PROCESS, act.RUN, act.STOP)]
+        if bar.button("Take over", icon=":material/back_hand:",
+                      help="Take the job back from the workers: this page (Run) drives it "
+                           "from its next chunk; a worker's chunk in flight still commits"):
+            runner.take_over(job_id, by=pages.current_user(st.session_state))
+            st.rerun()
     # a chunk open elsewhere: certainly driven there (between two chunks of another driver
     # the page cannot tell whether that driver goes on, so Run stays offered)
     _chunk_buttons(offered, bar, elsewhere=state == "in flight")
+    if act.RUN in offered and not job.background and bar.button(
+            "Run in background", icon=":material/cloud_upload:",
+            help="Hand the job to the workers (python -m jobcore worker): it goes on when "
+                 "this tab closes"):
+        running.discard(job_id)
+        runner.run_in_background(job_id, by=pages.current_user(st.session_state))
+        st.rerun()
     _follow_up_buttons(offered, bar)
 
 
@@ -255,6 +275,17 @@ def _driving_state(job, chunks, now: datetime) -> tuple[str, bool]:
     flight, stuck when open too long), or nobody (paused). Returns (state, live): live
     when items/s and ETA describe a run that is happening.
     """
+    if job.background and not job.is_finished:
+        last = chunks[-1] if chunks else None
+        st.markdown("### :material/cloud_sync: In the background")
+        if last is not None and last.finished_at >= now - LIVE_WINDOW:
+            st.info(f"The workers drive this job: its last chunk{_who(last.driven_by)} "
+                    f"finished at {last.finished_at:%H:%M:%S} UTC. This page follows it; "
+                    "**Take over** brings it back here.")
+            return "background", True
+        st.warning("Handed to the workers, but no worker has advanced it for a while: is "
+                   "`python -m jobcore worker` running? (**Take over** runs it here.)")
+        return "background", False
     if job.status != "processing" or job_id in running:
         st.markdown(f"### {STATUS_ICONS[job.status]} {job.status.title()}")
         return job.status, job.status == "processing"

@@ -66,6 +66,8 @@ def _create_body_model() -> Any:
             job_type=(Literal[job_type], ...),  # type: ignore[valid-type]
             config=(config_model, Field(default_factory=config_model)),
             org_id=(int | None, Field(default=None, ge=1, le=2**62)),
+            # handed to the workers (python -m jobcore worker) instead of driven by calls
+            background=(bool, Field(default=False)),
         ))
     if len(variants) == 1:
         return variants[0]
@@ -234,7 +236,8 @@ async def create_job(body: CreateJobBody, caller: Caller, db: DB) -> JobCreated:
     """Validate the config, count the items server-side, create a pending job."""
     config = body.config.model_dump(by_alias=True, exclude_unset=True)
     created = await run_in_threadpool(runner.create_job, body.job_type, config,
-                                      org_id=body.org_id, created_by=caller, engine=db)
+                                      org_id=body.org_id, created_by=caller, engine=db,
+                                      background=body.background)
     return JobCreated(job_id=created.id, total_items=created.total_items)
 
 @router.post("/api/admin/jobs/{job_id}/process", response_model=ProcessResult,

@@ -143,7 +143,11 @@ admin_jobs = sa.Table(
     sa.Column("failure_message", sa.Text, nullable=True),
     sa.Column("cursor", JSONB, nullable=False, server_default="{}"),
     sa.Column("chunk_count", sa.Integer, nullable=False, server_default="0"),
+    # handed to the workers (python -m jobcore worker) rather than driven by a page
+    sa.Column("background", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_admin_jobs_type_status", "job_type", "status"),
+    sa.Index("ix_admin_jobs_background", "last_progress_at",
+             postgresql_where=sa.text("background AND status IN ('pending', 'processing')")),
     sa.Index("ix_admin_jobs_created_at", sa.text("created_at DESC")),
     sa.Index("ix_admin_jobs_org_created_at", "org_id", sa.text("created_at DESC")),
     sa.Index("uq_admin_jobs_one_rollback", sa.text("(config ->> 'rollbackOf')"), unique=True,
@@ -175,7 +179,7 @@ admin_job_errors = sa.Table(
     sa.Index("ix_admin_job_errors_job", "job_id", "id"),
 )
 
-JOB_EVENT_KINDS = ("failed", "resumed", "chunk_stopped")
+JOB_EVENT_KINDS = ("failed", "resumed", "chunk_stopped", "to_background", "taken_over")
 
 # What happened to a job besides its chunks, with who and why.
 admin_job_events = sa.Table(

@@ -40,6 +40,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                     help="LLM mode: wait between polls while batches are processing")
     rc.add_argument("--concurrency", type=positive_int,
                     help="--llm: sub-batches submitted at the same time (1-16, default 4)")
+    rc.add_argument("--background", action="store_true",
+                    help="hand the job to the workers (python -m jobcore worker) and return")
 
 
 def _cmd_reclassify(args) -> int:
@@ -60,6 +62,11 @@ def _cmd_reclassify(args) -> int:
         return _llm_dry_run(config)
     if args.dry_run:
         return _dry_run(config, verbose=args.verbose)
+    if args.background:
+        created = runner.create_job("reclassify", config, background=True)
+        print(f"created job {created.id} for {created.total_items:,} topics, handed to the "
+              f"workers; follow it with: python -m jobcore jobs show {created.id}")
+        return EXIT_OK
     if args.llm:
         return _run_llm(config, poll_seconds=args.poll_seconds)
     created = runner.create_job("reclassify", config)

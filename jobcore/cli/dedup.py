@@ -51,6 +51,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                             "would be asked about and their cost); create nothing")
     sweep.add_argument("--poll-seconds", type=float, default=30.0,
                        help="with --verify claude: wait between polls of the batches")
+    sweep.add_argument("--background", action="store_true",
+                       help="hand the job to the workers (python -m jobcore worker) and return")
     sweep.add_argument("--verbose", action="store_true", help="print every cluster")
     merge = sub.add_parser("merge", help="merge the open clusters of a dedup sweep, or undo "
                                          "a merge job")
@@ -96,8 +98,12 @@ def _cmd_dedup_sweep(args) -> int:
               + (runner.cost_preview("dedup_sweep", config, total) or "")
               + " Nothing was created.")
         return EXIT_OK
-    created = runner.create_job("dedup_sweep", config)
+    created = runner.create_job("dedup_sweep", config, background=args.background)
     print(f"created job {created.id} to sweep {created.total_items:,} topics", file=sys.stderr)
+    if args.background:
+        print(f"job {created.id} handed to the workers; follow it with: python -m jobcore "
+              f"jobs show {created.id}")
+        return EXIT_OK
     report = drive(created.id, created.total_items, verbose=False,
                    poll_seconds=args.poll_seconds if args.verify != "off" else None)
     verifying = args.verify != "off"

@@ -1,9 +1,13 @@
-"""The jobs commands (list, show, process, cancel, resume) and tick."""
+"""The jobs commands (list, show, process, cancel, resume, background, take-over), tick and
+the background worker.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
+import threading
 
 from jobcore.cli.common import (
     EXIT_FAILED,
@@ -16,6 +20,7 @@ from jobcore.cli.common import (
 from jobcore.jobs import runner
 from jobcore.jobs.registry import job_types
 from jobcore.jobs.ticks import tick
+from jobcore.jobs.worker import POLL_SECONDS, Worker, default_name
 from jobcore.schema import JOB_STATUSES
 
 
@@ -39,6 +44,20 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     resume = jsub.add_parser("resume", help="put a failed job back to processing from its "
                                             "cursor (then: jobs process JOB_ID --all)")
     resume.add_argument("job_id")
+    background = jsub.add_parser("background", help="hand a job to the workers (python -m "
+                                                    "jobcore worker)")
+    background.add_argument("job_id")
+    take = jsub.add_parser("take-over", help="take a job back from the workers")
+    take.add_argument("job_id")
+    worker = sub.add_parser("worker", help="drive background jobs and LLM jobs waiting on "
+                                           "their batches until stopped (SIGTERM: after the "
+                                           "chunk in hand)")
+    worker.add_argument("--name", help="how the chunk log names this worker (default "
+                                       "host:pid)")
+    worker.add_argument("--poll-seconds", type=float, default=POLL_SECONDS,
+                        help="poll an LLM job's batches at most this often")
+    worker.add_argument("--until-idle", action="store_true",
+                        help="stop when no job is left to advance (for tests and cron)")
 
 
 def _jobs_list(args) -> int:
@@ -98,10 +117,49 @@ def _jobs_resume(args) -> int:
     return EXIT_OK
 
 
+def _jobs_background(args) -> int:
+    if runner.run_in_background(args.job_id, by=cli_driver()):
+        print(f"job {args.job_id} handed to the workers (python -m jobcore worker)")
+    else:
+        print(f"job {args.job_id} is finished or already the workers'")
+    return EXIT_OK
+
+
+def _jobs_take_over(args) -> int:
+    if runner.take_over(args.job_id, by=cli_driver()):
+        print(f"job {args.job_id} taken back from the workers; go on with: python -m jobcore "
+              f"jobs process {args.job_id} --all")
+    else:
+        print(f"job {args.job_id} was not the workers'")
+    return EXIT_OK
+
+
 def _cmd_jobs(args) -> int:
     actions = {"list": _jobs_list, "show": _jobs_show, "process": _jobs_process,
-               "cancel": _jobs_cancel, "resume": _jobs_resume}
+               "cancel": _jobs_cancel, "resume": _jobs_resume,
+               "background": _jobs_background, "take-over": _jobs_take_over}
     return actions[args.action](args)
+
+
+def _cmd_worker(args) -> int:
+    stop = threading.Event()
+
+    def request_stop(signum, frame) -> None:  # between chunks: the one in hand commits
+        print(f"worker: {signal.Signals(signum).name}: stopping after this chunk", flush=True)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM,
+                                                                   signal.SIGINT)}
+    try:
+        worker = Worker(args.name or default_name(), poll_seconds=args.poll_seconds,
+                        report=lambda line: print(line, flush=True))
+        print(f"{worker.driver}: started", flush=True)
+        chunks = worker.run(stop, until_idle=args.until_idle)
+        print(f"{worker.driver}: stopped after {chunks:,} chunks", flush=True)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return EXIT_OK
 
 
 def _cmd_tick(args) -> int:
@@ -121,4 +179,5 @@ def _cmd_tick(args) -> int:
 COMMANDS = {
     "jobs": _cmd_jobs,
     "tick": _cmd_tick,
+    "worker": _cmd_worker,
 }

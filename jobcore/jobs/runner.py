@@ -118,8 +118,11 @@ def _parse(job_type: str, config: dict[str, Any] | None, org_id: int | None):
 
 
 def create_job(job_type: str, config: dict[str, Any] | None = None, *, org_id: int | None = None,
-               created_by: str | None = None, engine: Engine | None = None) -> CreatedJob:
-    """Validate the config, count the items server-side and insert a pending job."""
+               created_by: str | None = None, engine: Engine | None = None,
+               background: bool = False) -> CreatedJob:
+    """Validate the config, count the items server-side and insert a pending job
+    (``background``: handed to the workers at once, see jobcore.jobs.worker).
+    """
     handler, parsed = _parse(job_type, config, org_id)
     engine = engine or get_engine()
     with engine.begin() as conn:
@@ -128,8 +131,26 @@ def create_job(job_type: str, config: dict[str, Any] | None = None, *, org_id: i
         job = store.create_job(
             conn, job_type=job_type, config=parsed.to_json(), total_items=plan.total_items,
             created_by=created_by or get_settings().admin_user, org_id=org_id, cursor=plan.cursor,
+            background=background,
         )
     return CreatedJob(job.id, job.total_items)
+
+
+def run_in_background(job_id: str, *, by: str | None = None,
+                      engine: Engine | None = None) -> bool:
+    """Hand an unfinished job to the workers; False when it is finished or theirs already."""
+    with (engine or get_engine()).begin() as conn:
+        store.get_summary(conn, job_id)  # UnknownJob for a wrong id
+        return store.set_background(conn, job_id, True, by=by)
+
+
+def take_over(job_id: str, *, by: str | None = None, engine: Engine | None = None) -> bool:
+    """Take a job back from the workers (a page or the CLI drives it from now on); a
+    worker's chunk in flight still commits. False when it was not theirs.
+    """
+    with (engine or get_engine()).begin() as conn:
+        store.get_summary(conn, job_id)
+        return store.set_background(conn, job_id, False, by=by)
 
 
 # A lost connection (a server restart, a terminated backend) is retried with these waits,

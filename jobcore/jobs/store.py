@@ -61,6 +61,7 @@ class JobSummary:
     last_progress_at: datetime | None
     failure_message: str | None
     chunk_count: int
+    background: bool  # handed to the workers
 
     @property
     def is_finished(self) -> bool:
@@ -160,12 +161,13 @@ def new_job_id() -> str:
 
 def create_job(conn: Connection, *, job_type: str, config: dict[str, Any], total_items: int,
                created_by: str, org_id: int | None = None,
-               cursor: dict[str, Any] | None = None) -> Job:
-    """Insert a pending job and return it."""
+               cursor: dict[str, Any] | None = None, background: bool = False) -> Job:
+    """Insert a pending job (``background``: for the workers to run) and return it."""
     stmt = (
         sa.insert(admin_jobs)
         .values(id=new_job_id(), job_type=job_type, org_id=org_id, created_by=created_by,
-                config=config, total_items=total_items, cursor=cursor or {})
+                config=config, total_items=total_items, cursor=cursor or {},
+                background=background)
         .returning(*_SUMMARY_COLUMNS, _NO_ERRORS.label("errors"), admin_jobs.c.result,
                    admin_jobs.c.cursor)
     )
@@ -427,6 +429,21 @@ def record_event(conn: Connection, job_id: str, kind: str, *, message: str | Non
     """Add an event to the job's history."""
     conn.execute(sa.insert(admin_job_events).values(job_id=job_id, kind=kind, message=message,
                                                     created_by=created_by))
+
+
+def set_background(conn: Connection, job_id: str, on: bool, *, by: str | None) -> bool:
+    """Hand an unfinished job to the workers (``on``) or take it back; records an event.
+    False when the job is finished or already so. Does not wait for a running chunk: a
+    worker's chunk in flight commits, and the worker picks no further one.
+    """
+    changed = conn.execute(
+        sa.update(admin_jobs).where(admin_jobs.c.id == job_id,
+                                    admin_jobs.c.status.in_(("pending", "processing")),
+                                    admin_jobs.c.background.is_not(on))
+        .values(background=on, updated_at=sa.func.now())).rowcount
+    if changed:
+        record_event(conn, job_id, "to_background" if on else "taken_over", created_by=by)
+    return bool(changed)
 
 
 def job_events(conn: Connection, job_id: str) -> list[JobEvent]:

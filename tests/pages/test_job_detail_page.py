@@ -315,3 +315,20 @@ def test_a_merge_lists_the_clusters_it_merged_and_links_its_sweep(open_demo_app,
     assert "Clusters merged (2)" in [e.label for e in at.expander]
     assert any(e.proto.label == f"From: merge of clusters proposed by {sweep.id} (completed)"
                for e in at.get("page_link"))
+
+
+def test_run_in_background_then_take_over(open_app, many_topics, button):
+    many_topics(60)
+    created = runner.create_job("reclassify", {})
+    at = open_app(DETAIL, job=created.id)
+    button(at, "Run in background").click().run()
+    assert not at.exception
+    assert runner.get_job_summary(created.id).background
+    assert any("In the background" in m.value for m in at.markdown)
+    assert any("is `python -m jobcore worker` running?" in w.value for w in at.warning)
+    labels = [b.label for b in at.button]
+    assert "Run" not in labels and "Process next chunk" not in labels
+    button(at, "Take over").click().run()
+    assert not runner.get_job_summary(created.id).background
+    button(at, "Run").click().run()
+    assert runner.get_job_summary(created.id).status == "completed"

@@ -27,7 +27,8 @@ def _job(**overrides) -> JobSummary:
         id="job_1_abc", job_type="reclassify", org_id=None, created_by="ana", status="processing",
         config={"mode": "local"}, total_items=1000, processed_items=400, success_count=300,
         error_count=50, skip_count=50, created_at=T0, started_at=T0, completed_at=None,
-        updated_at=T0, last_progress_at=T0, failure_message=None, chunk_count=8)
+        updated_at=T0, last_progress_at=T0, failure_message=None, chunk_count=8,
+        background=False)
     return replace(base, **overrides)
 
 
