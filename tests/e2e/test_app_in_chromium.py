@@ -188,12 +188,12 @@ def test_load_demo_create_a_job_open_it_from_the_list_stop_run_and_roll_back(
 
     # the list: click the row, not a dropdown of ids
     _click_first_row(page, page.get_by_test_id("stDataFrame").last)
-    page.get_by_role("button", name="Run").wait_for()
+    page.get_by_role("button", name="Run", exact=True).wait_for()
     _settle(page)
     assert page.get_by_role("heading", name=re.compile(r"^Reclassify · job_")).is_visible()
     shoot(page, "job_detail_pending")
 
-    page.get_by_role("button", name="Run").click()
+    page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_role("button", name="Stop").wait_for()
     expect(page.get_by_test_id("stMetric").filter(has_text="Processed")
            .get_by_test_id("stMetricValue")).not_to_have_text("0", timeout=60_000)
@@ -208,7 +208,7 @@ def test_load_demo_create_a_job_open_it_from_the_list_stop_run_and_roll_back(
     assert _metric(page, "Items/s") == "–"
     shoot(page, "job_detail_paused")
 
-    page.get_by_role("button", name="Run").click()
+    page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_role("heading").filter(has_text="Completed").wait_for(timeout=180_000)
     page.get_by_role("button", name="Rollback").wait_for(timeout=30_000)
     assert page.get_by_role("button", name="Dedup sweep these topics").is_visible()
@@ -237,7 +237,7 @@ def test_a_second_tab_follows_a_job_another_tab_runs(app_url, browser_page, shoo
     for tab in (first, second):  # both open while the job is still pending
         _open(tab, f"{app_url}/job_detail?job={job.id}")
         tab.get_by_role("heading").filter(has_text="Pending").wait_for()
-    first.get_by_role("button", name="Run").click()
+    first.get_by_role("button", name="Run", exact=True).click()
     # the second tab, untouched, sees another driver, then the end
     second.get_by_role("heading").filter(has_text="Running elsewhere").wait_for(timeout=60_000)
     expect(second.get_by_test_id("stAlert").filter(has_text="Another tab or process")
@@ -334,7 +334,7 @@ def test_cluster_review_from_sweep_to_merge_and_undo(start_app, demo_engine, bro
     page.get_by_role("heading", name=re.compile(r"^Merge · job_")).wait_for()
     page.get_by_role("link", name=re.compile(f"From: merge of clusters proposed by {sweep.id}")
                      ).wait_for()
-    page.get_by_role("button", name="Run").click()
+    page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_role("heading").filter(has_text="Completed").wait_for(timeout=120_000)
     page.get_by_role("button", name="Undo merge").wait_for(timeout=30_000)
     shoot(page, "merge_completed")
@@ -346,7 +346,7 @@ def test_cluster_review_from_sweep_to_merge_and_undo(start_app, demo_engine, bro
     page.get_by_role("button", name="Undo merge").click()
     page.get_by_role("button", name="Create undo job").click()
     page.get_by_role("heading", name=re.compile(r"^Undo merge · job_")).wait_for()
-    page.get_by_role("button", name="Run").click()
+    page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_role("heading").filter(has_text="Completed").wait_for(timeout=120_000)
     shoot(page, "merge_undone")
     with demo_engine.connect() as conn:
@@ -372,9 +372,9 @@ def test_taxonomy_screen_search_and_realign_job(app_url, browser_page, shoot):
     page.get_by_text("nodes shown matching the search").wait_for()
     shoot(page, "taxonomy")
     page.get_by_role("button", name="Realign subcategories").click()
-    page.get_by_role("button", name="Run").wait_for()
+    page.get_by_role("button", name="Run", exact=True).wait_for()
     _settle(page)
-    page.get_by_role("button", name="Run").click()
+    page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_role("heading").filter(has_text="Completed").wait_for(timeout=120_000)
     page.get_by_role("button", name="Rollback").wait_for(timeout=30_000)
     shoot(page, "realign_completed")
