@@ -26,11 +26,13 @@ from jobcore.ui.charts import (
 from jobcore.ui.dedup import merged_clusters_frame
 from jobcore.ui.errors import (
     category_counts,
+    error_groups,
     errors_csv,
     errors_frame,
     filter_errors,
     pattern_counts,
 )
+from jobcore.ui.forms import plural
 from jobcore.ui.llm import batches_frame, cost_frame, is_llm_job, verification_caption
 from jobcore.ui.tables import format_duration, job_kind
 
@@ -470,3 +472,16 @@ else:
     groups[0].dataframe(pattern_counts(shown), hide_index=True, width="stretch")
     groups[1].caption("By parent category")
     groups[1].dataframe(category_counts(shown), hide_index=True, width="stretch")
+    retry_offered = job.is_finished and act.RETRY in act.available_actions(
+        job, running=False, rollback_id=None, undo_id=None)
+    if retry_offered:
+        by_group = error_groups(frame)
+        pick = st.columns([4, 1], vertical_alignment="bottom")
+        group = pick[0].selectbox(
+            "Retry a group", list(by_group), key="retry_group",
+            format_func=lambda g: f"{g} ({plural(len(by_group[g]), 'topic')})",
+            help="Only the topics of one message pattern or one parent category, in a new "
+                 "job with the same mode (Retry errors takes them all)")
+        if group is not None and pick[1].button("Retry this group", icon=":material/replay:"):
+            _create_and_open(lambda user: recovery.create_retry(
+                job_id, created_by=user, group=group, topic_ids=by_group[group]))

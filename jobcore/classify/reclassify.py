@@ -91,6 +91,9 @@ class ReclassifyConfig(JobConfig):
                                     json_schema_extra=INTERNAL)
     retry_of: str | None = Field(default=None, pattern=JOB_ID_PATTERN,
                                  json_schema_extra=INTERNAL)
+    # the errors a retry took, when only a group of them ("pattern: ...", "parent category: ...")
+    retry_group: str | None = Field(default=None, min_length=1, max_length=500,
+                                    json_schema_extra=INTERNAL)
 
 
 def eligible_where(config: ReclassifyConfig) -> sa.ColumnElement[bool]:
@@ -179,6 +182,10 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
             if others:
                 raise ConfigError(f"Invalid config for reclassify: rollbackOf cannot be combined "
                                   f"with {', '.join(others)}", field=others[0])
+        if config.retry_group is not None and (config.retry_of is None
+                                               or config.topic_ids is None):
+            raise ConfigError("Invalid config for reclassify: retryGroup: only with retryOf "
+                              "and the group's topicIds", field="retryGroup")
         _check_mode(config)
         return with_canonical_parent_category(self.job_type, config)
 

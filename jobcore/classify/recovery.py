@@ -8,7 +8,10 @@ from sqlalchemy.engine import Engine
 
 from jobcore.classify.rollback import existing_rollback
 from jobcore.db import get_engine
+from jobcore.errors import UsageError
 from jobcore.jobs import runner
+
+MAX_GROUP_TOPICS = 10_000  # reclassify's topicIds limit
 
 
 def create_rollback(job_id: str, *, created_by: str | None = None,
@@ -22,14 +25,26 @@ def create_rollback(job_id: str, *, created_by: str | None = None,
                              engine=engine)
 
 
-def create_retry(job_id: str, *, created_by: str | None = None,
-                 engine: Engine | None = None) -> runner.CreatedJob:
-    """A reclassify job over only the topics in ``job_id``'s errors, same mode, forced.
+def create_retry(job_id: str, *, created_by: str | None = None, engine: Engine | None = None,
+                 group: str | None = None, topic_ids: list[int] | None = None
+                 ) -> runner.CreatedJob:
+    """A reclassify job over only the topics in ``job_id``'s errors, same mode, forced;
+    with ``group`` (its label, recorded in the config as ``retryGroup``) only those of its
+    errors' topics in ``topic_ids`` (one message pattern or parent category).
 
     Refused (UsageError) when that job has no topic errors or has not finished.
     """
     source = runner.get_job(job_id, with_errors=False, full_result=False, engine=engine)
     config = {"mode": source.config.get("mode", "local"), "force": True, "retryOf": job_id}
+    if group is not None:
+        ids = sorted(set(topic_ids or []))
+        if not ids:
+            raise UsageError(f"The group {group!r} names no topic to retry.")
+        if len(ids) > MAX_GROUP_TOPICS:
+            raise UsageError(f"The group {group!r} holds {len(ids):,} topics, more than a group "
+                             f"retry takes ({MAX_GROUP_TOPICS:,}): retry all the errors "
+                             "instead.")
+        config.update(retryGroup=group, topicIds=ids)
     return runner.create_job("reclassify", config, created_by=created_by, engine=engine)
 
 

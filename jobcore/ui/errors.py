@@ -68,6 +68,23 @@ def category_counts(frame: pd.DataFrame) -> pd.DataFrame:
                               ignore_index=True)
 
 
+def error_groups(frame: pd.DataFrame) -> dict[str, list[int]]:
+    """The groups a retry may take, label -> topic ids: each message pattern
+    ("pattern: ...") and each parent category ("parent category: ...") with topics, biggest
+    first.
+    """
+    groups: dict[str, list[int]] = {}
+    topics = frame[pd.to_numeric(frame["id"], errors="coerce").notna()]
+    for kind, keys in (("pattern", topics["message"].map(message_pattern)),
+                       ("parent category", topics["parent_category"])):
+        ids_by_key: dict[str, list[int]] = {}
+        for key, topic_id in zip(keys, topics["id"], strict=True):
+            ids_by_key.setdefault(key, []).append(int(topic_id))
+        for key, ids in sorted(ids_by_key.items(), key=lambda item: (-len(item[1]), item[0])):
+            groups[f"{kind}: {key}"] = sorted(set(ids))
+    return groups
+
+
 def neutralize_cell(value: object) -> object:
     """Prefix with a quote every line of a text cell that a spreadsheet would run as a
     formula: the cell's start, and the start of each line after a CR or LF inside it (a

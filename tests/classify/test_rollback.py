@@ -176,3 +176,29 @@ def test_simultaneous_retries_of_one_job_make_one_retry(engine, make_topic):
     assert sum("already has a retry in progress" in o for o in outcomes) == 7
     runner.run_to_completion(created[0], engine=engine)  # once it finished, retry again
     assert create_retry(source.id, engine=engine).total_items == 4
+
+
+def test_retry_this_group_targets_exactly_that_group(engine, make_topic):
+    from jobcore.catalog.topic_store import error_categories
+    from jobcore.ui.errors import error_groups, errors_frame
+
+    sports = [make_topic(f"Qqqz Wxyv {c}", parent_category="Sports") for c in "ab"]
+    travel = make_topic("Qqqz Wxyv c", parent_category="Travel")
+    source = runner.create_job("reclassify", {}, engine=engine)
+    runner.run_to_completion(source.id, engine=engine)
+    errors = runner.get_job(source.id, engine=engine).errors
+    groups = error_groups(errors_frame(errors, error_categories(errors, engine=engine)))
+    assert groups["parent category: Sports"] == sorted(sports)
+    assert groups["parent category: Travel"] == [travel]
+    assert sum(len(ids) for g, ids in groups.items() if g.startswith("pattern: ")) == 3
+
+    retry = create_retry(source.id, engine=engine, group="parent category: Sports",
+                         topic_ids=groups["parent category: Sports"])
+    assert retry.total_items == 2
+    job = runner.get_job(retry.id, engine=engine)
+    assert (job.config["retryOf"], job.config["retryGroup"]) == (source.id,
+                                                                 "parent category: Sports")
+    runner.run_to_completion(retry.id, engine=engine)
+    assert {e["id"] for e in runner.get_job(retry.id, engine=engine).errors} == set(sports)
+    with pytest.raises(UsageError, match="names no topic"):
+        create_retry(source.id, engine=engine, group="parent category: Nowhere", topic_ids=[])

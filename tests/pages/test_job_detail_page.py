@@ -332,3 +332,18 @@ def test_run_in_background_then_take_over(open_app, many_topics, button):
     assert not runner.get_job_summary(created.id).background
     button(at, "Run").click().run()
     assert runner.get_job_summary(created.id).status == "completed"
+
+
+def test_retry_this_group_opens_a_job_over_that_group(open_app, make_topic, button):
+    sports = [make_topic(f"Qqqz Wxyv {c}", parent_category="Sports") for c in "ab"]
+    make_topic("Qqqz Wxyv c", parent_category="Travel")
+    source = runner.create_job("reclassify", {})
+    runner.run_to_completion(source.id)
+    at = open_app(DETAIL, job=source.id)
+    picker = at.selectbox(key="retry_group")
+    assert "parent category: Sports (2 topics)" in picker.options
+    picker.set_value("parent category: Sports").run()
+    button(at, "Retry this group").click().run()
+    retry = runner.get_job(at.query_params["job"])
+    assert (retry.config["retryGroup"], retry.config["topicIds"], retry.total_items) == (
+        "parent category: Sports", sorted(sports), 2)
