@@ -285,6 +285,10 @@ def _driving_state(job, chunks, now: datetime) -> tuple[str, bool]:
                     f"finished at {last.finished_at:%H:%M:%S} UTC. This page follows it; "
                     "**Take over** brings it back here.")
             return "background", True
+        if now - job.updated_at < LIVE_WINDOW:  # just handed over
+            st.info("Handed to the workers: the next free worker takes it. This page "
+                    "follows it; **Take over** brings it back here.")
+            return "background", False
         st.warning("Handed to the workers, but no worker has advanced it for a while: is "
                    "`python -m jobcore worker` running? (**Take over** runs it here.)")
         return "background", False

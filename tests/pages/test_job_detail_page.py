@@ -325,7 +325,7 @@ def test_run_in_background_then_take_over(open_app, many_topics, button):
     assert not at.exception
     assert runner.get_job_summary(created.id).background
     assert any("In the background" in m.value for m in at.markdown)
-    assert any("is `python -m jobcore worker` running?" in w.value for w in at.warning)
+    assert any("the next free worker takes it" in i.value for i in at.info)
     labels = [b.label for b in at.button]
     assert "Run" not in labels and "Process next chunk" not in labels
     button(at, "Take over").click().run()
