@@ -17,7 +17,6 @@ from jobcore.llm.progress import batch_progress
 from jobcore.ui import actions as act
 from jobcore.ui import pages
 from jobcore.ui.charts import (
-    LIVE_WINDOW,
     chunks_figure,
     is_paused,
     progress_figure,
@@ -45,6 +44,9 @@ running: set[str] = st.session_state.setdefault("running_jobs", set())
 # time: the next poll waits POLL_SECONDS (not one request after another)
 polled_at: dict[str, float] = st.session_state.setdefault("polled_jobs", {})
 POLL_SECONDS = 10.0
+# a background job a worker advanced within this is being driven (a worker polls an LLM
+# job's batches every 30 s, and several jobs share a worker)
+WORKER_WINDOW = timedelta(minutes=2)
 # jobs this tab stopped (or stepped once), with their chunk count then: paused at once, until
 # somebody else's chunk moves the count on
 stopped_here: dict[str, int] = st.session_state.setdefault("stopped_jobs", {})
@@ -129,8 +131,7 @@ def _buttons(job, state: str) -> None:
         if bar.button("Take over", icon=":material/back_hand:",
                       help="Take the job back from the workers: this page (Run) drives it "
                            "from its next chunk; a worker's chunk in flight still commits"):
-            runner.take_over(job_id, by=pages.current_user(st.session_state))
-            st.rerun()
+            _hand_over(runner.take_over)
     # a chunk open elsewhere: certainly driven there (between two chunks of another driver
     # the page cannot tell whether that driver goes on, so Run stays offered)
     _chunk_buttons(offered, bar, elsewhere=state == "in flight")
@@ -139,9 +140,17 @@ def _buttons(job, state: str) -> None:
             help="Hand the job to the workers (python -m jobcore worker): it goes on when "
                  "this tab closes"):
         running.discard(job_id)
-        runner.run_in_background(job_id, by=pages.current_user(st.session_state))
-        st.rerun()
+        _hand_over(runner.run_in_background)
     _follow_up_buttons(offered, bar)
+
+
+def _hand_over(change) -> None:
+    """Run in background or Take over (``change``); a chunk in flight may refuse it."""
+    try:
+        change(job_id, by=pages.current_user(st.session_state))
+    except JobcoreError as exc:
+        st.session_state["job_detail_problem"] = str(exc)
+    st.rerun()
 
 
 _ELSEWHERE = "Another tab or process is driving this job; this page follows it."
@@ -280,16 +289,16 @@ def _driving_state(job, chunks, now: datetime) -> tuple[str, bool]:
     if job.background and not job.is_finished:
         last = chunks[-1] if chunks else None
         st.markdown("### :material/cloud_sync: In the background")
-        if last is not None and last.finished_at >= now - LIVE_WINDOW:
+        if last is not None and last.finished_at >= now - WORKER_WINDOW:
             st.info(f"The workers drive this job: its last chunk{_who(last.driven_by)} "
                     f"finished at {last.finished_at:%H:%M:%S} UTC. This page follows it; "
                     "**Take over** brings it back here.")
             return "background", True
-        if now - job.updated_at < LIVE_WINDOW:  # just handed over
+        if now - job.updated_at < WORKER_WINDOW:  # just handed over
             st.info("Handed to the workers: the next free worker takes it. This page "
                     "follows it; **Take over** brings it back here.")
             return "background", False
-        st.warning("Handed to the workers, but no worker has advanced it for a while: is "
+        st.warning("Handed to the workers, but no worker has advanced it for 2 minutes: is "
                    "`python -m jobcore worker` running? (**Take over** runs it here.)")
         return "background", False
     if job.status != "processing" or job_id in running:
@@ -344,6 +353,8 @@ def _waiting_on_batches(report) -> bool:
 def live_panel() -> None:
     job = runner.get_job_summary(job_id)
     report = None
+    if job.background:  # handed to the workers (here or in another tab): this tab follows
+        running.discard(job_id)
     waited = time.monotonic() - polled_at.get(job_id, 0.0)
     resting = job_id in polled_at and waited < POLL_SECONDS  # between two polls
     if job_id in running and not resting:

@@ -116,6 +116,7 @@ class JobSummaryRecord(_Wire):
     updated_at: datetime
     last_progress_at: datetime | None
     failure_message: str | None
+    background: bool  # handed to the workers (python -m jobcore worker)
 
 
 class JobRecord(JobSummaryRecord):

@@ -44,7 +44,8 @@ def create_retry(job_id: str, *, created_by: str | None = None, engine: Engine |
             raise UsageError(f"The group {group!r} holds {len(ids):,} topics, more than a group "
                              f"retry takes ({MAX_GROUP_TOPICS:,}): retry all the errors "
                              "instead.")
-        config.update(retryGroup=group, topicIds=ids)
+        label = group if len(group) <= 500 else group[:499] + "…"  # the config's limit
+        config.update(retryGroup=label, topicIds=ids)
     return runner.create_job("reclassify", config, created_by=created_by, engine=engine)
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
+import sys
 import threading
 
 from jobcore.cli.common import (
@@ -145,7 +147,9 @@ def _cmd_worker(args) -> int:
     stop = threading.Event()
 
     def request_stop(signum, frame) -> None:  # between chunks: the one in hand commits
-        print(f"worker: {signal.Signals(signum).name}: stopping after this chunk", flush=True)
+        # os.write, not print: a handler may interrupt a print of the worker's own
+        os.write(sys.stdout.fileno(), f"worker: {signal.Signals(signum).name}: stopping "
+                                      "after this chunk\n".encode())
         stop.set()
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM,

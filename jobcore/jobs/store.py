@@ -433,14 +433,21 @@ def record_event(conn: Connection, job_id: str, kind: str, *, message: str | Non
 
 def set_background(conn: Connection, job_id: str, on: bool, *, by: str | None) -> bool:
     """Hand an unfinished job to the workers (``on``) or take it back; records an event.
-    False when the job is finished or already so. Does not wait for a running chunk: a
-    worker's chunk in flight commits, and the worker picks no further one.
+    False when the job is finished or already so. A chunk in flight holds the job's row:
+    this waits up to 3 s for it, then JobBusy (try again once that chunk has committed).
     """
-    changed = conn.execute(
-        sa.update(admin_jobs).where(admin_jobs.c.id == job_id,
-                                    admin_jobs.c.status.in_(("pending", "processing")),
-                                    admin_jobs.c.background.is_not(on))
-        .values(background=on, updated_at=sa.func.now())).rowcount
+    conn.execute(sa.text("SET LOCAL lock_timeout = '3s'"))
+    try:
+        changed = conn.execute(
+            sa.update(admin_jobs).where(admin_jobs.c.id == job_id,
+                                        admin_jobs.c.status.in_(("pending", "processing")),
+                                        admin_jobs.c.background.is_not(on))
+            .values(background=on, updated_at=sa.func.now())).rowcount
+    except sa.exc.OperationalError as exc:
+        if isinstance(exc.orig, pg_errors.LockNotAvailable):
+            raise JobBusy(f"A chunk of job {job_id} is running; try again when it has "
+                          "committed.") from None
+        raise
     if changed:
         record_event(conn, job_id, "to_background" if on else "taken_over", created_by=by)
     return bool(changed)

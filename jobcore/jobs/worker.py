@@ -6,8 +6,9 @@ another job; cancel lands between chunks; each chunk commits whole or not at all
 
 Several workers may run at once, on any machine that reaches the database. Each turn a
 worker takes the job advanced least recently (never-run jobs first), so jobs share the
-workers chunk by chunk; a job waiting on its message batches is polled at most every
-``poll_seconds``. On SIGTERM (or Ctrl-C) a worker finishes the chunk it is in and stops.
+workers chunk by chunk; a job whose message batches were still running at its last poll,
+or that met a transient error (the LLM API down), rests ``poll_seconds`` in that worker.
+On SIGTERM (or Ctrl-C) a worker finishes the chunk it is in and stops.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from jobcore.db import get_engine
+from jobcore.db import get_engine, is_connection_error, unavailable
 from jobcore.errors import DatabaseUnavailable, JobBusy, JobcoreError
 from jobcore.jobs import runner
 from jobcore.jobs.registry import handlers
@@ -30,15 +32,14 @@ POLL_SECONDS = 30.0
 IDLE_SECONDS = 2.0
 
 # The next job for a worker: handed to the workers, or an LLM job waiting on its batches;
-# not one polled within :poll seconds; not one this turn found busy; least recently advanced.
+# not one this worker rests (busy this turn, batches still running, a transient error);
+# least recently advanced first.
 _NEXT_JOB = sa.text(
     """
     SELECT id FROM admin_jobs
     WHERE status IN ('pending', 'processing')
       AND (background OR (status = 'processing' AND job_type = ANY(:llm_types)
                           AND coalesce(cursor ->> 'phase', '') = 'poll'))
-      AND NOT (coalesce(cursor ->> 'phase', '') = 'poll'
-               AND last_progress_at > now() - make_interval(secs => :poll))
       AND NOT (id = ANY(:skip))
     ORDER BY last_progress_at NULLS FIRST, created_at
     LIMIT 1
@@ -60,6 +61,9 @@ class Worker:
     poll_seconds: float = POLL_SECONDS
     idle_seconds: float = IDLE_SECONDS
     report: Callable[[str], None] = print
+    # jobs this worker leaves alone until then (monotonic time): batches still running at
+    # the last poll, or a transient error (the LLM API down)
+    resting: dict[str, float] = field(default_factory=dict)
 
     @property
     def driver(self) -> str:
@@ -68,12 +72,22 @@ class Worker:
     def next_job(self, skip: set[str]) -> str | None:
         """The job this worker should advance now (None: nothing to do)."""
         llm_types = [h.job_type for h in handlers() if h.llm_batches]
-        with (self.engine or get_engine()).connect() as conn:
-            return conn.execute(_NEXT_JOB, {"llm_types": llm_types, "poll": self.poll_seconds,
-                                            "skip": sorted(skip)}).scalar_one_or_none()
+        now = time.monotonic()
+        self.resting = {j: until for j, until in self.resting.items() if until > now}
+        try:
+            with (self.engine or get_engine()).connect() as conn:
+                return conn.execute(_NEXT_JOB, {
+                    "llm_types": llm_types, "skip": sorted(skip | set(self.resting))}
+                ).scalar_one_or_none()
+        except sa.exc.DBAPIError as exc:
+            if is_connection_error(exc):
+                raise unavailable(exc) from exc
+            raise
 
     def step(self) -> runner.ChunkReport | None:
-        """One chunk of the next job that is not busy; None when there is nothing to do."""
+        """One chunk of the next job that is not busy or resting; None when there is
+        nothing to do.
+        """
         skip: set[str] = set()
         while (job_id := self.next_job(skip)) is not None:
             try:
@@ -85,13 +99,22 @@ class Worker:
             except DatabaseUnavailable:
                 raise
             except JobcoreError as exc:  # e.g. the LLM API is down: the job waits, others go
-                self.report(f"{self.driver}: job {job_id}: {exc}")
-                skip.add(job_id)
+                self.report(f"{self.driver}: job {job_id}: {exc}; trying it again in "
+                            f"{self.poll_seconds:g} s")
+                self.resting[job_id] = time.monotonic() + self.poll_seconds
                 continue
+            if report.chunk_processed == 0 and not report.done and self._polling(job_id):
+                # its batches are still running: poll again in poll_seconds
+                self.resting[job_id] = time.monotonic() + self.poll_seconds
             self.report(f"{self.driver}: job {job_id}: {report.status}, "
                         f"{report.processed_items:,} of {report.total_items:,}")
             return report
         return None
+
+    def _polling(self, job_id: str) -> bool:
+        job = runner.get_job(job_id, engine=self.engine, with_errors=False,
+                             full_result=False)
+        return job.cursor.get("phase") == "poll"
 
     def run(self, stop: threading.Event, *, until_idle: bool = False) -> int:
         """Advance jobs until ``stop`` is set (between chunks), or with ``until_idle`` until

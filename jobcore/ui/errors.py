@@ -6,6 +6,7 @@ import csv
 import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from jobcore.activations.platforms.base import PLATFORM_NAMES
@@ -74,7 +75,9 @@ def error_groups(frame: pd.DataFrame) -> dict[str, list[int]]:
     first.
     """
     groups: dict[str, list[int]] = {}
-    topics = frame[pd.to_numeric(frame["id"], errors="coerce").notna()]
+    # the ids a retry can take: numbers (as the job's errors name topics), not strings
+    topics = frame[frame["id"].map(lambda i: isinstance(i, int | np.integer)
+                                   and not isinstance(i, bool))]
     for kind, keys in (("pattern", topics["message"].map(message_pattern)),
                        ("parent category", topics["parent_category"])):
         ids_by_key: dict[str, list[int]] = {}

@@ -150,7 +150,10 @@ def test_background_from_the_command_line_and_the_api(app_env, engine, many_topi
 
     app = create_app(engine=engine, tokens={hash_token("t" * 40): "ana@example.com"})
     with TestClient(app) as client:
+        auth = {"Authorization": f"Bearer {'t' * 40}"}
         created = client.post("/api/admin/jobs", json={
             "jobType": "reclassify", "config": {"force": True}, "background": True},
-            headers={"Authorization": f"Bearer {'t' * 40}"}).json()
+            headers=auth).json()
+        record = client.get(f"/api/admin/jobs/{created['jobId']}", headers=auth).json()
     assert runner.get_job_summary(created["jobId"], engine=engine).background
+    assert record["background"] is True
