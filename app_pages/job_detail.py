@@ -344,10 +344,7 @@ def _waiting_on_batches(report) -> bool:
     """Whether the chunk just run found the job's message batches still processing (an LLM
     job in its poll phase that got no results): the next poll waits POLL_SECONDS.
     """
-    return (report is not None and report.chunk_processed == 0 and not report.done
-            and is_llm_job(header.job_type, header.config)
-            and runner.get_job(job_id, with_errors=False,
-                               full_result=False).cursor.get("phase") == "poll")
+    return report is not None and runner.waiting_on_batches(report)
 
 
 def live_panel() -> None:

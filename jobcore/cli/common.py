@@ -53,9 +53,7 @@ def drive(job_id: str, total: int, *, verbose: bool, unit: str = "topic",
             if report.total_items != bar.total:  # the job found more to do
                 bar.total = report.total_items
             bar.update(report.chunk_processed)
-            if poll_seconds and not report.done and report.chunk_processed == 0 and \
-                    runner.get_job(job_id, with_errors=False,
-                                   full_result=False).cursor.get("phase") == "poll":
+            if poll_seconds and runner.waiting_on_batches(report):
                 bar.write(f"batches processing; next poll in {poll_seconds:g} s")
                 time.sleep(poll_seconds)
             bar.set_postfix(ok=report.success_count, err=report.error_count,
@@ -86,8 +84,7 @@ def advance_until_done(job_id: str, *, poll_seconds: float) -> runner.ChunkRepor
         report = runner.process_chunk(job_id, driven_by=cli_driver())
         if report.done:
             return report
-        if report.chunk_processed == 0 and runner.get_job(
-                job_id, with_errors=False, full_result=False).cursor.get("phase") == "poll":
+        if runner.waiting_on_batches(report):
             print(f"batches processing; {report.processed_items:,} of "
                   f"{report.total_items:,} done, next poll in {poll_seconds:g} s",
                   file=sys.stderr)

@@ -136,6 +136,17 @@ def create_job(job_type: str, config: dict[str, Any] | None = None, *, org_id: i
     return CreatedJob(job.id, job.total_items)
 
 
+def waiting_on_batches(report: ChunkReport, *, engine: Engine | None = None) -> bool:
+    """Whether the chunk just run found its job's message batches still processing (an LLM
+    job in its poll phase that got no results): its driver should wait before the next
+    poll.
+    """
+    if report.chunk_processed or report.done:
+        return False
+    job = get_job(report.job_id, engine=engine, with_errors=False, full_result=False)
+    return job.cursor.get("phase") == "poll"
+
+
 def run_in_background(job_id: str, *, by: str | None = None,
                       engine: Engine | None = None) -> bool:
     """Hand an unfinished job to the workers; False when it is finished or theirs already."""

@@ -103,18 +103,13 @@ class Worker:
                             f"{self.poll_seconds:g} s")
                 self.resting[job_id] = time.monotonic() + self.poll_seconds
                 continue
-            if report.chunk_processed == 0 and not report.done and self._polling(job_id):
+            if runner.waiting_on_batches(report, engine=self.engine):
                 # its batches are still running: poll again in poll_seconds
                 self.resting[job_id] = time.monotonic() + self.poll_seconds
             self.report(f"{self.driver}: job {job_id}: {report.status}, "
                         f"{report.processed_items:,} of {report.total_items:,}")
             return report
         return None
-
-    def _polling(self, job_id: str) -> bool:
-        job = runner.get_job(job_id, engine=self.engine, with_errors=False,
-                             full_result=False)
-        return job.cursor.get("phase") == "poll"
 
     def run(self, stop: threading.Event, *, until_idle: bool = False) -> int:
         """Advance jobs until ``stop`` is set (between chunks), or with ``until_idle`` until
