@@ -340,13 +340,6 @@ def _driving_state(job, chunks, now: datetime) -> tuple[str, bool]:
     return "elsewhere", True
 
 
-def _waiting_on_batches(report) -> bool:
-    """Whether the chunk just run found the job's message batches still processing (an LLM
-    job in its poll phase that got no results): the next poll waits POLL_SECONDS.
-    """
-    return report is not None and runner.waiting_on_batches(report)
-
-
 def live_panel() -> None:
     job = runner.get_job_summary(job_id)
     report = None
@@ -358,7 +351,7 @@ def live_panel() -> None:
         report = _step() if not job.is_finished else None
         job = runner.get_job_summary(job_id)
         polled_at.pop(job_id, None)
-        if _waiting_on_batches(report):
+        if report is not None and runner.waiting_on_batches(report):
             polled_at[job_id] = time.monotonic()
             resting = True
         if job.is_finished or report is None:

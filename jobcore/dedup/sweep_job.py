@@ -12,10 +12,10 @@ lexical, shared, unshared}]}``, ``similarity`` being the pair's score), and a hi
 each swept topic's best score shows what another threshold would give. The sweep writes
 nothing but embeddings.
 
-With ``verify: "claude"`` the sweep matches down to ``verifyFrom`` and sends the pairs
-scoring between it and the threshold to Claude through Message Batches once every topic is
-swept (phases submit, poll; see jobcore.dedup.verify); those Claude calls the same join the
-clusters.
+With ``verify: "claude"`` the sweep clusters at the threshold as always, then takes pairs
+down to ``verifyFrom`` too, and sends those scoring below the threshold to Claude through
+Message Batches once every topic is swept (phases submit, poll; see jobcore.dedup.verify);
+those Claude calls the same join the clusters.
 """
 
 from __future__ import annotations
@@ -155,15 +155,6 @@ _CLUSTERED_OR_IN_BAND = sa.text(
     f"SELECT id, max(similarity) FROM ({_CLUSTERED.text} UNION ALL "
     f"{verification.IN_BAND_PAIRS}) AS placed(id, similarity) GROUP BY id")
 
-_RECORD_CLUSTERS = sa.text(
-    """
-    INSERT INTO dedup_clusters (job_id, seq, winner_topic_id, members, losers, weakest)
-    SELECT :job_id, c.seq, c.winner, ARRAY(SELECT jsonb_array_elements_text(c.members))::bigint[],
-           c.losers, c.weakest
-    FROM jsonb_to_recordset(CAST(:clusters AS jsonb))
-        AS c(seq integer, winner bigint, members jsonb, losers jsonb, weakest float8)
-    """
-)
 
 
 def clusters_of(conn: Connection, job_id: str) -> list[matching.Cluster]:
@@ -377,7 +368,7 @@ def _record_clusters(conn: Connection, job: Job, clusters: list[matching.Cluster
     if not clusters:
         return
     first = job.result.get("clusterCount", 0) + 1
-    conn.execute(_RECORD_CLUSTERS, {"job_id": job.id, "clusters": json.dumps([
+    conn.execute(verification.RECORD_CLUSTERS, {"job_id": job.id, "clusters": json.dumps([
         {"seq": first + i, "winner": c.winner, "members": list(c.members),
          "losers": c.to_json()["losers"], "weakest": c.weakest}
         for i, c in enumerate(clusters)])})

@@ -441,17 +441,20 @@ _CLUSTERS_OF_WINNERS = sa.text(
     """
 )
 
-_UPSERT_CLUSTERS = sa.text(
-    """
+# A sweep's new clusters, as each step appends them (numbered on from the earlier ones)...
+_INSERT_CLUSTERS = """
     INSERT INTO dedup_clusters (job_id, seq, winner_topic_id, members, losers, weakest)
     SELECT :job_id, c.seq, c.winner,
            ARRAY(SELECT jsonb_array_elements_text(c.members))::bigint[], c.losers, c.weakest
     FROM jsonb_to_recordset(CAST(:clusters AS jsonb))
         AS c(seq integer, winner bigint, members jsonb, losers jsonb, weakest float8)
+"""
+RECORD_CLUSTERS = sa.text(_INSERT_CLUSTERS)
+# ... and as verified losers extend them (the same seq: losers, members, weakest replaced)
+_UPSERT_CLUSTERS = sa.text(_INSERT_CLUSTERS + """
     ON CONFLICT (job_id, seq) DO UPDATE SET members = excluded.members,
         losers = excluded.losers, weakest = excluded.weakest
-    """
-)
+""")
 
 
 def _join_clusters(conn: Connection, job: Job,
