@@ -11,7 +11,7 @@ from jobcore.catalog.topic_store import error_categories, topic_names
 from jobcore.classify import recovery
 from jobcore.dedup import undo
 from jobcore.errors import JobBusy, JobcoreError
-from jobcore.jobs import runner
+from jobcore.jobs import retention, runner
 from jobcore.jobs.registry import get_handler
 from jobcore.llm.progress import batch_progress
 from jobcore.ui import actions as act
@@ -206,7 +206,7 @@ def _stop() -> None:
 def _cancel() -> None:
     running.discard(job_id)
     try:
-        runner.cancel_job(job_id)
+        runner.cancel_job(job_id, by=pages.current_user(st.session_state))
     except JobcoreError as exc:
         st.session_state["job_detail_problem"] = str(exc)
 
@@ -387,6 +387,13 @@ def live_panel() -> None:
     _buttons(job, state)
     if chunks:
         st.plotly_chart(chunks_figure(chunks), width="stretch")
+    if job.log_pruned_at:
+        staged = (f" and {plural(job.staged_pruned, 'staged LLM result')} (so it cannot be "
+                  "resumed)" if job.staged_pruned else "")
+        policy = retention.Policy.from_settings().describe()
+        st.caption(f":material/auto_delete: Retention removed this job's chunk log{staged} "
+                   f"on {job.log_pruned_at:%Y-%m-%d}: {policy} Its counts, errors and "
+                   "history stay.")
     ended = {"completed": "completed", "cancelled": "cancelled", "failed": "failed"}.get(
         job.status, "ended")
     times = {"created": job.created_at, "started": job.started_at,

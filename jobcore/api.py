@@ -279,7 +279,8 @@ async def list_jobs(caller: Caller, db: DB,
 async def cancel(job_id: JobId, body: CancelBody, caller: Caller,
                  db: DB) -> JobSummaryRecord:
     """Cancel the job (the only change allowed); it takes effect between chunks."""
-    return _summary_record(await run_in_threadpool(runner.cancel_job, job_id, engine=db))
+    return _summary_record(await run_in_threadpool(runner.cancel_job, job_id,
+                                                   by=f"{caller} (API)", engine=db))
 
 @router.post("/api/admin/jobs/{job_id}/resume", response_model=JobSummaryRecord,
           responses={**_COMMON, **_responses(404, 409)}, response_model_by_alias=True)

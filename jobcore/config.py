@@ -89,6 +89,25 @@ class Settings(BaseSettings):
                                   description="Share of the token price a batch pays.")
     price_web_search_per_thousand: float = Field(default=10.0, ge=0)
     credentials_key: str | None = None
+    chunk_log_retention_days: int | None = Field(
+        default=30, ge=1, le=36_500,
+        description="Finished jobs keep their chunk log and staged LLM results this many "
+                    "days after they ended ('never' keeps them); python -m jobcore prune "
+                    "and the workers apply it.")
+    job_retention_days: int | None = Field(
+        default=None, ge=1, le=36_500,
+        description="Finished jobs themselves (with their errors and events) are removed "
+                    "this many days after they ended; unset or 'never' (the default) keeps "
+                    "them. Topics keep their history; a removed job cannot be rolled back.")
+    prune_every_seconds: float = Field(
+        default=3600.0, gt=0, description="How often a worker applies the retention settings.")
+
+    @field_validator("chunk_log_retention_days", "job_retention_days", mode="before")
+    @classmethod
+    def _never_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in ("", "never", "none"):
+            return None
+        return value
 
     @field_validator("admin_emails", mode="before")
     @classmethod

@@ -145,7 +145,21 @@ admin_jobs = sa.Table(
     sa.Column("chunk_count", sa.Integer, nullable=False, server_default="0"),
     # handed to the workers (python -m jobcore worker) rather than driven by a page
     sa.Column("background", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Index("ix_admin_jobs_type_status", "job_type", "status"),
+    # retention removed the finished job's chunk log and staged LLM results (how many of
+    # those: a job whose staged answers went cannot be resumed)
+    sa.Column("log_pruned_at", _ts, nullable=True),
+    sa.Column("staged_pruned", sa.Integer, nullable=False, server_default="0"),
+    # the job list's filters, newest first
+    sa.Index("ix_admin_jobs_type_status_created", "job_type", "status",
+             sa.text("created_at DESC")),
+    sa.Index("ix_admin_jobs_status_created", "status", sa.text("created_at DESC")),
+    sa.Index("ix_admin_jobs_creator_created", "created_by", sa.text("created_at DESC")),
+    # what retention looks for
+    sa.Index("ix_admin_jobs_log_to_prune", "completed_at",
+             postgresql_where=sa.text("log_pruned_at IS NULL AND status IN ('completed', "
+                                      "'failed', 'cancelled')")),
+    sa.Index("ix_admin_jobs_finished", "completed_at",
+             postgresql_where=sa.text("status IN ('completed', 'failed', 'cancelled')")),
     sa.Index("ix_admin_jobs_background", "last_progress_at",
              postgresql_where=sa.text("background AND status IN ('pending', 'processing')")),
     sa.Index("ix_admin_jobs_created_at", sa.text("created_at DESC")),
@@ -179,7 +193,8 @@ admin_job_errors = sa.Table(
     sa.Index("ix_admin_job_errors_job", "job_id", "id"),
 )
 
-JOB_EVENT_KINDS = ("failed", "resumed", "chunk_stopped", "to_background", "taken_over")
+JOB_EVENT_KINDS = ("failed", "resumed", "chunk_stopped", "to_background", "taken_over",
+                   "cancelled", "pruned")
 
 # What happened to a job besides its chunks, with who and why.
 admin_job_events = sa.Table(
@@ -220,7 +235,8 @@ topic_history = sa.Table(
     metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), nullable=False),
-    sa.Column("batch_id", sa.Text, sa.ForeignKey("admin_jobs.id"), nullable=True),
+    # no foreign key: a topic's history outlives the job that wrote it (retention)
+    sa.Column("batch_id", sa.Text, nullable=True),
     sa.Column("action", sa.Text, nullable=False),
     sa.Column("previous_values", JSONB, nullable=False, server_default="{}"),
     sa.Column("new_values", JSONB, nullable=False, server_default="{}"),
@@ -228,6 +244,22 @@ topic_history = sa.Table(
     sa.Column("created_by", sa.Text, nullable=True),
     sa.Index("ix_topic_history_batch", "batch_id", "id"),
     sa.Index("ix_topic_history_topic", "topic_id", sa.text("created_at DESC")),
+)
+
+# What is left of a finished job that retention removed.
+pruned_jobs = sa.Table(
+    "pruned_jobs",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("job_type", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", _ts, nullable=False),
+    sa.Column("completed_at", _ts, nullable=True),
+    sa.Column("total_items", sa.Integer, nullable=False),
+    sa.Column("success_count", sa.Integer, nullable=False),
+    sa.Column("error_count", sa.Integer, nullable=False),
+    sa.Column("pruned_at", _ts, nullable=False, server_default=sa.func.now()),
 )
 
 batch_results_staging = sa.Table(
@@ -248,7 +280,7 @@ merges = sa.Table(
     "merges",
     metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("job_id", sa.Text, sa.ForeignKey("admin_jobs.id"), nullable=True),
+    sa.Column("job_id", sa.Text, nullable=True),  # no foreign key: outlives a pruned job
     sa.Column("winner_topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), nullable=False),
     sa.Column("loser_topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), nullable=False),
     sa.Column("similarity", sa.Float, nullable=True),
@@ -269,6 +301,7 @@ not_duplicate_pairs = sa.Table(
     sa.Column("created_by", sa.Text, nullable=False),
     _created_at(),
     sa.Index("ix_not_duplicate_pairs_high", "high_topic_id"),
+    sa.Index("ix_not_duplicate_pairs_job", "job_id"),  # a pruned job's marks are unlinked
 )
 
 dedup_clusters = sa.Table(
@@ -334,6 +367,7 @@ claude_pair_verdicts = sa.Table(
     sa.Column("job_id", sa.Text, sa.ForeignKey("admin_jobs.id", ondelete="SET NULL")),
     _created_at(),
     sa.Index("ix_claude_pair_verdicts_high", "high_topic_id"),
+    sa.Index("ix_claude_pair_verdicts_job", "job_id"),  # a pruned job's verdicts are unlinked
 )
 
 sync_credentials = sa.Table(

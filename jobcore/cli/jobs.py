@@ -1,5 +1,5 @@
-"""The jobs commands (list, show, process, cancel, resume, background, take-over), tick and
-the background worker.
+"""The jobs commands (list, show, process, cancel, resume, background, take-over), tick,
+the background worker and prune (retention).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from jobcore.cli.common import (
     drive,
     print_report,
 )
-from jobcore.jobs import runner
+from jobcore.jobs import retention, runner
 from jobcore.jobs.registry import job_types
 from jobcore.jobs.ticks import tick
 from jobcore.jobs.worker import POLL_SECONDS, Worker, default_name
@@ -60,6 +60,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                         help="poll an LLM job's batches at most this often")
     worker.add_argument("--until-idle", action="store_true",
                         help="stop when no job is left to advance (for tests and cron)")
+    prune = sub.add_parser("prune", help="apply the retention settings: remove old finished "
+                                         "jobs' chunk logs and staged LLM results "
+                                         "(CHUNK_LOG_RETENTION_DAYS, default 30) and, with "
+                                         "JOB_RETENTION_DAYS, old finished jobs")
+    prune.add_argument("--dry-run", action="store_true",
+                       help="only count what would be removed")
 
 
 def _jobs_list(args) -> int:
@@ -106,7 +112,7 @@ def _jobs_process(args) -> int:
 
 
 def _jobs_cancel(args) -> int:
-    job = runner.cancel_job(args.job_id)
+    job = runner.cancel_job(args.job_id, by=cli_driver())
     print(f"job {job.id} cancelled after {job.processed_items:,} of {job.total_items:,} items")
     return EXIT_OK
 
@@ -180,7 +186,15 @@ def _cmd_tick(args) -> int:
     return EXIT_OK
 
 
+def _cmd_prune(args) -> int:
+    policy = retention.Policy.from_settings()
+    print(policy.describe())
+    print(retention.prune(policy=policy, dry_run=args.dry_run).summary())
+    return EXIT_OK
+
+
 COMMANDS = {
+    "prune": _cmd_prune,
     "jobs": _cmd_jobs,
     "tick": _cmd_tick,
     "worker": _cmd_worker,

@@ -279,11 +279,16 @@ def _fail(engine: Engine, job_id: str, exc: Exception) -> ChunkReport:
     return ChunkReport.of(job, 0)
 
 
-def cancel_job(job_id: str, *, engine: Engine | None = None) -> store.Job:
-    """Cancel a job; a chunk that is running finishes first, and no further chunk runs."""
+def cancel_job(job_id: str, *, by: str | None = None, message: str | None = None,
+               wait_seconds: float | None = None, engine: Engine | None = None) -> store.Job:
+    """Cancel a job; a chunk that is running finishes first (waited for at most
+    ``wait_seconds`` if given, then JobBusy), and no further chunk runs. Its events record
+    ``by`` (default: the admin user) and ``message``.
+    """
     engine = engine or get_engine()
     with engine.begin() as conn:
-        job = store.cancel_job(conn, job_id)
+        job = store.cancel_job(conn, job_id, by=by or get_settings().admin_user,
+                               message=message, wait_seconds=wait_seconds)
         get_handler(job.job_type).on_cancel(conn, job)
         return job
 

@@ -33,6 +33,7 @@ from jobcore.schema import (
     admin_job_errors,
     admin_job_events,
     admin_jobs,
+    pruned_jobs,
 )
 
 LIST_LIMIT_DEFAULT = 20
@@ -62,6 +63,8 @@ class JobSummary:
     failure_message: str | None
     chunk_count: int
     background: bool  # handed to the workers
+    log_pruned_at: datetime | None  # retention removed its chunk log and staged results
+    staged_pruned: int  # staged LLM results retention removed (the job cannot resume)
 
     @property
     def is_finished(self) -> bool:
@@ -154,6 +157,21 @@ def _summary(row: sa.Row) -> JobSummary:
     return JobSummary(**{name: getattr(row, name) for name in _SUMMARY_FIELDS})
 
 
+def not_found(conn: Connection, job_id: str) -> JobNotFound:
+    """The error for a job id with no row: what retention left of it when it pruned the job
+    (its type, status and when), else "no job with id".
+    """
+    gone = conn.execute(sa.select(pruned_jobs).where(pruned_jobs.c.id == job_id)).first()
+    if gone is None:
+        return JobNotFound(f"No job with id {job_id!r}.")
+    ended = f" {gone.completed_at:%Y-%m-%d}" if gone.completed_at else ""
+    return JobNotFound(
+        f"Job {job_id} ({gone.job_type}, {gone.status}{ended}) was pruned on "
+        f"{gone.pruned_at:%Y-%m-%d} under the retention settings: its record, errors and chunk "
+        "log are gone, so it can no longer be rolled back, undone, retried or resumed. The "
+        "topics it changed keep their history.")
+
+
 def new_job_id() -> str:
     """A job id of the form ``job_{milliseconds}_{random}``."""
     return f"job_{int(time.time() * 1000)}_{secrets.token_hex(4)}"
@@ -211,7 +229,7 @@ def get_job(conn: Connection, job_id: str, *, with_errors: bool = True) -> Job:
     columns = _JOB_COLUMNS if with_errors else _JOB_COLUMNS_WITHOUT_ERRORS
     row = conn.execute(sa.select(*columns).where(admin_jobs.c.id == job_id)).one_or_none()
     if row is None:
-        raise JobNotFound(f"No job with id {job_id!r}.")
+        raise not_found(conn, job_id)
     return _job(row)
 
 
@@ -220,7 +238,7 @@ def get_summary(conn: Connection, job_id: str) -> JobSummary:
     row = conn.execute(sa.select(*_SUMMARY_COLUMNS)
                        .where(admin_jobs.c.id == job_id)).one_or_none()
     if row is None:
-        raise JobNotFound(f"No job with id {job_id!r}.")
+        raise not_found(conn, job_id)
     return _summary(row)
 
 
@@ -257,7 +275,7 @@ def lock_job(conn: Connection, job_id: str, *, with_config: bool = True) -> Job:
             ) from exc
         raise
     if row is None:
-        raise JobNotFound(f"No job with id {job_id!r}.")
+        raise not_found(conn, job_id)
     return _job(row)
 
 
@@ -395,12 +413,18 @@ def resume_job(conn: Connection, job_id: str, *, created_by: str) -> Job:
     """Put a failed job back to processing from its saved cursor (its counters, errors and
     results kept), recording who resumed it and the failure it had.
     """
-    row = conn.execute(sa.select(admin_jobs.c.status, admin_jobs.c.failure_message)
+    row = conn.execute(sa.select(admin_jobs.c.status, admin_jobs.c.failure_message,
+                                 admin_jobs.c.staged_pruned, admin_jobs.c.log_pruned_at)
                        .where(admin_jobs.c.id == job_id).with_for_update()).one_or_none()
     if row is None:
-        raise JobNotFound(f"No job with id {job_id!r}.")
+        raise not_found(conn, job_id)
     if row.status != "failed":
         raise Conflict(f"Job {job_id} is {row.status}; only a failed job can be resumed.")
+    if row.staged_pruned:
+        raise Conflict(f"Job {job_id} cannot be resumed: retention removed its "
+                       f"{row.staged_pruned:,} staged LLM results on "
+                       f"{row.log_pruned_at:%Y-%m-%d}, so those answers are gone. Retry its "
+                       "topics with a new job instead.")
     try:
         with conn.begin_nested():
             conn.execute(sa.update(admin_jobs).where(admin_jobs.c.id == job_id).values(
@@ -462,19 +486,31 @@ def job_events(conn: Connection, job_id: str) -> list[JobEvent]:
     return [JobEvent(*row) for row in rows]
 
 
-def cancel_job(conn: Connection, job_id: str) -> Job:
-    """Cancel a pending or processing job; waits for a running chunk to commit first."""
-    row = conn.execute(
-        sa.select(admin_jobs.c.status).where(admin_jobs.c.id == job_id).with_for_update()
-    ).one_or_none()
+def cancel_job(conn: Connection, job_id: str, *, by: str | None = None,
+               message: str | None = None, wait_seconds: float | None = None) -> Job:
+    """Cancel a pending or processing job (an event records who, and ``message`` why); waits
+    for a running chunk to commit first, at most ``wait_seconds`` if given (then JobBusy).
+    """
+    if wait_seconds is not None:
+        conn.execute(sa.text(f"SET LOCAL lock_timeout = '{int(wait_seconds * 1000)}ms'"))
+    try:
+        row = conn.execute(
+            sa.select(admin_jobs.c.status).where(admin_jobs.c.id == job_id).with_for_update()
+        ).one_or_none()
+    except sa.exc.OperationalError as exc:
+        if isinstance(exc.orig, pg_errors.LockNotAvailable):
+            raise JobBusy(f"A chunk of job {job_id} ran for more than {wait_seconds:g} s; "
+                          "cancel it again when that chunk has committed.") from None
+        raise
     if row is None:
-        raise JobNotFound(f"No job with id {job_id!r}.")
+        raise not_found(conn, job_id)
     if row.status in FINISHED_STATUSES:
         raise JobNotRunnable(f"Job {job_id} is already {row.status}; it cannot be cancelled.")
     conn.execute(
         sa.update(admin_jobs).where(admin_jobs.c.id == job_id)
         .values(status="cancelled", completed_at=sa.func.now(), updated_at=sa.func.now())
     )
+    record_event(conn, job_id, "cancelled", created_by=by, message=message)
     return get_job(conn, job_id)
 
 

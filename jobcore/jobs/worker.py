@@ -9,6 +9,10 @@ worker takes the job advanced least recently (never-run jobs first), so jobs sha
 workers chunk by chunk; a job whose message batches were still running at its last poll,
 or that met a transient error (the LLM API down), rests ``poll_seconds`` in that worker.
 On SIGTERM (or Ctrl-C) a worker finishes the chunk it is in and stops.
+
+Every ``prune_every`` seconds (PRUNE_EVERY_SECONDS, an hour) a worker also applies the
+retention settings (``jobs/retention.py``), a few seconds at a time between chunks; with
+several workers one prunes and the others find it done.
 """
 
 from __future__ import annotations
@@ -23,13 +27,15 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from jobcore.config import get_settings
 from jobcore.db import get_engine, is_connection_error, unavailable
 from jobcore.errors import DatabaseUnavailable, JobBusy, JobcoreError
-from jobcore.jobs import runner
+from jobcore.jobs import retention, runner
 from jobcore.jobs.registry import handlers
 
 POLL_SECONDS = 30.0
 IDLE_SECONDS = 2.0
+PRUNE_SLICE_SECONDS = 5.0  # retention work between two chunks, at most
 
 # The next job for a worker: handed to the workers, or an LLM job waiting on its batches;
 # not one this worker rests (busy this turn, batches still running, a transient error);
@@ -64,6 +70,9 @@ class Worker:
     # jobs this worker leaves alone until then (monotonic time): batches still running at
     # the last poll, or a transient error (the LLM API down)
     resting: dict[str, float] = field(default_factory=dict)
+    # apply the retention settings this often (seconds; None: never, tests)
+    prune_every: float | None = field(default_factory=lambda: get_settings().prune_every_seconds)
+    next_prune: float = 0.0  # monotonic time of the next retention pass (0: at start)
 
     @property
     def driver(self) -> str:
@@ -111,6 +120,27 @@ class Worker:
             return report
         return None
 
+    def prune_if_due(self) -> retention.PruneReport | None:
+        """Apply the retention settings when due, for at most PRUNE_SLICE_SECONDS (the rest
+        at the next turn); None when not due.
+        """
+        if self.prune_every is None or time.monotonic() < self.next_prune:
+            return None
+        try:
+            pruned = retention.prune(engine=self.engine, max_seconds=PRUNE_SLICE_SECONDS)
+        except sa.exc.DBAPIError as exc:
+            if is_connection_error(exc):
+                raise unavailable(exc) from exc
+            # retention must not stop the jobs: say it, try again at the next interval
+            self.report(f"{self.driver}: retention failed: {exc.__class__.__name__}: "
+                        f"{str(exc.orig).splitlines()[0] if exc.orig else exc}")
+            self.next_prune = time.monotonic() + self.prune_every
+            return None
+        if pruned.jobs or pruned.logs:
+            self.report(f"{self.driver}: {pruned.summary()}")
+        self.next_prune = time.monotonic() + (0.0 if not pruned.finished else self.prune_every)
+        return pruned
+
     def run(self, stop: threading.Event, *, until_idle: bool = False) -> int:
         """Advance jobs until ``stop`` is set (between chunks), or with ``until_idle`` until
         nothing is left to do; returns the chunks run.
@@ -118,6 +148,7 @@ class Worker:
         chunks = 0
         while not stop.is_set():
             try:
+                self.prune_if_due()
                 report = self.step()
             except DatabaseUnavailable as exc:
                 self.report(f"{self.driver}: {exc}; trying again")

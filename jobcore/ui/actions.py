@@ -25,7 +25,8 @@ def available_actions(job: JobSummary, *, running: bool, rollback_id: str | None
     """
     if not job.is_finished:
         return [STOP, CANCEL] if running else [PROCESS, RUN, CANCEL]
-    resume = [RESUME] if job.status == "failed" else []
+    # a failed job whose staged LLM answers retention removed cannot go on
+    resume = [RESUME] if job.status == "failed" and not job.staged_pruned else []
     handler = get_handler(job.job_type)
     completed = job.status == "completed"
     is_rollback = bool(job.config.get("rollbackOf"))

@@ -28,7 +28,7 @@ def _job(**overrides) -> JobSummary:
         config={"mode": "local"}, total_items=1000, processed_items=400, success_count=300,
         error_count=50, skip_count=50, created_at=T0, started_at=T0, completed_at=None,
         updated_at=T0, last_progress_at=T0, failure_message=None, chunk_count=8,
-        background=False)
+        background=False, log_pruned_at=None, staged_pruned=0)
     return replace(base, **overrides)
 
 

@@ -1,0 +1,233 @@
+"""Retention: what finished jobs keep, and for how long (settings
+``CHUNK_LOG_RETENTION_DAYS``, default 30, and ``JOB_RETENTION_DAYS``, default never).
+
+- A finished job's **chunk log and staged LLM results** go ``chunk_log_retention_days``
+  after it ended; the job keeps its record, errors, events and batches, and says when
+  (``log_pruned_at``; ``staged_pruned`` counts the staged answers that went, and such a job
+  can no longer be resumed).
+- With ``job_retention_days``, a finished job itself goes that many days after it ended,
+  unless an unfinished job names it in its config (a running rollback or retry of it).
+  What is left is a row of ``pruned_jobs``, so that its id still explains itself; the
+  topics it changed keep their history and merges, which name it by id.
+
+``prune`` works in batches of jobs, one transaction each, so that neither the job list nor
+a chunk waits on it for long; rows another transaction holds are left for the next run. A
+database advisory lock keeps two pruners (two workers) from doing the same work at once.
+This module and ``store.py`` are the only writers of ``admin_jobs``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from jobcore.config import get_settings
+from jobcore.db import get_engine
+
+BATCH = 2_000  # jobs per transaction
+_LOCK_KEY = 0x6A6F62636F7265  # pg advisory lock: one pruner at a time ("jobcore")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How long finished jobs keep their chunk log and themselves (None: forever)."""
+
+    log_days: int | None
+    job_days: int | None
+
+    @classmethod
+    def from_settings(cls) -> Policy:
+        settings = get_settings()
+        return cls(settings.chunk_log_retention_days, settings.job_retention_days)
+
+    def describe(self) -> str:
+        """The policy in one sentence."""
+        log = ("Finished jobs keep their chunk log and staged LLM results "
+               + (f"{self.log_days} days" if self.log_days else "forever"))
+        jobs = (f"finished jobs themselves are removed after {self.job_days} days"
+                if self.job_days else "finished jobs themselves are kept")
+        return f"{log}; {jobs}."
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    """What a prune removed, or with ``dry_run`` would remove."""
+
+    dry_run: bool
+    jobs: int  # finished jobs removed (with their chunk logs, errors and events)
+    jobs_kept_for_live: int  # old enough, but an unfinished job names them
+    logs: int  # jobs whose chunk log and staged results were removed
+    chunks: int
+    staged: int
+    finished: bool = True  # False: stopped at max_seconds, the rest waits for the next run
+
+    def summary(self) -> str:
+        """One line for the CLI, a worker's log and the page."""
+        verb = "would remove" if self.dry_run else "removed"
+        line = (f"Retention {verb} the chunk logs of {self.logs:,} finished "
+                f"job{'s' if self.logs != 1 else ''} ({self.chunks:,} chunks, "
+                f"{self.staged:,} staged LLM results)")
+        if self.jobs:
+            line += f" and {self.jobs:,} finished job{'s' if self.jobs != 1 else ''} whole"
+        if self.jobs_kept_for_live:
+            line += (f"; it keeps {self.jobs_kept_for_live:,} old enough to go that an "
+                     "unfinished job still names")
+        return line + ("." if self.finished else ". Stopped for time: run it again for the "
+                       "rest.")
+
+
+_FINISHED = "j.status IN ('completed', 'failed', 'cancelled')"
+# the job ids unfinished jobs name in their configs (a rollback, retry or undo of it running)
+_LIVE_REFS = """
+    live_refs AS (
+        SELECT DISTINCT kv.v AS id FROM admin_jobs l, jsonb_each_text(l.config) AS kv(k, v)
+        WHERE l.status IN ('pending', 'processing') AND kv.v IS NOT NULL
+    )
+"""
+_NAMED_BY_LIVE = "EXISTS (SELECT 1 FROM live_refs r WHERE r.id = j.id)"
+_JOBS_DUE = f"{_FINISHED} AND j.completed_at < :job_cutoff"
+_LOGS_DUE = f"{_FINISHED} AND j.log_pruned_at IS NULL AND j.completed_at < :log_cutoff"
+_REMOVABLE = f"({_JOBS_DUE} AND NOT {_NAMED_BY_LIVE})"
+
+_COUNT = sa.text(f"""
+    WITH {_LIVE_REFS}
+    SELECT
+      (SELECT count(*) FROM admin_jobs j WHERE {_REMOVABLE}) AS jobs,
+      (SELECT count(*) FROM admin_jobs j WHERE {_JOBS_DUE} AND {_NAMED_BY_LIVE}) AS kept,
+      (SELECT count(*) FROM admin_jobs j WHERE {_LOGS_DUE} AND NOT {_REMOVABLE}) AS logs
+""")
+_COUNT_LOG_ROWS = sa.text(f"""
+    WITH {_LIVE_REFS}, due AS (
+        SELECT j.id FROM admin_jobs j WHERE {_LOGS_DUE} AND NOT {_REMOVABLE}
+    )
+    SELECT (SELECT count(*) FROM admin_job_chunks c JOIN due ON c.job_id = due.id) AS chunks,
+           (SELECT count(*) FROM batch_results_staging s JOIN due ON s.job_id = due.id)
+             AS staged
+""")
+_COUNT_KEPT = sa.text(f"""
+    WITH {_LIVE_REFS}
+    SELECT count(*) FROM admin_jobs j WHERE {_JOBS_DUE} AND {_NAMED_BY_LIVE}
+""")
+
+_REMOVE_JOBS = sa.text(f"""
+    WITH {_LIVE_REFS}, picked AS (
+        SELECT j.id FROM admin_jobs j
+        WHERE {_REMOVABLE}
+        ORDER BY j.completed_at LIMIT :batch
+        FOR UPDATE SKIP LOCKED
+    ), tombstones AS (
+        INSERT INTO pruned_jobs (id, job_type, status, created_by, created_at, completed_at,
+                                 total_items, success_count, error_count)
+        SELECT j.id, j.job_type, j.status, j.created_by, j.created_at, j.completed_at,
+               j.total_items, j.success_count, j.error_count
+        FROM admin_jobs j JOIN picked p ON p.id = j.id
+        ON CONFLICT (id) DO NOTHING
+    ), batches AS (
+        DELETE FROM llm_batches b USING picked p WHERE b.job_id = p.id
+    ), gone AS (
+        DELETE FROM admin_jobs j USING picked p WHERE j.id = p.id RETURNING j.id
+    )
+    SELECT count(*) FROM gone
+""")
+
+_REMOVE_LOGS = sa.text(f"""
+    WITH picked AS (
+        SELECT j.id FROM admin_jobs j
+        WHERE {_LOGS_DUE}
+        ORDER BY j.completed_at LIMIT :batch
+        FOR UPDATE SKIP LOCKED
+    ), chunks AS (
+        DELETE FROM admin_job_chunks c USING picked p WHERE c.job_id = p.id RETURNING c.job_id
+    ), staged AS (
+        DELETE FROM batch_results_staging s USING picked p WHERE s.job_id = p.id
+        RETURNING s.job_id
+    ), staged_per_job AS (
+        SELECT job_id, count(*) AS n FROM staged GROUP BY job_id
+    ), marked AS (
+        UPDATE admin_jobs j SET log_pruned_at = now(),
+                                staged_pruned = j.staged_pruned + coalesce(s.n, 0)
+        FROM picked p LEFT JOIN staged_per_job s ON s.job_id = p.id
+        WHERE j.id = p.id
+        RETURNING j.id
+    ), events AS (
+        INSERT INTO admin_job_events (job_id, kind, message, created_by)
+        SELECT s.job_id, 'pruned', 'retention removed ' || s.n || ' staged LLM results (and '
+               || 'the chunk log); the job cannot be resumed', 'retention'
+        FROM staged_per_job s
+    )
+    SELECT (SELECT count(*) FROM marked) AS logs, (SELECT count(*) FROM chunks) AS chunks,
+           (SELECT coalesce(sum(n), 0) FROM staged_per_job) AS staged
+""")
+
+
+def _cutoffs(policy: Policy, now: datetime | None) -> dict[str, datetime]:
+    far_past = datetime(1970, 1, 1, tzinfo=UTC)  # a policy of "forever" finds nothing due
+    return {
+        "job_cutoff": now - timedelta(days=policy.job_days) if policy.job_days else far_past,
+        "log_cutoff": now - timedelta(days=policy.log_days) if policy.log_days else far_past,
+    }
+
+
+def _now(conn: Connection) -> datetime:
+    return conn.execute(sa.text("SELECT now()")).scalar_one()
+
+
+def prune(*, engine: Engine | None = None, policy: Policy | None = None,
+          dry_run: bool = False, now: datetime | None = None, batch: int = BATCH,
+          max_seconds: float | None = None) -> PruneReport:
+    """Apply the retention ``policy`` (default: the settings) as of ``now`` (default: the
+    database's clock): remove finished jobs past ``job_days``, then the chunk logs and
+    staged results of those past ``log_days``. ``dry_run`` only counts. ``max_seconds``
+    stops between batches (the report says so). A second pruner running at the same time
+    finds nothing to do (an advisory lock) and reports zeros.
+    """
+    policy = policy or Policy.from_settings()
+    engine = engine or get_engine()
+    if dry_run:
+        with engine.connect() as conn:
+            cut = _cutoffs(policy, now or _now(conn))
+            counts = conn.execute(_COUNT, cut).one()
+            rows = conn.execute(_COUNT_LOG_ROWS, cut).one()
+        return PruneReport(True, counts.jobs, counts.kept, counts.logs, rows.chunks,
+                           rows.staged)
+    started = time.monotonic()
+    jobs = logs = chunks = staged = 0
+    finished = True
+    with engine.connect() as lock_conn:
+        if not lock_conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"),
+                                 {"k": _LOCK_KEY}).scalar_one():
+            return PruneReport(False, 0, 0, 0, 0, 0)
+        try:
+            cut = _cutoffs(policy, now or _now(lock_conn))
+            lock_conn.commit()
+            for statement in (_REMOVE_JOBS, _REMOVE_LOGS):
+                if (statement is _REMOVE_JOBS and not policy.job_days) or (
+                        statement is _REMOVE_LOGS and not policy.log_days):
+                    continue
+                while True:
+                    if max_seconds is not None and time.monotonic() - started > max_seconds:
+                        finished = False
+                        break
+                    with engine.begin() as conn:
+                        if statement is _REMOVE_JOBS:
+                            removed = conn.execute(statement, {**cut, "batch": batch}).scalar()
+                            jobs += removed
+                            more = removed == batch
+                        else:
+                            row = conn.execute(statement, {**cut, "batch": batch}).one()
+                            logs, chunks, staged = (logs + row.logs, chunks + row.chunks,
+                                                    staged + row.staged)
+                            more = row.logs == batch
+                    if not more:
+                        break
+            with lock_conn.begin():
+                kept = (lock_conn.execute(_COUNT_KEPT, cut).scalar_one()
+                        if policy.job_days else 0)
+        finally:
+            lock_conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_KEY})
+            lock_conn.commit()
+    return PruneReport(False, jobs, kept, logs, chunks, staged, finished)
