@@ -1,15 +1,16 @@
 """Jobs: the catalogue at a glance, the job list (live while jobs run), a new-job form."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
+from jobcore import bulk
 from jobcore.catalog.demo import load_demo
 from jobcore.catalog.overview import catalogue_summary, organizations
 from jobcore.errors import ConfigError, JobcoreError
-from jobcore.jobs import runner
+from jobcore.jobs import retention, runner
 from jobcore.jobs.registry import get_handler, job_types
-from jobcore.schema import JOB_STATUSES
+from jobcore.jobs.store import FILTER_STATUSES, JobFilter
 from jobcore.ui import pages
 from jobcore.ui.forms import (
     config_from_form,
@@ -180,16 +181,121 @@ with st.expander("New job", icon=":material/add_circle:", key="new_job_open",
                  on_change="rerun"):
     new_job_form()
 
-filters = st.columns([2, 2, 1])
+CREATED_WITHIN = {"any time": None, "last hour": timedelta(hours=1),
+                  "last 24 hours": timedelta(days=1), "last 7 days": timedelta(days=7),
+                  "last 30 days": timedelta(days=30)}
+
+filters = st.columns([2, 2, 2, 2, 1])
 type_filter = filters[0].selectbox(
     "Job type filter", ["all", *job_types()],
     format_func=lambda t: "all" if t == "all" else get_handler(t).label)
-status_filter = filters[1].selectbox("Status", ["all", *JOB_STATUSES, "paused"],
+status_filter = filters[1].selectbox("Status", ["all", *FILTER_STATUSES],
                                      help="paused: processing, but nobody is driving it")
-limit = filters[2].number_input("Limit", min_value=1, max_value=100, value=20, step=1)
-list_args = {"job_type": None if type_filter == "all" else type_filter,
-             "status": {"all": None, "paused": "processing"}.get(status_filter, status_filter),
+creator_filter = filters[2].text_input("Created by", placeholder="anyone",
+                                       help="Exactly as the list's 'created by' shows it")
+within = filters[3].selectbox("Created", list(CREATED_WITHIN))
+limit = filters[4].number_input("Limit", min_value=1, max_value=100, value=20, step=1)
+since = CREATED_WITHIN[within]
+job_filter = JobFilter(job_type=None if type_filter == "all" else type_filter,
+                       status=None if status_filter == "all" else status_filter,
+                       created_by=creator_filter.strip() or None,
+                       # to the minute, so that the filter (and a bulk plan made under it)
+                       # stays the same across the reruns of one minute
+                       created_since=(datetime.now(UTC) - since).replace(second=0,
+                                                                         microsecond=0)
+                       if since else None)
+list_args = {"job_type": job_filter.job_type, "status": job_filter.status,
+             "created_by": job_filter.created_by, "created_since": job_filter.created_since,
              "limit": int(limit)}
+
+
+def _plan(action: str) -> None:
+    st.session_state.pop("bulk_result", None)
+    try:
+        st.session_state["bulk_plan"] = bulk.plan(action, job_filter)
+    except JobcoreError as exc:
+        st.session_state["bulk_plan"] = None
+        st.session_state["bulk_problem"] = str(exc)
+
+
+def _apply(planned: bulk.BulkPlan) -> None:
+    bar = st.progress(0.0, text=f"0 of {len(planned.job_ids):,} jobs")
+
+    def advance(n: int) -> None:
+        bar.progress(n / len(planned.job_ids), text=f"{n:,} of {len(planned.job_ids):,} jobs")
+
+    st.session_state["bulk_result"] = bulk.apply(
+        planned, by=pages.current_user(st.session_state), on_job=advance)
+    st.session_state.pop("bulk_plan", None)
+    st.rerun()
+
+
+def bulk_actions() -> None:
+    """Cancel, or retry the errors of, every job the filters match: a count and the
+    reasons some would be refused first, then a confirmation, then what was done.
+    """
+    row = st.container(horizontal=True)
+    if row.button("Cancel all matching...", icon=":material/cancel:", key="bulk_cancel",
+                  help="Every pending or processing job the filters above match (not only "
+                       "those listed); you confirm the count first"):
+        _plan(bulk.CANCEL)
+    if row.button("Retry errors of all matching...", icon=":material/replay:",
+                  key="bulk_retry", help="A retry job for each finished job the filters "
+                                         "match that has errors; you confirm the count first"):
+        _plan(bulk.RETRY_ERRORS)
+    if problem := st.session_state.pop("bulk_problem", None):
+        st.error(problem)
+    planned: bulk.BulkPlan | None = st.session_state.get("bulk_plan")
+    if planned is not None and planned.filters != job_filter:
+        st.session_state.pop("bulk_plan")  # counted under other filters: count again
+        planned = None
+    if planned is not None:
+        _confirmation(planned)
+    if (result := st.session_state.get("bulk_result")) is not None:
+        _outcome(result)
+
+
+def _confirmation(planned: bulk.BulkPlan) -> None:
+    refused = "".join(f"\n- {count:,} {'is' if count == 1 else 'are'} left out: {reason}"
+                      for reason, count in planned.reasons())
+    matching = (f"{plural(planned.matching, 'job')} match {planned.filters.describe()}.")
+    if not planned.job_ids:
+        st.info(f"{matching} None of them can be taken:{refused}")
+        if st.button("Close", key="bulk_close"):
+            st.session_state.pop("bulk_plan")
+            st.rerun()
+        return
+    with st.container(border=True):
+        st.markdown(f"**{planned.question()}**  \n{matching}{refused}")
+        with st.expander(f"The {plural(len(planned.job_ids), 'job')}"):
+            st.dataframe({"job": list(planned.job_ids)}, hide_index=True, height=200)
+        buttons = st.container(horizontal=True)
+        verb = "Cancel" if planned.action == bulk.CANCEL else "Retry the errors of"
+        if buttons.button(f"{verb} {plural(len(planned.job_ids), 'job')}", type="primary",
+                          key="bulk_confirm"):
+            _apply(planned)
+        if buttons.button("Back", key="bulk_back"):
+            st.session_state.pop("bulk_plan")
+            st.rerun()
+
+
+def _outcome(result: bulk.BulkResult) -> None:
+    (st.warning if result.refused else st.success)(result.summary())
+    if result.action == bulk.RETRY_ERRORS and result.succeeded:
+        st.dataframe({"job": [d.job_id for d in result.succeeded],
+                      "retry job": [d.created for d in result.succeeded]}, hide_index=True,
+                     height=min(400, 38 + 35 * len(result.succeeded)))
+    if result.refused:
+        st.dataframe({"job": [r.job_id for r in result.refused],
+                      "refused because": [r.reason for r in result.refused]},
+                     hide_index=True, width="stretch",
+                     height=min(400, 38 + 35 * len(result.refused)))
+    if st.button("Done", key="bulk_done"):
+        st.session_state.pop("bulk_result")
+        st.rerun()
+
+
+bulk_actions()
 any_processing = any(j.status == "processing" for j in runner.list_jobs(**list_args))
 
 
@@ -233,3 +339,6 @@ def job_list() -> None:
 
 
 job_list()
+st.caption(f":material/auto_delete: {retention.Policy.from_settings().describe()} "
+           "(CHUNK_LOG_RETENTION_DAYS and JOB_RETENTION_DAYS; `python -m jobcore prune` and "
+           "the workers apply them.)")

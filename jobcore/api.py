@@ -18,13 +18,14 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from pydantic.alias_generators import to_camel, to_pascal
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from jobcore import bulk
 from jobcore.classify import recovery
 from jobcore.config import get_settings
 from jobcore.db import get_engine, is_connection_error, unavailable
@@ -47,7 +48,19 @@ from jobcore.schema import JOB_STATUSES
 
 JobId = Annotated[str, Field(pattern=JOB_ID_PATTERN, max_length=80)]
 JobStatus = Literal[JOB_STATUSES]  # type: ignore[valid-type]
+FilterStatus = Literal[store.FILTER_STATUSES]  # type: ignore[valid-type]
 JobTypeName = Literal[tuple(job_types())]  # type: ignore[valid-type]
+
+
+def _iso_date_time(value: object) -> object:
+    """Only an ISO 8601 string (pydantic would also take a number as a Unix time)."""
+    if not isinstance(value, str | datetime) or (
+            isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()):
+        raise ValueError("give an ISO 8601 date-time, for example 2026-12-01T00:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_date_time)]
 
 
 class _Wire(BaseModel):
@@ -126,6 +139,39 @@ class JobRecord(JobSummaryRecord):
 
 class JobList(_Wire):
     jobs: list[JobSummaryRecord]
+
+
+class BulkBody(_Wire):
+    """The filters of a bulk action (as the job list's) and its confirmation."""
+
+    job_type: JobTypeName | None = None
+    status: FilterStatus | None = None
+    created_by: str | None = Field(default=None, min_length=1, max_length=200)
+    created_since: IsoDateTime | None = None
+    dry_run: bool = Field(default=False, strict=True)
+    # the number of jobs a dry run said the action takes: required to act, so that an
+    # action never covers more than was confirmed
+    expected_jobs: int | None = Field(default=None, ge=0, strict=True)
+
+
+class BulkRefusal(_Wire):
+    job_id: str
+    reason: str
+
+
+class BulkDone(_Wire):
+    job_id: str
+    created_job_id: str | None = None
+
+
+class BulkOutcome(_Wire):
+    action: str
+    dry_run: bool
+    matching: int  # jobs the filters match
+    jobs: int  # jobs the action takes (dry run) or took
+    job_ids: list[str]  # those jobs (dry run)
+    succeeded: list[BulkDone]
+    refused: list[BulkRefusal]
 
 
 class CancelBody(_Wire):
@@ -266,10 +312,16 @@ async def get_job(job_id: JobId, caller: Caller, db: DB) -> JobRecord:
          response_model_by_alias=True, dependencies=[Depends(_single_query_values)])
 async def list_jobs(caller: Caller, db: DB,
               job_type: Annotated[JobTypeName | None, Query(alias="jobType")] = None,
-              status: Annotated[JobStatus | None, Query()] = None,
+              status: Annotated[FilterStatus | None, Query()] = None,
+              created_by: Annotated[str | None, Query(alias="createdBy", min_length=1,
+                                                      max_length=200)] = None,
+              created_since: Annotated[IsoDateTime | None, Query(alias="createdSince")] = None,
               limit: Annotated[int, Query(ge=1, le=100)] = 20) -> JobList:
-    """Jobs newest first, filtered by type and status; limit 1..100 (default 20)."""
+    """Jobs newest first, filtered by type, status ("paused": processing, but no chunk for
+    30 s), creator and creation time; limit 1..100 (default 20).
+    """
     jobs = await run_in_threadpool(runner.list_jobs, job_type=job_type, status=status,
+                                   created_by=created_by, created_since=created_since,
                                    limit=limit, engine=db)
     return JobList(jobs=[_summary_record(job) for job in jobs])
 
@@ -280,7 +332,7 @@ async def cancel(job_id: JobId, body: CancelBody, caller: Caller,
                  db: DB) -> JobSummaryRecord:
     """Cancel the job (the only change allowed); it takes effect between chunks."""
     return _summary_record(await run_in_threadpool(runner.cancel_job, job_id,
-                                                   by=f"{caller} (API)", engine=db))
+                                                   by=caller, engine=db))
 
 @router.post("/api/admin/jobs/{job_id}/resume", response_model=JobSummaryRecord,
           responses={**_COMMON, **_responses(404, 409)}, response_model_by_alias=True)
@@ -307,6 +359,68 @@ async def retry_errors(job_id: JobId, caller: Caller, db: DB) -> JobCreated:
     created = await run_in_threadpool(recovery.create_retry, job_id, created_by=caller,
                                       engine=db)
     return JobCreated(job_id=created.id, total_items=created.total_items)
+
+
+async def _bulk(action: str, body: BulkBody, caller: str, db: Engine) -> BulkOutcome:
+    filters = store.JobFilter(body.job_type, body.status, body.created_by, body.created_since)
+    planned = await run_in_threadpool(bulk.plan, action, filters, engine=db)
+    refused = [BulkRefusal(job_id=r.job_id, reason=r.reason) for r in planned.refusals]
+    if body.dry_run:
+        return BulkOutcome(action=action, dry_run=True, matching=planned.matching,
+                           jobs=len(planned.job_ids), job_ids=list(planned.job_ids),
+                           succeeded=[], refused=refused)
+    if body.expected_jobs is None:
+        raise _HTTPProblem(422, "invalid", "expectedJobs: required to act; send dryRun: "
+                           "true first and confirm the number of jobs it takes",
+                           field="expectedJobs")
+    if body.expected_jobs != len(planned.job_ids):
+        raise Conflict(f"The action would take {len(planned.job_ids):,} jobs now, not the "
+                       f"{body.expected_jobs:,} confirmed: the jobs changed; count again "
+                       "(dryRun: true).")
+    done = await run_in_threadpool(bulk.apply, planned, by=caller, engine=db)
+    return BulkOutcome(
+        action=action, dry_run=False, matching=planned.matching, jobs=len(done.succeeded),
+        job_ids=[d.job_id for d in done.succeeded],
+        succeeded=[BulkDone(job_id=d.job_id, created_job_id=d.created) for d in done.succeeded],
+        refused=refused + [BulkRefusal(job_id=r.job_id, reason=r.reason) for r in done.refused])
+
+@router.post("/api/admin/bulk/cancel", response_model=BulkOutcome,
+             responses={**_COMMON, **_responses(409)}, response_model_by_alias=True)
+async def bulk_cancel(body: BulkBody, caller: Caller, db: DB) -> BulkOutcome:
+    """Cancel every unfinished job the filters match (at most 10,000). First with
+    ``dryRun: true``: how many match and are taken, and why the others are not; then with
+    ``expectedJobs`` set to that number (409 when it changed). The outcome lists what was
+    cancelled and what was refused, with the reason.
+    """
+    return await _bulk(bulk.CANCEL, body, caller, db)
+
+@router.post("/api/admin/bulk/retry-errors", response_model=BulkOutcome,
+             responses={**_COMMON, **_responses(409)}, response_model_by_alias=True)
+async def bulk_retry_errors(body: BulkBody, caller: Caller, db: DB) -> BulkOutcome:
+    """A retry job for the errors of every finished job the filters match that has errors
+    and no retry running (at most 10,000 jobs); dry run and confirmation as for cancel.
+    """
+    return await _bulk(bulk.RETRY_ERRORS, body, caller, db)
+
+@router.post("/api/admin/jobs/{job_id}/background", response_model=JobSummaryRecord,
+             responses={**_COMMON, **_responses(404, 409)}, response_model_by_alias=True)
+async def to_background(job_id: JobId, caller: Caller, db: DB) -> JobSummaryRecord:
+    """Hand an unfinished job to the workers (python -m jobcore worker); 409 when a chunk
+    of it runs for more than 3 s.
+    """
+    await run_in_threadpool(runner.run_in_background, job_id, by=caller, engine=db)
+    job = await run_in_threadpool(runner.get_job_summary, job_id, engine=db)
+    if job.is_finished:
+        raise JobNotRunnable(f"Job {job_id} is {job.status}; only an unfinished job can run "
+                             "in the background.")
+    return _summary_record(job)
+
+@router.post("/api/admin/jobs/{job_id}/take-over", response_model=JobSummaryRecord,
+             responses={**_COMMON, **_responses(404, 409)}, response_model_by_alias=True)
+async def take_over(job_id: JobId, caller: Caller, db: DB) -> JobSummaryRecord:
+    """Take a job back from the workers: it goes on only through process calls."""
+    await run_in_threadpool(runner.take_over, job_id, by=caller, engine=db)
+    return _summary_record(await run_in_threadpool(runner.get_job_summary, job_id, engine=db))
 
 
 def create_app(*, engine: Engine | None = None, tokens: dict[str, str] | None = None) -> FastAPI:

@@ -155,7 +155,10 @@ def test_openapi_describes_every_route_and_error(client):
     assert set(paths) == {"/api/admin/jobs", "/api/admin/jobs/{job_id}",
                           "/api/admin/jobs/{job_id}/process", "/api/admin/jobs/{job_id}/rollback",
                           "/api/admin/jobs/{job_id}/retry-errors",
-                          "/api/admin/jobs/{job_id}/resume"}
+                          "/api/admin/jobs/{job_id}/resume",
+                          "/api/admin/jobs/{job_id}/background",
+                          "/api/admin/jobs/{job_id}/take-over",
+                          "/api/admin/bulk/cancel", "/api/admin/bulk/retry-errors"}
     process = paths["/api/admin/jobs/{job_id}/process"]["post"]
     assert {"200", "401", "403", "404", "409", "422"} <= set(process["responses"])
     assert "ProcessResult" in spec["components"]["schemas"]

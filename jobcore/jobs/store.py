@@ -279,20 +279,76 @@ def lock_job(conn: Connection, job_id: str, *, with_config: bool = True) -> Job:
     return _job(row)
 
 
+# A processing job no chunk has finished for this long reads as paused: nobody drives it.
+PAUSED_AFTER = timedelta(seconds=30)
+FILTER_STATUSES = (*JOB_STATUSES, "paused")
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """Which jobs a list or a bulk action covers; None: any."""
+
+    job_type: str | None = None
+    status: str | None = None  # a job status, or "paused" (processing, idle PAUSED_AFTER)
+    created_by: str | None = None
+    created_since: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.status is not None and self.status not in FILTER_STATUSES:
+            raise UsageError(f"status must be one of {', '.join(FILTER_STATUSES)}, got "
+                             f"{self.status!r}.")
+
+    def clauses(self) -> list[sa.ColumnElement[bool]]:
+        """The WHERE clauses on admin_jobs."""
+        where = []
+        if self.job_type is not None:
+            where.append(admin_jobs.c.job_type == self.job_type)
+        if self.status == "paused":
+            last = sa.func.coalesce(admin_jobs.c.last_progress_at, admin_jobs.c.started_at,
+                                    admin_jobs.c.created_at)
+            where += [admin_jobs.c.status == "processing", last < sa.func.now() - PAUSED_AFTER]
+        elif self.status is not None:
+            where.append(admin_jobs.c.status == self.status)
+        if self.created_by is not None:
+            where.append(admin_jobs.c.created_by == self.created_by)
+        if self.created_since is not None:
+            where.append(admin_jobs.c.created_at >= self.created_since)
+        return where
+
+    def describe(self) -> str:
+        """The filters in words ("all jobs" when none)."""
+        parts = [f"type {self.job_type}" if self.job_type else "",
+                 f"status {self.status}" if self.status else "",
+                 f"created by {self.created_by}" if self.created_by else "",
+                 f"created since {self.created_since:%Y-%m-%d %H:%M} UTC"
+                 if self.created_since else ""]
+        return ", ".join(p for p in parts if p) or "all jobs"
+
+
 def list_jobs(conn: Connection, *, job_type: str | None = None, status: str | None = None,
-              limit: int = LIST_LIMIT_DEFAULT) -> list[JobSummary]:
-    """Jobs newest first, optionally filtered by type and status; limit 1..100."""
+              limit: int = LIST_LIMIT_DEFAULT, created_by: str | None = None,
+              created_since: datetime | None = None) -> list[JobSummary]:
+    """Jobs newest first, optionally filtered (see JobFilter); limit 1..100."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= LIST_LIMIT_MAX:
         raise UsageError(f"limit must be a whole number from 1 to {LIST_LIMIT_MAX}, got {limit!r}.")
-    if status is not None and status not in JOB_STATUSES:
-        raise UsageError(f"status must be one of {', '.join(JOB_STATUSES)}, got {status!r}.")
-    stmt = sa.select(*_SUMMARY_COLUMNS).order_by(admin_jobs.c.created_at.desc(),
-                                                 admin_jobs.c.id.desc())
-    if job_type is not None:
-        stmt = stmt.where(admin_jobs.c.job_type == job_type)
-    if status is not None:
-        stmt = stmt.where(admin_jobs.c.status == status)
+    return matching_jobs(conn, JobFilter(job_type, status, created_by, created_since),
+                         limit=limit)
+
+
+def matching_jobs(conn: Connection, filters: JobFilter, *, limit: int) -> list[JobSummary]:
+    """At most ``limit`` jobs the filters match, newest first."""
+    stmt = (sa.select(*_SUMMARY_COLUMNS).where(*filters.clauses())
+            .order_by(admin_jobs.c.created_at.desc(), admin_jobs.c.id.desc()))
     return [_summary(row) for row in conn.execute(stmt.limit(limit))]
+
+
+def live_retries(conn: Connection, job_ids: list[str]) -> dict[str, str]:
+    """Source job id -> its pending or running retry, for those of ``job_ids`` that have one."""
+    retry_of = admin_jobs.c.config["retryOf"].astext
+    rows = conn.execute(sa.select(retry_of, admin_jobs.c.id).where(  # uq_admin_jobs_one_live_retry
+        admin_jobs.c.config.has_key("retryOf"), retry_of.is_not(None), retry_of.in_(job_ids),
+        admin_jobs.c.status.in_(("pending", "processing"))))
+    return dict(rows.all())
 
 
 # The topic id an error names (``e.value``: the error): its topicId where it names an item

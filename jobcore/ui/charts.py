@@ -8,7 +8,7 @@ from itertools import pairwise
 
 import plotly.graph_objects as go
 
-from jobcore.jobs.store import ChunkRecord, JobSummary
+from jobcore.jobs.store import PAUSED_AFTER, ChunkRecord, JobSummary
 
 COLOURS = {"success": "#2f9e44", "errors": "#e03131", "skipped": "#868e96",
            "remaining": "#dee2e6"}
@@ -55,7 +55,7 @@ def throughput(job: JobSummary, chunks: list[ChunkRecord]) -> Throughput:
 
 # A processing job whose last chunk finished longer ago than this is paused: nobody is
 # driving it (its items/s and ETA would describe a run that is not happening).
-LIVE_WINDOW = timedelta(seconds=30)
+LIVE_WINDOW = PAUSED_AFTER
 
 
 def is_paused(job: JobSummary, now: datetime, *, driven_here: bool) -> bool:

@@ -194,3 +194,56 @@ def test_a_verifying_sweep_shows_its_fields_and_the_band_estimate(open_app, many
     # not embedded yet: the estimate says so rather than promising nothing to send
     assert any("would process 12 items" in i.value and "No pair scores 0.55–0.60" in i.value
                and "12 topics have no current embedding yet" in i.value for i in at.info)
+
+
+def _reclassify(make_topic, by: str, *, errors: bool, finish: bool = True) -> str:
+    topic = make_topic("Qqqz Wxyv" if errors else "Yoga Fans")
+    created = runner.create_job("reclassify", {"force": True, "topicIds": [topic]},
+                                created_by=by)
+    if finish:
+        runner.run_to_completion(created.id)
+    return created.id
+
+
+def test_bulk_retry_over_the_filters_counts_confirms_and_says_what_it_did(
+        open_app, make_topic, button, engine):
+    failed = [_reclassify(make_topic, "ana", errors=True) for _ in range(2)]
+    clean = _reclassify(make_topic, "ana", errors=False)
+    others = _reclassify(make_topic, "bo", errors=True)
+    at = open_app()
+    next(t for t in at.text_input if t.label == "Created by").set_value("ana").run()
+    assert set(at.dataframe[0].value["id"]) == {*failed, clean}
+    button(at, "Retry errors of all matching...").click().run()
+    assert any("Retry the errors of 2 jobs matching created by ana?" in m.value
+               and "1 is left out: no errors to retry" in m.value for m in at.markdown)
+    assert not runner.list_jobs(status="pending")  # nothing before the confirmation
+    button(at, "Retry the errors of 2 jobs").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Created retry jobs for 2 jobs."]
+    retries = runner.list_jobs(status="pending")
+    assert sorted(j.config["retryOf"] for j in retries) == sorted(failed)
+    assert all(j.created_by == "test-analyst" for j in retries)
+    assert others not in {j.config["retryOf"] for j in retries}
+
+    # the same filters again: the pending retries are cancelled, the finished refused
+    next(t for t in at.text_input if t.label == "Created by").set_value("test-analyst").run()
+    button(at, "Cancel all matching...").click().run()
+    assert any("Cancel 2 jobs matching created by test-analyst?" in m.value
+               for m in at.markdown)
+    runner.run_to_completion(retries[0].id)  # finishes before the click
+    button(at, "Cancel 2 jobs").click().run()
+    assert [w.value for w in at.warning] == ["Cancelled 1 job; refused 1 (reasons below)."]
+    refused = at.dataframe[0].value
+    assert refused["job"].tolist() == [retries[0].id]
+    assert "already completed" in refused["refused because"].item()
+    assert runner.get_job_summary(retries[1].id).status == "cancelled"
+
+
+def test_a_bulk_action_with_nothing_to_take_says_why(open_app, make_topic, button):
+    _reclassify(make_topic, "ana", errors=False)
+    at = open_app()
+    next(s for s in at.selectbox if s.label == "Status").set_value("completed").run()
+    button(at, "Cancel all matching...").click().run()
+    assert any("1 job match status completed. None of them can be taken" in i.value
+               and "already completed" in i.value for i in at.info)
+    assert any("finished jobs themselves are kept" in c.value for c in at.caption)

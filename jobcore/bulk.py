@@ -1,0 +1,161 @@
+"""Bulk actions over a filter: cancel, or retry the errors of, every job a JobFilter matches.
+
+Two steps, as the Jobs page and the API show them: ``plan`` counts the matching jobs and
+says which the action would take and why it would refuse the others (finished, nothing to
+retry, a retry already running); ``apply`` then acts on exactly the planned jobs, one at a
+time (each in its own transaction, through the same calls as a single job's buttons), and
+reports what succeeded and what was refused with the reason (a job that finished or got a
+retry meanwhile). At most MAX_JOBS jobs in one action.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from jobcore.classify import recovery
+from jobcore.db import get_engine
+from jobcore.errors import JobcoreError, UsageError
+from jobcore.jobs import runner, store
+from jobcore.jobs.base import FollowUp
+from jobcore.jobs.registry import get_handler
+
+CANCEL, RETRY_ERRORS = "cancel", "retry_errors"
+ACTIONS = (CANCEL, RETRY_ERRORS)
+MAX_JOBS = 10_000
+CANCEL_WAIT_SECONDS = 3.0  # a job's chunk in flight: wait this long, then refuse it
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A job the action does not (or did not) take, and why."""
+
+    job_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BulkPlan:
+    """What an action over a filter would do: the jobs it takes, the others and why."""
+
+    action: str
+    filters: store.JobFilter
+    matching: int
+    job_ids: tuple[str, ...]
+    refusals: tuple[Refusal, ...]
+
+    def reasons(self) -> list[tuple[str, int]]:
+        """The refusals' reasons with their counts, most common first."""
+        return Counter(r.reason for r in self.refusals).most_common()
+
+    def question(self) -> str:
+        """The confirmation to ask ("Cancel 12 jobs ...?")."""
+        verb = {CANCEL: "Cancel", RETRY_ERRORS: "Retry the errors of"}[self.action]
+        return f"{verb} {_jobs(len(self.job_ids))} matching {self.filters.describe()}?"
+
+
+@dataclass(frozen=True)
+class Done:
+    """A job the action took; ``created``: the retry job it made."""
+
+    job_id: str
+    created: str | None = None
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What an applied action did."""
+
+    action: str
+    succeeded: tuple[Done, ...]
+    refused: tuple[Refusal, ...]
+
+    def summary(self) -> str:
+        """One sentence: how many succeeded, how many were refused."""
+        did = {CANCEL: "Cancelled", RETRY_ERRORS: "Created retry jobs for"}[self.action]
+        line = f"{did} {_jobs(len(self.succeeded))}"
+        if self.refused:
+            line += f"; refused {len(self.refused):,} (reasons below)"
+        return line + "."
+
+
+def _jobs(n: int) -> str:
+    return f"{n:,} job{'s' if n != 1 else ''}"
+
+
+def _cancel_refusal(job: store.JobSummary) -> str | None:
+    return None if not job.is_finished else f"already {job.status}"
+
+
+def _retry_refusal(job: store.JobSummary, live_retry: str | None) -> str | None:
+    if FollowUp.RETRY_ERRORS not in get_handler(job.job_type).follow_ups:
+        return f"a {get_handler(job.job_type).label} job has no retry of errors"
+    if job.config.get("rollbackOf"):
+        return "a rollback: its errors are not retried"
+    if not job.is_finished:
+        return f"still {job.status}: retry its errors when it has finished"
+    if job.error_count == 0:
+        return "no errors to retry"
+    if live_retry is not None:
+        return "a retry of its errors is already pending or running"
+    return None
+
+
+def plan(action: str, filters: store.JobFilter, *, engine: Engine | None = None) -> BulkPlan:
+    """The jobs ``action`` would take among those ``filters`` match; UsageError when more
+    than MAX_JOBS match (narrow the filters) or the action is unknown.
+    """
+    if action not in ACTIONS:
+        raise UsageError(f"action must be one of {', '.join(ACTIONS)}, got {action!r}.")
+    engine = engine or get_engine()
+    with engine.connect() as conn:
+        jobs = store.matching_jobs(conn, filters, limit=MAX_JOBS + 1)
+        if len(jobs) > MAX_JOBS:
+            raise UsageError(f"More than {MAX_JOBS:,} jobs match {filters.describe()}; a bulk "
+                             f"action takes at most {MAX_JOBS:,}: narrow the filters (type, "
+                             "status, creator, created since).")
+        if filters.status == "paused":  # a chunk running now: driven after all
+            busy = {c.job_id for c in store.chunks_in_flight(conn, [j.id for j in jobs])}
+            jobs = [j for j in jobs if j.id not in busy]
+        retries = (store.live_retries(conn, [j.id for j in jobs if j.error_count])
+                   if action == RETRY_ERRORS else {})
+    taken: list[str] = []
+    refusals: list[Refusal] = []
+    for job in jobs:
+        reason = (_cancel_refusal(job) if action == CANCEL
+                  else _retry_refusal(job, retries.get(job.id)))
+        if reason is None:
+            taken.append(job.id)
+        else:
+            refusals.append(Refusal(job.id, reason))
+    return BulkPlan(action, filters, len(jobs), tuple(taken), tuple(refusals))
+
+
+def apply(planned: BulkPlan, *, by: str, engine: Engine | None = None,
+          on_job: Callable[[int], None] | None = None) -> BulkResult:
+    """Act on the planned jobs, one transaction each; a job that can no longer be taken
+    (finished, busy for more than CANCEL_WAIT_SECONDS, retried meanwhile) is refused with
+    the reason. ``on_job(done_so_far)`` after each (a progress bar).
+    """
+    engine = engine or get_engine()
+    succeeded: list[Done] = []
+    refused: list[Refusal] = []
+    note = (f"bulk cancel of {_jobs(len(planned.job_ids))} matching "
+            f"{planned.filters.describe()}")
+    for n, job_id in enumerate(planned.job_ids, start=1):
+        try:
+            if planned.action == CANCEL:
+                runner.cancel_job(job_id, by=by, message=note,
+                                  wait_seconds=CANCEL_WAIT_SECONDS, engine=engine)
+                succeeded.append(Done(job_id))
+            else:
+                created = recovery.create_retry(job_id, created_by=by, engine=engine)
+                succeeded.append(Done(job_id, created.id))
+        except JobcoreError as exc:
+            refused.append(Refusal(job_id, str(exc)))
+        if on_job is not None:
+            on_job(n)
+    return BulkResult(planned.action, tuple(succeeded), tuple(refused))
