@@ -63,6 +63,10 @@ class JobBusy(JobcoreError):
     transient = True
 
 
+class NotHandedOver(JobBusy):
+    """A worker's chunk for a job that was taken back from the workers meanwhile."""
+
+
 class DatabaseUnavailable(JobcoreError):
     """PostgreSQL cannot be reached or started."""
 

@@ -28,6 +28,7 @@ from jobcore.errors import (
     DatabaseUnavailable,
     JobcoreError,
     JobNotRunnable,
+    NotHandedOver,
     UnknownOrganization,
     UsageError,
 )
@@ -76,12 +77,13 @@ class ChunkReport:
     skip_count: int
     chunk_processed: int
     failure_message: str | None = None
+    background: bool = False  # the job is the workers' (a worker may go on with it)
 
     @classmethod
     def of(cls, job: store.Progress | store.JobSummary, chunk_processed: int) -> ChunkReport:
         return cls(job.id, job.status, job.is_finished, job.processed_items, job.total_items,
                    job.success_count, job.error_count, job.skip_count, chunk_processed,
-                   job.failure_message)
+                   job.failure_message, job.background)
 
 
 def count_items(job_type: str, config: dict[str, Any] | None = None, *,
@@ -173,7 +175,8 @@ RECONNECT_WINDOW = 15.0
 
 
 def process_chunk(job_id: str, *, engine: Engine | None = None,
-                  time_budget: float | None = None, driven_by: str | None = None) -> ChunkReport:
+                  time_budget: float | None = None, driven_by: str | None = None,
+                  only_if_background: bool = False) -> ChunkReport:
     """Process one chunk of a job and return its counters; see the module docstring.
 
     A connection-level error (the server restarting or not yet accepting connections, a
@@ -186,6 +189,8 @@ def process_chunk(job_id: str, *, engine: Engine | None = None,
 
     ``driven_by`` (the page's user, "<user> (command line)", "<owner> (API)") is logged
     with the chunk, with the seconds of any one-time load inside it (jobcore.warmup).
+    ``only_if_background``: a worker's call for a job handed to the workers; once it has
+    been taken back (Take over) the chunk does not run (NotHandedOver, the job untouched).
     """
     engine = engine or get_engine()
     budget = time_budget or get_settings().chunk_time_budget_seconds
@@ -193,7 +198,7 @@ def process_chunk(job_id: str, *, engine: Engine | None = None,
     wait = RECONNECT_FIRST_WAIT
     while True:
         try:
-            return _run_chunk(engine, job_id, budget, driven_by)
+            return _run_chunk(engine, job_id, budget, driven_by, only_if_background)
         except _JobCondition as condition:  # the job cannot go on: fail it, say why
             return _fail(engine, job_id, condition.cause)
         except JobcoreError:  # transient ones (busy, unavailable) leave the job as it was
@@ -213,8 +218,8 @@ def process_chunk(job_id: str, *, engine: Engine | None = None,
             return _fail(engine, job_id, exc)
 
 
-def _run_chunk(engine: Engine, job_id: str, budget: float,
-               driven_by: str | None) -> ChunkReport:
+def _run_chunk(engine: Engine, job_id: str, budget: float, driven_by: str | None,
+               only_if_background: bool = False) -> ChunkReport:
     started_at = datetime.now(UTC)
     deadline = time.monotonic() + budget
     with engine.begin() as conn:
@@ -229,6 +234,8 @@ def _run_chunk(engine: Engine, job_id: str, budget: float,
                 f"Job {job_id} is {job.status}; it takes no more chunks."
                 + (f" Failure: {job.failure_message}" if job.failure_message else "")
             )
+        if only_if_background and not job.background:
+            raise NotHandedOver(f"Job {job_id} was taken back from the workers.")
         handler = get_handler(job.job_type)
         try:
             if config is None:  # e.g. an LLM job whose API key was removed since: fails it

@@ -121,6 +121,7 @@ class Progress:
     skip_count: int
     failure_message: str | None
     chunk_count: int
+    background: bool = False  # handed to the workers
 
     @property
     def is_finished(self) -> bool:
@@ -377,7 +378,7 @@ _UPDATE_PROGRESS = sa.text(
             last_progress_at = now()
         WHERE id = :job_id AND status IN ('pending', 'processing')
         RETURNING id, status, processed_items, total_items, success_count, error_count,
-                  skip_count, failure_message, chunk_count
+                  skip_count, failure_message, chunk_count, background
     ), new_errors AS (
         INSERT INTO admin_job_errors (job_id, topic_id, error)
         SELECT job.id, {topic_id}, e.value

@@ -6,8 +6,11 @@ another job; cancel lands between chunks; each chunk commits whole or not at all
 
 Several workers may run at once, on any machine that reaches the database. Each turn a
 worker takes the job advanced least recently (never-run jobs first), so jobs share the
-workers chunk by chunk; a job whose message batches were still running at its last poll,
-or that met a transient error (the LLM API down), rests ``poll_seconds`` in that worker.
+workers slice by slice (a worker goes on with one job for up to SLICE_SECONDS before it
+asks again, so that picking costs nothing per chunk); a job whose message batches were
+still running at its last poll, or that met a transient error (the LLM API down), rests
+``poll_seconds`` in that worker. A job taken back (Take over) is never run by a worker
+after that: its chunk checks under the job's row lock that it is still the workers'.
 On SIGTERM (or Ctrl-C) a worker finishes the chunk it is in and stops.
 
 Every ``prune_every`` seconds (PRUNE_EVERY_SECONDS, an hour) a worker also applies the
@@ -39,18 +42,26 @@ PRUNE_SLICE_SECONDS = 5.0  # retention work between two chunks, at most
 
 # The next job for a worker: handed to the workers, or an LLM job waiting on its batches;
 # not one this worker rests (busy this turn, batches still running, a transient error);
-# least recently advanced first.
+# least recently advanced first. Two index-backed parts (ix_admin_jobs_background, and the
+# processing jobs of the LLM types), so that a million finished jobs cost nothing.
 _NEXT_JOB = sa.text(
     """
-    SELECT id FROM admin_jobs
-    WHERE status IN ('pending', 'processing')
-      AND (background OR (status = 'processing' AND job_type = ANY(:llm_types)
-                          AND coalesce(cursor ->> 'phase', '') = 'poll'))
-      AND NOT (id = ANY(:skip))
+    SELECT id, background FROM (
+        SELECT id, background, last_progress_at, created_at FROM admin_jobs
+        WHERE background AND status IN ('pending', 'processing')
+        UNION
+        SELECT id, background, last_progress_at, created_at FROM admin_jobs
+        WHERE status = 'processing' AND job_type = ANY(:llm_types)
+          AND coalesce(cursor ->> 'phase', '') = 'poll'
+    ) AS due
+    WHERE NOT (id = ANY(:skip))
     ORDER BY last_progress_at NULLS FIRST, created_at
     LIMIT 1
     """
 )
+# A worker goes on with the job it picked for up to this long (chunk after chunk, without
+# asking the database again) before it picks the least recently advanced job anew.
+SLICE_SECONDS = 1.0
 
 
 def default_name() -> str:
@@ -73,48 +84,70 @@ class Worker:
     # apply the retention settings this often (seconds; None: never, tests)
     prune_every: float | None = field(default_factory=lambda: get_settings().prune_every_seconds)
     next_prune: float = 0.0  # monotonic time of the next retention pass (0: at start)
+    # the job of the current slice: its id, whether it was handed over, the slice's end
+    current: tuple[str, bool, float] | None = None
 
     @property
     def driver(self) -> str:
         return f"worker {self.name}"
 
-    def next_job(self, skip: set[str]) -> str | None:
-        """The job this worker should advance now (None: nothing to do)."""
+    def next_job(self, skip: set[str]) -> tuple[str, bool] | None:
+        """The job this worker should advance now and whether it was handed to the workers
+        (else an LLM job waiting on its batches); None: nothing to do.
+        """
         llm_types = [h.job_type for h in handlers() if h.llm_batches]
         now = time.monotonic()
         self.resting = {j: until for j, until in self.resting.items() if until > now}
         try:
             with (self.engine or get_engine()).connect() as conn:
-                return conn.execute(_NEXT_JOB, {
+                row = conn.execute(_NEXT_JOB, {
                     "llm_types": llm_types, "skip": sorted(skip | set(self.resting))}
-                ).scalar_one_or_none()
+                ).first()
         except sa.exc.DBAPIError as exc:
             if is_connection_error(exc):
                 raise unavailable(exc) from exc
             raise
+        return (row.id, row.background) if row is not None else None
+
+    def _pick(self, skip: set[str]) -> tuple[str, bool] | None:
+        """The job of the current slice while it lasts, else the next job (a new slice)."""
+        if self.current is not None:
+            job_id, handed, until = self.current
+            if time.monotonic() < until and job_id not in skip:
+                return job_id, handed
+            self.current = None
+        picked = self.next_job(skip)
+        if picked is not None:
+            self.current = (*picked, time.monotonic() + SLICE_SECONDS)
+        return picked
 
     def step(self) -> runner.ChunkReport | None:
         """One chunk of the next job that is not busy or resting; None when there is
         nothing to do.
         """
         skip: set[str] = set()
-        while (job_id := self.next_job(skip)) is not None:
+        while (picked := self._pick(skip)) is not None:
+            job_id, handed = picked
             try:
                 report = runner.process_chunk(job_id, engine=self.engine,
-                                              driven_by=self.driver)
-            except JobBusy:  # a page or another worker has its chunk: take another job
+                                              driven_by=self.driver, only_if_background=handed)
+            except JobBusy:  # a page or another worker has its chunk, or took it back
                 skip.add(job_id)
                 continue
             except DatabaseUnavailable:
+                self.current = None
                 raise
             except JobcoreError as exc:  # e.g. the LLM API is down: the job waits, others go
                 self.report(f"{self.driver}: job {job_id}: {exc}; trying it again in "
                             f"{self.poll_seconds:g} s")
                 self.resting[job_id] = time.monotonic() + self.poll_seconds
+                self.current = None
                 continue
             if runner.waiting_on_batches(report, engine=self.engine):
                 # its batches are still running: poll again in poll_seconds
                 self.resting[job_id] = time.monotonic() + self.poll_seconds
+            if report.done or job_id in self.resting or (handed and not report.background):
+                self.current = None
             self.report(f"{self.driver}: job {job_id}: {report.status}, "
                         f"{report.processed_items:,} of {report.total_items:,}")
             return report

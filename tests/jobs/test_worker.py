@@ -121,6 +121,19 @@ def test_a_job_taken_back_from_the_workers_is_left_to_the_page(engine, many_topi
         ("to_background", "ana"), ("taken_over", "bob")]
 
 
+def test_a_worker_in_the_middle_of_a_job_runs_no_chunk_after_it_is_taken_back(
+        engine, many_topics, monkeypatch):
+    monkeypatch.setattr(reclassify, "CHUNK_SIZE", 10)
+    many_topics(100)
+    created = runner.create_job("reclassify", {}, engine=engine, background=True)
+    worker = _worker(engine)
+    assert worker.step().processed_items == 10  # the worker's slice holds this job now
+    assert runner.take_over(created.id, by="bob", engine=engine)
+    assert worker.step() is None  # its chunk checks, under the row lock, whose job it is
+    assert runner.get_job_summary(created.id, engine=engine).processed_items == 10
+    assert runner.process_chunk(created.id, engine=engine).processed_items == 20  # the page
+
+
 def test_workers_poll_llm_jobs_waiting_on_their_batches(engine, make_topic, fake_anthropic):
     make_topic("Golf Fans")
     created = runner.create_job("reclassify", {"mode": "llm"}, engine=engine)
