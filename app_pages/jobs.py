@@ -209,10 +209,14 @@ list_args = {"job_type": job_filter.job_type, "status": job_filter.status,
              "limit": int(limit)}
 
 
+# the filters as chosen (not the computed times): a plan counted under them stays while they do
+filter_choices = (type_filter, status_filter, job_filter.created_by, within)
+
+
 def _plan(action: str) -> None:
     st.session_state.pop("bulk_result", None)
     try:
-        st.session_state["bulk_plan"] = bulk.plan(action, job_filter)
+        st.session_state["bulk_plan"] = (filter_choices, bulk.plan(action, job_filter))
     except JobcoreError as exc:
         st.session_state["bulk_plan"] = None
         st.session_state["bulk_problem"] = str(exc)
@@ -245,9 +249,11 @@ def bulk_actions() -> None:
         _plan(bulk.RETRY_ERRORS)
     if problem := st.session_state.pop("bulk_problem", None):
         st.error(problem)
-    planned: bulk.BulkPlan | None = st.session_state.get("bulk_plan")
-    if planned is not None and planned.filters != job_filter:
+    choices, planned = st.session_state.get("bulk_plan") or (None, None)
+    if planned is not None and choices != filter_choices:
         st.session_state.pop("bulk_plan")  # counted under other filters: count again
+        st.info("The filters changed since the count: press the action again to count the "
+                "jobs they match now.")
         planned = None
     if planned is not None:
         _confirmation(planned)
@@ -308,10 +314,10 @@ def job_list() -> None:
         return
     in_flight = runner.chunks_in_flight([j.id for j in jobs if j.status == "processing"])
     frame = jobs_frame(jobs, in_flight=in_flight)
-    if status_filter in ("processing", "paused"):  # the list tells the two apart
-        frame = frame[frame["status"] == status_filter].reset_index(drop=True)
+    if status_filter == "paused":  # one whose chunk started since the query is not
+        frame = frame[frame["status"] == "paused"].reset_index(drop=True)
         if frame.empty:
-            st.caption(f"No {status_filter} jobs.")
+            st.caption("No paused jobs.")
             return
     paused = int((frame["status"] == "paused").sum())
     st.caption("Click a row to open its job."

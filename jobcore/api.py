@@ -149,9 +149,9 @@ class BulkBody(_Wire):
     created_by: str | None = Field(default=None, min_length=1, max_length=200)
     created_since: IsoDateTime | None = None
     dry_run: bool = Field(default=False, strict=True)
-    # the number of jobs a dry run said the action takes: required to act, so that an
-    # action never covers more than was confirmed
-    expected_jobs: int | None = Field(default=None, ge=0, strict=True)
+    # the jobs a dry run said the action takes, as confirmed: required to act, so that an
+    # action never covers a job nobody confirmed
+    job_ids: list[JobId] | None = Field(default=None, max_length=bulk.MAX_JOBS)
 
 
 class BulkRefusal(_Wire):
@@ -369,33 +369,31 @@ async def _bulk(action: str, body: BulkBody, caller: str, db: Engine) -> BulkOut
         return BulkOutcome(action=action, dry_run=True, matching=planned.matching,
                            jobs=len(planned.job_ids), job_ids=list(planned.job_ids),
                            succeeded=[], refused=refused)
-    if body.expected_jobs is None:
-        raise _HTTPProblem(422, "invalid", "expectedJobs: required to act; send dryRun: "
-                           "true first and confirm the number of jobs it takes",
-                           field="expectedJobs")
-    if body.expected_jobs != len(planned.job_ids):
-        raise Conflict(f"The action would take {len(planned.job_ids):,} jobs now, not the "
-                       f"{body.expected_jobs:,} confirmed: the jobs changed; count again "
-                       "(dryRun: true).")
+    if body.job_ids is None:
+        raise _HTTPProblem(422, "invalid", "jobIds: required to act; send dryRun: true first "
+                           "and confirm the jobIds it answers", field="jobIds")
+    planned = bulk.confirmed(planned, body.job_ids)
     done = await run_in_threadpool(bulk.apply, planned, by=caller, engine=db)
     return BulkOutcome(
         action=action, dry_run=False, matching=planned.matching, jobs=len(done.succeeded),
         job_ids=[d.job_id for d in done.succeeded],
         succeeded=[BulkDone(job_id=d.job_id, created_job_id=d.created) for d in done.succeeded],
-        refused=refused + [BulkRefusal(job_id=r.job_id, reason=r.reason) for r in done.refused])
+        refused=[BulkRefusal(job_id=r.job_id, reason=r.reason)
+                 for r in (*planned.refusals, *done.refused)])
 
 @router.post("/api/admin/bulk/cancel", response_model=BulkOutcome,
-             responses={**_COMMON, **_responses(409)}, response_model_by_alias=True)
+             responses={**_COMMON, **_responses(400)}, response_model_by_alias=True)
 async def bulk_cancel(body: BulkBody, caller: Caller, db: DB) -> BulkOutcome:
     """Cancel every unfinished job the filters match (at most 10,000). First with
-    ``dryRun: true``: how many match and are taken, and why the others are not; then with
-    ``expectedJobs`` set to that number (409 when it changed). The outcome lists what was
-    cancelled and what was refused, with the reason.
+    ``dryRun: true``: how many match, the jobIds taken, and why the others are not; then
+    with those ``jobIds``: only those are cancelled (one that no longer qualifies is
+    refused with the reason; one that matches only now is left alone). The outcome lists
+    what was cancelled and what was refused.
     """
     return await _bulk(bulk.CANCEL, body, caller, db)
 
 @router.post("/api/admin/bulk/retry-errors", response_model=BulkOutcome,
-             responses={**_COMMON, **_responses(409)}, response_model_by_alias=True)
+             responses={**_COMMON, **_responses(400)}, response_model_by_alias=True)
 async def bulk_retry_errors(body: BulkBody, caller: Caller, db: DB) -> BulkOutcome:
     """A retry job for the errors of every finished job the filters match that has errors
     and no retry running (at most 10,000 jobs); dry run and confirmation as for cancel.

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from jobcore.classify import recovery
@@ -134,6 +135,19 @@ def plan(action: str, filters: store.JobFilter, *, engine: Engine | None = None)
     return BulkPlan(action, filters, len(jobs), tuple(taken), tuple(refusals))
 
 
+def confirmed(planned: BulkPlan, job_ids: list[str]) -> BulkPlan:
+    """The plan narrowed to the jobs a caller confirmed (a dry run's jobIds): those the
+    action still takes; a confirmed job it no longer takes is refused with the reason, and
+    a job that matches only now is left alone (nobody confirmed it).
+    """
+    wanted = set(job_ids)
+    reasons = {r.job_id: r.reason for r in planned.refusals}
+    refusals = [Refusal(j, reasons.get(j, "no longer matches the filters"))
+                for j in sorted(wanted - set(planned.job_ids))]
+    return BulkPlan(planned.action, planned.filters, planned.matching,
+                    tuple(j for j in planned.job_ids if j in wanted), tuple(refusals))
+
+
 def apply(planned: BulkPlan, *, by: str, engine: Engine | None = None,
           on_job: Callable[[int], None] | None = None) -> BulkResult:
     """Act on the planned jobs, one transaction each; a job that can no longer be taken
@@ -156,6 +170,9 @@ def apply(planned: BulkPlan, *, by: str, engine: Engine | None = None,
                 succeeded.append(Done(job_id, created.id))
         except JobcoreError as exc:
             refused.append(Refusal(job_id, str(exc)))
+        except sa.exc.SQLAlchemyError as exc:  # e.g. a deadlock: this job only, the rest go on
+            first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            refused.append(Refusal(job_id, f"database error: {first}"))
         if on_job is not None:
             on_job(n)
     return BulkResult(planned.action, tuple(succeeded), tuple(refused))

@@ -96,9 +96,11 @@ class Settings(BaseSettings):
                     "and the workers apply it.")
     job_retention_days: int | None = Field(
         default=None, ge=1, le=36_500,
-        description="Finished jobs themselves (with their errors and events) are removed "
-                    "this many days after they ended; unset or 'never' (the default) keeps "
-                    "them. Topics keep their history; a removed job cannot be rolled back.")
+        description="Finished jobs themselves (with their errors, events, chunk log and "
+                    "batches, and a sweep's clusters) are removed this many days after they "
+                    "ended, unless a job that may still run names them; unset or 'never' (the "
+                    "default) keeps them. Topics keep their history and merges; a removed "
+                    "job cannot be rolled back or undone.")
     prune_every_seconds: float = Field(
         default=3600.0, gt=0, description="How often a worker applies the retention settings.")
 

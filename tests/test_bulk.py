@@ -119,26 +119,36 @@ def test_the_api_counts_first_and_acts_on_the_confirmed_number(client, engine, m
     assert (dry.json()["matching"], dry.json()["jobs"]) == (2, 2)
     assert set(dry.json()["jobIds"]) == set(failed)
     missing = client.post("/api/admin/bulk/retry-errors", json=body, headers=AUTH)
-    assert missing.status_code == 422 and missing.json()["error"]["field"] == "expectedJobs"
-    stale = client.post("/api/admin/bulk/retry-errors", json={**body, "expectedJobs": 3},
-                        headers=AUTH)
-    assert stale.status_code == 409
-    assert "would take 2 jobs now, not the 3 confirmed" in stale.json()["error"]["message"]
-    acted = client.post("/api/admin/bulk/retry-errors", json={**body, "expectedJobs": 2},
-                        headers=AUTH).json()
+    assert missing.status_code == 422 and missing.json()["error"]["field"] == "jobIds"
+    # a third job matches after the count: nobody confirmed it, so it is left alone
+    unconfirmed = _job(engine, "ana@example.com", errors=True, make_topic=make_topic)
+    acted = client.post("/api/admin/bulk/retry-errors",
+                        json={**body, "jobIds": dry.json()["jobIds"]}, headers=AUTH).json()
     assert {d["jobId"] for d in acted["succeeded"]} == set(failed)
+    assert _retries_of(engine, unconfirmed) == []
     assert all(_retries_of(engine, j) == [d["createdJobId"]] for d in acted["succeeded"]
                for j in [d["jobId"]])
     # the retries are pending jobs by the caller: a bulk cancel of them
     cancel = {"status": "pending", "dryRun": True}
     assert client.post("/api/admin/bulk/cancel", json=cancel, headers=AUTH).json()["jobs"] == 2
+    confirmed = client.post("/api/admin/bulk/cancel", json=cancel, headers=AUTH).json()["jobIds"]
+    runner.run_to_completion(confirmed[0], engine=engine)  # finishes before the confirmation
     cancelled = client.post("/api/admin/bulk/cancel", json={"status": "pending",
-                                                            "expectedJobs": 2},
+                                                            "jobIds": confirmed},
                             headers=AUTH).json()
-    assert len(cancelled["succeeded"]) == 2 and cancelled["refused"] == []
+    assert [d["jobId"] for d in cancelled["succeeded"]] == confirmed[1:]
+    assert cancelled["refused"] == [{"jobId": confirmed[0],
+                                     "reason": "no longer matches the filters"}]
     listed = client.get("/api/admin/jobs?status=cancelled&createdBy=ana%40example.com",
                         headers=AUTH).json()["jobs"]
-    assert len(listed) == 2
+    assert [j["id"] for j in listed] == confirmed[1:]
+    since = client.get("/api/admin/jobs?createdSince=2000-01-01T00%3A00%3A00%2B02%3A00",
+                       headers=AUTH).json()["jobs"]
+    assert len(since) == 5  # every job (two sources, one unconfirmed, two retries)
+    later = client.get("/api/admin/jobs?createdSince=2999-01-01T00%3A00%3A00Z",
+                       headers=AUTH).json()["jobs"]
+    assert later == []
+    assert client.get("/api/admin/jobs?createdSince=1700000000", headers=AUTH).status_code == 422
     bad = client.post("/api/admin/bulk/cancel", json={"status": "running"}, headers=AUTH)
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "status"
 

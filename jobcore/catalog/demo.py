@@ -296,8 +296,9 @@ def reset_catalogue(conn: Connection) -> None:
     """Delete every catalogue row and job (demo resets only)."""
     conn.execute(sa.text(
         "TRUNCATE demo_planted_duplicates, demo_near_misses, not_duplicate_pairs, merges, "
-        "topic_history, batch_results_staging, admin_job_chunks, admin_jobs, activations, "
-        "org_topics, sync_credentials, topics, organizations RESTART IDENTITY CASCADE"))
+        "topic_history, batch_results_staging, admin_job_chunks, admin_jobs, pruned_jobs, "
+        "activations, org_topics, sync_credentials, topics, organizations "
+        "RESTART IDENTITY CASCADE"))
 
 
 def seed_demo(engine: Engine, *, topics_count: int = 2000, seed: int = 42,

@@ -164,6 +164,8 @@ def check_undo_source(conn: Connection, source_id: str) -> list[merging.MergedRe
     source = conn.execute(sa.select(admin_jobs.c.job_type, admin_jobs.c.status,
                                     admin_jobs.c.config)
                           .where(admin_jobs.c.id == source_id)).first()
+    if source is None and store.pruned_job(conn, source_id) is not None:
+        raise store.not_found(conn, source_id)  # "pruned on <date>": it cannot be undone
     if source is None or source.job_type != "merge":
         raise ConfigError(f"Invalid config for merge: undoOf: {source_id} is not a merge job",
                           field="undoOf")

@@ -35,6 +35,7 @@ from jobcore.config import get_settings
 from jobcore.dedup import embeddings, encoders, lexical, matching, search
 from jobcore.dedup import verify as verification
 from jobcore.errors import ConfigError
+from jobcore.jobs import store
 from jobcore.jobs.base import (
     JOB_ID_PATTERN,
     ChunkOutcome,
@@ -207,8 +208,10 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
     def plan(self, conn: Connection, config: DedupSweepConfig, *,
              org_id: int | None) -> JobPlan:
         if config.source_batch_id is not None:
+            # a reclassify job retention removed still names its topics in their history
             source = conn.execute(sa.select(admin_jobs.c.job_type).where(
-                admin_jobs.c.id == config.source_batch_id)).first()
+                admin_jobs.c.id == config.source_batch_id)).first() or store.pruned_job(
+                conn, config.source_batch_id)
             if source is None or source.job_type != "reclassify":
                 raise ConfigError(
                     f"Invalid config for dedup_sweep: sourceBatchId: {config.source_batch_id} "

@@ -6,7 +6,10 @@
   (``log_pruned_at``; ``staged_pruned`` counts the staged answers that went, and such a job
   can no longer be resumed).
 - With ``job_retention_days``, a finished job itself goes that many days after it ended,
-  unless an unfinished job names it in its config (a running rollback or retry of it).
+  unless a job that may still run names it in its config (a pending or running rollback,
+  retry, undo or sweep of it, or a failed one that can be resumed). With it go its errors,
+  events, chunk log, staged results and batches, and for a sweep its clusters and verified
+  pairs (so the analysts' per-band figures lose that sweep's proposals).
   What is left is a row of ``pruned_jobs``, so that its id still explains itself; the
   topics it changed keep their history and merges, which name it by id.
 
@@ -21,14 +24,19 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from jobcore.config import get_settings
 from jobcore.db import get_engine
+from jobcore.jobs.store import SOURCE_KEYS
 
-BATCH = 2_000  # jobs per transaction
+# jobs per transaction: a removed job takes its errors with it (100,000 for some), a pruned
+# log its chunks; small batches keep each transaction (and a worker's slice) short
+JOB_BATCH = 200
+LOG_BATCH = 1_000
 _LOCK_KEY = 0x6A6F62636F7265  # pg advisory lock: one pruner at a time ("jobcore")
 
 
@@ -64,9 +72,12 @@ class PruneReport:
     chunks: int
     staged: int
     finished: bool = True  # False: stopped at max_seconds, the rest waits for the next run
+    skipped: bool = False  # another prune was running: this one did nothing
 
     def summary(self) -> str:
         """One line for the CLI, a worker's log and the page."""
+        if self.skipped:
+            return "Another prune is running (a worker's, or a second command): nothing done."
         verb = "would remove" if self.dry_run else "removed"
         line = (f"Retention {verb} the chunk logs of {self.logs:,} finished "
                 f"job{'s' if self.logs != 1 else ''} ({self.chunks:,} chunks, "
@@ -81,27 +92,28 @@ class PruneReport:
 
 
 _FINISHED = "j.status IN ('completed', 'failed', 'cancelled')"
-# the job ids unfinished jobs name in their configs (a rollback, retry or undo of it running)
-_LIVE_REFS = """
-    live_refs AS (
-        SELECT DISTINCT kv.v AS id FROM admin_jobs l, jsonb_each_text(l.config) AS kv(k, v)
-        WHERE l.status IN ('pending', 'processing') AND kv.v IS NOT NULL
-    )
-"""
-_NAMED_BY_LIVE = "EXISTS (SELECT 1 FROM live_refs r WHERE r.id = j.id)"
+# the source jobs that jobs which may still run name (a rollback, retry, undo or sweep of
+# them pending, running, or failed and resumable): their records are still needed. Read
+# once per prune, before its batches.
+_LIVE_REFS = sa.text(f"""
+    SELECT DISTINCT l.config ->> kv.k
+    FROM admin_jobs l, (VALUES {", ".join(f"('{k}')" for k in SOURCE_KEYS)}) AS kv(k)
+    WHERE (l.status IN ('pending', 'processing') OR (l.status = 'failed' AND l.staged_pruned = 0))
+      AND l.config ->> kv.k IS NOT NULL
+""")
+_NAMED_BY_LIVE = "j.id = ANY(CAST(:live_refs AS text[]))"
 _JOBS_DUE = f"{_FINISHED} AND j.completed_at < :job_cutoff"
 _LOGS_DUE = f"{_FINISHED} AND j.log_pruned_at IS NULL AND j.completed_at < :log_cutoff"
 _REMOVABLE = f"({_JOBS_DUE} AND NOT {_NAMED_BY_LIVE})"
 
 _COUNT = sa.text(f"""
-    WITH {_LIVE_REFS}
     SELECT
       (SELECT count(*) FROM admin_jobs j WHERE {_REMOVABLE}) AS jobs,
       (SELECT count(*) FROM admin_jobs j WHERE {_JOBS_DUE} AND {_NAMED_BY_LIVE}) AS kept,
       (SELECT count(*) FROM admin_jobs j WHERE {_LOGS_DUE} AND NOT {_REMOVABLE}) AS logs
 """)
 _COUNT_LOG_ROWS = sa.text(f"""
-    WITH {_LIVE_REFS}, due AS (
+    WITH due AS (
         SELECT j.id FROM admin_jobs j WHERE {_LOGS_DUE} AND NOT {_REMOVABLE}
     )
     SELECT (SELECT count(*) FROM admin_job_chunks c JOIN due ON c.job_id = due.id) AS chunks,
@@ -109,12 +121,11 @@ _COUNT_LOG_ROWS = sa.text(f"""
              AS staged
 """)
 _COUNT_KEPT = sa.text(f"""
-    WITH {_LIVE_REFS}
     SELECT count(*) FROM admin_jobs j WHERE {_JOBS_DUE} AND {_NAMED_BY_LIVE}
 """)
 
 _REMOVE_JOBS = sa.text(f"""
-    WITH {_LIVE_REFS}, picked AS (
+    WITH picked AS (
         SELECT j.id FROM admin_jobs j
         WHERE {_REMOVABLE}
         ORDER BY j.completed_at LIMIT :batch
@@ -164,7 +175,16 @@ _REMOVE_LOGS = sa.text(f"""
 """)
 
 
-def _cutoffs(policy: Policy, now: datetime | None) -> dict[str, datetime]:
+def _parameters(conn: Connection, policy: Policy, now: datetime | None) -> dict[str, Any]:
+    """The cutoffs of the policy as of ``now`` (default: the database's clock) and the
+    source jobs still needed.
+    """
+    now = now or conn.execute(sa.text("SELECT now()")).scalar_one()
+    return {**_cutoffs(policy, now),
+            "live_refs": list(conn.execute(_LIVE_REFS).scalars())}
+
+
+def _cutoffs(policy: Policy, now: datetime) -> dict[str, datetime]:
     far_past = datetime(1970, 1, 1, tzinfo=UTC)  # a policy of "forever" finds nothing due
     return {
         "job_cutoff": now - timedelta(days=policy.job_days) if policy.job_days else far_past,
@@ -172,12 +192,9 @@ def _cutoffs(policy: Policy, now: datetime | None) -> dict[str, datetime]:
     }
 
 
-def _now(conn: Connection) -> datetime:
-    return conn.execute(sa.text("SELECT now()")).scalar_one()
-
-
 def prune(*, engine: Engine | None = None, policy: Policy | None = None,
-          dry_run: bool = False, now: datetime | None = None, batch: int = BATCH,
+          dry_run: bool = False, now: datetime | None = None,
+          job_batch: int = JOB_BATCH, log_batch: int = LOG_BATCH,
           max_seconds: float | None = None) -> PruneReport:
     """Apply the retention ``policy`` (default: the settings) as of ``now`` (default: the
     database's clock): remove finished jobs past ``job_days``, then the chunk logs and
@@ -189,7 +206,7 @@ def prune(*, engine: Engine | None = None, policy: Policy | None = None,
     engine = engine or get_engine()
     if dry_run:
         with engine.connect() as conn:
-            cut = _cutoffs(policy, now or _now(conn))
+            cut = _parameters(conn, policy, now)
             counts = conn.execute(_COUNT, cut).one()
             rows = conn.execute(_COUNT_LOG_ROWS, cut).one()
         return PruneReport(True, counts.jobs, counts.kept, counts.logs, rows.chunks,
@@ -200,9 +217,9 @@ def prune(*, engine: Engine | None = None, policy: Policy | None = None,
     with engine.connect() as lock_conn:
         if not lock_conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"),
                                  {"k": _LOCK_KEY}).scalar_one():
-            return PruneReport(False, 0, 0, 0, 0, 0)
+            return PruneReport(False, 0, 0, 0, 0, 0, skipped=True)
         try:
-            cut = _cutoffs(policy, now or _now(lock_conn))
+            cut = _parameters(lock_conn, policy, now)
             lock_conn.commit()
             for statement in (_REMOVE_JOBS, _REMOVE_LOGS):
                 if (statement is _REMOVE_JOBS and not policy.job_days) or (
@@ -214,14 +231,15 @@ def prune(*, engine: Engine | None = None, policy: Policy | None = None,
                         break
                     with engine.begin() as conn:
                         if statement is _REMOVE_JOBS:
-                            removed = conn.execute(statement, {**cut, "batch": batch}).scalar()
+                            removed = conn.execute(statement,
+                                                   {**cut, "batch": job_batch}).scalar()
                             jobs += removed
-                            more = removed == batch
+                            more = removed == job_batch
                         else:
-                            row = conn.execute(statement, {**cut, "batch": batch}).one()
+                            row = conn.execute(statement, {**cut, "batch": log_batch}).one()
                             logs, chunks, staged = (logs + row.logs, chunks + row.chunks,
                                                     staged + row.staged)
-                            more = row.logs == batch
+                            more = row.logs == log_batch
                     if not more:
                         break
             with lock_conn.begin():

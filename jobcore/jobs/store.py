@@ -158,11 +158,16 @@ def _summary(row: sa.Row) -> JobSummary:
     return JobSummary(**{name: getattr(row, name) for name in _SUMMARY_FIELDS})
 
 
+def pruned_job(conn: Connection, job_id: str) -> sa.Row | None:
+    """What retention left of a job it removed (type, status, dates, counts), or None."""
+    return conn.execute(sa.select(pruned_jobs).where(pruned_jobs.c.id == job_id)).first()
+
+
 def not_found(conn: Connection, job_id: str) -> JobNotFound:
     """The error for a job id with no row: what retention left of it when it pruned the job
     (its type, status and when), else "no job with id".
     """
-    gone = conn.execute(sa.select(pruned_jobs).where(pruned_jobs.c.id == job_id)).first()
+    gone = pruned_job(conn, job_id)
     if gone is None:
         return JobNotFound(f"No job with id {job_id!r}.")
     ended = f" {gone.completed_at:%Y-%m-%d}" if gone.completed_at else ""
@@ -321,7 +326,7 @@ class JobFilter:
         parts = [f"type {self.job_type}" if self.job_type else "",
                  f"status {self.status}" if self.status else "",
                  f"created by {self.created_by}" if self.created_by else "",
-                 f"created since {self.created_since:%Y-%m-%d %H:%M} UTC"
+                 f"created since {self.created_since.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
                  if self.created_since else ""]
         return ", ".join(p for p in parts if p) or "all jobs"
 
@@ -486,6 +491,8 @@ def resume_job(conn: Connection, job_id: str, *, created_by: str) -> Job:
         with conn.begin_nested():
             conn.execute(sa.update(admin_jobs).where(admin_jobs.c.id == job_id).values(
                 status="processing", failure_message=None, completed_at=None,
+                # its chunk log (if retention removed it) starts again, and is kept again
+                log_pruned_at=None,
                 updated_at=sa.func.now(), last_progress_at=sa.func.now()))
     except sa.exc.IntegrityError as exc:  # another live rollback, undo or retry of its source
         raise Conflict(f"Job {job_id} cannot be resumed: its source job has another live "
@@ -559,6 +566,8 @@ def cancel_job(conn: Connection, job_id: str, *, by: str | None = None,
             raise JobBusy(f"A chunk of job {job_id} ran for more than {wait_seconds:g} s; "
                           "cancel it again when that chunk has committed.") from None
         raise
+    if wait_seconds is not None:  # the row is ours: on_cancel's statements wait as usual
+        conn.execute(sa.text("SET LOCAL lock_timeout = DEFAULT"))
     if row is None:
         raise not_found(conn, job_id)
     if row.status in FINISHED_STATUSES:

@@ -292,6 +292,8 @@ def test_cluster_review_from_sweep_to_merge_and_undo(start_app, demo_engine, bro
         has=page.get_by_text("Cluster", exact=True)).inner_text()
     winner_box = page.get_by_test_id("stSelectbox").filter(
         has=page.get_by_text("Winner", exact=True))
+    # the previous cluster's selectbox stays on screen until the rerun replaces it
+    sync_api.expect(winner_box).to_have_count(1, timeout=30_000)
     winner_box.locator("input").click()
     page.keyboard.press("ArrowDown")  # the next member
     page.keyboard.press("Enter")

@@ -14,7 +14,7 @@ from jobcore.classify import recovery
 from jobcore.cli.main import main
 from jobcore.config import get_settings
 from jobcore.errors import Conflict, JobNotFound
-from jobcore.jobs import retention, runner
+from jobcore.jobs import retention, runner, store
 from jobcore.jobs.worker import Worker
 from jobcore.schema import admin_jobs, batch_results_staging, pruned_jobs, topic_history
 
@@ -146,3 +146,35 @@ def test_prune_from_the_command_line_and_a_worker(app_env, engine, many_topics, 
     worker.run(threading.Event(), until_idle=True)
     assert _chunk_count(engine, old) == 0
     assert any("removed the chunk logs of 1 finished job" in line for line in lines)
+
+
+def test_a_failed_retry_that_can_be_resumed_keeps_its_source(engine, make_topic):
+    failing = make_topic("Qqqz Wxyv")
+    source = runner.create_job("reclassify", {"force": True, "topicIds": [failing]},
+                               engine=engine)
+    runner.run_to_completion(source.id, engine=engine)
+    retry = recovery.create_retry(source.id, engine=engine)
+    with engine.begin() as conn:  # the retry failed (say, a revoked key): it may be resumed
+        store.fail_job(conn, retry.id, "the API key was revoked")
+    _age(engine, source.id, 90)
+    report = retention.prune(engine=engine, policy=retention.Policy(30, 60))
+    assert (report.jobs, report.jobs_kept_for_live) == (0, 1)
+    runner.resume_job(retry.id, engine=engine)
+    assert runner.run_to_completion(retry.id, engine=engine).processed_items == 1
+
+
+def test_prune_works_in_batches_stops_for_time_and_yields_to_a_running_prune(
+        engine, many_topics):
+    for _ in range(3):
+        _finished_job(engine, many_topics, days_ago=40, topics=1)
+    policy = retention.Policy(log_days=30, job_days=None)
+    stopped = retention.prune(engine=engine, policy=policy, max_seconds=0)
+    assert (stopped.finished, stopped.logs) == (False, 0)
+    assert stopped.summary().endswith("Stopped for time: run it again for the rest.")
+    with engine.connect() as other:  # a worker's prune holds the lock
+        other.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": retention._LOCK_KEY})
+        busy = retention.prune(engine=engine, policy=policy)
+        other.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": retention._LOCK_KEY})
+    assert busy.skipped and busy.summary().startswith("Another prune is running")
+    done = retention.prune(engine=engine, policy=policy, log_batch=1)
+    assert (done.logs, done.finished) == (3, True)
