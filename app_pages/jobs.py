@@ -21,6 +21,7 @@ from jobcore.ui.forms import (
     plural,
 )
 from jobcore.ui.llm import is_llm_job, llm_cost_line
+from jobcore.ui.markdown import escape_markdown
 from jobcore.ui.tables import jobs_frame
 
 st.title("Jobs")
@@ -191,8 +192,9 @@ type_filter = filters[0].selectbox(
     format_func=lambda t: "all" if t == "all" else get_handler(t).label)
 status_filter = filters[1].selectbox("Status", ["all", *FILTER_STATUSES],
                                      help="paused: processing, but nobody is driving it")
-creator_filter = filters[2].text_input("Created by", placeholder="anyone",
-                                       help="Exactly as the list's 'created by' shows it")
+creator_filter = filters[2].text_input("Created by", placeholder="anyone", max_chars=200,
+                                       help="Exactly as the list's 'created by' shows it "
+                                            "(capitals count)")
 within = filters[3].selectbox("Created", list(CREATED_WITHIN))
 limit = filters[4].number_input("Limit", min_value=1, max_value=100, value=20, step=1)
 since = CREATED_WITHIN[within]
@@ -262,17 +264,18 @@ def bulk_actions() -> None:
 
 
 def _confirmation(planned: bulk.BulkPlan) -> None:
-    refused = "".join(f"\n- {count:,} {'is' if count == 1 else 'are'} left out: {reason}"
-                      for reason, count in planned.reasons())
-    matching = (f"{plural(planned.matching, 'job')} match {planned.filters.describe()}.")
+    refused = "".join(f"\n- {count:,} {'is' if count == 1 else 'are'} left out: "
+                      f"{escape_markdown(reason)}" for reason, count in planned.reasons())
+    matching = escape_markdown(planned.count())
     if not planned.job_ids:
-        st.info(f"{matching} None of them can be taken:{refused}")
+        st.info(f"{matching} None of them can be taken:{refused}" if planned.matching
+                else f"{matching} Nothing to do.")
         if st.button("Close", key="bulk_close"):
             st.session_state.pop("bulk_plan")
             st.rerun()
         return
     with st.container(border=True):
-        st.markdown(f"**{planned.question()}**  \n{matching}{refused}")
+        st.markdown(f"**{escape_markdown(planned.question())}**  \n{matching}{refused}")
         with st.expander(f"The {plural(len(planned.job_ids), 'job')}"):
             st.dataframe({"job": list(planned.job_ids)}, hide_index=True, height=200)
         buttons = st.container(horizontal=True)
@@ -286,7 +289,7 @@ def _confirmation(planned: bulk.BulkPlan) -> None:
 
 
 def _outcome(result: bulk.BulkResult) -> None:
-    (st.warning if result.refused else st.success)(result.summary())
+    (st.warning if result.refused else st.success)(escape_markdown(result.summary()))
     if result.action == bulk.RETRY_ERRORS and result.succeeded:
         st.dataframe({"job": [d.job_id for d in result.succeeded],
                       "retry job": [d.created for d in result.succeeded]}, hide_index=True,
@@ -309,7 +312,8 @@ any_processing = any(j.status == "processing" for j in runner.list_jobs(**list_a
 def job_list() -> None:
     jobs = runner.list_jobs(**list_args)
     if not jobs:
-        st.caption("No jobs match. Create one above, or from the command line: "
+        st.caption("No jobs match these filters." if job_filter.describe() else
+                   "No jobs yet. Create one above, or from the command line: "
                    "`python -m jobcore reclassify-global`.")
         return
     in_flight = runner.chunks_in_flight([j.id for j in jobs if j.status == "processing"])
@@ -325,17 +329,17 @@ def job_list() -> None:
                   "nobody seems to drive them; open one and press Run to go on."
                   if paused else ""))
     # widths that fit 1,400 px without sideways scrolling
-    numbers = {name: st.column_config.NumberColumn(width=62, format="%d")
-               for name in ("processed", "total", "errors")}
+    numbers = {name: st.column_config.NumberColumn(width=width, format="%d")
+               for name, width in (("processed", 74), ("total", 58), ("errors", 58))}
     picked = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
                           selection_mode="single-row", key="job_rows", column_config={
-        "id": st.column_config.TextColumn(width=180),
+        "id": st.column_config.TextColumn(width=196),
         "type": st.column_config.TextColumn(width=115),
         "status": st.column_config.TextColumn(width=78),
         "progress": st.column_config.ProgressColumn("progress", min_value=0, max_value=1,
                                                     format="percent", width=78),
         **numbers,
-        "created by": st.column_config.TextColumn(width=75),
+        "created by": st.column_config.TextColumn(width=92),
         "created": st.column_config.DatetimeColumn(format="MM-DD HH:mm", width=85),
         "elapsed": st.column_config.TextColumn(width=62),
     })

@@ -53,9 +53,18 @@ class BulkPlan:
         return Counter(r.reason for r in self.refusals).most_common()
 
     def question(self) -> str:
-        """The confirmation to ask ("Cancel 12 jobs ...?")."""
+        """The confirmation to ask ("Cancel 12 jobs matching ...?")."""
         verb = {CANCEL: "Cancel", RETRY_ERRORS: "Retry the errors of"}[self.action]
-        return f"{verb} {_jobs(len(self.job_ids))} matching {self.filters.describe()}?"
+        return f"{verb} {_jobs(len(self.job_ids))} {matching(self.filters)}?"
+
+    def count(self) -> str:
+        """How many jobs match ("3 jobs match status failed.")."""
+        verb = "matches" if self.matching == 1 else "match"
+        words = self.filters.describe()
+        if not self.matching:
+            return f"No job matches {words}." if words else "There are no jobs."
+        return (f"{_jobs(self.matching)} {verb} {words}." if words
+                else f"{_jobs(self.matching)} in all (no filters set).")
 
 
 @dataclass(frozen=True)
@@ -71,13 +80,14 @@ class BulkResult:
     """What an applied action did."""
 
     action: str
+    filters: store.JobFilter
     succeeded: tuple[Done, ...]
     refused: tuple[Refusal, ...]
 
     def summary(self) -> str:
-        """One sentence: how many succeeded, how many were refused."""
+        """One sentence: what was done over which filters, how many were refused."""
         did = {CANCEL: "Cancelled", RETRY_ERRORS: "Created retry jobs for"}[self.action]
-        line = f"{did} {_jobs(len(self.succeeded))}"
+        line = f"{did} {_jobs(len(self.succeeded))} {matching(self.filters)}"
         if self.refused:
             line += f"; refused {len(self.refused):,} (reasons below)"
         return line + "."
@@ -85,6 +95,12 @@ class BulkResult:
 
 def _jobs(n: int) -> str:
     return f"{n:,} job{'s' if n != 1 else ''}"
+
+
+def matching(filters: store.JobFilter) -> str:
+    """"matching status failed", or "(no filters set)"."""
+    words = filters.describe()
+    return f"matching {words}" if words else "(no filters set)"
 
 
 def _cancel_refusal(job: store.JobSummary) -> str | None:
@@ -115,7 +131,7 @@ def plan(action: str, filters: store.JobFilter, *, engine: Engine | None = None)
     with engine.connect() as conn:
         jobs = store.matching_jobs(conn, filters, limit=MAX_JOBS + 1)
         if len(jobs) > MAX_JOBS:
-            raise UsageError(f"More than {MAX_JOBS:,} jobs match {filters.describe()}; a bulk "
+            raise UsageError(f"More than {MAX_JOBS:,} jobs {matching(filters)}; a bulk "
                              f"action takes at most {MAX_JOBS:,}: narrow the filters (type, "
                              "status, creator, created since).")
         if filters.status == "paused":  # a chunk running now: driven after all
@@ -157,8 +173,7 @@ def apply(planned: BulkPlan, *, by: str, engine: Engine | None = None,
     engine = engine or get_engine()
     succeeded: list[Done] = []
     refused: list[Refusal] = []
-    note = (f"bulk cancel of {_jobs(len(planned.job_ids))} matching "
-            f"{planned.filters.describe()}")
+    note = f"bulk cancel of {_jobs(len(planned.job_ids))} {matching(planned.filters)}"
     for n, job_id in enumerate(planned.job_ids, start=1):
         try:
             if planned.action == CANCEL:
@@ -175,4 +190,4 @@ def apply(planned: BulkPlan, *, by: str, engine: Engine | None = None,
             refused.append(Refusal(job_id, f"database error: {first}"))
         if on_job is not None:
             on_job(n)
-    return BulkResult(planned.action, tuple(succeeded), tuple(refused))
+    return BulkResult(planned.action, planned.filters, tuple(succeeded), tuple(refused))

@@ -56,7 +56,8 @@ def test_bulk_retry_of_a_filtered_set_creates_exactly_the_expected_jobs(engine, 
 
     done = bulk.apply(planned, by="ana", engine=engine)
     assert [d.job_id for d in done.succeeded] == [also_wanted, wanted] and not done.refused
-    assert done.summary() == "Created retry jobs for 2 jobs."
+    assert done.summary() == ("Created retry jobs for 2 jobs matching type reclassify, "
+                              "created by ana.")
     for source in (also_wanted, wanted):
         [retry] = _retries_of(engine, source)
         job = runner.get_job(retry, engine=engine)
@@ -82,7 +83,8 @@ def test_bulk_cancel_takes_unfinished_jobs_and_reports_what_changed_meanwhile(
     assert {d.job_id for d in done.succeeded} == set(pending[1:])
     [refused] = done.refused
     assert refused.job_id == pending[0] and "already completed" in refused.reason
-    assert done.summary() == "Cancelled 2 jobs; refused 1 (reasons below)."
+    assert done.summary() == ("Cancelled 2 jobs matching created by ana; refused 1 (reasons "
+                              "below).")
     for job_id in pending[1:]:
         assert runner.get_job_summary(job_id, engine=engine).status == "cancelled"
         [event] = runner.job_events(job_id, engine=engine)
@@ -95,7 +97,7 @@ def test_a_bulk_action_over_too_many_jobs_is_refused(engine, make_topic, monkeyp
     monkeypatch.setattr(bulk, "MAX_JOBS", 2)
     for _ in range(3):
         _job(engine, "ana", errors=False, make_topic=make_topic, finish=False)
-    with pytest.raises(UsageError, match="More than 2 jobs match status pending; a bulk "
+    with pytest.raises(UsageError, match="More than 2 jobs matching status pending; a bulk "
                                          "action takes at most 2: narrow the filters"):
         bulk.plan(bulk.CANCEL, JobFilter(status="pending"), engine=engine)
     with pytest.raises(UsageError, match="status must be one of"):

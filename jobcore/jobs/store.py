@@ -322,13 +322,13 @@ class JobFilter:
         return where
 
     def describe(self) -> str:
-        """The filters in words ("all jobs" when none)."""
+        """The filters in words ("" when none is set)."""
         parts = [f"type {self.job_type}" if self.job_type else "",
                  f"status {self.status}" if self.status else "",
                  f"created by {self.created_by}" if self.created_by else "",
                  f"created since {self.created_since.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
                  if self.created_since else ""]
-        return ", ".join(p for p in parts if p) or "all jobs"
+        return ", ".join(p for p in parts if p)
 
 
 def list_jobs(conn: Connection, *, job_type: str | None = None, status: str | None = None,

@@ -219,7 +219,8 @@ def test_bulk_retry_over_the_filters_counts_confirms_and_says_what_it_did(
     assert not runner.list_jobs(status="pending")  # nothing before the confirmation
     button(at, "Retry the errors of 2 jobs").click().run()
     assert not at.exception
-    assert [s.value for s in at.success] == ["Created retry jobs for 2 jobs."]
+    assert [s.value for s in at.success] == ["Created retry jobs for 2 jobs matching created "
+                                             "by ana."]
     retries = runner.list_jobs(status="pending")
     assert sorted(j.config["retryOf"] for j in retries) == sorted(failed)
     assert all(j.created_by == "test-analyst" for j in retries)
@@ -232,7 +233,8 @@ def test_bulk_retry_over_the_filters_counts_confirms_and_says_what_it_did(
                for m in at.markdown)
     runner.run_to_completion(retries[0].id)  # finishes before the click
     button(at, "Cancel 2 jobs").click().run()
-    assert [w.value for w in at.warning] == ["Cancelled 1 job; refused 1 (reasons below)."]
+    assert [w.value for w in at.warning] == ["Cancelled 1 job matching created by "
+                                             "test-analyst; refused 1 (reasons below)."]
     refused = at.dataframe[0].value
     assert refused["job"].tolist() == [retries[0].id]
     assert "already completed" in refused["refused because"].item()
@@ -244,6 +246,6 @@ def test_a_bulk_action_with_nothing_to_take_says_why(open_app, make_topic, butto
     at = open_app()
     next(s for s in at.selectbox if s.label == "Status").set_value("completed").run()
     button(at, "Cancel all matching...").click().run()
-    assert any("1 job match status completed. None of them can be taken" in i.value
+    assert any("1 job matches status completed. None of them can be taken" in i.value
                and "already completed" in i.value for i in at.info)
     assert any("finished jobs themselves are kept" in c.value for c in at.caption)

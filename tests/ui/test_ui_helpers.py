@@ -221,3 +221,13 @@ def test_access_rules():
     admin = decide_access(auth_configured=True, logged_in=True, email="A@X.io",
                           admin_emails=["a@x.io"], local_user="ana")
     assert (admin.allowed, admin.user) == (True, "A@X.io")
+
+
+@pytest.mark.parametrize("typed", ["**x**", "$E=mc^2$", ":red[alert]", "[click](http://x.io)",
+                                   "a|b", "<b>bold</b>", "~~gone~~", "`code`", "o'brien"])
+def test_typed_text_shown_in_markdown_keeps_its_characters(typed):
+    from jobcore.ui.markdown import escape_markdown
+
+    escaped = escape_markdown(typed)
+    assert re.sub(r"\\(.)", r"\1", escaped) == typed  # nothing lost
+    assert not re.search(r"(?<!\\)[*$\[\]|<>~`:]", escaped)  # nothing left to act on
