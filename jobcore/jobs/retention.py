@@ -124,13 +124,21 @@ _COUNT_KEPT = sa.text(f"""
     SELECT count(*) FROM admin_jobs j WHERE {_JOBS_DUE} AND {_NAMED_BY_LIVE}
 """)
 
-_REMOVE_JOBS = sa.text(f"""
-    WITH picked AS (
+
+def _picked(due: str) -> str:
+    """The CTE of one batch: the oldest ``batch`` jobs that are ``due``, locked (a job a
+    chunk, a cancel or another pruner holds is left for the next batch).
+    """
+    return f"""picked AS (
         SELECT j.id FROM admin_jobs j
-        WHERE {_REMOVABLE}
+        WHERE {due}
         ORDER BY j.completed_at LIMIT :batch
         FOR UPDATE SKIP LOCKED
-    ), tombstones AS (
+    )"""
+
+
+_REMOVE_JOBS = sa.text(f"""
+    WITH {_picked(_REMOVABLE)}, tombstones AS (
         INSERT INTO pruned_jobs (id, job_type, status, created_by, created_at, completed_at,
                                  total_items, success_count, error_count)
         SELECT j.id, j.job_type, j.status, j.created_by, j.created_at, j.completed_at,
@@ -146,12 +154,7 @@ _REMOVE_JOBS = sa.text(f"""
 """)
 
 _REMOVE_LOGS = sa.text(f"""
-    WITH picked AS (
-        SELECT j.id FROM admin_jobs j
-        WHERE {_LOGS_DUE}
-        ORDER BY j.completed_at LIMIT :batch
-        FOR UPDATE SKIP LOCKED
-    ), chunks AS (
+    WITH {_picked(_LOGS_DUE)}, chunks AS (
         DELETE FROM admin_job_chunks c USING picked p WHERE c.job_id = p.id RETURNING c.job_id
     ), staged AS (
         DELETE FROM batch_results_staging s USING picked p WHERE s.job_id = p.id
