@@ -134,9 +134,6 @@ def plan(action: str, filters: store.JobFilter, *, engine: Engine | None = None)
             raise UsageError(f"More than {MAX_JOBS:,} jobs {matching(filters)}; a bulk "
                              f"action takes at most {MAX_JOBS:,}: narrow the filters (type, "
                              "status, creator, created since).")
-        if filters.status == "paused":  # a chunk running now: driven after all
-            busy = {c.job_id for c in store.chunks_in_flight(conn, [j.id for j in jobs])}
-            jobs = [j for j in jobs if j.id not in busy]
         retries = (store.live_retries(conn, [j.id for j in jobs if j.error_count])
                    if action == RETRY_ERRORS else {})
     taken: list[str] = []

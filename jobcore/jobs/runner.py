@@ -404,12 +404,8 @@ def list_jobs(*, job_type: str | None = None, status: str | None = None, limit: 
     no chunk finished for 30 s and none running now).
     """
     with (engine or get_engine()).connect() as conn:
-        jobs = store.list_jobs(conn, job_type=job_type, status=status, limit=limit,
+        return store.list_jobs(conn, job_type=job_type, status=status, limit=limit,
                                created_by=created_by, created_since=created_since)
-        if status == "paused":  # a chunk running now: driven after all
-            busy = {c.job_id for c in store.chunks_in_flight(conn, [j.id for j in jobs])}
-            jobs = [j for j in jobs if j.id not in busy]
-        return jobs
 
 
 def run_to_completion(job_id: str, *, engine: Engine | None = None,

@@ -342,10 +342,16 @@ def list_jobs(conn: Connection, *, job_type: str | None = None, status: str | No
 
 
 def matching_jobs(conn: Connection, filters: JobFilter, *, limit: int) -> list[JobSummary]:
-    """At most ``limit`` jobs the filters match, newest first."""
+    """At most ``limit`` jobs the filters match, newest first; for "paused", not those a
+    chunk is running for right now (driven after all).
+    """
     stmt = (sa.select(*_SUMMARY_COLUMNS).where(*filters.clauses())
             .order_by(admin_jobs.c.created_at.desc(), admin_jobs.c.id.desc()))
-    return [_summary(row) for row in conn.execute(stmt.limit(limit))]
+    jobs = [_summary(row) for row in conn.execute(stmt.limit(limit))]
+    if filters.status == "paused":
+        busy = {c.job_id for c in chunks_in_flight(conn, [j.id for j in jobs])}
+        jobs = [j for j in jobs if j.id not in busy]
+    return jobs
 
 
 def live_retries(conn: Connection, job_ids: list[str]) -> dict[str, str]:
