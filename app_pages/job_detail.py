@@ -10,7 +10,7 @@ from streamlit.errors import StreamlitAPIException
 from jobcore.catalog.topic_store import error_categories, topic_names
 from jobcore.classify import recovery
 from jobcore.dedup import undo
-from jobcore.errors import JobBusy, JobcoreError
+from jobcore.errors import JobBusy, JobcoreError, JobPruned
 from jobcore.jobs import retention, runner
 from jobcore.jobs.registry import get_handler
 from jobcore.llm.progress import batch_progress
@@ -64,7 +64,9 @@ try:
     header = runner.get_job_summary(job_id)
 except JobcoreError as exc:
     st.title("Job detail")
-    st.error(str(exc))
+    # a job retention removed is not an error of the address: say what became of it
+    (st.warning if isinstance(exc, JobPruned) else st.error)(str(exc))
+    st.page_link(pages.JOBS, label="Back to the jobs", icon=":material/arrow_back:")
     st.stop()
 
 came_from, came_of = runner.related_jobs(header)

@@ -49,6 +49,10 @@ class JobNotFound(UsageError):
     """No job has the given id."""
 
 
+class JobPruned(JobNotFound):
+    """The job was removed by retention (what is left of it says when)."""
+
+
 class JobNotRunnable(UsageError):
     """The job is cancelled, completed or failed and takes no more chunks."""
 

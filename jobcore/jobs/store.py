@@ -23,6 +23,7 @@ from jobcore.errors import (
     JobBusy,
     JobNotFound,
     JobNotRunnable,
+    JobPruned,
     SchemaOutOfDate,
     UsageError,
 )
@@ -171,7 +172,7 @@ def not_found(conn: Connection, job_id: str) -> JobNotFound:
     if gone is None:
         return JobNotFound(f"No job with id {job_id!r}.")
     ended = f" {gone.completed_at:%Y-%m-%d}" if gone.completed_at else ""
-    return JobNotFound(
+    return JobPruned(
         f"Job {job_id} ({gone.job_type}, {gone.status}{ended}) was pruned on "
         f"{gone.pruned_at:%Y-%m-%d} under the retention settings: its record, errors and chunk "
         "log are gone, so it can no longer be rolled back, undone, retried or resumed. The "

@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 
 import pandas as pd
+import sqlalchemy as sa
 
 from jobcore.catalog.topic_store import error_categories
-from jobcore.jobs import runner
+from jobcore.jobs import retention, runner
 from jobcore.ui.errors import errors_csv, errors_frame, filter_errors
 
 DETAIL = "app_pages/job_detail.py"
@@ -24,6 +25,7 @@ def test_renders_without_jobs_and_for_an_unknown_job(open_app):
     at = open_app(DETAIL, job="job_1_missing")
     assert not at.exception
     assert any("No job with id 'job_1_missing'" in e.value for e in at.error)
+    assert [link.label for link in at.get("page_link")] == ["Back to the jobs"]
 
 
 def test_process_next_chunk_moves_the_counters(open_app, many_topics, button):
@@ -347,3 +349,18 @@ def test_retry_this_group_opens_a_job_over_that_group(open_app, make_topic, butt
     retry = runner.get_job(at.query_params["job"])
     assert (retry.config["retryGroup"], retry.config["topicIds"], retry.total_items) == (
         "parent category: Sports", sorted(sports), 2)
+
+
+def test_a_job_retention_removed_says_so_and_leads_back(open_app, many_topics, engine):
+    many_topics(5)
+    created = runner.create_job("reclassify", {})
+    runner.run_to_completion(created.id)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE admin_jobs SET completed_at = now() - interval '90 days' "
+                             "WHERE id = :id"), {"id": created.id})
+    assert retention.prune(engine=engine, policy=retention.Policy(30, 60)).jobs == 1
+    at = open_app(DETAIL, job=created.id)
+    assert not at.exception and not at.error
+    assert any(f"Job {created.id} (reclassify, completed" in w.value
+               and "was pruned on" in w.value for w in at.warning)
+    assert [link.label for link in at.get("page_link")] == ["Back to the jobs"]
