@@ -21,7 +21,6 @@ from jobcore.classify import recovery
 from jobcore.db import get_engine
 from jobcore.errors import JobcoreError, UsageError
 from jobcore.jobs import runner, store
-from jobcore.jobs.base import FollowUp
 from jobcore.jobs.registry import get_handler
 
 CANCEL, RETRY_ERRORS = "cancel", "retry_errors"
@@ -108,17 +107,10 @@ def _cancel_refusal(job: store.JobSummary) -> str | None:
 
 
 def _retry_refusal(job: store.JobSummary, live_retry: str | None) -> str | None:
-    if FollowUp.RETRY_ERRORS not in get_handler(job.job_type).follow_ups:
-        return f"a {get_handler(job.job_type).label} job has no retry of errors"
-    if job.config.get("rollbackOf"):
-        return "a rollback: its errors are not retried"
-    if not job.is_finished:
-        return f"still {job.status}: retry its errors when it has finished"
-    if job.error_count == 0:
-        return "no errors to retry"
-    if live_retry is not None:
+    refusal = get_handler(job.job_type).retry_errors_refusal(job)
+    if refusal is None and live_retry is not None:
         return "a retry of its errors is already pending or running"
-    return None
+    return refusal
 
 
 def plan(action: str, filters: store.JobFilter, *, engine: Engine | None = None) -> BulkPlan:

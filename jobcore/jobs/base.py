@@ -19,7 +19,7 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy.engine import Connection
 
 from jobcore.errors import ConfigError
-from jobcore.jobs.store import Job
+from jobcore.jobs.store import Job, JobSummary
 from jobcore.text_checks import find_unstorable
 
 if TYPE_CHECKING:
@@ -221,6 +221,20 @@ class JobHandler(Generic[C]):
     def with_full_result(self, conn: Connection, job: Job) -> Job:
         """The job with any result kept outside ``admin_jobs.result`` added (for reads)."""
         return job
+
+    def retry_errors_refusal(self, job: JobSummary) -> str | None:
+        """Why the job's errors cannot be retried (None: they can, unless a retry of them is
+        already pending or running): the job detail's Retry errors and a bulk retry.
+        """
+        if FollowUp.RETRY_ERRORS not in self.follow_ups:
+            return f"a {self.label} job has no retry of errors"
+        if job.config.get("rollbackOf"):
+            return "a rollback: its errors are not retried"
+        if not job.is_finished:
+            return f"still {job.status}: retry its errors when it has finished"
+        if job.error_count == 0:
+            return "no errors to retry"
+        return None
 
     def on_cancel(self, conn: Connection, job: Job) -> None:
         """Called in the cancel's transaction; e.g. to cancel work submitted elsewhere."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -526,23 +528,37 @@ def record_event(conn: Connection, job_id: str, kind: str, *, message: str | Non
                                                     created_by=created_by))
 
 
+@contextmanager
+def _row_lock_within(conn: Connection, seconds: float | None, busy: str) -> Iterator[None]:
+    """Statements inside wait at most ``seconds`` for a row lock (a chunk in flight holds
+    the job's row), then JobBusy(``busy``); afterwards locks are waited for as usual.
+    With ``seconds`` None, as long as it takes.
+    """
+    if seconds is None:
+        yield
+        return
+    conn.execute(sa.text(f"SET LOCAL lock_timeout = '{int(seconds * 1000)}ms'"))
+    try:
+        yield
+    except sa.exc.OperationalError as exc:
+        if isinstance(exc.orig, pg_errors.LockNotAvailable):
+            raise JobBusy(busy) from None
+        raise
+    conn.execute(sa.text("SET LOCAL lock_timeout = DEFAULT"))
+
+
 def set_background(conn: Connection, job_id: str, on: bool, *, by: str | None) -> bool:
     """Hand an unfinished job to the workers (``on``) or take it back; records an event.
     False when the job is finished or already so. A chunk in flight holds the job's row:
     this waits up to 3 s for it, then JobBusy (try again once that chunk has committed).
     """
-    conn.execute(sa.text("SET LOCAL lock_timeout = '3s'"))
-    try:
+    with _row_lock_within(conn, 3.0, f"A chunk of job {job_id} is running; try again when "
+                                     "it has committed."):
         changed = conn.execute(
             sa.update(admin_jobs).where(admin_jobs.c.id == job_id,
                                         admin_jobs.c.status.in_(("pending", "processing")),
                                         admin_jobs.c.background.is_not(on))
             .values(background=on, updated_at=sa.func.now())).rowcount
-    except sa.exc.OperationalError as exc:
-        if isinstance(exc.orig, pg_errors.LockNotAvailable):
-            raise JobBusy(f"A chunk of job {job_id} is running; try again when it has "
-                          "committed.") from None
-        raise
     if changed:
         record_event(conn, job_id, "to_background" if on else "taken_over", created_by=by)
     return bool(changed)
@@ -562,19 +578,13 @@ def cancel_job(conn: Connection, job_id: str, *, by: str | None = None,
     """Cancel a pending or processing job (an event records who, and ``message`` why); waits
     for a running chunk to commit first, at most ``wait_seconds`` if given (then JobBusy).
     """
-    if wait_seconds is not None:
-        conn.execute(sa.text(f"SET LOCAL lock_timeout = '{int(wait_seconds * 1000)}ms'"))
-    try:
+    # once the row is ours, on_cancel's statements wait as usual
+    with _row_lock_within(conn, wait_seconds, f"A chunk of job {job_id} ran for more than "
+                          f"{wait_seconds or 0:g} s; cancel it again when that chunk has "
+                          "committed."):
         row = conn.execute(
             sa.select(admin_jobs.c.status).where(admin_jobs.c.id == job_id).with_for_update()
         ).one_or_none()
-    except sa.exc.OperationalError as exc:
-        if isinstance(exc.orig, pg_errors.LockNotAvailable):
-            raise JobBusy(f"A chunk of job {job_id} ran for more than {wait_seconds:g} s; "
-                          "cancel it again when that chunk has committed.") from None
-        raise
-    if wait_seconds is not None:  # the row is ours: on_cancel's statements wait as usual
-        conn.execute(sa.text("SET LOCAL lock_timeout = DEFAULT"))
     if row is None:
         raise not_found(conn, job_id)
     if row.status in FINISHED_STATUSES:

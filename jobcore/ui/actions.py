@@ -34,7 +34,7 @@ def available_actions(job: JobSummary, *, running: bool, rollback_id: str | None
         # a job that changed nothing has nothing to roll back
         ROLLBACK: handler.rollback is not None and completed and not is_rollback
         and rollback_id is None and job.success_count > 0,
-        RETRY: not is_rollback and job.error_count > 0,
+        RETRY: handler.retry_errors_refusal(job) is None,
         # changed embeddings can create new near-duplicates
         DEDUP_SWEEP: completed and job.success_count > 0,
         REVIEW_CLUSTERS: True,
