@@ -1,9 +1,12 @@
-"""Review Queue: topics flagged needs_review; fix the fields, resolve, or retry them."""
+"""Review Queue: topics flagged needs_review; accept a suggestion, fix the fields, resolve,
+or retry them; the exemplars the analysts' classifications made.
+"""
 
 import pandas as pd
 import streamlit as st
 
 from jobcore.catalog import review
+from jobcore.classify import exemplars
 from jobcore.classify.taxonomy import (
     ALLOWED_AUDIENCE_TYPES,
     ALLOWED_SEGMENT_TYPES,
@@ -19,6 +22,35 @@ from jobcore.ui import pages
 user = pages.current_user(st.session_state)
 
 st.title("Review queue")
+
+
+def exemplar_panel() -> None:
+    """The exemplars: what each decided, and removing them."""
+    live = exemplars.listed()
+    with st.expander(f"Exemplars ({len(live):,})", expanded=False):
+        st.caption("A classification saved or accepted here becomes an exemplar: names with "
+                   "the same leaf and framing follow it in later local reclassify runs "
+                   "(forced, or when they are new or outdated).")
+        if not live:
+            st.info("No exemplars yet: accept a suggestion or save a classification below.")
+            return
+        st.dataframe(pd.DataFrame([{
+            "id": e.id, "name": e.name, "classification": e.describe(),
+            "topics decided": e.decided, "by": e.created_by, "created": e.created_at}
+            for e in live]), hide_index=True, width="stretch", column_config={
+            "name": st.column_config.TextColumn(width="medium"),
+            "classification": st.column_config.TextColumn(width="large"),
+            "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+        by_id = {e.id: e for e in live}
+        chosen = st.multiselect("Exemplars to remove", list(by_id),
+                                format_func=lambda i: f"#{i} {by_id[i].name}")
+        if st.button("Remove selected exemplars", disabled=not chosen,
+                     help="The topics they decided are taken again by the next local run"):
+            st.toast(f"Removed {exemplars.remove(chosen, user=user)} exemplars")
+            st.rerun()
+
+
+exemplar_panel()
 everything = review.flagged()
 if not everything:
     st.success("Nothing needs review.")
@@ -39,12 +71,16 @@ st.dataframe(pd.DataFrame([{
     "classification": " > ".join(v for v in (
         t.classification.segment_type, t.classification.taxonomy_type,
         t.classification.parent_category, t.classification.subcategory) if v) or "unclassified",
-    "audience": t.classification.audience_type, "flagged": t.flagged_at} for t in shown]),
+    "audience": t.classification.audience_type,
+    "suggestions": " | ".join(x.path for x in t.suggestions), "flagged": t.flagged_at}
+    for t in shown]),
     hide_index=True, width="stretch", column_config={
         "name": st.column_config.TextColumn(width="medium"),
         "reason": st.column_config.TextColumn(width="medium", help="Hover a cell to read it"),
         "classification": st.column_config.TextColumn(width="medium"),
         "audience": st.column_config.TextColumn(width="small"),
+        "suggestions": st.column_config.TextColumn(
+            width="medium", help="The classifier's two candidates; accept one below"),
         "flagged": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm", width="small")})
 
 by_id = {t.id: t for t in shown}
@@ -69,6 +105,20 @@ st.subheader("Edit one topic")
 topic_id = st.selectbox("Topic", list(by_id), format_func=lambda i: f"#{i} {by_id[i].name}")
 topic = by_id[topic_id]
 st.caption(f"Flagged: {topic.reason}")
+if topic.suggestions:
+    st.markdown("**The classifier's candidates**: one click classifies the topic and keeps "
+                "it as an exemplar.")
+    for column, suggestion in zip(st.columns(len(topic.suggestions)), topic.suggestions,
+                                  strict=True):
+        if column.button(f"Use {suggestion.path}", key=f"accept_{topic_id}_{suggestion.node_id}",
+                         width="stretch"):
+            try:
+                review.accept(topic_id, suggestion.node_id, user=user)
+            except JobcoreError as exc:
+                st.error(f"Not saved: {exc}")
+            else:
+                st.toast(f"Classified #{topic_id} as {suggestion.path}")
+                st.rerun()
 taxonomy = get_taxonomy()
 current = topic.classification
 

@@ -65,6 +65,7 @@ topics = sa.Table(
     sa.Column("taxonomy_node_id", sa.Text, sa.ForeignKey("taxonomy_nodes.id"), nullable=True),
     sa.Column("classification_version", sa.Text, nullable=True),
     sa.Column("classification_source", sa.Text, nullable=True),
+    sa.Column("classification_detail", JSONB, nullable=True),
     sa.Column("classified_at", _ts, nullable=True),
     sa.Column("review_status", sa.Text, nullable=False, server_default="ok"),
     sa.Column("review_reason", sa.Text, nullable=True),
@@ -87,6 +88,29 @@ topics = sa.Table(
                                       "AND deleted_at IS NULL AND merged_into IS NULL")),
     sa.Index("ix_topics_embedding_hnsw", "embedding", postgresql_using="hnsw",
              postgresql_ops={"embedding": "vector_cosine_ops"}),
+)
+
+# A classification an analyst saved or accepted, which close names follow (one live
+# exemplar per match key: the parsed leaf and framing).
+classification_exemplars = sa.Table(
+    "classification_exemplars",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), nullable=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("match_key", sa.Text, nullable=False),
+    sa.Column("taxonomy_node_id", sa.Text, nullable=True),
+    sa.Column("segment_type", sa.Text, nullable=False),
+    sa.Column("taxonomy_type", sa.Text, nullable=False),
+    sa.Column("parent_category", sa.Text, nullable=False),
+    sa.Column("subcategory", sa.Text, nullable=True),
+    sa.Column("audience_type", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    _created_at(),
+    sa.Column("removed_at", _ts, nullable=True),
+    sa.Column("removed_by", sa.Text, nullable=True),
+    sa.Index("uq_classification_exemplars_key", "match_key", unique=True,
+             postgresql_where=sa.text("removed_at IS NULL")),
 )
 
 org_topics = sa.Table(

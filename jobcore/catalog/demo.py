@@ -34,12 +34,11 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from jobcore.classify.rules import (
-    NoRuleMatched,
-    RuleEngine,
-    clean_company_name,
-    get_rule_engine,
-    load_companies,
+from jobcore.classify.companies import clean_company_name, load_companies
+from jobcore.classify.segment_classifier import (
+    SegmentClassifier,
+    classification_of,
+    get_classifier,
 )
 from jobcore.classify.taxonomy import DATA_DIR, Classification, get_taxonomy
 from jobcore.db import get_engine
@@ -309,7 +308,7 @@ def seed_demo(engine: Engine, *, topics_count: int = 2000, seed: int = 42,
     if not 1 <= topics_count <= 1_000_000:
         raise UsageError(f"--topics must be from 1 to 1,000,000, got {topics_count}.")
     rng = random.Random(seed)
-    engine_rules = get_rule_engine()
+    classifier = get_classifier()
     with engine.begin() as conn:
         if reset:
             reset_catalogue(conn)
@@ -317,7 +316,7 @@ def seed_demo(engine: Engine, *, topics_count: int = 2000, seed: int = 42,
             raise UsageError("The catalogue already has topics; seed-demo only fills an empty "
                              "one (use --reset to wipe it first).")
         seeding.seed_trees(conn)  # the Taxonomy screen and the tree jobs need them
-        topic_rows, planted, near_misses = _catalogue(rng, topics_count, engine_rules)
+        topic_rows, planted, near_misses = _catalogue(rng, topics_count, classifier)
         _copy(conn, "topics", _TopicRecord._fields, topic_rows)
         _copy(conn, "demo_planted_duplicates", ("topic_id", "original_topic_id", "variant"),
               planted)
@@ -332,7 +331,7 @@ def seed_demo(engine: Engine, *, topics_count: int = 2000, seed: int = 42,
     return DemoSummary(len(topic_rows), len(planted), len(near_misses), *summary)
 
 
-def _catalogue(rng: random.Random, count: int, engine_rules: RuleEngine
+def _catalogue(rng: random.Random, count: int, classifier: SegmentClassifier
                ) -> tuple[list[_TopicRecord], list[tuple], list[tuple]]:
     """``count`` topic rows, the planted duplicates and the near-miss twins among them."""
     rows: list[_TopicRecord] = []
@@ -367,7 +366,7 @@ def _catalogue(rng: random.Random, count: int, engine_rules: RuleEngine
             description = original.description
             if kind == "description":
                 description += " Refreshed monthly from the provider's panel and site data."
-            row = _topic_row(rng, topic_id, text, description, _Seed("", "", None), engine_rules)
+            row = _topic_row(rng, topic_id, text, description, _Seed("", "", None), classifier)
             # imported into the same place as the original
             rows.append(row._replace(**{f: getattr(original, f) for f in _CLASSIFIED_FIELDS}))
             names.append(name)
@@ -382,9 +381,9 @@ def _catalogue(rng: random.Random, count: int, engine_rules: RuleEngine
             if kind == "version":  # about the product, not the seed
                 seed = _Seed("company", re.sub(r" \d.*$", "", pair[0]), None)
             first = _topic_row(rng, topic_id, pair[0], _description(seed, name.region), seed,
-                               engine_rules)
+                               classifier)
             second = _topic_row(rng, topic_id + 1, pair[1], first.description, seed,
-                                engine_rules)
+                                classifier)
             rows += [first, second._replace(**{f: getattr(first, f) for f in _CLASSIFIED_FIELDS})]
             names += [None, None]
             taken.update(n.casefold() for n in pair)
@@ -394,13 +393,13 @@ def _catalogue(rng: random.Random, count: int, engine_rules: RuleEngine
             continue
         taken.add(name.text.casefold())
         rows.append(_topic_row(rng, topic_id, name.text, _description(seed, name.region), seed,
-                               engine_rules))
+                               classifier))
         names.append(name)
     return rows, planted, near_misses
 
 
 def _topic_row(rng: random.Random, topic_id: int, name: str, description: str, seed: _Seed,
-               engine_rules: RuleEngine) -> _TopicRecord:
+               classifier: SegmentClassifier) -> _TopicRecord:
     created = EPOCH - timedelta(days=rng.randrange(1, 720), seconds=rng.randrange(86400))
     roll = rng.random()
     fields: tuple = (None,) * 5
@@ -408,11 +407,9 @@ def _topic_row(rng: random.Random, topic_id: int, name: str, description: str, s
     if roll >= 0.35:
         truth = seed.truth
         if roll >= 0.65:
-            try:
-                truth = engine_rules.classify(name, description).classification
-                version = engine_rules.version
-            except NoRuleMatched:
-                truth = None
+            best = classifier.classify(name, description).best
+            truth = classification_of(best.node) if best is not None else None
+            version = classifier.version
         else:
             version = OLD_RULES_VERSION
         if truth is not None and version is not None:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from jobcore.activations.stale import STALE_CONDITION
-from jobcore.classify.rules import get_rule_engine
+from jobcore.classify.segment_classifier import current_version
 from jobcore.db import get_engine
 from jobcore.errors import UnknownOrganization
 
@@ -19,7 +19,7 @@ _SUMMARY = sa.text(
         count(*) FILTER (WHERE deleted_at IS NULL AND merged_into IS NULL
                          AND classification_version IS NULL) AS unclassified,
         count(*) FILTER (WHERE deleted_at IS NULL AND merged_into IS NULL
-                         AND classification_source = 'rules'
+                         AND classification_source IN ('rules', 'exemplar')
                          AND classification_version <> :rules_version) AS outdated,
         count(*) FILTER (WHERE deleted_at IS NULL AND merged_into IS NULL
                          AND review_status = 'needs_review') AS needs_review,
@@ -47,7 +47,7 @@ class CatalogueSummary:
 
 def catalogue_summary(*, engine: Engine | None = None) -> CatalogueSummary:
     """Counts of live, unclassified, outdated and flagged topics, orgs and activations."""
-    version = get_rule_engine().version
+    version = current_version()
     with (engine or get_engine()).connect() as conn:
         row = conn.execute(_SUMMARY, {"rules_version": version}).one()
     return CatalogueSummary(row.live, row.unclassified, row.outdated, row.needs_review,

@@ -1,7 +1,9 @@
 """The review queue: topics flagged ``needs_review``, fixed or resolved by an analyst.
 
-An edit writes the classification (validated against the taxonomy, source ``manual``) and
-a ``manual_edit`` history row with the user, and resolves the flag; resolving without an
+An edit, or one click on a candidate the local classifier offered, writes the
+classification (validated against the taxonomy, source ``manual``) and a ``manual_edit``
+history row with the user, resolves the flag, and makes the classification an exemplar that
+close names follow in later local runs (jobcore.classify.exemplars). Resolving without an
 edit records ``review_resolved``. Selected topics can instead be retried by a reclassify
 job (local or LLM mode) over just those topics.
 """
@@ -15,6 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from jobcore.catalog import topic_store
+from jobcore.classify import exemplars
+from jobcore.classify.segment_classifier import classification_of
 from jobcore.classify.taxonomy import Classification, get_taxonomy
 from jobcore.db import get_engine
 from jobcore.errors import ConfigError, UsageError
@@ -27,6 +31,14 @@ MANUAL_VERSION = "manual"
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """A node the local classifier proposed for an unsure topic (one click accepts it)."""
+
+    node_id: str
+    path: str
+
+
+@dataclass(frozen=True)
 class FlaggedTopic:
     id: int
     name: str
@@ -34,6 +46,7 @@ class FlaggedTopic:
     classification: Classification
     reason: str
     flagged_at: datetime
+    suggestions: tuple[Suggestion, ...] = ()
 
     @property
     def reason_pattern(self) -> str:
@@ -46,7 +59,7 @@ def flagged(*, reason_pattern: str | None = None, parent_category: str | None = 
     stmt = (sa.select(topics.c.id, topics.c.name, topics.c.description,
                       topics.c.segment_type, topics.c.taxonomy_type, topics.c.parent_category,
                       topics.c.subcategory, topics.c.audience_type, topics.c.review_reason,
-                      topics.c.updated_at)
+                      topics.c.updated_at, topics.c.classification_detail)
             .where(topic_store.LIVE, topics.c.review_status == "needs_review")
             .order_by(topics.c.updated_at, topics.c.id))
     if parent_category is not None:
@@ -54,16 +67,36 @@ def flagged(*, reason_pattern: str | None = None, parent_category: str | None = 
     with (engine or get_engine()).connect() as conn:
         rows = conn.execute(stmt).all()
     found = [FlaggedTopic(r.id, r.name, r.description, Classification(*r[3:8]),
-                          r.review_reason or "", r.updated_at) for r in rows]
+                          r.review_reason or "", r.updated_at,
+                          _suggestions(r.classification_detail)) for r in rows]
     if reason_pattern is not None:
         found = [t for t in found if t.reason_pattern == reason_pattern]
     return found[:limit]
 
 
+def _suggestions(detail: dict | None) -> tuple[Suggestion, ...]:
+    """The candidates an unsure local classification stored (best first)."""
+    if not detail or not detail.get("unsure"):
+        return ()
+    taxonomy = get_taxonomy()
+    return tuple(Suggestion(c["nodeId"], c["path"]) for c in detail.get("candidates", [])
+                 if c.get("nodeId") in taxonomy.nodes)
+
+
+def accept(topic_id: int, node_id: str, *, user: str,
+           engine: Engine | None = None) -> Classification:
+    """One click on a suggestion: classify the topic as that node (as ``edit`` does)."""
+    node = get_taxonomy().nodes.get(node_id)
+    if node is None or node.level < 2:
+        raise UsageError(f"{node_id!r} is not a node a topic can be classified as.")
+    return edit(topic_id, classification_of(node).as_dict(), user=user, engine=engine,
+                node_id=node_id)
+
+
 def edit(topic_id: int, values: dict[str, str | None], *, user: str,
-         engine: Engine | None = None) -> Classification:
-    """Set a flagged topic's classification by hand and resolve its flag. ConfigError
-    names the first field the taxonomy refuses.
+         engine: Engine | None = None, node_id: str | None = None) -> Classification:
+    """Set a flagged topic's classification by hand, resolve its flag and keep it as an
+    exemplar for close names. ConfigError names the first field the taxonomy refuses.
     """
     new = Classification.from_mapping(values)
     problems = get_taxonomy().problems(new)
@@ -76,14 +109,28 @@ def edit(topic_id: int, values: dict[str, str | None], *, user: str,
         if row is None:
             raise UsageError(f"Topic {topic_id} does not exist or was merged or deleted.")
         topic = topic_store.topic_row(row)
+        node_id = node_id or _node_of(new)
         topic_store.apply_classifications(conn, [topic_store.ClassificationWrite(
             topic.id, new, MANUAL_VERSION, "manual",
             (topic_store.classification_state(topic),
              {**new.as_dict(), "classification_version": MANUAL_VERSION,
-              "classification_source": "manual"}))],
+              "classification_source": "manual"}),
+            node_id, {"by": MANUAL_VERSION, "nodeId": node_id, "editedBy": user})],
             batch_id=None, action="manual_edit", created_by=user)
         _resolve(conn, [topic_id])
+        exemplars.record(conn, topic_id=topic_id, name=topic.name, classification=new,
+                         node_id=node_id, user=user)
     return new
+
+
+def _node_of(classification: Classification) -> str | None:
+    """The IAB or Business Technology node a classification names (its deepest field)."""
+    c = classification
+    for node in get_taxonomy().nodes.values():
+        if node.taxonomy_type == c.taxonomy_type and node.parent_category == c.parent_category \
+                and (node.subcategory == c.subcategory if c.subcategory else node.level == 2):
+            return node.id
+    return None
 
 
 def resolve(topic_ids: list[int], *, user: str, engine: Engine | None = None) -> int:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # -- path -------------------------------------------------------------------------------
 _STRONG_SEPARATORS = re.compile(r"\s*(?:>|»|›|\|)\s*")
@@ -169,8 +169,7 @@ _UNIT_WORDS = re.compile(r"^(?:\d+(?:st|nd|rd|th|s|k|m|mm|b|yrs?|x|p|gb|tb|mb|hp
                          r"in|ft|mph|g|kg|am|pm|d)|\d+x\d+|[a-z]\d)$", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class NumericRange:
+class NumericRange(NamedTuple):
     """A numeric band ``[low, high)`` (None: open on that side) with its unit: ``age``,
     ``usd`` (any currency amount), ``count`` (with its noun), ``percent``, ``years`` or
     ``None`` (a bare number whose unit the context must tell).
@@ -194,8 +193,7 @@ class NumericRange:
         return units_agree and self.low == other.low and self.high == other.high
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedName:
+class ParsedName(NamedTuple):
     """What a segment name says, notation set aside (see the module docstring)."""
 
     raw: str
@@ -373,6 +371,8 @@ def _framing(parts: list[str]) -> tuple[str | None, str | None]:
     """
     for part in reversed(parts):
         words = _WORD.findall(part.lower())
+        if _CUE_STARTS.isdisjoint(words):
+            continue
         found: tuple[str, str] | None = None
         for start, word in enumerate(words):
             if word not in _CUE_STARTS:

@@ -47,6 +47,9 @@ class ClassificationWrite:
     version: str | None
     source: str | None
     history: tuple[dict[str, Any], dict[str, Any]] | None
+    # the local classifier's node and detail (None: the write leaves both as they are)
+    node_id: str | None = None
+    detail: dict[str, Any] | None = None
 
 
 def classification_state(topic: TopicRow) -> dict[str, Any]:
@@ -80,7 +83,8 @@ _APPLY_CLASSIFICATION = sa.text(
         SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb))
             AS v(id bigint, segment_type text, taxonomy_type text, parent_category text,
                  subcategory text, audience_type text, version text, source text,
-                 changed boolean, previous_values jsonb, new_values jsonb)
+                 changed boolean, previous_values jsonb, new_values jsonb, node_id text,
+                 detail jsonb)
     ), updated AS (
         UPDATE topics AS t SET
             segment_type = v.segment_type,
@@ -90,6 +94,11 @@ _APPLY_CLASSIFICATION = sa.text(
             audience_type = v.audience_type,
             classification_version = v.version,
             classification_source = v.source,
+            taxonomy_node_id = CASE WHEN v.detail IS NULL THEN t.taxonomy_node_id
+                                    ELSE (SELECT n.id FROM taxonomy_nodes n
+                                          WHERE n.id = v.node_id) END,
+            classification_detail = CASE WHEN v.detail IS NULL THEN t.classification_detail
+                                         ELSE v.detail END,
             classified_at = CASE WHEN v.version IS NULL THEN NULL ELSE now() END,
             updated_at = CASE WHEN v.changed THEN now() ELSE t.updated_at END,
             embedding_stale = t.embedding_stale OR (v.changed AND t.embedding IS NOT NULL)
@@ -117,6 +126,8 @@ def apply_classifications(conn: Connection, writes: list[ClassificationWrite], *
                                **w.classification.as_dict()}
         if w.history is not None:
             row["previous_values"], row["new_values"] = w.history
+        if w.detail is not None:
+            row["node_id"], row["detail"] = w.node_id, w.detail
         rows.append(row)
     conn.execute(_APPLY_CLASSIFICATION, {
         "rows": json.dumps(rows), "batch_id": batch_id, "action": action, "created_by": created_by,
@@ -182,6 +193,25 @@ def flag_for_review(conn: Connection, reasons: dict[int, str]) -> None:
     if reasons:
         rows = [{"id": topic_id, "reason": reason[:1000]} for topic_id, reason in reasons.items()]
         conn.execute(_FLAG_FOR_REVIEW, {"rows": json.dumps(rows)})
+
+
+# The reasons the local classifier flags with (an earlier run's, or the old rule engine's).
+_CLEAR_LOCAL_FLAGS = sa.text(
+    """
+    UPDATE topics SET review_status = 'ok', review_reason = NULL, updated_at = now()
+    WHERE id = ANY(:ids) AND review_status = 'needs_review'
+      AND (review_reason LIKE 'Not classified:%' OR review_reason LIKE 'Rule %'
+           OR review_reason LIKE 'Unsure between %')
+    """
+)
+
+
+def clear_local_flags(conn: Connection, topic_ids: list[int]) -> None:
+    """Clear the flags an earlier local classification set on topics it is now sure of
+    (flags an analyst, a sweep or Claude set stay).
+    """
+    if topic_ids:
+        conn.execute(_CLEAR_LOCAL_FLAGS, {"ids": topic_ids})
 
 
 def parent_categories(conn: Connection, topic_ids: list[int]) -> dict[int, str | None]:

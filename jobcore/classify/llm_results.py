@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from jobcore.catalog import topic_store
-from jobcore.classify.planning import plan_topic
+from jobcore.classify.planning import plan_topics
 from jobcore.classify.prompts import parse_answer
-from jobcore.classify.rules import get_rule_engine
+from jobcore.classify.segment_classifier import get_classifier
 from jobcore.dedup import embeddings
 from jobcore.jobs.base import ChunkOutcome, ItemError
 from jobcore.jobs.store import Job
@@ -56,12 +56,16 @@ def write_classifications(conn: Connection, job: Job, config, staged: list[Any],
 
 
 def _local_fallback(topic: topic_store.TopicRow) -> topic_store.ClassificationWrite | None:
-    """The local rules' classification of a topic whose LLM result failed, if they have one."""
-    engine = get_rule_engine()
-    change = plan_topic(engine, topic)
-    if change.error is not None or change.new is None:
+    """The local classifier's classification of a topic whose LLM result failed, if it is
+    sure of one.
+    """
+    classifier = get_classifier()
+    change = plan_topics(classifier, [topic])[0]
+    if change.error is not None or change.new is None or change.flag is not None:
         return None
     history = (topic_store.classification_state(topic), {
-        **change.new.as_dict(), "classification_version": engine.version,
-        "classification_source": "rules", "rule": change.rule_id, "fallbackFrom": "llm"})
-    return topic_store.ClassificationWrite(topic.id, change.new, engine.version, "rules", history)
+        **change.new.as_dict(), "classification_version": classifier.version,
+        "classification_source": "rules", "rule": change.evidence, "fallbackFrom": "llm",
+        "taxonomy_node_id": change.node_id})
+    return topic_store.ClassificationWrite(topic.id, change.new, classifier.version, "rules",
+                                           history, change.node_id, change.detail)

@@ -1,12 +1,14 @@
-"""reclassify: classify topics with the local rule engine, 50 a chunk.
+"""reclassify: classify topics with the local segment classifier, 50 a chunk.
 
 Eligible topics are live topics never classified, or classified by another version of the
-rules (every live topic with ``force``), optionally only those of one parent category, or
-only the topics in another job's errors (``retryOf``). A changed topic gets a
-topic_history row; an unchanged one is skipped (its version is stamped so that it is no
-longer outdated); a topic the rules cannot classify validly is an item error and is
-flagged ``needs_review`` with the reason. With ``rollbackOf`` the job instead undoes
-another job (see jobcore.classify.rollback).
+local classifier (every live topic with ``force``), optionally only those of one parent
+category, or only the topics in another job's errors (``retryOf``). A topic an analyst
+classified by hand (source ``manual``) is never taken by a local run. A changed topic gets
+a topic_history row; an unchanged one is skipped (its version is stamped so that it is no
+longer outdated). A topic the classifier is unsure of keeps its best candidate and is
+flagged ``needs_review`` with the two candidates; one it cannot classify at all is an item
+error and is flagged with the reason. With ``rollbackOf`` the job instead undoes another
+job (see jobcore.classify.rollback).
 """
 
 from __future__ import annotations
@@ -21,10 +23,14 @@ from sqlalchemy.engine import Connection
 
 from jobcore import warmup
 from jobcore.catalog import topic_store
-from jobcore.classify import llm_results, rollback
-from jobcore.classify.planning import PlannedChange, plan_topic
+from jobcore.classify import exemplars, llm_results, rollback
+from jobcore.classify.planning import PlannedChange, plan_topics
 from jobcore.classify.prompts import reclassify_profile, request_params
-from jobcore.classify.rules import RULES_LOAD, get_rule_engine
+from jobcore.classify.segment_classifier import (
+    CLASSIFIER_LOAD,
+    current_version,
+    get_classifier,
+)
 from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS, with_canonical_parent_category
 from jobcore.config import get_settings
 from jobcore.dedup import embeddings
@@ -49,6 +55,7 @@ from jobcore.llm import phases
 from jobcore.llm.client import model_of
 from jobcore.llm.cost import PromptProfile
 from jobcore.schema import topics
+from jobcore.trees import seeding
 
 CHUNK_SIZE = 50
 MAX_LIMIT = 10_000_000
@@ -59,7 +66,7 @@ _LLM_MODES_ONLY = shown_when(mode=["llm", "column"])
 
 class ReclassifyConfig(JobConfig):
     mode: Literal["local", "llm", "column"] = Field(
-        default="local", description="local: the rule engine; llm: Claude through the "
+        default="local", description="local: the segment classifier; llm: Claude through the "
                                      "Message Batches API; column: Claude, one field only.")
     force: bool = Field(default=False, description="Every live topic, not only outdated ones.")
     limit: int | None = Field(default=None, ge=1, le=MAX_LIMIT,
@@ -103,9 +110,9 @@ def eligible_where(config: ReclassifyConfig) -> sa.ColumnElement[bool]:
     return _eligible_where(*_shape(config))
 
 
-def _shape(config: ReclassifyConfig) -> tuple[bool, bool, bool, bool]:
+def _shape(config: ReclassifyConfig) -> tuple[bool, bool, bool, bool, bool]:
     return (config.force, config.parent_category_filter is not None,
-            config.retry_of is not None, config.topic_ids is not None)
+            config.retry_of is not None, config.topic_ids is not None, config.mode == "local")
 
 
 def eligible_params(config: ReclassifyConfig, rules_version: str) -> dict:
@@ -118,14 +125,19 @@ _ERROR_TOPIC_IDS = store.error_topic_ids(sa.bindparam("retry_of"))
 
 
 @lru_cache(maxsize=32)
-def _eligible_where(force: bool, filtered: bool, retry: bool,
-                    listed: bool) -> sa.ColumnElement[bool]:
+def _eligible_where(force: bool, filtered: bool, retry: bool, listed: bool,
+                    local: bool) -> sa.ColumnElement[bool]:
     conditions: list[sa.ColumnElement[bool]] = [topic_store.LIVE]
+    if local:  # an analyst's classification is never the local classifier's to change
+        conditions.append(topics.c.classification_source.is_distinct_from("manual"))
     if not force:
         conditions.append(sa.or_(
             topics.c.classification_version.is_(None),
             sa.and_(topics.c.classification_source == "rules",
                     topics.c.classification_version != sa.bindparam("rules_version")),
+            sa.and_(topics.c.classification_source == "exemplar",
+                    topics.c.classification_version != sa.bindparam("rules_version")),
+            exemplars.orphaned(),
         ))
     if filtered:
         conditions.append(topics.c.parent_category == sa.bindparam("parent"))
@@ -137,12 +149,14 @@ def _eligible_where(force: bool, filtered: bool, retry: bool,
 
 
 @lru_cache(maxsize=32)
-def _chunk_select(force: bool, filtered: bool, retry: bool, listed: bool) -> sa.Select:
+def _chunk_select(force: bool, filtered: bool, retry: bool, listed: bool,
+                  local: bool) -> sa.Select:
     """One chunk of eligible topics after the cursor, locked (built once per shape): of
     those planned, i.e. not changed since the job was created (a topic that became
     eligible later, or that another job or an edit changed meanwhile, is left out).
     """
-    return (topic_store.select_topics(sa.and_(_eligible_where(force, filtered, retry, listed),
+    return (topic_store.select_topics(sa.and_(_eligible_where(force, filtered, retry, listed,
+                                                              local),
                                           topics.c.id > sa.bindparam("last_id"),
                                           topics.c.id <= sa.bindparam("max_id"),
                                           topics.c.updated_at <= sa.bindparam("planned_at")))
@@ -171,7 +185,7 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
 
     def loads_first(self, job_id: str, config: dict[str, Any]) -> list[str]:
         local = config.get("mode", "local") == "local" or config.get("fallbackLocal")
-        return [] if not local or warmup.is_loaded(RULES_LOAD) else [RULES_LOAD]
+        return [] if not local or warmup.is_loaded(CLASSIFIER_LOAD) else [CLASSIFIER_LOAD]
 
     def normalize_config(self, config: ReclassifyConfig) -> ReclassifyConfig:
         if config.rollback_of is not None:
@@ -195,15 +209,17 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
             return rollback.plan_rollback(conn, config.rollback_of)
         if config.retry_of is not None:
             rollback.check_retry_source(conn, config.retry_of)
-        engine = get_rule_engine()
+        version = current_version()
+        if config.mode == "local":
+            seeding.ensure_trees(conn)  # classifications point at their tree node
         count, max_id = conn.execute(
             sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(topics.c.id), 0))
             .where(eligible_where(config)),
-            eligible_params(config, engine.version),
+            eligible_params(config, version),
         ).one()
         total = min(count, config.limit) if config.limit else count
         planned_at = conn.execute(sa.select(sa.func.now())).scalar_one()
-        cursor = {"lastId": 0, "maxId": max_id, "rulesVersion": engine.version,
+        cursor = {"lastId": 0, "maxId": max_id, "rulesVersion": version,
                   "plannedAt": planned_at.isoformat()}
         if config.mode != "local":
             cursor.update(phase="submit", submitted=0)
@@ -229,7 +245,7 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
         model = model_of(config)
         return phases.submit_step(conn, job, cursor, phases.SubmitSource(
             eligible_after=lambda last_id, up_to, n: _eligible_after(
-                conn, config, cursor, get_rule_engine().version, last_id, up_to, n),
+                conn, config, cursor, current_version(), last_id, up_to, n),
             request=lambda t: request_params(
                 name=t.name, description=t.description, current=t.classification,
                 model=model, web_search=config.enable_web_search,
@@ -258,50 +274,58 @@ def _check_mode(config: ReclassifyConfig) -> None:
 
 def _classify_locally(conn: Connection, job: Job, config: ReclassifyConfig,
                       deadline: float) -> ChunkOutcome:
-    """One chunk of a local reclassify: 50 eligible topics through the rule engine."""
-    engine = get_rule_engine()
+    """One chunk of a local reclassify: 50 eligible topics through the classifier."""
+    classifier = get_classifier()
     cursor = dict(job.cursor)
-    chunk = take_slice(lambda n: _eligible_after(conn, config, cursor, engine.version,
+    chunk = take_slice(lambda n: _eligible_after(conn, config, cursor, classifier.version,
                                                  cursor["lastId"], cursor["maxId"], n),
                        size=CHUNK_SIZE, deadline=deadline, limit=job.total_items,
                        processed=job.processed_items)
     outcome = ChunkOutcome(cursor=cursor, done=False)
     writes: list[topic_store.ClassificationWrite] = []
     flags: dict[int, str] = {}
-    for topic in chunk.within_budget():
-        change = plan_topic(engine, topic)
+    sure: list[int] = []
+    taken = list(chunk.within_budget())
+    for change in plan_topics(classifier, taken, exemplars.live_by_key(conn)):
+        topic = change.topic
         cursor["lastId"] = topic.id
         if change.error is not None:
             outcome.errors.append(ItemError(change.error, id=topic.id, name=topic.name))
             flags[topic.id] = change.error
             continue
-        write = _write_of(change, engine.version)
-        if change.changed:
-            outcome.success += 1
+        if change.flag is not None:
+            flags[topic.id] = change.flag
         else:
-            outcome.skips += 1
-        if write is not None:
-            writes.append(write)
+            sure.append(topic.id)
+        outcome.success += change.changed
+        outcome.skips += not change.changed
+        writes.append(_write_of(change, classifier.version))
     topic_store.apply_classifications(conn, writes, batch_id=job.id, action="reclassified",
                                       created_by=job.created_by)
     embeddings.keep_current(conn, [w.topic_id for w in writes if w.history is not None])
+    topic_store.clear_local_flags(conn, sure)
     topic_store.flag_for_review(conn, flags)
+    unsure = sum(1 for c in flags.values() if c.startswith("Unsure"))
+    if unsure:
+        outcome.result_patch["unsure"] = job.result.get("unsure", 0) + unsure
     outcome.done = chunk.done(outcome.processed)
     return outcome
 
 
-def _write_of(change: PlannedChange, version: str) -> topic_store.ClassificationWrite | None:
-    """The write of a planned change (None: unchanged and already stamped)."""
+def _write_of(change: PlannedChange, version: str) -> topic_store.ClassificationWrite:
+    """The write of a planned change: the classification, its node and detail (history
+    only when the classification changed).
+    """
     assert change.new is not None
     topic = change.topic
     history = None
     if change.changed:
         history = (topic_store.classification_state(topic), {
             **change.new.as_dict(), "classification_version": version,
-            "classification_source": "rules", "rule": change.rule_id})
-    elif (topic.classification_version, topic.classification_source) == (version, "rules"):
-        return None
-    return topic_store.ClassificationWrite(topic.id, change.new, version, "rules", history)
+            "classification_source": change.source, "rule": change.evidence,
+            "taxonomy_node_id": change.node_id})
+    return topic_store.ClassificationWrite(topic.id, change.new, version, change.source,
+                                           history, change.node_id, change.detail)
 
 
 def _eligible_after(conn: Connection, config: ReclassifyConfig, cursor: dict[str, Any],
@@ -319,9 +343,10 @@ def _eligible_after(conn: Connection, config: ReclassifyConfig, cursor: dict[str
 
 def preview(conn: Connection, config: ReclassifyConfig) -> list[PlannedChange]:
     """What a local reclassify with this config would do, without writing anything."""
-    engine = get_rule_engine()
+    classifier = get_classifier()
     stmt = topic_store.select_topics(eligible_where(config))
     if config.limit is not None:
         stmt = stmt.limit(config.limit)
-    rows = conn.execute(stmt, eligible_params(config, engine.version))
-    return [plan_topic(engine, topic_store.topic_row(row)) for row in rows]
+    rows = conn.execute(stmt, eligible_params(config, classifier.version))
+    return plan_topics(classifier, [topic_store.topic_row(row) for row in rows],
+                       exemplars.live_by_key(conn))

@@ -110,3 +110,11 @@ def seed_trees(conn: Connection, sources: TreeSources | None = None) -> SeedRepo
 
 def has_trees(conn: Connection) -> bool:
     return conn.execute(sa.select(sa.exists().select_from(taxonomy_nodes))).scalar_one()
+
+
+def ensure_trees(conn: Connection) -> None:
+    """Seed the trees when the IAB Audience tree is not loaded yet (a new database)."""
+    loaded = conn.execute(sa.select(sa.exists().where(
+        taxonomy_nodes.c.taxonomy == "iab_audience_1_1"))).scalar_one()
+    if not loaded:
+        seed_trees(conn)

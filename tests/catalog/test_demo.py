@@ -70,7 +70,7 @@ def test_near_miss_twins_differ_only_where_the_segments_differ(engine):
 
 def test_company_names_lose_their_legal_suffix_whole():
     # "McCormick & Company" once became the organisation "McCormick &"
-    from jobcore.classify.rules import clean_company_name
+    from jobcore.classify.companies import clean_company_name
 
     assert clean_company_name("McCormick & Company") == "McCormick"
     assert clean_company_name("Arthur J. Gallagher & Co.") == "Arthur J. Gallagher"

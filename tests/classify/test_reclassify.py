@@ -1,13 +1,14 @@
-"""reclassify, local mode: selection, history, skips, review flags, config validation."""
+"""reclassify, local mode: selection, history, skips, review flags (unsure and not
+classified), manual classifications left alone, config validation."""
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 
-from jobcore.classify import rules
+from jobcore.catalog import review
 from jobcore.classify.reclassify import ReclassifyHandler, preview
-from jobcore.classify.rules import get_rule_engine
+from jobcore.classify.segment_classifier import current_version
 from jobcore.errors import ConfigError
 from jobcore.jobs import runner
 from jobcore.schema import topic_history, topics
@@ -17,7 +18,7 @@ YOGA = {"segment_type": "b2c", "taxonomy_type": "Interest", "parent_category": "
 
 
 def _current(**fields):
-    return {**fields, "classification_version": get_rule_engine().version,
+    return {**fields, "classification_version": current_version(),
             "classification_source": "rules"}
 
 
@@ -45,8 +46,8 @@ def test_changed_topic_gets_history_and_unchanged_counts_as_skipped(engine, make
     topic = get_topic(changed)
     assert (topic.taxonomy_type, topic.parent_category, topic.subcategory) == (
         "Purchase Intent", "Automotive Ownership", "SUV")
-    assert topic.classification_version == get_rule_engine().version
-    assert get_topic(same).classification_version == get_rule_engine().version
+    assert topic.classification_version == current_version()
+    assert get_topic(same).classification_version == current_version()
     with engine.connect() as conn:
         rows = conn.execute(sa.select(topic_history)).all()
     assert len(rows) == 1
@@ -94,32 +95,58 @@ def test_unclassifiable_topic_is_an_error_and_flagged_for_review(engine, make_to
     assert (report.status, report.error_count, report.success_count) == ("completed", 1, 1)
     error = runner.get_job(created.id, engine=engine).errors[0]
     assert error["id"] == bad and error["name"] == "Qqqz Wxyv"
-    assert "no rule" in error["message"]
+    assert "Not classified: no word of the name matches" in error["message"]
     topic = get_topic(bad)
     assert topic.review_status == "needs_review"
-    assert "no rule" in topic.review_reason
+    assert "no word of the name matches" in topic.review_reason
     assert topic.classification_version is None
     assert get_topic(good).review_status == "ok"
 
 
-def test_rule_with_a_target_outside_the_taxonomy_fails_validation(engine, make_topic, get_topic,
-                                                                  monkeypatch):
-    ruleset = rules.load_ruleset()
-    ruleset["rules"].insert(0, {"id": "broken-rule", "phrases": ["yoga"], "set": {
-        **YOGA, "parent_category": "Healthy Livin"}})
-    broken = rules.RuleEngine(ruleset, rules.get_taxonomy(), rules.load_b2b_tree(),
-                              rules.load_companies())
-    monkeypatch.setattr("jobcore.classify.reclassify.get_rule_engine", lambda: broken)
-    topic_id = make_topic("Yoga Enthusiasts")
+def test_unsure_topic_keeps_its_best_candidate_and_is_flagged_with_both(engine, make_topic,
+                                                                       get_topic):
+    unsure = make_topic("/Autos & Vehicles/Classic Vehicles")  # interest or intent?
+    sure = make_topic("Adults 25-29")
     created = runner.create_job("reclassify", {}, engine=engine)
     report = runner.run_to_completion(created.id, engine=engine)
-    assert report.error_count == 1
-    message = runner.get_job(created.id, engine=engine).errors[0]["message"]
-    assert "broken-rule" in message and "'Healthy Livin'" in message
-    assert "did you mean 'Healthy Living'" in message
+    assert (report.status, report.success_count, report.error_count) == ("completed", 2, 0)
+    assert runner.get_job(created.id, engine=engine).result["unsure"] == 1
+    topic = get_topic(unsure)
+    assert topic.review_status == "needs_review"
+    assert topic.review_reason.startswith("Unsure between ")
+    first, second = topic.classification_detail["candidates"]
+    assert first["path"] in topic.review_reason and second["path"] in topic.review_reason
+    assert first["nodeId"] == topic.taxonomy_node_id
+    assert topic.classification_detail["unsure"] is True
+    assert topic.subcategory == "Classic Cars"  # the best candidate is written
+    clear = get_topic(sure)
+    assert clear.review_status == "ok" and clear.taxonomy_node_id == "iab_audience_1_1:5"
+    assert clear.classification_detail["confidence"] >= 0.5
+    assert clear.classification_detail["runnerUp"]["path"]
+
+
+def test_a_sure_answer_clears_an_earlier_local_flag_only(engine, make_topic, get_topic):
+    old = make_topic("Adults 25-29", review_status="needs_review",
+                     review_reason="Not classified: no rule of rules-2026.11.1 matches")
+    analyst = make_topic("Adults 30-34", review_status="needs_review",
+                         review_reason="Check the band with the provider")
+    runner.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
+                             engine=engine)
+    assert get_topic(old).review_status == "ok"
+    assert get_topic(analyst).review_status == "needs_review"
+
+
+def test_a_manual_classification_survives_a_forced_run(engine, make_topic, get_topic):
+    topic_id = make_topic("Qqqz Wxyv", review_status="needs_review",
+                          review_reason="Not classified: nothing matches")
+    review.edit(topic_id, YOGA, user="ana", engine=engine)
+    for config in ({}, {"force": True}, {"force": True, "topicIds": [topic_id]}):
+        created = runner.create_job("reclassify", config, engine=engine)
+        assert created.total_items == 0
+        runner.run_to_completion(created.id, engine=engine)
     topic = get_topic(topic_id)
-    assert topic.review_status == "needs_review" and "Healthy Livin" in topic.review_reason
-    assert topic.parent_category is None
+    assert (topic.classification_source, topic.subcategory) == ("manual", "Fitness and Exercise")
+    assert topic.review_status == "reviewed"
 
 
 @pytest.mark.parametrize(("config", "field", "text"), [

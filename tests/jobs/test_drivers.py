@@ -104,14 +104,14 @@ def test_the_application_name_keeps_the_job_id_whole_and_cuts_the_driver_visibly
     assert flight.driven_by == shown
 
 
-def test_the_rule_engine_is_a_one_time_load_of_the_chunk_that_builds_it(engine, many_topics):
-    from jobcore.classify.rules import RULES_LOAD, get_rule_engine
+def test_the_classifier_is_a_one_time_load_of_the_chunk_that_builds_it(engine, many_topics):
+    from jobcore.classify.segment_classifier import CLASSIFIER_LOAD, get_classifier
 
     many_topics(60)
     created = runner.create_job("reclassify", {}, engine=engine)
-    get_rule_engine.cache_clear()  # as in an app process whose first job this is
+    get_classifier.cache_clear()  # as in an app process whose first job this is
     runner.process_chunk(created.id, engine=engine)
     runner.process_chunk(created.id, engine=engine)
     first, second = runner.job_chunks(created.id, engine=engine)
-    assert first.loaded == RULES_LOAD and first.load_seconds > 0
+    assert CLASSIFIER_LOAD in first.loaded and first.load_seconds > 0
     assert second.loaded is None

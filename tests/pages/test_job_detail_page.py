@@ -124,14 +124,14 @@ def test_export_holds_the_filtered_rows_with_formulas_neutralised(engine, make_t
     make_topic("+1 Qqqz")
     make_topic("@SUM Qqqz")
     make_topic("-Qqqz Wxyv")
-    make_topic("Qqqz Plain")
+    make_topic("Qqqz Zzyx")
     source = runner.create_job("reclassify", {}, engine=engine)
     runner.run_to_completion(source.id, engine=engine)
     frame = errors_frame((job := runner.get_job(source.id, engine=engine)).errors,
                          error_categories(job.errors, engine=engine))
     shown = filter_errors(frame, "qqqz")
     exported = pd.read_csv(io.BytesIO(errors_csv(shown)))
-    assert exported["name"].tolist() == ["'+1 Qqqz", "'@SUM Qqqz", "'-Qqqz Wxyv", "Qqqz Plain"]
+    assert exported["name"].tolist() == ["'+1 Qqqz", "'@SUM Qqqz", "'-Qqqz Wxyv", "Qqqz Zzyx"]
     assert exported.columns.tolist() == ["id", "name", "message", "parent_category"]
     everything = pd.read_csv(io.BytesIO(errors_csv(frame)))
     assert "'=HYPERLINK(evil)" in everything["name"].tolist()

@@ -82,3 +82,46 @@ def test_resolve_and_retry_selected(open_app, make_topic, get_topic, button):
     assert not at.exception
     retry = runner.list_jobs(job_type="reclassify")[0]
     assert retry.config["topicIds"] == [b] and retry.total_items == 1
+
+
+def test_an_unsure_topic_offers_its_two_candidates_as_one_click_choices(
+        open_app, make_topic, get_topic, engine, button):
+    topic_id = make_topic("/Autos & Vehicles/Classic Vehicles")
+    runner.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
+                             engine=engine)
+    at = open_app(REVIEW)
+    assert not at.exception
+    frame = at.dataframe[0].value
+    assert "Interest > Automotive > Classic Cars" in frame["suggestions"][0]
+    choices = [b.label for b in at.button if b.label.startswith("Use ")]
+    assert len(choices) == 2 and any("Interest > Automotive > Classic Cars" in c for c in choices)
+    button(at, "Use Interest > Automotive > Classic Cars").click().run()
+    assert not at.exception
+    topic = get_topic(topic_id)
+    assert (topic.review_status, topic.taxonomy_type, topic.subcategory,
+            topic.classification_source) == ("reviewed", "Interest", "Classic Cars", "manual")
+    assert any("Nothing needs review" in s.value for s in at.success)
+
+
+def test_exemplars_are_listed_with_what_they_decided_and_can_be_removed(
+        open_app, make_topic, engine, button):
+    from jobcore.catalog import review
+    from jobcore.classify import exemplars
+
+    first = _flag(make_topic, "Classic Vehicles", "Unsure between two")
+    review.accept(first, "iab_audience_1_1:249", user="ana", engine=engine)
+    make_topic("Classic Vehicles - UK")
+    runner.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
+                             engine=engine)
+    at = open_app(REVIEW)
+    assert not at.exception
+    frame = at.dataframe[0].value
+    assert frame["name"].tolist() == ["Classic Vehicles"]
+    assert frame["topics decided"].tolist() == [1]
+    assert frame["classification"].tolist() == ["Interest > Automotive > Classic Cars"]
+    assert button(at, "Remove selected exemplars").disabled
+    next(m for m in at.multiselect if m.label == "Exemplars to remove").set_value(
+        [exemplars.listed(engine=engine)[0].id]).run()
+    button(at, "Remove selected exemplars").click().run()
+    assert not at.exception
+    assert exemplars.listed(engine=engine) == []

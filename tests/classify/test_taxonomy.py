@@ -1,10 +1,9 @@
-"""The taxonomy's allowed values and the deterministic rule engine."""
+"""The taxonomy's allowed values."""
 
 from __future__ import annotations
 
 import pytest
 
-from jobcore.classify.rules import get_rule_engine, load_ruleset
 from jobcore.classify.taxonomy import Classification, get_taxonomy
 
 
@@ -33,32 +32,3 @@ def test_valid_classification_has_no_problems():
 def test_invalid_classifications_are_explained(classification, expected):
     problems = get_taxonomy().problems(classification)
     assert problems and any(expected in p for p in problems)
-
-
-@pytest.mark.parametrize(("name", "expected"), [
-    ("Luxury SUV Intenders", ("Purchase Intent", "Automotive Ownership", "SUV")),
-    ("Luxury Cars Fans", ("Interest", "Automotive", "Luxury Cars")),
-    ("In-Market for Luxury Cars", ("Purchase Intent", "Automotive Ownership", "Luxury Cars")),
-    ("Salesforce Users", ("Business Technology", "Business Applications", "CRM")),
-    ("Cybersecurity Professionals", ("Business Technology", "Infrastructure Software",
-                                     "Cybersecurity")),
-    ("Yoga Enthusiasts", ("Interest", "Healthy Living", "Fitness and Exercise")),
-    ("Adults 25-29", ("Demographic", "Age Range", "25-29")),
-])
-def test_rules_classify_typical_segment_names(name, expected):
-    match = get_rule_engine().classify(name)
-    c = match.classification
-    assert (c.taxonomy_type, c.parent_category, c.subcategory) == expected
-    assert get_taxonomy().problems(c) == []
-
-
-def test_rules_are_deterministic_and_versioned():
-    engine = get_rule_engine()
-    assert engine.version == load_ruleset()["version"]
-    names = ["Coffee Lovers", "Home Improvement Shoppers", "Microsoft Decision Makers"]
-    assert [engine.classify(n) for n in names] == [engine.classify(n) for n in names]
-
-
-def test_description_is_used_when_the_name_says_nothing():
-    match = get_rule_engine().classify("Segment 4711", "People who love luxury cars")
-    assert match.classification.subcategory == "Luxury Cars"
