@@ -1,7 +1,8 @@
 """The segment-name parser's speed: names/s over real names (the development set, read from
 ../shared/data/segments_dev and never copied) and the same names rewritten in other
 notations (separators "»", "|", " - ", ":"; markets; bands written several ways), so that
-every branch of the parser is timed. Best of five passes, one core.
+every branch of the parser is timed. Nine passes on one core: the best and the median
+(this machine's speed varies by a third from run to run).
 
     python bench/segment_names.py [--data ../shared/data/segments_dev/segments_dev.csv]
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -45,14 +47,15 @@ def main() -> None:
     with args.data.open(newline="", encoding="utf-8") as handle:
         names = variants([row["name"] for row in csv.DictReader(handle)])
     batch = names * args.repeat
-    best = 0.0
-    for _ in range(5):
+    rates = []
+    for _ in range(9):
         started = time.perf_counter()
         for name in batch:
             parse(name)
-        best = max(best, len(batch) / (time.perf_counter() - started))
-    print(f"{len(names):,} distinct names ({len(batch):,} parsed a pass): "
-          f"{best:,.0f} names/s (target >= 50,000)")
+        rates.append(len(batch) / (time.perf_counter() - started))
+    print(f"{len(names):,} distinct names ({len(batch):,} parsed a pass): best "
+          f"{max(rates):,.0f} names/s, median {statistics.median(rates):,.0f} "
+          "(target >= 50,000)")
 
 
 if __name__ == "__main__":

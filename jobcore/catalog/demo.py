@@ -1,12 +1,16 @@
 """A realistic demo catalogue, deterministic for a given seed.
 
 Topics are made from the IAB Audience Taxonomy 1.1 labels, the Business Technology tree,
-S&P 500 company names and Chrome Topics labels, phrased the way audience segments are
-named ("Luxury SUV Intenders", "Salesforce Users"), each seed with one wording, told apart
-by audience qualifiers ("Affluent", "Senior") and markets (" - UK"). A share is
-unclassified or classified by an older rules version; organisations, org links and
-activations (some stale) complete it. Rows are loaded with COPY, so 10,000 topics take
-seconds.
+S&P 500 company names, Chrome Topics labels, job functions and firmographic bands, phrased
+the way real provider catalogues write segments: "Luxury SUV Intenders", "Salesforce
+Users", a provider's path on any separator ("Eyeota » In-Market » Automotive Ownership »
+SUV Intenders", "/Lotame/Interest/Cooking Fans"), markets in several notations (" - UK",
+" (DE)", "US: "), bands in several notations ("Household Income $50K-$75K", "HHI: $50,000 -
+$74,999", "Adults 25 to 29"), B2B names ("Marketing Decision Makers", "Company Size: 51-200
+Employees"). Each seed has one wording, told apart by audience qualifiers ("Affluent",
+"Senior") and markets. A share is unclassified or classified by an older version;
+organisations, org links and activations (some stale) complete it. Rows are loaded with
+COPY, so 10,000 topics take seconds.
 
 Planted on purpose, for dedup to find or refuse:
 
@@ -34,6 +38,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from jobcore.catalog.segment_names import parse
 from jobcore.classify.companies import clean_company_name, load_companies
 from jobcore.classify.segment_classifier import (
     SegmentClassifier,
@@ -52,8 +57,31 @@ EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
 
 PREFIXES = ["", "", "", "Affluent ", "Young ", "Urban ", "Frequent ", "Millennial ", "Gen Z ",
             "Senior ", "Premium ", "Budget-Conscious ", "Suburban ", "Eco-Conscious "]
-REGIONS = ["", "", " - US", " - UK", " - DE", " - FR", " - JP", " - BR", " - IN", " - AU",
-           " - CA", " - ES", " - IT", " - MX", " - NL", " - SE", " - SG", " - ZA"]
+MARKETS = ["", "", "US", "UK", "DE", "FR", "JP", "BR", "IN", "AU", "CA", "ES", "IT", "MX", "NL",
+           "SE", "SG", "ZA"]
+# How a market is written: after the name, or before it ("US: ...").
+MARKET_STYLES = (" - {}", " - {}", " - {}", " ({})", " [{}]", " | {}", "{}: ")
+# A share of names comes as a provider's path, on one of the separators real catalogues use.
+PATH_SHARE = 0.15
+PATH_SEPARATORS = (" > ", " » ", "/", " | ", ": ", " - ")
+PATH_ROOTS = {"Interest": ("Interest", "Interests", "Affinity"),
+              "Purchase Intent": ("In-Market", "Purchase Intent", "Intent"),
+              "Demographic": ("Demographic", "Sociodemographic", "Demographics"),
+              "Business Technology": ("B2B", "Technographic"), "company": ("B2B", "Technographic"),
+              "chrome": ("Interest", "Topics"), "band": ("Demographic", "Sociodemographic"),
+              "b2b_role": ("B2B", "Job Function"), "firmographic": ("B2B", "Firmographics")}
+JOB_FUNCTIONS = ("Marketing", "Finance", "Information Technology", "Human Resources", "Sales",
+                 "Operations", "Engineering", "Legal", "Purchasing", "Customer Service",
+                 "Product Management", "Research and Development")
+FIRMOGRAPHICS = ("1-10 Employees", "11-50 Employees", "51-200 Employees", "201-500 Employees",
+                 "501-1,000 Employees", "1,001-5,000 Employees", "5,000+ Employees",
+                 "$1M-$10M Revenue", "$10M-$50M Revenue", "$50M-$100M Revenue",
+                 "$100M-$500M Revenue", "$1B+ Revenue")
+# How a band's family is named before it, by the IAB parent of the band.
+BAND_FAMILIES = {"Household Income (USD)": ("Household Income ", "HHI: ", "Household Income: "),
+                 "Income (USD)": ("Personal Income ", "Individual Income: "),
+                 "Median Home Value (USD)": ("Home Value ", "Home Value: "),
+                 "Age Range": ("Adults ", "Age ", "Ages ")}
 # Each seed is phrased with one of its kind's wordings (the same one every time); the other
 # wordings of the same audience appear only as planted duplicates (WORDINGS).
 TEMPLATES = {
@@ -63,6 +91,10 @@ TEMPLATES = {
                         "Likely to Buy {}"],
     "Demographic": ["{} Audience", "{} Consumers", "{} Segment"],
     "Business Technology": ["{} Professionals", "{} Decision Makers", "{} Software Buyers"],
+    "band": ["{}"],  # the band's text names its family
+    "b2b_role": ["{} Decision Makers", "{} Professionals", "Job Function > {}", "{} Managers",
+                 "{} Directors"],
+    "firmographic": ["Company Size: {}", "Companies with {}", "Firmographics > {}"],
     "company": ["{} Users", "{} Customers", "{} Decision Makers", "{} Administrators",
                 "{} Developers"],
     # Chrome Topics are interests: the same wordings, so a label both lists hold gets one
@@ -79,6 +111,9 @@ DESCRIPTIONS = {
     "company": "Professionals at companies that use {} products, from firmographic and "
                "technographic signals.",
     "chrome": "Browsers whose recent activity maps to the {} topic.",
+    "band": "Adults in the {} band, from declared and modelled data.",
+    "b2b_role": "Professionals whose job function is {}, from professional-network signals.",
+    "firmographic": "People working at companies of {}, from firmographic data.",
 }
 # How an importer or a data provider re-creates a topic that exists: variants that mean the
 # same segment.
@@ -113,6 +148,7 @@ class _Seed:
     kind: str
     label: str
     truth: Classification | None
+    family: str | None = None  # a band's IAB parent ("Household Income (USD)")
 
 
 class _TopicRecord(NamedTuple):
@@ -155,12 +191,26 @@ def _seeds() -> list[_Seed]:
     audience = {"Demographic": "demographic", "Interest": "interest",
                 "Purchase Intent": "intent", "Business Technology": "technographic"}
     for node in sorted(taxonomy.nodes.values(), key=lambda n: n.id):
-        if node.level < 2 or (re.search(r"\d", node.label) and node.taxonomy_type != "Demographic"):
+        if node.level < 2 or node.label.startswith("*") or (
+                re.search(r"\d", node.label) and node.taxonomy_type != "Demographic"):
             continue
         segment = "b2b" if node.taxonomy_type == "Business Technology" else "b2c"
         truth = Classification(segment, node.taxonomy_type, node.parent_category,
                                node.subcategory, audience[node.taxonomy_type])
-        seeds.append(_Seed(node.taxonomy_type, node.label, truth))
+        if node.taxonomy_type == "Demographic" and node.level >= 3 and \
+                re.search(r"\d", node.label) and parse(node.label).ranges:
+            seeds.append(_Seed("band", node.label, truth, node.path[-2]))
+        else:
+            seeds.append(_Seed(node.taxonomy_type, node.label, truth))
+    occupation = ("b2c", "Demographic", "Education & Occupation", None, "demographic")
+    for function in JOB_FUNCTIONS:
+        role = TEMPLATES["b2b_role"][zlib.crc32(function.encode()) % len(TEMPLATES["b2b_role"])]
+        level = "Director/Managerial" if role.endswith(("Managers", "Directors")) \
+            else "Employment Role"
+        seeds.append(_Seed("b2b_role", function, Classification(*occupation[:3], level,
+                                                                occupation[4])))
+    for band in FIRMOGRAPHICS:
+        seeds.append(_Seed("firmographic", band, Classification(*occupation)))
     for name, sector, _sub in load_companies():
         if sector in ("Information Technology", "Communication Services"):
             seeds.append(_Seed("company", clean_company_name(name), None))
@@ -178,15 +228,29 @@ class _Name:
     prefix: str
     template: str
     label: str
-    region: str
+    market: str = ""          # a market code, or "" for none
+    style: str = " - {}"      # how the market is written (see MARKET_STYLES)
+    path: str = ""            # a provider's path before the name, ending in its separator
 
     @property
     def base(self) -> str:
         return self.prefix + self.template.format(self.label)
 
     @property
+    def region(self) -> str:
+        """The market written after the name ("" when it is written before, or none)."""
+        return self.style.format(self.market) if self.market and \
+            not self.style.endswith(": ") else ""
+
+    @property
+    def lead(self) -> str:
+        """The market written before the name and its path ("US: ")."""
+        return self.style.format(self.market) if self.market and self.style.endswith(": ") \
+            else ""
+
+    @property
     def text(self) -> str:
-        return self.base + self.region
+        return self.lead + self.path + self.base + self.region
 
 
 def _variant(rng: random.Random, name: _Name, kind: str, category: str) -> str | None:
@@ -249,9 +313,10 @@ def _near_miss(rng: random.Random, name: _Name, kind: str) -> tuple[str, str]:
         return f"{product} {a} {audience}" + name.region, f"{product} {b} {audience}" + name.region
     if kind == "qualifier":
         other = rng.choice([p for p in PREFIXES if p and p != name.prefix])
-        return name.text, other + name.template.format(name.label) + name.region
-    a, b = rng.sample([r for r in REGIONS if r], 2)
-    return base + a, base + b
+        return name.text, name.lead + other + name.template.format(name.label) + name.region
+    a, b = rng.sample([m for m in MARKETS if m], 2)
+    style = name.style if not name.style.endswith(": ") else " - {}"
+    return base + style.format(a), base + style.format(b)
 
 
 def _suffix_variant(name: str) -> str:
@@ -269,9 +334,33 @@ def _wording(seed: _Seed) -> str:
     return templates[zlib.crc32(seed.label.encode()) % len(templates)]
 
 
-def _description(seed: _Seed, region: str) -> str:
+def _description(seed: _Seed, market: str) -> str:
     description = DESCRIPTIONS[seed.kind].format(seed.label)
-    return description + (f" Market: {region.removeprefix(' - ')}." if region else "")
+    return description + (f" Market: {market}." if market else "")
+
+
+def _band_text(rng: random.Random, seed: _Seed) -> str:
+    """A band seed's label in one of the notations real catalogues use, after the name of
+    its family ("Household Income $50K-$75K", "HHI: $50,000 - $74,999", "Adults 25 to 29").
+    """
+    band = parse(seed.label).ranges[0]
+    parent = seed.family or ""
+    if parent not in BAND_FAMILIES:  # "Length of Residence: 15 years"
+        return f"{re.sub(r' [(]USD[)]', '', parent)}: {seed.label}"
+    family = rng.choice(BAND_FAMILIES[parent])
+    low, high = band.low, band.high
+    if parent == "Age Range":
+        if high is None:
+            return family + rng.choice((f"{low:g}+", f"{low:g} and Over"))
+        last = high - 1
+        return family + rng.choice((f"{low:g}-{last:g}", f"{low:g} to {last:g}"))
+    if low is None or high is None:
+        return family + seed.label
+    last = high - 1
+    notations = [f"${low:,.0f} - ${last:,.0f}", f"${low:,.0f}-${last:,.0f}"]
+    if low % 1000 == 0 and high % 1000 == 0:
+        notations.append(f"${low / 1000:g}K-${high / 1000:g}K")
+    return family + rng.choice(notations)
 
 
 def _topic_names(rng: random.Random) -> Iterator[tuple[_Name, _Seed]]:
@@ -280,11 +369,32 @@ def _topic_names(rng: random.Random) -> Iterator[tuple[_Name, _Seed]]:
     seen: set[str] = set()
     while True:
         seed = rng.choice(seeds)
-        name = _Name(rng.choice(PREFIXES), _wording(seed), seed.label, rng.choice(REGIONS))
+        prefix = rng.choice(PREFIXES) if seed.kind not in ("band", "firmographic") else ""
+        label = _band_text(rng, seed) if seed.kind == "band" else seed.label
+        name = _Name(prefix, _wording(seed), label, rng.choice(MARKETS),
+                     rng.choice(MARKET_STYLES), _path(rng, seed))
         if name.text.casefold() in seen:
             continue
         seen.add(name.text.casefold())
         yield name, seed
+
+
+def _path(rng: random.Random, seed: _Seed) -> str:
+    """For a share of names, a provider's path before it: provider, framing root and the
+    seed's parent category, on one separator ("Eyeota » In-Market » Automotive Ownership » ").
+    """
+    if rng.random() >= PATH_SHARE:
+        return ""
+    separator = rng.choice(PATH_SEPARATORS)
+    parts = [rng.choice(PROVIDERS), rng.choice(PATH_ROOTS[seed.kind])]
+    if seed.truth is not None and seed.truth.parent_category:
+        parts.append(seed.truth.parent_category)
+    if separator == "/":
+        if any("/" in p for p in parts):
+            separator = " > "
+        else:
+            return "/" + "/".join(parts) + "/"
+    return separator.join(parts) + separator
 
 
 def _catalogue_is_empty(conn: Connection) -> bool:
@@ -359,7 +469,8 @@ def _catalogue(rng: random.Random, count: int, classifier: SegmentClassifier
                 if name is None:
                     continue
                 kind, text = "case", _variant(rng, name, "case", category)
-            text += name.region
+            # the description variant repeats the row's name exactly, path included
+            text = original.name if kind == "description" else name.lead + text + name.region
             if kind != "description" and text in texts:  # that variant was planted already
                 continue
             texts.add(text)
@@ -380,7 +491,7 @@ def _catalogue(rng: random.Random, count: int, classifier: SegmentClassifier
                 continue
             if kind == "version":  # about the product, not the seed
                 seed = _Seed("company", re.sub(r" \d.*$", "", pair[0]), None)
-            first = _topic_row(rng, topic_id, pair[0], _description(seed, name.region), seed,
+            first = _topic_row(rng, topic_id, pair[0], _description(seed, name.market), seed,
                                classifier)
             second = _topic_row(rng, topic_id + 1, pair[1], first.description, seed,
                                 classifier)
@@ -392,7 +503,7 @@ def _catalogue(rng: random.Random, count: int, classifier: SegmentClassifier
         if name.text.casefold() in taken:
             continue
         taken.add(name.text.casefold())
-        rows.append(_topic_row(rng, topic_id, name.text, _description(seed, name.region), seed,
+        rows.append(_topic_row(rng, topic_id, name.text, _description(seed, name.market), seed,
                                classifier))
         names.append(name)
     return rows, planted, near_misses

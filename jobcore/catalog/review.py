@@ -78,9 +78,9 @@ def _suggestions(detail: dict | None) -> tuple[Suggestion, ...]:
     """The candidates an unsure local classification stored (best first)."""
     if not detail or not detail.get("unsure"):
         return ()
-    taxonomy = get_taxonomy()
-    return tuple(Suggestion(c["nodeId"], c["path"]) for c in detail.get("candidates", [])
-                 if c.get("nodeId") in taxonomy.nodes)
+    nodes = get_taxonomy().nodes
+    chosen = [detail.get("nodeId"), (detail.get("runnerUp") or {}).get("nodeId")]
+    return tuple(Suggestion(n, " > ".join(nodes[n].path)) for n in chosen if n in nodes)
 
 
 def accept(topic_id: int, node_id: str, *, user: str,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 # -- path -------------------------------------------------------------------------------
@@ -80,9 +81,11 @@ _WORDLIKE_CODES = frozenset({"in", "id", "it", "no", "be", "at", "co", "pe", "na
                              "ie", "my", "ar", "ch", "es", "de", "th", "us"})
 _MARKET_WORDS = re.compile(r"[\w.&'-]+")
 _MAX_MARKET_WORDS = 4
+_BARE_CODES = frozenset({"US", "USA", "UK", "GB", "EU", "EMEA", "APAC", "LATAM"})
 _MARKET_LAST_WORDS = frozenset(k.split(" ")[-1] for k in MARKET_NAMES)
 _MARKET_FIRST_WORDS = frozenset(k.split(" ")[0] for k in MARKET_NAMES)
 _DIGIT = re.compile(r"\d")
+_DIGIT_SLASH = re.compile(r"\d/\d")
 _NAME_PREPOSITION = frozenset({"to", "in", "from", "of", "for", "visiting", "about", "near"})
 
 # -- framing ----------------------------------------------------------------------------
@@ -153,15 +156,22 @@ _COUNT_BEFORE = re.compile(r"(?P<noun>household size|size|employees?|headcount|"
                            re.IGNORECASE)
 
 # -- other cues -------------------------------------------------------------------------
-_GENERATION = re.compile(
+# Generations and gender in one pass over the leaf (most names have neither).
+_PEOPLE = re.compile(
     r"\b(?:(?P<gen_alpha>gen(?:eration)?[ -]?alpha)|(?P<gen_z>gen(?:eration)?[ -]?z|zoomers?|"
     r"centennials?)|(?P<millennials>millenn?ials?|gen(?:eration)?[ -]?y)|"
     r"(?P<gen_x>gen(?:eration)?[ -]?x(?:ers?)?)|(?P<boomers>(?:baby[ -]?)?boomers?)|"
-    r"(?P<silent>silent generation|traditionalists))\b", re.IGNORECASE)
-_FEMALE = re.compile(r"\b(?:female|females|women|woman|ladies|lady|girls?|moms?|mothers?|"
-                     r"mums?|wives)\b", re.IGNORECASE)
-_MALE = re.compile(r"\b(?:male|males|men|man|gentlemen|guys|boys?|dads?|fathers?|husbands)\b",
-                   re.IGNORECASE)
+    r"(?P<silent>silent generation|traditionalists)"
+    r"|(?P<female>female|females|women|woman|ladies|lady|girls?|moms?|mothers?|mums?|wives)"
+    r"|(?P<male>male|males|men|man|gentlemen|guys|boys?|dads?|fathers?|husbands))\b",
+    re.IGNORECASE)
+_PEOPLE_WORDS = frozenset((
+    "gen", "generation", "genx", "geny", "genz", "millennial", "millennials", "millenial",
+    "millenials", "boomer", "boomers", "babyboomers", "zoomer", "zoomers", "centennial",
+    "centennials", "silent", "traditionalists", "female", "females", "women", "woman", "ladies",
+    "lady", "girl", "girls", "mom", "moms", "mother", "mothers", "mum", "mums", "wives", "male",
+    "males", "men", "man", "gentlemen", "guys", "boy", "boys", "dad", "dads", "father",
+    "fathers", "husbands"))
 _MODEL_CODE = re.compile(r"(?<![\w$.,])(?:(?=[A-Za-z0-9-]*\d)(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9]+"
                          r"(?:-[A-Za-z0-9]+)*|\d{5,}(?:-\d+)*|\d+-\d{4,})(?![\w,])")
 _VERSION = re.compile(r"\b(?:v(?:ersion)?\s?)?(\d+(?:\.\d+)+|(?<=v)\d+)\b", re.IGNORECASE)
@@ -240,10 +250,13 @@ def repair_text(name: str) -> str:
 
 def _split_path(text: str) -> tuple[list[str], str | None]:
     """The parts of a provider path and the separator that split it."""
-    if ">" in text or "»" in text or "|" in text or "›" in text:
+    if ">" in text and "»" not in text and "|" not in text and "›" not in text:
+        parts = text.split(">")
+        separator = ">"
+    elif ">" in text or "»" in text or "|" in text or "›" in text:
         parts = _STRONG_SEPARATORS.split(text)
         separator = ">"
-    elif text.startswith("/") or (text.count("/") >= 2 and not re.search(r"\d/\d", text)):
+    elif text.startswith("/") or (text.count("/") >= 2 and not _DIGIT_SLASH.search(text)):
         parts = _SLASH.split(text)
         separator = "/"
     elif ":" in text and _COLON_SEPARATOR.search(text):
@@ -252,6 +265,8 @@ def _split_path(text: str) -> tuple[list[str], str | None]:
     else:
         parts, separator = [text], None
     parts = [p for p in (p.strip(" -–—") for p in parts) if p]
+    if " -" not in text and " –" not in text and " —" not in text:
+        return parts, separator
     out: list[str] = []
     for part in parts:  # " - " splits a path only between words, never inside a band
         if " -" not in part and " –" not in part and " —" not in part:
@@ -272,9 +287,9 @@ def _split_path(text: str) -> tuple[list[str], str | None]:
 
 def _market_of(words: list[str], *, marked: bool) -> str | None:
     """The market these words name, or None. Codes that are also English words ("in",
-    "it", "us") count only in upper case ("US", "IT"); a bare code or name needs
-    ``marked`` (a separator, brackets or a colon set it apart) unless it is upper case or a
-    country's full name.
+    "it", "us") count only in upper case ("US", "IT"); a code needs ``marked`` (a separator,
+    brackets or a colon set it apart) unless it is one of the well-known few ("Shoppers UK");
+    a country's full name needs nothing ("Auto Intenders United States").
     """
     if not words or len(words) > _MAX_MARKET_WORDS:
         return None
@@ -286,8 +301,8 @@ def _market_of(words: list[str], *, marked: bool) -> str | None:
     is_code = len(key) <= 3 or key == code.casefold()
     if key in _WORDLIKE_CODES and not phrase.isupper():
         return None
-    if not marked and is_code and not phrase.isupper():
-        return None
+    if not marked and is_code and (not phrase.isupper() or phrase not in _BARE_CODES):
+        return None  # "Topic CA" or "Volvo XC": a bare code is a market only if well known
     return code
 
 
@@ -366,25 +381,21 @@ def _edge_market(part: str) -> tuple[str, str] | None:
 
 
 def _framing(parts: list[str]) -> tuple[str | None, str | None]:
-    """The provider's framing: the cue nearest the leaf wins (a leaf's "Intenders" beats a
-    root's "Interests").
+    """The provider's framing: the last cue of the part nearest the leaf wins (a leaf's
+    "Intenders" beats a root's "Interests").
     """
     for part in reversed(parts):
         words = _WORD.findall(part.lower())
         if _CUE_STARTS.isdisjoint(words):
             continue
-        found: tuple[str, str] | None = None
-        for start, word in enumerate(words):
-            if word not in _CUE_STARTS:
+        for start in range(len(words) - 1, -1, -1):
+            if words[start] not in _CUE_STARTS:
                 continue
             for size in range(min(_MAX_CUE_WORDS, len(words) - start), 0, -1):
                 phrase = tuple(words[start:start + size])
                 kind = CUE_PHRASES.get(phrase)
                 if kind is not None:
-                    found = (kind, " ".join(phrase))
-                    break
-        if found is not None:
-            return found  # the last cue of the part nearest the leaf
+                    return kind, " ".join(phrase)
     return None, None
 
 
@@ -494,16 +505,19 @@ def _range_of(kind: str, match: re.Match[str], leaf: str, context: str,
     return NumericRange(low, low + 1 if integer_band else low, unit, noun, token.strip())
 
 
-def _gender(text: str) -> str | None:
-    female, male = bool(_FEMALE.search(text)), bool(_MALE.search(text))
-    if female == male:
-        return None
-    return "female" if female else "male"
-
-
-def _generation(text: str) -> str | None:
-    match = _GENERATION.search(text)
-    return match.lastgroup if match else None
+def _people(leaf: str) -> tuple[str | None, str | None]:
+    """(generation, gender) the leaf names; gender is None when both or neither are."""
+    if _PEOPLE_WORDS.isdisjoint(_WORD.findall(leaf.lower())):
+        return None, None
+    generation = None
+    genders = set()
+    for match in _PEOPLE.finditer(leaf):
+        kind = match.lastgroup
+        if kind in ("female", "male"):
+            genders.add(kind)
+        elif generation is None:
+            generation = kind
+    return generation, (genders.pop() if len(genders) == 1 else None)
 
 
 def normalize_code(code: str) -> str:
@@ -532,15 +546,20 @@ def parse(name: str) -> ParsedName:
         provider = parts.pop(0)
     framing, cue = _framing(parts)
     leaf = parts[-1] if parts else ""
-    context = " ".join(parts[:-1])
-    ranges = _ranges(leaf, context)
-    has_digits = _DIGIT.search(leaf) is not None
-    return ParsedName(
-        raw=name, text=text, parts=tuple(parts), provider=provider, market=market,
-        framing=framing, framing_cue=cue, ranges=ranges, generation=_generation(leaf),
-        gender=_gender(leaf), model_codes=_codes(leaf, ranges) if has_digits else (),
-        versions=tuple(m.group(1) for m in _VERSION.finditer(leaf)
-                       if "." in m.group(1) or m.group(0).lower().startswith("v"))
-        if has_digits else (),
-        path_separator=separator,
-    )
+    generation, gender = _people(leaf)
+    if _DIGIT.search(leaf) is None:
+        return ParsedName(name, text, tuple(parts), provider, market, framing, cue, (),
+                          generation, gender, (), (), separator)
+    ranges = _ranges(leaf, " ".join(parts[:-1]))
+    versions = tuple(m.group(1) for m in _VERSION.finditer(leaf)
+                     if "." in m.group(1) or m.group(0).lower().startswith("v"))
+    return ParsedName(name, text, tuple(parts), provider, market, framing, cue, ranges,
+                      generation, gender, _codes(leaf, ranges), versions, separator)
+
+
+@lru_cache(maxsize=200_000)
+def parse_cached(name: str) -> ParsedName:
+    """``parse``, remembered: for callers that meet the same names again and again (dedup
+    reads a name for every pair it is in).
+    """
+    return parse(name)

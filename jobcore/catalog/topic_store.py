@@ -50,6 +50,10 @@ class ClassificationWrite:
     # the local classifier's node and detail (None: the write leaves both as they are)
     node_id: str | None = None
     detail: dict[str, Any] | None = None
+    # flag the topic for review with this reason (the classifier is unsure), or clear a flag
+    # an earlier local classification set (it is sure now); other flags stay
+    flag: str | None = None
+    clears_flag: bool = False
 
 
 def classification_state(topic: TopicRow) -> dict[str, Any]:
@@ -84,7 +88,7 @@ _APPLY_CLASSIFICATION = sa.text(
             AS v(id bigint, segment_type text, taxonomy_type text, parent_category text,
                  subcategory text, audience_type text, version text, source text,
                  changed boolean, previous_values jsonb, new_values jsonb, node_id text,
-                 detail jsonb)
+                 detail jsonb, flag text, clears_flag boolean)
     ), updated AS (
         UPDATE topics AS t SET
             segment_type = v.segment_type,
@@ -100,7 +104,20 @@ _APPLY_CLASSIFICATION = sa.text(
             classification_detail = CASE WHEN v.detail IS NULL THEN t.classification_detail
                                          ELSE v.detail END,
             classified_at = CASE WHEN v.version IS NULL THEN NULL ELSE now() END,
-            updated_at = CASE WHEN v.changed THEN now() ELSE t.updated_at END,
+            review_status = CASE WHEN v.flag IS NOT NULL THEN 'needs_review'
+                                 WHEN v.clears_flag AND t.review_status = 'needs_review'
+                                      AND (t.review_reason LIKE 'Not classified:%%'
+                                           OR t.review_reason LIKE 'Rule %%'
+                                           OR t.review_reason LIKE 'Unsure between %%')
+                                 THEN 'ok' ELSE t.review_status END,
+            review_reason = CASE WHEN v.flag IS NOT NULL THEN left(v.flag, 1000)
+                                 WHEN v.clears_flag AND t.review_status = 'needs_review'
+                                      AND (t.review_reason LIKE 'Not classified:%%'
+                                           OR t.review_reason LIKE 'Rule %%'
+                                           OR t.review_reason LIKE 'Unsure between %%')
+                                 THEN NULL ELSE t.review_reason END,
+            updated_at = CASE WHEN v.changed OR v.flag IS NOT NULL THEN now()
+                              ELSE t.updated_at END,
             embedding_stale = t.embedding_stale OR (v.changed AND t.embedding IS NOT NULL)
         FROM v WHERE t.id = v.id
     )
@@ -128,6 +145,10 @@ def apply_classifications(conn: Connection, writes: list[ClassificationWrite], *
             row["previous_values"], row["new_values"] = w.history
         if w.detail is not None:
             row["node_id"], row["detail"] = w.node_id, w.detail
+        if w.flag is not None:
+            row["flag"] = w.flag
+        if w.clears_flag:
+            row["clears_flag"] = True
         rows.append(row)
     conn.execute(_APPLY_CLASSIFICATION, {
         "rows": json.dumps(rows), "batch_id": batch_id, "action": action, "created_by": created_by,
@@ -193,25 +214,6 @@ def flag_for_review(conn: Connection, reasons: dict[int, str]) -> None:
     if reasons:
         rows = [{"id": topic_id, "reason": reason[:1000]} for topic_id, reason in reasons.items()]
         conn.execute(_FLAG_FOR_REVIEW, {"rows": json.dumps(rows)})
-
-
-# The reasons the local classifier flags with (an earlier run's, or the old rule engine's).
-_CLEAR_LOCAL_FLAGS = sa.text(
-    """
-    UPDATE topics SET review_status = 'ok', review_reason = NULL, updated_at = now()
-    WHERE id = ANY(:ids) AND review_status = 'needs_review'
-      AND (review_reason LIKE 'Not classified:%' OR review_reason LIKE 'Rule %'
-           OR review_reason LIKE 'Unsure between %')
-    """
-)
-
-
-def clear_local_flags(conn: Connection, topic_ids: list[int]) -> None:
-    """Clear the flags an earlier local classification set on topics it is now sure of
-    (flags an analyst, a sweep or Claude set stay).
-    """
-    if topic_ids:
-        conn.execute(_CLEAR_LOCAL_FLAGS, {"ids": topic_ids})
 
 
 def parent_categories(conn: Connection, topic_ids: list[int]) -> dict[int, str | None]:

@@ -28,7 +28,8 @@ def write_classifications(conn: Connection, job: Job, config, staged: list[Any],
     writes, flags = [], {}
     for row, topic in live_results(staged, outcome):
         try:
-            new = parse_answer(answer_of(row), topic.classification, config.target_column)
+            new, node_id = parse_answer(answer_of(row), topic.classification,
+                                        config.target_column)
         except AnswerError as exc:
             text = f"LLM: {exc}"
             fallback = _local_fallback(topic) if config.fallback_local else None
@@ -48,7 +49,9 @@ def write_classifications(conn: Connection, job: Job, config, staged: list[Any],
             outcome.success += 1
         else:
             outcome.skips += 1
-        writes.append(topic_store.ClassificationWrite(topic.id, new, version, "llm", history))
+        detail = {"by": version, "nodeId": node_id} if node_id is not None else None
+        writes.append(topic_store.ClassificationWrite(topic.id, new, version, "llm", history,
+                                                      node_id, detail))
     topic_store.apply_classifications(conn, writes, batch_id=job.id, action="reclassified",
                                   created_by=job.created_by)
     embeddings.keep_current(conn, [w.topic_id for w in writes if w.history is not None])

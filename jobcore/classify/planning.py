@@ -68,7 +68,7 @@ def _followed(topic: topic_store.TopicRow, exemplar: Exemplar, version: str) -> 
     detail = {"by": version, "nodeId": exemplar.node_id, "confidence": 1.0,
               "evidence": f"exemplar #{exemplar.id} {exemplar.name!r}",
               "exemplar": {"id": exemplar.id, "name": exemplar.name}, "unsure": False,
-              "runnerUp": None, "candidates": []}
+              "runnerUp": None}
     return PlannedChange(topic, exemplar.classification, exemplar.node_id,
                          f"exemplar #{exemplar.id}", detail, None, None, "exemplar")
 
@@ -92,10 +92,8 @@ def detail_of(decision: Decision, version: str) -> dict[str, Any]:
     """The classification_detail stored with a local classification."""
     assert decision.best is not None
     runner = decision.runner_up
-    candidates = [{"nodeId": c.node.id, "path": c.describe(), "score": c.score}
-                  for c in (decision.best, runner) if c is not None]
     return {"by": version, "nodeId": decision.best.node.id, "evidence": decision.best.evidence,
             "confidence": decision.confidence, "margin": decision.margin,
             "unsure": decision.unsure,
-            "runnerUp": candidates[1] if len(candidates) > 1 else None,
-            "candidates": candidates}
+            "runnerUp": {"nodeId": runner.node.id, "path": runner.describe(),
+                         "evidence": runner.evidence} if runner is not None else None}

@@ -25,7 +25,12 @@ from jobcore import warmup
 from jobcore.catalog import topic_store
 from jobcore.classify import exemplars, llm_results, rollback
 from jobcore.classify.planning import PlannedChange, plan_topics
-from jobcore.classify.prompts import reclassify_profile, request_params
+from jobcore.classify.prompts import (
+    candidate_request_params,
+    candidates_of,
+    reclassify_profile,
+    request_params,
+)
 from jobcore.classify.segment_classifier import (
     CLASSIFIER_LOAD,
     current_version,
@@ -181,7 +186,8 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
     def cost_profile(self, config: dict[str, Any]) -> PromptProfile | None:
         if not self.uses_llm_batches(config):
             return None
-        return reclassify_profile(web_search=config.get("enableWebSearch", True))
+        return reclassify_profile(web_search=config.get("enableWebSearch", True),
+                                  narrow=config.get("mode") != "column")
 
     def loads_first(self, job_id: str, config: dict[str, Any]) -> list[str]:
         local = config.get("mode", "local") == "local" or config.get("fallbackLocal")
@@ -210,8 +216,7 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
         if config.retry_of is not None:
             rollback.check_retry_source(conn, config.retry_of)
         version = current_version()
-        if config.mode == "local":
-            seeding.ensure_trees(conn)  # classifications point at their tree node
+        seeding.ensure_trees(conn)  # classifications point at their tree node
         count, max_id = conn.execute(
             sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(topics.c.id), 0))
             .where(eligible_where(config)),
@@ -246,15 +251,29 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
         return phases.submit_step(conn, job, cursor, phases.SubmitSource(
             eligible_after=lambda last_id, up_to, n: _eligible_after(
                 conn, config, cursor, current_version(), last_id, up_to, n),
-            request=lambda t: request_params(
-                name=t.name, description=t.description, current=t.classification,
-                model=model, web_search=config.enable_web_search,
-                target_column=config.target_column),
+            request=lambda t: _request(t, config, model),
             concurrency=config.concurrency), deadline)
 
     def on_cancel(self, conn: Connection, job: Job) -> None:
         if self.uses_llm_batches(job.config):
             phases.cancel_batches(conn, job)
+
+
+def _request(topic: topic_store.TopicRow, config: ReclassifyConfig, model: str) -> dict:
+    """One topic's request: the narrow question over the local classifier's candidates in
+    LLM mode, the wide one (the whole taxonomy) in column mode or when it has none.
+    """
+    if config.target_column is None:
+        decision = get_classifier().classify(topic.name, topic.description)
+        candidates = candidates_of(decision)
+        if candidates:
+            return candidate_request_params(
+                name=topic.name, description=topic.description, candidates=candidates,
+                model=model, web_search=config.enable_web_search)
+    return request_params(name=topic.name, description=topic.description,
+                          current=topic.classification, model=model,
+                          web_search=config.enable_web_search,
+                          target_column=config.target_column)
 
 
 def _check_mode(config: ReclassifyConfig) -> None:
@@ -283,29 +302,24 @@ def _classify_locally(conn: Connection, job: Job, config: ReclassifyConfig,
                        processed=job.processed_items)
     outcome = ChunkOutcome(cursor=cursor, done=False)
     writes: list[topic_store.ClassificationWrite] = []
-    flags: dict[int, str] = {}
-    sure: list[int] = []
+    errors: dict[int, str] = {}
+    unsure = 0
     taken = list(chunk.within_budget())
     for change in plan_topics(classifier, taken, exemplars.live_by_key(conn)):
         topic = change.topic
         cursor["lastId"] = topic.id
         if change.error is not None:
             outcome.errors.append(ItemError(change.error, id=topic.id, name=topic.name))
-            flags[topic.id] = change.error
+            errors[topic.id] = change.error
             continue
-        if change.flag is not None:
-            flags[topic.id] = change.flag
-        else:
-            sure.append(topic.id)
+        unsure += change.flag is not None
         outcome.success += change.changed
         outcome.skips += not change.changed
         writes.append(_write_of(change, classifier.version))
     topic_store.apply_classifications(conn, writes, batch_id=job.id, action="reclassified",
                                       created_by=job.created_by)
     embeddings.keep_current(conn, [w.topic_id for w in writes if w.history is not None])
-    topic_store.clear_local_flags(conn, sure)
-    topic_store.flag_for_review(conn, flags)
-    unsure = sum(1 for c in flags.values() if c.startswith("Unsure"))
+    topic_store.flag_for_review(conn, errors)
     if unsure:
         outcome.result_patch["unsure"] = job.result.get("unsure", 0) + unsure
     outcome.done = chunk.done(outcome.processed)
@@ -324,8 +338,9 @@ def _write_of(change: PlannedChange, version: str) -> topic_store.Classification
             **change.new.as_dict(), "classification_version": version,
             "classification_source": change.source, "rule": change.evidence,
             "taxonomy_node_id": change.node_id})
-    return topic_store.ClassificationWrite(topic.id, change.new, version, change.source,
-                                           history, change.node_id, change.detail)
+    return topic_store.ClassificationWrite(
+        topic.id, change.new, version, change.source, history, change.node_id, change.detail,
+        flag=change.flag, clears_flag=change.flag is None and topic.review_status == "needs_review")
 
 
 def _eligible_after(conn: Connection, config: ReclassifyConfig, cursor: dict[str, Any],

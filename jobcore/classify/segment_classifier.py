@@ -45,6 +45,7 @@ from jobcore.catalog.segment_names import (
 )
 from jobcore.classify.companies import company_places, load_companies
 from jobcore.classify.taxonomy import (
+    B2B_TREE,
     IAB_AUDIENCE,
     Classification,
     Taxonomy,
@@ -61,8 +62,9 @@ _WORD = re.compile(r"[a-z0-9]+")
 _TIER_OF_FRAMING = {INTENT: "Purchase Intent", INTEREST: "Interest",
                     DEMOGRAPHIC: "Demographic"}
 _TWIN_TIERS = ("Interest", "Purchase Intent")
-_SEMANTIC_SHORTLIST = 40
-_CANDIDATES_KEPT = 12
+_SEMANTIC_SHORTLIST = 25
+_LEXICAL_SHORTLIST = 25
+_CANDIDATES_KEPT = 10
 _CACHE_SIZE = 50_000
 _AUDIENCE_TYPE = {"Demographic": "demographic", "Interest": "interest",
                   "Purchase Intent": "intent", "Business Technology": "technographic"}
@@ -74,7 +76,11 @@ class Candidate:
 
     node: TaxonomyNode
     score: float
-    evidence: str
+    why: str = ""  # empty: only the encoder put it there
+
+    @property
+    def evidence(self) -> str:
+        return self.why or f"close to {self.node.label!r}"
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -94,6 +100,7 @@ class Decision:
     margin: float
     unsure: bool
     parsed: ParsedName
+    candidates: tuple[Candidate, ...] = ()  # the shortlist, best first (narrow LLM questions)
 
     @property
     def confidence(self) -> float:
@@ -160,13 +167,13 @@ class SegmentClassifier:
         self._commerce_words = frozenset(_stem(w) for w in rules["commerce_words"])
         self._b2b_contexts = [
             (spec["kind"], spec["node"],
-             [tuple(self._words(p, keep_stop=True)) for p in spec["words"]])
+             _Phrases([tuple(self._words(p, keep_stop=True)) for p in spec["words"]]))
             for spec in rules["b2b_contexts"]]
         self._taxonomy = taxonomy
         self._iab = {n.source_id: n for n in taxonomy.nodes.values() if n.taxonomy == IAB_AUDIENCE}
         self._band_nodes = self._band_children()
         self._pool = [n for n in taxonomy.nodes.values()
-                      if n.level >= 2 and n.taxonomy == IAB_AUDIENCE
+                      if n.level >= 2 and n.taxonomy in (IAB_AUDIENCE, B2B_TREE)
                       and not n.label.startswith("*")
                       and n.id not in self._band_nodes and n.label != "Other"]
         self._variants = {n.id: self._node_variants(n) for n in self._pool}
@@ -177,9 +184,8 @@ class SegmentClassifier:
                                              sum(self._idf.get(w, 1.0) for w in v.words))
                                     for v in variants]
                           for node_id, variants in self._variants.items()}
-        self._depth = np.array([n.level for n in self._pool], dtype=np.float32)
-        self._path_words = {n.id: frozenset(w for part in n.path[1:]
-                                            for w in self._words(part)) for n in self._pool}
+        self._path_words_at = [frozenset(w for part in n.path[1:] for w in self._words(part))
+                                for n in self._pool]
         self._families = [self._family(f) for f in rules["range_families"]]
         by_path = {n.path: n for n in taxonomy.nodes.values()}
         self._companies = {
@@ -187,21 +193,23 @@ class SegmentClassifier:
             for name, place in (companies or {}).items()
             if ("Business Technology", *place) in by_path}
         self._company_words = max((len(k) for k in self._companies), default=0)
-        self._technographic = [tuple(self._words(p, keep_stop=True))
-                               for p in rules["technographic_cues"]]
+        self._technographic = _Phrases([tuple(self._words(p, keep_stop=True))
+                                        for p in rules["technographic_cues"]])
         labels = [n.label for n in self._pool]
         paths = [" ".join(n.path[1:]) for n in self._pool]
         vectors = np.asarray(encode(labels + paths), dtype=np.float32)
-        self._label_vectors = vectors[:len(labels)]
-        self._path_vectors = vectors[len(labels):]
+        self._semantic_matrix = np.ascontiguousarray(np.vstack((
+            self._weights["leaf_semantic"] * vectors[:len(labels)].T,
+            self._weights["path_semantic"] * vectors[len(labels):].T)))
         self._encode = encode
         self._framing_cache: dict[tuple, np.ndarray] = {}
         self._lexical_cache: dict[tuple, dict[int, tuple[float, str]]] = {}
-        self._by_word: dict[str, set[int]] = {}
+        # word -> (pool index, variant index) of every variant holding it
+        self._postings: dict[str, list[tuple[int, int]]] = {}
         for index, node in enumerate(self._pool):
-            for variant in self._variants[node.id]:
+            for number, variant in enumerate(self._variants[node.id]):
                 for word in variant.words:
-                    self._by_word.setdefault(word, set()).add(index)
+                    self._postings.setdefault(word, []).append((index, number))
 
     # -- words ------------------------------------------------------------------------
     def _words(self, text: str, *, keep_stop: bool = False) -> list[str]:
@@ -286,8 +294,9 @@ class SegmentClassifier:
             stack.extend(n for n in self._taxonomy.nodes.values() if n.parent_id == child.id)
         own = [" ".join(node.path[1:]), node.label, node.path[-2] if node.level > 2 else ""]
         return {"node": node, "children": children, "units": set(spec["units"]),
-                "words": [tuple(self._words(w, keep_stop=True)) for w in spec["words"]]
-                + [tuple(self._words(re.sub(r"\(.*?\)", "", w))) for w in own if w],
+                "words": _Phrases(
+                    [tuple(self._words(w, keep_stop=True)) for w in spec["words"]]
+                    + [tuple(self._words(re.sub(r"\(.*?\)", "", w))) for w in own if w]),
                 "nouns": set(spec.get("nouns", [])), "default_for": spec.get("default_for")}
 
     # -- classifying ------------------------------------------------------------------
@@ -298,13 +307,19 @@ class SegmentClassifier:
     def classify_many(self, items: list[tuple[str, str | None]]) -> list[Decision]:
         """``classify`` for many (name, description) pairs at once (one encoder call)."""
         parsed = [parse(name) for name, _description in items]
-        texts = [t for p in parsed for t in (self._subject(p.leaf), " ".join(p.parts))]
-        vectors = np.asarray(self._encode(texts), dtype=np.float32).reshape(len(items), 2, -1) \
-            if texts else np.zeros((0, 2, self._label_vectors.shape[1]), dtype=np.float32)
-        leaf_sem = vectors[:, 0, :] @ self._label_vectors.T
-        path_sem = vectors[:, 1, :] @ self._path_vectors.T
-        semantic = (self._weights["leaf_semantic"] * leaf_sem
-                    + self._weights["path_semantic"] * path_sem)
+        if not parsed:
+            return []
+        texts = []
+        for p in parsed:
+            subject = self._subject(p.leaf)
+            texts += [subject, " ".join((*p.ancestors, subject))]
+        unique = list(dict.fromkeys(texts))  # a name without a path: its two texts are one
+        encoded = np.asarray(self._encode(unique), dtype=np.float32)
+        position = {text: i for i, text in enumerate(unique)}
+        # each name's leaf and path vectors side by side, against the weighted label and path
+        # vectors of every node: one matrix product for the whole batch
+        vectors = encoded[[position[t] for t in texts]].reshape(len(items), -1)
+        semantic = vectors @ self._semantic_matrix
         return [self._decide(p, semantic[i], description)
                 for i, (p, (_name, description)) in enumerate(zip(parsed, items, strict=True))]
 
@@ -348,9 +363,14 @@ class SegmentClassifier:
             b2b_kind = next((kind for kind, _node, phrases in self._b2b_contexts
                              if self._has_phrase(all_words, phrases)), None)
         b2b = framing == B2B or b2b_kind is not None
+        technographic = self._has_phrase(all_words, self._technographic)
         structural = self._structural(parsed, context_words, all_words)
-        candidates = self._scored(parsed, semantic, ancestors, framing, strength, b2b)
-        if b2b_kind is not None:
+        candidates = self._scored(parsed, semantic, ancestors, framing, strength, b2b,
+                                  technographic)
+        if b2b_kind is not None and not (
+                candidates and candidates[0].node.taxonomy == B2B_TREE
+                and candidates[0].why.startswith("words")):
+            # a job or a company's size, unless a named business technology is the subject
             candidates = self._within_occupation(candidates, b2b_kind)
         if structural is not None:
             candidates.insert(0, structural)
@@ -375,7 +395,8 @@ class SegmentClassifier:
                 unframed = best.score - other.score - penalty
                 if unframed < margin:
                     runner, margin = other, unframed
-        return Decision(best, runner, round(margin, 4), margin < self.flag_margin, parsed)
+        return Decision(best, runner, round(margin, 4), margin < self.flag_margin, parsed,
+                        tuple(candidates))
 
     def _framing_of(self, parsed: ParsedName) -> tuple[str | None, str]:
         """The framing and how it was told: a root of the path ("Purchase Intent >",
@@ -412,9 +433,8 @@ class SegmentClassifier:
         return [top] + [c for c in candidates if c.node.id != top.node.id]
 
     @staticmethod
-    def _has_phrase(words: list[str], phrases: list[tuple[str, ...]]) -> bool:
-        joined = " " + " ".join(words) + " "
-        return any(" " + " ".join(p) + " " in joined for p in phrases if p)
+    def _has_phrase(words: list[str], phrases: _Phrases) -> bool:
+        return phrases.any_in(words)
 
     def _structural(self, parsed: ParsedName, context: list[str],
                     words: list[str]) -> Candidate | None:
@@ -458,7 +478,7 @@ class SegmentClassifier:
         for family in self._families:
             if band.unit not in family["units"]:
                 continue
-            hits = sum(len(p) for p in set(family["words"]) if self._has_phrase(words, [p]))
+            hits = sum(len(p) for p in family["words"].found_in(words))
             if band.noun and band.noun in family["nouns"]:
                 hits += 2
             if hits > best_hits:
@@ -476,7 +496,8 @@ class SegmentClassifier:
         return Candidate(node, 1.8, f"band {band.text} spans {node.label}'s bands")
 
     def _scored(self, parsed: ParsedName, semantic: np.ndarray, ancestors: list[list[str]],
-                framing: str | None, strength: str, b2b: bool) -> list[Candidate]:
+                framing: str | None, strength: str, b2b: bool,
+                technographic: bool) -> list[Candidate]:
         leaf = self._words(parsed.leaf)
         if not leaf and not ancestors:
             return []
@@ -484,8 +505,7 @@ class SegmentClassifier:
         leaf_set = set(leaf)
         context_set = {w for words in ancestors for w in words} - leaf_set
         context_mass = sum(self._leaf_idf(w) for w in context_set) or 1.0
-        base = semantic + self._framing_vector(framing, strength, b2b) \
-            + weights["depth"] * self._depth
+        base = semantic + self._framing_vector(framing, strength, b2b, technographic)
         lexical: dict[int, tuple[float, str]] = {}
         sources = [(leaf_set, 1.0)] + [
             (set(words), weights["ancestor_match"] ** distance)
@@ -494,31 +514,41 @@ class SegmentClassifier:
             for index, (lex, why) in self._lexical_matches(frozenset(words), b2b).items():
                 if lex * factor > lexical.get(index, (0.0, ""))[0]:
                     lexical[index] = (lex * factor, why if factor == 1.0 else f"path {why}")
+        if len(lexical) > _LEXICAL_SHORTLIST:
+            lexical = dict(sorted(lexical.items(), key=lambda item: (-item[1][0], item[0]))
+                           [:_LEXICAL_SHORTLIST])
         shortlist = set(np.argpartition(-base, _SEMANTIC_SHORTLIST)[:_SEMANTIC_SHORTLIST]
                         .tolist()) | set(lexical)
         scores: list[tuple[float, int]] = []
-        for index in shortlist:
-            score = float(base[index]) + weights["leaf_lexical"] * lexical.get(index, (0.0,))[0]
-            shared = context_set & self._path_words[self._pool[index].id]
+        listed = list(shortlist)
+        leaf_lexical = weights["leaf_lexical"]
+        for index, value in zip(listed, base[listed].tolist(), strict=True):
+            score = value + leaf_lexical * lexical.get(index, (0.0,))[0]
+            if not context_set:
+                scores.append((-score, index))
+                continue
+            shared = context_set & self._path_words_at[index]
             if shared:
                 score += weights["context_lexical"] * sum(self._leaf_idf(w)
                                                           for w in shared) / context_mass
             elif context_set:
                 score -= weights["context_clash"]  # the path says another subject
             scores.append((-score, index))
-        scores.sort(key=lambda item: (item[0], self._pool[item[1]].id))
-        return [Candidate(self._pool[index], round(-negative, 4),
-                          lexical.get(index, (0.0, ""))[1]
-                          or f"close to {self._pool[index].label!r}")
+        scores.sort()  # best first; ties by pool order
+        return [Candidate(self._pool[index], -negative, lexical.get(index, (0.0, ""))[1])
                 for negative, index in scores[:_CANDIDATES_KEPT]]
 
-    def _framing_vector(self, framing: str | None, strength: str, b2b: bool) -> np.ndarray:
-        """Each pool node's framing adjustment (see ``_framing_adjustment``), cached."""
-        key = (framing, strength, b2b)
+    def _framing_vector(self, framing: str | None, strength: str, b2b: bool,
+                        technographic: bool) -> np.ndarray:
+        """Each pool node's framing adjustment (see ``_framing_adjustment``) and its small
+        preference for deeper nodes, cached.
+        """
+        key = (framing, strength, b2b, technographic)
         cached = self._framing_cache.get(key)
         if cached is None:
             tier = _TIER_OF_FRAMING.get(framing or "")
-            cached = np.array([self._framing_adjustment(n, tier, strength, b2b)
+            cached = np.array([self._framing_adjustment(n, tier, strength, b2b, technographic)
+                               + self._weights["depth"] * n.level
                                for n in self._pool], dtype=np.float32)
             self._framing_cache[key] = cached
         return cached
@@ -531,45 +561,49 @@ class SegmentClassifier:
         return weight * self._weights["role_word_weight"] if word in self._role_words else weight
 
     def _lexical_matches(self, words: frozenset[str], b2b: bool) -> dict[int, tuple[float, str]]:
-        """Pool index -> (lexical score, why) of every node sharing a word with ``words``
-        (remembered: a catalogue repeats its provider paths on every name).
+        """Pool index -> (lexical score, why) of every node sharing a word with ``words``:
+        its best variant's rarity-weighted overlap, the geometric mean of how much of the
+        label and how much of the words it covers (a role word the label itself holds,
+        "Home Owners", counts in full). Remembered: a catalogue repeats its provider paths.
         """
         key = (words, b2b)
         found = self._lexical_cache.get(key)
         if found is not None:
             return found
-        found = {}
         mass = sum(self._leaf_idf(w) for w in words)
-        if mass:
-            for index in {i for w in words for i in self._by_word.get(w, ())}:
-                lex, why = self._lexical(self._pool[index], set(words), mass, b2b)
-                if lex:
-                    found[index] = (lex, why)
+        matched: dict[tuple[int, int], list[float]] = {}
+        for word in words:
+            full, leaf = self._idf.get(word, 1.0), self._leaf_idf(word)
+            for posting in self._postings.get(word, ()):
+                sums = matched.get(posting)
+                if sums is None:
+                    matched[posting] = [full, leaf]
+                else:
+                    sums[0] += full
+                    sums[1] += leaf
+        best: dict[int, tuple[float, int]] = {}
+        for (index, number), (full, leaf) in matched.items():
+            variant = self._variants[self._pool[index].id][number]
+            if variant.needs_b2b and not b2b:
+                continue
+            score = variant.weight * (full * full / (variant.mass * (mass + full - leaf))) ** 0.5
+            if score > best.get(index, (0.0, 0))[0]:
+                best[index] = (score, number)
+        found = {}
+        for index, (score, number) in best.items():
+            shared = self._variants[self._pool[index].id][number].words & words
+            found[index] = (score, f"words {', '.join(sorted(shared))}")
         if len(self._lexical_cache) >= _CACHE_SIZE:
             self._lexical_cache.clear()
         self._lexical_cache[key] = found
         return found
 
-    def _lexical(self, node: TaxonomyNode, words: set[str], mass: float,
-                 b2b: bool) -> tuple[float, str]:
-        best, why = 0.0, ""
-        for variant in self._variants[node.id]:
-            if variant.needs_b2b and not b2b:
-                continue
-            shared = variant.words & words
-            if not shared:
-                continue
-            # a role word the label itself holds ("Home Owners") counts in full
-            matched = sum(self._idf.get(w, 1.0) for w in shared)
-            full_mass = mass + matched - sum(self._leaf_idf(w) for w in shared)
-            score = variant.weight * (matched * matched / (variant.mass * full_mass)) ** 0.5
-            if score > best:
-                best, why = score, f"words {', '.join(sorted(shared))}"
-        return best, why
-
     def _framing_adjustment(self, node: TaxonomyNode, tier: str | None, strength: str,
-                            b2b: bool) -> float:
+                            b2b: bool, technographic: bool) -> float:
         weights = self._weights
+        if node.taxonomy == B2B_TREE:  # technology a business uses: named with its users
+            return weights["technographic_match"] if technographic \
+                else -weights["technographic_clash"]
         if b2b and node.path[:2] == ("Demographic", "Education & Occupation"):
             return weights["framing_match"]
         if tier is None:
@@ -580,6 +614,27 @@ class SegmentClassifier:
             return weights[{"root": "framing_root_match", "cue": "framing_match",
                             "commerce": "commerce_match"}[strength]]
         return -weights["commerce_clash" if strength == "commerce" else "framing_clash"]
+
+
+class _Phrases:
+    """Word sequences to find in a name's words (indexed by their first word)."""
+
+    def __init__(self, phrases: list[tuple[str, ...]]) -> None:
+        self._by_first: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in dict.fromkeys(p for p in phrases if p):
+            self._by_first.setdefault(phrase[0], []).append(phrase)
+
+    def found_in(self, words: list[str]) -> set[tuple[str, ...]]:
+        """The phrases that occur in ``words``."""
+        found = set()
+        for start, word in enumerate(words):
+            for phrase in self._by_first.get(word, ()):
+                if tuple(words[start:start + len(phrase)]) == phrase:
+                    found.add(phrase)
+        return found
+
+    def any_in(self, words: list[str]) -> bool:
+        return bool(self.found_in(words))
 
 
 def _label_band(label: str) -> NumericRange | None:
@@ -619,5 +674,5 @@ def get_classifier() -> SegmentClassifier:
 
     encoder = StaticMiniLM(get_settings().data_dir / "models")
     with one_time_load(CLASSIFIER_LOAD):
-        return SegmentClassifier(load_rules(), get_taxonomy(), encoder.encode,
+        return SegmentClassifier(load_rules(), get_taxonomy(), encoder.encode_array,
                                  company_places(load_b2b_tree(), load_companies()))

@@ -2,8 +2,10 @@
 subject, and an index that finds every topic whose name may be a duplicate of a topic's name
 (candidates the embedding may rank low: model codes, rare words, abbreviations).
 
-- **Name text.** Case folded; a data provider's path reduced to its last part ("Acme > Auto >
-  SUV Intenders" reads "suv intent"); "&" read as "and"; the usual wordings of purchase
+- **Name text.** Case folded; the name's leaf as the segment-name parser reads it: a data
+  provider's path on any separator reduced to its last part and the market left out ("Acme »
+  Auto » SUV Intenders - US" reads "suv intent"; the market is the matcher's guard); "&" read
+  as "and"; the usual wordings of purchase
   intent ("In-Market for", "Intenders", "Shoppers", "Buyers", "Likely to Buy") and of
   interest ("Enthusiasts", "Fans", "Lovers", "Content Readers", "People Interested in")
   folded to one word each; punctuation dropped.
@@ -42,9 +44,9 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlalchemy.engine import Connection
 
+from jobcore.catalog import segment_names
 from jobcore.warmup import one_time_load
 
-_PROVIDER_PATH = re.compile(r"^.*>")
 _INTENT = re.compile(r"\b(?:in[\s-]*market(?:\s+for)?|intenders?|shoppers?|buyers?|"
                      r"likely\s+to\s+buy|purchase\s+intent)\b")
 _INTEREST = re.compile(r"\b(?:enthusiasts?|fans?|lovers?|hobbyists?|content\s+readers?|"
@@ -76,9 +78,10 @@ def _words(name: str) -> tuple[str, ...]:
     return tuple(lexical_text(name).split())
 
 
+@lru_cache(maxsize=200_000)  # names come back as candidates in chunk after chunk
 def lexical_text(name: str) -> str:
     """A name as lexical matching reads it (see the module docstring)."""
-    text = _PROVIDER_PATH.sub("", name.casefold()).replace("&", " and ")
+    text = (segment_names.parse_cached(name).leaf or name).casefold().replace("&", " and ")
     text = _INTEREST.sub(" interest ", _INTENT.sub(" intent ", text))
     return " ".join(_WORD.findall(text))
 

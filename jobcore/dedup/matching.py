@@ -59,6 +59,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
+from jobcore.catalog import segment_names
 from jobcore.dedup.lexical import LexicalIndex, lexical_text
 from jobcore.dedup.search import (
     NEIGHBOURS_PER_QUERY,
@@ -83,7 +84,6 @@ BEST_MATCH_MARGIN = 0.05
 # candidates are every pair that can score this much
 REPORTED_FROM = {HYBRID: 0.50, SEMANTIC: 0.80}
 
-_MARKET = re.compile(r"\s-\s*([A-Za-z]{2})\s*$")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Words that name a narrower audience: "Affluent Cooking Fans" is not "Cooking Fans", nor
 # "Senior Cooking Fans".
@@ -109,8 +109,8 @@ class Markers:
 
 
 def _market(name: str) -> str:
-    market = _MARKET.search(name)
-    return market.group(1).upper() if market else ""
+    """The market in any notation (" - US", "(UK)", "DE: ", "United States"), as its code."""
+    return segment_names.parse_cached(name).market or ""
 
 
 def _qualifiers(name: str) -> frozenset[str]:

@@ -59,6 +59,10 @@ class StaticMiniLM:
     def encode(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
+        return self.encode_array(texts).tolist()
+
+    def encode_array(self, texts: list[str]) -> np.ndarray:
+        """``encode`` as a float32 array (len(texts) x 384), for callers that compute on it."""
         if self._model is None:
             self._load()
         vectors = self._model.encode(texts, show_progress_bar=False, use_multiprocessing=False)
@@ -66,7 +70,7 @@ class StaticMiniLM:
         norms = np.linalg.norm(vectors, axis=1)
         vectors[norms < 1e-9] = self._fallback  # no known token: the unknown token's vector
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return (vectors / norms).tolist()
+        return vectors / norms
 
 
 def distil_static_model(target: Path) -> None:

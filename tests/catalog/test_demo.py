@@ -85,3 +85,35 @@ def test_no_demo_organisation_or_topic_name_ends_in_a_dangling_word(engine):
                                      "SELECT name FROM topics")).scalars().all()
     dangling = [n for n in names if n.rstrip().endswith(("&", " and", ",", "-"))]
     assert dangling == []
+
+
+def test_names_speak_like_real_catalogues_and_the_classifier_reads_them():
+    """Provider paths on every separator, markets and bands in several notations, B2B
+    names; the local classifier puts most where the demo's truth says (tier 2).
+    """
+    import random
+
+    from jobcore.catalog import demo
+    from jobcore.catalog.segment_names import parse
+    from jobcore.classify.segment_classifier import get_classifier
+
+    names = demo._topic_names(random.Random(11))
+    drawn = [next(names) for _ in range(3000)]
+    texts = [name.text for name, _seed in drawn]
+    assert {parse(t).path_separator for t in texts} >= {">", "/", ":", "-"}
+    assert any(" » " in t for t in texts) and any(" | " in t for t in texts)
+    assert {t[-5:] for t in texts if t.endswith(")") and "(" in t[-5:]}  # "(DE)"
+    assert any(t[:4].endswith(": ") for t in texts)  # "US: ..."
+    assert any("$" in t and "K-$" in t for t in texts)  # "$50K-$75K"
+    assert any(t.startswith(("HHI: ", "Household Income")) for t in texts)
+    assert any("Decision Makers" in t or "Job Function" in t for t in texts)
+    assert any("Employees" in t for t in texts)
+    markets = {parse(t).market for t in texts}
+    assert {"US", "GB", "DE"} <= markets
+
+    truths = [(name.text, seed.truth) for name, seed in drawn if seed.truth is not None]
+    decisions = get_classifier().classify_many([(text, None) for text, _ in truths])
+    agree = sum(1 for (_, truth), d in zip(truths, decisions, strict=True)
+                if d.best is not None and d.best.key == (truth.taxonomy_type,
+                                                         truth.parent_category))
+    assert agree / len(truths) >= 0.8

@@ -49,7 +49,9 @@ def test_paths_split_on_every_separator(name, parts, provider):
     ("UK - Auto Intenders", "GB", "Auto Intenders"),
     ("US » Auto » Auto Intenders", "US", "Auto Intenders"),
     ("Mining and Quarrying Shoppers - MX", "MX", "Mining and Quarrying Shoppers"),
-    ("Shoppers IT", "IT", "Shoppers"),
+    ("Shoppers UK", "GB", "Shoppers"),
+    ("Shoppers IT", None, "Shoppers IT"),                 # a bare code: not well known
+    ("Topic CA", None, "Topic CA"),
     ("Trips to Italy", None, "Trips to Italy"),         # a destination, not a market
     ("Tech in US", None, "Tech in US"),
     ("Shoppers it", None, "Shoppers it"),                 # "it" is a word, not Italy

@@ -114,9 +114,10 @@ def test_unsure_topic_keeps_its_best_candidate_and_is_flagged_with_both(engine, 
     topic = get_topic(unsure)
     assert topic.review_status == "needs_review"
     assert topic.review_reason.startswith("Unsure between ")
-    first, second = topic.classification_detail["candidates"]
-    assert first["path"] in topic.review_reason and second["path"] in topic.review_reason
-    assert first["nodeId"] == topic.taxonomy_node_id
+    detail = topic.classification_detail
+    assert detail["nodeId"] == topic.taxonomy_node_id
+    assert detail["runnerUp"]["path"] in topic.review_reason
+    assert "Interest > Automotive > Classic Cars" in topic.review_reason
     assert topic.classification_detail["unsure"] is True
     assert topic.subcategory == "Classic Cars"  # the best candidate is written
     clear = get_topic(sure)

@@ -136,6 +136,10 @@ class FakeBatches:
             return self.special[name]
         fields = dict(self.answers.get(name, DEFAULT_ANSWER))
         schema = request["params"]["output_config"]["format"]["schema"]
+        if schema["required"] == ["node_id"]:  # a narrow question: one of the offered ids
+            offered = schema["properties"]["node_id"]["enum"]
+            chosen = fields.get("node_id")
+            return succeeded(json.dumps({"node_id": chosen if chosen else offered[0]}))
         return succeeded(json.dumps({k: fields.get(k) for k in schema["required"]}))
 
     def _end(self, batch: dict) -> None:

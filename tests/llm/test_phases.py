@@ -41,7 +41,11 @@ def test_three_phases_over_several_calls(engine, make_topic, get_topic, fake_ant
     sent = next(b["_requests"][0] for b in fake_anthropic.state.batches.values()
                 if len(b["_requests"]) == 100)
     assert sent["custom_id"] == str(ids[0])
-    assert sent["params"]["system"][-1]["cache_control"] == {"type": "ephemeral"}
+    # the narrow question: the local classifier's candidates, and only their ids allowed
+    offered = sent["params"]["output_config"]["format"]["schema"]["properties"]["node_id"]
+    assert offered["enum"][0] == "iab_audience_1_1:408"  # Fitness and Exercise, its best
+    assert all(f"{node_id}: " in sent["params"]["messages"][0]["content"]
+               for node_id in offered["enum"])
     assert sent["params"]["tools"][0]["type"].startswith("web_search")
     second = runner.process_chunk(created.id, engine=engine)  # polled: still in progress
     assert (second.processed_items, second.done) == (0, False)
@@ -53,7 +57,8 @@ def test_three_phases_over_several_calls(engine, make_topic, get_topic, fake_ant
     assert [(b["status"], b["requests"], b["staged"]) for b in batch_progress(
         job, engine=engine).batches] == [("ended", 100, 100), ("ended", 30, 30)]
     topic = get_topic(ids[5])
-    assert (topic.parent_category, topic.classification_source) == ("Hobbies & Interests", "llm")
+    assert (topic.parent_category, topic.classification_source) == ("Healthy Living", "llm")
+    assert topic.taxonomy_node_id == "iab_audience_1_1:408"
     assert topic.classification_version.startswith("llm:")
     assert _staged(engine) == 0
     with engine.connect() as conn:
