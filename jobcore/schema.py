@@ -109,6 +109,7 @@ classification_exemplars = sa.Table(
     _created_at(),
     sa.Column("removed_at", _ts, nullable=True),
     sa.Column("removed_by", sa.Text, nullable=True),
+    sa.CheckConstraint("length(match_key) > 0", name="classification_exemplars_match_key_check"),
     sa.Index("uq_classification_exemplars_key", "match_key", unique=True,
              postgresql_where=sa.text("removed_at IS NULL")),
 )

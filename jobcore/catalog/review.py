@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from jobcore.catalog import topic_store
 from jobcore.classify import exemplars
-from jobcore.classify.segment_classifier import classification_of
+from jobcore.classify.segment_classifier import classification_of, get_classifier
 from jobcore.classify.taxonomy import Classification, get_taxonomy
 from jobcore.db import get_engine
 from jobcore.errors import ConfigError, UsageError
@@ -103,6 +103,7 @@ def edit(topic_id: int, values: dict[str, str | None], *, user: str,
     if problems:
         field = next((f for f in values if f in problems[0]), "parent_category")
         raise ConfigError("; ".join(problems), field=field, problems={field: problems[0]})
+    classifier = get_classifier()  # loaded before the row is locked, not while
     with (engine or get_engine()).begin() as conn:
         row = conn.execute(topic_store.select_topics(topics.c.id == topic_id)
                            .with_for_update()).one_or_none()
@@ -118,19 +119,27 @@ def edit(topic_id: int, values: dict[str, str | None], *, user: str,
             node_id, {"by": MANUAL_VERSION, "nodeId": node_id, "editedBy": user})],
             batch_id=None, action="manual_edit", created_by=user)
         _resolve(conn, [topic_id])
-        exemplars.record(conn, topic_id=topic_id, name=topic.name, classification=new,
-                         node_id=node_id, user=user)
+        try:
+            with conn.begin_nested():
+                exemplars.record(conn, topic_id=topic_id, name=topic.name, classification=new,
+                                 node_id=node_id, user=user, classifier=classifier)
+        except sa.exc.IntegrityError:
+            # another analyst saved a classification of the same key at this moment: theirs
+            # is the exemplar; this topic's classification stands
+            pass
     return new
 
 
 def _node_of(classification: Classification) -> str | None:
-    """The IAB or Business Technology node a classification names (its deepest field)."""
+    """The IAB or Business Technology node a classification names (its deepest field), or
+    None when no node or several do (a label such as "$50000 - $74999" or "Retired" sits
+    under more than one node of a parent category).
+    """
     c = classification
-    for node in get_taxonomy().nodes.values():
-        if node.taxonomy_type == c.taxonomy_type and node.parent_category == c.parent_category \
-                and (node.subcategory == c.subcategory if c.subcategory else node.level == 2):
-            return node.id
-    return None
+    found = [node.id for node in get_taxonomy().nodes.values()
+             if node.taxonomy_type == c.taxonomy_type and node.parent_category == c.parent_category
+             and (node.subcategory == c.subcategory if c.subcategory else node.level == 2)]
+    return found[0] if len(found) == 1 else None
 
 
 def resolve(topic_ids: list[int], *, user: str, engine: Engine | None = None) -> int:

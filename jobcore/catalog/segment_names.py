@@ -85,7 +85,6 @@ _BARE_CODES = frozenset({"US", "USA", "UK", "GB", "EU", "EMEA", "APAC", "LATAM"}
 _MARKET_LAST_WORDS = frozenset(k.split(" ")[-1] for k in MARKET_NAMES)
 _MARKET_FIRST_WORDS = frozenset(k.split(" ")[0] for k in MARKET_NAMES)
 _DIGIT = re.compile(r"\d")
-_DIGIT_SLASH = re.compile(r"\d/\d")
 _NAME_PREPOSITION = frozenset({"to", "in", "from", "of", "for", "visiting", "about", "near"})
 
 # -- framing ----------------------------------------------------------------------------
@@ -120,6 +119,12 @@ CUE_PHRASES: dict[tuple[str, ...], str] = {
 _CUE_STARTS = frozenset(words[0] for words in CUE_PHRASES)
 _MAX_CUE_WORDS = max(len(words) for words in CUE_PHRASES)
 _WORD = re.compile(r"[a-z0-9]+")
+# Words of a field a provider names before a colon ("Household Income: ...", "Age: ...").
+_FIELD_WORDS = frozenset((
+    "income", "age", "ages", "gender", "size", "revenue", "function", "seniority", "industry",
+    "education", "language", "category", "segment", "segments", "topic", "topics", "hhi",
+    "occupation", "market", "region", "country", "generation", "household", "worth",
+    "value", "status", "level", "type", "audience", "audiences", "title", "role"))
 
 # -- numbers ----------------------------------------------------------------------------
 _AMOUNT = (r"(?<![\w.])(?:[$€£]\s?)?\d[\d,]*(?:\.\d+)?\s?"
@@ -256,10 +261,10 @@ def _split_path(text: str) -> tuple[list[str], str | None]:
     elif ">" in text or "»" in text or "|" in text or "›" in text:
         parts = _STRONG_SEPARATORS.split(text)
         separator = ">"
-    elif text.startswith("/") or (text.count("/") >= 2 and not _DIGIT_SLASH.search(text)):
+    elif text.startswith("/") or text.count(" / ") >= 2:  # not "Mac/PC/Linux Users"
         parts = _SLASH.split(text)
         separator = "/"
-    elif ":" in text and _COLON_SEPARATOR.search(text):
+    elif ":" in text and _COLON_SEPARATOR.search(text) and _colon_is_path(text):
         parts = _COLON_SEPARATOR.split(text)
         separator = ":"
     else:
@@ -306,6 +311,21 @@ def _market_of(words: list[str], *, marked: bool) -> str | None:
     return code
 
 
+def _colon_is_path(text: str) -> bool:
+    """A colon separates a path when there are two ("Eyeota: Interest: Cooking"), or when
+    what stands before it names a provider, a field or a framing ("HHI: $50K-$75K",
+    "Lotame: Cooking Fans", "Interest: Cooking") - not a title ("Mission: Impossible Fans").
+    """
+    pieces = _COLON_SEPARATOR.split(text)
+    if len(pieces) >= 3:
+        return True
+    head = pieces[0].strip()
+    words = _WORD.findall(head.lower())
+    return bool(words) and len(words) <= 3 and (
+        head.casefold() in PROVIDERS or (head.isupper() and len(head) <= 5)
+        or not _FIELD_WORDS.isdisjoint(words) or not _CUE_STARTS.isdisjoint(words))
+
+
 def _is_market(text: str) -> bool:
     return _market_of(_MARKET_WORDS.findall(text.strip("()[] ")), marked=True) is not None
 
@@ -316,10 +336,12 @@ def _take_market(parts: list[str]) -> str | None:
     """
     if not parts:
         return None
-    if len(parts) > 1:
+    if len(parts) > 1:  # a part of its own opening the path ("US » ..."), or a code closing
+        # it ("... - US"); a leaf that names a country is a destination ("Travel > Italy")
         for index in (0, len(parts) - 1):
             phrase = parts[index].strip("()[] ")
-            if phrase.casefold() not in MARKET_NAMES:
+            if phrase.casefold() not in MARKET_NAMES or (
+                    index > 0 and not (phrase.isupper() and len(phrase) <= 3)):
                 continue
             code = _market_of(phrase.split(" "), marked=True)
             if code is not None:
@@ -444,10 +466,14 @@ def _unit_of(text: str, start: int, end: int, currency: bool, mult: str | None,
     return None, None
 
 
+_MAX_BAND_TEXT = 300  # a longer leaf is not a segment name: its bands are not read past this
+
+
 def _ranges(leaf: str, context: str) -> tuple[NumericRange, ...]:
     """Numeric bands of the leaf, each with its unit."""
     if not _DIGIT.search(leaf):
         return ()
+    leaf = leaf[:_MAX_BAND_TEXT]
     found: list[NumericRange] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in _RANGE_PATTERNS:
@@ -551,10 +577,11 @@ def parse(name: str) -> ParsedName:
         return ParsedName(name, text, tuple(parts), provider, market, framing, cue, (),
                           generation, gender, (), (), separator)
     ranges = _ranges(leaf, " ".join(parts[:-1]))
-    versions = tuple(m.group(1) for m in _VERSION.finditer(leaf)
+    head = leaf[:_MAX_BAND_TEXT]
+    versions = tuple(m.group(1) for m in _VERSION.finditer(head)
                      if "." in m.group(1) or m.group(0).lower().startswith("v"))
     return ParsedName(name, text, tuple(parts), provider, market, framing, cue, ranges,
-                      generation, gender, _codes(leaf, ranges), versions, separator)
+                      generation, gender, _codes(head, ranges), versions, separator)
 
 
 @lru_cache(maxsize=200_000)

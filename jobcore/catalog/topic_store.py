@@ -81,8 +81,16 @@ def select_topics(where: sa.ColumnElement[bool]) -> sa.Select:
     return sa.select(*_TOPIC_COLUMNS).where(LIVE, where).order_by(topics.c.id)
 
 
+# An earlier local classification's flag (or the old rule engine's), which a sure answer
+# clears; unsure, a topic is flagged unless an analyst resolved it as it stays or another
+# flag (an analyst's, Claude's) is already waiting.
+_LOCAL_FLAG = ("(t.review_status = 'needs_review' AND (t.review_reason LIKE 'Not classified:%%' "
+               "OR t.review_reason LIKE 'Rule %%' OR t.review_reason LIKE 'Unsure between %%'))")
+_RAISE = (f"(v.flag IS NOT NULL AND (t.review_status = 'ok' OR {_LOCAL_FLAG} "
+          "OR (t.review_status = 'reviewed' AND v.changed)))")
+_CLEAR = f"(v.clears_flag AND {_LOCAL_FLAG})"
 _APPLY_CLASSIFICATION = sa.text(
-    """
+    f"""
     WITH v AS (
         SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb))
             AS v(id bigint, segment_type text, taxonomy_type text, parent_category text,
@@ -104,20 +112,11 @@ _APPLY_CLASSIFICATION = sa.text(
             classification_detail = CASE WHEN v.detail IS NULL THEN t.classification_detail
                                          ELSE v.detail END,
             classified_at = CASE WHEN v.version IS NULL THEN NULL ELSE now() END,
-            review_status = CASE WHEN v.flag IS NOT NULL THEN 'needs_review'
-                                 WHEN v.clears_flag AND t.review_status = 'needs_review'
-                                      AND (t.review_reason LIKE 'Not classified:%%'
-                                           OR t.review_reason LIKE 'Rule %%'
-                                           OR t.review_reason LIKE 'Unsure between %%')
-                                 THEN 'ok' ELSE t.review_status END,
-            review_reason = CASE WHEN v.flag IS NOT NULL THEN left(v.flag, 1000)
-                                 WHEN v.clears_flag AND t.review_status = 'needs_review'
-                                      AND (t.review_reason LIKE 'Not classified:%%'
-                                           OR t.review_reason LIKE 'Rule %%'
-                                           OR t.review_reason LIKE 'Unsure between %%')
-                                 THEN NULL ELSE t.review_reason END,
-            updated_at = CASE WHEN v.changed OR v.flag IS NOT NULL THEN now()
-                              ELSE t.updated_at END,
+            review_status = CASE WHEN {_RAISE} THEN 'needs_review'
+                                 WHEN {_CLEAR} THEN 'ok' ELSE t.review_status END,
+            review_reason = CASE WHEN {_RAISE} THEN left(v.flag, 1000)
+                                 WHEN {_CLEAR} THEN NULL ELSE t.review_reason END,
+            updated_at = CASE WHEN v.changed OR {_RAISE} THEN now() ELSE t.updated_at END,
             embedding_stale = t.embedding_stale OR (v.changed AND t.embedding IS NOT NULL)
         FROM v WHERE t.id = v.id
     )

@@ -49,9 +49,11 @@ def write_classifications(conn: Connection, job: Job, config, staged: list[Any],
             outcome.success += 1
         else:
             outcome.skips += 1
-        detail = {"by": version, "nodeId": node_id} if node_id is not None else None
+        # the answer's node (none from the wide question: the earlier node and detail go;
+        # column mode changes one field and leaves them); an earlier local flag is cleared
+        detail = None if config.target_column else {"by": version, "nodeId": node_id}
         writes.append(topic_store.ClassificationWrite(topic.id, new, version, "llm", history,
-                                                      node_id, detail))
+                                                      node_id, detail, clears_flag=True))
     topic_store.apply_classifications(conn, writes, batch_id=job.id, action="reclassified",
                                   created_by=job.created_by)
     embeddings.keep_current(conn, [w.topic_id for w in writes if w.history is not None])

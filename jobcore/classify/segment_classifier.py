@@ -24,6 +24,7 @@ when the rules or weights do.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections import Counter
@@ -203,7 +204,9 @@ class SegmentClassifier:
             self._weights["path_semantic"] * vectors[len(labels):].T)))
         self._encode = encode
         self._framing_cache: dict[tuple, np.ndarray] = {}
-        self._lexical_cache: dict[tuple, dict[int, tuple[float, str]]] = {}
+        self._lexical_cache: dict[tuple, dict[int, tuple[float, int]]] = {}
+        self._decision_cache: dict[tuple, Decision] = {}
+        self._variants_at = [self._variants[n.id] for n in self._pool]
         # word -> (pool index, variant index) of every variant holding it
         self._postings: dict[str, list[tuple[int, int]]] = {}
         for index, node in enumerate(self._pool):
@@ -305,8 +308,30 @@ class SegmentClassifier:
         return self.classify_many([(name, description)])[0]
 
     def classify_many(self, items: list[tuple[str, str | None]]) -> list[Decision]:
-        """``classify`` for many (name, description) pairs at once (one encoder call)."""
+        """``classify`` for many (name, description) pairs at once (one encoder call). A
+        name whose path (provider and market left out) and description were classified
+        before gets that answer again: one segment published for many markets is decided
+        once.
+        """
         parsed = [parse(name) for name, _description in items]
+        keys = [(p.parts, description) for p, (_name, description) in zip(parsed, items,
+                                                                             strict=True)]
+        cache = self._decision_cache  # shared by the app's threads: read it once per key
+        known = {key: found for key in keys if (found := cache.get(key)) is not None}
+        todo = {key: p for key, p in zip(keys, parsed, strict=True) if key not in known}
+        if todo:
+            decided = dict(zip(todo, self._decide_all(list(todo.values()),
+                                                      [k[1] for k in todo]), strict=True))
+            known.update(decided)
+            if len(cache) + len(decided) > _CACHE_SIZE:
+                cache.clear()
+            cache.update(decided)
+        return [dataclasses.replace(known[key], parsed=p)
+                for key, p in zip(keys, parsed, strict=True)]
+
+    def _decide_all(self, parsed: list[ParsedName],
+                    descriptions: list[str | None]) -> list[Decision]:
+        """Decisions for parsed names (one encoder call, one matrix product)."""
         if not parsed:
             return []
         texts = []
@@ -318,19 +343,27 @@ class SegmentClassifier:
         position = {text: i for i, text in enumerate(unique)}
         # each name's leaf and path vectors side by side, against the weighted label and path
         # vectors of every node: one matrix product for the whole batch
-        vectors = encoded[[position[t] for t in texts]].reshape(len(items), -1)
-        semantic = vectors @ self._semantic_matrix
+        vectors = encoded[[position[t] for t in texts]].reshape(len(parsed), -1)
+        # rounded: a matrix product's last bits depend on the batch it is computed in, and an
+        # answer must not depend on which chunk a topic fell in
+        semantic = np.round(vectors @ self._semantic_matrix, 5)
         return [self._decide(p, semantic[i], description)
-                for i, (p, (_name, description)) in enumerate(zip(parsed, items, strict=True))]
+                for i, (p, description) in enumerate(zip(parsed, descriptions, strict=True))]
 
     def exemplar_key(self, name: str) -> str:
         """What close names share (see jobcore.classify.exemplars): framing, the leaf's
-        words without role words, bands, generation; "" when the name has none of them.
+        words without role words (and the path's, when the leaf has one word or none),
+        bands, generation; "" when the name has none of them.
         """
         parsed = parse(name)
         framing, _strength = self._framing_of(parsed)
         words = sorted({w for w in self._words(parsed.leaf)
                         if w not in self._role_words and not any(c.isdigit() for c in w)})
+        if len(words) < 2:  # "Luxury", "Used", "Soccer Fans": the path says what about
+            path = sorted({w for part in parsed.ancestors for w in self._words(part)
+                           if tuple(self._words(part, keep_stop=True)) not in self._root_phrases
+                           and w not in self._context_stop and w not in self._role_words})
+            words = [*path, "/", *words]
         bands = sorted(f"{r.low:g}-{r.high:g}" if r.high is not None else f"{r.low:g}+"
                        for r in parsed.ranges if r.low is not None) + sorted(
             f"<{r.high:g}" for r in parsed.ranges if r.low is None and r.high is not None)
@@ -506,17 +539,18 @@ class SegmentClassifier:
         context_set = {w for words in ancestors for w in words} - leaf_set
         context_mass = sum(self._leaf_idf(w) for w in context_set) or 1.0
         base = semantic + self._framing_vector(framing, strength, b2b, technographic)
-        lexical: dict[int, tuple[float, str]] = {}
-        sources = [(leaf_set, 1.0)] + [
-            (set(words), weights["ancestor_match"] ** distance)
+        lexical: dict[int, tuple[float, int, frozenset[str], bool]] = {}
+        sources = [(frozenset(leaf_set), 1.0)] + [
+            (frozenset(words), weights["ancestor_match"] ** distance)
             for distance, words in enumerate(reversed(ancestors), start=1)]
         for words, factor in sources:
-            for index, (lex, why) in self._lexical_matches(frozenset(words), b2b).items():
-                if lex * factor > lexical.get(index, (0.0, ""))[0]:
-                    lexical[index] = (lex * factor, why if factor == 1.0 else f"path {why}")
+            for index, (lex, number) in self._lexical_matches(words, b2b).items():
+                lex *= factor
+                if lex > lexical.get(index, (0.0,))[0]:
+                    lexical[index] = (lex, number, words, factor != 1.0)
         if len(lexical) > _LEXICAL_SHORTLIST:
-            lexical = dict(sorted(lexical.items(), key=lambda item: (-item[1][0], item[0]))
-                           [:_LEXICAL_SHORTLIST])
+            cut = sorted((m[0] for m in lexical.values()), reverse=True)[_LEXICAL_SHORTLIST - 1]
+            lexical = {i: m for i, m in lexical.items() if m[0] >= cut}
         shortlist = set(np.argpartition(-base, _SEMANTIC_SHORTLIST)[:_SEMANTIC_SHORTLIST]
                         .tolist()) | set(lexical)
         scores: list[tuple[float, int]] = []
@@ -535,7 +569,8 @@ class SegmentClassifier:
                 score -= weights["context_clash"]  # the path says another subject
             scores.append((-score, index))
         scores.sort()  # best first; ties by pool order
-        return [Candidate(self._pool[index], -negative, lexical.get(index, (0.0, ""))[1])
+        return [Candidate(self._pool[index], -negative,
+                          self._why(index, lexical[index]) if index in lexical else "")
                 for negative, index in scores[:_CANDIDATES_KEPT]]
 
     def _framing_vector(self, framing: str | None, strength: str, b2b: bool,
@@ -560,11 +595,11 @@ class SegmentClassifier:
         weight = self._idf.get(word, self._default_idf)
         return weight * self._weights["role_word_weight"] if word in self._role_words else weight
 
-    def _lexical_matches(self, words: frozenset[str], b2b: bool) -> dict[int, tuple[float, str]]:
-        """Pool index -> (lexical score, why) of every node sharing a word with ``words``:
-        its best variant's rarity-weighted overlap, the geometric mean of how much of the
-        label and how much of the words it covers (a role word the label itself holds,
-        "Home Owners", counts in full). Remembered: a catalogue repeats its provider paths.
+    def _lexical_matches(self, words: frozenset[str], b2b: bool) -> dict[int, tuple[float, int]]:
+        """Pool index -> (lexical score, variant number) of every node sharing a word with
+        ``words``: its best variant's rarity-weighted overlap, the geometric mean of how
+        much of the label and how much of the words it covers (a role word the label itself
+        holds, "Home Owners", counts in full). Remembered: a catalogue repeats its paths.
         """
         key = (words, b2b)
         found = self._lexical_cache.get(key)
@@ -581,22 +616,27 @@ class SegmentClassifier:
                 else:
                     sums[0] += full
                     sums[1] += leaf
-        best: dict[int, tuple[float, int]] = {}
+        found = {}
+        variants_at = self._variants_at
         for (index, number), (full, leaf) in matched.items():
-            variant = self._variants[self._pool[index].id][number]
+            variant = variants_at[index][number]
             if variant.needs_b2b and not b2b:
                 continue
             score = variant.weight * (full * full / (variant.mass * (mass + full - leaf))) ** 0.5
-            if score > best.get(index, (0.0, 0))[0]:
-                best[index] = (score, number)
-        found = {}
-        for index, (score, number) in best.items():
-            shared = self._variants[self._pool[index].id][number].words & words
-            found[index] = (score, f"words {', '.join(sorted(shared))}")
+            if score > found.get(index, (0.0, 0))[0]:
+                found[index] = (score, number)
         if len(self._lexical_cache) >= _CACHE_SIZE:
             self._lexical_cache.clear()
         self._lexical_cache[key] = found
         return found
+
+    def _why(self, index: int, match: tuple[float, int, frozenset[str], bool]) -> str:
+        """The words a lexical match shares with its node ("path words ..." when they came
+        from the path, not the leaf).
+        """
+        _score, number, words, from_path = match
+        shared = self._variants_at[index][number].words & words
+        return f"{'path ' if from_path else ''}words {', '.join(sorted(shared))}"
 
     def _framing_adjustment(self, node: TaxonomyNode, tier: str | None, strength: str,
                             b2b: bool, technographic: bool) -> float:

@@ -21,6 +21,10 @@ from jobcore.catalog.segment_names import NumericRange, normalize_code, parse, r
     ("Lotame - Auto - SUV Intenders", ("Auto", "SUV Intenders"), "Lotame"),
     ("Eyeota: Interest: Cooking", ("Interest", "Cooking"), "Eyeota"),
     ("Acme / Auto / SUV Intenders", ("Acme", "Auto", "SUV Intenders"), None),
+    ("Mac/PC/Linux Users", ("Mac/PC/Linux Users",), None),
+    ("Mission: Impossible Fans", ("Mission: Impossible Fans",), None),
+    ("HHI: $50K-$75K", ("HHI", "$50K-$75K"), None),
+    ("Travel > Destinations > Italy", ("Travel", "Destinations", "Italy"), None),
     ("Homemaker / Domestic Work", ("Homemaker / Domestic Work",), None),
     ("Director/Managerial", ("Director/Managerial",), None),
     ("American Express - Premium", ("American Express - Premium",), None),
@@ -181,5 +185,6 @@ def test_parent_path_is_a_prefix():
 
 
 def test_empty_and_odd_input_never_raise():
-    for name in ("", "   ", ">>>", "$", "-", "()", "»", "/", "a" * 5000):
+    for name in ("", "   ", ">>>", "$", "-", "()", "»", "/", "a" * 5000, "x\x00y", "1 " * 10000,
+                 "1-" * 5000):
         parse(name)

@@ -21,6 +21,8 @@ CLASSIC = "/Autos & Vehicles/Classic Vehicles"  # the classifier is unsure: inte
     ("Age 25-34", "Age 35-44", False),                      # band differs
     ("Gen X", "Gen Z", False),
     ("Household Income $50K-$75K", "Household Income $50,000 - $74,999", True),
+    ("Autos > Luxury", "Fashion > Luxury", False),          # a one-word leaf: its path too
+    ("Sports > Soccer Fans", "Video Games > Soccer Fans", False),
 ])
 def test_close_names_share_a_key(first, second, same):
     key = get_classifier().exemplar_key

@@ -137,6 +137,23 @@ def test_a_sure_answer_clears_an_earlier_local_flag_only(engine, make_topic, get
     assert get_topic(analyst).review_status == "needs_review"
 
 
+def test_a_resolved_or_otherwise_flagged_topic_is_not_flagged_again_by_a_forced_run(
+        engine, make_topic, get_topic):
+    resolved = make_topic("/Autos & Vehicles/Classic Vehicles")
+    theirs = make_topic("Classic Vehicles", review_status="needs_review",
+                        review_reason="Check with the provider")
+    runner.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
+                             engine=engine)
+    assert get_topic(resolved).review_status == "needs_review"
+    review.resolve([resolved], user="ana", engine=engine)
+    runner.run_to_completion(runner.create_job("reclassify", {"force": True}, engine=engine).id,
+                             engine=engine)
+    assert get_topic(resolved).review_status == "reviewed"  # unchanged: stays resolved
+    other = get_topic(theirs)
+    assert (other.review_status, other.review_reason) == ("needs_review",
+                                                         "Check with the provider")
+
+
 def test_a_manual_classification_survives_a_forced_run(engine, make_topic, get_topic):
     topic_id = make_topic("Qqqz Wxyv", review_status="needs_review",
                           review_reason="Not classified: nothing matches")

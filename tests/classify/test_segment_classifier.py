@@ -143,3 +143,25 @@ def test_every_answer_is_a_valid_classification_and_deterministic():
     for decision in first:
         assert decision.best.node.id in get_taxonomy().nodes
     assert get_classifier().version == current_version() == load_rules()["version"]
+
+
+def test_a_full_answer_cache_never_loses_an_answer(monkeypatch):
+    from jobcore.classify import segment_classifier
+
+    monkeypatch.setattr(segment_classifier, "_CACHE_SIZE", 3)
+    classifier = get_classifier()
+    classifier.classify_many([("Coffee Lovers", None), ("Adults 25-29", None)])
+    names = ["Coffee Lovers", "Tea Lovers", "Yoga Fans", "Golf Fans", "Adults 25-29"]
+    decisions = classifier.classify_many([(n, None) for n in names])
+    assert [d.parsed.raw for d in decisions] == names
+    assert all(d.best is not None for d in decisions)
+
+
+def test_one_name_gets_the_same_answer_alone_and_in_any_batch():
+    names = ["/Autos & Vehicles/Classic Vehicles", "Coffee Lovers", "Gen Z Shoppers",
+             "Purchase Intent > Electronics > Audio > Speakers"] * 3
+    alone = [get_classifier().classify(n) for n in names[:4]]
+    batch = get_classifier().classify_many([(n, None) for n in names])
+    for one, other in zip(alone * 3, batch, strict=True):
+        assert (one.best.node.id, one.margin, one.unsure) == (
+            other.best.node.id, other.margin, other.unsure)
