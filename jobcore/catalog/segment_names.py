@@ -1,10 +1,10 @@
 """One parser of an audience-segment name, read by classification and by dedup.
 
 Real catalogues write one segment many ways: a provider path split on ">", "»", "/", "|",
-":" or " - " ("Acme » Auto » SUV Intenders", "/Autos & Vehicles/Classic Vehicles"), a
+":" or " - " ("Acme » Auto » SUV Intenders", "/Hobbies & Leisure/Model Trains"), a
 market in any notation (" - US", "(US)", "US:", "United States", "UK"), a framing cue
 (in-market, intenders, enthusiasts), and numeric bands in many notations ("$50K-$75K",
-"$50,000 - $74,999", "25 to 34", "65 and over", "1-10 employees"). ``parse`` turns a name
+"$50,000 - $74,999", "25 to 34", "65 and over", "10-49 employees"). ``parse`` turns a name
 into a ``ParsedName``: the path (provider prefix, ancestors, leaf), the market, the framing,
 the numeric ranges with their unit, generation, gender, model codes and versions. It is
 pure (no database, no model) and fast (bench/segment_names.py: well over 50,000 names/s).
@@ -512,7 +512,7 @@ def _range_of(kind: str, match: re.Match[str], leaf: str, context: str,
         mult = mult or mult_b
         if kind == "between" and low is not None and mult_b and not re.search(
                 r"[kKmMbB]|thousand|million|billion", groups["a"]):
-            low *= _MULTIPLIERS[mult_b.lower()]  # "$10-100 million": both in millions
+            low *= _MULTIPLIERS[mult_b.lower()]  # "$5-50 million": both in millions
     unit, noun = _unit_of(leaf, match.start(), match.end(), currency, mult, f"{context} {leaf}")
     integer_band = unit in ("age", "count", "years", None) and not currency
     if kind == "between":

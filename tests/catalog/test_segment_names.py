@@ -14,8 +14,8 @@ from jobcore.catalog.segment_names import NumericRange, normalize_code, parse, r
      ("Reach", "Sociodemographic", "Household Income", "$50,000-$74,999"), None),
     ("Demographics > Education > Education Level > High school grad",
      ("Demographics", "Education", "Education Level", "High school grad"), None),
-    ("/Autos & Vehicles/Motor Vehicles (By Type)/Autonomous Vehicles",
-     ("Autos & Vehicles", "Motor Vehicles (By Type)", "Autonomous Vehicles"), None),
+    ("/Hobbies & Leisure/Model Building (By Type)/Model Trains",
+     ("Hobbies & Leisure", "Model Building (By Type)", "Model Trains"), None),
     ("Acme | Auto | SUV Intenders", ("Acme", "Auto", "SUV Intenders"), None),
     ("Oracle > In-Market > Autos > SUV", ("In-Market", "Autos", "SUV"), "Oracle"),
     ("Lotame - Auto - SUV Intenders", ("Auto", "SUV Intenders"), "Lotame"),
@@ -28,8 +28,8 @@ from jobcore.catalog.segment_names import NumericRange, normalize_code, parse, r
     ("Homemaker / Domestic Work", ("Homemaker / Domestic Work",), None),
     ("Director/Managerial", ("Director/Managerial",), None),
     ("American Express - Premium", ("American Express - Premium",), None),
-    ("Purchase Intent > Food and Beverages  > Beverages > Coffee",
-     ("Purchase Intent", "Food and Beverages", "Beverages", "Coffee"), None),
+    ("Purchase Intent > Home Goods  > Kitchen > Cookware",
+     ("Purchase Intent", "Home Goods", "Kitchen", "Cookware"), None),
     ("Yoga Enthusiasts", ("Yoga Enthusiasts",), None),
 ])
 def test_paths_split_on_every_separator(name, parts, provider):
@@ -75,7 +75,7 @@ def test_markets_in_any_notation(name, market, leaf):
     ("Coffee Lovers", "interest"), ("Travel Affinity", "interest"),
     ("Interests > Cooking", "interest"),
     ("Sociodemographic > Age > 25-34", "demographic"),
-    ("Job function targeting > Marketing", "b2b"), ("B2B > IT Decision Makers", "b2b"),
+    ("Job Function: Marketing", "b2b"), ("B2B > IT Decision Makers", "b2b"),
     ("Interests > Autos > SUV Intenders", "intent"),  # the cue nearest the leaf wins
     ("Cooking", None),
 ])
@@ -90,7 +90,7 @@ def _band(name: str) -> tuple:
 
 @pytest.mark.parametrize("name, band", [
     ("Age 25-34", (25, 35, "age")), ("Adults 25 to 34", (25, 35, "age")),
-    ("Age range targeting > 18-24 years", (18, 25, "age")),
+    ("Age bracket > 18-24 years", (18, 25, "age")),
     ("Ages 55+", (55, None, "age")), ("Adults 65 and over", (65, None, "age")),
     ("Age 65 and older", (65, None, "age")), ("Aged under 18", (None, 18, "age")),
     ("Women 18-34", (18, 35, "age")), ("Age 21", (21, 22, "age")),
@@ -177,8 +177,8 @@ def test_mojibake_and_spacing_are_repaired():
 
 
 def test_parent_path_is_a_prefix():
-    parent = parse("/Apparel & Accessories")
-    child = parse("/Apparel & Accessories/Lingerie")
+    parent = parse("/Home & Garden")
+    child = parse("/Home & Garden/Patio Furniture")
     assert parent.is_ancestor_of(child)
     assert not child.is_ancestor_of(parent)
     assert not parse("Apparel").is_ancestor_of(parse("Apparel"))

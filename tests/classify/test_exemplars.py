@@ -11,7 +11,7 @@ from jobcore.classify import exemplars
 from jobcore.classify.segment_classifier import get_classifier
 from jobcore.jobs import runner
 
-CLASSIC = "/Autos & Vehicles/Classic Vehicles"  # the classifier is unsure: interest or intent
+CLASSIC = "/Motoring/Vintage & Classic Cars"  # the classifier is unsure: interest or intent
 
 
 @pytest.mark.parametrize("first, second, same", [
@@ -47,7 +47,7 @@ def test_an_accepted_suggestion_decides_a_close_name_and_stops_when_removed(
         "Interest", "manual", "reviewed")
     assert accepted.taxonomy_node_id == interest.node_id
 
-    close = make_topic("Acme > Autos & Vehicles > Classic Vehicles - US")
+    close = make_topic("Acme > Motoring > Vintage & Classic Cars - US")
     _run(engine)
     followed = get_topic(close)
     assert (followed.taxonomy_type, followed.subcategory) == ("Interest", "Classic Cars")
@@ -69,7 +69,7 @@ def test_an_accepted_suggestion_decides_a_close_name_and_stops_when_removed(
 
 def test_a_newer_classification_of_the_same_key_replaces_the_exemplar(engine, make_topic):
     a = make_topic(CLASSIC, review_status="needs_review", review_reason="Unsure between x")
-    b = make_topic("Classic Vehicles", review_status="needs_review",
+    b = make_topic("Vintage & Classic Cars", review_status="needs_review",
                    review_reason="Unsure between x")
     review.accept(a, "iab_audience_1_1:249", user="ana", engine=engine)
     review.accept(b, "iab_audience_1_1:821", user="ben", engine=engine)

@@ -25,14 +25,14 @@ NOTHING = Classification(None, None, None, None, None)
 
 
 def test_the_schema_holds_only_the_candidate_ids_with_their_paths_in_the_prompt():
-    decision = get_classifier().classify("/Autos & Vehicles/Classic Vehicles")
+    decision = get_classifier().classify("/Motoring/Vintage & Classic Cars")
     candidates = candidates_of(decision)
     ids = [node_id for node_id, _ in candidates]
     assert ids[0] == decision.best.node.id and decision.runner_up.node.id in ids
     assert len(ids) == len(set(ids)) <= MAX_CANDIDATES
     # the parents of the best candidates are offered too (the right answer may be one)
     assert decision.best.node.parent_id in ids
-    params = candidate_request_params(name="/Autos & Vehicles/Classic Vehicles",
+    params = candidate_request_params(name="/Motoring/Vintage & Classic Cars",
                                       description=None, candidates=candidates,
                                       model="claude-sonnet-4-5", web_search=False)
     schema = params["output_config"]["format"]["schema"]

@@ -105,7 +105,7 @@ def test_unclassifiable_topic_is_an_error_and_flagged_for_review(engine, make_to
 
 def test_unsure_topic_keeps_its_best_candidate_and_is_flagged_with_both(engine, make_topic,
                                                                        get_topic):
-    unsure = make_topic("/Autos & Vehicles/Classic Vehicles")  # interest or intent?
+    unsure = make_topic("/Motoring/Vintage & Classic Cars")  # interest or intent?
     sure = make_topic("Adults 25-29")
     created = runner.create_job("reclassify", {}, engine=engine)
     report = runner.run_to_completion(created.id, engine=engine)
@@ -139,8 +139,8 @@ def test_a_sure_answer_clears_an_earlier_local_flag_only(engine, make_topic, get
 
 def test_a_resolved_or_otherwise_flagged_topic_is_not_flagged_again_by_a_forced_run(
         engine, make_topic, get_topic):
-    resolved = make_topic("/Autos & Vehicles/Classic Vehicles")
-    theirs = make_topic("Classic Vehicles", review_status="needs_review",
+    resolved = make_topic("/Motoring/Vintage & Classic Cars")
+    theirs = make_topic("Vintage & Classic Cars", review_status="needs_review",
                         review_reason="Check with the provider")
     runner.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
                              engine=engine)

@@ -36,7 +36,7 @@ def _path(name: str, description: str | None = None) -> tuple[str, ...]:
     ("Age 75 and over", ("Demographic", "Age Range", "75+")),
     ("Demographics > Age > 65+", ("Demographic", "Age Range")),
     ("Adults 25 to 34", ("Demographic", "Age Range")),
-    ("Age range targeting > 55+ years", ("Demographic", "Age Range")),
+    ("Audience » Age » 55+ years", ("Demographic", "Age Range")),
     # household counts and residence
     ("Household Size: 6+ people",
      ("Demographic", "Household Data", "Number of Individuals", "6+ People")),
@@ -51,7 +51,7 @@ def test_bands_map_onto_iab_ranges_and_straddling_bands_to_the_parent(name, path
     ("Gen Z", ("Demographic", "Age Range")),
     ("Millennials", ("Demographic", "Age Range")),
     ("Baby Boomers", ("Demographic", "Age Range")),
-    ("Demographic > Gender > Female", ("Demographic", "Gender", "Female")),
+    ("Demographics » Gender » Women", ("Demographic", "Gender", "Female")),
     ("Men", ("Demographic", "Gender", "Male")),
     ("Demographics > Education > Education Level > High school grad",
      ("Demographic", "Education & Occupation", "Education (Highest Level)",
@@ -69,14 +69,14 @@ def test_demographic_structure(name, path):
 
 
 @pytest.mark.parametrize("name, path", [
-    ("Job function targeting > Marketing", ("Demographic", "Education & Occupation",
-                                            "Employment Role")),
+    ("Job Functions » Marketing", ("Demographic", "Education & Occupation",
+                                   "Employment Role")),
     ("B2B > Job Function > Information Technology", ("Demographic", "Education & Occupation",
                                                      "Employment Role")),
     ("Seniority > CXO", ("Demographic", "Education & Occupation", "Employment Role",
                          "Director/Managerial")),
     ("IT Decision Makers", ("Demographic", "Education & Occupation", "Employment Role")),
-    ("Company size targeting > 51-200 employees", ("Demographic", "Education & Occupation")),
+    ("Firmographics » Company Size » 50-249 employees", ("Demographic", "Education & Occupation")),
     ("Firmographics > Company Revenue > $10M-$50M", ("Demographic", "Education & Occupation")),
     ("Salesforce CRM Users", ("Business Technology", "Business Applications", "CRM")),
     ("Oracle Database Administrators", ("Business Technology", "Infrastructure Software",
@@ -108,7 +108,7 @@ def test_markets_and_provider_prefixes_do_not_change_the_answer():
 
 
 def test_a_low_margin_name_is_unsure_with_its_two_candidates():
-    decision = get_classifier().classify("/Autos & Vehicles/Classic Vehicles")
+    decision = get_classifier().classify("/Motoring/Vintage & Classic Cars")
     assert decision.unsure
     assert decision.runner_up is not None
     assert decision.best.key != decision.runner_up.key
@@ -158,7 +158,7 @@ def test_a_full_answer_cache_never_loses_an_answer(monkeypatch):
 
 
 def test_one_name_gets_the_same_answer_alone_and_in_any_batch():
-    names = ["/Autos & Vehicles/Classic Vehicles", "Coffee Lovers", "Gen Z Shoppers",
+    names = ["/Motoring/Vintage & Classic Cars", "Coffee Lovers", "Gen Z Shoppers",
              "Purchase Intent > Electronics > Audio > Speakers"] * 3
     alone = [get_classifier().classify(n) for n in names[:4]]
     batch = get_classifier().classify_many([(n, None) for n in names])

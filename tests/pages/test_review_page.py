@@ -86,7 +86,7 @@ def test_resolve_and_retry_selected(open_app, make_topic, get_topic, button):
 
 def test_an_unsure_topic_offers_its_two_candidates_as_one_click_choices(
         open_app, make_topic, get_topic, engine, button):
-    topic_id = make_topic("/Autos & Vehicles/Classic Vehicles")
+    topic_id = make_topic("/Motoring/Vintage & Classic Cars")
     runner.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
                              engine=engine)
     at = open_app(REVIEW)
@@ -108,15 +108,15 @@ def test_exemplars_are_listed_with_what_they_decided_and_can_be_removed(
     from jobcore.catalog import review
     from jobcore.classify import exemplars
 
-    first = _flag(make_topic, "Classic Vehicles", "Unsure between two")
+    first = _flag(make_topic, "Vintage & Classic Cars", "Unsure between two")
     review.accept(first, "iab_audience_1_1:249", user="ana", engine=engine)
-    make_topic("Classic Vehicles - UK")
+    make_topic("Vintage & Classic Cars - UK")
     runner.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
                              engine=engine)
     at = open_app(REVIEW)
     assert not at.exception
     frame = at.dataframe[0].value
-    assert frame["name"].tolist() == ["Classic Vehicles"]
+    assert frame["name"].tolist() == ["Vintage & Classic Cars"]
     assert frame["topics decided"].tolist() == [1]
     assert frame["classification"].tolist() == ["Interest > Automotive > Classic Cars"]
     assert button(at, "Remove selected exemplars").disabled
