@@ -73,10 +73,11 @@ PATH_ROOTS = {"Interest": ("Interest", "Interests", "Affinity"),
 JOB_FUNCTIONS = ("Marketing", "Finance", "Information Technology", "Human Resources", "Sales",
                  "Operations", "Engineering", "Legal", "Purchasing", "Customer Service",
                  "Product Management", "Research and Development")
-FIRMOGRAPHICS = ("Under 10 Employees", "10-49 Employees", "50-249 Employees",
-                 "250-999 Employees", "1,000-4,999 Employees", "5,000+ Employees",
-                 "$2M-$10M Revenue", "$10M-$50M Revenue", "$50M-$250M Revenue",
-                 "$250M-$1B Revenue", "Over $1B Revenue")
+# The company-size buckets professional networks use, and revenue bands.
+FIRMOGRAPHICS = ("1-10 Employees", "11-50 Employees", "51-200 Employees", "201-500 Employees",
+                 "501-1,000 Employees", "1,001-5,000 Employees", "5,000+ Employees",
+                 "$1M-$10M Revenue", "$10M-$50M Revenue", "$50M-$100M Revenue",
+                 "$100M-$500M Revenue", "$1B+ Revenue")
 # How a band's family is named before it, by the IAB parent of the band.
 BAND_FAMILIES = {"Household Income (USD)": ("Household Income ", "HHI: ", "Household Income: "),
                  "Income (USD)": ("Personal Income ", "Individual Income: "),
