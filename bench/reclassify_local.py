@@ -7,6 +7,8 @@ default chunk size. In the second, a plain psycopg loop does the same reads and 
 chunks of 50: lock the job row, select 50 eligible topics, classify them with the same
 classifier (one call per chunk), update them, insert history, flag failures and unsure
 topics, update the counters, commit.
+The classifier is built once, outside the timings, and forgets what it classified before
+each run (its answers for repeated paths are remembered within a run, as in a user's).
 Default settings: writes mark embeddings stale instead of re-embedding inside the chunk
 (EMBED_ON_WRITE off), and chunks commit durably (CHUNK_COMMIT=durable), so this is the speed
 a user gets; the same job with CHUNK_COMMIT=fast (commits that do not wait for the WAL
@@ -71,6 +73,7 @@ def run_jobcore_fast(engine: sa.Engine) -> tuple[float, int]:
 
 
 def _run_job(engine: sa.Engine) -> tuple[float, int]:
+    get_classifier().forget()  # a user's run meets these names for the first time
     created = runner.create_job("reclassify", {"mode": "local"}, engine=engine)
     started = time.perf_counter()
     report = runner.run_to_completion(created.id, engine=engine)
@@ -82,6 +85,7 @@ def run_plain_loop(engine: sa.Engine) -> tuple[float, int]:
     with the same SQL and the same (durable) commits, and none of jobcore's layers.
     """
     rules = get_classifier()
+    rules.forget()  # as cold as the jobcore run
     dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn) as conn:
         job_id = "job_1_plainloop"

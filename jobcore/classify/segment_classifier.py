@@ -303,6 +303,12 @@ class SegmentClassifier:
                 "nouns": set(spec.get("nouns", [])), "default_for": spec.get("default_for")}
 
     # -- classifying ------------------------------------------------------------------
+    def forget(self) -> None:
+        """Drop the remembered answers, lexical matches and words (a benchmark's cold start)."""
+        self._decision_cache.clear()
+        self._lexical_cache.clear()
+        self._words_cache.clear()
+
     def classify(self, name: str, description: str | None = None) -> Decision:
         """The best node for a name, its runner-up and whether the answer is unsure."""
         return self.classify_many([(name, description)])[0]
