@@ -28,7 +28,6 @@ _COLON_SEPARATOR = re.compile(r"(?<![0-9])\s*:\s+|(?<=[A-Za-z)])\s*:\s*(?=[A-Z])
 _SLASH = re.compile(r"\s*/\s*")
 _DASH_SEPARATOR = re.compile(r"\s+[-–—]\s+")
 _NUMBERISH_EDGE = re.compile(r"[\d$€£%+kKmM]$|^[<>≤≥]?\s*[\d$€£]")
-_SPACES = re.compile(r"\s+")
 _MOJIBAKE = re.compile(r"Ã.|Â.|â€")
 
 # Data providers whose name often opens a segment path (a prefix, not evidence of a topic).

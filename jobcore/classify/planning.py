@@ -39,10 +39,6 @@ class PlannedChange:
     def changed(self) -> bool:
         return self.error is None and self.new != self.topic.classification
 
-    @property
-    def rule_id(self) -> str | None:
-        """The evidence that decided (kept under its old name for dry-run tables)."""
-        return self.evidence
 
 
 def plan_topics(classifier: SegmentClassifier, topic_rows: list[topic_store.TopicRow],

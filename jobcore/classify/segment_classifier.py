@@ -154,7 +154,6 @@ class SegmentClassifier:
                  companies: dict[str, tuple[str, str]] | None = None) -> None:
         self._words_cache: dict[tuple[str, bool], list[str]] = {}
         self.version: str = rules["version"]
-        self._rules = rules
         self._weights = rules["weights"]
         self.flag_margin: float = rules["flag_margin"]
         self._synonyms: dict[str, list[str]] = {
@@ -400,9 +399,9 @@ class SegmentClassifier:
             # an interest in a business topic is not a job ("Interest > Business > Executive
             # Leadership" is read, not held)
             b2b_kind = next((kind for kind, _node, phrases in self._b2b_contexts
-                             if self._has_phrase(all_words, phrases)), None)
+                             if phrases.any_in(all_words)), None)
         b2b = framing == B2B or b2b_kind is not None
-        technographic = self._has_phrase(all_words, self._technographic)
+        technographic = self._technographic.any_in(all_words)
         structural = self._structural(parsed, context_words, all_words)
         candidates = self._scored(parsed, semantic, ancestors, framing, strength, b2b,
                                   technographic)
@@ -471,10 +470,6 @@ class SegmentClassifier:
             top = Candidate(top.node, 1.9, top.evidence)
         return [top] + [c for c in candidates if c.node.id != top.node.id]
 
-    @staticmethod
-    def _has_phrase(words: list[str], phrases: _Phrases) -> bool:
-        return phrases.any_in(words)
-
     def _structural(self, parsed: ParsedName, context: list[str],
                     words: list[str]) -> Candidate | None:
         company = self._company(parsed, words)
@@ -498,7 +493,7 @@ class SegmentClassifier:
         """A company the tree places, named with a technographic cue ("Salesforce CRM
         Users", "Snowflake Administrators").
         """
-        if not self._companies or not self._has_phrase(words, self._technographic):
+        if not self._companies or not self._technographic.any_in(words):
             return None
         raw = parsed.leaf.casefold().replace(",", " ").split()
         for size in range(min(self._company_words, len(raw)), 0, -1):
