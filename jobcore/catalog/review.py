@@ -110,6 +110,9 @@ def edit(topic_id: int, values: dict[str, str | None], *, user: str,
         if row is None:
             raise UsageError(f"Topic {topic_id} does not exist or was merged or deleted.")
         topic = topic_store.topic_row(row)
+        if topic.review_status != "needs_review":  # another tab or analyst was first
+            raise UsageError(f"Topic #{topic_id} was reviewed meanwhile (in another tab or by "
+                             "another analyst); nothing was saved. Reload the queue.")
         node_id = node_id or _node_of(new)
         topic_store.apply_classifications(conn, [topic_store.ClassificationWrite(
             topic.id, new, MANUAL_VERSION, "manual",

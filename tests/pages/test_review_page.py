@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from jobcore.jobs import runner
@@ -125,3 +126,15 @@ def test_exemplars_are_listed_with_what_they_decided_and_can_be_removed(
     button(at, "Remove selected exemplars").click().run()
     assert not at.exception
     assert exemplars.listed(engine=engine) == []
+
+
+def test_a_stale_second_tab_cannot_overwrite_a_review(make_topic, get_topic, engine):
+    from jobcore.catalog import review
+    from jobcore.errors import UsageError
+
+    topic_id = _flag(make_topic, "Vintage & Classic Cars", "Unsure between two")
+    review.accept(topic_id, "iab_audience_1_1:249", user="ana", engine=engine)
+    with pytest.raises(UsageError, match="reviewed meanwhile"):
+        review.accept(topic_id, "iab_audience_1_1:821", user="ben", engine=engine)
+    assert get_topic(topic_id).subcategory == "Classic Cars"
+    assert get_topic(topic_id).taxonomy_type == "Interest"
