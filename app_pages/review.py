@@ -166,7 +166,7 @@ if missing:
 if st.button("Save and resolve", type="primary", disabled=bool(missing)):
     try:
         review.edit(topic_id, {f: values[f] for f in CLASSIFICATION_FIELDS}, user=user)
-    except ConfigError as exc:
+    except (ConfigError, JobcoreError) as exc:
         st.error(f"Not saved: {exc}")
     else:
         st.toast(f"Saved #{topic_id}")
