@@ -4,8 +4,8 @@ Seeds the same 20,000-topic demo catalogue into two fresh databases on the confi
 server (embedded unless DATABASE_URL is set). In the first, a reclassify job (local mode,
 default config: unclassified and outdated topics) runs through process_chunk with the
 default chunk size. In the second, a plain psycopg loop does the same reads and writes in
-chunks of 50: lock the job row, select 50 eligible topics, classify them with the same
-classifier (one call per chunk), update them, insert history, flag failures and unsure
+chunks of the same size: lock the job row, select a chunk of eligible topics, classify them
+with the same classifier (one call per chunk), update them, insert history, flag failures and unsure
 topics, update the counters, commit.
 The classifier is built once, outside the timings, and forgets what it classified before
 each run (its answers for repeated paths are remembered within a run, as in a user's).
@@ -33,6 +33,7 @@ import psycopg
 import sqlalchemy as sa
 
 from jobcore.catalog.demo import seed_demo
+from jobcore.classify import reclassify
 from jobcore.classify.segment_classifier import classification_of, get_classifier
 from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS
 from jobcore.config import get_settings
@@ -81,7 +82,7 @@ def _run_job(engine: sa.Engine) -> tuple[float, int]:
 
 
 def run_plain_loop(engine: sa.Engine) -> tuple[float, int]:
-    """The floor: hand-written psycopg doing the same reads and writes per chunk of 50,
+    """The floor: hand-written psycopg doing the same reads and writes per chunk,
     with the same SQL and the same (durable) commits, and none of jobcore's layers.
     """
     rules = get_classifier()
@@ -101,8 +102,8 @@ def run_plain_loop(engine: sa.Engine) -> tuple[float, int]:
                 f"SELECT id, name, description, {FIELDS}, classification_version "
                 "FROM topics WHERE deleted_at IS NULL AND merged_into IS NULL AND id > %s "
                 "AND (classification_version IS NULL OR (classification_source = 'rules' "
-                "AND classification_version <> %s)) ORDER BY id LIMIT 50 FOR UPDATE",
-                (last_id, rules.version)).fetchall()
+                "AND classification_version <> %s)) ORDER BY id LIMIT %s FOR UPDATE",
+                (last_id, rules.version, reclassify.CHUNK_SIZE)).fetchall()
             if not rows:
                 break
             writes, flags, errors, changed = [], [], [], 0

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from jobcore import db
 from jobcore.activations.platforms import liveramp
+from jobcore.classify import reclassify
 from jobcore.config import get_settings
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url
 from jobcore.schema import organizations, topics
@@ -121,6 +122,14 @@ def get_topic(engine: Engine) -> Callable[[int], sa.Row]:
             return conn.execute(sa.select(topics).where(topics.c.id == topic_id)).one()
 
     return read
+
+
+@pytest.fixture(autouse=True)
+def small_reclassify_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Local reclassify chunks of 50 topics (200 in use), so that a few dozen topics make a
+    run of several chunks without making thousands.
+    """
+    monkeypatch.setattr(reclassify, "CHUNK_SIZE", 50)
 
 
 @pytest.fixture

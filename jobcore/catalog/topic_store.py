@@ -4,8 +4,8 @@ A write that changes what a topic is embedded from marks its embedding stale (in
 statement): the encoder never runs inside a write, and a dedup sweep or ``embed``
 refreshes stale embeddings before anything searches them.
 
-Each write takes many topics at once (one JSON array bound as a parameter), so that a chunk of 50
-topics costs a handful of statements, not hundreds.
+Each write takes many topics at once (one JSON array bound as a parameter), so that a chunk of
+hundreds of topics costs a handful of statements, not hundreds.
 """
 
 from __future__ import annotations

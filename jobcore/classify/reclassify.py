@@ -62,7 +62,7 @@ from jobcore.llm.cost import PromptProfile
 from jobcore.schema import topics
 from jobcore.trees import seeding
 
-CHUNK_SIZE = 50
+CHUNK_SIZE = 200
 MAX_LIMIT = 10_000_000
 
 
@@ -293,7 +293,7 @@ def _check_mode(config: ReclassifyConfig) -> None:
 
 def _classify_locally(conn: Connection, job: Job, config: ReclassifyConfig,
                       deadline: float) -> ChunkOutcome:
-    """One chunk of a local reclassify: 50 eligible topics through the classifier."""
+    """One chunk of a local reclassify: 200 eligible topics through the classifier."""
     classifier = get_classifier()
     cursor = dict(job.cursor)
     chunk = take_slice(lambda n: _eligible_after(conn, config, cursor, classifier.version,

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from math import log
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -71,8 +72,7 @@ _AUDIENCE_TYPE = {"Demographic": "demographic", "Interest": "interest",
                   "Purchase Intent": "intent", "Business Technology": "technographic"}
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     """One node a name may belong to, its score and the evidence that put it there."""
 
     node: TaxonomyNode
@@ -127,7 +127,9 @@ def classification_of(node: TaxonomyNode) -> Classification:
                           audience_type=_AUDIENCE_TYPE[tier1])
 
 
+@lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
+    """A word without its plural ending ("categories" -> "category", "fans" -> "fan")."""
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 4 and word.endswith("ses") and not word.endswith("sses"):
@@ -179,6 +181,7 @@ class SegmentClassifier:
         self._variants = {n.id: self._node_variants(n) for n in self._pool}
         self._add_concepts(rules["concepts"])
         self._idf = self._document_frequencies()
+        self._leaf_idf_of: dict[str, float] = {}
         self._default_idf = log(len(self._pool) + 1)
         self._variants = {node_id: [_Variant(v.words, v.weight, v.needs_b2b,
                                              sum(self._idf.get(w, 1.0) for w in v.words))
@@ -205,6 +208,7 @@ class SegmentClassifier:
         self._framing_cache: dict[tuple, np.ndarray] = {}
         self._lexical_cache: dict[tuple, dict[int, tuple[float, int]]] = {}
         self._decision_cache: dict[tuple, Decision] = {}
+        self._vector_cache: dict[str, np.ndarray] = {}
         self._variants_at = [self._variants[n.id] for n in self._pool]
         # word -> (pool index, variant index) of every variant holding it
         self._postings: dict[str, list[tuple[int, int]]] = {}
@@ -307,6 +311,8 @@ class SegmentClassifier:
         self._decision_cache.clear()
         self._lexical_cache.clear()
         self._words_cache.clear()
+        self._vector_cache.clear()
+        self._leaf_idf_of.clear()
 
     def classify(self, name: str, description: str | None = None) -> Decision:
         """The best node for a name, its runner-up and whether the answer is unsure."""
@@ -314,28 +320,32 @@ class SegmentClassifier:
 
     def classify_many(self, items: list[tuple[str, str | None]]) -> list[Decision]:
         """``classify`` for many (name, description) pairs at once (one encoder call). A
-        name whose path (provider and market left out) and description were classified
-        before gets that answer again: one segment published for many markets is decided
-        once.
+        name whose path (provider and market left out) was classified before gets that
+        answer again: one segment published for many markets is decided once. The
+        description is read only when nothing in the name matches.
         """
         parsed = [parse(name) for name, _description in items]
-        keys = [(p.parts, description) for p, (_name, description) in zip(parsed, items,
-                                                                             strict=True)]
         cache = self._decision_cache  # shared by the app's threads: read it once per key
-        known = {key: found for key in keys if (found := cache.get(key)) is not None}
-        todo = {key: p for key, p in zip(keys, parsed, strict=True) if key not in known}
+        known = {p.parts: found for p in parsed if (found := cache.get(p.parts)) is not None}
+        todo = {p.parts: p for p in parsed if p.parts not in known}
         if todo:
-            decided = dict(zip(todo, self._decide_all(list(todo.values()),
-                                                      [k[1] for k in todo]), strict=True))
+            decided = dict(zip(todo, self._decide_all(list(todo.values())), strict=True))
             known.update(decided)
             if len(cache) + len(decided) > _CACHE_SIZE:
                 cache.clear()
             cache.update(decided)
-        return [dataclasses.replace(known[key], parsed=p)
-                for key, p in zip(keys, parsed, strict=True)]
+        decisions = [known[p.parts] for p in parsed]
+        fallback = [(i, description) for i, ((_name, description), decision)
+                    in enumerate(zip(items, decisions, strict=True))
+                    if decision.best is None and description]
+        if fallback:
+            for (i, _description), found in zip(fallback, self.classify_many(
+                    [(description, None) for _i, description in fallback]), strict=True):
+                decisions[i] = found
+        return [dataclasses.replace(decision, parsed=p)
+                for decision, p in zip(decisions, parsed, strict=True)]
 
-    def _decide_all(self, parsed: list[ParsedName],
-                    descriptions: list[str | None]) -> list[Decision]:
+    def _decide_all(self, parsed: list[ParsedName]) -> list[Decision]:
         """Decisions for parsed names (one encoder call, one matrix product)."""
         if not parsed:
             return []
@@ -343,17 +353,24 @@ class SegmentClassifier:
         for p in parsed:
             subject = self._subject(p.leaf)
             texts += [subject, " ".join((*p.ancestors, subject))]
-        unique = list(dict.fromkeys(texts))  # a name without a path: its two texts are one
-        encoded = np.asarray(self._encode(unique), dtype=np.float32)
-        position = {text: i for i, text in enumerate(unique)}
+        cache = self._vector_cache  # a catalogue repeats its leaves and paths
+        unique = dict.fromkeys(texts)
+        known = {t: v for t in unique if (v := cache.get(t)) is not None}
+        new = [t for t in unique if t not in known]
+        if new:
+            encoded = dict(zip(new, np.asarray(self._encode(new), dtype=np.float32),
+                               strict=True))
+            known.update(encoded)
+            if len(cache) + len(new) > _CACHE_SIZE:
+                cache.clear()
+            cache.update(encoded)
         # each name's leaf and path vectors side by side, against the weighted label and path
         # vectors of every node: one matrix product for the whole batch
-        vectors = encoded[[position[t] for t in texts]].reshape(len(parsed), -1)
+        vectors = np.stack([known[t] for t in texts]).reshape(len(parsed), -1)
         # rounded: a matrix product's last bits depend on the batch it is computed in, and an
         # answer must not depend on which chunk a topic fell in
         semantic = np.round(vectors @ self._semantic_matrix, 5)
-        return [self._decide(p, semantic[i], description)
-                for i, (p, description) in enumerate(zip(parsed, descriptions, strict=True))]
+        return [self._decide(p, semantic[i]) for i, p in enumerate(parsed)]
 
     def exemplar_key(self, name: str) -> str:
         """What close names share (see jobcore.classify.exemplars): framing, the leaf's
@@ -385,8 +402,7 @@ class SegmentClassifier:
         kept = [w for w in words if _stem(w.lower().strip(",.()")) not in self._role_words]
         return " ".join(kept) if kept else leaf
 
-    def _decide(self, parsed: ParsedName, semantic: np.ndarray,
-                description: str | None) -> Decision:
+    def _decide(self, parsed: ParsedName, semantic: np.ndarray) -> Decision:
         framing, strength = self._framing_of(parsed)
         ancestors = [words for words in (
             [w for w in self._words(part) if w not in self._context_stop]
@@ -415,8 +431,6 @@ class SegmentClassifier:
         if candidates and candidates[0].evidence.startswith("close to") and \
                 candidates[0].score < self._weights["min_semantic_score"]:
             candidates = []  # no word matches and nothing is near: not a guess worth making
-        if not candidates and description:
-            return self.classify(description)
         if not candidates:
             return Decision(None, None, 0.0, True, parsed)
         best = candidates[0]
@@ -554,25 +568,27 @@ class SegmentClassifier:
             lexical = {i: m for i, m in lexical.items() if m[0] >= cut}
         shortlist = set(np.argpartition(-base, _SEMANTIC_SHORTLIST)[:_SEMANTIC_SHORTLIST]
                         .tolist()) | set(lexical)
-        scores: list[tuple[float, int]] = []
-        listed = list(shortlist)
+        listed = sorted(shortlist)  # pool order: ties go to the earlier node
         leaf_lexical = weights["leaf_lexical"]
-        for index, value in zip(listed, base[listed].tolist(), strict=True):
-            score = value + leaf_lexical * lexical.get(index, (0.0,))[0]
-            if not context_set:
-                scores.append((-score, index))
-                continue
-            shared = context_set & self._path_words_at[index]
-            if shared:
-                score += weights["context_lexical"] * sum(self._leaf_idf(w)
-                                                          for w in shared) / context_mass
-            elif context_set:
-                score -= weights["context_clash"]  # the path says another subject
-            scores.append((-score, index))
-        scores.sort()  # best first; ties by pool order
-        return [Candidate(self._pool[index], -negative,
+        values = base[listed].tolist()
+        if lexical:
+            values = [value + leaf_lexical * lexical[index][0] if index in lexical else value
+                      for index, value in zip(listed, values, strict=True)]
+        if context_set:
+            context_lexical, clash = weights["context_lexical"], weights["context_clash"]
+            path_words_at = self._path_words_at
+            for position, index in enumerate(listed):
+                shared = context_set & path_words_at[index]
+                if shared:  # the path says the same subject
+                    values[position] += context_lexical * sum(
+                        self._leaf_idf(w) for w in shared) / context_mass
+                else:  # the path says another subject
+                    values[position] -= clash
+        order = np.argsort(-np.asarray(values), kind="stable")[:_CANDIDATES_KEPT].tolist()
+        kept = [(listed[position], values[position]) for position in order]
+        return [Candidate(self._pool[index], score,
                           self._why(index, lexical[index]) if index in lexical else "")
-                for negative, index in scores[:_CANDIDATES_KEPT]]
+                for index, score in kept]
 
     def _framing_vector(self, framing: str | None, strength: str, b2b: bool,
                         technographic: bool) -> np.ndarray:
@@ -591,10 +607,16 @@ class SegmentClassifier:
 
     def _leaf_idf(self, word: str) -> float:
         """How much a word of the name tells: rare label words most, role words ("owners",
-        "enthusiasts", "intenders") little.
+        "enthusiasts", "intenders") little (remembered per word).
         """
-        weight = self._idf.get(word, self._default_idf)
-        return weight * self._weights["role_word_weight"] if word in self._role_words else weight
+        weight = self._leaf_idf_of.get(word)
+        if weight is None:
+            weight = self._idf.get(word, self._default_idf)
+            if word in self._role_words:
+                weight *= self._weights["role_word_weight"]
+            if len(self._leaf_idf_of) < _CACHE_SIZE:
+                self._leaf_idf_of[word] = weight
+        return weight
 
     def _lexical_matches(self, words: frozenset[str], b2b: bool) -> dict[int, tuple[float, int]]:
         """Pool index -> (lexical score, variant number) of every node sharing a word with
