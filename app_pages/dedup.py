@@ -3,7 +3,7 @@ by side, change a winner, remove a member, mark "not duplicates", and start a me
 
 import streamlit as st
 
-from jobcore.dedup import review
+from jobcore.dedup import explain, review
 from jobcore.errors import JobcoreError
 from jobcore.jobs import runner
 from jobcore.ui import pages
@@ -15,8 +15,10 @@ from jobcore.ui.dedup import (
     clusters_frame,
     comparison_frame,
     differing_fields,
+    explanation_lines,
     highlight_differences,
     histogram_figure,
+    score_caption,
 )
 from jobcore.ui.forms import plural
 from jobcore.ui.llm import verification_caption
@@ -182,6 +184,7 @@ if current.state != review.OPEN:
             "as proposed.")
 comparison = comparison_frame(current, details, verified=verified_sweep,
                               threshold=result.get("threshold"))
+st.caption(score_caption(result.get("matching", "semantic"), result.get("threshold", 0)))
 different = differing_fields(comparison)
 st.caption("Highlighted: differs from the winner"
            + (f" ({', '.join(different)})." if different else " (nothing does)."))
@@ -255,6 +258,22 @@ if current.refused:
                          icon=":material/undo:"):
             review.unmark_not_duplicates(a, b)
             st.rerun()
+
+with st.expander("Why not? Ask about two topics", icon=":material/help:"):
+    with st.form(f"why_not_{sweep_id}", border=False):
+        asked = st.columns(2)
+        first = asked[0].text_input("First topic", placeholder="#123 or its exact name",
+                                    value=f"#{current.cluster.winner}")
+        second = asked[1].text_input("Second topic", placeholder="#456 or its exact name")
+        submitted = st.form_submit_button("Explain", icon=":material/search:")
+    if submitted:
+        try:
+            found = explain.why_not(sweep_id, first, second)
+        except JobcoreError as exc:
+            st.error(str(exc))
+        else:
+            for line in explanation_lines(found):
+                st.markdown(line)
 
 st.subheader("Merge")
 if any(n not in open_numbers for n in st.session_state.get(chosen_key, [])):

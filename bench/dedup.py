@@ -40,7 +40,7 @@ from jobcore.db import (  # noqa: E402
     resolve_url,
     url_for_database,
 )
-from jobcore.dedup import embeddings, lexical, matching, sweep_job  # noqa: E402
+from jobcore.dedup import embeddings, guards, lexical, matching, sweep_job  # noqa: E402
 from jobcore.dedup.encoders import LocalMiniLM  # noqa: E402
 from jobcore.errors import DatabaseUnavailable  # noqa: E402
 from jobcore.jobs import runner  # noqa: E402
@@ -134,7 +134,7 @@ def _exact_pairs(ids: np.ndarray, matrix: np.ndarray, names: list[str],
     pair's lexical similarity must reach (THRESHOLD - WEIGHT) / (1 - WEIGHT) for any
     cosine to lift it there.
     """
-    marks = [matching.markers(n) for n in names]
+    marks = [guards.markers(n) for n in names]
     rows = lexicon.vectors(names)
     columns = rows.T.tocsr()
     floor = (THRESHOLD - WEIGHT) / (1 - WEIGHT)
@@ -149,7 +149,7 @@ def _exact_pairs(ids: np.ndarray, matrix: np.ndarray, names: list[str],
         score = WEIGHT * cosine + (1 - WEIGHT) * np.minimum(lexical_scores.data[keep], 1.0)
         for x, y in zip(a[score >= THRESHOLD].tolist(), b[score >= THRESHOLD].tolist(),
                         strict=True):
-            if matching.compatible(marks[x], marks[y]) and \
+            if guards.compatible(marks[x], marks[y]) and \
                     lexicon.same_subject(names[x], names[y]):
                 pairs.add(matching.pair_key(int(ids[x]), int(ids[y])))
     return pairs
@@ -185,7 +185,7 @@ def main() -> None:
         ids, matrix, names = _vectors(engine)
         with engine.connect() as conn:
             lexicon = lexical.index_for(conn, "bench", fixed=True,
-                                        group=matching.guard_group)
+                                        group=guards.guard_group)
         start = time.perf_counter()
         exact = _exact_pairs(ids, matrix, names, lexicon)
         exact_seconds = time.perf_counter() - start

@@ -13,6 +13,16 @@ default one, then torch) gets its own run, and the last line says each one's F1 
 against torch's.
 
     python bench/dedup_quality.py --data ../shared/data/dedup_benchmark/amazon_google
+
+With ``--pairs`` (hand-written pairs of segment names: a, b, duplicate, kind) and
+``--background`` (real segment names with IAB labels), it loads the pair names and the
+background names as topics instead, embeds them, runs the default sweep through
+process_chunk and prints the duplicates found, the near misses proposed (with their kinds),
+and the pairs of background names proposed, how many of them with different IAB tier 1 or
+tier 2 labels (surely false), each listed:
+
+    python bench/dedup_quality.py --pairs ../shared/data/segment_pairs_dev/pairs_dev.csv \
+        --background ../shared/data/segments_dev/segments_dev.csv
 """
 
 from __future__ import annotations
@@ -139,12 +149,78 @@ def _run(encoder: str, data: Path, labels: dict, matches: set) -> float:
     return f1
 
 
+def _load_names(engine: sa.Engine, names: list[str]) -> dict[str, int]:
+    with engine.begin() as conn:
+        return {name: conn.execute(sa.insert(topics).values(name=name)
+                                   .returning(topics.c.id)).scalar_one() for name in names}
+
+
+def _clustered_pairs(result: dict) -> set[tuple[int, int]]:
+    return {tuple(sorted(pair)) for cluster in result["clusters"]
+            for pair in itertools.combinations(
+                [cluster["winner"], *(m["id"] for m in cluster["losers"])], 2)}
+
+
+def _run_segments(pairs_file: Path, background_file: Path | None) -> None:
+    """The segment-name figures (see the module docstring)."""
+    pairs = _read(pairs_file)
+    background = _read(background_file) if background_file else []
+    labels = {row["name"]: (row["tier1"], row["tier2"]) for row in background}
+    names = list(dict.fromkeys([n for row in pairs for n in (row["a"], row["b"])]
+                               + [row["name"] for row in background]))
+    server = resolve_url()
+    drop_database(server, DATABASE)
+    engine = create_engine_for(create_database(server, DATABASE))
+    try:
+        ids = _load_names(engine, names)
+        _embed(engine)
+        result, seconds = _sweep(engine, {})
+    finally:
+        engine.dispose()
+        drop_database(server, DATABASE)
+    proposed = _clustered_pairs(result)
+    name_of = {i: n for n, i in ids.items()}
+
+    def together(row: dict) -> bool:
+        return tuple(sorted((ids[row["a"]], ids[row["b"]]))) in proposed
+
+    duplicates = [row for row in pairs if row["duplicate"] == "1"]
+    misses = [row for row in pairs if row["duplicate"] == "0"]
+    found = [row for row in duplicates if together(row)]
+    wrong = [row for row in misses if together(row)]
+    print(f"{len(names):,} names as topics ({len(pairs)} pairs, {len(background)} background "
+          f"names); default sweep in {seconds:.1f} s ({result.get('matching')} matching, "
+          f"threshold {result.get('threshold')})")
+    print(f"duplicates found: {len(found)} of {len(duplicates)}  (target >= 30 of 33)")
+    for row in duplicates:
+        if not together(row):
+            print(f"  missed  [{row['kind']}] {row['a']!r} ~ {row['b']!r}")
+    print(f"near misses proposed: {len(wrong)} of {len(misses)}  (target <= 1 of 25)")
+    for row in wrong:
+        print(f"  proposed [{row['kind']}] {row['a']!r} ~ {row['b']!r}")
+    among = [(a, b) for a, b in sorted(proposed)
+             if name_of[a] in labels and name_of[b] in labels]
+    differ = [(a, b) for a, b in among if labels[name_of[a]] != labels[name_of[b]]]
+    print(f"background pairs proposed: {len(among)}, with different tier 1 or tier 2 labels: "
+          f"{len(differ)}  (target <= 3)")
+    for a, b in among:
+        mark = "DIFFERENT" if (a, b) in differ else "same     "
+        print(f"  {mark} {name_of[a]!r} ~ {name_of[b]!r}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--data", type=Path)
+    parser.add_argument("--pairs", type=Path, help="segment-name pairs (a, b, duplicate, kind)")
+    parser.add_argument("--background", type=Path, help="labelled segment names")
     parser.add_argument("--encoders", default=f"{Settings().embedding_provider},torch",
                         help="comma-separated EMBEDDING_PROVIDER values, torch last")
     args = parser.parse_args()
+    if args.pairs:
+        _run_segments(args.pairs, args.background)
+        return
+    if args.data is None:
+        parser.error("--data (a product benchmark) or --pairs (segment-name pairs) is needed")
     labels, matches = _labels(args.data)
     scores = {encoder: _run(encoder, args.data, labels, matches)
               for encoder in dict.fromkeys(args.encoders.split(","))}

@@ -25,9 +25,11 @@ from typing import NamedTuple
 # -- path -------------------------------------------------------------------------------
 _STRONG_SEPARATORS = re.compile(r"\s*(?:>|»|›|\|)\s*")
 _COLON_SEPARATOR = re.compile(r"(?<![0-9])\s*:\s+|(?<=[A-Za-z)])\s*:\s*(?=[A-Z])")
+_MARKET_BEFORE_SLASH = re.compile(r"^[A-Za-z]{2,6}: /")  # "IT: /Eyeota/Interest/..."
 _SLASH = re.compile(r"\s*/\s*")
 _DASH_SEPARATOR = re.compile(r"\s+[-–—]\s+")
 _NUMBERISH_EDGE = re.compile(r"[\d$€£%+kKmM]$|^[<>≤≥]?\s*[\d$€£]")
+_BROKEN_DECIMAL = re.compile(r"(\d) \.(\d)")
 _MOJIBAKE = re.compile(r"Ã.|Â.|â€")
 
 # Data providers whose name often opens a segment path (a prefix, not evidence of a topic).
@@ -128,12 +130,16 @@ _FIELD_WORDS = frozenset((
 # -- numbers ----------------------------------------------------------------------------
 _AMOUNT = (r"(?<![\w.])(?:[$€£]\s?)?\d[\d,]*(?:\.\d+)?\s?"
            r"(?:[kKmMbB](?![a-zA-Z])|thousand|million|billion|mm)?")
+_MONEY = (r"(?<![\w.])[$€£]\s?\d[\d,]*(?:\.\d+)?\s?"
+          r"(?:[kKmMbB](?![a-zA-Z])|thousand|million|billion|mm)?")
 _NUMBER = re.compile(
     r"(?P<cur>[$€£])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)\s?(?P<mult>[kKmMbB](?![a-zA-Z])|thousand|"
     r"million|billion|mm)?\s?(?P<cur2>usd|eur|gbp|dollars)?", re.IGNORECASE)
 _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("between", re.compile(
         rf"(?P<a>{_AMOUNT})\s*(?:-|–|—|to|thru|through|until)\s*(?P<b>{_AMOUNT})", re.IGNORECASE)),
+    ("between", re.compile(  # "$15,000 $19,999": two amounts of money side by side
+        rf"(?P<a>{_MONEY})\s+(?P<b>{_MONEY})", re.IGNORECASE)),
     ("above", re.compile(rf"(?P<a>{_AMOUNT})\s*(?:\+|plus\b|(?:and|or) (?:over|above|more|older|up|"
                          rf"higher|greater)\b)", re.IGNORECASE)),
     ("above", re.compile(rf"(?:over|above|more than|greater than|at least|>=?|≥|older than)\s*"
@@ -145,10 +151,15 @@ _RANGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("top", re.compile(r"\b(?:top|bottom)\s+(?P<a>\d{1,2}(?:\.\d+)?)\s?%", re.IGNORECASE)),
     ("single", re.compile(rf"(?P<a>{_AMOUNT})", re.IGNORECASE)),
 )
+_NUMBER_WORDS = {w: float(n) for n, w in enumerate(
+    ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"), start=1)}
+_PERSONS = re.compile(r"\b(?P<n>\d{1,2}|" + "|".join(_NUMBER_WORDS) +
+                      r")[\s-]+(?:person|people|member)\s+households?\b", re.IGNORECASE)
 _MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6, "b": 1e9,
                 "billion": 1e9}
 _AGE_CONTEXT = re.compile(r"\b(?:ages?|aged|years? old|yrs? old|adults?|men|women|males?|"
-                          r"females?|persons?|people aged|kids|teens?|children aged|y/o|yo)\b",
+                          r"females?|persons?|people aged|kids|teens?|children aged|y/o|yo|"
+                          r"seniors?)\b",
                           re.IGNORECASE)
 _YEARS_UNIT = re.compile(r"^\s*(?:years?|yrs?)\b", re.IGNORECASE)
 _COUNT_NOUN = re.compile(
@@ -179,6 +190,7 @@ _PEOPLE_WORDS = frozenset((
 _MODEL_CODE = re.compile(r"(?<![\w$.,])(?:(?=[A-Za-z0-9-]*\d)(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9]+"
                          r"(?:-[A-Za-z0-9]+)*|\d{5,}(?:-\d+)*|\d+-\d{4,})(?![\w,])")
 _VERSION = re.compile(r"\b(?:v(?:ersion)?\s?)?(\d+(?:\.\d+)+|(?<=v)\d+)\b", re.IGNORECASE)
+_VERSION_WORD = re.compile(r"^v\d+$", re.IGNORECASE)  # "v17": a version, not a code
 _UNIT_WORDS = re.compile(r"^(?:\d+(?:st|nd|rd|th|s|k|m|mm|b|yrs?|x|p|gb|tb|mb|hp|cc|ml|oz|lb|"
                          r"in|ft|mph|g|kg|am|pm|d)|\d+x\d+|[a-z]\d)$", re.IGNORECASE)
 
@@ -244,8 +256,12 @@ class ParsedName(NamedTuple):
 
 
 def repair_text(name: str) -> str:
-    """Whitespace collapsed and UTF-8 read as Latin-1 repaired ("CitroÃ«n" -> "Citroën")."""
+    """Whitespace collapsed, a decimal broken by a space joined ("v10 .4") and UTF-8 read as
+    Latin-1 repaired ("CitroÃ«n" -> "Citroën").
+    """
     text = " ".join(name.split())
+    if " ." in text:  # "v10 .4": a decimal broken by a space
+        text = _BROKEN_DECIMAL.sub(r"\1.\2", text)
     if ("Ã" in text or "Â" in text or "â€" in text) and _MOJIBAKE.search(text):
         with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
             text = text.encode("cp1252").decode("utf-8")
@@ -260,7 +276,8 @@ def _split_path(text: str) -> tuple[list[str], str | None]:
     elif ">" in text or "»" in text or "|" in text or "›" in text:
         parts = _STRONG_SEPARATORS.split(text)
         separator = ">"
-    elif text.startswith("/") or text.count(" / ") >= 2:  # not "Mac/PC/Linux Users"
+    elif text.startswith("/") or text.count(" / ") >= 2 or (
+            ": /" in text and _MARKET_BEFORE_SLASH.match(text)):  # not "Mac/PC/Linux Users"
         parts = _SLASH.split(text)
         separator = "/"
     elif ":" in text and _COLON_SEPARATOR.search(text) and _colon_is_path(text):
@@ -268,7 +285,7 @@ def _split_path(text: str) -> tuple[list[str], str | None]:
         separator = ":"
     else:
         parts, separator = [text], None
-    parts = [p for p in (p.strip(" -–—") for p in parts) if p]
+    parts = [p for p in (p.strip(" -–—:") for p in parts) if p]
     if " -" not in text and " –" not in text and " —" not in text:
         return parts, separator
     out: list[str] = []
@@ -329,18 +346,20 @@ def _is_market(text: str) -> bool:
     return _market_of(_MARKET_WORDS.findall(text.strip("()[] ")), marked=True) is not None
 
 
-def _take_market(parts: list[str]) -> str | None:
+def _take_market(parts: list[str], separator: str | None) -> str | None:
     """Remove a market from the path (a part of its own first or last, a prefix or suffix
     of a part, in brackets) and return its code.
     """
     if not parts:
         return None
-    if len(parts) > 1:  # a part of its own opening the path ("US » ..."), or a code closing
-        # it ("... - US"); a leaf that names a country is a destination ("Travel > Italy")
+    if len(parts) > 1:  # a part of its own opening the path ("US » ..."), or a code or a
+        # country after a dash closing it ("... - US", "... - Germany"); a leaf that names a
+        # country is a destination ("Travel > Italy")
         for index in (0, len(parts) - 1):
-            phrase = parts[index].strip("()[] ")
+            phrase = parts[index].strip("()[]: ")
             if phrase.casefold() not in MARKET_NAMES or (
-                    index > 0 and not (phrase.isupper() and len(phrase) <= 3)):
+                    index > 0 and separator != "-"
+                    and not (phrase.isupper() and len(phrase) <= 3)):
                 continue
             code = _market_of(phrase.split(" "), marked=True)
             if code is not None:
@@ -486,11 +505,20 @@ def _ranges(leaf: str, context: str) -> tuple[NumericRange, ...]:
             band = _range_of(kind, match, leaf, context, token)
             if band.low is None and band.high is None:
                 continue
-            if kind == "single" and band.unit is None:
-                continue  # a bare number ("Windows 11") is not a band
+            if kind == "single" and (band.unit is None or band.noun == "user"):
+                continue  # a bare number ("Windows 11", "Windows 10 Users") is not a band
             taken.append(span)
             found.append(band)
     return tuple(found)
+
+
+def _household_size(leaf: str) -> tuple[NumericRange, ...]:
+    """ "Two-Person Households", "3 Person Household": a household size."""
+    persons = _PERSONS.search(leaf)
+    if persons is None:
+        return ()
+    size = _NUMBER_WORDS.get(persons.group("n").lower()) or float(persons.group("n"))
+    return (NumericRange(size, size + 1, "count", "household size", persons.group(0)),)
 
 
 def _range_of(kind: str, match: re.Match[str], leaf: str, context: str,
@@ -550,32 +578,37 @@ def normalize_code(code: str) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", code).upper()
 
 
-def _codes(text: str, ranges: tuple[NumericRange, ...]) -> tuple[str, ...]:
+def code_spans(text: str, ranges: tuple[NumericRange, ...] = ()) -> list[tuple[int, int]]:
+    """Where the model codes of a text are ("F3H982-10", "CLI-8M", "963293-0403"): tokens
+    mixing letters and digits, or long digit runs with hyphens, that are not a band of
+    ``ranges`` nor a unit ("4x4", "2nd", "500GB").
+    """
     spans = {r.text for r in ranges}
-    codes = []
-    for match in _MODEL_CODE.finditer(text):
-        token = match.group(0)
-        if token in spans or _UNIT_WORDS.match(token):
-            continue
-        codes.append(normalize_code(token))
-    return tuple(codes)
+    return [match.span() for match in _MODEL_CODE.finditer(text)
+            if match.group(0) not in spans and not _UNIT_WORDS.match(match.group(0))
+            and not _VERSION_WORD.match(match.group(0))]
+
+
+def _codes(text: str, ranges: tuple[NumericRange, ...]) -> tuple[str, ...]:
+    return tuple(normalize_code(text[a:b]) for a, b in code_spans(text, ranges))
 
 
 def parse(name: str) -> ParsedName:
     """Parse a segment name (see the module docstring); never raises."""
     text = repair_text(name or "")
     parts, separator = _split_path(text)
-    market = _take_market(parts)
+    market = _take_market(parts, separator)
     provider = None
     if len(parts) > 1 and parts[0].casefold() in PROVIDERS:
         provider = parts.pop(0)
     framing, cue = _framing(parts)
     leaf = parts[-1] if parts else ""
     generation, gender = _people(leaf)
+    sized = _household_size(leaf) if "ehold" in leaf else ()
     if _DIGIT.search(leaf) is None:
-        return ParsedName(name, text, tuple(parts), provider, market, framing, cue, (),
+        return ParsedName(name, text, tuple(parts), provider, market, framing, cue, sized,
                           generation, gender, (), (), separator)
-    ranges = _ranges(leaf, " ".join(parts[:-1]))
+    ranges = sized or _ranges(leaf, " ".join(parts[:-1]))
     head = leaf[:_MAX_BAND_TEXT]
     versions = tuple(m.group(1) for m in _VERSION.finditer(head)
                      if "." in m.group(1) or m.group(0).lower().startswith("v"))

@@ -1,9 +1,9 @@
 """Embeddings of topics: the text a topic is embedded from, and refresh.
 
-A topic is embedded from its name, description and classification (the encoders are in
-jobcore.dedup.encoders), and re-embedded only when that text (its hash) or the encoder
-changes. Writes mark embeddings stale; ``refresh_pending`` brings them current before a
-search.
+A topic is embedded from its segment (its name's leaf), description and classification
+(the encoders are in jobcore.dedup.encoders), and re-embedded only when that text (its hash)
+or the encoder changes. Writes mark embeddings stale; ``refresh_pending`` brings them current
+before a search.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from jobcore.catalog import segment_names
 from jobcore.catalog.topic_store import LIVE
 from jobcore.classify.taxonomy import Classification
 from jobcore.config import get_settings
@@ -29,10 +30,19 @@ BATCH_SIZE = 256
 
 
 def embedding_text(name: str, description: str | None, classification: Classification) -> str:
-    """What a topic is embedded from: name, description and classification path."""
+    """What a topic is embedded from: the segment its name names (the parsed leaf, with its
+    parent in brackets and its market; a provider's path above the parent left out: it says
+    where a segment is listed, not what it is), the description and the classification path.
+    """
+    parsed = segment_names.parse_cached(name)
+    segment = parsed.leaf or name
+    if len(parsed.parts) > 1:
+        segment = f"{segment} ({parsed.parts[-2]})"
+    if parsed.market:
+        segment = f"{segment} - {parsed.market}"
     c = classification
     path = " > ".join(p for p in (c.taxonomy_type, c.parent_category, c.subcategory) if p)
-    return ". ".join(p.strip() for p in (name, description or "", path) if p and p.strip())
+    return ". ".join(p.strip() for p in (segment, description or "", path) if p and p.strip())
 
 
 def text_hash(text: str) -> str:

@@ -36,6 +36,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
 from functools import lru_cache
+from math import log
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlalchemy.engine import Connection
 
 from jobcore.catalog import segment_names
+from jobcore.dedup import wording
 from jobcore.warmup import one_time_load
 
 _INTENT = re.compile(r"\b(?:in[\s-]*market(?:\s+for)?|intenders?|shoppers?|buyers?|"
@@ -69,21 +71,80 @@ def _same_word(a: str, b: str) -> bool:
         return len(short) >= 3 or long == short + "s"
     if len(short) < 3 or short[-1] != long[-1]:
         return False
+    if len(short) == 3 and any(c in "aeiou" for c in short[1:]):
+        return False  # "gen" is not "garden", nor "cat" "carpet": only "svc", "mgmt", "dept"
     letters = iter(long)
     return all(c in letters for c in short)
 
 
-@lru_cache(maxsize=300_000)
-def _words(name: str) -> tuple[str, ...]:
-    return tuple(lexical_text(name).split())
+_TEXTS_KEPT = 400_000
+
+
+_COVERED_UP_TO = 4  # content words of the shorter name, for the coverage rule
+_COVERAGE = 0.8  # of the shorter name's rarity-weighted words, found in the other
+_CONTENT_STOP = _AUDIENCE_WORDS | {"a", "an", "to", "with", "by", "on", "at", "or"}
+
+
+def _content(words: Iterable[str]) -> list[str]:
+    """The words that say what a name is about (audience and linking words left out)."""
+    return [w for w in dict.fromkeys(words) if w not in _CONTENT_STOP]
+
+
+def _is_code(word: str) -> bool:
+    """A normalised model code (letters and digits), not a band word ("age35to45")."""
+    return not word.isalpha() and not word.isdigit() and "to" not in word \
+        and not word.endswith("plus")
+
+
+_AGE_WORDS = frozenset({"age", "ages", "aged", "adult", "adults", "year", "years", "old",
+                        "yrs", "senior", "seniors"})
+_GENERATION_WORDS = frozenset({
+    "gen", "generation", "genx", "geny", "genz", "millennial", "millennials", "millenial",
+    "millenials", "boomer", "boomers", "baby", "babyboomers", "zoomer", "zoomers", "alpha",
+    "centennial", "centennials", "silent", "traditionalists", "x", "y", "z"})
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value.is_integer() else str(value).replace(".", "p")
+
+
+def band_token(band: segment_names.NumericRange) -> str:
+    """One word for a band, the same in every notation ("$50K-$75K", "$50,000 - $74,999"
+    -> "usd50000to75000").
+    """
+    unit = (band.noun or band.unit or "").replace(" ", "")
+    low = "" if band.low is None else _number(band.low)
+    high = "plus" if band.high is None else "to" + _number(band.high)
+    return f"{unit}{low}{high}"
 
 
 @lru_cache(maxsize=200_000)  # names come back as candidates in chunk after chunk
 def lexical_text(name: str) -> str:
     """A name as lexical matching reads it (see the module docstring)."""
-    text = (segment_names.parse_cached(name).leaf or name).casefold().replace("&", " and ")
+    parsed = segment_names.parse_cached(name)
+    leaf = parsed.leaf or name
+    tokens = []
+    for band in parsed.ranges:
+        if band.unit is not None:
+            leaf = leaf.replace(band.text, " ")
+            tokens.append(band_token(band))
+    for start, end in reversed(segment_names.code_spans(leaf)):
+        leaf = f"{leaf[:start]} {segment_names.normalize_code(leaf[start:end]).lower()} " \
+               f"{leaf[end:]}"
+    text = wording.folded(leaf)
     text = _INTEREST.sub(" interest ", _INTENT.sub(" intent ", text))
-    return " ".join(_WORD.findall(text))
+    words = wording.expanded(_WORD.findall(text))
+    if parsed.generation:
+        words = [w for w in words if w not in _GENERATION_WORDS and w not in _AGE_WORDS]
+        tokens.append(parsed.generation.replace("_", ""))
+    elif tokens:  # the words that only say what a band counts ("Ages", "Household Size")
+        said = {wording.stem(w) for b in parsed.ranges if b.noun for w in b.noun.split()}
+        if any(b.unit == "age" for b in parsed.ranges):
+            said |= {wording.stem(w) for w in _AGE_WORDS}
+        words = [w for w in words if wording.stem(w) not in said]
+    if parsed.framing in ("intent", "interest") and parsed.framing not in words:
+        words.append(parsed.framing)  # said by the path ("In-Market » Pickup Trucks")
+    return " ".join([wording.stem(w) for w in words] + tokens)
 
 
 Group = Callable[[str], Hashable]
@@ -105,9 +166,14 @@ class LexicalIndex:
         self.ids = np.asarray(ids, dtype=np.int64)
         self.group = group
         self._names = dict(zip(ids, names, strict=True))
-        texts = [lexical_text(name) for name in names]
+        self._learned = {  # the catalogue's own initialisms ("MDMs" for "Marketing ...")
+            wording.stem(short): " ".join(wording.stem(w) for w in wording.expanded(
+                long.split())) for short, long in wording.Initialisms(names).expansions.items()}
+        self._texts: dict[str, str] = {}
+        texts = [self.text(name) for name in names]
         word_lists = [text.split() for text in texts]
         self._word_holders = Counter(w for words in word_lists for w in set(words))
+        self._count = len(names)
         self._vocabulary = sorted(self._word_holders)
         self._by_ends: dict[tuple[str, str], list[str]] = {}
         for word in self._vocabulary:
@@ -135,6 +201,21 @@ class LexicalIndex:
                                  for k, r in by_subject.items()}
         self._related: dict[str, list[str]] = {}
 
+    def text(self, name: str) -> str:
+        """``lexical_text`` with the catalogue's initialisms read as their words."""
+        found = self._texts.get(name)
+        if found is None:
+            found = lexical_text(name)
+            if self._learned and any(w in self._learned for w in found.split()):
+                found = " ".join(self._learned.get(w, w) for w in found.split())
+            if len(self._texts) < _TEXTS_KEPT:
+                self._texts[name] = found
+        return found
+
+    def words(self, name: str) -> tuple[str, ...]:
+        """The words of ``text``."""
+        return tuple(self.text(name).split())
+
     def _subject_of(self, words: Iterable[str]) -> str | None:
         return min((w for w in words if w in self._rank), key=self._rank.__getitem__,
                    default=None)
@@ -144,19 +225,48 @@ class LexicalIndex:
         name holds too, leaving out numbers and the folded audience words.
         """
         if name not in self._subjects:
-            self._subjects[name] = self._subject_of(_words(name))
+            self._subjects[name] = self._subject_of(self.words(name))
         return self._subjects[name]
 
     def same_subject(self, name_a: str, name_b: str) -> bool:
-        """Whether each name's subject appears in the other, whole or shortened ("Tech" for
-        "Technology", "Mgmt" for "Management", a plural): "Intuit Administrators" and
-        "Qualcomm Administrators" share a wording, not a subject.
+        """Whether two names are about one thing: a model code both carry; else one name's
+        content words (nearly) all in the other (``covers``), and the subject of the name
+        with fewer words (of both, when both are short) in the other, whole or shortened
+        ("Tech" for "Technology", "Mgmt" for "Management", a plural): "Intuit
+        Administrators" and "Qualcomm Administrators" share a wording, not a subject.
         """
-        for subject, others in ((self.subject(name_a), _words(name_b)),
-                                (self.subject(name_b), _words(name_a))):
-            if subject is not None and not any(_same_word(subject, w) for w in others):
-                return False
-        return True
+        words_a, words_b = self.words(name_a), self.words(name_b)
+        if any(_is_code(w) and w in words_b for w in words_a):
+            return True  # a model code both names carry is their subject
+        if not self.covers(words_a, words_b):
+            return False
+        (short_name, short_words), (long_name, long_words) = sorted(
+            ((name_a, words_a), (name_b, words_b)), key=lambda nw: len(_content(nw[1])))
+        checks = [(self.subject(short_name), long_words)]
+        if len(_content(long_words)) <= _COVERED_UP_TO:
+            checks.append((self.subject(long_name), short_words))
+        return all(subject is None or any(_same_word(subject, w) for w in others)
+                   for subject, others in checks)
+
+    def covers(self, words_a: Iterable[str], words_b: Iterable[str]) -> bool:
+        """Whether a short name's content words are (nearly) all in the other name, whole or
+        shortened, weighing each word by its rarity in the catalogue: "Luxury Cars" and
+        "Luxury Homes", "Xbox One" and "Xbox Series X" differ in what they are about;
+        "Plug-in Hybrids" and "Plug-in Hybrid Electric Vehicles", "Chessmaster 9000 (Mac)"
+        and "Chessmaster 9000: Feral Interactive" do not. A name whose shorter side has
+        more than ``_COVERED_UP_TO`` content words (a product title) is left to the subject
+        rule.
+        """
+        shorter, longer = sorted((_content(words_a), _content(words_b)), key=len)
+        if not shorter or len(shorter) > _COVERED_UP_TO:
+            return True
+        weights = [self._rarity(w) for w in shorter]
+        matched = sum(weight for w, weight in zip(shorter, weights, strict=True)
+                      if any(_same_word(w, other) for other in longer))
+        return matched >= _COVERAGE * sum(weights)
+
+    def _rarity(self, word: str) -> float:
+        return log((self._count + 1) / (self._word_holders.get(word, 0) + 1)) + 1.0
 
     def holds(self, topic_id: int, name: str) -> bool:
         """Whether the index holds this topic under this name."""
@@ -212,23 +322,28 @@ class LexicalIndex:
     def _vectorize(self, names: list[str]) -> sparse.csr_matrix:
         if not self.ids.size:
             return sparse.csr_matrix((len(names), 0), dtype=np.float32)
-        return self.vectorizer.transform([lexical_text(n) for n in names]).tocsr()
+        return self.vectorizer.transform([self.text(n) for n in names]).tocsr()
 
     def _rows_related(self, word: str, key: Hashable,
                       by: dict[tuple[Hashable, Any], np.ndarray]) -> list[np.ndarray]:
         return [by[(key, w)] for w in self.related_words(word) if (key, w) in by]
 
     def _subject_candidates(self, name: str) -> np.ndarray:
-        """Rows of the indexed names of ``name``'s group that can share its subject: those
-        holding a word related to its subject; for a name without one, those whose subject
-        is related to one of its words, and those without a subject either.
+        """Rows of the indexed names of ``name``'s group that can share its subject
+        (``same_subject``): those holding a word related to its subject or one of its model
+        codes; for a name without a subject, or a long one (whose own subject another name
+        need not hold), also those whose subject is related to one of its words, and those
+        without a subject.
         """
-        key, words, subject = self.group(name), _words(name), self.subject(name)
+        key, words, subject = self.group(name), self.words(name), self.subject(name)
+        held = []
         if subject is not None:
-            held = self._rows_related(subject, key, self._rows_by_word)
-        else:
-            held = [rows for w in set(words) - _AUDIENCE_WORDS if not w.isdigit()
-                    for rows in self._rows_related(w, key, self._rows_by_subject)]
+            held += self._rows_related(subject, key, self._rows_by_word)
+        held += [self._rows_by_word[(key, w)] for w in set(words)
+                 if _is_code(w) and (key, w) in self._rows_by_word]
+        if subject is None or len(_content(words)) > _COVERED_UP_TO:
+            held += [rows for w in set(words) - _AUDIENCE_WORDS if not w.isdigit()
+                     for rows in self._rows_related(w, key, self._rows_by_subject)]
             if (key, None) in self._rows_by_subject:
                 held.append(self._rows_by_subject[(key, None)])
         if not held:

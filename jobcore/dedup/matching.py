@@ -49,18 +49,17 @@ the "not duplicates" list.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
-from jobcore.catalog import segment_names
-from jobcore.dedup.lexical import LexicalIndex, lexical_text
+from jobcore.dedup import guards
+from jobcore.dedup.guards import compatible, markers
+from jobcore.dedup.lexical import LexicalIndex
 from jobcore.dedup.search import (
     NEIGHBOURS_PER_QUERY,
     Searchers,
@@ -84,69 +83,6 @@ BEST_MATCH_MARGIN = 0.05
 # candidates are every pair that can score this much
 REPORTED_FROM = {HYBRID: 0.50, SEMANTIC: 0.80}
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-# Words that name a narrower audience: "Affluent Cooking Fans" is not "Cooking Fans", nor
-# "Senior Cooking Fans".
-AUDIENCE_QUALIFIERS = frozenset({
-    "affluent", "wealthy", "young", "urban", "suburban", "rural", "frequent", "millennial",
-    "millennials", "gen z", "gen x", "boomers", "senior", "seniors", "premium", "budget",
-    "eco", "teen", "teens", "student", "students", "retired", "retirees", "parents", "moms",
-    "dads"})
-_QUALIFIER = re.compile(r"\b(?:gen [xz]|[a-z]+)\b")
-
-
-@dataclass(frozen=True)
-class Markers:
-    """What must not contradict for two names to be duplicates: the market code, the set
-    of numbers in the name (repeats folded, thousands separators dropped) and its audience
-    qualifiers.
-    """
-
-    market: str
-    numbers: frozenset[str]
-    qualifiers: frozenset[str] = frozenset()
-    audience: str = ""  # "intent" (In-Market, Intenders, Buyers...), "interest" (Fans...) or ""
-
-
-def _market(name: str) -> str:
-    """The market in any notation (" - US", "(UK)", "DE: ", "United States"), as its code."""
-    return segment_names.parse_cached(name).market or ""
-
-
-def _qualifiers(name: str) -> frozenset[str]:
-    words = _QUALIFIER.findall(" ".join(name.casefold().replace("-", " ").split()))
-    return frozenset(w for w in words if w in AUDIENCE_QUALIFIERS)
-
-
-@lru_cache(maxsize=200_000)  # a name comes back as a neighbour in chunk after chunk
-def markers(name: str) -> Markers:
-    """The market code, numbers and audience qualifiers of a topic name."""
-    numbers = frozenset(n.replace(",", "") for n in _NUMBER.findall(name))
-    audience = set(lexical_text(name).split()) & {"intent", "interest"}
-    return Markers(_market(name), numbers, _qualifiers(name),
-                   audience.pop() if len(audience) == 1 else "")
-
-
-def compatible(a: Markers, b: Markers) -> bool:
-    """Whether two names' markers allow a duplicate: the same market (or none on both),
-    the same audience qualifiers, and numbers that do not contradict: one name's numbers
-    all appear in the other's ("PV375 375-Watt ... PV375" against "375-Watt ... PV375", "5
-    Port 10/100 Switch - FS105" against "FS105 Switch"). Different age or income bands,
-    versions ("Windows 10" against "Windows 11"), markets or qualifiers contradict, and so
-    do purchase intent and interest ("In-Market for Bedding" against "Bedding Fans").
-    """
-    return (a.market == b.market and a.qualifiers == b.qualifiers
-            and (a.audience == b.audience or not a.audience or not b.audience)
-            and (a.numbers <= b.numbers or b.numbers <= a.numbers))
-
-
-def guard_group(name: str) -> tuple[str, frozenset[str]]:
-    """What two names must have alike for ``compatible`` to allow them (market and
-    qualifiers): the lexical index looks for candidates only among names of the same group.
-    """
-    return _market(name), _qualifiers(name)
-
-
 def pair_score(mode: str, semantic: float, lexical: float) -> float:
     """The score a pair is clustered by (see the module docstring)."""
     if mode == SEMANTIC:
@@ -154,16 +90,19 @@ def pair_score(mode: str, semantic: float, lexical: float) -> float:
     return SEMANTIC_WEIGHT * semantic + (1 - SEMANTIC_WEIGHT) * lexical
 
 
-_WORD = re.compile(r"[a-z0-9]+")
-_LETTER = re.compile(r"[a-z]")
-
-
 def identifiers(name: str) -> frozenset[str]:
-    """The numbers, model codes (words mixing letters and digits) and market of a name."""
+    """The numbers, model codes (normalised), versions, bands, generation and market of a
+    name, as the guards read them.
+    """
     marks = markers(name)
-    codes = {w for w in _WORD.findall(name.casefold()) if _LETTER.search(w) and not w.isalpha()}
-    market = {f"market {marks.market}"} if marks.market else set()
-    return frozenset(marks.numbers | codes | market)
+    found = set(marks.numbers) | {f"code {c}" for c in marks.codes} | {
+        f"version {v}" for v in marks.versions} | {
+        f"band {guards.band_text(b)}" for b in marks.bands}
+    if marks.market:
+        found.add(f"market {marks.market}")
+    if marks.generation:
+        found.add(f"generation {marks.generation}")
+    return frozenset(found)
 
 
 def _ordered(values: set[str] | frozenset[str]) -> tuple[str, ...]:
@@ -340,7 +279,7 @@ class _Neighbourhoods:
         self.near: dict[int, list[tuple[int, float]]] = {}
         self.names: dict[int, str] = {}
         self.scores: dict[tuple[int, int], tuple[float, float]] = {}  # semantic, lexical
-        self.marks: dict[int, Markers] = {}
+        self.marks: dict[int, guards.Markers] = {}
         self.info: dict[int, Candidate] = {}
         self.refused: set[tuple[int, int]] = set()
         self.subjects: dict[tuple[int, int], bool] = {}

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from jobcore.db import get_engine
-from jobcore.dedup import calibration, lexical, matching
+from jobcore.dedup import calibration, guards, lexical, matching
 from jobcore.dedup.sweep_job import clusters_of
 from jobcore.errors import UsageError
 from jobcore.jobs import runner, store
@@ -163,7 +163,7 @@ def _scores_against(conn: Connection, job: Job, winner: int, others: list[int],
         _SIMILARITIES, {"winner": winner, "ids": others}).all() if similarity is not None}
     names = [(details[winner].name, details[m].name) for m in others]
     # the sweep's own index (the same key and group), where this process built it
-    index = lexical.index_for(conn, job.id, fixed=True, group=matching.guard_group)
+    index = lexical.index_for(conn, job.id, fixed=True, group=guards.guard_group)
     lexical_scores = dict(zip(others, index.similarities(names), strict=True))
     mode = job.result.get("matching", matching.SEMANTIC)
     scores = {m: matching.pair_score(mode, semantic.get(m, 0.0), lexical_scores[m])
@@ -180,8 +180,8 @@ def _compatible(details: dict[int, Member], a: int, b: int) -> bool:
     """
     if a not in details or b not in details:
         return True
-    return matching.compatible(matching.markers(details[a].name),
-                               matching.markers(details[b].name))
+    return guards.compatible(guards.markers(details[a].name),
+                               guards.markers(details[b].name))
 
 
 def _state(cluster: matching.Cluster, details: dict[int, Member]) -> str:

@@ -32,7 +32,7 @@ from jobcore import warmup
 from jobcore.catalog.topic_store import LIVE
 from jobcore.classify.taxonomy import with_canonical_parent_category
 from jobcore.config import get_settings
-from jobcore.dedup import embeddings, encoders, lexical, matching, search
+from jobcore.dedup import embeddings, encoders, guards, lexical, matching, search
 from jobcore.dedup import verify as verification
 from jobcore.errors import ConfigError
 from jobcore.jobs import store
@@ -263,7 +263,7 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
             step = matching.sweep(
                 conn, ids, threshold=config.score_threshold, method=cursor["method"],
                 mode=config.matching, lexicon=lexical.index_for(
-                    conn, job.id, fixed=True, group=matching.guard_group),
+                    conn, job.id, fixed=True, group=guards.guard_group),
                 clustered_before=lambda found: dict(conn.execute(clustered, {
                     "job_id": job.id, "ids": search.id_array(sorted(found))}).tuples().all()),
                 declined=(lambda found: verification.judged_different(conn, found))
@@ -299,7 +299,7 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
         pending = ([encoders.MODEL_LOAD]
                    if local_model and not warmup.is_loaded(encoders.MODEL_LOAD) else [])
         hybrid = config.get("matching", matching.DEFAULT_MATCHING) == matching.HYBRID
-        if hybrid and not lexical.is_cached(job_id, matching.guard_group):
+        if hybrid and not lexical.is_cached(job_id, guards.guard_group):
             pending.append(lexical.INDEX_LOAD)
         return pending
 

@@ -38,7 +38,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from jobcore.dedup import embeddings, lexical, matching, search
+from jobcore.dedup import embeddings, guards, lexical, matching, search
 from jobcore.dedup.verify_prompt import (
     DEFAULT_PAIRS_PER_REQUEST,
     PairQuestion,
@@ -545,7 +545,7 @@ def band_estimate(conn: Connection, source_ids: list[int], *, total: int, mode: 
     """
     started = time.monotonic()
     lexicon = lexical.index_for(conn, "verify-estimate", fixed=False,
-                                group=matching.guard_group)
+                                group=guards.guard_group)
     method = search.search_method(conn)
     placed: dict[int, float] = {}
     pending: list[BandPair] = []

@@ -10,6 +10,7 @@ from pandas.io.formats.style import Styler
 
 from jobcore.dedup import matching
 from jobcore.dedup.calibration import BandAgreement, BandOutcome
+from jobcore.dedup.explain import PairExplanation
 from jobcore.dedup.review import Member, ReviewedCluster
 
 _EVIDENCE = ("Score", "Semantic", "Lexical", "Shared identifiers", "Only one has",
@@ -232,3 +233,28 @@ def merged_clusters_frame(config: dict[str, Any], names: dict[int, str]) -> pd.D
             "Weakest score": min((m.get("similarity", 0.0) for m in losers), default=None),
         })
     return pd.DataFrame(rows, columns=["#", "Winner", "Losers", "Weakest score"])
+
+
+def score_caption(mode: str, threshold: float) -> str:
+    """How a sweep's score is made, for the review screen."""
+    if mode == matching.SEMANTIC:
+        return (f"Score: the cosine similarity of the two topics' embeddings (semantic "
+                f"matching); a pair is proposed from {threshold:.2f}.")
+    weight = matching.SEMANTIC_WEIGHT
+    return (f"Score = {weight:.2f} × semantic (cosine of the embeddings of each segment: its "
+            f"leaf, parent and market) + {1 - weight:.2f} × lexical (character trigrams of "
+            "the leaves as read: bands, generations and model codes in one notation, "
+            f"abbreviations expanded); a pair is proposed from {threshold:.2f} when no guard "
+            "refuses it (market, bands, generation, gender, framing, qualifiers, codes, "
+            "versions, numbers, parent and child) and both names are about the same thing. "
+            "Ask about any two topics under *Why not?*.")
+
+
+def explanation_lines(found: PairExplanation) -> list[str]:
+    """The answer to "Why not?" for two topics, line by line (markdown)."""
+    return [
+        f"**{found.verdict()}**",
+        f"#{found.a.id} · {found.a.name}  ↔  #{found.b.id} · {found.b.name}",
+        f"`{found.arithmetic()}` (threshold {found.threshold:.2f}, {found.mode} matching)",
+        f"Read as: `{found.reading[0]}`  ↔  `{found.reading[1]}`",
+    ]

@@ -187,3 +187,26 @@ def test_a_verifying_sweep_shows_claudes_verdicts_and_the_agreement(open_demo_ap
     agreement = _table(at, "Claude: same")
     assert agreement["Claude: same"].sum() == pairs
     assert set(agreement["Agreement"]) == {"no decisions yet"}
+
+
+def test_why_not_explains_a_pair_and_names_the_refusing_rule(open_demo_app, demo_engine):
+    with demo_engine.begin() as conn:
+        near = conn.execute(sa.text(
+            "SELECT topic_id, other_topic_id, kind FROM demo_near_misses "
+            "WHERE kind IN ('income', 'age', 'market') ORDER BY topic_id LIMIT 1")).one()
+    sweep_id = _sweep(demo_engine)
+    at = open_demo_app(DEDUP, job=sweep_id)
+    assert any(c.value.startswith("Score = 0.25 × semantic") for c in at.caption)
+    first, second = (t for t in at.text_input if t.label in ("First topic", "Second topic"))
+    first.set_value(f"#{near.topic_id}")
+    second.set_value(str(near.other_topic_id))
+    next(b for b in at.button if b.label == "Explain").click().run()
+    assert not at.exception
+    said = [m.value for m in at.markdown]
+    reason = {"income": "different bands", "age": "different bands",
+              "market": "different markets"}[near.kind]
+    assert any(s.startswith(f"**Not proposed: {reason}") for s in said), said
+    assert any("score = 0.25 ×" in s and "lexical =" in s for s in said)
+    second.set_value("no such topic at all").run()
+    next(b for b in at.button if b.label == "Explain").click().run()
+    assert any("No live topic is named 'no such topic at all'" in e.value for e in at.error)

@@ -1,0 +1,180 @@
+"""The guards: what must not contradict for two topic names to be duplicates, read from the
+parsed name (jobcore.catalog.segment_names), so that a notation is never a difference.
+
+- **Market** in any notation (" - US", "(US)", "US:", "United States"): equal, or none on
+  both.
+- **Bands** (ages, money, counts) as numeric ranges: equal across notations ("$50K-$75K" and
+  "$50,000 - $74,999" are one band, "100K+" and "$100,000 or more" one open band); different
+  bands, or a band on one name only, refuse.
+- **Generation** (Gen Z / Generation Z, Millennials / Gen Y) and **gender**: equal.
+- **Framing**: purchase intent, interest and demographic (B2B included) refuse each other (a
+  name that says none goes with each); two providers' paths of which only one names its
+  frame are different trees' segments.
+- **Audience qualifiers** ("Affluent", "Urban", "Frequent", "Young", "Parents"): equal.
+- **Identifiers**: model codes are normalised (case, hyphens, spaces: "F3H982-10" is
+  "F3H98210"); two names with codes must share one; versions ("v2.1", "Windows 10") and the
+  other numbers must not contradict: one name's all appear in the other's. Digits inside a
+  code or a band are not numbers.
+- **Paths**: a name whose path is a prefix of another's is its parent, never its duplicate.
+
+``refusal`` names the first guard that refuses a pair (the review screen's "why not?").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from jobcore.catalog import segment_names
+from jobcore.catalog.segment_names import B2B, DEMOGRAPHIC, INTENT, INTEREST, NumericRange
+from jobcore.dedup import wording
+
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")  # not "3d", "2nd" or a code
+_WORD = re.compile(r"[a-z0-9]+")
+_TRAILING_ZEROS = re.compile(r"(?:\.0+)+$")
+# Words that name a narrower audience: "Affluent Cooking Fans" is not "Cooking Fans", nor
+# "Senior Cooking Fans". Generations and genders have guards of their own.
+AUDIENCE_QUALIFIERS = frozenset({
+    "affluent", "wealthy", "young", "urban", "suburban", "rural", "frequent", "senior",
+    "seniors", "premium", "budget", "eco", "teen", "teens", "student", "students", "retired",
+    "retirees", "parents", "moms", "dads"})
+# frames that contradict each other (a B2B job function is a demographic in IAB's terms)
+_FRAMES = {INTENT: INTENT, INTEREST: INTEREST, DEMOGRAPHIC: DEMOGRAPHIC, B2B: DEMOGRAPHIC}
+_QUALIFIER_STEMS = frozenset(wording.stem(w) for w in wording.expanded(AUDIENCE_QUALIFIERS))
+_AGE_STEMS = frozenset(wording.stem(w) for w in (
+    "senior", "seniors", "teen", "teens", "young", "adults", "retirees", "retired"))
+
+
+@dataclass(frozen=True)
+class Markers:
+    """What must not contradict for two names to be duplicates (see the module docstring)."""
+
+    market: str
+    numbers: frozenset[str]
+    qualifiers: frozenset[str] = frozenset()
+    audience: str = ""  # the framing: intent, interest, demographic, b2b or ""
+    has_path: bool = False  # written as a provider's path ("A > B > Leaf")
+    bands: frozenset[tuple[str, float | None, float | None]] = frozenset()
+    generation: str = ""
+    gender: str = ""
+    codes: frozenset[str] = frozenset()
+    versions: frozenset[str] = frozenset()
+    path: tuple[str, ...] = ()  # each part's stemmed words, provider and market left out
+
+
+def band_key(band: NumericRange) -> tuple[str, float | None, float | None]:
+    """A band as (what it counts, low, high): equal across notations."""
+    return (band.noun or band.unit or "", band.low, band.high)
+
+
+def _part_key(part: str) -> str:
+    return " ".join(wording.stem(w) for w in wording.expanded(_WORD.findall(wording.folded(part))))
+
+
+def _numbers(parsed: segment_names.ParsedName) -> frozenset[str]:
+    """Numbers of the name outside its bands and model codes (thousands separators dropped)."""
+    found: set[str] = set()
+    for index, part in enumerate(parsed.parts):
+        bands = parsed.ranges if index == len(parsed.parts) - 1 else ()
+        for band in bands:
+            if band.unit is not None:
+                part = part.replace(band.text, " ")
+        for start, end in reversed(segment_names.code_spans(part)):
+            part = part[:start] + " " + part[end:]
+        found.update(_TRAILING_ZEROS.sub("", n.replace(",", "")) for n in _NUMBER.findall(part))
+    return frozenset(found)
+
+
+def _numbers_agree(a: frozenset[str], b: frozenset[str]) -> bool:
+    """One name's numbers all appear in the other's, a number matching a release of it
+    ("7" matches "7.2"; "4.0" was read as "4").
+    """
+    def within(small: frozenset[str], large: frozenset[str]) -> bool:
+        return all(n in large or any(m.startswith(n + ".") for m in large) for n in small)
+    return within(a, b) or within(b, a)
+
+
+def qualifiers(parsed: segment_names.ParsedName) -> frozenset[str]:
+    """The audience qualifiers of the name's path (stemmed: a qualifier anywhere in it
+    narrows the audience); age words left out where a band or a generation says the age
+    ("Seniors 65 and Over" is "Age 65+").
+    """
+    words = {wording.stem(w) for part in parsed.parts for w in wording.expanded(
+        _WORD.findall(wording.folded(part)))}
+    found = words & _QUALIFIER_STEMS
+    if parsed.generation or any(b.unit == "age" for b in parsed.ranges):
+        found -= _AGE_STEMS
+    return frozenset(found)
+
+
+@lru_cache(maxsize=200_000)  # a name comes back as a neighbour in chunk after chunk
+def markers(name: str) -> Markers:
+    """The markers of a topic name (see the module docstring)."""
+    parsed = segment_names.parse_cached(name)
+    return Markers(
+        market=parsed.market or "", numbers=_numbers(parsed), qualifiers=qualifiers(parsed),
+        audience=parsed.framing or "", has_path=len(parsed.parts) > 1,
+        bands=frozenset(band_key(b) for b in parsed.ranges if b.unit is not None),
+        generation=parsed.generation or "", gender=parsed.gender or "",
+        codes=frozenset(parsed.model_codes), versions=frozenset(parsed.versions),
+        path=tuple(_part_key(p) for p in parsed.parts))
+
+
+def band_text(band: tuple[str, float | None, float | None]) -> str:
+    """A band key as people read it ("age 35 to 45", "usd 100000+", "usd under 30000")."""
+    unit, low, high = band
+    if high is None:
+        return f"{unit} {low:g}+"
+    return f"{unit} under {high:g}" if low is None else f"{unit} {low:g} to {high:g}"
+
+
+def _band_text(bands: frozenset[tuple[str, float | None, float | None]]) -> str:
+    return ", ".join(sorted(band_text(b) for b in bands)) or "none"
+
+
+def refusal(a: Markers, b: Markers) -> str | None:
+    """Why two names cannot be duplicates, or None when no guard refuses them."""
+    if a.market != b.market:
+        return f"different markets: {a.market or 'none'} against {b.market or 'none'}"
+    if a.audience and b.audience and _FRAMES[a.audience] != _FRAMES[b.audience]:
+        return f"{a.audience} against {b.audience}"
+    if a.has_path and b.has_path and bool(a.audience) != bool(b.audience):
+        return (f"two providers' paths, one framed as {a.audience or b.audience} and the "
+                "other not: different trees")
+    if a.bands != b.bands:
+        return f"different bands: {_band_text(a.bands)} against {_band_text(b.bands)}"
+    if a.generation != b.generation:
+        return (f"different generations: {a.generation or 'none'} against "
+                f"{b.generation or 'none'}")
+    if a.gender != b.gender:
+        return f"different genders: {a.gender or 'both'} against {b.gender or 'both'}"
+    if a.qualifiers != b.qualifiers:
+        return (f"different audience qualifiers: {', '.join(sorted(a.qualifiers)) or 'none'} "
+                f"against {', '.join(sorted(b.qualifiers)) or 'none'}")
+    if a.codes and b.codes and not a.codes & b.codes:
+        return f"different model codes: {', '.join(sorted(a.codes))} against " \
+               f"{', '.join(sorted(b.codes))}"
+    if not (a.versions <= b.versions or b.versions <= a.versions):
+        return f"different versions: {', '.join(sorted(a.versions))} against " \
+               f"{', '.join(sorted(b.versions))}"
+    if not _numbers_agree(a.numbers, b.numbers):
+        return f"different numbers: {', '.join(sorted(a.numbers))} against " \
+               f"{', '.join(sorted(b.numbers))}"
+    shorter, longer = sorted((a.path, b.path), key=len)
+    if len(shorter) < len(longer) and len(shorter) >= 1 and longer[:len(shorter)] == shorter:
+        return "parent and child: one name's path holds the other's"
+    return None
+
+
+def compatible(a: Markers, b: Markers) -> bool:
+    """Whether the guards allow two names' markers to be duplicates."""
+    return refusal(a, b) is None
+
+
+def guard_group(name: str) -> tuple[str, frozenset[str]]:
+    """What two names must have alike for ``compatible`` to allow them (market and
+    qualifiers): the lexical index looks for candidates only among names of the same group.
+    """
+    marks = markers(name)
+    return marks.market, marks.qualifiers
