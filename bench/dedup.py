@@ -40,15 +40,15 @@ from jobcore.db import (  # noqa: E402
     resolve_url,
     url_for_database,
 )
-from jobcore.dedup import embeddings, guards, lexical, matching, sweep_job  # noqa: E402
+from jobcore.dedup import embeddings, guards, lexical, matching, proposals, sweep_job, thresholds  # noqa: E402
 from jobcore.dedup.encoders import LocalMiniLM  # noqa: E402
 from jobcore.errors import DatabaseUnavailable  # noqa: E402
 from jobcore.jobs import runner  # noqa: E402
 
 TOPICS = int(os.environ.get("BENCH_TOPICS", "100000"))
 RAW_SAMPLE = 2000
-THRESHOLD = matching.DEFAULT_THRESHOLDS[matching.DEFAULT_MATCHING]
-WEIGHT = matching.SEMANTIC_WEIGHT
+THRESHOLD = thresholds.DEFAULT_THRESHOLDS[thresholds.DEFAULT_MATCHING]
+WEIGHT = thresholds.SEMANTIC_WEIGHT
 
 
 def _database(name: str, reuse: bool) -> tuple[sa.Engine, bool]:
@@ -151,7 +151,7 @@ def _exact_pairs(ids: np.ndarray, matrix: np.ndarray, names: list[str],
                         strict=True):
             if guards.compatible(marks[x], marks[y]) and \
                     lexicon.same_subject(names[x], names[y]):
-                pairs.add(matching.pair_key(int(ids[x]), int(ids[y])))
+                pairs.add(proposals.pair_key(int(ids[x]), int(ids[y])))
     return pairs
 
 

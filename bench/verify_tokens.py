@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from jobcore.catalog.demo import seed_demo  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
-from jobcore.dedup import embeddings, matching, review  # noqa: E402
+from jobcore.dedup import embeddings, review, thresholds  # noqa: E402
 from jobcore.dedup.verify_prompt import (  # noqa: E402
     DEFAULT_PAIRS_PER_REQUEST,
     PairQuestion,
@@ -35,7 +35,7 @@ from jobcore.llm.cost import estimate  # noqa: E402
 
 DATABASE = "jobcore_bench_verify"
 TOPICS = 2000
-BAND = (0.50, matching.DEFAULT_THRESHOLDS[matching.HYBRID])
+BAND = (0.50, thresholds.DEFAULT_THRESHOLDS[thresholds.HYBRID])
 PAIRS_PER_REQUEST = (1, 5, 10, 20, 50)
 
 

@@ -19,7 +19,7 @@ from jobcore.cli.common import (
 from jobcore.db import get_engine
 from jobcore.dedup import review, undo
 from jobcore.dedup.embeddings import RefreshReport, get_provider, refresh_all
-from jobcore.dedup.matching import DEFAULT_MATCHING, MATCHING_MODES
+from jobcore.dedup.thresholds import DEFAULT_MATCHING, MATCHING_MODES
 from jobcore.jobs import runner
 from jobcore.schema import topics
 
@@ -113,7 +113,9 @@ def _cmd_dedup_sweep(args) -> int:
     job, reviewed, details = review.load_review(created.id, {})
     verified = job.result.get("verification")
     if verified and "pairs" in verified:
-        print(f"Claude verified {verified['pairs']:,} pairs: {verified.get('same', 0):,} the "
+        pairs = verified["pairs"]
+        print(f"Claude verified {pairs:,} pair{'s' if pairs != 1 else ''}: "
+              f"{verified.get('same', 0):,} the "
               f"same, {verified.get('different', 0):,} different, "
               f"{verified.get('failed', 0):,} unverified (in the errors)"
               + (f"; {verified['skipped']:,} not sent (maxPairs)"

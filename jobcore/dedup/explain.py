@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from jobcore.db import get_engine
-from jobcore.dedup import guards, lexical, matching
+from jobcore.dedup import guards, lexical, neighbourhoods, proposals, thresholds
 from jobcore.errors import UsageError
 from jobcore.jobs import store
 from jobcore.jobs.store import Job
@@ -43,7 +43,7 @@ class PairExplanation:
 
     @property
     def score(self) -> float:
-        return matching.pair_score(self.mode, self.semantic or 0.0, self.lexical)
+        return thresholds.pair_score(self.mode, self.semantic or 0.0, self.lexical)
 
     @property
     def proposed(self) -> bool:
@@ -52,9 +52,9 @@ class PairExplanation:
     def arithmetic(self) -> str:
         """The score as a sum of weighted parts ("0.25 × 0.912 semantic + ...")."""
         semantic = "no embedding" if self.semantic is None else f"{self.semantic:.3f}"
-        if self.mode == matching.SEMANTIC:
+        if self.mode == thresholds.SEMANTIC:
             return f"score = semantic similarity {semantic} (semantic matching)"
-        weight = matching.SEMANTIC_WEIGHT
+        weight = thresholds.SEMANTIC_WEIGHT
         return (f"score = {weight:.2f} × {semantic} semantic + {1 - weight:.2f} × "
                 f"{self.lexical:.3f} lexical = {self.score:.3f}")
 
@@ -102,8 +102,8 @@ def explain(conn: Connection, job: Job, a: Topic, b: Topic) -> PairExplanation:
     """How the sweep ``job`` scores and judges topics ``a`` and ``b``."""
     if a.id == b.id:
         raise UsageError("Pick two different topics.")
-    mode = job.result.get("matching", matching.SEMANTIC)
-    threshold = float(job.result.get("threshold", matching.DEFAULT_THRESHOLDS[mode]))
+    mode = job.result.get("matching", thresholds.SEMANTIC)
+    threshold = float(job.result.get("threshold", thresholds.DEFAULT_THRESHOLDS[mode]))
     semantic = conn.execute(sa.text(
         "SELECT 1 - (x.embedding <=> y.embedding) FROM topics x, topics y "
         "WHERE x.id = :a AND y.id = :b"), {"a": a.id, "b": b.id}).scalar()
@@ -115,7 +115,7 @@ def explain(conn: Connection, job: Job, a: Topic, b: Topic) -> PairExplanation:
 
 
 def _refusal(conn: Connection, index: lexical.LexicalIndex, a: Topic, b: Topic) -> str | None:
-    if matching.pair_key(a.id, b.id) in matching.refused_pairs(conn, {a.id}):
+    if proposals.pair_key(a.id, b.id) in neighbourhoods.refused_pairs(conn, {a.id}):
         return "an analyst marked them not duplicates"
     refused = guards.refusal(guards.markers(a.name), guards.markers(b.name))
     if refused is not None:

@@ -51,8 +51,10 @@ from jobcore.warmup import one_time_load
 
 _INTENT = re.compile(r"\b(?:in[\s-]*market(?:\s+for)?|intenders?|shoppers?|buyers?|"
                      r"likely\s+to\s+buy|purchase\s+intent)\b")
+# "Fans Intenders" are in the market for fans: a word before an intent cue is the subject
 _INTEREST = re.compile(r"\b(?:enthusiasts?|fans?|lovers?|hobbyists?|content\s+readers?|"
-                       r"(?:people\s+)?interested\s+in)\b")
+                       r"(?:people\s+)?interested\s+in)\b"
+                       r"(?!\s+(?:intent|intenders?|shoppers?|buyers?|in[\s-]*market))")
 _WORD = re.compile(r"[a-z0-9]+")
 _AUDIENCE_WORDS = frozenset({"intent", "interest", "and", "the", "for", "of", "in"})
 

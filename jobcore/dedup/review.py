@@ -12,7 +12,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from jobcore.db import get_engine
-from jobcore.dedup import calibration, guards, lexical, matching
+from jobcore.dedup import (
+    calibration,
+    guards,
+    lexical,
+    matching,
+    neighbourhoods,
+    proposals,
+    thresholds,
+)
 from jobcore.dedup.sweep_job import clusters_of
 from jobcore.errors import UsageError
 from jobcore.jobs import runner, store
@@ -55,7 +63,7 @@ class ReviewedCluster:
     """A proposed cluster with the analyst's edits applied and its current state."""
 
     number: int  # position in the sweep's result, from 1
-    cluster: matching.Cluster
+    cluster: proposals.Cluster
     proposed_winner: int
     state: str  # open, merged (already merged into its winner), stale (a member is gone)
     edited: bool
@@ -107,7 +115,7 @@ _SIMILARITIES = sa.text(
 )
 
 
-def proposed(conn: Connection, job: Job) -> list[matching.Cluster]:
+def proposed(conn: Connection, job: Job) -> list[proposals.Cluster]:
     """The clusters a dedup sweep job proposed, in the order found."""
     if job.job_type != "dedup_sweep":
         raise UsageError(f"Job {job.id} is a {job.job_type} job, not a dedup sweep.")
@@ -123,7 +131,7 @@ def review(conn: Connection, job: Job, edits: dict[int, ClusterEdit]
     clusters = proposed(conn, job)
     everyone = {m for c in clusters for m in c.members}
     details = members(conn, everyone)
-    refused = matching.refused_pairs(conn, everyone)
+    refused = neighbourhoods.refused_pairs(conn, everyone)
     reviewed = []
     for number, cluster in enumerate(clusters, start=1):
         edit = edits.get(number, ClusterEdit())
@@ -135,24 +143,24 @@ def review(conn: Connection, job: Job, edits: dict[int, ClusterEdit]
     return reviewed, details
 
 
-def _apply(conn: Connection, job: Job, cluster: matching.Cluster, edit: ClusterEdit,
-           refused: set[tuple[int, int]], details: dict[int, Member]) -> matching.Cluster:
+def _apply(conn: Connection, job: Job, cluster: proposals.Cluster, edit: ClusterEdit,
+           refused: set[tuple[int, int]], details: dict[int, Member]) -> proposals.Cluster:
     winner = edit.winner if edit.winner in cluster.members else cluster.winner
     keep = [m for m in cluster.members if m != winner and m not in edit.removed
-            and matching.pair_key(m, winner) not in refused
+            and proposals.pair_key(m, winner) not in refused
             and _compatible(details, m, winner)]
     if winner == cluster.winner:
         scores, evidence = dict(cluster.losers), cluster.evidence
     else:
         scores, evidence = _scores_against(conn, job, winner, keep, details)
-    return matching.Cluster(winner, tuple(sorted(((m, float(scores[m])) for m in keep),
+    return proposals.Cluster(winner, tuple(sorted(((m, float(scores[m])) for m in keep),
                                                  key=lambda item: (-item[1], item[0]))),
                             {m: evidence[m] for m in keep if m in evidence})
 
 
 def _scores_against(conn: Connection, job: Job, winner: int, others: list[int],
                     details: dict[int, Member]
-                    ) -> tuple[dict[int, float], dict[int, matching.Evidence]]:
+                    ) -> tuple[dict[int, float], dict[int, proposals.Evidence]]:
     """Each topic's score and evidence against a winner an analyst chose, scored as the
     sweep scored its pairs (its lexical index; sweeps from before hybrid matching were
     semantic). A topic without an embedding has no semantic part.
@@ -165,10 +173,10 @@ def _scores_against(conn: Connection, job: Job, winner: int, others: list[int],
     # the sweep's own index (the same key and group), where this process built it
     index = lexical.index_for(conn, job.id, fixed=True, group=guards.guard_group)
     lexical_scores = dict(zip(others, index.similarities(names), strict=True))
-    mode = job.result.get("matching", matching.SEMANTIC)
-    scores = {m: matching.pair_score(mode, semantic.get(m, 0.0), lexical_scores[m])
+    mode = job.result.get("matching", thresholds.SEMANTIC)
+    scores = {m: thresholds.pair_score(mode, semantic.get(m, 0.0), lexical_scores[m])
               for m in others}
-    evidence = {m: matching.pair_evidence(details[winner].name, details[m].name,
+    evidence = {m: proposals.pair_evidence(details[winner].name, details[m].name,
                                           semantic.get(m), lexical_scores[m])
                 for m in others}
     return scores, evidence
@@ -184,7 +192,7 @@ def _compatible(details: dict[int, Member], a: int, b: int) -> bool:
                                guards.markers(details[b].name))
 
 
-def _state(cluster: matching.Cluster, details: dict[int, Member]) -> str:
+def _state(cluster: proposals.Cluster, details: dict[int, Member]) -> str:
     losers = [details.get(i) for i, _ in cluster.losers]
     if losers and all(m is not None and m.merged_into == cluster.winner for m in losers):
         return MERGED

@@ -32,7 +32,17 @@ from jobcore import warmup
 from jobcore.catalog.topic_store import LIVE
 from jobcore.classify.taxonomy import with_canonical_parent_category
 from jobcore.config import get_settings
-from jobcore.dedup import embeddings, encoders, guards, lexical, matching, search
+from jobcore.dedup import (
+    clustering,
+    embeddings,
+    encoders,
+    guards,
+    lexical,
+    matching,
+    proposals,
+    search,
+    thresholds,
+)
 from jobcore.dedup import verify as verification
 from jobcore.errors import ConfigError
 from jobcore.jobs import store
@@ -53,11 +63,16 @@ from jobcore.llm.client import model_of
 from jobcore.schema import admin_jobs, dedup_clusters, topic_history, topics
 
 CHUNK_SIZE = 500  # a step's searches and reads are batched: fewer round trips a topic
-HISTOGRAM_STARTS = matching.REPORTED_FROM
+HISTOGRAM_STARTS = thresholds.REPORTED_FROM
 HISTOGRAM_BINS = 40
 
 
 _VERIFYING = shown_when(verify=["claude"])
+
+
+_WEIGHT = thresholds.SEMANTIC_WEIGHT
+_DEFAULTS = thresholds.DEFAULT_THRESHOLDS
+_LOWEST = min(thresholds.REPORTED_FROM.values())  # a sweep reports (and can cluster) from here
 
 
 class DedupSweepConfig(JobConfig):
@@ -69,13 +84,15 @@ class DedupSweepConfig(JobConfig):
         description="Only topics currently in this parent category.",
         json_schema_extra={"choicesFrom": "parentCategories"})
     matching: Literal["hybrid", "semantic"] = Field(
-        default=matching.DEFAULT_MATCHING,
-        description="hybrid: embeddings and names (candidates from both, score 0.25 x cosine "
-                    "+ 0.75 x name similarity); semantic: the embeddings' cosine alone.")
+        default=thresholds.DEFAULT_MATCHING,
+        description=f"hybrid: embeddings and names (candidates from both, score "
+                    f"{_WEIGHT:.2f} x cosine + {1 - _WEIGHT:.2f} x name similarity); "
+                    "semantic: the embeddings' cosine alone.")
     threshold: float | None = Field(
-        default=None, ge=0.5, le=1.0,
-        description="Score at which two topics are near-duplicates (default 0.60 for hybrid, "
-                    "0.95 for semantic matching).")
+        default=None, ge=_LOWEST, le=1.0,
+        description=f"Score at which two topics are near-duplicates (default "
+                    f"{_DEFAULTS[thresholds.HYBRID]:.2f} for hybrid, "
+                    f"{_DEFAULTS[thresholds.SEMANTIC]:.2f} for semantic matching).")
     limit: int | None = Field(default=None, ge=1, le=10_000_000,
                               description="At most this many topics swept.")
     verify: Literal["off", "claude"] = Field(
@@ -84,9 +101,11 @@ class DedupSweepConfig(JobConfig):
                     "Claude (Message Batches, paid); those it judges the same join clusters "
                     "with its reason.")
     verify_from: float | None = Field(
-        default=None, ge=0.5, le=1.0,
-        description="Lower edge of the band Claude verifies (default 0.50 for hybrid, 0.90 "
-                    "for semantic matching); pairs below it are dropped.",
+        default=None, ge=_LOWEST, le=1.0,
+        description=f"Lower edge of the band Claude verifies (default "
+                    f"{thresholds.VERIFY_FROM[thresholds.HYBRID]:.2f} for hybrid, "
+                    f"{thresholds.VERIFY_FROM[thresholds.SEMANTIC]:.2f} for semantic "
+                    "matching); pairs below it are dropped.",
         json_schema_extra=_VERIFYING)
     max_pairs: int = Field(default=verification.DEFAULT_MAX_PAIRS, ge=1, le=100_000,
                            description="At most this many pairs sent to Claude, the highest "
@@ -105,7 +124,7 @@ class DedupSweepConfig(JobConfig):
         """The threshold given, else the matching's default."""
         if self.threshold is not None:
             return self.threshold
-        return matching.DEFAULT_THRESHOLDS[self.matching]
+        return thresholds.DEFAULT_THRESHOLDS[self.matching]
 
     @property
     def verifying(self) -> bool:
@@ -120,7 +139,7 @@ class DedupSweepConfig(JobConfig):
             return self.score_threshold
         if self.verify_from is not None:
             return self.verify_from
-        return min(verification.VERIFY_FROM[self.matching], self.score_threshold)
+        return min(thresholds.VERIFY_FROM[self.matching], self.score_threshold)
 
 
 def _sources_where(config: DedupSweepConfig) -> sa.ColumnElement[bool]:
@@ -158,12 +177,12 @@ _CLUSTERED_OR_IN_BAND = sa.text(
 
 
 
-def clusters_of(conn: Connection, job_id: str) -> list[matching.Cluster]:
+def clusters_of(conn: Connection, job_id: str) -> list[proposals.Cluster]:
     """The clusters a sweep proposed, in the order found."""
     rows = conn.execute(sa.select(dedup_clusters.c.winner_topic_id, dedup_clusters.c.losers)
                         .where(dedup_clusters.c.job_id == job_id)
                         .order_by(dedup_clusters.c.seq))
-    return [matching.Cluster.from_json({"winner": w, "losers": losers}) for w, losers in rows]
+    return [proposals.Cluster.from_json({"winner": w, "losers": losers}) for w, losers in rows]
 
 
 @register
@@ -298,7 +317,7 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
         local_model = not isinstance(embeddings.get_provider(), encoders.HostedEmbeddings)
         pending = ([encoders.MODEL_LOAD]
                    if local_model and not warmup.is_loaded(encoders.MODEL_LOAD) else [])
-        hybrid = config.get("matching", matching.DEFAULT_MATCHING) == matching.HYBRID
+        hybrid = config.get("matching", thresholds.DEFAULT_MATCHING) == thresholds.HYBRID
         if hybrid and not lexical.is_cached(job_id, guards.guard_group):
             pending.append(lexical.INDEX_LOAD)
         return pending
@@ -366,7 +385,7 @@ def _with_clusters(conn: Connection, job: Job) -> Job:
     return dataclasses.replace(job, result=result)
 
 
-def _record_clusters(conn: Connection, job: Job, clusters: list[matching.Cluster]) -> None:
+def _record_clusters(conn: Connection, job: Job, clusters: list[proposals.Cluster]) -> None:
     """Append a step's clusters to the sweep's, numbered on from the earlier chunks'."""
     if not clusters:
         return
@@ -377,8 +396,8 @@ def _record_clusters(conn: Connection, job: Job, clusters: list[matching.Cluster
         for i, c in enumerate(clusters)])})
 
 
-def _summary(previous: dict[str, Any], step: matching.SweepStep,
-             clusters: list[matching.Cluster], config: DedupSweepConfig,
+def _summary(previous: dict[str, Any], step: clustering.SweepStep,
+             clusters: list[proposals.Cluster], config: DedupSweepConfig,
              method: str) -> dict[str, Any]:
     start = HISTOGRAM_STARTS[config.matching]
     histogram = previous.get("histogram") or {
@@ -396,7 +415,7 @@ def _summary(previous: dict[str, Any], step: matching.SweepStep,
         "threshold": config.score_threshold,
         "matching": config.matching,
         # hybrid candidates come from the lexical index, semantic ones from the vectors'
-        "search": "lexical" if config.matching == matching.HYBRID else method,
+        "search": "lexical" if config.matching == thresholds.HYBRID else method,
         "clusterCount": previous.get("clusterCount", 0) + len(clusters),
         "duplicateCount": previous.get("duplicateCount", 0)
         + sum(len(c.losers) for c in clusters),

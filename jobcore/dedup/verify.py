@@ -2,8 +2,9 @@
 
 **Three bands.** A verifying sweep first clusters at the threshold exactly as without
 verification, then lets those clusters take losers scoring down to the lower band's edge
-(``verifyFrom``, default ``VERIFY_FROM``: 0.50 hybrid, 0.90 semantic) and forms new stars of
-such pairs, with the usual rules (guards, best match, no chaining: matching's band pass). A
+(``verifyFrom``, default ``thresholds.VERIFY_FROM``: 0.50 hybrid, 0.90 semantic) and forms
+new stars of such pairs, with the usual rules (guards, best match, no chaining: the
+clustering's band pass). A
 loser scoring at least the threshold (the upper edge) is proposed as without verification;
 one below it is a pair **in the band**: recorded in
 ``dedup_verify_pairs`` with its winner, score and evidence, and asked about; scores below
@@ -38,7 +39,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from jobcore.dedup import embeddings, guards, lexical, matching, search
+from jobcore.dedup import embeddings, guards, lexical, matching, proposals, search
 from jobcore.dedup.verify_prompt import (
     DEFAULT_PAIRS_PER_REQUEST,
     PairQuestion,
@@ -52,7 +53,6 @@ from jobcore.jobs.store import Job
 from jobcore.llm import cost
 from jobcore.llm.answers import AnswerError, Usage, answer_of
 
-VERIFY_FROM = {matching.HYBRID: 0.50, matching.SEMANTIC: 0.90}
 DEFAULT_MAX_PAIRS = 2_000
 PAIRS_PER_REQUEST = DEFAULT_PAIRS_PER_REQUEST
 PENDING, SAME, DIFFERENT, FAILED, SKIPPED = "pending", "same", "different", "failed", "skipped"
@@ -70,7 +70,7 @@ class BandPair:
     winner: int
     loser: int
     score: float
-    evidence: matching.Evidence
+    evidence: proposals.Evidence
 
 
 @dataclass
@@ -79,7 +79,7 @@ class Split:
     or above it, and band losers Claude already called the same) and the band pairs to ask.
     """
 
-    clusters: list[matching.Cluster]
+    clusters: list[proposals.Cluster]
     pending: list[BandPair]
     remembered: int  # band losers joined on an earlier verdict
 
@@ -109,19 +109,19 @@ def judged_different(conn: Connection, topic_ids: set[int]) -> set[tuple[int, in
 
 
 def _remembered(conn: Connection, pairs: Iterable[tuple[int, int]]
-                ) -> dict[tuple[int, int], matching.ClaudeVerdict | None]:
+                ) -> dict[tuple[int, int], proposals.ClaudeVerdict | None]:
     """Earlier verdicts on these pairs: a ClaudeVerdict for "same", None for "different"."""
-    keys = sorted({matching.pair_key(a, b) for a, b in pairs})
+    keys = sorted({proposals.pair_key(a, b) for a, b in pairs})
     if not keys:
         return {}
     rows = conn.execute(_VERDICTS_OF, {"lows": search.id_array(k[0] for k in keys),
                                        "highs": search.id_array(k[1] for k in keys)})
     return {(r.low_topic_id, r.high_topic_id):
-            matching.ClaudeVerdict(r.confidence, r.reason, earlier=True) if r.same else None
+            proposals.ClaudeVerdict(r.confidence, r.reason, earlier=True) if r.same else None
             for r in rows}
 
 
-def split(conn: Connection, clusters: list[matching.Cluster], *, upper: float) -> Split:
+def split(conn: Connection, clusters: list[proposals.Cluster], *, upper: float) -> Split:
     """Split clusters found down to the lower band's edge at the threshold ``upper``."""
     band = [(c.winner, i) for c in clusters for i, s in c.losers if s < upper]
     earlier = _remembered(conn, band)
@@ -129,25 +129,25 @@ def split(conn: Connection, clusters: list[matching.Cluster], *, upper: float) -
     for c in clusters:
         losers, evidence = [], dict(c.evidence)
         for loser, score in c.losers:
-            verdict = earlier.get(matching.pair_key(c.winner, loser), False)
+            verdict = earlier.get(proposals.pair_key(c.winner, loser), False)
             if score >= upper:
                 losers.append((loser, score))
-            elif isinstance(verdict, matching.ClaudeVerdict):
+            elif isinstance(verdict, proposals.ClaudeVerdict):
                 losers.append((loser, score))
                 evidence[loser] = _with_verdict(evidence.get(loser), verdict)
                 remembered += 1
             elif verdict is False:  # never asked (a "different" one never gets here)
                 pending.append(BandPair(c.winner, loser, score, c.evidence[loser]))
         if losers:
-            kept.append(matching.Cluster(c.winner, tuple(losers),
+            kept.append(proposals.Cluster(c.winner, tuple(losers),
                                          {i: evidence[i] for i, _ in losers if i in evidence}))
     return Split(kept, pending, remembered)
 
 
-def _with_verdict(evidence: matching.Evidence | None,
-                  verdict: matching.ClaudeVerdict) -> matching.Evidence:
-    base = evidence or matching.Evidence(None, None, (), ())
-    return matching.Evidence(base.semantic, base.lexical, base.shared, base.unshared, verdict)
+def _with_verdict(evidence: proposals.Evidence | None,
+                  verdict: proposals.ClaudeVerdict) -> proposals.Evidence:
+    base = evidence or proposals.Evidence(None, None, (), ())
+    return proposals.Evidence(base.semantic, base.lexical, base.shared, base.unshared, verdict)
 
 
 _RECORD_PENDING = sa.text(
@@ -279,7 +279,7 @@ def requests_by_number(conn: Connection, job_id: str, numbers: list[int]
         grouped[r.request_no].append(AskedPair(PairQuestion(
             PairTopic(r.winner_topic_id, r.w_name, r.w_description, r.w_class),
             PairTopic(r.loser_topic_id, r.l_name, r.l_description, r.l_class),
-            r.score, matching.Evidence.from_json(r.evidence)), r.w_live and r.l_live))
+            r.score, proposals.Evidence.from_json(r.evidence)), r.w_live and r.l_live))
     return [VerifyRequest(n, tuple(grouped[n])) for n in sorted(grouped)]
 
 
@@ -322,7 +322,7 @@ def estimate_requests(pairs: int, sample: list[PairQuestion]) -> cost.Cost:
 _TYPICAL = PairQuestion(
     PairTopic(1, "n" * 30, "d" * 100, "Interest > Hobbies & Interests"),
     PairTopic(2, "n" * 30, "d" * 100, "Interest > Hobbies & Interests"), 0.55,
-    matching.Evidence(0.8, 0.5, (), ()))
+    proposals.Evidence(0.8, 0.5, (), ()))
 
 
 def _profile(sample: list[PairQuestion], k: int) -> cost.PromptProfile:
@@ -410,7 +410,7 @@ def write_verdicts(conn: Connection, job: Job, staged: list[Any], outcome: Chunk
             if verdict.same:
                 tally.same += 1
                 joins.append((q.a.id, q.b.id, q.score, _with_verdict(
-                    q.evidence, matching.ClaudeVerdict(verdict.confidence, verdict.reason))))
+                    q.evidence, proposals.ClaudeVerdict(verdict.confidence, verdict.reason))))
             else:
                 tally.different += 1
     if states:
@@ -458,13 +458,13 @@ _UPSERT_CLUSTERS = sa.text(_INSERT_CLUSTERS + """
 
 
 def _join_clusters(conn: Connection, job: Job,
-                   joins: list[tuple[int, int, float, matching.Evidence]]) -> int:
+                   joins: list[tuple[int, int, float, proposals.Evidence]]) -> int:
     """Add verified losers to their winners' open clusters (a new cluster, numbered on, for
     a winner without one); returns how many clusters are new.
     """
     if not joins:
         return 0
-    by_winner: dict[int, list[tuple[int, float, matching.Evidence]]] = defaultdict(list)
+    by_winner: dict[int, list[tuple[int, float, proposals.Evidence]]] = defaultdict(list)
     for winner, loser, score, evidence in joins:
         by_winner[winner].append((loser, score, evidence))
     existing = {r.winner_topic_id: r for r in conn.execute(_CLUSTERS_OF_WINNERS, {

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from jobcore.dedup.matching import Evidence
+from jobcore.dedup.proposals import Evidence
 from jobcore.llm.answers import AnswerError, json_answer
 from jobcore.llm.cost import CHARS_PER_TOKEN, PromptProfile
 

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from pandas.io.formats.style import Styler
 
-from jobcore.dedup import matching
+from jobcore.dedup import proposals, thresholds
 from jobcore.dedup.calibration import BandAgreement, BandOutcome
 from jobcore.dedup.explain import PairExplanation
 from jobcore.dedup.review import Member, ReviewedCluster
@@ -43,14 +43,14 @@ def clusters_frame(clusters: list[ReviewedCluster], details: dict[int, Member], 
                         else [c for c in columns if c != "Claude"])
 
 
-def _verified_count(cluster: matching.Cluster) -> str:
+def _verified_count(cluster: proposals.Cluster) -> str:
     """'1 verified' when Claude verified losers of the cluster (below the threshold)."""
     verified = sum(1 for i, _ in cluster.losers
                    if i in cluster.evidence and cluster.evidence[i].claude is not None)
     return f"{verified} verified" if verified else ""
 
 
-def claude_text(verdict: matching.ClaudeVerdict | None, score: float | None = None,
+def claude_text(verdict: proposals.ClaudeVerdict | None, score: float | None = None,
                 threshold: float | None = None) -> str:
     """How the comparison shows Claude's verdict on a loser (scored ``score`` against the
     winner shown, of a sweep at ``threshold``).
@@ -76,13 +76,13 @@ def _score(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
-def _values(member: Member, score: float | None, evidence: matching.Evidence | None,
+def _values(member: Member, score: float | None, evidence: proposals.Evidence | None,
             winner: Member, threshold: float | None = None) -> dict[str, Any]:
     if score is None:
         why = dict.fromkeys(_EVIDENCE, "winner")
     else:
         if evidence is None:  # a cluster proposed before evidence was kept: the names' part
-            evidence = matching.pair_evidence(winner.name, member.name, None, None)
+            evidence = proposals.pair_evidence(winner.name, member.name, None, None)
         why = {"Score": f"{score:.3f}", "Semantic": _score(evidence.semantic),
                "Lexical": _score(evidence.lexical),
                "Shared identifiers": ", ".join(evidence.shared) or "none",
@@ -237,10 +237,10 @@ def merged_clusters_frame(config: dict[str, Any], names: dict[int, str]) -> pd.D
 
 def score_caption(mode: str, threshold: float) -> str:
     """How a sweep's score is made, for the review screen."""
-    if mode == matching.SEMANTIC:
+    if mode == thresholds.SEMANTIC:
         return (f"Score: the cosine similarity of the two topics' embeddings (semantic "
                 f"matching); a pair is proposed from {threshold:.2f}.")
-    weight = matching.SEMANTIC_WEIGHT
+    weight = thresholds.SEMANTIC_WEIGHT
     return (f"Score = {weight:.2f} × semantic (cosine of the embeddings of each segment: its "
             f"leaf, parent and market) + {1 - weight:.2f} × lexical (character trigrams of "
             "the leaves as read: bands, generations and model codes in one notation, "

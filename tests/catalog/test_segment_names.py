@@ -48,6 +48,8 @@ def test_paths_split_on_every_separator(name, parts, provider):
     ("Auto Intenders [UK]", "GB", "Auto Intenders"),
     ("Auto Intenders - UK", "GB", "Auto Intenders"),
     ("Auto Intenders - GB", "GB", "Auto Intenders"),
+    ("Online Gamers - Germany", "DE", "Online Gamers"),  # a country after a dash
+    ("IT: /Eyeota/Interest/Senior Gamers", "IT", "Senior Gamers"),
     ("Auto Intenders United Kingdom", "GB", "Auto Intenders"),
     ("Auto Intenders, United States", "US", "Auto Intenders"),
     ("UK - Auto Intenders", "GB", "Auto Intenders"),
@@ -104,7 +106,9 @@ def _band(name: str) -> tuple:
     ("Top 10%", (90, None, "percent")),
     ("1-10 employees", (1, 11, "count")), ("10,001+ employees", (10_001, None, "count")),
     ("household size 3+", (3, None, "count")), ("3+ Child", (3, None, "count")),
-    ("2 Adults", (2, 3, "count")),
+    ("2 Adults", (2, 3, "count")), ("Seniors 65 and Over", (65, None, "age")),
+    ("Two-Person Households", (2, 3, "count")), ("3 Person Household", (3, 4, "count")),
+    ("$15,000 $19,999", (15_000, 20_000, "usd")),  # two amounts side by side
 ])
 def test_bands_with_unit(name, band):
     low, high, unit = _band(name)
@@ -188,3 +192,12 @@ def test_empty_and_odd_input_never_raise():
     for name in ("", "   ", ">>>", "$", "-", "()", "»", "/", "a" * 5000, "x\x00y", "1 " * 10000,
                  "1-" * 5000):
         parse(name)
+
+
+@pytest.mark.parametrize("name", ["Windows 10 Users", "Office 365 Users", "Xbox 360 Gamers"])
+def test_a_product_number_before_users_is_not_a_band(name):
+    assert parse(name).ranges == ()
+
+
+def test_a_decimal_broken_by_a_space_is_one_version():
+    assert parse("Mac OS X v10 .4 Tiger").versions == ("10.4",)

@@ -9,7 +9,7 @@ import math
 import pytest
 import sqlalchemy as sa
 
-from jobcore.dedup import guards, matching, search, sweep_job
+from jobcore.dedup import guards, matching, proposals, search, sweep_job
 from jobcore.errors import ConfigError
 from jobcore.jobs import runner
 from jobcore.schema import activations, org_topics, topics
@@ -239,12 +239,12 @@ def test_a_topic_clustered_in_an_earlier_chunk_is_never_clustered_again(engine, 
 
 
 def test_a_pair_names_the_identifiers_both_carry_and_those_only_one_does():
-    evidence = matching.pair_evidence("Acme 5 Port 10/100 Switch - FS105",
+    evidence = proposals.pair_evidence("Acme 5 Port 10/100 Switch - FS105",
                                       "Acme FS105 Ethernet Switch", 0.91, 0.6)
     assert (evidence.semantic, evidence.lexical) == (0.91, 0.6)
     # the model code is one identifier; its digits are not a number of the name
     assert evidence.shared == ("code FS105",)
     assert evidence.unshared == ("5", "10", "100")
-    same = matching.pair_evidence("Books & Literature Fans - UK", "books literature fans - UK",
+    same = proposals.pair_evidence("Books & Literature Fans - UK", "books literature fans - UK",
                                   0.99, 1.0)
     assert same.shared == ("market GB",) and same.unshared == ()  # ISO: UK is GB

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from jobcore.dedup.matching import pair_evidence
+from jobcore.dedup.proposals import pair_evidence
 from jobcore.dedup.verify_prompt import (
     PairQuestion,
     PairTopic,

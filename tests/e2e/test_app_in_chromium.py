@@ -125,12 +125,23 @@ def _open(page, url: str) -> None:
 
 
 def _choose(page, label: str, option: str) -> None:
-    """Pick an option of the selectbox labelled ``label``."""
+    """Pick an option of the selectbox labelled ``label`` (again if a rerun that was still
+    finishing closed the list before the option was picked).
+    """
+    _settle(page)
     box = page.get_by_test_id("stSelectbox").filter(
         has=page.get_by_text(label, exact=True)).first
-    box.locator("input").click()
-    box.locator("input").fill(option)  # the list is virtualised: filter it to the option
-    page.get_by_role("option", name=option, exact=True).first.click()
+    for attempt in range(3):
+        box.locator("input").click()
+        box.locator("input").fill(option)  # the list is virtualised: filter it to the option
+        choice = page.get_by_role("option", name=option, exact=True).first
+        try:
+            choice.click(timeout=15_000)
+            break
+        except sync_api.TimeoutError:
+            if attempt == 2:
+                raise
+            _settle(page)
     _settle(page)
 
 

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from jobcore.jobs import runner
 from jobcore.schema import not_duplicate_pairs
+from jobcore.ui.forms import plural
 from tests.fakes.anthropic_batches import pair_verdicts
 
 DEDUP = "app_pages/dedup.py"
@@ -176,7 +177,7 @@ def test_a_verifying_sweep_shows_claudes_verdicts_and_the_agreement(open_demo_ap
     assert pairs > 0  # the demo holds pairs scoring 0.50-0.60
     at = open_demo_app(DEDUP, job=created.id)
     assert not at.exception
-    assert any(f"verified {pairs:,} pairs scoring 0.50–0.60" in c.value
+    assert any(f"verified {plural(pairs, 'pair')} scoring 0.50–0.60" in c.value
                for c in at.caption)
     table = _table(at, "Weakest link")
     assert (table["Claude"] != "").sum() >= 1

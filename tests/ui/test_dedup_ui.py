@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from jobcore.dedup import matching
+from jobcore.dedup import proposals
 from jobcore.dedup.calibration import BandAgreement
 from jobcore.dedup.review import OPEN, Member, ReviewedCluster
 from jobcore.ui.dedup import (
@@ -45,8 +45,8 @@ def test_histogram_marks_the_threshold_and_counts_topics_at_or_above():
 def test_comparison_highlights_what_differs_from_the_winner():
     details = {1: _member(1, "Golf Fans", orgs=("Acme",)),
                2: _member(2, "golf fans", classification="Interest > Golf")}
-    evidence = matching.pair_evidence("Golf Fans", "golf fans", 0.97, 1.0)
-    reviewed = ReviewedCluster(1, matching.Cluster(1, ((2, 0.991),), {2: evidence}), 1, OPEN,
+    evidence = proposals.pair_evidence("Golf Fans", "golf fans", 0.97, 1.0)
+    reviewed = ReviewedCluster(1, proposals.Cluster(1, ((2, 0.991),), {2: evidence}), 1, OPEN,
                                False)
     frame = comparison_frame(reviewed, details)
     assert frame.columns[0] == "#1 (winner) · Golf Fans" and frame.loc["Score"].iloc[1] == "0.991"
@@ -63,11 +63,11 @@ def test_comparison_highlights_what_differs_from_the_winner():
 def test_a_loser_claude_verified_shows_its_verdict_and_the_agreement_table():
     details = {1: _member(1, "Kayak Fans"), 2: _member(2, "Kayak Lovers"),
                3: _member(3, "Kayak Fans!")}
-    verified = matching.Evidence(0.93, 0.5, (), (),
-                                 matching.ClaudeVerdict(0.9, "Same people, other words."))
-    earlier = matching.Evidence(0.9, 0.5, (), (), matching.ClaudeVerdict(0.8, "Same.", True))
-    cluster = matching.Cluster(1, ((3, 0.99), (2, 0.93), (4, 0.91)),
-                               {2: verified, 3: matching.pair_evidence("a", "b", 0.99, 1.0),
+    verified = proposals.Evidence(0.93, 0.5, (), (),
+                                 proposals.ClaudeVerdict(0.9, "Same people, other words."))
+    earlier = proposals.Evidence(0.9, 0.5, (), (), proposals.ClaudeVerdict(0.8, "Same.", True))
+    cluster = proposals.Cluster(1, ((3, 0.99), (2, 0.93), (4, 0.91)),
+                               {2: verified, 3: proposals.pair_evidence("a", "b", 0.99, 1.0),
                                 4: earlier})
     details[4] = _member(4, "Kayak Admirers")
     reviewed = ReviewedCluster(1, cluster, 1, OPEN, False)
