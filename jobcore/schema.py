@@ -342,6 +342,16 @@ dedup_clusters = sa.Table(
     sa.Index("ix_dedup_clusters_members", "members", postgresql_using="gin"),
 )
 
+# where a sweep's chunks placed each topic (read by its later chunks by topic id)
+dedup_cluster_members = sa.Table(
+    "dedup_cluster_members",
+    metadata,
+    sa.Column("job_id", sa.Text, sa.ForeignKey("admin_jobs.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("topic_id", sa.BigInteger, primary_key=True),
+    sa.Column("similarity", sa.Float, nullable=False),
+)
+
 llm_batches = sa.Table(
     "llm_batches",
     metadata,

@@ -32,6 +32,7 @@ from jobcore.dedup import wording
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")  # not "3d", "2nd" or a code
 _WORD = re.compile(r"[a-z0-9]+")
+_DIGIT = re.compile(r"\d")
 _TRAILING_ZEROS = re.compile(r"(?:\.0+)+$")
 # Words that name a narrower audience: "Affluent Cooking Fans" is not "Cooking Fans", nor
 # "Senior Cooking Fans". Generations and genders have guards of their own.
@@ -68,6 +69,7 @@ def band_key(band: NumericRange) -> tuple[str, float | None, float | None]:
     return (band.noun or band.unit or "", band.low, band.high)
 
 
+@lru_cache(maxsize=200_000)  # a catalogue repeats its path parts
 def _part_key(part: str) -> str:
     return " ".join(wording.stem(w) for w in wording.expanded(_WORD.findall(wording.folded(part))))
 
@@ -76,6 +78,8 @@ def _numbers(parsed: segment_names.ParsedName) -> frozenset[str]:
     """Numbers of the name outside its bands and model codes (thousands separators dropped)."""
     found: set[str] = set()
     for index, part in enumerate(parsed.parts):
+        if _DIGIT.search(part) is None:
+            continue
         bands = parsed.ranges if index == len(parsed.parts) - 1 else ()
         for band in bands:
             if band.unit is not None:
@@ -100,8 +104,7 @@ def qualifiers(parsed: segment_names.ParsedName) -> frozenset[str]:
     narrows the audience); age words left out where a band or a generation says the age
     ("Seniors 65 and Over" is "Age 65+").
     """
-    words = {wording.stem(w) for part in parsed.parts for w in wording.expanded(
-        _WORD.findall(wording.folded(part)))}
+    words = {w for part in parsed.parts for w in _part_key(part).split()}
     found = words & _QUALIFIER_STEMS
     if parsed.generation or any(b.unit == "age" for b in parsed.ranges):
         found -= _AGE_STEMS
@@ -133,43 +136,72 @@ def _band_text(bands: frozenset[tuple[str, float | None, float | None]]) -> str:
     return ", ".join(sorted(band_text(b) for b in bands)) or "none"
 
 
+def _contradiction(a: Markers, b: Markers) -> str | None:
+    """Which guard refuses the pair (a key of ``_REASONS``), or None: the sweep's hot path,
+    without the words of the reason.
+    """
+    if a.market != b.market:
+        return "market"
+    if a.audience and b.audience and _FRAMES[a.audience] != _FRAMES[b.audience]:
+        return "frame"
+    if a.has_path and b.has_path and bool(a.audience) != bool(b.audience):
+        return "trees"
+    if a.bands != b.bands:
+        return "bands"
+    if a.generation != b.generation:
+        return "generation"
+    if a.gender != b.gender:
+        return "gender"
+    if a.qualifiers != b.qualifiers:
+        return "qualifiers"
+    if a.codes and b.codes and not a.codes & b.codes:
+        return "codes"
+    if not (a.versions <= b.versions or b.versions <= a.versions):
+        return "versions"
+    if a.numbers != b.numbers and not _numbers_agree(a.numbers, b.numbers):
+        return "numbers"
+    shorter, longer = (a.path, b.path) if len(a.path) <= len(b.path) else (b.path, a.path)
+    if 1 <= len(shorter) < len(longer) and longer[:len(shorter)] == shorter:
+        return "parent"
+    return None
+
+
+def _listed(values: frozenset[str]) -> str:
+    return ", ".join(sorted(values)) or "none"
+
+
+_REASONS = {
+    "market": lambda a, b: f"different markets: {a.market or 'none'} against {b.market or 'none'}",
+    "frame": lambda a, b: f"{a.audience} against {b.audience}",
+    "trees": lambda a, b: (f"two providers' paths, one framed as {a.audience or b.audience} "
+                           "and the other not: different trees"),
+    "bands": lambda a, b: f"different bands: {_band_text(a.bands)} against "
+                          f"{_band_text(b.bands)}",
+    "generation": lambda a, b: (f"different generations: {a.generation or 'none'} against "
+                                f"{b.generation or 'none'}"),
+    "gender": lambda a, b: f"different genders: {a.gender or 'both'} against "
+                           f"{b.gender or 'both'}",
+    "qualifiers": lambda a, b: (f"different audience qualifiers: {_listed(a.qualifiers)} "
+                                f"against {_listed(b.qualifiers)}"),
+    "codes": lambda a, b: f"different model codes: {_listed(a.codes)} against "
+                          f"{_listed(b.codes)}",
+    "versions": lambda a, b: f"different versions: {_listed(a.versions)} against "
+                             f"{_listed(b.versions)}",
+    "numbers": lambda a, b: f"different numbers: {_listed(a.numbers)} against "
+                            f"{_listed(b.numbers)}",
+    "parent": lambda a, b: "parent and child: one name's path holds the other's",
+}
+
+
 def refusal(a: Markers, b: Markers) -> str | None:
     """Why two names cannot be duplicates, or None when no guard refuses them."""
-    if a.market != b.market:
-        return f"different markets: {a.market or 'none'} against {b.market or 'none'}"
-    if a.audience and b.audience and _FRAMES[a.audience] != _FRAMES[b.audience]:
-        return f"{a.audience} against {b.audience}"
-    if a.has_path and b.has_path and bool(a.audience) != bool(b.audience):
-        return (f"two providers' paths, one framed as {a.audience or b.audience} and the "
-                "other not: different trees")
-    if a.bands != b.bands:
-        return f"different bands: {_band_text(a.bands)} against {_band_text(b.bands)}"
-    if a.generation != b.generation:
-        return (f"different generations: {a.generation or 'none'} against "
-                f"{b.generation or 'none'}")
-    if a.gender != b.gender:
-        return f"different genders: {a.gender or 'both'} against {b.gender or 'both'}"
-    if a.qualifiers != b.qualifiers:
-        return (f"different audience qualifiers: {', '.join(sorted(a.qualifiers)) or 'none'} "
-                f"against {', '.join(sorted(b.qualifiers)) or 'none'}")
-    if a.codes and b.codes and not a.codes & b.codes:
-        return f"different model codes: {', '.join(sorted(a.codes))} against " \
-               f"{', '.join(sorted(b.codes))}"
-    if not (a.versions <= b.versions or b.versions <= a.versions):
-        return f"different versions: {', '.join(sorted(a.versions))} against " \
-               f"{', '.join(sorted(b.versions))}"
-    if not _numbers_agree(a.numbers, b.numbers):
-        return f"different numbers: {', '.join(sorted(a.numbers))} against " \
-               f"{', '.join(sorted(b.numbers))}"
-    shorter, longer = sorted((a.path, b.path), key=len)
-    if len(shorter) < len(longer) and len(shorter) >= 1 and longer[:len(shorter)] == shorter:
-        return "parent and child: one name's path holds the other's"
-    return None
+    found = _contradiction(a, b)
+    return None if found is None else _REASONS[found](a, b)
 
 
 def compatible(a: Markers, b: Markers) -> bool:
     """Whether the guards allow two names' markers to be duplicates."""
-    return refusal(a, b) is None
+    return _contradiction(a, b) is None
 
 
 def guard_group(name: str) -> tuple[str, frozenset[str]]:

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sqlalchemy.engine import Connection
 
 from jobcore.catalog import segment_names
@@ -176,6 +176,7 @@ class LexicalIndex:
         word_lists = [text.split() for text in texts]
         self._word_holders = Counter(w for words in word_lists for w in set(words))
         self._count = len(names)
+        self._rarities: dict[str, float] = {}
         self._vocabulary = sorted(self._word_holders)
         self._by_ends: dict[tuple[str, str], list[str]] = {}
         for word in self._vocabulary:
@@ -187,7 +188,7 @@ class LexicalIndex:
             key=lambda w: (self._word_holders[w], -len(w), w)))}
         self._subjects: dict[str, str | None] = {}
         self._row_of_name = {name: row for row, name in enumerate(names)}
-        self._rows = (self.vectorizer.fit_transform(texts).tocsr() if names else
+        self._rows = (self._fit(texts) if names else
                       sparse.csr_matrix((0, 0), dtype=np.float32))
         # (group, word) -> the rows holding the word; (group, subject) -> the rows whose
         # subject it is; group -> the rows without a subject
@@ -217,6 +218,34 @@ class LexicalIndex:
     def words(self, name: str) -> tuple[str, ...]:
         """The words of ``text``."""
         return tuple(self.text(name).split())
+
+    def _fit(self, texts: list[str]) -> sparse.csr_matrix:
+        """The TF-IDF rows of the names' texts, as ``TfidfVectorizer.fit_transform`` would
+        give them, each distinct text analysed once (one segment for many markets reads
+        the same) and every name counted in the trigrams' document frequencies.
+        """
+        distinct = list(dict.fromkeys(texts))
+        if len(distinct) == len(texts):
+            return self.vectorizer.fit_transform(texts).tocsr()
+        counter = CountVectorizer(analyzer="char_wb", ngram_range=(3, 3), lowercase=False,
+                                  dtype=np.float32)
+        counts = counter.fit_transform(distinct).tocsr()
+        position = {text: i for i, text in enumerate(distinct)}
+        rows = np.fromiter((position[t] for t in texts), dtype=np.int64, count=len(texts))
+        copies = np.bincount(rows, minlength=len(distinct)).astype(np.float64)
+        frequency = (counts > 0).T.astype(np.float64) @ copies  # names holding each trigram
+        idf = np.log((1 + len(texts)) / (1 + frequency)) + 1  # smooth idf, as sklearn's
+        self.vectorizer.set_params(vocabulary=counter.vocabulary_)
+        self.vectorizer.fit(distinct[:1])  # the fixed vocabulary; its idf is set below
+        self.vectorizer.idf_ = idf
+        weighted = counts.copy()
+        weighted.data = 1 + np.log(weighted.data)  # sublinear term frequency
+        weighted = sparse.csr_matrix(weighted.multiply(idf.astype(np.float32)))
+        norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        unit = sparse.csr_matrix(sparse.diags((1 / norms).astype(np.float32)) @ weighted,
+                                 dtype=np.float32)
+        return unit[rows]
 
     def _subject_of(self, words: Iterable[str]) -> str | None:
         return min((w for w in words if w in self._rank), key=self._rank.__getitem__,
@@ -262,13 +291,20 @@ class LexicalIndex:
         shorter, longer = sorted((_content(words_a), _content(words_b)), key=len)
         if not shorter or len(shorter) > _COVERED_UP_TO:
             return True
+        if all(w in longer for w in shorter):
+            return True
         weights = [self._rarity(w) for w in shorter]
         matched = sum(weight for w, weight in zip(shorter, weights, strict=True)
                       if any(_same_word(w, other) for other in longer))
         return matched >= _COVERAGE * sum(weights)
 
     def _rarity(self, word: str) -> float:
-        return log((self._count + 1) / (self._word_holders.get(word, 0) + 1)) + 1.0
+        found = self._rarities.get(word)
+        if found is None:
+            found = log((self._count + 1) / (self._word_holders.get(word, 0) + 1)) + 1.0
+            if len(self._rarities) < _TEXTS_KEPT:
+                self._rarities[word] = found
+        return found
 
     def holds(self, topic_id: int, name: str) -> bool:
         """Whether the index holds this topic under this name."""

@@ -156,18 +156,15 @@ def _sources_where(config: DedupSweepConfig) -> sa.ColumnElement[bool]:
 # Which of :ids earlier chunks of this sweep placed in a cluster (GIN index on members),
 # each with its similarity there (a loser's to its winner; a winner's closest loser's).
 _CLUSTERED = sa.text(
+    "SELECT topic_id AS id, similarity FROM dedup_cluster_members "
+    "WHERE job_id = :job_id AND topic_id = ANY(CAST(:ids AS bigint[]))")
+_RECORD_PLACEMENTS = sa.text(
     """
-    SELECT m.id, m.similarity
-    FROM dedup_clusters c
-    CROSS JOIN LATERAL (
-        SELECT (l ->> 'id')::bigint, (l ->> 'similarity')::float8
-        FROM jsonb_array_elements(c.losers) AS l
-        UNION ALL SELECT c.winner_topic_id,
-                         (SELECT max((l ->> 'similarity')::float8)
-                          FROM jsonb_array_elements(c.losers) AS l)
-    ) AS m(id, similarity)
-    WHERE c.job_id = :job_id AND c.members && CAST(:ids AS bigint[])
-      AND m.id = ANY(CAST(:ids AS bigint[]))
+    INSERT INTO dedup_cluster_members (job_id, topic_id, similarity)
+    SELECT :job_id, (p ->> 'id')::bigint, (p ->> 'similarity')::float8
+    FROM jsonb_array_elements(CAST(:placed AS jsonb)) AS p
+    ON CONFLICT (job_id, topic_id) DO UPDATE
+        SET similarity = greatest(dedup_cluster_members.similarity, excluded.similarity)
     """
 )
 # ... and, in a verifying sweep, those in a pair waiting for Claude
@@ -394,6 +391,9 @@ def _record_clusters(conn: Connection, job: Job, clusters: list[proposals.Cluste
         {"seq": first + i, "winner": c.winner, "members": list(c.members),
          "losers": c.to_json()["losers"], "weakest": c.weakest}
         for i, c in enumerate(clusters)])})
+    conn.execute(_RECORD_PLACEMENTS, {"job_id": job.id, "placed": json.dumps([
+        {"id": topic_id, "similarity": similarity} for c in clusters
+        for topic_id, similarity in ((c.winner, max(s for _, s in c.losers)), *c.losers)])})
 
 
 def _summary(previous: dict[str, Any], step: clustering.SweepStep,

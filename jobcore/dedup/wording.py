@@ -17,11 +17,13 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
+from jobcore.catalog.segment_names import MARKET_NAMES
+
 _FIELD = json.loads((Path(__file__).resolve().parent / "field_words.json").read_text("utf-8"))
 ABBREVIATIONS: dict[str, str] = _FIELD["abbreviations"]
 _SYNONYM_OF = {variant: canonical for canonical, variants in _FIELD["synonyms"].items()
                for variant in variants}
-_PHRASE_SYNONYMS = [(re.compile(rf"\b{re.escape(v)}s?\b"), c)
+_PHRASE_SYNONYMS = [(v.split()[0], re.compile(rf"\b{re.escape(v)}s?\b"), c)
                     for v, c in _SYNONYM_OF.items() if " " in v]
 _ENDINGS = ("ing", "ist", "ism", "ian", "er", "or")
 _VOWELS = "aeiouy"
@@ -51,11 +53,12 @@ def stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=200_000)
 def folded(text: str) -> str:
     """Case folded, "&" read as "and", phrase synonyms folded ("home owners" -> homeowner)."""
     text = text.casefold().replace("&", " and ").replace("'s", "").replace("'", "")
-    for pattern, canonical in _PHRASE_SYNONYMS:
-        if pattern.search(text):
+    for first, pattern, canonical in _PHRASE_SYNONYMS:
+        if first in text:
             text = pattern.sub(canonical, text)
     return text
 
@@ -95,18 +98,27 @@ class Initialisms:
     def __init__(self, names: Iterable[str]) -> None:
         names = list(names)
         wanted = {self._key(w) for name in names for w in _RAW_WORD.findall(name)
-                  if self._is_initialism(w)}
+                  if self._is_initialism(w)} - _NOT_INITIALISMS
         wanted.discard("")
         self.expansions: dict[str, str] = {}
         if not wanted:
             return
+        starts = {key[0] for key in wanted}
+        longest = max(len(key) for key in wanted)
         for name in names:
             words = [w for w in _RAW_WORD.findall(name) if w.casefold() not in _CONNECTIVES]
-            for size in range(2, 6):
-                for start in range(len(words) - size + 1):
-                    phrase = words[start:start + size]
-                    key = initials(phrase)
-                    if key in wanted and key not in self.expansions and \
+            letters = [w.casefold() if w.isupper() and len(w) <= 3 else w[0].casefold()
+                       for w in words]
+            for start, first in enumerate(letters):
+                if first[:1] not in starts:
+                    continue
+                key = ""
+                for end in range(start, min(start + 5, len(words))):
+                    key += letters[end]  # the phrase's initials, one word longer each time
+                    if len(key) > longest:
+                        break
+                    phrase = words[start:end + 1]
+                    if end > start and key in wanted and key not in self.expansions and \
                             not any(self._is_initialism(w) for w in phrase):
                         self.expansions[key] = " ".join(phrase).casefold()
         # the plural of an initialism reads as its phrase too
@@ -123,3 +135,5 @@ class Initialisms:
 
 
 _RAW_WORD = re.compile(r"[A-Za-z0-9]+")
+# market codes ("US", "UK", "DE") and the field's own abbreviations are not learned
+_NOT_INITIALISMS = frozenset(k for k in MARKET_NAMES if len(k) <= 5) | frozenset(ABBREVIATIONS)
