@@ -120,15 +120,15 @@ def _refusal(conn: Connection, index: lexical.LexicalIndex, a: Topic, b: Topic) 
     refused = guards.refusal(guards.markers(a.name), guards.markers(b.name))
     if refused is not None:
         return refused
+    if index.same_subject(a.name, b.name):
+        return None
     words_a, words_b = index.words(a.name), index.words(b.name)
     if not index.covers(words_a, words_b):
         return (f"different subjects: neither name's words ({' '.join(words_a)} / "
                 f"{' '.join(words_b)}) are all in the other")
-    if not index.same_subject(a.name, b.name):
-        subjects = [s for s in (index.subject(a.name), index.subject(b.name)) if s]
-        return (f"different subjects: the most distinctive word ({', '.join(subjects)}) is "
-                "not in the other name")
-    return None
+    subjects = [s for s in (index.subject(a.name), index.subject(b.name)) if s]
+    return (f"different subjects: the most distinctive word ({', '.join(subjects)}) is "
+            "not in the other name")
 
 
 def why_not(job_id: str, first: str, second: str, *,

@@ -56,6 +56,7 @@ _INTEREST = re.compile(r"\b(?:enthusiasts?|fans?|lovers?|hobbyists?|content\s+re
                        r"(?:people\s+)?interested\s+in)\b"
                        r"(?!\s+(?:intent|intenders?|shoppers?|buyers?|in[\s-]*market))")
 _WORD = re.compile(r"[a-z0-9]+")
+_RAW_WORD = re.compile(r"[A-Za-z0-9]+")
 _AUDIENCE_WORDS = frozenset({"intent", "interest", "and", "the", "for", "of", "in"})
 
 
@@ -210,7 +211,10 @@ class LexicalIndex:
         if found is None:
             found = lexical_text(name)
             if self._learned and any(w in self._learned for w in found.split()):
-                found = " ".join(self._learned.get(w, w) for w in found.split())
+                capitals = {wording.stem(t.casefold()) for t in _RAW_WORD.findall(name)
+                            if t.rstrip("s").isupper()}  # "MDMs", not "it" in "Do It"
+                found = " ".join(self._learned.get(w, w) if w in capitals else w
+                                 for w in found.split())
             if len(self._texts) < _TEXTS_KEPT:
                 self._texts[name] = found
         return found
@@ -225,6 +229,8 @@ class LexicalIndex:
         the same) and every name counted in the trigrams' document frequencies.
         """
         distinct = list(dict.fromkeys(texts))
+        if not any(len(t) >= 1 for t in distinct):  # no name has a word: nothing to compare
+            return sparse.csr_matrix((len(texts), 0), dtype=np.float32)
         if len(distinct) == len(texts):
             return self.vectorizer.fit_transform(texts).tocsr()
         counter = CountVectorizer(analyzer="char_wb", ngram_range=(3, 3), lowercase=False,
@@ -269,13 +275,16 @@ class LexicalIndex:
         words_a, words_b = self.words(name_a), self.words(name_b)
         if any(_is_code(w) and w in words_b for w in words_a):
             return True  # a model code both names carry is their subject
+        size_a, size_b = len(_content(words_a)), len(_content(words_b))
+        if not size_a or not size_b:  # "Fans" says how, not what: only another such name
+            return not size_a and not size_b
         if not self.covers(words_a, words_b):
             return False
-        (short_name, short_words), (long_name, long_words) = sorted(
-            ((name_a, words_a), (name_b, words_b)), key=lambda nw: len(_content(nw[1])))
-        checks = [(self.subject(short_name), long_words)]
-        if len(_content(long_words)) <= _COVERED_UP_TO:
-            checks.append((self.subject(long_name), short_words))
+        checks = []  # (subject, the other name's words); both ways unless one is longer
+        if size_a <= size_b or size_a <= _COVERED_UP_TO:
+            checks.append((self.subject(name_a), words_b))
+        if size_b <= size_a or size_b <= _COVERED_UP_TO:
+            checks.append((self.subject(name_b), words_a))
         return all(subject is None or any(_same_word(subject, w) for w in others)
                    for subject, others in checks)
 
@@ -288,7 +297,13 @@ class LexicalIndex:
         more than ``_COVERED_UP_TO`` content words (a product title) is left to the subject
         rule.
         """
-        shorter, longer = sorted((_content(words_a), _content(words_b)), key=len)
+        content_a, content_b = _content(words_a), _content(words_b)
+        if len(content_a) != len(content_b):
+            shorter, longer = sorted((content_a, content_b), key=len)
+            return self._covered(shorter, longer)
+        return self._covered(content_a, content_b) or self._covered(content_b, content_a)
+
+    def _covered(self, shorter: list[str], longer: list[str]) -> bool:
         if not shorter or len(shorter) > _COVERED_UP_TO:
             return True
         if all(w in longer for w in shorter):
@@ -358,7 +373,7 @@ class LexicalIndex:
         return cached
 
     def _vectorize(self, names: list[str]) -> sparse.csr_matrix:
-        if not self.ids.size:
+        if not self.ids.size or not self._rows.shape[1]:
             return sparse.csr_matrix((len(names), 0), dtype=np.float32)
         return self.vectorizer.transform([self.text(n) for n in names]).tocsr()
 
@@ -384,6 +399,9 @@ class LexicalIndex:
                      for rows in self._rows_related(w, key, self._rows_by_subject)]
             if (key, None) in self._rows_by_subject:
                 held.append(self._rows_by_subject[(key, None)])
+        if subject is None:  # a long name that holds its words may pass without a subject
+            held += [rows for w in _content(words)
+                     for rows in self._rows_related(w, key, self._rows_by_word)]
         if not held:
             return np.empty(0, dtype=np.int64)
         return held[0] if len(held) == 1 else np.unique(np.concatenate(held))

@@ -153,7 +153,7 @@ def _sources_where(config: DedupSweepConfig) -> sa.ColumnElement[bool]:
     return sa.and_(*conditions)
 
 
-# Which of :ids earlier chunks of this sweep placed in a cluster (GIN index on members),
+# Which of :ids earlier chunks of this sweep placed in a cluster (dedup_cluster_members),
 # each with its similarity there (a loser's to its winner; a winner's closest loser's).
 _CLUSTERED = sa.text(
     "SELECT topic_id AS id, similarity FROM dedup_cluster_members "
@@ -391,9 +391,12 @@ def _record_clusters(conn: Connection, job: Job, clusters: list[proposals.Cluste
         {"seq": first + i, "winner": c.winner, "members": list(c.members),
          "losers": c.to_json()["losers"], "weakest": c.weakest}
         for i, c in enumerate(clusters)])})
+    placed: dict[int, float] = {}  # one row per topic (a statement may not touch one twice)
+    for c in clusters:
+        for topic_id, similarity in ((c.winner, max(s for _, s in c.losers)), *c.losers):
+            placed[topic_id] = max(similarity, placed.get(topic_id, similarity))
     conn.execute(_RECORD_PLACEMENTS, {"job_id": job.id, "placed": json.dumps([
-        {"id": topic_id, "similarity": similarity} for c in clusters
-        for topic_id, similarity in ((c.winner, max(s for _, s in c.losers)), *c.losers)])})
+        {"id": topic_id, "similarity": similarity} for topic_id, similarity in placed.items()])})
 
 
 def _summary(previous: dict[str, Any], step: clustering.SweepStep,

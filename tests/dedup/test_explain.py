@@ -46,3 +46,13 @@ def test_topics_are_found_by_id_or_exact_name_with_clear_errors(engine, make_top
         explain.why_not(sweep_id, "#999999", "Tennis Fans", engine=engine)
     with pytest.raises(UsageError, match="Type a topic id"):
         explain.why_not(sweep_id, "  ", "Tennis Fans", engine=engine)
+
+
+def test_why_not_agrees_with_the_sweep_on_a_shared_model_code(engine, make_topic):
+    a = make_topic("Netgear FS105 Switch")
+    b = make_topic("FS105 Replacement Power Adapter")
+    for name in ("Netgear Routers", "Power Adapters", "Switch Games", "Replacement Parts"):
+        make_topic(name)
+    sweep_id = _swept(engine)
+    found = explain.why_not(sweep_id, f"#{a}", f"#{b}", engine=engine)
+    assert found.refusal is None  # the code settles the subject, as in the sweep

@@ -137,3 +137,27 @@ def test_a_renamed_topic_is_searched_under_its_current_name() -> None:
     index = lexical.LexicalIndex([1, 2, 3, 4], names)
     found = index.candidates({3: "Acme FS105 Switch"}, k=5, floor=0.3)
     assert {i for i, _ in found[3]} == {1, 2}
+
+
+def test_the_subject_rule_does_not_depend_on_the_order_of_the_names() -> None:
+    names = ["Garmin Forerunner Running Watch Bands", "Garmin Running Watch Bands Connectors",
+             "Forerunner Reviews", "Forerunner Tips", "Connectors Outlet", "Garmin Maps",
+             "Garmin Deals", "Running Shoes", "Running Bands", "Bands Music", "Tech Blogs",
+             "Technology Tech", "Fans", "Golf Fans"]
+    index = lexical.LexicalIndex(list(range(1, len(names) + 1)), names)
+    for a, b in itertools.permutations(names, 2):
+        assert index.same_subject(a, b) == index.same_subject(b, a), (a, b)
+    assert not index.same_subject("Fans", "Golf Fans")  # says how, not what
+
+
+def test_an_initialism_is_read_only_where_written_in_capitals() -> None:
+    names = ["Marketing Decision Makers", "MDMs", "mdm software"]
+    index = lexical.LexicalIndex([1, 2, 3], names)
+    assert index.text("MDMs") == index.text("Marketing Decision Makers")
+    assert index.text("mdm software") == "mdm softwar"
+
+
+def test_names_without_words_make_an_index_that_compares_nothing() -> None:
+    index = lexical.LexicalIndex([1, 2, 3], ["!!!", "???", "..."])
+    assert index.similarities([("!!!", "Golf Fans")]) == [0.0]
+    assert index.candidates({1: "!!!"}, k=5, floor=0.3) == {1: []}
