@@ -194,13 +194,19 @@ class LexicalIndex:
         # (group, word) -> the rows holding the word; (group, subject) -> the rows whose
         # subject it is; group -> the rows without a subject
         by_word: dict[tuple[Hashable, str], list[int]] = {}
+        by_word_long: dict[tuple[Hashable, str], list[int]] = {}  # of the long names only
         by_subject: dict[tuple[Hashable, str | None], list[int]] = {}
         for row, (name, words) in enumerate(zip(names, word_lists, strict=True)):
             key = group(name)
+            long = len(_content(words)) > _COVERED_UP_TO
             for word in set(words):
                 by_word.setdefault((key, word), []).append(row)
+                if long:
+                    by_word_long.setdefault((key, word), []).append(row)
             by_subject.setdefault((key, self._subject_of(words)), []).append(row)
         self._rows_by_word = {k: np.asarray(r, dtype=np.int64) for k, r in by_word.items()}
+        self._rows_by_word_long = {k: np.asarray(r, dtype=np.int64)
+                                   for k, r in by_word_long.items()}
         self._rows_by_subject = {k: np.asarray(r, dtype=np.int64)
                                  for k, r in by_subject.items()}
         self._related: dict[str, list[str]] = {}
@@ -401,7 +407,7 @@ class LexicalIndex:
                 held.append(self._rows_by_subject[(key, None)])
         if subject is None:  # a long name that holds its words may pass without a subject
             held += [rows for w in _content(words)
-                     for rows in self._rows_related(w, key, self._rows_by_word)]
+                     for rows in self._rows_related(w, key, self._rows_by_word_long)]
         if not held:
             return np.empty(0, dtype=np.int64)
         return held[0] if len(held) == 1 else np.unique(np.concatenate(held))
