@@ -11,6 +11,8 @@ parsed name (jobcore.catalog.segment_names), so that a notation is never a diffe
   name that says none goes with each); two providers' paths of which only one names its
   frame are different trees' segments.
 - **Audience qualifiers** ("Affluent", "Urban", "Frequent", "Young", "Parents"): equal.
+- **Offers**: the editions the leaf of a product name states (upgrade, academic, deluxe,
+  professional...) equal; platforms (Mac, Windows) not exclusive ("for Mac" against "Win").
 - **Identifiers**: model codes are normalised (case, hyphens, spaces: "F3H982-10" is
   "F3H98210"); two names with codes must share one; versions ("v2.1", "Windows 10") and the
   other numbers must not contradict: one name's all appear in the other's. Digits inside a
@@ -62,6 +64,8 @@ class Markers:
     codes: frozenset[str] = frozenset()
     versions: frozenset[str] = frozenset()
     path: tuple[str, ...] = ()  # each part's stemmed words, provider and market left out
+    editions: frozenset[str] = frozenset()
+    platforms: frozenset[str] = frozenset()
 
 
 def band_key(band: NumericRange) -> tuple[str, float | None, float | None]:
@@ -115,13 +119,15 @@ def qualifiers(parsed: segment_names.ParsedName) -> frozenset[str]:
 def markers(name: str) -> Markers:
     """The markers of a topic name (see the module docstring)."""
     parsed = segment_names.parse_cached(name)
+    editions, platforms = wording.offer_terms(parsed.leaf)  # not a path's "Family"
     return Markers(
         market=parsed.market or "", numbers=_numbers(parsed), qualifiers=qualifiers(parsed),
         audience=parsed.framing or "", has_path=len(parsed.parts) > 1,
         bands=frozenset(band_key(b) for b in parsed.ranges if b.unit is not None),
         generation=parsed.generation or "", gender=parsed.gender or "",
         codes=frozenset(parsed.model_codes), versions=frozenset(parsed.versions),
-        path=tuple(_part_key(p) for p in parsed.parts))
+        path=tuple(_part_key(p) for p in parsed.parts), editions=editions,
+        platforms=platforms)
 
 
 def band_text(band: tuple[str, float | None, float | None]) -> str:
@@ -154,6 +160,10 @@ def _contradiction(a: Markers, b: Markers) -> str | None:
         return "gender"
     if a.qualifiers != b.qualifiers:
         return "qualifiers"
+    if a.editions != b.editions:
+        return "editions"
+    if a.platforms and b.platforms and not a.platforms & b.platforms:
+        return "platforms"
     if a.codes and b.codes and not a.codes & b.codes:
         return "codes"
     if not (a.versions <= b.versions or b.versions <= a.versions):
@@ -183,6 +193,10 @@ _REASONS = {
                            f"{b.gender or 'both'}",
     "qualifiers": lambda a, b: (f"different audience qualifiers: {_listed(a.qualifiers)} "
                                 f"against {_listed(b.qualifiers)}"),
+    "editions": lambda a, b: (f"different editions: {_listed(a.editions)} against "
+                              f"{_listed(b.editions)}"),
+    "platforms": lambda a, b: (f"different platforms: {_listed(a.platforms)} against "
+                               f"{_listed(b.platforms)}"),
     "codes": lambda a, b: f"different model codes: {_listed(a.codes)} against "
                           f"{_listed(b.codes)}",
     "versions": lambda a, b: f"different versions: {_listed(a.versions)} against "
@@ -204,9 +218,9 @@ def compatible(a: Markers, b: Markers) -> bool:
     return _contradiction(a, b) is None
 
 
-def guard_group(name: str) -> tuple[str, frozenset[str]]:
-    """What two names must have alike for ``compatible`` to allow them (market and
-    qualifiers): the lexical index looks for candidates only among names of the same group.
+def guard_group(name: str) -> tuple[str, frozenset[str], frozenset[str]]:
+    """What two names must have alike for ``compatible`` to allow them (market, qualifiers
+    and editions): the lexical index looks for candidates only among names of the same group.
     """
     marks = markers(name)
-    return marks.market, marks.qualifiers
+    return marks.market, marks.qualifiers, marks.editions

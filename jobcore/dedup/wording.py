@@ -28,6 +28,10 @@ _PHRASE_SYNONYMS = [(v.split()[0], re.compile(rf"\b{re.escape(v)}s?\b"), c)
 _ENDINGS = ("ing", "ist", "ism", "ian", "er", "or")
 _VOWELS = "aeiouy"
 _CONNECTIVES = frozenset({"and", "of", "the", "for", "in", "to", "a", "an"})
+_EDITION_OF = {word: edition for edition, words in _FIELD["editions"].items() for word in words}
+_PLATFORM_OF = {word: platform for platform, words in _FIELD["platforms"].items()
+                for word in words}
+_RAW_WORDS = re.compile(r"[a-z0-9]+")
 
 
 @lru_cache(maxsize=100_000)
@@ -137,3 +141,13 @@ class Initialisms:
 _RAW_WORD = re.compile(r"[A-Za-z0-9]+")
 # market codes ("US", "UK", "DE") and the field's own abbreviations are not learned
 _NOT_INITIALISMS = frozenset(k for k in MARKET_NAMES if len(k) <= 5) | frozenset(ABBREVIATIONS)
+
+
+def offer_terms(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The editions ("upgrade", "academic", "deluxe", "professional"...) and platforms ("mac",
+    "windows") a name states, each written any of its ways ("Upg", "Pro", "Win32"); read from
+    the words as written, so "Professionals" (people) is not the "Pro" edition.
+    """
+    words = _RAW_WORDS.findall(text.casefold())
+    return (frozenset(_EDITION_OF[w] for w in words if w in _EDITION_OF),
+            frozenset(_PLATFORM_OF[w] for w in words if w in _PLATFORM_OF))

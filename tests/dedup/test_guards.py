@@ -47,6 +47,11 @@ def _refusal(a: str, b: str) -> str | None:
     # a path against the plain name; framing said by the path or by a cue
     ("Epsilon » Automotive » In-Market » Pickup Trucks", "Pickup Truck Intenders"),
     ("Eyeota / Interest / Outdoor / Camping", "Camping Enthusiasts"),
+    # one offer: its edition and platform written two ways, or a platform list that holds
+    # the other's; people ("Professionals") and a path's "Family" are not editions
+    ("Adobe Illustrator CS3 Upgrade [Mac]", "Adobe Illustrator CS3 Upg for Macintosh"),
+    ("QuarkXPress 7 for Mac/Win", "QuarkXPress 7 Windows"),
+    ("IT Professionals", "Information Technology Professionals"),
 ])
 def test_one_segment_in_two_notations_is_allowed(a: str, b: str) -> None:
     assert _refusal(a, b) is None
@@ -78,6 +83,11 @@ def test_one_segment_in_two_notations_is_allowed(a: str, b: str) -> None:
     ("Windows 10 Users", "Windows 11 Users", "different numbers"),
     ("Reel Deal Slots v2.0", "Reel Deal Slots v3.1", "different versions"),
     ("Rumba 902453-007-C", "Rumba 902453-007-B", "different model codes"),
+    ("Adobe Dreamweaver CS3 Upgrade", "Adobe Dreamweaver CS3", "different editions"),
+    ("Adobe Premiere Pro CS3", "Adobe Premiere Pro CS3 Academic", "different editions"),
+    ("Print Explosion Deluxe 3.0", "Print Explosion 3.0", "different editions"),
+    ("Quicken 2007 for Mac", "Quicken 2007 Win32", "different platforms"),
+    ("Mac Gamers", "PC Gamers", "different platforms"),
     ("/Apparel & Accessories", "/Apparel & Accessories/Footwear", "parent and child"),
     ("Interests > Sports", "Interests > Sports > Golf", "parent and child"),
 ])
@@ -90,3 +100,10 @@ def test_the_guard_group_holds_what_must_be_alike() -> None:
     assert guards.guard_group("Golf Fans - UK") == guards.guard_group("UK: Golf Fans")
     assert guards.guard_group("Golf Fans - UK") != guards.guard_group("Golf Fans - US")
     assert guards.guard_group("Affluent Golf Fans") != guards.guard_group("Golf Fans")
+    assert guards.guard_group("Dreamweaver CS3 Upgrade") != guards.guard_group("Dreamweaver CS3")
+
+
+def test_editions_are_read_from_the_leaf_not_from_a_path() -> None:
+    assert guards.markers("Interest > Family and Parenting > Board Games").editions == frozenset()
+    assert guards.markers("Apple iWork '06 Family Pack (Mac)").editions == {"family"}
+    assert guards.markers("Apple iWork '06 Family Pack (Mac)").platforms == {"mac"}
