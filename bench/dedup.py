@@ -62,7 +62,7 @@ def _database(name: str, reuse: bool) -> tuple[sa.Engine, bool]:
         if engine is not None:
             with engine.connect() as conn:
                 embedded = conn.execute(sa.text(
-                    "SELECT count(*) FILTER (WHERE embedding IS NOT NULL), count(*) FROM topics"
+                    "SELECT (SELECT count(*) FROM topic_embeddings), count(*) FROM topics"
                 )).one()
             if embedded[1] == TOPICS and embedded[0] == TOPICS:
                 return engine, True
@@ -117,8 +117,9 @@ def _vectors(engine: sa.Engine) -> tuple[np.ndarray, np.ndarray, list[str]]:
     try:
         register_vector(raw.driver_connection)
         with raw.driver_connection.cursor() as cursor:
-            cursor.execute("SELECT id, name, embedding FROM topics WHERE embedding IS NOT NULL "
-                           "AND deleted_at IS NULL AND merged_into IS NULL ORDER BY id")
+            cursor.execute("SELECT t.id, t.name, e.embedding FROM topics t "
+                           "JOIN topic_embeddings e ON e.topic_id = t.id "
+                           "WHERE t.deleted_at IS NULL AND t.merged_into IS NULL ORDER BY t.id")
             rows = cursor.fetchall()
     finally:
         raw.close()

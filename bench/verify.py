@@ -78,11 +78,13 @@ def _seed(engine) -> None:
     with engine.begin() as conn:
         for start in range(0, len(rows), 5000):
             conn.execute(sa.text(
-                "INSERT INTO topics (name, description, embedding, embedding_hash, "
-                "embedding_model) VALUES (:name, :description, CAST(:embedding AS vector), "
-                ":hash, :model)"), rows[start:start + 5000])
+                "WITH t AS (INSERT INTO topics (name, description, embedding_stale) "
+                "VALUES (:name, :description, false) RETURNING id) "
+                "INSERT INTO topic_embeddings (topic_id, embedding, text_hash, model) "
+                "SELECT t.id, CAST(:embedding AS vector), :hash, :model FROM t"),
+                rows[start:start + 5000])
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(sa.text("VACUUM ANALYZE topics"))
+        conn.execute(sa.text("VACUUM ANALYZE topics, topic_embeddings"))
 
 
 class _Unclassified:

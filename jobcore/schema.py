@@ -69,10 +69,8 @@ topics = sa.Table(
     sa.Column("classified_at", _ts, nullable=True),
     sa.Column("review_status", sa.Text, nullable=False, server_default="ok"),
     sa.Column("review_reason", sa.Text, nullable=True),
-    sa.Column("embedding", Vector(EMBEDDING_DIMENSIONS), nullable=True),
-    sa.Column("embedding_model", sa.Text, nullable=True),
-    sa.Column("embedding_hash", sa.Text, nullable=True),
-    sa.Column("embedding_stale", sa.Boolean, nullable=False, server_default=sa.false()),
+    # to embed: stale or never embedded (the vector lives in topic_embeddings)
+    sa.Column("embedding_stale", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("merged_into", sa.BigInteger, sa.ForeignKey("topics.id"), nullable=True),
     sa.Column("deleted_at", _ts, nullable=True),
@@ -84,9 +82,22 @@ topics = sa.Table(
     sa.Index("ix_topics_taxonomy_node", "taxonomy_node_id",
              postgresql_where=sa.text("taxonomy_node_id IS NOT NULL")),
     sa.Index("ix_topics_embedding_pending", "id",
-             postgresql_where=sa.text("(embedding_stale OR embedding IS NULL) "
+             postgresql_where=sa.text("embedding_stale "
                                       "AND deleted_at IS NULL AND merged_into IS NULL")),
-    sa.Index("ix_topics_embedding_hnsw", "embedding", postgresql_using="hnsw",
+)
+
+# A topic's embedding, off the topics table so that a topic write never touches the vector
+# index (migration 0019): the vector, the encoder that made it and the hash of its text.
+topic_embeddings = sa.Table(
+    "topic_embeddings",
+    metadata,
+    sa.Column("topic_id", sa.BigInteger, sa.ForeignKey("topics.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("embedding", Vector(EMBEDDING_DIMENSIONS), nullable=False),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("text_hash", sa.Text, nullable=False),
+    sa.Column("embedded_at", _ts, nullable=False, server_default=sa.func.now()),
+    sa.Index("ix_topic_embeddings_hnsw", "embedding", postgresql_using="hnsw",
              postgresql_ops={"embedding": "vector_cosine_ops"}),
 )
 

@@ -35,3 +35,37 @@ def test_migrated_database_matches_the_schema_module(engine):
 def test_database_refuses_invalid_values(engine, statement):
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
         conn.execute(sa.text(statement))
+
+
+def test_moving_vectors_to_their_own_table_keeps_every_stored_vector(server_url):
+    """0019 copies each topic's vector, encoder and hash into topic_embeddings (no
+    re-embedding), and a never-embedded topic is marked to embed.
+    """
+    from jobcore.db import create_database, create_engine_for, drop_database
+
+    name = "jobcore_test_migrate_0019"
+    drop_database(server_url, name)
+    engine = create_engine_for(create_database(server_url, name), migrate=False)
+    try:
+        upgrade(engine, "0018")
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO topics (name, embedding, embedding_model, embedding_hash) "
+                "VALUES ('Yoga Fans', CAST(:v AS vector), 'm', 'h1'), ('Golf Fans', NULL, "
+                "NULL, NULL)"), {"v": "[" + ",".join(["0.5"] * 4 + ["0"] * 380) + "]"})
+        upgrade(engine)
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT t.name, t.embedding_stale, e.model, e.text_hash, "
+                "e.embedding::text AS vector FROM topics t "
+                "LEFT JOIN topic_embeddings e ON e.topic_id = t.id ORDER BY t.id")).all()
+            hnsw_on_topics = conn.execute(sa.text(
+                "SELECT count(*) FROM pg_indexes WHERE tablename = 'topics' "
+                "AND indexdef ILIKE '%hnsw%'")).scalar_one()
+        assert rows[0][:4] == ("Yoga Fans", False, "m", "h1")
+        assert rows[0].vector.startswith("[0.5,0.5,0.5,0.5,0")
+        assert rows[1][:4] == ("Golf Fans", True, None, None)
+        assert hnsw_on_topics == 0
+    finally:
+        engine.dispose()
+        drop_database(server_url, name)

@@ -117,7 +117,7 @@ _APPLY_CLASSIFICATION = sa.text(
             review_reason = CASE WHEN {_RAISE} THEN left(v.flag, 1000)
                                  WHEN {_CLEAR} THEN NULL ELSE t.review_reason END,
             updated_at = CASE WHEN v.changed OR {_RAISE} THEN now() ELSE t.updated_at END,
-            embedding_stale = t.embedding_stale OR (v.changed AND t.embedding IS NOT NULL)
+            embedding_stale = t.embedding_stale OR v.changed
         FROM v WHERE t.id = v.id
     )
     INSERT INTO topic_history (topic_id, batch_id, action, previous_values, new_values,
@@ -173,7 +173,7 @@ _APPLY_PLACEMENT = sa.text(
     ), updated AS (
         UPDATE topics AS t SET subcategory = v.subcategory,
             taxonomy_node_id = v.taxonomy_node_id, updated_at = now(),
-            embedding_stale = t.embedding_stale OR t.embedding IS NOT NULL
+            embedding_stale = true
         FROM v WHERE t.id = v.id AND v.changed
     )
     INSERT INTO topic_history (topic_id, batch_id, action, previous_values, new_values,

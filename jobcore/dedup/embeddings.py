@@ -12,7 +12,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -24,7 +24,7 @@ from jobcore.catalog.topic_store import LIVE
 from jobcore.classify.taxonomy import Classification
 from jobcore.config import get_settings
 from jobcore.dedup.encoders import EmbeddingProvider, get_provider
-from jobcore.schema import topics
+from jobcore.schema import topic_embeddings, topics
 
 BATCH_SIZE = 256
 
@@ -61,29 +61,31 @@ class RefreshReport:
 _CANDIDATES = (
     sa.select(topics.c.id, topics.c.name, topics.c.description, topics.c.segment_type,
               topics.c.taxonomy_type, topics.c.parent_category, topics.c.subcategory,
-              topics.c.audience_type, topics.c.embedding_model, topics.c.embedding_hash,
-              topics.c.embedding_stale, topics.c.embedding.is_(None).label("missing"),
+              topics.c.audience_type, topic_embeddings.c.model, topic_embeddings.c.text_hash,
+              topics.c.embedding_stale, topic_embeddings.c.topic_id.is_(None).label("missing"),
               topics.c.updated_at)
+    .select_from(topics.outerjoin(topic_embeddings,
+                                  topic_embeddings.c.topic_id == topics.c.id))
     .where(LIVE, topics.c.id > sa.bindparam("last_id"), topics.c.id <= sa.bindparam("up_to"))
     .order_by(topics.c.id).limit(sa.bindparam("n", type_=sa.Integer))
 )
 MAX_ID = 2 ** 63 - 1
 WRITERS = 2  # refresh_all's connections: the HNSW inserts of one run on one core
-_PENDING = (topics.c.embedding_stale | topics.c.embedding.is_(None))
+_PENDING = topics.c.embedding_stale  # stale or never embedded (new topics start marked)
 
+# One statement a batch; the vectors go as pgvector's text form in one JSON array.
 _WRITE = sa.text(
     """
-    UPDATE topics AS t SET embedding = CAST(v.embedding AS vector), embedding_model = :model,
-                           embedding_hash = v.hash,
-                           embedding_stale = t.updated_at IS DISTINCT FROM v.seen
-    FROM jsonb_to_recordset(CAST(:rows AS jsonb))
-         AS v(id bigint, embedding text, hash text, seen timestamptz)
-    WHERE t.id = v.id
+    INSERT INTO topic_embeddings AS e (topic_id, embedding, model, text_hash)
+    SELECT v.id, CAST(v.embedding AS vector), :model, v.hash
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(id bigint, embedding text, hash text)
+    ON CONFLICT (topic_id) DO UPDATE SET embedding = excluded.embedding,
+        model = excluded.model, text_hash = excluded.text_hash, embedded_at = now()
     """
 )
 
-# A write that changed the topic while it was being encoded keeps it marked (updated_at
-# moved): the next refresh embeds the new text.
+# The topics embedded (or found current) are no longer to embed, unless a write changed
+# one while it was being encoded (updated_at moved): the next refresh embeds the new text.
 _CURRENT_AGAIN = sa.text(
     """
     UPDATE topics AS t SET embedding_stale = false
@@ -97,9 +99,8 @@ def refresh_batch(conn: Connection, provider: EmbeddingProvider, *, after_id: in
                   up_to_id: int = MAX_ID, topic_ids: list[int] | None = None,
                   pending_only: bool = False, batch_size: int = BATCH_SIZE) -> RefreshReport:
     """Embed the next ``batch_size`` live topics after ``after_id`` and up to ``up_to_id``
-    (all, only ``topic_ids``, or only those marked stale or never embedded) whose embedding
-    text or model changed; a stale mark on a topic whose text is back to what was embedded
-    is cleared.
+    (all, only ``topic_ids``, or only those marked to embed) whose embedding text or model
+    changed; a mark on a topic whose text is back to what was embedded is cleared.
     """
     stmt = _CANDIDATES if topic_ids is None else _CANDIDATES.where(topics.c.id.in_(topic_ids))
     if pending_only:
@@ -107,23 +108,27 @@ def refresh_batch(conn: Connection, provider: EmbeddingProvider, *, after_id: in
     rows = conn.execute(stmt, {"last_id": after_id, "up_to": up_to_id, "n": batch_size}).all()
     if not rows:
         return RefreshReport(0, 0, None)
-    stale, current_again = [], []
+    stale, marked = [], []
     for row in rows:
         text = embedding_text(row.name, row.description, Classification(*row[3:8]))
         digest = text_hash(text)
-        if row.missing or row.embedding_hash != digest \
-                or row.embedding_model != provider.model_name:
-            stale.append((row.id, text, digest, row.updated_at.isoformat()))
-        elif row.embedding_stale:
-            current_again.append({"id": row.id, "seen": row.updated_at.isoformat()})
+        if row.missing or row.text_hash != digest or row.model != provider.model_name:
+            stale.append((row.id, text, digest))
+        if row.embedding_stale:
+            marked.append({"id": row.id, "seen": row.updated_at.isoformat()})
     if stale:
-        vectors = provider.encode([text for _, text, _, _ in stale])
+        vectors = provider.encode([text for _, text, _ in stale])
         conn.execute(_WRITE, {"model": provider.model_name, "rows": json.dumps([
-            {"id": topic_id, "embedding": str(vector), "hash": digest, "seen": seen}
-            for (topic_id, _, digest, seen), vector in zip(stale, vectors, strict=True)])})
-    if current_again:
-        conn.execute(_CURRENT_AGAIN, {"rows": json.dumps(current_again)})
+            {"id": topic_id, "embedding": _vector_text(vector), "hash": digest}
+            for (topic_id, _, digest), vector in zip(stale, vectors, strict=True)])})
+    if marked:
+        conn.execute(_CURRENT_AGAIN, {"rows": json.dumps(marked)})
     return RefreshReport(len(rows), len(stale), rows[-1].id)
+
+
+def _vector_text(vector: Sequence[float]) -> str:
+    """pgvector's text form of a vector (``str`` of a numpy array is not one)."""
+    return "[" + ",".join(f"{float(x):.9g}" for x in vector) + "]"
 
 
 def refresh_all(engine: Engine, provider: EmbeddingProvider, *, batch_size: int = BATCH_SIZE,
@@ -178,13 +183,13 @@ def mark_other_encoders_stale(conn: Connection, model_name: str) -> int:
     change of EMBEDDING_PROVIDER); returns how many.
     """
     return conn.execute(sa.update(topics).where(
-        LIVE, topics.c.embedding.is_not(None), ~topics.c.embedding_stale,
-        topics.c.embedding_model.is_distinct_from(model_name)).values(embedding_stale=True)
+        LIVE, ~topics.c.embedding_stale, topics.c.id == topic_embeddings.c.topic_id,
+        topic_embeddings.c.model.is_distinct_from(model_name)).values(embedding_stale=True)
     ).rowcount
 
 
 def pending_count(conn: Connection) -> int:
-    """Live topics whose embedding is stale or missing (served by a partial index)."""
+    """Live topics to embed: stale or never embedded (served by a partial index)."""
     return conn.execute(sa.select(sa.func.count()).select_from(topics)
                         .where(LIVE, _PENDING)).scalar_one()
 

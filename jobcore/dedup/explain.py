@@ -105,8 +105,8 @@ def explain(conn: Connection, job: Job, a: Topic, b: Topic) -> PairExplanation:
     mode = job.result.get("matching", thresholds.SEMANTIC)
     threshold = float(job.result.get("threshold", thresholds.DEFAULT_THRESHOLDS[mode]))
     semantic = conn.execute(sa.text(
-        "SELECT 1 - (x.embedding <=> y.embedding) FROM topics x, topics y "
-        "WHERE x.id = :a AND y.id = :b"), {"a": a.id, "b": b.id}).scalar()
+        "SELECT 1 - (x.embedding <=> y.embedding) FROM topic_embeddings x, topic_embeddings y "
+        "WHERE x.topic_id = :a AND y.topic_id = :b"), {"a": a.id, "b": b.id}).scalar()
     index = lexical.index_for(conn, job.id, fixed=True, group=guards.guard_group)
     similarity = index.similarities([(a.name, b.name)])[0]
     return PairExplanation(a, b, mode, threshold,

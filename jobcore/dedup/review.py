@@ -109,8 +109,9 @@ def members(conn: Connection, topic_ids: set[int]) -> dict[int, Member]:
 
 _SIMILARITIES = sa.text(
     """
-    SELECT t.id, 1 - (t.embedding <=> w.embedding) FROM topics t, topics w
-    WHERE w.id = :winner AND t.id = ANY(:ids)
+    SELECT t.topic_id, 1 - (t.embedding <=> w.embedding)
+    FROM topic_embeddings t, topic_embeddings w
+    WHERE w.topic_id = :winner AND t.topic_id = ANY(:ids)
     """
 )
 

@@ -28,25 +28,27 @@ SEARCH_CONNECTIONS = 2  # neighbour searches in flight at once (one core each, s
 def search_method(conn: Connection) -> str:
     """'exact' for a catalogue of at most EXACT_SEARCH_MAX embedded live topics, else 'hnsw'."""
     count = conn.execute(sa.text(
-        "SELECT count(*) FROM (SELECT 1 FROM topics WHERE embedding IS NOT NULL "
-        "AND deleted_at IS NULL AND merged_into IS NULL LIMIT :n) AS t"),
+        "SELECT count(*) FROM (SELECT 1 FROM topic_embeddings e JOIN topics t "
+        "ON t.id = e.topic_id WHERE t.deleted_at IS NULL AND t.merged_into IS NULL "
+        "LIMIT :n) AS t"),
         {"n": EXACT_SEARCH_MAX + 1}).scalar_one()
     return "exact" if count <= EXACT_SEARCH_MAX else "hnsw"
 
 
 _NEIGHBOURS = sa.text(
     """
-    SELECT s.id AS source_id, s.name AS source_name, n.id, n.name, n.similarity
-    FROM topics s
+    SELECT s.topic_id AS source_id, st.name AS source_name, n.id, n.name, n.similarity
+    FROM topic_embeddings s
+    JOIN topics st ON st.id = s.topic_id
     CROSS JOIN LATERAL (
-        SELECT t.id, t.name, 1 - (t.embedding <=> s.embedding) AS similarity
-        FROM topics t
-        WHERE t.deleted_at IS NULL AND t.merged_into IS NULL AND t.embedding IS NOT NULL
-          AND t.id <> s.id
-        ORDER BY t.embedding <=> s.embedding
+        SELECT t.id, t.name, 1 - (e.embedding <=> s.embedding) AS similarity
+        FROM topic_embeddings e
+        JOIN topics t ON t.id = e.topic_id
+        WHERE t.deleted_at IS NULL AND t.merged_into IS NULL AND e.topic_id <> s.topic_id
+        ORDER BY e.embedding <=> s.embedding
         LIMIT :k
     ) AS n
-    WHERE s.id = ANY(:ids) AND s.embedding IS NOT NULL
+    WHERE s.topic_id = ANY(:ids)
     """
 )
 
@@ -175,9 +177,9 @@ def id_array(ids: Iterable[int]) -> str:
 
 _NAMES = sa.text(
     """
-    SELECT id, name FROM topics
-    WHERE id = ANY(CAST(:ids AS bigint[])) AND embedding IS NOT NULL
-      AND deleted_at IS NULL AND merged_into IS NULL
+    SELECT t.id, t.name FROM topics t JOIN topic_embeddings e ON e.topic_id = t.id
+    WHERE t.id = ANY(CAST(:ids AS bigint[]))
+      AND t.deleted_at IS NULL AND t.merged_into IS NULL
     """
 )
 
@@ -191,12 +193,12 @@ def embedded_names(conn: Connection, topic_ids: list[int]) -> dict[int, str]:
 
 _PAIRS = sa.text(
     """
-    SELECT p.a, p.b, 1 - (a.embedding <=> b.embedding) AS similarity, b.name
+    SELECT p.a, p.b, 1 - (ea.embedding <=> eb.embedding) AS similarity, b.name
     FROM unnest(CAST(:a AS bigint[]), CAST(:b AS bigint[])) AS p(a, b)
-    JOIN topics a ON a.id = p.a
+    JOIN topic_embeddings ea ON ea.topic_id = p.a
+    JOIN topic_embeddings eb ON eb.topic_id = p.b
     JOIN topics b ON b.id = p.b
     WHERE b.deleted_at IS NULL AND b.merged_into IS NULL
-      AND a.embedding IS NOT NULL AND b.embedding IS NOT NULL
     """
 )
 

@@ -17,7 +17,7 @@ from jobcore.dedup.embeddings import (
 )
 from jobcore.dedup.encoders import EmbeddingError, HostedEmbeddings, LocalMiniLM, OnnxMiniLM
 from jobcore.http import RetryPolicy
-from jobcore.schema import topics
+from jobcore.schema import topic_embeddings, topics
 from tests.fakes.embeddings import FakeEmbeddingsServer
 
 YOGA = Classification("b2c", "Interest", "Healthy Living", "Fitness and Exercise", "interest")
@@ -59,8 +59,8 @@ def test_a_change_of_encoder_re_embeds(engine, make_topic, tmp_path):
         assert refresh_batch(conn, LocalMiniLM()).embedded == 1
         assert refresh_batch(conn, OnnxMiniLM(tmp_path)).embedded == 1
         assert refresh_batch(conn, OnnxMiniLM(tmp_path)).embedded == 0
-        model = conn.execute(sa.select(topics.c.embedding_model)
-                             .where(topics.c.id == topic_id)).scalar_one()
+        model = conn.execute(sa.select(topic_embeddings.c.model)
+                             .where(topic_embeddings.c.topic_id == topic_id)).scalar_one()
     assert model == "all-MiniLM-L6-v2-onnx-int8"
 
 
@@ -74,14 +74,15 @@ def test_refresh_embeds_only_when_the_text_or_model_changes(engine, make_topic):
         conn.execute(sa.update(topics).where(topics.c.id == ids[0])
                      .values(parent_category="Healthy Living", taxonomy_type="Interest"))
         assert refresh_batch(conn, local).embedded == 1
-        row = conn.execute(sa.select(topics).where(topics.c.id == ids[0])).one()
-    assert row.embedding_model == "all-MiniLM-L6-v2" and len(row.embedding) == 384
+        row = conn.execute(sa.select(topic_embeddings)
+                           .where(topic_embeddings.c.topic_id == ids[0])).one()
+    assert row.model == "all-MiniLM-L6-v2" and len(row.embedding) == 384
     with FakeEmbeddingsServer() as fake, engine.begin() as conn:
         hosted = HostedEmbeddings(fake.url, "k", "text-embedding-3-small", httpx.Client())
         assert refresh_batch(conn, hosted).embedded == 2  # another model: all again
         nearest = conn.execute(sa.text(
-            "SELECT id FROM topics WHERE embedding IS NOT NULL "
-            "ORDER BY embedding <=> (SELECT embedding FROM topics WHERE id = :id) LIMIT 1"),
+            "SELECT topic_id FROM topic_embeddings ORDER BY embedding <=> "
+            "(SELECT embedding FROM topic_embeddings WHERE topic_id = :id) LIMIT 1"),
             {"id": ids[1]}).scalar()
     assert nearest == ids[1]
 
@@ -120,8 +121,8 @@ def test_embed_cli_fills_missing_embeddings(app_env, engine, many_topics, monkey
         assert main(["embed"]) == 0
         assert "embedded 0" in capsys.readouterr().out
     with engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(topics)
-                            .where(topics.c.embedding.is_(None))).scalar() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(topic_embeddings)
+                            ).scalar() == 30
 
 
 def test_with_embed_on_write_reclassify_and_rollback_re_embed_inside_their_chunks(
@@ -137,24 +138,27 @@ def test_with_embed_on_write_reclassify_and_rollback_re_embed_inside_their_chunk
     runner.run_to_completion(job.id, engine=engine)
     with engine.connect() as conn:
         rows = {r.id: r for r in conn.execute(sa.select(topics))}
-    assert rows[topic_id].embedding is not None and rows[unchanged].embedding is None
+    assert _embedding_state(engine, unchanged).text_hash is None
     assert not rows[topic_id].embedding_stale
-    after_reclassify = rows[topic_id].embedding_hash
+    after_reclassify = _embedding_state(engine, topic_id).text_hash
     assert after_reclassify == text_hash(embedding_text(
         "Luxury SUV Intenders", None, Classification.from_mapping(rows[topic_id]._mapping)))
 
     rollback = create_rollback(job.id, engine=engine)
     runner.run_to_completion(rollback.id, engine=engine)
     with engine.connect() as conn:
-        restored = conn.execute(sa.select(topics).where(topics.c.id == topic_id)).one()
-    assert restored.embedding_hash == text_hash("Luxury SUV Intenders") != after_reclassify
+        restored = _embedding_state(engine, topic_id)
+    assert restored.text_hash == text_hash("Luxury SUV Intenders") != after_reclassify
     get_settings.cache_clear()
 
 
 def _embedding_state(engine, topic_id: int):
     with engine.connect() as conn:
-        return conn.execute(sa.select(topics.c.embedding_hash, topics.c.embedding_stale)
-                            .where(topics.c.id == topic_id)).one()
+        return conn.execute(
+            sa.select(topic_embeddings.c.text_hash, topics.c.embedding_stale)
+            .select_from(topics.outerjoin(topic_embeddings,
+                                          topic_embeddings.c.topic_id == topics.c.id))
+            .where(topics.c.id == topic_id)).one()
 
 
 def test_writes_mark_embeddings_stale_and_a_sweep_refreshes_them_before_it_searches(
@@ -167,10 +171,10 @@ def test_writes_mark_embeddings_stale_and_a_sweep_refreshes_them_before_it_searc
     with engine.begin() as conn:
         refresh_batch(conn, LocalMiniLM())
     embedded = _embedding_state(engine, topic_id)
-    assert embedded.embedding_hash == text_hash("Luxury SUV Intenders")
+    assert embedded.text_hash == text_hash("Luxury SUV Intenders")
     job = runner.create_job("reclassify", {}, engine=engine)
     runner.run_to_completion(job.id, engine=engine)
-    assert _embedding_state(engine, topic_id) == (embedded.embedding_hash, True)
+    assert _embedding_state(engine, topic_id) == (embedded.text_hash, True)
 
     rollback = create_rollback(job.id, engine=engine)
     runner.run_to_completion(rollback.id, engine=engine)
@@ -178,7 +182,7 @@ def test_writes_mark_embeddings_stale_and_a_sweep_refreshes_them_before_it_searc
         assert pending_count(conn) == 1
         refresh_batch(conn, LocalMiniLM(), pending_only=True)
         assert pending_count(conn) == 0
-    assert _embedding_state(engine, topic_id) == (embedded.embedding_hash, False)
+    assert _embedding_state(engine, topic_id) == (embedded.text_hash, False)
 
     again = runner.create_job("reclassify", {"force": True}, engine=engine)
     runner.run_to_completion(again.id, engine=engine)
@@ -188,9 +192,9 @@ def test_writes_mark_embeddings_stale_and_a_sweep_refreshes_them_before_it_searc
     with engine.connect() as conn:
         row = conn.execute(sa.select(topics).where(topics.c.id == topic_id)).one()
         assert pending_count(conn) == 0
-    assert row.embedding_hash == text_hash(embedding_text(
-        row.name, None, Classification.from_mapping(row._mapping))) != embedded.embedding_hash
-    assert _embedding_state(engine, fresh).embedding_hash == text_hash("Yoga Enthusiasts")
+    assert _embedding_state(engine, topic_id).text_hash == text_hash(embedding_text(
+        row.name, None, Classification.from_mapping(row._mapping))) != embedded.text_hash
+    assert _embedding_state(engine, fresh).text_hash == text_hash("Yoga Enthusiasts")
 
 
 def test_refresh_all_splits_the_catalogue_over_writers_and_embeds_each_topic_once(
@@ -204,7 +208,36 @@ def test_refresh_all_splits_the_catalogue_over_writers_and_embeds_each_topic_onc
                        on_batch=seen.append) == 25
     assert sum(r.checked for r in seen) == 25 and len(seen) >= 7
     with engine.connect() as conn:
-        embedded = set(conn.execute(sa.select(topics.c.id)
-                                    .where(topics.c.embedding.is_not(None))).scalars())
+        embedded = set(conn.execute(sa.select(topic_embeddings.c.topic_id)).scalars())
     assert embedded == set(ids)
     assert refresh_all(engine, get_provider(), writers=2) == 0  # nothing changed since
+
+
+def test_a_topic_write_leaves_the_vector_and_its_index_alone(engine, make_topic):
+    """The vector lives in topic_embeddings (with the HNSW index): reclassifying an embedded
+    topic writes a new version of its topics row only, and marks it to embed.
+    """
+    from jobcore.jobs import runner
+
+    get_settings.cache_clear()  # EMBED_ON_WRITE off: the default
+    topic_id = make_topic("Luxury SUV Intenders")
+    with engine.begin() as conn:
+        refresh_batch(conn, LocalMiniLM())
+
+    def versions() -> tuple[str, str]:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(
+                "SELECT t.xmin::text, e.xmin::text FROM topics t "
+                "JOIN topic_embeddings e ON e.topic_id = t.id WHERE t.id = :id"),
+                {"id": topic_id}).one()
+
+    before = versions()
+    job = runner.create_job("reclassify", {"force": True}, engine=engine)
+    runner.run_to_completion(job.id, engine=engine)
+    after = versions()
+    assert after[0] != before[0] and after[1] == before[1]  # topics row rewritten, vector not
+    assert _embedding_state(engine, topic_id).embedding_stale
+    with engine.connect() as conn:
+        hnsw_tables = conn.execute(sa.text(
+            "SELECT tablename FROM pg_indexes WHERE indexdef ILIKE '%USING hnsw%'")).scalars()
+        assert list(hnsw_tables) == ["topic_embeddings"]

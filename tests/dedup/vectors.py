@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
 from jobcore.catalog.topic_store import select_topics, topic_row
 from jobcore.dedup import embeddings
-from jobcore.schema import EMBEDDING_DIMENSIONS, topics
+from jobcore.schema import EMBEDDING_DIMENSIONS, topic_embeddings, topics
 
 
 def unit(angle: float, axis: int = 0) -> list[float]:
@@ -37,5 +38,8 @@ def set_vector(engine: Engine, topic_id: int, vector: list[float]) -> None:
         topic = topic_row(conn.execute(select_topics(topics.c.id == topic_id)).one())
         digest = embeddings.text_hash(embeddings.embedding_text(
             topic.name, topic.description, topic.classification))
-        conn.execute(sa.update(topics).where(topics.c.id == topic_id).values(
-            embedding=vector, embedding_hash=digest, embedding_model=provider.model_name))
+        values = {"embedding": vector, "text_hash": digest, "model": provider.model_name}
+        conn.execute(insert(topic_embeddings).values(topic_id=topic_id, **values)
+                     .on_conflict_do_update(index_elements=["topic_id"], set_=values))
+        conn.execute(sa.update(topics).where(topics.c.id == topic_id)
+                     .values(embedding_stale=False))
