@@ -10,10 +10,6 @@ import sys
 
 from pydantic import ValidationError
 
-from jobcore.activations import credentials
-from jobcore.activations.credentials import PlatformCredentials, encrypt_all
-from jobcore.activations.stale import orgs_with_stale
-from jobcore.catalog.overview import organization_name
 from jobcore.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -58,6 +54,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_refresh_activations(args) -> int:
+    from jobcore.activations.stale import orgs_with_stale  # cryptography: only here
 
     if args.org is not None:
         orgs = [args.org]
@@ -111,6 +108,10 @@ def _cmd_sync_trade_desk(args) -> int:
 
 
 def _cmd_set_credentials(args) -> int:
+    from jobcore.activations import credentials  # cryptography: only here
+    from jobcore.activations.credentials import PlatformCredentials
+    from jobcore.catalog.overview import organization_name
+
     secret = (sys.stdin.readline() if args.secret_stdin
               else getpass.getpass(f"{args.platform} secret: ")).strip()
     if not secret:
@@ -127,6 +128,7 @@ def _cmd_set_credentials(args) -> int:
 
 
 def _cmd_encrypt_credentials(args) -> int:
+    from jobcore.activations.credentials import encrypt_all
 
     with get_engine().begin() as conn:
         report = encrypt_all(conn, dry_run=args.dry_run)

@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 import secrets
 
-import uvicorn
-
-from jobcore import api, migrate
-from jobcore.catalog.demo import seed_demo
+from jobcore import migrate
 from jobcore.cli.common import (
     EXIT_OK,
     positive_int,
@@ -44,6 +41,7 @@ def _cmd_db(args) -> int:
 
 
 def _cmd_seed_demo(args) -> int:
+    from jobcore.catalog.demo import seed_demo  # the classifier: only for this command
 
     summary = seed_demo(get_engine(), topics_count=args.topics, seed=args.seed, reset=args.reset)
     print(f"loaded {summary.topics:,} topics ({summary.planted_duplicates:,} planted "
@@ -54,6 +52,10 @@ def _cmd_seed_demo(args) -> int:
 
 
 def _cmd_serve(args) -> int:
+    import uvicorn  # the HTTP API and its dependencies: only for this command
+
+    from jobcore import api
+
     get_engine()  # fail fast, with a clear message, when the database is down
     uvicorn.run(api.create_app(), host=args.host, port=args.port, log_level="info",
                 access_log=not args.no_access_log)
@@ -61,12 +63,13 @@ def _cmd_serve(args) -> int:
 
 
 def _cmd_api_token(args) -> int:
+    from jobcore.api import hash_token  # the HTTP API's module: only for this command
 
     if ":" in args.owner or "," in args.owner:
         raise UsageError("--owner may not contain ':' or ','.")
     token = secrets.token_urlsafe(32)
     print(f"token (give it to the caller; it is not stored): {token}")
-    entry = f"{args.owner}:{api.hash_token(token)}"
+    entry = f"{args.owner}:{hash_token(token)}"
     print(f"API_TOKENS entry (store this):                  {entry}")
     return EXIT_OK
 

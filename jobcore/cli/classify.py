@@ -7,7 +7,6 @@ import sys
 
 import sqlalchemy as sa
 
-from jobcore.classify.reclassify import preview
 from jobcore.cli.common import (
     EXIT_OK,
     advance_until_done,
@@ -20,7 +19,6 @@ from jobcore.db import get_engine
 from jobcore.errors import UsageError
 from jobcore.jobs import runner
 from jobcore.jobs.registry import get_handler
-from jobcore.llm.cost import actual, estimate
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -75,6 +73,7 @@ def _cmd_reclassify(args) -> int:
 
 
 def _llm_dry_run(config: dict) -> int:
+    from jobcore.llm.cost import estimate  # the prompt profiles: only here
 
     total = runner.count_items("reclassify", config)
     cost = estimate(total, get_handler("reclassify").cost_profile(config))
@@ -88,6 +87,7 @@ def _llm_dry_run(config: dict) -> int:
 
 
 def _run_llm(config: dict, *, poll_seconds: float) -> int:
+    from jobcore.llm.cost import actual
 
     created = runner.create_job("reclassify", config)
     print(f"created job {created.id} for {created.total_items:,} topics", file=sys.stderr)
@@ -98,6 +98,7 @@ def _run_llm(config: dict, *, poll_seconds: float) -> int:
 
 
 def _dry_run(config: dict, *, verbose: bool) -> int:
+    from jobcore.classify.reclassify import preview  # the classifier: only here
 
     parsed = get_handler("reclassify").parse_config(config)
     with get_engine().connect() as conn:

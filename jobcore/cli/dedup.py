@@ -17,8 +17,6 @@ from jobcore.cli.common import (
     print_report,
 )
 from jobcore.db import get_engine
-from jobcore.dedup import review, undo
-from jobcore.dedup.embeddings import RefreshReport, get_provider, refresh_all
 from jobcore.dedup.thresholds import DEFAULT_MATCHING, MATCHING_MODES
 from jobcore.jobs import runner
 from jobcore.schema import topics
@@ -66,6 +64,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_embed(args) -> int:
+    from jobcore.dedup.embeddings import RefreshReport, get_provider, refresh_all
 
     provider = get_provider()
     engine = get_engine()
@@ -110,6 +109,8 @@ def _cmd_dedup_sweep(args) -> int:
     status = print_report(report, changed="swept or verified" if verifying else "swept",
                           skipped="already in a cluster or gone" if verifying
                           else "already in a cluster")
+    from jobcore.dedup import review  # the sweep's reading of names: only here
+
     job, reviewed, details = review.load_review(created.id, {})
     verified = job.result.get("verification")
     if verified and "pairs" in verified:
@@ -131,6 +132,8 @@ def _cmd_dedup_sweep(args) -> int:
 
 
 def _cmd_merge(args) -> int:
+    from jobcore.dedup import review, undo
+
     if args.undo is not None:
         created = undo.create_merge_undo(args.undo)
         print(f"created job {created.id} to undo {created.total_items:,} clusters",

@@ -1,0 +1,55 @@
+"""The command line answers at once: its entry module and an everyday command import none of
+the heavy packages (the HTTP API, anthropic, scikit-learn, torch, the encoders); the commands
+that need them import them when they run.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("anthropic", "sklearn", "scipy", "torch", "sentence_transformers", "model2vec",
+         "onnxruntime", "uvicorn", "fastapi", "jobcore.api", "cryptography", "pandas",
+         "streamlit", "alembic")
+
+
+def _imported_after(code: str, env: dict[str, str] | None = None) -> list[str]:
+    probe = (f"import sys\n{code}\nimport json\n"
+             f"print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, env=env)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_cli_entry_module_imports_no_heavy_package():
+    assert _imported_after("import jobcore.cli.main\n"
+                           "jobcore.cli.main.build_parser().format_help()") == []
+
+
+def test_jobs_list_imports_no_heavy_package(app_env):
+    import os
+
+    code = ("from jobcore.cli.main import main\n"
+            "assert main(['jobs', 'list', '--limit', '1']) == 0")
+    assert _imported_after(code, env={**os.environ, "DATABASE_URL": app_env}) == []
+
+
+def test_a_job_type_is_still_checked_without_loading_it_up_front(capsys):
+    from jobcore.cli.main import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["jobs", "list", "--type", "teleport"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'teleport'" in err and "'reclassify'" in err
+
+
+def test_the_head_revision_read_from_the_files_is_alembics():
+    from alembic.script import ScriptDirectory
+
+    from jobcore.migrate import _alembic_config, head_revision
+
+    assert head_revision() == ScriptDirectory.from_config(_alembic_config()).get_current_head()
