@@ -25,7 +25,8 @@ from jobcore.schema import topics
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """This module's command parsers."""
     embed = sub.add_parser("embed", help="embed topics whose embedding is missing or stale")
-    embed.add_argument("--batch", type=positive_int, default=256)
+    embed.add_argument("--batch", type=positive_int, default=1000,
+                       help="topics a statement (default 1000)")
     sweep = sub.add_parser("dedup-sweep", help="propose clusters of near-duplicate topics")
     sweep.add_argument("--source-batch-id", metavar="JOB",
                        help="only the topics this reclassify job changed")
@@ -76,7 +77,12 @@ def _cmd_embed(args) -> int:
             with lock:  # the writers' threads report here
                 bar.update(report.checked)
 
-        embedded = refresh_all(engine, provider, batch_size=args.batch, on_batch=progress)
+        def indexing() -> None:
+            bar.set_description_str("building the vector index")
+            bar.refresh()
+
+        embedded = refresh_all(engine, provider, batch_size=args.batch, on_batch=progress,
+                               on_index=indexing)
     print(f"checked {total:,} topics; embedded {embedded:,} with {provider.model_name}")
     return EXIT_OK
 

@@ -12,11 +12,14 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numpy as np
 import sqlalchemy as sa
+from pgvector.psycopg.vector import register_vector_info
+from psycopg.types import TypeInfo
 from sqlalchemy.engine import Connection, Engine
 
 from jobcore.catalog import segment_names
@@ -26,7 +29,8 @@ from jobcore.config import get_settings
 from jobcore.dedup.encoders import EmbeddingProvider, get_provider
 from jobcore.schema import topic_embeddings, topics
 
-BATCH_SIZE = 256
+BATCH_SIZE = 256  # a sweep chunk's refresh: small steps, so that it keeps to its deadline
+BULK_BATCH = 1_000  # refresh_all (``embed``): fewer, larger statements
 
 
 def embedding_text(name: str, description: str | None, classification: Classification) -> str:
@@ -73,16 +77,43 @@ MAX_ID = 2 ** 63 - 1
 WRITERS = 2  # refresh_all's connections: the HNSW inserts of one run on one core
 _PENDING = topics.c.embedding_stale  # stale or never embedded (new topics start marked)
 
-# One statement a batch; the vectors go as pgvector's text form in one JSON array.
-_WRITE = sa.text(
-    """
+# A batch's vectors go in by binary COPY into a scratch table (pgvector's own binary form of
+# each float32 array, no text formatting), then one upsert into topic_embeddings.
+_SCRATCH = ("CREATE TEMP TABLE embedding_load (topic_id bigint, embedding vector, "
+            "text_hash text) ON COMMIT DROP")
+_COPY = "COPY embedding_load (topic_id, embedding, text_hash) FROM STDIN (FORMAT BINARY)"
+_UPSERT = """
     INSERT INTO topic_embeddings AS e (topic_id, embedding, model, text_hash)
-    SELECT v.id, CAST(v.embedding AS vector), :model, v.hash
-    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(id bigint, embedding text, hash text)
+    SELECT topic_id, embedding, %s, text_hash FROM embedding_load
     ON CONFLICT (topic_id) DO UPDATE SET embedding = excluded.embedding,
         model = excluded.model, text_hash = excluded.text_hash, embedded_at = now()
+"""
+
+
+def _encoded(provider: EmbeddingProvider, texts: list[str]) -> np.ndarray:
+    """The texts' vectors as a float32 array (straight from an encoder that makes one)."""
+    as_array = getattr(provider, "encode_array", None)
+    if as_array is not None:
+        return np.asarray(as_array(texts), dtype=np.float32)
+    return np.asarray(provider.encode(texts), dtype=np.float32)
+
+
+def _store(conn: Connection, model: str, rows: list[tuple[int, str]],
+           vectors: np.ndarray) -> None:
+    """Write a batch's vectors (``rows``: topic id and text hash, in the vectors' order) in
+    the caller's transaction.
     """
-)
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor:
+        register_vector_info(cursor, TypeInfo.fetch(raw, "vector"))  # this cursor only
+        cursor.execute(_SCRATCH)
+        with cursor.copy(_COPY) as copy:
+            copy.set_types(["int8", "vector", "text"])
+            for (topic_id, digest), vector in zip(rows, vectors, strict=True):
+                copy.write_row((topic_id, vector, digest))
+        cursor.execute(_UPSERT, (model,))
+        cursor.execute("DROP TABLE embedding_load")
+
 
 # The topics embedded (or found current) are no longer to embed, unless a write changed
 # one while it was being encoded (updated_at moved): the next refresh embeds the new text.
@@ -117,34 +148,73 @@ def refresh_batch(conn: Connection, provider: EmbeddingProvider, *, after_id: in
         if row.embedding_stale:
             marked.append({"id": row.id, "seen": row.updated_at.isoformat()})
     if stale:
-        vectors = provider.encode([text for _, text, _ in stale])
-        conn.execute(_WRITE, {"model": provider.model_name, "rows": json.dumps([
-            {"id": topic_id, "embedding": _vector_text(vector), "hash": digest}
-            for (topic_id, _, digest), vector in zip(stale, vectors, strict=True)])})
+        vectors = _encoded(provider, [text for _, text, _ in stale])
+        _store(conn, provider.model_name, [(topic_id, digest) for topic_id, _, digest in stale],
+               vectors)
     if marked:
         conn.execute(_CURRENT_AGAIN, {"rows": json.dumps(marked)})
     return RefreshReport(len(rows), len(stale), rows[-1].id)
 
 
-def _vector_text(vector: Sequence[float]) -> str:
-    """pgvector's text form of a vector (``str`` of a numpy array is not one)."""
-    return "[" + ",".join(f"{float(x):.9g}" for x in vector) + "]"
+BULK_FROM = 5_000  # topics to embed from which refresh_all builds the vector index once
+_INDEX = "ix_topic_embeddings_hnsw"
+_BUILD_INDEX = (f"CREATE INDEX IF NOT EXISTS {_INDEX} ON topic_embeddings "
+                "USING hnsw (embedding vector_cosine_ops)")
 
 
-def refresh_all(engine: Engine, provider: EmbeddingProvider, *, batch_size: int = BATCH_SIZE,
+def ensure_vector_index(engine: Engine) -> bool:
+    """Build the HNSW index of the vectors when it is missing (after a bulk load, or a run
+    interrupted in one), in one pass over the table with room to hold the graph in memory;
+    returns whether it was built.
+    """
+    with engine.begin() as conn:
+        if conn.execute(sa.text("SELECT to_regclass(:name)"), {"name": _INDEX}).scalar():
+            return False
+        conn.execute(sa.text("SET LOCAL maintenance_work_mem = '1GB'"))
+        conn.execute(sa.text("SET LOCAL max_parallel_maintenance_workers = 1"))
+        conn.execute(sa.text(_BUILD_INDEX))
+    return True
+
+
+def refresh_all(engine: Engine, provider: EmbeddingProvider, *, batch_size: int = BULK_BATCH,
                 writers: int = WRITERS,
-                on_batch: Callable[[RefreshReport], None] = lambda report: None) -> int:
+                on_batch: Callable[[RefreshReport], None] = lambda report: None,
+                on_index: Callable[[], None] = lambda: None) -> int:
     """``refresh_batch`` over the whole live catalogue, a transaction a batch, the id range
     split over ``writers`` connections that write in parallel; ``on_batch`` hears of every
-    batch (from the writers' threads). An interruption (Ctrl-C) or a writer's error stops
-    every writer after its batch in flight, keeping what was embedded. Returns how many
-    topics were embedded.
+    batch (from the writers' threads). When most of the catalogue is to embed (at least
+    ``BULK_FROM`` topics, more than it holds vectors), the HNSW index is dropped first and
+    built once at the end (``on_index`` hears when), instead of taking each vector into the
+    graph one by one: searches meanwhile scan exactly. An interruption (Ctrl-C) or a
+    writer's error stops every writer after its batch in flight, keeping what was embedded,
+    and the index is built again in any case. Returns how many topics were embedded.
     """
     with engine.connect() as conn:
         low, high = conn.execute(sa.select(sa.func.min(topics.c.id), sa.func.max(topics.c.id))
                                  .where(LIVE)).one()
+        to_embed = pending_count(conn)
+        stored = conn.execute(sa.select(sa.func.count()).select_from(topic_embeddings)
+                              ).scalar_one()
     if low is None:
         return 0
+    if to_embed >= BULK_FROM and to_embed > stored:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP INDEX IF EXISTS {_INDEX}"))
+    try:
+        return _refresh_range(engine, provider, low, high, batch_size=batch_size,
+                              writers=writers, on_batch=on_batch)
+    finally:
+        with engine.connect() as conn:
+            missing = conn.execute(sa.text("SELECT to_regclass(:name)"),
+                                   {"name": _INDEX}).scalar() is None
+        if missing:
+            on_index()
+            ensure_vector_index(engine)
+
+
+def _refresh_range(engine: Engine, provider: EmbeddingProvider, low: int, high: int, *,
+                   batch_size: int, writers: int,
+                   on_batch: Callable[[RefreshReport], None]) -> int:
     step = (high - low) // writers + 1
     bounds = [(low - 1 + i * step, min(high, low - 1 + (i + 1) * step)) for i in range(writers)]
 

@@ -241,3 +241,42 @@ def test_a_topic_write_leaves_the_vector_and_its_index_alone(engine, make_topic)
         hnsw_tables = conn.execute(sa.text(
             "SELECT tablename FROM pg_indexes WHERE indexdef ILIKE '%USING hnsw%'")).scalars()
         assert list(hnsw_tables) == ["topic_embeddings"]
+
+
+def _vector_index(engine) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT to_regclass('ix_topic_embeddings_hnsw')")).scalar()
+
+
+def test_a_bulk_embed_builds_the_vector_index_once_and_keeps_it_after_a_failure(
+        engine, make_topic, monkeypatch):
+    from jobcore.dedup import embeddings
+    from jobcore.dedup.embeddings import get_provider, refresh_all
+
+    monkeypatch.setattr(embeddings, "BULK_FROM", 10)
+    for i in range(20):
+        make_topic(f"Topic {i} Fans")
+    built: list[bool] = []
+    assert refresh_all(engine, get_provider(), batch_size=5,
+                       on_index=lambda: built.append(_vector_index(engine) is None)) == 20
+    assert built == [True] and _vector_index(engine) is not None  # dropped, built once
+    with engine.connect() as conn:  # the index is used by a nearest-neighbour search
+        conn.execute(sa.text("SET enable_seqscan = off"))
+        plan = "\n".join(conn.execute(sa.text(
+            "EXPLAIN SELECT topic_id FROM topic_embeddings ORDER BY embedding <=> "
+            "(SELECT embedding FROM topic_embeddings LIMIT 1) LIMIT 3")).scalars())
+    assert "ix_topic_embeddings_hnsw" in plan
+
+    with engine.begin() as conn:  # everything to embed again, and the encoder fails
+        conn.execute(sa.text("DELETE FROM topic_embeddings"))
+        conn.execute(sa.update(topics).values(embedding_stale=True))
+
+    class Failing:
+        model_name = "failing"
+
+        def encode(self, texts):
+            raise EmbeddingError("the encoder is down")
+
+    with pytest.raises(EmbeddingError):
+        refresh_all(engine, Failing(), batch_size=5)
+    assert _vector_index(engine) is not None  # built again: searches never lose it
