@@ -1,36 +1,39 @@
 """Job handlers registered by type name.
 
-Feature packages register their handlers with ``@register``; ``HANDLER_MODULES`` lists the
-modules that hold them. The registry imports those modules the first time a job type is
-looked up (as Celery's ``include`` setting does), so that importing the job system stays
-light (no anthropic, torch or cryptography) and no feature module is imported by the job
-system at import time.
+Feature packages register their handlers with ``@register``; ``HANDLER_MODULES`` names the
+module that holds each job type's handler. The registry imports a module the first time its
+job type is looked up (as Celery's ``include`` setting does), and only that one: a local
+reclassify never imports the dedup sweep's scikit-learn, and the list of job types is known
+without importing any. Importing the job system stays light (no anthropic, torch or
+cryptography).
 """
 
 from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from jobcore.errors import DuplicateJobType, UnknownJobType
 from jobcore.jobs.base import JobHandler
 
-# Adding a job type: its handler module goes here (see docs/architecture.md).
-HANDLER_MODULES = (
-    "jobcore.classify.reclassify",
-    "jobcore.dedup.sweep_job",
-    "jobcore.dedup.merge_job",
-    "jobcore.activations.refresh_job",
-    "jobcore.activations.sync_job",
-    "jobcore.trees.placement",
-    "jobcore.trees.node_backfill",
-)
+# Adding a job type: its name and handler module go here (see docs/architecture.md).
+HANDLER_MODULES = {
+    "reclassify": "jobcore.classify.reclassify",
+    "dedup_sweep": "jobcore.dedup.sweep_job",
+    "merge": "jobcore.dedup.merge_job",
+    "refresh_activations": "jobcore.activations.refresh_job",
+    "sync_trade_desk": "jobcore.activations.sync_job",
+    "realign_subcategories": "jobcore.trees.placement",
+    "fix_subcategory_level0": "jobcore.trees.placement",
+    "backfill_taxonomy_nodes": "jobcore.trees.node_backfill",
+}
 
 H = TypeVar("H", bound=type[JobHandler[Any]])
 
 _handlers: dict[str, JobHandler[Any]] = {}
-_loaded = False
+_loaded: set[str] = set()  # handler modules imported
 _load_lock = threading.Lock()
 
 
@@ -43,31 +46,31 @@ def register(handler_class: H) -> H:
     return handler_class
 
 
-def _load_handlers() -> None:
-    global _loaded
-    if _loaded:
-        return
+def _load(modules: Iterable[str]) -> None:
     with _load_lock:
-        if not _loaded:
-            for module in HANDLER_MODULES:
+        for module in modules:
+            if module not in _loaded:
                 importlib.import_module(module)
-            _loaded = True
+                _loaded.add(module)
 
 
 def get_handler(job_type: str) -> JobHandler[Any]:
-    """The handler of a job type; UnknownJobType names the known ones."""
-    _load_handlers()
-    try:
-        return _handlers[job_type]
-    except KeyError:
-        known = ", ".join(sorted(_handlers)) or "none"
-        raise UnknownJobType(f"Unknown job type {job_type!r} (known: {known}).") from None
+    """The handler of a job type (its module imported on first use); UnknownJobType names
+    the known ones.
+    """
+    handler = _handlers.get(job_type)
+    if handler is None and job_type in HANDLER_MODULES:
+        _load([HANDLER_MODULES[job_type]])
+        handler = _handlers.get(job_type)
+    if handler is None:
+        raise UnknownJobType(f"Unknown job type {job_type!r} "
+                             f"(known: {', '.join(job_types()) or 'none'}).")
+    return handler
 
 
 def job_types() -> list[str]:
-    """Registered job types, sorted."""
-    _load_handlers()
-    return sorted(_handlers)
+    """Every job type, sorted (no handler module imported)."""
+    return sorted(set(HANDLER_MODULES) | set(_handlers))
 
 
 def handlers() -> list[JobHandler[Any]]:

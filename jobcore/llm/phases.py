@@ -29,7 +29,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import anthropic
 import httpx2
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -38,7 +37,7 @@ from jobcore.catalog import topic_store
 from jobcore.jobs.base import ChunkOutcome, ItemError, take_slice
 from jobcore.jobs.store import Job
 from jobcore.llm.answers import Usage
-from jobcore.llm.client import LLMUnavailable, client
+from jobcore.llm.client import LLMUnavailable, api_error, client
 from jobcore.schema import batch_results_staging, llm_batches, topics
 
 SUB_BATCH_SIZE = 100
@@ -181,7 +180,7 @@ def _create_batches(conn: Connection, job: Job, parts: list[Part], concurrency: 
         try:
             batch = api.messages.batches.create(requests=[
                 {"custom_id": str(item.id), "params": params} for item, params in part])
-        except anthropic.APIError as exc:
+        except api_error() as exc:
             return exc
         with engine.begin() as own:
             own.execute(sa.insert(llm_batches).values(
@@ -271,7 +270,7 @@ def poll_and_stage(conn: Connection, job: Job) -> None:
                         new += 1
                 finally:
                     response.close()
-        except anthropic.APIError as exc:
+        except api_error() as exc:
             raise LLMUnavailable(f"Anthropic did not answer for batch {entry['batch_id']}: "
                                  f"{exc}") from exc
         staged += new
@@ -387,7 +386,7 @@ def cancel_batches(conn: Connection, job: Job) -> list[str]:
             llm_batches.c.status.not_in(["ended", "canceling"]))).scalars():
         try:
             api.messages.batches.cancel(batch_id)
-        except anthropic.APIError as exc:
+        except api_error() as exc:
             raise LLMUnavailable(f"Could not cancel batch {batch_id}: {exc}") from exc
         cancelled.append(batch_id)
     conn.execute(sa.update(llm_batches).where(llm_batches.c.batch_id.in_(cancelled))

@@ -93,3 +93,26 @@ def test_a_lone_surrogate_in_a_config_is_refused_naming_the_field():
 
     with pytest.raises(ConfigError, match="parentCategoryFilter: contains a lone surrogate"):
         get_handler("reclassify").parse_config({"parentCategoryFilter": "Sports\ud800"})
+
+
+def test_each_listed_job_type_is_registered_by_its_module():
+    for job_type, module in registry.HANDLER_MODULES.items():
+        handler = registry.get_handler(job_type)
+        assert handler.job_type == job_type and type(handler).__module__ == module
+
+
+def test_looking_up_a_job_type_imports_only_its_module():
+    """A local reclassify pays neither for the dedup sweep's scikit-learn nor for the
+    Anthropic SDK (imported when a client is made).
+    """
+    import json
+    import subprocess
+    import sys
+
+    probe = ("import sys, json\nfrom jobcore.jobs import registry\n"
+             "registry.get_handler('reclassify')\nprint(json.dumps(sorted(\n"
+             "    m for m in ('sklearn', 'anthropic', 'jobcore.dedup.sweep_job', "
+             "'jobcore.activations.sync_job') if m in sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
