@@ -33,6 +33,7 @@ from jobcore.ui.errors import (
 )
 from jobcore.ui.forms import plural
 from jobcore.ui.llm import batches_frame, cost_frame, is_llm_job, verification_caption
+from jobcore.ui.slices import SLICE_SECONDS, run_slice
 from jobcore.ui.tables import format_duration, job_kind
 
 STATUS_ICONS = {"pending": ":material/schedule:", "processing": ":material/sync:",
@@ -163,7 +164,7 @@ def _chunk_buttons(offered: list[str], bar, *, elsewhere: bool = False) -> None:
     if act.PROCESS in offered and bar.button("Process next chunk", icon=":material/skip_next:",
                                              disabled=elsewhere,
                                              help=_ELSEWHERE if elsewhere else None):
-        _step()
+        _step(seconds=0.0)
         _note_stopped()  # driven here one chunk, and no further
         st.rerun()
     if act.RUN in offered and bar.button("Run", type="primary", icon=":material/play_arrow:",
@@ -256,15 +257,19 @@ def _follow_up_buttons(offered: list[str], bar) -> None:
             "Create undo job", lambda user: undo.create_merge_undo(job_id, created_by=user))
 
 
-def _step():
+def _chunk():
+    return runner.process_chunk(job_id, driven_by=pages.current_user(st.session_state))
+
+
+def _step(seconds: float = SLICE_SECONDS):
+    """A slice of chunks (jobcore.ui.slices): as many as fit in ``seconds`` (one at least)."""
     loads = handler_of_job.loads_first(job_id, header.config)
     try:
         if loads:  # said while it happens, and left out of the rate afterwards
             with st.spinner(f"Loading {' and '.join(loads)} (once in this app's process; the "
                             "next chunks start at once)..."):
-                return runner.process_chunk(job_id,
-                                            driven_by=pages.current_user(st.session_state))
-        return runner.process_chunk(job_id, driven_by=pages.current_user(st.session_state))
+                return run_slice(_chunk, seconds=seconds, go_on=lambda: job_id in running)
+        return run_slice(_chunk, seconds=seconds, go_on=lambda: job_id in running)
     except JobBusy as exc:
         st.toast(str(exc), icon=":material/hourglass_top:")
     except JobcoreError as exc:
@@ -414,15 +419,16 @@ def live_panel() -> None:
                    f"batches: the next poll is in about "
                    f"{max(POLL_SECONDS - (time.monotonic() - polled_at[job_id]), 0):.0f} s.")
     elif job_id in running:
-        # One chunk per rerun: the panel above shows the progress after every chunk, and a
-        # Stop or Cancel click lands between two chunks.
+        # One slice of chunks per rerun: the panel above shows the progress after every
+        # slice (under a second), and a Stop or Cancel click lands between two chunks.
         _rerun_panel()
     elif report is not None:
         st.rerun()  # the run has just ended: refresh the errors below
 
 
-# Driven here: one chunk per rerun of the fragment (below). Otherwise, while the job may still
-# move, the fragment looks again every few seconds, to follow another tab or process.
+# Driven here: one slice of chunks per rerun of the fragment (below). Otherwise, while the
+# job may still move, the fragment looks again every few seconds, to follow another tab or
+# process.
 st.fragment(live_panel, run_every=timedelta(seconds=3) if followed else None)()
 
 if header.job_type == "merge" and header.config.get("clusters"):

@@ -364,3 +364,20 @@ def test_a_job_retention_removed_says_so_and_leads_back(open_app, many_topics, e
     assert any(f"Job {created.id} (reclassify, completed" in w.value
                and "was pruned on" in w.value for w in at.warning)
     assert [link.label for link in at.get("page_link")] == ["Back to the jobs"]
+
+
+def test_run_drives_slices_of_chunks_and_process_next_chunk_still_takes_one(
+        open_app, many_topics, button, monkeypatch):
+    from jobcore.ui import slices
+
+    monkeypatch.setattr(slices, "SLICE_SECONDS", 30.0)  # the whole job fits in one slice
+    many_topics(160)
+    created = runner.create_job("reclassify", {})
+    at = open_app(DETAIL, job=created.id)
+    button(at, "Process next chunk").click().run()
+    assert _metrics(at)["Processed"] == "50" and runner.get_job(created.id).chunk_count == 1
+    button(at, "Run").click().run()
+    assert not at.exception
+    job = runner.get_job(created.id)
+    assert (job.status, job.processed_items, job.chunk_count) == ("completed", 160, 4)
+    assert _metrics(at)["Processed"] == "160"
