@@ -9,6 +9,7 @@ from streamlit.errors import StreamlitAPIException
 
 from jobcore.catalog.topic_store import error_categories, topic_names
 from jobcore.classify import recovery
+from jobcore.config import get_settings
 from jobcore.dedup import undo
 from jobcore.errors import JobBusy, JobcoreError, JobPruned
 from jobcore.jobs import retention, runner
@@ -33,7 +34,7 @@ from jobcore.ui.errors import (
 )
 from jobcore.ui.forms import plural
 from jobcore.ui.llm import batches_frame, cost_frame, is_llm_job, verification_caption
-from jobcore.ui.slices import SLICE_SECONDS, run_slice
+from jobcore.ui.slices import run_slice
 from jobcore.ui.tables import format_duration, job_kind
 
 STATUS_ICONS = {"pending": ":material/schedule:", "processing": ":material/sync:",
@@ -261,8 +262,12 @@ def _chunk():
     return runner.process_chunk(job_id, driven_by=pages.current_user(st.session_state))
 
 
-def _step(seconds: float = SLICE_SECONDS):
-    """A slice of chunks (jobcore.ui.slices): as many as fit in ``seconds`` (one at least)."""
+def _step(seconds: float | None = None):
+    """A slice of chunks (jobcore.ui.slices): as many as fit in ``seconds`` (by default
+    PAGE_SLICE_SECONDS; one chunk at least).
+    """
+    if seconds is None:
+        seconds = get_settings().page_slice_seconds
     loads = handler_of_job.loads_first(job_id, header.config)
     try:
         if loads:  # said while it happens, and left out of the rate afterwards

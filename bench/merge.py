@@ -1,7 +1,8 @@
 """Merge rate: clusters merged per second through process_chunk (and undone, for scale).
 
 In a fresh database: the demo catalogue (20,000 topics, organisations, org links,
-activations, history from a local reclassify); 3,000 clusters of two to four topics made
+activations, history from a local reclassify), embedded as ``embed`` leaves it (a user's
+catalogue has vectors); 3,000 clusters of two to four topics made
 of consecutive topics, so that links and activations move and some are consolidated. A
 merge job runs to the end, then its undo.
 
@@ -22,6 +23,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from jobcore.catalog.demo import seed_demo  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
+from jobcore.dedup import embeddings  # noqa: E402
 from jobcore.jobs import runner  # noqa: E402
 
 TOPICS = int(os.environ.get("BENCH_TOPICS", "20000"))
@@ -54,6 +56,7 @@ def main() -> None:
         seed_demo(engine, topics_count=TOPICS, seed=13)
         runner.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
                                  engine=engine)
+        embeddings.refresh_all(engine, embeddings.get_provider())
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("VACUUM ANALYZE"))
             moving = conn.execute(sa.text(
@@ -77,9 +80,10 @@ def main() -> None:
           f"{moving[2]:,} history rows")
     print(f"merge: {job.success_count:,} clusters merged ({job.error_count} errors) in "
           f"{merge_seconds:.2f} s = {len(clusters) / merge_seconds:,.0f} clusters/s "
-          f"(target >= 200/s), {job.chunk_count} chunks of 10")
+          f"(target >= 1,000/s), {job.chunk_count} chunks")
     print(f"undo:  {undone.success_count:,} clusters restored ({undone.error_count} errors) in "
-          f"{undo_seconds:.2f} s = {len(clusters) / undo_seconds:,.0f} clusters/s")
+          f"{undo_seconds:.2f} s = {len(clusters) / undo_seconds:,.0f} clusters/s "
+          "(target >= 1,000/s)")
 
 
 if __name__ == "__main__":

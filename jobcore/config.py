@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         description="With [auth] in .streamlit/secrets.toml: the only e-mails let in "
                     "(comma-separated in ADMIN_EMAILS).")
     chunk_time_budget_seconds: float = Field(default=60.0, gt=0, le=600)
+    page_slice_seconds: float = Field(
+        default=0.7, ge=0, le=10,
+        description="How long a Run from a job page drives chunks before the page shows "
+                    "the progress again (0: one chunk per rerun). A Stop lands between two "
+                    "chunks of a slice at the latest.")
     chunk_commit: Literal["durable", "fast"] = Field(
         default="durable",
         description="'durable': a chunk's commit waits for the WAL flush, so a chunk the "

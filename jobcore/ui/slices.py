@@ -1,6 +1,7 @@
 """How a page drives a job: as many chunks per rerun as fit in a short time slice, so that a
 run from the page goes at close to the command line's rate, while its progress stays live
-and a Stop or Cancel lands within the slice (each chunk still commits on its own).
+and a Stop or Cancel lands within the slice (each chunk still commits on its own). The
+slice is PAGE_SLICE_SECONDS long (0.7 s by default).
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ from collections.abc import Callable
 from jobcore.errors import JobBusy
 from jobcore.jobs.runner import ChunkReport
 
-SLICE_SECONDS = 0.7  # of chunks per page rerun: short enough to follow, long enough to go
 
-
-def run_slice(step: Callable[[], ChunkReport], *, seconds: float = SLICE_SECONDS,
+def run_slice(step: Callable[[], ChunkReport], *, seconds: float,
               go_on: Callable[[], bool] = lambda: True,
               clock: Callable[[], float] = time.monotonic) -> ChunkReport:
     """Run ``step`` (one chunk) once, then again while the slice lasts, the job goes on

@@ -50,7 +50,10 @@ def start_app(tmp_path):
     def start(database_url: str) -> str:
         port = _free_port()
         env = {**os.environ, "DATABASE_URL": database_url, "ADMIN_USER": "e2e-analyst",
-               "HOME": str(tmp_path)}
+               "HOME": str(tmp_path),
+               # slices of about two chunks: the 2,000-topic demo job runs long enough
+               # to be stopped halfway
+               "PAGE_SLICE_SECONDS": "0.2"}
         env.pop("ANTHROPIC_API_KEY", None)
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",

@@ -368,9 +368,10 @@ def test_a_job_retention_removed_says_so_and_leads_back(open_app, many_topics, e
 
 def test_run_drives_slices_of_chunks_and_process_next_chunk_still_takes_one(
         open_app, many_topics, button, monkeypatch):
-    from jobcore.ui import slices
+    from jobcore.config import get_settings
 
-    monkeypatch.setattr(slices, "SLICE_SECONDS", 30.0)  # the whole job fits in one slice
+    monkeypatch.setenv("PAGE_SLICE_SECONDS", "10")  # the whole job fits in one slice
+    get_settings.cache_clear()
     many_topics(160)
     created = runner.create_job("reclassify", {})
     at = open_app(DETAIL, job=created.id)
