@@ -22,6 +22,7 @@ from jobcore.activations.platforms import liveramp
 from jobcore.classify import reclassify
 from jobcore.config import get_settings
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url
+from jobcore.dedup import merge_job
 from jobcore.schema import organizations, topics
 from tests.fakes.platforms import FakePlatforms, FakePlatformServer
 
@@ -125,11 +126,13 @@ def get_topic(engine: Engine) -> Callable[[int], sa.Row]:
 
 
 @pytest.fixture(autouse=True)
-def small_reclassify_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Local reclassify chunks of 50 topics (200 in use), so that a few dozen topics make a
-    run of several chunks without making thousands.
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Local reclassify chunks of 50 topics (200 in use) and merge chunks of 10 clusters
+    (100 in use), so that a few dozen items make a run of several chunks without making
+    thousands.
     """
     monkeypatch.setattr(reclassify, "CHUNK_SIZE", 50)
+    monkeypatch.setattr(merge_job, "CHUNK_SIZE", 10)
 
 
 @pytest.fixture
