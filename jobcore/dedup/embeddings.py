@@ -162,14 +162,15 @@ _BUILD_INDEX = (f"CREATE INDEX IF NOT EXISTS {_INDEX} ON topic_embeddings "
                 "USING hnsw (embedding vector_cosine_ops)")
 
 
-def ensure_vector_index(engine: Engine) -> bool:
+def ensure_vector_index(engine: Engine, on_build: Callable[[], None] = lambda: None) -> bool:
     """Build the HNSW index of the vectors when it is missing (after a bulk load, or a run
-    interrupted in one), in one pass over the table with room to hold the graph in memory;
-    returns whether it was built.
+    interrupted in one), in one pass over the table with room to hold the graph in memory
+    (``on_build`` hears when it starts); returns whether it was built.
     """
     with engine.begin() as conn:
         if conn.execute(sa.text("SELECT to_regclass(:name)"), {"name": _INDEX}).scalar():
             return False
+        on_build()
         conn.execute(sa.text("SET LOCAL maintenance_work_mem = '1GB'"))
         conn.execute(sa.text("SET LOCAL max_parallel_maintenance_workers = 1"))
         conn.execute(sa.text(_BUILD_INDEX))
@@ -204,12 +205,7 @@ def refresh_all(engine: Engine, provider: EmbeddingProvider, *, batch_size: int 
         return _refresh_range(engine, provider, low, high, batch_size=batch_size,
                               writers=writers, on_batch=on_batch)
     finally:
-        with engine.connect() as conn:
-            missing = conn.execute(sa.text("SELECT to_regclass(:name)"),
-                                   {"name": _INDEX}).scalar() is None
-        if missing:
-            on_index()
-            ensure_vector_index(engine)
+        ensure_vector_index(engine, on_build=on_index)
 
 
 def _refresh_range(engine: Engine, provider: EmbeddingProvider, low: int, high: int, *,
