@@ -24,28 +24,6 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"error: {message}\n")
 
 
-class LazyChoices(Sequence[str]):
-    """Choices read only when argparse checks a value or prints help: the job types come
-    from the registry, which imports every feature module (anthropic, scikit-learn...), a
-    cost a command that never names a type must not pay.
-    """
-
-    def __init__(self, load: Callable[[], Sequence[str]]) -> None:
-        self._load = load
-
-    def _values(self) -> Sequence[str]:
-        return self._load()
-
-    def __getitem__(self, index):  # type: ignore[override]
-        return self._values()[index]
-
-    def __len__(self) -> int:
-        return len(self._values())
-
-    def __contains__(self, value: object) -> bool:
-        return value in self._values()
-
-
 def positive_int(text: str) -> int:
     """argparse type: a whole number >= 1."""
     try:

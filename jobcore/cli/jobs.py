@@ -14,7 +14,6 @@ import threading
 from jobcore.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
-    LazyChoices,
     Parser,
     cli_driver,
     drive,
@@ -34,8 +33,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     jobs = sub.add_parser("jobs", help="list, show, process, cancel or resume any job")
     jsub = jobs.add_subparsers(dest="action", required=True, parser_class=Parser)
     lst = jsub.add_parser("list")
-    lst.add_argument("--type", dest="job_type", metavar="TYPE", choices=LazyChoices(job_types),
-                     help="only jobs of this type (a wrong one lists the known types)")
+    lst.add_argument("--type", dest="job_type", choices=job_types())
     lst.add_argument("--status", choices=JOB_STATUSES)
     lst.add_argument("--limit", type=int, default=20)
     show = jsub.add_parser("show")
