@@ -11,8 +11,6 @@ cryptography).
 from __future__ import annotations
 
 import importlib
-import threading
-from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from jobcore.errors import DuplicateJobType, UnknownJobType
@@ -33,8 +31,6 @@ HANDLER_MODULES = {
 H = TypeVar("H", bound=type[JobHandler[Any]])
 
 _handlers: dict[str, JobHandler[Any]] = {}
-_loaded: set[str] = set()  # handler modules imported
-_load_lock = threading.Lock()
 
 
 def register(handler_class: H) -> H:
@@ -46,21 +42,13 @@ def register(handler_class: H) -> H:
     return handler_class
 
 
-def _load(modules: Iterable[str]) -> None:
-    with _load_lock:
-        for module in modules:
-            if module not in _loaded:
-                importlib.import_module(module)
-                _loaded.add(module)
-
-
 def get_handler(job_type: str) -> JobHandler[Any]:
     """The handler of a job type (its module imported on first use); UnknownJobType names
     the known ones.
     """
     handler = _handlers.get(job_type)
     if handler is None and job_type in HANDLER_MODULES:
-        _load([HANDLER_MODULES[job_type]])
+        importlib.import_module(HANDLER_MODULES[job_type])  # registers its handlers
         handler = _handlers.get(job_type)
     if handler is None:
         raise UnknownJobType(f"Unknown job type {job_type!r} "
