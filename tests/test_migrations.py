@@ -69,3 +69,38 @@ def test_moving_vectors_to_their_own_table_keeps_every_stored_vector(server_url)
     finally:
         engine.dispose()
         drop_database(server_url, name)
+
+
+def test_the_job_a_job_came_from_moves_to_its_own_columns(server_url):
+    """0020 reads each job's source (rollbackOf, undoOf, ...) out of its config into
+    source_key / source_job_id, and the one-rollback rule holds on the new columns.
+    """
+    from jobcore.db import create_database, create_engine_for, drop_database
+
+    name = "jobcore_test_migrate_0020"
+    drop_database(server_url, name)
+    engine = create_engine_for(create_database(server_url, name), migrate=False)
+    try:
+        upgrade(engine, "0019")
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO admin_jobs (id, job_type, created_by, status, config) VALUES "
+                "('job_1_a', 'reclassify', 'x', 'pending', '{\"mode\": \"local\"}'), "
+                "('job_2_b', 'reclassify', 'x', 'pending', '{\"rollbackOf\": \"job_1_a\"}'), "
+                "('job_3_c', 'merge', 'x', 'pending', "
+                "'{\"clusters\": [], \"sourceSweepId\": \"job_9_z\"}')"))
+        upgrade(engine)
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT id, source_key, source_job_id FROM admin_jobs ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [("job_1_a", None, None),
+                                            ("job_2_b", "rollbackOf", "job_1_a"),
+                                            ("job_3_c", "sourceSweepId", "job_9_z")]
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO admin_jobs (id, job_type, created_by, config, source_key, "
+                "source_job_id) VALUES ('job_4_d', 'reclassify', 'x', '{}', 'rollbackOf', "
+                "'job_1_a')"))
+    finally:
+        engine.dispose()
+        drop_database(server_url, name)

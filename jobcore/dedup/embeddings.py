@@ -162,13 +162,42 @@ _BUILD_INDEX = (f"CREATE INDEX IF NOT EXISTS {_INDEX} ON topic_embeddings "
                 "USING hnsw (embedding vector_cosine_ops)")
 
 
+INDEX_BUILD = "the vector index"  # a load of a chunk, as pages name it (jobcore.warmup)
+REBUILD_SHARE = 4  # re-embedding a quarter of the stored vectors or more: rebuild the index
+
+
+def rebuild_worthwhile(conn: Connection, to_embed: int) -> bool:
+    """Whether embedding ``to_embed`` topics goes faster with the HNSW index dropped and built
+    once afterwards than through the graph vector by vector: at least ``BULK_FROM`` of them,
+    and at least a ``1/REBUILD_SHARE`` of the vectors stored (a new catalogue, or one whose
+    classification was redone).
+    """
+    if to_embed < BULK_FROM:
+        return False
+    stored = conn.execute(sa.select(sa.func.count()).select_from(topic_embeddings)).scalar_one()
+    return to_embed * REBUILD_SHARE >= stored
+
+
+def drop_vector_index(conn: Connection) -> None:
+    """Drop the HNSW index before a bulk load, in the caller's transaction (which holds the
+    vectors' table locked until it ends: keep it short); searches scan exactly until
+    ``ensure_vector_index`` builds it again.
+    """
+    conn.execute(sa.text(f"DROP INDEX IF EXISTS {_INDEX}"))
+
+
+def has_vector_index(conn: Connection) -> bool:
+    """Whether the HNSW index of the vectors exists."""
+    return bool(conn.execute(sa.text("SELECT to_regclass(:name)"), {"name": _INDEX}).scalar())
+
+
 def ensure_vector_index(engine: Engine, on_build: Callable[[], None] = lambda: None) -> bool:
     """Build the HNSW index of the vectors when it is missing (after a bulk load, or a run
     interrupted in one), in one pass over the table with room to hold the graph in memory
     (``on_build`` hears when it starts); returns whether it was built.
     """
     with engine.begin() as conn:
-        if conn.execute(sa.text("SELECT to_regclass(:name)"), {"name": _INDEX}).scalar():
+        if has_vector_index(conn):
             return False
         on_build()
         conn.execute(sa.text("SET LOCAL maintenance_work_mem = '1GB'"))
@@ -183,24 +212,22 @@ def refresh_all(engine: Engine, provider: EmbeddingProvider, *, batch_size: int 
                 on_index: Callable[[], None] = lambda: None) -> int:
     """``refresh_batch`` over the whole live catalogue, a transaction a batch, the id range
     split over ``writers`` connections that write in parallel; ``on_batch`` hears of every
-    batch (from the writers' threads). When most of the catalogue is to embed (at least
-    ``BULK_FROM`` topics, more than it holds vectors), the HNSW index is dropped first and
-    built once at the end (``on_index`` hears when), instead of taking each vector into the
-    graph one by one: searches meanwhile scan exactly. An interruption (Ctrl-C) or a
-    writer's error stops every writer after its batch in flight, keeping what was embedded,
-    and the index is built again in any case. Returns how many topics were embedded.
+    batch (from the writers' threads). When much of the catalogue is to embed (see
+    ``rebuild_worthwhile``), the HNSW index is dropped first and built once at the end
+    (``on_index`` hears when), instead of taking each vector into the graph one by one:
+    searches meanwhile scan exactly. An interruption (Ctrl-C) or a writer's error stops every
+    writer after its batch in flight, keeping what was embedded, and the index is built
+    again in any case. Returns how many topics were embedded.
     """
     with engine.connect() as conn:
         low, high = conn.execute(sa.select(sa.func.min(topics.c.id), sa.func.max(topics.c.id))
                                  .where(LIVE)).one()
-        to_embed = pending_count(conn)
-        stored = conn.execute(sa.select(sa.func.count()).select_from(topic_embeddings)
-                              ).scalar_one()
+        rebuild = rebuild_worthwhile(conn, pending_count(conn))
     if low is None:
         return 0
-    if to_embed >= BULK_FROM and to_embed > stored:
+    if rebuild:
         with engine.begin() as conn:
-            conn.execute(sa.text(f"DROP INDEX IF EXISTS {_INDEX}"))
+            drop_vector_index(conn)
     try:
         return _refresh_range(engine, provider, low, high, batch_size=batch_size,
                               writers=writers, on_batch=on_batch)

@@ -256,14 +256,29 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
                     conn, job, staged, outcome, model=model_of(config),
                     matching_mode=config.matching), take=phases.BY_REQUEST)
         provider = embeddings.get_provider()
-        if embeddings.pending_count(conn):
+        pending = embeddings.pending_count(conn)
+        if pending:
             # Stale or missing embeddings are refreshed first, in chunks of their own: the
             # search runs from the next chunk on, when they are committed (it also reads
-            # on a second connection).
-            refreshed = embeddings.refresh_pending(conn, provider, deadline=deadline)
+            # on a second connection). Many of them (a catalogue reclassified since it was
+            # embedded): the vector index goes first, in a short chunk (the drop locks the
+            # vectors until it commits), and is built once after them.
+            index = embeddings.has_vector_index(conn)
+            if index and embeddings.rebuild_worthwhile(conn, pending):
+                embeddings.drop_vector_index(conn)
+                return ChunkOutcome(cursor=cursor, done=False)
+            refreshed = embeddings.refresh_pending(
+                conn, provider, deadline=deadline,
+                batch_size=embeddings.BATCH_SIZE if index else embeddings.BULK_BATCH)
             return ChunkOutcome(cursor=cursor, done=False, result_patch={
                 "embeddingsRefreshed": job.result.get("embeddingsRefreshed", 0) + refreshed,
                 "embeddingsPending": embeddings.pending_count(conn)})
+        if not embeddings.has_vector_index(conn):
+            # built in a chunk of its own, on its own connection (no chunk statement timeout),
+            # its time kept out of the sweep's rate
+            with warmup.one_time_load(embeddings.INDEX_BUILD):
+                embeddings.ensure_vector_index(conn.engine)
+            return ChunkOutcome(cursor=cursor, done=False)
         chunk = take_slice(lambda n: list(conn.execute(
             sa.select(topics.c.id)
             .where(_sources_where(config), topics.c.id > cursor["lastId"],

@@ -190,11 +190,12 @@ def create_job(conn: Connection, *, job_type: str, config: dict[str, Any], total
                created_by: str, org_id: int | None = None,
                cursor: dict[str, Any] | None = None, background: bool = False) -> Job:
     """Insert a pending job (``background``: for the workers to run) and return it."""
+    source_key, source_job_id = source_of(config)
     stmt = (
         sa.insert(admin_jobs)
         .values(id=new_job_id(), job_type=job_type, org_id=org_id, created_by=created_by,
                 config=config, total_items=total_items, cursor=cursor or {},
-                background=background)
+                background=background, source_key=source_key, source_job_id=source_job_id)
         .returning(*_SUMMARY_COLUMNS, _NO_ERRORS.label("errors"), admin_jobs.c.result,
                    admin_jobs.c.cursor)
     )
@@ -226,8 +227,8 @@ def live_job_with(conn: Connection, *, job_type: str, config_key: str,
     """
     return conn.execute(
         sa.select(admin_jobs.c.id, admin_jobs.c.status)
-        .where(admin_jobs.c.job_type == job_type,
-               admin_jobs.c.config[config_key].astext == value,
+        .where(admin_jobs.c.job_type == job_type, admin_jobs.c.source_key == config_key,
+               admin_jobs.c.source_job_id == value,
                admin_jobs.c.status.in_(_ACTIVE_OR_DONE))).first()
 
 
@@ -359,10 +360,9 @@ def matching_jobs(conn: Connection, filters: JobFilter, *, limit: int) -> list[J
 
 def live_retries(conn: Connection, job_ids: list[str]) -> dict[str, str]:
     """Source job id -> its pending or running retry, for those of ``job_ids`` that have one."""
-    retry_of = admin_jobs.c.config["retryOf"].astext
-    rows = conn.execute(sa.select(retry_of, admin_jobs.c.id).where(  # uq_admin_jobs_one_live_retry
-        admin_jobs.c.config.has_key("retryOf"), retry_of.is_not(None), retry_of.in_(job_ids),
-        admin_jobs.c.status.in_(("pending", "processing"))))
+    rows = conn.execute(sa.select(admin_jobs.c.source_job_id, admin_jobs.c.id).where(
+        admin_jobs.c.source_key == "retryOf", admin_jobs.c.source_job_id.in_(job_ids),
+        admin_jobs.c.status.in_(("pending", "processing"))))  # uq_admin_jobs_one_live_retry
     return dict(rows.all())
 
 
@@ -714,11 +714,20 @@ def jobs_related(conn: Connection, job: JobSummary) -> tuple[list[RelatedJob], l
                 came_from.append(RelatedJob(relation, _summary(row)))
     came_of = []
     rows = conn.execute(
-        sa.select(*_SUMMARY_COLUMNS).where(sa.or_(*(
-            admin_jobs.c.config.contains({key: job.id}) for key in SOURCE_KEYS)))
+        sa.select(*_SUMMARY_COLUMNS, admin_jobs.c.source_key)
+        .where(admin_jobs.c.source_job_id == job.id)
         .order_by(admin_jobs.c.created_at, admin_jobs.c.id))
     for row in rows:
-        other = _summary(row)
-        key = next(k for k in SOURCE_KEYS if other.config.get(k) == job.id)
-        came_of.append(RelatedJob(SOURCE_KEYS[key][1], other))
+        came_of.append(RelatedJob(SOURCE_KEYS[row.source_key][1], _summary(row)))
     return came_from, came_of
+
+
+def source_of(config: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The config key by which a job names the job it came from, and that job's id (see
+    SOURCE_KEYS); (None, None) for a job that came from none.
+    """
+    for key in SOURCE_KEYS:
+        value = config.get(key)
+        if isinstance(value, str):
+            return key, value
+    return None, None

@@ -280,3 +280,30 @@ def test_a_bulk_embed_builds_the_vector_index_once_and_keeps_it_after_a_failure(
     with pytest.raises(EmbeddingError):
         refresh_all(engine, Failing(), batch_size=5)
     assert _vector_index(engine) is not None  # built again: searches never lose it
+
+
+def test_a_sweep_after_a_reclassification_rebuilds_the_vector_index_once(
+        engine, make_topic, monkeypatch):
+    """Most of the catalogue to embed again (a reclassification changed its texts): the
+    sweep drops the vector index, re-embeds, and builds the index in a chunk of its own
+    before it searches, that chunk's time logged as a load.
+    """
+    from jobcore.dedup import embeddings
+    from jobcore.dedup.embeddings import get_provider, refresh_all
+    from jobcore.jobs import runner, store
+
+    monkeypatch.setattr(embeddings, "BULK_FROM", 10)
+    for i in range(20):
+        make_topic(f"Topic {i} Fans")
+    refresh_all(engine, get_provider(), batch_size=5)
+    with engine.begin() as conn:
+        conn.execute(sa.update(topics).values(embedding_stale=True))
+    sweep = runner.create_job("dedup_sweep", {}, engine=engine)
+    runner.process_chunk(sweep.id, engine=engine)  # the refresh: the index goes
+    assert _vector_index(engine) is None
+    runner.run_to_completion(sweep.id, engine=engine)
+    assert _vector_index(engine) is not None
+    with engine.connect() as conn:
+        assert pending_count(conn) == 0
+        chunks = store.list_chunks(conn, sweep.id)
+    assert [c.loaded for c in chunks].count(embeddings.INDEX_BUILD) == 1
