@@ -138,7 +138,7 @@ def _cmd_dedup_sweep(args) -> int:
 
 
 def _cmd_merge(args) -> int:
-    from jobcore.dedup import review, undo
+    from jobcore.dedup import merge_job, review, undo
 
     if args.undo is not None:
         created = undo.create_merge_undo(args.undo)
@@ -158,10 +158,20 @@ def _cmd_merge(args) -> int:
         print(f"{'dry run: ' if args.dry_run else ''}{len(chosen):,} open clusters to merge"
               + ("; nothing was written" if args.dry_run else ""))
         return EXIT_OK
-    created = review.start_merge(chosen, args.sweep, created_by=None)
-    print(f"created job {created.id} to merge {created.total_items:,} clusters", file=sys.stderr)
-    return print_report(drive(created.id, created.total_items, verbose=True,
-                                unit="cluster"), changed="merged", skipped="skipped")
+    # a merge job takes at most MAX_CLUSTERS clusters: a larger sweep is merged by several,
+    # one after another (each undoable on its own)
+    status = EXIT_OK
+    for start in range(0, len(chosen), merge_job.MAX_CLUSTERS):
+        part = chosen[start:start + merge_job.MAX_CLUSTERS]
+        created = review.start_merge(part, args.sweep, created_by=None)
+        print(f"created job {created.id} to merge {created.total_items:,} clusters"
+              + (f" ({start + 1:,}-{start + len(part):,} of {len(chosen):,})"
+                 if len(part) < len(chosen) else ""), file=sys.stderr)
+        status = print_report(drive(created.id, created.total_items, verbose=True,
+                                    unit="cluster"), changed="merged", skipped="skipped")
+        if status != EXIT_OK:
+            break
+    return status
 
 
 COMMANDS = {

@@ -7,6 +7,7 @@ result.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from jobcore.dedup import guards
@@ -102,7 +103,7 @@ class Cluster:
     def weakest(self) -> float:
         return min(s for _, s in self.losers)
 
-    @property
+    @cached_property  # read for every cluster of a sweep each time its screen opens
     def members(self) -> tuple[int, ...]:
         return (self.winner, *(i for i, _ in self.losers))
 

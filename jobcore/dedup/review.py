@@ -100,7 +100,7 @@ _MEMBERS = sa.text(
 
 def members(conn: Connection, topic_ids: set[int]) -> dict[int, Member]:
     """The comparison fields of these topics, deleted and merged ones included."""
-    rows = conn.execute(_MEMBERS, {"ids": sorted(topic_ids)})
+    rows = conn.execute(_MEMBERS, {"ids": sorted(topic_ids)}).all()  # one fetch, not per row
     return {r.id: Member(r.id, r.name, r.description, r.classification or "unclassified",
                          r.segment_type, r.audience_type, tuple(r.org_links),
                          tuple(r.activations), r.created_at, r.merged_into, r.deleted)
@@ -147,9 +147,11 @@ def review(conn: Connection, job: Job, edits: dict[int, ClusterEdit]
 def _apply(conn: Connection, job: Job, cluster: proposals.Cluster, edit: ClusterEdit,
            refused: set[tuple[int, int]], details: dict[int, Member]) -> proposals.Cluster:
     winner = edit.winner if edit.winner in cluster.members else cluster.winner
+    # the sweep's guards passed each loser against its own winner: only another winner,
+    # chosen by an analyst, is checked again
     keep = [m for m in cluster.members if m != winner and m not in edit.removed
             and proposals.pair_key(m, winner) not in refused
-            and _compatible(details, m, winner)]
+            and (winner == cluster.winner or _compatible(details, m, winner))]
     if winner == cluster.winner:
         scores, evidence = dict(cluster.losers), cluster.evidence
     else:

@@ -178,7 +178,7 @@ def clusters_of(conn: Connection, job_id: str) -> list[proposals.Cluster]:
     """The clusters a sweep proposed, in the order found."""
     rows = conn.execute(sa.select(dedup_clusters.c.winner_topic_id, dedup_clusters.c.losers)
                         .where(dedup_clusters.c.job_id == job_id)
-                        .order_by(dedup_clusters.c.seq))
+                        .order_by(dedup_clusters.c.seq)).all()  # one fetch, not per row
     return [proposals.Cluster.from_json({"winner": w, "losers": losers}) for w, losers in rows]
 
 

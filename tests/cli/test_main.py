@@ -132,6 +132,27 @@ def test_dedup_sweep_merge_and_undo_from_the_command_line(demo_engine, capsys):
     assert "threshold" in capsys.readouterr().err
 
 
+def test_a_sweep_with_more_clusters_than_a_merge_job_takes_is_merged_by_several(
+        demo_engine, capsys, monkeypatch):
+    from jobcore.dedup import merge_job
+
+    assert main(["dedup-sweep"]) == 0
+    sweep_id = capsys.readouterr().out.split("merge --sweep ")[1].split("'")[0]
+    assert main(["merge", "--sweep", sweep_id, "--dry-run"]) == 0
+    open_clusters = int(capsys.readouterr().out.split("dry run: ")[1].split(" open")[0])
+    assert open_clusters > 2
+    monkeypatch.setattr(merge_job, "MAX_CLUSTERS", 2)
+    assert main(["merge", "--sweep", sweep_id]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("created job") == -(-open_clusters // 2)
+    assert f"(1-2 of {open_clusters})" in captured.err
+    with demo_engine.connect() as conn:
+        merged = conn.execute(sa.text(
+            "SELECT count(*), sum(success_count) FROM admin_jobs WHERE job_type = 'merge' "
+            "AND status = 'completed'")).one()
+    assert tuple(merged) == (-(-open_clusters // 2), open_clusters)
+
+
 def test_llm_reclassify_from_the_command_line(app_env, many_topics, fake_anthropic, capsys):
     many_topics(230)
     assert main(["reclassify-global", "--llm", "--dry-run"]) == 0
