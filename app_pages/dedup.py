@@ -6,6 +6,7 @@ import streamlit as st
 from jobcore.dedup import explain, review
 from jobcore.errors import JobcoreError
 from jobcore.jobs import runner
+from jobcore.ui import dedup as dedup_ui
 from jobcore.ui import pages
 from jobcore.ui.dedup import (
     agreement_frame,
@@ -46,7 +47,7 @@ all_edits: dict[str, dict[int, review.ClusterEdit]] = st.session_state.setdefaul
     "dedup_edits", {})
 edits = all_edits.setdefault(sweep_id, {})
 try:
-    job, reviewed, details = review.load_review(sweep_id, edits)
+    job, reviewed = review.load_review(sweep_id, edits)
 except JobcoreError as exc:
     st.error(str(exc))
     st.stop()
@@ -111,7 +112,39 @@ if not reviewed:
 
 st.subheader("Clusters, weakest link first")
 verified_sweep = job.config.get("verify") == "claude"
-st.dataframe(clusters_frame(reviewed, details, verified=verified_sweep), hide_index=True,
+by_number = {r.number: r for r in reviewed}
+open_numbers = [r.number for r in reviewed if r.mergeable]
+numbers = [r.number for r in reviewed]
+place = f"cluster_{sweep_id}"  # the cluster under review stays put across edits and reruns
+if st.session_state.get(place) not in numbers:
+    st.session_state[place] = numbers[0]
+# the table shows the page of the cluster under review (a sweep of a large catalogue
+# proposes tens of thousands: the screen reads and shows one page of them in full)
+page_key = f"clusters_page_{sweep_id}"
+page = numbers.index(st.session_state[place]) // dedup_ui.CLUSTERS_PER_PAGE
+page_rows = reviewed[page * dedup_ui.CLUSTERS_PER_PAGE:(page + 1) * dedup_ui.CLUSTERS_PER_PAGE]
+page_count = (len(reviewed) - 1) // dedup_ui.CLUSTERS_PER_PAGE + 1
+# names of what the screen lists: this page's clusters and those ticked for the merge
+names = review.load_names(
+    {m for r in page_rows for m in (*r.cluster.members, r.proposed_winner)}
+    | {by_number[n].proposed_winner for n in st.session_state.get(f"chosen_{sweep_id}", [])
+       if n in by_number})
+
+
+def _to_page() -> None:
+    st.session_state[place] = numbers[(st.session_state[page_key] - 1) * dedup_ui.CLUSTERS_PER_PAGE]
+
+
+if page_count > 1:
+    st.session_state[page_key] = page + 1
+    pager = st.columns([1, 4])
+    pager[0].number_input("Page", min_value=1, max_value=page_count, step=1, key=page_key,
+                          on_change=_to_page)
+    pager[1].caption(f"Clusters {page * dedup_ui.CLUSTERS_PER_PAGE + 1:,}-"
+                     f"{page * dedup_ui.CLUSTERS_PER_PAGE + len(page_rows):,} of {len(reviewed):,} "
+                     f"(page {page + 1:,} of {page_count:,}; the page follows the cluster "
+                     "under review)")
+st.dataframe(clusters_frame(page_rows, names, verified=verified_sweep), hide_index=True,
              width="stretch", column_config={  # narrow figures: the names get the width
                  "#": st.column_config.NumberColumn(width=45),
                  "Members": st.column_config.NumberColumn(width=70),
@@ -119,14 +152,7 @@ st.dataframe(clusters_frame(reviewed, details, verified=verified_sweep), hide_in
                  "Claude": st.column_config.TextColumn(width=80),
                  "State": st.column_config.TextColumn(width=110)})
 
-by_number = {r.number: r for r in reviewed}
-open_numbers = [r.number for r in reviewed if r.mergeable]
-
 st.subheader("Review a cluster")
-numbers = [r.number for r in reviewed]
-place = f"cluster_{sweep_id}"  # the cluster under review stays put across edits and reruns
-if st.session_state.get(place) not in numbers:
-    st.session_state[place] = numbers[0]
 
 
 def _step(offset: int) -> None:
@@ -174,9 +200,12 @@ nav[3].button("Accept", icon=":material/check:", on_click=_accept, type="primary
 nav[4].progress(decided / len(reviewed),
                 text=f"{decided:,} of {len(reviewed):,} clusters reviewed (accepted, edited, "
                      "merged, or with a pair marked not duplicates)")
-number = st.selectbox("Cluster", numbers, key=place,
-                      format_func=lambda n: cluster_label(by_number[n], details))
+number = st.selectbox("Cluster", [r.number for r in page_rows], key=place,
+                      format_func=lambda n: cluster_label(by_number[n], names),
+                      help="The clusters of this page; Previous and Next go on to the others")
 current = by_number[number]
+details = review.load_members({*current.cluster.members, current.proposed_winner,
+                               *(m for pair in current.refused for m in pair)})
 edit = edits.setdefault(number, review.ClusterEdit())
 if current.state != review.OPEN:
     st.info("This cluster is already merged." if current.state == review.MERGED else
@@ -276,17 +305,33 @@ with st.expander("Why not? Ask about two topics", icon=":material/help:"):
                 st.markdown(line)
 
 st.subheader("Merge")
-if any(n not in open_numbers for n in st.session_state.get(chosen_key, [])):
-    st.session_state[chosen_key] = [n for n in st.session_state[chosen_key]
-                                    if n in open_numbers]
-chosen = st.multiselect(
-    "Clusters to merge", open_numbers, key=chosen_key,
-    format_func=lambda n: cluster_label(by_number[n], details),
-    help="Open clusters only. Each loser's org links, activations and history move to the "
-         "winner; the loser is soft-deleted. A completed merge can be undone.")
+open_set = set(open_numbers)
+all_open_key = f"all_open_{sweep_id}"  # Select all open: every open cluster, on any page
+if any(n not in open_set for n in st.session_state.get(chosen_key, [])):
+    st.session_state[chosen_key] = [n for n in st.session_state[chosen_key] if n in open_set]
+if st.session_state.get(all_open_key) and open_numbers:
+    chosen = open_numbers
+    # the clusters ticked one by one stay for "Choose instead" (a widget's state goes with a
+    # run that does not show it, unless set again)
+    st.session_state[chosen_key] = st.session_state.get(chosen_key, [])
+    selected = st.columns([4, 1])
+    selected[0].info(f"All {plural(len(open_numbers), 'open cluster')} are selected, on every "
+                     "page.")
+    selected[1].button("Choose instead", icon=":material/checklist:",
+                       on_click=lambda: st.session_state.pop(all_open_key, None))
+else:
+    ticked = st.session_state.get(chosen_key, [])
+    choices = sorted({*ticked, *(r.number for r in page_rows if r.mergeable)},
+                     key=numbers.index)
+    chosen = st.multiselect(
+        "Clusters to merge", choices, key=chosen_key,
+        format_func=lambda n: cluster_label(by_number[n], names),
+        help="The open clusters of this page and those ticked on other pages. Each loser's "
+             "org links, activations and history move to the winner; the loser is "
+             "soft-deleted. A completed merge can be undone.")
 pick = st.columns([1, 1, 2])
 pick[0].button("Select all open", disabled=not open_numbers,
-               on_click=lambda: st.session_state.update({chosen_key: open_numbers}))
+               on_click=lambda: st.session_state.update({all_open_key: True}))
 if pick[1].button(f"Merge {plural(len(chosen), 'cluster')}", type="primary",
                   disabled=not chosen, icon=":material/merge:"):
     try:
@@ -297,4 +342,5 @@ if pick[1].button(f"Merge {plural(len(chosen), 'cluster')}", type="primary",
     else:
         all_edits.pop(sweep_id, None)
         st.session_state.pop(chosen_key, None)
+        st.session_state.pop(all_open_key, None)
         st.switch_page(pages.JOB_DETAIL, query_params={"job": created.id})

@@ -117,7 +117,7 @@ def _cmd_dedup_sweep(args) -> int:
                           else "already in a cluster")
     from jobcore.dedup import review  # the sweep's reading of names: only here
 
-    job, reviewed, details = review.load_review(created.id, {})
+    job, reviewed = review.load_review(created.id, {})
     verified = job.result.get("verification")
     if verified and "pairs" in verified:
         pairs = verified["pairs"]
@@ -131,9 +131,11 @@ def _cmd_dedup_sweep(args) -> int:
           f"at {job.result.get('threshold', '?')} ({job.result.get('matching', '?')} matching, "
           f"{job.result.get('search', '?')} search); review them on the "
           f"Dedup clusters page or merge with 'python -m jobcore merge --sweep {created.id}'")
-    for r in reviewed if args.verbose else reviewed[:10]:
-        print(f"  #{r.number} weakest {r.weakest:.4f}: {details[r.cluster.winner].name!r} <- "
-              + ", ".join(repr(details[i].name) for i, _ in r.cluster.losers))
+    listed = reviewed if args.verbose else reviewed[:10]
+    names = review.load_names({m for r in listed for m in r.cluster.members})
+    for r in listed:
+        print(f"  #{r.number} weakest {r.weakest:.4f}: {names[r.cluster.winner]!r} <- "
+              + ", ".join(repr(names[i]) for i, _ in r.cluster.losers))
     return status
 
 
@@ -146,15 +148,16 @@ def _cmd_merge(args) -> int:
               file=sys.stderr)
         return print_report(drive(created.id, created.total_items, verbose=True,
                                     unit="cluster"), changed="restored", skipped="skipped")
-    _job, reviewed, details = review.load_review(args.sweep, {})
+    _job, reviewed = review.load_review(args.sweep, {})
     floor = args.min_similarity if args.min_similarity is not None else -1.0
     chosen = [r for r in reviewed if r.mergeable
               and r.weakest is not None and r.weakest >= floor]
     if args.dry_run or not chosen:
+        names = review.load_names({m for r in chosen for m in r.cluster.members})
         for r in chosen:
             print(f"would merge #{r.number} (weakest {r.weakest:.4f}) into "
-                  f"{details[r.cluster.winner].name!r}: "
-                  + ", ".join(repr(details[i].name) for i, _ in r.cluster.losers))
+                  f"{names[r.cluster.winner]!r}: "
+                  + ", ".join(repr(names[i]) for i, _ in r.cluster.losers))
         print(f"{'dry run: ' if args.dry_run else ''}{len(chosen):,} open clusters to merge"
               + ("; nothing was written" if args.dry_run else ""))
         return EXIT_OK

@@ -6,6 +6,8 @@ result.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -97,7 +99,7 @@ class Cluster:
 
     winner: int
     losers: tuple[tuple[int, float], ...]
-    evidence: dict[int, Evidence] = field(default_factory=dict, compare=False, hash=False)
+    evidence: Mapping[int, Evidence] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def weakest(self) -> float:
@@ -114,8 +116,42 @@ class Cluster:
             for i, s in self.losers]}
 
     @classmethod
+    def from_columns(cls, winner: int, loser_ids: list[int], similarities: list[float],
+                     losers_json: str) -> Cluster:
+        """A cluster as a sweep's table row holds it, its evidence read from ``losers_json``
+        (the losers as stored) only when asked for: a screen lists every cluster of a sweep
+        and shows the evidence of a few.
+        """
+        return cls(int(winner), tuple(zip(map(int, loser_ids), map(float, similarities),
+                                          strict=True)), LazyEvidence(losers_json))
+
+    @classmethod
     def from_json(cls, data: dict[str, Any]) -> Cluster:
         losers = data["losers"]
         return cls(int(data["winner"]),
                    tuple((int(m["id"]), float(m["similarity"])) for m in losers),
                    {int(m["id"]): Evidence.from_json(m) for m in losers if "semantic" in m})
+
+
+class LazyEvidence(Mapping[int, Evidence]):
+    """The evidence of a cluster's losers, parsed from their stored JSON on first use."""
+
+    def __init__(self, losers_json: str) -> None:
+        self._json: str | None = losers_json
+        self._parsed: dict[int, Evidence] = {}
+
+    def _evidence(self) -> dict[int, Evidence]:
+        if self._json is not None:
+            self._parsed = {int(m["id"]): Evidence.from_json(m)
+                            for m in json.loads(self._json) if "semantic" in m}
+            self._json = None
+        return self._parsed
+
+    def __getitem__(self, topic_id: int) -> Evidence:
+        return self._evidence()[topic_id]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._evidence())
+
+    def __len__(self) -> int:
+        return len(self._evidence())

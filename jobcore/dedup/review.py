@@ -21,7 +21,6 @@ from jobcore.dedup import (
     proposals,
     thresholds,
 )
-from jobcore.dedup.sweep_job import clusters_of
 from jobcore.errors import UsageError
 from jobcore.jobs import runner, store
 from jobcore.jobs.store import Job
@@ -30,11 +29,25 @@ OPEN, MERGED, STALE = "open", "merged", "stale"
 
 
 @dataclass(frozen=True)
-class Member:
-    """One topic of a cluster as the comparison shows it."""
+class MemberState:
+    """A topic of a cluster as the list of clusters needs it: its name and whether it is
+    still live (read for every member of a sweep: kept small).
+    """
 
     id: int
     name: str
+    merged_into: int | None
+    deleted: bool
+
+    @property
+    def live(self) -> bool:
+        return self.merged_into is None and not self.deleted
+
+
+@dataclass(frozen=True)
+class Member(MemberState):
+    """One topic of a cluster as the comparison shows it (read for the cluster under review)."""
+
     description: str | None
     classification: str
     segment_type: str | None
@@ -42,12 +55,6 @@ class Member:
     org_links: tuple[str, ...]
     activations: tuple[str, ...]
     created_at: datetime
-    merged_into: int | None
-    deleted: bool
-
-    @property
-    def live(self) -> bool:
-        return self.merged_into is None and not self.deleted
 
 
 @dataclass
@@ -100,11 +107,24 @@ _MEMBERS = sa.text(
 
 def members(conn: Connection, topic_ids: set[int]) -> dict[int, Member]:
     """The comparison fields of these topics, deleted and merged ones included."""
-    rows = conn.execute(_MEMBERS, {"ids": sorted(topic_ids)}).all()  # one fetch, not per row
-    return {r.id: Member(r.id, r.name, r.description, r.classification or "unclassified",
-                         r.segment_type, r.audience_type, tuple(r.org_links),
-                         tuple(r.activations), r.created_at, r.merged_into, r.deleted)
+    rows = conn.execute(_MEMBERS, {"ids": sorted(topic_ids)}).all()
+    return {r.id: Member(id=r.id, name=r.name, merged_into=r.merged_into, deleted=r.deleted,
+                         description=r.description,
+                         classification=r.classification or "unclassified",
+                         segment_type=r.segment_type, audience_type=r.audience_type,
+                         org_links=tuple(r.org_links), activations=tuple(r.activations),
+                         created_at=r.created_at)
             for r in rows}
+
+
+_STATES = sa.text("SELECT id, name, merged_into, deleted_at IS NOT NULL AS deleted "
+                  "FROM topics WHERE id = ANY(:ids)")
+
+
+def member_states(conn: Connection, topic_ids: set[int]) -> dict[int, MemberState]:
+    """The names and states of these topics, deleted and merged ones included."""
+    rows = conn.execute(_STATES, {"ids": sorted(topic_ids)}).all()  # one fetch, not per row
+    return {r.id: MemberState(r.id, r.name, r.merged_into, r.deleted) for r in rows}
 
 
 _SIMILARITIES = sa.text(
@@ -116,36 +136,70 @@ _SIMILARITIES = sa.text(
 )
 
 
-def proposed(conn: Connection, job: Job) -> list[proposals.Cluster]:
-    """The clusters a dedup sweep job proposed, in the order found."""
-    if job.job_type != "dedup_sweep":
-        raise UsageError(f"Job {job.id} is a {job.job_type} job, not a dedup sweep.")
-    return clusters_of(conn, job.id)
+# Every cluster of a sweep with what its list needs: the losers' ids and scores (their
+# evidence as stored, parsed when shown) and the members' state, counted by the server.
+_CLUSTER_ROWS = sa.text(
+    """
+    SELECT c.winner_topic_id AS winner, c.members,
+           ARRAY(SELECT (l.value ->> 'id')::bigint FROM jsonb_array_elements(c.losers)
+                 WITH ORDINALITY AS l(value, n) ORDER BY l.n) AS loser_ids,
+           ARRAY(SELECT (l.value ->> 'similarity')::float8 FROM jsonb_array_elements(c.losers)
+                 WITH ORDINALITY AS l(value, n) ORDER BY l.n) AS similarities,
+           c.losers::text AS losers_json, s.missing, s.losers_merged, s.gone_into,
+           s.live_members
+    FROM dedup_clusters c
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE t.id IS NULL) AS missing,
+               coalesce(bool_and(coalesce(t.merged_into = c.winner_topic_id, false))
+                        FILTER (WHERE m.id <> c.winner_topic_id), false) AS losers_merged,
+               array_agg(DISTINCT t.merged_into) FILTER (
+                   WHERE t.merged_into IS NOT NULL OR t.deleted_at IS NOT NULL) AS gone_into,
+               array_agg(m.id) FILTER (
+                   WHERE t.merged_into IS NULL AND t.deleted_at IS NULL) AS live_members
+        FROM unnest(c.members) AS m(id) LEFT JOIN topics t ON t.id = m.id
+    ) AS s
+    WHERE c.job_id = :job_id
+    ORDER BY c.seq
+    """
+)
 
 
 def review(conn: Connection, job: Job, edits: dict[int, ClusterEdit]
-           ) -> tuple[list[ReviewedCluster], dict[int, Member]]:
+           ) -> list[ReviewedCluster]:
     """The sweep's clusters with ``edits`` (by cluster number) and the pairs marked "not
-    duplicates" applied, each with its state, weakest link first; and the details of every
-    proposed member.
+    duplicates" applied, each with its state, weakest link first. A cluster nobody edited
+    keeps the sweep's winner and losers, its state counted by the server; the few an
+    analyst touched are worked out here from their members' names and states.
     """
-    clusters = proposed(conn, job)
-    everyone = {m for c in clusters for m in c.members}
-    details = members(conn, everyone)
-    refused = neighbourhoods.refused_pairs(conn, everyone)
+    if job.job_type != "dedup_sweep":
+        raise UsageError(f"Job {job.id} is a {job.job_type} job, not a dedup sweep.")
+    rows = conn.execute(_CLUSTER_ROWS, {"job_id": job.id}).all()
+    refused = neighbourhoods.refused_pairs(conn, {m for r in rows for m in r.members})
+    in_refused = {m for pair in refused for m in pair}
+    touched = {number for number, r in enumerate(rows, start=1)
+               if number in edits or not in_refused.isdisjoint(r.members)}
+    details = member_states(conn, {m for number in touched for m in rows[number - 1].members})
     reviewed = []
-    for number, cluster in enumerate(clusters, start=1):
-        edit = edits.get(number, ClusterEdit())
-        current = _apply(conn, job, cluster, edit, refused, details)
+    for number, row in enumerate(rows, start=1):
+        cluster = proposals.Cluster.from_columns(row.winner, row.loser_ids, row.similarities,
+                                                 row.losers_json)
+        if number not in touched:
+            reviewed.append(ReviewedCluster(number, cluster, cluster.winner, _state_of(
+                row.missing > 0, row.losers_merged, row.gone_into or [],
+                row.live_members or []), False))
+            continue
+        current = _apply(conn, job, cluster, edits.get(number, ClusterEdit()), refused,
+                         details)
         reviewed.append(ReviewedCluster(
             number, current, cluster.winner, _state(current, details), current != cluster,
             tuple(sorted(p for p in refused if set(p) <= set(cluster.members)))))
     reviewed.sort(key=lambda r: (r.weakest if r.weakest is not None else 2.0, r.number))
-    return reviewed, details
+    return reviewed
 
 
 def _apply(conn: Connection, job: Job, cluster: proposals.Cluster, edit: ClusterEdit,
-           refused: set[tuple[int, int]], details: dict[int, Member]) -> proposals.Cluster:
+           refused: set[tuple[int, int]], details: dict[int, MemberState]
+           ) -> proposals.Cluster:
     winner = edit.winner if edit.winner in cluster.members else cluster.winner
     # the sweep's guards passed each loser against its own winner: only another winner,
     # chosen by an analyst, is checked again
@@ -162,7 +216,7 @@ def _apply(conn: Connection, job: Job, cluster: proposals.Cluster, edit: Cluster
 
 
 def _scores_against(conn: Connection, job: Job, winner: int, others: list[int],
-                    details: dict[int, Member]
+                    details: dict[int, MemberState]
                     ) -> tuple[dict[int, float], dict[int, proposals.Evidence]]:
     """Each topic's score and evidence against a winner an analyst chose, scored as the
     sweep scored its pairs (its lexical index; sweeps from before hybrid matching were
@@ -185,7 +239,7 @@ def _scores_against(conn: Connection, job: Job, winner: int, others: list[int],
     return scores, evidence
 
 
-def _compatible(details: dict[int, Member], a: int, b: int) -> bool:
+def _compatible(details: dict[int, MemberState], a: int, b: int) -> bool:
     """Whether the two topics' names allow a duplicate (markets, numbers): a new winner
     chosen by an analyst does not take members whose numbers contradict its own.
     """
@@ -195,21 +249,31 @@ def _compatible(details: dict[int, Member], a: int, b: int) -> bool:
                                guards.markers(details[b].name))
 
 
-def _state(cluster: proposals.Cluster, details: dict[int, Member]) -> str:
-    losers = [details.get(i) for i, _ in cluster.losers]
-    if losers and all(m is not None and m.merged_into == cluster.winner for m in losers):
-        return MERGED
+def _state(cluster: proposals.Cluster, details: dict[int, MemberState]) -> str:
     members = [details.get(i) for i in cluster.members]
-    if any(m is None for m in members):
+    losers = [details.get(i) for i, _ in cluster.losers]
+    return _state_of(
+        any(m is None for m in members),
+        bool(losers) and all(m is not None and m.merged_into == cluster.winner for m in losers),
+        list({m.merged_into for m in members if m is not None and not m.live}),
+        [m.id for m in members if m is not None and m.live])
+
+
+def _state_of(missing: bool, losers_merged: bool, gone_into: list[int | None],
+              live_members: list[int]) -> str:
+    """A cluster's state from its members': ``missing`` (a member no longer exists), whether
+    every loser was merged into the winner, where the members that are gone went (None: a
+    member deleted, not merged) and which are still live.
+    """
+    if losers_merged:
+        return MERGED
+    if missing:
         return STALE
-    gone = [m for m in members if not m.live]
     # merged with another winner (an analyst's edit): every member gone went into one member
     # that is still live
-    targets = {m.merged_into for m in gone}
-    if gone and len(targets) == 1 and None not in targets and \
-            any(m.id in targets and m.live for m in members):
+    if len(gone_into) == 1 and gone_into[0] is not None and gone_into[0] in live_members:
         return MERGED
-    return STALE if gone else OPEN
+    return STALE if gone_into else OPEN
 
 
 def merge_config(clusters: list[ReviewedCluster], sweep_id: str) -> dict[str, Any]:
@@ -258,11 +322,21 @@ def claude_agreement_by_band(matching_mode: str, *, engine: Engine | None = None
         return calibration.claude_agreement(conn, matching_mode)
 
 
+def load_members(topic_ids: set[int], *, engine: Engine | None = None) -> dict[int, Member]:
+    """The comparison fields of these topics (see ``members``)."""
+    with (engine or get_engine()).connect() as conn:
+        return members(conn, topic_ids)
+
+
+def load_names(topic_ids: set[int], *, engine: Engine | None = None) -> dict[int, str]:
+    """The names of these topics (for the clusters a screen or command lists)."""
+    with (engine or get_engine()).connect() as conn:
+        return {i: m.name for i, m in member_states(conn, topic_ids).items()}
+
+
 def load_review(job_id: str, edits: dict[int, ClusterEdit], *,
-                engine: Engine | None = None) -> tuple[Job, list[ReviewedCluster],
-                                                       dict[int, Member]]:
-    """The sweep job, its reviewed clusters and the details of their members."""
+                engine: Engine | None = None) -> tuple[Job, list[ReviewedCluster]]:
+    """The sweep job and its reviewed clusters."""
     with (engine or get_engine()).connect() as conn:
         job = store.get_job(conn, job_id)
-        reviewed, details = review(conn, job, edits)
-    return job, reviewed, details
+        return job, review(conn, job, edits)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -18,21 +19,20 @@ _EVIDENCE = ("Score", "Semantic", "Lexical", "Shared identifiers", "Only one has
 _FIELDS = (*_EVIDENCE, "Name", "Description", "Classification", "Segment type",
            "Audience type", "Org links", "Activations", "Created")
 _DIFFERENT = "background-color: #fff3bf"
+CLUSTERS_PER_PAGE = 50  # rows of the clusters table (and choices of the Cluster box)
 
 
-def clusters_frame(clusters: list[ReviewedCluster], details: dict[int, Member], *,
+def clusters_frame(clusters: list[ReviewedCluster], names: Mapping[int, str], *,
                    verified: bool = False) -> pd.DataFrame:
-    """One row per cluster, weakest link first (the order given); with ``verified`` (a
-    sweep that asked Claude) how many of its losers Claude verified.
+    """One row per cluster, weakest link first (the order given), ``names`` by topic id;
+    with ``verified`` (a sweep that asked Claude) how many of its losers Claude verified.
     """
     rows = []
     for r in clusters:
-        winner = details.get(r.cluster.winner)
         rows.append({
             "#": r.number,
-            "Winner": winner.name if winner else f"topic {r.cluster.winner}",
-            "Losers": ", ".join(details[i].name if i in details else str(i)
-                                for i, _ in r.cluster.losers),
+            "Winner": names.get(r.cluster.winner, f"topic {r.cluster.winner}"),
+            "Losers": ", ".join(names.get(i, str(i)) for i, _ in r.cluster.losers),
             "Members": len(r.cluster.members),
             "Weakest link": r.weakest,
             "Claude": _verified_count(r.cluster),
@@ -63,13 +63,12 @@ def claude_text(verdict: proposals.ClaudeVerdict | None, score: float | None = N
     return f"Claude{when}: the same ({verdict.confidence:.0%} sure): {verdict.reason}"
 
 
-def cluster_label(r: ReviewedCluster, details: dict[int, Member]) -> str:
+def cluster_label(r: ReviewedCluster, names: Mapping[int, str]) -> str:
     """'#17 · Education Jobs Hobbyists - SE': the cluster's number and the winner the sweep
     proposed. The same whatever the edits: a keyed selectbox keeps its choice by this label,
     so a label that changed with Make winner lost the cluster under review.
     """
-    winner = details.get(r.proposed_winner)
-    return f"#{r.number} · {winner.name if winner else r.proposed_winner}"
+    return f"#{r.number} · {names.get(r.proposed_winner, r.proposed_winner)}"
 
 
 def _score(value: float | None) -> str:

@@ -307,3 +307,14 @@ def test_a_sweep_after_a_reclassification_rebuilds_the_vector_index_once(
         assert pending_count(conn) == 0
         chunks = store.list_chunks(conn, sweep.id)
     assert [c.loaded for c in chunks].count(embeddings.INDEX_BUILD) == 1
+
+
+def test_the_vector_index_is_built_with_room_for_its_whole_graph():
+    """pgvector builds HNSW in memory only while the graph fits maintenance_work_mem: a
+    million vectors get about 3 GB, a small catalogue the 1 GB floor, never more than 8 GB.
+    """
+    from jobcore.dedup.embeddings import index_memory_mb
+
+    assert index_memory_mb(1_000) == 1_024
+    assert 2_100 <= index_memory_mb(1_000_000) <= 3_000  # ~2.2 KB a vector while building
+    assert index_memory_mb(50_000_000) == 8_192

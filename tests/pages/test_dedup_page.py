@@ -110,7 +110,9 @@ def test_keyboard_speed_review_accept_next_open_select_all_and_undo(open_demo_ap
     sweep_id = _sweep(demo_engine)
     at = open_demo_app(DEDUP, job=sweep_id)
     first = _select(at, "Cluster").value
-    total = len(_select(at, "Cluster").options)
+    from jobcore.dedup import review
+
+    total = len(review.load_review(sweep_id, {}, engine=demo_engine)[1])
     assert any(f"0 of {total} clusters reviewed" in p.text for p in at.get("progress"))
     button(at, "Accept").click().run()  # ticked for the merge, on to the next open one
     assert not at.exception
@@ -146,22 +148,26 @@ def test_keyboard_speed_review_accept_next_open_select_all_and_undo(open_demo_ap
 
     button(at, "Select all open").click().run()  # raised StreamlitAPIException before
     assert not at.exception
-    assert len(at.multiselect[0].value) == len(at.multiselect[0].options) > 1
+    opened = sum(r.mergeable for r in review.load_review(sweep_id, {}, engine=demo_engine)[1])
+    assert any(f"All {opened} open clusters are selected" in i.value for i in at.info)
+    assert any(b.label == f"Merge {opened} clusters" for b in at.button)
+    button(at, "Choose instead").click().run()  # back to ticking clusters one by one
+    assert at.multiselect[0].value == [first]
 
 
 def test_a_cluster_merged_with_another_winner_reads_as_merged(demo_engine):
     from jobcore.dedup import review
 
     sweep_id = _sweep(demo_engine)
-    _, reviewed, _ = review.load_review(sweep_id, {}, engine=demo_engine)
+    _, reviewed = review.load_review(sweep_id, {}, engine=demo_engine)
     cluster = next(r for r in reviewed if r.mergeable)
     new_winner = cluster.cluster.losers[0][0]
     edits = {cluster.number: review.ClusterEdit(winner=new_winner)}
-    _, edited, _ = review.load_review(sweep_id, edits, engine=demo_engine)
+    _, edited = review.load_review(sweep_id, edits, engine=demo_engine)
     merge = review.start_merge([r for r in edited if r.number == cluster.number], sweep_id,
                                created_by="ana", engine=demo_engine)
     runner.run_to_completion(merge.id, engine=demo_engine)
-    _, after, _ = review.load_review(sweep_id, {}, engine=demo_engine)  # the edit forgotten
+    _, after = review.load_review(sweep_id, {}, engine=demo_engine)  # the edit forgotten
     assert next(r for r in after if r.number == cluster.number).state == review.MERGED
     assert sum(r.state == review.STALE for r in after) == 0
 
@@ -211,3 +217,27 @@ def test_why_not_explains_a_pair_and_names_the_refusing_rule(open_demo_app, demo
     second.set_value("no such topic at all").run()
     next(b for b in at.button if b.label == "Explain").click().run()
     assert any("No live topic is named 'no such topic at all'" in e.value for e in at.error)
+
+
+def test_a_large_sweep_shows_a_page_of_clusters_that_follows_the_review(
+        open_demo_app, demo_engine, button, monkeypatch):
+    from jobcore.dedup import review
+    from jobcore.ui import dedup as dedup_ui
+
+    monkeypatch.setattr(dedup_ui, "CLUSTERS_PER_PAGE", 3)
+    sweep_id = _sweep(demo_engine)
+    reviewed = review.load_review(sweep_id, {}, engine=demo_engine)[1]
+    assert len(reviewed) > 6
+    at = open_demo_app(DEDUP, job=sweep_id)
+    assert _table(at, "Winner")["#"].tolist() == [r.number for r in reviewed[:3]]
+    assert [o.split(" ")[0] for o in _select(at, "Cluster").options] == [
+        f"#{r.number}" for r in reviewed[:3]]
+    assert any(f"Clusters 1-3 of {len(reviewed)}" in c.value for c in at.caption)
+    for _ in range(3):  # Next goes on past the page, and the table follows
+        button(at, "Next").click().run()
+    assert _select(at, "Cluster").value == reviewed[3].number
+    assert _table(at, "Winner")["#"].tolist() == [r.number for r in reviewed[3:6]]
+    page = next(n for n in at.number_input if n.label == "Page")
+    page.set_value(3).run()  # a page chosen: its first cluster is under review
+    assert not at.exception
+    assert _select(at, "Cluster").value == reviewed[6].number

@@ -303,15 +303,16 @@ def test_a_merge_lists_the_clusters_it_merged_and_links_its_sweep(open_demo_app,
 
     sweep = runner.create_job("dedup_sweep", {}, engine=demo_engine)
     runner.run_to_completion(sweep.id, engine=demo_engine)
-    _, reviewed, details = review.load_review(sweep.id, {}, engine=demo_engine)
+    _, reviewed = review.load_review(sweep.id, {}, engine=demo_engine)
     chosen = [r for r in reviewed if r.mergeable][:2]
+    names = review.load_names({r.cluster.winner for r in chosen}, engine=demo_engine)
     merge = review.start_merge(chosen, sweep.id, created_by="ana", engine=demo_engine)
     at = open_demo_app(DETAIL, job=merge.id)
     assert not at.exception
     assert "Clusters to merge (2)" in [e.label for e in at.expander]  # not merged yet
     table = next(d.value for d in at.dataframe if "Winner" in d.value.columns)
     assert table["Winner"].tolist() == [
-        f"{details[r.cluster.winner].name} · #{r.cluster.winner}" for r in chosen]
+        f"{names[r.cluster.winner]} · #{r.cluster.winner}" for r in chosen]
     runner.run_to_completion(merge.id, engine=demo_engine)
     at = open_demo_app(DETAIL, job=merge.id)
     assert "Clusters merged (2)" in [e.label for e in at.expander]

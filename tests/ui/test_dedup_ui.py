@@ -21,8 +21,10 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 def _member(topic_id: int, name: str, classification: str = "Interest > Sports",
             orgs: tuple[str, ...] = ()) -> Member:
-    return Member(topic_id, name, "Fans of it.", classification, "b2c", "interest", orgs, (),
-                  T0, None, False)
+    return Member(id=topic_id, name=name, merged_into=None, deleted=False,
+                  description="Fans of it.", classification=classification,
+                  segment_type="b2c", audience_type="interest", org_links=orgs,
+                  activations=(), created_at=T0)
 
 
 def test_histogram_marks_the_threshold_and_counts_topics_at_or_above():
@@ -56,7 +58,7 @@ def test_comparison_highlights_what_differs_from_the_winner():
     assert frame.loc["Shared identifiers"].iloc[1] == "none"
     styles = highlight_differences(frame)._compute().ctx
     assert styles  # some cells styled
-    table = clusters_frame([reviewed], details)
+    table = clusters_frame([reviewed], {i: m.name for i, m in details.items()})
     assert table.loc[0, "Winner"] == "Golf Fans" and table.loc[0, "Weakest link"] == 0.991
 
 
@@ -78,8 +80,10 @@ def test_a_loser_claude_verified_shows_its_verdict_and_the_agreement_table():
         "Claude: the same (90% sure): Same people, other words.",
         "Claude, in an earlier sweep: the same (80% sure): Same."]
     assert "Claude" not in differing_fields(frame)
-    assert clusters_frame([reviewed], details, verified=True).loc[0, "Claude"] == "2 verified"
-    assert "Claude" not in clusters_frame([reviewed], details).columns
+    assert clusters_frame([reviewed], {i: m.name for i, m in details.items()},
+                          verified=True).loc[0, "Claude"] == "2 verified"
+    names = {i: m.name for i, m in details.items()}
+    assert "Claude" not in clusters_frame([reviewed], names).columns
 
     table = agreement_frame([BandAgreement(0.85, 0.9, 1, 0, 0, 0, 0, 0),
                              BandAgreement(0.9, 0.95, 4, 2, 2, 1, 1, 0)])  # by band
