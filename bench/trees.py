@@ -1,7 +1,9 @@
 """Tree tools: seeding, realign-subcategories and fix-subcategory-level0 rates.
 
 In a fresh database: the demo catalogue (100,000 topics, classified by the demo's rules,
-no tree nodes), of which 5 % get a level-0 subcategory planted (their parent category's
+no tree nodes), embedded as ``python -m jobcore embed`` leaves a user's catalogue (writes
+then never touch the vector index: they mark topics to embed), of which 5 % get a level-0
+subcategory planted (their parent category's
 label, or the whole " | " path). Prints the seeding time (first run, second run), and
 topics per second through process_chunk (default settings: embeddings marked stale) for
 a realign job (every classified topic: node
@@ -27,6 +29,7 @@ import sqlalchemy as sa  # noqa: E402
 from jobcore.catalog.demo import seed_demo  # noqa: E402
 from jobcore.classify.recovery import create_rollback  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
+from jobcore.dedup import embeddings  # noqa: E402
 from jobcore.jobs import registry, runner  # noqa: E402
 from jobcore.trees import seeding  # noqa: E402
 
@@ -51,6 +54,9 @@ def main() -> None:
     engine = create_engine_for(create_database(server_url, DATABASE))
     try:
         seed_demo(engine, topics_count=TOPICS)
+        start = time.perf_counter()
+        embedded = embeddings.refresh_all(engine, embeddings.get_provider())
+        print(f"embedded {embedded:,} topics in {time.perf_counter() - start:.1f} s")
         with engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM taxonomy_nodes"))
         for run in ("first", "second"):

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from psycopg import errors as pg_errors
-from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by
 from sqlalchemy.engine import Connection
 
 from jobcore.errors import (
@@ -99,6 +99,14 @@ class Job(JobSummary):
 _JOB_FIELDS = tuple(f.name for f in fields(Job))
 _SUMMARY_FIELDS = tuple(f.name for f in fields(JobSummary))
 _SUMMARY_COLUMNS = [admin_jobs.c[name] for name in _SUMMARY_FIELDS]
+# Lists of jobs read each config without its lists of items (a merge's clusters: 1.5 MB for
+# 40,000; a retry's topic ids), which only the job's own detail shows.
+LISTED_WITHOUT = ("clusters", "topicIds")
+_LISTED_COLUMNS = [
+    sa.type_coerce(admin_jobs.c.config.op("-")(sa.literal(list(LISTED_WITHOUT),
+                                                          ARRAY(sa.Text))),
+                   JSONB).label("config") if c.name == "config" else c
+    for c in _SUMMARY_COLUMNS]
 _NO_ERRORS = sa.cast(sa.literal("[]"), JSONB)
 # The job's errors in the order recorded, as one JSON array (admin_job_errors).
 _ERRORS = sa.func.coalesce(
@@ -349,7 +357,7 @@ def matching_jobs(conn: Connection, filters: JobFilter, *, limit: int) -> list[J
     """At most ``limit`` jobs the filters match, newest first; for "paused", not those a
     chunk is running for right now (driven after all).
     """
-    stmt = (sa.select(*_SUMMARY_COLUMNS).where(*filters.clauses())
+    stmt = (sa.select(*_LISTED_COLUMNS).where(*filters.clauses())
             .order_by(admin_jobs.c.created_at.desc(), admin_jobs.c.id.desc()))
     jobs = [_summary(row) for row in conn.execute(stmt.limit(limit))]
     if filters.status == "paused":
@@ -714,7 +722,7 @@ def jobs_related(conn: Connection, job: JobSummary) -> tuple[list[RelatedJob], l
                 came_from.append(RelatedJob(relation, _summary(row)))
     came_of = []
     rows = conn.execute(
-        sa.select(*_SUMMARY_COLUMNS, admin_jobs.c.source_key)
+        sa.select(*_LISTED_COLUMNS, admin_jobs.c.source_key)
         .where(admin_jobs.c.source_job_id == job.id)
         .order_by(admin_jobs.c.created_at, admin_jobs.c.id))
     for row in rows:

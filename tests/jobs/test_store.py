@@ -40,6 +40,21 @@ def test_list_filters_and_limits_newest_first(engine):
                 store.list_jobs(conn, limit=bad)
 
 
+def test_a_list_reads_a_merge_without_its_clusters_and_the_job_keeps_them(engine):
+    """A merge's clusters (1.5 MB for 40,000) are read by its own detail, not by every list
+    it appears in; a job it came from is still named.
+    """
+    clusters = [{"winner": i, "losers": [{"id": i + 1, "similarity": 0.9}]}
+                for i in range(1, 200, 2)]
+    with engine.begin() as conn:
+        merge = store.create_job(conn, job_type="merge", total_items=100, created_by="ana",
+                                 config={"clusters": clusters, "sourceSweepId": "job_1_a"})
+        listed = store.list_jobs(conn)
+        summary = store.get_summary(conn, merge.id)
+    assert listed[0].config == {"sourceSweepId": "job_1_a"}
+    assert summary.config["clusters"] == clusters
+
+
 def test_append_errors_keeps_earlier_ones_and_fail_records_the_message(engine):
     with engine.begin() as conn:
         job = _job(conn)
