@@ -64,7 +64,12 @@ parent = filters[1].selectbox("In parent category", ["(all)", *parents])
 shown = [t for t in everything
          if (reason == "(all)" or t.reason_pattern == reason)
          and (parent == "(all)" or (t.classification.parent_category or "(none)") == parent)]
-st.caption(f"{len(shown):,} of {len(everything):,} flagged topics")
+total_flagged = (review.flagged_count() if len(everything) >= review.QUEUE_LIMIT
+                 else len(everything))
+st.caption(f"{len(shown):,} of {len(everything):,} flagged topics"
+           + (f" (the {review.QUEUE_LIMIT:,} flagged longest ago of {total_flagged:,}: resolve "
+              "or retry them and the next ones come up)"
+              if total_flagged > len(everything) else ""))
 # the classification as one path, so that the table fits 1,400 px without sideways scrolling
 st.dataframe(pd.DataFrame([{
     "id": t.id, "name": t.name, "reason": t.reason,

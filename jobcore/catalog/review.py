@@ -54,8 +54,11 @@ class FlaggedTopic:
 
 
 def flagged(*, reason_pattern: str | None = None, parent_category: str | None = None,
-            limit: int = QUEUE_LIMIT, engine: Engine | None = None) -> list[FlaggedTopic]:
-    """Live topics that need review, oldest flag first, optionally filtered."""
+            limit: int | None = None, engine: Engine | None = None) -> list[FlaggedTopic]:
+    """Live topics that need review, oldest flag first, optionally filtered; at most
+    ``limit`` (QUEUE_LIMIT by default).
+    """
+    limit = QUEUE_LIMIT if limit is None else limit
     stmt = (sa.select(topics.c.id, topics.c.name, topics.c.description,
                       topics.c.segment_type, topics.c.taxonomy_type, topics.c.parent_category,
                       topics.c.subcategory, topics.c.audience_type, topics.c.review_reason,
@@ -64,6 +67,8 @@ def flagged(*, reason_pattern: str | None = None, parent_category: str | None = 
             .order_by(topics.c.updated_at, topics.c.id))
     if parent_category is not None:
         stmt = stmt.where(topics.c.parent_category == parent_category)
+    if reason_pattern is None:  # else the pattern, read from each reason, filters first
+        stmt = stmt.limit(limit)
     with (engine or get_engine()).connect() as conn:
         rows = conn.execute(stmt).all()
     found = [FlaggedTopic(r.id, r.name, r.description, Classification(*r[3:8]),
@@ -72,6 +77,13 @@ def flagged(*, reason_pattern: str | None = None, parent_category: str | None = 
     if reason_pattern is not None:
         found = [t for t in found if t.reason_pattern == reason_pattern]
     return found[:limit]
+
+
+def flagged_count(*, engine: Engine | None = None) -> int:
+    """How many live topics need review (the queue shows the QUEUE_LIMIT oldest)."""
+    with (engine or get_engine()).connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(topics).where(
+            topic_store.LIVE, topics.c.review_status == "needs_review")).scalar_one()
 
 
 def _suggestions(detail: dict | None) -> tuple[Suggestion, ...]:

@@ -82,7 +82,20 @@ def test_resolve_and_retry_selected(open_app, make_topic, get_topic, button):
     button(at, "Retry with rules").click().run()
     assert not at.exception
     retry = runner.list_jobs(job_type="reclassify")[0]
-    assert retry.config["topicIds"] == [b] and retry.total_items == 1
+    assert runner.get_job(retry.id).config["topicIds"] == [b] and retry.total_items == 1
+
+
+def test_a_queue_longer_than_the_screen_says_how_many_are_flagged(open_app, make_topic,
+                                                                  monkeypatch):
+    from jobcore.catalog import review
+
+    monkeypatch.setattr(review, "QUEUE_LIMIT", 2)
+    for name in ("Golf Fans", "Yoga Fans", "Kayak Fans"):
+        _flag(make_topic, name, "Not classified: no rule matched")
+    at = open_app(REVIEW)
+    assert not at.exception
+    assert any("2 of 2 flagged topics (the 2 flagged longest ago of 3" in c.value
+               for c in at.caption)
 
 
 def test_an_unsure_topic_offers_its_two_candidates_as_one_click_choices(
