@@ -80,7 +80,8 @@ def _same_word(a: str, b: str) -> bool:
     return all(c in letters for c in short)
 
 
-_TEXTS_KEPT = 400_000
+_TEXTS_KEPT = 2_000_000  # texts (and word rarities) remembered: every name of a 1M catalogue
+_PAIRS_KEPT = 1_000_000  # same_subject answers remembered (about 150 MB at most)
 
 
 _COVERED_UP_TO = 4  # content words of the shorter name, for the coverage rule
@@ -188,6 +189,7 @@ class LexicalIndex:
              if n >= 2 and not w.isdigit() and w not in _AUDIENCE_WORDS),
             key=lambda w: (self._word_holders[w], -len(w), w)))}
         self._subjects: dict[str, str | None] = {}
+        self._same_subjects: dict[tuple[str, str], bool] = {}  # see ``same_subject``
         self._row_of_name = {name: row for row, name in enumerate(names)}
         self._rows = (self._fit(texts) if names else
                       sparse.csr_matrix((0, 0), dtype=np.float32))
@@ -277,7 +279,18 @@ class LexicalIndex:
         with fewer words (of both, when both are short) in the other, whole or shortened
         ("Tech" for "Technology", "Mgmt" for "Management", a plural): "Intuit
         Administrators" and "Qualcomm Administrators" share a wording, not a subject.
+        Remembered by the names' texts: a large catalogue repeats a segment's text in many
+        markets and notations, and a crowded subject asks the same question many times.
         """
+        key = (self.text(name_a), self.text(name_b))
+        found = self._same_subjects.get(key)
+        if found is None:
+            found = self._same_subject(name_a, name_b)
+            if len(self._same_subjects) < _PAIRS_KEPT:
+                self._same_subjects[key] = found
+        return found
+
+    def _same_subject(self, name_a: str, name_b: str) -> bool:
         words_a, words_b = self.words(name_a), self.words(name_b)
         if any(_is_code(w) and w in words_b for w in words_a):
             return True  # a model code both names carry is their subject
