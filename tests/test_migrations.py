@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -37,17 +40,27 @@ def test_database_refuses_invalid_values(engine, statement):
         conn.execute(sa.text(statement))
 
 
+@contextmanager
+def _database_at(server_url: str, revision: str) -> Iterator[sa.Engine]:
+    """A fresh database migrated up to ``revision`` only, dropped afterwards."""
+    from jobcore.db import create_database, create_engine_for, drop_database
+
+    name = f"jobcore_test_migrate_{revision}"
+    drop_database(server_url, name)
+    engine = create_engine_for(create_database(server_url, name), migrate=False)
+    try:
+        upgrade(engine, revision)
+        yield engine
+    finally:
+        engine.dispose()
+        drop_database(server_url, name)
+
+
 def test_moving_vectors_to_their_own_table_keeps_every_stored_vector(server_url):
     """0019 copies each topic's vector, encoder and hash into topic_embeddings (no
     re-embedding), and a never-embedded topic is marked to embed.
     """
-    from jobcore.db import create_database, create_engine_for, drop_database
-
-    name = "jobcore_test_migrate_0019"
-    drop_database(server_url, name)
-    engine = create_engine_for(create_database(server_url, name), migrate=False)
-    try:
-        upgrade(engine, "0018")
+    with _database_at(server_url, "0018") as engine:
         with engine.begin() as conn:
             conn.execute(sa.text(
                 "INSERT INTO topics (name, embedding, embedding_model, embedding_hash) "
@@ -66,22 +79,13 @@ def test_moving_vectors_to_their_own_table_keeps_every_stored_vector(server_url)
         assert rows[0].vector.startswith("[0.5,0.5,0.5,0.5,0")
         assert rows[1][:4] == ("Golf Fans", True, None, None)
         assert hnsw_on_topics == 0
-    finally:
-        engine.dispose()
-        drop_database(server_url, name)
 
 
 def test_the_job_a_job_came_from_moves_to_its_own_columns(server_url):
     """0020 reads each job's source (rollbackOf, undoOf, ...) out of its config into
     source_key / source_job_id, and the one-rollback rule holds on the new columns.
     """
-    from jobcore.db import create_database, create_engine_for, drop_database
-
-    name = "jobcore_test_migrate_0020"
-    drop_database(server_url, name)
-    engine = create_engine_for(create_database(server_url, name), migrate=False)
-    try:
-        upgrade(engine, "0019")
+    with _database_at(server_url, "0019") as engine:
         with engine.begin() as conn:
             conn.execute(sa.text(
                 "INSERT INTO admin_jobs (id, job_type, created_by, status, config) VALUES "
@@ -101,6 +105,3 @@ def test_the_job_a_job_came_from_moves_to_its_own_columns(server_url):
                 "INSERT INTO admin_jobs (id, job_type, created_by, config, source_key, "
                 "source_job_id) VALUES ('job_4_d', 'reclassify', 'x', '{}', 'rollbackOf', "
                 "'job_1_a')"))
-    finally:
-        engine.dispose()
-        drop_database(server_url, name)
