@@ -51,9 +51,11 @@ def start_app(tmp_path):
         port = _free_port()
         env = {**os.environ, "DATABASE_URL": database_url, "ADMIN_USER": "e2e-analyst",
                "HOME": str(tmp_path),
-               # slices of about two chunks: the 2,000-topic demo job runs long enough
-               # to be stopped halfway
-               "PAGE_SLICE_SECONDS": "0.2"}
+               # one chunk a rerun: the 2,000-topic demo job (10 chunks) runs long enough
+               # to be stopped halfway however fast the machine (with slices of 0.2 s it
+               # finished before the Stop on a busy run); several chunks a rerun are
+               # tested in tests/ui/test_slices.py and tests/pages/test_job_detail_page.py
+               "PAGE_SLICE_SECONDS": "0"}
         env.pop("ANTHROPIC_API_KEY", None)
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
