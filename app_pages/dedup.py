@@ -120,19 +120,22 @@ if st.session_state.get(place) not in numbers:
     st.session_state[place] = numbers[0]
 # the table shows the page of the cluster under review (a sweep of a large catalogue
 # proposes tens of thousands: the screen reads and shows one page of them in full)
+chosen_key = f"chosen_{sweep_id}"  # the clusters ticked for the merge
+accepted_key = f"accepted_{sweep_id}"  # accepted one by one (not by Select all open)
 page_key = f"clusters_page_{sweep_id}"
-page = numbers.index(st.session_state[place]) // dedup_ui.CLUSTERS_PER_PAGE
-page_rows = reviewed[page * dedup_ui.CLUSTERS_PER_PAGE:(page + 1) * dedup_ui.CLUSTERS_PER_PAGE]
-page_count = (len(reviewed) - 1) // dedup_ui.CLUSTERS_PER_PAGE + 1
+per_page = dedup_ui.CLUSTERS_PER_PAGE
+page = numbers.index(st.session_state[place]) // per_page
+page_rows = reviewed[page * per_page:(page + 1) * per_page]
+page_count = (len(reviewed) - 1) // per_page + 1
 # names of what the screen lists: this page's clusters and those ticked for the merge
 names = review.load_names(
     {m for r in page_rows for m in (*r.cluster.members, r.proposed_winner)}
-    | {by_number[n].proposed_winner for n in st.session_state.get(f"chosen_{sweep_id}", [])
+    | {by_number[n].proposed_winner for n in st.session_state.get(chosen_key, [])
        if n in by_number})
 
 
 def _to_page() -> None:
-    st.session_state[place] = numbers[(st.session_state[page_key] - 1) * dedup_ui.CLUSTERS_PER_PAGE]
+    st.session_state[place] = numbers[(st.session_state[page_key] - 1) * per_page]
 
 
 if page_count > 1:
@@ -140,8 +143,8 @@ if page_count > 1:
     pager = st.columns([1, 4])
     pager[0].number_input("Page", min_value=1, max_value=page_count, step=1, key=page_key,
                           on_change=_to_page)
-    pager[1].caption(f"Clusters {page * dedup_ui.CLUSTERS_PER_PAGE + 1:,}-"
-                     f"{page * dedup_ui.CLUSTERS_PER_PAGE + len(page_rows):,} of {len(reviewed):,} "
+    pager[1].caption(f"Clusters {page * per_page + 1:,}-"
+                     f"{page * per_page + len(page_rows):,} of {len(reviewed):,} "
                      f"(page {page + 1:,} of {page_count:,}; the page follows the cluster "
                      "under review)")
 st.dataframe(clusters_frame(page_rows, names, verified=verified_sweep), hide_index=True,
@@ -158,10 +161,6 @@ st.subheader("Review a cluster")
 def _step(offset: int) -> None:
     at = numbers.index(st.session_state[place])
     st.session_state[place] = numbers[(at + offset) % len(numbers)]
-
-
-chosen_key = f"chosen_{sweep_id}"  # the clusters ticked for the merge
-accepted_key = f"accepted_{sweep_id}"  # accepted one by one (not by Select all open)
 
 
 def _next_open() -> None:
