@@ -475,13 +475,23 @@ def _unit_of(text: str, start: int, end: int, currency: bool, mult: str | None,
     noun = _COUNT_BEFORE.search(before)
     if noun:
         return "count", noun.group("noun").lower()
-    if mult and mult.lower() in ("m", "mm", "million", "b", "billion"):
+    millions = mult and mult.lower() in ("m", "mm", "million", "b", "billion")
+    if millions and _ATTACHED_MILLIONS.search(text[start:end]):  # not "7.3 m-audio"
         return "usd", None
     if _YEARS_UNIT.match(after):
         return ("age" if _AGE_CONTEXT.search(context) else "years"), None
     if _AGE_CONTEXT.search(context):
         return "age", None
     return None, None
+
+
+_ATTACHED_MILLIONS = re.compile(r"\d(?:mm?|b)\b|million|billion", re.IGNORECASE)
+_OLDEST_AGE = 120
+
+
+def _plausible_age(low: float | None, high: float | None) -> bool:
+    """Whole years from 0 to 120: "Mac 8.6-9.x" or "10307" near "age" is no age band."""
+    return all(v is None or (v == int(v) and 0 <= v <= _OLDEST_AGE) for v in (low, high))
 
 
 _MAX_BAND_TEXT = 300  # a longer leaf is not a segment name: its bands are not read past this
@@ -541,6 +551,8 @@ def _range_of(kind: str, match: re.Match[str], leaf: str, context: str,
                 r"[kKmMbB]|thousand|million|billion", groups["a"]):
             low *= _MULTIPLIERS[mult_b.lower()]  # "$5-50 million": both in millions
     unit, noun = _unit_of(leaf, match.start(), match.end(), currency, mult, f"{context} {leaf}")
+    if unit == "age" and not _plausible_age(low, high):
+        unit = None
     integer_band = unit in ("age", "count", "years", None) and not currency
     if kind == "between":
         assert low is not None and high is not None

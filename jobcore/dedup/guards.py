@@ -15,8 +15,9 @@ parsed name (jobcore.catalog.segment_names), so that a notation is never a diffe
   professional...) equal; platforms (Mac, Windows) not exclusive ("for Mac" against "Win").
 - **Identifiers**: model codes are normalised (case, hyphens, spaces: "F3H982-10" is
   "F3H98210"); two names with codes must share one; versions ("v2.1", "Windows 10") and the
-  other numbers must not contradict: one name's all appear in the other's. Digits inside a
-  code or a band are not numbers.
+  other numbers, ordinals included ("1st", "2nd"), must not contradict: one name's all
+  appear in the other's, a release matching its point releases ("v8" is "8.0", "6.2" holds
+  "6.2.9"; "2.5" is not "2.6"). Digits inside a code or a band are not numbers.
 - **Paths**: a name whose path is a prefix of another's is its parent, never its duplicate.
 
 ``refusal`` names the first guard that refuses a pair (the review screen's "why not?").
@@ -32,7 +33,8 @@ from jobcore.catalog import segment_names
 from jobcore.catalog.segment_names import B2B, DEMOGRAPHIC, INTENT, INTEREST, NumericRange
 from jobcore.dedup import wording
 
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")  # not "3d", "2nd" or a code
+_NUMBER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*)(?:st|nd|rd|th)?(?![\w])")  # not "3d" or a code
+
 _WORD = re.compile(r"[a-z0-9]+")
 _DIGIT = re.compile(r"\d")
 _TRAILING_ZEROS = re.compile(r"(?:\.0+)+$")
@@ -94,9 +96,14 @@ def _numbers(parsed: segment_names.ParsedName) -> frozenset[str]:
     return frozenset(found)
 
 
+def _releases(versions: tuple[str, ...]) -> frozenset[str]:
+    """Versions without trailing zero parts: "v8", "8.0" and "v 8.00" are one release."""
+    return frozenset(_TRAILING_ZEROS.sub("", v) for v in versions)
+
+
 def _numbers_agree(a: frozenset[str], b: frozenset[str]) -> bool:
-    """One name's numbers all appear in the other's, a number matching a release of it
-    ("7" matches "7.2"; "4.0" was read as "4").
+    """One name's numbers (or versions) all appear in the other's, a number matching a
+    release of it ("7" matches "7.2", "6.2" matches "6.2.9"; "4.0" was read as "4").
     """
     def within(small: frozenset[str], large: frozenset[str]) -> bool:
         return all(n in large or any(m.startswith(n + ".") for m in large) for n in small)
@@ -125,7 +132,7 @@ def markers(name: str) -> Markers:
         audience=parsed.framing or "", has_path=len(parsed.parts) > 1,
         bands=frozenset(band_key(b) for b in parsed.ranges if b.unit is not None),
         generation=parsed.generation or "", gender=parsed.gender or "",
-        codes=frozenset(parsed.model_codes), versions=frozenset(parsed.versions),
+        codes=frozenset(parsed.model_codes), versions=_releases(parsed.versions),
         path=tuple(_part_key(p) for p in parsed.parts), editions=editions,
         platforms=platforms)
 
@@ -166,7 +173,7 @@ def _contradiction(a: Markers, b: Markers) -> str | None:
         return "platforms"
     if a.codes and b.codes and not a.codes & b.codes:
         return "codes"
-    if not (a.versions <= b.versions or b.versions <= a.versions):
+    if a.versions != b.versions and not _numbers_agree(a.versions, b.versions):
         return "versions"
     if a.numbers != b.numbers and not _numbers_agree(a.numbers, b.numbers):
         return "numbers"

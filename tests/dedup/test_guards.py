@@ -44,6 +44,13 @@ def _refusal(a: str, b: str) -> str | None:
     # a release matches its major number; "4.0" is "4"
     ("Logic Express 7", "Apple Logic Express 7.2"),
     ("Photoshop Elements 4", "Adobe Photoshop Elements 4.0"),
+    # a version in any notation ("v8", "v 8.0"), and a point release of it
+    ("Landscape Designer v8", "Landscape Designer v 8.0"),
+    ("AppleWorks 6.2 for Mac", "AppleWorks 6.2.9"),
+    # "7.3 m-audio" is no amount of money, "Mac 8.6-9.x" no age band, "educational" no edition
+    ("M-Audio Pro Tools M-Powered 7.3 m-audio", "M-Audio Pro Tools M-Powered 7.3"),
+    ("Age of Mythology (Mac 8.6-9.x)", "Age of Mythology Mac"),
+    ("Sudoku Deluxe educational game", "Sudoku Deluxe"),
     # a path against the plain name; framing said by the path or by a cue
     ("Epsilon » Automotive » In-Market » Pickup Trucks", "Pickup Truck Intenders"),
     ("Eyeota / Interest / Outdoor / Camping", "Camping Enthusiasts"),
@@ -82,6 +89,10 @@ def test_one_segment_in_two_notations_is_allowed(a: str, b: str) -> None:
     ("Android 13 Users", "Android 14 Users", "different numbers"),
     ("Windows 10 Users", "Windows 11 Users", "different numbers"),
     ("Reel Deal Slots v2.0", "Reel Deal Slots v3.1", "different versions"),
+    ("iView MediaPro 2.5", "iView MediaPro 2.6", "different versions"),
+    ("JumpStart World 1st Grade", "JumpStart World 2nd Grade", "different numbers"),
+    ("Ages 3-8 Learning Games", "Learning Games", "different bands"),
+    ("Revenue $5M+", "Revenue $10M+", "different bands"),
     ("Rumba 902453-007-C", "Rumba 902453-007-B", "different model codes"),
     ("Adobe Dreamweaver CS3 Upgrade", "Adobe Dreamweaver CS3", "different editions"),
     ("Adobe Premiere Pro CS3", "Adobe Premiere Pro CS3 Academic", "different editions"),
