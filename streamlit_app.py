@@ -5,7 +5,7 @@ import streamlit as st
 from jobcore.config import get_settings
 from jobcore.db import describe_database
 from jobcore.ui import pages
-from jobcore.ui.access import decide_access
+from jobcore.ui.access import decide_access, where_reachable
 
 st.set_page_config(page_title="AudienceGPT Admin Jobs", page_icon=":material/work_history:",
                    layout="wide")
@@ -19,16 +19,19 @@ def _auth_configured() -> bool:
 
 
 settings = get_settings()
+visitor = st.context.ip_address  # None from localhost; not a string under AppTest (no socket)
+visitor = visitor if isinstance(visitor, str) else None
 access = decide_access(auth_configured=_auth_configured(),
                        logged_in=bool(st.user.get("is_logged_in", False)),
                        email=st.user.get("email"), admin_emails=settings.admin_emails,
-                       local_user=settings.admin_user)
+                       local_user=settings.admin_user, client_address=visitor,
+                       serve_remote=settings.unsafe_serve_without_signin)
 if not access.allowed:
     st.title("AudienceGPT Admin Jobs")
     st.warning(access.message)
     if access.needs_login:
         st.button("Sign in", type="primary", on_click=st.login)
-    else:
+    elif access.mode == "sign-in":
         st.button("Sign out", on_click=st.logout)
     st.stop()
 st.session_state["user"] = access.user
@@ -52,5 +55,8 @@ with st.sidebar:
         st.caption(access.message)
     else:
         st.button("Sign out", on_click=st.logout)
+    st.caption("Reachable at")
+    st.markdown(where_reachable(st.get_option("server.address"),
+                                int(st.get_option("server.port"))))
 
 navigation.run()

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="With [auth] in .streamlit/secrets.toml: the only e-mails let in "
                     "(comma-separated in ADMIN_EMAILS).")
+    unsafe_serve_without_signin: bool = Field(
+        default=False,
+        description="Without [auth] in .streamlit/secrets.toml the app serves only browsers "
+                    "on its own machine. True lets anyone who can reach its port in, with "
+                    "every right: for a trusted network only (UNSAFE_SERVE_WITHOUT_SIGNIN=1).")
     chunk_time_budget_seconds: float = Field(default=60.0, gt=0, le=600)
     page_slice_seconds: float = Field(
         default=0.7, ge=0, le=10,

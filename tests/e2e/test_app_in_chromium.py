@@ -8,6 +8,7 @@ else into the test's temporary directory.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import socket
@@ -47,7 +48,7 @@ def start_app(tmp_path):
     """Starter: the app (streamlit run) on a database URL; returns its address."""
     processes = []
 
-    def start(database_url: str) -> str:
+    def start(database_url: str, *options: str) -> str:
         port = _free_port()
         env = {**os.environ, "DATABASE_URL": database_url, "ADMIN_USER": "e2e-analyst",
                "HOME": str(tmp_path),
@@ -60,7 +61,7 @@ def start_app(tmp_path):
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
              "--server.port", str(port), "--server.headless", "true",
-             "--browser.gatherUsageStats", "false"],
+             "--browser.gatherUsageStats", "false", *options],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         processes.append(process)
         url = f"http://127.0.0.1:{port}"
@@ -77,6 +78,32 @@ def start_app(tmp_path):
     for process in processes:
         process.terminate()
         process.wait(timeout=20)
+
+
+def _listening_on(port: int) -> set[str]:
+    """The local addresses a TCP port is listening on (Linux's /proc/net/tcp*)."""
+    found = set()
+    for table, size in (("/proc/net/tcp", 4), ("/proc/net/tcp6", 16)):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                local, state = row.split()[1], row.split()[3]
+                address, hex_port = local.split(":")
+                if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                    raw = bytes.fromhex(address)
+                    words = b"".join(raw[i:i + 4][::-1] for i in range(0, size, 4))
+                    found.add(str(ipaddress.ip_address(words)))
+    return found
+
+
+def _outside_address() -> str | None:
+    """This machine's address on its network (no packet is sent), None if it has none."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if ipaddress.ip_address(address).is_loopback else address
 
 
 @pytest.fixture
@@ -168,6 +195,35 @@ def _click_first_row(page, table) -> None:
     table.scroll_into_view_if_needed()
     box = table.bounding_box()
     page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+
+
+def test_without_sign_in_the_app_serves_this_machine_only(app_url, browser_page, shoot):
+    """The README's command binds 127.0.0.1 only, and the sidebar says so."""
+    port = int(app_url.rsplit(":", 1)[1])
+    assert _listening_on(port) == {"127.0.0.1"}
+    outside = _outside_address()
+    if outside is not None:
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://{outside}:{port}/_stcore/health", timeout=3)
+    _open(browser_page, app_url)
+    expect(browser_page.get_by_text(f"This machine only: http://127.0.0.1:{port}")).to_be_visible()
+    shoot(browser_page, "local-only")
+
+
+def test_bound_to_every_interface_without_sign_in_it_refuses_other_machines(
+        start_app, database_url, browser_page, shoot):
+    outside = _outside_address()
+    if outside is None:
+        pytest.skip("this machine has no network address besides loopback")
+    url = start_app(database_url, "--server.address", "0.0.0.0")
+    port = int(url.rsplit(":", 1)[1])
+    browser_page.goto(f"http://{outside}:{port}")
+    expect(browser_page.get_by_text("has no sign-in configured")).to_be_visible()
+    expect(browser_page.get_by_text("Signed in as")).to_have_count(0)
+    expect(browser_page.get_by_role("link", name="Jobs")).to_have_count(0)
+    shoot(browser_page, "refused-from-another-machine")
+    _open(browser_page, url)  # this machine is still served
+    expect(browser_page.get_by_text("Every network interface, port")).to_be_visible()
 
 
 def test_a_deep_link_runs_through_the_entry_script(app_url, browser_page, shoot):

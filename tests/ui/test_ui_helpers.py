@@ -7,13 +7,14 @@ import io
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from jobcore.jobs.store import ChunkRecord, JobSummary
 from jobcore.ui import actions as act
-from jobcore.ui.access import decide_access
+from jobcore.ui.access import decide_access, where_reachable
 from jobcore.ui.charts import chunks_figure, progress_figure, throughput
 from jobcore.ui.errors import errors_csv, errors_frame, message_pattern, neutralize_cell
 from jobcore.ui.forms import config_from_form, form_fields
@@ -221,6 +222,43 @@ def test_access_rules():
     admin = decide_access(auth_configured=True, logged_in=True, email="A@X.io",
                           admin_emails=["a@x.io"], local_user="ana")
     assert (admin.allowed, admin.user) == (True, "A@X.io")
+
+
+@pytest.mark.parametrize(("address", "allowed"), [
+    (None, True), ("127.0.0.1", True), ("::1", True), ("192.0.2.7", False),
+    ("2001:db8::5", False), ("not-an-address", False)])
+def test_without_sign_in_only_this_machine_is_served(address, allowed):
+    local = decide_access(auth_configured=False, logged_in=False, email=None, admin_emails=[],
+                          local_user="ana", client_address=address)
+    assert local.allowed is allowed
+    if not allowed:
+        assert local.user is None and "no sign-in configured" in local.message
+        assert address in local.message
+    opened = decide_access(auth_configured=False, logged_in=False, email=None,
+                           admin_emails=[], local_user="ana", client_address=address,
+                           serve_remote=True)
+    assert opened.allowed and "UNSAFE_SERVE_WITHOUT_SIGNIN" in opened.message
+
+
+def test_signed_in_visitors_come_from_anywhere():
+    admin = decide_access(auth_configured=True, logged_in=True, email="a@x.io",
+                          admin_emails=["a@x.io"], local_user="ana", client_address="192.0.2.7")
+    assert admin.allowed
+
+
+def test_the_sidebar_says_where_the_app_is_reachable():
+    assert where_reachable("127.0.0.1", 8501) == "This machine only: http://127.0.0.1:8501"
+    assert where_reachable("::1", 8501) == "This machine only: http://[::1]:8501"
+    assert where_reachable("0.0.0.0", 8502) == "Every network interface, port 8502"
+    assert where_reachable(None, 8501) == "Every network interface, port 8501"
+
+
+def test_the_app_config_binds_loopback():
+    import tomllib
+
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml")
+                           .read_text())
+    assert config["server"]["address"] == "127.0.0.1"
 
 
 @pytest.mark.parametrize("typed", ["**x**", "$E=mc^2$", ":red[alert]", "[click](http://x.io)",
