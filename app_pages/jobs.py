@@ -11,6 +11,7 @@ from jobcore.errors import ConfigError, JobcoreError
 from jobcore.jobs import retention, runner
 from jobcore.jobs.registry import get_handler, job_types
 from jobcore.jobs.store import FILTER_STATUSES, JobFilter
+from jobcore.text_checks import unstorable_reason
 from jobcore.ui import pages
 from jobcore.ui.forms import (
     config_from_form,
@@ -195,12 +196,16 @@ status_filter = filters[1].selectbox("Status", ["all", *FILTER_STATUSES],
 creator_filter = filters[2].text_input("Created by", placeholder="anyone", max_chars=200,
                                        help="Exactly as the list's 'created by' shows it "
                                             "(capitals count)")
+creator = creator_filter.strip()
+if creator and (unstorable := unstorable_reason(creator)) is not None:
+    filters[2].error(f"Left out: the name {unstorable}.", icon=":material/error:")
+    creator = ""
 within = filters[3].selectbox("Created", list(CREATED_WITHIN))
 limit = filters[4].number_input("Limit", min_value=1, max_value=100, value=20, step=1)
 since = CREATED_WITHIN[within]
 job_filter = JobFilter(job_type=None if type_filter == "all" else type_filter,
                        status=None if status_filter == "all" else status_filter,
-                       created_by=creator_filter.strip() or None,
+                       created_by=creator or None,
                        # to the minute, so that the filter (and a bulk plan made under it)
                        # stays the same across the reruns of one minute
                        created_since=(datetime.now(UTC) - since).replace(second=0,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from jobcore.errors import UsageError
+
 
 def unstorable_reason(text: str) -> str | None:
     """Why PostgreSQL cannot store this string, or None."""
@@ -39,3 +41,13 @@ def find_unstorable(value: Any, path: str = "") -> tuple[str, str] | None:
             if found:
                 return found
     return None
+
+
+def checked(text: str, what: str) -> str:
+    """``text`` itself, or UsageError naming ``what`` (a link's job id, a filter, a typed
+    topic) and the character the database cannot store or search for.
+    """
+    reason = unstorable_reason(text)
+    if reason is not None:
+        raise UsageError(f"{what} {reason}: remove it and try again.")
+    return text

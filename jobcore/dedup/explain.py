@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from jobcore import text_checks
 from jobcore.db import get_engine
 from jobcore.dedup import guards, lexical, neighbourhoods, proposals, thresholds
 from jobcore.errors import UsageError
@@ -76,7 +77,7 @@ def find_topic(conn: Connection, text: str) -> Topic:
     """The topic ``text`` names: "#123" or "123" (its id), else its exact name (case
     ignored). UsageError naming what is wrong when none or several match.
     """
-    text = " ".join((text or "").split())
+    text = text_checks.checked(" ".join((text or "").split()), "The topic typed")
     if not text:
         raise UsageError("Type a topic id (#123) or its exact name.")
     by_id = _BY_ID.match(text)

@@ -20,6 +20,7 @@ from psycopg import errors as pg_errors
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by
 from sqlalchemy.engine import Connection
 
+from jobcore import text_checks
 from jobcore.errors import (
     Conflict,
     JobBusy,
@@ -245,6 +246,7 @@ def get_job(conn: Connection, job_id: str, *, with_errors: bool = True) -> Job:
     there is none.
     """
     columns = _JOB_COLUMNS if with_errors else _JOB_COLUMNS_WITHOUT_ERRORS
+    text_checks.checked(job_id, "The job id")
     row = conn.execute(sa.select(*columns).where(admin_jobs.c.id == job_id)).one_or_none()
     if row is None:
         raise not_found(conn, job_id)
@@ -253,6 +255,7 @@ def get_job(conn: Connection, job_id: str, *, with_errors: bool = True) -> Job:
 
 def get_summary(conn: Connection, job_id: str) -> JobSummary:
     """The job without its large columns; JobNotFound when there is none."""
+    text_checks.checked(job_id, "The job id")
     row = conn.execute(sa.select(*_SUMMARY_COLUMNS)
                        .where(admin_jobs.c.id == job_id)).one_or_none()
     if row is None:
@@ -312,6 +315,8 @@ class JobFilter:
     created_since: datetime | None = None
 
     def __post_init__(self) -> None:
+        if self.created_by is not None:
+            text_checks.checked(self.created_by, "The 'created by' filter")
         if self.status is not None and self.status not in FILTER_STATUSES:
             raise UsageError(f"status must be one of {', '.join(FILTER_STATUSES)}, got "
                              f"{self.status!r}.")

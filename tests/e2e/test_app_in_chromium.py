@@ -233,6 +233,12 @@ def test_a_deep_link_runs_through_the_entry_script(app_url, browser_page, shoot)
     assert page.get_by_text("e2e-analyst").is_visible()
     expect(page.get_by_role("heading", name="Activation hygiene")).to_be_visible()
     shoot(page, "hygiene_empty")
+    # a NUL in the link: a message about the job id, no traceback, no SQL
+    _open(page, f"{app_url}/job_detail?job=job_%00")
+    expect(page.get_by_text("The job id contains a NUL character")).to_be_visible()
+    for leak in ("Traceback", "SELECT", ".py"):
+        expect(page.get_by_text(leak)).to_have_count(0)
+    shoot(page, "job_detail_nul_link")
 
 
 def test_load_demo_create_a_job_open_it_from_the_list_stop_run_and_roll_back(
