@@ -2,10 +2,11 @@
 
 import streamlit as st
 
+from jobcore.access import Actor, Role, set_actor
 from jobcore.config import get_settings
 from jobcore.db import describe_database
 from jobcore.ui import pages
-from jobcore.ui.access import decide_access, where_reachable
+from jobcore.ui.access import RoleLists, decide_access, where_reachable
 
 st.set_page_config(page_title="AudienceGPT Admin Jobs", page_icon=":material/work_history:",
                    layout="wide")
@@ -21,9 +22,13 @@ def _auth_configured() -> bool:
 settings = get_settings()
 visitor = st.context.ip_address  # None from localhost; not a string under AppTest (no socket)
 visitor = visitor if isinstance(visitor, str) else None
+roles = RoleLists(settings.admin_emails, settings.operator_emails, settings.viewer_emails,
+                  settings.admin_groups, settings.operator_groups, settings.viewer_groups)
+groups = st.user.get("groups")
 access = decide_access(auth_configured=_auth_configured(),
                        logged_in=bool(st.user.get("is_logged_in", False)),
-                       email=st.user.get("email"), admin_emails=settings.admin_emails,
+                       email=st.user.get("email"), roles=roles,
+                       groups=groups if isinstance(groups, list) else (),
                        local_user=settings.admin_user, client_address=visitor,
                        serve_remote=settings.unsafe_serve_without_signin)
 if not access.allowed:
@@ -35,6 +40,9 @@ if not access.allowed:
         st.button("Sign out", on_click=st.logout)
     st.stop()
 st.session_state["user"] = access.user
+# this script run's operations act as the visitor, with their role (jobcore.access checks it)
+set_actor(Actor(access.user or settings.admin_user, access.role or Role.VIEWER, "page"))
+st.session_state["role"] = access.role
 
 navigation = st.navigation([
     st.Page(pages.JOBS, title="Jobs", icon=":material/work_history:", default=True),
@@ -43,6 +51,8 @@ navigation = st.navigation([
     st.Page(pages.DEDUP, title="Dedup clusters", icon=":material/join:"),
     st.Page(pages.TAXONOMY, title="Taxonomy", icon=":material/account_tree:"),
     st.Page(pages.HYGIENE, title="Activation hygiene", icon=":material/cleaning_services:"),
+    *([st.Page(pages.AUDIT, title="Audit log", icon=":material/policy:")]
+      if access.role == Role.ADMIN else []),
 ])
 
 with st.sidebar:
@@ -50,7 +60,9 @@ with st.sidebar:
     st.caption("Database")
     st.markdown(f"**{database.kind.title()}**  \n{database.label}")
     st.caption("Signed in as")
-    st.markdown(f"**{access.user}**")
+    st.markdown(f"**{access.user}** · {access.role}")
+    if access.role == Role.VIEWER:
+        st.caption("Viewer: every screen and CSV export; actions need an operator.")
     if access.mode == "local":
         st.caption(access.message)
     else:

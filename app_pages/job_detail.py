@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from jobcore.access import can
 from jobcore.catalog.topic_store import error_categories, topic_names
 from jobcore.classify import recovery
 from jobcore.config import get_settings
@@ -124,6 +125,10 @@ def _open(other_id: str) -> None:
 
 
 def _buttons(job, state: str) -> None:
+    if not can("process"):  # a viewer: every job action is an operator's (the server agrees)
+        st.caption("Read-only: running, stopping, cancelling, rolling back and retrying jobs "
+                   "need the operator role.")
+        return
     offered = act.available_actions(
         job, running=job_id in running, rollback_id=recovery.find_rollback(job_id),
         undo_id=undo.find_merge_undo(job_id)

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 
 from jobcore import bulk
+from jobcore.access import can
 from jobcore.catalog.demo import load_demo
 from jobcore.catalog.overview import catalogue_summary, organizations
 from jobcore.errors import ConfigError, JobcoreError
@@ -309,7 +310,8 @@ def _outcome(result: bulk.BulkResult) -> None:
         st.rerun()
 
 
-bulk_actions()
+if can("bulk"):  # admins only: the buttons are not shown to others (the server refuses too)
+    bulk_actions()
 any_processing = any(j.status == "processing" for j in runner.list_jobs(**list_args))
 
 

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from jobcore import bulk
+from jobcore import access, audit, bulk
 from jobcore.classify import recovery
 from jobcore.config import get_settings
 from jobcore.db import get_engine, is_connection_error, unavailable
@@ -33,6 +33,7 @@ from jobcore.errors import (
     ConfigError,
     Conflict,
     DatabaseUnavailable,
+    Forbidden,
     JobBusy,
     JobcoreError,
     JobNotFound,
@@ -141,6 +142,25 @@ class JobList(_Wire):
     jobs: list[JobSummaryRecord]
 
 
+class AuditRecord(_Wire):
+    """One action of the audit log."""
+
+    id: int
+    at: datetime
+    actor: str
+    role: str
+    via: str
+    action: str
+    target: str | None
+    details: dict[str, Any]
+    outcome: str
+    message: str | None
+
+
+class AuditList(_Wire):
+    entries: list[AuditRecord]
+
+
 class BulkBody(_Wire):
     """The filters of a bulk action (as the job list's) and its confirmation."""
 
@@ -214,13 +234,16 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def parse_token_entries(entries: list[str]) -> dict[str, str]:
-    """``owner:sha256hex`` entries (API_TOKENS) -> {hash: owner}."""
-    tokens: dict[str, str] = {}
+def parse_token_entries(entries: list[str]) -> dict[str, tuple[str, access.Role]]:
+    """``owner:role:sha256hex`` entries (API_TOKENS) -> {hash: (owner, role)}; an entry
+    without a role (``owner:sha256hex``, made before roles) is an operator's.
+    """
+    tokens: dict[str, tuple[str, access.Role]] = {}
     for entry in entries:
-        owner, _, digest = entry.rpartition(":")
-        if owner and len(digest) == 64:
-            tokens[digest.lower()] = owner
+        rest, _, digest = entry.rpartition(":")
+        owner, _, role = rest.rpartition(":") if rest.count(":") else (rest, "", "operator")
+        if owner and len(digest) == 64 and role in access.ROLES:
+            tokens[digest.lower()] = (owner, access.role_named(role))
     return tokens
 
 
@@ -236,8 +259,11 @@ async def _caller(request: Request,
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _HTTPProblem(401, "unauthorized", "Send 'Authorization: Bearer <token>'.")
     digest = hash_token(credentials.credentials)
-    for known, owner in request.app.state.tokens.items():
+    for known, (owner, role) in request.app.state.tokens.items():
         if hmac.compare_digest(known, digest):
+            # the request's operations act as the token's owner, with its role (the
+            # context goes with the request's calls into the thread pool)
+            access.set_actor(access.Actor(owner, role, "api"))
             return owner
     raise _HTTPProblem(403, "forbidden", "This token is not recognised.")
 
@@ -261,6 +287,13 @@ async def _single_query_values(request: Request) -> None:
     if repeated:
         raise _HTTPProblem(422, "invalid", f"{repeated[0]}: give this parameter only once",
                            field=repeated[0])
+    route = request.scope.get("route")
+    if route is not None and hasattr(route, "dependant"):  # the schema allows no others
+        known = {field.alias for field in route.dependant.query_params}
+        unknown = sorted(set(keys) - known)
+        if unknown:
+            raise _HTTPProblem(422, "invalid", f"{unknown[0]!r}: no such parameter (known: "
+                               f"{', '.join(sorted(known))})", field=unknown[0])
 
 
 Caller = Annotated[str, Depends(_caller)]
@@ -421,6 +454,23 @@ async def take_over(job_id: JobId, caller: Caller, db: DB) -> JobSummaryRecord:
     return _summary_record(await run_in_threadpool(runner.get_job_summary, job_id, engine=db))
 
 
+@router.get("/api/admin/audit", response_model=AuditList, responses=_COMMON,
+            response_model_by_alias=True, dependencies=[Depends(_single_query_values)])
+async def read_audit_log(caller: Caller, db: DB,
+                    actor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+                    action: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
+                    outcome: Annotated[Literal["done", "refused", "failed"] | None,
+                                       Query()] = None,
+                    since: Annotated[IsoDateTime | None, Query()] = None,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> AuditList:
+    """The audit log, newest first (admin tokens only): who did what, when, through what
+    and with what outcome; filtered by actor, action, outcome and time.
+    """
+    rows = await run_in_threadpool(audit.entries, audit.AuditFilter(
+        actor=actor, action=action, outcome=outcome, since=since), limit=limit, engine=db)
+    return AuditList(entries=[AuditRecord.model_validate(vars(r)) for r in rows])
+
+
 def create_app(*, engine: Engine | None = None, tokens: dict[str, str] | None = None) -> FastAPI:
     """The API app; ``engine`` and ``tokens`` ({sha256: owner}) default to the settings."""
     app = FastAPI(title="AudienceGPT Admin Jobs API", version="1.0",
@@ -438,6 +488,7 @@ _ERROR_MAP: tuple[tuple[type[JobcoreError], int, str, str | None], ...] = (
     (ConfigError, 422, "invalid_config", None),  # the field comes from the error itself
     (UnknownJobType, 422, "unknown_job_type", "jobType"),
     (UnknownOrganization, 422, "unknown_organization", "orgId"),
+    (Forbidden, 403, "forbidden", None),
     (JobNotFound, 404, "not_found", None),
     (JobBusy, 409, "busy", None),
     (JobNotRunnable, 409, "finished", None),

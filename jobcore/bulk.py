@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from jobcore import audit
 from jobcore.classify import recovery
 from jobcore.db import get_engine
 from jobcore.errors import JobcoreError, UsageError
@@ -120,6 +121,7 @@ def plan(action: str, filters: store.JobFilter, *, engine: Engine | None = None)
     if action not in ACTIONS:
         raise UsageError(f"action must be one of {', '.join(ACTIONS)}, got {action!r}.")
     engine = engine or get_engine()
+    audit.allowed("bulk", details={"bulk": action, "dryRun": True}, engine=engine)
     with engine.connect() as conn:
         jobs = store.matching_jobs(conn, filters, limit=MAX_JOBS + 1)
         if len(jobs) > MAX_JOBS:
@@ -160,6 +162,16 @@ def apply(planned: BulkPlan, *, by: str, engine: Engine | None = None,
     the reason. ``on_job(done_so_far)`` after each (a progress bar).
     """
     engine = engine or get_engine()
+    details = {"bulk": planned.action, "filters": matching(planned.filters),
+               "jobs": len(planned.job_ids)}
+    with audit.action("bulk", details=details, engine=engine) as said:
+        result = _apply(planned, by=by, engine=engine, on_job=on_job)
+        said["details"] = {"succeeded": len(result.succeeded), "refused": len(result.refused)}
+    return result
+
+
+def _apply(planned: BulkPlan, *, by: str, engine: Engine,
+           on_job: Callable[[int], None] | None) -> BulkResult:
     succeeded: list[Done] = []
     refused: list[Refusal] = []
     note = f"bulk cancel of {_jobs(len(planned.job_ids))} {matching(planned.filters)}"

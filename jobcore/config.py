@@ -36,13 +36,26 @@ class Settings(BaseSettings):
                             description="Who creates jobs when no sign-in is configured.")
     admin_emails: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="With [auth] in .streamlit/secrets.toml: the only e-mails let in "
+        description="With [auth] in .streamlit/secrets.toml: e-mails let in as admins "
                     "(comma-separated in ADMIN_EMAILS).")
     unsafe_serve_without_signin: bool = Field(
         default=False,
         description="Without [auth] in .streamlit/secrets.toml the app serves only browsers "
                     "on its own machine. True lets anyone who can reach its port in, with "
                     "every right: for a trusted network only (UNSAFE_SERVE_WITHOUT_SIGNIN=1).")
+    operator_emails: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="With sign-in: e-mails let in as operators (run and review jobs; "
+                    "comma-separated in OPERATOR_EMAILS).")
+    viewer_emails: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="With sign-in: e-mails let in as viewers (read and export only).")
+    admin_groups: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="With sign-in: groups of the OIDC provider's 'groups' claim whose members "
+                    "are admins (likewise OPERATOR_GROUPS, VIEWER_GROUPS).")
+    operator_groups: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    viewer_groups: Annotated[list[str], NoDecode] = Field(default_factory=list)
     chunk_time_budget_seconds: float = Field(default=60.0, gt=0, le=600)
     page_slice_seconds: float = Field(
         default=0.7, ge=0, le=10,
@@ -111,24 +124,30 @@ class Settings(BaseSettings):
                     "ended, unless a job that may still run names them; unset or 'never' (the "
                     "default) keeps them. Topics keep their history and merges; a removed "
                     "job cannot be rolled back or undone.")
+    audit_retention_days: int | None = Field(
+        default=730, ge=1, le=36_500,
+        description="The audit log keeps each action this many days ('never' keeps it "
+                    "forever); pruned with the jobs. The application never edits it.")
     prune_every_seconds: float = Field(
         default=3600.0, gt=0, description="How often a worker applies the retention settings.")
 
-    @field_validator("chunk_log_retention_days", "job_retention_days", mode="before")
+    @field_validator("chunk_log_retention_days", "job_retention_days", "audit_retention_days",
+                     mode="before")
     @classmethod
     def _never_is_none(cls, value: object) -> object:
         if isinstance(value, str) and value.strip().lower() in ("", "never", "none"):
             return None
         return value
 
-    @field_validator("admin_emails", mode="before")
+    @field_validator("admin_emails", "operator_emails", "viewer_emails", mode="before")
     @classmethod
     def _split_emails(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip().lower() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("api_tokens", mode="before")
+    @field_validator("api_tokens", "admin_groups", "operator_groups", "viewer_groups",
+                     mode="before")
     @classmethod
     def _split_tokens(cls, value: object) -> object:
         if isinstance(value, str):

@@ -83,3 +83,7 @@ class SchemaOutOfDate(JobcoreError):
 
 class FeatureUnavailable(UsageError):
     """The requested mode exists in the design but is not available in this build."""
+
+
+class Forbidden(UsageError):
+    """The actor's role does not allow the action (the message names the role needed)."""

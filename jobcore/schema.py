@@ -254,6 +254,32 @@ admin_job_events = sa.Table(
     sa.Index("ix_admin_job_events_job", "job_id", "id"),
 )
 
+AUDIT_OUTCOMES = ("done", "refused", "failed")
+AUDIT_VIA = ("page", "api", "cli", "worker", "library")
+
+# Every action people (and tokens) take, append-only for the application: a trigger refuses
+# UPDATE, and DELETE unless retention sets jobcore.audit_prune (migration 0021).
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+    sa.Column("at", _ts, nullable=False, server_default=sa.func.now()),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("via", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("target", sa.Text, nullable=True),  # a job id, topic ids, an organisation
+    sa.Column("details", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    sa.Column("outcome", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=True),
+    sa.CheckConstraint(f"outcome IN ({', '.join(repr(o) for o in AUDIT_OUTCOMES)})",
+                       name="audit_log_outcome_check"),
+    sa.CheckConstraint(f"via IN ({', '.join(repr(v) for v in AUDIT_VIA)})",
+                       name="audit_log_via_check"),
+    sa.Index("ix_audit_log_at", "at"),
+    sa.Index("ix_audit_log_actor_at", "actor", "at"),
+)
+
 admin_job_chunks = sa.Table(
     "admin_job_chunks",
     metadata,

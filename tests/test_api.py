@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from jobcore.access import Role
 from jobcore.api import create_app, hash_token, parse_token_entries
 
 TOKEN = "test-token-0123456789abcdef0123456789abcdef"
@@ -13,7 +14,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture
 def client(engine):
-    app = create_app(engine=engine, tokens={hash_token(TOKEN): "ana@example.com"})
+    app = create_app(engine=engine, tokens={hash_token(TOKEN): ("ana@example.com", Role.ADMIN)})
     with TestClient(app) as test_client:
         yield test_client
 
@@ -146,7 +147,9 @@ def test_busy_job_is_409(client, engine, many_topics):
 
 def test_token_entries_are_parsed_from_settings_format():
     digest = hash_token("abc")
-    assert parse_token_entries([f"ci-bot:{digest}", "broken", "x:short"]) == {digest: "ci-bot"}
+    assert parse_token_entries([f"ci-bot:{digest}", "broken", "x:short", f"v:viewer:{digest[::-1]}",
+                                f"x:root:{digest}"]) == {
+        digest: ("ci-bot", Role.OPERATOR), digest[::-1]: ("v", Role.VIEWER)}
 
 
 def test_openapi_describes_every_route_and_error(client):
@@ -158,7 +161,8 @@ def test_openapi_describes_every_route_and_error(client):
                           "/api/admin/jobs/{job_id}/resume",
                           "/api/admin/jobs/{job_id}/background",
                           "/api/admin/jobs/{job_id}/take-over",
-                          "/api/admin/bulk/cancel", "/api/admin/bulk/retry-errors"}
+                          "/api/admin/bulk/cancel", "/api/admin/bulk/retry-errors",
+                          "/api/admin/audit"}
     process = paths["/api/admin/jobs/{job_id}/process"]["post"]
     assert {"200", "401", "403", "404", "409", "422"} <= set(process["responses"])
     assert "ProcessResult" in spec["components"]["schemas"]

@@ -10,11 +10,12 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from jobcore.access import Role
 from jobcore.api import create_app, hash_token
 from jobcore.jobs import runner
 
 TOKEN = "fuzz-token-0123456789abcdef0123456789abcdef"
-app = create_app(tokens={hash_token(TOKEN): "fuzzer"})
+app = create_app(tokens={hash_token(TOKEN): ("fuzzer", Role.ADMIN)})
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from jobcore import bulk
+from jobcore.access import Role
 from jobcore.api import create_app, hash_token
 from jobcore.classify import recovery
 from jobcore.errors import UsageError
@@ -106,7 +107,7 @@ def test_a_bulk_action_over_too_many_jobs_is_refused(engine, make_topic, monkeyp
 
 @pytest.fixture
 def client(engine):
-    app = create_app(engine=engine, tokens={hash_token(TOKEN): "ana@example.com"})
+    app = create_app(engine=engine, tokens={hash_token(TOKEN): ("ana@example.com", Role.ADMIN)})
     with TestClient(app) as test_client:
         yield test_client
 

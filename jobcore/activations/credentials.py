@@ -17,6 +17,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 from sqlalchemy.engine import Connection
 
+from jobcore import audit
 from jobcore.config import get_settings
 from jobcore.errors import JobcoreError, UsageError
 from jobcore.schema import PLATFORMS, sync_credentials
@@ -83,6 +84,7 @@ def save(conn: Connection, org_id: int, platform: str, credentials: PlatformCred
     """Store (or replace) an organisation's credentials for a platform, encrypted."""
     if platform not in PLATFORMS:
         raise UsageError(f"platform must be one of {', '.join(PLATFORMS)}, got {platform!r}.")
+    audit.within(conn, "credentials", target=f"org {org_id}", details={"platform": platform})
     token = (keys or key_ring()).encrypt(_serialise(credentials))
     stmt = sa.dialects.postgresql.insert(sync_credentials).values(
         org_id=org_id, platform=platform, secret=token, encrypted=True)

@@ -38,6 +38,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from jobcore import audit
 from jobcore.catalog.segment_names import parse
 from jobcore.classify.companies import clean_company_name, load_companies
 from jobcore.classify.segment_classifier import (
@@ -418,6 +419,12 @@ def seed_demo(engine: Engine, *, topics_count: int = 2000, seed: int = 42,
     """
     if not 1 <= topics_count <= 1_000_000:
         raise UsageError(f"--topics must be from 1 to 1,000,000, got {topics_count}.")
+    with audit.action("seed_demo", details={"topics": topics_count, "reset": reset},
+                      engine=engine):
+        return _seed(engine, topics_count, seed, reset)
+
+
+def _seed(engine: Engine, topics_count: int, seed: int, reset: bool) -> DemoSummary:
     rng = random.Random(seed)
     classifier = get_classifier()
     with engine.begin() as conn:

@@ -16,6 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from jobcore import audit
 from jobcore.catalog import topic_store
 from jobcore.classify import exemplars
 from jobcore.classify.segment_classifier import classification_of, get_classifier
@@ -110,13 +111,21 @@ def edit(topic_id: int, values: dict[str, str | None], *, user: str,
     """Set a flagged topic's classification by hand, resolve its flag and keep it as an
     exemplar for close names. ConfigError names the first field the taxonomy refuses.
     """
+    engine = engine or get_engine()
+    with audit.action("review_edit", target=str(topic_id), details={"values": values},
+                      engine=engine):
+        return _edit(topic_id, values, user=user, engine=engine, node_id=node_id)
+
+
+def _edit(topic_id: int, values: dict[str, str | None], *, user: str, engine: Engine,
+          node_id: str | None) -> Classification:
     new = Classification.from_mapping(values)
     problems = get_taxonomy().problems(new)
     if problems:
         field = next((f for f in values if f in problems[0]), "parent_category")
         raise ConfigError("; ".join(problems), field=field, problems={field: problems[0]})
     classifier = get_classifier()  # loaded before the row is locked, not while
-    with (engine or get_engine()).begin() as conn:
+    with engine.begin() as conn:
         row = conn.execute(topic_store.select_topics(topics.c.id == topic_id)
                            .with_for_update()).one_or_none()
         if row is None:
@@ -159,7 +168,9 @@ def _node_of(classification: Classification) -> str | None:
 
 def resolve(topic_ids: list[int], *, user: str, engine: Engine | None = None) -> int:
     """Mark topics reviewed as they are; returns how many were flagged."""
-    with (engine or get_engine()).begin() as conn:
+    engine = engine or get_engine()
+    with audit.action("review_resolve", target=_ids(topic_ids), engine=engine), \
+            engine.begin() as conn:
         done = _resolve(conn, topic_ids)
         if done:
             conn.execute(sa.insert(topic_history), [
@@ -167,6 +178,11 @@ def resolve(topic_ids: list[int], *, user: str, engine: Engine | None = None) ->
                  "previous_values": {"review_status": "needs_review"},
                  "new_values": {"review_status": "reviewed"}} for i in done])
     return len(done)
+
+
+def _ids(topic_ids: list[int]) -> str:
+    """Topic ids as the audit log names them ("#1, #2")."""
+    return ", ".join(f"#{i}" for i in sorted(set(topic_ids)))
 
 
 def _resolve(conn, topic_ids: list[int]) -> list[int]:

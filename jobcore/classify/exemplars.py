@@ -17,6 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from jobcore import audit
 from jobcore.catalog import topic_store
 from jobcore.classify.segment_classifier import SegmentClassifier, get_classifier
 from jobcore.classify.taxonomy import Classification
@@ -100,7 +101,9 @@ def remove(exemplar_ids: list[int], *, user: str, engine: Engine | None = None) 
     """
     if not exemplar_ids:
         raise UsageError("Select at least one exemplar to remove.")
-    with (engine or get_engine()).begin() as conn:
+    engine = engine or get_engine()
+    with audit.action("exemplar_remove", target=", ".join(map(str, sorted(exemplar_ids))),
+                      engine=engine), engine.begin() as conn:
         return len(conn.execute(
             sa.update(exemplars_table)
             .where(exemplars_table.c.id.in_(exemplar_ids), _LIVE)

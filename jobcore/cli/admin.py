@@ -28,8 +28,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-access-log", action="store_true",
                        help="do not log each request (saves a little time per call)")
+    log = sub.add_parser("audit", help="the audit log, newest first")
+    log.add_argument("--actor")
+    log.add_argument("--action")
+    log.add_argument("--outcome", choices=["done", "refused", "failed"])
+    log.add_argument("--limit", type=positive_int, default=50)
     token = sub.add_parser("api-token", help="make a new HTTP API token for API_TOKENS")
     token.add_argument("--owner", required=True, help="who the token acts as (created_by)")
+    token.add_argument("--role", default="operator", choices=["viewer", "operator", "admin"],
+                       help="what the token may do (default: operator; see the README's "
+                            "'Access')")
 
 
 def _cmd_db(args) -> int:
@@ -69,12 +77,27 @@ def _cmd_api_token(args) -> int:
         raise UsageError("--owner may not contain ':' or ','.")
     token = secrets.token_urlsafe(32)
     print(f"token (give it to the caller; it is not stored): {token}")
-    entry = f"{args.owner}:{hash_token(token)}"
+    entry = f"{args.owner}:{args.role}:{hash_token(token)}"
     print(f"API_TOKENS entry (store this):                  {entry}")
     return EXIT_OK
 
 
+def _cmd_audit(args) -> int:
+    from jobcore import audit
+
+    rows = audit.entries(audit.AuditFilter(actor=args.actor, action=args.action,
+                                           outcome=args.outcome), limit=args.limit)
+    for row in rows:
+        print(f"{row.at:%Y-%m-%d %H:%M:%S} {row.actor} ({row.role}, {row.via}) {row.action}"
+              f"{' ' + row.target if row.target else ''}: {row.outcome}"
+              f"{' - ' + row.message if row.message else ''}")
+    if not rows:
+        print("no action matches")
+    return EXIT_OK
+
+
 COMMANDS = {
+    "audit": _cmd_audit,
     "db": _cmd_db,
     "seed-demo": _cmd_seed_demo,
     "serve": _cmd_serve,

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
+from jobcore import access
 from jobcore.cli import activations, admin, classify, dedup, jobs, trees
 from jobcore.cli.common import EXIT_FAILED, EXIT_USAGE, Parser
 from jobcore.db import is_connection_error, unavailable
@@ -36,7 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return _COMMANDS[args.command](args)
+        with access.acting_as(access.local_admin("cli")):
+            return _COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from jobcore import audit
 from jobcore.db import get_engine
 from jobcore.dedup import (
     calibration,
@@ -293,14 +294,18 @@ def start_merge(clusters: list[ReviewedCluster], sweep_id: str, *, created_by: s
 
 def unmark_not_duplicates(a: int, b: int, *, engine: Engine | None = None) -> None:
     """Undo a "not duplicates" mark: the pair is proposed again where a sweep found it."""
-    with (engine or get_engine()).begin() as conn:
+    engine = engine or get_engine()
+    with audit.action("unmark_not_duplicates", target=f"#{a}, #{b}", engine=engine), \
+            engine.begin() as conn:
         matching.unmark_not_duplicates(conn, a, b)
 
 
 def mark_not_duplicates(a: int, b: int, *, created_by: str, sweep_id: str | None,
                         engine: Engine | None = None) -> None:
     """Remember that two topics are not duplicates (later sweeps will not propose them)."""
-    with (engine or get_engine()).begin() as conn:
+    engine = engine or get_engine()
+    with audit.action("mark_not_duplicates", target=f"#{a}, #{b}",
+                      details={"sweep": sweep_id}, engine=engine), engine.begin() as conn:
         matching.mark_not_duplicates(conn, a, b, created_by=created_by, job_id=sweep_id)
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from jobcore import audit
 from jobcore.config import get_settings
 from jobcore.db import get_engine
 from jobcore.jobs.store import SOURCE_KEYS
@@ -46,11 +47,13 @@ class Policy:
 
     log_days: int | None
     job_days: int | None
+    audit_days: int | None = None  # the audit log's rows (None: forever)
 
     @classmethod
     def from_settings(cls) -> Policy:
         settings = get_settings()
-        return cls(settings.chunk_log_retention_days, settings.job_retention_days)
+        return cls(settings.chunk_log_retention_days, settings.job_retention_days,
+                   settings.audit_retention_days)
 
     def describe(self) -> str:
         """The policy in one sentence."""
@@ -73,6 +76,7 @@ class PruneReport:
     staged: int
     finished: bool = True  # False: stopped at max_seconds, the rest waits for the next run
     skipped: bool = False  # another prune was running: this one did nothing
+    audit_rows: int = 0  # audit log rows past AUDIT_RETENTION_DAYS removed
 
     def summary(self) -> str:
         """One line for the CLI, a worker's log and the page."""
@@ -84,6 +88,8 @@ class PruneReport:
                 f"{self.staged:,} staged LLM results)")
         if self.jobs:
             line += f" and {self.jobs:,} finished job{'s' if self.jobs != 1 else ''} whole"
+        if self.audit_rows:
+            line += f", {self.audit_rows:,} audit log rows past their retention"
         if self.jobs_kept_for_live:
             line += (f"; it keeps {self.jobs_kept_for_live:,} old enough to go that an "
                      "unfinished job still names")
@@ -207,15 +213,25 @@ def prune(*, engine: Engine | None = None, policy: Policy | None = None,
     """
     policy = policy or Policy.from_settings()
     engine = engine or get_engine()
-    if dry_run:
-        with engine.connect() as conn:
-            cut = _parameters(conn, policy, now)
-            counts = conn.execute(_COUNT, cut).one()
-            rows = conn.execute(_COUNT_LOG_ROWS, cut).one()
-        return PruneReport(True, counts.jobs, counts.kept, counts.logs, rows.chunks,
-                           rows.staged)
+    if not dry_run:
+        actor = audit.allowed("prune", engine=engine)
+        report = _prune(engine, policy, now, job_batch, log_batch, max_seconds)
+        if actor.via != "worker" or report.jobs or report.logs or report.audit_rows:
+            audit.record("prune", actor=actor, outcome="done", engine=engine, details={
+                "jobs": report.jobs, "logs": report.logs, "auditRows": report.audit_rows,
+                "finished": report.finished, "skipped": report.skipped})
+        return report
+    with engine.connect() as conn:
+        cut = _parameters(conn, policy, now)
+        counts = conn.execute(_COUNT, cut).one()
+        rows = conn.execute(_COUNT_LOG_ROWS, cut).one()
+    return PruneReport(True, counts.jobs, counts.kept, counts.logs, rows.chunks, rows.staged)
+
+
+def _prune(engine: Engine, policy: Policy, now: datetime | None, job_batch: int,
+           log_batch: int, max_seconds: float | None) -> PruneReport:
     started = time.monotonic()
-    jobs = logs = chunks = staged = 0
+    jobs = logs = chunks = staged = audit_rows = 0
     finished = True
     with engine.connect() as lock_conn:
         if not lock_conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"),
@@ -248,7 +264,11 @@ def prune(*, engine: Engine | None = None, policy: Policy | None = None,
             with lock_conn.begin():
                 kept = (lock_conn.execute(_COUNT_KEPT, cut).scalar_one()
                         if policy.job_days else 0)
+            if policy.audit_days:
+                with engine.begin() as conn:
+                    audit_rows = audit.prune(conn, timedelta(days=policy.audit_days))
         finally:
             lock_conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_KEY})
             lock_conn.commit()
-    return PruneReport(False, jobs, kept, logs, chunks, staged, finished)
+    return PruneReport(False, jobs, kept, logs, chunks, staged, finished,
+                       audit_rows=audit_rows)

@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from jobcore import warmup
+from jobcore import access, audit, warmup
 from jobcore.config import get_settings
 from jobcore.db import get_engine, is_connection_error, unavailable
 from jobcore.errors import (
@@ -125,16 +125,20 @@ def create_job(job_type: str, config: dict[str, Any] | None = None, *, org_id: i
     """Validate the config, count the items server-side and insert a pending job
     (``background``: handed to the workers at once, see jobcore.jobs.worker).
     """
-    handler, parsed = _parse(job_type, config, org_id)
     engine = engine or get_engine()
-    with engine.begin() as conn:
-        _check_org(conn, org_id)
-        plan = handler.plan(conn, parsed, org_id=org_id)
-        job = store.create_job(
-            conn, job_type=job_type, config=parsed.to_json(), total_items=plan.total_items,
-            created_by=created_by or get_settings().admin_user, org_id=org_id, cursor=plan.cursor,
-            background=background,
-        )
+    details = {"jobType": job_type, "orgId": org_id, **{
+        key: value for key, value in (config or {}).items() if key in store.SOURCE_KEYS}}
+    with audit.action("create", details=details, engine=engine) as said:
+        handler, parsed = _parse(job_type, config, org_id)
+        with engine.begin() as conn:
+            _check_org(conn, org_id)
+            plan = handler.plan(conn, parsed, org_id=org_id)
+            job = store.create_job(
+                conn, job_type=job_type, config=parsed.to_json(), total_items=plan.total_items,
+                created_by=created_by or access.current_actor().name, org_id=org_id,
+                cursor=plan.cursor, background=background,
+            )
+        said["target"] = job.id
     return CreatedJob(job.id, job.total_items)
 
 
@@ -152,7 +156,8 @@ def waiting_on_batches(report: ChunkReport, *, engine: Engine | None = None) -> 
 def run_in_background(job_id: str, *, by: str | None = None,
                       engine: Engine | None = None) -> bool:
     """Hand an unfinished job to the workers; False when it is finished or theirs already."""
-    with (engine or get_engine()).begin() as conn:
+    engine = engine or get_engine()
+    with audit.action("background", target=job_id, engine=engine), engine.begin() as conn:
         store.get_summary(conn, job_id)  # UnknownJob for a wrong id
         return store.set_background(conn, job_id, True, by=by)
 
@@ -161,7 +166,8 @@ def take_over(job_id: str, *, by: str | None = None, engine: Engine | None = Non
     """Take a job back from the workers (a page or the CLI drives it from now on); a
     worker's chunk in flight still commits. False when it was not theirs.
     """
-    with (engine or get_engine()).begin() as conn:
+    engine = engine or get_engine()
+    with audit.action("take_over", target=job_id, engine=engine), engine.begin() as conn:
         store.get_summary(conn, job_id)
         return store.set_background(conn, job_id, False, by=by)
 
@@ -192,6 +198,7 @@ def process_chunk(job_id: str, *, engine: Engine | None = None,
     ``only_if_background``: a worker's call for a job handed to the workers; once it has
     been taken back (Take over) the chunk does not run (NotHandedOver, the job untouched).
     """
+    access.require("process")
     engine = engine or get_engine()
     budget = time_budget or get_settings().chunk_time_budget_seconds
     give_up_at: float | None = None  # set at the first lost connection
@@ -293,8 +300,8 @@ def cancel_job(job_id: str, *, by: str | None = None, message: str | None = None
     ``by`` (default: the admin user) and ``message``.
     """
     engine = engine or get_engine()
-    with engine.begin() as conn:
-        job = store.cancel_job(conn, job_id, by=by or get_settings().admin_user,
+    with audit.action("cancel", target=job_id, engine=engine), engine.begin() as conn:
+        job = store.cancel_job(conn, job_id, by=by or access.current_actor().name,
                                message=message, wait_seconds=wait_seconds)
         get_handler(job.job_type).on_cancel(conn, job)
         return job
@@ -317,8 +324,10 @@ def resume_job(job_id: str, *, created_by: str | None = None,
     its chunks did, and the next process_chunk goes on where the failed one rolled back.
     Recorded in its events with who resumed it.
     """
-    with (engine or get_engine()).begin() as conn:
-        return store.resume_job(conn, job_id, created_by=created_by or get_settings().admin_user)
+    engine = engine or get_engine()
+    with audit.action("resume", target=job_id, engine=engine), engine.begin() as conn:
+        return store.resume_job(conn, job_id,
+                                created_by=created_by or access.current_actor().name)
 
 
 def job_errors(job_id: str, *, offset: int = 0, limit: int | None = None,
@@ -372,7 +381,8 @@ def stop_stuck_chunk(job_id: str, *, created_by: str, engine: Engine | None = No
     does the chunk again (what it did outside the database, such as a platform push, too).
     False when no stuck chunk of the job was running any more.
     """
-    with (engine or get_engine()).begin() as conn:
+    engine = engine or get_engine()
+    with audit.action("stop_stuck", target=job_id, engine=engine), engine.begin() as conn:
         chunk = store.chunks_in_flight(conn, [job_id]).get(job_id)
         if chunk is None or not is_stuck(chunk):
             return False

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from jobcore import access
 from jobcore.config import get_settings
 from jobcore.db import get_engine, is_connection_error, unavailable
 from jobcore.errors import DatabaseUnavailable, JobBusy, JobcoreError
@@ -178,6 +179,10 @@ class Worker:
         """Advance jobs until ``stop`` is set (between chunks), or with ``until_idle`` until
         nothing is left to do; returns the chunks run.
         """
+        with access.acting_as(access.Actor(self.driver, access.Role.ADMIN, "worker")):
+            return self._run(stop, until_idle)
+
+    def _run(self, stop: threading.Event, until_idle: bool) -> int:
         chunks = 0
         while not stop.is_set():
             try:

@@ -10,7 +10,10 @@ file not read). ``UNSAFE_SERVE_WITHOUT_SIGNIN=1`` lifts that on a trusted networ
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from jobcore.access import Role
 
 LOCAL_MESSAGE = ("Local single-user mode: no [auth] in .streamlit/secrets.toml, so only this "
                  "machine's browsers are served.")
@@ -27,6 +30,34 @@ class Access:
     mode: str  # "local" or "sign-in"
     needs_login: bool = False
     message: str | None = None
+    role: Role | None = None  # what the visitor let in may do (jobcore.access)
+
+
+@dataclass(frozen=True)
+class RoleLists:
+    """Who gets which role when sign-in is configured: e-mails, or groups of the OIDC
+    provider's "groups" claim; the highest role that names a visitor wins.
+    """
+
+    admin_emails: Sequence[str] = ()
+    operator_emails: Sequence[str] = ()
+    viewer_emails: Sequence[str] = ()
+    admin_groups: Sequence[str] = ()
+    operator_groups: Sequence[str] = ()
+    viewer_groups: Sequence[str] = ()
+
+    def role_of(self, email: str | None, groups: Iterable[str] = ()) -> Role | None:
+        """The visitor's role, or None when no list names them."""
+        mail = (email or "").strip().lower()
+        held = {g.strip().lower() for g in groups}
+        for role, emails, group_names in (
+                (Role.ADMIN, self.admin_emails, self.admin_groups),
+                (Role.OPERATOR, self.operator_emails, self.operator_groups),
+                (Role.VIEWER, self.viewer_emails, self.viewer_groups)):
+            if (mail and mail in {e.strip().lower() for e in emails}) or (
+                    held & {g.strip().lower() for g in group_names}):
+                return role
+        return None
 
 
 def is_loopback(address: str | None) -> bool:
@@ -40,29 +71,33 @@ def is_loopback(address: str | None) -> bool:
 
 
 def decide_access(*, auth_configured: bool, logged_in: bool, email: str | None,
-                  admin_emails: list[str], local_user: str, client_address: str | None = None,
-                  serve_remote: bool = False) -> Access:
-    """Without auth: the local user, from this machine only (unless ``serve_remote``).
-    With auth: only listed e-mails, signed in.
+                  local_user: str, admin_emails: Sequence[str] = (),
+                  roles: RoleLists | None = None, groups: Iterable[str] = (),
+                  client_address: str | None = None, serve_remote: bool = False) -> Access:
+    """Without auth: the local user as admin, from this machine only (unless
+    ``serve_remote``). With auth: signed-in visitors that ``roles`` (or ``admin_emails``)
+    name, with their role.
     """
+    roles = roles or RoleLists(admin_emails=admin_emails)
     if not auth_configured:
         if serve_remote:
-            return Access(True, local_user, "local", message=UNSAFE_MESSAGE)
+            return Access(True, local_user, "local", message=UNSAFE_MESSAGE, role=Role.ADMIN)
         if not is_loopback(client_address):
             return Access(False, None, "local", message=(
                 f"This app has no sign-in configured, so it serves only the machine it runs "
                 f"on, and your browser is at {client_address}. Open it on that machine, or ask "
                 "its administrator to configure sign-in ([auth] in .streamlit/secrets.toml)."))
-        return Access(True, local_user, "local", message=LOCAL_MESSAGE)
+        return Access(True, local_user, "local", message=LOCAL_MESSAGE, role=Role.ADMIN)
     if not logged_in:
         return Access(False, None, "sign-in", needs_login=True,
                       message="Sign in to use AudienceGPT Admin Jobs.")
-    allowed = {e.strip().lower() for e in admin_emails}
-    if not email or email.strip().lower() not in allowed:
+    role = roles.role_of(email, groups)
+    if not email or role is None:
         return Access(False, email, "sign-in",
-                      message=f"{email or 'This account'} is not on the admin list "
-                              "(ADMIN_EMAILS). Ask an administrator for access.")
-    return Access(True, email, "sign-in")
+                      message=f"{email or 'This account'} is not on the admin, operator or "
+                              "viewer lists (ADMIN_EMAILS, OPERATOR_EMAILS, VIEWER_EMAILS or "
+                              "their groups). Ask an administrator for access.")
+    return Access(True, email, "sign-in", role=role)
 
 
 def where_reachable(address: str | None, port: int) -> str:

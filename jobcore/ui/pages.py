@@ -15,6 +15,7 @@ REVIEW = "app_pages/review.py"
 DEDUP = "app_pages/dedup.py"
 TAXONOMY = "app_pages/taxonomy.py"
 HYGIENE = "app_pages/hygiene.py"
+AUDIT = "app_pages/audit.py"
 
 
 def current_user(session_state: Mapping[str, Any]) -> str:

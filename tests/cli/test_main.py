@@ -8,6 +8,7 @@ import sys
 
 import sqlalchemy as sa
 
+from jobcore.access import Role
 from jobcore.cli.main import main
 from jobcore.schema import admin_jobs, topic_history, topics
 from jobcore.ui.forms import plural
@@ -101,7 +102,7 @@ def test_api_token_prints_a_token_and_its_hashed_entry(capsys):
     token = lines[0].rsplit(" ", 1)[1]
     entry = lines[1].rsplit(" ", 1)[1]
     assert len(token) >= 40 and token not in entry
-    assert parse_token_entries([entry]) == {hash_token(token): "ci-bot"}
+    assert parse_token_entries([entry]) == {hash_token(token): ("ci-bot", Role.OPERATOR)}
     assert main(["api-token", "--owner", "a:b"]) == 2
 
 

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from jobcore.access import Role
 from jobcore.api import create_app, hash_token
 from jobcore.cli.main import main
 from jobcore.config import get_settings
@@ -79,7 +80,8 @@ def test_a_stopped_database_is_a_503_everywhere_and_the_job_goes_on_after_it(
         own_server, restart_engine, monkeypatch, capsys):
     created = runner.create_job("reclassify", {"mode": "local"}, engine=restart_engine)
     runner.process_chunk(created.id, engine=restart_engine)
-    app = create_app(engine=restart_engine, tokens={hash_token(TOKEN): "ana@example.com"})
+    app = create_app(engine=restart_engine,
+                     tokens={hash_token(TOKEN): ("ana@example.com", Role.OPERATOR)})
     monkeypatch.setenv("CHUNK_TIME_BUDGET_SECONDS", "1")  # retries for a second, not 15
     get_settings.cache_clear()
     own_server.stop()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from jobcore.access import Role
 from jobcore.classify import reclassify
 from jobcore.errors import JobBusy, JobNotRunnable
 from jobcore.jobs import runner
@@ -161,7 +162,8 @@ def test_background_from_the_command_line_and_the_api(app_env, engine, many_topi
     assert main(["jobs", "background", job_id]) == 0
     assert "is finished or already the workers'" in capsys.readouterr().out
 
-    app = create_app(engine=engine, tokens={hash_token("t" * 40): "ana@example.com"})
+    app = create_app(engine=engine,
+                     tokens={hash_token("t" * 40): ("ana@example.com", Role.OPERATOR)})
     with TestClient(app) as client:
         auth = {"Authorization": f"Bearer {'t' * 40}"}
         created = client.post("/api/admin/jobs", json={

@@ -40,7 +40,7 @@ def test_signed_out_visitor_is_asked_to_sign_in(app_env, admins):
 
 def test_signed_in_stranger_is_refused(app_env, admins):
     at = _app({"is_logged_in": True, "email": "someone@else.com"})
-    assert any("not on the admin list" in w.value for w in at.warning)
+    assert any("not on the admin, operator or viewer lists" in w.value for w in at.warning)
     assert [b.label for b in at.button] == ["Sign out"]
 
 
@@ -52,3 +52,50 @@ def test_listed_admin_gets_in_and_is_the_creator(app_env, admins, many_topics):
     assert "analyst@example.com" in sidebar
     next(b for b in at.button if b.label == "Create job").click().run()
     assert runner.list_jobs()[0].created_by == "analyst@example.com"
+
+
+@pytest.fixture
+def roles(monkeypatch):
+    monkeypatch.setenv("ADMIN_EMAILS", "lead@example.com")
+    monkeypatch.setenv("OPERATOR_EMAILS", "op@example.com")
+    monkeypatch.setenv("VIEWER_GROUPS", "audience-readers")
+    get_settings.cache_clear()
+
+
+def test_a_viewer_reads_but_any_action_is_refused_naming_the_role(app_env, roles, many_topics):
+    many_topics(5)
+    job = runner.create_job("reclassify", {"mode": "local"}).id
+    viewer = {"is_logged_in": True, "email": "reader@example.com",
+              "groups": ["audience-readers"]}
+    at = _app(viewer)
+    assert not at.exception
+    sidebar = " ".join(m.value for m in at.sidebar.markdown)
+    assert "reader@example.com" in sidebar and "viewer" in sidebar
+    assert job in set(at.dataframe[0].value["id"])  # reads the list
+    labels = [b.label for b in at.button]
+    assert "Cancel all matching..." not in labels  # bulk actions are an admin's
+    next(b for b in at.button if b.label == "Create job").click().run()
+    assert any("Only an operator or an admin may create a job; reader@example.com is a "
+               "viewer." in e.value for e in at.error)
+    assert [j.id for j in runner.list_jobs()] == [job]  # nothing created
+    at.query_params["job"] = job
+    at.switch_page("app_pages/job_detail.py").run()
+    assert not at.exception
+    assert any("Read-only" in c.value for c in at.caption)
+    assert not {"Run", "Cancel", "Process next chunk"} & {b.label for b in at.button}
+
+
+def test_an_operator_acts_but_bulk_actions_and_the_audit_log_are_an_admins(
+        app_env, roles, many_topics):
+    many_topics(5)
+    at = _app({"is_logged_in": True, "email": "op@example.com"})
+    assert not at.exception
+    assert "Cancel all matching..." not in [b.label for b in at.button]
+    next(b for b in at.button if b.label == "Create job").click().run()
+    assert runner.list_jobs()[0].created_by == "op@example.com"
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app_pages/audit.py")  # not a page of an operator's app
+    lead = _app({"is_logged_in": True, "email": "lead@example.com"})
+    lead.switch_page("app_pages/audit.py").run()
+    assert not lead.exception
+    assert "op@example.com" in set(lead.dataframe[0].value["actor"])

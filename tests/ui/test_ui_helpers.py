@@ -218,7 +218,7 @@ def test_access_rules():
     assert (anonymous.allowed, anonymous.needs_login) == (False, True)
     stranger = decide_access(auth_configured=True, logged_in=True, email="b@x.io",
                              admin_emails=["a@x.io"], local_user="ana")
-    assert not stranger.allowed and "not on the admin list" in stranger.message
+    assert not stranger.allowed and "not on the admin, operator or viewer lists" in stranger.message
     admin = decide_access(auth_configured=True, logged_in=True, email="A@X.io",
                           admin_emails=["a@x.io"], local_user="ana")
     assert (admin.allowed, admin.user) == (True, "A@X.io")
