@@ -46,3 +46,34 @@ def test_unstorable_text_is_refused_naming_the_field(text, reason):
     with pytest.raises(UsageError, match=f"The job id contains a {reason}"):
         checked(text, "The job id")
     assert checked("job_1", "The job id") == "job_1"
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+@pytest.mark.parametrize("typed", ["a\x00b", "\x00"])
+def test_a_nul_typed_in_any_text_field_of_a_screen_is_no_traceback(open_app, make_topic,
+                                                                   screen, typed):
+    make_topic("Golf Fans")
+    runner.create_job("reclassify", {"mode": "local"})
+    at = open_app(screen)
+    assert not at.exception
+    fields = list(at.text_input)
+    for field in fields:
+        field.set_value(typed)
+    at.run()
+    assert not at.exception
+    for button in [b for b in at.button if b.label in ("Create job", "Explain")]:
+        button.click().run()
+        assert not at.exception
+
+
+def test_a_nul_in_a_new_job_field_is_refused_naming_the_field(open_app, make_topic):
+    make_topic("Golf Fans")
+    at = open_app()
+    kind = next(s for s in at.selectbox if s.label == "Job type")
+    kind.set_value(next(o for o in kind.options if o.startswith("Dedup sweep"))).run()
+    next(t for t in at.text_input if t.label == "Source batch id").set_value("job_\x00").run()
+    assert not at.exception
+    shown = [e.value for e in at.error] + [c.value for c in at.caption]
+    assert any("NUL character" in m for m in shown), shown
+    assert next(b for b in at.button if b.label == "Create job").disabled
+    assert not runner.list_jobs()
