@@ -56,6 +56,7 @@ ACTIONS: dict[str, tuple[Role, str]] = {
     "prune": (Role.ADMIN, "prune finished jobs (retention)"),
     "bulk": (Role.ADMIN, "act on every job a filter matches"),
     "audit_read": (Role.ADMIN, "read the audit log"),
+    "token_use": (Role.VIEWER, "use an API token"),
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import time
 from datetime import datetime
 from typing import Annotated, Any, Literal, Union
 
@@ -263,9 +264,28 @@ async def _caller(request: Request,
         if hmac.compare_digest(known, digest):
             # the request's operations act as the token's owner, with its role (the
             # context goes with the request's calls into the thread pool)
-            access.set_actor(access.Actor(owner, role, "api"))
+            actor = access.Actor(owner, role, "api")
+            access.set_actor(actor)
+            if _first_use_lately(request.app, known):
+                await run_in_threadpool(
+                    audit.record, "token_use", actor=actor, outcome="done",
+                    details={"route": f"{request.method} {request.url.path}"},
+                    engine=await _engine(request))
             return owner
     raise _HTTPProblem(403, "forbidden", "This token is not recognised.")
+
+
+TOKEN_USE_EVERY = 3600.0  # seconds: a token's use is logged once an hour, not per call
+
+
+def _first_use_lately(app: FastAPI, digest: str) -> bool:
+    """Whether this token's use is to be logged now (the first call, then once an hour)."""
+    now = time.monotonic()
+    last = app.state.token_used.get(digest)
+    if last is not None and now - last < TOKEN_USE_EVERY:
+        return False
+    app.state.token_used[digest] = now
+    return True
 
 
 async def _engine(request: Request) -> Engine:
@@ -476,6 +496,7 @@ def create_app(*, engine: Engine | None = None, tokens: dict[str, str] | None = 
     app = FastAPI(title="AudienceGPT Admin Jobs API", version="1.0",
                   description="Create, process, poll, cancel, roll back and retry admin jobs.")
     app.state.engine = engine
+    app.state.token_used = {}  # token hash -> when its use was last logged (monotonic)
     app.state.tokens = tokens if tokens is not None else parse_token_entries(
         get_settings().api_tokens)
     _install_error_handlers(app)

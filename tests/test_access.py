@@ -73,6 +73,7 @@ OPERATIONS: dict[str, Callable[[dict], object]] = {
     "prune": lambda w: retention.prune(),
     "bulk": _bulk,
     "audit_read": lambda w: audit.entries(),
+    "token_use": lambda w: None,  # every role may use its token (tests/test_api_roles.py)
 }
 
 

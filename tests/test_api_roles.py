@@ -79,3 +79,9 @@ def test_a_token_acts_with_its_owner_in_the_audit_log(client):
                          headers=admin).json()["entries"]
     assert [(e["actor"], e["role"], e["via"], e["target"], e["outcome"]) for e in entries] == [
         ("operator@example.com", "operator", "api", job, "done")]
+    uses = client.get("/api/admin/audit", params={"action": "token_use"},
+                      headers=admin).json()["entries"]
+    # each token's first call is logged (then once an hour), not every call
+    assert sorted((e["actor"], e["details"]["route"]) for e in uses) == [
+        ("admin@example.com", "GET /api/admin/audit"),
+        ("operator@example.com", f"PATCH /api/admin/jobs/{job}")]
