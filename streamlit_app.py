@@ -7,6 +7,7 @@ from jobcore.config import get_settings
 from jobcore.db import describe_database
 from jobcore.ui import pages
 from jobcore.ui.access import RoleLists, decide_access, where_reachable
+from jobcore.ui.failures import unexpected
 
 st.set_page_config(page_title="AudienceGPT Admin Jobs", page_icon=":material/work_history:",
                    layout="wide")
@@ -71,4 +72,8 @@ with st.sidebar:
     st.markdown(where_reachable(st.get_option("server.address"),
                                 int(st.get_option("server.port"))))
 
-navigation.run()
+try:
+    navigation.run()
+except Exception as error:  # shown as a reference, logged in full; Streamlit's own notice
+    st.error(unexpected(error), icon=":material/error:")  # (no details: config.toml) follows
+    raise

@@ -10,7 +10,8 @@ nothing else is disturbed): seeds the demo catalogue and embeds it, then
   the job page does (jobcore.ui.slices.run_slice, chunk after chunk, Run clicked again
   after "database unavailable");
 - meanwhile the postmaster is killed with SIGKILL every ``--every`` seconds for as long as
-  the jobs run (``--kills`` times at least), and started again (crash recovery).
+  the jobs run (``--kills`` times at least) and once just after each job starts, and
+  started again (crash recovery).
 Prints, for each job, its status and counters, and the probe's verdict: jobs failed, items
 lost (processed short of total, or counters that do not add up), items done twice (a
 topic's history holding a job's change twice, a topic in two clusters of a sweep), merges
@@ -46,6 +47,7 @@ from jobcore.ui.slices import run_slice  # noqa: E402
 
 PAGE_SLICE_SECONDS = 0.7
 CLICK_AGAIN_SECONDS = 1.0  # an analyst who saw "database unavailable" clicks Run again
+NEW_JOB_KILL_AFTER = 0.3  # a job just created meets its first crash this soon
 
 
 class KillableServer:
@@ -186,14 +188,22 @@ def main() -> None:
                 background=True).id
             page = threading.Thread(target=page_session, args=(engine, stop, jobs, found))
             page.start()
-            kills = 0  # every --every seconds while the page works, --kills at least
+            kills = 0  # every --every seconds while the page works (--kills at least), and
+            # once soon after each job starts, so that each type meets a crash
+            last_kill, met = time.monotonic(), set()
             while page.is_alive() or kills < args.kills:
-                time.sleep(args.every)
+                time.sleep(0.1)
+                new = [kind for kind in jobs if kind not in met]
+                if time.monotonic() - last_kill < args.every and not new:
+                    continue
+                if new:
+                    time.sleep(NEW_JOB_KILL_AFTER)
+                    met.update(new)
                 running = [kind for kind, job_id in jobs.items() if not _retrying(
                     lambda j=job_id: runner.get_job_summary(j, engine=engine).is_finished,
                     stop)]
                 server.kill()
-                down = time.monotonic()
+                last_kill = down = time.monotonic()
                 server.start()
                 kills += 1
                 print(f"kill -9 #{kills} at {down - started:5.1f} s, during "

@@ -269,3 +269,16 @@ def test_typed_text_shown_in_markdown_keeps_its_characters(typed):
     escaped = escape_markdown(typed)
     assert re.sub(r"\\(.)", r"\1", escaped) == typed  # nothing lost
     assert not re.search(r"(?<!\\)[*$\[\]|<>~`:]", escaped)  # nothing left to act on
+
+
+def test_an_unexpected_error_is_logged_under_a_reference_the_screen_shows(caplog):
+    from jobcore.ui.failures import unexpected
+
+    try:
+        raise RuntimeError('SELECT * FROM topics WHERE name = \'x\' -- /work/main/jobcore/db.py')
+    except RuntimeError as error:
+        message = unexpected(error)
+    reference = re.search(r"reference ([0-9a-f]{8})", message).group(1)
+    assert "SELECT" not in message and ".py" not in message
+    record = next(r for r in caplog.records if reference in r.getMessage())
+    assert record.exc_info and "SELECT * FROM topics" in str(record.exc_info[1])
