@@ -2,11 +2,18 @@
 
 import streamlit as st
 
-from jobcore.access import Actor, Role, set_actor
+from jobcore.access import Actor, Role, use_page_actor
 from jobcore.config import get_settings
 from jobcore.db import describe_database
+from jobcore.errors import Forbidden
 from jobcore.ui import pages
-from jobcore.ui.access import RoleLists, decide_access, where_reachable
+from jobcore.ui.access import (
+    ACTOR_KEY,
+    RoleLists,
+    decide_access,
+    page_actor,
+    where_reachable,
+)
 from jobcore.ui.failures import unexpected
 
 st.set_page_config(page_title="AudienceGPT Admin Jobs", page_icon=":material/work_history:",
@@ -32,7 +39,9 @@ access = decide_access(auth_configured=_auth_configured(),
                        groups=groups if isinstance(groups, list) else (),
                        local_user=settings.admin_user, client_address=visitor,
                        serve_remote=settings.unsafe_serve_without_signin)
+use_page_actor(page_actor)  # pages, their callbacks and fragments act as the session's actor
 if not access.allowed:
+    st.session_state.pop(ACTOR_KEY, None)  # a signed-out visitor acts as nobody
     st.title("AudienceGPT Admin Jobs")
     st.warning(access.message)
     if access.needs_login:
@@ -41,8 +50,10 @@ if not access.allowed:
         st.button("Sign out", on_click=st.logout)
     st.stop()
 st.session_state["user"] = access.user
-# this script run's operations act as the visitor, with their role (jobcore.access checks it)
-set_actor(Actor(access.user or settings.admin_user, access.role or Role.VIEWER, "page"))
+# the page's operations (callbacks and fragment reruns included) act as the visitor, with
+# their role (jobcore.access checks it)
+st.session_state[ACTOR_KEY] = Actor(access.user or settings.admin_user,
+                                    access.role or Role.VIEWER, "page")
 st.session_state["role"] = access.role
 
 navigation = st.navigation([
@@ -74,6 +85,8 @@ with st.sidebar:
 
 try:
     navigation.run()
+except Forbidden as refused:  # an action the visitor's role does not allow: say which role
+    st.error(str(refused), icon=":material/block:")
 except Exception as error:  # shown as a reference, logged in full; Streamlit's own notice
     st.error(unexpected(error), icon=":material/error:")  # (no details: config.toml) follows
     raise

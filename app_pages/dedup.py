@@ -3,6 +3,7 @@ by side, change a winner, remove a member, mark "not duplicates", and start a me
 
 import streamlit as st
 
+from jobcore.access import can
 from jobcore.dedup import explain, review
 from jobcore.errors import JobcoreError
 from jobcore.jobs import runner
@@ -252,7 +253,8 @@ if current.state == review.OPEN:
             edit.removed.add(member)
             st.rerun()
         asking = f"confirm_not_duplicates_{sweep_id}"
-        if st.button("Not duplicates", disabled=member is None, shortcut="X",
+        if st.button("Not duplicates", disabled=member is None or not can("mark_not_duplicates"),
+                     shortcut="X",
                      help="Remember that this topic and the winner are different segments; "
                           "later sweeps will not propose them again (asks first; undo below)"):
             st.session_state[asking] = (number, member)
@@ -283,6 +285,7 @@ if current.refused:
         row = st.columns([4, 1])
         row[0].write(f"{details[a].name} · #{a}  ≠  {details[b].name} · #{b}")
         if row[1].button("Undo", key=f"unrefuse_{sweep_id}_{a}_{b}",
+                         disabled=not can("unmark_not_duplicates"),
                          icon=":material/undo:"):
             review.unmark_not_duplicates(a, b)
             st.rerun()
@@ -332,7 +335,8 @@ pick = st.columns([1, 1, 2])
 pick[0].button("Select all open", disabled=not open_numbers,
                on_click=lambda: st.session_state.update({all_open_key: True}))
 if pick[1].button(f"Merge {plural(len(chosen), 'cluster')}", type="primary",
-                  disabled=not chosen, icon=":material/merge:"):
+                  disabled=not chosen or not can("create"), icon=":material/merge:",
+                  help=None if can("create") else "Merging needs the operator role"):
     try:
         created = review.start_merge([by_number[n] for n in chosen], sweep_id,
                                      created_by=pages.current_user(st.session_state))

@@ -38,7 +38,9 @@ if summary.is_empty:
     st.info("The catalogue is empty. Load a demo catalogue built from the IAB Audience "
             "Taxonomy and public company lists to try the jobs.")
     size = st.select_slider("Demo topics", options=[500, 2000, 5000, 10000], value=2000)
-    if st.button("Load demo data", type="primary", icon=":material/dataset:"):
+    if st.button("Load demo data", type="primary", icon=":material/dataset:",
+                 disabled=not can("seed_demo"), help=None if can("seed_demo") else
+                 "Loading the demo catalogue needs the operator role"):
         with st.spinner("Loading demo catalogue..."):
             loaded = load_demo(topics_count=size)
         # shown after the rerun that brings up the loaded catalogue
@@ -151,7 +153,9 @@ def new_job_form() -> None:
     # the click counts), not those of the run that drew the button
     if buttons.button("Count items", key="count_items", disabled=bool(problems)):
         _count_or_create(request, create=False)
-    if buttons.button("Create job", key="create_job", type="primary", disabled=bool(problems)):
+    if buttons.button("Create job", key="create_job", type="primary",
+                      disabled=bool(problems) or not can("create"),
+                      help=None if can("create") else "Creating jobs needs the operator role"):
         _count_or_create(request, create=True)
     outcome = _outcome_for(request) or {}
     for key, message in {**outcome.get("problems", {}), **problems}.items():

@@ -5,6 +5,7 @@ or retry them; the exemplars the analysts' classifications made.
 import pandas as pd
 import streamlit as st
 
+from jobcore.access import can
 from jobcore.catalog import review
 from jobcore.classify import exemplars
 from jobcore.classify.taxonomy import (
@@ -44,7 +45,7 @@ def exemplar_panel() -> None:
         by_id = {e.id: e for e in live}
         chosen = st.multiselect("Exemplars to remove", list(by_id),
                                 format_func=lambda i: f"#{i} {by_id[i].name}")
-        if st.button("Remove selected exemplars", disabled=not chosen,
+        if st.button("Remove selected exemplars", disabled=not chosen or not can("exemplar_remove"),
                      help="The topics they decided are taken again by the next local run"):
             st.toast(f"Removed {exemplars.remove(chosen, user=user)} exemplars")
             st.rerun()
@@ -92,13 +93,13 @@ by_id = {t.id: t for t in shown}
 st.subheader("Resolve or retry")
 chosen = st.multiselect("Topics", list(by_id), format_func=lambda i: f"#{i} {by_id[i].name}")
 cols = st.columns(3)
-if cols[0].button("Resolve selected", disabled=not chosen,
+if cols[0].button("Resolve selected", disabled=not chosen or not can("review_resolve"),
                   help="Mark them reviewed as they are"):
     st.toast(f"Resolved {review.resolve(chosen, user=user)} topics")
     st.rerun()
 for col, mode, label in ((cols[1], "local", "Retry with rules"),
                          (cols[2], "llm", "Retry with Claude")):
-    if col.button(label, disabled=not chosen):
+    if col.button(label, disabled=not chosen or not can("create")):
         try:
             created = review.retry(chosen, mode=mode, user=user)
         except JobcoreError as exc:

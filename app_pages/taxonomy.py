@@ -5,6 +5,7 @@ start the tree jobs (realign, fix level-0 subcategories, LLM node backfill).
 import pandas as pd
 import streamlit as st
 
+from jobcore.access import can
 from jobcore.errors import JobcoreError
 from jobcore.jobs import runner
 from jobcore.jobs.registry import get_handler
@@ -20,7 +21,8 @@ st.title("Taxonomy trees")
 if not browse.trees_loaded():
     st.info("The taxonomy trees are not loaded yet: the IAB Audience Taxonomy 1.1, the IAB "
             "Content Taxonomy 3.1 and the Business Technology tree.")
-    if st.button("Load the trees", type="primary"):
+    if st.button("Load the trees", type="primary", disabled=not can("seed_trees"),
+                 help=None if can("seed_trees") else "Loading the trees needs the operator role"):
         report = browse.load_trees()
         st.toast(f"Loaded {report.inserted:,} nodes")
         st.rerun()

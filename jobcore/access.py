@@ -15,7 +15,7 @@ the local admin, as the CLI does: whoever holds the database's credentials can d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -52,6 +52,9 @@ ACTIONS: dict[str, tuple[Role, str]] = {
     "mark_not_duplicates": (Role.OPERATOR, "mark two topics not duplicates"),
     "unmark_not_duplicates": (Role.OPERATOR, "undo a not-duplicates mark"),
     "seed_demo": (Role.OPERATOR, "load the demo catalogue"),
+    "seed_trees": (Role.OPERATOR, "load or update the taxonomy trees"),
+    "embed": (Role.OPERATOR, "embed the catalogue"),
+    "encrypt_credentials": (Role.ADMIN, "encrypt or re-encrypt platform credentials"),
     "credentials": (Role.ADMIN, "store platform credentials"),
     "prune": (Role.ADMIN, "prune finished jobs (retention)"),
     "bulk": (Role.ADMIN, "act on every job a filter matches"),
@@ -89,8 +92,24 @@ def local_admin(via: str = "library") -> Actor:
     return Actor(get_settings().admin_user, Role.ADMIN, via)
 
 
+# Where the screens keep their visitor: set by the app (jobcore.ui.access.page_actor), read
+# first, since a page's callbacks and fragment reruns may run on a thread of their own where
+# no context variable of the entry script's run is set.
+_page_actor: Callable[[], Actor | None] | None = None
+
+
+def use_page_actor(source: Callable[[], Actor | None]) -> None:
+    """Read the actor of a page's script run (callbacks and fragments included) from
+    ``source``; it answers None outside a script run.
+    """
+    global _page_actor
+    _page_actor = source
+
+
 def current_actor() -> Actor:
     """Who acts in this context (see the module docstring)."""
+    if _page_actor is not None and (actor := _page_actor()) is not None:
+        return actor
     return _current.get() or local_admin()
 
 

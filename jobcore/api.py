@@ -491,8 +491,11 @@ async def read_audit_log(caller: Caller, db: DB,
     return AuditList(entries=[AuditRecord.model_validate(vars(r)) for r in rows])
 
 
-def create_app(*, engine: Engine | None = None, tokens: dict[str, str] | None = None) -> FastAPI:
-    """The API app; ``engine`` and ``tokens`` ({sha256: owner}) default to the settings."""
+def create_app(*, engine: Engine | None = None,
+               tokens: dict[str, tuple[str, access.Role]] | None = None) -> FastAPI:
+    """The API app; ``engine`` and ``tokens`` ({sha256: (owner, role)}) default to the
+    settings.
+    """
     app = FastAPI(title="AudienceGPT Admin Jobs API", version="1.0",
                   description="Create, process, poll, cancel, roll back and retry admin jobs.")
     app.state.engine = engine

@@ -10,6 +10,7 @@ append-only for the application (migration 0021); retention prunes it by its own
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from jobcore.errors import Forbidden
 from jobcore.schema import audit_log
 
 LIST_LIMIT = 1_000
+log = logging.getLogger(__name__)
 _MESSAGE_CHARS = 500
 
 
@@ -81,13 +83,27 @@ def action(name: str, *, target: str | None = None, details: dict[str, Any] | No
     said: dict[str, Any] = {}
     try:
         yield said
-    except Exception as exc:
-        record(name, actor=actor, outcome="failed", target=said.get("target", target),
-               details={**(details or {}), **said.get("details", {})}, message=str(exc),
-               engine=engine)
+    except BaseException as exc:  # a page's rerun interrupting the work included
+        _record_after(name, actor, "failed", said.get("target", target),
+                      {**(details or {}), **said.get("details", {})},
+                      str(exc) or type(exc).__name__, engine)
         raise
-    record(name, actor=actor, outcome="done", target=said.get("target", target),
-           details={**(details or {}), **said.get("details", {})}, engine=engine)
+    _record_after(name, actor, "done", said.get("target", target),
+                  {**(details or {}), **said.get("details", {})}, None, engine)
+
+
+def _record_after(name: str, actor: Actor, outcome: str, target: str | None,
+                  details: dict[str, Any], message: str | None, engine: Engine | None) -> None:
+    """Record an action's outcome once its work is over: a failure to write the row (the
+    database gone that moment) is logged, never raised, so that it neither turns a
+    committed action into an error (a client would do it again) nor hides the real error.
+    """
+    try:
+        record(name, actor=actor, outcome=outcome, target=target, details=details,
+               message=message, engine=engine)
+    except Exception:
+        log.exception("audit row not written: %s %s by %s (%s)", name, outcome, actor.name,
+                      target)
 
 
 def within(conn: sa.Connection, name: str, *, target: str | None = None,
@@ -117,7 +133,7 @@ class AuditFilter:
 def entries(filters: AuditFilter = AuditFilter(), *, limit: int = LIST_LIMIT,
             engine: Engine | None = None) -> list[AuditEntry]:
     """The newest rows matching ``filters`` (the admin role reads them)."""
-    access.require("audit_read")
+    allowed("audit_read", engine=engine)
     for text, what in ((filters.actor, "The actor filter"), (filters.target, "The target filter"),
                        (filters.action, "The action filter")):
         if text:

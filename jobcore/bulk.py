@@ -121,7 +121,7 @@ def plan(action: str, filters: store.JobFilter, *, engine: Engine | None = None)
     if action not in ACTIONS:
         raise UsageError(f"action must be one of {', '.join(ACTIONS)}, got {action!r}.")
     engine = engine or get_engine()
-    audit.allowed("bulk", details={"bulk": action, "dryRun": True}, engine=engine)
+    audit.allowed("bulk", details={"bulk": action}, engine=engine)  # the plan: a refusal only
     with engine.connect() as conn:
         jobs = store.matching_jobs(conn, filters, limit=MAX_JOBS + 1)
         if len(jobs) > MAX_JOBS:

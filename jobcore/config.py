@@ -73,8 +73,10 @@ class Settings(BaseSettings):
                     "platform twice.")
     api_tokens: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="HTTP API tokens as owner:sha256hex entries, comma-separated in API_TOKENS "
-                    "(make one with: python -m jobcore api-token --owner NAME).")
+        description="HTTP API tokens as owner:role:sha256hex entries (role: viewer, operator "
+                    "or admin; owner:sha256hex is an operator's), comma-separated in "
+                    "API_TOKENS (make one with: python -m jobcore api-token --owner NAME "
+                    "--role ROLE).")
     liveramp_base_url: str = "https://api.liveramp.com"
     trade_desk_base_url: str = "https://api.thetradedesk.com"
     platform_timeout_seconds: float = Field(default=10.0, gt=0, le=120)

@@ -146,6 +146,8 @@ def encrypt_all(conn: Connection, *, dry_run: bool = False,
     Every row is read first: if one cannot be (a wrong key, a malformed plaintext row), the
     error is raised before anything is written.
     """
+    if not dry_run:
+        audit.within(conn, "encrypt_credentials")
     ring = keys or key_ring()
     rows = conn.execute(sa.select(sync_credentials).order_by(sync_credentials.c.id)
                         .with_for_update()).all()

@@ -9,6 +9,7 @@ import threading
 import sqlalchemy as sa
 from tqdm import tqdm
 
+from jobcore import audit
 from jobcore.catalog.topic_store import LIVE
 from jobcore.cli.common import (
     EXIT_OK,
@@ -81,8 +82,9 @@ def _cmd_embed(args) -> int:
             bar.set_description_str("building the vector index")
             bar.refresh()
 
-        embedded = refresh_all(engine, provider, batch_size=args.batch, on_batch=progress,
-                               on_index=indexing)
+        with audit.action("embed", details={"encoder": provider.model_name}, engine=engine):
+            embedded = refresh_all(engine, provider, batch_size=args.batch, on_batch=progress,
+                                   on_index=indexing)
     print(f"checked {total:,} topics; embedded {embedded:,} with {provider.model_name}")
     return EXIT_OK
 

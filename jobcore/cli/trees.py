@@ -23,7 +23,7 @@ from jobcore.errors import UsageError
 from jobcore.jobs import runner
 from jobcore.jobs.registry import get_handler
 from jobcore.llm.cost import actual, estimate
-from jobcore.trees import seeding
+from jobcore.trees import browse
 
 MAX_IDS = 100_000
 
@@ -89,8 +89,7 @@ def _config(args) -> dict:
 
 
 def _cmd_seed_trees(args) -> int:
-    with get_engine().begin() as conn:
-        report = seeding.seed_trees(conn)
+    report = browse.load_trees()
     print(f"taxonomy trees: {report.inserted:,} nodes added, {report.updated:,} updated, "
           f"{report.unchanged:,} unchanged"
           + (f"; {report.not_in_source:,} nodes no longer in the sources were kept (topics "

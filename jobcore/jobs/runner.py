@@ -198,8 +198,8 @@ def process_chunk(job_id: str, *, engine: Engine | None = None,
     ``only_if_background``: a worker's call for a job handed to the workers; once it has
     been taken back (Take over) the chunk does not run (NotHandedOver, the job untouched).
     """
-    access.require("process")
     engine = engine or get_engine()
+    audit.allowed("process", target=job_id, engine=engine)  # a chunk is not logged, a refusal is
     budget = time_budget or get_settings().chunk_time_budget_seconds
     give_up_at: float | None = None  # set at the first lost connection
     wait = RECONNECT_FIRST_WAIT

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from jobcore import audit
 from jobcore.catalog.topic_store import LIVE
 from jobcore.db import get_engine
 from jobcore.schema import topics
@@ -89,7 +90,8 @@ def trees_loaded(*, engine: Engine | None = None) -> bool:
 
 def load_trees(*, engine: Engine | None = None) -> seeding.SeedReport:
     """Seed (or update) the trees, in one transaction."""
-    with (engine or get_engine()).begin() as conn:
+    engine = engine or get_engine()
+    with audit.action("seed_trees", engine=engine), engine.begin() as conn:
         return seeding.seed_trees(conn)
 
 

@@ -13,7 +13,7 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from jobcore.access import Role
+from jobcore.access import Actor, Role
 
 LOCAL_MESSAGE = ("Local single-user mode: no [auth] in .streamlit/secrets.toml, so only this "
                  "machine's browsers are served.")
@@ -98,6 +98,26 @@ def decide_access(*, auth_configured: bool, logged_in: bool, email: str | None,
                               "viewer lists (ADMIN_EMAILS, OPERATOR_EMAILS, VIEWER_EMAILS or "
                               "their groups). Ask an administrator for access.")
     return Access(True, email, "sign-in", role=role)
+
+
+ACTOR_KEY = "actor"  # the visitor's jobcore.access.Actor in the session's state
+
+
+def page_actor() -> Actor | None:
+    """The actor of the current page script run (its callbacks and fragment reruns too):
+    the visitor the entry script let in, else an anonymous viewer (fail closed); None
+    outside a script run (a test, a worker thread).
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None:
+        return None
+    try:
+        actor = ctx.session_state[ACTOR_KEY]
+    except KeyError:
+        actor = None
+    return actor if isinstance(actor, Actor) else Actor("anonymous", Role.VIEWER, "page")
 
 
 def where_reachable(address: str | None, port: int) -> str:

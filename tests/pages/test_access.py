@@ -74,9 +74,8 @@ def test_a_viewer_reads_but_any_action_is_refused_naming_the_role(app_env, roles
     assert job in set(at.dataframe[0].value["id"])  # reads the list
     labels = [b.label for b in at.button]
     assert "Cancel all matching..." not in labels  # bulk actions are an admin's
-    next(b for b in at.button if b.label == "Create job").click().run()
-    assert any("Only an operator or an admin may create a job; reader@example.com is a "
-               "viewer." in e.value for e in at.error)
+    create = next(b for b in at.button if b.label == "Create job")
+    assert create.disabled and "needs the operator role" in create.help
     assert [j.id for j in runner.list_jobs()] == [job]  # nothing created
     at.query_params["job"] = job
     at.switch_page("app_pages/job_detail.py").run()
@@ -99,3 +98,53 @@ def test_an_operator_acts_but_bulk_actions_and_the_audit_log_are_an_admins(
     lead.switch_page("app_pages/audit.py").run()
     assert not lead.exception
     assert "op@example.com" in set(lead.dataframe[0].value["actor"])
+
+
+def test_a_viewers_callback_acts_as_the_viewer_not_as_the_local_admin(
+        app_env, roles, many_topics):
+    """A callback (or a fragment rerun) may run on a thread of its own: it still acts as
+    the signed-in visitor, read from the session, and is refused with the role named.
+    """
+    many_topics(5)
+    job = runner.create_job("reclassify", {"mode": "local"}).id
+    at = _app({"is_logged_in": True, "email": "reader@example.com",
+               "groups": ["audience-readers"]})
+    from jobcore import access
+    from jobcore.ui.access import ACTOR_KEY
+
+    actor = at.session_state[ACTOR_KEY]
+    assert (actor.name, str(actor.role), actor.via) == ("reader@example.com", "viewer", "page")
+    # what the page's on_click callbacks call, run in a script context of that session
+    at2 = AppTest.from_string(CALLBACK_PAGE, default_timeout=60)
+    at2.session_state[ACTOR_KEY] = actor
+    at2.session_state["probe_job"] = job
+    at2.run()
+    assert not at2.exception
+    at2.button[0].click().run()
+    assert any("Only an operator or an admin may cancel a job; reader@example.com is a "
+               "viewer." in e.value for e in at2.error)
+    assert runner.get_job_summary(job).status == "pending"
+    assert access.current_actor().via != "page"  # outside a script run: not the visitor
+
+
+CALLBACK_PAGE = """
+import streamlit as st
+from jobcore import access
+from jobcore.errors import Forbidden
+from jobcore.jobs import runner
+from jobcore.ui.access import page_actor
+
+access.use_page_actor(page_actor)
+
+
+def cancel():
+    try:
+        runner.cancel_job(st.session_state["probe_job"])
+    except Forbidden as refused:
+        st.session_state["refused"] = str(refused)
+
+
+st.button("Cancel", on_click=cancel)
+if "refused" in st.session_state:
+    st.error(st.session_state["refused"])
+"""
