@@ -6,10 +6,12 @@
 - **admin**: also stores platform credentials, prunes (retention), runs bulk actions over
   filters and reads the audit log; API tokens are given out by admins.
 
-Each operation of jobcore asks ``require`` (through jobcore.audit's ``action``), so a page,
-the HTTP API, the CLI and the worker pass the same check. The actor is set where a request
-enters: the page from the sign-in (jobcore.ui.access), the API from the token's role, the
-CLI and the worker as the local admin; code that sets none (scripts, benches, tests) acts as
+Each operation of jobcore asks ``can`` through jobcore.audit (which records a refusal and
+raises Forbidden naming the role needed), so a page, the HTTP API, the CLI and the worker
+pass the same check. The actor is set where a request enters: the page's from the sign-in,
+kept in the session (jobcore.ui.access.page_actor, so that callbacks and fragment reruns
+act as the visitor too), the API's from the token's role, the CLI and the worker as the
+local admin; code that sets none (scripts, benches, tests) acts as
 the local admin, as the CLI does: whoever holds the database's credentials can do anything.
 """
 
@@ -21,7 +23,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import IntEnum
 
-from jobcore.errors import Forbidden, UsageError
+from jobcore.errors import UsageError
 
 
 class Role(IntEnum):
@@ -114,8 +116,8 @@ def current_actor() -> Actor:
 
 
 def set_actor(actor: Actor) -> None:
-    """Make ``actor`` the actor of the rest of this context (a request's task, a page's
-    script run), where no block encloses the work.
+    """Make ``actor`` the actor of the rest of this context (an API request's task),
+    where no block encloses the work.
     """
     _current.set(actor)
 
@@ -145,14 +147,6 @@ def refusal(action: str, actor: Actor) -> str:
     role, what = ACTIONS[action]
     allowed = " or ".join(f"{_article(r)} {r}" for r in Role if r >= role)
     return f"Only {allowed} may {what}; {actor.name} is {_article(actor.role)} {actor.role}."
-
-
-def require(action: str) -> Actor:
-    """The current actor, or Forbidden naming the role ``action`` needs."""
-    actor = current_actor()
-    if not can(action, actor):
-        raise Forbidden(refusal(action, actor))
-    return actor
 
 
 def _article(role: Role) -> str:
