@@ -54,7 +54,6 @@ st.session_state["user"] = access.user
 # their role (jobcore.access checks it)
 st.session_state[ACTOR_KEY] = Actor(access.user or settings.admin_user,
                                     access.role or Role.VIEWER, "page")
-st.session_state["role"] = access.role
 
 navigation = st.navigation([
     st.Page(pages.JOBS, title="Jobs", icon=":material/work_history:", default=True),

@@ -253,7 +253,7 @@ async def _caller(request: Request,
             access.set_actor(actor)
             if _first_use_lately(request.app, known):
                 await run_in_threadpool(
-                    audit.record, "token_use", actor=actor, outcome="done",
+                    audit.record_outcome, "token_use", actor=actor, outcome="done",
                     details={"route": f"{request.method} {request.url.path}"},
                     engine=await _engine(request))
             return owner

@@ -52,10 +52,15 @@ def record(action: str, *, actor: Actor, outcome: str, target: str | None = None
            engine: Engine | None = None) -> None:
     """Append one row (its own transaction)."""
     with (engine or get_engine()).begin() as conn:
-        conn.execute(sa.insert(audit_log).values(
-            actor=actor.name, role=str(actor.role), via=actor.via, action=action,
-            target=target, details=details or {}, outcome=outcome,
-            message=None if message is None else message[:_MESSAGE_CHARS]))
+        conn.execute(_row(action, actor, outcome, target, details, message))
+
+
+def _row(action: str, actor: Actor, outcome: str, target: str | None,
+         details: dict[str, Any] | None, message: str | None) -> sa.Insert:
+    return sa.insert(audit_log).values(
+        actor=actor.name, role=str(actor.role), via=actor.via, action=action, target=target,
+        details=details or {}, outcome=outcome,
+        message=None if message is None else message[:_MESSAGE_CHARS])
 
 
 def allowed(name: str, *, target: str | None = None, details: dict[str, Any] | None = None,
@@ -84,19 +89,20 @@ def action(name: str, *, target: str | None = None, details: dict[str, Any] | No
     try:
         yield said
     except BaseException as exc:  # a page's rerun interrupting the work included
-        _record_after(name, actor, "failed", said.get("target", target),
-                      {**(details or {}), **said.get("details", {})},
-                      str(exc) or type(exc).__name__, engine)
+        record_outcome(name, actor=actor, outcome="failed", target=said.get("target", target),
+                       details={**(details or {}), **said.get("details", {})},
+                       message=str(exc) or type(exc).__name__, engine=engine)
         raise
-    _record_after(name, actor, "done", said.get("target", target),
-                  {**(details or {}), **said.get("details", {})}, None, engine)
+    record_outcome(name, actor=actor, outcome="done", target=said.get("target", target),
+                   details={**(details or {}), **said.get("details", {})}, engine=engine)
 
 
-def _record_after(name: str, actor: Actor, outcome: str, target: str | None,
-                  details: dict[str, Any], message: str | None, engine: Engine | None) -> None:
-    """Record an action's outcome once its work is over: a failure to write the row (the
-    database gone that moment) is logged, never raised, so that it neither turns a
-    committed action into an error (a client would do it again) nor hides the real error.
+def record_outcome(name: str, *, actor: Actor, outcome: str, target: str | None = None,
+                   details: dict[str, Any] | None = None, message: str | None = None,
+                   engine: Engine | None = None) -> None:
+    """``record`` once an action's work is over: a failure to write the row (the database
+    gone that moment) is logged, never raised, so that it neither turns a committed action
+    into an error (a client would do it again) nor hides the real error.
     """
     try:
         record(name, actor=actor, outcome=outcome, target=target, details=details,
@@ -113,9 +119,7 @@ def within(conn: sa.Connection, name: str, *, target: str | None = None,
     with the work.
     """
     actor = allowed(name, target=target, details=details, engine=conn.engine)
-    conn.execute(sa.insert(audit_log).values(
-        actor=actor.name, role=str(actor.role), via=actor.via, action=name, target=target,
-        details=details or {}, outcome="done"))
+    conn.execute(_row(name, actor, "done", target, details, None))
     return actor
 
 

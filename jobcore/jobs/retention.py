@@ -217,7 +217,7 @@ def prune(*, engine: Engine | None = None, policy: Policy | None = None,
         actor = audit.allowed("prune", engine=engine)
         report = _prune(engine, policy, now, job_batch, log_batch, max_seconds)
         if actor.via != "worker" or report.jobs or report.logs or report.audit_rows:
-            audit.record("prune", actor=actor, outcome="done", engine=engine, details={
+            audit.record_outcome("prune", actor=actor, outcome="done", engine=engine, details={
                 "jobs": report.jobs, "logs": report.logs, "auditRows": report.audit_rows,
                 "finished": report.finished, "skipped": report.skipped})
         return report
