@@ -1,30 +1,29 @@
-"""Job detail: status, progress charts, one-chunk stepping, Run/Stop, cancel, rollback,
-retry, and the job's errors with search, grouped counts and CSV export."""
+"""Job detail: status, progress charts, one-chunk stepping, Run/Stop, cancel, the follow-ups
+the job's type offers (rollback, retry, undo...), its own panels, and the job's errors with
+search, grouped counts and CSV export. Nothing here names a job type: what differs by type
+comes from its handler (follow-ups, detail panels, item kind).
+"""
 
 import time
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from jobcore.access import can
-from jobcore.catalog.topic_store import error_categories, topic_names
-from jobcore.classify import recovery
+from jobcore.catalog.topic_store import error_categories
 from jobcore.config import get_settings
-from jobcore.dedup import undo
 from jobcore.errors import JobBusy, JobcoreError, JobPruned
-from jobcore.jobs import retention, runner
+from jobcore.jobs import relations, retention, runner
+from jobcore.jobs.follow_ups import DetailLink, FollowUp
 from jobcore.jobs.registry import get_handler
+from jobcore.jobs.store import JobSummary
 from jobcore.llm.progress import batch_progress
 from jobcore.ui import actions as act
 from jobcore.ui import pages
-from jobcore.ui.charts import (
-    chunks_figure,
-    is_paused,
-    progress_figure,
-    throughput,
-)
-from jobcore.ui.dedup import merged_clusters_frame
+from jobcore.ui.charts import chunks_figure, progress_figure, throughput
+from jobcore.ui.driving import driving
 from jobcore.ui.errors import (
     category_counts,
     error_groups,
@@ -36,78 +35,78 @@ from jobcore.ui.errors import (
 from jobcore.ui.forms import plural
 from jobcore.ui.llm import batches_frame, cost_frame, is_llm_job, verification_caption
 from jobcore.ui.slices import run_slice
-from jobcore.ui.tables import format_duration, job_kind
-
-STATUS_ICONS = {"pending": ":material/schedule:", "processing": ":material/sync:",
-                "completed": ":material/check_circle:", "failed": ":material/error:",
-                "cancelled": ":material/cancel:"}
+from jobcore.ui.tables import format_duration
 
 running: set[str] = st.session_state.setdefault("running_jobs", set())
 # jobs this tab runs whose message batches were still processing at the last poll, with its
 # time: the next poll waits POLL_SECONDS (not one request after another)
 polled_at: dict[str, float] = st.session_state.setdefault("polled_jobs", {})
 POLL_SECONDS = 10.0
-# a background job a worker advanced within this is being driven (a worker polls an LLM
-# job's batches every 30 s, and several jobs share a worker)
-WORKER_WINDOW = timedelta(minutes=2)
 # jobs this tab stopped (or stepped once), with their chunk count then: paused at once, until
 # somebody else's chunk moves the count on
 stopped_here: dict[str, int] = st.session_state.setdefault("stopped_jobs", {})
+_ELSEWHERE = "Another tab or process is driving this job; this page follows it."
 
-recent = [j.id for j in runner.list_jobs(limit=100)]
-job_id = st.query_params.get("job")
-if job_id is None:
-    if not recent:
+
+def _chosen_job() -> str:
+    """The job of the address (?job=), else one picked among the latest."""
+    job_id = st.query_params.get("job")
+    if job_id is None:
+        recent = [j.id for j in runner.list_jobs(limit=100)]
+        if not recent:
+            st.title("Job detail")
+            st.info("No jobs yet: create one on the Jobs page.")
+            st.stop()
+        job_id = st.selectbox("Job", recent)
+    st.query_params["job"] = job_id  # the address follows the job shown (a link to another)
+    return job_id
+
+
+def _read_header(job_id: str) -> JobSummary:
+    try:
+        return runner.get_job_summary(job_id)
+    except JobcoreError as exc:
         st.title("Job detail")
-        st.info("No jobs yet: create one on the Jobs page.")
+        # a job retention removed is not an error of the address: say what became of it
+        (st.warning if isinstance(exc, JobPruned) else st.error)(str(exc))
+        st.page_link(pages.JOBS, label="Back to the jobs", icon=":material/arrow_back:")
         st.stop()
-    job_id = st.selectbox("Job", recent)
-st.query_params["job"] = job_id  # the address follows the job shown (a link to another job)
-try:
-    header = runner.get_job_summary(job_id)
-except JobcoreError as exc:
-    st.title("Job detail")
-    # a job retention removed is not an error of the address: say what became of it
-    (st.warning if isinstance(exc, JobPruned) else st.error)(str(exc))
-    st.page_link(pages.JOBS, label="Back to the jobs", icon=":material/arrow_back:")
-    st.stop()
+        raise
 
-came_from, came_of = runner.related_jobs(header)
+
+job_id = _chosen_job()
+header = _read_header(job_id)
 handler_of_job = get_handler(header.job_type)
-kind = job_kind(header)
-st.title(f"{kind} · {job_id}")
-# a rollback, retry or undo reads as what it is (the title); its type's description would not
-about = (f"{handler_of_job.label}: {handler_of_job.description} "
-         if kind == handler_of_job.label else "")
-st.caption(f"{about}Created by {header.created_by} at "
-           f"{header.created_at:%Y-%m-%d %H:%M:%S} UTC.")
 followed = header.status in ("pending", "processing")  # the job may still move
 
 
+def title() -> None:
+    """The job as what it is (a rollback, a retry...), who created it and when."""
+    kind = relations.job_kind(header)
+    st.title(f"{kind} · {job_id}")
+    # a rollback, retry or undo reads as what it is (the title); its type's description would not
+    about = (f"{handler_of_job.label}: {handler_of_job.description} "
+             if kind == handler_of_job.label else "")
+    st.caption(f"{about}Created by {header.created_by} at "
+               f"{header.created_at:%Y-%m-%d %H:%M:%S} UTC.")
+
+
 def links_row() -> None:
-    """Links to the sweep's clusters (their count followed live) and related jobs."""
-    links = st.container(horizontal=True, vertical_alignment="center")
-    if header.job_type == "dedup_sweep":
-        found = runner.get_job(job_id, with_errors=False, full_result=False).result
-        waiting = (found.get("verification") or {}).get("pairs", 0) - sum(
-            (found.get("verification") or {}).get(k, 0)
-            for k in ("same", "different", "failed", "gone"))
-        links.page_link(pages.DEDUP, icon=":material/join:", query_params={"job": job_id},
-                        label=f"Review its {found.get('clusterCount', 0):,} clusters "
-                              f"({found.get('duplicateCount', 0):,} duplicates proposed"
-                              + (f"; {waiting:,} pairs waiting for Claude" if waiting > 0
-                                 else "") + ")")
+    """The type's links (a sweep's clusters, their count followed live) and related jobs."""
+    came_from, came_of = runner.related_jobs(header)
+    links = [p for p in runner.detail_panels(header) if isinstance(p, DetailLink)]
+    if not (came_from or came_of or links):
+        return
+    row = st.container(horizontal=True, vertical_alignment="center")
+    for link in links:
+        row.page_link(pages.BY_NAME[link.page], icon=link.icon, query_params=link.query,
+                      label=link.label)
     for related, prefix in [*((r, "From:") for r in came_from),
                             *((r, "Then:") for r in came_of)]:
         other = related.job
-        label = f"{prefix} {related.relation} {other.id} ({other.status})"
-        links.page_link(pages.JOB_DETAIL, label=label, query_params={"job": other.id},
-                        icon=":material/link:")
-
-
-if came_from or came_of or header.job_type == "dedup_sweep":
-    st.fragment(links_row, run_every=timedelta(seconds=3)
-                if followed and header.job_type == "dedup_sweep" else None)()
+        row.page_link(pages.JOB_DETAIL, label=f"{prefix} {related.relation} {other.id} "
+                                              f"({other.status})",
+                      query_params={"job": other.id}, icon=":material/link:")
 
 
 def _rerun_panel() -> None:
@@ -124,15 +123,20 @@ def _open(other_id: str) -> None:
     st.rerun()
 
 
-def _buttons(job, state: str) -> None:
+def _offered_follow_ups(job: JobSummary) -> list[FollowUp]:
+    if not job.is_finished:
+        return []
+    _, came_of = runner.related_jobs(job)
+    return relations.follow_ups_offered(job, came_of)
+
+
+def _buttons(job: JobSummary, state: str) -> None:
     if not can("process"):  # a viewer: every job action is an operator's (the server agrees)
         st.caption("Read-only: running, stopping, cancelling, rolling back and retrying jobs "
                    "need the operator role.")
         return
-    offered = act.available_actions(
-        job, running=job_id in running, rollback_id=recovery.find_rollback(job_id),
-        undo_id=undo.find_merge_undo(job_id)
-        if act.UNDO_MERGE in get_handler(job.job_type).follow_ups else None)
+    follow_ups = _offered_follow_ups(job)
+    offered = act.available_actions(job, running=job_id in running, follow_ups=follow_ups)
     # one row, each button as wide as its label (columns cut 'Process next chunk' short)
     bar = st.container(horizontal=True)
     if job.background and not job.is_finished:  # the workers drive it: Take over, Cancel
@@ -150,7 +154,8 @@ def _buttons(job, state: str) -> None:
                  "this tab closes"):
         running.discard(job_id)
         _hand_over(runner.run_in_background)
-    _follow_up_buttons(offered, bar)
+    for follow_up in follow_ups:
+        _follow_up_button(follow_up, bar)
 
 
 def _hand_over(change) -> None:
@@ -162,20 +167,18 @@ def _hand_over(change) -> None:
     st.rerun()
 
 
-_ELSEWHERE = "Another tab or process is driving this job; this page follows it."
-
-
 def _chunk_buttons(offered: list[str], bar, *, elsewhere: bool = False) -> None:
-    """Process next chunk, Run / Stop, Cancel (no driving while another driver runs it)."""
+    """Process next chunk, Run / Stop, Cancel, Resume (no driving while another driver
+    runs it).
+    """
+    driving_help = _ELSEWHERE if elsewhere else None
     if act.PROCESS in offered and bar.button("Process next chunk", icon=":material/skip_next:",
-                                             disabled=elsewhere,
-                                             help=_ELSEWHERE if elsewhere else None):
+                                             disabled=elsewhere, help=driving_help):
         _step(seconds=0.0)
         _note_stopped()  # driven here one chunk, and no further
         st.rerun()
     if act.RUN in offered and bar.button("Run", type="primary", icon=":material/play_arrow:",
-                                         disabled=elsewhere,
-                                         help=_ELSEWHERE if elsewhere else None):
+                                         disabled=elsewhere, help=driving_help):
         running.add(job_id)
         stopped_here.pop(job_id, None)
         _rerun_panel()
@@ -220,47 +223,30 @@ def _cancel() -> None:
         st.session_state["job_detail_problem"] = str(exc)
 
 
-def _create_and_open(create) -> None:
-    """Create a follow-up job (``create(created_by)``) and open it; an error is shown."""
+def _create_and_open(follow_up: FollowUp, **options) -> None:
+    """Create a follow-up job and open it; an error (the server's refusal) is shown."""
     try:
-        created = create(pages.current_user(st.session_state))
+        created = follow_up.create(job_id, created_by=pages.current_user(st.session_state),
+                                   **options)
     except JobcoreError as exc:
         st.error(str(exc))
     else:
         _open(created.id)
 
 
-def _confirmed_follow_up(bar, label: str, explanation: str, confirm: str, create) -> None:
-    """A follow-up that asks first: a popover saying what it does, and its create button."""
-    with bar.popover(label, icon=":material/undo:"):
-        st.write(explanation)
-        if st.button(confirm, type="primary"):
-            _create_and_open(create)
-
-
-def _follow_up_buttons(offered: list[str], bar) -> None:
-    """Rollback, Retry errors, Dedup sweep these topics, Review clusters, Undo merge."""
-    if act.ROLLBACK in offered:
-        _confirmed_follow_up(
-            bar, "Rollback", "Restore every topic this job changed to its previous values. "
-            "Topics changed since by another job are reported, not overwritten.",
-            "Create rollback job",
-            lambda user: recovery.create_rollback(job_id, created_by=user))
-    if act.RETRY in offered and bar.button("Retry errors", icon=":material/replay:"):
-        _create_and_open(lambda user: recovery.create_retry(job_id, created_by=user))
-    if act.DEDUP_SWEEP in offered and bar.button(
-            "Dedup sweep these topics", icon=":material/join:",
-            help="Look for near-duplicates among the topics this job changed"):
-        _create_and_open(lambda user: runner.create_job(
-            "dedup_sweep", {"sourceBatchId": job_id}, created_by=user))
-    if act.REVIEW_CLUSTERS in offered and bar.button("Review clusters", icon=":material/join:"):
-        running.discard(job_id)
-        st.switch_page(pages.DEDUP, query_params={"job": job_id})
-    if act.UNDO_MERGE in offered:
-        _confirmed_follow_up(
-            bar, "Undo merge", "Restore every merged topic with its org links, activations "
-            "and history. Clusters changed since the merge are reported, not undone.",
-            "Create undo job", lambda user: undo.create_merge_undo(job_id, created_by=user))
+def _follow_up_button(follow_up: FollowUp, bar) -> None:
+    """A follow-up: a page it opens, a popover that asks first, or one click."""
+    if follow_up.opens is not None:
+        if bar.button(follow_up.label, icon=follow_up.icon, help=follow_up.help):
+            running.discard(job_id)
+            st.switch_page(pages.BY_NAME[follow_up.opens], query_params={"job": job_id})
+    elif follow_up.confirm is not None:
+        with bar.popover(follow_up.label, icon=follow_up.icon):
+            st.write(follow_up.confirm)
+            if st.button(follow_up.confirm_label, type="primary"):
+                _create_and_open(follow_up)
+    elif bar.button(follow_up.label, icon=follow_up.icon, help=follow_up.help):
+        _create_and_open(follow_up)
 
 
 def _chunk():
@@ -294,76 +280,30 @@ def _stop_stuck() -> None:
                                                    "meanwhile; nothing was stopped.")
 
 
-def _who(driver: str | None) -> str:
-    return f" by **{driver}**" if driver else ""
-
-
-def _driving_state(job, chunks, now: datetime) -> tuple[str, bool]:
-    """Show who drives a processing job: this page, another tab or process (a chunk in
-    flight, stuck when open too long), or nobody (paused). Returns (state, live): live
-    when items/s and ETA describe a run that is happening.
-    """
-    if job.background and not job.is_finished:
-        last = chunks[-1] if chunks else None
-        st.markdown("### :material/cloud_sync: In the background")
-        if last is not None and last.finished_at >= now - WORKER_WINDOW:
-            st.info(f"The workers drive this job: its last chunk{_who(last.driven_by)} "
-                    f"finished at {last.finished_at:%H:%M:%S} UTC. This page follows it; "
-                    "**Take over** brings it back here.")
-            return "background", True
-        if now - job.updated_at < WORKER_WINDOW:  # just handed over
-            st.info("Handed to the workers: the next free worker takes it. This page "
-                    "follows it; **Take over** brings it back here.")
-            return "background", False
-        st.warning("Handed to the workers, but no worker has advanced it for 2 minutes: is "
-                   "`python -m jobcore worker` running? (**Take over** runs it here.)")
-        return "background", False
-    if job.status != "processing" or job_id in running:
-        st.markdown(f"### {STATUS_ICONS[job.status]} {job.status.title()}")
-        return job.status, job.status == "processing"
-    flight = runner.chunk_in_flight(job_id)
-    if flight is not None and runner.is_stuck(flight):
-        st.markdown("### :material/running_with_errors: Stuck")
-        st.warning(f"A chunk started at {flight.started_at:%H:%M:%S} UTC{_who(flight.driven_by)} "
-                   f"has been open for {format_duration(timedelta(seconds=flight.open_seconds))}"
-                   f" and waiting on its driver for "
-                   f"{format_duration(timedelta(seconds=flight.idle_seconds))}: its driver "
-                   "hangs or cannot reach the database. Stopping it rolls the chunk back whole "
-                   "(nothing is half-done); if its driver is alive after all, it does the chunk "
-                   "again (a platform push in it too).")
+def _show_driving(job: JobSummary, chunks) -> tuple[str, bool]:
+    """Who drives the job (jobcore.ui.driving), shown; returns (state, live)."""
+    flight = None
+    if job.status == "processing" and job_id not in running and not job.background:
+        flight = runner.chunk_in_flight(job_id)
+    said = driving(job, chunks, datetime.now(UTC), driven_here=job_id in running,
+                   flight=flight, stuck=flight is not None and runner.is_stuck(flight),
+                   stopped_here=stopped_here.get(job_id) == job.chunk_count)
+    st.markdown(said.heading)
+    if said.message:
+        (st.warning if said.level == "warning" else st.info)(said.message)
+    if said.stuck:
         st.button("Stop the stuck chunk", icon=":material/stop_circle:", on_click=_stop_stuck)
-        return "stuck", False
-    if flight is not None:
-        st.markdown(f"### {STATUS_ICONS['processing']} Running elsewhere")
-        st.info(f"Another tab or process is running a chunk{_who(flight.driven_by)} (started "
-                f"{flight.started_at:%H:%M:%S} UTC); this page follows its progress.")
-        return "in flight", True
-    stopped = stopped_here.get(job_id) == job.chunk_count  # nobody has driven it since
-    if stopped or is_paused(job, now, driven_here=False):
-        last = job.last_progress_at or job.created_at
-        driver = chunks[-1].driven_by if chunks else None
-        st.markdown("### :material/pause_circle: Paused")
-        st.info(f"Nobody is driving this job: its last chunk finished at "
-                f"{last:%Y-%m-%d %H:%M:%S} UTC{_who(driver)} ({job.processed_items:,} of "
-                f"{job.total_items:,} done). Press **Run** to go on from there.")
-        return "paused", False
-    # between two chunks of a driver that is not this tab
-    last = chunks[-1] if chunks else None
-    st.markdown(f"### {STATUS_ICONS['processing']} Running elsewhere")
-    st.info("Another tab or process is driving this job"
-            + (f": its last chunk{_who(last.driven_by)} finished at "
-               f"{last.finished_at:%H:%M:%S} UTC" if last else "")
-            + "; this page follows its progress.")
-    return "elsewhere", True
+    return said.state, said.live
 
 
-def live_panel() -> None:
-    job = runner.get_job_summary(job_id)
+def _drive(job: JobSummary):
+    """This tab's next slice of chunks when it runs the job (not between two polls of its
+    batches); returns (job after it, the slice's report, resting between polls).
+    """
     report = None
     if job.background:  # handed to the workers (here or in another tab): this tab follows
         running.discard(job_id)
-    waited = time.monotonic() - polled_at.get(job_id, 0.0)
-    resting = job_id in polled_at and waited < POLL_SECONDS  # between two polls
+    resting = job_id in polled_at and time.monotonic() - polled_at[job_id] < POLL_SECONDS
     if job_id in running and not resting:
         report = _step() if not job.is_finished else None
         job = runner.get_job_summary(job_id)
@@ -376,20 +316,10 @@ def live_panel() -> None:
     if job_id not in running:
         polled_at.pop(job_id, None)
         resting = False
-    if job.status != header.status and job_id not in running and report is None:
-        st.rerun()  # started or finished elsewhere: the title, links, actions and errors too
-    chunks = runner.job_chunks(job_id)
-    rate = throughput(job, chunks)
-    state, live = _driving_state(job, chunks, datetime.now(UTC))
-    if job.failure_message:
-        st.error(f"Failed: {job.failure_message}")
-    if problem := st.session_state.pop("job_detail_problem", None):
-        st.error(problem)
-    if job.status == "completed" and job.processed_items < job.total_items:
-        st.info(f"{job.total_items - job.processed_items:,} of the {job.total_items:,} "
-                "planned items were not processed: another job or an edit changed them (or "
-                "they were deleted or merged) after this job was planned, so they were left "
-                "as they are.")
+    return job, report, resting
+
+
+def _metrics(job: JobSummary, rate, *, live: bool, resting: bool) -> None:
     cols = st.columns(6)
     cols[0].metric("Processed", f"{job.processed_items:,}", help=f"of {job.total_items:,}")
     cols[1].metric("Success", f"{job.success_count:,}")
@@ -400,10 +330,23 @@ def live_panel() -> None:
     cols[5].metric("ETA", "waiting" if resting else format_duration(rate.eta) if live else "–",
                    help="Anthropic is still processing the message batches: it cannot say "
                         "when they end (at most 24 hours)" if resting else None)
-    st.plotly_chart(progress_figure(job), width="stretch")
-    _buttons(job, state)
-    if chunks:
-        st.plotly_chart(chunks_figure(chunks), width="stretch")
+
+
+def _notes(job: JobSummary) -> None:
+    """Why it failed, a refused action, planned items left alone."""
+    if job.failure_message:
+        st.error(f"Failed: {job.failure_message}")
+    if problem := st.session_state.pop("job_detail_problem", None):
+        st.error(problem)
+    if job.status == "completed" and job.processed_items < job.total_items:
+        st.info(f"{job.total_items - job.processed_items:,} of the {job.total_items:,} "
+                "planned items were not processed: another job or an edit changed them (or "
+                "they were deleted or merged) after this job was planned, so they were left "
+                "as they are.")
+
+
+def _history(job: JobSummary) -> None:
+    """Retention's note, the job's times and its events."""
     if job.log_pruned_at:
         staged = (f" and {plural(job.staged_pruned, 'staged LLM result')} (so it cannot be "
                   "resumed)" if job.staged_pruned else "")
@@ -411,8 +354,7 @@ def live_panel() -> None:
         st.caption(f":material/auto_delete: Retention removed this job's chunk log{staged} "
                    f"on {job.log_pruned_at:%Y-%m-%d}: {policy} Its counts, errors and "
                    "history stay.")
-    ended = {"completed": "completed", "cancelled": "cancelled", "failed": "failed"}.get(
-        job.status, "ended")
+    ended = job.status if job.status in ("completed", "cancelled", "failed") else "ended"
     times = {"created": job.created_at, "started": job.started_at,
              ended: job.completed_at, "last progress": job.last_progress_at}
     st.caption(" · ".join(f"{k} {v:%Y-%m-%d %H:%M:%S}" for k, v in times.items() if v))
@@ -423,6 +365,22 @@ def live_panel() -> None:
                 who = f" by {event.created_by}" if event.created_by else ""
                 st.text(f"{event.created_at:%Y-%m-%d %H:%M:%S}  {event.kind}{who}"
                         + (f": {event.message}" if event.message else ""))
+
+
+def live_panel() -> None:
+    """Progress, who drives, buttons, chunks: run as a fragment, one slice per rerun."""
+    job, report, resting = _drive(runner.get_job_summary(job_id))
+    if job.status != header.status and job_id not in running and report is None:
+        st.rerun()  # started or finished elsewhere: the title, links, actions and errors too
+    chunks = runner.job_chunks(job_id)
+    state, live = _show_driving(job, chunks)
+    _notes(job)
+    _metrics(job, throughput(job, chunks), live=live, resting=resting)
+    st.plotly_chart(progress_figure(job), width="stretch")
+    _buttons(job, state)
+    if chunks:
+        st.plotly_chart(chunks_figure(chunks), width="stretch")
+    _history(job)
     if resting:
         # the fragment's timer (every 3 s) comes back; the next poll is due then or later
         st.caption(f":material/hourglass_top: Anthropic is still processing the message "
@@ -436,22 +394,18 @@ def live_panel() -> None:
         st.rerun()  # the run has just ended: refresh the errors below
 
 
-# Driven here: one slice of chunks per rerun of the fragment (below). Otherwise, while the
-# job may still move, the fragment looks again every few seconds, to follow another tab or
-# process.
-st.fragment(live_panel, run_every=timedelta(seconds=3) if followed else None)()
+def type_panels() -> None:
+    """The tables the job's type adds (a merge's clusters) and the config."""
+    for panel in runner.detail_panels(header):
+        if isinstance(panel, DetailLink):
+            continue  # in the links row
+        with st.expander(panel.title, expanded=panel.expanded):
+            st.dataframe(pd.DataFrame(panel.rows), hide_index=True, width="stretch",
+                         column_config={column: st.column_config.NumberColumn(format=f)
+                                        for column, f in panel.number_formats.items()})
+    with st.expander("Config"):
+        st.json(header.config)
 
-if header.job_type == "merge" and header.config.get("clusters"):
-    given = header.config["clusters"]
-    ids = [i for c in given for i in (c["winner"], *(m["id"] for m in c.get("losers", [])))]
-    merged_label = "Clusters merged" if header.status == "completed" else "Clusters to merge"
-    with st.expander(f"{merged_label} ({len(given):,})", expanded=len(given) <= 20):
-        st.dataframe(merged_clusters_frame(header.config, topic_names(ids)), hide_index=True,
-                     width="stretch", column_config={
-                         "Weakest score": st.column_config.NumberColumn(format="%.3f")})
-
-with st.expander("Config"):
-    st.json(header.config)
 
 def batches_panel() -> None:
     """An LLM job's message batches and cost, followed like the live panel."""
@@ -481,15 +435,30 @@ def batches_panel() -> None:
                  hide_index=True, width="stretch")
 
 
-if is_llm_job(header.job_type, header.config):
-    st.fragment(batches_panel, run_every=timedelta(seconds=3) if followed else None)()
+def _retry_a_group(job, frame: pd.DataFrame) -> None:
+    """Retry only one message pattern's or parent category's topics."""
+    retry = relations.follow_up(job, "retry")
+    if retry is None or retry not in _offered_follow_ups(job):
+        return
+    by_group = error_groups(frame)
+    pick = st.columns([4, 1], vertical_alignment="bottom")
+    group = pick[0].selectbox(
+        "Retry a group", list(by_group), key="retry_group",
+        format_func=lambda g: f"{g} ({plural(len(by_group[g]), 'topic')})",
+        help="Only the topics of one message pattern or one parent category, in a new "
+             "job with the same mode (Retry errors takes them all)")
+    if group is not None and pick[1].button("Retry this group", icon=":material/replay:"):
+        _create_and_open(retry, group=group, topic_ids=by_group[group])
 
-job = runner.get_job(job_id, full_result=False)  # errors; not a sweep's clusters
-st.subheader(f"Errors ({len(job.errors):,})")
-if not job.errors:
-    st.caption("No errors.")
-else:
-    item_kind = get_handler(job.job_type).item_kind
+
+def errors_section() -> None:
+    """The job's errors: search, CSV, counts by pattern and by parent category."""
+    job = runner.get_job(job_id, full_result=False)  # errors; not a sweep's clusters
+    st.subheader(f"Errors ({len(job.errors):,})")
+    if not job.errors:
+        st.caption("No errors.")
+        return
+    item_kind = handler_of_job.item_kind
     frame = errors_frame(job.errors, error_categories(job.errors, item_kind=item_kind),
                          item_kind=item_kind)
     search = st.text_input("Search errors", placeholder="id, name, message or category")
@@ -502,16 +471,17 @@ else:
     groups[0].dataframe(pattern_counts(shown), hide_index=True, width="stretch")
     groups[1].caption("By parent category")
     groups[1].dataframe(category_counts(shown), hide_index=True, width="stretch")
-    retry_offered = job.is_finished and act.RETRY in act.available_actions(
-        job, running=False, rollback_id=None, undo_id=None)
-    if retry_offered:
-        by_group = error_groups(frame)
-        pick = st.columns([4, 1], vertical_alignment="bottom")
-        group = pick[0].selectbox(
-            "Retry a group", list(by_group), key="retry_group",
-            format_func=lambda g: f"{g} ({plural(len(by_group[g]), 'topic')})",
-            help="Only the topics of one message pattern or one parent category, in a new "
-                 "job with the same mode (Retry errors takes them all)")
-        if group is not None and pick[1].button("Retry this group", icon=":material/replay:"):
-            _create_and_open(lambda user: recovery.create_retry(
-                job_id, created_by=user, group=group, topic_ids=by_group[group]))
+    if can("process"):
+        _retry_a_group(job, frame)
+
+
+title()
+# the links follow a running job (a sweep's cluster count grows)
+st.fragment(links_row, run_every=timedelta(seconds=3) if followed else None)()
+# Driven here: one slice of chunks per rerun of the fragment. Otherwise, while the job may
+# still move, the fragment looks again every few seconds, to follow another tab or process.
+st.fragment(live_panel, run_every=timedelta(seconds=3) if followed else None)()
+type_panels()
+if is_llm_job(header.job_type, header.config):
+    st.fragment(batches_panel, run_every=timedelta(seconds=3) if followed else None)()
+errors_section()

@@ -21,7 +21,8 @@ from jobcore import audit
 from jobcore.classify import recovery
 from jobcore.db import get_engine
 from jobcore.errors import JobcoreError, UsageError
-from jobcore.jobs import runner, store
+from jobcore.jobs import relations, runner, store
+from jobcore.jobs.follow_ups import RelatedJob
 from jobcore.jobs.registry import get_handler
 
 CANCEL, RETRY_ERRORS = "cancel", "retry_errors"
@@ -107,11 +108,11 @@ def _cancel_refusal(job: store.JobSummary) -> str | None:
     return None if not job.is_finished else f"already {job.status}"
 
 
-def _retry_refusal(job: store.JobSummary, live_retry: str | None) -> str | None:
-    refusal = get_handler(job.job_type).retry_errors_refusal(job)
-    if refusal is None and live_retry is not None:
-        return "a retry of its errors is already pending or running"
-    return refusal
+def _retry_refusal(job: store.JobSummary, came_of: list[RelatedJob]) -> str | None:
+    retry = relations.follow_up(job, recovery.RETRY_ERRORS.action)
+    if retry is None:
+        return f"a {get_handler(job.job_type).label} job has no retry of errors"
+    return retry.refusal(job, came_of)
 
 
 def plan(action: str, filters: store.JobFilter, *, engine: Engine | None = None) -> BulkPlan:
@@ -128,13 +129,13 @@ def plan(action: str, filters: store.JobFilter, *, engine: Engine | None = None)
             raise UsageError(f"More than {MAX_JOBS:,} jobs {matching(filters)}; a bulk "
                              f"action takes at most {MAX_JOBS:,}: narrow the filters (type, "
                              "status, creator, created since).")
-        retries = (store.live_retries(conn, [j.id for j in jobs if j.error_count])
+        came_of = (relations.came_of_each(conn, [j for j in jobs if j.error_count])
                    if action == RETRY_ERRORS else {})
     taken: list[str] = []
     refusals: list[Refusal] = []
     for job in jobs:
         reason = (_cancel_refusal(job) if action == CANCEL
-                  else _retry_refusal(job, retries.get(job.id)))
+                  else _retry_refusal(job, came_of.get(job.id, [])))
         if reason is None:
             taken.append(job.id)
         else:

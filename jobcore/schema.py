@@ -185,7 +185,7 @@ admin_jobs = sa.Table(
     # those: a job whose staged answers went cannot be resumed)
     sa.Column("log_pruned_at", _ts, nullable=True),
     sa.Column("staged_pruned", sa.Integer, nullable=False, server_default="0"),
-    # the job this one came from and how (store.SOURCE_KEYS: "rollbackOf" and the like, as
+    # the job this one came from and how (a handler's Relation: "rollbackOf" and the like, as
     # its config names it); columns of their own so that no index reads the config, which a
     # merge makes large and every progress update would decompress
     sa.Column("source_key", sa.Text, nullable=True),

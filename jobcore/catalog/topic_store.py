@@ -236,12 +236,11 @@ def error_categories(errors: list[dict[str, Any]], *, item_kind: str = "topic",
         return parent_categories(conn, ids)
 
 
-def topic_names(topic_ids: list[int], *, engine: Engine | None = None) -> dict[int, str]:
+def names_of(conn: Connection, topic_ids: list[int]) -> dict[int, str]:
     """The name of each of these topics (deleted and merged ones included)."""
     if not topic_ids:
         return {}
-    with (engine or get_engine()).connect() as conn:
-        rows = conn.execute(sa.select(topics.c.id, topics.c.name)
-                            .where(topics.c.id == sa.func.any(sa.bindparam("ids"))),
-                            {"ids": sorted(set(topic_ids))})
-        return dict(rows.tuples().all())
+    rows = conn.execute(sa.select(topics.c.id, topics.c.name)
+                        .where(topics.c.id == sa.func.any(sa.bindparam("ids"))),
+                        {"ids": sorted(set(topic_ids))})
+    return dict(rows.tuples().all())

@@ -31,6 +31,8 @@ from jobcore.classify.prompts import (
     reclassify_profile,
     request_params,
 )
+from jobcore.classify.recovery import RETRY_ERRORS, RETRY_OF
+from jobcore.classify.rollback import CLASSIFICATION_KEYS, ROLLBACK, ROLLBACK_OF
 from jobcore.classify.segment_classifier import (
     CLASSIFIER_LOAD,
     current_version,
@@ -39,13 +41,13 @@ from jobcore.classify.segment_classifier import (
 from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS, with_canonical_parent_category
 from jobcore.config import get_settings
 from jobcore.dedup import embeddings
+from jobcore.dedup.follow_ups import SWEEP_CHANGED_TOPICS
 from jobcore.errors import ConfigError
 from jobcore.jobs import store
 from jobcore.jobs.base import (
     INTERNAL,
     JOB_ID_PATTERN,
     ChunkOutcome,
-    FollowUp,
     ItemError,
     JobConfig,
     JobHandler,
@@ -177,8 +179,9 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
     config_model = ReclassifyConfig
     form_order = 0  # the everyday job first
     llm_batches = True
-    rollback = RollbackSource("reclassified", rollback.CLASSIFICATION_KEYS)
-    follow_ups = (FollowUp.RETRY_ERRORS, FollowUp.DEDUP_SWEEP)
+    rollback = RollbackSource("reclassified", CLASSIFICATION_KEYS)
+    relations = (ROLLBACK_OF, RETRY_OF)
+    follow_ups = (ROLLBACK, RETRY_ERRORS, SWEEP_CHANGED_TOPICS)
 
     def uses_llm_batches(self, config: dict[str, Any]) -> bool:
         return config.get("mode", "local") != "local" and not config.get("rollbackOf")
@@ -214,7 +217,7 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
         if config.rollback_of is not None:
             return rollback.plan_rollback(conn, config.rollback_of)
         if config.retry_of is not None:
-            rollback.check_retry_source(conn, config.retry_of)
+            RETRY_ERRORS.check(conn, config.retry_of)
         version = current_version()
         seeding.ensure_trees(conn)  # classifications point at their tree node
         count, max_id = conn.execute(

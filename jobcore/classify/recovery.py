@@ -1,56 +1,84 @@
-"""Undo and retry: the rollback of a job whose type can be rolled back, and the retry of a
-reclassify job's failed topics.
+"""Retry of a reclassify job's failed topics: the follow-up that offers it and creates the
+retry job (all its errors' topics, or one group of them).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy.engine import Engine
 
-from jobcore.classify.rollback import existing_rollback
-from jobcore.db import get_engine
 from jobcore.errors import UsageError
-from jobcore.jobs import runner
+from jobcore.jobs import runner, store
+from jobcore.jobs.follow_ups import LIVE, FollowUp, RelatedJob, Relation, named
 
 MAX_GROUP_TOPICS = 10_000  # reclassify's topicIds limit
+
+RETRY_OF = Relation(
+    "retryOf", "retry of the errors of", "retried by", kind="Retry errors",
+    unique_index="uq_admin_jobs_one_live_retry",
+    conflict="Job {source} already has a retry in progress; let it finish, or cancel it, first.")
+
+
+class RetryErrorsFollowUp(FollowUp):
+    """Retry errors: a reclassify job over the topics in a finished job's errors, same mode,
+    forced.
+    """
+
+    action = "retry"
+    label = "Retry errors"
+    icon = ":material/replay:"
+
+    def refusal(self, job: store.JobSummary, came_of: Sequence[RelatedJob]) -> str | None:
+        if job.config.get("rollbackOf"):
+            return "a rollback: its errors are not retried"
+        if not job.is_finished:
+            return f"still {job.status}: retry its errors when it has finished"
+        if job.error_count == 0:
+            return "no errors to retry"
+        if named(came_of, RETRY_OF.key, LIVE) is not None:
+            return "a retry of its errors is already pending or running"
+        return None
+
+    def create(self, job_id: str, *, created_by: str | None = None,
+               engine: Engine | None = None, group: str | None = None,
+               topic_ids: list[int] | None = None, **options: Any) -> runner.CreatedJob:
+        """With ``group`` (its label, recorded in the config as ``retryGroup``) only those of
+        the errors' topics in ``topic_ids`` (one message pattern or parent category).
+        """
+        source = runner.get_job(job_id, with_errors=False, full_result=False, engine=engine)
+        config = {"mode": source.config.get("mode", "local"), "force": True,
+                  RETRY_OF.key: job_id}
+        if group is not None:
+            ids = sorted(set(topic_ids or []))
+            if not ids:
+                raise UsageError(f"The group {group!r} names no topic to retry.")
+            if len(ids) > MAX_GROUP_TOPICS:
+                raise UsageError(f"The group {group!r} holds {len(ids):,} topics, more than a "
+                                 f"group retry takes ({MAX_GROUP_TOPICS:,}): retry all the "
+                                 "errors instead.")
+            label = group if len(group) <= 500 else group[:499] + "…"  # the config's limit
+            config.update(retryGroup=label, topicIds=ids)
+        return runner.create_job("reclassify", config, created_by=created_by, engine=engine)
+
+
+RETRY_ERRORS = RetryErrorsFollowUp()
 
 
 def create_rollback(job_id: str, *, created_by: str | None = None,
                     engine: Engine | None = None) -> runner.CreatedJob:
-    """A reclassify job with ``rollbackOf`` that restores what ``job_id`` changed.
-
-    Refused (UsageError) unless ``job_id`` is a completed reclassify job that is not itself a
-    rollback and has no other rollback pending, running or done.
+    """A reclassify job with ``rollbackOf`` that restores what ``job_id`` changed; refused
+    (Conflict) as the Rollback follow-up's refusal says.
     """
-    return runner.create_job("reclassify", {"rollbackOf": job_id}, created_by=created_by,
-                             engine=engine)
+    from jobcore.classify.rollback import ROLLBACK
+
+    return ROLLBACK.create(job_id, created_by=created_by, engine=engine)
 
 
 def create_retry(job_id: str, *, created_by: str | None = None, engine: Engine | None = None,
                  group: str | None = None, topic_ids: list[int] | None = None
                  ) -> runner.CreatedJob:
-    """A reclassify job over only the topics in ``job_id``'s errors, same mode, forced;
-    with ``group`` (its label, recorded in the config as ``retryGroup``) only those of its
-    errors' topics in ``topic_ids`` (one message pattern or parent category).
-
-    Refused (UsageError) when that job has no topic errors or has not finished.
-    """
-    source = runner.get_job(job_id, with_errors=False, full_result=False, engine=engine)
-    config = {"mode": source.config.get("mode", "local"), "force": True, "retryOf": job_id}
-    if group is not None:
-        ids = sorted(set(topic_ids or []))
-        if not ids:
-            raise UsageError(f"The group {group!r} names no topic to retry.")
-        if len(ids) > MAX_GROUP_TOPICS:
-            raise UsageError(f"The group {group!r} holds {len(ids):,} topics, more than a group "
-                             f"retry takes ({MAX_GROUP_TOPICS:,}): retry all the errors "
-                             "instead.")
-        label = group if len(group) <= 500 else group[:499] + "…"  # the config's limit
-        config.update(retryGroup=label, topicIds=ids)
-    return runner.create_job("reclassify", config, created_by=created_by, engine=engine)
-
-
-def find_rollback(job_id: str, *, engine: Engine | None = None) -> str | None:
-    """The id of the pending, running or completed rollback of ``job_id``, if any."""
-    with (engine or get_engine()).connect() as conn:
-        existing = existing_rollback(conn, job_id)
-    return existing.id if existing is not None else None
+    """A reclassify job over the topics in ``job_id``'s errors (see RetryErrorsFollowUp)."""
+    return RETRY_ERRORS.create(job_id, created_by=created_by, engine=engine, group=group,
+                               topic_ids=topic_ids)

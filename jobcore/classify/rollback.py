@@ -1,5 +1,5 @@
-"""Rollback of a completed reclassify (or tree placement) job, and the checks behind
-retry-errors.
+"""Rollback of a completed reclassify (or tree placement) job: the follow-up that offers
+it and the chunks that do it.
 
 A rollback is a reclassify job with ``rollbackOf``: 200 a chunk, it walks the source job's
 history rows (``reclassified``; ``realigned``, ``subcategory_fixed`` or ``node_assigned``
@@ -11,18 +11,19 @@ it is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from jobcore.catalog import topic_store
 from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS, Classification
 from jobcore.dedup import embeddings
-from jobcore.errors import Conflict
-from jobcore.jobs import store
+from jobcore.jobs import runner, store
 from jobcore.jobs.base import ChunkOutcome, ItemError, JobPlan, take_slice
-from jobcore.jobs.registry import get_handler, handlers
+from jobcore.jobs.follow_ups import FollowUp, RelatedJob, Relation, named
+from jobcore.jobs.registry import get_handler
 
 CHUNK_SIZE = 200  # topics a rollback chunk restores
 # The topic columns a job type's changes write (its handler's ``rollback`` names them).
@@ -68,45 +69,48 @@ _CHUNK = sa.text(
 _ORDERED_WALK = sa.text("SELECT set_config('enable_bitmapscan', 'off', true)")
 
 
-def existing_rollback(conn: Connection, source_id: str) -> sa.Row | None:
-    """The pending, running or completed rollback of ``source_id`` (id, status), if any."""
-    return store.live_job_with(conn, job_type="reclassify", config_key="rollbackOf",
-                               value=source_id)
+ROLLBACK_OF = Relation(
+    "rollbackOf", "rollback of", "rolled back by", kind="Rollback",
+    unique_index="uq_admin_jobs_one_rollback", conflict="Job {source} already has a rollback.")
 
 
-def check_rollback_source(conn: Connection, source_id: str) -> store.Job:
-    """The job to roll back; UsageError when it cannot be rolled back (and why)."""
-    source = store.get_job(conn, source_id)
-    if get_handler(source.job_type).rollback is None or source.status != "completed":
-        kinds = ", ".join(h.job_type for h in handlers() if h.rollback is not None)
-        raise Conflict(f"Only a completed job of type {kinds} can be rolled back; job "
-                       f"{source_id} is a {source.job_type} job that is {source.status}.")
-    if source.config.get("rollbackOf"):
-        raise Conflict(f"Job {source_id} is itself a rollback (of "
-                       f"{source.config['rollbackOf']}); it cannot be rolled back.")
-    existing = existing_rollback(conn, source_id)
-    if existing is not None:
-        raise Conflict(f"Job {source_id} already has a rollback: job {existing.id} "
-                       f"({existing.status}).")
-    return source
+class RollbackFollowUp(FollowUp):
+    """Rollback: a reclassify job that restores what a completed job changed."""
+
+    action = "rollback"
+    label = "Rollback"
+    icon = ":material/undo:"
+    confirm = ("Restore every topic this job changed to its previous values. Topics changed "
+               "since by another job are reported, not overwritten.")
+    confirm_label = "Create rollback job"
+
+    def refusal(self, job: store.JobSummary, came_of: Sequence[RelatedJob]) -> str | None:
+        if get_handler(job.job_type).rollback is None:
+            return f"a {job.job_type} job cannot be rolled back"
+        if job.config.get("rollbackOf"):
+            return (f"itself a rollback (of {job.config['rollbackOf']}); it cannot be rolled "
+                    "back")
+        if job.status != "completed":
+            return (f"a {job.job_type} job that is {job.status}; only a completed job can be "
+                    "rolled back")
+        if job.success_count == 0:
+            return "it changed nothing, so there is nothing to roll back"
+        existing = named(came_of, ROLLBACK_OF.key)
+        if existing is not None:
+            return f"already has a rollback: job {existing.job.id} ({existing.job.status})"
+        return None
+
+    def create(self, job_id: str, *, created_by: str | None = None,
+               engine: Engine | None = None, **options: Any) -> runner.CreatedJob:
+        return runner.create_job("reclassify", {ROLLBACK_OF.key: job_id},
+                                 created_by=created_by, engine=engine)
 
 
-def check_retry_source(conn: Connection, source_id: str) -> store.Job:
-    """The job whose failed topics to retry; UsageError when there is nothing to retry."""
-    source = store.get_job(conn, source_id, with_errors=False)
-    if source.job_type != "reclassify":
-        raise Conflict(f"Retry errors works on reclassify jobs; job {source_id} is a "
-                         f"{source.job_type} job.")
-    if not source.is_finished:
-        raise Conflict(f"Job {source_id} is still {source.status}; retry its errors when it "
-                         "has finished.")
-    if not conn.execute(sa.select(sa.exists(store.error_topic_ids(source_id)))).scalar():
-        raise Conflict(f"Job {source_id} has no topic errors to retry.")
-    return source
+ROLLBACK = RollbackFollowUp()
 
 
 def plan_rollback(conn: Connection, source_id: str) -> JobPlan:
-    source = check_rollback_source(conn, source_id)
+    source = ROLLBACK.check(conn, source_id)
     spec = get_handler(source.job_type).rollback
     assert spec is not None  # checked above
     total = conn.execute(_COUNT_SOURCE_HISTORY, {"source": source_id,

@@ -142,10 +142,11 @@ def _cmd_dedup_sweep(args) -> int:
 
 
 def _cmd_merge(args) -> int:
-    from jobcore.dedup import merge_job, review, undo
+    from jobcore.dedup import merge_job, review
+    from jobcore.dedup.follow_ups import UNDO_MERGE
 
     if args.undo is not None:
-        created = undo.create_merge_undo(args.undo)
+        created = UNDO_MERGE.create(args.undo)
         print(f"created job {created.id} to undo {created.total_items:,} clusters",
               file=sys.stderr)
         return print_report(drive(created.id, created.total_items, verbose=True,

@@ -8,26 +8,30 @@ a completed merge job, cluster by cluster (see jobcore.merging).
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from pydantic import Field
 from sqlalchemy.engine import Connection
 
+from jobcore.catalog import topic_store
 from jobcore.dedup import merging
+from jobcore.dedup.follow_ups import SOURCE_SWEEP, UNDO_MERGE, UNDO_OF
 from jobcore.errors import ConfigError, Conflict
 from jobcore.jobs import store
 from jobcore.jobs.base import (
     INTERNAL,
     JOB_ID_PATTERN,
     ChunkOutcome,
-    FollowUp,
     ItemError,
     JobConfig,
     JobHandler,
     JobPlan,
     take_slice,
 )
+from jobcore.jobs.follow_ups import DetailPanel, DetailTable
 from jobcore.jobs.registry import register
-from jobcore.jobs.store import Job
+from jobcore.jobs.store import Job, JobSummary
 from jobcore.schema import admin_jobs
 
 CHUNK_SIZE = 100  # clusters a chunk (bench/merge.py: 10 a chunk ran at a third of the rate)
@@ -83,7 +87,19 @@ class MergeHandler(JobHandler[MergeConfig]):
                    "history); undoable.")
     config_model = MergeConfig
     form_creatable = False  # the Dedup Clusters screen supplies the reviewed clusters
-    follow_ups = (FollowUp.UNDO_MERGE,)
+    relations = (SOURCE_SWEEP, UNDO_OF)
+    follow_ups = (UNDO_MERGE,)
+
+    def detail_panels(self, conn: Connection, job: JobSummary) -> list[DetailPanel]:
+        given = job.config.get("clusters")
+        if not given:
+            return []
+        ids = [i for c in given for i in (c["winner"], *(m["id"] for m in c.get("losers", [])))]
+        names = topic_store.names_of(conn, ids)
+        merged = "Clusters merged" if job.status == "completed" else "Clusters to merge"
+        return [DetailTable(f"{merged} ({len(given):,})", merged_clusters_rows(given, names),
+                            expanded=len(given) <= 20,
+                            number_formats={"Weakest score": "%.3f"})]
 
     def normalize_config(self, config: MergeConfig) -> MergeConfig:
         if config.undo_of is not None:
@@ -152,9 +168,21 @@ class MergeHandler(JobHandler[MergeConfig]):
         return outcome
 
 
-def existing_undo(conn: Connection, source_id: str) -> sa.Row | None:
-    """The pending, running or completed undo of merge job ``source_id`` (id, status)."""
-    return store.live_job_with(conn, job_type="merge", config_key="undoOf", value=source_id)
+def merged_clusters_rows(clusters: list[dict[str, Any]], names: dict[int, str]
+                         ) -> list[dict[str, Any]]:
+    """The clusters a merge job was given: winner and losers by name, with the weakest
+    score (for its detail).
+    """
+    rows = []
+    for number, cluster in enumerate(clusters, start=1):
+        losers = cluster.get("losers", [])
+        rows.append({
+            "#": number,
+            "Winner": f"{names.get(cluster['winner'], '?')} · #{cluster['winner']}",
+            "Losers": "; ".join(f"{names.get(m['id'], '?')} · #{m['id']}" for m in losers),
+            "Weakest score": min((m.get("similarity", 0.0) for m in losers), default=None),
+        })
+    return rows
 
 
 def check_undo_source(conn: Connection, source_id: str) -> list[merging.MergedRecord]:
@@ -169,15 +197,7 @@ def check_undo_source(conn: Connection, source_id: str) -> list[merging.MergedRe
     if source is None or source.job_type != "merge":
         raise ConfigError(f"Invalid config for merge: undoOf: {source_id} is not a merge job",
                           field="undoOf")
-    if source.config.get("undoOf"):
-        raise Conflict(f"Job {source_id} is itself an undo; it cannot be undone.")
-    if source.status != "completed":
-        raise Conflict(f"Job {source_id} is {source.status}; only a completed merge can be "
-                       "undone.")
-    existing = existing_undo(conn, source_id)
-    if existing is not None:
-        raise Conflict(f"Merge job {source_id} already has an undo: {existing.id} "
-                       f"({existing.status}).")
+    UNDO_MERGE.check(conn, source_id)
     clusters = merging.merged_clusters(conn, source_id)
     if not clusters:
         raise Conflict(f"Merge job {source_id} has nothing left to undo.")

@@ -44,20 +44,21 @@ from jobcore.dedup import (
     thresholds,
 )
 from jobcore.dedup import verify as verification
+from jobcore.dedup.follow_ups import REVIEW_CLUSTERS, SOURCE_BATCH, SWEEP_CHANGED_TOPICS
 from jobcore.errors import ConfigError
 from jobcore.jobs import store
 from jobcore.jobs.base import (
     JOB_ID_PATTERN,
     ChunkOutcome,
-    FollowUp,
     JobConfig,
     JobHandler,
     JobPlan,
     shown_when,
     take_slice,
 )
+from jobcore.jobs.follow_ups import DetailLink, DetailPanel
 from jobcore.jobs.registry import register
-from jobcore.jobs.store import Job
+from jobcore.jobs.store import Job, JobSummary
 from jobcore.llm import phases
 from jobcore.llm.client import model_of
 from jobcore.schema import admin_jobs, dedup_clusters, topic_history, topics
@@ -182,13 +183,38 @@ def clusters_of(conn: Connection, job_id: str) -> list[proposals.Cluster]:
     return [proposals.Cluster.from_json({"winner": w, "losers": losers}) for w, losers in rows]
 
 
+def _check_source(conn: Connection, source_id: str) -> None:
+    """A sweep of the topics a job changed: that job offers it (SweepChangedTopics), or
+    retention removed it (its topics' history still names it).
+    """
+    kept = conn.execute(sa.select(admin_jobs.c.job_type).where(
+        admin_jobs.c.id == source_id)).first()
+    source = kept or store.pruned_job(conn, source_id)
+    if source is None or source.job_type != "reclassify":
+        raise ConfigError(f"Invalid config for dedup_sweep: sourceBatchId: {source_id} is "
+                          "not a reclassify job", field="sourceBatchId")
+    if kept is not None:
+        SWEEP_CHANGED_TOPICS.check(conn, source_id)
+
+
 @register
 class DedupSweepHandler(JobHandler[DedupSweepConfig]):
     job_type = "dedup_sweep"
     label = "Dedup sweep"
     description = "Propose clusters of near-duplicate topics for review and merge."
     config_model = DedupSweepConfig
-    follow_ups = (FollowUp.REVIEW_CLUSTERS,)
+    relations = (SOURCE_BATCH,)
+    follow_ups = (REVIEW_CLUSTERS,)
+
+    def detail_panels(self, conn: Connection, job: JobSummary) -> list[DetailPanel]:
+        found = store.get_job(conn, job.id, with_errors=False).result
+        verified = found.get("verification") or {}
+        waiting = verified.get("pairs", 0) - sum(
+            verified.get(k, 0) for k in ("same", "different", "failed", "gone"))
+        label = (f"Review its {found.get('clusterCount', 0):,} clusters "
+                 f"({found.get('duplicateCount', 0):,} duplicates proposed"
+                 + (f"; {waiting:,} pairs waiting for Claude" if waiting > 0 else "") + ")")
+        return [DetailLink(label, "dedup", {"job": job.id}, icon=":material/join:")]
     llm_batches = True  # with verify "claude"
 
     def uses_llm_batches(self, config: dict[str, Any]) -> bool:
@@ -224,14 +250,7 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
     def plan(self, conn: Connection, config: DedupSweepConfig, *,
              org_id: int | None) -> JobPlan:
         if config.source_batch_id is not None:
-            # a reclassify job retention removed still names its topics in their history
-            source = conn.execute(sa.select(admin_jobs.c.job_type).where(
-                admin_jobs.c.id == config.source_batch_id)).first() or store.pruned_job(
-                conn, config.source_batch_id)
-            if source is None or source.job_type != "reclassify":
-                raise ConfigError(
-                    f"Invalid config for dedup_sweep: sourceBatchId: {config.source_batch_id} "
-                    "is not a reclassify job", field="sourceBatchId")
+            _check_source(conn, config.source_batch_id)
         # embeddings of another encoder are refreshed with the stale ones, before the search
         embeddings.mark_other_encoders_stale(conn, embeddings.get_provider().model_name)
         count, max_id = conn.execute(

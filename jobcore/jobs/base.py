@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -19,6 +18,7 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy.engine import Connection
 
 from jobcore.errors import ConfigError
+from jobcore.jobs.follow_ups import DetailPanel, FollowUp, Relation
 from jobcore.jobs.store import Job, JobSummary
 from jobcore.text_checks import find_unstorable
 
@@ -94,15 +94,6 @@ class JobPlan:
     cursor: dict[str, Any] = field(default_factory=dict)
 
 
-class FollowUp(StrEnum):
-    """An action a finished job's detail offers beside the job system's own."""
-
-    RETRY_ERRORS = "retry"
-    DEDUP_SWEEP = "dedup_sweep"
-    REVIEW_CLUSTERS = "review_clusters"
-    UNDO_MERGE = "undo_merge"
-
-
 @dataclass(frozen=True)
 class RollbackSource:
     """How a job type's changes are rolled back: the topic_history action its changes
@@ -170,6 +161,9 @@ class JobHandler(Generic[C]):
     form_order: ClassVar[int] = 50  # its place in the form's list (then by type)
     llm_batches: ClassVar[bool] = False  # may run through the LLM batch phases (ticks)
     rollback: ClassVar[RollbackSource | None] = None  # None: cannot be rolled back
+    # how its jobs name the job they came from (rollbackOf...): jobs.follow_ups.Relation
+    relations: ClassVar[tuple[Relation, ...]] = ()
+    # what a finished job of this type offers (Rollback, Retry errors...), in button order
     follow_ups: ClassVar[tuple[FollowUp, ...]] = ()
     item_kind: ClassVar[str] = "topic"  # what the ids in its errors name
 
@@ -222,19 +216,11 @@ class JobHandler(Generic[C]):
         """The job with any result kept outside ``admin_jobs.result`` added (for reads)."""
         return job
 
-    def retry_errors_refusal(self, job: JobSummary) -> str | None:
-        """Why the job's errors cannot be retried (None: they can, unless a retry of them is
-        already pending or running): the job detail's Retry errors and a bulk retry.
+    def detail_panels(self, conn: Connection, job: JobSummary) -> list[DetailPanel]:
+        """What the job's detail page shows for this type beside the generic parts (a
+        sweep's link to its clusters, a merge's clusters), as data the page renders.
         """
-        if FollowUp.RETRY_ERRORS not in self.follow_ups:
-            return f"a {self.label} job has no retry of errors"
-        if job.config.get("rollbackOf"):
-            return "a rollback: its errors are not retried"
-        if not job.is_finished:
-            return f"still {job.status}: retry its errors when it has finished"
-        if job.error_count == 0:
-            return "no errors to retry"
-        return None
+        return []
 
     def on_cancel(self, conn: Connection, job: Job) -> None:
         """Called in the cancel's transaction; e.g. to cancel work submitted elsewhere."""

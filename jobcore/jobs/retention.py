@@ -32,7 +32,6 @@ from sqlalchemy.engine import Connection, Engine
 from jobcore import audit
 from jobcore.config import get_settings
 from jobcore.db import get_engine
-from jobcore.jobs.store import SOURCE_KEYS
 
 # jobs per transaction: a removed job takes its errors with it (100,000 for some), a pruned
 # log its chunks; small batches keep each transaction (and a worker's slice) short
@@ -101,11 +100,11 @@ _FINISHED = "j.status IN ('completed', 'failed', 'cancelled')"
 # the source jobs that jobs which may still run name (a rollback, retry, undo or sweep of
 # them pending, running, or failed and resumable): their records are still needed. Read
 # once per prune, before its batches.
-_LIVE_REFS = sa.text(f"""
-    SELECT DISTINCT l.config ->> kv.k
-    FROM admin_jobs l, (VALUES {", ".join(f"('{k}')" for k in SOURCE_KEYS)}) AS kv(k)
+_LIVE_REFS = sa.text("""
+    SELECT DISTINCT l.source_job_id
+    FROM admin_jobs l
     WHERE (l.status IN ('pending', 'processing') OR (l.status = 'failed' AND l.staged_pruned = 0))
-      AND l.config ->> kv.k IS NOT NULL
+      AND l.source_job_id IS NOT NULL
 """)
 _NAMED_BY_LIVE = "j.id = ANY(CAST(:live_refs AS text[]))"
 _JOBS_DUE = f"{_FINISHED} AND j.completed_at < :job_cutoff"

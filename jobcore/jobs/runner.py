@@ -32,8 +32,10 @@ from jobcore.errors import (
     UnknownOrganization,
     UsageError,
 )
-from jobcore.jobs import store
-from jobcore.jobs.registry import get_handler
+from jobcore.jobs import relations, store
+from jobcore.jobs.follow_ups import DetailPanel, RelatedJob
+from jobcore.jobs.registry import get_handler, job_types
+from jobcore.jobs.relations import relation_of
 from jobcore.schema import organizations
 
 log = logging.getLogger(__name__)
@@ -126,8 +128,9 @@ def create_job(job_type: str, config: dict[str, Any] | None = None, *, org_id: i
     (``background``: handed to the workers at once, see jobcore.jobs.worker).
     """
     engine = engine or get_engine()
-    details = {"jobType": job_type, "orgId": org_id, **{
-        key: value for key, value in (config or {}).items() if key in store.SOURCE_KEYS}}
+    source = relation_of(job_type, config or {}) if job_type in job_types() else None
+    details = {"jobType": job_type, "orgId": org_id,
+               **({source[0].key: source[1]} if source else {})}
     with audit.action("create", details=details, engine=engine) as said:
         handler, parsed = _parse(job_type, config, org_id)
         with engine.begin() as conn:
@@ -137,6 +140,9 @@ def create_job(job_type: str, config: dict[str, Any] | None = None, *, org_id: i
                 conn, job_type=job_type, config=parsed.to_json(), total_items=plan.total_items,
                 created_by=created_by or access.current_actor().name, org_id=org_id,
                 cursor=plan.cursor, background=background,
+                source=(source[0].key, source[1]) if source else None,
+                conflicts={source[0].unique_index: source[0].conflict_message(source[1])}
+                if source and source[0].unique_index else None,
             )
         said["target"] = job.id
     return CreatedJob(job.id, job.total_items)
@@ -340,10 +346,17 @@ def job_errors(job_id: str, *, offset: int = 0, limit: int | None = None,
 
 
 def related_jobs(job: store.JobSummary, *, engine: Engine | None = None
-                 ) -> tuple[list[store.RelatedJob], list[store.RelatedJob]]:
+                 ) -> tuple[list[RelatedJob], list[RelatedJob]]:
     """What a job came from and what came of it (rollbacks, retries, sweeps, merges, undos)."""
     with (engine or get_engine()).connect() as conn:
-        return store.jobs_related(conn, job)
+        return relations.came_from(conn, job), relations.came_of(conn, job)
+
+
+def detail_panels(job: store.JobSummary, *, engine: Engine | None = None
+                  ) -> list[DetailPanel]:
+    """What the job's type shows on its detail page (see JobHandler.detail_panels)."""
+    with (engine or get_engine()).connect() as conn:
+        return get_handler(job.job_type).detail_panels(conn, job)
 
 
 def job_events(job_id: str, *, engine: Engine | None = None) -> list[store.JobEvent]:

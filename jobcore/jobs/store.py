@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
@@ -197,9 +197,16 @@ def new_job_id() -> str:
 
 def create_job(conn: Connection, *, job_type: str, config: dict[str, Any], total_items: int,
                created_by: str, org_id: int | None = None,
-               cursor: dict[str, Any] | None = None, background: bool = False) -> Job:
-    """Insert a pending job (``background``: for the workers to run) and return it."""
-    source_key, source_job_id = source_of(config)
+               cursor: dict[str, Any] | None = None, background: bool = False,
+               source: tuple[str, str] | None = None,
+               conflicts: Mapping[str, str] | None = None) -> Job:
+    """Insert a pending job (``background``: for the workers to run) and return it.
+
+    ``source``: the config key by which it names the job it came from, and that job's id;
+    ``conflicts``: unique index name -> the message when that index refuses the job (one
+    rollback of a job, say).
+    """
+    source_key, source_job_id = source or (None, None)
     stmt = (
         sa.insert(admin_jobs)
         .values(id=new_job_id(), job_type=job_type, org_id=org_id, created_by=created_by,
@@ -211,34 +218,15 @@ def create_job(conn: Connection, *, job_type: str, config: dict[str, Any], total
     try:
         return _job(conn.execute(stmt).one())
     except sa.exc.IntegrityError as exc:
-        if "uq_admin_jobs_one_rollback" in str(exc.orig):
-            raise Conflict(f"Job {config.get('rollbackOf')} already has a rollback.") from exc
-        if "uq_admin_jobs_one_undo" in str(exc.orig):
-            raise Conflict(f"Merge job {config.get('undoOf')} already has an undo.") from exc
-        if "uq_admin_jobs_one_live_retry" in str(exc.orig):
-            raise Conflict(f"Job {config.get('retryOf')} already has a retry in progress; "
-                           "let it finish, or cancel it, first.") from exc
+        for index, message in (conflicts or {}).items():
+            if index in str(exc.orig):
+                raise Conflict(message) from exc
         if "admin_jobs_job_type_check" in str(exc.orig):
             raise SchemaOutOfDate(
                 f"Job type {job_type!r} is registered but the database does not allow it "
                 "(constraint admin_jobs_job_type_check): the migration that adds it is "
                 "missing or not applied (python -m jobcore db upgrade).") from exc
         raise
-
-
-_ACTIVE_OR_DONE = ("pending", "processing", "completed")
-
-
-def live_job_with(conn: Connection, *, job_type: str, config_key: str,
-                  value: str) -> sa.Row | None:
-    """The pending, running or completed job of ``job_type`` whose config has ``config_key``
-    = ``value`` (id, status), if any: e.g. the rollback of a job, or the undo of a merge.
-    """
-    return conn.execute(
-        sa.select(admin_jobs.c.id, admin_jobs.c.status)
-        .where(admin_jobs.c.job_type == job_type, admin_jobs.c.source_key == config_key,
-               admin_jobs.c.source_job_id == value,
-               admin_jobs.c.status.in_(_ACTIVE_OR_DONE))).first()
 
 
 def get_job(conn: Connection, job_id: str, *, with_errors: bool = True) -> Job:
@@ -369,14 +357,6 @@ def matching_jobs(conn: Connection, filters: JobFilter, *, limit: int) -> list[J
         busy = {c.job_id for c in chunks_in_flight(conn, [j.id for j in jobs])}
         jobs = [j for j in jobs if j.id not in busy]
     return jobs
-
-
-def live_retries(conn: Connection, job_ids: list[str]) -> dict[str, str]:
-    """Source job id -> its pending or running retry, for those of ``job_ids`` that have one."""
-    rows = conn.execute(sa.select(admin_jobs.c.source_job_id, admin_jobs.c.id).where(
-        admin_jobs.c.source_key == "retryOf", admin_jobs.c.source_job_id.in_(job_ids),
-        admin_jobs.c.status.in_(("pending", "processing"))))  # uq_admin_jobs_one_live_retry
-    return dict(rows.all())
 
 
 # The topic id an error names (``e.value``: the error): its topicId where it names an item
@@ -694,53 +674,28 @@ def list_chunks(conn: Connection, job_id: str) -> list[ChunkRecord]:
                         r.skips, r.driven_by, r.load_seconds, r.loaded) for r in rows]
 
 
-# The config keys by which a job names the job it came from: (how the new job reads, how the
-# source reads), e.g. "rollback of" job A / job A "rolled back by".
-SOURCE_KEYS: dict[str, tuple[str, str]] = {
-    "rollbackOf": ("rollback of", "rolled back by"),
-    "retryOf": ("retry of the errors of", "retried by"),
-    "sourceBatchId": ("dedup sweep of the topics changed by", "swept by"),
-    "sourceSweepId": ("merge of clusters proposed by", "merged by"),
-    "undoOf": ("undo of", "undone by"),
-}
-
-
-@dataclass(frozen=True)
-class RelatedJob:
-    """A job linked to another through a config key (see SOURCE_KEYS)."""
-
-    relation: str
-    job: JobSummary
-
-
-def jobs_related(conn: Connection, job: JobSummary) -> tuple[list[RelatedJob], list[RelatedJob]]:
-    """What the job came from (the jobs its config names) and what came of it (the jobs
-    whose config names it), oldest first.
+def jobs_named_by(conn: Connection, job: JobSummary) -> list[JobSummary]:
+    """The jobs ``job``'s config names by one of its values (the job it came from: a
+    rollback's source), in the order of the config's keys; ids of no job are left out.
     """
-    came_from = []
-    for key, (relation, _) in SOURCE_KEYS.items():
-        source = job.config.get(key)
-        if isinstance(source, str):
-            row = conn.execute(sa.select(*_SUMMARY_COLUMNS)
-                               .where(admin_jobs.c.id == source)).one_or_none()
-            if row is not None:
-                came_from.append(RelatedJob(relation, _summary(row)))
-    came_of = []
+    ids = [v for v in job.config.values() if isinstance(v, str) and v.startswith("job_")]
+    if not ids:
+        return []
+    rows = {row.id: _summary(row) for row in conn.execute(
+        sa.select(*_SUMMARY_COLUMNS).where(admin_jobs.c.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows]
+
+
+def jobs_naming(conn: Connection, job_ids: list[str]
+                ) -> dict[str, list[tuple[str, JobSummary]]]:
+    """For each of ``job_ids``, the jobs that came of it (their source_job_id names it), with
+    the config key that names it (their source_key), oldest first.
+    """
+    found: dict[str, list[tuple[str, JobSummary]]] = {job_id: [] for job_id in job_ids}
     rows = conn.execute(
-        sa.select(*_LISTED_COLUMNS, admin_jobs.c.source_key)
-        .where(admin_jobs.c.source_job_id == job.id)
+        sa.select(*_LISTED_COLUMNS, admin_jobs.c.source_key, admin_jobs.c.source_job_id)
+        .where(admin_jobs.c.source_job_id.in_(job_ids))
         .order_by(admin_jobs.c.created_at, admin_jobs.c.id))
     for row in rows:
-        came_of.append(RelatedJob(SOURCE_KEYS[row.source_key][1], _summary(row)))
-    return came_from, came_of
-
-
-def source_of(config: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The config key by which a job names the job it came from, and that job's id (see
-    SOURCE_KEYS); (None, None) for a job that came from none.
-    """
-    for key in SOURCE_KEYS:
-        value = config.get(key)
-        if isinstance(value, str):
-            return key, value
-    return None, None
+        found[row.source_job_id].append((row.source_key, _summary(row)))
+    return found

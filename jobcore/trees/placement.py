@@ -23,7 +23,7 @@ from pydantic import Field
 from sqlalchemy.engine import Connection
 
 from jobcore.catalog import topic_store
-from jobcore.classify.rollback import PLACEMENT_KEYS
+from jobcore.classify.rollback import PLACEMENT_KEYS, ROLLBACK
 from jobcore.classify.taxonomy import TAXONOMY_TYPES
 from jobcore.dedup import embeddings
 from jobcore.errors import ConfigError
@@ -185,6 +185,7 @@ class PlacementHandler(JobHandler[PlacementConfig]):
 
     config_model = PlacementConfig
     rollback: ClassVar[RollbackSource]
+    follow_ups = (ROLLBACK,)
     level0: ClassVar[bool]
 
     @property

@@ -218,22 +218,6 @@ def histogram_figure(result: dict[str, Any]) -> go.Figure | None:
     return figure
 
 
-def merged_clusters_frame(config: dict[str, Any], names: dict[int, str]) -> pd.DataFrame:
-    """The clusters a merge job was given: winner and losers by name, with the weakest
-    score (for its detail).
-    """
-    rows = []
-    for number, cluster in enumerate(config.get("clusters", []), start=1):
-        losers = cluster.get("losers", [])
-        rows.append({
-            "#": number,
-            "Winner": f"{names.get(cluster['winner'], '?')} · #{cluster['winner']}",
-            "Losers": "; ".join(f"{names.get(m['id'], '?')} · #{m['id']}" for m in losers),
-            "Weakest score": min((m.get("similarity", 0.0) for m in losers), default=None),
-        })
-    return pd.DataFrame(rows, columns=["#", "Winner", "Losers", "Weakest score"])
-
-
 def score_caption(mode: str, threshold: float) -> str:
     """How a sweep's score is made, for the review screen."""
     if mode == thresholds.SEMANTIC:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from jobcore.jobs.registry import get_handler
+from jobcore.jobs.relations import job_kind
 from jobcore.jobs.store import JobSummary
 from jobcore.ui.charts import is_paused
 
@@ -15,19 +15,6 @@ from jobcore.ui.charts import is_paused
 # completed times are on the detail.
 JOB_COLUMNS = ["id", "type", "status", "progress", "processed", "total", "errors",
                "created by", "created", "elapsed"]
-
-
-# A job that came of another reads as what it is (config key -> words).
-_DERIVED_KINDS = {"rollbackOf": "Rollback", "retryOf": "Retry errors", "undoOf": "Undo merge",
-                  "sourceBatchId": "Dedup sweep of changed topics"}
-
-
-def job_kind(job: JobSummary) -> str:
-    """A job's type in words: a rollback, retry, undo or sweep of a job's topics as such,
-    else its type's label.
-    """
-    derived = next((kind for key, kind in _DERIVED_KINDS.items() if job.config.get(key)), None)
-    return derived or get_handler(job.job_type).label
 
 
 def jobs_frame(jobs: list[JobSummary], *, now: datetime | None = None,

@@ -99,7 +99,7 @@ def test_rollback_refusals_are_clear(engine, make_topic, many_topics):
     many_topics(60)
     running = runner.create_job("reclassify", {}, engine=engine)
     runner.process_chunk(running.id, engine=engine)
-    with pytest.raises(UsageError, match="is a reclassify job that is processing"):
+    with pytest.raises(UsageError, match="a reclassify job that is processing"):
         create_rollback(running.id, engine=engine)
     with pytest.raises(UsageError, match="rollbackOf cannot be combined with force"):
         runner.create_job("reclassify", {"rollbackOf": source, "force": True}, engine=engine)
@@ -147,7 +147,7 @@ def test_retry_refused_without_errors_or_while_running(engine, many_topics):
     with pytest.raises(UsageError, match="still processing"):
         create_retry(source.id, engine=engine)
     runner.run_to_completion(source.id, engine=engine)
-    with pytest.raises(UsageError, match="has no topic errors to retry"):
+    with pytest.raises(UsageError, match="no errors to retry"):
         create_retry(source.id, engine=engine)
 
 

@@ -5,8 +5,8 @@ marks, per matching mode.
 from __future__ import annotations
 
 from jobcore.dedup import review
-from jobcore.dedup import undo as merge_undo
 from jobcore.dedup.calibration import BAND_START, BAND_WIDTH
+from jobcore.dedup.follow_ups import UNDO_MERGE
 from jobcore.jobs import runner
 
 
@@ -50,7 +50,7 @@ def test_band_counts_follow_merges_undos_and_not_duplicate_marks(demo_engine):
     decided = [b for b in bands if b.merged + b.refused]
     assert all(b.precision == b.merged / (b.merged + b.refused) for b in decided)
 
-    undo_id = merge_undo.create_merge_undo(merge_id, engine=demo_engine).id
+    undo_id = UNDO_MERGE.create(merge_id, engine=demo_engine).id
     runner.run_to_completion(undo_id, engine=demo_engine)
     undone = _by_band(demo_engine)
     assert sum(m for _, m, _ in undone.values()) == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from jobcore.dedup import undo as merge_undo
+from jobcore.dedup.follow_ups import UNDO_MERGE
 from jobcore.errors import ConfigError, Conflict
 from jobcore.jobs import runner
 from jobcore.schema import activations, merges, org_topics, topic_history, topics
@@ -99,7 +99,7 @@ def test_undo_restores_the_catalogue_exactly(engine, cluster):
     before = snapshot(engine)
     merged = run(engine, "merge", merge_config(cluster))
     assert snapshot(engine) != before
-    undo = merge_undo.create_merge_undo(merged["id"], engine=engine)
+    undo = UNDO_MERGE.create(merged["id"], engine=engine)
     assert undo.total_items == 1
     runner.run_to_completion(undo.id, engine=engine)
     assert snapshot(engine) == before
@@ -110,7 +110,7 @@ def test_undo_restores_the_catalogue_exactly(engine, cluster):
             merges.c.undone_at.is_(None))).scalar_one() == 0
     assert len(actions) == 4
     with pytest.raises(Conflict, match="already has an undo"):
-        merge_undo.create_merge_undo(merged["id"], engine=engine)
+        UNDO_MERGE.create(merged["id"], engine=engine)
 
 
 def test_undo_refuses_a_cluster_changed_since(engine, cluster, make_topic):
@@ -184,9 +184,9 @@ def test_only_a_completed_merge_can_be_undone(engine, make_topic):
     created = runner.create_job("merge", {"clusters": [{"winner": a, "losers": [{"id": b}]}]},
                                 engine=engine)
     with pytest.raises(Conflict, match="only a completed merge"):
-        merge_undo.create_merge_undo(created.id, engine=engine)
+        UNDO_MERGE.create(created.id, engine=engine)
     with pytest.raises(ConfigError, match="not a merge job"):
-        merge_undo.create_merge_undo("job_1_abc", engine=engine)
+        UNDO_MERGE.create("job_1_abc", engine=engine)
 
 
 def test_sweep_merge_undo_on_the_demo_catalogue_round_trips(demo_engine):

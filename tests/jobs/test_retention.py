@@ -93,6 +93,8 @@ def test_finished_jobs_go_only_with_job_retention_and_their_rollback_is_refused(
         conn.execute(sa.text("INSERT INTO admin_job_errors (job_id, topic_id, error) VALUES "
                              "(:j, :t, CAST(:e AS jsonb))"),
                      {"j": named, "t": topic, "e": f'{{"id": {topic}, "message": "x"}}'})
+        conn.execute(sa.text("UPDATE admin_jobs SET error_count = 1, "
+                             "success_count = success_count - 1 WHERE id = :j"), {"j": named})
     retry = recovery.create_retry(named, engine=engine)
     young = _finished_job(engine, many_topics, days_ago=20)
     with engine.connect() as conn:

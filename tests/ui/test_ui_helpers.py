@@ -12,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from jobcore.jobs import relations
+from jobcore.jobs.follow_ups import RelatedJob
 from jobcore.jobs.store import ChunkRecord, JobSummary
 from jobcore.ui import actions as act
 from jobcore.ui.access import decide_access, where_reachable
@@ -160,33 +162,42 @@ def test_form_fields_come_from_the_config_schema():
     assert not specs["targetColumn"].applies({"mode": "llm"})
 
 
+def _offered(job: JobSummary, came_of: list[RelatedJob] | None = None, *,
+             running: bool = False) -> list[str]:
+    """The buttons the job detail shows: the job system's and the follow-ups offered."""
+    follow_ups = relations.follow_ups_offered(job, came_of or [])
+    return act.available_actions(job, running=running, follow_ups=follow_ups)
+
+
 def test_actions_follow_type_and_state():
-    assert act.available_actions(_job(status="pending"), running=False, rollback_id=None) == [
-        act.PROCESS, act.RUN, act.CANCEL]
-    assert act.available_actions(_job(), running=True, rollback_id=None) == [act.STOP,
-                                                                              act.CANCEL]
+    assert _offered(_job(status="pending")) == [act.PROCESS, act.RUN, act.CANCEL]
+    assert _offered(_job(), running=True) == [act.STOP, act.CANCEL]
     done = _job(status="completed")
-    assert act.available_actions(done, running=False, rollback_id=None) == [
-        act.ROLLBACK, act.RETRY, act.DEDUP_SWEEP]
-    assert act.available_actions(done, running=False, rollback_id="job_2_x") == [
-        act.RETRY, act.DEDUP_SWEEP]
+    assert _offered(done) == ["rollback", "retry", "dedup_sweep"]
+    rolled_back = [RelatedJob("rollbackOf", "rolled back by", _job(id="job_2_x"))]
+    assert _offered(done, rolled_back) == ["retry", "dedup_sweep"]
     clean = _job(status="completed", error_count=0)
-    assert act.available_actions(clean, running=False, rollback_id=None) == [
-        act.ROLLBACK, act.DEDUP_SWEEP]
+    assert _offered(clean) == ["rollback", "dedup_sweep"]
     nothing_changed = _job(status="completed", error_count=0, success_count=0)
-    assert act.available_actions(nothing_changed, running=False, rollback_id=None) == []
+    assert _offered(nothing_changed) == []
     rollback = _job(status="completed", config={"rollbackOf": "job_0_a"}, error_count=0)
-    assert act.available_actions(rollback, running=False, rollback_id=None) == [
-        act.DEDUP_SWEEP]
+    assert _offered(rollback) == ["dedup_sweep"]
     sweep = _job(status="completed", job_type="dedup_sweep")
-    assert act.available_actions(sweep, running=False, rollback_id=None) == [
-        act.REVIEW_CLUSTERS]
+    assert _offered(sweep) == ["review_clusters"]
     merge = _job(status="completed", job_type="merge", config={"clusters": []})
-    assert act.available_actions(merge, running=False, rollback_id=None) == [act.UNDO_MERGE]
-    assert act.available_actions(merge, running=False, rollback_id=None,
-                                 undo_id="job_3_y") == []
+    assert _offered(merge) == ["undo_merge"]
+    undone = [RelatedJob("undoOf", "undone by", _job(id="job_3_y", job_type="merge"))]
+    assert _offered(merge, undone) == []
     undo = _job(status="completed", job_type="merge", config={"undoOf": "job_1_abc"})
-    assert act.available_actions(undo, running=False, rollback_id=None) == []
+    assert _offered(undo) == []
+
+
+def test_a_pending_retry_takes_the_retry_button_away_until_it_ends():
+    done = _job(status="completed")
+    pending = [RelatedJob("retryOf", "retried by", _job(id="job_4_r", status="pending"))]
+    assert "retry" not in _offered(done, pending)
+    ended = [RelatedJob("retryOf", "retried by", _job(id="job_4_r", status="completed"))]
+    assert "retry" in _offered(done, ended)
 
 
 def test_paused_means_processing_without_a_chunk_for_a_while_and_not_driven_here():
