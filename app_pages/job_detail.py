@@ -77,7 +77,7 @@ def _read_header(job_id: str) -> JobSummary:
 job_id = _chosen_job()
 header = _read_header(job_id)
 handler_of_job = get_handler(header.job_type)
-followed = header.status in ("pending", "processing")  # the job may still move
+followed = not header.is_finished  # the job may still move
 
 
 def title() -> None:
@@ -459,7 +459,7 @@ def errors_section() -> None:
         st.caption("No errors.")
         return
     item_kind = handler_of_job.item_kind
-    frame = errors_frame(job.errors, error_categories(job.errors, item_kind=item_kind),
+    frame = errors_frame(job.errors, error_categories(job.errors),
                          item_kind=item_kind)
     search = st.text_input("Search errors", placeholder="id, name, message or category")
     shown = filter_errors(frame, search)

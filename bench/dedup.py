@@ -40,8 +40,10 @@ from jobcore.db import (  # noqa: E402
     resolve_url,
     url_for_database,
 )
-from jobcore.dedup import embeddings, guards, lexical, matching, proposals, sweep_job, thresholds  # noqa: E402
+from jobcore.dedup import embeddings, guards, lexical, proposals, sweep_job, thresholds  # noqa: E402
 from jobcore.dedup.encoders import LocalMiniLM  # noqa: E402
+from jobcore.dedup.neighbourhoods import Neighbourhoods  # noqa: E402
+from jobcore.dedup.search import Searchers  # noqa: E402
 from jobcore.errors import DatabaseUnavailable  # noqa: E402
 from jobcore.jobs import runner  # noqa: E402
 
@@ -169,10 +171,22 @@ def _candidate_pairs(engine: sa.Engine, ids: np.ndarray,
     with engine.connect() as conn:
         for start in range(0, len(ordered), sweep_job.CHUNK_SIZE):
             with conn.begin():
-                pairs.update(matching.candidate_pairs(
-                    conn, ordered[start:start + sweep_job.CHUNK_SIZE], threshold=THRESHOLD,
-                    method="hnsw", lexicon=lexicon))
+                pairs.update(_candidates_of(
+                    conn, ordered[start:start + sweep_job.CHUNK_SIZE], lexicon))
     return pairs
+
+
+def _candidates_of(conn: sa.Connection, topic_ids: list[int],
+                   lexicon: lexical.LexicalIndex) -> set[tuple[int, int]]:
+    """The pairs of these topics' candidates that the guards allow and that score at least
+    the threshold: what a sweep step can cluster.
+    """
+    with Searchers(conn, "hnsw") as searchers:
+        hoods = Neighbourhoods(conn, searchers, lexicon, thresholds.DEFAULT_MATCHING, THRESHOLD,
+                               set(), lambda ids: {})
+        hoods.load(topic_ids)
+        return {proposals.pair_key(t, i) for t in topic_ids if t in hoods.near
+                for i, _ in hoods.close(t)}
 
 
 def main() -> None:

@@ -81,9 +81,5 @@ class SchemaOutOfDate(JobcoreError):
     """The database does not allow something the code registers (a missing migration)."""
 
 
-class FeatureUnavailable(UsageError):
-    """The requested mode exists in the design but is not available in this build."""
-
-
 class Forbidden(UsageError):
     """The actor's role does not allow the action (the message names the role needed)."""

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 JOB_STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
 FINISHED_STATUSES = ("completed", "failed", "cancelled")
+UNFINISHED_STATUSES = ("pending", "processing")
 PLATFORMS = ("liveramp", "the_trade_desk")
 EMBEDDING_DIMENSIONS = 384
 

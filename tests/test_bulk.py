@@ -50,7 +50,8 @@ def test_bulk_retry_of_a_filtered_set_creates_exactly_the_expected_jobs(engine, 
     assert planned.job_ids == (also_wanted, wanted)  # newest first
     assert dict((r.job_id, r.reason) for r in planned.refusals) == {
         clean: "no errors to retry",
-        already: "a retry of its errors is already pending or running",
+        already: f"already has a retry in progress (job {live_retry}, pending); let it "
+                 "finish, or cancel it, first",
         live_retry: "still pending: retry its errors when it has finished"}
     assert planned.question() == ("Retry the errors of 2 jobs matching type reclassify, "
                                   "created by ana?")

@@ -13,10 +13,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from jobcore.activations import credentials
 from jobcore.db import get_engine
+from jobcore.sql_rules import live_topic
 
 # An activation ``a`` of a topic ``t`` is stale when what was pushed is not the topic now.
-STALE_CONDITION = """
-    a.status <> 'removed' AND t.deleted_at IS NULL AND t.merged_into IS NULL
+STALE_CONDITION = f"""
+    a.status <> 'removed' AND {live_topic('t')}
     AND (a.pushed_name IS DISTINCT FROM t.name
          OR a.pushed_description IS DISTINCT FROM t.description
          OR a.pushed_topic_version IS DISTINCT FROM t.version)
@@ -87,14 +88,13 @@ def orgs_with_stale(conn: Connection) -> list[int]:
 
 LINKED_COUNT = sa.text(
     "SELECT count(*), coalesce(max(t.id), 0) FROM org_topics ot JOIN topics t "
-    "ON t.id = ot.topic_id WHERE ot.org_id = :org_id AND t.deleted_at IS NULL "
-    "AND t.merged_into IS NULL")
+    f"ON t.id = ot.topic_id WHERE ot.org_id = :org_id AND {live_topic('t')}")
 
 LINKED_CHUNK = sa.text(
-    """
+    f"""
     SELECT t.id, t.name, t.description, t.version FROM org_topics ot
     JOIN topics t ON t.id = ot.topic_id
-    WHERE ot.org_id = :org_id AND t.deleted_at IS NULL AND t.merged_into IS NULL
+    WHERE ot.org_id = :org_id AND {live_topic('t')}
       AND t.id > :last_id AND t.id <= :max_id
     ORDER BY t.id LIMIT :n
     """)

@@ -11,17 +11,18 @@ from jobcore.activations.stale import STALE_CONDITION
 from jobcore.classify.segment_classifier import current_version
 from jobcore.db import get_engine
 from jobcore.errors import UnknownOrganization
+from jobcore.sql_rules import LIVE_TOPIC_SQL
 
 _SUMMARY = sa.text(
-    """
+    f"""
     SELECT
-        count(*) FILTER (WHERE deleted_at IS NULL AND merged_into IS NULL) AS live,
-        count(*) FILTER (WHERE deleted_at IS NULL AND merged_into IS NULL
+        count(*) FILTER (WHERE {LIVE_TOPIC_SQL}) AS live,
+        count(*) FILTER (WHERE {LIVE_TOPIC_SQL}
                          AND classification_version IS NULL) AS unclassified,
-        count(*) FILTER (WHERE deleted_at IS NULL AND merged_into IS NULL
+        count(*) FILTER (WHERE {LIVE_TOPIC_SQL}
                          AND classification_source IN ('rules', 'exemplar')
                          AND classification_version <> :rules_version) AS outdated,
-        count(*) FILTER (WHERE deleted_at IS NULL AND merged_into IS NULL
+        count(*) FILTER (WHERE {LIVE_TOPIC_SQL}
                          AND review_status = 'needs_review') AS needs_review,
         (SELECT count(*) FROM organizations) AS organizations,
         (SELECT count(*) FROM activations) AS activations

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS, Classification
 from jobcore.db import get_engine
 from jobcore.schema import topics
+from jobcore.sql_rules import LIVE_TOPIC, topic_of_error
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def classification_state(topic: TopicRow) -> dict[str, Any]:
             "classification_source": topic.classification_source}
 
 
-LIVE = sa.and_(topics.c.deleted_at.is_(None), topics.c.merged_into.is_(None))
+LIVE = LIVE_TOPIC  # re-exported: the catalogue's reads filter on it
 
 _TOPIC_COLUMNS = (
     topics.c.id, topics.c.name, topics.c.description, *(topics.c[f] for f in CLASSIFICATION_FIELDS),
@@ -223,13 +224,12 @@ def parent_categories(conn: Connection, topic_ids: list[int]) -> dict[int, str |
     return dict(rows.tuples().all())
 
 
-def error_categories(errors: list[dict[str, Any]], *, item_kind: str = "topic",
+def error_categories(errors: list[dict[str, Any]], *,
                      engine: Engine | None = None) -> dict[int, str | None]:
     """The current parent category of each topic a job's errors name (by topic id: an
     error's id for topic items, its topicId for others such as activations).
     """
-    key = "id" if item_kind == "topic" else "topicId"
-    ids = [e[key] for e in errors if isinstance(e.get(key), int)]
+    ids = [topic for topic in map(topic_of_error, errors) if topic is not None]
     if not ids:
         return {}
     with (engine or get_engine()).connect() as conn:

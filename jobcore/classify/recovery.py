@@ -37,8 +37,10 @@ class RetryErrorsFollowUp(FollowUp):
             return f"still {job.status}: retry its errors when it has finished"
         if job.error_count == 0:
             return "no errors to retry"
-        if named(came_of, RETRY_OF.key, LIVE) is not None:
-            return "a retry of its errors is already pending or running"
+        live = named(came_of, RETRY_OF.key, LIVE)
+        if live is not None:
+            return (f"already has a retry in progress (job {live.job.id}, {live.job.status}); "
+                    "let it finish, or cancel it, first")
         return None
 
     def create(self, job_id: str, *, created_by: str | None = None,

@@ -21,6 +21,7 @@ from jobcore.dedup import guards, lexical, neighbourhoods, proposals, thresholds
 from jobcore.errors import UsageError
 from jobcore.jobs import store
 from jobcore.jobs.store import Job
+from jobcore.sql_rules import LIVE_TOPIC_SQL
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def find_topic(conn: Connection, text: str) -> Topic:
         return Topic(row.id, row.name)
     rows = conn.execute(sa.text(
         "SELECT id, name FROM topics WHERE lower(name) = lower(:name) "
-        "AND deleted_at IS NULL AND merged_into IS NULL ORDER BY id LIMIT 6"),
+        f"AND {LIVE_TOPIC_SQL} ORDER BY id LIMIT 6"),
         {"name": text}).all()
     if not rows:
         raise UsageError(f"No live topic is named {text!r} (type its id, #123, to be sure).")

@@ -47,6 +47,7 @@ from sqlalchemy.engine import Connection
 
 from jobcore.catalog import segment_names
 from jobcore.dedup import wording
+from jobcore.sql_rules import LIVE_TOPIC_SQL
 from jobcore.warmup import one_time_load
 
 _INTENT = re.compile(r"\b(?:in[\s-]*market(?:\s+for)?|intenders?|shoppers?|buyers?|"
@@ -344,10 +345,6 @@ class LexicalIndex:
         """Whether the index holds this topic under this name."""
         return self._names.get(topic_id) == name
 
-    def name_of(self, topic_id: int) -> str:
-        """The name the index holds for a topic."""
-        return self._names[topic_id]
-
     def vectors(self, names: list[str]) -> sparse.csr_matrix:
         """Unit TF-IDF rows of these names (trigrams the index never saw count for nothing);
         the rows of indexed names are looked up, not computed again.
@@ -457,11 +454,9 @@ class LexicalIndex:
         return found
 
 
-_LIVE_NAMES = sa.text(
-    "SELECT id, name FROM topics WHERE deleted_at IS NULL AND merged_into IS NULL ORDER BY id")
+_LIVE_NAMES = sa.text(f"SELECT id, name FROM topics WHERE {LIVE_TOPIC_SQL} ORDER BY id")
 _STAMP = sa.text(
-    "SELECT count(*), coalesce(max(id), 0), max(updated_at) FROM topics "
-    "WHERE deleted_at IS NULL AND merged_into IS NULL")
+    f"SELECT count(*), coalesce(max(id), 0), max(updated_at) FROM topics WHERE {LIVE_TOPIC_SQL}")
 KEPT_INDEXES = 4
 INDEX_LOAD = "the name index"  # a one-time load, as pages name it (jobcore.warmup)
 

@@ -88,21 +88,6 @@ def sweep(conn: Connection, source_ids: list[int], *, threshold: float, method: 
         return step
 
 
-def candidate_pairs(conn: Connection, topic_ids: list[int], *, threshold: float, method: str,
-                    lexicon: LexicalIndex, mode: str = DEFAULT_MATCHING
-                    ) -> dict[tuple[int, int], float]:
-    """The pairs of these topics' candidates that the guards allow and that score at least
-    ``threshold``, with their score: what a sweep step can cluster (bench/dedup.py compares
-    it with an exact search).
-    """
-    with Searchers(conn, method) as searchers:
-        hoods = Neighbourhoods(conn, searchers, lexicon, mode, threshold, set(),
-                                lambda ids: {})
-        hoods.load(topic_ids)
-        return {pair_key(t, i): s for t in topic_ids if t in hoods.near
-                for i, s in hoods.close(t)}
-
-
 def unmark_not_duplicates(conn: Connection, a: int, b: int) -> None:
     """Forget a "not duplicates" mark (an analyst's undo); later sweeps may propose the pair."""
     low, high = pair_key(a, b)

@@ -25,6 +25,7 @@ from jobcore.dedup import (
 from jobcore.errors import UsageError
 from jobcore.jobs import runner, store
 from jobcore.jobs.store import Job
+from jobcore.sql_rules import live_topic
 
 OPEN, MERGED, STALE = "open", "merged", "stale"
 
@@ -140,7 +141,7 @@ _SIMILARITIES = sa.text(
 # Every cluster of a sweep with what its list needs: the losers' ids and scores (their
 # evidence as stored, parsed when shown) and the members' state, counted by the server.
 _CLUSTER_ROWS = sa.text(
-    """
+    f"""
     SELECT c.winner_topic_id AS winner, c.members,
            ARRAY(SELECT (l.value ->> 'id')::bigint FROM jsonb_array_elements(c.losers)
                  WITH ORDINALITY AS l(value, n) ORDER BY l.n) AS loser_ids,
@@ -156,7 +157,7 @@ _CLUSTER_ROWS = sa.text(
                array_agg(DISTINCT t.merged_into) FILTER (
                    WHERE t.merged_into IS NOT NULL OR t.deleted_at IS NOT NULL) AS gone_into,
                array_agg(m.id) FILTER (
-                   WHERE t.merged_into IS NULL AND t.deleted_at IS NULL) AS live_members
+                   WHERE {live_topic('t')}) AS live_members
         FROM unnest(c.members) AS m(id) LEFT JOIN topics t ON t.id = m.id
     ) AS s
     WHERE c.job_id = :job_id

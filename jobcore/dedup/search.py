@@ -16,6 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from jobcore.sql_rules import live_topic
+
 # Exact search costs ~0.9 us per stored vector and query here, an HNSW query ~0.5 ms at
 # any size (bench/dedup.py, scratch measurements on this 2-core machine): exact wins only
 # below ~500 topics.
@@ -29,14 +31,13 @@ def search_method(conn: Connection) -> str:
     """'exact' for a catalogue of at most EXACT_SEARCH_MAX embedded live topics, else 'hnsw'."""
     count = conn.execute(sa.text(
         "SELECT count(*) FROM (SELECT 1 FROM topic_embeddings e JOIN topics t "
-        "ON t.id = e.topic_id WHERE t.deleted_at IS NULL AND t.merged_into IS NULL "
-        "LIMIT :n) AS t"),
+        f"ON t.id = e.topic_id WHERE {live_topic('t')} LIMIT :n) AS t"),
         {"n": EXACT_SEARCH_MAX + 1}).scalar_one()
     return "exact" if count <= EXACT_SEARCH_MAX else "hnsw"
 
 
 _NEIGHBOURS = sa.text(
-    """
+    f"""
     SELECT s.topic_id AS source_id, st.name AS source_name, n.id, n.name, n.similarity
     FROM topic_embeddings s
     JOIN topics st ON st.id = s.topic_id
@@ -44,7 +45,7 @@ _NEIGHBOURS = sa.text(
         SELECT t.id, t.name, 1 - (e.embedding <=> s.embedding) AS similarity
         FROM topic_embeddings e
         JOIN topics t ON t.id = e.topic_id
-        WHERE t.deleted_at IS NULL AND t.merged_into IS NULL AND e.topic_id <> s.topic_id
+        WHERE {live_topic('t')} AND e.topic_id <> s.topic_id
         ORDER BY e.embedding <=> s.embedding
         LIMIT :k
     ) AS n
@@ -176,10 +177,10 @@ def id_array(ids: Iterable[int]) -> str:
 
 
 _NAMES = sa.text(
-    """
+    f"""
     SELECT t.id, t.name FROM topics t JOIN topic_embeddings e ON e.topic_id = t.id
     WHERE t.id = ANY(CAST(:ids AS bigint[]))
-      AND t.deleted_at IS NULL AND t.merged_into IS NULL
+      AND {live_topic('t')}
     """
 )
 
@@ -192,13 +193,13 @@ def embedded_names(conn: Connection, topic_ids: list[int]) -> dict[int, str]:
 
 
 _PAIRS = sa.text(
-    """
+    f"""
     SELECT p.a, p.b, 1 - (ea.embedding <=> eb.embedding) AS similarity, b.name
     FROM unnest(CAST(:a AS bigint[]), CAST(:b AS bigint[])) AS p(a, b)
     JOIN topic_embeddings ea ON ea.topic_id = p.a
     JOIN topic_embeddings eb ON eb.topic_id = p.b
     JOIN topics b ON b.id = p.b
-    WHERE b.deleted_at IS NULL AND b.merged_into IS NULL
+    WHERE {live_topic('b')}
     """
 )
 

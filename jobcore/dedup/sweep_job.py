@@ -62,6 +62,7 @@ from jobcore.jobs.store import Job, JobSummary
 from jobcore.llm import phases
 from jobcore.llm.client import model_of
 from jobcore.schema import admin_jobs, dedup_clusters, topic_history, topics
+from jobcore.sql_rules import POLL_PHASE
 
 CHUNK_SIZE = 500  # a step's searches and reads are batched: fewer round trips a topic
 HISTOGRAM_STARTS = thresholds.REPORTED_FROM
@@ -268,7 +269,7 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
         phase = cursor.get("phase", "sweep")
         if phase == "submit":
             return _submit_pairs(conn, job, config, cursor, deadline)
-        if phase == "poll":
+        if phase == POLL_PHASE:
             phases.poll_and_stage(conn, job)
             return phases.post_process(
                 conn, job, cursor, lambda staged, outcome: verification.write_verdicts(

@@ -52,6 +52,7 @@ from jobcore.jobs.base import ChunkOutcome, ItemError
 from jobcore.jobs.store import Job
 from jobcore.llm import cost
 from jobcore.llm.answers import AnswerError, Usage, answer_of
+from jobcore.sql_rules import live_topic
 
 DEFAULT_MAX_PAIRS = 2_000
 PAIRS_PER_REQUEST = DEFAULT_PAIRS_PER_REQUEST
@@ -234,10 +235,10 @@ _QUESTIONS = sa.text(
            p.evidence,
            w.name AS w_name, w.description AS w_description,
            {classification_w} AS w_class,
-           w.deleted_at IS NULL AND w.merged_into IS NULL AS w_live,
+           {w_live} AS w_live,
            l.name AS l_name, l.description AS l_description,
            {classification_l} AS l_class,
-           l.deleted_at IS NULL AND l.merged_into IS NULL AS l_live
+           {l_live} AS l_live
     FROM dedup_verify_pairs p
     JOIN topics w ON w.id = p.winner_topic_id
     JOIN topics l ON l.id = p.loser_topic_id
@@ -245,6 +246,7 @@ _QUESTIONS = sa.text(
     ORDER BY p.request_no, p.position
     """.replace("{classification_w}", _classification("w"))
     .replace("{classification_l}", _classification("l"))
+    .replace("{w_live}", live_topic("w")).replace("{l_live}", live_topic("l"))
 )
 
 

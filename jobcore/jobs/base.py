@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 from sqlalchemy.engine import Connection
 
+from jobcore import sql_rules
 from jobcore.errors import ConfigError
 from jobcore.jobs.follow_ups import DetailPanel, FollowUp, Relation
 from jobcore.jobs.store import Job, JobSummary
@@ -221,6 +222,12 @@ class JobHandler(Generic[C]):
         sweep's link to its clusters, a merge's clusters), as data the page renders.
         """
         return []
+
+    def waiting_on_batches(self, job: Job) -> bool:
+        """Whether the job is waiting on its message batches (its driver should wait before
+        polling again): an LLM job in its poll phase.
+        """
+        return self.uses_llm_batches(job.config) and sql_rules.waiting_on_batches(job.cursor)
 
     def on_cancel(self, conn: Connection, job: Job) -> None:
         """Called in the cancel's transaction; e.g. to cancel work submitted elsewhere."""

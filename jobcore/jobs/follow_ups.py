@@ -24,14 +24,15 @@ from sqlalchemy.engine import Connection, Engine
 
 from jobcore.errors import Conflict
 from jobcore.jobs import store
+from jobcore.schema import UNFINISHED_STATUSES
 
 if TYPE_CHECKING:
     from jobcore.jobs.runner import CreatedJob
 
 # A source job's follow-up that is pending, running or completed (the unique indexes of
 # migration 0020 allow one such rollback or undo per source).
-LIVE_OR_DONE = ("pending", "processing", "completed")
-LIVE = ("pending", "processing")
+LIVE_OR_DONE = (*UNFINISHED_STATUSES, "completed")
+LIVE = UNFINISHED_STATUSES
 
 
 @dataclass(frozen=True)

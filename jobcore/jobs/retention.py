@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection, Engine
 from jobcore import audit
 from jobcore.config import get_settings
 from jobcore.db import get_engine
+from jobcore.sql_rules import FINISHED_SQL, UNFINISHED_SQL
 
 # jobs per transaction: a removed job takes its errors with it (100,000 for some), a pruned
 # log its chunks; small batches keep each transaction (and a worker's slice) short
@@ -96,14 +97,14 @@ class PruneReport:
                        "rest.")
 
 
-_FINISHED = "j.status IN ('completed', 'failed', 'cancelled')"
+_FINISHED = f"j.status IN {FINISHED_SQL}"
 # the source jobs that jobs which may still run name (a rollback, retry, undo or sweep of
 # them pending, running, or failed and resumable): their records are still needed. Read
 # once per prune, before its batches.
-_LIVE_REFS = sa.text("""
+_LIVE_REFS = sa.text(f"""
     SELECT DISTINCT l.source_job_id
     FROM admin_jobs l
-    WHERE (l.status IN ('pending', 'processing') OR (l.status = 'failed' AND l.staged_pruned = 0))
+    WHERE (l.status IN {UNFINISHED_SQL} OR (l.status = 'failed' AND l.staged_pruned = 0))
       AND l.source_job_id IS NOT NULL
 """)
 _NAMED_BY_LIVE = "j.id = ANY(CAST(:live_refs AS text[]))"

@@ -156,7 +156,7 @@ def waiting_on_batches(report: ChunkReport, *, engine: Engine | None = None) -> 
     if report.chunk_processed or report.done:
         return False
     job = get_job(report.job_id, engine=engine, with_errors=False, full_result=False)
-    return job.cursor.get("phase") == "poll"
+    return get_handler(job.job_type).waiting_on_batches(job)
 
 
 def run_in_background(job_id: str, *, by: str | None = None,

@@ -39,6 +39,7 @@ from jobcore.schema import (
     admin_jobs,
     pruned_jobs,
 )
+from jobcore.sql_rules import PAUSED_JOB, TOPIC_OF_ERROR_SQL, UNFINISHED_JOB, UNFINISHED_SQL
 
 LIST_LIMIT_DEFAULT = 20
 LIST_LIMIT_MAX = 100
@@ -288,8 +289,6 @@ def lock_job(conn: Connection, job_id: str, *, with_config: bool = True) -> Job:
     return _job(row)
 
 
-# A processing job no chunk has finished for this long reads as paused: nobody drives it.
-PAUSED_AFTER = timedelta(seconds=30)
 FILTER_STATUSES = (*JOB_STATUSES, "paused")
 
 
@@ -315,9 +314,7 @@ class JobFilter:
         if self.job_type is not None:
             where.append(admin_jobs.c.job_type == self.job_type)
         if self.status == "paused":
-            last = sa.func.coalesce(admin_jobs.c.last_progress_at, admin_jobs.c.started_at,
-                                    admin_jobs.c.created_at)
-            where += [admin_jobs.c.status == "processing", last < sa.func.now() - PAUSED_AFTER]
+            where.append(PAUSED_JOB)
         elif self.status is not None:
             where.append(admin_jobs.c.status == self.status)
         if self.created_by is not None:
@@ -359,15 +356,9 @@ def matching_jobs(conn: Connection, filters: JobFilter, *, limit: int) -> list[J
     return jobs
 
 
-# The topic id an error names (``e.value``: the error): its topicId where it names an item
-# of another kind (an activation) and the item's topic, else its id; NULL when neither is one.
-_TOPIC_ID_OF_ERROR = ("CASE WHEN jsonb_typeof(coalesce(e.value -> 'topicId', e.value -> 'id')) "
-                      "= 'number' AND coalesce(e.value ->> 'topicId', e.value ->> 'id') "
-                      "~ '^-?[0-9]{1,18}$' "
-                      "THEN coalesce(e.value ->> 'topicId', e.value ->> 'id')::bigint END")
 
 _UPDATE_PROGRESS = sa.text(
-    """
+    f"""
     WITH job AS (
         UPDATE admin_jobs SET
             processed_items = processed_items + :processed,
@@ -383,12 +374,12 @@ _UPDATE_PROGRESS = sa.text(
             completed_at = CASE WHEN :done THEN now() END,
             updated_at = now(),
             last_progress_at = now()
-        WHERE id = :job_id AND status IN ('pending', 'processing')
+        WHERE id = :job_id AND status IN {UNFINISHED_SQL}
         RETURNING id, status, processed_items, total_items, success_count, error_count,
                   skip_count, failure_message, chunk_count, background
     ), new_errors AS (
         INSERT INTO admin_job_errors (job_id, topic_id, error)
-        SELECT job.id, {topic_id}, e.value
+        SELECT job.id, {TOPIC_OF_ERROR_SQL}, e.value
         FROM job, jsonb_array_elements(CAST(:new_errors AS jsonb)) WITH ORDINALITY AS e(value, n)
         ORDER BY e.n
     ), chunk AS (
@@ -399,7 +390,7 @@ _UPDATE_PROGRESS = sa.text(
         FROM job
     )
     SELECT * FROM job
-    """.replace("{topic_id}", _TOPIC_ID_OF_ERROR)
+    """
 )
 
 
@@ -425,23 +416,6 @@ def update_progress(conn: Connection, job_id: str, *, processed: int, success: i
     return Progress(**row._mapping)
 
 
-_APPEND_ERRORS = sa.text(
-    """
-    INSERT INTO admin_job_errors (job_id, topic_id, error)
-    SELECT :job_id, {topic_id}, e.value
-    FROM jsonb_array_elements(CAST(:errors AS jsonb)) WITH ORDINALITY AS e(value, n)
-    ORDER BY e.n
-    """.replace("{topic_id}", _TOPIC_ID_OF_ERROR)
-)
-
-
-def append_errors(conn: Connection, job_id: str, errors: list[dict[str, Any]]) -> None:
-    """Append item errors ``{id?, name?, message}``; errors are never cleared."""
-    conn.execute(_APPEND_ERRORS, {"job_id": job_id, "errors": json.dumps(errors)})
-    conn.execute(sa.update(admin_jobs).where(admin_jobs.c.id == job_id)
-                 .values(updated_at=sa.func.now()))
-
-
 def job_errors(conn: Connection, job_id: str, *, offset: int = 0,
                limit: int | None = None) -> list[dict[str, Any]]:
     """The job's errors in the order recorded, from the ``offset``-th on (at most
@@ -464,7 +438,7 @@ def fail_job(conn: Connection, job_id: str, message: str) -> None:
     """
     failed = conn.execute(
         sa.update(admin_jobs)
-        .where(admin_jobs.c.id == job_id, admin_jobs.c.status.in_(("pending", "processing")))
+        .where(admin_jobs.c.id == job_id, UNFINISHED_JOB)
         .values(status="failed", failure_message=message[:2000], completed_at=sa.func.now(),
                 started_at=sa.func.coalesce(admin_jobs.c.started_at, sa.func.now()),
                 updated_at=sa.func.now())
@@ -549,7 +523,7 @@ def set_background(conn: Connection, job_id: str, on: bool, *, by: str | None) -
                                      "it has committed."):
         changed = conn.execute(
             sa.update(admin_jobs).where(admin_jobs.c.id == job_id,
-                                        admin_jobs.c.status.in_(("pending", "processing")),
+                                        UNFINISHED_JOB,
                                         admin_jobs.c.background.is_not(on))
             .values(background=on, updated_at=sa.func.now())).rowcount
     if changed:

@@ -19,11 +19,12 @@ from jobcore.errors import JobBusy, JobcoreError
 from jobcore.jobs import runner
 from jobcore.jobs.registry import handlers
 from jobcore.schema import admin_jobs
+from jobcore.sql_rules import WAITING_ON_BATCHES
 
 _WAITING = (
     sa.select(admin_jobs.c.id)
     .where(admin_jobs.c.job_type.in_(sa.bindparam("types", expanding=True)),
-           admin_jobs.c.status == "processing", admin_jobs.c.cursor["phase"].astext == "poll")
+           admin_jobs.c.status == "processing", WAITING_ON_BATCHES)
     .order_by(admin_jobs.c.created_at)
 )
 

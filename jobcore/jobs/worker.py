@@ -36,6 +36,7 @@ from jobcore.db import get_engine, is_connection_error, unavailable
 from jobcore.errors import DatabaseUnavailable, JobBusy, JobcoreError
 from jobcore.jobs import retention, runner
 from jobcore.jobs.registry import handlers
+from jobcore.sql_rules import UNFINISHED_SQL, WAITING_ON_BATCHES_SQL
 
 POLL_SECONDS = 30.0
 IDLE_SECONDS = 2.0
@@ -46,14 +47,14 @@ PRUNE_SLICE_SECONDS = 5.0  # retention work between two chunks, at most
 # least recently advanced first. Two index-backed parts (ix_admin_jobs_background, and the
 # processing jobs of the LLM types), so that a million finished jobs cost nothing.
 _NEXT_JOB = sa.text(
-    """
+    f"""
     SELECT id, background FROM (
         SELECT id, background, last_progress_at, created_at FROM admin_jobs
-        WHERE background AND status IN ('pending', 'processing')
+        WHERE background AND status IN {UNFINISHED_SQL}
         UNION
         SELECT id, background, last_progress_at, created_at FROM admin_jobs
         WHERE status = 'processing' AND job_type = ANY(:llm_types)
-          AND coalesce(cursor ->> 'phase', '') = 'poll'
+          AND {WAITING_ON_BATCHES_SQL}
     ) AS due
     WHERE NOT (id = ANY(:skip))
     ORDER BY last_progress_at NULLS FIRST, created_at

@@ -39,6 +39,7 @@ from jobcore.jobs.store import Job
 from jobcore.llm.answers import Usage
 from jobcore.llm.client import LLMUnavailable, api_error, client
 from jobcore.schema import batch_results_staging, llm_batches, topics
+from jobcore.sql_rules import LIVE_TOPIC_SQL, POLL_PHASE
 
 SUB_BATCH_SIZE = 100
 SUBMITS_PER_CALL = 20
@@ -163,7 +164,7 @@ def _submit(conn: Connection, job: Job, cursor: dict[str, Any], rows: list[Any],
         cursor["lastId"] = max(cursor["lastId"], max(taken))
     cursor["retryIds"] = retry
     if not more and not retry:
-        cursor["phase"] = "poll"
+        cursor["phase"] = POLL_PHASE
     outcome.result_patch = {"phase": cursor.get("phase", "submit")}
     return outcome
 
@@ -331,14 +332,14 @@ WITH_TOPICS = sa.text(
                subcategory, audience_type, classification_version, classification_source,
                review_status
         FROM topics
-        WHERE id IN (SELECT topic_id FROM s) AND deleted_at IS NULL AND merged_into IS NULL
+        WHERE id IN (SELECT topic_id FROM s) AND {live}
         FOR UPDATE
     )
     SELECT t.*, s.topic_id, s.result_type, {answer}
     FROM s LEFT JOIN t ON t.id = s.topic_id
     ORDER BY s.id
     """.replace("{taken}", _TAKEN.replace("{key}", "topic_id"))
-    .replace("{answer}", _ANSWER_COLUMNS)
+    .replace("{answer}", _ANSWER_COLUMNS).replace("{live}", LIVE_TOPIC_SQL)
 )
 
 BY_REQUEST = sa.text(
@@ -371,7 +372,7 @@ def post_process(conn: Connection, job: Job, cursor: dict[str, Any],
         conn.execute(sa.delete(batch_results_staging).where(
             batch_results_staging.c.job_id == job.id))
     outcome.done = finished
-    outcome.result_patch.update(phase="done" if finished else "poll", usage=usage.as_dict())
+    outcome.result_patch.update(phase="done" if finished else POLL_PHASE, usage=usage.as_dict())
     return outcome
 
 

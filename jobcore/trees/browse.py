@@ -13,16 +13,17 @@ from jobcore import audit
 from jobcore.catalog.topic_store import LIVE
 from jobcore.db import get_engine
 from jobcore.schema import topics
+from jobcore.sql_rules import LIVE_TOPIC_SQL
 from jobcore.trees import seeding
 
 
 def tree_counts(conn: Connection, taxonomy: str) -> list[dict]:
     """Every node of one tree with the live topics on it and below it, in tree order."""
     rows = conn.execute(sa.text(
-        """
+        f"""
         WITH on_node AS (
             SELECT taxonomy_node_id AS id, count(*) AS n FROM topics
-            WHERE taxonomy_node_id IS NOT NULL AND deleted_at IS NULL AND merged_into IS NULL
+            WHERE taxonomy_node_id IS NOT NULL AND {LIVE_TOPIC_SQL}
             GROUP BY taxonomy_node_id
         )
         SELECT n.id, n.parent_id, n.label, n.level, n.path, coalesce(o.n, 0) AS topics

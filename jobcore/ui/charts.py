@@ -8,7 +8,8 @@ from itertools import pairwise
 
 import plotly.graph_objects as go
 
-from jobcore.jobs.store import PAUSED_AFTER, ChunkRecord, JobSummary
+from jobcore import sql_rules
+from jobcore.jobs.store import ChunkRecord, JobSummary
 
 COLOURS = {"success": "#2f9e44", "errors": "#e03131", "skipped": "#868e96",
            "remaining": "#dee2e6"}
@@ -53,15 +54,10 @@ def throughput(job: JobSummary, chunks: list[ChunkRecord]) -> Throughput:
     return Throughput(rate, eta)
 
 
-# A processing job whose last chunk finished longer ago than this is paused: nobody is
-# driving it (its items/s and ETA would describe a run that is not happening).
-LIVE_WINDOW = PAUSED_AFTER
-
-
 def is_paused(job: JobSummary, now: datetime, *, driven_here: bool) -> bool:
-    """Processing, not driven by this page, and no chunk has finished for LIVE_WINDOW."""
+    """Not driven by this page, and paused as the job list's filter says (sql_rules)."""
     last = job.last_progress_at or job.started_at or job.created_at
-    return job.status == "processing" and not driven_here and now - last > LIVE_WINDOW
+    return not driven_here and sql_rules.is_paused(job.status, last, now)
 
 
 def progress_figure(job: JobSummary) -> go.Figure:

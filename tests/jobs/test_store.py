@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -55,11 +56,13 @@ def test_a_list_reads_a_merge_without_its_clusters_and_the_job_keeps_them(engine
     assert summary.config["clusters"] == clusters
 
 
-def test_append_errors_keeps_earlier_ones_and_fail_records_the_message(engine):
+def test_chunk_errors_keep_earlier_ones_and_fail_records_the_message(engine):
     with engine.begin() as conn:
         job = _job(conn)
-        store.append_errors(conn, job.id, [{"id": 1, "message": "first"}])
-        store.append_errors(conn, job.id, [{"message": "second"}])
+        for errors in ([{"id": 1, "message": "first"}], [{"message": "second"}]):
+            store.update_progress(conn, job.id, processed=1, success=0, errors=1, skips=0,
+                                  cursor={}, new_errors=errors, result_patch={},
+                                  started_at=datetime.now(UTC), done=False)
         store.fail_job(conn, job.id, "database went away")
         failed = store.get_job(conn, job.id)
     assert failed.errors == [{"id": 1, "message": "first"}, {"message": "second"}]
