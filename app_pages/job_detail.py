@@ -16,6 +16,7 @@ from jobcore.catalog.topic_store import error_categories
 from jobcore.config import get_settings
 from jobcore.errors import JobBusy, JobcoreError, JobPruned
 from jobcore.jobs import relations, retention, runner
+from jobcore.jobs.drive import drive
 from jobcore.jobs.follow_ups import DetailLink, FollowUp
 from jobcore.jobs.registry import get_handler
 from jobcore.jobs.store import JobSummary
@@ -34,7 +35,6 @@ from jobcore.ui.errors import (
 )
 from jobcore.ui.forms import plural
 from jobcore.ui.llm import batches_frame, cost_frame, is_llm_job, verification_caption
-from jobcore.ui.slices import run_slice
 from jobcore.ui.tables import format_duration
 
 running: set[str] = st.session_state.setdefault("running_jobs", set())
@@ -249,23 +249,24 @@ def _follow_up_button(follow_up: FollowUp, bar) -> None:
         _create_and_open(follow_up)
 
 
-def _chunk():
-    return runner.process_chunk(job_id, driven_by=pages.current_user(st.session_state))
-
-
 def _step(seconds: float | None = None):
-    """A slice of chunks (jobcore.ui.slices): as many as fit in ``seconds`` (by default
-    PAGE_SLICE_SECONDS; one chunk at least).
+    """A slice of chunks (jobcore.jobs.drive): as many as fit in ``seconds`` (by default
+    PAGE_SLICE_SECONDS; one chunk at least), resting when the batches are still running.
     """
     if seconds is None:
         seconds = get_settings().page_slice_seconds
     loads = handler_of_job.loads_first(job_id, header.config)
+
+    def run():
+        return drive(job_id, driven_by=pages.current_user(st.session_state), seconds=seconds,
+                     poll_seconds=None, go_on=lambda report: job_id in running)
+
     try:
         if loads:  # said while it happens, and left out of the rate afterwards
             with st.spinner(f"Loading {' and '.join(loads)} (once in this app's process; the "
                             "next chunks start at once)..."):
-                return run_slice(_chunk, seconds=seconds, go_on=lambda: job_id in running)
-        return run_slice(_chunk, seconds=seconds, go_on=lambda: job_id in running)
+                return run()
+        return run()
     except JobBusy as exc:
         st.toast(str(exc), icon=":material/hourglass_top:")
     except JobcoreError as exc:

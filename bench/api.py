@@ -32,7 +32,7 @@ from jobcore.api import hash_token  # noqa: E402
 from jobcore.catalog.demo import seed_demo  # noqa: E402
 from jobcore.config import get_settings  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
-from jobcore.jobs import runner  # noqa: E402
+from jobcore.jobs import drive, runner  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdef0123456789abcdef"
 TOPICS = 20_000
@@ -52,7 +52,7 @@ def _catalogue(server: str, name: str) -> tuple[str, sa.Engine]:
 def _direct(engine: sa.Engine) -> tuple[int, float]:
     created = runner.create_job("reclassify", {}, engine=engine)
     started = time.perf_counter()
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert report.status == "completed"
     return runner.get_job(created.id, engine=engine).chunk_count, time.perf_counter() - started
 
@@ -89,7 +89,7 @@ def _drive_with_stdlib(base: str, job_id: str) -> int:
         connection.close()
 
 
-def _over_http(url: str, drive) -> tuple[int, float]:
+def _over_http(url: str, driver) -> tuple[int, float]:
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "API_TOKENS": f"bench:{hash_token(TOKEN)}"}
     server = subprocess.Popen([sys.executable, "-m", "jobcore", "serve", "--port", str(port)],
@@ -108,7 +108,7 @@ def _over_http(url: str, drive) -> tuple[int, float]:
             job_id = client.post("/api/admin/jobs", json={"jobType": "reclassify",
                                                           "config": {}}).json()["jobId"]
         started = time.perf_counter()
-        calls = drive(base, job_id)
+        calls = driver(base, job_id)
         return calls, time.perf_counter() - started
     finally:
         server.terminate()
@@ -134,9 +134,9 @@ def main() -> None:
         engine.dispose()
         results["direct"].append(seconds / chunks * 1000)
 
-    def run_http(label: str, drive):
+    def run_http(label: str, driver):
         def run(url: str) -> None:
-            calls, seconds = _over_http(url, drive)
+            calls, seconds = _over_http(url, driver)
             results[label].append(seconds / calls * 1000)
         return run
 

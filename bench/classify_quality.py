@@ -39,7 +39,7 @@ import sqlalchemy as sa
 
 from jobcore.classify.taxonomy import IAB_AUDIENCE, get_taxonomy
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url
-from jobcore.jobs import runner
+from jobcore.jobs import drive, runner
 from jobcore.schema import topics
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/data/segments_dev/segments_dev.csv"
@@ -95,7 +95,7 @@ def run_local(server: str, rows: list[dict]) -> tuple[list[Scored], float]:
         created = runner.create_job("reclassify", {"force": True}, engine=engine,
                                     created_by="bench")
         started = time.perf_counter()
-        runner.run_to_completion(created.id, engine=engine)
+        drive.run_to_completion(created.id, engine=engine)
         seconds = time.perf_counter() - started
         with engine.connect() as conn:
             found = {r.id: r for r in conn.execute(

@@ -45,7 +45,7 @@ from jobcore.dedup.encoders import LocalMiniLM  # noqa: E402
 from jobcore.dedup.neighbourhoods import Neighbourhoods  # noqa: E402
 from jobcore.dedup.search import Searchers  # noqa: E402
 from jobcore.errors import DatabaseUnavailable  # noqa: E402
-from jobcore.jobs import runner  # noqa: E402
+from jobcore.jobs import drive, runner  # noqa: E402
 
 TOPICS = int(os.environ.get("BENCH_TOPICS", "100000"))
 RAW_SAMPLE = 2000
@@ -107,7 +107,7 @@ def _sweep(engine: sa.Engine) -> str:
         conn.execute(sa.text("VACUUM ANALYZE topics"))
     created = runner.create_job("dedup_sweep", {}, engine=engine)
     start = time.perf_counter()
-    runner.run_to_completion(created.id, engine=engine)
+    drive.run_to_completion(created.id, engine=engine)
     seconds = time.perf_counter() - start
     job = runner.get_job(created.id, engine=engine)
     print(f"sweep: {job.processed_items:,} topics in {seconds:,.1f} s = "

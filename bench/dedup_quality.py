@@ -43,7 +43,7 @@ import sqlalchemy as sa  # noqa: E402
 from jobcore.config import Settings, get_settings  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
 from jobcore.dedup import embeddings  # noqa: E402
-from jobcore.jobs import runner  # noqa: E402
+from jobcore.jobs import drive, runner  # noqa: E402
 from jobcore.schema import topics  # noqa: E402
 
 DATABASE = "bench_dedup_quality"
@@ -87,7 +87,7 @@ def _embed(engine: sa.Engine) -> float:
 def _sweep(engine: sa.Engine, config: dict) -> tuple[dict, float]:
     started = time.perf_counter()
     created = runner.create_job("dedup_sweep", config, engine=engine)
-    runner.run_to_completion(created.id, engine=engine)
+    drive.run_to_completion(created.id, engine=engine)
     return runner.get_job(created.id, engine=engine).result, time.perf_counter() - started
 
 

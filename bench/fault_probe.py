@@ -7,7 +7,7 @@ nothing else is disturbed): seeds the demo catalogue and embeds it, then
 - three ``python -m jobcore worker`` processes drive a local reclassify of every topic
   (``force``, handed to the workers);
 - a page drives a dedup sweep, then the merge of every open cluster it proposed, the way
-  the job page does (jobcore.ui.slices.run_slice, chunk after chunk, Run clicked again
+  the job page does (jobcore.jobs.drive, chunk after chunk, Run clicked again
   after "database unavailable");
 - meanwhile the postmaster is killed with SIGKILL every ``--every`` seconds for as long as
   the jobs run (``--kills`` times at least) and once just after each job starts, and
@@ -43,7 +43,7 @@ from jobcore.db import create_engine_for  # noqa: E402
 from jobcore.dedup import embeddings, review  # noqa: E402
 from jobcore.errors import DatabaseUnavailable, JobBusy  # noqa: E402
 from jobcore.jobs import runner  # noqa: E402
-from jobcore.ui.slices import run_slice  # noqa: E402
+from jobcore.jobs.drive import drive  # noqa: E402
 
 PAGE_SLICE_SECONDS = 0.7
 CLICK_AGAIN_SECONDS = 1.0  # an analyst who saw "database unavailable" clicks Run again
@@ -95,9 +95,8 @@ def drive_like_the_page(job_id: str, engine: sa.Engine, stop: threading.Event) -
     """Run the job from the page: slices of chunks until it is done."""
     while not stop.is_set():
         try:
-            report = run_slice(lambda: runner.process_chunk(job_id, engine=engine,
-                                                            driven_by="page (probe)"),
-                               seconds=PAGE_SLICE_SECONDS)
+            report = drive(job_id, driven_by="page (probe)", engine=engine,
+                           seconds=PAGE_SLICE_SECONDS, poll_seconds=None)
         except (DatabaseUnavailable, JobBusy, sa.exc.OperationalError):
             time.sleep(CLICK_AGAIN_SECONDS)
             continue

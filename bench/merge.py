@@ -24,7 +24,7 @@ import sqlalchemy as sa  # noqa: E402
 from jobcore.catalog.demo import seed_demo  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
 from jobcore.dedup import embeddings  # noqa: E402
-from jobcore.jobs import runner  # noqa: E402
+from jobcore.jobs import drive, runner  # noqa: E402
 
 TOPICS = int(os.environ.get("BENCH_TOPICS", "20000"))
 CLUSTERS = int(os.environ.get("BENCH_CLUSTERS", "3000"))
@@ -44,7 +44,7 @@ def _clusters() -> list[dict]:
 
 def _timed_run(job_id: str, engine: sa.Engine) -> float:
     start = time.perf_counter()
-    runner.run_to_completion(job_id, engine=engine)
+    drive.run_to_completion(job_id, engine=engine)
     return time.perf_counter() - start
 
 
@@ -54,7 +54,7 @@ def main() -> None:
     engine = create_engine_for(create_database(server, DATABASE))
     try:
         seed_demo(engine, topics_count=TOPICS, seed=13)
-        runner.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
+        drive.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
                                  engine=engine)
         embeddings.refresh_all(engine, embeddings.get_provider())
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

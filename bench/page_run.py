@@ -4,7 +4,7 @@ On copies of one embedded 5,000-topic demo catalogue (the configured server), a 
 reclassify of 2,000 topics is driven three ways: the job page's Run (AppTest: the real page
 script, which reruns the whole page where a browser reruns only the live panel, so this is
 the slower case), ``python -m jobcore jobs process JOB --all`` as a whole process, and
-``runner.run_to_completion`` in-process. Prints topics/s of each, median of the rounds, and
+``drive.run_to_completion`` in-process. Prints topics/s of each, median of the rounds, and
 the page's share of the command line's rate (target: at least half).
 
     python bench/page_run.py [--rounds 3]
@@ -30,7 +30,7 @@ from jobcore.classify.segment_classifier import get_classifier  # noqa: E402
 from jobcore.config import get_settings  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
 from jobcore.dedup import embeddings  # noqa: E402
-from jobcore.jobs import runner  # noqa: E402
+from jobcore.jobs import drive, runner  # noqa: E402
 
 APP = str(ROOT / "streamlit_app.py")
 TEMPLATE, COPY = "bench_page_run_tpl", "bench_page_run"
@@ -65,7 +65,7 @@ def _cli(engine: sa.Engine, job_id: str) -> float:
 
 def _in_process(engine: sa.Engine, job_id: str) -> float:
     started = time.perf_counter()
-    runner.run_to_completion(job_id, engine=engine)
+    drive.run_to_completion(job_id, engine=engine)
     return time.perf_counter() - started
 
 
@@ -82,12 +82,12 @@ def main() -> None:
     rates: dict[str, list[float]] = {"page": [], "cli": [], "in-process": []}
     try:
         for round_no in range(1, args.rounds + 1):
-            for name, drive in (("page", _page), ("cli", _cli), ("in-process", _in_process)):
+            for name, driver in (("page", _page), ("cli", _cli), ("in-process", _in_process)):
                 copy = f"{COPY}_{round_no}_{name.replace('-', '_')}"  # a page's engine is kept
                 engine = _use(create_database(server, copy, template=TEMPLATE))
                 try:
                     created = runner.create_job("reclassify", CONFIG, engine=engine)
-                    seconds = drive(engine, created.id)
+                    seconds = driver(engine, created.id)
                     job = runner.get_job(created.id, engine=engine)
                     assert job.status == "completed", job.status
                 finally:

@@ -44,7 +44,7 @@ from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS
 from jobcore.config import get_settings
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url
 from jobcore.dedup import embeddings
-from jobcore.jobs import runner
+from jobcore.jobs import drive, runner
 
 FIELDS = ", ".join(CLASSIFICATION_FIELDS)
 
@@ -86,7 +86,7 @@ def run_jobcore(engine: sa.Engine) -> tuple[float, int]:
     created = runner.create_job("reclassify", {"mode": "local"}, engine=engine)
     PLANNING.append(time.perf_counter() - planning)
     started = time.perf_counter()
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     return time.perf_counter() - started, report.processed_items
 
 

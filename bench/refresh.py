@@ -28,7 +28,7 @@ from jobcore.activations import credentials  # noqa: E402
 from jobcore.activations.credentials import PlatformCredentials  # noqa: E402
 from jobcore.config import get_settings  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
-from jobcore.jobs import runner  # noqa: E402
+from jobcore.jobs import drive, runner  # noqa: E402
 from tests.fakes.platforms import serve_forever_in_this_process  # noqa: E402
 
 ACTIVATIONS = int(os.environ.get("BENCH_ACTIVATIONS", "10000"))
@@ -79,7 +79,7 @@ def main() -> None:
         org = _seed(engine, key)
         created = runner.create_job("refresh_activations", {}, org_id=org, engine=engine)
         started = time.perf_counter()
-        report = runner.run_to_completion(created.id, engine=engine)
+        report = drive.run_to_completion(created.id, engine=engine)
         seconds = time.perf_counter() - started
         engine.dispose()
         requests = httpx.get(fake_url + "/_requests").json()["requests"]

@@ -30,7 +30,7 @@ from jobcore.catalog.demo import seed_demo  # noqa: E402
 from jobcore.classify.recovery import create_rollback  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
 from jobcore.dedup import embeddings  # noqa: E402
-from jobcore.jobs import registry, runner  # noqa: E402
+from jobcore.jobs import drive, registry, runner  # noqa: E402
 from jobcore.trees import seeding  # noqa: E402
 
 TOPICS = int(os.environ.get("BENCH_TOPICS", "100000"))
@@ -40,7 +40,7 @@ DATABASE = "bench_trees"
 def _timed_job(engine, job_type: str, config: dict | None = None) -> tuple[str, float, int]:
     created = runner.create_job(job_type, config or {}, engine=engine)
     start = time.perf_counter()
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     seconds = time.perf_counter() - start
     print(f"{job_type}: {report.processed_items:,} topics in {seconds:.1f} s = "
           f"{report.processed_items / seconds:,.0f} topics/s ({report.success_count:,} changed, "
@@ -86,7 +86,7 @@ def main() -> None:
         realign_id, _, _ = _timed_job(engine, "realign_subcategories")
         rollback = create_rollback(realign_id, engine=engine)
         start = time.perf_counter()
-        report = runner.run_to_completion(rollback.id, engine=engine)
+        report = drive.run_to_completion(rollback.id, engine=engine)
         seconds = time.perf_counter() - start
         print(f"rollback of the realign: {report.success_count:,} topics restored in "
               f"{seconds:.1f} s = {report.processed_items / seconds:,.0f} topics/s")

@@ -30,7 +30,7 @@ from jobcore.dedup.verify_prompt import (  # noqa: E402
     PairTopic,
     verify_profile,
 )
-from jobcore.jobs import runner  # noqa: E402
+from jobcore.jobs import drive, runner  # noqa: E402
 from jobcore.llm.cost import estimate  # noqa: E402
 
 DATABASE = "jobcore_bench_verify"
@@ -42,7 +42,7 @@ PAIRS_PER_REQUEST = (1, 5, 10, 20, 50)
 def _sample(engine) -> list[PairQuestion]:
     """The pairs a 0.50 sweep proposes, as questions."""
     sweep = runner.create_job("dedup_sweep", {"threshold": BAND[0]}, engine=engine)
-    runner.run_to_completion(sweep.id, engine=engine)
+    drive.run_to_completion(sweep.id, engine=engine)
     _, reviewed = review.load_review(sweep.id, {}, engine=engine)
     details = review.load_members({m for r in reviewed for m in r.cluster.members},
                                   engine=engine)

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings
 
 from jobcore.access import Role
 from jobcore.api import create_app, hash_token
-from jobcore.jobs import runner
+from jobcore.jobs import drive, runner
 
 TOKEN = "fuzz-token-0123456789abcdef0123456789abcdef"
 app = create_app(tokens={hash_token(TOKEN): ("fuzzer", Role.ADMIN)})
@@ -23,7 +23,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 def api_database(engine, many_topics):
     many_topics(20)
     done = runner.create_job("reclassify", {}, engine=engine)
-    runner.run_to_completion(done.id, engine=engine)
+    drive.run_to_completion(done.id, engine=engine)
     runner.create_job("reclassify", {"force": True}, engine=engine)
     app.state.engine = engine
     yield engine

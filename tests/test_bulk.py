@@ -13,7 +13,7 @@ from jobcore.access import Role
 from jobcore.api import create_app, hash_token
 from jobcore.classify import recovery
 from jobcore.errors import UsageError
-from jobcore.jobs import runner
+from jobcore.jobs import drive, runner
 from jobcore.jobs.store import JobFilter
 
 TOKEN = "test-token-0123456789abcdef0123456789abcdef"
@@ -26,7 +26,7 @@ def _job(engine, by: str, *, errors: bool, make_topic, finish: bool = True) -> s
     created = runner.create_job("reclassify", {"force": True, "topicIds": [topic]},
                                 created_by=by, engine=engine)
     if finish:
-        runner.run_to_completion(created.id, engine=engine)
+        drive.run_to_completion(created.id, engine=engine)
     return created.id
 
 
@@ -80,7 +80,7 @@ def test_bulk_cancel_takes_unfinished_jobs_and_reports_what_changed_meanwhile(
     assert planned.reasons() == [("already completed", 1)]
     assert planned.refusals[0].job_id == finished
 
-    runner.run_to_completion(pending[0], engine=engine)  # finishes before the confirmation
+    drive.run_to_completion(pending[0], engine=engine)  # finishes before the confirmation
     done = bulk.apply(planned, by="ana", engine=engine)
     assert {d.job_id for d in done.succeeded} == set(pending[1:])
     [refused] = done.refused
@@ -136,7 +136,7 @@ def test_the_api_counts_first_and_acts_on_the_confirmed_number(client, engine, m
     cancel = {"status": "pending", "dryRun": True}
     assert client.post("/api/admin/bulk/cancel", json=cancel, headers=AUTH).json()["jobs"] == 2
     confirmed = client.post("/api/admin/bulk/cancel", json=cancel, headers=AUTH).json()["jobIds"]
-    runner.run_to_completion(confirmed[0], engine=engine)  # finishes before the confirmation
+    drive.run_to_completion(confirmed[0], engine=engine)  # finishes before the confirmation
     cancelled = client.post("/api/admin/bulk/cancel", json={"status": "pending",
                                                             "jobIds": confirmed},
                             headers=AUTH).json()
@@ -163,6 +163,6 @@ def test_the_api_hands_a_job_to_the_workers_and_takes_it_back(client, engine, ma
     assert handed.status_code == 200 and handed.json()["background"] is True
     back = client.post(f"/api/admin/jobs/{job_id}/take-over", headers=AUTH)
     assert back.status_code == 200 and back.json()["background"] is False
-    runner.run_to_completion(job_id, engine=engine)
+    drive.run_to_completion(job_id, engine=engine)
     finished = client.post(f"/api/admin/jobs/{job_id}/background", headers=AUTH)
     assert finished.status_code == 409 and "only an unfinished job" in finished.text

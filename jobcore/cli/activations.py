@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from jobcore.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
-    drive,
+    drive_with_bar,
     positive_int,
     print_report,
 )
@@ -79,7 +79,7 @@ def _cmd_refresh_activations(args) -> int:
             continue
         print(f"organisation {org_id}: job {created.id} for {created.total_items:,} stale "
               "activations", file=sys.stderr)
-        report = drive(created.id, created.total_items, verbose=False, unit="activation")
+        report = drive_with_bar(created.id, created.total_items, verbose=False, unit="activation")
         worst = max(worst, print_report(
             report, changed="refreshed",
             skipped="listed, not pushed (dry run)" if args.dry_run else "skipped"))
@@ -94,7 +94,7 @@ def _cmd_sync_trade_desk(args) -> int:
     created = runner.create_job("sync_trade_desk", {"dryRun": args.dry_run}, org_id=args.org)
     print(f"organisation {args.org}: job {created.id} for {created.total_items:,} linked topics",
           file=sys.stderr)
-    report = drive(created.id, created.total_items, verbose=False)
+    report = drive_with_bar(created.id, created.total_items, verbose=False)
     status = print_report(report, changed="created or updated",
                            skipped="reported only (dry run)" if args.dry_run else "unchanged")
     result = runner.get_job(created.id).result

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from jobcore.cli.common import (
     EXIT_OK,
     advance_until_done,
-    drive,
+    drive_with_bar,
     positive_int,
     print_dry_run,
     print_report,
@@ -69,7 +69,7 @@ def _cmd_reclassify(args) -> int:
         return _run_llm(config, poll_seconds=args.poll_seconds)
     created = runner.create_job("reclassify", config)
     print(f"created job {created.id} for {created.total_items:,} topics", file=sys.stderr)
-    return print_report(drive(created.id, created.total_items, verbose=args.verbose))
+    return print_report(drive_with_bar(created.id, created.total_items, verbose=args.verbose))
 
 
 def _llm_dry_run(config: dict) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -12,6 +11,7 @@ from tqdm import tqdm
 
 from jobcore.config import get_settings
 from jobcore.jobs import runner
+from jobcore.jobs.drive import drive
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -40,9 +40,9 @@ def cli_driver() -> str:
     return f"{get_settings().admin_user} (command line)"
 
 
-def drive(job_id: str, total: int, *, verbose: bool, unit: str = "topic",
-          poll_seconds: float | None = None) -> runner.ChunkReport:
-    """Process a job to the end with a progress bar; returns the final report. With
+def drive_with_bar(job_id: str, total: int, *, verbose: bool, unit: str = "topic",
+                   poll_seconds: float | None = None) -> runner.ChunkReport:
+    """Drive a job to the end with a progress bar; returns the final report. With
     ``poll_seconds``, a chunk that finds its message batches still processing waits that
     long before the next poll.
     """
@@ -53,9 +53,6 @@ def drive(job_id: str, total: int, *, verbose: bool, unit: str = "topic",
             if report.total_items != bar.total:  # the job found more to do
                 bar.total = report.total_items
             bar.update(report.chunk_processed)
-            if poll_seconds and runner.waiting_on_batches(report):
-                bar.write(f"batches processing; next poll in {poll_seconds:g} s")
-                time.sleep(poll_seconds)
             bar.set_postfix(ok=report.success_count, err=report.error_count,
                             skip=report.skip_count)
             if verbose and report.error_count > seen_errors:
@@ -64,7 +61,8 @@ def drive(job_id: str, total: int, *, verbose: bool, unit: str = "topic",
                               f"{err['message']}")
                 seen_errors = report.error_count
 
-        return runner.run_to_completion(job_id, on_chunk=on_chunk, driven_by=cli_driver())
+        return drive(job_id, driven_by=cli_driver(), poll_seconds=poll_seconds or 0.0,
+                     on_chunk=on_chunk)
 
 
 def print_report(report: runner.ChunkReport, *, changed: str = "changed",
@@ -79,16 +77,17 @@ def print_report(report: runner.ChunkReport, *, changed: str = "changed",
 
 
 def advance_until_done(job_id: str, *, poll_seconds: float) -> runner.ChunkReport:
-    """Process chunks; while the batches are still processing, wait between polls."""
-    while True:
-        report = runner.process_chunk(job_id, driven_by=cli_driver())
-        if report.done:
-            return report
-        if runner.waiting_on_batches(report):
+    """Drive a job to the end; while its batches are still processing, wait between polls
+    (and say so).
+    """
+    def on_chunk(report: runner.ChunkReport) -> None:
+        if not report.done and runner.waiting_on_batches(report):
             print(f"batches processing; {report.processed_items:,} of "
                   f"{report.total_items:,} done, next poll in {poll_seconds:g} s",
                   file=sys.stderr)
-            time.sleep(poll_seconds)
+
+    return drive(job_id, driven_by=cli_driver(), poll_seconds=poll_seconds,
+                 on_chunk=on_chunk)
 
 
 def print_dry_run(plans: Sequence[Any], describe: Callable[[Any], str], *,

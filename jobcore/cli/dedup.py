@@ -13,7 +13,7 @@ from jobcore import audit
 from jobcore.catalog.topic_store import LIVE
 from jobcore.cli.common import (
     EXIT_OK,
-    drive,
+    drive_with_bar,
     positive_int,
     print_report,
 )
@@ -111,7 +111,7 @@ def _cmd_dedup_sweep(args) -> int:
         print(f"job {created.id} handed to the workers; follow it with: python -m jobcore "
               f"jobs show {created.id}")
         return EXIT_OK
-    report = drive(created.id, created.total_items, verbose=False,
+    report = drive_with_bar(created.id, created.total_items, verbose=False,
                    poll_seconds=args.poll_seconds if args.verify != "off" else None)
     verifying = args.verify != "off"
     status = print_report(report, changed="swept or verified" if verifying else "swept",
@@ -149,7 +149,7 @@ def _cmd_merge(args) -> int:
         created = UNDO_MERGE.create(args.undo)
         print(f"created job {created.id} to undo {created.total_items:,} clusters",
               file=sys.stderr)
-        return print_report(drive(created.id, created.total_items, verbose=True,
+        return print_report(drive_with_bar(created.id, created.total_items, verbose=True,
                                     unit="cluster"), changed="restored", skipped="skipped")
     _job, reviewed = review.load_review(args.sweep, {})
     floor = args.min_similarity if args.min_similarity is not None else -1.0
@@ -173,7 +173,7 @@ def _cmd_merge(args) -> int:
         print(f"created job {created.id} to merge {created.total_items:,} clusters"
               + (f" ({start + 1:,}-{start + len(part):,} of {len(chosen):,})"
                  if len(part) < len(chosen) else ""), file=sys.stderr)
-        status = print_report(drive(created.id, created.total_items, verbose=True,
+        status = print_report(drive_with_bar(created.id, created.total_items, verbose=True,
                                     unit="cluster"), changed="merged", skipped="skipped")
         if status != EXIT_OK:
             break

@@ -16,7 +16,7 @@ from jobcore.cli.common import (
     EXIT_OK,
     Parser,
     cli_driver,
-    drive,
+    drive_with_bar,
     print_report,
 )
 from jobcore.jobs import retention, runner
@@ -104,7 +104,7 @@ def _jobs_process(args) -> int:
     if args.all:
         job = runner.get_job_summary(args.job_id)
         remaining = job.total_items - job.processed_items
-        return print_report(drive(job.id, remaining, verbose=False))
+        return print_report(drive_with_bar(job.id, remaining, verbose=False))
     report = runner.process_chunk(args.job_id, driven_by=cli_driver())
     print(f"chunk: {report.chunk_processed} items")
     print_report(report)

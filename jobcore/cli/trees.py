@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from jobcore.cli.common import (
     EXIT_OK,
     advance_until_done,
-    drive,
+    drive_with_bar,
     positive_int,
     print_dry_run,
     print_report,
@@ -104,7 +104,7 @@ def _cmd_placement(job_type: str):
             return _placement_dry_run(job_type, config, verbose=args.verbose)
         created = runner.create_job(job_type, config)
         print(f"created job {created.id} for {created.total_items:,} topics", file=sys.stderr)
-        return print_report(drive(created.id, created.total_items, verbose=args.verbose))
+        return print_report(drive_with_bar(created.id, created.total_items, verbose=args.verbose))
     return run
 
 

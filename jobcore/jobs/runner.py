@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -429,15 +428,3 @@ def list_jobs(*, job_type: str | None = None, status: str | None = None, limit: 
     with (engine or get_engine()).connect() as conn:
         return store.list_jobs(conn, job_type=job_type, status=status, limit=limit,
                                created_by=created_by, created_since=created_since)
-
-
-def run_to_completion(job_id: str, *, engine: Engine | None = None,
-                      on_chunk: Callable[[ChunkReport], None] | None = None,
-                      driven_by: str | None = None) -> ChunkReport:
-    """Call process_chunk until the job is finished (CLI and benchmarks)."""
-    while True:
-        report = process_chunk(job_id, engine=engine, driven_by=driven_by)
-        if on_chunk is not None:
-            on_chunk(report)
-        if report.done:
-            return report

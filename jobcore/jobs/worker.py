@@ -35,6 +35,7 @@ from jobcore.config import get_settings
 from jobcore.db import get_engine, is_connection_error, unavailable
 from jobcore.errors import DatabaseUnavailable, JobBusy, JobcoreError
 from jobcore.jobs import retention, runner
+from jobcore.jobs.drive import drive
 from jobcore.jobs.registry import handlers
 from jobcore.sql_rules import UNFINISHED_SQL, WAITING_ON_BATCHES_SQL
 
@@ -131,8 +132,10 @@ class Worker:
         while (picked := self._pick(skip)) is not None:
             job_id, handed = picked
             try:
-                report = runner.process_chunk(job_id, engine=self.engine,
-                                              driven_by=self.driver, only_if_background=handed)
+                # one chunk (a slice of no time): between two chunks the worker checks for
+                # a stop and retention, and picks again when its slice of this job ends
+                report = drive(job_id, driven_by=self.driver, engine=self.engine, seconds=0.0,
+                               poll_seconds=None, worker=handed)
             except JobBusy:  # a page or another worker has its chunk, or took it back
                 skip.add(job_id)
                 continue

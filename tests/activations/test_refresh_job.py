@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from jobcore.activations import credentials
 from jobcore.activations.credentials import PlatformCredentials
 from jobcore.errors import Conflict, UsageError
-from jobcore.jobs import runner
+from jobcore.jobs import drive, runner
 from jobcore.schema import activations
 
 
@@ -60,7 +60,7 @@ def test_stale_selection_takes_name_description_and_version_changes(engine, fake
 def test_refresh_pushes_and_records_the_new_values(engine, fake_platforms, org_with_activations):
     org, topics = org_with_activations
     created = runner.create_job("refresh_activations", {}, org_id=org, engine=engine)
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.status, report.success_count, report.error_count) == ("completed", 3, 0)
     renamed = _activation(engine, topics["renamed"], "liveramp")
     assert (renamed.pushed_name, renamed.pushed_topic_version, renamed.status) == (
@@ -79,7 +79,7 @@ def test_a_refused_push_is_that_activations_error_and_the_job_goes_on(engine, fa
     org, topics = org_with_activations
     fake_platforms.state.fail("/v3/thirdpartydata", 400, body={"Message": "DisplayName too long"})
     created = runner.create_job("refresh_activations", {}, org_id=org, engine=engine)
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.status, report.success_count, report.error_count) == ("completed", 2, 1)
     error = runner.get_job(created.id, engine=engine).errors[0]
     assert "DisplayName too long" in error["message"] and error["name"] == "Coffee Lovers"
@@ -93,7 +93,7 @@ def test_bad_credentials_are_errors_and_no_secret_leaks(engine, fake_platforms,
     org, _ = org_with_activations
     fake_platforms.state.secret = "rotated-on-the-platform"
     created = runner.create_job("refresh_activations", {}, org_id=org, engine=engine)
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert report.error_count == 3
     job = runner.get_job(created.id, engine=engine)
     text = str(job.errors) + str(job.result)
@@ -106,7 +106,7 @@ def test_dry_run_calls_nothing_and_writes_nothing(engine, fake_platforms, org_wi
     before = _activation(engine, topics["renamed"], "liveramp")
     created = runner.create_job("refresh_activations", {"dryRun": True}, org_id=org,
                                 engine=engine)
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.skip_count, report.success_count) == (3, 0)
     assert fake_platforms.state.requests == []
     assert _activation(engine, topics["renamed"], "liveramp") == before
@@ -134,7 +134,7 @@ def test_missing_credentials_are_each_activations_error(engine, fake_platforms, 
         conn.execute(sa.insert(activations).values(org_id=org, topic_id=golf,
                                                    platform="the_trade_desk", pushed_name="Golf"))
     created = runner.create_job("refresh_activations", {}, org_id=org, engine=engine)
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.error_count, report.success_count) == (1, 1)
     error = runner.get_job(created.id, engine=engine).errors[0]
     activation_id = _activation(engine, topic, "liveramp").id

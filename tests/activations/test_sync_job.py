@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from jobcore.activations import credentials
 from jobcore.activations.credentials import PlatformCredentials
 from jobcore.errors import Conflict, JobNotRunnable
-from jobcore.jobs import runner
+from jobcore.jobs import drive, runner
 from jobcore.schema import activations, org_topics, sync_credentials
 
 
@@ -36,7 +36,7 @@ def test_sync_creates_updates_and_reports_orphans(engine, fake_platforms, org):
     org_id, topic_ids = org
     created = runner.create_job("sync_trade_desk", {}, org_id=org_id, engine=engine)
     assert created.total_items == 60
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.status, report.success_count, report.skip_count) == ("completed", 58, 2)
     result = runner.get_job(created.id, engine=engine).result
     assert (result["createdCount"], result["updatedCount"]) == (57, 1)
@@ -48,14 +48,14 @@ def test_sync_creates_updates_and_reports_orphans(engine, fake_platforms, org):
         rows = conn.execute(sa.select(activations).where(activations.c.org_id == org_id)).all()
     assert len(rows) == 58 and {r.status for r in rows} == {"active"}
     again = runner.create_job("sync_trade_desk", {}, org_id=org_id, engine=engine)
-    assert runner.run_to_completion(again.id, engine=engine).skip_count == 60
+    assert drive.run_to_completion(again.id, engine=engine).skip_count == 60
 
 
 def test_dry_run_reads_but_changes_nothing(engine, fake_platforms, org):
     org_id, _ = org
     created = runner.create_job("sync_trade_desk", {"dryRun": True}, org_id=org_id,
                                 engine=engine)
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.success_count, report.skip_count) == (0, 60)
     assert fake_platforms.state.requests and all(
         (method, path) == ("POST", "/v3/thirdpartydata/query")

@@ -9,7 +9,7 @@ import pytest
 from jobcore.catalog import review
 from jobcore.classify import exemplars
 from jobcore.classify.segment_classifier import get_classifier
-from jobcore.jobs import runner
+from jobcore.jobs import drive, runner
 
 CLASSIC = "/Motoring/Vintage & Classic Cars"  # the classifier is unsure: interest or intent
 
@@ -31,7 +31,7 @@ def test_close_names_share_a_key(first, second, same):
 
 def _run(engine, config=None):
     created = runner.create_job("reclassify", config or {}, engine=engine)
-    return runner.run_to_completion(created.id, engine=engine)
+    return drive.run_to_completion(created.id, engine=engine)
 
 
 def test_an_accepted_suggestion_decides_a_close_name_and_stops_when_removed(

@@ -10,7 +10,7 @@ from jobcore.catalog import review
 from jobcore.classify.reclassify import ReclassifyHandler, preview
 from jobcore.classify.segment_classifier import current_version
 from jobcore.errors import ConfigError
-from jobcore.jobs import runner
+from jobcore.jobs import drive, runner
 from jobcore.schema import topic_history, topics
 
 YOGA = {"segment_type": "b2c", "taxonomy_type": "Interest", "parent_category": "Healthy Living",
@@ -40,7 +40,7 @@ def test_changed_topic_gets_history_and_unchanged_counts_as_skipped(engine, make
     same = make_topic("Yoga Fans", **YOGA, classification_version="rules-2024.1",
                       classification_source="rules")
     created = runner.create_job("reclassify", {}, engine=engine, created_by="ana")
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.success_count, report.skip_count, report.error_count) == (1, 1, 0)
 
     topic = get_topic(changed)
@@ -75,7 +75,7 @@ def test_parent_category_filter_and_limit(engine, make_topic):
 
     limited = runner.create_job("reclassify", {"limit": 3}, engine=engine)
     assert limited.total_items == 3
-    report = runner.run_to_completion(limited.id, engine=engine)
+    report = drive.run_to_completion(limited.id, engine=engine)
     assert report.processed_items == 3
     assert runner.create_job("reclassify", {}, engine=engine).total_items == 3
 
@@ -83,7 +83,7 @@ def test_parent_category_filter_and_limit(engine, make_topic):
 def test_limit_larger_than_a_chunk_stops_exactly(engine, many_topics):
     many_topics(130)
     created = runner.create_job("reclassify", {"limit": 77}, engine=engine)
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.processed_items, report.total_items) == (77, 77)
 
 
@@ -91,7 +91,7 @@ def test_unclassifiable_topic_is_an_error_and_flagged_for_review(engine, make_to
     bad = make_topic("Qqqz Wxyv")
     good = make_topic("Yoga Enthusiasts")
     created = runner.create_job("reclassify", {}, engine=engine)
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.status, report.error_count, report.success_count) == ("completed", 1, 1)
     error = runner.get_job(created.id, engine=engine).errors[0]
     assert error["id"] == bad and error["name"] == "Qqqz Wxyv"
@@ -108,7 +108,7 @@ def test_unsure_topic_keeps_its_best_candidate_and_is_flagged_with_both(engine, 
     unsure = make_topic("/Motoring/Vintage & Classic Cars")  # interest or intent?
     sure = make_topic("Adults 25-29")
     created = runner.create_job("reclassify", {}, engine=engine)
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.status, report.success_count, report.error_count) == ("completed", 2, 0)
     assert runner.get_job(created.id, engine=engine).result["unsure"] == 1
     topic = get_topic(unsure)
@@ -131,7 +131,7 @@ def test_a_sure_answer_clears_an_earlier_local_flag_only(engine, make_topic, get
                      review_reason="Not classified: no rule of rules-2026.11.1 matches")
     analyst = make_topic("Adults 30-34", review_status="needs_review",
                          review_reason="Check the band with the provider")
-    runner.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
+    drive.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
                              engine=engine)
     assert get_topic(old).review_status == "ok"
     assert get_topic(analyst).review_status == "needs_review"
@@ -142,11 +142,11 @@ def test_a_resolved_or_otherwise_flagged_topic_is_not_flagged_again_by_a_forced_
     resolved = make_topic("/Motoring/Vintage & Classic Cars")
     theirs = make_topic("Vintage & Classic Cars", review_status="needs_review",
                         review_reason="Check with the provider")
-    runner.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
+    drive.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
                              engine=engine)
     assert get_topic(resolved).review_status == "needs_review"
     review.resolve([resolved], user="ana", engine=engine)
-    runner.run_to_completion(runner.create_job("reclassify", {"force": True}, engine=engine).id,
+    drive.run_to_completion(runner.create_job("reclassify", {"force": True}, engine=engine).id,
                              engine=engine)
     assert get_topic(resolved).review_status == "reviewed"  # unchanged: stays resolved
     other = get_topic(theirs)
@@ -161,7 +161,7 @@ def test_a_manual_classification_survives_a_forced_run(engine, make_topic, get_t
     for config in ({}, {"force": True}, {"force": True, "topicIds": [topic_id]}):
         created = runner.create_job("reclassify", config, engine=engine)
         assert created.total_items == 0
-        runner.run_to_completion(created.id, engine=engine)
+        drive.run_to_completion(created.id, engine=engine)
     topic = get_topic(topic_id)
     assert (topic.classification_source, topic.subcategory) == ("manual", "Fitness and Exercise")
     assert topic.review_status == "reviewed"
@@ -204,7 +204,7 @@ def test_topics_outdated_after_the_job_was_planned_are_not_taken(engine, make_to
     with engine.begin() as conn:  # 120 lower-id topics become outdated before it runs
         conn.execute(sa.update(topics).where(topics.c.id.in_(current)).values(
             classification_version="rules-2024.1", updated_at=sa.func.now()))
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.status, report.processed_items, report.total_items) == ("completed", 30, 30)
     with engine.connect() as conn:
         taken = set(conn.execute(sa.select(topic_history.c.topic_id)

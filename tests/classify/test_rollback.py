@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from jobcore.classify import rollback as rollback_job
 from jobcore.classify.recovery import create_retry, create_rollback
 from jobcore.errors import Conflict, JobNotFound, UsageError
-from jobcore.jobs import runner
+from jobcore.jobs import drive, runner
 from jobcore.schema import topic_history, topics
 
 OLD = {"segment_type": "b2c", "taxonomy_type": "Interest", "parent_category": "Healthy Living",
@@ -30,7 +30,7 @@ def _reclassified(engine, make_topic, n=70):
     ids = [make_topic(f"Luxury SUV Intenders {i}", **OLD) for i in range(n)]
     ids += [make_topic("Yoga Enthusiasts"), make_topic("Coffee Lovers")]
     job = runner.create_job("reclassify", {}, engine=engine)
-    runner.run_to_completion(job.id, engine=engine)
+    drive.run_to_completion(job.id, engine=engine)
     return job.id, ids
 
 
@@ -42,7 +42,7 @@ def test_rollback_restores_previous_values_exactly_and_records_history(engine, m
     assert rollback.total_items == 72
     job = runner.get_job(rollback.id, engine=engine)
     assert job.config["rollbackOf"] == source and job.job_type == "reclassify"
-    report = runner.run_to_completion(rollback.id, engine=engine)
+    report = drive.run_to_completion(rollback.id, engine=engine)
     assert (report.status, report.success_count, report.error_count) == ("completed", 72, 0)
     chunks = runner.get_job(rollback.id, engine=engine).chunk_count
     assert job.chunk_count == 0 and chunks == -(-72 // rollback_job.CHUNK_SIZE)
@@ -72,14 +72,14 @@ def test_topic_changed_since_by_another_job_is_an_error_not_overwritten(engine, 
         conn.execute(sa.update(topics).where(topics.c.id == ids[0])
                      .values(parent_category="Automotive", taxonomy_type="Interest",
                              subcategory=None, audience_type="interest"))
-    runner.run_to_completion(later.id, engine=engine)
+    drive.run_to_completion(later.id, engine=engine)
     with engine.begin() as conn:  # an edit outside any job on the second topic
         conn.execute(sa.update(topics).where(topics.c.id == ids[1])
                      .values(subcategory="Luxury Cars"))
     before = {i: _state(get_topic, i) for i in ids[:2]}
 
     rollback = create_rollback(source, engine=engine)
-    report = runner.run_to_completion(rollback.id, engine=engine)
+    report = drive.run_to_completion(rollback.id, engine=engine)
     assert (report.success_count, report.error_count) == (3, 2)
     errors = {e["id"]: e["message"] for e in runner.get_job(rollback.id, engine=engine).errors}
     assert f"changed since by job {later.id} (reclassified)" in errors[ids[0]]
@@ -93,7 +93,7 @@ def test_rollback_refusals_are_clear(engine, make_topic, many_topics):
     first = create_rollback(source, engine=engine)
     with pytest.raises(UsageError, match=f"already has a rollback: job {first.id}"):
         create_rollback(source, engine=engine)
-    runner.run_to_completion(first.id, engine=engine)
+    drive.run_to_completion(first.id, engine=engine)
     with pytest.raises(UsageError, match="itself a rollback"):
         create_rollback(first.id, engine=engine)
     many_topics(60)
@@ -114,7 +114,7 @@ def test_cancelled_rollback_allows_a_new_one(engine, make_topic):
     runner.process_chunk(first.id, engine=engine)
     runner.cancel_job(first.id, engine=engine)
     second = create_rollback(source, engine=engine)
-    report = runner.run_to_completion(second.id, engine=engine)
+    report = drive.run_to_completion(second.id, engine=engine)
     # the chunk the first rollback restored is reported, not restored twice
     assert (report.success_count, report.error_count) == (12, chunk)
 
@@ -123,7 +123,7 @@ def test_retry_targets_only_the_failed_topics(engine, make_topic, get_topic):
     bad = [make_topic(f"Qqqz Wxyv {c}") for c in "abc"]
     good = make_topic("Yoga Enthusiasts")
     source = runner.create_job("reclassify", {}, engine=engine)
-    runner.run_to_completion(source.id, engine=engine)
+    drive.run_to_completion(source.id, engine=engine)
     # someone fixes one topic's name; the retry picks it up
     with engine.begin() as conn:
         conn.execute(sa.update(topics).where(topics.c.id == bad[0])
@@ -133,7 +133,7 @@ def test_retry_targets_only_the_failed_topics(engine, make_topic, get_topic):
     job = runner.get_job(retry.id, engine=engine)
     assert (job.config["retryOf"], job.config["force"], job.config["mode"]) == (
         source.id, True, "local")
-    report = runner.run_to_completion(retry.id, engine=engine)
+    report = drive.run_to_completion(retry.id, engine=engine)
     assert (report.success_count, report.error_count) == (1, 2)
     assert get_topic(bad[0]).subcategory == "SUV"
     assert get_topic(good).classified_at is not None
@@ -146,7 +146,7 @@ def test_retry_refused_without_errors_or_while_running(engine, many_topics):
     runner.process_chunk(source.id, engine=engine)
     with pytest.raises(UsageError, match="still processing"):
         create_retry(source.id, engine=engine)
-    runner.run_to_completion(source.id, engine=engine)
+    drive.run_to_completion(source.id, engine=engine)
     with pytest.raises(UsageError, match="no errors to retry"):
         create_retry(source.id, engine=engine)
 
@@ -155,7 +155,7 @@ def test_simultaneous_retries_of_one_job_make_one_retry(engine, make_topic):
     for c in "abcd":
         make_topic(f"Qqqz Wxyv {c}")
     source = runner.create_job("reclassify", {}, engine=engine)
-    runner.run_to_completion(source.id, engine=engine)
+    drive.run_to_completion(source.id, engine=engine)
     start = threading.Barrier(8)
     outcomes: list[str] = []
 
@@ -174,7 +174,7 @@ def test_simultaneous_retries_of_one_job_make_one_retry(engine, make_topic):
     created = [o for o in outcomes if o.startswith("job_")]
     assert len(created) == 1
     assert sum("already has a retry in progress" in o for o in outcomes) == 7
-    runner.run_to_completion(created[0], engine=engine)  # once it finished, retry again
+    drive.run_to_completion(created[0], engine=engine)  # once it finished, retry again
     assert create_retry(source.id, engine=engine).total_items == 4
 
 
@@ -185,7 +185,7 @@ def test_retry_this_group_targets_exactly_that_group(engine, make_topic):
     sports = [make_topic(f"Qqqz Wxyv {c}", parent_category="Sports") for c in "ab"]
     travel = make_topic("Qqqz Wxyv c", parent_category="Travel")
     source = runner.create_job("reclassify", {}, engine=engine)
-    runner.run_to_completion(source.id, engine=engine)
+    drive.run_to_completion(source.id, engine=engine)
     errors = runner.get_job(source.id, engine=engine).errors
     groups = error_groups(errors_frame(errors, error_categories(errors, engine=engine)))
     assert groups["parent category: Sports"] == sorted(sports)
@@ -198,7 +198,7 @@ def test_retry_this_group_targets_exactly_that_group(engine, make_topic):
     job = runner.get_job(retry.id, engine=engine)
     assert (job.config["retryOf"], job.config["retryGroup"]) == (source.id,
                                                                  "parent category: Sports")
-    runner.run_to_completion(retry.id, engine=engine)
+    drive.run_to_completion(retry.id, engine=engine)
     assert {e["id"] for e in runner.get_job(retry.id, engine=engine).errors} == set(sports)
     with pytest.raises(UsageError, match="names no topic"):
         create_retry(source.id, engine=engine, group="parent category: Nowhere", topic_ids=[])

@@ -7,12 +7,12 @@ from __future__ import annotations
 from jobcore.dedup import review
 from jobcore.dedup.calibration import BAND_START, BAND_WIDTH
 from jobcore.dedup.follow_ups import UNDO_MERGE
-from jobcore.jobs import runner
+from jobcore.jobs import drive, runner
 
 
 def _run(engine, job_type: str, config: dict) -> str:
     created = runner.create_job(job_type, config, engine=engine)
-    runner.run_to_completion(created.id, engine=engine)
+    drive.run_to_completion(created.id, engine=engine)
     return created.id
 
 
@@ -37,7 +37,7 @@ def test_band_counts_follow_merges_undos_and_not_duplicate_marks(demo_engine):
     merged, refused = reviewed[0], reviewed[1]
     merge_id = review.start_merge([merged], sweep_id, created_by="analyst",
                                   engine=demo_engine).id
-    runner.run_to_completion(merge_id, engine=demo_engine)
+    drive.run_to_completion(merge_id, engine=demo_engine)
     loser, score = refused.cluster.losers[0]
     review.mark_not_duplicates(loser, refused.cluster.winner, created_by="analyst",
                                sweep_id=sweep_id, engine=demo_engine)
@@ -51,7 +51,7 @@ def test_band_counts_follow_merges_undos_and_not_duplicate_marks(demo_engine):
     assert all(b.precision == b.merged / (b.merged + b.refused) for b in decided)
 
     undo_id = UNDO_MERGE.create(merge_id, engine=demo_engine).id
-    runner.run_to_completion(undo_id, engine=demo_engine)
+    drive.run_to_completion(undo_id, engine=demo_engine)
     undone = _by_band(demo_engine)
     assert sum(m for _, m, _ in undone.values()) == 0
     assert sum(r for *_, r in undone.values()) == 1

@@ -128,14 +128,14 @@ def test_embed_cli_fills_missing_embeddings(app_env, engine, many_topics, monkey
 def test_with_embed_on_write_reclassify_and_rollback_re_embed_inside_their_chunks(
         engine, make_topic, monkeypatch):
     from jobcore.classify.recovery import create_rollback
-    from jobcore.jobs import runner
+    from jobcore.jobs import drive, runner
 
     monkeypatch.setenv("EMBED_ON_WRITE", "true")
     get_settings.cache_clear()
     topic_id = make_topic("Luxury SUV Intenders")
     unchanged = make_topic("Qqqz Wxyv")  # an item error: not changed, not embedded
     job = runner.create_job("reclassify", {}, engine=engine)
-    runner.run_to_completion(job.id, engine=engine)
+    drive.run_to_completion(job.id, engine=engine)
     with engine.connect() as conn:
         rows = {r.id: r for r in conn.execute(sa.select(topics))}
     assert _embedding_state(engine, unchanged).text_hash is None
@@ -145,7 +145,7 @@ def test_with_embed_on_write_reclassify_and_rollback_re_embed_inside_their_chunk
         "Luxury SUV Intenders", None, Classification.from_mapping(rows[topic_id]._mapping)))
 
     rollback = create_rollback(job.id, engine=engine)
-    runner.run_to_completion(rollback.id, engine=engine)
+    drive.run_to_completion(rollback.id, engine=engine)
     with engine.connect() as conn:
         restored = _embedding_state(engine, topic_id)
     assert restored.text_hash == text_hash("Luxury SUV Intenders") != after_reclassify
@@ -164,7 +164,7 @@ def _embedding_state(engine, topic_id: int):
 def test_writes_mark_embeddings_stale_and_a_sweep_refreshes_them_before_it_searches(
         engine, make_topic):
     from jobcore.classify.recovery import create_rollback
-    from jobcore.jobs import runner
+    from jobcore.jobs import drive, runner
 
     get_settings.cache_clear()  # EMBED_ON_WRITE off: the default
     topic_id = make_topic("Luxury SUV Intenders")
@@ -173,11 +173,11 @@ def test_writes_mark_embeddings_stale_and_a_sweep_refreshes_them_before_it_searc
     embedded = _embedding_state(engine, topic_id)
     assert embedded.text_hash == text_hash("Luxury SUV Intenders")
     job = runner.create_job("reclassify", {}, engine=engine)
-    runner.run_to_completion(job.id, engine=engine)
+    drive.run_to_completion(job.id, engine=engine)
     assert _embedding_state(engine, topic_id) == (embedded.text_hash, True)
 
     rollback = create_rollback(job.id, engine=engine)
-    runner.run_to_completion(rollback.id, engine=engine)
+    drive.run_to_completion(rollback.id, engine=engine)
     with engine.begin() as conn:  # the text is back to what was embedded: mark cleared
         assert pending_count(conn) == 1
         refresh_batch(conn, LocalMiniLM(), pending_only=True)
@@ -185,10 +185,10 @@ def test_writes_mark_embeddings_stale_and_a_sweep_refreshes_them_before_it_searc
     assert _embedding_state(engine, topic_id) == (embedded.text_hash, False)
 
     again = runner.create_job("reclassify", {"force": True}, engine=engine)
-    runner.run_to_completion(again.id, engine=engine)
+    drive.run_to_completion(again.id, engine=engine)
     fresh = make_topic("Yoga Enthusiasts")  # never embedded
     sweep = runner.create_job("dedup_sweep", {}, engine=engine)
-    runner.run_to_completion(sweep.id, engine=engine)
+    drive.run_to_completion(sweep.id, engine=engine)
     with engine.connect() as conn:
         row = conn.execute(sa.select(topics).where(topics.c.id == topic_id)).one()
         assert pending_count(conn) == 0
@@ -217,7 +217,7 @@ def test_a_topic_write_leaves_the_vector_and_its_index_alone(engine, make_topic)
     """The vector lives in topic_embeddings (with the HNSW index): reclassifying an embedded
     topic writes a new version of its topics row only, and marks it to embed.
     """
-    from jobcore.jobs import runner
+    from jobcore.jobs import drive, runner
 
     get_settings.cache_clear()  # EMBED_ON_WRITE off: the default
     topic_id = make_topic("Luxury SUV Intenders")
@@ -233,7 +233,7 @@ def test_a_topic_write_leaves_the_vector_and_its_index_alone(engine, make_topic)
 
     before = versions()
     job = runner.create_job("reclassify", {"force": True}, engine=engine)
-    runner.run_to_completion(job.id, engine=engine)
+    drive.run_to_completion(job.id, engine=engine)
     after = versions()
     assert after[0] != before[0] and after[1] == before[1]  # topics row rewritten, vector not
     assert _embedding_state(engine, topic_id).embedding_stale
@@ -290,7 +290,7 @@ def test_a_sweep_after_a_reclassification_rebuilds_the_vector_index_once(
     """
     from jobcore.dedup import embeddings
     from jobcore.dedup.embeddings import get_provider, refresh_all
-    from jobcore.jobs import runner, store
+    from jobcore.jobs import drive, runner, store
 
     monkeypatch.setattr(embeddings, "BULK_FROM", 10)
     for i in range(20):
@@ -301,7 +301,7 @@ def test_a_sweep_after_a_reclassification_rebuilds_the_vector_index_once(
     sweep = runner.create_job("dedup_sweep", {}, engine=engine)
     runner.process_chunk(sweep.id, engine=engine)  # the refresh: the index goes
     assert _vector_index(engine) is None
-    runner.run_to_completion(sweep.id, engine=engine)
+    drive.run_to_completion(sweep.id, engine=engine)
     assert _vector_index(engine) is not None
     with engine.connect() as conn:
         assert pending_count(conn) == 0

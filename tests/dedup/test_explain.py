@@ -6,13 +6,13 @@ import pytest
 
 from jobcore.dedup import embeddings, explain
 from jobcore.errors import UsageError
-from jobcore.jobs import runner
+from jobcore.jobs import drive, runner
 
 
 def _swept(engine) -> str:
     embeddings.refresh_all(engine, embeddings.get_provider())
     created = runner.create_job("dedup_sweep", {}, engine=engine)
-    runner.run_to_completion(created.id, engine=engine)
+    drive.run_to_completion(created.id, engine=engine)
     return created.id
 
 

@@ -7,13 +7,13 @@ import sqlalchemy as sa
 
 from jobcore.dedup.follow_ups import UNDO_MERGE
 from jobcore.errors import ConfigError, Conflict
-from jobcore.jobs import runner
+from jobcore.jobs import drive, runner
 from jobcore.schema import activations, merges, org_topics, topic_history, topics
 
 
 def run(engine, job_type: str, config: dict) -> dict:
     created = runner.create_job(job_type, config, engine=engine)
-    runner.run_to_completion(created.id, engine=engine)
+    drive.run_to_completion(created.id, engine=engine)
     job = runner.get_job(created.id, engine=engine)
     return {"id": job.id, "result": job.result, "errors": job.errors,
             "success": job.success_count, "status": job.status}
@@ -101,7 +101,7 @@ def test_undo_restores_the_catalogue_exactly(engine, cluster):
     assert snapshot(engine) != before
     undo = UNDO_MERGE.create(merged["id"], engine=engine)
     assert undo.total_items == 1
-    runner.run_to_completion(undo.id, engine=engine)
+    drive.run_to_completion(undo.id, engine=engine)
     assert snapshot(engine) == before
     with engine.connect() as conn:
         actions = conn.execute(sa.select(topic_history.c.topic_id, topic_history.c.action)
@@ -150,7 +150,7 @@ def test_merges_many_clusters_in_chunks_of_ten(engine, make_topic):
         {"winner": w, "losers": [{"id": loser}]} for w, loser in pairs]}, engine=engine)
     first = runner.process_chunk(created.id, engine=engine)
     assert (first.processed_items, first.done) == (10, False)
-    last = runner.run_to_completion(created.id, engine=engine)
+    last = drive.run_to_completion(created.id, engine=engine)
     assert (last.processed_items, last.success_count) == (23, 23)
 
 
@@ -161,7 +161,7 @@ def test_a_spent_time_budget_ends_a_merge_chunk_early_and_the_next_resumes(engin
         {"winner": w, "losers": [{"id": loser}]} for w, loser in pairs]}, engine=engine)
     first = runner.process_chunk(created.id, engine=engine, time_budget=1e-9)
     assert (first.chunk_processed, first.done) == (0, False)
-    last = runner.run_to_completion(created.id, engine=engine)
+    last = drive.run_to_completion(created.id, engine=engine)
     assert (last.processed_items, last.success_count) == (3, 3)
 
 

@@ -11,14 +11,14 @@ import sqlalchemy as sa
 
 from jobcore.dedup import guards, matching, proposals, search, sweep_job
 from jobcore.errors import ConfigError
-from jobcore.jobs import runner
+from jobcore.jobs import drive, runner
 from jobcore.schema import activations, org_topics, topics
 from tests.dedup.vectors import basis, set_vector, unit
 
 
 def sweep(engine, **config) -> dict:
     created = runner.create_job("dedup_sweep", config, engine=engine)
-    runner.run_to_completion(created.id, engine=engine)
+    drive.run_to_completion(created.id, engine=engine)
     return runner.get_job(created.id, engine=engine).result
 
 
@@ -196,7 +196,7 @@ def test_hnsw_search_finds_what_the_exact_search_finds(demo_engine, monkeypatch)
 
 def test_source_batch_sweeps_only_the_topics_that_job_changed(demo_engine):
     reclassify = runner.create_job("reclassify", {"limit": 120}, engine=demo_engine)
-    runner.run_to_completion(reclassify.id, engine=demo_engine)
+    drive.run_to_completion(reclassify.id, engine=demo_engine)
     with demo_engine.connect() as conn:
         changed = conn.execute(sa.text(
             "SELECT count(DISTINCT topic_id) FROM topic_history WHERE batch_id = :b"),

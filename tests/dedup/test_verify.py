@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from jobcore.dedup import review, verify
 from jobcore.errors import ConfigError
-from jobcore.jobs import runner
+from jobcore.jobs import drive, runner
 from jobcore.schema import claude_pair_verdicts, dedup_verify_pairs
 from tests.dedup.vectors import set_vector, unit
 from tests.fakes.anthropic_batches import errored, pair_verdicts
@@ -38,7 +38,7 @@ def _pair(engine, make_topic, word: str, cosine: float, axis: int) -> tuple[int,
 
 def _sweep(engine, **config) -> runner.ChunkReport:
     created = runner.create_job("dedup_sweep", {**VERIFYING, **config}, engine=engine)
-    return runner.run_to_completion(created.id, engine=engine)
+    return drive.run_to_completion(created.id, engine=engine)
 
 
 def _asked(fake) -> list[str]:
@@ -184,7 +184,7 @@ def test_a_crash_after_submit_is_adopted_and_nothing_is_sent_twice(
     assert died.returncode == 3, died.stderr
     assert len(fake_anthropic.state.batches) == 1  # taken; its chunk never committed
 
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
 
     assert report.status == "completed"
     assert len(fake_anthropic.state.batches) == 1  # adopted, not sent again
@@ -270,7 +270,7 @@ def test_agreement_with_analysts_per_band(engine, make_topic, fake_anthropic):
 
     _job, reviewed = review.load_review(report.job_id, {}, engine=engine)
     merge = review.start_merge(reviewed, report.job_id, created_by="analyst", engine=engine)
-    runner.run_to_completion(merge.id, engine=engine)  # the analyst agrees: merged
+    drive.run_to_completion(merge.id, engine=engine)  # the analyst agrees: merged
     review.mark_not_duplicates(*same, created_by="analyst", sweep_id=None, engine=engine)
     [band] = review.claude_agreement_by_band("semantic", engine=engine)
     assert (band.same_merged, band.same_refused, band.decided) == (0, 1, 1)  # refused wins
@@ -322,7 +322,7 @@ def test_verifying_proposes_what_a_plain_sweep_proposes_above_the_threshold(
         conn.execute(sa.text("INSERT INTO org_topics (org_id, topic_id) VALUES (:o, :t)"),
                      {"o": make_org("Acme"), "t": w})
     plain = runner.create_job("dedup_sweep", {"matching": "semantic"}, engine=engine)
-    runner.run_to_completion(plain.id, engine=engine)
+    drive.run_to_completion(plain.id, engine=engine)
     fake_anthropic.state.responder = pair_verdicts(lambda a, b: False)
 
     verifying = _sweep(engine)
@@ -379,9 +379,9 @@ def test_a_verified_loser_of_a_cluster_merged_meanwhile_gets_an_open_cluster(
         runner.process_chunk(created.id, engine=engine)
     _job, reviewed = review.load_review(created.id, {}, engine=engine)
     merge = review.start_merge(reviewed, created.id, created_by="analyst", engine=engine)
-    runner.run_to_completion(merge.id, engine=engine)  # {w, x} merged while Claude works
+    drive.run_to_completion(merge.id, engine=engine)  # {w, x} merged while Claude works
 
-    runner.run_to_completion(created.id, engine=engine)
+    drive.run_to_completion(created.id, engine=engine)
 
     _job, reviewed = review.load_review(created.id, {}, engine=engine)
     states = sorted((r.state, r.cluster.winner, tuple(i for i, _ in r.cluster.losers))

@@ -21,7 +21,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from jobcore.jobs import runner
+from jobcore.jobs import drive, runner
 from jobcore.schema import admin_jobs, topics
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -357,7 +357,7 @@ def test_review_queue_edit_of_an_unclassified_topic(app_url, browser_page, shoot
 def test_cluster_review_from_sweep_to_merge_and_undo(start_app, demo_engine, browser_page,
                                                      shoot):
     sweep = runner.create_job("dedup_sweep", {}, engine=demo_engine)
-    runner.run_to_completion(sweep.id, engine=demo_engine)
+    drive.run_to_completion(sweep.id, engine=demo_engine)
     url = start_app(str(demo_engine.url.render_as_string(hide_password=False)))
     page = browser_page
     _open(page, f"{url}/dedup?job={sweep.id}")

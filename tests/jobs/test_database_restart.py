@@ -20,7 +20,7 @@ from jobcore.cli.main import main
 from jobcore.config import get_settings
 from jobcore.db import create_engine_for
 from jobcore.errors import DatabaseUnavailable
-from jobcore.jobs import runner, store
+from jobcore.jobs import drive, runner, store
 from jobcore.schema import topics
 
 TOKEN = "restart-token-0123456789abcdef0123456789abcdef"
@@ -101,7 +101,7 @@ def test_a_stopped_database_is_a_503_everywhere_and_the_job_goes_on_after_it(
     assert "cannot connect to postgresql" in capsys.readouterr().err.lower()
 
     own_server.start()
-    report = runner.run_to_completion(created.id, engine=restart_engine)
+    report = drive.run_to_completion(created.id, engine=restart_engine)
     assert (report.status, report.processed_items, report.total_items) == ("completed", 120, 120)
     assert runner.job_events(created.id, engine=restart_engine) == []  # it never failed
 
@@ -121,7 +121,7 @@ def test_terminated_connections_are_retried_and_never_fail_the_job(engine, many_
         assert report.status == "processing" and report.failure_message is None
     killer.dispose()
     assert sum("database connection lost" in r.message for r in caplog.records) >= 2
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.status, report.processed_items) == ("completed", 300)
 
 

@@ -14,7 +14,7 @@ from jobcore.classify import recovery
 from jobcore.cli.main import main
 from jobcore.config import get_settings
 from jobcore.errors import Conflict, JobNotFound
-from jobcore.jobs import retention, runner, store
+from jobcore.jobs import drive, retention, runner, store
 from jobcore.jobs.worker import Worker
 from jobcore.schema import admin_jobs, batch_results_staging, pruned_jobs, topic_history
 
@@ -23,7 +23,7 @@ def _finished_job(engine, many_topics, *, days_ago: float, topics: int = 5) -> s
     """A completed local reclassify job over new topics, ended ``days_ago``."""
     many_topics(topics)
     created = runner.create_job("reclassify", {}, engine=engine)
-    runner.run_to_completion(created.id, engine=engine)
+    drive.run_to_completion(created.id, engine=engine)
     _age(engine, created.id, days_ago)
     return created.id
 
@@ -80,7 +80,7 @@ def test_prune_removes_only_the_chunk_logs_the_settings_say(engine, many_topics)
 
     # history is kept: the pruned-log job still rolls back
     rollback = recovery.create_rollback(old, engine=engine)
-    assert runner.run_to_completion(rollback.id, engine=engine).success_count == 5
+    assert drive.run_to_completion(rollback.id, engine=engine).success_count == 5
 
 
 def test_finished_jobs_go_only_with_job_retention_and_their_rollback_is_refused(
@@ -154,7 +154,7 @@ def test_a_failed_retry_that_can_be_resumed_keeps_its_source(engine, make_topic)
     failing = make_topic("Qqqz Wxyv")
     source = runner.create_job("reclassify", {"force": True, "topicIds": [failing]},
                                engine=engine)
-    runner.run_to_completion(source.id, engine=engine)
+    drive.run_to_completion(source.id, engine=engine)
     retry = recovery.create_retry(source.id, engine=engine)
     with engine.begin() as conn:  # the retry failed (say, a revoked key): it may be resumed
         store.fail_job(conn, retry.id, "the API key was revoked")
@@ -162,7 +162,7 @@ def test_a_failed_retry_that_can_be_resumed_keeps_its_source(engine, make_topic)
     report = retention.prune(engine=engine, policy=retention.Policy(30, 60))
     assert (report.jobs, report.jobs_kept_for_live) == (0, 1)
     runner.resume_job(retry.id, engine=engine)
-    assert runner.run_to_completion(retry.id, engine=engine).processed_items == 1
+    assert drive.run_to_completion(retry.id, engine=engine).processed_items == 1
 
 
 def test_prune_works_in_batches_stops_for_time_and_yields_to_a_running_prune(

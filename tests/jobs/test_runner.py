@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from jobcore.catalog import topic_store
 from jobcore.errors import Conflict, JobBusy, JobNotFound, JobNotRunnable, UnknownJobType
-from jobcore.jobs import runner, store
+from jobcore.jobs import drive, runner, store
 from jobcore.schema import topic_history
 
 
@@ -50,7 +50,7 @@ def test_counters_add_up_over_a_whole_job(engine, many_topics, make_topic):
                parent_category="Healthy Living", subcategory="Fitness and Exercise",
                audience_type="interest")  # outdated but unchanged: skipped
     created = runner.create_job("reclassify", {}, engine=engine)
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert report.processed_items == report.total_items == 92
     assert report.processed_items == (report.success_count + report.error_count
                                       + report.skip_count)
@@ -91,7 +91,7 @@ def test_cancel_takes_effect_between_chunks_and_refuses_further_chunks(engine, m
 def test_completed_job_refuses_chunks_with_a_clear_error(engine, many_topics):
     many_topics(3)
     created = runner.create_job("reclassify", {}, engine=engine)
-    runner.run_to_completion(created.id, engine=engine)
+    drive.run_to_completion(created.id, engine=engine)
     with pytest.raises(JobNotRunnable, match=f"Job {created.id} is completed"):
         runner.process_chunk(created.id, engine=engine)
 
@@ -145,7 +145,7 @@ def test_two_threads_never_process_a_topic_twice(engine, many_topics):
     assert set(history.values()) <= {1}  # no topic twice, whatever interleaving happened
 
     if not job.is_finished:
-        runner.run_to_completion(created.id, engine=engine)
+        drive.run_to_completion(created.id, engine=engine)
     job = runner.get_job(created.id, engine=engine)
     history = _history_counts(engine, created.id)
     assert job.status == "completed"
@@ -188,7 +188,7 @@ def test_crash_after_item_writes_before_commit_leaves_no_trace(engine, many_topi
     assert get_topic(ids[60]).classification_version is None
     assert sum(_history_counts(engine, created.id).values()) == 50
 
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.status, report.processed_items, report.success_count) == ("completed", 80, 80)
     history = _history_counts(engine, created.id)
     assert len(history) == 80 and set(history.values()) == {1}
@@ -230,7 +230,7 @@ def test_a_failed_job_resumes_from_its_cursor_and_its_history_says_so(
     resumed = runner.resume_job(created.id, created_by="ana", engine=engine)
     assert (resumed.status, resumed.failure_message, resumed.processed_items) == (
         "processing", None, 50)
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.status, report.processed_items, report.success_count) == (
         "completed", 120, 120)
     assert set(_history_counts(engine, created.id).values()) == {1}  # nothing done twice
@@ -244,7 +244,7 @@ def test_a_failed_job_resumes_from_its_cursor_and_its_history_says_so(
 def test_errors_come_back_in_order_however_many_chunks_recorded_them(engine, make_topic):
     ids = [make_topic(f"Qqqz Wxyv {i}") for i in range(130)]  # no rule classifies these
     created = runner.create_job("reclassify", {}, engine=engine)
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert report.error_count == 130
     job = runner.get_job(created.id, engine=engine)
     assert [e["id"] for e in job.errors] == ids
@@ -257,7 +257,7 @@ def test_time_budget_ends_a_chunk_early_and_the_next_resumes(engine, many_topics
     created = runner.create_job("reclassify", {}, engine=engine)
     first = runner.process_chunk(created.id, engine=engine, time_budget=1e-9)
     assert first.chunk_processed == 0 and not first.done
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.processed_items, report.success_count) == (60, 60)
     assert sum(_history_counts(engine, created.id).values()) == 60
 

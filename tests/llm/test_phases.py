@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from jobcore.errors import ConfigError
-from jobcore.jobs import runner
+from jobcore.jobs import drive, runner
 from jobcore.llm.client import LLMUnavailable
 from jobcore.llm.progress import batch_progress
 from jobcore.schema import batch_results_staging, topic_history
@@ -80,7 +80,7 @@ def test_failed_results_and_bad_answers_are_topic_errors(engine, make_topic, get
     })
     created = runner.create_job("reclassify", {"mode": "llm", "enableWebSearch": False},
                                 engine=engine)
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.success_count, report.error_count) == (1, 5)
     errors = {e["name"]: e["message"] for e in runner.get_job(created.id, engine=engine).errors}
     assert "overloaded_error" in errors["Errored Topic"]
@@ -97,7 +97,7 @@ def test_429_and_500_are_retried_by_the_sdk(engine, make_topic, fake_anthropic):
     fake_anthropic.state.fail("POST", "/v1/messages/batches", 429)
     fake_anthropic.state.fail("GET", "/v1/messages/batches/", 500)
     created = runner.create_job("reclassify", {"mode": "llm"}, engine=engine)
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert report.success_count == 1
     assert fake_anthropic.state.count("POST", "/v1/messages/batches") == 2  # 429, then ok
 
@@ -114,7 +114,7 @@ def test_an_unavailable_api_leaves_the_job_to_retry_and_never_submits_twice(
     assert job.status == "pending" and batch_progress(job, engine=engine).batches == []
     runner.process_chunk(created.id, engine=engine)  # submitted now
     runner._parsed_configs.clear()  # as a fresh process would start
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert report.success_count == 1
     assert len(fake_anthropic.state.batches) == 1  # one batch, never a second submission
 
@@ -155,7 +155,7 @@ def test_a_process_dying_after_anthropic_took_its_batches_never_submits_them_aga
     job = runner.get_job(created.id, engine=engine)
     assert job.cursor["lastId"] == 0 and job.cursor["submitted"] == 0
 
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.status, report.success_count) == ("completed", 250)
     assert len(fake_anthropic.state.batches) == 3  # 2 adopted, the refused one submitted
     sent = [r["custom_id"] for b in fake_anthropic.state.batches.values()
@@ -174,7 +174,7 @@ def test_a_refused_sub_batch_is_submitted_again_on_the_next_call(
     assert not first.done and len(fake_anthropic.state.batches) == 2
     job = runner.get_job(created.id, engine=engine)
     assert job.cursor["retryIds"] == ids[100:200] and job.cursor["submitted"] == 150
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.status, report.success_count) == ("completed", 250)
     sent = [r["custom_id"] for b in fake_anthropic.state.batches.values()
             for r in b["_requests"]]
@@ -203,7 +203,7 @@ def test_column_mode_changes_only_that_field(engine, make_topic, get_topic, fake
                                                  "subcategory": None}
     created = runner.create_job("reclassify", {"mode": "column", "targetColumn": "subcategory",
                                                "force": True}, engine=engine)
-    runner.run_to_completion(created.id, engine=engine)
+    drive.run_to_completion(created.id, engine=engine)
     sent = next(iter(fake_anthropic.state.batches.values()))["_requests"][0]["params"]
     assert sent["output_config"]["format"]["schema"]["required"] == ["subcategory"]
     topic = get_topic(topic_id)
@@ -258,7 +258,7 @@ def test_fallback_local_classifies_failed_topics_with_the_rules(engine, make_top
                                          "Qqqz Wxyv": errored()})
     created = runner.create_job("reclassify", {"mode": "llm", "fallbackLocal": True},
                                 engine=engine)
-    runner.run_to_completion(created.id, engine=engine)
+    drive.run_to_completion(created.id, engine=engine)
     errors = {e["id"]: e["message"] for e in runner.get_job(created.id, engine=engine).errors}
     assert "classified by the local rules instead" in errors[suv]
     assert get_topic(suv).subcategory == "SUV" and get_topic(suv).review_status == "ok"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from jobcore.jobs import runner
+from jobcore.jobs import drive, runner
 from jobcore.schema import not_duplicate_pairs
 from jobcore.ui.forms import plural
 from tests.fakes.anthropic_batches import pair_verdicts
@@ -15,7 +15,7 @@ DEDUP = "app_pages/dedup.py"
 
 def _sweep(engine) -> str:
     created = runner.create_job("dedup_sweep", {}, engine=engine)
-    runner.run_to_completion(created.id, engine=engine)
+    drive.run_to_completion(created.id, engine=engine)
     return created.id
 
 
@@ -166,7 +166,7 @@ def test_a_cluster_merged_with_another_winner_reads_as_merged(demo_engine):
     _, edited = review.load_review(sweep_id, edits, engine=demo_engine)
     merge = review.start_merge([r for r in edited if r.number == cluster.number], sweep_id,
                                created_by="ana", engine=demo_engine)
-    runner.run_to_completion(merge.id, engine=demo_engine)
+    drive.run_to_completion(merge.id, engine=demo_engine)
     _, after = review.load_review(sweep_id, {}, engine=demo_engine)  # the edit forgotten
     assert next(r for r in after if r.number == cluster.number).state == review.MERGED
     assert sum(r.state == review.STALE for r in after) == 0
@@ -177,7 +177,7 @@ def test_a_verifying_sweep_shows_claudes_verdicts_and_the_agreement(open_demo_ap
                                                                      fake_anthropic):
     fake_anthropic.state.responder = pair_verdicts(lambda a, b: True)
     created = runner.create_job("dedup_sweep", {"verify": "claude"}, engine=demo_engine)
-    runner.run_to_completion(created.id, engine=demo_engine)
+    drive.run_to_completion(created.id, engine=demo_engine)
     result = runner.get_job(created.id, engine=demo_engine).result
     pairs = result["verification"]["pairs"]
     assert pairs > 0  # the demo holds pairs scoring 0.50-0.60

@@ -8,7 +8,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from jobcore.catalog.topic_store import error_categories
-from jobcore.jobs import retention, runner
+from jobcore.jobs import drive, retention, runner
 from jobcore.ui.errors import errors_csv, errors_frame, filter_errors
 
 DETAIL = "app_pages/job_detail.py"
@@ -75,7 +75,7 @@ def test_buttons_show_only_where_valid(open_app, many_topics, make_topic, button
     assert {"Process next chunk", "Run", "Cancel the job"} <= labels
     assert not {"Retry errors", "Create rollback job"} & labels
 
-    runner.run_to_completion(pending.id)
+    drive.run_to_completion(pending.id)
     at = open_app(DETAIL, job=pending.id)
     labels = {b.label for b in at.button}
     assert {"Retry errors", "Create rollback job"} <= labels
@@ -95,7 +95,7 @@ def test_retry_errors_opens_the_new_job(open_app, many_topics, make_topic, butto
     make_topic("Qqqz Wxyv")
     make_topic("Yoga Enthusiasts")
     source = runner.create_job("reclassify", {})
-    runner.run_to_completion(source.id)
+    drive.run_to_completion(source.id)
     at = open_app(DETAIL, job=source.id)
     button(at, "Retry errors").click().run()
     retry = runner.get_job(at.query_params["job"])
@@ -108,7 +108,7 @@ def test_errors_table_filters_and_groups(open_app, make_topic):
     make_topic("=HYPERLINK(evil)")
     make_topic("Yoga Enthusiasts")
     source = runner.create_job("reclassify", {})
-    runner.run_to_completion(source.id)
+    drive.run_to_completion(source.id)
     at = open_app(DETAIL, job=source.id)
     table, patterns, categories = (d.value for d in at.dataframe)
     assert len(table) == 4
@@ -126,7 +126,7 @@ def test_export_holds_the_filtered_rows_with_formulas_neutralised(engine, make_t
     make_topic("-Qqqz Wxyv")
     make_topic("Qqqz Zzyx")
     source = runner.create_job("reclassify", {}, engine=engine)
-    runner.run_to_completion(source.id, engine=engine)
+    drive.run_to_completion(source.id, engine=engine)
     frame = errors_frame((job := runner.get_job(source.id, engine=engine)).errors,
                          error_categories(job.errors, engine=engine))
     shown = filter_errors(frame, "qqqz")
@@ -142,7 +142,7 @@ def test_completed_reclassify_offers_a_dedup_sweep_of_its_topics(open_app, many_
                                                                    button):
     many_topics(60)
     created = runner.create_job("reclassify", {})
-    runner.run_to_completion(created.id)
+    drive.run_to_completion(created.id)
     at = open_app(DETAIL, job=created.id)
     button(at, "Dedup sweep these topics").click().run()
     assert not at.exception
@@ -154,7 +154,7 @@ def test_completed_reclassify_offers_a_dedup_sweep_of_its_topics(open_app, many_
 def test_completed_merge_offers_undo(open_app, make_topic, button):
     a, b = make_topic("Golf Fans"), make_topic("golf fans")
     merged = runner.create_job("merge", {"clusters": [{"winner": a, "losers": [{"id": b}]}]})
-    runner.run_to_completion(merged.id)
+    drive.run_to_completion(merged.id)
     at = open_app(DETAIL, job=merged.id)
     button(at, "Create undo job").click().run()
     assert not at.exception
@@ -270,7 +270,7 @@ def test_jobs_show_what_they_came_from_and_what_came_of_them(open_app, many_topi
 
     many_topics(60)
     source = runner.create_job("reclassify", {})
-    runner.run_to_completion(source.id)
+    drive.run_to_completion(source.id)
     rollback = create_rollback(source.id)
     came_from, came_of = runner.related_jobs(runner.get_job_summary(rollback.id))
     assert [(r.relation, r.job.id) for r in came_from] == [("rollback of", source.id)]
@@ -290,7 +290,7 @@ def test_jobs_show_what_they_came_from_and_what_came_of_them(open_app, many_topi
 
 def test_a_sweep_links_to_its_review_with_its_cluster_count(open_demo_app, demo_engine):
     created = runner.create_job("dedup_sweep", {}, engine=demo_engine)
-    runner.run_to_completion(created.id, engine=demo_engine)
+    drive.run_to_completion(created.id, engine=demo_engine)
     clusters = runner.get_job(created.id, engine=demo_engine).result["clusterCount"]
     at = open_demo_app(DETAIL, job=created.id)
     assert not at.exception
@@ -302,7 +302,7 @@ def test_a_merge_lists_the_clusters_it_merged_and_links_its_sweep(open_demo_app,
     from jobcore.dedup import review
 
     sweep = runner.create_job("dedup_sweep", {}, engine=demo_engine)
-    runner.run_to_completion(sweep.id, engine=demo_engine)
+    drive.run_to_completion(sweep.id, engine=demo_engine)
     _, reviewed = review.load_review(sweep.id, {}, engine=demo_engine)
     chosen = [r for r in reviewed if r.mergeable][:2]
     names = review.load_names({r.cluster.winner for r in chosen}, engine=demo_engine)
@@ -313,7 +313,7 @@ def test_a_merge_lists_the_clusters_it_merged_and_links_its_sweep(open_demo_app,
     table = next(d.value for d in at.dataframe if "Winner" in d.value.columns)
     assert table["Winner"].tolist() == [
         f"{names[r.cluster.winner]} · #{r.cluster.winner}" for r in chosen]
-    runner.run_to_completion(merge.id, engine=demo_engine)
+    drive.run_to_completion(merge.id, engine=demo_engine)
     at = open_demo_app(DETAIL, job=merge.id)
     assert "Clusters merged (2)" in [e.label for e in at.expander]
     assert any(e.proto.label == f"From: merge of clusters proposed by {sweep.id} (completed)"
@@ -341,7 +341,7 @@ def test_retry_this_group_opens_a_job_over_that_group(open_app, make_topic, butt
     sports = [make_topic(f"Qqqz Wxyv {c}", parent_category="Sports") for c in "ab"]
     make_topic("Qqqz Wxyv c", parent_category="Travel")
     source = runner.create_job("reclassify", {})
-    runner.run_to_completion(source.id)
+    drive.run_to_completion(source.id)
     at = open_app(DETAIL, job=source.id)
     picker = at.selectbox(key="retry_group")
     assert "parent category: Sports (2 topics)" in picker.options
@@ -355,7 +355,7 @@ def test_retry_this_group_opens_a_job_over_that_group(open_app, make_topic, butt
 def test_a_job_retention_removed_says_so_and_leads_back(open_app, many_topics, engine):
     many_topics(5)
     created = runner.create_job("reclassify", {})
-    runner.run_to_completion(created.id)
+    drive.run_to_completion(created.id)
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE admin_jobs SET completed_at = now() - interval '90 days' "
                              "WHERE id = :id"), {"id": created.id})

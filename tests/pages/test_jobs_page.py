@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from jobcore.jobs import runner
+from jobcore.jobs import drive, runner
 from jobcore.schema import admin_jobs
 
 
@@ -32,7 +32,7 @@ def test_sidebar_shows_database_and_user(open_app):
 def test_job_list_shows_jobs_newest_first_and_filters_by_status(open_app, many_topics):
     many_topics(60)
     first = runner.create_job("reclassify", {})
-    runner.run_to_completion(first.id)
+    drive.run_to_completion(first.id)
     second = runner.create_job("reclassify", {"force": True, "limit": 5})
     at = open_app()
     frame = at.dataframe[0].value
@@ -201,7 +201,7 @@ def _reclassify(make_topic, by: str, *, errors: bool, finish: bool = True) -> st
     created = runner.create_job("reclassify", {"force": True, "topicIds": [topic]},
                                 created_by=by)
     if finish:
-        runner.run_to_completion(created.id)
+        drive.run_to_completion(created.id)
     return created.id
 
 
@@ -231,7 +231,7 @@ def test_bulk_retry_over_the_filters_counts_confirms_and_says_what_it_did(
     button(at, "Cancel all matching...").click().run()
     assert any("Cancel 2 jobs matching created by test-analyst?" in m.value
                for m in at.markdown)
-    runner.run_to_completion(retries[0].id)  # finishes before the click
+    drive.run_to_completion(retries[0].id)  # finishes before the click
     button(at, "Cancel 2 jobs").click().run()
     assert [w.value for w in at.warning] == ["Cancelled 1 job matching created by "
                                              "test-analyst; refused 1 (reasons below)."]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from jobcore.jobs import runner
+from jobcore.jobs import drive, runner
 from jobcore.schema import topic_history
 
 REVIEW = "app_pages/review.py"
@@ -101,7 +101,7 @@ def test_a_queue_longer_than_the_screen_says_how_many_are_flagged(open_app, make
 def test_an_unsure_topic_offers_its_two_candidates_as_one_click_choices(
         open_app, make_topic, get_topic, engine, button):
     topic_id = make_topic("/Motoring/Vintage & Classic Cars")
-    runner.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
+    drive.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
                              engine=engine)
     at = open_app(REVIEW)
     assert not at.exception
@@ -125,7 +125,7 @@ def test_exemplars_are_listed_with_what_they_decided_and_can_be_removed(
     first = _flag(make_topic, "Vintage & Classic Cars", "Unsure between two")
     review.accept(first, "iab_audience_1_1:249", user="ana", engine=engine)
     make_topic("Vintage & Classic Cars - UK")
-    runner.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
+    drive.run_to_completion(runner.create_job("reclassify", {}, engine=engine).id,
                              engine=engine)
     at = open_app(REVIEW)
     assert not at.exception

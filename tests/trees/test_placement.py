@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from jobcore.classify.recovery import create_rollback
 from jobcore.errors import ConfigError
-from jobcore.jobs import runner
+from jobcore.jobs import drive, runner
 from jobcore.schema import taxonomy_nodes, topic_history
 from jobcore.trees import seeding, tree_index
 from tests.fakes.anthropic_batches import succeeded
@@ -79,7 +79,7 @@ def test_realign_places_topics_by_node_exact_path_or_nearest_label(
     make_topic("Not classified yet")  # not eligible
     created = runner.create_job("realign_subcategories", {}, engine=engine)
     assert created.total_items == 5
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.success_count, report.skip_count, report.error_count) == (3, 1, 1)
     assert (get_topic(exact).subcategory, get_topic(exact).taxonomy_node_id) == ("Golf", golf.id)
     assert (get_topic(near).subcategory, get_topic(near).taxonomy_node_id) == (
@@ -95,7 +95,7 @@ def test_realign_places_topics_by_node_exact_path_or_nearest_label(
 
     rollback = create_rollback(created.id, engine=engine)
     assert rollback.total_items == 3
-    assert runner.run_to_completion(rollback.id, engine=engine).success_count == 3
+    assert drive.run_to_completion(rollback.id, engine=engine).success_count == 3
     assert (get_topic(near).subcategory, get_topic(near).taxonomy_node_id) == (
         "Basket-Ball", None)
     assert get_topic(by_node).subcategory == "Golfing"
@@ -115,7 +115,7 @@ def test_fix_level0_replaces_tier_labels_and_whole_paths(engine, index, make_top
 
     created = runner.create_job("fix_subcategory_level0", {}, engine=engine)
     assert created.total_items == 5  # the leaf is not a candidate
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.success_count, report.error_count) == (4, 1)
     assert (get_topic(tier2).subcategory, get_topic(tier2).taxonomy_node_id) == (None,
                                                                                  sports.id)
@@ -128,7 +128,7 @@ def test_fix_level0_replaces_tier_labels_and_whole_paths(engine, index, make_top
     assert _history(engine, whole_path)[-1][0] == "subcategory_fixed"
 
     rollback = create_rollback(created.id, engine=engine)
-    runner.run_to_completion(rollback.id, engine=engine)
+    drive.run_to_completion(rollback.id, engine=engine)
     assert get_topic(whole_path).subcategory == "Interest | Sports | Golf"
     assert get_topic(tier2).taxonomy_node_id is None
 
@@ -153,7 +153,7 @@ def test_a_spent_time_budget_ends_a_placement_chunk_early_and_the_next_resumes(
     created = runner.create_job("realign_subcategories", {}, engine=engine)
     first = runner.process_chunk(created.id, engine=engine, time_budget=1e-9)
     assert (first.chunk_processed, first.done) == (0, False)
-    last = runner.run_to_completion(created.id, engine=engine)
+    last = drive.run_to_completion(created.id, engine=engine)
     assert (last.status, last.processed_items, last.success_count) == ("completed", 3, 3)
 
 
@@ -181,7 +181,7 @@ def test_llm_backfill_places_topics_without_a_node_through_message_batches(
 
     created = runner.create_job("backfill_taxonomy_nodes", {}, engine=engine)
     assert created.total_items == 5
-    report = runner.run_to_completion(created.id, engine=engine)
+    report = drive.run_to_completion(created.id, engine=engine)
     assert (report.status, report.success_count, report.error_count) == ("completed", 1, 4)
     sent = [r for b in fake_anthropic.state.batches.values() for r in b["_requests"]]
     assert sorted(int(r["custom_id"]) for r in sent) == [good, invented, elsewhere, broken]
@@ -198,5 +198,5 @@ def test_llm_backfill_places_topics_without_a_node_through_message_batches(
         "subcategory": None, "taxonomy_node_id": golf.id, "how": "llm"})]
 
     rollback = create_rollback(created.id, engine=engine)
-    runner.run_to_completion(rollback.id, engine=engine)
+    drive.run_to_completion(rollback.id, engine=engine)
     assert get_topic(good).taxonomy_node_id is None

@@ -1,12 +1,18 @@
-"""A page drives a job a slice of chunks at a time (jobcore.ui.slices)."""
+"""One loop drives a job (jobcore.jobs.drive): a page a slice of chunks at a time, the
+command line to the end, waiting while the batches run."""
 
 from __future__ import annotations
 
 import pytest
 
 from jobcore.errors import JobBusy
+from jobcore.jobs.drive import drive_steps
 from jobcore.jobs.runner import ChunkReport
-from jobcore.ui.slices import run_slice
+
+
+def run_slice(step, **options) -> ChunkReport:
+    """A page's slice: it rests (comes back later) while the batches run."""
+    return drive_steps(step, poll_seconds=None, **options)
 
 
 def _report(processed: int, *, total: int = 1000, moved: int = 50,
@@ -49,7 +55,7 @@ def test_a_slice_of_zero_seconds_is_one_chunk_and_stop_ends_it_between_chunks():
     run_slice(job.step, seconds=0.0, clock=job.clock)
     assert job.chunks == 1
     asked = iter([True, False])  # Stop asked for after the second chunk
-    run_slice(job.step, seconds=10, go_on=lambda: next(asked), clock=job.clock)
+    run_slice(job.step, seconds=10, go_on=lambda report: next(asked), clock=job.clock)
     assert job.chunks == 1 + 2
 
 
@@ -76,3 +82,16 @@ def test_a_job_handed_to_the_workers_is_left_to_them():
 
     run_slice(step, seconds=10)
     assert len(calls) == 1
+
+
+def test_the_command_line_waits_between_polls_while_the_batches_run():
+    reports = iter([_report(0, moved=0), _report(0, moved=0), _report(1000)])
+    slept: list[float] = []
+    final = drive_steps(lambda: next(reports), poll_seconds=30.0,
+                        waiting=lambda report: report.chunk_processed == 0, sleep=slept.append)
+    assert final.done and slept == [30.0, 30.0]  # two polls found them running
+
+
+def test_a_worker_goes_on_with_a_job_handed_to_the_workers():
+    reports = iter([_report(50, background=True), _report(1000, background=True)])
+    assert drive_steps(lambda: next(reports), worker=True, poll_seconds=None).done
