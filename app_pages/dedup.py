@@ -5,6 +5,7 @@ import streamlit as st
 
 from jobcore.access import can
 from jobcore.dedup import explain, review
+from jobcore.dedup.sweep_result import SweepResult, verification_caption
 from jobcore.errors import JobcoreError
 from jobcore.jobs import runner
 from jobcore.ui import dedup as dedup_ui
@@ -23,7 +24,6 @@ from jobcore.ui.dedup import (
     score_caption,
 )
 from jobcore.ui.forms import plural
-from jobcore.ui.llm import verification_caption
 
 st.title("Dedup clusters")
 
@@ -53,7 +53,9 @@ except JobcoreError as exc:
     st.error(str(exc))
     st.stop()
 
-result = job.result
+result = SweepResult.of(job.result)
+threshold = result.threshold or 0.0
+matching_mode = result.matching or "semantic"
 cols = st.columns(5)
 cols[0].metric("Clusters", f"{len(reviewed):,}")
 cols[1].metric("Duplicates", f"{sum(len(r.cluster.losers) for r in reviewed):,}",
@@ -61,14 +63,14 @@ cols[1].metric("Duplicates", f"{sum(len(r.cluster.losers) for r in reviewed):,}"
                     "edits and not-duplicates marks applied")
 cols[2].metric("Open", f"{sum(r.mergeable for r in reviewed):,}",
                help="Clusters not merged yet with a loser left")
-cols[3].metric("Threshold", f"{result.get('threshold', 0):.3f}")
-cols[4].metric("Search", result.get("search", "–"),
+cols[3].metric("Threshold", f"{threshold:.3f}")
+cols[4].metric("Search", result.search or "–",
                help="How candidates were found. lexical (hybrid matching): every name of the "
                     "same market and subject alike enough to reach the threshold; exact "
                     "(semantic, small catalogues): every vector compared; hnsw (semantic): "
                     "pgvector's index")
-if "verification" in result:
-    st.caption(verification_caption(result, job.cursor.get("submitted", 0),
+if result.verification is not None:
+    st.caption(verification_caption(result.verification, job.cursor.get("submitted", 0),
                                     finished=job.is_finished))
 if job.status != "completed":
     what = ("topics swept and pairs verified" if job.config.get("verify") == "claude"
@@ -80,8 +82,7 @@ figure = histogram_figure(result)
 if figure is not None:
     st.plotly_chart(figure, width="stretch")
 
-matching_mode = result.get("matching", "semantic")
-bands = bands_frame(review.decisions_by_band(matching_mode), result.get("threshold"))
+bands = bands_frame(review.decisions_by_band(matching_mode), result.threshold)
 with st.expander(f"Analysts' decisions by score band (all {matching_mode} sweeps)",
                  expanded=not bands.empty):
     if bands.empty:
@@ -212,8 +213,8 @@ if current.state != review.OPEN:
             "A member of this cluster has since been merged or deleted; it cannot be merged "
             "as proposed.")
 comparison = comparison_frame(current, details, verified=verified_sweep,
-                              threshold=result.get("threshold"))
-st.caption(score_caption(result.get("matching", "semantic"), result.get("threshold", 0)))
+                              threshold=result.threshold)
+st.caption(score_caption(matching_mode, threshold))
 different = differing_fields(comparison)
 st.caption("Highlighted: differs from the winner"
            + (f" ({', '.join(different)})." if different else " (nothing does)."))
@@ -228,7 +229,7 @@ verdicts = [(i, current.cluster.evidence[i].claude) for i, _ in current.cluster.
 for topic_id, verdict in verdicts:  # whole (the table's cell cuts a long reason short)
     st.caption(f"**#{topic_id} · {details[topic_id].name}**: {claude_text(verdict)}")
 unverified_below = [i for i, score in current.cluster.losers
-                    if score < result.get("threshold", 0) and not (
+                    if score < threshold and not (
                         i in current.cluster.evidence
                         and current.cluster.evidence[i].claude is not None)]
 if unverified_below:

@@ -34,7 +34,7 @@ from jobcore.ui.errors import (
     pattern_counts,
 )
 from jobcore.ui.forms import plural
-from jobcore.ui.llm import batches_frame, cost_frame, is_llm_job, verification_caption
+from jobcore.ui.llm import batches_frame, cost_frame, is_llm_job
 from jobcore.ui.tables import format_duration
 
 running: set[str] = st.session_state.setdefault("running_jobs", set())
@@ -413,22 +413,17 @@ def batches_panel() -> None:
     job = runner.get_job(job_id, with_errors=False, full_result=False)
     progress = batch_progress(job)
     st.subheader(f"Message batches · phase: {progress.phase}")
-    verifying = "verification" in job.result or job.cursor.get("phase") == "sweep"
+    late = handler_of_job.cost_estimated_late  # a sweep: once it knows the pairs it sends
     waiting = (f" {progress.staged:,} results staged, waiting for post-processing."
                if progress.staged else "")
-    if verifying:  # a sweep's pairs (several a request)
-        st.caption(verification_caption(job.result, progress.submitted,
-                                        finished=job.is_finished) + waiting)
-    else:
-        st.caption(f"{progress.submitted:,} of {job.total_items:,} topics submitted."
-                   + waiting)
+    st.caption(handler_of_job.batches_caption(job, progress.submitted) + waiting)
     st.dataframe(batches_frame(progress.batches), hide_index=True, width="stretch")
-    if verifying and "costEstimate" not in job.result:
+    if late and "costEstimate" not in job.result:
         st.caption("Cost: estimated once the sweep has found the pairs it sends (Count items "
                    "on the Jobs page estimates it before a sweep).")
         return
     st.caption("Cost: the estimate made once the sweep had found the pairs it sends, beside "
-               "the actual usage of the answers so far" if verifying else
+               "the actual usage of the answers so far" if late else
                "Cost: estimate before the start beside the actual usage of the results so far")
     st.dataframe(cost_frame(job.total_items, job.config, job.result.get("usage"),
                             job_type=job.job_type,

@@ -118,20 +118,20 @@ def _cmd_dedup_sweep(args) -> int:
                           skipped="already in a cluster or gone" if verifying
                           else "already in a cluster")
     from jobcore.dedup import review  # the sweep's reading of names: only here
+    from jobcore.dedup.sweep_result import SweepResult
 
     job, reviewed = review.load_review(created.id, {})
-    verified = job.result.get("verification")
-    if verified and "pairs" in verified:
-        pairs = verified["pairs"]
+    result = SweepResult.of(job.result)
+    verified = result.verification
+    if verified is not None and verified.pairs is not None:
+        pairs = verified.pairs
         print(f"Claude verified {pairs:,} pair{'s' if pairs != 1 else ''}: "
-              f"{verified.get('same', 0):,} the "
-              f"same, {verified.get('different', 0):,} different, "
-              f"{verified.get('failed', 0):,} unverified (in the errors)"
-              + (f"; {verified['skipped']:,} not sent (maxPairs)"
-                 if verified.get("skipped") else ""))
-    print(f"{len(reviewed):,} clusters, {job.result.get('duplicateCount', 0):,} duplicates "
-          f"at {job.result.get('threshold', '?')} ({job.result.get('matching', '?')} matching, "
-          f"{job.result.get('search', '?')} search); review them on the "
+              f"{verified.same:,} the same, {verified.different:,} different, "
+              f"{verified.failed:,} unverified (in the errors)"
+              + (f"; {verified.skipped:,} not sent (maxPairs)" if verified.skipped else ""))
+    print(f"{len(reviewed):,} clusters, {result.duplicate_count:,} duplicates "
+          f"at {result.threshold or '?'} ({result.matching or '?'} matching, "
+          f"{result.search or '?'} search); review them on the "
           f"Dedup clusters page or merge with 'python -m jobcore merge --sweep {created.id}'")
     listed = reviewed if args.verbose else reviewed[:10]
     names = review.load_names({m for r in listed for m in r.cluster.members})

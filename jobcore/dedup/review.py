@@ -22,6 +22,7 @@ from jobcore.dedup import (
     proposals,
     thresholds,
 )
+from jobcore.dedup.sweep_result import SweepResult
 from jobcore.errors import UsageError
 from jobcore.jobs import runner, store
 from jobcore.jobs.store import Job
@@ -232,7 +233,7 @@ def _scores_against(conn: Connection, job: Job, winner: int, others: list[int],
     # the sweep's own index (the same key and group), where this process built it
     index = lexical.index_for(conn, job.id, fixed=True, group=guards.guard_group)
     lexical_scores = dict(zip(others, index.similarities(names), strict=True))
-    mode = job.result.get("matching", thresholds.SEMANTIC)
+    mode = SweepResult.of(job.result).matching or thresholds.SEMANTIC
     scores = {m: thresholds.pair_score(mode, semantic.get(m, 0.0), lexical_scores[m])
               for m in others}
     evidence = {m: proposals.pair_evidence(details[winner].name, details[m].name,

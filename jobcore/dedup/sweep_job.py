@@ -45,6 +45,12 @@ from jobcore.dedup import (
 )
 from jobcore.dedup import verify as verification
 from jobcore.dedup.follow_ups import REVIEW_CLUSTERS, SOURCE_BATCH, SWEEP_CHANGED_TOPICS
+from jobcore.dedup.sweep_result import (
+    Histogram,
+    SweepResult,
+    Verification,
+    verification_caption,
+)
 from jobcore.errors import ConfigError
 from jobcore.jobs import store
 from jobcore.jobs.base import (
@@ -206,14 +212,17 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
     config_model = DedupSweepConfig
     relations = (SOURCE_BATCH,)
     follow_ups = (REVIEW_CLUSTERS,)
+    cost_estimated_late = True  # once it has found the pairs it sends
+
+    def batches_caption(self, job: Job, submitted: int) -> str:
+        return verification_caption(SweepResult.of(job.result).verification, submitted,
+                                    finished=job.is_finished)
 
     def detail_panels(self, conn: Connection, job: JobSummary) -> list[DetailPanel]:
-        found = store.get_job(conn, job.id, with_errors=False).result
-        verified = found.get("verification") or {}
-        waiting = verified.get("pairs", 0) - sum(
-            verified.get(k, 0) for k in ("same", "different", "failed", "gone"))
-        label = (f"Review its {found.get('clusterCount', 0):,} clusters "
-                 f"({found.get('duplicateCount', 0):,} duplicates proposed"
+        found = SweepResult.of(store.get_job(conn, job.id, with_errors=False).result)
+        waiting = found.verification.waiting if found.verification else 0
+        label = (f"Review its {found.cluster_count:,} clusters "
+                 f"({found.duplicate_count:,} duplicates proposed"
                  + (f"; {waiting:,} pairs waiting for Claude" if waiting > 0 else "") + ")")
         return [DetailLink(label, "dedup", {"job": job.id}, icon=":material/join:")]
     llm_batches = True  # with verify "claude"
@@ -290,9 +299,11 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
             refreshed = embeddings.refresh_pending(
                 conn, provider, deadline=deadline,
                 batch_size=embeddings.BATCH_SIZE if index else embeddings.BULK_BATCH)
-            return ChunkOutcome(cursor=cursor, done=False, result_patch={
-                "embeddingsRefreshed": job.result.get("embeddingsRefreshed", 0) + refreshed,
-                "embeddingsPending": embeddings.pending_count(conn)})
+            so_far = SweepResult.of(job.result)
+            return ChunkOutcome(cursor=cursor, done=False, result_patch=so_far.model_copy(
+                update={"embeddings_refreshed": so_far.embeddings_refreshed + refreshed,
+                        "embeddings_pending": embeddings.pending_count(conn)}
+            ).patch("embeddings_refreshed", "embeddings_pending"))
         if not embeddings.has_vector_index(conn):
             # built in a chunk of its own, on its own connection (no chunk statement timeout),
             # its time kept out of the sweep's rate
@@ -329,13 +340,14 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
             outcome.success = len(ids) - outcome.skips
             cursor["lastId"] = ids[-1]
             _record_clusters(conn, job, clusters)
-            outcome.result_patch = _summary(job.result, step, clusters, config,
-                                            cursor["method"])
+            summary = _summary(SweepResult.of(job.result), step, clusters, config,
+                               cursor["method"])
             if config.verifying:
-                outcome.result_patch["verification"] = {
-                    **_verification(job.result, config),
-                    "remembered": job.result.get("verification", {}).get("remembered", 0)
-                    + remembered}
+                verified = _verification(summary, config)
+                summary.verification = verified.model_copy(
+                    update={"remembered": verified.remembered + remembered})
+            outcome.result_patch = summary.patch(*_SUMMARY_FIELDS, *(
+                ("verification",) if config.verifying else ()))
         outcome.done = chunk.done(outcome.processed)
         if outcome.done and config.verifying:
             _start_verification(conn, job, config, outcome)
@@ -371,10 +383,13 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
         return estimate.sentence()
 
 
-def _verification(previous: dict[str, Any], config: DedupSweepConfig) -> dict[str, Any]:
+def _verification(previous: SweepResult, config: DedupSweepConfig) -> Verification:
     """The verification's figures so far, with its band."""
-    return {**(previous.get("verification") or {}),
-            "band": [config.band_from, config.score_threshold], "maxPairs": config.max_pairs}
+    band = (config.band_from, config.score_threshold)
+    if previous.verification is None:
+        return Verification(band=band, max_pairs=config.max_pairs)
+    return previous.verification.model_copy(update={"band": band,
+                                                    "max_pairs": config.max_pairs})
 
 
 def _start_verification(conn: Connection, job: Job, config: DedupSweepConfig,
@@ -384,10 +399,11 @@ def _start_verification(conn: Connection, job: Job, config: DedupSweepConfig,
     """
     numbered = verification.number_requests(conn, job.id, config.max_pairs)
     estimate = verification.cost_estimate(conn, job.id, numbered)
-    outcome.result_patch["verification"] = {
-        **outcome.result_patch.get("verification", _verification(job.result, config)),
+    so_far = SweepResult.of({**job.result, **outcome.result_patch})
+    so_far.verification = _verification(so_far, config).model_copy(update={
         "pairs": numbered.pairs, "requests": numbered.requests, "skipped": numbered.skipped,
-        "model": model_of(config)}
+        "model": model_of(config)})
+    outcome.result_patch.update(so_far.patch("verification"))
     outcome.result_patch["costEstimate"] = {"usage": estimate.usage.as_dict(),
                                             "dollars": round(estimate.dollars, 4)}
     if numbered.requests:
@@ -421,7 +437,7 @@ def _record_clusters(conn: Connection, job: Job, clusters: list[proposals.Cluste
     """Append a step's clusters to the sweep's, numbered on from the earlier chunks'."""
     if not clusters:
         return
-    first = job.result.get("clusterCount", 0) + 1
+    first = SweepResult.of(job.result).cluster_count + 1
     conn.execute(verification.RECORD_CLUSTERS, {"job_id": job.id, "clusters": json.dumps([
         {"seq": first + i, "winner": c.winner, "members": list(c.members),
          "losers": c.to_json()["losers"], "weakest": c.weakest}
@@ -434,28 +450,32 @@ def _record_clusters(conn: Connection, job: Job, clusters: list[proposals.Cluste
         {"id": topic_id, "similarity": similarity} for topic_id, similarity in placed.items()])})
 
 
-def _summary(previous: dict[str, Any], step: clustering.SweepStep,
+# what a sweep step's summary sets (the verification too, when Claude verifies)
+_SUMMARY_FIELDS = ("threshold", "matching", "search", "cluster_count", "duplicate_count",
+                   "histogram")
+
+
+def _summary(previous: SweepResult, step: clustering.SweepStep,
              clusters: list[proposals.Cluster], config: DedupSweepConfig,
-             method: str) -> dict[str, Any]:
+             method: str) -> SweepResult:
+    """The result after a sweep step: counts, and its topics' closest scores binned."""
     start = HISTOGRAM_STARTS[config.matching]
-    histogram = previous.get("histogram") or {
-        "start": start, "step": round((1 - start) / HISTOGRAM_BINS, 6),
-        "counts": [0] * HISTOGRAM_BINS, "below": 0}
-    counts = list(histogram["counts"])
-    below = histogram["below"]
+    histogram = previous.histogram or Histogram(
+        start=start, step=round((1 - start) / HISTOGRAM_BINS, 6),
+        counts=[0] * HISTOGRAM_BINS)
+    counts, below = list(histogram.counts), histogram.below
     for similarity in step.best_similarity.values():
-        index = int((similarity - histogram["start"]) / histogram["step"] + 1e-9)
+        index = int((similarity - histogram.start) / histogram.step + 1e-9)
         if index < 0:
             below += 1
         else:
             counts[min(index, HISTOGRAM_BINS - 1)] += 1
-    return {
+    return previous.model_copy(update={
         "threshold": config.score_threshold,
         "matching": config.matching,
         # hybrid candidates come from the lexical index, semantic ones from the vectors'
         "search": "lexical" if config.matching == thresholds.HYBRID else method,
-        "clusterCount": previous.get("clusterCount", 0) + len(clusters),
-        "duplicateCount": previous.get("duplicateCount", 0)
-        + sum(len(c.losers) for c in clusters),
-        "histogram": {**histogram, "counts": counts, "below": below},
-    }
+        "cluster_count": previous.cluster_count + len(clusters),
+        "duplicate_count": previous.duplicate_count + sum(len(c.losers) for c in clusters),
+        "histogram": histogram.model_copy(update={"counts": counts, "below": below}),
+    })

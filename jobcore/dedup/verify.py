@@ -40,6 +40,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from jobcore.dedup import embeddings, guards, lexical, matching, proposals, search
+from jobcore.dedup.sweep_result import SweepResult
 from jobcore.dedup.verify_prompt import (
     DEFAULT_PAIRS_PER_REQUEST,
     PairQuestion,
@@ -421,14 +422,14 @@ def write_verdicts(conn: Connection, job: Job, staged: list[Any], outcome: Chunk
         conn.execute(_REMEMBER, {"verdicts": json.dumps(remember), "matching": matching_mode,
                                  "model": model, "job_id": job.id})
     added_clusters = _join_clusters(conn, job, joins)
-    counts = dict(job.result.get("verification") or {})
-    for key, value in (("same", tally.same), ("different", tally.different),
-                       ("failed", tally.failed), ("gone", tally.gone)):
-        counts[key] = counts.get(key, 0) + value
-    outcome.result_patch.update({
-        "verification": counts,
-        "clusterCount": job.result.get("clusterCount", 0) + added_clusters,
-        "duplicateCount": job.result.get("duplicateCount", 0) + len(joins)})
+    so_far = SweepResult.of(job.result)
+    assert so_far.verification is not None  # numbered before any request was sent
+    outcome.result_patch.update(so_far.model_copy(update={
+        "verification": so_far.verification.answered(
+            same=tally.same, different=tally.different, failed=tally.failed, gone=tally.gone),
+        "cluster_count": so_far.cluster_count + added_clusters,
+        "duplicate_count": so_far.duplicate_count + len(joins),
+    }).patch("verification", "cluster_count", "duplicate_count"))
 
 
 # the open clusters of these winners (a cluster with a member merged or deleted since, e.g.

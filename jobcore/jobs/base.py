@@ -167,6 +167,9 @@ class JobHandler(Generic[C]):
     # what a finished job of this type offers (Rollback, Retry errors...), in button order
     follow_ups: ClassVar[tuple[FollowUp, ...]] = ()
     item_kind: ClassVar[str] = "topic"  # what the ids in its errors name
+    # its LLM cost is estimated once the job knows what it sends (a sweep's pairs), not
+    # before it starts
+    cost_estimated_late: ClassVar[bool] = False
 
     def uses_llm_batches(self, config: dict[str, Any]) -> bool:
         """Whether a job of this config goes through Anthropic's Message Batches."""
@@ -222,6 +225,10 @@ class JobHandler(Generic[C]):
         sweep's link to its clusters, a merge's clusters), as data the page renders.
         """
         return []
+
+    def batches_caption(self, job: Job, submitted: int) -> str:
+        """Where the job's message batches stand, for its detail's batches panel."""
+        return f"{submitted:,} of {job.total_items:,} topics submitted."
 
     def waiting_on_batches(self, job: Job) -> bool:
         """Whether the job is waiting on its message batches (its driver should wait before

@@ -13,6 +13,7 @@ from jobcore.dedup import proposals, thresholds
 from jobcore.dedup.calibration import BandAgreement, BandOutcome
 from jobcore.dedup.explain import PairExplanation
 from jobcore.dedup.review import Member, ReviewedCluster
+from jobcore.dedup.sweep_result import SweepResult
 
 _EVIDENCE = ("Score", "Semantic", "Lexical", "Shared identifiers", "Only one has",
              "Claude")  # vs the winner
@@ -180,17 +181,17 @@ def agreement_frame(agreements: list[BandAgreement]) -> pd.DataFrame:
                                        "Claude: different", "merged anyway", "Agreement"])
 
 
-def histogram_figure(result: dict[str, Any]) -> go.Figure | None:
+def histogram_figure(result: SweepResult) -> go.Figure | None:
     """Each swept topic's closest allowed neighbour, binned, with the threshold marked and,
     on the right axis, how many topics would have a duplicate at each threshold.
     """
-    histogram = result.get("histogram")
-    if not histogram:
+    histogram = result.histogram
+    if histogram is None:
         return None
-    start, step, counts = histogram["start"], histogram["step"], histogram["counts"]
+    start, step, counts = histogram.start, histogram.step, histogram.counts
     lefts = [round(start + i * step, 4) for i in range(len(counts))]
     at_or_above = [sum(counts[i:]) for i in range(len(counts))]
-    threshold = result.get("threshold", 0.95)
+    threshold = result.threshold if result.threshold is not None else 0.95
     figure = go.Figure()
     figure.add_bar(x=[x + step / 2 for x in lefts], y=counts, width=step * 0.95,
                    name="topics by closest neighbour", marker_color="#4c6ef5",
@@ -200,17 +201,17 @@ def histogram_figure(result: dict[str, Any]) -> go.Figure | None:
                        hovertemplate="threshold %{x:.3f}: %{y:,} topics<extra></extra>")
     figure.add_vline(x=threshold, line_dash="dash", line_color="#c92a2a",
                      annotation_text=f"threshold {threshold:.3f}")
-    band = (result.get("verification") or {}).get("band")
-    if band:  # the pairs scoring here went to Claude
-        figure.add_vrect(x0=band[0], x1=band[1], fillcolor="#ffe066", opacity=0.25,
+    if result.verification is not None:  # the pairs scoring in its band went to Claude
+        low, high = result.verification.band
+        figure.add_vrect(x0=low, x1=high, fillcolor="#ffe066", opacity=0.25,
                          line_width=0, annotation_text="Claude verifies",
                          annotation_position="top left")
     figure.update_layout(
         height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10}, bargap=0,
         title="Closest neighbour of each swept topic"
-              + (f" ({histogram['below']:,} below {start:.2f} not shown)"
-                 if histogram.get("below") else ""),
-        xaxis={"title": f"{result.get('matching', 'semantic')} score", "range": [start, 1.0]},
+              + (f" ({histogram.below:,} below {start:.2f} not shown)"
+                 if histogram.below else ""),
+        xaxis={"title": f"{result.matching or 'semantic'} score", "range": [start, 1.0]},
         yaxis={"title": "topics"},
         yaxis2={"title": "at ≥ threshold", "overlaying": "y", "side": "right",
                 "rangemode": "tozero"},

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from jobcore.dedup import proposals
 from jobcore.dedup.calibration import BandAgreement
 from jobcore.dedup.review import OPEN, Member, ReviewedCluster
+from jobcore.dedup.sweep_result import SweepResult
 from jobcore.ui.dedup import (
     agreement_frame,
     clusters_frame,
@@ -30,17 +31,17 @@ def _member(topic_id: int, name: str, classification: str = "Interest > Sports",
 def test_histogram_marks_the_threshold_and_counts_topics_at_or_above():
     counts = [0] * 40
     counts[30], counts[39] = 5, 2  # 0.95-0.955 and 0.995-1.0
-    figure = histogram_figure({"threshold": 0.95, "histogram": {
-        "start": 0.8, "step": 0.005, "counts": counts, "below": 7}})
+    figure = histogram_figure(SweepResult.of({"threshold": 0.95, "histogram": {
+        "start": 0.8, "step": 0.005, "counts": counts, "below": 7}}))
     bars, cumulative = figure.data
     assert sum(bars.y) == 7
     assert cumulative.y[0] == 7 and cumulative.y[30] == 7 and cumulative.y[31] == 2
     assert figure.layout.shapes[0].x0 == 0.95
     assert "7 below 0.80" in figure.layout.title.text
-    assert histogram_figure({}) is None
-    verifying = histogram_figure({"threshold": 0.6, "verification": {"band": [0.5, 0.6]},
-                                  "histogram": {"start": 0.5, "step": 0.0125,
-                                                "counts": counts, "below": 0}})
+    assert histogram_figure(SweepResult.of({})) is None
+    verifying = histogram_figure(SweepResult.of({
+        "threshold": 0.6, "verification": {"band": [0.5, 0.6]},
+        "histogram": {"start": 0.5, "step": 0.0125, "counts": counts, "below": 0}}))
     assert (verifying.layout.shapes[1].x0, verifying.layout.shapes[1].x1) == (0.5, 0.6)
 
 
