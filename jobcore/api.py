@@ -7,12 +7,13 @@ results and errors to HTTP; every action is a jobcore call. Start it with
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import logging
 import time
 from datetime import datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_type_hints
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -113,28 +114,24 @@ class JobError(_Wire):
     message: str
 
 
-class JobSummaryRecord(_Wire):
-    id: str
-    job_type: str
-    org_id: int | None
-    created_by: str
-    status: JobStatus
-    config: dict[str, Any]
-    total_items: int
-    processed_items: int
-    success_count: int
-    error_count: int
-    skip_count: int
-    created_at: datetime
-    started_at: datetime | None
-    completed_at: datetime | None
-    updated_at: datetime
-    last_progress_at: datetime | None
-    failure_message: str | None
-    background: bool  # handed to the workers (python -m jobcore worker)
+def _wire_model(name: str, source: type, *, base: type[BaseModel],
+                overrides: dict[str, Any]) -> type[BaseModel]:
+    """A wire model with the fields of the store's dataclass ``source`` (types from its
+    annotations, some narrowed by ``overrides``): the two cannot drift apart.
+    """
+    hints = get_type_hints(source)
+    return create_model(name, __base__=base, **{
+        f.name: (overrides.get(f.name, hints[f.name]), ...) for f in dataclasses.fields(source)})
 
 
-class JobRecord(JobSummaryRecord):
+# A job as lists show it: every field of store.JobSummary (status as one of its values).
+JobSummaryRecord = _wire_model("JobSummaryRecord", store.JobSummary, base=_Wire,
+                               overrides={"status": JobStatus})
+
+
+class JobRecord(JobSummaryRecord):  # type: ignore[misc, valid-type]
+    """A whole job: its summary, errors and result (its cursor is the job system's own)."""
+
     errors: list[JobError]
     result: dict[str, Any]
 
