@@ -11,31 +11,21 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from app_pages.parts.job_sections import batches_panel, errors_section
+from app_pages.parts.job_status import history, metrics, notes
 from jobcore.access import can
-from jobcore.catalog.topic_store import error_categories
 from jobcore.config import get_settings
 from jobcore.errors import JobBusy, JobcoreError, JobPruned
-from jobcore.jobs import relations, retention, runner
+from jobcore.jobs import relations, runner
 from jobcore.jobs.drive import drive
 from jobcore.jobs.follow_ups import DetailLink, FollowUp
 from jobcore.jobs.registry import get_handler
 from jobcore.jobs.store import JobSummary
-from jobcore.llm.progress import batch_progress
 from jobcore.ui import actions as act
 from jobcore.ui import pages
 from jobcore.ui.charts import chunks_figure, progress_figure, throughput
 from jobcore.ui.driving import driving
-from jobcore.ui.errors import (
-    category_counts,
-    error_groups,
-    errors_csv,
-    errors_frame,
-    filter_errors,
-    pattern_counts,
-)
-from jobcore.ui.forms import plural
-from jobcore.ui.llm import batches_frame, cost_frame, is_llm_job
-from jobcore.ui.tables import format_duration
+from jobcore.ui.llm import is_llm_job
 
 running: set[str] = st.session_state.setdefault("running_jobs", set())
 # jobs this tab runs whose message batches were still processing at the last poll, with its
@@ -320,54 +310,6 @@ def _drive(job: JobSummary):
     return job, report, resting
 
 
-def _metrics(job: JobSummary, rate, *, live: bool, resting: bool) -> None:
-    cols = st.columns(6)
-    cols[0].metric("Processed", f"{job.processed_items:,}", help=f"of {job.total_items:,}")
-    cols[1].metric("Success", f"{job.success_count:,}")
-    cols[2].metric("Errors", f"{job.error_count:,}")
-    cols[3].metric("Skipped", f"{job.skip_count:,}")
-    cols[4].metric("Items/s", f"{rate.items_per_second:,.0f}"
-                   if rate.items_per_second and live and not resting else "–")
-    cols[5].metric("ETA", "waiting" if resting else format_duration(rate.eta) if live else "–",
-                   help="Anthropic is still processing the message batches: it cannot say "
-                        "when they end (at most 24 hours)" if resting else None)
-
-
-def _notes(job: JobSummary) -> None:
-    """Why it failed, a refused action, planned items left alone."""
-    if job.failure_message:
-        st.error(f"Failed: {job.failure_message}")
-    if problem := st.session_state.pop("job_detail_problem", None):
-        st.error(problem)
-    if job.status == "completed" and job.processed_items < job.total_items:
-        st.info(f"{job.total_items - job.processed_items:,} of the {job.total_items:,} "
-                "planned items were not processed: another job or an edit changed them (or "
-                "they were deleted or merged) after this job was planned, so they were left "
-                "as they are.")
-
-
-def _history(job: JobSummary) -> None:
-    """Retention's note, the job's times and its events."""
-    if job.log_pruned_at:
-        staged = (f" and {plural(job.staged_pruned, 'staged LLM result')} (so it cannot be "
-                  "resumed)" if job.staged_pruned else "")
-        policy = retention.Policy.from_settings().describe()
-        st.caption(f":material/auto_delete: Retention removed this job's chunk log{staged} "
-                   f"on {job.log_pruned_at:%Y-%m-%d}: {policy} Its counts, errors and "
-                   "history stay.")
-    ended = job.status if job.status in ("completed", "cancelled", "failed") else "ended"
-    times = {"created": job.created_at, "started": job.started_at,
-             ended: job.completed_at, "last progress": job.last_progress_at}
-    st.caption(" · ".join(f"{k} {v:%Y-%m-%d %H:%M:%S}" for k, v in times.items() if v))
-    events = runner.job_events(job_id)
-    if events:
-        with st.expander(f"History ({len(events)} event{'s' if len(events) != 1 else ''})"):
-            for event in events:
-                who = f" by {event.created_by}" if event.created_by else ""
-                st.text(f"{event.created_at:%Y-%m-%d %H:%M:%S}  {event.kind}{who}"
-                        + (f": {event.message}" if event.message else ""))
-
-
 def live_panel() -> None:
     """Progress, who drives, buttons, chunks: run as a fragment, one slice per rerun."""
     job, report, resting = _drive(runner.get_job_summary(job_id))
@@ -375,13 +317,13 @@ def live_panel() -> None:
         st.rerun()  # started or finished elsewhere: the title, links, actions and errors too
     chunks = runner.job_chunks(job_id)
     state, live = _show_driving(job, chunks)
-    _notes(job)
-    _metrics(job, throughput(job, chunks), live=live, resting=resting)
+    notes(job)
+    metrics(job, throughput(job, chunks), live=live, resting=resting)
     st.plotly_chart(progress_figure(job), width="stretch")
     _buttons(job, state)
     if chunks:
         st.plotly_chart(chunks_figure(chunks), width="stretch")
-    _history(job)
+    history(job, runner.job_events(job_id))
     if resting:
         # the fragment's timer (every 3 s) comes back; the next poll is due then or later
         st.caption(f":material/hourglass_top: Anthropic is still processing the message "
@@ -393,6 +335,13 @@ def live_panel() -> None:
         _rerun_panel()
     elif report is not None:
         st.rerun()  # the run has just ended: refresh the errors below
+
+
+def _retry_group(job: JobSummary, group: str, topic_ids: list[int]) -> None:
+    """Retry only one group of the job's errors (when its type offers Retry errors now)."""
+    retry = relations.follow_up(job, "retry")
+    if retry is not None and retry in _offered_follow_ups(job):
+        _create_and_open(retry, group=group, topic_ids=topic_ids)
 
 
 def type_panels() -> None:
@@ -408,69 +357,6 @@ def type_panels() -> None:
         st.json(header.config)
 
 
-def batches_panel() -> None:
-    """An LLM job's message batches and cost, followed like the live panel."""
-    job = runner.get_job(job_id, with_errors=False, full_result=False)
-    progress = batch_progress(job)
-    st.subheader(f"Message batches · phase: {progress.phase}")
-    late = handler_of_job.cost_estimated_late  # a sweep: once it knows the pairs it sends
-    waiting = (f" {progress.staged:,} results staged, waiting for post-processing."
-               if progress.staged else "")
-    st.caption(handler_of_job.batches_caption(job, progress.submitted) + waiting)
-    st.dataframe(batches_frame(progress.batches), hide_index=True, width="stretch")
-    if late and "costEstimate" not in job.result:
-        st.caption("Cost: estimated once the sweep has found the pairs it sends (Count items "
-                   "on the Jobs page estimates it before a sweep).")
-        return
-    st.caption("Cost: the estimate made once the sweep had found the pairs it sends, beside "
-               "the actual usage of the answers so far" if late else
-               "Cost: estimate before the start beside the actual usage of the results so far")
-    st.dataframe(cost_frame(job.total_items, job.config, job.result.get("usage"),
-                            job_type=job.job_type,
-                            estimate_of_job=job.result.get("costEstimate")),
-                 hide_index=True, width="stretch")
-
-
-def _retry_a_group(job, frame: pd.DataFrame) -> None:
-    """Retry only one message pattern's or parent category's topics."""
-    retry = relations.follow_up(job, "retry")
-    if retry is None or retry not in _offered_follow_ups(job):
-        return
-    by_group = error_groups(frame)
-    pick = st.columns([4, 1], vertical_alignment="bottom")
-    group = pick[0].selectbox(
-        "Retry a group", list(by_group), key="retry_group",
-        format_func=lambda g: f"{g} ({plural(len(by_group[g]), 'topic')})",
-        help="Only the topics of one message pattern or one parent category, in a new "
-             "job with the same mode (Retry errors takes them all)")
-    if group is not None and pick[1].button("Retry this group", icon=":material/replay:"):
-        _create_and_open(retry, group=group, topic_ids=by_group[group])
-
-
-def errors_section() -> None:
-    """The job's errors: search, CSV, counts by pattern and by parent category."""
-    job = runner.get_job(job_id, full_result=False)  # errors; not a sweep's clusters
-    st.subheader(f"Errors ({len(job.errors):,})")
-    if not job.errors:
-        st.caption("No errors.")
-        return
-    item_kind = handler_of_job.item_kind
-    frame = errors_frame(job.errors, error_categories(job.errors),
-                         item_kind=item_kind)
-    search = st.text_input("Search errors", placeholder="id, name, message or category")
-    shown = filter_errors(frame, search)
-    st.dataframe(shown, hide_index=True, width="stretch")
-    st.download_button("Export CSV", errors_csv(shown), file_name=f"{job_id}_errors.csv",
-                       mime="text/csv", icon=":material/download:")
-    groups = st.columns(2)
-    groups[0].caption("By message pattern")
-    groups[0].dataframe(pattern_counts(shown), hide_index=True, width="stretch")
-    groups[1].caption("By parent category")
-    groups[1].dataframe(category_counts(shown), hide_index=True, width="stretch")
-    if can("process"):
-        _retry_a_group(job, frame)
-
-
 title()
 # the links follow a running job (a sweep's cluster count grows)
 st.fragment(links_row, run_every=timedelta(seconds=3) if followed else None)()
@@ -479,5 +365,6 @@ st.fragment(links_row, run_every=timedelta(seconds=3) if followed else None)()
 st.fragment(live_panel, run_every=timedelta(seconds=3) if followed else None)()
 type_panels()
 if is_llm_job(header.job_type, header.config):
-    st.fragment(batches_panel, run_every=timedelta(seconds=3) if followed else None)()
-errors_section()
+    st.fragment(lambda: batches_panel(job_id, handler_of_job),
+                run_every=timedelta(seconds=3) if followed else None)()
+errors_section(job_id, handler_of_job, retry_group=_retry_group if can("process") else None)

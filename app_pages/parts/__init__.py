@@ -1,0 +1,1 @@
+"""Streamlit pieces the screens render (the screens are the files of app_pages/)."""
