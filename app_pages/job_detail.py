@@ -16,7 +16,7 @@ from app_pages.parts.job_status import history, metrics, notes
 from jobcore.access import can
 from jobcore.config import get_settings
 from jobcore.errors import JobBusy, JobcoreError, JobPruned
-from jobcore.jobs import relations, runner
+from jobcore.jobs import relations, runner, supervision
 from jobcore.jobs.drive import drive
 from jobcore.jobs.follow_ups import DetailLink, FollowUp
 from jobcore.jobs.registry import get_handler
@@ -266,7 +266,7 @@ def _step(seconds: float | None = None):
 
 
 def _stop_stuck() -> None:
-    if not runner.stop_stuck_chunk(job_id, created_by=pages.current_user(st.session_state)):
+    if not supervision.stop_stuck_chunk(job_id, created_by=pages.current_user(st.session_state)):
         st.session_state["job_detail_problem"] = ("That chunk had finished or ended by itself "
                                                    "meanwhile; nothing was stopped.")
 
@@ -275,9 +275,9 @@ def _show_driving(job: JobSummary, chunks) -> tuple[str, bool]:
     """Who drives the job (jobcore.ui.driving), shown; returns (state, live)."""
     flight = None
     if job.status == "processing" and job_id not in running and not job.background:
-        flight = runner.chunk_in_flight(job_id)
+        flight = supervision.chunk_in_flight(job_id)
     said = driving(job, chunks, datetime.now(UTC), driven_here=job_id in running,
-                   flight=flight, stuck=flight is not None and runner.is_stuck(flight),
+                   flight=flight, stuck=flight is not None and supervision.is_stuck(flight),
                    stopped_here=stopped_here.get(job_id) == job.chunk_count)
     st.markdown(said.heading)
     if said.message:

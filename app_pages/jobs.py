@@ -9,7 +9,7 @@ from jobcore.access import can
 from jobcore.catalog.demo import load_demo
 from jobcore.catalog.overview import catalogue_summary, organizations
 from jobcore.errors import ConfigError, JobcoreError
-from jobcore.jobs import retention, runner
+from jobcore.jobs import retention, runner, supervision
 from jobcore.jobs.registry import get_handler, job_types
 from jobcore.jobs.store import FILTER_STATUSES, JobFilter
 from jobcore.text_checks import unstorable_reason
@@ -327,7 +327,7 @@ def job_list() -> None:
                    "No jobs yet. Create one above, or from the command line: "
                    "`python -m jobcore reclassify-global`.")
         return
-    in_flight = runner.chunks_in_flight([j.id for j in jobs if j.status == "processing"])
+    in_flight = supervision.chunks_in_flight([j.id for j in jobs if j.status == "processing"])
     frame = jobs_frame(jobs, in_flight=in_flight)
     if status_filter == "paused":  # one whose chunk started since the query is not
         frame = frame[frame["status"] == "paused"].reset_index(drop=True)

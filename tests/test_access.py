@@ -17,7 +17,7 @@ from jobcore.catalog import review as topic_review
 from jobcore.classify import exemplars
 from jobcore.dedup import review as cluster_review
 from jobcore.errors import Forbidden, JobcoreError
-from jobcore.jobs import retention, runner, store
+from jobcore.jobs import retention, runner, store, supervision
 from jobcore.schema import audit_log
 from jobcore.trees import browse
 
@@ -71,7 +71,7 @@ OPERATIONS: dict[str, Callable[[dict], object]] = {
     "resume": lambda w: runner.resume_job(w["job"]),
     "background": lambda w: runner.run_in_background(w["job"]),
     "take_over": lambda w: runner.take_over(w["job"]),
-    "stop_stuck": lambda w: runner.stop_stuck_chunk(w["job"], created_by="x"),
+    "stop_stuck": lambda w: supervision.stop_stuck_chunk(w["job"], created_by="x"),
     "review_edit": lambda w: topic_review.edit(w["a"], {"parent_category": "Sports"}, user="x"),
     "review_resolve": lambda w: topic_review.resolve([w["a"]], user="x"),
     "exemplar_remove": lambda w: exemplars.remove([12345], user="x"),

@@ -14,12 +14,15 @@ from jobcore import warmup
 from jobcore.classify.reclassify import ReclassifyHandler
 from jobcore.config import get_settings
 from jobcore.errors import JobBusy
-from jobcore.jobs import runner
+from jobcore.jobs import runner, supervision
 
 
 def test_each_chunk_records_who_drove_it_and_the_one_time_load_inside_it(
         engine, many_topics, monkeypatch):
     many_topics(60)
+    # this process's other one-time loads (the classifier, the embedding model) done first
+    runner.process_chunk(runner.create_job("reclassify", {"limit": 1}, engine=engine).id,
+                         engine=engine)
     real_process = ReclassifyHandler.process
     book = f"the test rule book {uuid.uuid4().hex[:6]}"  # loaded by no earlier test
 
@@ -62,23 +65,23 @@ def test_a_chunk_running_elsewhere_is_seen_and_a_stuck_one_is_stopped_and_redone
     assert entered.wait(30)
     with pytest.raises(JobBusy):  # the chunk holds the job's lock...
         runner.process_chunk(created.id, engine=engine)
-    flight = runner.chunk_in_flight(created.id, engine=engine)  # ...yet is seen, and who runs it
+    flight = supervision.chunk_in_flight(created.id, engine=engine)  # ...yet is seen
     assert flight is not None and flight.driven_by == "tab two"
-    assert not runner.is_stuck(flight)
-    assert not runner.stop_stuck_chunk(created.id, created_by="ana", engine=engine)
+    assert not supervision.is_stuck(flight)
+    assert not supervision.stop_stuck_chunk(created.id, created_by="ana", engine=engine)
 
     monkeypatch.setenv("CHUNK_TIME_BUDGET_SECONDS", "0.05")  # now it is open far too long
     get_settings.cache_clear()
     time.sleep(0.2)
-    assert runner.is_stuck(runner.chunk_in_flight(created.id, engine=engine))
+    assert supervision.is_stuck(supervision.chunk_in_flight(created.id, engine=engine))
     entered.clear()
-    assert runner.stop_stuck_chunk(created.id, created_by="ana", engine=engine)
+    assert supervision.stop_stuck_chunk(created.id, created_by="ana", engine=engine)
     release.set()  # the first attempt returns at once and finds its connection gone
     # the driver was alive after all: its connection was lost, so it redoes the chunk whole
     assert entered.wait(30)
     driver.join(30)
     assert reports[0].processed_items == 30 and reports[0].done
-    assert runner.chunk_in_flight(created.id, engine=engine) is None
+    assert supervision.chunk_in_flight(created.id, engine=engine) is None
     events = runner.job_events(created.id, engine=engine)
     assert [(e.kind, e.created_by) for e in events] == [("chunk_stopped", "ana")]
     assert "driven by tab two" in events[0].message
