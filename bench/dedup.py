@@ -40,7 +40,7 @@ from jobcore.db import (  # noqa: E402
     resolve_url,
     url_for_database,
 )
-from jobcore.dedup import embeddings, guards, lexical, proposals, sweep_job, thresholds  # noqa: E402
+from jobcore.dedup import embeddings, guards, lexical, proposals, sweep_steps, thresholds  # noqa: E402
 from jobcore.dedup.encoders import LocalMiniLM  # noqa: E402
 from jobcore.dedup.neighbourhoods import Neighbourhoods  # noqa: E402
 from jobcore.dedup.search import Searchers  # noqa: E402
@@ -169,10 +169,10 @@ def _candidate_pairs(engine: sa.Engine, ids: np.ndarray,
     pairs: set[tuple[int, int]] = set()
     ordered = ids.tolist()
     with engine.connect() as conn:
-        for start in range(0, len(ordered), sweep_job.CHUNK_SIZE):
+        for start in range(0, len(ordered), sweep_steps.CHUNK_SIZE):
             with conn.begin():
                 pairs.update(_candidates_of(
-                    conn, ordered[start:start + sweep_job.CHUNK_SIZE], lexicon))
+                    conn, ordered[start:start + sweep_steps.CHUNK_SIZE], lexicon))
     return pairs
 
 

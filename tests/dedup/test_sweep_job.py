@@ -9,7 +9,7 @@ import math
 import pytest
 import sqlalchemy as sa
 
-from jobcore.dedup import guards, matching, proposals, search, sweep_job
+from jobcore.dedup import guards, matching, proposals, search, sweep_steps
 from jobcore.errors import ConfigError
 from jobcore.jobs import drive, runner
 from jobcore.schema import activations, org_topics, topics
@@ -139,7 +139,7 @@ def test_clusters_do_not_chain(engine, make_topic, make_org, favourite):
 
 
 def test_a_cluster_split_over_two_chunks_is_found_once(engine, make_topic, monkeypatch):
-    monkeypatch.setattr(sweep_job, "CHUNK_SIZE", 50)
+    monkeypatch.setattr(sweep_steps, "CHUNK_SIZE", 50)
     names = [f"Topic {chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(70)]
     names[45], names[52], names[65] = "Shared Topic", "shared topic", "SHARED TOPIC"
     ids = [make_topic(name) for name in names]
@@ -221,7 +221,7 @@ def test_bad_config_names_the_field(engine, config, field):
 
 def test_a_topic_clustered_in_an_earlier_chunk_is_never_clustered_again(engine, make_topic,
                                                                         make_org, monkeypatch):
-    monkeypatch.setattr(sweep_job, "CHUNK_SIZE", 50)
+    monkeypatch.setattr(sweep_steps, "CHUNK_SIZE", 50)
     # A~B, B~C, A far from C, A wins {A: B} in the first chunk; sweeping C in the second
     # chunk finds only B, already placed: no second cluster.
     theta = math.acos(0.90)
