@@ -11,8 +11,8 @@ from pydantic import Field
 from jobcore.catalog.topic_store import LIVE
 from jobcore.dedup import (
     thresholds,
+    verify_band,
 )
-from jobcore.dedup import verify as verification
 from jobcore.jobs.base import (
     JOB_ID_PATTERN,
     JobConfig,
@@ -60,7 +60,7 @@ class DedupSweepConfig(JobConfig):
                     f"{thresholds.VERIFY_FROM[thresholds.SEMANTIC]:.2f} for semantic "
                     "matching); pairs below it are dropped.",
         json_schema_extra=_VERIFYING)
-    max_pairs: int = Field(default=verification.DEFAULT_MAX_PAIRS, ge=1, le=100_000,
+    max_pairs: int = Field(default=verify_band.DEFAULT_MAX_PAIRS, ge=1, le=100_000,
                            description="At most this many pairs sent to Claude, the highest "
                                        "scores first.", json_schema_extra=_VERIFYING)
     model: str | None = Field(default=None, min_length=1, max_length=100,

@@ -35,6 +35,7 @@ from jobcore.dedup import (
     lexical,
     search,
     thresholds,
+    verify_requests,
 )
 from jobcore.dedup import sweep_steps as steps
 from jobcore.dedup import verify as verification
@@ -183,7 +184,7 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
         stmt = sa.select(topics.c.id).where(sources_where(config)).order_by(topics.c.id)
         if config.limit:
             stmt = stmt.limit(config.limit)
-        estimate = verification.band_estimate(
+        estimate = verify_requests.band_estimate(
             conn, list(conn.execute(stmt).scalars()), total=total, mode=config.matching,
             low=config.band_from, high=config.score_threshold, max_pairs=config.max_pairs)
         return estimate.sentence()

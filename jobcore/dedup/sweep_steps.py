@@ -22,6 +22,8 @@ from jobcore.dedup import (
     proposals,
     search,
     thresholds,
+    verify_band,
+    verify_requests,
 )
 from jobcore.dedup import verify as verification
 from jobcore.dedup.sweep_config import DedupSweepConfig, sources_where
@@ -60,7 +62,7 @@ _RECORD_PLACEMENTS = sa.text(
 # ... and, in a verifying sweep, those in a pair waiting for Claude
 _CLUSTERED_OR_IN_BAND = sa.text(
     f"SELECT id, max(similarity) FROM ({_CLUSTERED.text} UNION ALL "
-    f"{verification.IN_BAND_PAIRS}) AS placed(id, similarity) GROUP BY id")
+    f"{verify_band.IN_BAND_PAIRS}) AS placed(id, similarity) GROUP BY id")
 
 
 
@@ -127,13 +129,13 @@ def sweep_topics(conn: Connection, job: Job, config: DedupSweepConfig, cursor: d
                 conn, job.id, fixed=True, group=guards.guard_group),
             clustered_before=lambda found: dict(conn.execute(clustered, {
                 "job_id": job.id, "ids": search.id_array(sorted(found))}).tuples().all()),
-            declined=(lambda found: verification.judged_different(conn, found))
+            declined=(lambda found: verify_band.judged_different(conn, found))
             if config.verifying else lambda found: set(),
             band_from=config.band_from if config.verifying else None)
         clusters, remembered = step.clusters, 0
         if config.verifying:
-            found = verification.split(conn, step.clusters, upper=config.score_threshold)
-            verification.record_pending(conn, job.id, found.pending)
+            found = verify_band.split(conn, step.clusters, upper=config.score_threshold)
+            verify_band.record_pending(conn, job.id, found.pending)
             clusters, remembered = found.clusters, found.remembered
         outcome.skips = len(step.already_clustered)
         outcome.success = len(ids) - outcome.skips
@@ -167,8 +169,8 @@ def _start_verification(conn: Connection, job: Job, config: DedupSweepConfig,
     """After the last swept topic: number the band's pairs into requests (the job's total
     grows by the pairs sent) and go on to submit them; done when there are none.
     """
-    numbered = verification.number_requests(conn, job.id, config.max_pairs)
-    estimate = verification.cost_estimate(conn, job.id, numbered)
+    numbered = verify_band.number_requests(conn, job.id, config.max_pairs)
+    estimate = verify_requests.cost_estimate(conn, job.id, numbered)
     so_far = SweepResult.of({**job.result, **outcome.result_patch})
     so_far.verification = _verification(so_far, config).model_copy(update={
         "pairs": numbered.pairs, "requests": numbered.requests, "skipped": numbered.skipped,
@@ -190,11 +192,11 @@ def submit_pairs(conn: Connection, job: Job, config: DedupSweepConfig,
     """Phase 1 of the verification (see llm.phases.submit_step): requests by number."""
     model = model_of(config)
     return phases.submit_step(conn, job, cursor, phases.SubmitSource(
-        eligible_after=lambda last, up_to, n: verification.requests_after(
+        eligible_after=lambda last, up_to, n: verify_requests.requests_after(
             conn, job.id, last, up_to, n),
-        request=lambda request: verification.request_of(request, model),
+        request=lambda request: verify_requests.request_of(request, model),
         concurrency=config.concurrency,
-        by_id=lambda conn, numbers: verification.requests_by_number(conn, job.id, numbers),
+        by_id=lambda conn, numbers: verify_requests.requests_by_number(conn, job.id, numbers),
         refuse=lambda conn, flags: None, limit=cursor["maxId"]), deadline)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from jobcore.dedup import review, verify
+from jobcore.dedup import review, verify_band
 from jobcore.errors import ConfigError
 from jobcore.jobs import drive, runner
 from jobcore.schema import claude_pair_verdicts, dedup_verify_pairs
@@ -111,7 +111,7 @@ def test_no_pair_is_asked_twice_across_sweeps(engine, make_topic, fake_anthropic
 
 def test_malformed_errored_and_expired_answers_leave_pairs_unverified(
         engine, make_topic, fake_anthropic, monkeypatch):
-    monkeypatch.setattr(verify, "PAIRS_PER_REQUEST", 1)  # one request per pair
+    monkeypatch.setattr(verify_band, "PAIRS_PER_REQUEST", 1)  # one request per pair
     answers = {"Beta": "malformed", "Gamma": errored("Overloaded"),
                "Delta": {"type": "expired"}, "Epsilon": True}
     pairs = {word: _pair(engine, make_topic, word, 0.93, 4 * i)
