@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import random
 import re
-import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
@@ -39,118 +37,32 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from jobcore import audit
-from jobcore.catalog.segment_names import parse
+from jobcore.catalog.demo_names import (
+    NEAR_MISSES,
+    PLANT_TRIES,
+    VARIANTS,
+    Name,
+    Seed,
+    description_of,
+    near_miss,
+    suffix_variant,
+    topic_names,
+    variant,
+)
 from jobcore.classify.companies import clean_company_name, load_companies
 from jobcore.classify.segment_classifier import (
     SegmentClassifier,
     classification_of,
     get_classifier,
 )
-from jobcore.classify.taxonomy import DATA_DIR, Classification, get_taxonomy
 from jobcore.db import get_engine
 from jobcore.errors import UsageError
 from jobcore.schema import topics
 from jobcore.trees import seeding
 
 OLD_RULES_VERSION = "rules-2025.06.2"
-CHROME_TOPICS_FILE = DATA_DIR / "catalog" / "chrome_topics_taxonomy_v2.md"
 EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
 
-PREFIXES = ["", "", "", "Affluent ", "Young ", "Urban ", "Frequent ", "Millennial ", "Gen Z ",
-            "Senior ", "Premium ", "Budget-Conscious ", "Suburban ", "Eco-Conscious "]
-MARKETS = ["", "", "US", "UK", "DE", "FR", "JP", "BR", "IN", "AU", "CA", "ES", "IT", "MX", "NL",
-           "SE", "SG", "ZA"]
-# How a market is written: after the name, or before it ("US: ...").
-MARKET_STYLES = (" - {}", " - {}", " - {}", " ({})", " [{}]", " | {}", "{}: ")
-# A share of names comes as a provider's path, on one of the separators real catalogues use.
-PATH_SHARE = 0.15
-PATH_SEPARATORS = (" > ", " » ", "/", " | ", ": ", " - ")
-PATH_ROOTS = {"Interest": ("Interest", "Interests", "Affinity"),
-              "Purchase Intent": ("In-Market", "Purchase Intent", "Intent"),
-              "Demographic": ("Demographic", "Sociodemographic", "Demographics"),
-              "Business Technology": ("B2B", "Technographic"), "company": ("B2B", "Technographic"),
-              "chrome": ("Interest", "Topics"), "band": ("Demographic", "Sociodemographic"),
-              "b2b_role": ("B2B", "Job Function"), "firmographic": ("B2B", "Firmographics")}
-JOB_FUNCTIONS = ("Marketing", "Finance", "Information Technology", "Human Resources", "Sales",
-                 "Operations", "Engineering", "Legal", "Purchasing", "Customer Service",
-                 "Product Management", "Research and Development")
-# The company-size buckets professional networks use, and revenue bands.
-FIRMOGRAPHICS = ("1-10 Employees", "11-50 Employees", "51-200 Employees", "201-500 Employees",
-                 "501-1,000 Employees", "1,001-5,000 Employees", "5,000+ Employees",
-                 "$1M-$10M Revenue", "$10M-$50M Revenue", "$50M-$100M Revenue",
-                 "$100M-$500M Revenue", "$1B+ Revenue")
-# How a band's family is named before it, by the IAB parent of the band.
-BAND_FAMILIES = {"Household Income (USD)": ("Household Income ", "HHI: ", "Household Income: "),
-                 "Income (USD)": ("Personal Income ", "Individual Income: "),
-                 "Median Home Value (USD)": ("Home Value ", "Home Value: "),
-                 "Age Range": ("Adults ", "Age ", "Ages ")}
-# Each seed is phrased with one of its kind's wordings (the same one every time); the other
-# wordings of the same audience appear only as planted duplicates (WORDINGS).
-TEMPLATES = {
-    "Interest": ["{} Enthusiasts", "{} Fans", "People Interested in {}", "{} Hobbyists",
-                 "{} Content Readers"],
-    "Purchase Intent": ["{} Intenders", "In-Market for {}", "{} Shoppers", "{} Buyers",
-                        "Likely to Buy {}"],
-    "Demographic": ["{} Audience", "{} Consumers", "{} Segment"],
-    "Business Technology": ["{} Professionals", "{} Decision Makers", "{} Software Buyers"],
-    "band": ["{}"],  # the band's text names its family
-    "b2b_role": ["{} Decision Makers", "{} Professionals", "Job Function > {}", "{} Managers",
-                 "{} Directors"],
-    "firmographic": ["Company Size: {}", "Companies with {}", "Firmographics > {}"],
-    "company": ["{} Users", "{} Customers", "{} Decision Makers", "{} Administrators",
-                "{} Developers"],
-    # Chrome Topics are interests: the same wordings, so a label both lists hold gets one
-    "chrome": ["{} Enthusiasts", "{} Fans", "People Interested in {}", "{} Hobbyists",
-               "{} Content Readers"],
-}
-DESCRIPTIONS = {
-    "Interest": "People who show sustained interest in {}, from content, search and social "
-                "signals.",
-    "Purchase Intent": "Consumers actively researching or comparing {} and likely to buy soon.",
-    "Demographic": "Adults in the {} demographic group, from declared and modelled data.",
-    "Business Technology": "Business professionals who evaluate, buy or run {} in their "
-                           "organisation.",
-    "company": "Professionals at companies that use {} products, from firmographic and "
-               "technographic signals.",
-    "chrome": "Browsers whose recent activity maps to the {} topic.",
-    "band": "Adults in the {} band, from declared and modelled data.",
-    "b2b_role": "Professionals whose job function is {}, from professional-network signals.",
-    "firmographic": "People working at companies of {}, from firmographic data.",
-}
-# How an importer or a data provider re-creates a topic that exists: variants that mean the
-# same segment.
-VARIANTS = ("case", "plural", "ampersand", "hyphen", "spacing", "provider", "reordered",
-            "abbreviation", "wording", "description")
-WORDINGS = (("{} Intenders", "In-Market for {}", "{} Shoppers", "{} Buyers", "Likely to Buy {}"),
-            ("{} Enthusiasts", "{} Fans", "People Interested in {}", "{} Hobbyists"))
-PROVIDERS = ("Acme Data", "Datalogix", "Oracle Audiences", "Eyeota", "Lotame")
-ABBREVIATIONS = {"Technology": "Tech", "Management": "Mgmt", "Information": "Info",
-                 "International": "Intl", "Entertainment": "Ent", "Automotive": "Auto",
-                 "Professionals": "Pros", "Applications": "Apps", "Equipment": "Equip",
-                 "Services": "Svcs", "Development": "Dev", "Marketing": "Mktg",
-                 "Government": "Govt", "Education": "Edu", "Accessories": "Accs",
-                 "Computers": "PCs", "Television": "TV", "Products": "Prods",
-                 "Administrators": "Admins", "Developers": "Devs", "Health": "Hlth",
-                 "Finance": "Fin", "Insurance": "Ins"}
-PLANT_TRIES = 40
-# Twins that must not be merged: the same segment for another band, market, version or
-# audience.
-NEAR_MISSES = ("income", "age", "market", "version", "qualifier")
-INCOME_BANDS = ("$25,000-$39,999", "$40,000-$49,999", "$50,000-$74,999", "$75,000-$99,999",
-                "$100,000-$149,999")
-AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64")
-VERSIONS = (("Windows", ("10", "11")), ("iPhone", ("14", "15", "16")),
-            ("PlayStation", ("4", "5")), ("Microsoft Office", ("2019", "2021", "2024")),
-            ("Android", ("13", "14", "15")), ("macOS", ("13", "14")))
-VERSION_AUDIENCES = ("Users", "Owners", "Developers", "Upgraders")
-
-
-@dataclass(frozen=True)
-class _Seed:
-    kind: str
-    label: str
-    truth: Classification | None
-    family: str | None = None  # a band's IAB parent ("Household Income (USD)")
 
 
 class _TopicRecord(NamedTuple):
@@ -186,217 +98,6 @@ class DemoSummary:
     org_links: int
     activations: int
 
-
-def _seeds() -> list[_Seed]:
-    taxonomy = get_taxonomy()
-    seeds: list[_Seed] = []
-    audience = {"Demographic": "demographic", "Interest": "interest",
-                "Purchase Intent": "intent", "Business Technology": "technographic"}
-    for node in sorted(taxonomy.nodes.values(), key=lambda n: n.id):
-        if node.level < 2 or node.label.startswith("*") or (
-                re.search(r"\d", node.label) and node.taxonomy_type != "Demographic"):
-            continue
-        segment = "b2b" if node.taxonomy_type == "Business Technology" else "b2c"
-        truth = Classification(segment, node.taxonomy_type, node.parent_category,
-                               node.subcategory, audience[node.taxonomy_type])
-        if node.taxonomy_type == "Demographic" and node.level >= 3 and \
-                re.search(r"\d", node.label) and parse(node.label).ranges:
-            seeds.append(_Seed("band", node.label, truth, node.path[-2]))
-        else:
-            seeds.append(_Seed(node.taxonomy_type, node.label, truth))
-    occupation = ("b2c", "Demographic", "Education & Occupation", None, "demographic")
-    for function in JOB_FUNCTIONS:
-        role = TEMPLATES["b2b_role"][zlib.crc32(function.encode()) % len(TEMPLATES["b2b_role"])]
-        level = "Director/Managerial" if role.endswith(("Managers", "Directors")) \
-            else "Employment Role"
-        seeds.append(_Seed("b2b_role", function, Classification(*occupation[:3], level,
-                                                                occupation[4])))
-    for band in FIRMOGRAPHICS:
-        seeds.append(_Seed("firmographic", band, Classification(*occupation)))
-    for name, sector, _sub in load_companies():
-        if sector in ("Information Technology", "Communication Services"):
-            seeds.append(_Seed("company", clean_company_name(name), None))
-    for line in CHROME_TOPICS_FILE.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"\|\s*\d+\s*\|\s*/(.+?)\s*\|", line)
-        if match:
-            seeds.append(_Seed("chrome", match.group(1).split("/")[-1], None))
-    return seeds
-
-
-@dataclass(frozen=True)
-class _Name:
-    """A generated topic name in its parts."""
-
-    prefix: str
-    template: str
-    label: str
-    market: str = ""          # a market code, or "" for none
-    style: str = " - {}"      # how the market is written (see MARKET_STYLES)
-    path: str = ""            # a provider's path before the name, ending in its separator
-
-    @property
-    def base(self) -> str:
-        return self.prefix + self.template.format(self.label)
-
-    @property
-    def region(self) -> str:
-        """The market written after the name ("" when it is written before, or none)."""
-        return self.style.format(self.market) if self.market and \
-            not self.style.endswith(": ") else ""
-
-    @property
-    def lead(self) -> str:
-        """The market written before the name and its path ("US: ")."""
-        return self.style.format(self.market) if self.market and self.style.endswith(": ") \
-            else ""
-
-    @property
-    def text(self) -> str:
-        return self.lead + self.path + self.base + self.region
-
-
-def _variant(rng: random.Random, name: _Name, kind: str, category: str) -> str | None:
-    """A variant of ``name`` (without its market) of this kind that means the same
-    segment, or None where the kind does not apply to the name.
-    """
-    base = name.base
-    variant = None
-    if kind == "provider":
-        variant = f"{rng.choice(PROVIDERS)} > {category} > {base}"
-    elif kind == "reordered" and name.prefix:
-        variant = f"{name.template.format(name.label)}, {name.prefix.strip()}"
-    elif kind == "reordered" and len(base.split()) >= 3:
-        first, rest = base.split(" ", 1)
-        variant = f"{rest}, {first}"
-    elif kind == "abbreviation":
-        word = next((w for w in ABBREVIATIONS if re.search(rf"\b{w}\b", base)), None)
-        if word is not None:
-            variant = re.sub(rf"\b{word}\b", ABBREVIATIONS[word], base)
-    elif kind == "wording":
-        group = next((g for g in WORDINGS if name.template in g), None)
-        if group is not None:
-            other = rng.choice([t for t in group if t != name.template])
-            variant = name.prefix + other.format(name.label)
-    elif kind == "description":
-        variant = base
-    elif kind == "plural":
-        words = base.split(" ")
-        for i in range(len(words) - 1, -1, -1):
-            if words[i][:1].isalpha() and len(words[i]) > 3:
-                words[i] = words[i][:-1] if words[i].endswith("s") else words[i] + "s"
-                variant = " ".join(words)
-                break
-    elif kind == "ampersand" and ("&" in base or " and " in base):
-        variant = base.replace("&", "and") if "&" in base else base.replace(" and ", " & ")
-    elif kind == "hyphen" and "-" in base:
-        variant = base.replace("-", " ")
-    elif kind == "spacing":
-        variant = base.replace(" ", "  ", 1)
-    elif kind == "case":
-        variant = base.lower() if base != base.lower() else base.title()
-    return variant
-
-
-def _near_miss(rng: random.Random, name: _Name, kind: str) -> tuple[str, str]:
-    """Two names of segments that differ only by a band, market, version or qualifier (a
-    version's twins are about a product of VERSIONS, not the seed).
-    """
-    base = name.base
-    if kind == "income":
-        a, b = rng.sample(INCOME_BANDS, 2)
-        return f"{base}, Household Income {a}", f"{base}, Household Income {b}"
-    if kind == "age":
-        a, b = rng.sample(AGE_BANDS, 2)
-        return f"{base}, Adults {a}", f"{base}, Adults {b}"
-    if kind == "version":
-        product, versions = rng.choice(VERSIONS)
-        a, b = rng.sample(versions, 2)
-        audience = rng.choice(VERSION_AUDIENCES)
-        return f"{product} {a} {audience}" + name.region, f"{product} {b} {audience}" + name.region
-    if kind == "qualifier":
-        other = rng.choice([p for p in PREFIXES if p and p != name.prefix])
-        return name.text, name.lead + other + name.template.format(name.label) + name.region
-    a, b = rng.sample([m for m in MARKETS if m], 2)
-    style = name.style if not name.style.endswith(": ") else " - {}"
-    return base + style.format(a), base + style.format(b)
-
-
-def _suffix_variant(name: str) -> str:
-    """A stale pushed name: the audience word swapped (what a renamed topic was called)."""
-    for a, b in (("Enthusiasts", "Fans"), ("Fans", "Lovers"), ("Intenders", "Buyers"),
-                 ("Buyers", "Intenders"), ("Users", "Customers"), ("Customers", "Users")):
-        if name.endswith(a):
-            return name[: -len(a)] + b
-    return name + " Audience"
-
-
-def _wording(seed: _Seed) -> str:
-    """The seed's one wording (stable across runs and seeds)."""
-    templates = TEMPLATES[seed.kind]
-    return templates[zlib.crc32(seed.label.encode()) % len(templates)]
-
-
-def _description(seed: _Seed, market: str) -> str:
-    description = DESCRIPTIONS[seed.kind].format(seed.label)
-    return description + (f" Market: {market}." if market else "")
-
-
-def _band_text(rng: random.Random, seed: _Seed) -> str:
-    """A band seed's label in one of the notations real catalogues use, after the name of
-    its family ("Household Income $50K-$75K", "HHI: $50,000 - $74,999", "Adults 25 to 29").
-    """
-    band = parse(seed.label).ranges[0]
-    parent = seed.family or ""
-    if parent not in BAND_FAMILIES:  # "Length of Residence: 15 years"
-        return f"{re.sub(r' [(]USD[)]', '', parent)}: {seed.label}"
-    family = rng.choice(BAND_FAMILIES[parent])
-    low, high = band.low, band.high
-    if parent == "Age Range":
-        if high is None:
-            return family + rng.choice((f"{low:g}+", f"{low:g} and Over"))
-        last = high - 1
-        return family + rng.choice((f"{low:g}-{last:g}", f"{low:g} to {last:g}"))
-    if low is None or high is None:
-        return family + seed.label
-    last = high - 1
-    notations = [f"${low:,.0f} - ${last:,.0f}", f"${low:,.0f}-${last:,.0f}"]
-    if low % 1000 == 0 and high % 1000 == 0:
-        notations.append(f"${low / 1000:g}K-${high / 1000:g}K")
-    return family + rng.choice(notations)
-
-
-def _topic_names(rng: random.Random) -> Iterator[tuple[_Name, _Seed]]:
-    """Distinct topic names (by case-folded text), endlessly."""
-    seeds = _seeds()
-    seen: set[str] = set()
-    while True:
-        seed = rng.choice(seeds)
-        prefix = rng.choice(PREFIXES) if seed.kind not in ("band", "firmographic") else ""
-        label = _band_text(rng, seed) if seed.kind == "band" else seed.label
-        name = _Name(prefix, _wording(seed), label, rng.choice(MARKETS),
-                     rng.choice(MARKET_STYLES), _path(rng, seed))
-        if name.text.casefold() in seen:
-            continue
-        seen.add(name.text.casefold())
-        yield name, seed
-
-
-def _path(rng: random.Random, seed: _Seed) -> str:
-    """For a share of names, a provider's path before it: provider, framing root and the
-    seed's parent category, on one separator ("Eyeota » In-Market » Automotive Ownership » ").
-    """
-    if rng.random() >= PATH_SHARE:
-        return ""
-    separator = rng.choice(PATH_SEPARATORS)
-    parts = [rng.choice(PROVIDERS), rng.choice(PATH_ROOTS[seed.kind])]
-    if seed.truth is not None and seed.truth.parent_category:
-        parts.append(seed.truth.parent_category)
-    if separator == "/":
-        if any("/" in p for p in parts):
-            separator = " > "
-        else:
-            return "/" + "/".join(parts) + "/"
-    return separator.join(parts) + separator
 
 
 def _catalogue_is_empty(conn: Connection) -> bool:
@@ -449,75 +150,98 @@ def _seed(engine: Engine, topics_count: int, seed: int, reset: bool) -> DemoSumm
     return DemoSummary(len(topic_rows), len(planted), len(near_misses), *summary)
 
 
+@dataclass
+class _Catalogue:
+    """The demo's topic rows as they are made, with the duplicates and twins planted."""
+
+    rng: random.Random
+    classifier: SegmentClassifier
+    rows: list[_TopicRecord] = field(default_factory=list)
+    names: list[Name | None] = field(default_factory=list)  # None: a near-miss twin
+    planted: list[tuple] = field(default_factory=list)
+    near_misses: list[tuple] = field(default_factory=list)
+    taken: set[str] = field(default_factory=set)  # case-folded names of fresh topics, twins
+    texts: set[str] = field(default_factory=set)  # the planted variants' names
+
+    def plant_duplicate(self, topic_id: int) -> None:
+        """A variant of an earlier topic: the kinds in turn, each on an earlier topic it
+        applies to (a few tries, then a change of case).
+        """
+        kind = VARIANTS[len(self.planted) % len(VARIANTS)]
+        for _ in range(PLANT_TRIES):
+            index = self.rng.randrange(len(self.rows))
+            original, name = self.rows[index], self.names[index]
+            category = original.parent_category or original.taxonomy_type or "Audiences"
+            if name is not None and \
+                    (text := variant(self.rng, name, kind, category)) is not None:
+                break
+        else:
+            if name is None:
+                return
+            kind, text = "case", variant(self.rng, name, "case", category)
+        # the description variant repeats the row's name exactly, path included
+        text = original.name if kind == "description" else name.lead + text + name.region
+        if kind != "description" and text in self.texts:  # that variant was planted already
+            return
+        self.texts.add(text)
+        description = original.description
+        if kind == "description":
+            description += " Refreshed monthly from the provider's panel and site data."
+        row = _topic_row(self.rng, topic_id, text, description, Seed("", "", None),
+                         self.classifier)
+        # imported into the same place as the original
+        self.rows.append(row._replace(**{f: getattr(original, f) for f in _CLASSIFIED_FIELDS}))
+        self.names.append(name)
+        self.planted.append((topic_id, original.id, kind))
+
+    def add_twins(self, topic_id: int, name: Name, seed: Seed) -> None:
+        """Two topics that differ only where their segments differ (a near miss)."""
+        kind = self.rng.choice(NEAR_MISSES)
+        pair = near_miss(self.rng, name, kind)
+        if any(n.casefold() in self.taken for n in pair):
+            return
+        if kind == "version":  # about the product, not the seed
+            seed = Seed("company", re.sub(r" \d.*$", "", pair[0]), None)
+        first = _topic_row(self.rng, topic_id, pair[0], description_of(seed, name.market),
+                           seed, self.classifier)
+        second = _topic_row(self.rng, topic_id + 1, pair[1], first.description, seed,
+                            self.classifier)
+        self.rows += [first,
+                      second._replace(**{f: getattr(first, f) for f in _CLASSIFIED_FIELDS})]
+        self.names += [None, None]
+        self.taken.update(n.casefold() for n in pair)
+        self.near_misses.append((topic_id + 1, topic_id, kind))
+
+    def add(self, topic_id: int, name: Name, seed: Seed) -> None:
+        """A fresh topic (a name already taken is skipped)."""
+        if name.text.casefold() in self.taken:
+            return
+        self.taken.add(name.text.casefold())
+        self.rows.append(_topic_row(self.rng, topic_id, name.text,
+                                    description_of(seed, name.market), seed, self.classifier))
+        self.names.append(name)
+
+
 def _catalogue(rng: random.Random, count: int, classifier: SegmentClassifier
                ) -> tuple[list[_TopicRecord], list[tuple], list[tuple]]:
     """``count`` topic rows, the planted duplicates and the near-miss twins among them."""
-    rows: list[_TopicRecord] = []
-    names: list[_Name | None] = []  # None: a near-miss twin, whose text is not its _Name's
-    planted: list[tuple] = []
-    near_misses: list[tuple] = []
-    fresh = _topic_names(rng)
-    taken = set()  # case-folded names of the fresh topics and twins
-    texts = set()  # the planted variants' names
-    while len(rows) < count:
-        topic_id = len(rows) + 1
+    made = _Catalogue(rng, classifier)
+    fresh = topic_names(rng)
+    while len(made.rows) < count:
+        topic_id = len(made.rows) + 1
         roll = rng.random()
         if topic_id > 10 and roll < 0.05:  # a duplicate of an earlier topic
-            # the kinds in turn, each on an earlier topic it applies to (a few tries, then
-            # a change of case)
-            kind = VARIANTS[len(planted) % len(VARIANTS)]
-            for _ in range(PLANT_TRIES):
-                index = rng.randrange(len(rows))
-                original, name = rows[index], names[index]
-                category = original.parent_category or original.taxonomy_type or "Audiences"
-                if name is not None and \
-                        (text := _variant(rng, name, kind, category)) is not None:
-                    break
-            else:
-                if name is None:
-                    continue
-                kind, text = "case", _variant(rng, name, "case", category)
-            # the description variant repeats the row's name exactly, path included
-            text = original.name if kind == "description" else name.lead + text + name.region
-            if kind != "description" and text in texts:  # that variant was planted already
-                continue
-            texts.add(text)
-            description = original.description
-            if kind == "description":
-                description += " Refreshed monthly from the provider's panel and site data."
-            row = _topic_row(rng, topic_id, text, description, _Seed("", "", None), classifier)
-            # imported into the same place as the original
-            rows.append(row._replace(**{f: getattr(original, f) for f in _CLASSIFIED_FIELDS}))
-            names.append(name)
-            planted.append((topic_id, original.id, kind))
+            made.plant_duplicate(topic_id)
             continue
         name, seed = next(fresh)
         if topic_id < count and roll < 0.07:  # near-miss twins
-            kind = rng.choice(NEAR_MISSES)
-            pair = _near_miss(rng, name, kind)
-            if any(n.casefold() in taken for n in pair):
-                continue
-            if kind == "version":  # about the product, not the seed
-                seed = _Seed("company", re.sub(r" \d.*$", "", pair[0]), None)
-            first = _topic_row(rng, topic_id, pair[0], _description(seed, name.market), seed,
-                               classifier)
-            second = _topic_row(rng, topic_id + 1, pair[1], first.description, seed,
-                                classifier)
-            rows += [first, second._replace(**{f: getattr(first, f) for f in _CLASSIFIED_FIELDS})]
-            names += [None, None]
-            taken.update(n.casefold() for n in pair)
-            near_misses.append((topic_id + 1, topic_id, kind))
-            continue
-        if name.text.casefold() in taken:
-            continue
-        taken.add(name.text.casefold())
-        rows.append(_topic_row(rng, topic_id, name.text, _description(seed, name.market), seed,
-                               classifier))
-        names.append(name)
-    return rows, planted, near_misses
+            made.add_twins(topic_id, name, seed)
+        else:
+            made.add(topic_id, name, seed)
+    return made.rows, made.planted, made.near_misses
 
 
-def _topic_row(rng: random.Random, topic_id: int, name: str, description: str, seed: _Seed,
+def _topic_row(rng: random.Random, topic_id: int, name: str, description: str, seed: Seed,
                classifier: SegmentClassifier) -> _TopicRecord:
     created = EPOCH - timedelta(days=rng.randrange(1, 720), seconds=rng.randrange(86400))
     roll = rng.random()
@@ -555,7 +279,7 @@ def _seed_orgs(conn: Connection, rng: random.Random,
             for platform in ("liveramp", "the_trade_desk"):
                 if rng.random() < 0.4:
                     stale = rng.random() < 0.15
-                    pushed_name = _suffix_variant(topic.name) if stale else topic.name
+                    pushed_name = suffix_variant(topic.name) if stale else topic.name
                     pushed_version = topic.version - (1 if stale and topic.version > 1 else 0)
                     prefix = "lr" if platform == "liveramp" else "ttd"
                     activations.append((

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from jobcore.catalog import demo_names
 from jobcore.catalog.demo import seed_demo
 from jobcore.catalog.overview import catalogue_summary
 
@@ -93,11 +94,10 @@ def test_names_speak_like_real_catalogues_and_the_classifier_reads_them():
     """
     import random
 
-    from jobcore.catalog import demo
     from jobcore.catalog.segment_names import parse
     from jobcore.classify.segment_classifier import get_classifier
 
-    names = demo._topic_names(random.Random(11))
+    names = demo_names.topic_names(random.Random(11))
     drawn = [next(names) for _ in range(3000)]
     texts = [name.text for name, _seed in drawn]
     assert {parse(t).path_separator for t in texts} >= {">", "/", ":", "-"}

@@ -7,7 +7,8 @@ import random
 
 import pytest
 
-from jobcore.catalog.demo import VARIANTS, _topic_names, _variant
+from jobcore.catalog.demo_names import VARIANTS, topic_names
+from jobcore.catalog.demo_names import variant as variant_of
 from jobcore.dedup import guards, lexical, wording
 
 
@@ -98,8 +99,8 @@ def test_names_that_share_a_wording_but_not_a_subject_differ() -> None:
 def _demo_names(count: int) -> list[str]:
     rng = random.Random(7)
     names, seen = [], set()
-    for (name, _seed), kind in zip(_topic_names(rng), itertools.cycle(VARIANTS)):
-        variant = _variant(rng, name, kind, "Audiences")
+    for (name, _seed), kind in zip(topic_names(rng), itertools.cycle(VARIANTS)):
+        variant = variant_of(rng, name, kind, "Audiences")
         for text in (name.text, (variant + name.region) if variant else None):
             if text and text.casefold() not in seen and len(names) < count:
                 seen.add(text.casefold())
