@@ -157,6 +157,11 @@ def new_job_form() -> None:
                       disabled=bool(problems) or not can("create"),
                       help=None if can("create") else "Creating jobs needs the operator role"):
         _count_or_create(request, create=True)
+    _show_outcome(request, job_type, problems, slots)
+
+
+def _show_outcome(request: tuple, job_type: str, problems: dict, slots: dict) -> None:
+    """Each problem beside its field, the count, and the job once created."""
     outcome = _outcome_for(request) or {}
     for key, message in {**outcome.get("problems", {}), **problems}.items():
         if key in slots:  # beside its field, which names it already

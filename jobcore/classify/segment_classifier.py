@@ -155,6 +155,22 @@ class SegmentClassifier:
     def __init__(self, rules: dict, taxonomy: Taxonomy, encode,
                  companies: dict[str, tuple[str, str]] | None = None) -> None:
         self._words_cache: dict[tuple[str, bool], list[str]] = {}
+        self._read_rules(rules)
+        self._index_nodes(rules, taxonomy, companies)
+        labels = [n.label for n in self._pool]
+        paths = [" ".join(n.path[1:]) for n in self._pool]
+        vectors = np.asarray(encode(labels + paths), dtype=np.float32)
+        self._semantic_matrix = np.ascontiguousarray(np.vstack((
+            self._weights["leaf_semantic"] * vectors[:len(labels)].T,
+            self._weights["path_semantic"] * vectors[len(labels):].T)))
+        self._encode = encode
+        self._framing_cache: dict[tuple, np.ndarray] = {}
+        self._lexical_cache: dict[tuple, dict[int, tuple[float, int]]] = {}
+        self._decision_cache: dict[tuple, Decision] = {}
+        self._vector_cache: dict[str, np.ndarray] = {}
+
+    def _read_rules(self, rules: dict) -> None:
+        """The rule book's words, framings and weights, stemmed."""
         self.version: str = rules["version"]
         self._weights = rules["weights"]
         self.flag_margin: float = rules["flag_margin"]
@@ -171,6 +187,14 @@ class SegmentClassifier:
             (spec["kind"], spec["node"],
              _Phrases([tuple(self._words(p, keep_stop=True)) for p in spec["words"]]))
             for spec in rules["b2b_contexts"]]
+        self._technographic = _Phrases([tuple(self._words(p, keep_stop=True))
+                                        for p in rules["technographic_cues"]])
+
+    def _index_nodes(self, rules: dict, taxonomy: Taxonomy,
+                     companies: dict[str, tuple[str, str]] | None) -> None:
+        """The nodes a name can land on, their variants' words and weights, the bands'
+        families, the companies' places, and which variants hold each word.
+        """
         self._taxonomy = taxonomy
         self._iab = {n.source_id: n for n in taxonomy.nodes.values() if n.taxonomy == IAB_AUDIENCE}
         self._band_nodes = self._band_children()
@@ -196,19 +220,6 @@ class SegmentClassifier:
             for name, place in (companies or {}).items()
             if ("Business Technology", *place) in by_path}
         self._company_words = max((len(k) for k in self._companies), default=0)
-        self._technographic = _Phrases([tuple(self._words(p, keep_stop=True))
-                                        for p in rules["technographic_cues"]])
-        labels = [n.label for n in self._pool]
-        paths = [" ".join(n.path[1:]) for n in self._pool]
-        vectors = np.asarray(encode(labels + paths), dtype=np.float32)
-        self._semantic_matrix = np.ascontiguousarray(np.vstack((
-            self._weights["leaf_semantic"] * vectors[:len(labels)].T,
-            self._weights["path_semantic"] * vectors[len(labels):].T)))
-        self._encode = encode
-        self._framing_cache: dict[tuple, np.ndarray] = {}
-        self._lexical_cache: dict[tuple, dict[int, tuple[float, int]]] = {}
-        self._decision_cache: dict[tuple, Decision] = {}
-        self._vector_cache: dict[str, np.ndarray] = {}
         self._variants_at = [self._variants[n.id] for n in self._pool]
         # word -> (pool index, variant index) of every variant holding it
         self._postings: dict[str, list[tuple[int, int]]] = {}
