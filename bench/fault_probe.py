@@ -104,7 +104,7 @@ def drive_like_the_page(job_id: str, engine: sa.Engine, stop: threading.Event) -
             return
 
 
-_TWICE = sa.text("SELECT count(*) FROM (SELECT topic_id FROM topic_history WHERE batch_id = :j "
+_TWICE = sa.text("SELECT count(*) FROM (SELECT topic_id FROM topic_history WHERE job_id = :j "
                  "GROUP BY topic_id HAVING count(*) > 1) t")
 
 

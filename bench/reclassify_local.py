@@ -155,7 +155,7 @@ def run_plain_loop(engine: sa.Engine) -> tuple[float, int]:
                 "classification_version = %s, classification_source = 'rules', "
                 "classified_at = now(), updated_at = CASE WHEN v.changed THEN now() "
                 "ELSE t.updated_at END FROM v WHERE t.id = v.id) "
-                "INSERT INTO topic_history (topic_id, batch_id, action, previous_values, "
+                "INSERT INTO topic_history (topic_id, job_id, action, previous_values, "
                 "new_values) SELECT v.id, %s, 'reclassified', v.previous_values, v.new_values "
                 "FROM v WHERE v.changed", (json.dumps(writes), rules.version, job_id))
             if flags:

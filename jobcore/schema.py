@@ -305,13 +305,13 @@ topic_history = sa.Table(
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), nullable=False),
     # no foreign key: a topic's history outlives the job that wrote it (retention)
-    sa.Column("batch_id", sa.Text, nullable=True),
+    sa.Column("job_id", sa.Text, nullable=True),  # the job that wrote it (none: an edit)
     sa.Column("action", sa.Text, nullable=False),
     sa.Column("previous_values", JSONB, nullable=False, server_default="{}"),
     sa.Column("new_values", JSONB, nullable=False, server_default="{}"),
     _created_at(),
     sa.Column("created_by", sa.Text, nullable=True),
-    sa.Index("ix_topic_history_batch", "batch_id", "id"),
+    sa.Index("ix_topic_history_job", "job_id", "id"),
     sa.Index("ix_topic_history_topic", "topic_id", sa.text("created_at DESC")),
 )
 

@@ -141,7 +141,7 @@ def _edit(topic_id: int, values: dict[str, str | None], *, user: str, engine: En
              {**new.as_dict(), "classification_version": MANUAL_VERSION,
               "classification_source": "manual"}),
             node_id, {"by": MANUAL_VERSION, "nodeId": node_id, "editedBy": user})],
-            batch_id=None, action="manual_edit", created_by=user)
+            job_id=None, action="manual_edit", created_by=user)
         _resolve(conn, [topic_id])
         try:
             with conn.begin_nested():

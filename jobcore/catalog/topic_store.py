@@ -121,16 +121,16 @@ _APPLY_CLASSIFICATION = sa.text(
             embedding_stale = t.embedding_stale OR v.changed
         FROM v WHERE t.id = v.id
     )
-    INSERT INTO topic_history (topic_id, batch_id, action, previous_values, new_values,
+    INSERT INTO topic_history (topic_id, job_id, action, previous_values, new_values,
                                created_by)
-    SELECT v.id, :batch_id, :action, v.previous_values, v.new_values, :created_by
+    SELECT v.id, :job_id, :action, v.previous_values, v.new_values, :created_by
     FROM v WHERE v.changed
     """
 )
 
 
 def apply_classifications(conn: Connection, writes: list[ClassificationWrite], *,
-                          batch_id: str | None, action: str, created_by: str | None) -> None:
+                          job_id: str | None, action: str, created_by: str | None) -> None:
     """Write classifications with their version stamps and record topic_history for the
     changed topics, in one statement.
     """
@@ -151,7 +151,7 @@ def apply_classifications(conn: Connection, writes: list[ClassificationWrite], *
             row["clears_flag"] = True
         rows.append(row)
     conn.execute(_APPLY_CLASSIFICATION, {
-        "rows": json.dumps(rows), "batch_id": batch_id, "action": action, "created_by": created_by,
+        "rows": json.dumps(rows), "job_id": job_id, "action": action, "created_by": created_by,
     })
 
 
@@ -177,15 +177,15 @@ _APPLY_PLACEMENT = sa.text(
             embedding_stale = true
         FROM v WHERE t.id = v.id AND v.changed
     )
-    INSERT INTO topic_history (topic_id, batch_id, action, previous_values, new_values,
+    INSERT INTO topic_history (topic_id, job_id, action, previous_values, new_values,
                                created_by)
-    SELECT v.id, :batch_id, :action, v.previous_values, v.new_values, :created_by
+    SELECT v.id, :job_id, :action, v.previous_values, v.new_values, :created_by
     FROM v WHERE v.changed
     """
 )
 
 
-def apply_placements(conn: Connection, writes: list[PlacementWrite], *, batch_id: str | None,
+def apply_placements(conn: Connection, writes: list[PlacementWrite], *, job_id: str | None,
                      action: str, created_by: str | None) -> None:
     """Write subcategories and tree nodes of the changed topics with their history, in one
     statement.
@@ -195,7 +195,7 @@ def apply_placements(conn: Connection, writes: list[PlacementWrite], *, batch_id
              "previous_values": w.history[0] if w.history else None,
              "new_values": w.history[1] if w.history else None} for w in writes]
     if any(r["changed"] for r in rows):
-        conn.execute(_APPLY_PLACEMENT, {"rows": json.dumps(rows), "batch_id": batch_id,
+        conn.execute(_APPLY_PLACEMENT, {"rows": json.dumps(rows), "job_id": job_id,
                                         "action": action, "created_by": created_by})
 
 

@@ -54,7 +54,7 @@ def write_classifications(conn: Connection, job: Job, config, staged: list[Any],
         detail = None if config.target_column else {"by": version, "nodeId": node_id}
         writes.append(topic_store.ClassificationWrite(topic.id, new, version, "llm", history,
                                                       node_id, detail, clears_flag=True))
-    topic_store.apply_classifications(conn, writes, batch_id=job.id, action="reclassified",
+    topic_store.apply_classifications(conn, writes, job_id=job.id, action="reclassified",
                                   created_by=job.created_by)
     embeddings.keep_current(conn, [w.topic_id for w in writes if w.history is not None])
     topic_store.flag_for_review(conn, flags)

@@ -319,7 +319,7 @@ def _classify_locally(conn: Connection, job: Job, config: ReclassifyConfig,
         outcome.success += change.changed
         outcome.skips += not change.changed
         writes.append(_write_of(change, classifier.version))
-    topic_store.apply_classifications(conn, writes, batch_id=job.id, action="reclassified",
+    topic_store.apply_classifications(conn, writes, job_id=job.id, action="reclassified",
                                       created_by=job.created_by)
     embeddings.keep_current(conn, [w.topic_id for w in writes if w.history is not None])
     topic_store.flag_for_review(conn, errors)

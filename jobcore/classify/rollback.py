@@ -31,29 +31,29 @@ CLASSIFICATION_KEYS = (*CLASSIFICATION_FIELDS, "classification_version",
                        "classification_source")
 PLACEMENT_KEYS = ("subcategory", "taxonomy_node_id")
 _COUNT_SOURCE_HISTORY = sa.text(
-    "SELECT count(*) FROM topic_history WHERE batch_id = :source AND action = :action"
+    "SELECT count(*) FROM topic_history WHERE job_id = :source AND action = :action"
 )
 
 # The source's next history rows are picked first (the LIMIT inside the CTE, served by
-# ix_topic_history_batch (batch_id, id)); the later-change lookup walks one topic's history
+# ix_topic_history_job (job_id, id)); the later-change lookup walks one topic's history
 # by ix_topic_history_topic (ordering by id alone let the planner scan every later row of
 # the table backwards, for each topic, once the history had grown since the last ANALYZE).
 _CHUNK = sa.text(
     """
     WITH h AS (
         SELECT id, topic_id, previous_values, new_values FROM topic_history
-        WHERE batch_id = :source AND action = :action AND id > :last_id
+        WHERE job_id = :source AND action = :action AND id > :last_id
         ORDER BY id LIMIT :n
     )
     SELECT h.id AS history_id, h.topic_id, h.previous_values, h.new_values,
            t.name, t.segment_type, t.taxonomy_type, t.parent_category, t.subcategory,
            t.audience_type, t.classification_version, t.classification_source,
            t.taxonomy_node_id, t.deleted_at IS NOT NULL OR t.merged_into IS NOT NULL AS gone,
-           later.batch_id AS later_batch, later.action AS later_action
+           later.job_id AS later_batch, later.action AS later_action
     FROM h
     JOIN topics t ON t.id = h.topic_id
     LEFT JOIN LATERAL (
-        SELECT h2.batch_id, h2.action FROM topic_history h2
+        SELECT h2.job_id, h2.action FROM topic_history h2
         WHERE h2.topic_id = h.topic_id AND h2.id > h.id
         ORDER BY h2.created_at DESC, h2.id DESC LIMIT 1
     ) later ON true
@@ -165,9 +165,9 @@ def process_rollback(conn: Connection, job: store.Job, source_id: str,
                 previous["classification_version"], previous["classification_source"],
                 history))
         outcome.success += 1
-    topic_store.apply_classifications(conn, writes, batch_id=job.id, action="rolled_back",
+    topic_store.apply_classifications(conn, writes, job_id=job.id, action="rolled_back",
                                       created_by=job.created_by)
-    topic_store.apply_placements(conn, placements, batch_id=job.id, action="rolled_back",
+    topic_store.apply_placements(conn, placements, job_id=job.id, action="rolled_back",
                                  created_by=job.created_by)
     embeddings.keep_current(conn, [w.topic_id for w in writes]
                             + [w.topic_id for w in placements])

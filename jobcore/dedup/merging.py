@@ -86,7 +86,7 @@ _MERGE = sa.text(
         FROM pairs p JOIN losers l ON l.id = p.loser
         RETURNING winner_topic_id, loser_topic_id, moved
     )
-    INSERT INTO topic_history (topic_id, batch_id, action, previous_values, new_values,
+    INSERT INTO topic_history (topic_id, job_id, action, previous_values, new_values,
                                created_by)
     SELECT x.topic_id, :job_id, 'merged', x.previous, x.new, :created_by
     FROM recorded r
@@ -170,10 +170,10 @@ _UNDO_CHECKS = sa.text(
         CASE WHEN w.updated_at > m.created_at OR l.updated_at > m.created_at
              THEN 'a topic was edited after the merge' END,
         (SELECT 'topic ' || h.topic_id || ' has later history (' || h.action
-                || coalesce(' by job ' || h.batch_id, '') || ')'
+                || coalesce(' by job ' || h.job_id, '') || ')'
          FROM topic_history h
          WHERE h.topic_id IN (m.winner_topic_id, m.loser_topic_id)
-           AND h.created_at > m.created_at AND h.batch_id IS DISTINCT FROM m.job_id
+           AND h.created_at > m.created_at AND h.job_id IS DISTINCT FROM m.job_id
          ORDER BY h.id LIMIT 1),
         CASE WHEN (SELECT count(*) FROM org_topics o
                    WHERE o.topic_id = m.winner_topic_id AND o.id IN (
@@ -235,7 +235,7 @@ _UNDO = sa.text(
     ), undone AS (
         UPDATE merges SET undone_at = now() WHERE id IN (SELECT id FROM m)
     )
-    INSERT INTO topic_history (topic_id, batch_id, action, previous_values, new_values,
+    INSERT INTO topic_history (topic_id, job_id, action, previous_values, new_values,
                                created_by)
     SELECT x.topic_id, :job_id, 'unmerged', x.previous, x.new, :created_by
     FROM m CROSS JOIN LATERAL (VALUES

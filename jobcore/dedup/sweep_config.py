@@ -100,7 +100,7 @@ def sources_where(config: DedupSweepConfig) -> sa.ColumnElement[bool]:
     if config.source_batch_id is not None:
         conditions.append(topics.c.id.in_(
             sa.select(topic_history.c.topic_id)
-            .where(topic_history.c.batch_id == config.source_batch_id)))
+            .where(topic_history.c.job_id == config.source_batch_id)))
     if config.parent_category_filter is not None:
         conditions.append(topics.c.parent_category == config.parent_category_filter)
     return sa.and_(*conditions)

@@ -176,7 +176,7 @@ class BackfillTaxonomyNodesHandler(PlacementHandler):
                 {"subcategory": sub, "taxonomy_node_id": None},
                 {"subcategory": sub, "taxonomy_node_id": node.id, "how": "llm"})))
             outcome.success += 1
-        topic_store.apply_placements(conn, writes, batch_id=job.id, action=self.action,
+        topic_store.apply_placements(conn, writes, job_id=job.id, action=self.action,
                                      created_by=job.created_by)
         topic_store.flag_for_review(conn, flags)
 

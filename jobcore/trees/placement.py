@@ -277,7 +277,7 @@ class PlacementHandler(JobHandler[PlacementConfig]):
                 outcome.success += 1
             else:
                 outcome.skips += 1
-        topic_store.apply_placements(conn, writes, batch_id=job.id, action=self.action,
+        topic_store.apply_placements(conn, writes, job_id=job.id, action=self.action,
                                      created_by=job.created_by)
         embeddings.keep_current(conn, [w.topic_id for w in writes])  # the path holds it
         topic_store.flag_for_review(conn, flags)

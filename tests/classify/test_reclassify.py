@@ -52,7 +52,7 @@ def test_changed_topic_gets_history_and_unchanged_counts_as_skipped(engine, make
         rows = conn.execute(sa.select(topic_history)).all()
     assert len(rows) == 1
     row = rows[0]
-    assert (row.topic_id, row.batch_id, row.action, row.created_by) == (
+    assert (row.topic_id, row.job_id, row.action, row.created_by) == (
         changed, created.id, "reclassified", "ana")
     assert row.previous_values["parent_category"] == "Healthy Living"
     assert row.previous_values["classification_version"] == "rules-2024.1"
@@ -208,7 +208,7 @@ def test_topics_outdated_after_the_job_was_planned_are_not_taken(engine, make_to
     assert (report.status, report.processed_items, report.total_items) == ("completed", 30, 30)
     with engine.connect() as conn:
         taken = set(conn.execute(sa.select(topic_history.c.topic_id)
-                                 .where(topic_history.c.batch_id == created.id)).scalars())
+                                 .where(topic_history.c.job_id == created.id)).scalars())
     assert taken == set(planned)
     # the next job takes the newly outdated ones
     assert runner.create_job("reclassify", {}, engine=engine).total_items == 120

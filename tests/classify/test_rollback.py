@@ -53,7 +53,7 @@ def test_rollback_restores_previous_values_exactly_and_records_history(engine, m
         None, None, None)
     with engine.connect() as conn:
         rows = conn.execute(sa.select(topic_history)
-                            .where(topic_history.c.batch_id == rollback.id)).all()
+                            .where(topic_history.c.job_id == rollback.id)).all()
     assert len(rows) == 72 and {r.action for r in rows} == {"rolled_back"}
     first = next(r for r in rows if r.topic_id == ids[0])
     assert first.previous_values["parent_category"] == "Automotive Ownership"

@@ -199,7 +199,7 @@ def test_source_batch_sweeps_only_the_topics_that_job_changed(demo_engine):
     drive.run_to_completion(reclassify.id, engine=demo_engine)
     with demo_engine.connect() as conn:
         changed = conn.execute(sa.text(
-            "SELECT count(DISTINCT topic_id) FROM topic_history WHERE batch_id = :b"),
+            "SELECT count(DISTINCT topic_id) FROM topic_history WHERE job_id = :b"),
             {"b": reclassify.id}).scalar_one()
     created = runner.create_job("dedup_sweep", {"sourceBatchId": reclassify.id},
                                 engine=demo_engine)

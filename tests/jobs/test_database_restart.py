@@ -145,6 +145,6 @@ def test_two_terminations_inside_one_process_call_are_retried_and_nothing_counts
         "processing", 50, 50)
     with engine.connect() as conn:
         written = conn.execute(sa.text(
-            "SELECT count(*), count(DISTINCT topic_id) FROM topic_history WHERE batch_id = :j"),
+            "SELECT count(*), count(DISTINCT topic_id) FROM topic_history WHERE job_id = :j"),
             {"j": created.id}).one()
     assert tuple(written) == (50, 50)

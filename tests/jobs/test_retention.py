@@ -89,7 +89,7 @@ def test_finished_jobs_go_only_with_job_retention_and_their_rollback_is_refused(
     named = _finished_job(engine, many_topics, days_ago=90)
     with engine.begin() as conn:  # give the second one topic errors, and a live retry
         topic = conn.execute(sa.select(topic_history.c.topic_id)
-                             .where(topic_history.c.batch_id == named).limit(1)).scalar_one()
+                             .where(topic_history.c.job_id == named).limit(1)).scalar_one()
         conn.execute(sa.text("INSERT INTO admin_job_errors (job_id, topic_id, error) VALUES "
                              "(:j, :t, CAST(:e AS jsonb))"),
                      {"j": named, "t": topic, "e": f'{{"id": {topic}, "message": "x"}}'})
@@ -99,7 +99,7 @@ def test_finished_jobs_go_only_with_job_retention_and_their_rollback_is_refused(
     young = _finished_job(engine, many_topics, days_ago=20)
     with engine.connect() as conn:
         history = conn.execute(sa.select(sa.func.count()).select_from(topic_history)
-                               .where(topic_history.c.batch_id == gone)).scalar_one()
+                               .where(topic_history.c.job_id == gone)).scalar_one()
 
     # the default keeps finished jobs
     assert retention.prune(engine=engine, policy=retention.Policy(30, None)).jobs == 0
@@ -114,7 +114,7 @@ def test_finished_jobs_go_only_with_job_retention_and_their_rollback_is_refused(
                                                                        "completed")
         # the topics keep their history, naming the job
         assert conn.execute(sa.select(sa.func.count()).select_from(topic_history)
-                            .where(topic_history.c.batch_id == gone)).scalar_one() == history
+                            .where(topic_history.c.job_id == gone)).scalar_one() == history
     for kept in (named, young, retry.id):
         assert runner.get_job_summary(kept, engine=engine).id == kept
     with pytest.raises(JobNotFound, match=rf"Job {gone} \(reclassify, completed .*\) was "

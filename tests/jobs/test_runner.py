@@ -17,7 +17,7 @@ from jobcore.schema import topic_history
 def _history_counts(engine, job_id):
     with engine.connect() as conn:
         rows = conn.execute(sa.select(topic_history.c.topic_id)
-                            .where(topic_history.c.batch_id == job_id)).scalars().all()
+                            .where(topic_history.c.job_id == job_id)).scalars().all()
     return Counter(rows)
 
 

@@ -33,7 +33,7 @@ def _history_per_topic(engine, job_id: str) -> list[int]:
     with engine.connect() as conn:
         return list(conn.execute(
             sa.select(sa.func.count()).select_from(topic_history)
-            .where(topic_history.c.batch_id == job_id)
+            .where(topic_history.c.job_id == job_id)
             .group_by(topic_history.c.topic_id)).scalars())
 
 

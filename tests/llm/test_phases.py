@@ -63,7 +63,7 @@ def test_three_phases_over_several_calls(engine, make_topic, get_topic, fake_ant
     assert _staged(engine) == 0
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(topic_history)
-                            .where(topic_history.c.batch_id == created.id)).scalar_one() == 130
+                            .where(topic_history.c.job_id == created.id)).scalar_one() == 130
 
 
 def test_failed_results_and_bad_answers_are_topic_errors(engine, make_topic, get_topic,
