@@ -206,7 +206,7 @@ number = st.selectbox("Cluster", [r.number for r in page_rows], key=place,
                       help="The clusters of this page; Previous and Next go on to the others")
 current = by_number[number]
 details = review.load_members({*current.cluster.members, current.proposed_winner,
-                               *(m for pair in current.refused for m in pair)})
+                               *(m for pair in current.marked_apart for m in pair)})
 edit = edits.setdefault(number, review.ClusterEdit())
 if current.state != review.OPEN:
     st.info("This cluster is already merged." if current.state == review.MERGED else
@@ -280,9 +280,9 @@ if current.state == review.OPEN:
                 help="Back to the winner and members the sweep proposed"):
             edits.pop(number, None)
             st.rerun()
-if current.refused:
+if current.marked_apart:
     st.caption("Marked not duplicates (left out of this cluster):")
-    for a, b in current.refused:
+    for a, b in current.marked_apart:
         row = st.columns([4, 1])
         row[0].write(f"{details[a].name} · #{a}  ≠  {details[b].name} · #{b}")
         if row[1].button("Undo", key=f"unrefuse_{sweep_id}_{a}_{b}",

@@ -1,14 +1,14 @@
 """Thresholds from the analysts' own decisions: every pair the sweeps proposed (a loser and
 its winner, with the pair's score) is a label once an analyst acted on it: **merged** (one
-merged into the other, or both into one winner, and not undone) or **refused** (marked "not
-duplicates"). Per score band, how many proposed pairs were merged, refused or are still
-undecided, and a precision estimate (merged / decided), over all sweeps of one matching
+merged into the other, or both into one winner, and not undone) or **marked apart** (marked
+"not duplicates"). Per score band, how many proposed pairs were merged, marked apart or are
+still undecided, and a precision estimate (merged / decided), over all sweeps of one matching
 mode (hybrid and semantic scores are not on one scale). A pair proposed by several sweeps
 counts once, at its latest score.
 
 Claude's verdicts (a sweep that verifies its uncertain band) are compared with the same
-decisions: per band, how often analysts merged what Claude called the same, refused it, or
-merged what it called different (``claude_agreement``).
+decisions: per band, how often analysts merged what Claude called the same, marked it apart,
+or merged what it called different (``claude_agreement``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ BAND_START = 0.50
 BAND_WIDTH = 0.05
 BANDS = 10
 
-# Whether analysts refused (marked not duplicates) or merged the pair p.low, p.high: one
+# Whether analysts marked (as not duplicates) or merged the pair p.low, p.high: one
 # into the other, or both into one winner, and not undone.
 _REFUSED = """EXISTS (SELECT 1 FROM not_duplicate_pairs n
                       WHERE n.low_topic_id = p.low AND n.high_topic_id = p.high)"""
@@ -51,13 +51,13 @@ _OUTCOMES = sa.text(
         ORDER BY least(c.winner_topic_id, l.id), greatest(c.winner_topic_id, l.id),
                  j.created_at DESC
     ), decided AS (
-        SELECT p.score, {_REFUSED} AS refused, {_MERGED} AS merged
+        SELECT p.score, {_REFUSED} AS marked_apart, {_MERGED} AS merged
         FROM proposed p
     )
     SELECT {_BAND} AS band,  -- a score on a band's lower edge (0.70) is in that band
            count(*) AS proposed,
-           count(*) FILTER (WHERE merged AND NOT refused) AS merged,
-           count(*) FILTER (WHERE refused) AS refused
+           count(*) FILTER (WHERE merged AND NOT marked_apart) AS merged,
+           count(*) FILTER (WHERE marked_apart) AS marked_apart
     FROM decided GROUP BY 1 ORDER BY 1
     """
 )
@@ -71,16 +71,16 @@ class BandOutcome:
     high: float
     proposed: int
     merged: int
-    refused: int
+    marked_apart: int
 
     @property
     def undecided(self) -> int:
-        return self.proposed - self.merged - self.refused
+        return self.proposed - self.merged - self.marked_apart
 
     @property
     def precision(self) -> float | None:
         """Merged / decided, or None before any decision."""
-        decided = self.merged + self.refused
+        decided = self.merged + self.marked_apart
         return self.merged / decided if decided else None
 
 
@@ -96,7 +96,7 @@ def band_outcomes(conn: Connection, matching: str) -> list[BandOutcome]:
         row = rows.get(band)
         outcomes.append(BandOutcome(low, round(low + BAND_WIDTH, 4),
                                     row.proposed if row else 0, row.merged if row else 0,
-                                    row.refused if row else 0))
+                                    row.marked_apart if row else 0))
     return outcomes
 
 
@@ -104,17 +104,17 @@ def band_outcomes(conn: Connection, matching: str) -> list[BandOutcome]:
 _AGREEMENT = sa.text(
     f"""
     WITH decided AS (
-        SELECT p.score, p.same, {_REFUSED} AS refused, {_MERGED} AS merged
+        SELECT p.score, p.same, {_REFUSED} AS marked_apart, {_MERGED} AS merged
         FROM (SELECT low_topic_id AS low, high_topic_id AS high, score, same
               FROM claude_pair_verdicts WHERE matching = :matching) AS p
     )
     SELECT {_BAND} AS band,
            count(*) FILTER (WHERE same) AS said_same,
            count(*) FILTER (WHERE NOT same) AS said_different,
-           count(*) FILTER (WHERE same AND merged AND NOT refused) AS same_merged,
-           count(*) FILTER (WHERE same AND refused) AS same_refused,
-           count(*) FILTER (WHERE NOT same AND merged AND NOT refused) AS different_merged,
-           count(*) FILTER (WHERE NOT same AND refused) AS different_refused
+           count(*) FILTER (WHERE same AND merged AND NOT marked_apart) AS same_merged,
+           count(*) FILTER (WHERE same AND marked_apart) AS same_marked_apart,
+           count(*) FILTER (WHERE NOT same AND merged AND NOT marked_apart) AS different_merged,
+           count(*) FILTER (WHERE NOT same AND marked_apart) AS different_marked_apart
     FROM decided GROUP BY 1 ORDER BY 1
     """
 )
@@ -123,8 +123,8 @@ _AGREEMENT = sa.text(
 @dataclass(frozen=True)
 class BandAgreement:
     """Claude's verdicts on the pairs it was asked about scoring in [low, high), and how
-    analysts decided them later: a "same" pair merged or refused, a "different" pair merged
-    anyway (by hand) or marked not duplicates.
+    analysts decided them later: a "same" pair merged or marked apart, a "different" pair
+    merged anyway (by hand) or marked apart (not duplicates).
     """
 
     low: float
@@ -132,19 +132,19 @@ class BandAgreement:
     said_same: int
     said_different: int
     same_merged: int
-    same_refused: int
+    same_marked_apart: int
     different_merged: int
-    different_refused: int
+    different_marked_apart: int
 
     @property
     def decided(self) -> int:
-        return (self.same_merged + self.same_refused + self.different_merged
-                + self.different_refused)
+        return (self.same_merged + self.same_marked_apart + self.different_merged
+                + self.different_marked_apart)
 
     @property
     def agreement(self) -> float | None:
         """The share of decided pairs where the analysts decided as Claude said."""
-        agreed = self.same_merged + self.different_refused
+        agreed = self.same_merged + self.different_marked_apart
         return agreed / self.decided if self.decided else None
 
 
@@ -158,6 +158,6 @@ def claude_agreement(conn: Connection, matching: str) -> list[BandAgreement]:
     for r in rows:
         low = round(BAND_START + r.band * BAND_WIDTH, 4)
         agreements.append(BandAgreement(low, round(low + BAND_WIDTH, 4), r.said_same,
-                                        r.said_different, r.same_merged, r.same_refused,
-                                        r.different_merged, r.different_refused))
+                                        r.said_different, r.same_merged, r.same_marked_apart,
+                                        r.different_merged, r.different_marked_apart))
     return agreements

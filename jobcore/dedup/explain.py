@@ -117,11 +117,11 @@ def explain(conn: Connection, job: Job, a: Topic, b: Topic) -> PairExplanation:
 
 
 def _refusal(conn: Connection, index: lexical.LexicalIndex, a: Topic, b: Topic) -> str | None:
-    if proposals.pair_key(a.id, b.id) in neighbourhoods.refused_pairs(conn, {a.id}):
+    if proposals.pair_key(a.id, b.id) in neighbourhoods.marked_not_duplicates(conn, {a.id}):
         return "an analyst marked them not duplicates"
-    refused = guards.refusal(guards.markers(a.name), guards.markers(b.name))
-    if refused is not None:
-        return refused
+    marked_apart = guards.refusal(guards.markers(a.name), guards.markers(b.name))
+    if marked_apart is not None:
+        return marked_apart
     if index.same_subject(a.name, b.name):
         return None
     words_a, words_b = index.words(a.name), index.words(b.name)

@@ -69,11 +69,11 @@ from jobcore.schema import not_duplicate_pairs
 def sweep(conn: Connection, source_ids: list[int], *, threshold: float, method: str,
           lexicon: LexicalIndex, mode: str = DEFAULT_MATCHING,
           clustered_before: Callable[[set[int]], dict[int, float]] = lambda ids: {},
-          declined: Callable[[set[int]], set[tuple[int, int]]] = lambda ids: set(),
+          judged_different: Callable[[set[int]], set[tuple[int, int]]] = lambda ids: set(),
           band_from: float | None = None) -> SweepStep:
     """Clusters for these topics (in order), leaving out topics in a cluster already:
     ``clustered_before(ids)`` says which of ``ids`` earlier chunks placed, with their
-    score in that cluster (they are not searched again); ``declined(ids)`` lists pairs
+    score in that cluster (they are not searched again); ``judged_different(ids)`` lists pairs
     holding one of ``ids`` that are not duplicates unless they score ``threshold`` or more.
     With ``band_from``, the clusters at the threshold (the same as without it) then take
     losers scoring from ``band_from`` up, and new stars form of such pairs (see
@@ -81,7 +81,7 @@ def sweep(conn: Connection, source_ids: list[int], *, threshold: float, method: 
     """
     with Searchers(conn, method) as searchers:
         hoods = Neighbourhoods(conn, searchers, lexicon, mode, threshold, set(),
-                                clustered_before, declined, threshold, band_from)
+                                clustered_before, judged_different, threshold, band_from)
         step = clustering.threshold_pass(hoods, source_ids)
         if band_from is not None and band_from < threshold:
             clustering.band_pass(hoods, source_ids, step, band_from)

@@ -135,13 +135,13 @@ class MergeHandler(JobHandler[MergeConfig]):
         chunk = take_slice(lambda n: config.plans(start, start + n), size=CHUNK_SIZE,
                            deadline=deadline)
         plans = list(chunk.within_budget())  # merged together, in one statement
-        refused = merging.merge_clusters(conn, plans, job_id=job.id,
+        not_merged = merging.merge_clusters(conn, plans, job_id=job.id,
                                          created_by=job.created_by)
         outcome = ChunkOutcome(cursor={"next": start + len(plans)}, done=False)
-        outcome.errors = [ItemError(reason, id=winner) for winner, reason in refused.items()]
-        outcome.success = len(plans) - len(refused)
+        outcome.errors = [ItemError(reason, id=winner) for winner, reason in not_merged.items()]
+        outcome.success = len(plans) - len(not_merged)
         merged = [{"winner": c.winner, "losers": [i for i, _ in c.losers]}
-                  for c in plans if c.winner not in refused]
+                  for c in plans if c.winner not in not_merged]
         outcome.result_patch = {"mergedClusters": job.result.get("mergedClusters", 0)
                                 + len(merged),
                                 "mergedTopics": job.result.get("mergedTopics", 0)
@@ -156,14 +156,14 @@ class MergeHandler(JobHandler[MergeConfig]):
                                                              limit=n),
                            size=CHUNK_SIZE, deadline=deadline)
         clusters = list(chunk.within_budget())  # undone together
-        refused = merging.undo_clusters(conn, clusters, job_id=job.id,
+        not_merged = merging.undo_clusters(conn, clusters, job_id=job.id,
                                         created_by=job.created_by)
         outcome = ChunkOutcome(
             cursor={"after": clusters[-1].merge_ids[0] if clusters else after}, done=False)
-        outcome.errors = [ItemError(reason, id=winner) for winner, reason in refused.items()]
-        outcome.success = len(clusters) - len(refused)
+        outcome.errors = [ItemError(reason, id=winner) for winner, reason in not_merged.items()]
+        outcome.success = len(clusters) - len(not_merged)
         outcome.result_patch = {"restoredTopics": job.result.get("restoredTopics", 0) + sum(
-            len(c.merge_ids) for c in clusters if c.winner not in refused)}
+            len(c.merge_ids) for c in clusters if c.winner not in not_merged)}
         outcome.done = chunk.done(outcome.processed)
         return outcome
 

@@ -12,7 +12,7 @@ A merge of loser L into winner W, for all the clusters of a chunk in one stateme
   deleted, L's previous ``updated_at``), and both topics get a ``merged`` history entry.
 
 Undo reverses each of those for one cluster, checked first: a cluster whose topics, links
-or activations changed since the merge is refused with the reason, and nothing of it moves.
+or activations changed since the merge is not_merged with the reason, and nothing of it moves.
 """
 
 from __future__ import annotations
@@ -136,28 +136,28 @@ def _gone(row: sa.Row | None) -> str | None:
 
 def merge_clusters(conn: Connection, clusters: list[MergePlan], *, job_id: str,
                    created_by: str) -> dict[int, str]:
-    """Merge these clusters (rows locked first). Returns the refused clusters: winner id ->
+    """Merge these clusters (rows locked first). Returns the not_merged clusters: winner id ->
     the reason (a member gone); the others are merged.
     """
     ids = sorted({m for c in clusters for m in c.members})
     rows = {row.id: row for row in conn.execute(_LOCK_TOPICS, {"ids": ids})}
-    refused: dict[int, str] = {}
+    not_merged: dict[int, str] = {}
     pairs: list[dict[str, Any]] = []
     for cluster in clusters:
         problem = _gone(rows.get(cluster.winner))
         if problem:
-            refused[cluster.winner] = f"Winner topic {cluster.winner} {problem}"
+            not_merged[cluster.winner] = f"Winner topic {cluster.winner} {problem}"
             continue
         problems = [f"topic {i} {p}" for i in cluster.members[1:] if (p := _gone(rows.get(i)))]
         if problems:
-            refused[cluster.winner] = "Not merged: " + "; ".join(problems)
+            not_merged[cluster.winner] = "Not merged: " + "; ".join(problems)
             continue
         pairs += [{"winner": cluster.winner, "loser": loser, "similarity": similarity}
                   for loser, similarity in cluster.losers]
     if pairs:
         conn.execute(_MERGE, {"pairs": json.dumps(pairs), "job_id": job_id,
                               "created_by": created_by})
-    return refused
+    return not_merged
 
 
 _UNDO_CHECKS = sa.text(
@@ -278,16 +278,16 @@ def merged_clusters(conn: Connection, job_id: str, *, after: int = 0,
 def undo_clusters(conn: Connection, clusters: list[MergedRecord], *, job_id: str,
                   created_by: str) -> dict[int, str]:
     """Undo these merged clusters; a cluster whose topics, links or activations changed
-    since is refused whole. Returns the refused ones: winner id -> reason.
+    since is not_merged whole. Returns the not_merged ones: winner id -> reason.
     """
     ids = [i for c in clusters for i in c.merge_ids]
     problems: dict[int, list[str]] = {}
     for row in conn.execute(_UNDO_CHECKS, {"ids": ids}):
         if row.problem:
             problems.setdefault(row.winner, []).append(row.problem)
-    refused = {w: "Not undone, changed since the merge: " + "; ".join(dict.fromkeys(p))
+    not_merged = {w: "Not undone, changed since the merge: " + "; ".join(dict.fromkeys(p))
                for w, p in problems.items()}
-    clean = [i for c in clusters if c.winner not in refused for i in c.merge_ids]
+    clean = [i for c in clusters if c.winner not in not_merged for i in c.merge_ids]
     if clean:
         conn.execute(_UNDO, {"ids": clean, "job_id": job_id, "created_by": created_by})
-    return refused
+    return not_merged

@@ -77,7 +77,7 @@ def candidates(conn: Connection, topic_ids: set[int]) -> dict[int, Candidate]:
             for row in rows}
 
 
-def refused_pairs(conn: Connection, topic_ids: set[int]) -> set[tuple[int, int]]:
+def marked_not_duplicates(conn: Connection, topic_ids: set[int]) -> set[tuple[int, int]]:
     """The pairs an analyst marked "not duplicates" that hold one of these topics."""
     return set(conn.execute(_NOT_DUPLICATES, {"ids": id_array(sorted(topic_ids))}).tuples())
 
@@ -91,7 +91,7 @@ class Neighbourhoods:
     def __init__(self, conn: Connection, searchers: Searchers, lexicon: LexicalIndex,
                  mode: str, threshold: float, clustered: set[int],
                  clustered_before: Callable[[set[int]], dict[int, float]],
-                 declined: Callable[[set[int]], set[tuple[int, int]]] = lambda ids: set(),
+                 judged_different: Callable[[set[int]], set[tuple[int, int]]] = lambda ids: set(),
                  upper: float = 1.0, load_from: float | None = None) -> None:
         self.conn, self.searchers, self.lexicon = conn, searchers, lexicon
         # close() lists the candidates scoring ``threshold`` or more; the winner-rule facts
@@ -100,14 +100,14 @@ class Neighbourhoods:
         self.load_from = threshold if load_from is None else min(load_from, threshold)
         self.clustered, self.clustered_before = clustered, clustered_before
         # pairs judged different that are kept apart below ``upper``
-        self.declined_of, self.upper = declined, upper
-        self.declined: set[tuple[int, int]] = set()
+        self.judged_different_of, self.upper = judged_different, upper
+        self.judged_different: set[tuple[int, int]] = set()
         self.near: dict[int, list[tuple[int, float]]] = {}
         self.names: dict[int, str] = {}
         self.scores: dict[tuple[int, int], tuple[float, float]] = {}  # semantic, lexical
         self.marks: dict[int, guards.Markers] = {}
         self.info: dict[int, Candidate] = {}
-        self.refused: set[tuple[int, int]] = set()
+        self.marked_apart: set[tuple[int, int]] = set()
         self.subjects: dict[tuple[int, int], bool] = {}
         # names less alike than this cannot score the threshold or REPORTED_FROM
         lowest = min(self.load_from, REPORTED_FROM[HYBRID])
@@ -138,8 +138,8 @@ class Neighbourhoods:
         new = may_join - self.info.keys()
         if new:  # the three reads overlap: committed rows only, on two connections
             facts = self.searchers.on_other(candidates, new)
-            self.refused |= refused_pairs(self.conn, new)
-            self.declined |= self.declined_of(new)
+            self.marked_apart |= marked_not_duplicates(self.conn, new)
+            self.judged_different |= self.judged_different_of(new)
             self.clustered.update(self.clustered_before(new))  # in place: shared with sweep()
             self.info.update(facts.result())
 
@@ -200,9 +200,10 @@ class Neighbourhoods:
 
     def allowed(self, a: int, b: int) -> bool:
         key = pair_key(a, b)
-        if key in self.refused or not compatible(self.marks[a], self.marks[b]):
+        if key in self.marked_apart or not compatible(self.marks[a], self.marks[b]):
             return False
-        if key in self.declined and (key not in self.scores or self.score(a, b) < self.upper):
+        if key in self.judged_different and (key not in self.scores
+                                             or self.score(a, b) < self.upper):
             return False  # judged different (two losers need not have been scored)
         if key not in self.subjects:
             self.subjects[key] = self.lexicon.same_subject(self.names[a], self.names[b])

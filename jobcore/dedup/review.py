@@ -78,7 +78,7 @@ class ReviewedCluster:
     state: str  # open, merged (already merged into its winner), stale (a member is gone)
     edited: bool
     # pairs of the proposed members marked "not duplicates" (left out of the cluster)
-    refused: tuple[tuple[int, int], ...] = ()
+    marked_apart: tuple[tuple[int, int], ...] = ()
 
     @property
     def weakest(self) -> float | None:
@@ -177,8 +177,8 @@ def review(conn: Connection, job: Job, edits: dict[int, ClusterEdit]
     if job.job_type != "dedup_sweep":
         raise UsageError(f"Job {job.id} is a {job.job_type} job, not a dedup sweep.")
     rows = conn.execute(_CLUSTER_ROWS, {"job_id": job.id}).all()
-    refused = neighbourhoods.refused_pairs(conn, {m for r in rows for m in r.members})
-    in_refused = {m for pair in refused for m in pair}
+    marked_apart = neighbourhoods.marked_not_duplicates(conn, {m for r in rows for m in r.members})
+    in_refused = {m for pair in marked_apart for m in pair}
     touched = {number for number, r in enumerate(rows, start=1)
                if number in edits or not in_refused.isdisjoint(r.members)}
     details = member_states(conn, {m for number in touched for m in rows[number - 1].members})
@@ -191,23 +191,23 @@ def review(conn: Connection, job: Job, edits: dict[int, ClusterEdit]
                 row.missing > 0, row.losers_merged, row.gone_into or [],
                 row.live_members or []), False))
             continue
-        current = _apply(conn, job, cluster, edits.get(number, ClusterEdit()), refused,
+        current = _apply(conn, job, cluster, edits.get(number, ClusterEdit()), marked_apart,
                          details)
         reviewed.append(ReviewedCluster(
             number, current, cluster.winner, _state(current, details), current != cluster,
-            tuple(sorted(p for p in refused if set(p) <= set(cluster.members)))))
+            tuple(sorted(p for p in marked_apart if set(p) <= set(cluster.members)))))
     reviewed.sort(key=lambda r: (r.weakest if r.weakest is not None else 2.0, r.number))
     return reviewed
 
 
 def _apply(conn: Connection, job: Job, cluster: proposals.Cluster, edit: ClusterEdit,
-           refused: set[tuple[int, int]], details: dict[int, MemberState]
+           marked_apart: set[tuple[int, int]], details: dict[int, MemberState]
            ) -> proposals.Cluster:
     winner = edit.winner if edit.winner in cluster.members else cluster.winner
     # the sweep's guards passed each loser against its own winner: only another winner,
     # chosen by an analyst, is checked again
     keep = [m for m in cluster.members if m != winner and m not in edit.removed
-            and proposals.pair_key(m, winner) not in refused
+            and proposals.pair_key(m, winner) not in marked_apart
             and (winner == cluster.winner or _compatible(details, m, winner))]
     if winner == cluster.winner:
         scores, evidence = dict(cluster.losers), cluster.evidence

@@ -129,7 +129,7 @@ def sweep_topics(conn: Connection, job: Job, config: DedupSweepConfig, cursor: d
                 conn, job.id, fixed=True, group=guards.guard_group),
             clustered_before=lambda found: dict(conn.execute(clustered, {
                 "job_id": job.id, "ids": search.id_array(sorted(found))}).tuples().all()),
-            declined=(lambda found: verify_band.judged_different(conn, found))
+            judged_different=(lambda found: verify_band.judged_different(conn, found))
             if config.verifying else lambda found: set(),
             band_from=config.band_from if config.verifying else None)
         clusters, remembered = step.clusters, 0

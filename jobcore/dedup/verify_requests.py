@@ -209,7 +209,7 @@ def band_estimate(conn: Connection, source_ids: list[int], *, total: int, mode: 
         step = matching.sweep(
             conn, ids, threshold=high, method=method, mode=mode, lexicon=lexicon,
             clustered_before=lambda found: {i: placed[i] for i in found if i in placed},
-            declined=lambda found: verify_band.judged_different(conn, found), band_from=low)
+            judged_different=lambda found: verify_band.judged_different(conn, found), band_from=low)
         for c in step.clusters:
             placed[c.winner] = max(s for _, s in c.losers)
             placed.update(dict(c.losers))

@@ -148,12 +148,12 @@ def bands_frame(outcomes: list[BandOutcome], threshold: float | None) -> pd.Data
     for band in reversed(outcomes):
         if not band.proposed:
             continue
-        decided = band.merged + band.refused
+        decided = band.merged + band.marked_apart
         rows.append({
             "Score band": f"{band.low:.2f}–{band.high:.2f}"
                           + (" (threshold)" if threshold is not None
                              and band.low <= threshold < band.high else ""),
-            "Proposed pairs": band.proposed, "Merged": band.merged, "Refused": band.refused,
+            "Proposed pairs": band.proposed, "Merged": band.merged, "Refused": band.marked_apart,
             "Undecided": band.undecided,
             "Precision": (f"{band.precision:.0%} of {decided:,} decided"
                           if band.precision is not None else "no decisions yet"),
@@ -171,7 +171,7 @@ def agreement_frame(agreements: list[BandAgreement]) -> pd.DataFrame:
         rows.append({
             "Score band": f"{band.low:.2f}–{band.high:.2f}",
             "Claude: same": band.said_same,
-            "merged": band.same_merged, "refused": band.same_refused,
+            "merged": band.same_merged, "refused": band.same_marked_apart,
             "Claude: different": band.said_different,
             "merged anyway": band.different_merged,
             "Agreement": (f"{band.agreement:.0%} of {band.decided:,} decided"

@@ -21,7 +21,7 @@ def _band_of(score: float) -> float:
 
 
 def _by_band(engine, mode: str = "hybrid") -> dict[float, tuple[int, int, int]]:
-    return {b.low: (b.proposed, b.merged, b.refused)
+    return {b.low: (b.proposed, b.merged, b.marked_apart)
             for b in review.decisions_by_band(mode, engine=engine) if b.proposed}
 
 
@@ -34,12 +34,12 @@ def test_band_counts_follow_merges_undos_and_not_duplicate_marks(demo_engine):
     assert all((m, r) == (0, 0) for _, m, r in before.values())
     assert _by_band(demo_engine, "semantic") == {}  # another scale, other sweeps
 
-    merged, refused = reviewed[0], reviewed[1]
+    merged, marked_apart = reviewed[0], reviewed[1]
     merge_id = review.start_merge([merged], sweep_id, created_by="analyst",
                                   engine=demo_engine).id
     drive.run_to_completion(merge_id, engine=demo_engine)
-    loser, score = refused.cluster.losers[0]
-    review.mark_not_duplicates(loser, refused.cluster.winner, created_by="analyst",
+    loser, score = marked_apart.cluster.losers[0]
+    review.mark_not_duplicates(loser, marked_apart.cluster.winner, created_by="analyst",
                                sweep_id=sweep_id, engine=demo_engine)
     after = _by_band(demo_engine)
     assert sum(m for _, m, _ in after.values()) == len(merged.cluster.losers)
@@ -47,8 +47,8 @@ def test_band_counts_follow_merges_undos_and_not_duplicate_marks(demo_engine):
     for _, merged_score in merged.cluster.losers:
         assert after[_band_of(merged_score)][1] >= 1
     bands = review.decisions_by_band("hybrid", engine=demo_engine)
-    decided = [b for b in bands if b.merged + b.refused]
-    assert all(b.precision == b.merged / (b.merged + b.refused) for b in decided)
+    decided = [b for b in bands if b.merged + b.marked_apart]
+    assert all(b.precision == b.merged / (b.merged + b.marked_apart) for b in decided)
 
     undo_id = UNDO_MERGE.create(merge_id, engine=demo_engine).id
     drive.run_to_completion(undo_id, engine=demo_engine)

@@ -273,13 +273,13 @@ def test_agreement_with_analysts_per_band(engine, make_topic, fake_anthropic):
     drive.run_to_completion(merge.id, engine=engine)  # the analyst agrees: merged
     review.mark_not_duplicates(*same, created_by="analyst", sweep_id=None, engine=engine)
     [band] = review.claude_agreement_by_band("semantic", engine=engine)
-    assert (band.same_merged, band.same_refused, band.decided) == (0, 1, 1)  # refused wins
+    assert (band.same_merged, band.same_marked_apart, band.decided) == (0, 1, 1)  # the mark wins
     assert band.agreement == 0.0
     review.unmark_not_duplicates(*same, engine=engine)
     review.mark_not_duplicates(*different, created_by="analyst", sweep_id=None,
                                engine=engine)
     [band] = review.claude_agreement_by_band("semantic", engine=engine)
-    assert (band.same_merged, band.different_refused, band.agreement) == (1, 1, 1.0)
+    assert (band.same_merged, band.different_marked_apart, band.agreement) == (1, 1, 1.0)
 
 
 def test_ticks_finish_a_verifying_sweep_with_no_page_open(app_env, engine, make_topic,
