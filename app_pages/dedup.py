@@ -4,7 +4,7 @@ by side, change a winner, remove a member, mark "not duplicates", and start a me
 import streamlit as st
 
 from jobcore.access import can
-from jobcore.dedup import explain, review
+from jobcore.dedup import cluster_review, explain
 from jobcore.dedup.sweep_result import SweepResult, verification_caption
 from jobcore.errors import JobcoreError
 from jobcore.jobs import runner
@@ -44,11 +44,11 @@ sweep_id = st.selectbox("Sweep", ids, index=ids.index(wanted) if wanted in ids e
                         format_func=labels.get)
 st.query_params["job"] = sweep_id
 
-all_edits: dict[str, dict[int, review.ClusterEdit]] = st.session_state.setdefault(
+all_edits: dict[str, dict[int, cluster_review.ClusterEdit]] = st.session_state.setdefault(
     "dedup_edits", {})
 edits = all_edits.setdefault(sweep_id, {})
 try:
-    job, reviewed = review.load_review(sweep_id, edits)
+    job, reviewed = cluster_review.load_review(sweep_id, edits)
 except JobcoreError as exc:
     st.error(str(exc))
     st.stop()
@@ -82,7 +82,7 @@ figure = histogram_figure(result)
 if figure is not None:
     st.plotly_chart(figure, width="stretch")
 
-bands = bands_frame(review.decisions_by_band(matching_mode), result.threshold)
+bands = bands_frame(cluster_review.decisions_by_band(matching_mode), result.threshold)
 with st.expander(f"Analysts' decisions by score band (all {matching_mode} sweeps)",
                  expanded=not bands.empty):
     if bands.empty:
@@ -94,7 +94,7 @@ with st.expander(f"Analysts' decisions by score band (all {matching_mode} sweeps
                    "it is still high enough.")
         st.dataframe(bands, hide_index=True, width="stretch")
 
-agreement = agreement_frame(review.claude_agreement_by_band(matching_mode))
+agreement = agreement_frame(cluster_review.claude_agreement_by_band(matching_mode))
 if not agreement.empty or job.config.get("verify") == "claude":
     with st.expander(f"Claude's verdicts against analysts' decisions (all {matching_mode} "
                      "sweeps)"):
@@ -130,7 +130,7 @@ page = numbers.index(st.session_state[place]) // per_page
 page_rows = reviewed[page * per_page:(page + 1) * per_page]
 page_count = (len(reviewed) - 1) // per_page + 1
 # names of what the screen lists: this page's clusters and those ticked for the merge
-names = review.load_names(
+names = cluster_review.load_names(
     {m for r in page_rows for m in (*r.cluster.members, r.proposed_winner)}
     | {by_number[n].proposed_winner for n in st.session_state.get(chosen_key, [])
        if n in by_number})
@@ -185,7 +185,7 @@ def _accept() -> None:
 
 # reviewed: looked at and decided; Select all open ticks clusters nobody has looked at yet
 accepted = st.session_state.get(accepted_key, set())
-decided = sum(r.state != review.OPEN or r.edited or r.number in accepted for r in reviewed)
+decided = sum(r.state != cluster_review.OPEN or r.edited or r.number in accepted for r in reviewed)
 nav = st.columns([1, 1, 1.3, 1, 2.7])
 nav[0].button("Previous", icon=":material/arrow_back:", on_click=_step, args=(-1,),
               width="stretch", shortcut="P")
@@ -205,11 +205,11 @@ number = st.selectbox("Cluster", [r.number for r in page_rows], key=place,
                       format_func=lambda n: cluster_label(by_number[n], names),
                       help="The clusters of this page; Previous and Next go on to the others")
 current = by_number[number]
-details = review.load_members({*current.cluster.members, current.proposed_winner,
+details = cluster_review.load_members({*current.cluster.members, current.proposed_winner,
                                *(m for pair in current.marked_apart for m in pair)})
-edit = edits.setdefault(number, review.ClusterEdit())
-if current.state != review.OPEN:
-    st.info("This cluster is already merged." if current.state == review.MERGED else
+edit = edits.setdefault(number, cluster_review.ClusterEdit())
+if current.state != cluster_review.OPEN:
+    st.info("This cluster is already merged." if current.state == cluster_review.MERGED else
             "A member of this cluster has since been merged or deleted; it cannot be merged "
             "as proposed.")
 comparison = comparison_frame(current, details, verified=verified_sweep,
@@ -236,7 +236,7 @@ if unverified_below:
     st.warning("With this winner, a member is below the sweep's threshold: check that it "
                "really is a duplicate.")
 
-if current.state == review.OPEN:
+if current.state == cluster_review.OPEN:
     actions = st.columns(3)
     members = list(current.cluster.members)
     with actions[0]:
@@ -266,7 +266,7 @@ if current.state == review.OPEN:
                    "can undo it here.")
         confirm = st.columns([1, 1, 4])
         if confirm[0].button("Mark not duplicates", type="primary", shortcut="Y"):
-            review.mark_not_duplicates(
+            cluster_review.mark_not_duplicates(
                 member, current.cluster.winner,
                 created_by=pages.current_user(st.session_state), sweep_id=sweep_id)
             st.session_state.pop(asking, None)
@@ -275,7 +275,7 @@ if current.state == review.OPEN:
             st.session_state.pop(asking, None)
             st.rerun()
     with actions[2]:
-        if current.edited and edit != review.ClusterEdit() and st.button(
+        if current.edited and edit != cluster_review.ClusterEdit() and st.button(
                 "Reset edits", icon=":material/restart_alt:",
                 help="Back to the winner and members the sweep proposed"):
             edits.pop(number, None)
@@ -288,7 +288,7 @@ if current.marked_apart:
         if row[1].button("Undo", key=f"unrefuse_{sweep_id}_{a}_{b}",
                          disabled=not can("unmark_not_duplicates"),
                          icon=":material/undo:"):
-            review.unmark_not_duplicates(a, b)
+            cluster_review.unmark_not_duplicates(a, b)
             st.rerun()
 
 with st.expander("Why not? Ask about two topics", icon=":material/help:"):
@@ -339,7 +339,7 @@ if pick[1].button(f"Merge {plural(len(chosen), 'cluster')}", type="primary",
                   disabled=not chosen or not can("create"), icon=":material/merge:",
                   help=None if can("create") else "Merging needs the operator role"):
     try:
-        created = review.start_merge([by_number[n] for n in chosen], sweep_id,
+        created = cluster_review.start_merge([by_number[n] for n in chosen], sweep_id,
                                      created_by=pages.current_user(st.session_state))
     except JobcoreError as exc:
         st.error(str(exc))

@@ -40,7 +40,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from jobcore.catalog.demo import seed_demo  # noqa: E402
 from jobcore.db import create_engine_for  # noqa: E402
-from jobcore.dedup import embeddings, review  # noqa: E402
+from jobcore.dedup import cluster_review, embeddings  # noqa: E402
 from jobcore.errors import DatabaseUnavailable, JobBusy  # noqa: E402
 from jobcore.jobs import runner  # noqa: E402
 from jobcore.jobs.drive import drive  # noqa: E402
@@ -125,10 +125,11 @@ def page_session(engine: sa.Engine, stop: threading.Event, jobs: dict[str, str],
         with engine.connect() as conn:
             return conn.execute(_TWICE, {"j": jobs["reclassify"]}).scalar()
     found["topic changes recorded twice"] = _retrying(twice, stop)
-    _job, reviewed = _retrying(lambda: review.load_review(sweep.id, {}, engine=engine), stop)
+    _job, reviewed = _retrying(
+        lambda: cluster_review.load_review(sweep.id, {}, engine=engine), stop)
     chosen = [r for r in reviewed if r.mergeable]
-    merge = _retrying(lambda: review.start_merge(chosen, sweep.id, created_by="page (probe)",
-                                                 engine=engine), stop)
+    merge = _retrying(lambda: cluster_review.start_merge(
+        chosen, sweep.id, created_by="page (probe)", engine=engine), stop)
     jobs["merge"] = merge.id
     drive_like_the_page(merge.id, engine, stop)
 

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from jobcore.catalog.demo import seed_demo  # noqa: E402
 from jobcore.db import create_database, create_engine_for, drop_database, resolve_url  # noqa: E402
-from jobcore.dedup import embeddings, review, thresholds  # noqa: E402
+from jobcore.dedup import cluster_review, embeddings, thresholds  # noqa: E402
 from jobcore.dedup.verify_prompt import (  # noqa: E402
     DEFAULT_PAIRS_PER_REQUEST,
     PairQuestion,
@@ -43,8 +43,8 @@ def _sample(engine) -> list[PairQuestion]:
     """The pairs a 0.50 sweep proposes, as questions."""
     sweep = runner.create_job("dedup_sweep", {"threshold": BAND[0]}, engine=engine)
     drive.run_to_completion(sweep.id, engine=engine)
-    _, reviewed = review.load_review(sweep.id, {}, engine=engine)
-    details = review.load_members({m for r in reviewed for m in r.cluster.members},
+    _, reviewed = cluster_review.load_review(sweep.id, {}, engine=engine)
+    details = cluster_review.load_members({m for r in reviewed for m in r.cluster.members},
                                   engine=engine)
     questions = []
     for r in reviewed:

@@ -15,7 +15,7 @@ from jobcore.activations import credentials
 from jobcore.catalog import demo
 from jobcore.catalog import review as topic_review
 from jobcore.classify import exemplars
-from jobcore.dedup import review as cluster_review
+from jobcore.dedup import cluster_review
 from jobcore.errors import Forbidden, JobcoreError
 from jobcore.jobs import retention, runner, store, supervision
 from jobcore.schema import audit_log

@@ -117,10 +117,10 @@ def _cmd_dedup_sweep(args) -> int:
     status = print_report(report, changed="swept or verified" if verifying else "swept",
                           skipped="already in a cluster or gone" if verifying
                           else "already in a cluster")
-    from jobcore.dedup import review  # the sweep's reading of names: only here
+    from jobcore.dedup import cluster_review  # the sweep's reading of names: only here
     from jobcore.dedup.sweep_result import SweepResult
 
-    job, reviewed = review.load_review(created.id, {})
+    job, reviewed = cluster_review.load_review(created.id, {})
     result = SweepResult.of(job.result)
     verified = result.verification
     if verified is not None and verified.pairs is not None:
@@ -134,7 +134,7 @@ def _cmd_dedup_sweep(args) -> int:
           f"{result.search or '?'} search); review them on the "
           f"Dedup clusters page or merge with 'python -m jobcore merge --sweep {created.id}'")
     listed = reviewed if args.verbose else reviewed[:10]
-    names = review.load_names({m for r in listed for m in r.cluster.members})
+    names = cluster_review.load_names({m for r in listed for m in r.cluster.members})
     for r in listed:
         print(f"  #{r.number} weakest {r.weakest:.4f}: {names[r.cluster.winner]!r} <- "
               + ", ".join(repr(names[i]) for i, _ in r.cluster.losers))
@@ -142,7 +142,7 @@ def _cmd_dedup_sweep(args) -> int:
 
 
 def _cmd_merge(args) -> int:
-    from jobcore.dedup import merge_job, review
+    from jobcore.dedup import cluster_review, merge_job
     from jobcore.dedup.follow_ups import UNDO_MERGE
 
     if args.undo is not None:
@@ -151,12 +151,12 @@ def _cmd_merge(args) -> int:
               file=sys.stderr)
         return print_report(drive_with_bar(created.id, created.total_items, verbose=True,
                                     unit="cluster"), changed="restored", skipped="skipped")
-    _job, reviewed = review.load_review(args.sweep, {})
+    _job, reviewed = cluster_review.load_review(args.sweep, {})
     floor = args.min_similarity if args.min_similarity is not None else -1.0
     chosen = [r for r in reviewed if r.mergeable
               and r.weakest is not None and r.weakest >= floor]
     if args.dry_run or not chosen:
-        names = review.load_names({m for r in chosen for m in r.cluster.members})
+        names = cluster_review.load_names({m for r in chosen for m in r.cluster.members})
         for r in chosen:
             print(f"would merge #{r.number} (weakest {r.weakest:.4f}) into "
                   f"{names[r.cluster.winner]!r}: "
@@ -169,7 +169,7 @@ def _cmd_merge(args) -> int:
     status = EXIT_OK
     for start in range(0, len(chosen), merge_job.MAX_CLUSTERS):
         part = chosen[start:start + merge_job.MAX_CLUSTERS]
-        created = review.start_merge(part, args.sweep, created_by=None)
+        created = cluster_review.start_merge(part, args.sweep, created_by=None)
         print(f"created job {created.id} to merge {created.total_items:,} clusters"
               + (f" ({start + 1:,}-{start + len(part):,} of {len(chosen):,})"
                  if len(part) < len(chosen) else ""), file=sys.stderr)

@@ -4,7 +4,7 @@ marks, per matching mode.
 
 from __future__ import annotations
 
-from jobcore.dedup import review
+from jobcore.dedup import cluster_review
 from jobcore.dedup.calibration import BAND_START, BAND_WIDTH
 from jobcore.dedup.follow_ups import UNDO_MERGE
 from jobcore.jobs import drive, runner
@@ -22,12 +22,12 @@ def _band_of(score: float) -> float:
 
 def _by_band(engine, mode: str = "hybrid") -> dict[float, tuple[int, int, int]]:
     return {b.low: (b.proposed, b.merged, b.marked_apart)
-            for b in review.decisions_by_band(mode, engine=engine) if b.proposed}
+            for b in cluster_review.decisions_by_band(mode, engine=engine) if b.proposed}
 
 
 def test_band_counts_follow_merges_undos_and_not_duplicate_marks(demo_engine):
     sweep_id = _run(demo_engine, "dedup_sweep", {})
-    _job, reviewed = review.load_review(sweep_id, {}, engine=demo_engine)
+    _job, reviewed = cluster_review.load_review(sweep_id, {}, engine=demo_engine)
     proposed = sum(len(r.cluster.losers) for r in reviewed)
     before = _by_band(demo_engine)
     assert sum(p for p, _, _ in before.values()) == proposed
@@ -35,18 +35,18 @@ def test_band_counts_follow_merges_undos_and_not_duplicate_marks(demo_engine):
     assert _by_band(demo_engine, "semantic") == {}  # another scale, other sweeps
 
     merged, marked_apart = reviewed[0], reviewed[1]
-    merge_id = review.start_merge([merged], sweep_id, created_by="analyst",
+    merge_id = cluster_review.start_merge([merged], sweep_id, created_by="analyst",
                                   engine=demo_engine).id
     drive.run_to_completion(merge_id, engine=demo_engine)
     loser, score = marked_apart.cluster.losers[0]
-    review.mark_not_duplicates(loser, marked_apart.cluster.winner, created_by="analyst",
+    cluster_review.mark_not_duplicates(loser, marked_apart.cluster.winner, created_by="analyst",
                                sweep_id=sweep_id, engine=demo_engine)
     after = _by_band(demo_engine)
     assert sum(m for _, m, _ in after.values()) == len(merged.cluster.losers)
     assert after[_band_of(score)][2] == 1 and sum(r for *_, r in after.values()) == 1
     for _, merged_score in merged.cluster.losers:
         assert after[_band_of(merged_score)][1] >= 1
-    bands = review.decisions_by_band("hybrid", engine=demo_engine)
+    bands = cluster_review.decisions_by_band("hybrid", engine=demo_engine)
     decided = [b for b in bands if b.merged + b.marked_apart]
     assert all(b.precision == b.merged / (b.merged + b.marked_apart) for b in decided)
 

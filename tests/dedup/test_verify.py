@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from jobcore.dedup import review, verify_band
+from jobcore.dedup import cluster_review, verify_band
 from jobcore.errors import ConfigError
 from jobcore.jobs import drive, runner
 from jobcore.schema import claude_pair_verdicts, dedup_verify_pairs
@@ -263,22 +263,22 @@ def test_agreement_with_analysts_per_band(engine, make_topic, fake_anthropic):
     different = _pair(engine, make_topic, "Gamma", 0.92, 8)
     fake_anthropic.state.responder = pair_verdicts(lambda a, b: a.startswith("Beta"))
     report = _sweep(engine)
-    assert review.claude_agreement_by_band("hybrid", engine=engine) == []  # another scale
-    [band] = review.claude_agreement_by_band("semantic", engine=engine)
+    assert cluster_review.claude_agreement_by_band("hybrid", engine=engine) == []  # another scale
+    [band] = cluster_review.claude_agreement_by_band("semantic", engine=engine)
     assert (band.low, band.said_same, band.said_different, band.decided) == (0.9, 1, 1, 0)
     assert band.agreement is None
 
-    _job, reviewed = review.load_review(report.job_id, {}, engine=engine)
-    merge = review.start_merge(reviewed, report.job_id, created_by="analyst", engine=engine)
+    _job, reviewed = cluster_review.load_review(report.job_id, {}, engine=engine)
+    merge = cluster_review.start_merge(reviewed, report.job_id, created_by="analyst", engine=engine)
     drive.run_to_completion(merge.id, engine=engine)  # the analyst agrees: merged
-    review.mark_not_duplicates(*same, created_by="analyst", sweep_id=None, engine=engine)
-    [band] = review.claude_agreement_by_band("semantic", engine=engine)
+    cluster_review.mark_not_duplicates(*same, created_by="analyst", sweep_id=None, engine=engine)
+    [band] = cluster_review.claude_agreement_by_band("semantic", engine=engine)
     assert (band.same_merged, band.same_marked_apart, band.decided) == (0, 1, 1)  # the mark wins
     assert band.agreement == 0.0
-    review.unmark_not_duplicates(*same, engine=engine)
-    review.mark_not_duplicates(*different, created_by="analyst", sweep_id=None,
+    cluster_review.unmark_not_duplicates(*same, engine=engine)
+    cluster_review.mark_not_duplicates(*different, created_by="analyst", sweep_id=None,
                                engine=engine)
-    [band] = review.claude_agreement_by_band("semantic", engine=engine)
+    [band] = cluster_review.claude_agreement_by_band("semantic", engine=engine)
     assert (band.same_merged, band.different_marked_apart, band.agreement) == (1, 1, 1.0)
 
 
@@ -377,13 +377,13 @@ def test_a_verified_loser_of_a_cluster_merged_meanwhile_gets_an_open_cluster(
     created = runner.create_job("dedup_sweep", VERIFYING, engine=engine)
     while runner.get_job(created.id, engine=engine).cursor.get("phase") != "poll":
         runner.process_chunk(created.id, engine=engine)
-    _job, reviewed = review.load_review(created.id, {}, engine=engine)
-    merge = review.start_merge(reviewed, created.id, created_by="analyst", engine=engine)
+    _job, reviewed = cluster_review.load_review(created.id, {}, engine=engine)
+    merge = cluster_review.start_merge(reviewed, created.id, created_by="analyst", engine=engine)
     drive.run_to_completion(merge.id, engine=engine)  # {w, x} merged while Claude works
 
     drive.run_to_completion(created.id, engine=engine)
 
-    _job, reviewed = review.load_review(created.id, {}, engine=engine)
+    _job, reviewed = cluster_review.load_review(created.id, {}, engine=engine)
     states = sorted((r.state, r.cluster.winner, tuple(i for i, _ in r.cluster.losers))
                     for r in reviewed)
     assert states == [("merged", w, (x,)), ("open", w, (late,))]

@@ -110,9 +110,9 @@ def test_keyboard_speed_review_accept_next_open_select_all_and_undo(open_demo_ap
     sweep_id = _sweep(demo_engine)
     at = open_demo_app(DEDUP, job=sweep_id)
     first = _select(at, "Cluster").value
-    from jobcore.dedup import review
+    from jobcore.dedup import cluster_review
 
-    total = len(review.load_review(sweep_id, {}, engine=demo_engine)[1])
+    total = len(cluster_review.load_review(sweep_id, {}, engine=demo_engine)[1])
     assert any(f"0 of {total} clusters reviewed" in p.text for p in at.get("progress"))
     button(at, "Accept").click().run()  # ticked for the merge, on to the next open one
     assert not at.exception
@@ -148,7 +148,8 @@ def test_keyboard_speed_review_accept_next_open_select_all_and_undo(open_demo_ap
 
     button(at, "Select all open").click().run()  # raised StreamlitAPIException before
     assert not at.exception
-    opened = sum(r.mergeable for r in review.load_review(sweep_id, {}, engine=demo_engine)[1])
+    _, reviewed = cluster_review.load_review(sweep_id, {}, engine=demo_engine)
+    opened = sum(r.mergeable for r in reviewed)
     assert any(f"All {opened} open clusters are selected" in i.value for i in at.info)
     assert any(b.label == f"Merge {opened} clusters" for b in at.button)
     button(at, "Choose instead").click().run()  # back to ticking clusters one by one
@@ -156,20 +157,20 @@ def test_keyboard_speed_review_accept_next_open_select_all_and_undo(open_demo_ap
 
 
 def test_a_cluster_merged_with_another_winner_reads_as_merged(demo_engine):
-    from jobcore.dedup import review
+    from jobcore.dedup import cluster_review
 
     sweep_id = _sweep(demo_engine)
-    _, reviewed = review.load_review(sweep_id, {}, engine=demo_engine)
+    _, reviewed = cluster_review.load_review(sweep_id, {}, engine=demo_engine)
     cluster = next(r for r in reviewed if r.mergeable)
     new_winner = cluster.cluster.losers[0][0]
-    edits = {cluster.number: review.ClusterEdit(winner=new_winner)}
-    _, edited = review.load_review(sweep_id, edits, engine=demo_engine)
-    merge = review.start_merge([r for r in edited if r.number == cluster.number], sweep_id,
+    edits = {cluster.number: cluster_review.ClusterEdit(winner=new_winner)}
+    _, edited = cluster_review.load_review(sweep_id, edits, engine=demo_engine)
+    merge = cluster_review.start_merge([r for r in edited if r.number == cluster.number], sweep_id,
                                created_by="ana", engine=demo_engine)
     drive.run_to_completion(merge.id, engine=demo_engine)
-    _, after = review.load_review(sweep_id, {}, engine=demo_engine)  # the edit forgotten
-    assert next(r for r in after if r.number == cluster.number).state == review.MERGED
-    assert sum(r.state == review.STALE for r in after) == 0
+    _, after = cluster_review.load_review(sweep_id, {}, engine=demo_engine)  # the edit forgotten
+    assert next(r for r in after if r.number == cluster.number).state == cluster_review.MERGED
+    assert sum(r.state == cluster_review.STALE for r in after) == 0
 
 
 def test_a_verifying_sweep_shows_claudes_verdicts_and_the_agreement(open_demo_app,
@@ -221,12 +222,12 @@ def test_why_not_explains_a_pair_and_names_the_refusing_rule(open_demo_app, demo
 
 def test_a_large_sweep_shows_a_page_of_clusters_that_follows_the_review(
         open_demo_app, demo_engine, button, monkeypatch):
-    from jobcore.dedup import review
+    from jobcore.dedup import cluster_review
     from jobcore.ui import dedup as dedup_ui
 
     monkeypatch.setattr(dedup_ui, "CLUSTERS_PER_PAGE", 3)
     sweep_id = _sweep(demo_engine)
-    reviewed = review.load_review(sweep_id, {}, engine=demo_engine)[1]
+    reviewed = cluster_review.load_review(sweep_id, {}, engine=demo_engine)[1]
     assert len(reviewed) > 6
     at = open_demo_app(DEDUP, job=sweep_id)
     assert _table(at, "Winner")["#"].tolist() == [r.number for r in reviewed[:3]]

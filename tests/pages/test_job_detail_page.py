@@ -299,14 +299,14 @@ def test_a_sweep_links_to_its_review_with_its_cluster_count(open_demo_app, demo_
 
 
 def test_a_merge_lists_the_clusters_it_merged_and_links_its_sweep(open_demo_app, demo_engine):
-    from jobcore.dedup import review
+    from jobcore.dedup import cluster_review
 
     sweep = runner.create_job("dedup_sweep", {}, engine=demo_engine)
     drive.run_to_completion(sweep.id, engine=demo_engine)
-    _, reviewed = review.load_review(sweep.id, {}, engine=demo_engine)
+    _, reviewed = cluster_review.load_review(sweep.id, {}, engine=demo_engine)
     chosen = [r for r in reviewed if r.mergeable][:2]
-    names = review.load_names({r.cluster.winner for r in chosen}, engine=demo_engine)
-    merge = review.start_merge(chosen, sweep.id, created_by="ana", engine=demo_engine)
+    names = cluster_review.load_names({r.cluster.winner for r in chosen}, engine=demo_engine)
+    merge = cluster_review.start_merge(chosen, sweep.id, created_by="ana", engine=demo_engine)
     at = open_demo_app(DETAIL, job=merge.id)
     assert not at.exception
     assert "Clusters to merge (2)" in [e.label for e in at.expander]  # not merged yet

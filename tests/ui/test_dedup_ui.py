@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from jobcore.dedup import proposals
 from jobcore.dedup.calibration import BandAgreement
-from jobcore.dedup.review import OPEN, Member, ReviewedCluster
+from jobcore.dedup.cluster_review import OPEN, Member, ReviewedCluster
 from jobcore.dedup.sweep_result import SweepResult
 from jobcore.ui.dedup import (
     agreement_frame,
