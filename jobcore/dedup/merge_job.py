@@ -3,7 +3,7 @@
 ``clusters`` are ``{winner, losers: [{id, similarity?}]}`` as a dedup sweep proposes them
 (after review). A cluster with a member already merged or deleted, or a winner that is
 gone, is that cluster's error and the job goes on. With ``undoOf`` the job instead undoes
-a completed merge job, cluster by cluster (see jobcore.merging).
+a completed merge job, cluster by cluster (see jobcore.dedup.merging).
 """
 
 from __future__ import annotations

@@ -244,7 +244,8 @@ def resume_job(conn: Connection, job_id: str, *, created_by: str) -> Job:
 class JobEvent:
     """Something that happened to a job besides its chunks."""
 
-    kind: str  # "failed" or "resumed"
+    # failed, resumed, cancelled, to_background, taken_over, chunk_stopped, pruned
+    kind: str
     message: str | None
     created_by: str | None
     created_at: datetime
