@@ -11,18 +11,17 @@ it is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from jobcore.catalog import topic_store
 from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS, Classification
 from jobcore.dedup import embeddings
-from jobcore.jobs import runner, store
+from jobcore.jobs import store
 from jobcore.jobs.base import ChunkOutcome, ItemError, JobPlan, take_slice
-from jobcore.jobs.follow_ups import FollowUp, RelatedJob, Relation, named
+from jobcore.jobs.follow_ups import Relation, UndoFollowUp
 from jobcore.jobs.registry import get_handler
 
 CHUNK_SIZE = 200  # topics a rollback chunk restores
@@ -74,7 +73,7 @@ ROLLBACK_OF = Relation(
     unique_index="uq_admin_jobs_one_rollback", conflict="Job {source} already has a rollback.")
 
 
-class RollbackFollowUp(FollowUp):
+class RollbackFollowUp(UndoFollowUp):
     """Rollback: a reclassify job that restores what a completed job changed."""
 
     action = "rollback"
@@ -83,27 +82,9 @@ class RollbackFollowUp(FollowUp):
     confirm = ("Restore every topic this job changed to its previous values. Topics changed "
                "since by another job are reported, not overwritten.")
     confirm_label = "Create rollback job"
-
-    def refusal(self, job: store.JobSummary, came_of: Sequence[RelatedJob]) -> str | None:
-        if get_handler(job.job_type).rollback is None:
-            return f"a {job.job_type} job cannot be rolled back"
-        if job.config.get("rollbackOf"):
-            return (f"itself a rollback (of {job.config['rollbackOf']}); it cannot be rolled "
-                    "back")
-        if job.status != "completed":
-            return (f"a {job.job_type} job that is {job.status}; only a completed job can be "
-                    "rolled back")
-        if job.success_count == 0:
-            return "it changed nothing, so there is nothing to roll back"
-        existing = named(came_of, ROLLBACK_OF.key)
-        if existing is not None:
-            return f"already has a rollback: job {existing.job.id} ({existing.job.status})"
-        return None
-
-    def create(self, job_id: str, *, created_by: str | None = None,
-               engine: Engine | None = None, **options: Any) -> runner.CreatedJob:
-        return runner.create_job("reclassify", {ROLLBACK_OF.key: job_id},
-                                 created_by=created_by, engine=engine)
+    creates = "reclassify"
+    relation = ROLLBACK_OF
+    noun, verb, done_verb = "a rollback", "roll back", "rolled back"
 
 
 ROLLBACK = RollbackFollowUp()

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from jobcore.jobs import runner, store
-from jobcore.jobs.follow_ups import FollowUp, RelatedJob, Relation, named
+from jobcore.jobs.follow_ups import FollowUp, RelatedJob, Relation, UndoFollowUp
 
 SOURCE_BATCH = Relation("sourceBatchId", "dedup sweep of the topics changed by", "swept by",
                         kind="Dedup sweep of changed topics")
@@ -56,7 +56,7 @@ class ReviewClusters(FollowUp):
         return None
 
 
-class UndoMerge(FollowUp):
+class UndoMerge(UndoFollowUp):
     """A merge job that restores what a completed merge merged."""
 
     action = "undo_merge"
@@ -65,23 +65,9 @@ class UndoMerge(FollowUp):
     confirm = ("Restore every merged topic with its org links, activations and history. "
                "Clusters changed since the merge are reported, not undone.")
     confirm_label = "Create undo job"
-
-    def refusal(self, job: store.JobSummary, came_of: Sequence[RelatedJob]) -> str | None:
-        if job.config.get(UNDO_OF.key):
-            return "itself an undo; it cannot be undone"
-        if job.status != "completed":
-            return f"{job.status}: only a completed merge can be undone"
-        if job.success_count == 0:
-            return "it merged nothing, so there is nothing to undo"
-        existing = named(came_of, UNDO_OF.key)
-        if existing is not None:
-            return f"already has an undo: {existing.job.id} ({existing.job.status})"
-        return None
-
-    def create(self, job_id: str, *, created_by: str | None = None,
-               engine: Engine | None = None, **options: Any) -> runner.CreatedJob:
-        return runner.create_job("merge", {UNDO_OF.key: job_id}, created_by=created_by,
-                                 engine=engine)
+    creates = "merge"
+    relation = UNDO_OF
+    noun, verb, done_verb, undoes = "an undo", "undo", "undone", "merge"
 
 
 SWEEP_CHANGED_TOPICS = SweepChangedTopics()

@@ -112,6 +112,41 @@ class FollowUp:
         return job
 
 
+class UndoFollowUp(FollowUp):
+    """A follow-up that undoes what a completed job changed (a rollback, the undo of a
+    merge): offered once the job has completed and changed something, never for one that is
+    itself an undo, and one at most per job (pending, running or completed).
+    """
+
+    creates: ClassVar[str]  # the job type of the undo
+    relation: ClassVar[Relation]  # how the undo names the job it undoes
+    noun: ClassVar[str]  # "a rollback"
+    verb: ClassVar[str]  # "roll back"
+    done_verb: ClassVar[str]  # "rolled back"
+    undoes: ClassVar[str] = "job"  # what it undoes, in words ("merge")
+
+    def refusal(self, job: store.JobSummary, came_of: Sequence[RelatedJob]) -> str | None:
+        if job.config.get(self.relation.key):
+            return (f"itself {self.noun} (of {job.config[self.relation.key]}); it cannot be "
+                    f"{self.done_verb}")
+        if job.status != "completed":
+            return (f"a {job.job_type} job that is {job.status}; only a completed "
+                    f"{self.undoes} can be {self.done_verb}")
+        if job.success_count == 0:
+            return f"it changed nothing, so there is nothing to {self.verb}"
+        existing = named(came_of, self.relation.key)
+        if existing is not None:
+            return f"already has {self.noun}: job {existing.job.id} ({existing.job.status})"
+        return None
+
+    def create(self, job_id: str, *, created_by: str | None = None,
+               engine: Engine | None = None, **options: Any) -> CreatedJob:
+        from jobcore.jobs.runner import create_job  # the runner imports this module
+
+        return create_job(self.creates, {self.relation.key: job_id}, created_by=created_by,
+                          engine=engine)
+
+
 @dataclass(frozen=True)
 class DetailLink:
     """A link on a job's detail to another page about it (``page``: a page name)."""
