@@ -10,10 +10,41 @@ from jobcore.activations.stale import stale_report
 from jobcore.catalog.overview import organizations
 from jobcore.errors import JobcoreError
 from jobcore.jobs import runner
+from jobcore.jobs.drive import drive
 from jobcore.ui import pages
 from jobcore.ui.errors import errors_frame, pattern_counts
 from jobcore.ui.forms import plural
 from jobcore.ui.hygiene import refresh_readiness, stale_frame
+
+
+def refresh_all_stale(org_id: int) -> None:
+    """Create the refresh job and drive it here with a progress bar; say what it did."""
+    user = pages.current_user(st.session_state)
+    try:
+        created = runner.create_job("refresh_activations", {}, org_id=org_id, created_by=user)
+    except JobcoreError as exc:
+        st.error(str(exc))
+        st.stop()
+    bar = st.progress(0.0, text=f"Job {created.id}: 0 of {created.total_items:,}")
+
+    def show(chunk: runner.ChunkReport) -> None:
+        share = chunk.processed_items / max(chunk.total_items, 1)
+        bar.progress(min(share, 1.0), text=f"Job {created.id}: {chunk.processed_items:,} of "
+                                           f"{chunk.total_items:,}, "
+                                           f"{plural(chunk.error_count, 'error')}")
+
+    chunk = drive(created.id, driven_by=user, on_chunk=show)
+    (st.success if chunk.error_count == 0 else st.warning)(
+        f"Job {created.id} {chunk.status}: {chunk.success_count:,} refreshed, "
+        f"{plural(chunk.error_count, 'error')}.")
+    if chunk.error_count:  # why, here, without opening the job
+        errors = runner.job_errors(created.id)
+        st.caption("Why they failed")
+        st.dataframe(pattern_counts(errors_frame(errors, {}, item_kind="activation")),
+                     hide_index=True, width="stretch")
+    st.page_link(pages.JOB_DETAIL, label=f"Open job {created.id}",
+                 query_params={"job": created.id}, icon=":material/open_in_new:")
+
 
 st.title("Activation hygiene")
 orgs = organizations()
@@ -54,28 +85,4 @@ elif readiness.warning:
     st.warning(readiness.warning, icon=":material/key_off:")
 if st.button("Refresh All Stale", type="primary", icon=":material/sync:",
              disabled=readiness.blocked is not None, help=readiness.blocked):
-    try:
-        created = runner.create_job("refresh_activations", {}, org_id=org.id,
-                                    created_by=pages.current_user(st.session_state))
-    except JobcoreError as exc:
-        st.error(str(exc))
-        st.stop()
-    bar = st.progress(0.0, text=f"Job {created.id}: 0 of {created.total_items:,}")
-    chunk = None
-    while chunk is None or not chunk.done:
-        chunk = runner.process_chunk(created.id,
-                                     driven_by=pages.current_user(st.session_state))
-        share = chunk.processed_items / max(chunk.total_items, 1)
-        bar.progress(min(share, 1.0), text=f"Job {created.id}: {chunk.processed_items:,} of "
-                                           f"{chunk.total_items:,}, "
-                                           f"{plural(chunk.error_count, 'error')}")
-    (st.success if chunk.error_count == 0 else st.warning)(
-        f"Job {created.id} {chunk.status}: {chunk.success_count:,} refreshed, "
-        f"{plural(chunk.error_count, 'error')}.")
-    if chunk.error_count:  # why, here, without opening the job
-        errors = runner.job_errors(created.id)
-        st.caption("Why they failed")
-        st.dataframe(pattern_counts(errors_frame(errors, {}, item_kind="activation")),
-                     hide_index=True, width="stretch")
-    st.page_link(pages.JOB_DETAIL, label=f"Open job {created.id}",
-                 query_params={"job": created.id}, icon=":material/open_in_new:")
+    refresh_all_stale(org.id)

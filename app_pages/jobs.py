@@ -172,8 +172,8 @@ def _show_outcome(request: tuple, job_type: str, problems: dict, slots: dict) ->
         st.info(f"This job would process {plural(outcome['count'], 'item')}."
                 + outcome.get("cost", ""))
     if outcome.get("empty"):
-        hint = (" Every topic may already be classified by the current rules: tick Force "
-                "to take them all." if job_type == "reclassify" else "")
+        hint = get_handler(job_type).empty_hint
+        hint = f" {hint}" if hint else ""
         st.warning(f"This job would process no items: nothing matches these settings.{hint} "
                    "Create it anyway?")
         if st.button("Create the empty job", key="create_empty"):

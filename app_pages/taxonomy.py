@@ -15,7 +15,35 @@ from jobcore.ui import pages
 from jobcore.ui.taxonomy import topics_treemap, tree_frame
 
 TREE_JOBS = ("realign_subcategories", "fix_subcategory_level0", "backfill_taxonomy_nodes")
-user = pages.current_user(st.session_state)
+def topics_on_a_node(frame: pd.DataFrame) -> None:
+    """The topics on the node picked among those shown."""
+    if not len(frame):
+        return
+    by_id = {row["id"]: row["node"].strip() for row in frame.to_dict("records")}
+    node_id = st.selectbox("Topics on node", list(by_id), format_func=by_id.get)
+    on_node = browse.topics_on(node_id)
+    if on_node:
+        st.dataframe(pd.DataFrame(on_node), hide_index=True, width="stretch")
+    else:
+        st.caption("No topics on this node.")
+
+
+def tree_jobs() -> None:
+    """A button for each tree job: it creates the job and opens it."""
+    user = pages.current_user(st.session_state)
+    st.subheader("Tree jobs")
+    st.caption("Each runs as a job with history, so that it can be rolled back from its detail.")
+    cols = st.columns(len(TREE_JOBS))
+    for col, job_type in zip(cols, TREE_JOBS, strict=True):
+        handler = get_handler(job_type)
+        if col.button(handler.label, help=handler.description, width="stretch"):
+            try:
+                created = runner.create_job(job_type, {}, created_by=user)
+            except JobcoreError as exc:
+                st.error(str(exc))
+            else:
+                st.switch_page(pages.JOB_DETAIL, query_params={"job": created.id})
+
 
 st.title("Taxonomy trees")
 if not browse.trees_loaded():
@@ -50,14 +78,7 @@ st.caption(f"{len(frame):,} nodes shown" + (" matching the search" if search.str
 st.dataframe(frame, hide_index=True, width="stretch",
              column_config={"id": st.column_config.TextColumn("id", width="small")})
 
-if len(frame):
-    by_id = {row["id"]: row["node"].strip() for row in frame.to_dict("records")}
-    node_id = st.selectbox("Topics on node", list(by_id), format_func=by_id.get)
-    on_node = browse.topics_on(node_id)
-    if on_node:
-        st.dataframe(pd.DataFrame(on_node), hide_index=True, width="stretch")
-    else:
-        st.caption("No topics on this node.")
+topics_on_a_node(frame)
 
 st.subheader("Topics without a node")
 if unplaced:
@@ -65,15 +86,4 @@ if unplaced:
 else:
     st.caption("Every live topic sits on a node.")
 
-st.subheader("Tree jobs")
-st.caption("Each runs as a job with history, so that it can be rolled back from its detail.")
-cols = st.columns(len(TREE_JOBS))
-for col, job_type in zip(cols, TREE_JOBS, strict=True):
-    handler = get_handler(job_type)
-    if col.button(handler.label, help=handler.description, width="stretch"):
-        try:
-            created = runner.create_job(job_type, {}, created_by=user)
-        except JobcoreError as exc:
-            st.error(str(exc))
-        else:
-            st.switch_page(pages.JOB_DETAIL, query_params={"job": created.id})
+tree_jobs()

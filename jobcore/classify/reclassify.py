@@ -178,6 +178,8 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
                    "Message Batches.")
     config_model = ReclassifyConfig
     form_order = 0  # the everyday job first
+    empty_hint = ("Every topic may already be classified by the current rules: tick Force to "
+                  "take them all.")
     llm_batches = True
     rollback = RollbackSource("reclassified", CLASSIFICATION_KEYS)
     relations = (ROLLBACK_OF, RETRY_OF)

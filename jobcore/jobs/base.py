@@ -167,6 +167,8 @@ class JobHandler(Generic[C]):
     # what a finished job of this type offers (Rollback, Retry errors...), in button order
     follow_ups: ClassVar[tuple[FollowUp, ...]] = ()
     item_kind: ClassVar[str] = "topic"  # what the ids in its errors name
+    # why a config of it may count no items, said when it does ("tick Force...")
+    empty_hint: ClassVar[str | None] = None
     # its LLM cost is estimated once the job knows what it sends (a sweep's pairs), not
     # before it starts
     cost_estimated_late: ClassVar[bool] = False
