@@ -26,39 +26,45 @@ from jobcore.ui.llm import is_llm_job, llm_cost_line
 from jobcore.ui.markdown import escape_markdown
 from jobcore.ui.tables import jobs_frame
 
+
+def catalogue_header() -> None:
+    """The catalogue at a glance, or (when it is empty) the offer of the demo catalogue."""
+    try:
+        summary = catalogue_summary()
+    except JobcoreError as exc:
+        st.error(str(exc))
+        st.stop()
+
+    if summary.is_empty:
+        st.info("The catalogue is empty. Load a demo catalogue built from the IAB Audience "
+                "Taxonomy and public company lists to try the jobs.")
+        size = st.select_slider("Demo topics", options=[500, 2000, 5000, 10000], value=2000)
+        if st.button("Load demo data", type="primary", icon=":material/dataset:",
+                     disabled=not can("seed_demo"), help=None if can("seed_demo") else
+                     "Loading the demo catalogue needs the operator role"):
+            with st.spinner("Loading demo catalogue..."):
+                loaded = load_demo(topics_count=size)
+            # shown after the rerun that brings up the loaded catalogue
+            st.session_state["demo_loaded"] = (
+                f"Loaded {plural(loaded.topics, 'topic')}, "
+                f"{plural(loaded.organizations, 'organisation')} and "
+                f"{plural(loaded.activations, 'activation')}.")
+            st.rerun()
+    else:
+        if loaded_message := st.session_state.pop("demo_loaded", None):
+            st.success(loaded_message, icon=":material/check_circle:")
+        cols = st.columns(5)
+        cols[0].metric("Live topics", f"{summary.live_topics:,}")
+        cols[1].metric("Unclassified", f"{summary.unclassified:,}")
+        cols[2].metric("Outdated", f"{summary.outdated:,}",
+                       help=f"Classified by rules older than {summary.rules_version}")
+        cols[3].metric("Needs review", f"{summary.needs_review:,}")
+        cols[4].metric("Activations", f"{summary.activations:,}")
+
+
 st.title("Jobs")
 
-try:
-    summary = catalogue_summary()
-except JobcoreError as exc:
-    st.error(str(exc))
-    st.stop()
-
-if summary.is_empty:
-    st.info("The catalogue is empty. Load a demo catalogue built from the IAB Audience "
-            "Taxonomy and public company lists to try the jobs.")
-    size = st.select_slider("Demo topics", options=[500, 2000, 5000, 10000], value=2000)
-    if st.button("Load demo data", type="primary", icon=":material/dataset:",
-                 disabled=not can("seed_demo"), help=None if can("seed_demo") else
-                 "Loading the demo catalogue needs the operator role"):
-        with st.spinner("Loading demo catalogue..."):
-            loaded = load_demo(topics_count=size)
-        # shown after the rerun that brings up the loaded catalogue
-        st.session_state["demo_loaded"] = (
-            f"Loaded {plural(loaded.topics, 'topic')}, "
-            f"{plural(loaded.organizations, 'organisation')} and "
-            f"{plural(loaded.activations, 'activation')}.")
-        st.rerun()
-else:
-    if loaded_message := st.session_state.pop("demo_loaded", None):
-        st.success(loaded_message, icon=":material/check_circle:")
-    cols = st.columns(5)
-    cols[0].metric("Live topics", f"{summary.live_topics:,}")
-    cols[1].metric("Unclassified", f"{summary.unclassified:,}")
-    cols[2].metric("Outdated", f"{summary.outdated:,}",
-                   help=f"Classified by rules older than {summary.rules_version}")
-    cols[3].metric("Needs review", f"{summary.needs_review:,}")
-    cols[4].metric("Activations", f"{summary.activations:,}")
+catalogue_header()
 
 
 def _with_range(spec) -> str | None:
