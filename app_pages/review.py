@@ -22,6 +22,138 @@ from jobcore.ui import pages
 
 user = pages.current_user(st.session_state)
 
+def queue_table(everything: list) -> list:
+    """The flagged topics, filtered by reason and parent category; returns those shown."""
+    filters = st.columns(2)
+    reasons = sorted({t.reason_pattern for t in everything})
+    reason = filters[0].selectbox("Reason", ["(all)", *reasons])
+    parents = sorted({t.classification.parent_category or "(none)" for t in everything})
+    parent = filters[1].selectbox("In parent category", ["(all)", *parents])
+    shown = [t for t in everything
+             if (reason == "(all)" or t.reason_pattern == reason)
+             and (parent == "(all)" or (t.classification.parent_category or "(none)") == parent)]
+    total_flagged = (review.flagged_count() if len(everything) >= review.QUEUE_LIMIT
+                     else len(everything))
+    st.caption(f"{len(shown):,} of {len(everything):,} flagged topics"
+               + (f" (the {review.QUEUE_LIMIT:,} flagged longest ago of {total_flagged:,}: resolve "
+                  "or retry them and the next ones come up)"
+                  if total_flagged > len(everything) else ""))
+    # the classification as one path, so that the table fits 1,400 px without sideways scrolling
+    st.dataframe(pd.DataFrame([{
+        "id": t.id, "name": t.name, "reason": t.reason,
+        "classification": " > ".join(v for v in (
+            t.classification.segment_type, t.classification.taxonomy_type,
+            t.classification.parent_category, t.classification.subcategory) if v) or "unclassified",
+        "audience": t.classification.audience_type,
+        "suggestions": " | ".join(x.path for x in t.suggestions), "flagged": t.flagged_at}
+        for t in shown]),
+        hide_index=True, width="stretch", column_config={
+            "name": st.column_config.TextColumn(width="medium"),
+            "reason": st.column_config.TextColumn(width="medium", help="Hover a cell to read it"),
+            "classification": st.column_config.TextColumn(width="medium"),
+            "audience": st.column_config.TextColumn(width="small"),
+            "suggestions": st.column_config.TextColumn(
+                width="medium", help="The classifier's two candidates; accept one below"),
+            "flagged": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm", width="small")})
+    return shown
+
+
+def resolve_or_retry(by_id: dict) -> None:
+    """Resolve the chosen topics as they are, or retry them with the rules or Claude."""
+    st.subheader("Resolve or retry")
+    chosen = st.multiselect("Topics", list(by_id), format_func=lambda i: f"#{i} {by_id[i].name}")
+    cols = st.columns(3)
+    if cols[0].button("Resolve selected", disabled=not chosen or not can("review_resolve"),
+                      help="Mark them reviewed as they are"):
+        st.toast(f"Resolved {review.resolve(chosen, user=user)} topics")
+        st.rerun()
+    for col, mode, label in ((cols[1], "local", "Retry with rules"),
+                             (cols[2], "llm", "Retry with Claude")):
+        if col.button(label, disabled=not chosen or not can("create")):
+            try:
+                created = review.retry(chosen, mode=mode, user=user)
+            except JobcoreError as exc:
+                st.error(str(exc))
+            else:
+                st.switch_page(pages.JOB_DETAIL, query_params={"job": created.id})
+
+
+def edit_one_topic(by_id: dict) -> None:
+    """One topic's candidates (accept one), or its fields to fix by hand."""
+    st.subheader("Edit one topic")
+    topic_id = st.selectbox("Topic", list(by_id), format_func=lambda i: f"#{i} {by_id[i].name}")
+    topic = by_id[topic_id]
+    st.caption(f"Flagged: {topic.reason}")
+    if topic.suggestions:
+        st.markdown("**The classifier's candidates**: one click classifies the topic and keeps "
+                    "it as an exemplar.")
+        for column, suggestion in zip(st.columns(len(topic.suggestions)), topic.suggestions,
+                                      strict=True):
+            if column.button(f"Use {suggestion.path}", width="stretch",
+                             key=f"accept_{topic_id}_{suggestion.node_id}"):
+                try:
+                    review.accept(topic_id, suggestion.node_id, user=user)
+                except JobcoreError as exc:
+                    st.error(f"Not saved: {exc}")
+                else:
+                    st.toast(f"Classified #{topic_id} as {suggestion.path}")
+                    st.rerun()
+    classification_editor(topic_id, topic.classification)
+
+
+def _choice(column, topic_id: int, label: str, options: list[str] | tuple[str, ...],
+            value: str | None, field: str, **kwargs) -> str | None:
+    """A choice that starts at the topic's value, or empty (an unclassified topic)."""
+    options = list(options)
+    return column.selectbox(label, options, index=options.index(value) if value in options
+                            else None, placeholder="Choose", key=f"edit_{topic_id}_{field}",
+                            **kwargs)
+
+
+def classification_editor(topic_id: int, current) -> None:
+    """The five fields, each narrowing the next, then Save and resolve."""
+    taxonomy = get_taxonomy()
+    # Outside a form, so that each choice narrows the next: the parent categories of the chosen
+    # taxonomy type, the subcategories under the chosen parent.
+    fields = st.columns(5)
+    taxonomy_type = _choice(fields[1], topic_id, "Taxonomy type", TAXONOMY_TYPES,
+                            current.taxonomy_type, "taxonomy_type")
+    segment_type = _choice(fields[0], topic_id, "Segment type",
+                           ALLOWED_SEGMENT_TYPES[taxonomy_type] if taxonomy_type else SEGMENT_TYPES,
+                           current.segment_type, "segment_type")
+    parent_category = _choice(fields[2], topic_id, "Parent category",
+                              taxonomy.parent_categories(taxonomy_type) if taxonomy_type else [],
+                              current.parent_category, "parent_category",
+                              disabled=taxonomy_type is None)
+    subcategories = taxonomy.subcategories(taxonomy_type, parent_category) \
+        if taxonomy_type and parent_category else []
+    subcategory = _choice(fields[3], topic_id, "Subcategory", ["(none)", *subcategories],
+                          current.subcategory or "(none)", "subcategory",
+                          disabled=not subcategories,
+                          help="The subcategories the taxonomy has under the parent category")
+    audience_type = _choice(fields[4], topic_id, "Audience type",
+                            ALLOWED_AUDIENCE_TYPES[taxonomy_type] if taxonomy_type
+                            else AUDIENCE_TYPES, current.audience_type, "audience_type")
+    values = {"segment_type": segment_type, "taxonomy_type": taxonomy_type,
+              "parent_category": parent_category,
+              "subcategory": None if subcategory in (None, "(none)") else subcategory,
+              "audience_type": audience_type}
+    missing = [label for label, value in (("segment type", segment_type),
+                                          ("taxonomy type", taxonomy_type),
+                                          ("parent category", parent_category),
+                                          ("audience type", audience_type)) if value is None]
+    if missing:
+        st.caption(f"Choose the {', '.join(missing)} to save.")
+    if st.button("Save and resolve", type="primary", disabled=bool(missing)):
+        try:
+            review.edit(topic_id, {f: values[f] for f in CLASSIFICATION_FIELDS}, user=user)
+        except (ConfigError, JobcoreError) as exc:
+            st.error(f"Not saved: {exc}")
+        else:
+            st.toast(f"Saved #{topic_id}")
+            st.rerun()
+
+
 st.title("Review queue")
 
 
@@ -57,123 +189,6 @@ if not everything:
     st.success("Nothing needs review.")
     st.stop()
 
-filters = st.columns(2)
-reasons = sorted({t.reason_pattern for t in everything})
-reason = filters[0].selectbox("Reason", ["(all)", *reasons])
-parents = sorted({t.classification.parent_category or "(none)" for t in everything})
-parent = filters[1].selectbox("In parent category", ["(all)", *parents])
-shown = [t for t in everything
-         if (reason == "(all)" or t.reason_pattern == reason)
-         and (parent == "(all)" or (t.classification.parent_category or "(none)") == parent)]
-total_flagged = (review.flagged_count() if len(everything) >= review.QUEUE_LIMIT
-                 else len(everything))
-st.caption(f"{len(shown):,} of {len(everything):,} flagged topics"
-           + (f" (the {review.QUEUE_LIMIT:,} flagged longest ago of {total_flagged:,}: resolve "
-              "or retry them and the next ones come up)"
-              if total_flagged > len(everything) else ""))
-# the classification as one path, so that the table fits 1,400 px without sideways scrolling
-st.dataframe(pd.DataFrame([{
-    "id": t.id, "name": t.name, "reason": t.reason,
-    "classification": " > ".join(v for v in (
-        t.classification.segment_type, t.classification.taxonomy_type,
-        t.classification.parent_category, t.classification.subcategory) if v) or "unclassified",
-    "audience": t.classification.audience_type,
-    "suggestions": " | ".join(x.path for x in t.suggestions), "flagged": t.flagged_at}
-    for t in shown]),
-    hide_index=True, width="stretch", column_config={
-        "name": st.column_config.TextColumn(width="medium"),
-        "reason": st.column_config.TextColumn(width="medium", help="Hover a cell to read it"),
-        "classification": st.column_config.TextColumn(width="medium"),
-        "audience": st.column_config.TextColumn(width="small"),
-        "suggestions": st.column_config.TextColumn(
-            width="medium", help="The classifier's two candidates; accept one below"),
-        "flagged": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm", width="small")})
-
-by_id = {t.id: t for t in shown}
-st.subheader("Resolve or retry")
-chosen = st.multiselect("Topics", list(by_id), format_func=lambda i: f"#{i} {by_id[i].name}")
-cols = st.columns(3)
-if cols[0].button("Resolve selected", disabled=not chosen or not can("review_resolve"),
-                  help="Mark them reviewed as they are"):
-    st.toast(f"Resolved {review.resolve(chosen, user=user)} topics")
-    st.rerun()
-for col, mode, label in ((cols[1], "local", "Retry with rules"),
-                         (cols[2], "llm", "Retry with Claude")):
-    if col.button(label, disabled=not chosen or not can("create")):
-        try:
-            created = review.retry(chosen, mode=mode, user=user)
-        except JobcoreError as exc:
-            st.error(str(exc))
-        else:
-            st.switch_page(pages.JOB_DETAIL, query_params={"job": created.id})
-
-st.subheader("Edit one topic")
-topic_id = st.selectbox("Topic", list(by_id), format_func=lambda i: f"#{i} {by_id[i].name}")
-topic = by_id[topic_id]
-st.caption(f"Flagged: {topic.reason}")
-if topic.suggestions:
-    st.markdown("**The classifier's candidates**: one click classifies the topic and keeps "
-                "it as an exemplar.")
-    for column, suggestion in zip(st.columns(len(topic.suggestions)), topic.suggestions,
-                                  strict=True):
-        if column.button(f"Use {suggestion.path}", key=f"accept_{topic_id}_{suggestion.node_id}",
-                         width="stretch"):
-            try:
-                review.accept(topic_id, suggestion.node_id, user=user)
-            except JobcoreError as exc:
-                st.error(f"Not saved: {exc}")
-            else:
-                st.toast(f"Classified #{topic_id} as {suggestion.path}")
-                st.rerun()
-taxonomy = get_taxonomy()
-current = topic.classification
-
-
-def _choice(column, label: str, options: list[str] | tuple[str, ...], value: str | None,
-            field: str, **kwargs) -> str | None:
-    """A choice that starts at the topic's value, or empty (an unclassified topic)."""
-    options = list(options)
-    return column.selectbox(label, options, index=options.index(value) if value in options
-                            else None, placeholder="Choose", key=f"edit_{topic_id}_{field}",
-                            **kwargs)
-
-
-# Outside a form, so that each choice narrows the next: the parent categories of the chosen
-# taxonomy type, the subcategories under the chosen parent.
-fields = st.columns(5)
-taxonomy_type = _choice(fields[1], "Taxonomy type", TAXONOMY_TYPES, current.taxonomy_type,
-                        "taxonomy_type")
-segment_type = _choice(fields[0], "Segment type",
-                       ALLOWED_SEGMENT_TYPES[taxonomy_type] if taxonomy_type else SEGMENT_TYPES,
-                       current.segment_type, "segment_type")
-parent_category = _choice(fields[2], "Parent category",
-                          taxonomy.parent_categories(taxonomy_type) if taxonomy_type else [],
-                          current.parent_category, "parent_category",
-                          disabled=taxonomy_type is None)
-subcategories = taxonomy.subcategories(taxonomy_type, parent_category) \
-    if taxonomy_type and parent_category else []
-subcategory = _choice(fields[3], "Subcategory", ["(none)", *subcategories],
-                      current.subcategory or "(none)", "subcategory",
-                      disabled=not subcategories,
-                      help="The subcategories the taxonomy has under the parent category")
-audience_type = _choice(fields[4], "Audience type",
-                        ALLOWED_AUDIENCE_TYPES[taxonomy_type] if taxonomy_type
-                        else AUDIENCE_TYPES, current.audience_type, "audience_type")
-values = {"segment_type": segment_type, "taxonomy_type": taxonomy_type,
-          "parent_category": parent_category,
-          "subcategory": None if subcategory in (None, "(none)") else subcategory,
-          "audience_type": audience_type}
-missing = [label for label, value in (("segment type", segment_type),
-                                      ("taxonomy type", taxonomy_type),
-                                      ("parent category", parent_category),
-                                      ("audience type", audience_type)) if value is None]
-if missing:
-    st.caption(f"Choose the {', '.join(missing)} to save.")
-if st.button("Save and resolve", type="primary", disabled=bool(missing)):
-    try:
-        review.edit(topic_id, {f: values[f] for f in CLASSIFICATION_FIELDS}, user=user)
-    except (ConfigError, JobcoreError) as exc:
-        st.error(f"Not saved: {exc}")
-    else:
-        st.toast(f"Saved #{topic_id}")
-        st.rerun()
+by_id = {t.id: t for t in queue_table(everything)}
+resolve_or_retry(by_id)
+edit_one_topic(by_id)
