@@ -36,12 +36,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from jobcore.catalog.name_numbers import NumericRange
 from jobcore.catalog.segment_names import (
     B2B,
     DEMOGRAPHIC,
     INTENT,
     INTEREST,
-    NumericRange,
     ParsedName,
     parse,
 )

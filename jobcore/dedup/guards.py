@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from jobcore.catalog import segment_names
-from jobcore.catalog.segment_names import B2B, DEMOGRAPHIC, INTENT, INTEREST, NumericRange
+from jobcore.catalog.name_numbers import NumericRange, code_spans
+from jobcore.catalog.segment_names import B2B, DEMOGRAPHIC, INTENT, INTEREST
 from jobcore.dedup import wording
 
 _NUMBER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*)(?:st|nd|rd|th)?(?![\w])")  # not "3d" or a code
@@ -90,7 +91,7 @@ def _numbers(parsed: segment_names.ParsedName) -> frozenset[str]:
         for band in bands:
             if band.unit is not None:
                 part = part.replace(band.text, " ")
-        for start, end in reversed(segment_names.code_spans(part)):
+        for start, end in reversed(code_spans(part)):
             part = part[:start] + " " + part[end:]
         found.update(_TRAILING_ZEROS.sub("", n.replace(",", "")) for n in _NUMBER.findall(part))
     return frozenset(found)

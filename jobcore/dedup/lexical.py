@@ -2,10 +2,10 @@
 subject, and an index that finds every topic whose name may be a duplicate of a topic's name
 (candidates the embedding may rank low: model codes, rare words, abbreviations).
 
-- **Name text.** Case folded; the name's leaf as the segment-name parser reads it: a data
-  provider's path on any separator reduced to its last part and the market left out ("Acme »
-  Auto » SUV Intenders - US" reads "suv intent"; the market is the matcher's guard); "&" read
-  as "and"; the usual wordings of purchase
+- **Name text** (lexical_text). Case folded; the name's leaf as the segment-name parser
+  reads it: a data provider's path on any separator reduced to its last part and the market
+  left out ("Acme » Auto » SUV Intenders - US" reads "suv intent"; the market is the
+  matcher's guard); "&" read as "and"; the usual wordings of purchase
   intent ("In-Market for", "Intenders", "Shoppers", "Buyers", "Likely to Buy") and of
   interest ("Enthusiasts", "Fans", "Lovers", "Content Readers", "People Interested in")
   folded to one word each; punctuation dropped.
@@ -31,11 +31,9 @@ a renamed topic's score is current even where an index is older than the rename.
 from __future__ import annotations
 
 import bisect
-import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
-from functools import lru_cache
 from math import log
 from typing import Any
 
@@ -45,113 +43,25 @@ from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sqlalchemy.engine import Connection
 
-from jobcore.catalog import segment_names
 from jobcore.dedup import wording
+from jobcore.dedup.lexical_text import (
+    AUDIENCE_WORDS,
+    COVERAGE,
+    COVERED_UP_TO,
+    RAW_WORD,
+    content,
+    is_code,
+    lexical_text,
+    same_word,
+)
 from jobcore.sql_rules import LIVE_TOPIC_SQL
 from jobcore.warmup import one_time_load
-
-_INTENT = re.compile(r"\b(?:in[\s-]*market(?:\s+for)?|intenders?|shoppers?|buyers?|"
-                     r"likely\s+to\s+buy|purchase\s+intent)\b")
-# "Fans Intenders" are in the market for fans: a word before an intent cue is the subject
-_INTEREST = re.compile(r"\b(?:enthusiasts?|fans?|lovers?|hobbyists?|content\s+readers?|"
-                       r"(?:people\s+)?interested\s+in)\b"
-                       r"(?!\s+(?:intent|intenders?|shoppers?|buyers?|in[\s-]*market))")
-_WORD = re.compile(r"[a-z0-9]+")
-_RAW_WORD = re.compile(r"[A-Za-z0-9]+")
-_AUDIENCE_WORDS = frozenset({"intent", "interest", "and", "the", "for", "of", "in"})
-
-
-def _same_word(a: str, b: str) -> bool:
-    """The same word, or one a shortening of the other: a prefix of at least three letters
-    (tech, technology; suv, suvs) or the other's plural; or, from the same first letter to
-    the same last one, its letters in order (mgmt, management; svcs, services).
-    """
-    if a == b:
-        return True
-    short, long = (a, b) if len(a) <= len(b) else (b, a)
-    if len(short) < 2 or short[0] != long[0]:
-        return False
-    if long.startswith(short):
-        return len(short) >= 3 or long == short + "s"
-    if len(short) < 3 or short[-1] != long[-1]:
-        return False
-    if len(short) == 3 and any(c in "aeiou" for c in short[1:]):
-        return False  # "gen" is not "garden", nor "cat" "carpet": only "svc", "mgmt", "dept"
-    letters = iter(long)
-    return all(c in letters for c in short)
-
 
 _TEXTS_KEPT = 2_000_000  # texts (and word rarities) remembered: every name of a 1M catalogue
 _PAIRS_KEPT = 1_000_000  # same_subject answers remembered (about 150 MB at most)
 
 
-_COVERED_UP_TO = 4  # content words of the shorter name, for the coverage rule
-_COVERAGE = 0.8  # of the shorter name's rarity-weighted words, found in the other
-_CONTENT_STOP = _AUDIENCE_WORDS | {"a", "an", "to", "with", "by", "on", "at", "or"}
-
-
-def _content(words: Iterable[str]) -> list[str]:
-    """The words that say what a name is about (audience and linking words left out)."""
-    return [w for w in dict.fromkeys(words) if w not in _CONTENT_STOP]
-
-
-def _is_code(word: str) -> bool:
-    """A normalised model code (letters and digits), not a band word ("age35to45")."""
-    return not word.isalpha() and not word.isdigit() and "to" not in word \
-        and not word.endswith("plus")
-
-
-_AGE_WORDS = frozenset({"age", "ages", "aged", "adult", "adults", "year", "years", "old",
-                        "yrs", "senior", "seniors"})
-_GENERATION_WORDS = frozenset({
-    "gen", "generation", "genx", "geny", "genz", "millennial", "millennials", "millenial",
-    "millenials", "boomer", "boomers", "baby", "babyboomers", "zoomer", "zoomers", "alpha",
-    "centennial", "centennials", "silent", "traditionalists", "x", "y", "z"})
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if value.is_integer() else str(value).replace(".", "p")
-
-
-def band_token(band: segment_names.NumericRange) -> str:
-    """One word for a band, the same in every notation ("$50K-$75K", "$50,000 - $74,999"
-    -> "usd50000to75000").
-    """
-    unit = (band.noun or band.unit or "").replace(" ", "")
-    low = "" if band.low is None else _number(band.low)
-    high = "plus" if band.high is None else "to" + _number(band.high)
-    return f"{unit}{low}{high}"
-
-
-@lru_cache(maxsize=200_000)  # names come back as candidates in chunk after chunk
-def lexical_text(name: str) -> str:
-    """A name as lexical matching reads it (see the module docstring)."""
-    parsed = segment_names.parse_cached(name)
-    leaf = parsed.leaf or name
-    tokens = []
-    for band in parsed.ranges:
-        if band.unit is not None:
-            leaf = leaf.replace(band.text, " ")
-            tokens.append(band_token(band))
-    for start, end in reversed(segment_names.code_spans(leaf)):
-        leaf = f"{leaf[:start]} {segment_names.normalize_code(leaf[start:end]).lower()} " \
-               f"{leaf[end:]}"
-    text = wording.folded(leaf)
-    text = _INTEREST.sub(" interest ", _INTENT.sub(" intent ", text))
-    words = wording.expanded(_WORD.findall(text))
-    if parsed.generation:
-        words = [w for w in words if w not in _GENERATION_WORDS and w not in _AGE_WORDS]
-        tokens.append(parsed.generation.replace("_", ""))
-    elif tokens:  # the words that only say what a band counts ("Ages", "Household Size")
-        said = {wording.stem(w) for b in parsed.ranges if b.noun for w in b.noun.split()}
-        if any(b.unit == "age" for b in parsed.ranges):
-            said |= {wording.stem(w) for w in _AGE_WORDS}
-        words = [w for w in words if wording.stem(w) not in said]
-    if parsed.framing in ("intent", "interest") and parsed.framing not in words:
-        words.append(parsed.framing)  # said by the path ("In-Market » Pickup Trucks")
-    return " ".join([wording.stem(w) for w in words] + tokens)
-
-
+# what a name's group is (the matcher's market and qualifiers: see guards.guard_group)
 Group = Callable[[str], Hashable]
 
 
@@ -187,7 +97,7 @@ class LexicalIndex:
         # the words a subject may be, rarest first (see ``subject``)
         self._rank = {w: rank for rank, w in enumerate(sorted(
             (w for w, n in self._word_holders.items()
-             if n >= 2 and not w.isdigit() and w not in _AUDIENCE_WORDS),
+             if n >= 2 and not w.isdigit() and w not in AUDIENCE_WORDS),
             key=lambda w: (self._word_holders[w], -len(w), w)))}
         self._subjects: dict[str, str | None] = {}
         self._same_subjects: dict[tuple[str, str], bool] = {}  # see ``same_subject``
@@ -201,7 +111,7 @@ class LexicalIndex:
         by_subject: dict[tuple[Hashable, str | None], list[int]] = {}
         for row, (name, words) in enumerate(zip(names, word_lists, strict=True)):
             key = group(name)
-            long = len(_content(words)) > _COVERED_UP_TO
+            long = len(content(words)) > COVERED_UP_TO
             for word in set(words):
                 by_word.setdefault((key, word), []).append(row)
                 if long:
@@ -220,7 +130,7 @@ class LexicalIndex:
         if found is None:
             found = lexical_text(name)
             if self._learned and any(w in self._learned for w in found.split()):
-                capitals = {wording.stem(t.casefold()) for t in _RAW_WORD.findall(name)
+                capitals = {wording.stem(t.casefold()) for t in RAW_WORD.findall(name)
                             if t.rstrip("s").isupper()}  # "MDMs", not "it" in "Do It"
                 found = " ".join(self._learned.get(w, w) if w in capitals else w
                                  for w in found.split())
@@ -293,19 +203,19 @@ class LexicalIndex:
 
     def _same_subject(self, name_a: str, name_b: str) -> bool:
         words_a, words_b = self.words(name_a), self.words(name_b)
-        if any(_is_code(w) and w in words_b for w in words_a):
+        if any(is_code(w) and w in words_b for w in words_a):
             return True  # a model code both names carry is their subject
-        size_a, size_b = len(_content(words_a)), len(_content(words_b))
+        size_a, size_b = len(content(words_a)), len(content(words_b))
         if not size_a or not size_b:  # "Fans" says how, not what: only another such name
             return not size_a and not size_b
         if not self.covers(words_a, words_b):
             return False
         checks = []  # (subject, the other name's words); both ways unless one is longer
-        if size_a <= size_b or size_a <= _COVERED_UP_TO:
+        if size_a <= size_b or size_a <= COVERED_UP_TO:
             checks.append((self.subject(name_a), words_b))
-        if size_b <= size_a or size_b <= _COVERED_UP_TO:
+        if size_b <= size_a or size_b <= COVERED_UP_TO:
             checks.append((self.subject(name_b), words_a))
-        return all(subject is None or any(_same_word(subject, w) for w in others)
+        return all(subject is None or any(same_word(subject, w) for w in others)
                    for subject, others in checks)
 
     def covers(self, words_a: Iterable[str], words_b: Iterable[str]) -> bool:
@@ -314,24 +224,24 @@ class LexicalIndex:
         "Luxury Homes", "Xbox One" and "Xbox Series X" differ in what they are about;
         "Plug-in Hybrids" and "Plug-in Hybrid Electric Vehicles", "Chessmaster 9000 (Mac)"
         and "Chessmaster 9000: Feral Interactive" do not. A name whose shorter side has
-        more than ``_COVERED_UP_TO`` content words (a product title) is left to the subject
+        more than ``COVERED_UP_TO`` content words (a product title) is left to the subject
         rule.
         """
-        content_a, content_b = _content(words_a), _content(words_b)
+        content_a, content_b = content(words_a), content(words_b)
         if len(content_a) != len(content_b):
             shorter, longer = sorted((content_a, content_b), key=len)
             return self._covered(shorter, longer)
         return self._covered(content_a, content_b) or self._covered(content_b, content_a)
 
     def _covered(self, shorter: list[str], longer: list[str]) -> bool:
-        if not shorter or len(shorter) > _COVERED_UP_TO:
+        if not shorter or len(shorter) > COVERED_UP_TO:
             return True
         if all(w in longer for w in shorter):
             return True
         weights = [self._rarity(w) for w in shorter]
         matched = sum(weight for w, weight in zip(shorter, weights, strict=True)
-                      if any(_same_word(w, other) for other in longer))
-        return matched >= _COVERAGE * sum(weights)
+                      if any(same_word(w, other) for other in longer))
+        return matched >= COVERAGE * sum(weights)
 
     def _rarity(self, word: str) -> float:
         found = self._rarities.get(word)
@@ -373,7 +283,7 @@ class LexicalIndex:
 
     def related_words(self, word: str) -> list[str]:
         """The catalogue's words that are ``word`` or a shortening of it, or that it is a
-        shortening of (``_same_word``).
+        shortening of (``same_word``).
         """
         cached = self._related.get(word)
         if cached is None:
@@ -384,7 +294,7 @@ class LexicalIndex:
             while at < len(vocabulary) and vocabulary[at].startswith(word):
                 found.add(vocabulary[at])
                 at += 1
-            cached = sorted(w for w in found if _same_word(word, w))
+            cached = sorted(w for w in found if same_word(word, w))
             self._related[word] = cached
         return cached
 
@@ -409,14 +319,14 @@ class LexicalIndex:
         if subject is not None:
             held += self._rows_related(subject, key, self._rows_by_word)
         held += [self._rows_by_word[(key, w)] for w in set(words)
-                 if _is_code(w) and (key, w) in self._rows_by_word]
-        if subject is None or len(_content(words)) > _COVERED_UP_TO:
-            held += [rows for w in set(words) - _AUDIENCE_WORDS if not w.isdigit()
+                 if is_code(w) and (key, w) in self._rows_by_word]
+        if subject is None or len(content(words)) > COVERED_UP_TO:
+            held += [rows for w in set(words) - AUDIENCE_WORDS if not w.isdigit()
                      for rows in self._rows_related(w, key, self._rows_by_subject)]
             if (key, None) in self._rows_by_subject:
                 held.append(self._rows_by_subject[(key, None)])
         if subject is None:  # a long name that holds its words may pass without a subject
-            held += [rows for w in _content(words)
+            held += [rows for w in content(words)
                      for rows in self._rows_related(w, key, self._rows_by_word_long)]
         if not held:
             return np.empty(0, dtype=np.int64)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from jobcore.catalog.segment_names import NumericRange, normalize_code, parse, repair_text
+from jobcore.catalog.name_numbers import NumericRange, normalize_code
+from jobcore.catalog.segment_names import parse, repair_text
 
 
 @pytest.mark.parametrize("name, parts, provider", [
