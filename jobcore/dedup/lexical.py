@@ -33,7 +33,7 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Hashable, Iterable
 from math import log
 from typing import Any
 
@@ -49,9 +49,11 @@ from jobcore.dedup.lexical_text import (
     COVERAGE,
     COVERED_UP_TO,
     RAW_WORD,
+    Group,
     content,
     is_code,
     lexical_text,
+    one_group,
     same_word,
 )
 from jobcore.sql_rules import LIVE_TOPIC_SQL
@@ -61,21 +63,13 @@ _TEXTS_KEPT = 2_000_000  # texts (and word rarities) remembered: every name of a
 _PAIRS_KEPT = 1_000_000  # same_subject answers remembered (about 150 MB at most)
 
 
-# what a name's group is (the matcher's market and qualifiers: see guards.guard_group)
-Group = Callable[[str], Hashable]
-
-
-def _one_group(name: str) -> Hashable:
-    return None
-
-
 class LexicalIndex:
     """TF-IDF vectors of character trigrams of the given names, and which names hold each
     word. ``group`` splits the names into groups that are never each other's candidates
     (the matcher's guards: names for different markets are never duplicates).
     """
 
-    def __init__(self, ids: list[int], names: list[str], group: Group = _one_group) -> None:
+    def __init__(self, ids: list[int], names: list[str], group: Group = one_group) -> None:
         self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 3),
                                           sublinear_tf=True, lowercase=False, dtype=np.float32)
         self.ids = np.asarray(ids, dtype=np.int64)
@@ -375,14 +369,14 @@ _lock = threading.Lock()
 _cached: dict[tuple[str, str, Group], tuple[str, LexicalIndex]] = {}
 
 
-def is_cached(key: str, group: Group = _one_group) -> bool:
+def is_cached(key: str, group: Group = one_group) -> bool:
     """Whether this process already holds the index kept under ``key`` (any database)."""
     with _lock:
         return any(slot[1:] == (key, group) for slot in _cached)
 
 
 def index_for(conn: Connection, key: str, *, fixed: bool,
-              group: Group = _one_group) -> LexicalIndex:
+              group: Group = one_group) -> LexicalIndex:
     """A lexical index of this database's live topics (split by ``group``), kept in the
     process under ``key``: ``fixed``, the one built on first use (a sweep's: its candidates
     come from the names live when it first ran here); else rebuilt whenever the live topics

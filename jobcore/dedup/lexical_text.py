@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from functools import lru_cache
 
 from jobcore.catalog import name_numbers, segment_names
@@ -115,3 +115,12 @@ def lexical_text(name: str) -> str:
     if parsed.framing in ("intent", "interest") and parsed.framing not in words:
         words.append(parsed.framing)  # said by the path ("In-Market » Pickup Trucks")
     return " ".join([wording.stem(w) for w in words] + tokens)
+
+
+# what a name's group is (the matcher's market and qualifiers: see guards.guard_group)
+Group = Callable[[str], Hashable]
+
+
+def one_group(name: str) -> Hashable:
+    """Every name in one group (no guard key)."""
+    return None
