@@ -27,28 +27,27 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from math import log
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
-from jobcore.catalog.name_numbers import NumericRange
 from jobcore.catalog.segment_names import (
     B2B,
-    DEMOGRAPHIC,
     INTENT,
     INTEREST,
     ParsedName,
     parse,
 )
+from jobcore.classify.classifier_evidence import (
+    LabelScoring,
+    StructuralEvidence,
+)
+from jobcore.classify.classifier_rules import CACHE_SIZE, Candidate, stem
 from jobcore.classify.companies import company_places, load_companies
 from jobcore.classify.taxonomy import (
     B2B_TREE,
-    IAB_AUDIENCE,
     Classification,
     Taxonomy,
     TaxonomyNode,
@@ -61,35 +60,9 @@ RULES_FILE = Path(__file__).resolve().parent / "segment_rules.json"
 CLASSIFIER_LOAD = "the segment classifier"  # a one-time load (jobcore.warmup)
 
 _WORD = re.compile(r"[a-z0-9]+")
-_TIER_OF_FRAMING = {INTENT: "Purchase Intent", INTEREST: "Interest",
-                    DEMOGRAPHIC: "Demographic"}
 _TWIN_TIERS = ("Interest", "Purchase Intent")
-_SEMANTIC_SHORTLIST = 25
-_LEXICAL_SHORTLIST = 25
-_CANDIDATES_KEPT = 10
-_CACHE_SIZE = 50_000
 _AUDIENCE_TYPE = {"Demographic": "demographic", "Interest": "interest",
                   "Purchase Intent": "intent", "Business Technology": "technographic"}
-
-
-class Candidate(NamedTuple):
-    """One node a name may belong to, its score and the evidence that put it there."""
-
-    node: TaxonomyNode
-    score: float
-    why: str = ""  # empty: only the encoder put it there
-
-    @property
-    def evidence(self) -> str:
-        return self.why or f"close to {self.node.label!r}"
-
-    @property
-    def key(self) -> tuple[str, str | None]:
-        """(tier 1, tier 2): candidates under one key are one choice for review."""
-        return self.node.taxonomy_type, self.node.parent_category
-
-    def describe(self) -> str:
-        return " > ".join(self.node.path)
 
 
 @dataclass(frozen=True)
@@ -127,29 +100,7 @@ def classification_of(node: TaxonomyNode) -> Classification:
                           audience_type=_AUDIENCE_TYPE[tier1])
 
 
-@lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
-    """A word without its plural ending ("categories" -> "category", "fans" -> "fan")."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 4 and word.endswith("ses") and not word.endswith("sses"):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
-@dataclass(frozen=True)
-class _Variant:
-    """One way a node is written: its label, a part of it, or a synonym phrase."""
-
-    words: frozenset[str]
-    weight: float   # 1 for the label, less for a part of it
-    needs_b2b: bool
-    mass: float = 0.0  # the words' summed rarity (set once the rarities are known)
-
-
-class SegmentClassifier:
+class SegmentClassifier(StructuralEvidence, LabelScoring):
     """Compiled rules, label index and label vectors (see the module docstring)."""
 
     def __init__(self, rules: dict, taxonomy: Taxonomy, encode,
@@ -168,153 +119,6 @@ class SegmentClassifier:
         self._lexical_cache: dict[tuple, dict[int, tuple[float, int]]] = {}
         self._decision_cache: dict[tuple, Decision] = {}
         self._vector_cache: dict[str, np.ndarray] = {}
-
-    def _read_rules(self, rules: dict) -> None:
-        """The rule book's words, framings and weights, stemmed."""
-        self.version: str = rules["version"]
-        self._weights = rules["weights"]
-        self.flag_margin: float = rules["flag_margin"]
-        self._synonyms: dict[str, list[str]] = {
-            _stem(k): [_stem(w) for w in v.split()] for k, v in rules["synonyms"].items()}
-        self._stop = frozenset(_stem(w) for w in rules["stopwords"])
-        self._context_stop = frozenset(_stem(w) for w in rules["context_stopwords"])
-        self._framing_roots = {kind: [tuple(self._words(p, keep_stop=True)) for p in phrases]
-                               for kind, phrases in rules["framing_roots"].items()}
-        self._root_phrases = {p for roots in self._framing_roots.values() for p in roots}
-        self._role_words = frozenset(_stem(w) for w in rules["role_words"])
-        self._commerce_words = frozenset(_stem(w) for w in rules["commerce_words"])
-        self._b2b_contexts = [
-            (spec["kind"], spec["node"],
-             _Phrases([tuple(self._words(p, keep_stop=True)) for p in spec["words"]]))
-            for spec in rules["b2b_contexts"]]
-        self._technographic = _Phrases([tuple(self._words(p, keep_stop=True))
-                                        for p in rules["technographic_cues"]])
-
-    def _index_nodes(self, rules: dict, taxonomy: Taxonomy,
-                     companies: dict[str, tuple[str, str]] | None) -> None:
-        """The nodes a name can land on, their variants' words and weights, the bands'
-        families, the companies' places, and which variants hold each word.
-        """
-        self._taxonomy = taxonomy
-        self._iab = {n.source_id: n for n in taxonomy.nodes.values() if n.taxonomy == IAB_AUDIENCE}
-        self._band_nodes = self._band_children()
-        self._pool = [n for n in taxonomy.nodes.values()
-                      if n.level >= 2 and n.taxonomy in (IAB_AUDIENCE, B2B_TREE)
-                      and not n.label.startswith("*")
-                      and n.id not in self._band_nodes and n.label != "Other"]
-        self._variants = {n.id: self._node_variants(n) for n in self._pool}
-        self._add_concepts(rules["concepts"])
-        self._idf = self._document_frequencies()
-        self._leaf_idf_of: dict[str, float] = {}
-        self._default_idf = log(len(self._pool) + 1)
-        self._variants = {node_id: [_Variant(v.words, v.weight, v.needs_b2b,
-                                             sum(self._idf.get(w, 1.0) for w in v.words))
-                                    for v in variants]
-                          for node_id, variants in self._variants.items()}
-        self._path_words_at = [frozenset(w for part in n.path[1:] for w in self._words(part))
-                                for n in self._pool]
-        self._families = [self._family(f) for f in rules["range_families"]]
-        by_path = {n.path: n for n in taxonomy.nodes.values()}
-        self._companies = {
-            tuple(name.split()): by_path[("Business Technology", *place)]
-            for name, place in (companies or {}).items()
-            if ("Business Technology", *place) in by_path}
-        self._company_words = max((len(k) for k in self._companies), default=0)
-        self._variants_at = [self._variants[n.id] for n in self._pool]
-        # word -> (pool index, variant index) of every variant holding it
-        self._postings: dict[str, list[tuple[int, int]]] = {}
-        for index, node in enumerate(self._pool):
-            for number, variant in enumerate(self._variants[node.id]):
-                for word in variant.words:
-                    self._postings.setdefault(word, []).append((index, number))
-
-    # -- words ------------------------------------------------------------------------
-    def _words(self, text: str, *, keep_stop: bool = False) -> list[str]:
-        """Normalised words of a text: lower case, '&' as 'and', plural stems, synonyms
-        (remembered per text; the list returned must not be changed).
-        """
-        key = (text, keep_stop)
-        cached = self._words_cache.get(key)
-        if cached is None:
-            if len(self._words_cache) >= _CACHE_SIZE:
-                self._words_cache.clear()
-            cached = self._words_cache[key] = self._normalised_words(text, keep_stop)
-        return cached
-
-    def _normalised_words(self, text: str, keep_stop: bool) -> list[str]:
-        text = text.lower().replace("&", " and ").replace("'s", "").replace("'", "")
-        out: list[str] = []
-        for word in _WORD.findall(text):
-            stem = _stem(word)
-            if not keep_stop and (stem in self._stop or len(stem) == 1 or stem.isdigit()):
-                continue  # a lone letter ("R&B" -> "b") or number matches too much
-            out.extend(self._synonyms.get(stem, (stem,)))
-        return out
-
-    # -- compiling --------------------------------------------------------------------
-    def _band_children(self) -> set[str]:
-        """Nodes whose label is a numeric band (reached through their family only)."""
-        banded: set[str] = set()
-        for node in self._taxonomy.nodes.values():
-            if node.taxonomy == IAB_AUDIENCE and node.taxonomy_type == "Demographic" and \
-                    _label_band(node.label) is not None:
-                banded.add(node.id)
-        return banded
-
-    def _node_variants(self, node: TaxonomyNode) -> list[_Variant]:
-        label = re.sub(r"\(.*?\)", " ", node.label)
-        variants = [_Variant(frozenset(self._words(label)), 1.0, False)]
-        pieces = [p for p in re.split(r"\s+and\s+|&|/|,|\bor\b", label) if p.strip()]
-        if len(pieces) > 1:
-            for piece in pieces:
-                words = frozenset(self._words(piece))
-                if words:
-                    variants.append(_Variant(words, 0.92, False))
-        return [v for v in variants if v.words]
-
-    def _add_concepts(self, concepts: list[dict]) -> None:
-        self._generation_node: TaxonomyNode | None = None
-        for concept in concepts:
-            node = self._iab[concept["node"]]
-            if concept.get("when") == "generation":
-                self._generation_node = node
-                continue
-            needs_b2b = concept.get("context") == "b2b"
-            variants = self._variants.setdefault(node.id, [])
-            if node not in self._pool:
-                self._pool.append(node)
-            for phrase in concept["phrases"]:
-                words = frozenset(self._words(phrase, keep_stop=True))
-                if words:
-                    variants.append(_Variant(words, 1.0, needs_b2b))
-
-    def _document_frequencies(self) -> dict[str, float]:
-        counts: Counter[str] = Counter()
-        for node in self._pool:
-            seen: set[str] = set()
-            for variant in self._variants[node.id]:
-                seen |= variant.words
-            seen |= {w for part in node.path[1:] for w in self._words(part)}
-            counts.update(seen)
-        total = len(self._pool)
-        return {w: log((total + 1) / (c + 0.5)) for w, c in counts.items()}
-
-    def _family(self, spec: dict) -> dict:
-        node = self._iab[spec["node"]]
-        children = []
-        stack = [n for n in self._taxonomy.nodes.values() if n.parent_id == node.id]
-        while stack:
-            child = stack.pop()
-            band = _label_band(child.label)
-            if band is not None:
-                children.append((child, band))
-            stack.extend(n for n in self._taxonomy.nodes.values() if n.parent_id == child.id)
-        own = [" ".join(node.path[1:]), node.label, node.path[-2] if node.level > 2 else ""]
-        return {"node": node, "children": children, "units": set(spec["units"]),
-                "words": _Phrases(
-                    [tuple(self._words(w, keep_stop=True)) for w in spec["words"]]
-                    + [tuple(self._words(re.sub(r"\(.*?\)", "", w))) for w in own if w]),
-                "nouns": set(spec.get("nouns", [])), "default_for": spec.get("default_for")}
 
     # -- classifying ------------------------------------------------------------------
     def forget(self) -> None:
@@ -342,7 +146,7 @@ class SegmentClassifier:
         if todo:
             decided = dict(zip(todo, self._decide_all(list(todo.values())), strict=True))
             known.update(decided)
-            if len(cache) + len(decided) > _CACHE_SIZE:
+            if len(cache) + len(decided) > CACHE_SIZE:
                 cache.clear()
             cache.update(decided)
         decisions = [known[p.parts] for p in parsed]
@@ -372,7 +176,7 @@ class SegmentClassifier:
             encoded = dict(zip(new, np.asarray(self._encode(new), dtype=np.float32),
                                strict=True))
             known.update(encoded)
-            if len(cache) + len(new) > _CACHE_SIZE:
+            if len(cache) + len(new) > CACHE_SIZE:
                 cache.clear()
             cache.update(encoded)
         # each name's leaf and path vectors side by side, against the weighted label and path
@@ -410,7 +214,7 @@ class SegmentClassifier:
         "lovers" says how a segment is framed, not what it is about.
         """
         words = leaf.split()
-        kept = [w for w in words if _stem(w.lower().strip(",.()")) not in self._role_words]
+        kept = [w for w in words if stem(w.lower().strip(",.()")) not in self._role_words]
         return " ".join(kept) if kept else leaf
 
     def _decide(self, parsed: ParsedName, semantic: np.ndarray) -> Decision:
@@ -473,256 +277,10 @@ class SegmentClassifier:
                     return kind, "root"
         if parsed.framing is not None:
             return parsed.framing, "cue"
-        words = {_stem(w) for part in parsed.parts for w in _WORD.findall(part.lower())}
+        words = {stem(w) for part in parsed.parts for w in _WORD.findall(part.lower())}
         if words & self._commerce_words:
             return INTENT, "commerce"
         return None, "none"
-
-    def _within_occupation(self, candidates: list[Candidate], kind: str) -> list[Candidate]:
-        """Job functions, seniority and firmographics: the Education & Occupation node a
-        synonym or label names, else the context's own node (Employment Role for job
-        functions and seniority, Education & Occupation for company size and revenue).
-        Other candidates stay as runners-up.
-        """
-        node = self._iab[next(n for k, n, _p in self._b2b_contexts if k == kind)]
-        inside = [c for c in candidates
-                  if c.node.path[:2] == ("Demographic", "Education & Occupation")
-                  and c.evidence.startswith("words")]
-        top = inside[0] if inside else None
-        if top is None or top.score < self._weights["b2b_named_score"]:
-            top = Candidate(node, 1.9, f"{kind} context")
-        else:
-            top = Candidate(top.node, 1.9, top.evidence)
-        return [top] + [c for c in candidates if c.node.id != top.node.id]
-
-    def _structural(self, parsed: ParsedName, context: list[str],
-                    words: list[str]) -> Candidate | None:
-        company = self._company(parsed, words)
-        if company is not None:
-            return company
-        for band in parsed.ranges:
-            found = self._band_node(band, words)
-            if found is not None:
-                return found
-        if parsed.generation and self._generation_node is not None:
-            return Candidate(self._generation_node, 2.0, f"generation {parsed.generation}")
-        leaf_words = [w for w in self._words(parsed.leaf) if w not in ("age",)]
-        if parsed.gender and set(leaf_words) <= {"female", "male", "woman", "man", "women",
-                                                 "men", "gender", "adult", "lady", "guy",
-                                                 "sex"}:
-            node = self._iab["49" if parsed.gender == "female" else "50"]
-            return Candidate(node, 2.0, f"gender {parsed.gender}")
-        return None
-
-    def _company(self, parsed: ParsedName, words: list[str]) -> Candidate | None:
-        """A company the tree places, named with a technographic cue ("Salesforce CRM
-        Users", "Snowflake Administrators").
-        """
-        if not self._companies or not self._technographic.any_in(words):
-            return None
-        raw = parsed.leaf.casefold().replace(",", " ").split()
-        for size in range(min(self._company_words, len(raw)), 0, -1):
-            for start in range(len(raw) - size + 1):
-                node = self._companies.get(tuple(raw[start:start + size]))
-                if node is not None:
-                    name = " ".join(raw[start:start + size])
-                    return Candidate(node, 2.0, f"company {name}")
-        return None
-
-    def _band_node(self, band: NumericRange, words: list[str]) -> Candidate | None:
-        """The band's family (named by the context, else the default for its unit) and the
-        child band that contains it, or the family when it straddles its children.
-        """
-        best_family, best_hits = None, 0
-        for family in self._families:
-            if band.unit not in family["units"]:
-                continue
-            hits = sum(len(p) for p in family["words"].found_in(words))
-            if band.noun and band.noun in family["nouns"]:
-                hits += 2
-            if hits > best_hits:
-                best_family, best_hits = family, hits
-        if best_family is None:
-            best_family = next((f for f in self._families if f["default_for"] == band.unit),
-                               None)
-            if best_family is None:
-                return None
-        inside = [(child, b) for child, b in best_family["children"] if b.contains(band)]
-        if inside:
-            child = max(inside, key=lambda cb: cb[0].level)[0]
-            return Candidate(child, 2.0, f"band {band.text} in {child.label}")
-        node = best_family["node"]
-        return Candidate(node, 1.8, f"band {band.text} spans {node.label}'s bands")
-
-    def _scored(self, parsed: ParsedName, semantic: np.ndarray, ancestors: list[list[str]],
-                framing: str | None, strength: str, b2b: bool,
-                technographic: bool) -> list[Candidate]:
-        leaf = self._words(parsed.leaf)
-        if not leaf and not ancestors:
-            return []
-        weights = self._weights
-        leaf_set = set(leaf)
-        context_set = {w for words in ancestors for w in words} - leaf_set
-        context_mass = sum(self._leaf_idf(w) for w in context_set) or 1.0
-        base = semantic + self._framing_vector(framing, strength, b2b, technographic)
-        lexical: dict[int, tuple[float, int, frozenset[str], bool]] = {}
-        sources = [(frozenset(leaf_set), 1.0)] + [
-            (frozenset(words), weights["ancestor_match"] ** distance)
-            for distance, words in enumerate(reversed(ancestors), start=1)]
-        for words, factor in sources:
-            for index, (lex, number) in self._lexical_matches(words, b2b).items():
-                lex *= factor
-                if lex > lexical.get(index, (0.0,))[0]:
-                    lexical[index] = (lex, number, words, factor != 1.0)
-        if len(lexical) > _LEXICAL_SHORTLIST:
-            cut = sorted((m[0] for m in lexical.values()), reverse=True)[_LEXICAL_SHORTLIST - 1]
-            lexical = {i: m for i, m in lexical.items() if m[0] >= cut}
-        shortlist = set(np.argpartition(-base, _SEMANTIC_SHORTLIST)[:_SEMANTIC_SHORTLIST]
-                        .tolist()) | set(lexical)
-        listed = sorted(shortlist)  # pool order: ties go to the earlier node
-        leaf_lexical = weights["leaf_lexical"]
-        values = base[listed].tolist()
-        if lexical:
-            values = [value + leaf_lexical * lexical[index][0] if index in lexical else value
-                      for index, value in zip(listed, values, strict=True)]
-        if context_set:
-            context_lexical, clash = weights["context_lexical"], weights["context_clash"]
-            path_words_at = self._path_words_at
-            for position, index in enumerate(listed):
-                shared = context_set & path_words_at[index]
-                if shared:  # the path says the same subject
-                    values[position] += context_lexical * sum(
-                        self._leaf_idf(w) for w in shared) / context_mass
-                else:  # the path says another subject
-                    values[position] -= clash
-        order = np.argsort(-np.asarray(values), kind="stable")[:_CANDIDATES_KEPT].tolist()
-        kept = [(listed[position], values[position]) for position in order]
-        return [Candidate(self._pool[index], score,
-                          self._why(index, lexical[index]) if index in lexical else "")
-                for index, score in kept]
-
-    def _framing_vector(self, framing: str | None, strength: str, b2b: bool,
-                        technographic: bool) -> np.ndarray:
-        """Each pool node's framing adjustment (see ``_framing_adjustment``) and its small
-        preference for deeper nodes, cached.
-        """
-        key = (framing, strength, b2b, technographic)
-        cached = self._framing_cache.get(key)
-        if cached is None:
-            tier = _TIER_OF_FRAMING.get(framing or "")
-            cached = np.array([self._framing_adjustment(n, tier, strength, b2b, technographic)
-                               + self._weights["depth"] * n.level
-                               for n in self._pool], dtype=np.float32)
-            self._framing_cache[key] = cached
-        return cached
-
-    def _leaf_idf(self, word: str) -> float:
-        """How much a word of the name tells: rare label words most, role words ("owners",
-        "enthusiasts", "intenders") little (remembered per word).
-        """
-        weight = self._leaf_idf_of.get(word)
-        if weight is None:
-            weight = self._idf.get(word, self._default_idf)
-            if word in self._role_words:
-                weight *= self._weights["role_word_weight"]
-            if len(self._leaf_idf_of) < _CACHE_SIZE:
-                self._leaf_idf_of[word] = weight
-        return weight
-
-    def _lexical_matches(self, words: frozenset[str], b2b: bool) -> dict[int, tuple[float, int]]:
-        """Pool index -> (lexical score, variant number) of every node sharing a word with
-        ``words``: its best variant's rarity-weighted overlap, the geometric mean of how
-        much of the label and how much of the words it covers (a role word the label itself
-        holds, "Home Owners", counts in full). Remembered: a catalogue repeats its paths.
-        """
-        key = (words, b2b)
-        found = self._lexical_cache.get(key)
-        if found is not None:
-            return found
-        mass = sum(self._leaf_idf(w) for w in words)
-        matched: dict[tuple[int, int], list[float]] = {}
-        for word in words:
-            full, leaf = self._idf.get(word, 1.0), self._leaf_idf(word)
-            for posting in self._postings.get(word, ()):
-                sums = matched.get(posting)
-                if sums is None:
-                    matched[posting] = [full, leaf]
-                else:
-                    sums[0] += full
-                    sums[1] += leaf
-        found = {}
-        variants_at = self._variants_at
-        for (index, number), (full, leaf) in matched.items():
-            variant = variants_at[index][number]
-            if variant.needs_b2b and not b2b:
-                continue
-            score = variant.weight * (full * full / (variant.mass * (mass + full - leaf))) ** 0.5
-            if score > found.get(index, (0.0, 0))[0]:
-                found[index] = (score, number)
-        if len(self._lexical_cache) >= _CACHE_SIZE:
-            self._lexical_cache.clear()
-        self._lexical_cache[key] = found
-        return found
-
-    def _why(self, index: int, match: tuple[float, int, frozenset[str], bool]) -> str:
-        """The words a lexical match shares with its node ("path words ..." when they came
-        from the path, not the leaf).
-        """
-        _score, number, words, from_path = match
-        shared = self._variants_at[index][number].words & words
-        return f"{'path ' if from_path else ''}words {', '.join(sorted(shared))}"
-
-    def _framing_adjustment(self, node: TaxonomyNode, tier: str | None, strength: str,
-                            b2b: bool, technographic: bool) -> float:
-        weights = self._weights
-        if node.taxonomy == B2B_TREE:  # technology a business uses: named with its users
-            return weights["technographic_match"] if technographic \
-                else -weights["technographic_clash"]
-        if b2b and node.path[:2] == ("Demographic", "Education & Occupation"):
-            return weights["framing_match"]
-        if tier is None:
-            return 0.0
-        if node.taxonomy_type == tier:
-            if strength == "root" and tier == "Demographic":
-                return weights["demographic_root_match"]  # such roots hold pets, cards, donors
-            return weights[{"root": "framing_root_match", "cue": "framing_match",
-                            "commerce": "commerce_match"}[strength]]
-        return -weights["commerce_clash" if strength == "commerce" else "framing_clash"]
-
-
-class _Phrases:
-    """Word sequences to find in a name's words (indexed by their first word)."""
-
-    def __init__(self, phrases: list[tuple[str, ...]]) -> None:
-        self._by_first: dict[str, list[tuple[str, ...]]] = {}
-        for phrase in dict.fromkeys(p for p in phrases if p):
-            self._by_first.setdefault(phrase[0], []).append(phrase)
-
-    def found_in(self, words: list[str]) -> set[tuple[str, ...]]:
-        """The phrases that occur in ``words``."""
-        found = set()
-        for start, word in enumerate(words):
-            for phrase in self._by_first.get(word, ()):
-                if tuple(words[start:start + len(phrase)]) == phrase:
-                    found.add(phrase)
-        return found
-
-    def any_in(self, words: list[str]) -> bool:
-        return bool(self.found_in(words))
-
-
-def _label_band(label: str) -> NumericRange | None:
-    """The band a node's label names ("$50000 - $74999", "25-29", "3+ Child"), if any."""
-    if not re.search(r"\d", label):
-        return None
-    parsed = parse(label)
-    if not parsed.ranges:
-        return None
-    band = parsed.ranges[0]
-    unit = band.unit
-    if re.search(r"\$", label):
-        unit = "usd"
-    return NumericRange(band.low, band.high, unit, band.noun, band.text)
 
 
 def _flag_margin() -> float:
@@ -750,3 +308,4 @@ def get_classifier() -> SegmentClassifier:
     with one_time_load(CLASSIFIER_LOAD):
         return SegmentClassifier(load_rules(), get_taxonomy(), encoder.encode_array,
                                  company_places(load_b2b_tree(), load_companies()))
+

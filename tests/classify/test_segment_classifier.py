@@ -148,7 +148,7 @@ def test_every_answer_is_a_valid_classification_and_deterministic():
 def test_a_full_answer_cache_never_loses_an_answer(monkeypatch):
     from jobcore.classify import segment_classifier
 
-    monkeypatch.setattr(segment_classifier, "_CACHE_SIZE", 3)
+    monkeypatch.setattr(segment_classifier, "CACHE_SIZE", 3)  # its answers cache
     classifier = get_classifier()
     classifier.classify_many([("Coffee Lovers", None), ("Adults 25-29", None)])
     names = ["Coffee Lovers", "Tea Lovers", "Yoga Fans", "Golf Fans", "Adults 25-29"]
