@@ -11,6 +11,7 @@ from jobcore.catalog.topic_store import error_categories
 from jobcore.jobs import relations, runner
 from jobcore.jobs.base import JobHandler
 from jobcore.jobs.store import Job, JobSummary
+from jobcore.llm.batch_result import BatchResult
 from jobcore.llm.progress import batch_progress
 from jobcore.ui.errors import (
     category_counts,
@@ -37,16 +38,17 @@ def batches_panel(job_id: str, handler: JobHandler) -> None:
                if progress.staged else "")
     st.caption(handler.batches_caption(job, progress.submitted) + waiting)
     st.dataframe(batches_frame(progress.batches), hide_index=True, width="stretch")
-    if late and "costEstimate" not in job.result:
+    if late and BatchResult.of(job.result).cost_estimate is None:
         st.caption("Cost: estimated once the sweep has found the pairs it sends (Count items "
                    "on the Jobs page estimates it before a sweep).")
         return
     st.caption("Cost: the estimate made once the sweep had found the pairs it sends, beside "
                "the actual usage of the answers so far" if late else
                "Cost: estimate before the start beside the actual usage of the results so far")
-    st.dataframe(cost_frame(job.total_items, job.config, job.result.get("usage"),
+    spent = BatchResult.of(job.result)
+    st.dataframe(cost_frame(job.total_items, job.config, spent.usage,
                             job_type=job.job_type,
-                            estimate_of_job=job.result.get("costEstimate")),
+                            estimate_of_job=spent.cost_estimate),
                  hide_index=True, width="stretch")
 
 

@@ -30,6 +30,7 @@ from jobcore.jobs.base import (
     JobConfig,
     JobHandler,
     JobPlan,
+    JobResult,
     take_slice,
 )
 from jobcore.jobs.registry import register
@@ -45,12 +46,19 @@ class RefreshActivationsConfig(JobConfig):
     dry_run: bool = Field(default=False, description="List what would be pushed; push nothing.")
 
 
+class RefreshResult(JobResult):
+    """A dry run's report: the first DRY_RUN_LISTED activations it would push."""
+
+    would_refresh: list[dict] = Field(default_factory=list)
+
+
 @register
 class RefreshActivationsHandler(JobHandler[RefreshActivationsConfig]):
     job_type = "refresh_activations"
     label = "Refresh activations"
     description = "Re-push an organisation's stale segments to their platforms."
     config_model = RefreshActivationsConfig
+    result_model = RefreshResult
     item_kind = "activation"
     org_scoped = True
 
@@ -71,14 +79,14 @@ class RefreshActivationsHandler(JobHandler[RefreshActivationsConfig]):
             processed=job.processed_items)
         outcome = ChunkOutcome(cursor=cursor, done=False)
         if config.dry_run:
-            listed = list(job.result.get("wouldRefresh", []))
+            listed = list(RefreshResult.of(job.result).would_refresh)
             for row in chunk.within_budget():
                 cursor["lastId"] = row.id
                 outcome.skips += 1
                 if len(listed) < DRY_RUN_LISTED:
                     listed.append({"activationId": row.id, "platform": row.platform,
                                    "from": row.pushed_name, "to": row.name})
-            outcome.result_patch = {"wouldRefresh": listed}
+            outcome.result_patch = RefreshResult(would_refresh=listed).patch("would_refresh")
         elif self._push(conn, job, chunk.items, outcome, deadline):
             chunk.more = True  # the budget ran out: the rows not started wait
         outcome.done = chunk.done(outcome.processed)

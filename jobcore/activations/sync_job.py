@@ -26,6 +26,7 @@ from jobcore.jobs.base import (
     JobConfig,
     JobHandler,
     JobPlan,
+    JobResult,
     take_slice,
 )
 from jobcore.jobs.registry import register
@@ -41,11 +42,29 @@ class SyncTradeDeskConfig(JobConfig):
                           description="Read the elements and report; change nothing.")
 
 
-def _append(result: dict, key: str, value: str) -> None:
-    result[f"{key}Count"] = result.get(f"{key}Count", 0) + 1
-    listed = result.setdefault(key, [])
-    if len(listed) < LISTED:
-        listed.append(value)
+class SyncResult(JobResult):
+    """The elements a sync created, updated and found orphaned: a count of each and the
+    first LISTED ids.
+    """
+
+    created: list[str] = Field(default_factory=list)
+    created_count: int = 0
+    updated: list[str] = Field(default_factory=list)
+    updated_count: int = 0
+    orphaned: list[str] = Field(default_factory=list)
+    orphaned_count: int = 0
+
+    def note(self, key: str, element_id: str) -> None:
+        """One more element created, updated or orphaned (``key``)."""
+        setattr(self, f"{key}_count", getattr(self, f"{key}_count") + 1)
+        listed = getattr(self, key)
+        if len(listed) < LISTED:
+            listed.append(element_id)
+
+    def whole_patch(self) -> dict:
+        """Every field, for a chunk's result_patch."""
+        return self.patch("created", "created_count", "updated", "updated_count", "orphaned",
+                          "orphaned_count")
 
 
 @register
@@ -55,6 +74,7 @@ class SyncTradeDeskHandler(JobHandler[SyncTradeDeskConfig]):
     description = ("Bring an organisation's Trade Desk data elements in line with its "
                    "linked topics.")
     config_model = SyncTradeDeskConfig
+    result_model = SyncResult
     org_scoped = True
 
     def plan(self, conn: Connection, config: SyncTradeDeskConfig, *,
@@ -71,7 +91,7 @@ class SyncTradeDeskHandler(JobHandler[SyncTradeDeskConfig]):
         if creds is None:
             raise Conflict(f"{organization_name(conn, job.org_id)} has no Trade Desk "
                            "credentials.")
-        result = {k: (list(v) if isinstance(v, list) else v) for k, v in job.result.items()}
+        result = SyncResult.of(job.result).model_copy(deep=True)
         client = client_for(PLATFORM, creds, http_client())
         assert isinstance(client, TradeDeskClient)
         if "elements" not in cursor:
@@ -92,13 +112,13 @@ class SyncTradeDeskHandler(JobHandler[SyncTradeDeskConfig]):
         outcome.done = chunk.done(outcome.processed)
         if outcome.done and not chunk.more:  # every linked topic read: the rest are orphans
             for orphan in sorted(cursor.pop("elements")):
-                _append(result, "orphaned", orphan)
-        outcome.result_patch = result
+                result.note("orphaned", orphan)
+        outcome.result_patch = result.whole_patch()
         return outcome
 
 
 def _sync_topic(client: TradeDeskClient, row, elements: dict[str, list], dry_run: bool,
-                result: dict, outcome: ChunkOutcome, pushed: list[dict]) -> None:
+                result: SyncResult, outcome: ChunkOutcome, pushed: list[dict]) -> None:
     """Create or update one topic's element when it is missing or differs (with
     ``dry_run`` only report it); the element is taken off ``elements`` (what is left at the
     end is orphaned).
@@ -110,7 +130,7 @@ def _sync_topic(client: TradeDeskClient, row, elements: dict[str, list], dry_run
         return
     action = "updated" if existing is not None else "created"
     if dry_run:
-        _append(result, action, eid)
+        result.note(action, eid)
         outcome.skips += 1  # reported in the result, not done
         return
     try:
@@ -121,5 +141,5 @@ def _sync_topic(client: TradeDeskClient, row, elements: dict[str, list], dry_run
         return
     pushed.append({"topic_id": row.id, "external_id": eid, "name": row.name,
                    "description": row.description, "version": row.version})
-    _append(result, action, eid)
+    result.note(action, eid)
     outcome.success += 1

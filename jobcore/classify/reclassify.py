@@ -59,6 +59,7 @@ from jobcore.jobs.base import (
 from jobcore.jobs.registry import register
 from jobcore.jobs.store import Job
 from jobcore.llm import phases
+from jobcore.llm.batch_result import BatchResult
 from jobcore.llm.client import model_of
 from jobcore.llm.cost import PromptProfile
 from jobcore.schema import topics
@@ -170,6 +171,12 @@ def _chunk_select(force: bool, filtered: bool, retry: bool, listed: bool,
             .limit(sa.bindparam("row_limit", type_=sa.Integer)).with_for_update())
 
 
+class ReclassifyResult(BatchResult):
+    """A reclassify job's result: the LLM phases' part, and the topics flagged unsure."""
+
+    unsure: int = 0
+
+
 @register
 class ReclassifyHandler(JobHandler[ReclassifyConfig]):
     job_type = "reclassify"
@@ -177,6 +184,7 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
     description = ("Classify topics into the taxonomy: the local rules, or Claude through "
                    "Message Batches.")
     config_model = ReclassifyConfig
+    result_model = ReclassifyResult
     form_order = 0  # the everyday job first
     empty_hint = ("Every topic may already be classified by the current rules: tick Force to "
                   "take them all.")
@@ -326,7 +334,8 @@ def _classify_locally(conn: Connection, job: Job, config: ReclassifyConfig,
     embeddings.keep_current(conn, [w.topic_id for w in writes if w.history is not None])
     topic_store.flag_for_review(conn, errors)
     if unsure:
-        outcome.result_patch["unsure"] = job.result.get("unsure", 0) + unsure
+        so_far = ReclassifyResult.of(job.result).unsure
+        outcome.result_patch.update(ReclassifyResult(unsure=so_far + unsure).patch("unsure"))
     outcome.done = chunk.done(outcome.processed)
     return outcome
 

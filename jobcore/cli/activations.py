@@ -54,7 +54,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_refresh_activations(args) -> int:
-    from jobcore.activations.stale import orgs_with_stale  # cryptography: only here
+    from jobcore.activations.refresh_job import RefreshResult  # cryptography: only here
+    from jobcore.activations.stale import orgs_with_stale
 
     if args.org is not None:
         orgs = [args.org]
@@ -84,7 +85,7 @@ def _cmd_refresh_activations(args) -> int:
             report, changed="refreshed",
             skipped="listed, not pushed (dry run)" if args.dry_run else "skipped"))
         if args.dry_run:
-            for item in runner.get_job(created.id).result.get("wouldRefresh", []):
+            for item in RefreshResult.of(runner.get_job(created.id).result).would_refresh:
                 print(f"  would push {item['platform']} activation {item['activationId']}: "
                       f"{item['from']!r} -> {item['to']!r}")
     return worst
@@ -97,13 +98,15 @@ def _cmd_sync_trade_desk(args) -> int:
     report = drive_with_bar(created.id, created.total_items, verbose=False)
     status = print_report(report, changed="created or updated",
                            skipped="reported only (dry run)" if args.dry_run else "unchanged")
-    result = runner.get_job(created.id).result
+    from jobcore.activations.sync_job import SyncResult  # cryptography: only here
+
+    result = SyncResult.of(runner.get_job(created.id).result)
     prefix = "would be " if args.dry_run else ""
     for key in ("created", "updated", "orphaned"):
-        shown = ", ".join(result.get(key, [])[:20])
-        print(f"{prefix if key != 'orphaned' else ''}{key}: {result.get(key + 'Count', 0)}"
-              + (f" ({shown}{', ...' if result.get(key + 'Count', 0) > 20 else ''})"
-                 if shown else ""))
+        count = getattr(result, f"{key}_count")
+        shown = ", ".join(getattr(result, key)[:20])
+        print(f"{prefix if key != 'orphaned' else ''}{key}: {count}"
+              + (f" ({shown}{', ...' if count > 20 else ''})" if shown else ""))
     return status
 
 

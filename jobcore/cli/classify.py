@@ -19,6 +19,7 @@ from jobcore.db import get_engine
 from jobcore.errors import UsageError
 from jobcore.jobs import runner
 from jobcore.jobs.registry import get_handler
+from jobcore.llm.batch_result import BatchResult
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -92,7 +93,7 @@ def _run_llm(config: dict, *, poll_seconds: float) -> int:
     created = runner.create_job("reclassify", config)
     print(f"created job {created.id} for {created.total_items:,} topics", file=sys.stderr)
     report = advance_until_done(created.id, poll_seconds=poll_seconds)
-    spent = actual(runner.get_job(created.id).result.get("usage"))
+    spent = actual(BatchResult.of(runner.get_job(created.id).result).usage)
     print(f"usage: {spent.usage.as_dict()}; cost ${spent.dollars:,.2f}")
     return print_report(report)
 

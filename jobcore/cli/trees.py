@@ -22,6 +22,7 @@ from jobcore.db import get_engine
 from jobcore.errors import UsageError
 from jobcore.jobs import runner
 from jobcore.jobs.registry import get_handler
+from jobcore.llm.batch_result import BatchResult
 from jobcore.llm.cost import actual, estimate
 from jobcore.trees import browse
 
@@ -134,7 +135,7 @@ def _cmd_backfill(args) -> int:
     created = runner.create_job("backfill_taxonomy_nodes", config)
     print(f"created job {created.id} for {created.total_items:,} topics", file=sys.stderr)
     report = advance_until_done(created.id, poll_seconds=args.poll_seconds)
-    spent = actual(runner.get_job(created.id).result.get("usage"))
+    spent = actual(BatchResult.of(runner.get_job(created.id).result).usage)
     print(f"usage: {spent.usage.as_dict()}; cost ${spent.dollars:,.2f}")
     return print_report(report, changed="placed")
 

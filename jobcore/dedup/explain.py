@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from jobcore import text_checks
 from jobcore.db import get_engine
 from jobcore.dedup import guards, lexical, neighbourhoods, proposals, thresholds
+from jobcore.dedup.sweep_result import SweepResult
 from jobcore.errors import UsageError
 from jobcore.jobs import store
 from jobcore.jobs.store import Job
@@ -104,8 +105,10 @@ def explain(conn: Connection, job: Job, a: Topic, b: Topic) -> PairExplanation:
     """How the sweep ``job`` scores and judges topics ``a`` and ``b``."""
     if a.id == b.id:
         raise UsageError("Pick two different topics.")
-    mode = job.result.get("matching", thresholds.SEMANTIC)
-    threshold = float(job.result.get("threshold", thresholds.DEFAULT_THRESHOLDS[mode]))
+    found = SweepResult.of(job.result)
+    mode = found.matching or thresholds.SEMANTIC
+    threshold = found.threshold if found.threshold is not None else \
+        thresholds.DEFAULT_THRESHOLDS[mode]
     semantic = conn.execute(sa.text(
         "SELECT 1 - (x.embedding <=> y.embedding) FROM topic_embeddings x, topic_embeddings y "
         "WHERE x.topic_id = :a AND y.topic_id = :b"), {"a": a.id, "b": b.id}).scalar()

@@ -27,6 +27,7 @@ from jobcore.jobs.base import (
     JobConfig,
     JobHandler,
     JobPlan,
+    JobResult,
     take_slice,
 )
 from jobcore.jobs.follow_ups import DetailPanel, DetailTable
@@ -79,6 +80,14 @@ class MergeConfig(JobConfig):
                 for c in self.clusters[start:stop]]
 
 
+class MergeResult(JobResult):
+    """What a merge (or its undo) did so far."""
+
+    merged_clusters: int = 0
+    merged_topics: int = 0
+    restored_topics: int = 0  # an undo's
+
+
 @register
 class MergeHandler(JobHandler[MergeConfig]):
     job_type = "merge"
@@ -86,6 +95,7 @@ class MergeHandler(JobHandler[MergeConfig]):
     description = ("Merge reviewed clusters into their winners (org links, activations, "
                    "history); undoable.")
     config_model = MergeConfig
+    result_model = MergeResult
     form_creatable = False  # the Dedup Clusters screen supplies the reviewed clusters
     relations = (SOURCE_SWEEP, UNDO_OF)
     follow_ups = (UNDO_MERGE,)
@@ -142,10 +152,11 @@ class MergeHandler(JobHandler[MergeConfig]):
         outcome.success = len(plans) - len(not_merged)
         merged = [{"winner": c.winner, "losers": [i for i, _ in c.losers]}
                   for c in plans if c.winner not in not_merged]
-        outcome.result_patch = {"mergedClusters": job.result.get("mergedClusters", 0)
-                                + len(merged),
-                                "mergedTopics": job.result.get("mergedTopics", 0)
-                                + sum(len(m["losers"]) for m in merged)}
+        so_far = MergeResult.of(job.result)
+        outcome.result_patch = so_far.model_copy(update={
+            "merged_clusters": so_far.merged_clusters + len(merged),
+            "merged_topics": so_far.merged_topics + sum(len(m["losers"]) for m in merged),
+        }).patch("merged_clusters", "merged_topics")
         outcome.done = chunk.done(outcome.processed)
         return outcome
 
@@ -156,14 +167,16 @@ class MergeHandler(JobHandler[MergeConfig]):
                                                              limit=n),
                            size=CHUNK_SIZE, deadline=deadline)
         clusters = list(chunk.within_budget())  # undone together
-        not_merged = merging.undo_clusters(conn, clusters, job_id=job.id,
+        not_undone = merging.undo_clusters(conn, clusters, job_id=job.id,
                                         created_by=job.created_by)
         outcome = ChunkOutcome(
             cursor={"after": clusters[-1].merge_ids[0] if clusters else after}, done=False)
-        outcome.errors = [ItemError(reason, id=winner) for winner, reason in not_merged.items()]
-        outcome.success = len(clusters) - len(not_merged)
-        outcome.result_patch = {"restoredTopics": job.result.get("restoredTopics", 0) + sum(
-            len(c.merge_ids) for c in clusters if c.winner not in not_merged)}
+        outcome.errors = [ItemError(reason, id=winner) for winner, reason in not_undone.items()]
+        outcome.success = len(clusters) - len(not_undone)
+        restored = sum(len(c.merge_ids) for c in clusters if c.winner not in not_undone)
+        so_far = MergeResult.of(job.result)
+        outcome.result_patch = so_far.model_copy(update={
+            "restored_topics": so_far.restored_topics + restored}).patch("restored_topics")
         outcome.done = chunk.done(outcome.processed)
         return outcome
 

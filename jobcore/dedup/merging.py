@@ -12,7 +12,7 @@ A merge of loser L into winner W, for all the clusters of a chunk in one stateme
   deleted, L's previous ``updated_at``), and both topics get a ``merged`` history entry.
 
 Undo reverses each of those for one cluster, checked first: a cluster whose topics, links
-or activations changed since the merge is not_merged with the reason, and nothing of it moves.
+or activations changed since the merge is refused with the reason, and nothing of it moves.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def _gone(row: sa.Row | None) -> str | None:
 
 def merge_clusters(conn: Connection, clusters: list[MergePlan], *, job_id: str,
                    created_by: str) -> dict[int, str]:
-    """Merge these clusters (rows locked first). Returns the not_merged clusters: winner id ->
+    """Merge these clusters (rows locked first). Returns the clusters not merged: winner id ->
     the reason (a member gone); the others are merged.
     """
     ids = sorted({m for c in clusters for m in c.members})
@@ -278,16 +278,16 @@ def merged_clusters(conn: Connection, job_id: str, *, after: int = 0,
 def undo_clusters(conn: Connection, clusters: list[MergedRecord], *, job_id: str,
                   created_by: str) -> dict[int, str]:
     """Undo these merged clusters; a cluster whose topics, links or activations changed
-    since is not_merged whole. Returns the not_merged ones: winner id -> reason.
+    since is left whole. Returns the ones not undone: winner id -> reason.
     """
     ids = [i for c in clusters for i in c.merge_ids]
     problems: dict[int, list[str]] = {}
     for row in conn.execute(_UNDO_CHECKS, {"ids": ids}):
         if row.problem:
             problems.setdefault(row.winner, []).append(row.problem)
-    not_merged = {w: "Not undone, changed since the merge: " + "; ".join(dict.fromkeys(p))
+    not_undone = {w: "Not undone, changed since the merge: " + "; ".join(dict.fromkeys(p))
                for w, p in problems.items()}
-    clean = [i for c in clusters if c.winner not in not_merged for i in c.merge_ids]
+    clean = [i for c in clusters if c.winner not in not_undone for i in c.merge_ids]
     if clean:
         conn.execute(_UNDO, {"ids": clean, "job_id": job_id, "created_by": created_by})
-    return not_merged
+    return not_undone

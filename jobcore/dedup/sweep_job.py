@@ -81,6 +81,7 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
     label = "Dedup sweep"
     description = "Propose clusters of near-duplicate topics for review and merge."
     config_model = DedupSweepConfig
+    result_model = SweepResult
     relations = (SOURCE_BATCH,)
     follow_ups = (REVIEW_CLUSTERS,)
     cost_estimated_late = True  # once it has found the pairs it sends

@@ -6,23 +6,11 @@ read it through them (``SweepResult.of``), so the keys are spelled in one place.
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
+from jobcore.jobs.base import StoredModel
+from jobcore.llm.batch_result import BatchResult
 
 
-class _Stored(BaseModel):
-    """camelCase in the database, snake_case here."""
-
-    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True,
-                              validate_by_alias=True)
-
-    def to_json(self) -> dict[str, Any]:
-        return self.model_dump(by_alias=True, mode="json", exclude_none=True)
-
-
-class Verification(_Stored):
+class Verification(StoredModel):
     """Where the verification by Claude stands: the band it covers, then (once every topic
     is swept) the pairs numbered into requests, and the answers so far.
     """
@@ -57,7 +45,7 @@ class Verification(_Stored):
             "failed": self.failed + failed, "gone": self.gone + gone})
 
 
-class Histogram(_Stored):
+class Histogram(StoredModel):
     """Swept topics by the score of their closest neighbour, in equal bins from ``start``."""
 
     start: float
@@ -66,10 +54,8 @@ class Histogram(_Stored):
     below: int = 0  # closest neighbour scoring under ``start``
 
 
-class SweepResult(_Stored):
-    """A sweep job's ``result`` (other keys, such as the LLM phases' usage, are kept)."""
-
-    model_config = ConfigDict(extra="allow")
+class SweepResult(BatchResult):
+    """A sweep job's ``result`` (with the LLM phases' part when Claude verifies)."""
 
     threshold: float | None = None
     matching: str | None = None
@@ -80,17 +66,6 @@ class SweepResult(_Stored):
     embeddings_pending: int | None = None
     histogram: Histogram | None = None
     verification: Verification | None = None
-
-    @classmethod
-    def of(cls, result: dict[str, Any]) -> SweepResult:
-        """The typed reading of a sweep job's stored result."""
-        return cls.model_validate(result)
-
-    def patch(self, *names: str) -> dict[str, Any]:
-        """The stored keys of these fields, for a chunk's ``result_patch``."""
-        dumped = self.model_dump(by_alias=True, mode="json", include=set(names),
-                                 exclude_none=True)
-        return {to_camel(name): dumped.get(to_camel(name)) for name in names}
 
 
 def verification_caption(verification: Verification | None, submitted: int, *,

@@ -175,16 +175,14 @@ def _start_verification(conn: Connection, job: Job, config: DedupSweepConfig,
     so_far.verification = _verification(so_far, config).model_copy(update={
         "pairs": numbered.pairs, "requests": numbered.requests, "skipped": numbered.skipped,
         "model": model_of(config)})
-    outcome.result_patch.update(so_far.patch("verification"))
-    outcome.result_patch["costEstimate"] = {"usage": estimate.usage.as_dict(),
-                                            "dollars": round(estimate.dollars, 4)}
+    so_far.cost_estimate = {"usage": estimate.usage.as_dict(),
+                            "dollars": round(estimate.dollars, 4)}
+    so_far.phase = "submit" if numbered.requests else "done"
+    outcome.result_patch.update(so_far.patch("verification", "cost_estimate", "phase"))
     if numbered.requests:
         outcome.cursor.update(phase="submit", lastId=0, maxId=numbered.requests, submitted=0)
         outcome.added_items = numbered.pairs
-        outcome.result_patch["phase"] = "submit"
         outcome.done = False
-    else:
-        outcome.result_patch["phase"] = "done"
 
 
 def submit_pairs(conn: Connection, job: Job, config: DedupSweepConfig,

@@ -47,6 +47,35 @@ class JobConfig(BaseModel):
         return self.model_dump(by_alias=True, mode="json")
 
 
+class StoredModel(BaseModel):
+    """A model stored as JSON in a job row: camelCase there, snake_case here."""
+
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True,
+                              validate_by_alias=True)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, mode="json", exclude_none=True)
+
+
+class JobResult(StoredModel):
+    """A job's ``result``, typed by its handler's ``result_model`` (keys it does not name,
+    such as another layer's, are kept).
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    @classmethod
+    def of(cls, result: dict[str, Any]) -> Any:
+        """The typed reading of a stored result."""
+        return cls.model_validate(result)
+
+    def patch(self, *names: str) -> dict[str, Any]:
+        """The stored keys of these fields, for a chunk's ``result_patch``."""
+        dumped = self.model_dump(by_alias=True, mode="json", include=set(names),
+                                 exclude_none=True)
+        return {to_camel(name): dumped.get(to_camel(name)) for name in names}
+
+
 @dataclass(frozen=True)
 class ItemError:
     """One item's failure, as stored in the job's ``errors``."""
@@ -157,6 +186,7 @@ class JobHandler(Generic[C]):
     label: ClassVar[str]
     description: ClassVar[str]  # one line, for forms and the CLI
     config_model: type[C]
+    result_model: ClassVar[type[JobResult]] = JobResult  # what its result holds
     org_scoped: ClassVar[bool] = False  # needs an organisation
     form_creatable: ClassVar[bool] = True  # offered by the console's new-job form
     form_order: ClassVar[int] = 50  # its place in the form's list (then by type)

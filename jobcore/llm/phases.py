@@ -37,6 +37,7 @@ from jobcore.catalog import topic_store
 from jobcore.jobs.base import ChunkOutcome, ItemError, take_slice
 from jobcore.jobs.store import Job
 from jobcore.llm.answers import Usage
+from jobcore.llm.batch_result import BatchResult
 from jobcore.llm.client import LLMUnavailable, api_error, client
 from jobcore.schema import batch_results_staging, llm_batches, topics
 from jobcore.sql_rules import LIVE_TOPIC_SQL, POLL_PHASE
@@ -165,7 +166,7 @@ def _submit(conn: Connection, job: Job, cursor: dict[str, Any], rows: list[Any],
     cursor["retryIds"] = retry
     if not more and not retry:
         cursor["phase"] = POLL_PHASE
-    outcome.result_patch = {"phase": cursor.get("phase", "submit")}
+    outcome.result_patch = BatchResult(phase=cursor.get("phase", "submit")).patch("phase")
     return outcome
 
 
@@ -362,7 +363,7 @@ def post_process(conn: Connection, job: Job, cursor: dict[str, Any],
     """
     staged = conn.execute(take, {"job_id": job.id, "n": POST_PROCESS_CHUNK}).all()
     outcome = ChunkOutcome(cursor=cursor, done=False)
-    usage = Usage.total(Usage.from_dict(job.result.get("usage")),
+    usage = Usage.total(Usage.from_dict(BatchResult.of(job.result).usage),
                         ({"usage": row.usage} for row in staged if row.usage))
     write(staged, outcome)
     finished = len(staged) < POST_PROCESS_CHUNK and not conn.execute(sa.select(sa.exists().where(
@@ -372,7 +373,8 @@ def post_process(conn: Connection, job: Job, cursor: dict[str, Any],
         conn.execute(sa.delete(batch_results_staging).where(
             batch_results_staging.c.job_id == job.id))
     outcome.done = finished
-    outcome.result_patch.update(phase="done" if finished else POLL_PHASE, usage=usage.as_dict())
+    outcome.result_patch.update(BatchResult(
+        phase="done" if finished else POLL_PHASE, usage=usage.as_dict()).patch("phase", "usage"))
     return outcome
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from jobcore.db import get_engine
 from jobcore.jobs.store import Job
+from jobcore.llm.batch_result import BatchResult
 from jobcore.llm.phases import batches_of
 from jobcore.schema import batch_results_staging
 
@@ -36,6 +37,6 @@ def batch_progress(job: Job, *, engine: Engine | None = None) -> BatchProgress:
     if job.is_finished and job.status != "completed":  # cancelled or failed in a phase
         phase = job.status
     else:
-        phase = job.result.get("phase", phase)
+        phase = BatchResult.of(job.result).phase or phase
     return BatchProgress(phase, job.cursor.get("submitted", 0), staged, batches)
 
