@@ -133,7 +133,8 @@ def create_job(job_type: str, config: dict[str, Any] | None = None, *, org_id: i
     (``background``: handed to the workers at once, see jobcore.jobs.worker).
     """
     engine = engine or get_engine()
-    source = relation_of(job_type, config or {}) if job_type in job_types() else None
+    known = job_type in job_types() and isinstance(config, dict)  # else _parse says why
+    source = relation_of(job_type, config) if known and config else None
     details = {"jobType": job_type, "orgId": org_id,
                **({source[0].key: source[1]} if source else {})}
     with audit.action("create", details=details, engine=engine) as said:

@@ -9,7 +9,14 @@ import pytest
 import sqlalchemy as sa
 
 from jobcore.catalog import topic_store
-from jobcore.errors import Conflict, JobBusy, JobNotFound, JobNotRunnable, UnknownJobType
+from jobcore.errors import (
+    ConfigError,
+    Conflict,
+    JobBusy,
+    JobNotFound,
+    JobNotRunnable,
+    UnknownJobType,
+)
 from jobcore.jobs import drive, runner, store
 from jobcore.schema import topic_history
 
@@ -267,3 +274,8 @@ def test_unknown_status_in_list_is_refused(engine):
 
     with pytest.raises(UsageError, match="status must be one of"):
         runner.list_jobs(status="running", engine=engine)
+
+
+def test_a_config_that_is_not_an_object_is_refused_by_name(engine):
+    with pytest.raises(ConfigError, match="config for reclassify must be an object, got list"):
+        runner.create_job("reclassify", ["rollbackOf"], engine=engine)
