@@ -2,13 +2,9 @@
 subject, and an index that finds every topic whose name may be a duplicate of a topic's name
 (candidates the embedding may rank low: model codes, rare words, abbreviations).
 
-- **Name text** (lexical_text). Case folded; the name's leaf as the segment-name parser
-  reads it: a data provider's path on any separator reduced to its last part and the market
-  left out ("Acme » Auto » SUV Intenders - US" reads "suv intent"; the market is the
-  matcher's guard); "&" read as "and"; the usual wordings of purchase
-  intent ("In-Market for", "Intenders", "Shoppers", "Buyers", "Likely to Buy") and of
-  interest ("Enthusiasts", "Fans", "Lovers", "Content Readers", "People Interested in")
-  folded to one word each; punctuation dropped.
+- **Name text** (lexical_text, which says how): the name's leaf as the segment-name parser
+  reads it, market left out, abbreviations spelled out, words stemmed, the wordings of
+  purchase intent and of interest folded to one word each.
 - **Similarity.** Cosine similarity of the names' character trigrams (within words,
   sublinear term frequency) weighted by inverse document frequency over the live catalogue:
   a shared rare piece ("fs105") counts for more than a shared common one ("ers").

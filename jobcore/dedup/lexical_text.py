@@ -2,9 +2,9 @@
 
 - **Name text.** Case folded; the name's leaf as the segment-name parser reads it: a data
   provider's path on any separator reduced to its last part and the market left out ("Acme »
-  Auto » SUV Intenders - US" reads "suv intent"; the market is the matcher's guard); "&" read
-  as "and"; the usual wordings of purchase
-  intent ("In-Market for", "Intenders", "Shoppers", "Buyers", "Likely to Buy") and of
+  Auto » SUV Intenders - US" reads "sport utilit vehicl intent": abbreviations spelled out,
+  words stemmed; the market is the matcher's guard); "&" read as "and"; the usual wordings
+  of purchase intent ("In-Market for", "Intenders", "Shoppers", "Buyers", "Likely to Buy") and of
   interest ("Enthusiasts", "Fans", "Lovers", "Content Readers", "People Interested in")
   folded to one word each; punctuation dropped.
 """
