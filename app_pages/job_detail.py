@@ -18,7 +18,7 @@ from jobcore.config import get_settings
 from jobcore.errors import JobBusy, JobcoreError, JobPruned
 from jobcore.jobs import relations, runner, supervision
 from jobcore.jobs.drive import drive
-from jobcore.jobs.follow_ups import DetailLink, FollowUp
+from jobcore.jobs.follow_ups import FollowUp
 from jobcore.jobs.registry import get_handler
 from jobcore.jobs.store import JobSummary
 from jobcore.ui import actions as act
@@ -84,7 +84,7 @@ def title() -> None:
 def links_row() -> None:
     """The type's links (a sweep's clusters, their count followed live) and related jobs."""
     came_from, came_of = runner.related_jobs(header)
-    links = [p for p in runner.detail_panels(header) if isinstance(p, DetailLink)]
+    links = runner.detail_links(header)
     if not (came_from or came_of or links):
         return
     row = st.container(horizontal=True, vertical_alignment="center")
@@ -249,7 +249,8 @@ def _step(seconds: float | None = None):
 
     def run():
         return drive(job_id, driven_by=pages.current_user(st.session_state), seconds=seconds,
-                     poll_seconds=None, go_on=lambda report: job_id in running)
+                     poll_seconds=None, go_on=lambda report: job_id in running,
+                     steps_aside=True)
 
     try:
         if loads:  # said while it happens, and left out of the rate afterwards
@@ -346,9 +347,7 @@ def _retry_group(job: JobSummary, group: str, topic_ids: list[int]) -> None:
 
 def type_panels() -> None:
     """The tables the job's type adds (a merge's clusters) and the config."""
-    for panel in runner.detail_panels(header):
-        if isinstance(panel, DetailLink):
-            continue  # in the links row
+    for panel in runner.detail_tables(header):
         with st.expander(panel.title, expanded=panel.expanded):
             st.dataframe(pd.DataFrame(panel.rows), hide_index=True, width="stretch",
                          column_config={column: st.column_config.NumberColumn(format=f)

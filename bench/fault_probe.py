@@ -96,7 +96,7 @@ def drive_like_the_page(job_id: str, engine: sa.Engine, stop: threading.Event) -
     while not stop.is_set():
         try:
             report = drive(job_id, driven_by="page (probe)", engine=engine,
-                           seconds=PAGE_SLICE_SECONDS, poll_seconds=None)
+                           seconds=PAGE_SLICE_SECONDS, poll_seconds=None, steps_aside=True)
         except (DatabaseUnavailable, JobBusy, sa.exc.OperationalError):
             time.sleep(CLICK_AGAIN_SECONDS)
             continue

@@ -54,8 +54,9 @@ def batches_panel(job_id: str, handler: JobHandler) -> None:
 
 def _retry_a_group(job: Job, frame: pd.DataFrame, retry_group: RetryGroup) -> None:
     """Retry only one message pattern's or parent category's topics."""
-    if relations.follow_up(job, "retry") is None:
-        return
+    retry = relations.follow_up(job, "retry")
+    if retry is None or retry.refusal(job, runner.related_jobs(job)[1]) is not None:
+        return  # not offered now (a rollback's errors, a retry pending): the server agrees
     by_group = error_groups(frame)
     pick = st.columns([4, 1], vertical_alignment="bottom")
     group = pick[0].selectbox(

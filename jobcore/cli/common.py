@@ -53,6 +53,8 @@ def drive_with_bar(job_id: str, total: int, *, verbose: bool, unit: str = "topic
             if report.total_items != bar.total:  # the job found more to do
                 bar.total = report.total_items
             bar.update(report.chunk_processed)
+            if poll_seconds and not report.done and runner.waiting_on_batches(report):
+                bar.write(f"batches processing; next poll in {poll_seconds:g} s")
             bar.set_postfix(ok=report.success_count, err=report.error_count,
                             skip=report.skip_count)
             if verbose and report.error_count > seen_errors:

@@ -32,8 +32,8 @@ class SweepChangedTopics(FollowUp):
     help = "Look for near-duplicates among the topics this job changed"
 
     def refusal(self, job: store.JobSummary, came_of: Sequence[RelatedJob]) -> str | None:
-        if job.status != "completed":
-            return f"{job.status}: sweep the topics it changed once it has completed"
+        if not job.is_finished:
+            return f"still {job.status}: sweep the topics it changed once it has finished"
         if job.success_count == 0:
             return "it changed no topic"
         return None

@@ -30,7 +30,7 @@ from jobcore.jobs.base import (
     JobResult,
     take_slice,
 )
-from jobcore.jobs.follow_ups import DetailPanel, DetailTable
+from jobcore.jobs.follow_ups import DetailTable
 from jobcore.jobs.registry import register
 from jobcore.jobs.store import Job, JobSummary
 from jobcore.schema import admin_jobs
@@ -100,7 +100,7 @@ class MergeHandler(JobHandler[MergeConfig]):
     relations = (SOURCE_SWEEP, UNDO_OF)
     follow_ups = (UNDO_MERGE,)
 
-    def detail_panels(self, conn: Connection, job: JobSummary) -> list[DetailPanel]:
+    def detail_tables(self, conn: Connection, job: JobSummary) -> list[DetailTable]:
         given = job.config.get("clusters")
         if not given:
             return []

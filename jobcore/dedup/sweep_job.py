@@ -52,7 +52,7 @@ from jobcore.jobs.base import (
     JobHandler,
     JobPlan,
 )
-from jobcore.jobs.follow_ups import DetailLink, DetailPanel
+from jobcore.jobs.follow_ups import DetailLink
 from jobcore.jobs.registry import register
 from jobcore.jobs.store import Job, JobSummary
 from jobcore.llm import phases
@@ -90,7 +90,7 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
         return verification_caption(SweepResult.of(job.result).verification, submitted,
                                     finished=job.is_finished)
 
-    def detail_panels(self, conn: Connection, job: JobSummary) -> list[DetailPanel]:
+    def detail_links(self, conn: Connection, job: JobSummary) -> list[DetailLink]:
         found = SweepResult.of(store.get_job(conn, job.id, with_errors=False).result)
         waiting = found.verification.waiting if found.verification else 0
         label = (f"Review its {found.cluster_count:,} clusters "

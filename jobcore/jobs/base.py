@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from jobcore import sql_rules
 from jobcore.errors import ConfigError
-from jobcore.jobs.follow_ups import DetailPanel, FollowUp, Relation
+from jobcore.jobs.follow_ups import DetailLink, DetailTable, FollowUp, Relation
 from jobcore.jobs.store import Job, JobSummary
 from jobcore.text_checks import find_unstorable
 
@@ -252,9 +252,15 @@ class JobHandler(Generic[C]):
         """The job with any result kept outside ``admin_jobs.result`` added (for reads)."""
         return job
 
-    def detail_panels(self, conn: Connection, job: JobSummary) -> list[DetailPanel]:
-        """What the job's detail page shows for this type beside the generic parts (a
-        sweep's link to its clusters, a merge's clusters), as data the page renders.
+    def detail_links(self, conn: Connection, job: JobSummary) -> list[DetailLink]:
+        """Links the job's detail shows for this type (a sweep's to its clusters, followed
+        live while the job runs): cheap, read every few seconds.
+        """
+        return []
+
+    def detail_tables(self, conn: Connection, job: JobSummary) -> list[DetailTable]:
+        """Tables the job's detail shows for this type (a merge's clusters), read once a
+        page run.
         """
         return []
 

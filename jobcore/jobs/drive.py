@@ -21,27 +21,29 @@ def drive_steps(step: Callable[[], ChunkReport], *, seconds: float | None = None
                 waiting: Callable[[ChunkReport], bool] = lambda report: False,
                 go_on: Callable[[ChunkReport], bool] = lambda report: True,
                 on_chunk: Callable[[ChunkReport], None] | None = None,
-                worker: bool = False, clock: Callable[[], float] = time.monotonic,
+                steps_aside: bool = False, clock: Callable[[], float] = time.monotonic,
                 sleep: Callable[[float], None] = time.sleep) -> ChunkReport:
     """Call ``step`` (one chunk) once, then again until one of these, and return the last
     report (``on_chunk`` sees each):
 
-    - the job is finished, or handed to the workers (unless ``worker`` drives it);
+    - the job is finished;
+    - ``steps_aside`` (a page): the job was handed to the workers, or another driver took it
+      between two chunks (its JobBusy); otherwise the loop goes on, or the JobBusy reaches
+      the caller (the command line says who has the job);
     - ``go_on(report)`` says no (a Stop pressed in between);
     - ``seconds`` have passed (a slice; None: no limit);
     - a chunk moved nothing while the driver rests between polls (``poll_seconds`` None: a
       page or a worker comes back later); with ``poll_seconds`` a chunk that finds the
       batches still running (``waiting``) is followed by that long a wait.
 
-    A JobBusy on the first chunk reaches the caller (another driver has the job); after
-    that it ends the loop with the last report.
+    A JobBusy on the first chunk always reaches the caller (another driver has the job).
     """
     ends_at = None if seconds is None else clock() + seconds
     report = step()
     while True:
         if on_chunk is not None:
             on_chunk(report)
-        if report.done or (report.background and not worker) or not go_on(report):
+        if report.done or (report.background and steps_aside) or not go_on(report):
             return report
         if poll_seconds is None:
             if not report.chunk_processed:  # waiting on its batches: rest, come back
@@ -53,14 +55,16 @@ def drive_steps(step: Callable[[], ChunkReport], *, seconds: float | None = None
         try:
             report = step()
         except JobBusy:  # another driver took the job between two chunks
-            return report
+            if steps_aside:
+                return report
+            raise
 
 
 def drive(job_id: str, *, driven_by: str | None, engine: Engine | None = None,
           seconds: float | None = None, poll_seconds: float | None = 0.0,
           go_on: Callable[[ChunkReport], bool] = lambda report: True,
           on_chunk: Callable[[ChunkReport], None] | None = None,
-          worker: bool = False) -> ChunkReport:
+          worker: bool = False, steps_aside: bool = False) -> ChunkReport:
     """``drive_steps`` over ``runner.process_chunk`` of one job (``worker``: only while it
     is handed to the workers).
     """
@@ -69,7 +73,7 @@ def drive(job_id: str, *, driven_by: str | None, engine: Engine | None = None,
                                      only_if_background=worker),
         seconds=seconds, poll_seconds=poll_seconds, go_on=go_on, on_chunk=on_chunk,
         waiting=lambda report: runner.waiting_on_batches(report, engine=engine),
-        worker=worker)
+        steps_aside=steps_aside)
 
 
 def run_to_completion(job_id: str, *, engine: Engine | None = None,

@@ -8,8 +8,9 @@
   merge...). Its ``refusal`` is the one rule for whether it is offered: the page asks it to
   show the button, a bulk action to take the job, and the created job's ``plan`` to accept
   it (``check``), so a button is never offered that the server then refuses;
-- a ``DetailPanel``: what a job's detail page shows for its type beside the generic parts
-  (a sweep's clusters link, a merge's list of clusters), as data the page renders.
+- a ``DetailLink`` or ``DetailTable``: what a job's detail page shows for its type beside
+  the generic parts (a sweep's clusters link, a merge's list of clusters), as data the page
+  renders.
 
 Nothing here knows a job type by name (see jobs/relations.py for the lookups).
 """
@@ -166,5 +167,3 @@ class DetailTable:
     expanded: bool = False
     number_formats: dict[str, str] = field(default_factory=dict)  # column -> "%.3f"
 
-
-DetailPanel = DetailLink | DetailTable

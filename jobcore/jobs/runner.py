@@ -3,8 +3,8 @@
 (``process_chunk``; ``waiting_on_batches`` after it), change its state (``cancel_job``,
 ``resume_job``, ``run_in_background``, ``take_over``) and read it (``get_job``,
 ``get_job_summary``, ``list_jobs``, ``job_errors``, ``job_chunks``, ``job_events``,
-``related_jobs``, ``detail_panels``). Driving a job chunk after chunk is jobs/drive.py;
-chunks in flight are jobs/supervision.py.
+``related_jobs``, ``detail_links``, ``detail_tables``). Driving a job chunk after chunk is
+jobs/drive.py; chunks in flight are jobs/supervision.py.
 
 process_chunk does one chunk in one transaction: lock the job row (NOWAIT, so a second
 caller is told the job is busy), dispatch to the job type's handler, add the chunk's
@@ -38,7 +38,7 @@ from jobcore.errors import (
     UsageError,
 )
 from jobcore.jobs import relations, store
-from jobcore.jobs.follow_ups import DetailPanel, RelatedJob
+from jobcore.jobs.follow_ups import DetailLink, DetailTable, RelatedJob
 from jobcore.jobs.registry import get_handler, job_types
 from jobcore.jobs.relations import relation_of
 from jobcore.schema import organizations
@@ -358,11 +358,18 @@ def related_jobs(job: store.JobSummary, *, engine: Engine | None = None
         return relations.came_from(conn, job), relations.came_of(conn, job)
 
 
-def detail_panels(job: store.JobSummary, *, engine: Engine | None = None
-                  ) -> list[DetailPanel]:
-    """What the job's type shows on its detail page (see JobHandler.detail_panels)."""
+def detail_links(job: store.JobSummary, *, engine: Engine | None = None
+                 ) -> list[DetailLink]:
+    """The links the job's type shows on its detail page (see JobHandler.detail_links)."""
     with (engine or get_engine()).connect() as conn:
-        return get_handler(job.job_type).detail_panels(conn, job)
+        return get_handler(job.job_type).detail_links(conn, job)
+
+
+def detail_tables(job: store.JobSummary, *, engine: Engine | None = None
+                  ) -> list[DetailTable]:
+    """The tables the job's type shows on its detail page (see JobHandler.detail_tables)."""
+    with (engine or get_engine()).connect() as conn:
+        return get_handler(job.job_type).detail_tables(conn, job)
 
 
 def job_events(job_id: str, *, engine: Engine | None = None) -> list[store.JobEvent]:

@@ -67,7 +67,7 @@ def claude_text(verdict: proposals.ClaudeVerdict | None, score: float | None = N
 def cluster_label(r: ReviewedCluster, names: Mapping[int, str]) -> str:
     """'#17 · Education Jobs Hobbyists - SE': the cluster's number and the winner the sweep
     proposed. The same whatever the edits: a keyed selectbox keeps its choice by this label,
-    so a label that changed with Make winner lost the cluster under cluster_review.
+    so a label that changed with Make winner lost the cluster under review.
     """
     return f"#{r.number} · {names.get(r.proposed_winner, r.proposed_winner)}"
 

@@ -11,8 +11,10 @@ from jobcore.jobs.runner import ChunkReport
 
 
 def run_slice(step, **options) -> ChunkReport:
-    """A page's slice: it rests (comes back later) while the batches run."""
-    return drive_steps(step, poll_seconds=None, **options)
+    """A page's slice: it rests (comes back later) while the batches run, and steps aside
+    for the workers or another driver.
+    """
+    return drive_steps(step, poll_seconds=None, steps_aside=True, **options)
 
 
 def _report(processed: int, *, total: int = 1000, moved: int = 50,
@@ -92,6 +94,19 @@ def test_the_command_line_waits_between_polls_while_the_batches_run():
     assert final.done and slept == [30.0, 30.0]  # two polls found them running
 
 
-def test_a_worker_goes_on_with_a_job_handed_to_the_workers():
+def test_a_worker_or_the_command_line_goes_on_with_a_job_handed_to_the_workers():
     reports = iter([_report(50, background=True), _report(1000, background=True)])
-    assert drive_steps(lambda: next(reports), worker=True, poll_seconds=None).done
+    assert drive_steps(lambda: next(reports), poll_seconds=None).done
+
+
+def test_the_command_line_hears_of_another_driver_taking_the_job():
+    calls = iter([_report(50), JobBusy("another tab")])
+
+    def step() -> ChunkReport:
+        found = next(calls)
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    with pytest.raises(JobBusy, match="another tab"):
+        drive_steps(step)

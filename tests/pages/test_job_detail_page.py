@@ -352,6 +352,17 @@ def test_retry_this_group_opens_a_job_over_that_group(open_app, make_topic, butt
         "parent category: Sports", sorted(sports), 2)
 
 
+def test_no_group_retry_is_offered_while_a_retry_of_the_errors_is_pending(open_app, make_topic):
+    make_topic("Qqqz Wxyv a", parent_category="Sports")
+    source = runner.create_job("reclassify", {})
+    drive.run_to_completion(source.id)
+    runner.create_job("reclassify", {"mode": "local", "force": True, "retryOf": source.id})
+    at = open_app(DETAIL, job=source.id)
+    assert not at.exception
+    assert "retry_group" not in {s.key for s in at.selectbox}
+    assert not {"Retry errors", "Retry this group"} & {b.label for b in at.button}
+
+
 def test_a_job_retention_removed_says_so_and_leads_back(open_app, many_topics, engine):
     many_topics(5)
     created = runner.create_job("reclassify", {})
