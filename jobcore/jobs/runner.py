@@ -1,10 +1,8 @@
-"""The job contract, as every driver (page, API, CLI, worker) calls it: create a job
-(``create_job``, and ``count_items`` / ``cost_preview`` before it), process one chunk
-(``process_chunk``; ``waiting_on_batches`` after it), change its state (``cancel_job``,
-``resume_job``, ``run_in_background``, ``take_over``) and read it (``get_job``,
-``get_job_summary``, ``list_jobs``, ``job_errors``, ``job_chunks``, ``job_events``,
-``related_jobs``, ``detail_links``, ``detail_tables``). Driving a job chunk after chunk is
-jobs/drive.py; chunks in flight are jobs/supervision.py.
+"""The job contract, as every driver (page, API, CLI, worker) calls it: create a job (and
+count or price it before), process one chunk, change its state (cancel, resume, hand to the
+workers and back) and read it (the job, its errors, chunks, events, related jobs, its type's
+detail links and tables). Driving a job chunk after chunk is jobs/drive.py; chunks in
+flight are jobs/supervision.py.
 
 process_chunk does one chunk in one transaction: lock the job row (NOWAIT, so a second
 caller is told the job is busy), dispatch to the job type's handler, add the chunk's
