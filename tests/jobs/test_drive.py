@@ -61,8 +61,9 @@ def test_a_slice_of_zero_seconds_is_one_chunk_and_stop_ends_it_between_chunks():
     assert job.chunks == 1 + 2
 
 
-def test_another_driver_taking_the_job_ends_the_slice_keeping_what_was_done():
-    calls = iter([_report(50), JobBusy("another tab")])
+def _then_taken(*reports: ChunkReport):
+    """A step that gives these reports, then finds another driver holding the job."""
+    calls = iter([*reports, JobBusy("another tab")])
 
     def step() -> ChunkReport:
         found = next(calls)
@@ -70,7 +71,11 @@ def test_another_driver_taking_the_job_ends_the_slice_keeping_what_was_done():
             raise found
         return found
 
-    assert run_slice(step, seconds=10).processed_items == 50
+    return step
+
+
+def test_another_driver_taking_the_job_ends_the_slice_keeping_what_was_done():
+    assert run_slice(_then_taken(_report(50)), seconds=10).processed_items == 50
     with pytest.raises(JobBusy):
         run_slice(lambda: (_ for _ in ()).throw(JobBusy("busy")), seconds=10)
 
@@ -100,13 +105,5 @@ def test_a_worker_or_the_command_line_goes_on_with_a_job_handed_to_the_workers()
 
 
 def test_the_command_line_hears_of_another_driver_taking_the_job():
-    calls = iter([_report(50), JobBusy("another tab")])
-
-    def step() -> ChunkReport:
-        found = next(calls)
-        if isinstance(found, Exception):
-            raise found
-        return found
-
     with pytest.raises(JobBusy, match="another tab"):
-        drive_steps(step)
+        drive_steps(_then_taken(_report(50)))
