@@ -40,8 +40,7 @@ def _came_of_words(key: str, job: store.JobSummary) -> RelatedJob:
 
 def came_of(conn: Connection, job: store.JobSummary) -> list[RelatedJob]:
     """The jobs that came of ``job`` (its rollback, retries, undo...), oldest first."""
-    return [_came_of_words(key, other)
-            for key, other in store.jobs_naming(conn, [job.id])[job.id]]
+    return came_of_each(conn, [job])[job.id]
 
 
 def came_of_each(conn: Connection, jobs: list[store.JobSummary]
