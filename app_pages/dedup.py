@@ -5,7 +5,7 @@ import streamlit as st
 
 from jobcore.access import can
 from jobcore.dedup import cluster_review, explain
-from jobcore.dedup.sweep_result import SweepResult, verification_caption
+from jobcore.dedup.sweep_result import SweepCursor, SweepResult, verification_caption
 from jobcore.errors import JobcoreError
 from jobcore.jobs import runner
 from jobcore.ui import dedup as dedup_ui
@@ -70,8 +70,8 @@ cols[4].metric("Search", result.search or "–",
                     "(semantic, small catalogues): every vector compared; hnsw (semantic): "
                     "pgvector's index")
 if result.verification is not None:
-    st.caption(verification_caption(result.verification, job.cursor.get("submitted", 0),
-                                    finished=job.is_finished))
+    submitted = SweepCursor.of(job.cursor).submitted
+    st.caption(verification_caption(result.verification, submitted, finished=job.is_finished))
 if job.status != "completed":
     what = ("topics swept and pairs verified" if job.config.get("verify") == "claude"
             else "topics swept")

@@ -31,6 +31,7 @@ from jobcore.jobs.base import (
     JobHandler,
     JobPlan,
     JobResult,
+    KeyCursor,
     take_slice,
 )
 from jobcore.jobs.registry import register
@@ -68,32 +69,32 @@ class RefreshActivationsHandler(JobHandler[RefreshActivationsConfig]):
         if count and not config.dry_run:
             _check_some_can_be_pushed(conn, org_id)
         total = min(count, config.limit) if config.limit else count
-        return JobPlan(total_items=total, cursor={"lastId": 0, "maxId": max_id})
+        return JobPlan(total_items=total, cursor=KeyCursor(max_id=max_id))
 
     def process(self, conn: Connection, job: Job, config: RefreshActivationsConfig,
                 deadline: float) -> ChunkOutcome:
-        cursor = dict(job.cursor)
+        cursor = KeyCursor.of(job.cursor)
         chunk = take_slice(lambda n: conn.execute(stale.STALE_CHUNK, {
-            "org_id": job.org_id, "last_id": cursor["lastId"], "max_id": cursor["maxId"],
+            "org_id": job.org_id, "last_id": cursor.last_id, "max_id": cursor.max_id,
             "n": n}).all(), size=CHUNK_SIZE, deadline=deadline, limit=job.total_items,
             processed=job.processed_items)
         outcome = ChunkOutcome(cursor=cursor, done=False)
         if config.dry_run:
             listed = list(RefreshResult.of(job.result).would_refresh)
             for row in chunk.within_budget():
-                cursor["lastId"] = row.id
+                cursor.last_id = row.id
                 outcome.skips += 1
                 if len(listed) < DRY_RUN_LISTED:
                     listed.append({"activationId": row.id, "platform": row.platform,
                                    "from": row.pushed_name, "to": row.name})
             outcome.result_patch = RefreshResult(would_refresh=listed).patch("would_refresh")
-        elif self._push(conn, job, chunk.items, outcome, deadline):
+        elif self._push(conn, job, chunk.items, cursor, outcome, deadline):
             chunk.more = True  # the budget ran out: the rows not started wait
         outcome.done = chunk.done(outcome.processed)
         return outcome
 
-    def _push(self, conn: Connection, job: Job, rows, outcome: ChunkOutcome,
-              deadline: float) -> bool:
+    def _push(self, conn: Connection, job: Job, rows, cursor: KeyCursor,
+              outcome: ChunkOutcome, deadline: float) -> bool:
         """Push the rows, several at a time; returns True when the time budget cut the
         chunk short (the rows not started are left for the next chunk).
         """
@@ -134,7 +135,7 @@ class RefreshActivationsHandler(JobHandler[RefreshActivationsConfig]):
                     pushes.append({"id": row.id, "ok": True, "external_id": external_id,
                                    "name": row.name, "description": row.description,
                                    "version": row.version, "error": None})
-                outcome.cursor["lastId"] = row.id
+                cursor.last_id = row.id
             if cut_short:
                 for future in futures:
                     future.cancel()

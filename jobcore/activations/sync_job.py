@@ -27,6 +27,7 @@ from jobcore.jobs.base import (
     JobHandler,
     JobPlan,
     JobResult,
+    KeyCursor,
     take_slice,
 )
 from jobcore.jobs.registry import register
@@ -40,6 +41,14 @@ LISTED = 500
 class SyncTradeDeskConfig(JobConfig):
     dry_run: bool = Field(default=False,
                           description="Read the elements and report; change nothing.")
+
+
+class SyncCursor(KeyCursor):
+    """Where a sync stands: the linked topics walked by id, and the Trade Desk's elements
+    read when it started (element id: name, description), less those matched so far.
+    """
+
+    elements: dict[str, list[str | None]] | None = None
 
 
 class SyncResult(JobResult):
@@ -82,11 +91,11 @@ class SyncTradeDeskHandler(JobHandler[SyncTradeDeskConfig]):
         if not credentials.presence(conn, org_id)[PLATFORM]:
             raise Conflict(f"{organization_name(conn, org_id)} has no Trade Desk credentials.")
         count, max_id = conn.execute(stale.LINKED_COUNT, {"org_id": org_id}).one()
-        return JobPlan(total_items=count, cursor={"lastId": 0, "maxId": max_id})
+        return JobPlan(total_items=count, cursor=SyncCursor(max_id=max_id))
 
     def process(self, conn: Connection, job: Job, config: SyncTradeDeskConfig,
                 deadline: float) -> ChunkOutcome:
-        cursor = dict(job.cursor)
+        cursor = SyncCursor.of(job.cursor)
         creds = credentials.load(conn, job.org_id, PLATFORM)
         if creds is None:
             raise Conflict(f"{organization_name(conn, job.org_id)} has no Trade Desk "
@@ -94,25 +103,27 @@ class SyncTradeDeskHandler(JobHandler[SyncTradeDeskConfig]):
         result = SyncResult.of(job.result).model_copy(deep=True)
         client = client_for(PLATFORM, creds, http_client())
         assert isinstance(client, TradeDeskClient)
-        if "elements" not in cursor:
-            cursor["elements"] = {e.element_id: [e.name, e.description]
-                                  for e in client.elements()}
+        if cursor.elements is None:
+            cursor.elements = {e.element_id: [e.name, e.description]
+                               for e in client.elements()}
+        elements = cursor.elements
         chunk = take_slice(lambda n: conn.execute(stale.LINKED_CHUNK, {
-            "org_id": job.org_id, "last_id": cursor["lastId"], "max_id": cursor["maxId"],
+            "org_id": job.org_id, "last_id": cursor.last_id, "max_id": cursor.max_id,
             "n": n}).all(), size=CHUNK_SIZE, deadline=deadline, limit=job.total_items,
             processed=job.processed_items)
         outcome = ChunkOutcome(cursor=cursor, done=False)
         pushed: list[dict] = []
         for row in chunk.within_budget():
-            cursor["lastId"] = row.id
-            _sync_topic(client, row, cursor["elements"], config.dry_run, result, outcome,
+            cursor.last_id = row.id
+            _sync_topic(client, row, elements, config.dry_run, result, outcome,
                         pushed)
         if not config.dry_run:
             stale.upsert_pushed(conn, job.org_id, PLATFORM, pushed)
         outcome.done = chunk.done(outcome.processed)
         if outcome.done and not chunk.more:  # every linked topic read: the rest are orphans
-            for orphan in sorted(cursor.pop("elements")):
+            for orphan in sorted(elements):
                 result.note("orphaned", orphan)
+            cursor.elements = None  # not kept in the finished job
         outcome.result_patch = result.whole_patch()
         return outcome
 

@@ -59,7 +59,7 @@ from jobcore.jobs.base import (
 from jobcore.jobs.registry import register
 from jobcore.jobs.store import Job
 from jobcore.llm import phases
-from jobcore.llm.batch_result import BatchResult
+from jobcore.llm.batch_result import BatchCursor, BatchResult
 from jobcore.llm.client import model_of
 from jobcore.llm.cost import PromptProfile
 from jobcore.schema import topics
@@ -177,6 +177,17 @@ class ReclassifyResult(BatchResult):
     unsure: int = 0
 
 
+class ReclassifyCursor(BatchCursor):
+    """Where a reclassify stands: the topics walked by id up to the planned largest, the
+    rules version and time it was planned with (topics changed after it are left for the
+    next job); in an LLM mode, the phases' part too (a rollback has its own,
+    rollback.RollbackCursor).
+    """
+
+    rules_version: str | None = None
+    planned_at: str | None = None  # ISO time; None: a job from before it was saved
+
+
 @register
 class ReclassifyHandler(JobHandler[ReclassifyConfig]):
     job_type = "reclassify"
@@ -237,11 +248,8 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
         ).one()
         total = min(count, config.limit) if config.limit else count
         planned_at = conn.execute(sa.select(sa.func.now())).scalar_one()
-        cursor = {"lastId": 0, "maxId": max_id, "rulesVersion": version,
-                  "plannedAt": planned_at.isoformat()}
-        if config.mode != "local":
-            cursor.update(phase="submit", submitted=0)
-        return JobPlan(total_items=total, cursor=cursor)
+        return JobPlan(total_items=total, cursor=ReclassifyCursor(
+            max_id=max_id, rules_version=version, planned_at=planned_at.isoformat()))
 
     def process(self, conn: Connection, job: Job, config: ReclassifyConfig,
                 deadline: float) -> ChunkOutcome:
@@ -249,8 +257,8 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
             return rollback.process_rollback(conn, job, config.rollback_of, deadline)
         if config.mode == "local":
             return _classify_locally(conn, job, config, deadline)
-        cursor = dict(job.cursor)
-        if cursor.get("phase", "submit") != "submit":
+        cursor = ReclassifyCursor.of(job.cursor)
+        if not cursor.submitting:
             phases.poll_and_stage(conn, job)
             return phases.post_process(
                 conn, job, cursor, lambda staged, outcome: llm_results.write_classifications(
@@ -258,7 +266,7 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
         return self._submit(conn, job, config, cursor, deadline)
 
     def _submit(self, conn: Connection, job: Job, config: ReclassifyConfig,
-                cursor: dict, deadline: float) -> ChunkOutcome:
+                cursor: ReclassifyCursor, deadline: float) -> ChunkOutcome:
         """LLM phase 1 (see llm.phases.submit_step)."""
         model = model_of(config)
         return phases.submit_step(conn, job, cursor, phases.SubmitSource(
@@ -308,9 +316,11 @@ def _classify_locally(conn: Connection, job: Job, config: ReclassifyConfig,
                       deadline: float) -> ChunkOutcome:
     """One chunk of a local reclassify: 200 eligible topics through the classifier."""
     classifier = get_classifier()
-    cursor = dict(job.cursor)
+    cursor = ReclassifyCursor.of(job.cursor)
+    assert cursor.max_id is not None  # planned with the job
+    up_to = cursor.max_id
     chunk = take_slice(lambda n: _eligible_after(conn, config, cursor, classifier.version,
-                                                 cursor["lastId"], cursor["maxId"], n),
+                                                 cursor.last_id, up_to, n),
                        size=CHUNK_SIZE, deadline=deadline, limit=job.total_items,
                        processed=job.processed_items)
     outcome = ChunkOutcome(cursor=cursor, done=False)
@@ -320,7 +330,7 @@ def _classify_locally(conn: Connection, job: Job, config: ReclassifyConfig,
     taken = list(chunk.within_budget())
     for change in plan_topics(classifier, taken, exemplars.live_by_key(conn)):
         topic = change.topic
-        cursor["lastId"] = topic.id
+        cursor.last_id = topic.id
         if change.error is not None:
             outcome.errors.append(ItemError(change.error, id=topic.id, name=topic.name))
             errors[topic.id] = change.error
@@ -357,13 +367,13 @@ def _write_of(change: PlannedChange, version: str) -> topic_store.Classification
         flag=change.flag, clears_flag=change.flag is None and topic.review_status == "needs_review")
 
 
-def _eligible_after(conn: Connection, config: ReclassifyConfig, cursor: dict[str, Any],
+def _eligible_after(conn: Connection, config: ReclassifyConfig, cursor: ReclassifyCursor,
                     rules_version: str, last_id: int, up_to: int,
                     limit: int) -> list[topic_store.TopicRow]:
     """Planned eligible topics with last_id < id <= up_to, by id, locked, at most
     ``limit`` (jobs from before plannedAt was saved: every eligible one).
     """
-    planned_at = cursor.get("plannedAt")
+    planned_at = cursor.planned_at
     params = {**eligible_params(config, rules_version), "last_id": last_id, "max_id": up_to,
               "row_limit": limit, "planned_at": datetime.fromisoformat(planned_at)
               if planned_at else datetime.max.replace(tzinfo=UTC)}

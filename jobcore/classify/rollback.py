@@ -20,7 +20,7 @@ from jobcore.catalog import topic_store
 from jobcore.classify.taxonomy import CLASSIFICATION_FIELDS, Classification
 from jobcore.dedup import embeddings
 from jobcore.jobs import store
-from jobcore.jobs.base import ChunkOutcome, ItemError, JobPlan, take_slice
+from jobcore.jobs.base import ChunkOutcome, ItemError, JobCursor, JobPlan, take_slice
 from jobcore.jobs.follow_ups import Relation, UndoFollowUp
 from jobcore.jobs.registry import get_handler
 
@@ -90,14 +90,20 @@ class RollbackFollowUp(UndoFollowUp):
 ROLLBACK = RollbackFollowUp()
 
 
+class RollbackCursor(JobCursor):
+    """Where a rollback stands: the source's last history row restored (or refused)."""
+
+    last_history_id: int = 0
+    source_type: str = "reclassify"  # the type of the job rolled back
+
+
 def plan_rollback(conn: Connection, source_id: str) -> JobPlan:
     source = ROLLBACK.check(conn, source_id)
     spec = get_handler(source.job_type).rollback
     assert spec is not None  # checked above
     total = conn.execute(_COUNT_SOURCE_HISTORY, {"source": source_id,
                                                  "action": spec.action}).scalar_one()
-    return JobPlan(total_items=total, cursor={"lastHistoryId": 0,
-                                              "sourceType": source.job_type})
+    return JobPlan(total_items=total, cursor=RollbackCursor(source_type=source.job_type))
 
 
 def _conflict(row: Any, source_id: str, keys: tuple[str, ...]) -> str | None:
@@ -118,18 +124,18 @@ def _conflict(row: Any, source_id: str, keys: tuple[str, ...]) -> str | None:
 def process_rollback(conn: Connection, job: store.Job, source_id: str,
                      deadline: float) -> ChunkOutcome:
     """One chunk of a rollback: the source's next history rows, restored or refused."""
-    cursor = dict(job.cursor)
-    spec = get_handler(cursor.get("sourceType", "reclassify")).rollback
+    cursor = RollbackCursor.of(job.cursor)
+    spec = get_handler(cursor.source_type).rollback
     assert spec is not None
     conn.execute(_ORDERED_WALK)
     chunk = take_slice(lambda n: conn.execute(_CHUNK, {
-        "source": source_id, "action": spec.action, "last_id": cursor["lastHistoryId"],
+        "source": source_id, "action": spec.action, "last_id": cursor.last_history_id,
         "n": n}).all(), size=CHUNK_SIZE, deadline=deadline)
     outcome = ChunkOutcome(cursor=cursor, done=False)
     writes: list[topic_store.ClassificationWrite] = []
     placements: list[topic_store.PlacementWrite] = []
     for row in chunk.within_budget():
-        cursor["lastHistoryId"] = row.history_id
+        cursor.last_history_id = row.history_id
         conflict = _conflict(row, source_id, spec.columns)
         if conflict is not None:
             outcome.errors.append(ItemError(conflict, id=row.topic_id, name=row.name))

@@ -25,6 +25,7 @@ from jobcore.jobs.base import (
     ChunkOutcome,
     ItemError,
     JobConfig,
+    JobCursor,
     JobHandler,
     JobPlan,
     JobResult,
@@ -88,6 +89,16 @@ class MergeResult(JobResult):
     restored_topics: int = 0  # an undo's
 
 
+class MergeCursor(JobCursor):
+    """Where a merge stands: the number of clusters done (in the config's order); an
+    undo's, the merge row it undid last (merged clusters are undone by their first
+    merge row's id).
+    """
+
+    next: int = 0
+    after: int = 0
+
+
 @register
 class MergeHandler(JobHandler[MergeConfig]):
     job_type = "merge"
@@ -134,20 +145,20 @@ class MergeHandler(JobHandler[MergeConfig]):
     def plan(self, conn: Connection, config: MergeConfig, *, org_id: int | None) -> JobPlan:
         if config.undo_of is not None:
             return JobPlan(total_items=len(check_undo_source(conn, config.undo_of)),
-                           cursor={"after": 0})
-        return JobPlan(total_items=len(config.clusters), cursor={"next": 0})
+                           cursor=MergeCursor())
+        return JobPlan(total_items=len(config.clusters), cursor=MergeCursor())
 
     def process(self, conn: Connection, job: Job, config: MergeConfig,
                 deadline: float) -> ChunkOutcome:
         if config.undo_of is not None:
             return self._undo(conn, job, config.undo_of, deadline)
-        start = job.cursor["next"]
+        start = MergeCursor.of(job.cursor).next
         chunk = take_slice(lambda n: config.plans(start, start + n), size=CHUNK_SIZE,
                            deadline=deadline)
         plans = list(chunk.within_budget())  # merged together, in one statement
         not_merged = merging.merge_clusters(conn, plans, job_id=job.id,
                                          created_by=job.created_by)
-        outcome = ChunkOutcome(cursor={"next": start + len(plans)}, done=False)
+        outcome = ChunkOutcome(cursor=MergeCursor(next=start + len(plans)), done=False)
         outcome.errors = [ItemError(reason, id=winner) for winner, reason in not_merged.items()]
         outcome.success = len(plans) - len(not_merged)
         merged = [{"winner": c.winner, "losers": [i for i, _ in c.losers]}
@@ -162,7 +173,7 @@ class MergeHandler(JobHandler[MergeConfig]):
 
     def _undo(self, conn: Connection, job: Job, source_id: str,
               deadline: float) -> ChunkOutcome:
-        after = job.cursor["after"]
+        after = MergeCursor.of(job.cursor).after
         chunk = take_slice(lambda n: merging.merged_clusters(conn, source_id, after=after,
                                                              limit=n),
                            size=CHUNK_SIZE, deadline=deadline)
@@ -170,7 +181,8 @@ class MergeHandler(JobHandler[MergeConfig]):
         not_undone = merging.undo_clusters(conn, clusters, job_id=job.id,
                                         created_by=job.created_by)
         outcome = ChunkOutcome(
-            cursor={"after": clusters[-1].merge_ids[0] if clusters else after}, done=False)
+            cursor=MergeCursor(after=clusters[-1].merge_ids[0] if clusters else after),
+            done=False)
         outcome.errors = [ItemError(reason, id=winner) for winner, reason in not_undone.items()]
         outcome.success = len(clusters) - len(not_undone)
         restored = sum(len(c.merge_ids) for c in clusters if c.winner not in not_undone)

@@ -42,6 +42,7 @@ from jobcore.dedup import verify as verification
 from jobcore.dedup.follow_ups import REVIEW_CLUSTERS, SOURCE_BATCH, SWEEP_CHANGED_TOPICS
 from jobcore.dedup.sweep_config import DedupSweepConfig, sources_where
 from jobcore.dedup.sweep_result import (
+    SweepCursor,
     SweepResult,
     verification_caption,
 )
@@ -139,18 +140,15 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
             sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(topics.c.id), 0))
             .where(sources_where(config))).one()
         total = min(count, config.limit) if config.limit else count
-        cursor = {"lastId": 0, "maxId": max_id, "method": search.search_method(conn)}
-        if config.verifying:
-            cursor["phase"] = "sweep"
-        return JobPlan(total_items=total, cursor=cursor)
+        return JobPlan(total_items=total, cursor=SweepCursor(
+            max_id=max_id, method=search.search_method(conn)))
 
     def process(self, conn: Connection, job: Job, config: DedupSweepConfig,
                 deadline: float) -> ChunkOutcome:
-        cursor = dict(job.cursor)
-        phase = cursor.get("phase", "sweep")
-        if phase == "submit":
+        cursor = SweepCursor.of(job.cursor)
+        if cursor.submitting:
             return steps.submit_pairs(conn, job, config, cursor, deadline)
-        if phase == POLL_PHASE:
+        if cursor.phase == POLL_PHASE:
             phases.poll_and_stage(conn, job)
             return phases.post_process(
                 conn, job, cursor, lambda staged, outcome: verification.write_verdicts(

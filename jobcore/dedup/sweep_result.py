@@ -1,13 +1,14 @@
 """What a dedup sweep stores in its job's ``result``, typed: its clusters' counts, the
-histogram of closest neighbours, and the verification by Claude of the pairs in the band.
-The sweep writes it through these models (``patch``), and the pages, the CLI and the API
-read it through them (``SweepResult.of``), so the keys are spelled in one place.
+histogram of closest neighbours, and the verification by Claude of the pairs in the band;
+and where it stands between chunks (its ``cursor``). The sweep writes them through these
+models (``patch``), and the pages, the CLI and the API read them (``SweepResult.of``), so
+the keys are spelled in one place.
 """
 
 from __future__ import annotations
 
 from jobcore.jobs.base import StoredModel
-from jobcore.llm.batch_result import BatchResult
+from jobcore.llm.batch_result import BatchCursor, BatchResult
 
 
 class Verification(StoredModel):
@@ -100,3 +101,13 @@ def verification_caption(verification: Verification | None, submitted: int, *,
     if v.remembered:
         parts.append(f"{v.remembered:,} joined on an earlier sweep's verdict, not asked again")
     return "; ".join(parts) + "."
+
+
+class SweepCursor(BatchCursor):
+    """Where a sweep stands: the topics swept by id up to the planned largest, with the
+    search method chosen when it was planned; then, verifying, the LLM phases over its
+    numbered requests (ids are request numbers from there on).
+    """
+
+    phase: str = "sweep"  # then "submit" and POLL_PHASE, when it verifies
+    method: str = "exact"

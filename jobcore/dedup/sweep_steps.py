@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -29,6 +28,7 @@ from jobcore.dedup import verify as verification
 from jobcore.dedup.sweep_config import DedupSweepConfig, sources_where
 from jobcore.dedup.sweep_result import (
     Histogram,
+    SweepCursor,
     SweepResult,
     Verification,
 )
@@ -74,7 +74,7 @@ def clusters_of(conn: Connection, job_id: str) -> list[proposals.Cluster]:
     return [proposals.Cluster.from_json({"winner": w, "losers": losers}) for w, losers in rows]
 
 
-def refresh_embeddings(conn: Connection, job: Job, cursor: dict[str, Any],
+def refresh_embeddings(conn: Connection, job: Job, cursor: SweepCursor,
                        deadline: float) -> ChunkOutcome | None:
     """A chunk of embedding upkeep before the search, or None when none is due: stale or
     missing embeddings anywhere are refreshed first, in chunks of their own (the search
@@ -107,13 +107,13 @@ def refresh_embeddings(conn: Connection, job: Job, cursor: dict[str, Any],
     return None
 
 
-def sweep_topics(conn: Connection, job: Job, config: DedupSweepConfig, cursor: dict[str, Any],
+def sweep_topics(conn: Connection, job: Job, config: DedupSweepConfig, cursor: SweepCursor,
                  deadline: float) -> ChunkOutcome:
     """A chunk of the sweep: the next topics, swept together in one step."""
     chunk = take_slice(lambda n: list(conn.execute(
         sa.select(topics.c.id)
-        .where(sources_where(config), topics.c.id > cursor["lastId"],
-               topics.c.id <= cursor["maxId"])
+        .where(sources_where(config), topics.c.id > cursor.last_id,
+               topics.c.id <= cursor.max_id)
         .order_by(topics.c.id).limit(n)).scalars()),
         size=CHUNK_SIZE, deadline=deadline, limit=job.total_items,
         processed=job.processed_items)
@@ -124,7 +124,7 @@ def sweep_topics(conn: Connection, job: Job, config: DedupSweepConfig, cursor: d
                                  batch_size=len(ids))
         clustered = _CLUSTERED_OR_IN_BAND if config.verifying else _CLUSTERED
         step = matching.sweep(
-            conn, ids, threshold=config.score_threshold, method=cursor["method"],
+            conn, ids, threshold=config.score_threshold, method=cursor.method,
             mode=config.matching, lexicon=lexical.index_for(
                 conn, job.id, fixed=True, group=guards.guard_group),
             clustered_before=lambda found: dict(conn.execute(clustered, {
@@ -139,10 +139,10 @@ def sweep_topics(conn: Connection, job: Job, config: DedupSweepConfig, cursor: d
             clusters, remembered = found.clusters, found.remembered
         outcome.skips = len(step.already_clustered)
         outcome.success = len(ids) - outcome.skips
-        cursor["lastId"] = ids[-1]
+        cursor.last_id = ids[-1]
         _record_clusters(conn, job, clusters)
         summary = _summary(SweepResult.of(job.result), step, clusters, config,
-                           cursor["method"])
+                           cursor.method)
         if config.verifying:
             verified = _verification(summary, config)
             summary.verification = verified.model_copy(
@@ -180,13 +180,13 @@ def _start_verification(conn: Connection, job: Job, config: DedupSweepConfig,
     so_far.phase = "submit" if numbered.requests else "done"
     outcome.result_patch.update(so_far.patch("verification", "cost_estimate", "phase"))
     if numbered.requests:
-        outcome.cursor.update(phase="submit", lastId=0, maxId=numbered.requests, submitted=0)
+        outcome.cursor = SweepCursor(phase="submit", max_id=numbered.requests)
         outcome.added_items = numbered.pairs
         outcome.done = False
 
 
 def submit_pairs(conn: Connection, job: Job, config: DedupSweepConfig,
-                  cursor: dict[str, Any], deadline: float) -> ChunkOutcome:
+                  cursor: SweepCursor, deadline: float) -> ChunkOutcome:
     """Phase 1 of the verification (see llm.phases.submit_step): requests by number."""
     model = model_of(config)
     return phases.submit_step(conn, job, cursor, phases.SubmitSource(
@@ -195,7 +195,7 @@ def submit_pairs(conn: Connection, job: Job, config: DedupSweepConfig,
         request=lambda request: verify_requests.request_of(request, model),
         concurrency=config.concurrency,
         by_id=lambda conn, numbers: verify_requests.requests_by_number(conn, job.id, numbers),
-        refuse=lambda conn, flags: None, limit=cursor["maxId"]), deadline)
+        refuse=lambda conn, flags: None, limit=cursor.max_id), deadline)
 
 
 def with_clusters(conn: Connection, job: Job) -> Job:

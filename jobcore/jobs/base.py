@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
@@ -76,6 +76,26 @@ class JobResult(StoredModel):
         return {to_camel(name): dumped.get(to_camel(name)) for name in names}
 
 
+class JobCursor(StoredModel):
+    """Where a job stands between its chunks (its ``cursor``): each job type subclasses it
+    next to its config model, and only its handler reads it (keys it does not name are kept).
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    @classmethod
+    def of(cls, cursor: dict[str, Any]) -> Self:
+        """The typed reading of a stored cursor."""
+        return cls.model_validate(cursor)
+
+
+class KeyCursor(JobCursor):
+    """A walk over items in key order: the last key done, up to the largest planned."""
+
+    last_id: int = 0
+    max_id: int | None = None  # None: no bound (jobs planned before it was saved)
+
+
 @dataclass(frozen=True)
 class ItemError:
     """One item's failure, as stored in the job's ``errors``."""
@@ -101,7 +121,7 @@ class ItemError:
 class ChunkOutcome:
     """What one chunk did; the runner adds it to the job in the chunk's transaction."""
 
-    cursor: dict[str, Any]
+    cursor: JobCursor
     done: bool
     success: int = 0
     skips: int = 0
@@ -121,7 +141,7 @@ class JobPlan:
     """What create_job stores: the item count (server-side) and the starting cursor."""
 
     total_items: int
-    cursor: dict[str, Any] = field(default_factory=dict)
+    cursor: JobCursor = field(default_factory=JobCursor)
 
 
 @dataclass(frozen=True)

@@ -143,7 +143,7 @@ def create_job(job_type: str, config: dict[str, Any] | None = None, *, org_id: i
             job = store.create_job(
                 conn, job_type=job_type, config=parsed.to_json(), total_items=plan.total_items,
                 created_by=created_by or access.current_actor().name, org_id=org_id,
-                cursor=plan.cursor, background=background,
+                cursor=plan.cursor.to_json(), background=background,
                 source=(source[0].key, source[1]) if source else None,
                 conflicts={source[0].unique_index: source[0].conflict_message(source[1])}
                 if source and source[0].unique_index else None,
@@ -267,7 +267,7 @@ def _run_chunk(engine: Engine, job_id: str, budget: float, driven_by: str | None
             raise _JobCondition(exc) from exc
         progress = store.update_progress(
             conn, job_id, processed=outcome.processed, success=outcome.success,
-            errors=len(outcome.errors), skips=outcome.skips, cursor=outcome.cursor,
+            errors=len(outcome.errors), skips=outcome.skips, cursor=outcome.cursor.to_json(),
             new_errors=[e.as_dict() for e in outcome.errors],
             result_patch=outcome.result_patch, started_at=started_at, done=outcome.done,
             driven_by=driven_by, load_seconds=loads.seconds, loaded=loads.description,

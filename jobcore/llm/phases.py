@@ -37,7 +37,7 @@ from jobcore.catalog import topic_store
 from jobcore.jobs.base import ChunkOutcome, ItemError, take_slice
 from jobcore.jobs.store import Job
 from jobcore.llm.answers import Usage
-from jobcore.llm.batch_result import BatchResult
+from jobcore.llm.batch_result import BatchCursor, BatchResult
 from jobcore.llm.client import LLMUnavailable, api_error, client
 from jobcore.schema import batch_results_staging, llm_batches, topics
 from jobcore.sql_rules import LIVE_TOPIC_SQL, POLL_PHASE
@@ -49,7 +49,7 @@ STAGE_SECONDS = 45.0
 POST_PROCESS_CHUNK = 500
 
 
-def adopt_lost_batches(conn: Connection, job: Job, cursor: dict[str, Any], *,
+def adopt_lost_batches(conn: Connection, job: Job, cursor: BatchCursor, *,
                        eligible_after: Callable[[int, int], list[int]]) -> None:
     """Confirm batches recorded in llm_batches whose chunk never committed (the process
     died after Anthropic accepted them); eligible items that lost call had taken but no
@@ -62,13 +62,13 @@ def adopt_lost_batches(conn: Connection, job: Job, cursor: dict[str, Any], *,
     if not lost:
         return
     adopted = {item_id for item_ids in lost for item_id in item_ids}
-    cursor["submitted"] = cursor.get("submitted", 0) + len(adopted)
-    retry = set(cursor.get("retryIds", []))
+    cursor.submitted += len(adopted)
+    retry = set(cursor.retry_ids)
     furthest = max(adopted)
-    if furthest > cursor["lastId"]:
-        retry |= set(eligible_after(cursor["lastId"], furthest))
-        cursor["lastId"] = furthest
-    cursor["retryIds"] = sorted(retry - adopted)
+    if furthest > cursor.last_id:
+        retry |= set(eligible_after(cursor.last_id, furthest))
+        cursor.last_id = furthest
+    cursor.retry_ids = sorted(retry - adopted)
 
 
 def topics_by_id(conn: Connection, ids: list[int]) -> list[topic_store.TopicRow]:
@@ -97,7 +97,7 @@ class SubmitSource:
     limit: int | None = None
 
 
-def submit_step(conn: Connection, job: Job, cursor: dict[str, Any], source: SubmitSource,
+def submit_step(conn: Connection, job: Job, cursor: BatchCursor, source: SubmitSource,
                 deadline: float) -> ChunkOutcome:
     """Phase 1, one call: adopt batches a dead process left, then submit the queued
     resubmissions or the next eligible items (2,000 at most, fewer when the chunk's time
@@ -105,13 +105,15 @@ def submit_step(conn: Connection, job: Job, cursor: dict[str, Any], source: Subm
     """
     adopt_lost_batches(conn, job, cursor, eligible_after=lambda last_id, up_to: [
         t.id for t in source.eligible_after(last_id, up_to, SUB_BATCH_SIZE * 1000)])
-    if cursor.get("retryIds"):
-        return _submit(conn, job, cursor, source.by_id(conn, cursor["retryIds"]), True,
+    if cursor.retry_ids:
+        return _submit(conn, job, cursor, source.by_id(conn, cursor.retry_ids), True,
                        source, deadline)
-    chunk = take_slice(lambda n: source.eligible_after(cursor["lastId"], cursor["maxId"], n),
+    assert cursor.max_id is not None  # planned with the job
+    up_to = cursor.max_id
+    chunk = take_slice(lambda n: source.eligible_after(cursor.last_id, up_to, n),
                        size=SUB_BATCH_SIZE * SUBMITS_PER_CALL, deadline=deadline,
                        limit=job.total_items if source.limit is None else source.limit,
-                       processed=cursor.get("submitted", 0) + cursor.get("unsent", 0))
+                       processed=cursor.submitted + cursor.unsent)
     if not chunk.items and not has_batches(conn, job.id):
         return ChunkOutcome(cursor=cursor, done=True)  # nothing eligible
     return _submit(conn, job, cursor, chunk.items, chunk.more, source, deadline)
@@ -120,7 +122,7 @@ def submit_step(conn: Connection, job: Job, cursor: dict[str, Any], source: Subm
 Part = list[tuple[Any, dict[str, Any]]]  # (item, its request's params)
 
 
-def _submit(conn: Connection, job: Job, cursor: dict[str, Any], rows: list[Any], more: bool,
+def _submit(conn: Connection, job: Job, cursor: BatchCursor, rows: list[Any], more: bool,
             source: SubmitSource, deadline: float) -> ChunkOutcome:
     """Submit ``rows`` (by id) in sub-batches of 100, ``source.concurrency`` at a time.
 
@@ -145,9 +147,9 @@ def _submit(conn: Connection, job: Job, cursor: dict[str, Any], rows: list[Any],
                       for item, r in requests if isinstance(r, str)]
     if flags:
         source.refuse(conn, flags)
-    cursor["unsent"] = cursor.get("unsent", 0) + len(flags)
+    cursor.unsent += len(flags)
     taken = {t.id for t in rows}
-    retry = [i for i in cursor.get("retryIds", []) if i not in taken]
+    retry = [i for i in cursor.retry_ids if i not in taken]
     accepted, problem = [], None
     for part, answer in zip(parts, answers, strict=False):
         if isinstance(answer, Exception):
@@ -155,18 +157,18 @@ def _submit(conn: Connection, job: Job, cursor: dict[str, Any], rows: list[Any],
             retry.extend(t.id for t, _ in part)
         else:
             accepted.append(answer.id)
-            cursor["submitted"] = cursor.get("submitted", 0) + len(part)
+            cursor.submitted += len(part)
     if problem is not None and not accepted:
         raise LLMUnavailable(f"Anthropic did not take the batch: {problem}") from problem
     if accepted:
         conn.execute(sa.update(llm_batches).where(llm_batches.c.batch_id.in_(accepted))
                      .values(confirmed=True))
     if rows:
-        cursor["lastId"] = max(cursor["lastId"], max(taken))
-    cursor["retryIds"] = retry
+        cursor.last_id = max(cursor.last_id, max(taken))
+    cursor.retry_ids = retry
     if not more and not retry:
-        cursor["phase"] = POLL_PHASE
-    outcome.result_patch = BatchResult(phase=cursor.get("phase", "submit")).patch("phase")
+        cursor.submitted_all()
+    outcome.result_patch = BatchResult(phase=cursor.phase).patch("phase")
     return outcome
 
 
@@ -353,7 +355,7 @@ BY_REQUEST = sa.text(
 )
 
 
-def post_process(conn: Connection, job: Job, cursor: dict[str, Any],
+def post_process(conn: Connection, job: Job, cursor: BatchCursor,
                  write: Callable[[list[Any], ChunkOutcome], None], *,
                  take: sa.TextClause = WITH_TOPICS) -> ChunkOutcome:
     """Phase 2b: take up to 500 staged results; ``write(staged, outcome)`` applies them

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from jobcore.db import get_engine
 from jobcore.jobs.store import Job
-from jobcore.llm.batch_result import BatchResult
+from jobcore.llm.batch_result import BatchCursor, BatchResult
 from jobcore.llm.phases import batches_of
 from jobcore.schema import batch_results_staging
 
@@ -29,7 +29,8 @@ def batch_progress(job: Job, *, engine: Engine | None = None) -> BatchProgress:
     """The phase (submit, poll, done; a finished job's status when it ended before), the
     topics submitted, the results staged and waiting for post-processing, and the batches.
     """
-    phase = job.cursor.get("phase", "submit") if not job.is_finished else job.status
+    cursor = BatchCursor.of(job.cursor)
+    phase = cursor.phase if not job.is_finished else job.status
     with (engine or get_engine()).connect() as conn:
         staged = conn.execute(sa.select(sa.func.count()).select_from(batch_results_staging)
                               .where(batch_results_staging.c.job_id == job.id)).scalar_one()
@@ -38,5 +39,5 @@ def batch_progress(job: Job, *, engine: Engine | None = None) -> BatchProgress:
         phase = job.status
     else:
         phase = BatchResult.of(job.result).phase or phase
-    return BatchProgress(phase, job.cursor.get("submitted", 0), staged, batches)
+    return BatchProgress(phase, cursor.submitted, staged, batches)
 

@@ -26,6 +26,7 @@ from jobcore.jobs.registry import register
 from jobcore.jobs.store import Job
 from jobcore.llm import cost, phases
 from jobcore.llm.answers import AnswerError, answer_of, json_answer, live_results
+from jobcore.llm.batch_result import BatchCursor
 from jobcore.llm.client import model_of
 from jobcore.schema import topics
 from jobcore.trees import tree_index
@@ -129,7 +130,7 @@ class BackfillTaxonomyNodesHandler(PlacementHandler):
     def plan(self, conn: Connection, config, *, org_id: int | None) -> JobPlan:
         plan = super().plan(conn, config, org_id=org_id)
         return JobPlan(total_items=plan.total_items,
-                       cursor={**plan.cursor, "phase": "submit", "submitted": 0})
+                       cursor=BatchCursor.model_validate(plan.cursor.to_json()))
 
     def _eligible_after(self, conn: Connection, config, index: tree_index.TreeIndex,
                         last_id: int, up_to: int, n: int) -> list[topic_store.TopicRow]:
@@ -139,9 +140,9 @@ class BackfillTaxonomyNodesHandler(PlacementHandler):
         return [topic_store.topic_row(r) for r in conn.execute(stmt, self._params(config, index))]
 
     def process(self, conn: Connection, job: Job, config, deadline: float) -> ChunkOutcome:
-        cursor = dict(job.cursor)
+        cursor = BatchCursor.of(job.cursor)
         index = tree_index.load_index(conn)
-        if cursor.get("phase", "submit") != "submit":
+        if not cursor.submitting:
             phases.poll_and_stage(conn, job)
             return phases.post_process(
                 conn, job, cursor,

@@ -34,6 +34,7 @@ from jobcore.jobs.base import (
     JobConfig,
     JobHandler,
     JobPlan,
+    KeyCursor,
     RollbackSource,
     take_slice,
 )
@@ -227,7 +228,7 @@ class PlacementHandler(JobHandler[PlacementConfig]):
             .where(self._where(config)), self._params(config, tree_index.load_index(conn))).one()
         total = min(count, config.limit) if config.limit else count
         # topics created while the job runs are left for the next one, as reclassify does
-        return JobPlan(total_items=total, cursor={"lastId": 0, "maxId": max_id})
+        return JobPlan(total_items=total, cursor=KeyCursor(max_id=max_id))
 
     def select(self, conn: Connection, config: PlacementConfig, index: tree_index.TreeIndex,
                last_id: int, n: int, *, lock: bool, up_to: int | None = None
@@ -257,16 +258,16 @@ class PlacementHandler(JobHandler[PlacementConfig]):
 
     def process(self, conn: Connection, job: Job, config: PlacementConfig,
                 deadline: float) -> ChunkOutcome:
-        cursor = dict(job.cursor)
+        cursor = KeyCursor.of(job.cursor)
         index = tree_index.load_index(conn)
-        chunk = take_slice(lambda n: self.select(conn, config, index, cursor["lastId"], n,
-                                                 lock=True, up_to=cursor.get("maxId")),
+        chunk = take_slice(lambda n: self.select(conn, config, index, cursor.last_id, n,
+                                                 lock=True, up_to=cursor.max_id),
                            size=CHUNK_SIZE, deadline=deadline, limit=job.total_items,
                            processed=job.processed_items)
         outcome = ChunkOutcome(cursor=cursor, done=False)
         writes, flags = [], {}
         for topic in chunk.within_budget():
-            cursor["lastId"] = topic.id
+            cursor.last_id = topic.id
             placement = self.plan_topic(topic, index)
             if placement.error is not None:
                 outcome.errors.append(ItemError(placement.error, id=topic.id, name=topic.name))

@@ -20,7 +20,15 @@ from jobcore.api import create_app, hash_token
 from jobcore.catalog.topic_store import LIVE
 from jobcore.cli.main import main
 from jobcore.jobs import registry, runner
-from jobcore.jobs.base import ChunkOutcome, ItemError, JobConfig, JobHandler, JobPlan, take_slice
+from jobcore.jobs.base import (
+    ChunkOutcome,
+    ItemError,
+    JobConfig,
+    JobHandler,
+    JobPlan,
+    KeyCursor,
+    take_slice,
+)
 from jobcore.jobs.store import Job
 from jobcore.schema import topics
 
@@ -49,18 +57,19 @@ class ProbeHandler(JobHandler[ProbeConfig]):
     def plan(self, conn: Connection, config: ProbeConfig, *,
              org_id: int | None) -> JobPlan:
         count = conn.execute(sa.select(sa.func.count()).where(LIVE)).scalar_one()
-        return JobPlan(min(count, config.limit or count), {"lastId": 0})
+        return JobPlan(min(count, config.limit or count), KeyCursor())
 
     def process(self, conn: Connection, job: Job, config: ProbeConfig,
                 deadline: float) -> ChunkOutcome:
-        last_id = job.cursor["lastId"]
+        cursor = KeyCursor.of(job.cursor)
+        last_id = cursor.last_id
         chunk = take_slice(lambda n: conn.execute(
             sa.select(topics.c.id, topics.c.name).where(LIVE, topics.c.id > last_id)
             .order_by(topics.c.id).limit(n)).all(), size=10, deadline=deadline,
             limit=config.limit, processed=job.processed_items)
-        outcome = ChunkOutcome(cursor={"lastId": last_id}, done=False)
+        outcome = ChunkOutcome(cursor=cursor, done=False)
         for row in chunk.within_budget():
-            outcome.cursor["lastId"] = row.id
+            cursor.last_id = row.id
             if "bad" in row.name:
                 outcome.errors.append(ItemError("a bad name", id=row.id, name=row.name))
             else:
