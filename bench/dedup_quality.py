@@ -140,7 +140,7 @@ def _run(encoder: str, data: Path, labels: dict, matches: set) -> float:
     print(f"  default dedup_sweep: {line}")
     print(f"  semantic matching at 0.95 (the first sweeps): "
           f"{_f1(_predicted(seed, origin), labels, matches)[1]}")
-    scored = [(m["similarity"], pair) for cluster in low["clusters"] for m in cluster["losers"]
+    scored = [(m["score"], pair) for cluster in low["clusters"] for m in cluster["losers"]
               if (pair := _cross(cluster["winner"], m["id"], origin)) is not None]
     print(f"  curve (winner-loser pairs of a sweep at {CURVE_SWEEP_THRESHOLD}):")
     for threshold in CURVE_POINTS:

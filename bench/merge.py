@@ -38,7 +38,7 @@ def _clusters() -> list[dict]:
         members = list(range(next_id, next_id + size))
         next_id += size
         clusters.append({"winner": members[0],
-                         "losers": [{"id": m, "similarity": 0.97} for m in members[1:]]})
+                         "losers": [{"id": m, "score": 0.97} for m in members[1:]]})
     return clusters
 
 

@@ -105,3 +105,31 @@ def test_the_job_a_job_came_from_moves_to_its_own_columns(server_url):
                 "INSERT INTO admin_jobs (id, job_type, created_by, config, source_key, "
                 "source_job_id) VALUES ('job_4_d', 'reclassify', 'x', '{}', 'rollbackOf', "
                 "'job_1_a')"))
+
+
+def test_a_sweeps_stored_clusters_read_their_scores_after_the_rename(server_url):
+    """0023 renames a cluster member's ``similarity`` (the pair's hybrid score) to
+    ``score`` in the stored losers, the sweep's placements and the merge log, keeping the
+    losers' order and evidence.
+    """
+    with _database_at(server_url, "0022") as engine:
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO admin_jobs (id, job_type, created_by, status, config) VALUES "
+                "('job_1_a', 'dedup_sweep', 'x', 'pending', '{}')"))
+            conn.execute(sa.text("INSERT INTO topics (id, name) VALUES (1, 'Yoga Fans'), "
+                                 "(2, 'Yoga fans'), (3, 'Yoga-Fans')"))
+            conn.execute(sa.text(
+                "INSERT INTO dedup_clusters (job_id, seq, winner_topic_id, members, losers, "
+                "weakest) VALUES ('job_1_a', 1, 1, '{1,2,3}', CAST(:losers AS jsonb), 0.8)"),
+                {"losers": '[{"id": 2, "similarity": 0.9, "semantic": 0.95}, '
+                           '{"id": 3, "similarity": 0.8}]'})
+            conn.execute(sa.text("INSERT INTO dedup_cluster_members (job_id, topic_id, "
+                                 "similarity) VALUES ('job_1_a', 2, 0.9)"))
+        upgrade(engine)
+        with engine.connect() as conn:
+            losers = conn.execute(sa.text("SELECT losers FROM dedup_clusters")).scalar_one()
+            placed = conn.execute(sa.text(
+                "SELECT score FROM dedup_cluster_members")).scalar_one()
+        assert losers == [{"id": 2, "score": 0.9, "semantic": 0.95}, {"id": 3, "score": 0.8}]
+        assert placed == 0.9

@@ -59,8 +59,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     target = merge.add_mutually_exclusive_group(required=True)
     target.add_argument("--sweep", metavar="JOB", help="the dedup sweep whose clusters to merge")
     target.add_argument("--undo", metavar="JOB", help="the merge job to undo")
-    merge.add_argument("--min-similarity", type=float,
-                       help="only clusters whose weakest link is at least this")
+    merge.add_argument("--min-score", "--min-similarity", type=float, dest="min_score",
+                       help="only clusters whose weakest score is at least this")
     merge.add_argument("--dry-run", action="store_true",
                        help="list the clusters that would be merged; merge nothing")
 
@@ -152,7 +152,7 @@ def _cmd_merge(args) -> int:
         return print_report(drive_with_bar(created.id, created.total_items, verbose=True,
                                     unit="cluster"), changed="restored", skipped="skipped")
     _job, reviewed = cluster_review.load_review(args.sweep, {})
-    floor = args.min_similarity if args.min_similarity is not None else -1.0
+    floor = args.min_score if args.min_score is not None else -1.0
     chosen = [r for r in reviewed if r.mergeable
               and r.weakest is not None and r.weakest >= floor]
     if args.dry_run or not chosen:

@@ -45,7 +45,7 @@ _OUTCOMES = sa.text(
         FROM dedup_clusters c
         JOIN admin_jobs j ON j.id = c.job_id
         CROSS JOIN LATERAL (
-            SELECT (e ->> 'id')::bigint AS id, (e ->> 'similarity')::float8 AS score
+            SELECT (e ->> 'id')::bigint AS id, (e ->> 'score')::float8 AS score
             FROM jsonb_array_elements(c.losers) AS e) AS l
         WHERE coalesce(j.result ->> 'matching', 'semantic') = :matching
         ORDER BY least(c.winner_topic_id, l.id), greatest(c.winner_topic_id, l.id),

@@ -146,8 +146,8 @@ _CLUSTER_ROWS = sa.text(
     SELECT c.winner_topic_id AS winner, c.members,
            ARRAY(SELECT (l.value ->> 'id')::bigint FROM jsonb_array_elements(c.losers)
                  WITH ORDINALITY AS l(value, n) ORDER BY l.n) AS loser_ids,
-           ARRAY(SELECT (l.value ->> 'similarity')::float8 FROM jsonb_array_elements(c.losers)
-                 WITH ORDINALITY AS l(value, n) ORDER BY l.n) AS similarities,
+           ARRAY(SELECT (l.value ->> 'score')::float8 FROM jsonb_array_elements(c.losers)
+                 WITH ORDINALITY AS l(value, n) ORDER BY l.n) AS scores,
            c.losers::text AS losers_json, s.missing, s.losers_merged, s.gone_into,
            s.live_members
     FROM dedup_clusters c
@@ -184,7 +184,7 @@ def review(conn: Connection, job: Job, edits: dict[int, ClusterEdit]
     details = member_states(conn, {m for number in touched for m in rows[number - 1].members})
     reviewed = []
     for number, row in enumerate(rows, start=1):
-        cluster = proposals.Cluster.from_columns(row.winner, row.loser_ids, row.similarities,
+        cluster = proposals.Cluster.from_columns(row.winner, row.loser_ids, row.scores,
                                                  row.losers_json)
         if number not in touched:
             reviewed.append(ReviewedCluster(number, cluster, cluster.winner, _state_of(

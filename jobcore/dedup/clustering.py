@@ -20,8 +20,8 @@ class SweepStep:
     clusters: list[Cluster]
     # each swept topic's closest neighbour that the market/number guard allows (pairs marked
     # not duplicates are left out at or above the threshold, where they matter); for a topic
-    # an earlier chunk placed, its similarity in that cluster
-    best_similarity: dict[int, float]
+    # an earlier chunk placed, its score in that cluster
+    best_score: dict[int, float]
     already_clustered: set[int]  # swept topics that earlier chunks had placed
 
 

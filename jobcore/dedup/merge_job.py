@@ -1,6 +1,6 @@
 """merge: merge reviewed clusters into their winners, 10 clusters a chunk; or undo one.
 
-``clusters`` are ``{winner, losers: [{id, similarity?}]}`` as a dedup sweep proposes them
+``clusters`` are ``{winner, losers: [{id, score?}]}`` as a dedup sweep proposes them
 (after review). A cluster with a member already merged or deleted, or a winner that is
 gone, is that cluster's error and the job goes on. With ``undoOf`` the job instead undoes
 a completed merge job, cluster by cluster (see jobcore.dedup.merging).
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from sqlalchemy.engine import Connection
 
 from jobcore.catalog import topic_store
@@ -55,7 +55,9 @@ class MergeLoser(JobConfig):
     """
 
     id: int = Field(ge=1, description="Topic merged into the winner.")
-    similarity: float | None = Field(default=None, ge=-1.0, le=1.0)
+    # the pair's score; ``similarity``, its name before, is still read
+    score: float | None = Field(default=None, ge=-1.0, le=1.0,
+                                validation_alias=AliasChoices("score", "similarity"))
     semantic: float | None = Field(default=None, ge=-1.0, le=1.0)
     lexical: float | None = Field(default=None, ge=0.0, le=1.0)
     shared: list[str] = Field(default_factory=list, max_length=100)
@@ -77,7 +79,7 @@ class MergeConfig(JobConfig):
                                 json_schema_extra=INTERNAL)
 
     def plans(self, start: int = 0, stop: int | None = None) -> list[merging.MergePlan]:
-        return [merging.MergePlan(c.winner, tuple((m.id, m.similarity) for m in c.losers))
+        return [merging.MergePlan(c.winner, tuple((m.id, m.score) for m in c.losers))
                 for c in self.clusters[start:stop]]
 
 
@@ -112,10 +114,10 @@ class MergeHandler(JobHandler[MergeConfig]):
     follow_ups = (UNDO_MERGE,)
 
     def detail_tables(self, conn: Connection, job: JobSummary) -> list[DetailTable]:
-        given = job.config.get("clusters")
+        given = MergeConfig.model_validate(job.config).clusters
         if not given:
             return []
-        ids = [i for c in given for i in (c["winner"], *(m["id"] for m in c.get("losers", [])))]
+        ids = [i for c in given for i in (c.winner, *(m.id for m in c.losers))]
         names = topic_store.names_of(conn, ids)
         merged = "Clusters merged" if job.status == "completed" else "Clusters to merge"
         return [DetailTable(f"{merged} ({len(given):,})", merged_clusters_rows(given, names),
@@ -193,19 +195,19 @@ class MergeHandler(JobHandler[MergeConfig]):
         return outcome
 
 
-def merged_clusters_rows(clusters: list[dict[str, Any]], names: dict[int, str]
+def merged_clusters_rows(clusters: list[MergeCluster], names: dict[int, str]
                          ) -> list[dict[str, Any]]:
     """The clusters a merge job was given: winner and losers by name, with the weakest
     score (for its detail).
     """
     rows = []
     for number, cluster in enumerate(clusters, start=1):
-        losers = cluster.get("losers", [])
+        scores = [m.score for m in cluster.losers if m.score is not None]
         rows.append({
             "#": number,
-            "Winner": f"{names.get(cluster['winner'], '?')} · #{cluster['winner']}",
-            "Losers": "; ".join(f"{names.get(m['id'], '?')} · #{m['id']}" for m in losers),
-            "Weakest score": min((m.get("similarity", 0.0) for m in losers), default=None),
+            "Winner": f"{names.get(cluster.winner, '?')} · #{cluster.winner}",
+            "Losers": "; ".join(f"{names.get(m.id, '?')} · #{m.id}" for m in cluster.losers),
+            "Weakest score": min(scores, default=None),
         })
     return rows
 

@@ -28,7 +28,7 @@ _MERGE = sa.text(
     """
     WITH pairs AS (
         SELECT * FROM jsonb_to_recordset(CAST(:pairs AS jsonb))
-            AS p(winner bigint, loser bigint, similarity double precision)
+            AS p(winner bigint, loser bigint, score double precision)
     ), link_plan AS (
         SELECT o.id, o.org_id, o.created_at, p.winner, p.loser,
                EXISTS (SELECT 1 FROM org_topics w
@@ -67,8 +67,8 @@ _MERGE = sa.text(
         UPDATE topics t SET merged_into = p.winner, deleted_at = now(), updated_at = now()
         FROM pairs p WHERE t.id = p.loser
     ), recorded AS (
-        INSERT INTO merges (job_id, winner_topic_id, loser_topic_id, similarity, moved)
-        SELECT :job_id, p.winner, p.loser, p.similarity, jsonb_build_object(
+        INSERT INTO merges (job_id, winner_topic_id, loser_topic_id, score, moved)
+        SELECT :job_id, p.winner, p.loser, p.score, jsonb_build_object(
             'loserUpdatedAt', l.updated_at,
             'orgLinksMoved', coalesce((SELECT jsonb_agg(lp.id ORDER BY lp.id) FROM link_plan lp
                                        WHERE lp.loser = p.loser AND NOT lp.dropped), '[]'),
@@ -114,7 +114,7 @@ _LOCK_TOPICS = sa.text(
 
 @dataclass(frozen=True)
 class MergePlan:
-    """One cluster to merge: the winner and its losers with their similarity."""
+    """One cluster to merge: the winner and its losers with their score."""
 
     winner: int
     losers: tuple[tuple[int, float | None], ...]
@@ -152,8 +152,8 @@ def merge_clusters(conn: Connection, clusters: list[MergePlan], *, job_id: str,
         if problems:
             not_merged[cluster.winner] = "Not merged: " + "; ".join(problems)
             continue
-        pairs += [{"winner": cluster.winner, "loser": loser, "similarity": similarity}
-                  for loser, similarity in cluster.losers]
+        pairs += [{"winner": cluster.winner, "loser": loser, "score": score}
+                  for loser, score in cluster.losers]
     if pairs:
         conn.execute(_MERGE, {"pairs": json.dumps(pairs), "job_id": job_id,
                               "created_by": created_by})

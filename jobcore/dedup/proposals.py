@@ -93,8 +93,8 @@ def pair_key(a: int, b: int) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class Cluster:
-    """A winner and its losers, each loser with its score against the winner (its
-    ``similarity``) and, for clusters a sweep proposed, the evidence behind that score.
+    """A winner and its losers, each loser with its score against the winner and, for
+    clusters a sweep proposed, the evidence behind that score.
     """
 
     winner: int
@@ -111,25 +111,25 @@ class Cluster:
 
     def to_json(self) -> dict[str, Any]:
         return {"winner": self.winner, "losers": [
-            {"id": i, "similarity": round(s, 6),
+            {"id": i, "score": round(s, 6),
              **(self.evidence[i].to_json() if i in self.evidence else {})}
             for i, s in self.losers]}
 
     @classmethod
-    def from_columns(cls, winner: int, loser_ids: list[int], similarities: list[float],
+    def from_columns(cls, winner: int, loser_ids: list[int], scores: list[float],
                      losers_json: str) -> Cluster:
         """A cluster as a sweep's table row holds it, its evidence read from ``losers_json``
         (the losers as stored) only when asked for: a screen lists every cluster of a sweep
         and shows the evidence of a few.
         """
-        return cls(int(winner), tuple(zip(map(int, loser_ids), map(float, similarities),
+        return cls(int(winner), tuple(zip(map(int, loser_ids), map(float, scores),
                                           strict=True)), LazyEvidence(losers_json))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Cluster:
         losers = data["losers"]
         return cls(int(data["winner"]),
-                   tuple((int(m["id"]), float(m["similarity"])) for m in losers),
+                   tuple((int(m["id"]), float(m["score"])) for m in losers),
                    {int(m["id"]): Evidence.from_json(m) for m in losers if "semantic" in m})
 
 

@@ -7,8 +7,8 @@ stale or missing anywhere in the catalogue (writes mark them) are refreshed firs
 chunks of their own, so that the search sees current text. Clusters, their winners and the
 candidates and scores (hybrid or semantic) follow jobcore.dedup.matching's rules; they
 accumulate in the ``dedup_clusters`` table (one INSERT per chunk; a job read through the
-runner shows them as ``result.clusters``: ``{winner, losers: [{id, similarity, semantic,
-lexical, shared, unshared}]}``, ``similarity`` being the pair's score), and a histogram of
+runner shows them as ``result.clusters``: ``{winner, losers: [{id, score, semantic,
+lexical, shared, unshared}]}``, ``score`` being the pair's hybrid score), and a histogram of
 each swept topic's best score shows what another threshold would give. The sweep writes
 nothing but embeddings.
 

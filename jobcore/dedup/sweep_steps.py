@@ -46,23 +46,23 @@ HISTOGRAM_STARTS = thresholds.REPORTED_FROM
 HISTOGRAM_BINS = 40
 
 # Which of :ids earlier chunks of this sweep placed in a cluster (dedup_cluster_members),
-# each with its similarity there (a loser's to its winner; a winner's closest loser's).
+# each with its score there (a loser's against its winner; a winner's closest loser's).
 _CLUSTERED = sa.text(
-    "SELECT topic_id AS id, similarity FROM dedup_cluster_members "
+    "SELECT topic_id AS id, score FROM dedup_cluster_members "
     "WHERE job_id = :job_id AND topic_id = ANY(CAST(:ids AS bigint[]))")
 _RECORD_PLACEMENTS = sa.text(
     """
-    INSERT INTO dedup_cluster_members (job_id, topic_id, similarity)
-    SELECT :job_id, (p ->> 'id')::bigint, (p ->> 'similarity')::float8
+    INSERT INTO dedup_cluster_members (job_id, topic_id, score)
+    SELECT :job_id, (p ->> 'id')::bigint, (p ->> 'score')::float8
     FROM jsonb_array_elements(CAST(:placed AS jsonb)) AS p
     ON CONFLICT (job_id, topic_id) DO UPDATE
-        SET similarity = greatest(dedup_cluster_members.similarity, excluded.similarity)
+        SET score = greatest(dedup_cluster_members.score, excluded.score)
     """
 )
 # ... and, in a verifying sweep, those in a pair waiting for Claude
 _CLUSTERED_OR_IN_BAND = sa.text(
-    f"SELECT id, max(similarity) FROM ({_CLUSTERED.text} UNION ALL "
-    f"{verify_band.IN_BAND_PAIRS}) AS placed(id, similarity) GROUP BY id")
+    f"SELECT id, max(score) FROM ({_CLUSTERED.text} UNION ALL "
+    f"{verify_band.IN_BAND_PAIRS}) AS placed(id, score) GROUP BY id")
 
 
 
@@ -214,10 +214,10 @@ def _record_clusters(conn: Connection, job: Job, clusters: list[proposals.Cluste
         for i, c in enumerate(clusters)])})
     placed: dict[int, float] = {}  # one row per topic (a statement may not touch one twice)
     for c in clusters:
-        for topic_id, similarity in ((c.winner, max(s for _, s in c.losers)), *c.losers):
-            placed[topic_id] = max(similarity, placed.get(topic_id, similarity))
+        for topic_id, score in ((c.winner, max(s for _, s in c.losers)), *c.losers):
+            placed[topic_id] = max(score, placed.get(topic_id, score))
     conn.execute(_RECORD_PLACEMENTS, {"job_id": job.id, "placed": json.dumps([
-        {"id": topic_id, "similarity": similarity} for topic_id, similarity in placed.items()])})
+        {"id": topic_id, "score": score} for topic_id, score in placed.items()])})
 
 
 # what a sweep step's summary sets (the verification too, when Claude verifies)
@@ -234,8 +234,8 @@ def _summary(previous: SweepResult, step: clustering.SweepStep,
         start=start, step=round((1 - start) / HISTOGRAM_BINS, 6),
         counts=[0] * HISTOGRAM_BINS)
     counts, below = list(histogram.counts), histogram.below
-    for similarity in step.best_similarity.values():
-        index = int((similarity - histogram.start) / histogram.step + 1e-9)
+    for score in step.best_score.values():
+        index = int((score - histogram.start) / histogram.step + 1e-9)
         if index < 0:
             below += 1
         else:

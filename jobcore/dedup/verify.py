@@ -184,15 +184,15 @@ def _join_clusters(conn: Connection, job: Job,
     for winner, added in by_winner.items():
         row = existing.get(winner)
         losers = list(row.losers) if row is not None else []
-        losers += [{"id": loser, "similarity": round(score, 6), **evidence.to_json()}
+        losers += [{"id": loser, "score": round(score, 6), **evidence.to_json()}
                    for loser, score, evidence in added]
-        losers.sort(key=lambda m: (-m["similarity"], m["id"]))
+        losers.sort(key=lambda m: (-m["score"], m["id"]))
         if row is None:
             seq, new, next_seq = next_seq, new + 1, next_seq + 1
         else:
             seq = row.seq
         rows.append({"seq": seq, "winner": winner,
                      "members": [winner, *(m["id"] for m in losers)], "losers": losers,
-                     "weakest": min(m["similarity"] for m in losers)})
+                     "weakest": min(m["score"] for m in losers)})
     conn.execute(_UPSERT_CLUSTERS, {"job_id": job.id, "clusters": json.dumps(rows)})
     return new

@@ -146,8 +146,8 @@ def record_pending(conn: Connection, job_id: str, pending: list[BandPair]) -> No
 # Topics of :ids already in one of the sweep's band pairs, with the pair's score (a winner:
 # its best pair's), for the sweep's "already clustered" read.
 IN_BAND_PAIRS = """
-    SELECT m.id, m.similarity FROM (
-        SELECT loser_topic_id AS id, score AS similarity FROM dedup_verify_pairs
+    SELECT m.id, m.score FROM (
+        SELECT loser_topic_id AS id, score FROM dedup_verify_pairs
         WHERE job_id = :job_id AND loser_topic_id = ANY(CAST(:ids AS bigint[]))
         UNION ALL
         SELECT winner_topic_id, max(score) FROM dedup_verify_pairs

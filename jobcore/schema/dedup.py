@@ -20,7 +20,7 @@ merges = sa.Table(
     sa.Column("job_id", sa.Text, nullable=True),  # no foreign key: outlives a pruned job
     sa.Column("winner_topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), nullable=False),
     sa.Column("loser_topic_id", sa.BigInteger, sa.ForeignKey("topics.id"), nullable=False),
-    sa.Column("similarity", sa.Float, nullable=True),
+    sa.Column("score", sa.Float, nullable=True),  # the pair's hybrid score
     sa.Column("moved", JSONB, nullable=False, server_default="{}"),
     created_at_column(),
     sa.Column("undone_at", timestamp, nullable=True),
@@ -61,7 +61,7 @@ dedup_cluster_members = sa.Table(
     sa.Column("job_id", sa.Text, sa.ForeignKey("admin_jobs.id", ondelete="CASCADE"),
               primary_key=True),
     sa.Column("topic_id", sa.BigInteger, primary_key=True),
-    sa.Column("similarity", sa.Float, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
 )
 
 dedup_verify_pairs = sa.Table(

@@ -1,4 +1,4 @@
-"""Tables and the similarity histogram of the Dedup Clusters screen (pure functions)."""
+"""Tables and the score histogram of the Dedup Clusters screen (pure functions)."""
 
 from __future__ import annotations
 

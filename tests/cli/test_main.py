@@ -114,7 +114,7 @@ def test_dedup_sweep_merge_and_undo_from_the_command_line(demo_engine, capsys):
     with demo_engine.connect() as conn:
         live_before = conn.execute(sa.select(sa.func.count()).where(
             topics.c.merged_into.is_(None))).scalar_one()
-    assert main(["merge", "--sweep", sweep_id, "--min-similarity", "0.99", "--dry-run"]) == 0
+    assert main(["merge", "--sweep", sweep_id, "--min-score", "0.99", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "would merge #" in out and "nothing was written" in out
     assert main(["merge", "--sweep", sweep_id, "--min-similarity", "0.99"]) == 0

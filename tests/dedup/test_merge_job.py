@@ -60,9 +60,9 @@ def cluster(engine, make_topic, make_org):
     return {"w": w, "l1": l1, "l2": l2, "o1": o1, "o2": o2, "o3": o3}
 
 
-def merge_config(c) -> dict:
-    return {"clusters": [{"winner": c["w"], "losers": [{"id": c["l1"], "similarity": 0.99},
-                                                       {"id": c["l2"], "similarity": 0.97}]}]}
+def merge_config(c, word: str = "score") -> dict:
+    return {"clusters": [{"winner": c["w"], "losers": [{"id": c["l1"], word: 0.99},
+                                                       {"id": c["l2"], word: 0.97}]}]}
 
 
 def test_merge_moves_and_consolidates_links_activations_and_history(engine, cluster):
@@ -84,7 +84,7 @@ def test_merge_moves_and_consolidates_links_activations_and_history(engine, clus
         rows = conn.execute(sa.select(merges).order_by(merges.c.id)).all()
         history = conn.execute(sa.select(topic_history.c.topic_id, topic_history.c.action)
                                .order_by(topic_history.c.id)).all()
-    assert [(r.winner_topic_id, r.loser_topic_id, r.similarity) for r in rows] == [
+    assert [(r.winner_topic_id, r.loser_topic_id, r.score) for r in rows] == [
         (c["w"], c["l1"], 0.99), (c["w"], c["l2"], 0.97)]
     assert len(rows[0].moved["orgLinksMoved"]) == 1 and len(rows[0].moved["orgLinksDropped"]) == 1
     assert len(rows[1].moved["orgLinksMoved"]) == 1 and len(rows[1].moved["orgLinksDropped"]) == 1
@@ -93,6 +93,15 @@ def test_merge_moves_and_consolidates_links_activations_and_history(engine, clus
     assert history[0] == (c["w"], "manual_edit")
     assert sorted(history[1:]) == sorted([(c["w"], "merged"), (c["l1"], "merged"),
                                           (c["w"], "merged"), (c["l2"], "merged")])
+
+
+def test_a_merge_config_written_with_the_old_word_for_score_still_merges(engine, cluster):
+    """Clusters stored or sent before ``similarity`` was called ``score`` keep working."""
+    job = run(engine, "merge", merge_config(cluster, word="similarity"))
+    assert job["status"] == "completed" and job["success"] == 1
+    with engine.connect() as conn:
+        scores = conn.execute(sa.select(merges.c.score).order_by(merges.c.id)).scalars().all()
+    assert scores == [0.99, 0.97]
 
 
 def test_undo_restores_the_catalogue_exactly(engine, cluster):

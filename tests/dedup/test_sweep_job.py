@@ -57,8 +57,8 @@ def test_planted_duplicates_are_found_and_near_misses_refused_by_default(demo_en
     # winner, and carries the evidence of that score
     assert sum(len(c) for c in clusters) == len(member_of)
     losers = [m for c in result["clusters"] for m in c["losers"]]
-    assert all(m["similarity"] >= 0.60 for m in losers)
-    assert all(m["similarity"] == pytest.approx(0.25 * m["semantic"] + 0.75 * m["lexical"],
+    assert all(m["score"] >= 0.60 for m in losers)
+    assert all(m["score"] == pytest.approx(0.25 * m["semantic"] + 0.75 * m["lexical"],
                                                 abs=1e-5) for m in losers)
 
 
@@ -66,7 +66,7 @@ def test_the_first_sweeps_semantic_matching_is_a_setting(demo_engine):
     result = sweep(demo_engine, matching="semantic")
     assert (result["matching"], result["threshold"]) == ("semantic", 0.95)
     losers = [m for c in result["clusters"] for m in c["losers"]]
-    assert losers and all(m["similarity"] == m["semantic"] >= 0.95 for m in losers)
+    assert losers and all(m["score"] == m["semantic"] >= 0.95 for m in losers)
 
 
 def test_distinct_topics_are_not_proposed(engine, make_topic):
@@ -135,7 +135,7 @@ def test_clusters_do_not_chain(engine, make_topic, make_org, favourite):
     else:
         assert clusters_of(result) == [{a, b}]
         assert result["clusters"][0]["winner"] == a
-    assert result["clusters"][0]["losers"][0]["similarity"] == pytest.approx(0.9747, abs=1e-3)
+    assert result["clusters"][0]["losers"][0]["score"] == pytest.approx(0.9747, abs=1e-3)
 
 
 def test_a_cluster_split_over_two_chunks_is_found_once(engine, make_topic, monkeypatch):

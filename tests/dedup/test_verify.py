@@ -78,7 +78,7 @@ def test_only_the_band_goes_to_claude_and_its_verdicts_shape_the_clusters(
         set(sure), set(same)]
     assert "claude" not in clusters[0]["losers"][0]  # proposed on its score alone
     verified = clusters[1]["losers"][0]
-    assert verified["similarity"] == pytest.approx(0.93, abs=1e-6)
+    assert verified["score"] == pytest.approx(0.93, abs=1e-6)
     assert verified["claude"] == {
         "confidence": 0.9, "reason": "Both names describe the same people, worded differently.",
         "earlier": False}

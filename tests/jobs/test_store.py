@@ -45,7 +45,7 @@ def test_a_list_reads_a_merge_without_its_clusters_and_the_job_keeps_them(engine
     """A merge's clusters (1.5 MB for 40,000) are read by its own detail, not by every list
     it appears in; a job it came from is still named.
     """
-    clusters = [{"winner": i, "losers": [{"id": i + 1, "similarity": 0.9}]}
+    clusters = [{"winner": i, "losers": [{"id": i + 1, "score": 0.9}]}
                 for i in range(1, 200, 2)]
     with engine.begin() as conn:
         merge = store.create_job(conn, job_type="merge", total_items=100, created_by="ana",
