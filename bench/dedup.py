@@ -206,7 +206,7 @@ def main() -> None:
         ids, matrix, names = _vectors(engine)
         with engine.connect() as conn:
             lexicon = lexical.index_for(conn, "bench", fixed=True,
-                                        group=guards.guard_group)
+                                        guard_key=guards.guard_key)
         start = time.perf_counter()
         exact = _exact_pairs(ids, matrix, names, lexicon)
         exact_seconds = time.perf_counter() - start

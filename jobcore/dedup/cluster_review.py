@@ -230,8 +230,8 @@ def _scores_against(conn: Connection, job: Job, winner: int, others: list[int],
     semantic = {topic_id: float(similarity) for topic_id, similarity in conn.execute(
         _SIMILARITIES, {"winner": winner, "ids": others}).all() if similarity is not None}
     names = [(details[winner].name, details[m].name) for m in others]
-    # the sweep's own index (the same key and group), where this process built it
-    index = lexical.index_for(conn, job.id, fixed=True, group=guards.guard_group)
+    # the sweep's own index (the same key and guard key), where this process built it
+    index = lexical.index_for(conn, job.id, fixed=True, guard_key=guards.guard_key)
     lexical_scores = dict(zip(others, index.similarities(names), strict=True))
     mode = SweepResult.of(job.result).matching or thresholds.SEMANTIC
     scores = {m: thresholds.pair_score(mode, semantic.get(m, 0.0), lexical_scores[m])

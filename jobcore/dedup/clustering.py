@@ -25,11 +25,11 @@ class SweepStep:
     already_clustered: set[int]  # swept topics that earlier chunks had placed
 
 
-def by_winner_rule(hoods: Neighbourhoods, group: list[int]) -> int:
-    """The group's winner: most org links plus activations, then classified, then the
+def by_winner_rule(hoods: Neighbourhoods, candidates: list[int]) -> int:
+    """The candidates' winner: most org links plus activations, then classified, then the
     oldest, then the lowest id.
     """
-    return min(group, key=lambda i: hoods.info[i].winner_key)
+    return min(candidates, key=lambda i: hoods.info[i].winner_key)
 
 
 def best_matched(hoods: Neighbourhoods, source: int, floor: float,
@@ -72,8 +72,8 @@ def threshold_pass(hoods: Neighbourhoods, source_ids: list[int]) -> SweepStep:
     def winner_of(source: int) -> int:
         # the source and the neighbours it best matches (one it matches less well would
         # make a winner the best match rule then keeps it from joining)
-        group = best_matched(hoods, source, floor, lambda i: i not in clustered)
-        return by_winner_rule(hoods, [source, *(i for i, _ in group)])
+        matched = best_matched(hoods, source, floor, lambda i: i not in clustered)
+        return by_winner_rule(hoods, [source, *(i for i, _ in matched)])
 
     # the winners' own neighbourhoods, then those of their close neighbours (for the best
     # match rule), fetched in one go each (winners that change as clusters form within the
@@ -119,11 +119,11 @@ def band_pass(hoods: Neighbourhoods, source_ids: list[int], step: SweepStep,
     def winner_of(source: int) -> int:
         if source in stars:
             return source
-        group = best_matched(hoods, source, floor, free)
-        held = [i for i, _ in group if i in stars]  # best score first
+        matched = best_matched(hoods, source, floor, free)
+        held = [i for i, _ in matched if i in stars]  # best score first
         if held:
             return held[0]
-        return by_winner_rule(hoods, [source, *(i for i, _ in group)])
+        return by_winner_rule(hoods, [source, *(i for i, _ in matched)])
 
     for source in source_ids:
         if source not in hoods.info or not free(source):

@@ -112,7 +112,7 @@ def explain(conn: Connection, job: Job, a: Topic, b: Topic) -> PairExplanation:
     semantic = conn.execute(sa.text(
         "SELECT 1 - (x.embedding <=> y.embedding) FROM topic_embeddings x, topic_embeddings y "
         "WHERE x.topic_id = :a AND y.topic_id = :b"), {"a": a.id, "b": b.id}).scalar()
-    index = lexical.index_for(conn, job.id, fixed=True, group=guards.guard_group)
+    index = lexical.index_for(conn, job.id, fixed=True, guard_key=guards.guard_key)
     similarity = index.similarities([(a.name, b.name)])[0]
     return PairExplanation(a, b, mode, threshold,
                            None if semantic is None else float(semantic), similarity,

@@ -226,9 +226,9 @@ def compatible(a: Markers, b: Markers) -> bool:
     return _contradiction(a, b) is None
 
 
-def guard_group(name: str) -> tuple[str, frozenset[str], frozenset[str]]:
+def guard_key(name: str) -> tuple[str, frozenset[str], frozenset[str]]:
     """What two names must have alike for ``compatible`` to allow them (market, qualifiers
-    and editions): the lexical index looks for candidates only among names of the same group.
+    and editions): the lexical index looks for candidates only among names of the same key.
     """
     marks = markers(name)
     return marks.market, marks.qualifiers, marks.editions

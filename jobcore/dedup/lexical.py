@@ -13,9 +13,9 @@ subject, and an index that finds every topic whose name may be a duplicate of a 
   in the other, whole or shortened: a prefix of three letters or more, a plural, or from the
   same first to the same last letter its letters in order ("Mgmt", "Svcs").
 - **Index.** The names holding each word and the names whose subject each word is, per
-  ``group`` (the matcher's market and qualifiers, which must be alike anyway). A search for
+  guard key (the matcher's market and qualifiers, which must be alike anyway). A search for
   a name reads the names holding a word related to its subject (a rare word, so few names)
-  and keeps those at or above a similarity floor: exact, every name of its group that shares
+  and keeps those at or above a similarity floor: exact, every name of its guard key that shares
   its subject and is that similar is weighed (tests/dedup/test_lexical.py checks it against
   a brute-force search, bench/dedup.py against an exact search of the sweep's scores).
 
@@ -45,11 +45,11 @@ from jobcore.dedup.lexical_text import (
     COVERAGE,
     COVERED_UP_TO,
     RAW_WORD,
-    Group,
+    GuardKey,
     content,
     is_code,
     lexical_text,
-    one_group,
+    no_guard_key,
     same_word,
 )
 from jobcore.sql_rules import LIVE_TOPIC_SQL
@@ -61,15 +61,16 @@ _PAIRS_KEPT = 1_000_000  # same_subject answers remembered (about 150 MB at most
 
 class LexicalIndex:
     """TF-IDF vectors of character trigrams of the given names, and which names hold each
-    word. ``group`` splits the names into groups that are never each other's candidates
-    (the matcher's guards: names for different markets are never duplicates).
+    word. ``guard_key`` splits the names: names of different keys are never each other's
+    candidates (the matcher's guards: names for different markets are never duplicates).
     """
 
-    def __init__(self, ids: list[int], names: list[str], group: Group = one_group) -> None:
+    def __init__(self, ids: list[int], names: list[str],
+                 guard_key: GuardKey = no_guard_key) -> None:
         self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 3),
                                           sublinear_tf=True, lowercase=False, dtype=np.float32)
         self.ids = np.asarray(ids, dtype=np.int64)
-        self.group = group
+        self.guard_key = guard_key
         self._names = dict(zip(ids, names, strict=True))
         self._learned = {  # the catalogue's own initialisms ("MDMs" for "Marketing ...")
             wording.stem(short): " ".join(wording.stem(w) for w in wording.expanded(
@@ -94,13 +95,13 @@ class LexicalIndex:
         self._row_of_name = {name: row for row, name in enumerate(names)}
         self._rows = (self._fit(texts) if names else
                       sparse.csr_matrix((0, 0), dtype=np.float32))
-        # (group, word) -> the rows holding the word; (group, subject) -> the rows whose
-        # subject it is; group -> the rows without a subject
+        # (guard key, word) -> the rows holding the word; (guard key, subject) -> the rows
+        # whose subject it is; guard key -> the rows without a subject
         by_word: dict[tuple[Hashable, str], list[int]] = {}
         by_word_long: dict[tuple[Hashable, str], list[int]] = {}  # of the long names only
         by_subject: dict[tuple[Hashable, str | None], list[int]] = {}
         for row, (name, words) in enumerate(zip(names, word_lists, strict=True)):
-            key = group(name)
+            key = guard_key(name)
             long = len(content(words)) > COVERED_UP_TO
             for word in set(words):
                 by_word.setdefault((key, word), []).append(row)
@@ -298,13 +299,13 @@ class LexicalIndex:
         return [by[(key, w)] for w in self.related_words(word) if (key, w) in by]
 
     def _subject_candidates(self, name: str) -> np.ndarray:
-        """Rows of the indexed names of ``name``'s group that can share its subject
+        """Rows of the indexed names of ``name``'s guard key that can share its subject
         (``same_subject``): those holding a word related to its subject or one of its model
         codes; for a name without a subject, or a long one (whose own subject another name
         need not hold), also those whose subject is related to one of its words, and those
         without a subject.
         """
-        key, words, subject = self.group(name), self.words(name), self.subject(name)
+        key, words, subject = self.guard_key(name), self.words(name), self.subject(name)
         held = []
         if subject is not None:
             held += self._rows_related(subject, key, self._rows_by_word)
@@ -361,24 +362,24 @@ KEPT_INDEXES = 4
 INDEX_LOAD = "the name index"  # a one-time load, as pages name it (jobcore.warmup)
 
 _lock = threading.Lock()
-# (database, key, group) -> stamp, index
-_cached: dict[tuple[str, str, Group], tuple[str, LexicalIndex]] = {}
+# (database, key, guard key) -> stamp, index
+_cached: dict[tuple[str, str, GuardKey], tuple[str, LexicalIndex]] = {}
 
 
-def is_cached(key: str, group: Group = one_group) -> bool:
+def is_cached(key: str, guard_key: GuardKey = no_guard_key) -> bool:
     """Whether this process already holds the index kept under ``key`` (any database)."""
     with _lock:
-        return any(slot[1:] == (key, group) for slot in _cached)
+        return any(slot[1:] == (key, guard_key) for slot in _cached)
 
 
 def index_for(conn: Connection, key: str, *, fixed: bool,
-              group: Group = one_group) -> LexicalIndex:
-    """A lexical index of this database's live topics (split by ``group``), kept in the
+              guard_key: GuardKey = no_guard_key) -> LexicalIndex:
+    """A lexical index of this database's live topics (split by ``guard_key``), kept in the
     process under ``key``: ``fixed``, the one built on first use (a sweep's: its candidates
     come from the names live when it first ran here); else rebuilt whenever the live topics
     changed.
     """
-    slot = (str(conn.engine.url), key, group)
+    slot = (str(conn.engine.url), key, guard_key)
     with _lock:
         cached = _cached.get(slot)
         if cached is not None and fixed:
@@ -388,7 +389,7 @@ def index_for(conn: Connection, key: str, *, fixed: bool,
             return cached[1]
         with one_time_load(INDEX_LOAD):
             rows = conn.execute(_LIVE_NAMES).all()
-            index = LexicalIndex([r.id for r in rows], [r.name for r in rows], group)
+            index = LexicalIndex([r.id for r in rows], [r.name for r in rows], guard_key)
         _cached.pop(slot, None)
         while len(_cached) >= KEPT_INDEXES:
             _cached.pop(next(iter(_cached)))

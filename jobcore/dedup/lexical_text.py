@@ -117,10 +117,11 @@ def lexical_text(name: str) -> str:
     return " ".join([wording.stem(w) for w in words] + tokens)
 
 
-# what a name's group is (the matcher's market and qualifiers: see guards.guard_group)
-Group = Callable[[str], Hashable]
+# what must be alike in two names for them to be candidates (the matcher's market and
+# qualifiers: see guards.guard_key)
+GuardKey = Callable[[str], Hashable]
 
 
-def one_group(name: str) -> Hashable:
-    """Every name in one group (no guard key)."""
+def no_guard_key(name: str) -> Hashable:
+    """The same key for every name (no guard)."""
     return None

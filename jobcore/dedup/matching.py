@@ -38,8 +38,8 @@ cluster keeps).
   product is closer to itself than to the old one).
 - **Clusters do not chain.** A cluster is a star around its winner: every loser scores at
   least ``threshold`` with the winner itself. Sweeping topic S (not yet in a cluster of
-  this sweep): the group is S and the neighbours not yet in a cluster that S best matches
-  (within ``BEST_MATCH_MARGIN`` of its best pair); the group's winner W
+  this sweep): the candidates are S and the neighbours not yet in a cluster that S best
+  matches (within ``BEST_MATCH_MARGIN`` of its best pair); their winner W
   is chosen by the winner rule; the cluster is W and W's own neighbours not yet in a cluster
   (S among them). A~B, B~C with A and C far apart gives {B: A, C} when B wins and {A: B}
   when A wins (C then stays alone: C is not close to A).

@@ -168,7 +168,7 @@ class DedupSweepHandler(JobHandler[DedupSweepConfig]):
         pending = ([encoders.MODEL_LOAD]
                    if local_model and not warmup.is_loaded(encoders.MODEL_LOAD) else [])
         hybrid = config.get("matching", thresholds.DEFAULT_MATCHING) == thresholds.HYBRID
-        if hybrid and not lexical.is_cached(job_id, guards.guard_group):
+        if hybrid and not lexical.is_cached(job_id, guards.guard_key):
             pending.append(lexical.INDEX_LOAD)
         return pending
 

@@ -126,7 +126,7 @@ def sweep_topics(conn: Connection, job: Job, config: DedupSweepConfig, cursor: S
         step = matching.sweep(
             conn, ids, threshold=config.score_threshold, method=cursor.method,
             mode=config.matching, lexicon=lexical.index_for(
-                conn, job.id, fixed=True, group=guards.guard_group),
+                conn, job.id, fixed=True, guard_key=guards.guard_key),
             clustered_before=lambda found: dict(conn.execute(clustered, {
                 "job_id": job.id, "ids": search.id_array(sorted(found))}).tuples().all()),
             judged_different=(lambda found: verify_band.judged_different(conn, found))

@@ -197,7 +197,7 @@ def band_estimate(conn: Connection, source_ids: list[int], *, total: int, mode: 
     """
     started = time.monotonic()
     lexicon = lexical.index_for(conn, "verify-estimate", fixed=False,
-                                group=guards.guard_group)
+                                guard_key=guards.guard_key)
     method = search.search_method(conn)
     placed: dict[int, float] = {}
     pending: list[verify_band.BandPair] = []

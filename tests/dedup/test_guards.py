@@ -107,11 +107,11 @@ def test_different_segments_are_refused_with_the_reason(a: str, b: str, reason: 
     assert refusal is not None and refusal.startswith(reason), refusal
 
 
-def test_the_guard_group_holds_what_must_be_alike() -> None:
-    assert guards.guard_group("Golf Fans - UK") == guards.guard_group("UK: Golf Fans")
-    assert guards.guard_group("Golf Fans - UK") != guards.guard_group("Golf Fans - US")
-    assert guards.guard_group("Affluent Golf Fans") != guards.guard_group("Golf Fans")
-    assert guards.guard_group("Dreamweaver CS3 Upgrade") != guards.guard_group("Dreamweaver CS3")
+def test_the_guard_key_holds_what_must_be_alike() -> None:
+    assert guards.guard_key("Golf Fans - UK") == guards.guard_key("UK: Golf Fans")
+    assert guards.guard_key("Golf Fans - UK") != guards.guard_key("Golf Fans - US")
+    assert guards.guard_key("Affluent Golf Fans") != guards.guard_key("Golf Fans")
+    assert guards.guard_key("Dreamweaver CS3 Upgrade") != guards.guard_key("Dreamweaver CS3")
 
 
 def test_editions_are_read_from_the_leaf_not_from_a_path() -> None:

@@ -110,17 +110,17 @@ def _demo_names(count: int) -> list[str]:
     raise AssertionError("unreachable")
 
 
-def test_candidates_are_exactly_the_pairs_of_one_group_and_subject_above_the_floor() -> None:
+def test_candidates_are_exactly_the_pairs_of_one_guard_key_and_subject_above_the_floor() -> None:
     names = _demo_names(600)
     ids = list(range(1, len(names) + 1))
-    index = lexical.LexicalIndex(ids, names, group=guards.guard_group)
+    index = lexical.LexicalIndex(ids, names, guard_key=guards.guard_key)
     floor = 0.4
     vectors = index.vectors(names)
     similarity = (vectors @ vectors.T).toarray()
     expected = {
         (a, b) for a, b in itertools.permutations(range(len(names)), 2)
-        if similarity[a, b] >= floor and guards.guard_group(names[a]) ==
-        guards.guard_group(names[b]) and index.same_subject(names[a], names[b])}
+        if similarity[a, b] >= floor and guards.guard_key(names[a]) ==
+        guards.guard_key(names[b]) and index.same_subject(names[a], names[b])}
     found = index.candidates(dict(zip(ids, names, strict=True)), k=len(names), floor=floor)
     got = {(a - 1, b - 1) for a, listed in found.items() for b, _ in listed
            if index.same_subject(names[a - 1], names[b - 1])}
