@@ -1,0 +1,64 @@
+"""The merge at the foot of the Dedup Clusters screen: the clusters ticked (one by one or
+every open one on every page) and the button that starts the merge job.
+"""
+
+import streamlit as st
+
+from app_pages.parts.cluster_screen import ClusterScreen
+from jobcore.access import can
+from jobcore.dedup import cluster_review
+from jobcore.errors import JobcoreError
+from jobcore.ui import pages
+from jobcore.ui.dedup import cluster_label
+from jobcore.ui.forms import plural
+
+
+def merge_panel(screen: ClusterScreen, names: dict[int, str]) -> None:
+    """Choose the clusters and start their merge (then open the merge job)."""
+    st.subheader("Merge")
+    chosen = _chosen(screen, names)
+    pick = st.columns([1, 1, 2])
+    pick[0].button("Select all open", disabled=not screen.open_numbers,
+                   on_click=lambda: st.session_state.update({screen.all_open_key: True}))
+    if not pick[1].button(f"Merge {plural(len(chosen), 'cluster')}", type="primary",
+                          disabled=not chosen or not can("create"), icon=":material/merge:",
+                          help=None if can("create") else "Merging needs the operator role"):
+        return
+    try:
+        created = cluster_review.start_merge([screen.by_number[n] for n in chosen],
+                                             screen.sweep_id,
+                                             created_by=pages.current_user(st.session_state))
+    except JobcoreError as exc:
+        st.error(str(exc))
+        return
+    st.session_state.get("dedup_edits", {}).pop(screen.sweep_id, None)
+    st.session_state.pop(screen.chosen_key, None)
+    st.session_state.pop(screen.all_open_key, None)
+    st.switch_page(pages.JOB_DETAIL, query_params={"job": created.id})
+
+
+def _chosen(screen: ClusterScreen, names: dict[int, str]) -> list[int]:
+    """Every open cluster after Select all open; else those ticked (this page's open
+    clusters offered, those ticked on other pages kept).
+    """
+    open_set, key = set(screen.open_numbers), screen.chosen_key
+    if any(n not in open_set for n in screen.ticked()):
+        st.session_state[key] = [n for n in st.session_state[key] if n in open_set]
+    if st.session_state.get(screen.all_open_key) and screen.open_numbers:
+        # the clusters ticked one by one stay for "Choose instead" (a widget's state goes
+        # with a run that does not show it, unless set again)
+        st.session_state[key] = screen.ticked()
+        selected = st.columns([4, 1])
+        selected[0].info(f"All {plural(len(screen.open_numbers), 'open cluster')} are "
+                         "selected, on every page.")
+        selected[1].button("Choose instead", icon=":material/checklist:",
+                           on_click=lambda: st.session_state.pop(screen.all_open_key, None))
+        return screen.open_numbers
+    choices = sorted({*screen.ticked(), *(r.number for r in screen.page_rows if r.mergeable)},
+                     key=screen.numbers.index)
+    return st.multiselect(
+        "Clusters to merge", choices, key=key,
+        format_func=lambda n: cluster_label(screen.by_number[n], names),
+        help="The open clusters of this page and those ticked on other pages. Each loser's "
+             "org links, activations and history move to the winner; the loser is "
+             "soft-deleted. A completed merge can be undone.")

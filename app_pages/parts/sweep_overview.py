@@ -1,0 +1,94 @@
+"""The top of the Dedup Clusters screen: which sweep, its figures, its score histogram, and
+how analysts' decisions and Claude's verdicts fall by score band.
+"""
+
+import streamlit as st
+
+from jobcore.dedup import cluster_review
+from jobcore.dedup.sweep_result import SweepCursor, SweepResult, verification_caption
+from jobcore.jobs import runner
+from jobcore.jobs.store import Job
+from jobcore.ui.dedup import agreement_frame, bands_frame, histogram_figure
+
+
+def pick_sweep() -> str:
+    """The sweep to review (from the URL's ``job`` when it names one), kept in the URL;
+    stops the page when no sweep has run.
+    """
+    sweeps = [j for j in runner.list_jobs(job_type="dedup_sweep", limit=100)
+              if j.processed_items > 0]
+    if not sweeps:
+        st.info("No dedup sweep has run yet. Create a **dedup_sweep** job on the Jobs page "
+                "(or from a completed reclassify job's detail: *Dedup sweep these topics*), "
+                "run it, and review its clusters here.")
+        st.stop()
+    ids = [j.id for j in sweeps]
+    wanted = st.query_params.get("job")
+    labels = {j.id: f"{j.id} · {j.status} · {j.processed_items:,}/{j.total_items:,} "
+                    + ("swept and verified" if j.config.get("verify") == "claude" else "swept")
+              for j in sweeps}
+    sweep_id = st.selectbox("Sweep", ids, index=ids.index(wanted) if wanted in ids else 0,
+                            format_func=labels.get)
+    st.query_params["job"] = sweep_id
+    return sweep_id
+
+
+def figures(job: Job, result: SweepResult, reviewed: list[cluster_review.ReviewedCluster]
+            ) -> None:
+    """Clusters, duplicates, open ones, threshold and search; the verification's progress
+    and a note while the sweep still runs.
+    """
+    cols = st.columns(5)
+    cols[0].metric("Clusters", f"{len(reviewed):,}")
+    cols[1].metric("Duplicates", f"{sum(len(r.cluster.losers) for r in reviewed):,}",
+                   help="Losers: topics that a merge folds (or folded) into a winner, with "
+                        "your edits and not-duplicates marks applied")
+    cols[2].metric("Open", f"{sum(r.mergeable for r in reviewed):,}",
+                   help="Clusters not merged yet with a loser left")
+    cols[3].metric("Threshold", f"{result.threshold or 0.0:.3f}")
+    cols[4].metric("Search", result.search or "–",
+                   help="How candidates were found. lexical (hybrid matching): every name of "
+                        "the same market and subject alike enough to reach the threshold; "
+                        "exact (semantic, small catalogues): every vector compared; hnsw "
+                        "(semantic): pgvector's index")
+    if result.verification is not None:
+        submitted = SweepCursor.of(job.cursor).submitted
+        st.caption(verification_caption(result.verification, submitted,
+                                        finished=job.is_finished))
+    if job.status != "completed":
+        what = ("topics swept and pairs verified" if job.config.get("verify") == "claude"
+                else "topics swept")
+        st.warning(f"This sweep is {job.status} ({job.processed_items:,} of "
+                   f"{job.total_items:,} {what}): the list grows as it runs.")
+    figure = histogram_figure(result)
+    if figure is not None:
+        st.plotly_chart(figure, width="stretch")
+
+
+def decisions_by_band(job: Job, result: SweepResult, matching_mode: str) -> None:
+    """Analysts' decisions by score band, and Claude's verdicts against them."""
+    bands = bands_frame(cluster_review.decisions_by_band(matching_mode), result.threshold)
+    with st.expander(f"Analysts' decisions by score band (all {matching_mode} sweeps)",
+                     expanded=not bands.empty):
+        if bands.empty:
+            st.caption("No proposed pairs yet.")
+        else:
+            st.caption("Every pair a sweep proposed (a loser and its winner) becomes a label "
+                       "when it is merged or marked not duplicates. The precision in a band "
+                       "is the share of its decided pairs that were merged: choose the "
+                       "threshold where it is still high enough.")
+            st.dataframe(bands, hide_index=True, width="stretch")
+    agreement = agreement_frame(cluster_review.claude_agreement_by_band(matching_mode))
+    if agreement.empty and job.config.get("verify") != "claude":
+        return
+    with st.expander(f"Claude's verdicts against analysts' decisions (all {matching_mode} "
+                     "sweeps)"):
+        if agreement.empty:
+            st.caption("Claude has not verified a pair yet.")
+        else:
+            st.caption("Pairs a sweep was unsure of (scoring below its threshold) that "
+                       "Claude was asked about. Agreement: of the pairs analysts later "
+                       "merged or marked not duplicates, the share decided as Claude said (a "
+                       "pair it called different is not proposed, so only a merge by hand "
+                       "decides it).")
+            st.dataframe(agreement, hide_index=True, width="stretch")
