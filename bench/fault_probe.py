@@ -126,7 +126,7 @@ def page_session(engine: sa.Engine, stop: threading.Event, jobs: dict[str, str],
             return conn.execute(_TWICE, {"j": jobs["reclassify"]}).scalar()
     found["topic changes recorded twice"] = _retrying(twice, stop)
     _job, reviewed = _retrying(
-        lambda: cluster_review.load_review(sweep.id, {}, engine=engine), stop)
+        lambda: cluster_review.load_review(sweep.id, engine=engine), stop)
     chosen = [r for r in reviewed if r.mergeable]
     merge = _retrying(lambda: cluster_review.start_merge(
         chosen, sweep.id, created_by="page (probe)", engine=engine), stop)

@@ -43,7 +43,7 @@ def _sample(engine) -> list[PairQuestion]:
     """The pairs a 0.50 sweep proposes, as questions."""
     sweep = runner.create_job("dedup_sweep", {"threshold": BAND[0]}, engine=engine)
     drive.run_to_completion(sweep.id, engine=engine)
-    _, reviewed = cluster_review.load_review(sweep.id, {}, engine=engine)
+    _, reviewed = cluster_review.load_review(sweep.id, engine=engine)
     details = cluster_review.load_members({m for r in reviewed for m in r.cluster.members},
                                   engine=engine)
     questions = []

@@ -1,13 +1,14 @@
 """The cluster under review on the Dedup Clusters screen: its members side by side, the
-edits an analyst makes to it (winner, removal, not-duplicates marks) and "Why not?".
+decisions an analyst makes on it (winner, removal, reset: saved on the server as made;
+not-duplicates marks) and "Why not?".
 """
 
 import streamlit as st
 
 from app_pages.parts.cluster_screen import ClusterScreen
 from jobcore.access import can
-from jobcore.dedup import cluster_review, explain
-from jobcore.dedup.cluster_review import ClusterEdit, Member, ReviewedCluster
+from jobcore.dedup import cluster_decisions, cluster_review, explain
+from jobcore.dedup.cluster_review import Member, ReviewedCluster
 from jobcore.errors import JobcoreError
 from jobcore.ui import pages
 from jobcore.ui.dedup import (
@@ -18,6 +19,8 @@ from jobcore.ui.dedup import (
     highlight_differences,
     score_caption,
 )
+
+_ROW_HEIGHT = 35  # a st.dataframe row, in pixels
 
 
 def comparison(screen: ClusterScreen, current: ReviewedCluster,
@@ -38,7 +41,9 @@ def comparison(screen: ClusterScreen, current: ReviewedCluster,
     # member columns share the width, so up to four members fit 1,400 px without sideways
     # scrolling (a long description shows whole on hover)
     member_width = max(150, 760 // max(len(frame.columns), 1))
-    st.dataframe(highlight_differences(frame), width="stretch", column_config={
+    # every row shown (the caption above names fields that a scrolled table hid)
+    st.dataframe(highlight_differences(frame), width="stretch",
+                 height=_ROW_HEIGHT * (len(frame) + 1) + 3, column_config={
         "_index": st.column_config.Column(width=115),
         **{name: st.column_config.Column(width=member_width) for name in frame.columns}})
     evidence = current.cluster.evidence
@@ -56,7 +61,6 @@ def edit_actions(screen: ClusterScreen, current: ReviewedCluster,
                  details: dict[int, Member]) -> None:
     """Make winner, Remove from cluster, Not duplicates (asked first) and Reset edits."""
     number, sweep_id = current.number, screen.sweep_id
-    edit = screen.edits.setdefault(number, ClusterEdit())
     actions = st.columns(3)
     with actions[0]:
         new_winner = st.selectbox("Winner", list(current.cluster.members),
@@ -64,14 +68,14 @@ def edit_actions(screen: ClusterScreen, current: ReviewedCluster,
                                   format_func=lambda i: f"#{i} · {details[i].name}")
         if st.button("Make winner", disabled=new_winner == current.cluster.winner,
                      shortcut="W"):
-            edit.winner = new_winner
+            screen.decide(cluster_decisions.WINNER, number, new_winner)
             st.rerun()
     with actions[1]:
         member = st.selectbox("Member", [i for i, _ in current.cluster.losers],
                               key=f"member_{sweep_id}_{number}",
                               format_func=lambda i: f"#{i} · {details[i].name}")
         if st.button("Remove from cluster", disabled=member is None):
-            edit.removed.add(member)
+            screen.decide(cluster_decisions.REMOVE, number, member)
             st.rerun()
         if st.button("Not duplicates", disabled=member is None or not can("mark_not_duplicates"),
                      shortcut="X",
@@ -82,10 +86,10 @@ def edit_actions(screen: ClusterScreen, current: ReviewedCluster,
     if member is not None and st.session_state.get(_asking(sweep_id)) == (number, member):
         _confirm_not_duplicates(sweep_id, member, current.cluster.winner, details)
     with actions[2]:
-        if current.edited and edit != ClusterEdit() and st.button(
+        if current.decision.changes and st.button(
                 "Reset edits", icon=":material/restart_alt:",
-                help="Back to the winner and members the sweep proposed"):
-            screen.edits.pop(number, None)
+                help="Back to the winner and members the sweep proposed (and not accepted)"):
+            screen.decide(cluster_decisions.RESET, number)
             st.rerun()
 
 

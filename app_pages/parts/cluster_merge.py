@@ -1,12 +1,13 @@
-"""The merge at the foot of the Dedup Clusters screen: the clusters ticked (one by one or
-every open one on every page) and the button that starts the merge job.
+"""The merge at the foot of the Dedup Clusters screen: the clusters accepted (by anyone,
+saved on the server) or every open one on every page, and the button that starts the merge
+job.
 """
 
 import streamlit as st
 
 from app_pages.parts.cluster_screen import ClusterScreen
 from jobcore.access import can
-from jobcore.dedup import cluster_review
+from jobcore.dedup import cluster_decisions, cluster_review
 from jobcore.errors import JobcoreError
 from jobcore.ui import pages
 from jobcore.ui.dedup import cluster_label
@@ -31,34 +32,37 @@ def merge_panel(screen: ClusterScreen, names: dict[int, str]) -> None:
     except JobcoreError as exc:
         st.error(str(exc))
         return
-    st.session_state.get("dedup_edits", {}).pop(screen.sweep_id, None)
-    st.session_state.pop(screen.chosen_key, None)
     st.session_state.pop(screen.all_open_key, None)
     st.switch_page(pages.JOB_DETAIL, query_params={"job": created.id})
 
 
+def _sync_accepted(screen: ClusterScreen) -> None:
+    """The multiselect changed: accept the clusters added, unaccept those taken out."""
+    wanted, accepted = set(st.session_state[screen.chosen_key]), set(screen.accepted())
+    for number in sorted(wanted - accepted):
+        screen.decide(cluster_decisions.ACCEPT, number)
+    for number in sorted(accepted - wanted):
+        screen.decide(cluster_decisions.UNACCEPT, number)
+
+
 def _chosen(screen: ClusterScreen, names: dict[int, str]) -> list[int]:
-    """Every open cluster after Select all open; else those ticked (this page's open
-    clusters offered, those ticked on other pages kept).
+    """Every open cluster after Select all open; else the accepted ones (this page's open
+    clusters offered besides: ticking one accepts it, taking one out unaccepts it).
     """
-    open_set, key = set(screen.open_numbers), screen.chosen_key
-    if any(n not in open_set for n in screen.ticked()):
-        st.session_state[key] = [n for n in st.session_state[key] if n in open_set]
     if st.session_state.get(screen.all_open_key) and screen.open_numbers:
-        # the clusters ticked one by one stay for "Choose instead" (a widget's state goes
-        # with a run that does not show it, unless set again)
-        st.session_state[key] = screen.ticked()
         selected = st.columns([4, 1])
         selected[0].info(f"All {plural(len(screen.open_numbers), 'open cluster')} are "
                          "selected, on every page.")
         selected[1].button("Choose instead", icon=":material/checklist:",
                            on_click=lambda: st.session_state.pop(screen.all_open_key, None))
         return screen.open_numbers
-    choices = sorted({*screen.ticked(), *(r.number for r in screen.page_rows if r.mergeable)},
+    accepted = screen.accepted()
+    st.session_state[screen.chosen_key] = accepted  # the server's, whoever accepted them
+    choices = sorted({*accepted, *(r.number for r in screen.page_rows if r.mergeable)},
                      key=screen.numbers.index)
     return st.multiselect(
-        "Clusters to merge", choices, key=key,
-        format_func=lambda n: cluster_label(screen.by_number[n], names),
-        help="The open clusters of this page and those ticked on other pages. Each loser's "
+        "Clusters to merge", choices, key=screen.chosen_key, on_change=_sync_accepted,
+        args=(screen,), format_func=lambda n: cluster_label(screen.by_number[n], names),
+        help="The accepted clusters (by anyone) and this page's open ones. Each loser's "
              "org links, activations and history move to the winner; the loser is "
              "soft-deleted. A completed merge can be undone.")

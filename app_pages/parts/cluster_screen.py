@@ -1,6 +1,7 @@
 """The clusters of one sweep on the Dedup Clusters screen: what the list, the review and
-the merge share in a run of the page (the cluster under review, the page of the list, the
-clusters ticked and accepted), the list itself and the review's navigation.
+the merge share in a run of the page (the cluster under review, the page of the list;
+analysts' decisions, read from and written to the server as they are made), the list itself
+and the review's navigation.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from typing import Any
 
 import streamlit as st
 
-from jobcore.dedup import cluster_review
-from jobcore.dedup.cluster_review import ClusterEdit, ReviewedCluster
+from jobcore.dedup import cluster_decisions, cluster_review
+from jobcore.dedup.cluster_review import ReviewedCluster
 from jobcore.dedup.sweep_result import SweepResult
 from jobcore.errors import JobcoreError
 from jobcore.jobs.store import Job
 from jobcore.ui import dedup as dedup_ui
-from jobcore.ui.dedup import cluster_label, clusters_frame
+from jobcore.ui import pages
+from jobcore.ui.dedup import cluster_label, clusters_frame, review_text
 
 
 @dataclass
@@ -28,19 +30,16 @@ class ClusterScreen:
     sweep_id: str
     job: Job
     reviewed: list[ReviewedCluster]
-    edits: dict[int, ClusterEdit]  # this sweep's edits, kept in the session
 
     @classmethod
     def load(cls, sweep_id: str) -> ClusterScreen:
-        """The sweep's clusters with the session's edits applied (stops on an error)."""
-        all_edits = st.session_state.setdefault("dedup_edits", {})
-        edits = all_edits.setdefault(sweep_id, {})
+        """The sweep's clusters with analysts' decisions applied (stops on an error)."""
         try:
-            job, reviewed = cluster_review.load_review(sweep_id, edits)
+            job, reviewed = cluster_review.load_review(sweep_id)
         except JobcoreError as exc:
             st.error(str(exc))
             st.stop()
-        return cls(sweep_id, job, reviewed, edits)
+        return cls(sweep_id, job, reviewed)
 
     def __post_init__(self) -> None:
         self.result = SweepResult.of(self.job.result)
@@ -48,9 +47,9 @@ class ClusterScreen:
         self.numbers = [r.number for r in self.reviewed]
         self.open_numbers = [r.number for r in self.reviewed if r.mergeable]
         self.verified = self.job.config.get("verify") == "claude"
+        self.user = pages.current_user(st.session_state)
         self.place = f"cluster_{self.sweep_id}"  # the cluster under review
-        self.chosen_key = f"chosen_{self.sweep_id}"  # the clusters ticked for the merge
-        self.accepted_key = f"accepted_{self.sweep_id}"  # accepted one by one
+        self.chosen_key = f"chosen_{self.sweep_id}"  # the merge's multiselect
         self.page_key = f"clusters_page_{self.sweep_id}"
         self.all_open_key = f"all_open_{self.sweep_id}"  # Select all open, on every page
         if self.reviewed and st.session_state.get(self.place) not in self.numbers:
@@ -69,17 +68,28 @@ class ClusterScreen:
         per_page = dedup_ui.CLUSTERS_PER_PAGE
         return self.reviewed[self.page * per_page:(self.page + 1) * per_page]
 
-    def ticked(self) -> list[int]:
-        return st.session_state.get(self.chosen_key, [])
-
-    def accepted(self) -> set[int]:
-        return st.session_state.get(self.accepted_key, set())
+    def accepted(self) -> list[int]:
+        """The open clusters analysts accepted for the merge, in the list's order."""
+        return [r.number for r in self.reviewed if r.accepted and r.mergeable]
 
     def load_names(self) -> dict[int, str]:
-        """Names of what the screen lists: this page's clusters and those ticked."""
+        """Names of what the screen lists: this page's clusters and those accepted."""
         return cluster_review.load_names(
             {m for r in self.page_rows for m in (*r.cluster.members, r.proposed_winner)}
-            | {self.by_number[n].proposed_winner for n in self.ticked() if n in self.by_number})
+            | {self.by_number[n].proposed_winner for n in self.accepted()})
+
+    def decide(self, action: str, cluster: int | None = None,
+               topic_id: int | None = None) -> None:
+        """Record the analyst's decision on a cluster (by default the one under review)."""
+        cluster_review.record_decision(self.sweep_id, cluster or self.current, action,
+                                       topic_id, by=self.user)
+
+    def undo_last(self) -> None:
+        """Undo the analyst's last decision on this sweep and show its cluster."""
+        undone = cluster_review.undo_last_decision(self.sweep_id, by=self.user)
+        st.session_state["undone_decision"] = undone
+        if undone is not None and undone.cluster in self.by_number:
+            st.session_state[self.place] = undone.cluster
 
     def to_page(self) -> None:
         st.session_state[self.place] = self.numbers[
@@ -94,23 +104,19 @@ class ClusterScreen:
         at = self.numbers.index(self.current)
         later = self.numbers[at + 1:] + self.numbers[:at]
         st.session_state[self.place] = next(
-            (n for n in later if self.by_number[n].mergeable and not self.by_number[n].edited
-             and n not in self.accepted()), self.current)
+            (n for n in later if self.by_number[n].mergeable
+             and not self.by_number[n].decided), self.current)
 
     def accept(self) -> None:
-        """Tick the cluster under review for the merge and go to the next open one."""
-        st.session_state.setdefault(self.accepted_key, set()).add(self.current)
-        ticked = list(self.ticked())
-        if self.current not in ticked and self.by_number[self.current].mergeable:
-            ticked.append(self.current)
-        st.session_state[self.chosen_key] = ticked
+        """Accept the cluster under review for the merge and go to the next open one that
+        nobody has decided on (another analyst may be working through the same sweep).
+        """
+        self.decide(cluster_decisions.ACCEPT)
         self.next_open()
 
     def decided(self) -> int:
-        """Clusters looked at and decided (Select all open ticks ones nobody looked at)."""
-        accepted = self.accepted()
-        return sum(r.state != cluster_review.OPEN or r.edited or r.number in accepted
-                   for r in self.reviewed)
+        """Clusters looked at and decided, by anyone (Select all open decides none)."""
+        return sum(r.decided for r in self.reviewed)
 
 
 _LIST_COLUMNS: dict[str, Any] = {  # narrow figures: the names get the width
@@ -118,7 +124,8 @@ _LIST_COLUMNS: dict[str, Any] = {  # narrow figures: the names get the width
     "Members": st.column_config.NumberColumn(width=70),
     "Weakest link": st.column_config.NumberColumn(format="%.4f", width=95),
     "Claude": st.column_config.TextColumn(width=80),
-    "State": st.column_config.TextColumn(width=110)}
+    "State": st.column_config.TextColumn(width=110),
+    "Review": st.column_config.TextColumn(width=140)}
 
 
 def cluster_list(screen: ClusterScreen, names: dict[int, str]) -> None:
@@ -140,29 +147,62 @@ def cluster_list(screen: ClusterScreen, names: dict[int, str]) -> None:
                  width="stretch", column_config=_LIST_COLUMNS)
 
 
-def navigation(screen: ClusterScreen, names: dict[int, str]) -> ReviewedCluster:
-    """Previous, Next, Next open, Accept, the progress of the review and the cluster
-    picker; returns the cluster under review.
-    """
-    st.subheader("Review a cluster")
-    nav = st.columns([1, 1, 1.3, 1, 2.7])
+SHORTCUTS = (("P / N", "previous / next cluster"), ("O", "next open cluster nobody decided"),
+             ("A", "accept for the merge, then next open"), ("U", "undo your last decision"),
+             ("W", "make the chosen member the winner"), ("X", "not duplicates (asks first)"),
+             ("Y / Esc", "confirm / keep them"), ("H", "this list"))
+
+
+@st.dialog("Keyboard shortcuts")
+def _shortcuts() -> None:
+    st.table({"Key": [k for k, _ in SHORTCUTS], "Does": [d for _, d in SHORTCUTS]})
+    st.caption("Streamlit takes single letters and keys like Esc, not punctuation: H for help.")
+
+
+def _buttons(screen: ClusterScreen) -> None:
+    current = screen.by_number[screen.current]
+    nav = st.columns([1, 1, 1.3, 1, 1.2, 1])
     nav[0].button("Previous", icon=":material/arrow_back:", on_click=screen.step, args=(-1,),
                   width="stretch", shortcut="P")
     nav[1].button("Next", icon=":material/arrow_forward:", on_click=screen.step, args=(1,),
                   width="stretch", shortcut="N")
     nav[2].button("Next open", icon=":material/skip_next:", on_click=screen.next_open,
                   width="stretch", shortcut="O",
-                  help="The next open cluster nobody has edited or accepted yet")
+                  help="The next open cluster nobody has accepted or edited yet")
     nav[3].button("Accept", icon=":material/check:", on_click=screen.accept, type="primary",
                   width="stretch", shortcut="A",
-                  disabled=not screen.by_number[screen.current].mergeable,
-                  help="Tick this cluster for the merge below and go to the next open one")
+                  disabled=not current.mergeable or current.accepted,
+                  help="Accepted already" if current.accepted else
+                  "Accept this cluster for the merge below and go to the next open one "
+                  "(saved at once: a reload or another analyst sees it)")
+    nav[4].button("Undo mine", icon=":material/undo:", on_click=screen.undo_last,
+                  width="stretch", shortcut="U",
+                  help="Undo your last decision on this sweep (accept, winner, removal, reset)")
+    if nav[5].button("Keys", icon=":material/keyboard:", width="stretch", shortcut="H",
+                     help="The keyboard shortcuts"):
+        _shortcuts()
+
+
+def navigation(screen: ClusterScreen, names: dict[int, str]) -> ReviewedCluster:
+    """Previous, Next, Next open, Accept, Undo, the progress of the review (everyone's
+    decisions) and the cluster picker; returns the cluster under review.
+    """
+    st.subheader("Review a cluster")
+    _buttons(screen)
+    undone = st.session_state.pop("undone_decision", False)
+    if undone is None:
+        st.info("You have no decision on this sweep left to undo.")
+    elif undone:
+        st.success(f"Undone: your {undone.action} on cluster #{undone.cluster}.")
     total = len(screen.reviewed)
-    nav[4].progress(screen.decided() / total,
-                    text=f"{screen.decided():,} of {total:,} clusters reviewed (accepted, "
-                         "edited, merged, or with a pair marked not duplicates)")
+    st.progress(screen.decided() / total,
+                text=f"{screen.decided():,} of {total:,} clusters reviewed (accepted, edited, "
+                     "merged, or with a pair marked not duplicates; by anyone, saved as made)")
     number = st.selectbox("Cluster", [r.number for r in screen.page_rows], key=screen.place,
                           format_func=lambda n: cluster_label(screen.by_number[n], names),
                           help="The clusters of this page; Previous and Next go on to the "
                                "others")
-    return screen.by_number[number]
+    current = screen.by_number[number]
+    if current.decision.decided_by is not None:
+        st.caption(review_text(current, when=True) + ".")
+    return current

@@ -54,13 +54,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     sweep.add_argument("--background", action="store_true",
                        help="hand the job to the workers (python -m jobcore worker) and return")
     sweep.add_argument("--verbose", action="store_true", help="print every cluster")
-    merge = sub.add_parser("merge", help="merge the open clusters of a dedup sweep, or undo "
-                                         "a merge job")
+    merge = sub.add_parser("merge", help="merge the open clusters of a dedup sweep (as "
+                                         "analysts edited them on the Dedup screen), or "
+                                         "undo a merge job")
     target = merge.add_mutually_exclusive_group(required=True)
     target.add_argument("--sweep", metavar="JOB", help="the dedup sweep whose clusters to merge")
     target.add_argument("--undo", metavar="JOB", help="the merge job to undo")
     merge.add_argument("--min-score", "--min-similarity", type=float, dest="min_score",
                        help="only clusters whose weakest score is at least this")
+    merge.add_argument("--accepted", action="store_true",
+                       help="only the clusters analysts accepted on the Dedup screen")
     merge.add_argument("--dry-run", action="store_true",
                        help="list the clusters that would be merged; merge nothing")
 
@@ -120,7 +123,7 @@ def _cmd_dedup_sweep(args) -> int:
     from jobcore.dedup import cluster_review  # the sweep's reading of names: only here
     from jobcore.dedup.sweep_result import SweepResult
 
-    job, reviewed = cluster_review.load_review(created.id, {})
+    job, reviewed = cluster_review.load_review(created.id)
     result = SweepResult.of(job.result)
     verified = result.verification
     if verified is not None and verified.pairs is not None:
@@ -151,9 +154,9 @@ def _cmd_merge(args) -> int:
               file=sys.stderr)
         return print_report(drive_with_bar(created.id, created.total_items, verbose=True,
                                     unit="cluster"), changed="restored", skipped="skipped")
-    _job, reviewed = cluster_review.load_review(args.sweep, {})
+    _job, reviewed = cluster_review.load_review(args.sweep)
     floor = args.min_score if args.min_score is not None else -1.0
-    chosen = [r for r in reviewed if r.mergeable
+    chosen = [r for r in reviewed if r.mergeable and (r.accepted or not args.accepted)
               and r.weakest is not None and r.weakest >= floor]
     if args.dry_run or not chosen:
         names = cluster_review.load_names({m for r in chosen for m in r.cluster.members})
@@ -161,7 +164,8 @@ def _cmd_merge(args) -> int:
             print(f"would merge #{r.number} (weakest {r.weakest:.4f}) into "
                   f"{names[r.cluster.winner]!r}: "
                   + ", ".join(repr(names[i]) for i, _ in r.cluster.losers))
-        print(f"{'dry run: ' if args.dry_run else ''}{len(chosen):,} open clusters to merge"
+        which = "accepted open" if args.accepted else "open"
+        print(f"{'dry run: ' if args.dry_run else ''}{len(chosen):,} {which} clusters to merge"
               + ("; nothing was written" if args.dry_run else ""))
         return EXIT_OK
     # a merge job takes at most MAX_CLUSTERS clusters: a larger sweep is merged by several,

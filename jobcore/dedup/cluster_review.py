@@ -1,5 +1,6 @@
-"""The clusters of a dedup sweep as analysts review them: member details, edits (another
-winner, a member removed, a pair marked "not duplicates") and the merge job they lead to.
+"""The clusters of a dedup sweep as analysts review them: member details, their decisions
+(accepted, another winner, a member removed: jobcore.dedup.cluster_decisions; a pair marked
+"not duplicates") applied, and the merge job they lead to.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from jobcore import audit
 from jobcore.db import get_engine
 from jobcore.dedup import (
     calibration,
+    cluster_decisions,
     guards,
     lexical,
     matching,
@@ -22,6 +24,7 @@ from jobcore.dedup import (
     proposals,
     thresholds,
 )
+from jobcore.dedup.cluster_decisions import ClusterEdit
 from jobcore.dedup.sweep_result import SweepResult
 from jobcore.errors import UsageError
 from jobcore.jobs import runner, store
@@ -60,25 +63,27 @@ class Member(MemberState):
     created_at: datetime
 
 
-@dataclass
-class ClusterEdit:
-    """An analyst's changes to one proposed cluster (kept by the screen until merged)."""
-
-    winner: int | None = None
-    removed: set[int] = field(default_factory=set)
-
-
 @dataclass(frozen=True)
 class ReviewedCluster:
     """A proposed cluster with the analyst's edits applied and its current state."""
 
-    number: int  # position in the sweep's result, from 1
+    number: int  # the cluster's number in the sweep, from 1
     cluster: proposals.Cluster
     proposed_winner: int
     state: str  # open, merged (already merged into its winner), stale (a member is gone)
     edited: bool
     # pairs of the proposed members marked "not duplicates" (left out of the cluster)
     marked_apart: tuple[tuple[int, int], ...] = ()
+    decision: ClusterEdit = field(default_factory=ClusterEdit)  # analysts' decisions on it
+
+    @property
+    def accepted(self) -> bool:
+        return self.decision.accepted
+
+    @property
+    def decided(self) -> bool:
+        """Looked at and decided: accepted, edited, merged or gone, or a pair marked."""
+        return self.state != OPEN or self.edited or self.accepted
 
     @property
     def weakest(self) -> float | None:
@@ -143,7 +148,7 @@ _SIMILARITIES = sa.text(
 # evidence as stored, parsed when shown) and the members' state, counted by the server.
 _CLUSTER_ROWS = sa.text(
     f"""
-    SELECT c.winner_topic_id AS winner, c.members,
+    SELECT c.seq, c.winner_topic_id AS winner, c.members,
            ARRAY(SELECT (l.value ->> 'id')::bigint FROM jsonb_array_elements(c.losers)
                  WITH ORDINALITY AS l(value, n) ORDER BY l.n) AS loser_ids,
            ARRAY(SELECT (l.value ->> 'score')::float8 FROM jsonb_array_elements(c.losers)
@@ -167,35 +172,36 @@ _CLUSTER_ROWS = sa.text(
 )
 
 
-def review(conn: Connection, job: Job, edits: dict[int, ClusterEdit]
-           ) -> list[ReviewedCluster]:
-    """The sweep's clusters with ``edits`` (by cluster number) and the pairs marked "not
-    duplicates" applied, each with its state, weakest link first. A cluster nobody edited
-    keeps the sweep's winner and losers, its state counted by the server; the few an
-    analyst touched are worked out here from their members' names and states.
+def review(conn: Connection, job: Job) -> list[ReviewedCluster]:
+    """The sweep's clusters with analysts' decisions and the pairs marked "not duplicates"
+    applied, each with its state, weakest link first. A cluster nobody changed keeps the
+    sweep's winner and losers, its state counted by the server; the few analysts changed
+    are worked out here from their members' names and states.
     """
     if job.job_type != "dedup_sweep":
         raise UsageError(f"Job {job.id} is a {job.job_type} job, not a dedup sweep.")
     rows = conn.execute(_CLUSTER_ROWS, {"job_id": job.id}).all()
+    edits = cluster_decisions.edits_of(conn, job.id)
     marked_apart = neighbourhoods.marked_not_duplicates(conn, {m for r in rows for m in r.members})
     in_refused = {m for pair in marked_apart for m in pair}
-    touched = {number for number, r in enumerate(rows, start=1)
-               if number in edits or not in_refused.isdisjoint(r.members)}
-    details = member_states(conn, {m for number in touched for m in rows[number - 1].members})
+    touched = [r for r in rows if (r.seq in edits and edits[r.seq].changes)
+               or not in_refused.isdisjoint(r.members)]
+    details = member_states(conn, {m for r in touched for m in r.members})
+    touched_seqs = {r.seq for r in touched}
     reviewed = []
-    for number, row in enumerate(rows, start=1):
+    for row in rows:
         cluster = proposals.Cluster.from_columns(row.winner, row.loser_ids, row.scores,
                                                  row.losers_json)
-        if number not in touched:
-            reviewed.append(ReviewedCluster(number, cluster, cluster.winner, _state_of(
+        edit = edits.get(row.seq, ClusterEdit())
+        if row.seq not in touched_seqs:
+            reviewed.append(ReviewedCluster(row.seq, cluster, cluster.winner, _state_of(
                 row.missing > 0, row.losers_merged, row.gone_into or [],
-                row.live_members or []), False))
+                row.live_members or []), False, decision=edit))
             continue
-        current = _apply(conn, job, cluster, edits.get(number, ClusterEdit()), marked_apart,
-                         details)
+        current = _apply(conn, job, cluster, edit, marked_apart, details)
         reviewed.append(ReviewedCluster(
-            number, current, cluster.winner, _state(current, details), current != cluster,
-            tuple(sorted(p for p in marked_apart if set(p) <= set(cluster.members)))))
+            row.seq, current, cluster.winner, _state(current, details), current != cluster,
+            tuple(sorted(p for p in marked_apart if set(p) <= set(cluster.members))), edit))
     reviewed.sort(key=lambda r: (r.weakest if r.weakest is not None else 2.0, r.number))
     return reviewed
 
@@ -280,8 +286,10 @@ def _state_of(missing: bool, losers_merged: bool, gone_into: list[int | None],
 
 
 def merge_config(clusters: list[ReviewedCluster], sweep_id: str) -> dict[str, Any]:
-    """The merge job config for these reviewed clusters (open ones with a loser left)."""
-    chosen = [r.cluster.to_json() for r in clusters if r.mergeable]
+    """The merge job config for these reviewed clusters (open ones with a loser left), each
+    with its number in the sweep.
+    """
+    chosen = [{**r.cluster.to_json(), "number": r.number} for r in clusters if r.mergeable]
     if not chosen:
         raise UsageError("Select at least one open cluster with a loser left to merge.")
     return {"clusters": chosen, "sourceSweepId": sweep_id}
@@ -341,9 +349,25 @@ def load_names(topic_ids: set[int], *, engine: Engine | None = None) -> dict[int
         return {i: m.name for i, m in member_states(conn, topic_ids).items()}
 
 
-def load_review(job_id: str, edits: dict[int, ClusterEdit], *,
-                engine: Engine | None = None) -> tuple[Job, list[ReviewedCluster]]:
+def load_review(job_id: str, *, engine: Engine | None = None
+                ) -> tuple[Job, list[ReviewedCluster]]:
     """The sweep job and its reviewed clusters."""
     with (engine or get_engine()).connect() as conn:
         job = store.get_job(conn, job_id)
-        return job, review(conn, job, edits)
+        return job, review(conn, job)
+
+
+def record_decision(sweep_id: str, cluster: int, action: str, topic_id: int | None = None,
+                    *, by: str, engine: Engine | None = None) -> cluster_decisions.Decision:
+    """Record an analyst's decision on one of the sweep's clusters (see
+    jobcore.dedup.cluster_decisions).
+    """
+    with (engine or get_engine()).begin() as conn:
+        return cluster_decisions.decide(conn, sweep_id, cluster, action, topic_id, by=by)
+
+
+def undo_last_decision(sweep_id: str, *, by: str, engine: Engine | None = None
+                       ) -> cluster_decisions.Decision | None:
+    """Undo ``by``'s last decision on the sweep still in force (None: there is none)."""
+    with (engine or get_engine()).begin() as conn:
+        return cluster_decisions.undo_last(conn, sweep_id, by=by)

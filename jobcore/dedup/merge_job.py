@@ -18,7 +18,7 @@ from jobcore.catalog import topic_store
 from jobcore.dedup import merging
 from jobcore.dedup.follow_ups import SOURCE_SWEEP, UNDO_MERGE, UNDO_OF
 from jobcore.errors import ConfigError, Conflict
-from jobcore.jobs import store
+from jobcore.jobs import relations, store
 from jobcore.jobs.base import (
     INTERNAL,
     JOB_ID_PATTERN,
@@ -68,6 +68,8 @@ class MergeLoser(JobConfig):
 class MergeCluster(JobConfig):
     winner: int = Field(ge=1, description="Topic that stays.")
     losers: list[MergeLoser] = Field(min_length=1, max_length=MAX_LOSERS)
+    number: int | None = Field(default=None, ge=1, le=10**9,
+                               description="The cluster's number in its sweep (as reviewed).")
 
 
 class MergeConfig(JobConfig):
@@ -120,6 +122,10 @@ class MergeHandler(JobHandler[MergeConfig]):
         ids = [i for c in given for i in (c.winner, *(m.id for m in c.losers))]
         names = topic_store.names_of(conn, ids)
         merged = "Clusters merged" if job.status == "completed" else "Clusters to merge"
+        undo = next((r.job for r in relations.came_of(conn, job)
+                     if r.key == UNDO_OF.key and r.job.status == "completed"), None)
+        if undo is not None:
+            merged = f"Clusters merged, then undone by {undo.id}"
         return [DetailTable(f"{merged} ({len(given):,})", merged_clusters_rows(given, names),
                             expanded=len(given) <= 20,
                             number_formats={"Weakest score": "%.3f"})]
@@ -201,10 +207,10 @@ def merged_clusters_rows(clusters: list[MergeCluster], names: dict[int, str]
     score (for its detail).
     """
     rows = []
-    for number, cluster in enumerate(clusters, start=1):
+    for position, cluster in enumerate(clusters, start=1):
         scores = [m.score for m in cluster.losers if m.score is not None]
         rows.append({
-            "#": number,
+            "#": cluster.number or position,
             "Winner": f"{names.get(cluster.winner, '?')} · #{cluster.winner}",
             "Losers": "; ".join(f"{names.get(m.id, '?')} · #{m.id}" for m in cluster.losers),
             "Weakest score": min(scores, default=None),

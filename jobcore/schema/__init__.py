@@ -31,6 +31,7 @@ from jobcore.schema.catalog import (
 )
 from jobcore.schema.dedup import (
     claude_pair_verdicts,
+    cluster_decisions,
     dedup_cluster_members,
     dedup_clusters,
     dedup_verify_pairs,
@@ -69,6 +70,7 @@ __all__ = [
     "batch_results_staging",
     "classification_exemplars",
     "claude_pair_verdicts",
+    "cluster_decisions",
     "dedup_cluster_members",
     "dedup_clusters",
     "dedup_verify_pairs",

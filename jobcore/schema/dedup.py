@@ -1,5 +1,6 @@
-"""The dedup tables: a sweep's clusters and their members, the pairs Claude is asked about
-and its verdicts, analysts' not-duplicates marks, and merges.
+"""The dedup tables: a sweep's clusters and their members, analysts' decisions on them,
+the pairs Claude is asked about and its verdicts, analysts' not-duplicates marks, and
+merges.
 """
 
 from __future__ import annotations
@@ -52,6 +53,27 @@ dedup_clusters = sa.Table(
     sa.Column("losers", JSONB, nullable=False),
     sa.Column("weakest", sa.Float, nullable=False),
     sa.Index("ix_dedup_clusters_members", "members", postgresql_using="gin"),
+)
+
+# analysts' decisions on a sweep's clusters, as made (jobcore.dedup.cluster_decisions)
+cluster_decisions = sa.Table(
+    "cluster_decisions",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("job_id", sa.Text, sa.ForeignKey("admin_jobs.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("cluster", sa.Integer, nullable=False),  # the cluster's number in the sweep
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("topic_id", sa.BigInteger, nullable=True),  # a new winner, a member removed
+    sa.Column("decided_by", sa.Text, nullable=False),
+    sa.Column("decided_at", timestamp, nullable=False, server_default=sa.func.now()),
+    sa.Column("undone_at", timestamp, nullable=True),
+    sa.CheckConstraint("action IN ('accept', 'unaccept', 'winner', 'remove', 'reset')",
+                       name="cluster_decisions_action_check"),
+    sa.CheckConstraint("(action IN ('winner', 'remove')) = (topic_id IS NOT NULL)",
+                       name="cluster_decisions_topic_check"),
+    sa.CheckConstraint("cluster >= 1", name="cluster_decisions_cluster_check"),
+    sa.Index("ix_cluster_decisions_job", "job_id", "id"),
 )
 
 # where a sweep's chunks placed each topic (read by its later chunks by topic id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC
 from typing import Any
 
 import pandas as pd
@@ -38,10 +39,25 @@ def clusters_frame(clusters: list[ReviewedCluster], names: Mapping[int, str], *,
             "Weakest link": r.weakest,
             "Claude": _verified_count(r.cluster),
             "State": r.state + (" (edited)" if r.edited else ""),
+            "Review": review_text(r),
         })
-    columns = ["#", "Winner", "Losers", "Members", "Weakest link", "Claude", "State"]
+    columns = ["#", "Winner", "Losers", "Members", "Weakest link", "Claude", "State", "Review"]
     return pd.DataFrame(rows, columns=columns if verified
                         else [c for c in columns if c != "Claude"])
+
+
+def review_text(r: ReviewedCluster, *, when: bool = False) -> str:
+    """Analysts' last decision on the cluster: 'accepted · ana' (with ``when``: 'Accepted by
+    ana, 2026-12-06 14:02 UTC'); '' when nobody decided anything on it.
+    """
+    d = r.decision
+    if d.decided_by is None:
+        return ""
+    what = "accepted" if d.accepted else "edited" if d.changes else "looked at"
+    if not when or d.decided_at is None:
+        return f"{what} · {d.decided_by}"
+    at = d.decided_at.astimezone(UTC)
+    return f"{what.capitalize()} by {d.decided_by}, {at:%Y-%m-%d %H:%M} UTC"
 
 
 def _verified_count(cluster: proposals.Cluster) -> str:
@@ -120,12 +136,13 @@ def comparison_frame(r: ReviewedCluster, details: dict[int, Member], *,
 
 
 def highlight_differences(frame: pd.DataFrame) -> Styler:
-    """Cells that differ from the winner's (first column) are highlighted."""
+    """Cells that differ from the winner's (first column) are highlighted, case included
+    (an analyst merging two spellings wants to see which one stays)."""
     def styles(data: pd.DataFrame) -> pd.DataFrame:
         winner = data.iloc[:, 0]
         marks = pd.DataFrame("", index=data.index, columns=data.columns)
         for column in data.columns[1:]:
-            differs = data[column].astype(str).str.casefold() != winner.astype(str).str.casefold()
+            differs = data[column].astype(str) != winner.astype(str)
             differs[[f for f in _EVIDENCE if f in differs.index]] = False
             marks.loc[differs, column] = _DIFFERENT
         return marks
@@ -134,10 +151,10 @@ def highlight_differences(frame: pd.DataFrame) -> Styler:
 
 
 def differing_fields(frame: pd.DataFrame) -> list[str]:
-    """The fields where some member differs from the winner (case aside)."""
-    winner = frame.iloc[:, 0].astype(str).str.casefold()
+    """The fields where some member differs from the winner (case included)."""
+    winner = frame.iloc[:, 0].astype(str)
     return [f for f in frame.index if f not in _EVIDENCE and any(
-        frame[c].astype(str).str.casefold()[f] != winner[f] for c in frame.columns[1:])]
+        frame[c].astype(str)[f] != winner[f] for c in frame.columns[1:])]
 
 
 def bands_frame(outcomes: list[BandOutcome], threshold: float | None) -> pd.DataFrame:

@@ -190,3 +190,31 @@ def test_a_verifying_dedup_sweep_from_the_command_line(demo_engine, fake_anthrop
     assert f"completed; processed {800 + pairs:,} of {800 + pairs:,}" in out
     assert main(["dedup-sweep", "--verify", "claude", "--verify-from", "0.7"]) == 2
     assert "verifyFrom" in capsys.readouterr().err
+
+
+def test_merge_from_the_command_line_follows_the_analysts_decisions(demo_engine, capsys):
+    """`merge --sweep` merges the clusters as analysts edited them on the Dedup screen
+    (another winner), and `--accepted` only those they accepted.
+    """
+    from jobcore.dedup import cluster_decisions, cluster_review
+
+    assert main(["dedup-sweep"]) == 0
+    sweep_id = capsys.readouterr().out.split("merge --sweep ")[1].split("'")[0]
+    _, reviewed = cluster_review.load_review(sweep_id, engine=demo_engine)
+    accepted, edited = [r for r in reviewed if r.mergeable][:2]
+    new_winner = edited.cluster.losers[0][0]
+    for number, action, topic in ((accepted.number, cluster_decisions.ACCEPT, None),
+                                  (edited.number, cluster_decisions.WINNER, new_winner),
+                                  (edited.number, cluster_decisions.ACCEPT, None)):
+        cluster_review.record_decision(sweep_id, number, action, topic, by="ana",
+                                       engine=demo_engine)
+    assert main(["merge", "--sweep", sweep_id, "--accepted", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "2 accepted open clusters to merge" in out
+    assert main(["merge", "--sweep", sweep_id, "--accepted"]) == 0
+    assert "merged, 0 errors" in capsys.readouterr().out
+    with demo_engine.connect() as conn:
+        merged_into = dict(conn.execute(sa.select(topics.c.id, topics.c.merged_into).where(
+            topics.c.merged_into.is_not(None))).all())
+    assert set(merged_into.values()) == {accepted.cluster.winner, new_winner}
+    assert merged_into[edited.cluster.winner] == new_winner  # the sweep's winner folded in

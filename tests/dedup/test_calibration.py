@@ -27,7 +27,7 @@ def _by_band(engine, mode: str = "hybrid") -> dict[float, tuple[int, int, int]]:
 
 def test_band_counts_follow_merges_undos_and_not_duplicate_marks(demo_engine):
     sweep_id = _run(demo_engine, "dedup_sweep", {})
-    _job, reviewed = cluster_review.load_review(sweep_id, {}, engine=demo_engine)
+    _job, reviewed = cluster_review.load_review(sweep_id, engine=demo_engine)
     proposed = sum(len(r.cluster.losers) for r in reviewed)
     before = _by_band(demo_engine)
     assert sum(p for p, _, _ in before.values()) == proposed

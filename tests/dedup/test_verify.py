@@ -268,7 +268,7 @@ def test_agreement_with_analysts_per_band(engine, make_topic, fake_anthropic):
     assert (band.low, band.said_same, band.said_different, band.decided) == (0.9, 1, 1, 0)
     assert band.agreement is None
 
-    _job, reviewed = cluster_review.load_review(report.job_id, {}, engine=engine)
+    _job, reviewed = cluster_review.load_review(report.job_id, engine=engine)
     merge = cluster_review.start_merge(reviewed, report.job_id, created_by="analyst", engine=engine)
     drive.run_to_completion(merge.id, engine=engine)  # the analyst agrees: merged
     cluster_review.mark_not_duplicates(*same, created_by="analyst", sweep_id=None, engine=engine)
@@ -377,13 +377,13 @@ def test_a_verified_loser_of_a_cluster_merged_meanwhile_gets_an_open_cluster(
     created = runner.create_job("dedup_sweep", VERIFYING, engine=engine)
     while runner.get_job(created.id, engine=engine).cursor.get("phase") != "poll":
         runner.process_chunk(created.id, engine=engine)
-    _job, reviewed = cluster_review.load_review(created.id, {}, engine=engine)
+    _job, reviewed = cluster_review.load_review(created.id, engine=engine)
     merge = cluster_review.start_merge(reviewed, created.id, created_by="analyst", engine=engine)
     drive.run_to_completion(merge.id, engine=engine)  # {w, x} merged while Claude works
 
     drive.run_to_completion(created.id, engine=engine)
 
-    _job, reviewed = cluster_review.load_review(created.id, {}, engine=engine)
+    _job, reviewed = cluster_review.load_review(created.id, engine=engine)
     states = sorted((r.state, r.cluster.winner, tuple(i for i, _ in r.cluster.losers))
                     for r in reviewed)
     assert states == [("merged", w, (x,)), ("open", w, (late,))]

@@ -48,9 +48,9 @@ def start_app(tmp_path):
     """Starter: the app (streamlit run) on a database URL; returns its address."""
     processes = []
 
-    def start(database_url: str, *options: str) -> str:
+    def start(database_url: str, *options: str, user: str = "e2e-analyst") -> str:
         port = _free_port()
-        env = {**os.environ, "DATABASE_URL": database_url, "ADMIN_USER": "e2e-analyst",
+        env = {**os.environ, "DATABASE_URL": database_url, "ADMIN_USER": user,
                "HOME": str(tmp_path),
                # one chunk a rerun: the 2,000-topic demo job (10 chunks) runs long enough
                # to be stopped halfway however fast the machine (with slices of 0.2 s it
@@ -437,6 +437,73 @@ def test_cluster_review_from_sweep_to_merge_and_undo(start_app, demo_engine, bro
                             .where(topics.c.merged_into.is_not(None))).scalar() == 0
         kinds = conn.execute(sa.select(admin_jobs.c.job_type)).scalars().all()
     assert sorted(kinds) == ["dedup_sweep", "merge", "merge"]
+
+
+def test_a_cluster_review_survives_a_reload_and_two_analysts_share_it_to_the_merge(
+        start_app, demo_engine, browser_page, shoot):
+    """Ana changes a cluster's winner, takes a member out and accepts it; a reload keeps all
+    three; Bob, on his own session, sees her decision and merges it; the review then shows
+    the cluster merged into her winner, without the member she took out.
+    """
+    from jobcore.dedup import cluster_review
+    from jobcore.ui.dedup import cluster_label
+
+    sweep = runner.create_job("dedup_sweep", {}, engine=demo_engine)
+    drive.run_to_completion(sweep.id, engine=demo_engine)
+    _, reviewed = cluster_review.load_review(sweep.id, engine=demo_engine)
+    cluster = next(r for r in reviewed if r.mergeable and len(r.cluster.losers) >= 2)
+    winner, removed = cluster.cluster.losers[0][0], cluster.cluster.losers[1][0]
+    names = cluster_review.load_names(set(cluster.cluster.members), engine=demo_engine)
+    label = cluster_label(cluster, names)
+    database = str(demo_engine.url.render_as_string(hide_password=False))
+    ana_url, bob_url = start_app(database, user="ana"), start_app(database, user="bob")
+
+    page = browser_page
+    _open(page, f"{ana_url}/dedup?job={sweep.id}")
+    _choose(page, "Cluster", label)
+    _choose(page, "Winner", f"#{winner} · {names[winner]}")
+    page.get_by_role("button", name="Make winner Shortcut W").click()
+    _settle(page)
+    _choose(page, "Member", f"#{removed} · {names[removed]}")
+    page.get_by_role("button", name="Remove from cluster").click()
+    _settle(page)
+    _choose(page, "Cluster", label)
+    page.get_by_role("button", name="Accept Shortcut A").click()
+    _settle(page)
+
+    page.reload()  # a new session: the decisions come back from the server
+    page.get_by_role("heading", name="Review a cluster").wait_for()
+    page.get_by_text(f"1 of {len(reviewed)} clusters reviewed").wait_for()
+    expect(page.get_by_test_id("stMultiSelect").get_by_text(label)).to_have_count(1)
+    page.get_by_role("heading", name="Review a cluster").scroll_into_view_if_needed()
+    shoot(page, "dedup_review_after_reload")
+
+    bob = page.context.new_page()
+    _open(bob, f"{bob_url}/dedup?job={sweep.id}")
+    _choose(bob, "Cluster", label)
+    bob.get_by_text(re.compile(r"^Accepted by ana, ")).wait_for()
+    bob.get_by_role("heading", name="Review a cluster").scroll_into_view_if_needed()
+    shoot(bob, "dedup_second_analyst")
+    bob.get_by_role("button", name="Merge 1 cluster").click()
+    bob.get_by_role("heading", name=re.compile(r"^Merge · job_")).wait_for()
+    bob.get_by_role("button", name="Run", exact=True).click()
+    bob.get_by_role("heading").filter(has_text="Completed").wait_for(timeout=120_000)
+    shoot(bob, "merge_of_decided_cluster")
+
+    _open(page, f"{ana_url}/dedup?job={sweep.id}")
+    _choose(page, "Cluster", label)
+    page.get_by_text("This cluster is already merged.").wait_for()
+    # the comparison's column headers (in the grid's accessible table, not drawn as text)
+    page.get_by_text(f"#{winner} (winner)").first.wait_for(state="attached")
+    expect(page.get_by_text(f"#{removed} ·")).to_have_count(0)
+    page.get_by_role("heading", name="Review a cluster").scroll_into_view_if_needed()
+    shoot(page, "dedup_merged_as_decided")
+    with demo_engine.connect() as conn:
+        merged_into = dict(conn.execute(sa.select(topics.c.id, topics.c.merged_into).where(
+            topics.c.id.in_(cluster.cluster.members))).all())
+    assert merged_into[removed] is None and merged_into[winner] is None
+    assert {merged_into[m] for m in cluster.cluster.members if m not in (winner, removed)} \
+        == {winner}
 
 
 def test_taxonomy_screen_search_and_realign_job(app_url, browser_page, shoot):

@@ -112,7 +112,7 @@ def test_keyboard_speed_review_accept_next_open_select_all_and_undo(open_demo_ap
     first = _select(at, "Cluster").value
     from jobcore.dedup import cluster_review
 
-    total = len(cluster_review.load_review(sweep_id, {}, engine=demo_engine)[1])
+    total = len(cluster_review.load_review(sweep_id, engine=demo_engine)[1])
     assert any(f"0 of {total} clusters reviewed" in p.text for p in at.get("progress"))
     button(at, "Accept").click().run()  # ticked for the merge, on to the next open one
     assert not at.exception
@@ -148,7 +148,7 @@ def test_keyboard_speed_review_accept_next_open_select_all_and_undo(open_demo_ap
 
     button(at, "Select all open").click().run()  # raised StreamlitAPIException before
     assert not at.exception
-    _, reviewed = cluster_review.load_review(sweep_id, {}, engine=demo_engine)
+    _, reviewed = cluster_review.load_review(sweep_id, engine=demo_engine)
     opened = sum(r.mergeable for r in reviewed)
     assert any(f"All {opened} open clusters are selected" in i.value for i in at.info)
     assert any(b.label == f"Merge {opened} clusters" for b in at.button)
@@ -156,21 +156,91 @@ def test_keyboard_speed_review_accept_next_open_select_all_and_undo(open_demo_ap
     assert at.multiselect[0].value == [first]
 
 
-def test_a_cluster_merged_with_another_winner_reads_as_merged(demo_engine):
-    from jobcore.dedup import cluster_review
+def test_a_merge_with_another_winner_and_a_member_removed_reads_as_decided(open_demo_app,
+                                                                           demo_engine):
+    """After the merge the review shows the winner it was merged into and no longer lists
+    or counts the member taken out (the screen forgot both edits once merged).
+    """
+    from jobcore.dedup import cluster_decisions, cluster_review
 
     sweep_id = _sweep(demo_engine)
-    _, reviewed = cluster_review.load_review(sweep_id, {}, engine=demo_engine)
-    cluster = next(r for r in reviewed if r.mergeable)
-    new_winner = cluster.cluster.losers[0][0]
-    edits = {cluster.number: cluster_review.ClusterEdit(winner=new_winner)}
-    _, edited = cluster_review.load_review(sweep_id, edits, engine=demo_engine)
-    merge = cluster_review.start_merge([r for r in edited if r.number == cluster.number], sweep_id,
-                               created_by="ana", engine=demo_engine)
+    _, reviewed = cluster_review.load_review(sweep_id, engine=demo_engine)
+    cluster = next(r for r in reviewed if r.mergeable and len(r.cluster.losers) >= 2)
+    new_winner, removed = cluster.cluster.losers[0][0], cluster.cluster.losers[1][0]
+    for action, topic in ((cluster_decisions.WINNER, new_winner),
+                          (cluster_decisions.REMOVE, removed)):
+        cluster_review.record_decision(sweep_id, cluster.number, action, topic, by="ana",
+                                       engine=demo_engine)
+    _, edited = cluster_review.load_review(sweep_id, engine=demo_engine)
+    merge = cluster_review.start_merge([r for r in edited if r.number == cluster.number],
+                                       sweep_id, created_by="ana", engine=demo_engine)
     drive.run_to_completion(merge.id, engine=demo_engine)
-    _, after = cluster_review.load_review(sweep_id, {}, engine=demo_engine)  # the edit forgotten
-    assert next(r for r in after if r.number == cluster.number).state == cluster_review.MERGED
+    _, after = cluster_review.load_review(sweep_id, engine=demo_engine)
+    merged = next(r for r in after if r.number == cluster.number)
+    assert merged.state == cluster_review.MERGED
+    assert merged.cluster.winner == new_winner and removed not in merged.cluster.members
     assert sum(r.state == cluster_review.STALE for r in after) == 0
+
+    at = open_demo_app(DEDUP, job=sweep_id)
+    duplicates = {m.label: m.value for m in at.metric}["Duplicates"]
+    assert duplicates == f"{sum(len(r.cluster.losers) for r in after):,}"
+    _select(at, "Cluster").set_value(cluster.number).run()
+    columns = list(_table(at, "Score").columns)
+    assert columns[0].startswith(f"#{new_winner} (winner)")
+    assert not any(c.startswith(f"#{removed} ") for c in columns)
+    assert any("already merged" in i.value for i in at.info)
+    # the merge job numbers its clusters as the review did
+    rows = runner.detail_tables(runner.get_job(merge.id))[0].rows
+    assert [row["#"] for row in rows] == [cluster.number]
+
+
+def _as(monkeypatch, user: str) -> None:
+    from jobcore.config import get_settings
+
+    monkeypatch.setenv("ADMIN_USER", user)
+    get_settings.cache_clear()
+
+
+def test_review_decisions_survive_a_reload_and_two_analysts_share_a_sweep(
+        open_demo_app, demo_engine, button, monkeypatch):
+    """Accept and Make winner are saved as made: a reload (a new session) finds them, a
+    second analyst sees them with who decided, Next open skips them, and each analyst undoes
+    only their own last decision.
+    """
+    sweep_id = _sweep(demo_engine)
+    _as(monkeypatch, "ana")
+    at = open_demo_app(DEDUP, job=sweep_id)
+    first = _select(at, "Cluster").value
+    button(at, "Accept").click().run()
+    second = _select(at, "Cluster").value
+    loser = runner.get_job(sweep_id).result["clusters"][second - 1]["losers"][0]["id"]
+    _select(at, "Winner").set_value(loser).run()
+    button(at, "Make winner").click().run()
+    assert not at.exception
+
+    reloaded = open_demo_app(DEDUP, job=sweep_id)  # a reload: a new session
+    total = len(runner.get_job(sweep_id).result["clusters"])
+    assert any(f"2 of {total} clusters reviewed" in p.text for p in reloaded.get("progress"))
+    assert reloaded.multiselect[0].value == [first]
+    _select(reloaded, "Cluster").set_value(second).run()
+    assert _table(reloaded, "Score").columns[0].startswith(f"#{loser} (winner)")
+
+    _as(monkeypatch, "bob")
+    bob = open_demo_app(DEDUP, job=sweep_id)
+    _select(bob, "Cluster").set_value(first).run()
+    assert any(c.value.startswith("Accepted by ana, ") for c in bob.caption)
+    review = _table(bob, "Weakest link").set_index("#")["Review"]
+    assert review[first] == "accepted · ana" and review[second] == "edited · ana"
+    button(bob, "Next open").click().run()
+    assert _select(bob, "Cluster").value not in (first, second)
+    button(bob, "Undo mine").click().run()  # bob decided nothing: ana's stay
+    assert any("no decision on this sweep left to undo" in i.value for i in bob.info)
+
+    _as(monkeypatch, "ana")
+    button(at, "Undo mine").click().run()
+    assert any(f"Undone: your winner on cluster #{second}" in m.value for m in at.success)
+    assert _select(at, "Cluster").value == second
+    assert not _table(at, "Score").columns[0].startswith(f"#{loser} ")
 
 
 def test_a_verifying_sweep_shows_claudes_verdicts_and_the_agreement(open_demo_app,
@@ -227,7 +297,7 @@ def test_a_large_sweep_shows_a_page_of_clusters_that_follows_the_review(
 
     monkeypatch.setattr(dedup_ui, "CLUSTERS_PER_PAGE", 3)
     sweep_id = _sweep(demo_engine)
-    reviewed = cluster_review.load_review(sweep_id, {}, engine=demo_engine)[1]
+    reviewed = cluster_review.load_review(sweep_id, engine=demo_engine)[1]
     assert len(reviewed) > 6
     at = open_demo_app(DEDUP, job=sweep_id)
     assert _table(at, "Winner")["#"].tolist() == [r.number for r in reviewed[:3]]

@@ -303,7 +303,7 @@ def test_a_merge_lists_the_clusters_it_merged_and_links_its_sweep(open_demo_app,
 
     sweep = runner.create_job("dedup_sweep", {}, engine=demo_engine)
     drive.run_to_completion(sweep.id, engine=demo_engine)
-    _, reviewed = cluster_review.load_review(sweep.id, {}, engine=demo_engine)
+    _, reviewed = cluster_review.load_review(sweep.id, engine=demo_engine)
     chosen = [r for r in reviewed if r.mergeable][:2]
     names = cluster_review.load_names({r.cluster.winner for r in chosen}, engine=demo_engine)
     merge = cluster_review.start_merge(chosen, sweep.id, created_by="ana", engine=demo_engine)

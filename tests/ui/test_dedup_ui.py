@@ -53,12 +53,14 @@ def test_comparison_highlights_what_differs_from_the_winner():
                                False)
     frame = comparison_frame(reviewed, details)
     assert frame.columns[0] == "#1 (winner) · Golf Fans" and frame.loc["Score"].iloc[1] == "0.991"
-    assert differing_fields(frame) == ["Classification", "Org links"]  # case is no difference
+    # a difference of case is one: which spelling stays matters to the analyst
+    assert differing_fields(frame) == ["Name", "Classification", "Org links"]
     assert frame.loc["Semantic"].tolist() == ["winner", "0.970"]
     assert frame.loc["Lexical"].tolist() == ["winner", "1.000"]
     assert frame.loc["Shared identifiers"].iloc[1] == "none"
     styles = highlight_differences(frame)._compute().ctx
-    assert styles  # some cells styled
+    name_row = list(frame.index).index("Name")
+    assert styles[(name_row, 1)] and not styles.get((name_row, 0))  # the loser's name marked
     table = clusters_frame([reviewed], {i: m.name for i, m in details.items()})
     assert table.loc[0, "Winner"] == "Golf Fans" and table.loc[0, "Weakest link"] == 0.991
 
