@@ -118,6 +118,10 @@ def test_undo_restores_the_catalogue_exactly(engine, cluster):
         assert conn.execute(sa.select(sa.func.count()).where(
             merges.c.undone_at.is_(None))).scalar_one() == 0
     assert len(actions) == 4
+    # the merge's detail no longer says only "Clusters merged"
+    merge_job = runner.get_job(merged["id"], engine=engine)
+    title = runner.detail_tables(merge_job, engine=engine)[0].title
+    assert title == f"Clusters merged, then undone by {undo.id} (1)"
     with pytest.raises(Conflict, match="already has an undo"):
         UNDO_MERGE.create(merged["id"], engine=engine)
 
