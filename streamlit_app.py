@@ -60,6 +60,7 @@ navigation = st.navigation([
     st.Page(pages.JOB_DETAIL, title="Job detail", icon=":material/monitoring:"),
     st.Page(pages.REVIEW, title="Review queue", icon=":material/rule:"),
     st.Page(pages.DEDUP, title="Dedup clusters", icon=":material/join:"),
+    st.Page(pages.TOPIC, title="Topic", icon=":material/label:"),
     st.Page(pages.TAXONOMY, title="Taxonomy", icon=":material/account_tree:"),
     st.Page(pages.HYGIENE, title="Activation hygiene", icon=":material/cleaning_services:"),
     *([st.Page(pages.AUDIT, title="Audit log", icon=":material/policy:")]

@@ -5,6 +5,7 @@ or retry them; the exemplars the analysts' classifications made.
 import pandas as pd
 import streamlit as st
 
+from app_pages.parts.topic_sections import TOPIC_PAGE
 from jobcore.access import can
 from jobcore.catalog import review
 from jobcore.classify import exemplars
@@ -45,7 +46,8 @@ def queue_table(everything: list) -> list:
             t.classification.segment_type, t.classification.taxonomy_type,
             t.classification.parent_category, t.classification.subcategory) if v) or "unclassified",
         "audience": t.classification.audience_type,
-        "suggestions": " | ".join(x.path for x in t.suggestions), "flagged": t.flagged_at}
+        "suggestions": " | ".join(x.path for x in t.suggestions), "flagged": t.flagged_at,
+        "topic": f"/topic?topic={t.id}"}
         for t in shown]),
         hide_index=True, width="stretch", column_config={
             "name": st.column_config.TextColumn(width="medium"),
@@ -54,7 +56,8 @@ def queue_table(everything: list) -> list:
             "audience": st.column_config.TextColumn(width="small"),
             "suggestions": st.column_config.TextColumn(
                 width="medium", help="The classifier's two candidates; accept one below"),
-            "flagged": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm", width="small")})
+            "flagged": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm", width="small"),
+            "topic": TOPIC_PAGE})
     return shown
 
 

@@ -46,6 +46,8 @@ def comparison(screen: ClusterScreen, current: ReviewedCluster,
                  height=_ROW_HEIGHT * (len(frame) + 1) + 3, column_config={
         "_index": st.column_config.Column(width=115),
         **{name: st.column_config.Column(width=member_width) for name in frame.columns}})
+    st.markdown("Topic pages (new tab): " + " · ".join(
+        f"[#{i}](/topic?topic={i})" for i in current.cluster.members))
     evidence = current.cluster.evidence
     for topic_id, _ in current.cluster.losers:  # whole (the table's cell cuts a reason short)
         if topic_id in evidence and evidence[topic_id].claude:

@@ -51,9 +51,30 @@ class ClusterScreen:
         self.place = f"cluster_{self.sweep_id}"  # the cluster under review
         self.chosen_key = f"chosen_{self.sweep_id}"  # the merge's multiselect
         self.page_key = f"clusters_page_{self.sweep_id}"
+        self.url_key = f"cluster_in_url_{self.sweep_id}"  # the cluster the URL last named
         self.all_open_key = f"all_open_{self.sweep_id}"  # Select all open, on every page
         if self.reviewed and st.session_state.get(self.place) not in self.numbers:
             st.session_state[self.place] = self.numbers[0]
+        if self.reviewed:
+            self._follow_link()
+
+    def _follow_link(self) -> None:
+        """A link to one cluster (``?cluster=N``, from a topic's page or a copied URL)
+        opens it; the URL then follows the cluster under review.
+        """
+        wanted = st.query_params.get("cluster")
+        if wanted is None or wanted == st.session_state.get(self.url_key):
+            return
+        st.session_state[self.url_key] = wanted
+        if wanted.isdigit() and int(wanted) in self.by_number:
+            st.session_state[self.place] = int(wanted)
+        else:
+            st.warning(f"This sweep has no cluster {wanted[:20]!r}: showing cluster "
+                       f"#{self.current}.")
+
+    def keep_in_url(self, number: int) -> None:
+        st.query_params["cluster"] = str(number)
+        st.session_state[self.url_key] = str(number)
 
     @property
     def current(self) -> int:
@@ -203,6 +224,7 @@ def navigation(screen: ClusterScreen, names: dict[int, str]) -> ReviewedCluster:
                           help="The clusters of this page; Previous and Next go on to the "
                                "others")
     current = screen.by_number[number]
+    screen.keep_in_url(number)
     if current.decision.decided_by is not None:
         st.caption(review_text(current, when=True) + ".")
     return current

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from app_pages.parts.topic_sections import TOPIC_PAGE
 from jobcore.catalog.topic_store import error_categories
 from jobcore.jobs import relations, runner
 from jobcore.jobs.base import JobHandler
@@ -81,7 +82,12 @@ def errors_section(job_id: str, handler: JobHandler, *,
                          item_kind=item_kind)
     search = st.text_input("Search errors", placeholder="id, name, message or category")
     shown = filter_errors(frame, search)
-    st.dataframe(shown, hide_index=True, width="stretch")
+    if search.strip():
+        st.caption(f"{len(shown):,} of {len(frame):,} errors shown")
+    topic_column = "id" if item_kind == "topic" else "topic id"
+    st.dataframe(shown.assign(topic=[None if pd.isna(i) else f"/topic?topic={int(i)}"
+                                     for i in shown[topic_column]]),
+                 hide_index=True, width="stretch", column_config={"topic": TOPIC_PAGE})
     st.download_button("Export CSV", errors_csv(shown), file_name=f"{job_id}_errors.csv",
                        mime="text/csv", icon=":material/download:")
     groups = st.columns(2)

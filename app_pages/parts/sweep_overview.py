@@ -24,11 +24,16 @@ def pick_sweep() -> str:
         st.stop()
     ids = [j.id for j in sweeps]
     wanted = st.query_params.get("job")
+    if wanted is not None and wanted not in ids:
+        st.warning(f"{wanted[:80]!r} is not a dedup sweep that has swept topics (of the "
+                   "latest 100): showing the newest one instead.")
     labels = {j.id: f"{j.id} · {j.status} · {j.processed_items:,}/{j.total_items:,} "
                     + ("swept and verified" if j.config.get("verify") == "claude" else "swept")
               for j in sweeps}
     sweep_id = st.selectbox("Sweep", ids, index=ids.index(wanted) if wanted in ids else 0,
                             format_func=labels.get)
+    if sweep_id != wanted:
+        st.query_params.pop("cluster", None)  # a cluster of the sweep the URL named
     st.query_params["job"] = sweep_id
     return sweep_id
 

@@ -27,6 +27,7 @@ merges = sa.Table(
     sa.Column("undone_at", timestamp, nullable=True),
     sa.Index("ix_merges_job", "job_id"),
     sa.Index("ix_merges_loser", "loser_topic_id"),
+    sa.Index("ix_merges_winner", "winner_topic_id"),
 )
 
 not_duplicate_pairs = sa.Table(

@@ -90,6 +90,8 @@ admin_job_errors = sa.Table(
     sa.Column("topic_id", sa.BigInteger, nullable=True),
     sa.Column("error", JSONB, nullable=False),
     sa.Index("ix_admin_job_errors_job", "job_id", "id"),
+    sa.Index("ix_admin_job_errors_topic", "topic_id",  # a topic's page
+             postgresql_where=sa.text("topic_id IS NOT NULL")),
 )
 
 JOB_EVENT_KINDS = ("failed", "resumed", "chunk_stopped", "to_background", "taken_over",

@@ -16,9 +16,10 @@ DEDUP = "app_pages/dedup.py"
 TAXONOMY = "app_pages/taxonomy.py"
 HYGIENE = "app_pages/hygiene.py"
 AUDIT = "app_pages/audit.py"
+TOPIC = "app_pages/topic.py"
 # pages by the names jobcore uses for them (a follow-up's or a detail link's ``page``)
 BY_NAME = {"jobs": JOBS, "job_detail": JOB_DETAIL, "review": REVIEW, "dedup": DEDUP,
-           "taxonomy": TAXONOMY, "hygiene": HYGIENE, "audit": AUDIT}
+           "taxonomy": TAXONOMY, "hygiene": HYGIENE, "audit": AUDIT, "topic": TOPIC}
 
 
 def current_user(session_state: Mapping[str, Any]) -> str:

@@ -506,6 +506,38 @@ def test_a_cluster_review_survives_a_reload_and_two_analysts_share_it_to_the_mer
         == {winner}
 
 
+def test_a_topics_page_after_reclassify_merge_and_undo(app_url, browser_page, shoot,
+                                                       make_topic, engine):
+    """Found by part of its name, opened from the list: its changes with their jobs, the
+    merge into it and its undo.
+    """
+    from jobcore.dedup.follow_ups import UNDO_MERGE
+
+    golf = make_topic("Golf Enthusiasts", "People who play golf")
+    copy = make_topic("golf enthusiasts")
+    reclassify = runner.create_job("reclassify", {"mode": "local"}, engine=engine)
+    drive.run_to_completion(reclassify.id, engine=engine)
+    merge = runner.create_job("merge", {"clusters": [{"winner": golf, "losers": [
+        {"id": copy, "score": 0.98}]}]}, engine=engine)
+    drive.run_to_completion(merge.id, engine=engine)
+    drive.run_to_completion(UNDO_MERGE.create(merge.id, engine=engine).id, engine=engine)
+    page = browser_page
+    _open(page, f"{app_url}/topic")
+    page.get_by_label("Find a topic").fill("golf enth")
+    page.keyboard.press("Enter")
+    page.get_by_text("2 found: click a row to open it.").wait_for()
+    _click_first_row(page, page.get_by_test_id("stDataFrame").first)
+    page.get_by_role("heading", name=f"#{golf} · Golf Enthusiasts").wait_for()
+    assert f"topic={golf}" in page.url and "q=golf" in page.url
+    page.get_by_text("History (").wait_for()
+    # the grid's accessible table holds the rows (drawn on a canvas)
+    page.get_by_text("into this topic").first.wait_for(state="attached")
+    page.get_by_text(reclassify.id).first.wait_for(state="attached")
+    shoot(page, "topic_page")
+    page.get_by_text("Merges (1)").scroll_into_view_if_needed()
+    shoot(page, "topic_page_history")
+
+
 def test_taxonomy_screen_search_and_realign_job(app_url, browser_page, shoot):
     page = browser_page
     _open(page, app_url)
