@@ -1,18 +1,17 @@
 """Jobs: the catalogue at a glance, the job list (live while jobs run), a new-job form."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import streamlit as st
 
+from app_pages.parts.job_filters import list_filters
 from jobcore import bulk
 from jobcore.access import can
 from jobcore.catalog.demo import load_demo
 from jobcore.catalog.overview import catalogue_summary, organizations
 from jobcore.errors import ConfigError, JobcoreError
 from jobcore.jobs import retention, runner, supervision
-from jobcore.jobs.registry import get_handler, job_types
-from jobcore.jobs.store import FILTER_STATUSES, JobFilter
-from jobcore.text_checks import unstorable_reason
+from jobcore.jobs.registry import get_handler
 from jobcore.ui import pages
 from jobcore.ui.forms import (
     config_from_form,
@@ -199,47 +198,15 @@ with st.expander("New job", icon=":material/add_circle:", key="new_job_open",
                  on_change="rerun"):
     new_job_form()
 
-CREATED_WITHIN = {"any time": None, "last hour": timedelta(hours=1),
-                  "last 24 hours": timedelta(days=1), "last 7 days": timedelta(days=7),
-                  "last 30 days": timedelta(days=30)}
-
-filters = st.columns([2, 2, 2, 2, 1])
-type_filter = filters[0].selectbox(
-    "Job type filter", ["all", *job_types()],
-    format_func=lambda t: "all" if t == "all" else get_handler(t).label)
-status_filter = filters[1].selectbox("Status", ["all", *FILTER_STATUSES],
-                                     help="paused: processing, but nobody is driving it")
-creator_filter = filters[2].text_input("Created by", placeholder="anyone", max_chars=200,
-                                       help="Exactly as the list's 'created by' shows it "
-                                            "(capitals count)")
-creator = creator_filter.strip()
-if creator and (unstorable := unstorable_reason(creator)) is not None:
-    filters[2].error(f"Left out: the name {unstorable}.", icon=":material/error:")
-    creator = ""
-within = filters[3].selectbox("Created", list(CREATED_WITHIN))
-limit = filters[4].number_input("Limit", min_value=1, max_value=100, value=20, step=1)
-since = CREATED_WITHIN[within]
-job_filter = JobFilter(job_type=None if type_filter == "all" else type_filter,
-                       status=None if status_filter == "all" else status_filter,
-                       created_by=creator or None,
-                       # to the minute, so that the filter (and a bulk plan made under it)
-                       # stays the same across the reruns of one minute
-                       created_since=(datetime.now(UTC) - since).replace(second=0,
-                                                                         microsecond=0)
-                       if since else None)
-list_args = {"job_type": job_filter.job_type, "status": job_filter.status,
-             "created_by": job_filter.created_by, "created_since": job_filter.created_since,
-             "limit": int(limit)}
-
-
-# the filters as chosen (not the computed times): a plan counted under them stays while they do
-filter_choices = (type_filter, status_filter, job_filter.created_by, within)
+filters = list_filters()
+job_filter, list_args = filters.job_filter, filters.list_args
+status_filter = job_filter.status
 
 
 def _plan(action: str) -> None:
     st.session_state.pop("bulk_result", None)
     try:
-        st.session_state["bulk_plan"] = (filter_choices, bulk.plan(action, job_filter))
+        st.session_state["bulk_plan"] = (filters.choices, bulk.plan(action, job_filter))
     except JobcoreError as exc:
         st.session_state["bulk_plan"] = None
         st.session_state["bulk_problem"] = str(exc)
@@ -273,7 +240,7 @@ def bulk_actions() -> None:
     if problem := st.session_state.pop("bulk_problem", None):
         st.error(problem)
     choices, planned = st.session_state.get("bulk_plan") or (None, None)
-    if planned is not None and choices != filter_choices:
+    if planned is not None and choices != filters.choices:
         st.session_state.pop("bulk_plan")  # counted under other filters: count again
         st.info("The filters changed since the count: press the action again to count the "
                 "jobs they match now.")
@@ -327,10 +294,12 @@ def _outcome(result: bulk.BulkResult) -> None:
 
 if can("bulk"):  # admins only: the buttons are not shown to others (the server refuses too)
     bulk_actions()
-any_processing = any(j.status == "processing" for j in runner.list_jobs(**list_args))
+# the list follows what others do: every 3 s while a listed job may still move (pending
+# ones too: the command line or a worker may be driving them), else every 15 s (new jobs)
+any_unfinished = any(not j.is_finished for j in runner.list_jobs(**list_args))
 
 
-@st.fragment(run_every=timedelta(seconds=3) if any_processing else None)
+@st.fragment(run_every=timedelta(seconds=3 if any_unfinished else 15))
 def job_list() -> None:
     jobs = runner.list_jobs(**list_args)
     if not jobs:

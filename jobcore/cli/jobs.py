@@ -36,6 +36,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     lst.add_argument("--type", dest="job_type", choices=job_types())
     lst.add_argument("--status", choices=JOB_STATUSES)
     lst.add_argument("--limit", type=int, default=20)
+    lst.add_argument("--search", metavar="TEXT",
+                     help="jobs given or touching this: a config value (a category, a source "
+                          "job), a job id, or a topic id (in their config, changes or errors)")
     show = jsub.add_parser("show")
     show.add_argument("job_id")
     proc = jsub.add_parser("process", help="process one chunk, or all with --all")
@@ -69,7 +72,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def _jobs_list(args) -> int:
-    jobs = runner.list_jobs(job_type=args.job_type, status=args.status, limit=args.limit)
+    jobs = runner.list_jobs(job_type=args.job_type, status=args.status, limit=args.limit,
+                            mentioning=args.search)
     for job in jobs:
         print(f"{job.id}  {job.job_type:<20} {job.status:<10} "
               f"{job.processed_items:>7,}/{job.total_items:<7,} ok={job.success_count} "

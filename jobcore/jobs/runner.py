@@ -390,10 +390,10 @@ def job_chunks(job_id: str, *, engine: Engine | None = None) -> list[store.Chunk
 
 def list_jobs(*, job_type: str | None = None, status: str | None = None, limit: int = 20,
               created_by: str | None = None, created_since: datetime | None = None,
+              mentioning: str | None = None,
               engine: Engine | None = None) -> list[store.JobSummary]:
-    """Jobs newest first, filtered (see store.JobFilter; status may be "paused": processing,
-    no chunk finished for 30 s and none running now).
-    """
+    """Jobs newest first, filtered (see store.JobFilter: "paused", ``mentioning``...)."""
     with (engine or get_engine()).connect() as conn:
         return store.list_jobs(conn, job_type=job_type, status=status, limit=limit,
-                               created_by=created_by, created_since=created_since)
+                               created_by=created_by, created_since=created_since,
+                               mentioning=mentioning)

@@ -538,6 +538,33 @@ def test_a_topics_page_after_reclassify_merge_and_undo(app_url, browser_page, sh
     shoot(page, "topic_page_history")
 
 
+def test_a_job_search_by_config_value_and_a_list_that_follows_the_command_line(
+        app_url, browser_page, shoot, make_topic, engine):
+    """Searching 'sports' lists the one job given that category (the search lands in the
+    URL); a job the command line then completes reads completed without a reload.
+    """
+    make_topic("Golf Enthusiasts")
+    sports = runner.create_job("reclassify", {"parentCategoryFilter": "Sports",
+                                              "force": True}, engine=engine)
+    travel = runner.create_job("reclassify", {"parentCategoryFilter": "Travel"},
+                               engine=engine)
+    page = browser_page
+    _open(page, app_url)
+    page.get_by_role("textbox", name="Search what jobs were given").fill("sports")
+    page.keyboard.press("Enter")
+    _settle(page)
+    page.get_by_text(sports.id).first.wait_for(state="attached")
+    expect(page.get_by_text(travel.id)).to_have_count(0)
+    assert "q=sports" in page.url
+    shoot(page, "jobs_search_by_config")
+    drive.run_to_completion(sports.id, engine=engine)  # as `jobs process --all` would
+    page.get_by_text("completed", exact=True).first.wait_for(state="attached",
+                                                              timeout=20_000)
+    page.reload()
+    page.get_by_text(sports.id).first.wait_for(state="attached")
+    expect(page.get_by_role("textbox", name="Search what jobs were given")).to_have_value("sports")
+
+
 def test_taxonomy_screen_search_and_realign_job(app_url, browser_page, shoot):
     page = browser_page
     _open(page, app_url)

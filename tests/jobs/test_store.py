@@ -68,3 +68,29 @@ def test_chunk_errors_keep_earlier_ones_and_fail_records_the_message(engine):
     assert failed.errors == [{"id": 1, "message": "first"}, {"message": "second"}]
     assert (failed.status, failed.failure_message) == ("failed", "database went away")
     assert failed.completed_at is not None
+
+
+def test_jobs_are_found_by_what_they_were_given_or_touched(engine, make_topic):
+    """A config value (case aside, wildcards plain), a job id, or a topic id in the config,
+    the changes or the errors.
+    """
+    from jobcore.jobs import drive, runner
+
+    golf = make_topic("Golf Enthusiasts")
+    odd = make_topic("Qqqz Wxyv")  # no rule: an error about it
+    sports = runner.create_job("reclassify", {"parentCategoryFilter": "Sports"}, engine=engine)
+    every = runner.create_job("reclassify", {"force": True}, engine=engine)
+    drive.run_to_completion(every.id, engine=engine)
+    named = runner.create_job("reclassify", {"force": True, "topicIds": [odd]}, engine=engine)
+
+    def found(text: str) -> set[str]:
+        with engine.connect() as conn:
+            return {j.id for j in store.list_jobs(conn, mentioning=text, limit=100)}
+
+    assert found("sports") == {sports.id}
+    assert found(every.id[-8:]) == {every.id}
+    assert found(f"#{golf}") == {every.id}  # it changed the topic
+    assert found(str(odd)) == {every.id, named.id}  # an error about it; named in the config
+    assert found("100%") == set()
+    with pytest.raises(UsageError, match="at most 200 characters"):
+        found("x" * 201)

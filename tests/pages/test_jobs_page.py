@@ -249,3 +249,27 @@ def test_a_bulk_action_with_nothing_to_take_says_why(open_app, make_topic, butto
     assert any("1 job matches status completed. None of them can be taken" in i.value
                and "already completed" in i.value for i in at.info)
     assert any("finished jobs themselves are kept" in c.value for c in at.caption)
+
+
+def test_filters_and_the_search_live_in_the_url(open_app, make_topic):
+    """A link with filters opens the list filtered (the widgets showing them); changing a
+    filter or searching writes the URL, so a reload keeps the list as it was.
+    """
+    sports = runner.create_job("reclassify", {"parentCategoryFilter": "Sports"},
+                               created_by="ana").id
+    runner.create_job("reclassify", {"parentCategoryFilter": "Travel"}, created_by="ana")
+    at = open_app(None, q="sports", by="ana", status="pending", limit="5")
+    assert not at.exception
+    assert at.dataframe[0].value["id"].tolist() == [sports]
+    assert next(t for t in at.text_input if t.label == "Search what jobs were given"
+                ).value == "sports"
+    assert next(s for s in at.selectbox if s.label == "Status").value == "pending"
+    assert at.number_input(key="filter_limit").value == 5
+    next(t for t in at.text_input if t.label == "Search what jobs were given"
+         ).set_value("travel").run()
+    assert at.query_params["q"] in ("travel", ["travel"])
+    assert len(at.dataframe[0].value) == 1 and at.dataframe[0].value["id"].item() != sports
+    bad = open_app(None, status="nonsense", limit="1000")  # a bad link falls back, whole
+    assert not bad.exception
+    assert next(s for s in bad.selectbox if s.label == "Status").value == "all"
+    assert bad.number_input(key="filter_limit").value == 20

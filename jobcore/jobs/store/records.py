@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, JSONPATH, aggregate_order_by
 from sqlalchemy.engine import Connection
 
 from jobcore import text_checks
@@ -25,6 +25,7 @@ from jobcore.schema import (
     admin_job_errors,
     admin_jobs,
     pruned_jobs,
+    topic_history,
 )
 from jobcore.sql_rules import PAUSED_JOB
 
@@ -169,10 +170,18 @@ class JobFilter:
     status: str | None = None  # a job status, or "paused" (processing, idle PAUSED_AFTER)
     created_by: str | None = None
     created_since: datetime | None = None
+    # what the jobs were given or touched: a value in their config (a category, a source
+    # job), their id, or a topic id among their config, their changes or their errors
+    mentioning: str | None = None
 
     def __post_init__(self) -> None:
         if self.created_by is not None:
             text_checks.checked(self.created_by, "The 'created by' filter")
+        if self.mentioning is not None:
+            text_checks.checked(self.mentioning, "The search")
+            if len(self.mentioning) > 200:
+                raise UsageError("Search for at most 200 characters (a config value, a job "
+                                 "id or a topic id).")
         if self.status is not None and self.status not in FILTER_STATUSES:
             raise UsageError(f"status must be one of {', '.join(FILTER_STATUSES)}, got "
                              f"{self.status!r}.")
@@ -190,6 +199,8 @@ class JobFilter:
             where.append(admin_jobs.c.created_by == self.created_by)
         if self.created_since is not None:
             where.append(admin_jobs.c.created_at >= self.created_since)
+        if self.mentioning:
+            where.append(_mentioning(self.mentioning.strip()))
         return where
 
     def describe(self) -> str:
@@ -198,18 +209,40 @@ class JobFilter:
                  f"status {self.status}" if self.status else "",
                  f"created by {self.created_by}" if self.created_by else "",
                  f"created since {self.created_since.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-                 if self.created_since else ""]
+                 if self.created_since else "",
+                 f"mentioning {self.mentioning!r}" if self.mentioning else ""]
         return ", ".join(p for p in parts if p)
+
+
+def _mentioning(text: str) -> sa.ColumnElement[bool]:
+    """Jobs whose id or config holds ``text`` (case aside); a topic id ('123' or '#123'):
+    those whose config names it, that changed it, or whose errors name it.
+    """
+    digits = text.removeprefix("#").strip()
+    if digits.isdigit() and len(digits) <= 18:
+        topic_id = int(digits)
+        return sa.or_(
+            sa.func.jsonb_path_exists(admin_jobs.c.config,
+                                      sa.cast("$.** ? (@ == $id)", JSONPATH),
+                                      sa.func.jsonb_build_object("id", topic_id)),
+            admin_jobs.c.id.in_(sa.select(admin_job_errors.c.job_id)
+                                .where(admin_job_errors.c.topic_id == topic_id)),
+            admin_jobs.c.id.in_(sa.select(topic_history.c.job_id)
+                                .where(topic_history.c.topic_id == topic_id)))
+    escaped = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return sa.or_(sa.func.lower(sa.cast(admin_jobs.c.config, sa.Text)).like(f"%{escaped}%"),
+                  sa.func.lower(admin_jobs.c.id).like(f"%{escaped}%"))
 
 
 def list_jobs(conn: Connection, *, job_type: str | None = None, status: str | None = None,
               limit: int = LIST_LIMIT_DEFAULT, created_by: str | None = None,
-              created_since: datetime | None = None) -> list[JobSummary]:
+              created_since: datetime | None = None,
+              mentioning: str | None = None) -> list[JobSummary]:
     """Jobs newest first, optionally filtered (see JobFilter); limit 1..100."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= LIST_LIMIT_MAX:
         raise UsageError(f"limit must be a whole number from 1 to {LIST_LIMIT_MAX}, got {limit!r}.")
-    return matching_jobs(conn, JobFilter(job_type, status, created_by, created_since),
-                         limit=limit)
+    return matching_jobs(conn, JobFilter(job_type, status, created_by, created_since,
+                                         mentioning or None), limit=limit)
 
 
 def matching_jobs(conn: Connection, filters: JobFilter, *, limit: int) -> list[JobSummary]:
