@@ -34,9 +34,13 @@ def refresh_all_stale(org_id: int) -> None:
                                            f"{plural(chunk.error_count, 'error')}")
 
     chunk = drive(created.id, driven_by=user, on_chunk=show)
-    (st.success if chunk.error_count == 0 else st.warning)(
-        f"Job {created.id} {chunk.status}: {chunk.success_count:,} refreshed, "
-        f"{plural(chunk.error_count, 'error')}.")
+    done = (f"{chunk.success_count:,} refreshed, {plural(chunk.error_count, 'error')}")
+    if chunk.status == "failed":  # the job stopped: why, not a green "0 refreshed"
+        st.error(f"Job {created.id} failed: {chunk.failure_message or 'no reason recorded'} "
+                 f"({done} before it stopped).")
+    else:
+        (st.success if chunk.error_count == 0 and chunk.status == "completed" else st.warning)(
+            f"Job {created.id} {chunk.status}: {done}.")
     if chunk.error_count:  # why, here, without opening the job
         errors = runner.job_errors(created.id)
         st.caption("Why they failed")

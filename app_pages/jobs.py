@@ -20,6 +20,7 @@ from jobcore.ui.forms import (
     form_problems,
     job_type_label,
     plural,
+    whole_number,
 )
 from jobcore.ui.llm import is_llm_job, llm_cost_line
 from jobcore.ui.markdown import escape_markdown
@@ -85,14 +86,15 @@ def _widget(spec):
         return None if value == "(any)" else value
     # numbers are not bounded in the widget (which would keep the last valid value and still
     # count and create with it): the config's validation names an out-of-range one
+    if spec.kind == "int":  # typed as text: a number widget turned '2.5' into 2, '1e10' into 1
+        typed = st.text_input(spec.label, value="" if spec.default is None else
+                              str(spec.default), help=_with_range(spec), key=key,
+                              placeholder="no limit" if spec.optional else "a whole number")
+        return whole_number(typed)
     if spec.kind == "float":
         return st.number_input(spec.label, value=spec.default, step=0.005, format="%.3f",
                                help=_with_range(spec), key=key,
                                placeholder="default" if spec.optional else None)
-    if spec.kind == "int":
-        return st.number_input(spec.label, value=spec.default, step=1,
-                               help=_with_range(spec), key=key,
-                               placeholder="no limit" if spec.optional else None)
     return st.text_input(spec.label, value=spec.default or "", help=spec.help, key=key)
 
 

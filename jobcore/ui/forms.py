@@ -80,6 +80,19 @@ def form_fields(job_type: str) -> list[FieldSpec]:
     return specs
 
 
+def whole_number(text: str) -> int | str | None:
+    """A whole-number field as typed: None when blank, the number ('1,000', '1 000' and
+    '1_000' are 1000), else the text itself, which the config's validation then refuses
+    naming the field and what was typed ('2.5', '1e10'): never a number it was not.
+    """
+    stripped = text.strip()
+    if not stripped:
+        return None
+    digits = stripped.replace(",", "").replace("_", "").replace(" ", "")
+    sign, rest = (digits[0], digits[1:]) if digits[:1] in "+-" else ("", digits)
+    return int(sign + rest) if rest.isascii() and rest.isdigit() else stripped
+
+
 def config_from_form(specs: list[FieldSpec], values: dict[str, Any]) -> dict[str, Any]:
     """The config a filled form asks for: blank optional fields and fields that do not
     apply (see FieldSpec.applies) are left out.

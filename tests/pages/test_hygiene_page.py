@@ -93,3 +93,22 @@ def test_a_platform_without_credentials_is_named_and_its_failures_explained_here
     assert reasons["pattern"].tolist() == [
         "Acme (organisation N) has no The Trade Desk credentials"]
     assert reasons["errors"].tolist() == [1]
+
+
+def test_a_refresh_that_fails_says_why_instead_of_a_green_zero(open_app, fake_platforms,
+                                                               stale_org, monkeypatch, button):
+    """Credentials another key encrypted: the job fails, and the screen says so with the
+    reason (it showed a green 'failed: 0 refreshed, 0 errors.').
+    """
+    from cryptography.fernet import Fernet
+
+    from jobcore.config import get_settings
+
+    monkeypatch.setenv("CREDENTIALS_KEY", Fernet.generate_key().decode())
+    get_settings.cache_clear()
+    at = open_app(PAGE)
+    button(at, "Refresh All Stale").click().run()
+    assert not at.exception
+    assert not at.success
+    [message] = [e.value for e in at.error]
+    assert " failed: " in message and "CREDENTIALS_KEY" in message

@@ -101,7 +101,7 @@ def test_the_new_job_form_offers_counts_and_creates_it(probe_type, open_app, but
     picker = at.selectbox(key="new_job_type")
     assert probe_type in picker.options or any("Probe names" in o for o in picker.options)
     picker.set_value(probe_type).run()
-    at.number_input(key="new_limit").set_value(20)
+    at.text_input(key="new_limit").set_value("20")
     button(at, "Count items").click().run()
     assert any("would process 20 items" in i.value for i in at.info)
     button(at, "Create job").click().run()

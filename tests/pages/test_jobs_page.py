@@ -61,7 +61,7 @@ def test_create_job_from_the_form_shows_the_count_then_creates(open_app, many_to
     many_topics(30)
     at = open_app()
     assert [s.label for s in at.selectbox][:1] == ["Job type"]
-    at.number_input(key="new_limit").set_value(12)
+    at.text_input(key="new_limit").set_value("12")
     button(at, "Count items").click().run()
     assert any("would process 12 items" in i.value for i in at.info)
     button(at, "Create job").click().run()
@@ -117,7 +117,7 @@ def test_a_count_error_goes_when_its_field_is_emptied(open_app, many_topics, but
 def test_creating_a_job_with_no_items_asks_first(open_app, many_topics, engine, button):
     many_topics(1)
     at = open_app()
-    at.number_input(key="new_limit").set_value(1)
+    at.text_input(key="new_limit").set_value("1")
     button(at, "Count items").click().run()
     assert any("would process 1 item." in i.value for i in at.info)  # not "1 items"
     at.checkbox(key="new_force").uncheck()
@@ -164,7 +164,10 @@ def test_an_out_of_range_number_blocks_count_and_create_with_the_message_beside_
     many_topics(5)
     at = open_app()
     at.selectbox(key="new_job_type").set_value(job_type).run()
-    at.number_input(key=f"new_{field}").set_value(bad).run()
+    if isinstance(bad, int):  # a whole-number field is typed as text
+        at.text_input(key=f"new_{field}").set_value(str(bad)).run()
+    else:
+        at.number_input(key=f"new_{field}").set_value(bad).run()
     assert button(at, "Count items").disabled and button(at, "Create job").disabled
     assert not at.exception
     # beside the field, which names it: the message says what is wrong with the value
@@ -273,3 +276,25 @@ def test_filters_and_the_search_live_in_the_url(open_app, make_topic):
     assert not bad.exception
     assert next(s for s in bad.selectbox if s.label == "Status").value == "all"
     assert bad.number_input(key="filter_limit").value == 20
+
+
+
+@pytest.mark.parametrize(("typed", "said"), [
+    ("2.5", "(got '2.5')"), ("1e10", "(got '1e10')"),
+    ("9223372036854775808", "(got 9223372036854775808)")])
+def test_a_whole_number_field_never_counts_with_a_number_it_was_not(open_app, many_topics,
+                                                                    button, typed, said):
+    """'2.5' was counted as 2, '1e10' as 1, and an overflow with the previous value: each is
+    now refused beside the field, naming what was typed, and nothing is counted.
+    """
+    many_topics(5)
+    at = open_app()
+    at.text_input(key="new_limit").set_value("3").run()
+    button(at, "Count items").click().run()
+    assert any("would process 3 items" in i.value for i in at.info)
+    at.text_input(key="new_limit").set_value(typed).run()
+    assert button(at, "Count items").disabled and button(at, "Create job").disabled
+    assert any(e.value.endswith(said) for e in at.error), [e.value for e in at.error]
+    assert not any("would process" in i.value for i in at.info)
+    at.text_input(key="new_limit").set_value("1,000").run()  # separators are fine
+    assert not at.error and not button(at, "Count items").disabled
