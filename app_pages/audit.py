@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from app_pages.parts import messages
 from jobcore import audit
 from jobcore.access import ACTIONS, current_actor, refusal
 from jobcore.errors import Forbidden, JobcoreError
@@ -30,7 +31,7 @@ except Forbidden:
     st.warning(refusal("audit_read", current_actor()))
     st.stop()
 except JobcoreError as exc:
-    st.error(str(exc))
+    messages.error(exc)
     st.stop()
 
 frame = audit_frame(entries)

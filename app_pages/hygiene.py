@@ -5,6 +5,7 @@ refresh that could push nothing is refused before the click, with the reason.
 
 import streamlit as st
 
+from app_pages.parts import messages
 from jobcore.activations.platforms.base import PLATFORM_NAMES
 from jobcore.activations.stale import stale_report
 from jobcore.catalog.overview import organizations
@@ -23,7 +24,7 @@ def refresh_all_stale(org_id: int) -> None:
     try:
         created = runner.create_job("refresh_activations", {}, org_id=org_id, created_by=user)
     except JobcoreError as exc:
-        st.error(str(exc))
+        messages.error(exc)
         st.stop()
     bar = st.progress(0.0, text=f"Job {created.id}: 0 of {created.total_items:,}")
 
@@ -36,8 +37,8 @@ def refresh_all_stale(org_id: int) -> None:
     chunk = drive(created.id, driven_by=user, on_chunk=show)
     done = (f"{chunk.success_count:,} refreshed, {plural(chunk.error_count, 'error')}")
     if chunk.status == "failed":  # the job stopped: why, not a green "0 refreshed"
-        st.error(f"Job {created.id} failed: {chunk.failure_message or 'no reason recorded'} "
-                 f"({done} before it stopped).")
+        reason = chunk.failure_message or "no reason recorded"
+        messages.error(f"Job {created.id} failed: {reason} ({done} before it stopped).")
     else:
         (st.success if chunk.error_count == 0 and chunk.status == "completed" else st.warning)(
             f"Job {created.id} {chunk.status}: {done}.")

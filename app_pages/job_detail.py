@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from app_pages.parts import messages
 from app_pages.parts.job_sections import batches_panel, errors_section
 from app_pages.parts.job_status import history, metrics, notes
 from jobcore.access import can
@@ -191,7 +192,7 @@ def _chunk_buttons(offered: list[str], bar, *, elsewhere: bool = False) -> None:
         try:
             runner.resume_job(job_id, created_by=pages.current_user(st.session_state))
         except JobcoreError as exc:
-            st.error(str(exc))
+            messages.error(exc)
         else:
             st.rerun()
 
@@ -219,7 +220,7 @@ def _create_and_open(follow_up: FollowUp, **options) -> None:
         created = follow_up.create(job_id, created_by=pages.current_user(st.session_state),
                                    **options)
     except JobcoreError as exc:
-        st.error(str(exc))
+        messages.error(exc)
     else:
         _open(created.id)
 
@@ -262,7 +263,7 @@ def _step(seconds: float | None = None):
         st.toast(str(exc), icon=":material/hourglass_top:")
     except JobcoreError as exc:
         running.discard(job_id)
-        st.error(str(exc))
+        messages.error(exc)
     return None
 
 

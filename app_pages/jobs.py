@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import streamlit as st
 
+from app_pages.parts import messages
 from app_pages.parts.job_filters import list_filters
 from jobcore import bulk
 from jobcore.access import can
@@ -32,7 +33,7 @@ def catalogue_header() -> None:
     try:
         summary = catalogue_summary()
     except JobcoreError as exc:
-        st.error(str(exc))
+        messages.error(exc)
         st.stop()
 
     if summary.is_empty:
@@ -172,9 +173,9 @@ def _show_outcome(request: tuple, job_type: str, problems: dict, slots: dict) ->
     outcome = _outcome_for(request) or {}
     for key, message in {**outcome.get("problems", {}), **problems}.items():
         if key in slots:  # beside its field, which names it already
-            slots[key].error(message.split(f"{key}: ", 1)[-1])
+            messages.error(message.split(f"{key}: ", 1)[-1], where=slots[key])
         else:
-            st.error(message)
+            messages.error(message)
     if "count" in outcome:
         st.info(f"This job would process {plural(outcome['count'], 'item')}."
                 + outcome.get("cost", ""))
@@ -240,7 +241,7 @@ def bulk_actions() -> None:
                                          "match that has errors; you confirm the count first"):
         _plan(bulk.RETRY_ERRORS)
     if problem := st.session_state.pop("bulk_problem", None):
-        st.error(problem)
+        messages.error(problem)
     choices, planned = st.session_state.get("bulk_plan") or (None, None)
     if planned is not None and choices != filters.choices:
         st.session_state.pop("bulk_plan")  # counted under other filters: count again

@@ -5,6 +5,7 @@ or retry them; the exemplars the analysts' classifications made.
 import pandas as pd
 import streamlit as st
 
+from app_pages.parts import messages
 from app_pages.parts.topic_sections import TOPIC_PAGE
 from jobcore.access import can
 from jobcore.catalog import review
@@ -76,7 +77,7 @@ def resolve_or_retry(by_id: dict) -> None:
             try:
                 created = review.retry(chosen, mode=mode, user=user)
             except JobcoreError as exc:
-                st.error(str(exc))
+                messages.error(exc)
             else:
                 st.switch_page(pages.JOB_DETAIL, query_params={"job": created.id})
 
@@ -97,7 +98,7 @@ def edit_one_topic(by_id: dict) -> None:
                 try:
                     review.accept(topic_id, suggestion.node_id, user=user)
                 except JobcoreError as exc:
-                    st.error(f"Not saved: {exc}")
+                    messages.error(f"Not saved: {exc}")
                 else:
                     st.toast(f"Classified #{topic_id} as {suggestion.path}")
                     st.rerun()
@@ -151,7 +152,7 @@ def classification_editor(topic_id: int, current) -> None:
         try:
             review.edit(topic_id, {f: values[f] for f in CLASSIFICATION_FIELDS}, user=user)
         except (ConfigError, JobcoreError) as exc:
-            st.error(f"Not saved: {exc}")
+            messages.error(f"Not saved: {exc}")
         else:
             st.toast(f"Saved #{topic_id}")
             st.rerun()

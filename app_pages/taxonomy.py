@@ -5,6 +5,7 @@ start the tree jobs (realign, fix level-0 subcategories, LLM node backfill).
 import pandas as pd
 import streamlit as st
 
+from app_pages.parts import messages
 from jobcore.access import can
 from jobcore.errors import JobcoreError
 from jobcore.jobs import runner
@@ -40,7 +41,7 @@ def tree_jobs() -> None:
             try:
                 created = runner.create_job(job_type, {}, created_by=user)
             except JobcoreError as exc:
-                st.error(str(exc))
+                messages.error(exc)
             else:
                 st.switch_page(pages.JOB_DETAIL, query_params={"job": created.id})
 

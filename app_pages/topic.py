@@ -4,7 +4,7 @@ their jobs, merges, clusters, not-duplicates marks, errors, activations, exempla
 import pandas as pd
 import streamlit as st
 
-from app_pages.parts import topic_sections
+from app_pages.parts import messages, topic_sections
 from jobcore.catalog import topic_story
 from jobcore.errors import JobcoreError
 
@@ -25,7 +25,7 @@ def search() -> None:
     try:
         found = topic_story.load_found(query)
     except JobcoreError as exc:
-        st.error(str(exc))
+        messages.error(exc)
         return
     if not found:
         st.info(f"No topic has {query!r} in its name or as its id.")

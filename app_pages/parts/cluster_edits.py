@@ -5,6 +5,7 @@ not-duplicates marks) and "Why not?".
 
 import streamlit as st
 
+from app_pages.parts import messages
 from app_pages.parts.cluster_screen import ClusterScreen
 from jobcore.access import can
 from jobcore.dedup import cluster_decisions, cluster_review, explain
@@ -143,7 +144,7 @@ def why_not(sweep_id: str, winner: int) -> None:
         try:
             found = explain.why_not(sweep_id, first, second)
         except JobcoreError as exc:
-            st.error(str(exc))
+            messages.error(exc)
         else:
             for line in explanation_lines(found):
                 st.markdown(line)

@@ -5,6 +5,7 @@ job.
 
 import streamlit as st
 
+from app_pages.parts import messages
 from app_pages.parts.cluster_screen import ClusterScreen
 from jobcore.access import can
 from jobcore.dedup import cluster_decisions, cluster_review
@@ -30,7 +31,7 @@ def merge_panel(screen: ClusterScreen, names: dict[int, str]) -> None:
                                              screen.sweep_id,
                                              created_by=pages.current_user(st.session_state))
     except JobcoreError as exc:
-        st.error(str(exc))
+        messages.error(exc)
         return
     st.session_state.pop(screen.all_open_key, None)
     st.switch_page(pages.JOB_DETAIL, query_params={"job": created.id})

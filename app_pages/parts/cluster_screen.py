@@ -11,6 +11,7 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages.parts import messages
 from jobcore.dedup import cluster_decisions, cluster_review
 from jobcore.dedup.cluster_review import ReviewedCluster
 from jobcore.dedup.sweep_result import SweepResult
@@ -37,7 +38,7 @@ class ClusterScreen:
         try:
             job, reviewed = cluster_review.load_review(sweep_id)
         except JobcoreError as exc:
-            st.error(str(exc))
+            messages.error(exc)
             st.stop()
         return cls(sweep_id, job, reviewed)
 

@@ -4,6 +4,7 @@ items alone, retention's note, its times and its events.
 
 import streamlit as st
 
+from app_pages.parts import messages
 from jobcore.jobs import retention
 from jobcore.jobs.store import JobEvent, JobSummary
 from jobcore.ui.charts import Throughput
@@ -28,9 +29,9 @@ def metrics(job: JobSummary, rate: Throughput, *, live: bool, resting: bool) -> 
 def notes(job: JobSummary) -> None:
     """Why it failed, a refused action, planned items left alone."""
     if job.failure_message:
-        st.error(f"Failed: {job.failure_message}")
+        messages.error(f"Failed: {job.failure_message}")
     if problem := st.session_state.pop("job_detail_problem", None):
-        st.error(problem)
+        messages.error(problem)
     if job.status == "completed" and job.processed_items < job.total_items:
         st.info(f"{job.total_items - job.processed_items:,} of the {job.total_items:,} "
                 "planned items were not processed: another job or an edit changed them (or "

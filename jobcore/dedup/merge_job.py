@@ -227,9 +227,12 @@ def check_undo_source(conn: Connection, source_id: str) -> list[merging.MergedRe
                           .where(admin_jobs.c.id == source_id)).first()
     if source is None and store.pruned_job(conn, source_id) is not None:
         raise store.not_found(conn, source_id)  # "pruned on <date>": it cannot be undone
-    if source is None or source.job_type != "merge":
-        raise ConfigError(f"Invalid config for merge: undoOf: {source_id} is not a merge job",
+    if source is None:
+        raise ConfigError(f"Invalid config for merge: undoOf: there is no job {source_id}",
                           field="undoOf")
+    if source.job_type != "merge":
+        raise ConfigError(f"Invalid config for merge: undoOf: {source_id} is a "
+                          f"{source.job_type} job, not a merge job", field="undoOf")
     UNDO_MERGE.check(conn, source_id)
     clusters = merging.merged_clusters(conn, source_id)
     if not clusters:

@@ -69,9 +69,12 @@ def _check_source(conn: Connection, source_id: str) -> None:
     kept = conn.execute(sa.select(admin_jobs.c.job_type).where(
         admin_jobs.c.id == source_id)).first()
     source = kept or store.pruned_job(conn, source_id)
-    if source is None or source.job_type != "reclassify":
-        raise ConfigError(f"Invalid config for dedup_sweep: sourceBatchId: {source_id} is "
-                          "not a reclassify job", field="sourceBatchId")
+    if source is None:
+        raise ConfigError(f"Invalid config for dedup_sweep: sourceBatchId: there is no job "
+                          f"{source_id}", field="sourceBatchId")
+    if source.job_type != "reclassify":
+        raise ConfigError(f"Invalid config for dedup_sweep: sourceBatchId: {source_id} is a "
+                          f"{source.job_type} job, not a reclassify job", field="sourceBatchId")
     if kept is not None:
         SWEEP_CHANGED_TOPICS.check(conn, source_id)
 

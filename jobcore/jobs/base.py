@@ -304,6 +304,17 @@ class JobHandler(Generic[C]):
         return []
 
 
+def _echo(value: Any, limit: int = 80) -> str:
+    """A value as a message repeats it: its repr, a long one cut (a 5,000-character input is
+    not echoed whole).
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f" ({len(value):,} characters)" if isinstance(value, str | list | dict) else ""
+    return f"{text[:limit]}…{size}"
+
+
 def config_error(job_type: str, model: type[JobConfig], exc: ValidationError) -> ConfigError:
     """One readable message for all of pydantic's findings, naming each field."""
     allowed = ", ".join(f.alias or name for name, f in model.model_fields.items()
@@ -316,7 +327,7 @@ def config_error(job_type: str, model: type[JobConfig], exc: ValidationError) ->
         elif err["type"] == "missing":
             text = f"{loc}: is required"
         else:
-            text = f"{loc}: {err['msg']} (got {err.get('input')!r})"
+            text = f"{loc}: {err['msg']} (got {_echo(err.get('input'))})"
         problems.setdefault(loc, text)
     return ConfigError(f"Invalid config for {job_type}: " + "; ".join(problems.values()),
                        field=next(iter(problems), None), problems=problems)
