@@ -100,9 +100,12 @@ def neutralize_cell(value: object) -> object:
 
 
 def errors_csv(frame: pd.DataFrame) -> bytes:
-    """The rows as UTF-8 CSV (CRLF rows, so that every cell holding a CR or LF is quoted),
-    formula-like lines neutralised.
+    """The rows as UTF-8 CSV with a byte-order mark (Excel then reads accents right), CRLF
+    rows (so that every cell holding a CR or LF is quoted), formula-like lines neutralised;
+    a topic without a category is an empty cell, not the screen's "(none)".
     """
     safe = frame.apply(lambda col: col.map(neutralize_cell))
+    if "parent_category" in safe:
+        safe["parent_category"] = safe["parent_category"].replace(NO_CATEGORY, "")
     return safe.to_csv(index=False, lineterminator="\r\n",
-                       quoting=csv.QUOTE_MINIMAL).encode("utf-8")
+                       quoting=csv.QUOTE_MINIMAL).encode("utf-8-sig")
