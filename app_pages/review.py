@@ -21,6 +21,7 @@ from jobcore.classify.taxonomy import (
 )
 from jobcore.errors import ConfigError, JobcoreError
 from jobcore.ui import pages
+from jobcore.ui.forms import plural
 
 user = pages.current_user(st.session_state)
 
@@ -69,7 +70,7 @@ def resolve_or_retry(by_id: dict) -> None:
     cols = st.columns(3)
     if cols[0].button("Resolve selected", disabled=not chosen or not can("review_resolve"),
                       help="Mark them reviewed as they are"):
-        st.toast(f"Resolved {review.resolve(chosen, user=user)} topics")
+        st.toast(f"Resolved {plural(review.resolve(chosen, user=user), 'topic')}")
         st.rerun()
     for col, mode, label in ((cols[1], "local", "Retry with rules"),
                              (cols[2], "llm", "Retry with Claude")):

@@ -40,6 +40,10 @@ class RetryPolicy:
     sleep: Callable[[float], None] = time.sleep
 
 
+
+def _tries(attempts: int) -> str:
+    return f"{attempts} attempt{'' if attempts == 1 else 's'}"
+
 def _retry_after(response: httpx.Response, fallback: float) -> float:
     value = response.headers.get("Retry-After")
     if value is None:
@@ -78,13 +82,13 @@ def send(client: httpx.Client, platform: str, method: str, url: str, *,
         except httpx.TimeoutException:
             if last:
                 raise PlatformError(f"{platform} did not answer {method} {url} in time "
-                                    f"({attempts} attempts)") from None
+                                    f"({_tries(attempts)})") from None
             policy.sleep(backoff)
             continue
         except httpx.TransportError as exc:
             if last:
                 raise PlatformError(f"{platform} is unreachable ({type(exc).__name__}, "
-                                    f"{attempts} attempts)") from None
+                                    f"{_tries(attempts)})") from None
             policy.sleep(backoff)
             continue
         if response.status_code == 429 or response.status_code >= 500:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from jobcore import audit
+from jobcore.activations.platforms.base import PLATFORM_NAMES
 from jobcore.db import get_engine
 from jobcore.dedup import (
     calibration,
@@ -104,7 +105,7 @@ _MEMBERS = sa.text(
            coalesce((SELECT array_agg(o.name ORDER BY o.name) FROM org_topics ot
                      JOIN organizations o ON o.id = ot.org_id WHERE ot.topic_id = t.id),
                     '{}') AS org_links,
-           coalesce((SELECT array_agg(o.name || ' · ' || a.platform || ' (' || a.status || ')'
+           coalesce((SELECT array_agg(ARRAY[o.name, a.platform, a.status]
                                       ORDER BY o.name, a.platform)
                      FROM activations a JOIN organizations o ON o.id = a.org_id
                      WHERE a.topic_id = t.id), '{}') AS activations
@@ -120,7 +121,9 @@ def members(conn: Connection, topic_ids: set[int]) -> dict[int, Member]:
                          description=r.description,
                          classification=r.classification or "unclassified",
                          segment_type=r.segment_type, audience_type=r.audience_type,
-                         org_links=tuple(r.org_links), activations=tuple(r.activations),
+                         org_links=tuple(r.org_links), activations=tuple(
+                             f"{org} · {PLATFORM_NAMES.get(platform, platform)} ({status})"
+                             for org, platform, status in r.activations),
                          created_at=r.created_at)
             for r in rows}
 

@@ -286,7 +286,8 @@ class JobHandler(Generic[C]):
 
     def batches_caption(self, job: Job, submitted: int) -> str:
         """Where the job's message batches stand, for its detail's batches panel."""
-        return f"{submitted:,} of {job.total_items:,} topics submitted."
+        noun = "topic" if job.total_items == 1 else "topics"
+        return f"{submitted:,} of {job.total_items:,} {noun} submitted."
 
     def waiting_on_batches(self, job: Job) -> bool:
         """Whether the job is waiting on its message batches (its driver should wait before

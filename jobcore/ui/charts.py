@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -28,6 +29,16 @@ class Throughput:
 # rerun, an HTTP round trip) and counts in the rate; a longer one is nobody driving.
 DRIVER_GAP = timedelta(seconds=5)
 
+
+
+def count_axis(largest: float) -> dict[str, Any]:
+    """A plotly axis of counts: from zero, whole numbers, ticks a round step apart (1, 2, 5
+    times a power of ten) so that no tick reads 26.9 topics.
+    """
+    step = 1
+    while largest / step > 5:  # 1, 2, 5, 10, 20, 50...
+        step = step * 5 // 2 if str(step)[0] == "2" else step * 2
+    return {"rangemode": "tozero", "tickformat": ",d", "tick0": 0, "dtick": step}
 
 def _driving_seconds(chunks: list[ChunkRecord]) -> float:
     """The seconds these consecutive chunks took their driver: their work and the short
@@ -134,7 +145,7 @@ def chunks_figure(chunks: list[ChunkRecord]) -> go.Figure:
         # whole chunk numbers, one tick each while few: never a sub-second time axis
         xaxis={"title": "chunk", "tickformat": "d", "range": [0.5, last + 0.5],
                **({"dtick": 1} if last <= 20 else {})},
-        yaxis={"title": "items", "rangemode": "tozero", "tickformat": ",d"},
+        yaxis={"title": "items", **count_axis(max((c.processed for c in chunks), default=1))},
         yaxis2={"title": "items/s", "overlaying": "y", "side": "right", "rangemode": "tozero",
                 "showgrid": False},
         legend={"orientation": "h", "y": -0.3},

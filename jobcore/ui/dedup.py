@@ -15,6 +15,7 @@ from jobcore.dedup.calibration import BandAgreement, BandOutcome
 from jobcore.dedup.cluster_review import Member, ReviewedCluster
 from jobcore.dedup.explain import PairExplanation
 from jobcore.dedup.sweep_result import SweepResult
+from jobcore.ui.charts import count_axis
 
 _EVIDENCE = ("Score", "Semantic", "Lexical", "Shared identifiers", "Only one has",
              "Claude")  # vs the winner
@@ -229,9 +230,9 @@ def histogram_figure(result: SweepResult) -> go.Figure | None:
               + (f" ({histogram.below:,} below {start:.2f} not shown)"
                  if histogram.below else ""),
         xaxis={"title": f"{result.matching or 'semantic'} score", "range": [start, 1.0]},
-        yaxis={"title": "topics"},
+        yaxis={"title": "topics", **count_axis(max(counts, default=1))},
         yaxis2={"title": "at ≥ threshold", "overlaying": "y", "side": "right",
-                "rangemode": "tozero"},
+                "showgrid": False, **count_axis(max(at_or_above, default=1))},
         legend={"orientation": "h", "y": -0.25})
     return figure
 

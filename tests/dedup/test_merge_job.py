@@ -198,8 +198,11 @@ def test_only_a_completed_merge_can_be_undone(engine, make_topic):
                                 engine=engine)
     with pytest.raises(Conflict, match="only a completed merge"):
         UNDO_MERGE.create(created.id, engine=engine)
-    with pytest.raises(ConfigError, match="not a merge job"):
+    with pytest.raises(ConfigError, match="there is no job job_1_abc"):  # not "not a merge"
         UNDO_MERGE.create("job_1_abc", engine=engine)
+    other = runner.create_job("reclassify", {}, engine=engine)
+    with pytest.raises(ConfigError, match="is a reclassify job, not a merge job"):
+        runner.create_job("merge", {"undoOf": other.id}, engine=engine)
 
 
 def test_sweep_merge_undo_on_the_demo_catalogue_round_trips(demo_engine):

@@ -95,3 +95,16 @@ def test_a_loser_claude_verified_shows_its_verdict_and_the_agreement_table():
         == "50% of 4 decided"
     assert table.loc[table["Score band"] == "0.85–0.90", "Agreement"].item() \
         == "no decisions yet"
+
+
+def test_count_axes_tick_whole_round_numbers():
+    """The histogram's right axis read 26.9, 53.8, 80.7 topics."""
+    from jobcore.ui.charts import count_axis
+
+    assert [count_axis(n)["dtick"] for n in (3, 6, 11, 27, 80.7, 1000)] == [1, 2, 5, 10, 20, 200]
+    counts = [0] * 40
+    counts[39] = 81
+    figure = histogram_figure(SweepResult.of({"threshold": 0.95, "histogram": {
+        "start": 0.8, "step": 0.005, "counts": counts, "below": 0}}))
+    for axis in (figure.layout.yaxis, figure.layout.yaxis2):
+        assert axis.tickformat == ",d" and axis.dtick == 20 and axis.tick0 == 0
