@@ -17,6 +17,7 @@ from app_pages.parts.job_status import history, metrics, notes
 from jobcore.access import can
 from jobcore.config import get_settings
 from jobcore.errors import JobBusy, JobcoreError, JobPruned
+from jobcore.jobs import detail as job_detail
 from jobcore.jobs import relations, runner, supervision
 from jobcore.jobs.drive import drive
 from jobcore.jobs.follow_ups import FollowUp
@@ -84,8 +85,8 @@ def title() -> None:
 
 def links_row() -> None:
     """The type's links (a sweep's clusters, their count followed live) and related jobs."""
-    came_from, came_of = runner.related_jobs(header)
-    links = runner.detail_links(header)
+    came_from, came_of = job_detail.related_jobs(header)
+    links = job_detail.detail_links(header)
     if not (came_from or came_of or links):
         return
     row = st.container(horizontal=True, vertical_alignment="center")
@@ -117,7 +118,7 @@ def _open(other_id: str) -> None:
 def _offered_follow_ups(job: JobSummary) -> list[FollowUp]:
     if not job.is_finished:
         return []
-    _, came_of = runner.related_jobs(job)
+    _, came_of = job_detail.related_jobs(job)
     return relations.follow_ups_offered(job, came_of)
 
 
@@ -348,7 +349,7 @@ def _retry_group(job: JobSummary, group: str, topic_ids: list[int]) -> None:
 
 def type_panels() -> None:
     """The tables the job's type adds (a merge's clusters) and the config."""
-    for panel in runner.detail_tables(header):
+    for panel in job_detail.detail_tables(header):
         with st.expander(panel.title, expanded=panel.expanded):
             st.dataframe(pd.DataFrame(panel.rows), hide_index=True, width="stretch",
                          column_config={column: st.column_config.NumberColumn(format=f)

@@ -202,3 +202,14 @@ def fake_anthropic(monkeypatch: pytest.MonkeyPatch):
         get_settings.cache_clear()
         yield server
     get_settings.cache_clear()
+
+
+def rules_changed_since(engine: Engine, job_id: str) -> None:
+    """As if the local rules had changed since the job ran: its rule misses ("no word of the
+    name matches") may match now, so a retry takes them (under the same rules it leaves them
+    out, see jobcore.classify.recovery).
+    """
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE admin_jobs SET cursor = cursor || "
+                             "'{\"rulesVersion\": \"rules-before\"}' WHERE id = :id"),
+                     {"id": job_id})

@@ -9,6 +9,7 @@ import streamlit as st
 
 from app_pages.parts.topic_sections import TOPIC_PAGE
 from jobcore.catalog.topic_store import error_categories
+from jobcore.jobs import detail as job_detail
 from jobcore.jobs import relations, runner
 from jobcore.jobs.base import JobHandler
 from jobcore.jobs.store import Job, JobSummary
@@ -56,7 +57,7 @@ def batches_panel(job_id: str, handler: JobHandler) -> None:
 def _retry_a_group(job: Job, frame: pd.DataFrame, retry_group: RetryGroup) -> None:
     """Retry only one message pattern's or parent category's topics."""
     retry = relations.follow_up(job, "retry")
-    if retry is None or retry.refusal(job, runner.related_jobs(job)[1]) is not None:
+    if retry is None or retry.refusal(job, job_detail.related_jobs(job)[1]) is not None:
         return  # not offered now (a rollback's errors, a retry pending): the server agrees
     by_group = error_groups(frame)
     pick = st.columns([4, 1], vertical_alignment="bottom")
@@ -77,6 +78,8 @@ def errors_section(job_id: str, handler: JobHandler, *,
     if not job.errors:
         st.caption("No errors.")
         return
+    if (note := job_detail.errors_note(job)) is not None:
+        st.caption(note)
     item_kind = handler.item_kind
     frame = errors_frame(job.errors, error_categories(job.errors),
                          item_kind=item_kind)

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from jobcore import warmup
 from jobcore.catalog import topic_store
-from jobcore.classify import exemplars, llm_results, rollback
+from jobcore.classify import exemplars, llm_results, recovery, rollback
 from jobcore.classify.planning import PlannedChange, plan_topics
 from jobcore.classify.prompts import (
     candidate_request_params,
@@ -43,7 +43,6 @@ from jobcore.config import get_settings
 from jobcore.dedup import embeddings
 from jobcore.dedup.follow_ups import SWEEP_CHANGED_TOPICS
 from jobcore.errors import ConfigError
-from jobcore.jobs import store
 from jobcore.jobs.base import (
     INTERNAL,
     JOB_ID_PATTERN,
@@ -57,7 +56,7 @@ from jobcore.jobs.base import (
     take_slice,
 )
 from jobcore.jobs.registry import register
-from jobcore.jobs.store import Job
+from jobcore.jobs.store import Job, JobSummary
 from jobcore.llm import phases
 from jobcore.llm.batch_result import BatchCursor, BatchResult
 from jobcore.llm.client import model_of
@@ -111,16 +110,19 @@ class ReclassifyConfig(JobConfig):
                                     json_schema_extra=INTERNAL)
 
 
-def eligible_where(config: ReclassifyConfig) -> sa.ColumnElement[bool]:
+def eligible_where(config: ReclassifyConfig, skip_misses: bool = False
+                   ) -> sa.ColumnElement[bool]:
     """Which topics a local reclassify with this config takes (parameters: see
-    ``eligible_params``).
+    ``eligible_params``; ``skip_misses``: a retry leaves out rule misses).
     """
-    return _eligible_where(*_shape(config))
+    return _eligible_where(*_shape(config, skip_misses))
 
 
-def _shape(config: ReclassifyConfig) -> tuple[bool, bool, bool, bool, bool]:
+def _shape(config: ReclassifyConfig, skip_misses: bool = False
+           ) -> tuple[bool, bool, bool, bool, bool, bool]:
     return (config.force, config.parent_category_filter is not None,
-            config.retry_of is not None, config.topic_ids is not None, config.mode == "local")
+            config.retry_of is not None, config.topic_ids is not None, config.mode == "local",
+            skip_misses)
 
 
 def eligible_params(config: ReclassifyConfig, rules_version: str) -> dict:
@@ -128,13 +130,9 @@ def eligible_params(config: ReclassifyConfig, rules_version: str) -> dict:
             "retry_of": config.retry_of, "topic_ids": config.topic_ids}
 
 
-# Topic ids named in another job's errors.
-_ERROR_TOPIC_IDS = store.error_topic_ids(sa.bindparam("retry_of"))
-
-
 @lru_cache(maxsize=32)
 def _eligible_where(force: bool, filtered: bool, retry: bool, listed: bool,
-                    local: bool) -> sa.ColumnElement[bool]:
+                    local: bool, skip_misses: bool) -> sa.ColumnElement[bool]:
     conditions: list[sa.ColumnElement[bool]] = [topic_store.LIVE]
     if local:  # an analyst's classification is never the local classifier's to change
         conditions.append(topics.c.classification_source.is_distinct_from("manual"))
@@ -150,7 +148,7 @@ def _eligible_where(force: bool, filtered: bool, retry: bool, listed: bool,
     if filtered:
         conditions.append(topics.c.parent_category == sa.bindparam("parent"))
     if retry:
-        conditions.append(topics.c.id.in_(_ERROR_TOPIC_IDS))
+        conditions.append(topics.c.id.in_(recovery.error_topic_ids(skip_misses)))
     if listed:
         conditions.append(topics.c.id == sa.func.any(sa.bindparam("topic_ids")))
     return sa.and_(*conditions)
@@ -158,13 +156,13 @@ def _eligible_where(force: bool, filtered: bool, retry: bool, listed: bool,
 
 @lru_cache(maxsize=32)
 def _chunk_select(force: bool, filtered: bool, retry: bool, listed: bool,
-                  local: bool) -> sa.Select:
+                  local: bool, skip_misses: bool) -> sa.Select:
     """One chunk of eligible topics after the cursor, locked (built once per shape): of
     those planned, i.e. not changed since the job was created (a topic that became
     eligible later, or that another job or an edit changed meanwhile, is left out).
     """
     return (topic_store.select_topics(sa.and_(_eligible_where(force, filtered, retry, listed,
-                                                              local),
+                                                              local, skip_misses),
                                           topics.c.id > sa.bindparam("last_id"),
                                           topics.c.id <= sa.bindparam("max_id"),
                                           topics.c.updated_at <= sa.bindparam("planned_at")))
@@ -186,6 +184,7 @@ class ReclassifyCursor(BatchCursor):
 
     rules_version: str | None = None
     planned_at: str | None = None  # ISO time; None: a job from before it was saved
+    skips_rule_misses: bool = False  # a retry that leaves out rule misses (see recovery)
 
 
 @register
@@ -241,15 +240,19 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
             RETRY_ERRORS.check(conn, config.retry_of)
         version = current_version()
         seeding.ensure_trees(conn)  # classifications point at their tree node
+        skip = recovery.skips_rule_misses(conn, config, version)
         count, max_id = conn.execute(
             sa.select(sa.func.count(), sa.func.coalesce(sa.func.max(topics.c.id), 0))
-            .where(eligible_where(config)),
+            .where(eligible_where(config, skip)),
             eligible_params(config, version),
         ).one()
+        if skip and count == 0:
+            recovery.refuse_only_rule_misses(conn, config.retry_of, version)
         total = min(count, config.limit) if config.limit else count
         planned_at = conn.execute(sa.select(sa.func.now())).scalar_one()
         return JobPlan(total_items=total, cursor=ReclassifyCursor(
-            max_id=max_id, rules_version=version, planned_at=planned_at.isoformat()))
+            max_id=max_id, rules_version=version, planned_at=planned_at.isoformat(),
+            skips_rule_misses=skip))
 
     def process(self, conn: Connection, job: Job, config: ReclassifyConfig,
                 deadline: float) -> ChunkOutcome:
@@ -278,6 +281,9 @@ class ReclassifyHandler(JobHandler[ReclassifyConfig]):
     def on_cancel(self, conn: Connection, job: Job) -> None:
         if self.uses_llm_batches(job.config):
             phases.cancel_batches(conn, job)
+
+    def errors_note(self, conn: Connection, job: JobSummary) -> str | None:
+        return recovery.rule_miss_note(conn, job, current_version())
 
 
 def _request(topic: topic_store.TopicRow, config: ReclassifyConfig, model: str) -> dict:
@@ -377,7 +383,8 @@ def _eligible_after(conn: Connection, config: ReclassifyConfig, cursor: Reclassi
     params = {**eligible_params(config, rules_version), "last_id": last_id, "max_id": up_to,
               "row_limit": limit, "planned_at": datetime.fromisoformat(planned_at)
               if planned_at else datetime.max.replace(tzinfo=UTC)}
-    return [topic_store.topic_row(r) for r in conn.execute(_chunk_select(*_shape(config)), params)]
+    return [topic_store.topic_row(r) for r in conn.execute(
+        _chunk_select(*_shape(config, cursor.skips_rule_misses)), params)]
 
 
 def preview(conn: Connection, config: ReclassifyConfig) -> list[PlannedChange]:

@@ -1,5 +1,7 @@
 """Retry of a reclassify job's failed topics: the follow-up that offers it and creates the
-retry job (all its errors' topics, or one group of them).
+retry job (all its errors' topics, or one group of them). A local retry under the rules that
+missed leaves the rule misses out (the same rules miss the same names again); a group retry
+takes the topics it lists, misses included.
 """
 
 from __future__ import annotations
@@ -7,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.engine import Engine
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
 
-from jobcore.errors import UsageError
+from jobcore.classify.segment_classifier import NO_MATCH
+from jobcore.errors import Conflict, UsageError
 from jobcore.jobs import runner, store
 from jobcore.jobs.follow_ups import LIVE, FollowUp, RelatedJob, Relation, named
+from jobcore.schema import admin_job_errors, admin_jobs
 
 MAX_GROUP_TOPICS = 10_000  # reclassify's topicIds limit
 
@@ -66,6 +71,62 @@ class RetryErrorsFollowUp(FollowUp):
 
 
 RETRY_ERRORS = RetryErrorsFollowUp()
+
+
+def error_topic_ids(skip_misses: bool) -> sa.Select:
+    """The topic ids the errors of job :retry_of name (without its rule misses)."""
+    ids = store.error_topic_ids(sa.bindparam("retry_of"))
+    if skip_misses:
+        ids = ids.where(admin_job_errors.c.error["message"].astext != NO_MATCH)
+    return ids
+
+
+def skips_rule_misses(conn: Connection, config: Any, rules_version: str) -> bool:
+    """Whether a retry with this config leaves its source's rule misses out: a local retry
+    of all the errors of a job the same rules ran (rules changed since: they may match now).
+    """
+    if config.retry_of is None or config.mode != "local" or config.topic_ids is not None:
+        return False
+    source_rules = conn.execute(sa.select(admin_jobs.c.cursor["rulesVersion"].astext).where(
+        admin_jobs.c.id == config.retry_of)).scalar_one_or_none()
+    return source_rules == rules_version
+
+
+def rule_miss_note(conn: Connection, job: store.JobSummary, rules_version: str) -> str | None:
+    """What Retry errors leaves out of this job's errors, said beside them; None when it
+    takes them all.
+    """
+    if (job.error_count == 0 or job.config.get("mode", "local") != "local"
+            or job.config.get("rollbackOf")):
+        return None
+    ran_under = conn.execute(sa.select(admin_jobs.c.cursor["rulesVersion"].astext).where(
+        admin_jobs.c.id == job.id)).scalar_one_or_none()
+    if ran_under != rules_version:
+        return None
+    misses = conn.execute(sa.select(sa.func.count()).where(
+        admin_job_errors.c.job_id == job.id,
+        admin_job_errors.c.error["message"].astext == NO_MATCH)).scalar_one()
+    if not misses:
+        return None
+    return (f"{misses:,} of these errors are rule misses under the rules still in use "
+            f"({rules_version}): Retry errors leaves them out, as a local retry cannot "
+            "classify them (retry them with Claude, or as their group below, or classify "
+            "them in the review queue).")
+
+
+def refuse_only_rule_misses(conn: Connection, source_id: str, rules_version: str) -> None:
+    """Conflict when every error of the source is a rule miss: a local retry would change
+    nothing; say what would.
+    """
+    misses = conn.execute(sa.select(sa.func.count()).where(
+        admin_job_errors.c.job_id == source_id,
+        admin_job_errors.c.error["message"].astext == NO_MATCH)).scalar_one()
+    if misses:
+        raise Conflict(
+            f"Job {source_id}: its errors are rule misses ({misses:,}) under the same rules "
+            f"({rules_version}): a local retry cannot classify them. Retry them with Claude "
+            "(a reclassify in mode llm), pick their group under Retry a group to try anyway, "
+            "or classify them in the review queue.")
 
 
 def create_rollback(job_id: str, *, created_by: str | None = None,

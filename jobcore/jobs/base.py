@@ -295,6 +295,12 @@ class JobHandler(Generic[C]):
         """
         return self.uses_llm_batches(job.config) and sql_rules.waiting_on_batches(job.cursor)
 
+    def errors_note(self, conn: Connection, job: JobSummary) -> str | None:
+        """A sentence on the job's errors for its detail (which of them a retry leaves out
+        and why); None: nothing to say.
+        """
+        return None
+
     def on_cancel(self, conn: Connection, job: Job) -> None:
         """Called in the cancel's transaction; e.g. to cancel work submitted elsewhere."""
 

@@ -35,8 +35,7 @@ from jobcore.errors import (
     UnknownOrganization,
     UsageError,
 )
-from jobcore.jobs import relations, store
-from jobcore.jobs.follow_ups import DetailLink, DetailTable, RelatedJob
+from jobcore.jobs import store
 from jobcore.jobs.registry import get_handler, job_types
 from jobcore.jobs.relations import relation_of
 from jobcore.schema import organizations
@@ -347,27 +346,6 @@ def job_errors(job_id: str, *, offset: int = 0, limit: int | None = None,
     """
     with (engine or get_engine()).connect() as conn:
         return store.job_errors(conn, job_id, offset=offset, limit=limit)
-
-
-def related_jobs(job: store.JobSummary, *, engine: Engine | None = None
-                 ) -> tuple[list[RelatedJob], list[RelatedJob]]:
-    """What a job came from and what came of it (rollbacks, retries, sweeps, merges, undos)."""
-    with (engine or get_engine()).connect() as conn:
-        return relations.came_from(conn, job), relations.came_of(conn, job)
-
-
-def detail_links(job: store.JobSummary, *, engine: Engine | None = None
-                 ) -> list[DetailLink]:
-    """The links the job's type shows on its detail page (see JobHandler.detail_links)."""
-    with (engine or get_engine()).connect() as conn:
-        return get_handler(job.job_type).detail_links(conn, job)
-
-
-def detail_tables(job: store.JobSummary, *, engine: Engine | None = None
-                  ) -> list[DetailTable]:
-    """The tables the job's type shows on its detail page (see JobHandler.detail_tables)."""
-    with (engine or get_engine()).connect() as conn:
-        return get_handler(job.job_type).detail_tables(conn, job)
 
 
 def job_events(job_id: str, *, engine: Engine | None = None) -> list[store.JobEvent]:

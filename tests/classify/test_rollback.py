@@ -12,6 +12,7 @@ from jobcore.classify.recovery import create_retry, create_rollback
 from jobcore.errors import Conflict, JobNotFound, UsageError
 from jobcore.jobs import drive, runner
 from jobcore.schema import topic_history, topics
+from tests.conftest import rules_changed_since
 
 OLD = {"segment_type": "b2c", "taxonomy_type": "Interest", "parent_category": "Healthy Living",
        "subcategory": "Fitness and Exercise", "audience_type": "interest",
@@ -124,6 +125,7 @@ def test_retry_targets_only_the_failed_topics(engine, make_topic, get_topic):
     good = make_topic("Yoga Enthusiasts")
     source = runner.create_job("reclassify", {}, engine=engine)
     drive.run_to_completion(source.id, engine=engine)
+    rules_changed_since(engine, source.id)  # rule misses are worth a retry again
     # someone fixes one topic's name; the retry picks it up
     with engine.begin() as conn:
         conn.execute(sa.update(topics).where(topics.c.id == bad[0])
@@ -156,6 +158,7 @@ def test_simultaneous_retries_of_one_job_make_one_retry(engine, make_topic):
         make_topic(f"Qqqz Wxyv {c}")
     source = runner.create_job("reclassify", {}, engine=engine)
     drive.run_to_completion(source.id, engine=engine)
+    rules_changed_since(engine, source.id)
     start = threading.Barrier(8)
     outcomes: list[str] = []
 
@@ -202,3 +205,27 @@ def test_retry_this_group_targets_exactly_that_group(engine, make_topic):
     assert {e["id"] for e in runner.get_job(retry.id, engine=engine).errors} == set(sports)
     with pytest.raises(UsageError, match="names no topic"):
         create_retry(source.id, engine=engine, group="parent category: Nowhere", topic_ids=[])
+
+
+def test_a_retry_leaves_out_rule_misses_the_same_rules_would_miss_again(engine, make_topic):
+    """Under the rules the job ran with, "no word of the name matches" fails again: Retry
+    errors says so (beside the errors and when asked) and takes only the others; a group
+    retry still takes them, and once the rules change they are retried.
+    """
+    from jobcore.jobs import detail
+
+    misses = [make_topic(f"Qqqz Wxyv {c}") for c in "ab"]
+    source = runner.create_job("reclassify", {}, engine=engine)
+    drive.run_to_completion(source.id, engine=engine)
+    summary = runner.get_job_summary(source.id, engine=engine)
+    note = detail.errors_note(summary, engine=engine)
+    assert note is not None and note.startswith("2 of these errors are rule misses")
+    with pytest.raises(Conflict, match=r"rule misses \(2\) under the same rules"):
+        create_retry(source.id, engine=engine)
+    group = create_retry(source.id, engine=engine, group="pattern: no word matches",
+                         topic_ids=misses)
+    assert group.total_items == 2  # chosen by the analyst: taken
+    runner.cancel_job(group.id, engine=engine)
+    rules_changed_since(engine, source.id)
+    assert detail.errors_note(summary, engine=engine) is None
+    assert create_retry(source.id, engine=engine).total_items == 2

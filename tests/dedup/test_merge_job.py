@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from jobcore.dedup.follow_ups import UNDO_MERGE
 from jobcore.errors import ConfigError, Conflict
+from jobcore.jobs import detail as job_detail
 from jobcore.jobs import drive, runner
 from jobcore.schema import activations, merges, org_topics, topic_history, topics
 
@@ -120,7 +121,7 @@ def test_undo_restores_the_catalogue_exactly(engine, cluster):
     assert len(actions) == 4
     # the merge's detail no longer says only "Clusters merged"
     merge_job = runner.get_job(merged["id"], engine=engine)
-    title = runner.detail_tables(merge_job, engine=engine)[0].title
+    title = job_detail.detail_tables(merge_job, engine=engine)[0].title
     assert title == f"Clusters merged, then undone by {undo.id} (1)"
     with pytest.raises(Conflict, match="already has an undo"):
         UNDO_MERGE.create(merged["id"], engine=engine)

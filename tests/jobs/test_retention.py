@@ -17,6 +17,7 @@ from jobcore.errors import Conflict, JobNotFound
 from jobcore.jobs import drive, retention, runner, store
 from jobcore.jobs.worker import Worker
 from jobcore.schema import admin_jobs, batch_results_staging, pruned_jobs, topic_history
+from tests.conftest import rules_changed_since
 
 
 def _finished_job(engine, many_topics, *, days_ago: float, topics: int = 5) -> str:
@@ -155,6 +156,7 @@ def test_a_failed_retry_that_can_be_resumed_keeps_its_source(engine, make_topic)
     source = runner.create_job("reclassify", {"force": True, "topicIds": [failing]},
                                engine=engine)
     drive.run_to_completion(source.id, engine=engine)
+    rules_changed_since(engine, source.id)
     retry = recovery.create_retry(source.id, engine=engine)
     with engine.begin() as conn:  # the retry failed (say, a revoked key): it may be resumed
         store.fail_job(conn, retry.id, "the API key was revoked")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from jobcore.jobs import detail as job_detail
 from jobcore.jobs import drive, runner
 from jobcore.schema import not_duplicate_pairs
 from jobcore.ui.forms import plural
@@ -190,7 +191,7 @@ def test_a_merge_with_another_winner_and_a_member_removed_reads_as_decided(open_
     assert not any(c.startswith(f"#{removed} ") for c in columns)
     assert any("already merged" in i.value for i in at.info)
     # the merge job numbers its clusters as the review did
-    rows = runner.detail_tables(runner.get_job(merge.id))[0].rows
+    rows = job_detail.detail_tables(runner.get_job(merge.id))[0].rows
     assert [row["#"] for row in rows] == [cluster.number]
 
 

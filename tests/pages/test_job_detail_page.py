@@ -8,8 +8,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from jobcore.catalog.topic_store import error_categories
+from jobcore.db import get_engine
+from jobcore.jobs import detail as job_detail
 from jobcore.jobs import drive, retention, runner
 from jobcore.ui.errors import errors_csv, errors_frame, filter_errors
+from tests.conftest import rules_changed_since
 
 DETAIL = "app_pages/job_detail.py"
 
@@ -96,6 +99,7 @@ def test_retry_errors_opens_the_new_job(open_app, many_topics, make_topic, butto
     make_topic("Yoga Enthusiasts")
     source = runner.create_job("reclassify", {})
     drive.run_to_completion(source.id)
+    rules_changed_since(get_engine(), source.id)
     at = open_app(DETAIL, job=source.id)
     button(at, "Retry errors").click().run()
     retry = runner.get_job(at.query_params["job"])
@@ -272,10 +276,10 @@ def test_jobs_show_what_they_came_from_and_what_came_of_them(open_app, many_topi
     source = runner.create_job("reclassify", {})
     drive.run_to_completion(source.id)
     rollback = create_rollback(source.id)
-    came_from, came_of = runner.related_jobs(runner.get_job_summary(rollback.id))
+    came_from, came_of = job_detail.related_jobs(runner.get_job_summary(rollback.id))
     assert [(r.relation, r.job.id) for r in came_from] == [("rollback of", source.id)]
     assert came_of == []
-    _, came_of = runner.related_jobs(runner.get_job_summary(source.id))
+    _, came_of = job_detail.related_jobs(runner.get_job_summary(source.id))
     assert [(r.relation, r.job.id) for r in came_of] == [("rolled back by", rollback.id)]
 
     at = open_app(DETAIL, job=rollback.id)
@@ -356,6 +360,7 @@ def test_no_group_retry_is_offered_while_a_retry_of_the_errors_is_pending(open_a
     make_topic("Qqqz Wxyv a", parent_category="Sports")
     source = runner.create_job("reclassify", {})
     drive.run_to_completion(source.id)
+    rules_changed_since(get_engine(), source.id)
     runner.create_job("reclassify", {"mode": "local", "force": True, "retryOf": source.id})
     at = open_app(DETAIL, job=source.id)
     assert not at.exception
