@@ -231,6 +231,7 @@ def test_a_chunk_open_elsewhere_shows_as_running_there_then_stuck_and_can_be_sto
     many_topics(120)
     created = runner.create_job("reclassify", {})
     runner.process_chunk(created.id)
+    runner.process_chunk(created.id)  # a rate needs two chunks
     entered, release = threading.Event(), threading.Event()
     real_process = ReclassifyHandler.process
 

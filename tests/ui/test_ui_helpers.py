@@ -8,6 +8,7 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -139,7 +140,8 @@ def test_chunk_chart_axes_count_chunks_and_a_tiny_last_chunk_does_not_spike_the_
     assert list(figure.data[0].x) == [1, 2, 3, 4, 5]  # chunk numbers, not sub-ms timestamps
     assert figure.layout.xaxis.dtick == 1 and figure.layout.xaxis.range == (0.5, 5.5)
     rates = list(figure.data[-1].y)
-    assert max(rates) < 60  # was 3 / 0.00005 s = 60,000 items/s for the last chunk alone
+    assert rates[0] is None  # one chunk alone is no rate (it flattened the rest)
+    assert max(r for r in rates if r is not None) < 60  # was 3 / 0.00005 s = 60,000 items/s
     one = chunks_figure(chunks[:1])
     assert one.layout.xaxis.range == (0.5, 1.5) and one.layout.xaxis.tickformat == "d"
 
@@ -296,3 +298,15 @@ def test_an_unexpected_error_is_logged_under_a_reference_the_screen_shows(caplog
     assert "SELECT" not in message and ".py" not in message
     record = next(r for r in caplog.records if reference in r.getMessage())
     assert record.exc_info and "SELECT * FROM topics" in str(record.exc_info[1])
+
+
+def test_one_chunk_gives_no_rate_nor_eta_yet():
+    """After the first chunk the screen read 873 items/s and ETA 2 s for a 28 s run."""
+    from jobcore.ui.charts import Throughput, throughput
+
+    job = SimpleNamespace(total_items=1_000, processed_items=50, is_finished=False)
+    first = ChunkRecord(1, T0, T0 + timedelta(seconds=0.05), 50, 50, 0, 0)
+    assert throughput(job, [first]) == Throughput(None, None)
+    second = ChunkRecord(2, T0 + timedelta(seconds=1), T0 + timedelta(seconds=2), 50, 50, 0, 0)
+    rate = throughput(job, [first, second])
+    assert rate.items_per_second is not None and rate.eta is not None
