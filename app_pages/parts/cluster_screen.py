@@ -43,6 +43,8 @@ class ClusterScreen:
         return cls(sweep_id, job, reviewed)
 
     def __post_init__(self) -> None:
+        order = SORTS[st.session_state.get(SORT_KEY, next(iter(SORTS)))]
+        self.reviewed = sorted(self.reviewed, key=order)
         self.result = SweepResult.of(self.job.result)
         self.by_number = {r.number: r for r in self.reviewed}
         self.numbers = [r.number for r in self.reviewed]
@@ -141,6 +143,15 @@ class ClusterScreen:
         return sum(r.decided for r in self.reviewed)
 
 
+# the list's orders (Previous and Next follow it): weakest link first, the sweep's own
+SORT_KEY = "cluster_sort"
+SORTS: dict[str, Any] = {
+    "weakest link first": lambda r: (r.weakest if r.weakest is not None else 2.0, r.number),
+    "largest first": lambda r: (-len(r.cluster.members), r.number),
+    "strongest first": lambda r: (-(r.weakest or 0.0), r.number),
+    "cluster number": lambda r: r.number,
+}
+
 _LIST_COLUMNS: dict[str, Any] = {  # narrow figures: the names get the width
     "#": st.column_config.NumberColumn(width=45),
     "Members": st.column_config.NumberColumn(width=70),
@@ -154,7 +165,10 @@ def cluster_list(screen: ClusterScreen, names: dict[int, str]) -> None:
     """The page of clusters holding the one under review (a sweep of a large catalogue
     proposes tens of thousands: the screen reads and shows one page of them in full).
     """
-    st.subheader("Clusters, weakest link first")
+    heading = st.columns([3, 1], vertical_alignment="bottom")
+    heading[0].subheader(f"Clusters, {st.session_state.get(SORT_KEY, next(iter(SORTS)))}")
+    heading[1].selectbox("Order", list(SORTS), key=SORT_KEY,
+                         help="The list's order; Previous and Next follow it")
     per_page, page, rows = dedup_ui.CLUSTERS_PER_PAGE, screen.page, screen.page_rows
     page_count = (len(screen.reviewed) - 1) // per_page + 1
     if page_count > 1:

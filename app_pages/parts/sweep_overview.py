@@ -6,8 +6,9 @@ import streamlit as st
 
 from jobcore.dedup import cluster_review
 from jobcore.dedup.sweep_result import SweepCursor, SweepResult, verification_caption
+from jobcore.dedup.thresholds import DEFAULT_MATCHING, DEFAULT_THRESHOLDS
 from jobcore.jobs import runner
-from jobcore.jobs.store import Job
+from jobcore.jobs.store import Job, JobSummary
 from jobcore.ui.dedup import agreement_frame, bands_frame, histogram_figure
 
 
@@ -27,15 +28,26 @@ def pick_sweep() -> str:
     if wanted is not None and wanted not in ids:
         st.warning(f"{wanted[:80]!r} is not a dedup sweep that has swept topics (of the "
                    "latest 100): showing the newest one instead.")
-    labels = {j.id: f"{j.id} · {j.status} · {j.processed_items:,}/{j.total_items:,} "
-                    + ("swept and verified" if j.config.get("verify") == "claude" else "swept")
-              for j in sweeps}
+    labels = {j.id: _label(j) for j in sweeps}
     sweep_id = st.selectbox("Sweep", ids, index=ids.index(wanted) if wanted in ids else 0,
                             format_func=labels.get)
     if sweep_id != wanted:
         st.query_params.pop("cluster", None)  # a cluster of the sweep the URL named
     st.query_params["job"] = sweep_id
     return sweep_id
+
+
+def _label(job: JobSummary) -> str:
+    """'job_… · hybrid ≥ 0.60 · Sports · completed 800/800 swept' (not a bare id)."""
+    matching = job.config.get("matching", DEFAULT_MATCHING)
+    threshold = job.config.get("threshold") or DEFAULT_THRESHOLDS[matching]
+    scope = job.config.get("parentCategoryFilter") or (
+        f"topics of {job.config['sourceBatchId']}" if job.config.get("sourceBatchId")
+        else "whole catalogue")
+    done = "swept and verified" if job.config.get("verify") == "claude" else "swept"
+    return (f"{job.id} · {matching} ≥ {threshold:.2f} · {scope} · {job.status} "
+            f"{job.processed_items:,}/{job.total_items:,} {done} · "
+            f"{job.created_at:%Y-%m-%d %H:%M}")
 
 
 def figures(job: Job, result: SweepResult, reviewed: list[cluster_review.ReviewedCluster]
@@ -68,6 +80,22 @@ def figures(job: Job, result: SweepResult, reviewed: list[cluster_review.Reviewe
     figure = histogram_figure(result)
     if figure is not None:
         st.plotly_chart(figure, width="stretch")
+    if reviewed and result.threshold is not None and result.threshold < 1.0:
+        _try_a_threshold(result.threshold, reviewed)
+
+
+def _try_a_threshold(threshold: float, reviewed: list[cluster_review.ReviewedCluster]) -> None:
+    """What a higher threshold would keep of these clusters (a lower one needs a sweep:
+    the histogram above counts the topics it would add).
+    """
+    tried = st.slider("Try a higher threshold", min_value=round(threshold, 2), max_value=1.0,
+                      value=round(threshold, 2), step=0.01, key="tried_threshold",
+                      help="Counted on this sweep's clusters as they stand (with your edits)")
+    kept = [sum(1 for _, score in r.cluster.losers if score >= tried) for r in reviewed]
+    clusters, duplicates = sum(1 for k in kept if k), sum(kept)
+    total = sum(len(r.cluster.losers) for r in reviewed)
+    st.caption(f"At {tried:.2f}: {clusters:,} of {len(reviewed):,} clusters keep a duplicate "
+               f"({duplicates:,} of {total:,} duplicates).")
 
 
 def decisions_by_band(job: Job, result: SweepResult, matching_mode: str) -> None:

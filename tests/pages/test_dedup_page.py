@@ -313,3 +313,21 @@ def test_a_large_sweep_shows_a_page_of_clusters_that_follows_the_review(
     page.set_value(3).run()  # a page chosen: its first cluster is under review
     assert not at.exception
     assert _select(at, "Cluster").value == reviewed[6].number
+
+
+def test_clusters_sort_by_size_and_a_higher_threshold_is_tried_on_the_screen(open_demo_app,
+                                                                             demo_engine):
+    from jobcore.dedup import cluster_review
+
+    sweep_id = _sweep(demo_engine)
+    _, reviewed = cluster_review.load_review(sweep_id, engine=demo_engine)
+    at = open_demo_app(DEDUP, job=sweep_id)
+    label = _select(at, "Sweep").options[0]
+    assert "hybrid ≥ 0.60" in label and "whole catalogue" in label  # not a bare id
+    at.selectbox(key="cluster_sort").set_value("largest first").run()
+    sizes = _table(at, "Weakest link")["Members"].tolist()
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[-1]
+    at.slider(key="tried_threshold").set_value(0.9).run()
+    kept = sum(1 for r in reviewed if any(s >= 0.9 for _, s in r.cluster.losers))
+    assert any(c.value.startswith(f"At 0.90: {kept:,} of {len(reviewed):,} clusters")
+               for c in at.caption)
