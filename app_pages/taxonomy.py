@@ -5,17 +5,13 @@ start the tree jobs (realign, fix level-0 subcategories, LLM node backfill).
 import pandas as pd
 import streamlit as st
 
-from app_pages.parts import messages
+from app_pages.parts.tree_jobs import tree_jobs
 from jobcore.access import can
-from jobcore.errors import JobcoreError
-from jobcore.jobs import runner
-from jobcore.jobs.registry import get_handler
 from jobcore.trees import browse
 from jobcore.trees.tree_index import TREE_TITLES
-from jobcore.ui import pages
 from jobcore.ui.taxonomy import topics_treemap, tree_frame
 
-TREE_JOBS = ("realign_subcategories", "fix_subcategory_level0", "backfill_taxonomy_nodes")
+
 def topics_on_a_node(frame: pd.DataFrame) -> None:
     """The topics on the node picked among those shown."""
     if not len(frame):
@@ -27,23 +23,6 @@ def topics_on_a_node(frame: pd.DataFrame) -> None:
         st.dataframe(pd.DataFrame(on_node), hide_index=True, width="stretch")
     else:
         st.caption("No topics on this node.")
-
-
-def tree_jobs() -> None:
-    """A button for each tree job: it creates the job and opens it."""
-    user = pages.current_user(st.session_state)
-    st.subheader("Tree jobs")
-    st.caption("Each runs as a job with history, so that it can be rolled back from its detail.")
-    cols = st.columns(len(TREE_JOBS))
-    for col, job_type in zip(cols, TREE_JOBS, strict=True):
-        handler = get_handler(job_type)
-        if col.button(handler.label, help=handler.description, width="stretch"):
-            try:
-                created = runner.create_job(job_type, {}, created_by=user)
-            except JobcoreError as exc:
-                messages.error(exc)
-            else:
-                st.switch_page(pages.JOB_DETAIL, query_params={"job": created.id})
 
 
 st.title("Taxonomy trees")

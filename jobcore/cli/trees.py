@@ -8,8 +8,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from jobcore.cli.common import (
     EXIT_OK,
     advance_until_done,
@@ -18,7 +16,6 @@ from jobcore.cli.common import (
     print_dry_run,
     print_report,
 )
-from jobcore.db import get_engine
 from jobcore.errors import UsageError
 from jobcore.jobs import runner
 from jobcore.jobs.registry import get_handler
@@ -110,13 +107,9 @@ def _cmd_placement(job_type: str):
 
 
 def _placement_dry_run(job_type: str, config: dict, *, verbose: bool) -> int:
-    handler = get_handler(job_type)
-    parsed = handler.parse_config(config)
-    with get_engine().connect() as conn:
-        conn.execute(sa.text("SET TRANSACTION READ ONLY"))
-        handler.plan(conn, parsed, org_id=None)  # the same checks as a real run
-        placements = handler.preview(conn, parsed)
-        conn.rollback()
+    from jobcore.trees.placement import preview_job
+
+    placements = preview_job(job_type, config)
     return print_dry_run(placements, lambda p: (
         f"subcategory {p.topic.subcategory!r} -> {p.subcategory!r}, node "
         f"{p.topic.taxonomy_node_id} -> {p.node_id} ({p.how})"), verbose=verbose)

@@ -20,11 +20,12 @@ from typing import ClassVar
 
 import sqlalchemy as sa
 from pydantic import Field
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from jobcore.catalog import topic_store
 from jobcore.classify.rollback import PLACEMENT_KEYS, ROLLBACK
 from jobcore.classify.taxonomy import TAXONOMY_TYPES
+from jobcore.db import get_engine
 from jobcore.dedup import embeddings
 from jobcore.errors import ConfigError
 from jobcore.jobs.base import (
@@ -328,3 +329,22 @@ class FixSubcategoryLevel0Handler(PlacementHandler):
 
     def plan_topic(self, topic: PlacedTopic, index: tree_index.TreeIndex) -> Placement:
         return plan_fix_level0(topic, index)
+
+
+def preview_job(job_type: str, config: dict, *, engine: Engine | None = None
+                ) -> list[Placement]:
+    """A placement job's dry run: the same checks as creating it, then what it would do to
+    each eligible topic, in a read-only transaction (nothing written).
+    """
+    from jobcore.jobs.registry import get_handler  # the registry imports this module
+
+    handler = get_handler(job_type)
+    if not isinstance(handler, PlacementHandler):
+        raise ConfigError(f"{job_type} has no preview", field="config")
+    parsed = handler.parse_config(config)
+    with (engine or get_engine()).connect() as conn:
+        conn.execute(sa.text("SET TRANSACTION READ ONLY"))
+        handler.plan(conn, parsed, org_id=None)
+        placements = handler.preview(conn, parsed)
+        conn.rollback()
+    return placements

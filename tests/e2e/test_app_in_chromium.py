@@ -580,7 +580,10 @@ def test_taxonomy_screen_search_and_realign_job(app_url, browser_page, shoot):
     _settle(page)
     page.get_by_text("nodes shown matching the search").wait_for()
     shoot(page, "taxonomy")
-    page.get_by_role("button", name="Realign subcategories").click()
+    page.get_by_role("button", name="Preview").click()  # the tree job chosen: Realign
+    page.get_by_text(re.compile(r"eligible topics?: [\d,]+ would change")).wait_for()
+    shoot(page, "realign_preview")
+    page.get_by_role("button", name="Create job").click()
     page.get_by_role("button", name="Run", exact=True).wait_for()
     _settle(page)
     page.get_by_role("button", name="Run", exact=True).click()

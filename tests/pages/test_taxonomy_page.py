@@ -45,11 +45,27 @@ def test_load_browse_search_and_count(open_app, make_topic, engine, button):
     assert at.metric[0].value == "704"
 
 
-def test_tree_job_buttons_start_jobs(open_app, engine, make_topic, button):
+def test_a_tree_job_is_previewed_with_its_options_then_created(open_app, engine, make_topic,
+                                                               button):
+    """A tree job was created by one click: now its options, a dry run that says what would
+    change and what 'skipped' will mean, then Create job.
+    """
     make_topic("Sports Fans", **SPORTS, subcategory="Sports")
     at = open_app(TAXONOMY)
     button(at, "Load the trees").click().run()
-    button(at, "Fix level-0 subcategories").click().run()
+    at.selectbox(key="tree_job").set_value("fix_subcategory_level0").run()
+    button(at, "Preview").click().run()
+    assert not at.exception
+    [said] = [i.value for i in at.info]
+    assert said.startswith("1 eligible topic: 1 would change") and "skipped" in said
+    assert at.dataframe[-1].value["name"].tolist() == ["Sports Fans"]
+    with engine.connect() as conn:  # a dry run: nothing created, nothing changed
+        assert conn.execute(sa.select(sa.func.count()).select_from(admin_jobs)).scalar() == 0
+    at.text_input(key="tree_limit").set_value("2.5").run()
+    button(at, "Preview").click().run()
+    assert any("(got '2.5')" in e.value for e in at.error)
+    at.text_input(key="tree_limit").set_value("").run()
+    button(at, "Create job").click().run()
     assert not at.exception
     with engine.connect() as conn:
         job_type, total = conn.execute(sa.select(admin_jobs.c.job_type,
