@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.parts import messages
-from app_pages.parts.topic_sections import TOPIC_PAGE
+from app_pages.parts.topic_sections import TOPIC_PAGE, topic_url
 from jobcore.access import can
 from jobcore.catalog import review
 from jobcore.classify import exemplars
@@ -49,7 +49,7 @@ def queue_table(everything: list) -> list:
             t.classification.parent_category, t.classification.subcategory) if v) or "unclassified",
         "audience": t.classification.audience_type,
         "suggestions": " | ".join(x.path for x in t.suggestions), "flagged": t.flagged_at,
-        "topic": f"/topic?topic={t.id}"}
+        "topic": topic_url(t.id)}
         for t in shown]),
         hide_index=True, width="stretch", column_config={
             "name": st.column_config.TextColumn(width="medium"),

@@ -6,6 +6,7 @@ for rows already read).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -74,3 +75,22 @@ def topic_of_error(error: dict[str, Any]) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         return None
     return value if abs(value) < 10**18 else None
+
+
+# A topic typed by its id: "123" or "#123" (ASCII digits, as ids are).
+_TOPIC_ID = re.compile(r"^\s*#?\s*(\d{1,18})\s*$", re.ASCII)
+
+
+def topic_id_of(text: str) -> int | None:
+    """The topic id ``text`` names ('123', '#123'), or None when it names none."""
+    found = _TOPIC_ID.match(text)
+    return int(found.group(1)) if found else None
+
+
+def like_pattern(text: str, *, fold: bool = False) -> str:
+    """A LIKE pattern for the rows that hold ``text`` as typed (its %, _ and backslashes
+    plain characters); ``fold``: in lower case, for ``lower(column) LIKE``.
+    """
+    if fold:
+        text = text.casefold()
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

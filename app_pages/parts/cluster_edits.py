@@ -7,6 +7,7 @@ import streamlit as st
 
 from app_pages.parts import messages
 from app_pages.parts.cluster_screen import ClusterScreen
+from app_pages.parts.topic_sections import topic_url
 from jobcore.access import can
 from jobcore.dedup import cluster_decisions, cluster_review, explain
 from jobcore.dedup.cluster_review import Member, ReviewedCluster
@@ -48,7 +49,7 @@ def comparison(screen: ClusterScreen, current: ReviewedCluster,
         "_index": st.column_config.Column(width=115),
         **{name: st.column_config.Column(width=member_width) for name in frame.columns}})
     st.markdown("Topic pages (new tab): " + " · ".join(
-        f"[#{i}](/topic?topic={i})" for i in current.cluster.members))
+        f"[#{i}]({topic_url(i)})" for i in current.cluster.members))
     evidence = current.cluster.evidence
     for topic_id, _ in current.cluster.losers:  # whole (the table's cell cuts a reason short)
         if topic_id in evidence and evidence[topic_id].claude:

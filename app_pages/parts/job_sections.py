@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from app_pages.parts.topic_sections import TOPIC_PAGE
+from app_pages.parts.topic_sections import TOPIC_PAGE, topic_url
 from jobcore.catalog.topic_store import error_categories
 from jobcore.jobs import detail as job_detail
 from jobcore.jobs import relations, runner
@@ -88,7 +88,7 @@ def errors_section(job_id: str, handler: JobHandler, *,
     if search.strip():
         st.caption(f"{len(shown):,} of {len(frame):,} errors shown")
     topic_column = "id" if item_kind == "topic" else "topic id"
-    st.dataframe(shown.assign(topic=[None if pd.isna(i) else f"/topic?topic={int(i)}"
+    st.dataframe(shown.assign(topic=[None if pd.isna(i) else topic_url(int(i))
                                      for i in shown[topic_column]]),
                  hide_index=True, width="stretch", column_config={"topic": TOPIC_PAGE})
     st.download_button("Export CSV", errors_csv(shown), file_name=f"{job_id}_errors.csv",

@@ -7,7 +7,6 @@ id or name.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,10 +16,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from jobcore.db import get_engine
 from jobcore.errors import UsageError
+from jobcore.sql_rules import like_pattern, topic_id_of
 
 MAX_FOUND = 50  # topics a search lists
 MAX_LISTED = 200  # rows of one kind a topic's page reads (history, errors...)
-_ID = re.compile(r"^\s*#?\s*(\d{1,18})\s*$")
 
 
 @dataclass(frozen=True)
@@ -63,14 +62,12 @@ def find_topics(conn: Connection, query: str) -> list[FoundTopic]:
         return []
     if len(text) > 200:
         raise UsageError("Search for at most 200 characters (a topic id or part of a name).")
-    found = _ID.match(text)
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    topic_id = topic_id_of(text)
     rows = conn.execute(sa.text(
         f"SELECT t.id, t.name, {_CLASSIFICATION}, {_STATE} FROM topics t "
-        f"WHERE {'t.id = :id' if found else 't.name ILIKE :pattern'} "
+        f"WHERE {'t.name ILIKE :pattern' if topic_id is None else 't.id = :id'} "
         "ORDER BY (t.merged_into IS NULL AND t.deleted_at IS NULL) DESC, length(t.name), t.id "
-        "LIMIT :n"), {"id": int(found.group(1)) if found else None,
-                      "pattern": f"%{escaped}%", "n": MAX_FOUND}).all()
+        "LIMIT :n"), {"id": topic_id, "pattern": like_pattern(text), "n": MAX_FOUND}).all()
     return [FoundTopic(*row) for row in rows]
 
 

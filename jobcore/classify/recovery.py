@@ -73,11 +73,26 @@ class RetryErrorsFollowUp(FollowUp):
 RETRY_ERRORS = RetryErrorsFollowUp()
 
 
+# an error that is a rule miss (see segment_classifier.NO_MATCH)
+_RULE_MISS = admin_job_errors.c.error["message"].astext == NO_MATCH
+
+
+def _ran_under(conn: Connection, job_id: str) -> str | None:
+    """The rules version a reclassify job was planned with (its cursor's)."""
+    return conn.execute(sa.select(admin_jobs.c.cursor["rulesVersion"].astext).where(
+        admin_jobs.c.id == job_id)).scalar_one_or_none()
+
+
+def _rule_misses(conn: Connection, job_id: str) -> int:
+    return conn.execute(sa.select(sa.func.count()).where(
+        admin_job_errors.c.job_id == job_id, _RULE_MISS)).scalar_one()
+
+
 def error_topic_ids(skip_misses: bool) -> sa.Select:
     """The topic ids the errors of job :retry_of name (without its rule misses)."""
     ids = store.error_topic_ids(sa.bindparam("retry_of"))
     if skip_misses:
-        ids = ids.where(admin_job_errors.c.error["message"].astext != NO_MATCH)
+        ids = ids.where(~_RULE_MISS)
     return ids
 
 
@@ -87,9 +102,7 @@ def skips_rule_misses(conn: Connection, config: Any, rules_version: str) -> bool
     """
     if config.retry_of is None or config.mode != "local" or config.topic_ids is not None:
         return False
-    source_rules = conn.execute(sa.select(admin_jobs.c.cursor["rulesVersion"].astext).where(
-        admin_jobs.c.id == config.retry_of)).scalar_one_or_none()
-    return source_rules == rules_version
+    return _ran_under(conn, config.retry_of) == rules_version
 
 
 def rule_miss_note(conn: Connection, job: store.JobSummary, rules_version: str) -> str | None:
@@ -99,13 +112,9 @@ def rule_miss_note(conn: Connection, job: store.JobSummary, rules_version: str) 
     if (job.error_count == 0 or job.config.get("mode", "local") != "local"
             or job.config.get("rollbackOf")):
         return None
-    ran_under = conn.execute(sa.select(admin_jobs.c.cursor["rulesVersion"].astext).where(
-        admin_jobs.c.id == job.id)).scalar_one_or_none()
-    if ran_under != rules_version:
+    if _ran_under(conn, job.id) != rules_version:
         return None
-    misses = conn.execute(sa.select(sa.func.count()).where(
-        admin_job_errors.c.job_id == job.id,
-        admin_job_errors.c.error["message"].astext == NO_MATCH)).scalar_one()
+    misses = _rule_misses(conn, job.id)
     if not misses:
         return None
     return (f"{misses:,} of these errors are rule misses under the rules still in use "
@@ -118,9 +127,7 @@ def refuse_only_rule_misses(conn: Connection, source_id: str, rules_version: str
     """Conflict when every error of the source is a rule miss: a local retry would change
     nothing; say what would.
     """
-    misses = conn.execute(sa.select(sa.func.count()).where(
-        admin_job_errors.c.job_id == source_id,
-        admin_job_errors.c.error["message"].astext == NO_MATCH)).scalar_one()
+    misses = _rule_misses(conn, source_id)
     if misses:
         raise Conflict(
             f"Job {source_id}: its errors are rule misses ({misses:,}) under the same rules "

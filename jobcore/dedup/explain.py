@@ -9,7 +9,6 @@ rule and the analysts' "not duplicates" marks.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -22,7 +21,7 @@ from jobcore.dedup.sweep_result import SweepResult
 from jobcore.errors import UsageError
 from jobcore.jobs import store
 from jobcore.jobs.store import Job
-from jobcore.sql_rules import LIVE_TOPIC_SQL
+from jobcore.sql_rules import LIVE_TOPIC_SQL, topic_id_of
 
 
 @dataclass(frozen=True)
@@ -72,9 +71,6 @@ class PairExplanation:
                 f"reaches the threshold {self.threshold:.2f}.")
 
 
-_BY_ID = re.compile(r"^#?\s*(\d{1,18})$")
-
-
 def find_topic(conn: Connection, text: str) -> Topic:
     """The topic ``text`` names: "#123" or "123" (its id), else its exact name (case
     ignored). UsageError naming what is wrong when none or several match.
@@ -82,12 +78,12 @@ def find_topic(conn: Connection, text: str) -> Topic:
     text = text_checks.checked(" ".join((text or "").split()), "The topic typed")
     if not text:
         raise UsageError("Type a topic id (#123) or its exact name.")
-    by_id = _BY_ID.match(text)
-    if by_id:
+    by_id = topic_id_of(text)
+    if by_id is not None:
         row = conn.execute(sa.text("SELECT id, name FROM topics WHERE id = :id"),
-                           {"id": int(by_id.group(1))}).first()
+                           {"id": by_id}).first()
         if row is None:
-            raise UsageError(f"No topic #{by_id.group(1)}.")
+            raise UsageError(f"No topic #{by_id}.")
         return Topic(row.id, row.name)
     rows = conn.execute(sa.text(
         "SELECT id, name FROM topics WHERE lower(name) = lower(:name) "

@@ -27,7 +27,7 @@ from jobcore.schema import (
     pruned_jobs,
     topic_history,
 )
-from jobcore.sql_rules import PAUSED_JOB
+from jobcore.sql_rules import PAUSED_JOB, like_pattern, topic_id_of
 
 LIST_LIMIT_DEFAULT = 20
 LIST_LIMIT_MAX = 100
@@ -218,9 +218,8 @@ def _mentioning(text: str) -> sa.ColumnElement[bool]:
     """Jobs whose id or config holds ``text`` (case aside); a topic id ('123' or '#123'):
     those whose config names it, that changed it, or whose errors name it.
     """
-    digits = text.removeprefix("#").strip()
-    if digits.isdigit() and len(digits) <= 18:
-        topic_id = int(digits)
+    topic_id = topic_id_of(text)
+    if topic_id is not None:
         return sa.or_(
             sa.func.jsonb_path_exists(admin_jobs.c.config,
                                       sa.cast("$.** ? (@ == $id)", JSONPATH),
@@ -229,9 +228,9 @@ def _mentioning(text: str) -> sa.ColumnElement[bool]:
                                 .where(admin_job_errors.c.topic_id == topic_id)),
             admin_jobs.c.id.in_(sa.select(topic_history.c.job_id)
                                 .where(topic_history.c.topic_id == topic_id)))
-    escaped = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return sa.or_(sa.func.lower(sa.cast(admin_jobs.c.config, sa.Text)).like(f"%{escaped}%"),
-                  sa.func.lower(admin_jobs.c.id).like(f"%{escaped}%"))
+    pattern = like_pattern(text, fold=True)
+    return sa.or_(sa.func.lower(sa.cast(admin_jobs.c.config, sa.Text)).like(pattern),
+                  sa.func.lower(admin_jobs.c.id).like(pattern))
 
 
 def list_jobs(conn: Connection, *, job_type: str | None = None, status: str | None = None,
