@@ -5,13 +5,13 @@ comes from its handler (follow-ups, detail panels, item kind).
 """
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from app_pages.parts import messages
+from app_pages.parts import job_frame, messages, tab_drivers
 from app_pages.parts.job_sections import batches_panel, errors_section
 from app_pages.parts.job_status import history, metrics, notes
 from jobcore.access import can
@@ -37,6 +37,9 @@ POLL_SECONDS = 10.0
 # jobs this tab stopped (or stepped once), with their chunk count then: paused at once, until
 # somebody else's chunk moves the count on
 stopped_here: dict[str, int] = st.session_state.setdefault("stopped_jobs", {})
+# jobs this tab runs whose next chunk loads something first (a model): said in one run,
+# with Stop, before the run that loads it (which shows nothing new until it has loaded)
+loading_next: dict[str, list[str]] = st.session_state.setdefault("loading_jobs", {})
 _ELSEWHERE = "Another tab or process is driving this job; this page follows it."
 
 
@@ -72,35 +75,6 @@ handler_of_job = get_handler(header.job_type)
 followed = not header.is_finished  # the job may still move
 
 
-def title() -> None:
-    """The job as what it is (a rollback, a retry...), who created it and when."""
-    kind = relations.job_kind(header)
-    st.title(f"{kind} · {job_id}")
-    # a rollback, retry or undo reads as what it is (the title); its type's description would not
-    about = (f"{handler_of_job.label}: {handler_of_job.description} "
-             if kind == handler_of_job.label else "")
-    st.caption(f"{about}Created by {header.created_by} at "
-               f"{header.created_at:%Y-%m-%d %H:%M:%S} UTC.")
-
-
-def links_row() -> None:
-    """The type's links (a sweep's clusters, their count followed live) and related jobs."""
-    came_from, came_of = job_detail.related_jobs(header)
-    links = job_detail.detail_links(header)
-    if not (came_from or came_of or links):
-        return
-    row = st.container(horizontal=True, vertical_alignment="center")
-    for link in links:
-        row.page_link(pages.BY_NAME[link.page], icon=link.icon, query_params=link.query,
-                      label=link.label)
-    for related, prefix in [*((r, "From:") for r in came_from),
-                            *((r, "Then:") for r in came_of)]:
-        other = related.job
-        row.page_link(pages.JOB_DETAIL, label=f"{prefix} {related.relation} {other.id} "
-                                              f"({other.status})",
-                      query_params={"job": other.id}, icon=":material/link:")
-
-
 def _rerun_panel() -> None:
     """Rerun only the live panel when it is running as a fragment, else the page."""
     try:
@@ -110,7 +84,7 @@ def _rerun_panel() -> None:
 
 
 def _open(other_id: str) -> None:
-    running.discard(job_id)
+    _stop_driving()
     st.query_params["job"] = other_id
     st.rerun()
 
@@ -140,11 +114,11 @@ def _buttons(job: JobSummary, state: str) -> None:
     # a chunk open elsewhere: certainly driven there (between two chunks of another driver
     # the page cannot tell whether that driver goes on, so Run stays offered)
     _chunk_buttons(offered, bar, elsewhere=state == "in flight")
-    if act.RUN in offered and not job.background and bar.button(
-            "Run in background", icon=":material/cloud_upload:",
+    if (act.RUN in offered or act.STOP in offered) and not job.background and bar.button(
+            "Run in background", icon=":material/cloud_upload:", key="bar_background",
             help="Hand the job to the workers (python -m jobcore worker): it goes on when "
                  "this tab closes"):
-        running.discard(job_id)
+        _stop_driving()
         _hand_over(runner.run_in_background)
     for follow_up in follow_ups:
         _follow_up_button(follow_up, bar)
@@ -164,22 +138,27 @@ def _chunk_buttons(offered: list[str], bar, *, elsewhere: bool = False) -> None:
     runs it).
     """
     driving_help = _ELSEWHERE if elsewhere else None
-    if act.PROCESS in offered and bar.button("Process next chunk", icon=":material/skip_next:",
-                                             disabled=elsewhere, help=driving_help):
+    here = act.STOP in offered  # this page runs it: one chunk more is for after a Stop
+    # Keyed: a button keeps its place while its label or state changes (Run becomes Stop);
+    # an unkeyed one would be a new button, the old one left on screen while the page
+    # drives the job (Streamlit removes it only when a run finishes, and a driving page's
+    # runs end in the rerun for the next slice).
+    if act.PROCESS in offered and bar.button(
+            "Process next chunk", icon=":material/skip_next:", disabled=elsewhere or here,
+            help="This page is running the job: Stop first" if here else driving_help,
+            key="bar_process"):
         _step(seconds=0.0)
         _note_stopped()  # driven here one chunk, and no further
         st.rerun()
-    if act.RUN in offered and bar.button("Run", type="primary", icon=":material/play_arrow:",
-                                         disabled=elsewhere, help=driving_help):
-        running.add(job_id)
-        stopped_here.pop(job_id, None)
-        _rerun_panel()
-    # Stop and Cancel act in their callbacks, which run before the rerun they cause: a
-    # rerun of a running panel would otherwise process one more chunk first.
+    # Run, Stop and Cancel act in their callbacks, which run before the rerun they cause:
+    # a rerun of a running panel would otherwise process one more chunk first.
+    if act.RUN in offered:
+        bar.button("Run", type="primary", icon=":material/play_arrow:", disabled=elsewhere,
+                   help=driving_help, on_click=_run, key="bar_run_stop")
     if act.STOP in offered:
-        bar.button("Stop", icon=":material/pause:", on_click=_stop)
+        bar.button("Stop", icon=":material/pause:", on_click=_stop, key="bar_run_stop")
     if act.CANCEL in offered:
-        with bar.popover("Cancel", icon=":material/cancel:"):
+        with bar.popover("Cancel", icon=":material/cancel:", key="bar_cancel"):
             st.write("Stop this job for good: what its chunks did is kept, nothing more is "
                      "processed, and it cannot be resumed."
                      + (" Its message batches at Anthropic are cancelled too; what they "
@@ -198,17 +177,30 @@ def _chunk_buttons(offered: list[str], bar, *, elsewhere: bool = False) -> None:
             st.rerun()
 
 
+def _stop_driving() -> None:
+    """This tab no longer drives the job: other tabs read it as paused at once."""
+    running.discard(job_id)
+    tab_drivers.drop(job_id)
+    runner.release_driver(job_id, pages.current_user(st.session_state))
+
+
 def _note_stopped() -> None:
+    _stop_driving()
     stopped_here[job_id] = runner.get_job_summary(job_id).chunk_count
 
 
+def _run() -> None:
+    running.add(job_id)
+    tab_drivers.claim(job_id)
+    stopped_here.pop(job_id, None)
+
+
 def _stop() -> None:
-    running.discard(job_id)
     _note_stopped()
 
 
 def _cancel() -> None:
-    running.discard(job_id)
+    _stop_driving()
     try:
         runner.cancel_job(job_id, by=pages.current_user(st.session_state))
     except JobcoreError as exc:
@@ -230,7 +222,7 @@ def _follow_up_button(follow_up: FollowUp, bar) -> None:
     """A follow-up: a page it opens, a popover that asks first, or one click."""
     if follow_up.opens is not None:
         if bar.button(follow_up.label, icon=follow_up.icon, help=follow_up.help):
-            running.discard(job_id)
+            _stop_driving()
             st.switch_page(pages.BY_NAME[follow_up.opens], query_params={"job": job_id})
     elif follow_up.confirm is not None:
         with bar.popover(follow_up.label, icon=follow_up.icon):
@@ -251,8 +243,9 @@ def _step(seconds: float | None = None):
 
     def run():
         return drive(job_id, driven_by=pages.current_user(st.session_state), seconds=seconds,
-                     poll_seconds=None, go_on=lambda report: job_id in running,
-                     steps_aside=True)
+                     poll_seconds=None, steps_aside=True, keeps_driving=True,
+                     # a closed or reloaded tab stops at once (its script stops after)
+                     go_on=lambda report: job_id in running and tab_drivers.still_here())
 
     try:
         if loads:  # said while it happens, and left out of the rate afterwards
@@ -263,7 +256,7 @@ def _step(seconds: float | None = None):
     except JobBusy as exc:
         st.toast(str(exc), icon=":material/hourglass_top:")
     except JobcoreError as exc:
-        running.discard(job_id)
+        _stop_driving()
         messages.error(exc)
     return None
 
@@ -279,12 +272,20 @@ def _show_driving(job: JobSummary, chunks) -> tuple[str, bool]:
     flight = None
     if job.status == "processing" and job_id not in running and not job.background:
         flight = supervision.chunk_in_flight(job_id)
+        if flight is None and job.driver is not None and tab_drivers.abandoned(job_id):
+            # the tab that drove it here was closed or reloaded: nobody drives it now
+            runner.release_driver(job_id, job.driver)
+            job = replace(job, driver=None)
     said = driving(job, chunks, datetime.now(UTC), driven_here=job_id in running,
                    flight=flight, stuck=flight is not None and supervision.is_stuck(flight),
-                   stopped_here=stopped_here.get(job_id) == job.chunk_count)
+                   stopped_here=stopped_here.get(job_id) == job.chunk_count,
+                   loading=loading_next.get(job_id))
     st.markdown(said.heading)
+    # a slot each, filled or not: the panel keeps its layout while it reruns (see
+    # jobcore.ui.actions.available_actions)
+    message = st.empty()
     if said.message:
-        (st.warning if said.level == "warning" else st.info)(said.message)
+        (message.warning if said.level == "warning" else message.info)(said.message)
     if said.stuck:
         st.button("Stop the stuck chunk", icon=":material/stop_circle:", on_click=_stop_stuck)
     return said.state, said.live
@@ -296,8 +297,14 @@ def _drive(job: JobSummary):
     """
     report = None
     if job.background:  # handed to the workers (here or in another tab): this tab follows
-        running.discard(job_id)
+        _stop_driving()
     resting = job_id in polled_at and time.monotonic() - polled_at[job_id] < POLL_SECONDS
+    if job_id in running and job_id not in loading_next:
+        loads = handler_of_job.loads_first(job_id, header.config)
+        if loads:  # say it (with Stop) in this run; the next run loads and drives
+            loading_next[job_id] = loads
+            return job, None, False
+    loading_next.pop(job_id, None)
     if job_id in running and not resting:
         report = _step() if not job.is_finished else None
         job = runner.get_job_summary(job_id)
@@ -306,7 +313,7 @@ def _drive(job: JobSummary):
             polled_at[job_id] = time.monotonic()
             resting = True
         if job.is_finished or report is None:
-            running.discard(job_id)
+            _stop_driving()
     if job_id not in running:
         polled_at.pop(job_id, None)
         resting = False
@@ -327,9 +334,10 @@ def live_panel() -> None:
     if chunks:
         st.plotly_chart(chunks_figure(chunks), width="stretch")
     history(job, runner.job_events(job_id))
+    waiting = st.empty()
     if resting:
         # the fragment's timer (every 3 s) comes back; the next poll is due then or later
-        st.caption(f":material/hourglass_top: Anthropic is still processing the message "
+        waiting.caption(f":material/hourglass_top: Anthropic is still processing the message "
                    f"batches: the next poll is in about "
                    f"{max(POLL_SECONDS - (time.monotonic() - polled_at[job_id]), 0):.0f} s.")
     elif job_id in running:
@@ -347,24 +355,14 @@ def _retry_group(job: JobSummary, group: str, topic_ids: list[int]) -> None:
         _create_and_open(retry, group=group, topic_ids=topic_ids)
 
 
-def type_panels() -> None:
-    """The tables the job's type adds (a merge's clusters) and the config."""
-    for panel in job_detail.detail_tables(header):
-        with st.expander(panel.title, expanded=panel.expanded):
-            st.dataframe(pd.DataFrame(panel.rows), hide_index=True, width="stretch",
-                         column_config={column: st.column_config.NumberColumn(format=f)
-                                        for column, f in panel.number_formats.items()})
-    with st.expander("Config"):
-        st.json(header.config)
-
-
-title()
+job_frame.title(header)
 # the links follow a running job (a sweep's cluster count grows)
-st.fragment(links_row, run_every=timedelta(seconds=3) if followed else None)()
+st.fragment(lambda: job_frame.links_row(header),
+            run_every=timedelta(seconds=3) if followed else None)()
 # Driven here: one slice of chunks per rerun of the fragment. Otherwise, while the job may
 # still move, the fragment looks again every few seconds, to follow another tab or process.
 st.fragment(live_panel, run_every=timedelta(seconds=3) if followed else None)()
-type_panels()
+job_frame.type_panels(header)
 if is_llm_job(header.job_type, header.config):
     st.fragment(lambda: batches_panel(job_id, handler_of_job),
                 run_every=timedelta(seconds=3) if followed else None)()

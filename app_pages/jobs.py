@@ -25,7 +25,7 @@ from jobcore.ui.forms import (
 )
 from jobcore.ui.llm import is_llm_job, llm_cost_line
 from jobcore.ui.markdown import escape_markdown
-from jobcore.ui.tables import jobs_frame
+from jobcore.ui.tables import ROW_CLICK, clicked_row, jobs_frame
 
 
 def catalogue_header() -> None:
@@ -326,7 +326,7 @@ def job_list() -> None:
     numbers = {name: st.column_config.NumberColumn(width=width, format="%d")
                for name, width in (("processed", 74), ("total", 58), ("errors", 58))}
     picked = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
-                          selection_mode="single-row", key="job_rows", column_config={
+                          selection_mode=ROW_CLICK, key="job_rows", column_config={
         "id": st.column_config.TextColumn(width=196),
         "type": st.column_config.TextColumn(width=115),
         "status": st.column_config.TextColumn(width=78),
@@ -337,9 +337,8 @@ def job_list() -> None:
         "created": st.column_config.DatetimeColumn(format="MM-DD HH:mm", width=85),
         "elapsed": st.column_config.TextColumn(width=62),
     })
-    if picked.selection.rows:
-        st.switch_page(pages.JOB_DETAIL,
-                       query_params={"job": frame["id"].iloc[picked.selection.rows[0]]})
+    if (row := clicked_row(picked.selection)) is not None:
+        st.switch_page(pages.JOB_DETAIL, query_params={"job": frame["id"].iloc[row]})
 
 
 job_list()

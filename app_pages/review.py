@@ -22,8 +22,10 @@ from jobcore.classify.taxonomy import (
 from jobcore.errors import ConfigError, JobcoreError
 from jobcore.ui import pages
 from jobcore.ui.forms import plural
+from jobcore.ui.tables import ROW_CLICK, clicked_row
 
 user = pages.current_user(st.session_state)
+EDITED = "clicked_topic"  # the topic last clicked in the table: "Edit one topic" shows it
 
 def queue_table(everything: list) -> list:
     """The flagged topics, filtered by reason and parent category; returns those shown."""
@@ -40,8 +42,12 @@ def queue_table(everything: list) -> list:
     st.caption(f"{len(shown):,} of {len(everything):,} flagged topics"
                + (f" (the {review.QUEUE_LIMIT:,} flagged longest ago of {total_flagged:,}: resolve "
                   "or retry them and the next ones come up)"
-                  if total_flagged > len(everything) else ""))
-    # the classification as one path, so that the table fits 1,400 px without sideways scrolling
+                  if total_flagged > len(everything) else "") + ". Click one to edit it below.")
+    # the classification as one path, so that the table fits 1,400 px without sideways
+    # scrolling; a click on a row makes it the topic to edit below (a new key after each
+    # click: the table comes back unselected)
+    key = f"queue_rows_{st.session_state.setdefault('queue_clicks', 0)}"
+    ids = [t.id for t in shown]
     st.dataframe(pd.DataFrame([{
         "id": t.id, "name": t.name, "reason": t.reason,
         "classification": " > ".join(v for v in (
@@ -51,7 +57,8 @@ def queue_table(everything: list) -> list:
         "suggestions": " | ".join(x.path for x in t.suggestions), "flagged": t.flagged_at,
         "topic": topic_url(t.id)}
         for t in shown]),
-        hide_index=True, width="stretch", column_config={
+        hide_index=True, width="stretch", key=key, selection_mode=ROW_CLICK,
+        on_select=lambda: _edit_clicked(key, ids), column_config={
             "name": st.column_config.TextColumn(width="medium"),
             "reason": st.column_config.TextColumn(width="medium", help="Hover a cell to read it"),
             "classification": st.column_config.TextColumn(width="medium"),
@@ -61,6 +68,13 @@ def queue_table(everything: list) -> list:
             "flagged": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm", width="small"),
             "topic": TOPIC_PAGE})
     return shown
+
+
+def _edit_clicked(key: str, ids: list[int]) -> None:
+    row = clicked_row(st.session_state[key]["selection"])
+    if row is not None:
+        st.session_state[EDITED] = ids[row]
+    st.session_state["queue_clicks"] += 1
 
 
 def resolve_or_retry(by_id: dict) -> None:
@@ -86,7 +100,13 @@ def resolve_or_retry(by_id: dict) -> None:
 def edit_one_topic(by_id: dict) -> None:
     """One topic's candidates (accept one), or its fields to fix by hand."""
     st.subheader("Edit one topic")
-    topic_id = st.selectbox("Topic", list(by_id), format_func=lambda i: f"#{i} {by_id[i].name}")
+    # the topic last clicked in the table (unless resolved meanwhile or filtered out); a
+    # new click makes a new selectbox, which starts on it
+    options = list(by_id)
+    clicked = st.session_state.get(EDITED)
+    topic_id = st.selectbox("Topic", options, format_func=lambda i: f"#{i} {by_id[i].name}",
+                            index=options.index(clicked) if clicked in by_id else 0,
+                            help="Or click its row in the table above")
     topic = by_id[topic_id]
     st.caption(f"Flagged: {topic.reason}")
     if topic.suggestions:

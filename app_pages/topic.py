@@ -7,6 +7,7 @@ import streamlit as st
 from app_pages.parts import messages, topic_sections
 from jobcore.catalog import topic_story
 from jobcore.errors import JobcoreError
+from jobcore.ui.tables import ROW_CLICK, clicked_row
 
 
 def search() -> None:
@@ -36,9 +37,9 @@ def search() -> None:
     frame = pd.DataFrame([{"Id": t.id, "Name": t.name, "Classification": t.classification,
                            "State": t.state} for t in found])
     picked = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
-                          selection_mode="single-row", key=f"found_{query}")
-    if picked.selection.rows:
-        st.query_params["topic"] = str(frame["Id"].iloc[picked.selection.rows[0]])
+                          selection_mode=ROW_CLICK, key=f"found_{query}")
+    if (row := clicked_row(picked.selection)) is not None:
+        st.query_params["topic"] = str(frame["Id"].iloc[row])
 
 
 def wanted_topic() -> int | None:

@@ -20,6 +20,7 @@ from jobcore.jobs.store import Job
 from jobcore.ui import dedup as dedup_ui
 from jobcore.ui import pages
 from jobcore.ui.dedup import cluster_label, clusters_frame, review_text
+from jobcore.ui.tables import ROW_CLICK, clicked_row
 
 
 @dataclass
@@ -54,6 +55,7 @@ class ClusterScreen:
         self.place = f"cluster_{self.sweep_id}"  # the cluster under review
         self.chosen_key = f"chosen_{self.sweep_id}"  # the merge's multiselect
         self.page_key = f"clusters_page_{self.sweep_id}"
+        self.list_clicks_key = f"cluster_list_clicks_{self.sweep_id}"  # the list's key
         self.url_key = f"cluster_in_url_{self.sweep_id}"  # the cluster the URL last named
         self.all_open_key = f"all_open_{self.sweep_id}"  # Select all open, on every page
         if self.reviewed and st.session_state.get(self.place) not in self.numbers:
@@ -114,6 +116,13 @@ class ClusterScreen:
         st.session_state["undone_decision"] = undone
         if undone is not None and undone.cluster in self.by_number:
             st.session_state[self.place] = undone.cluster
+
+    def open_clicked(self, key: str, rows: list[ReviewedCluster]) -> None:
+        """A click on a row of the list (``rows``, shown under ``key``) reviews that cluster."""
+        row = clicked_row(st.session_state[key]["selection"])
+        if row is not None:
+            st.session_state[self.place] = rows[row].number
+        st.session_state[self.list_clicks_key] += 1
 
     def to_page(self) -> None:
         st.session_state[self.place] = self.numbers[
@@ -179,8 +188,14 @@ def cluster_list(screen: ClusterScreen, names: dict[int, str]) -> None:
         pager[1].caption(f"Clusters {page * per_page + 1:,}-{page * per_page + len(rows):,} "
                          f"of {len(screen.reviewed):,} (page {page + 1:,} of {page_count:,}; "
                          "the page follows the cluster under review)")
+    st.caption("Click a cluster to review it.")
+    # a new key after each click: the table comes back unselected, so Previous and Next
+    # are not pulled back to the clicked cluster
+    clicks = st.session_state.setdefault(screen.list_clicks_key, 0)
+    key = f"cluster_rows_{screen.sweep_id}_{clicks}"
     st.dataframe(clusters_frame(rows, names, verified=screen.verified), hide_index=True,
-                 width="stretch", column_config=_LIST_COLUMNS)
+                 width="stretch", column_config=_LIST_COLUMNS, key=key, on_select=lambda:
+                 screen.open_clicked(key, rows), selection_mode=ROW_CLICK)
 
 
 SHORTCUTS = (("P / N", "previous / next cluster"), ("O", "next open cluster nobody decided"),

@@ -20,6 +20,7 @@ from jobcore.cli.common import (
     print_report,
 )
 from jobcore.jobs import retention, runner
+from jobcore.jobs.drive import drive
 from jobcore.jobs.registry import job_types
 from jobcore.jobs.ticks import tick
 from jobcore.jobs.worker import POLL_SECONDS, Worker, default_name
@@ -109,7 +110,7 @@ def _jobs_process(args) -> int:
         job = runner.get_job_summary(args.job_id)
         remaining = job.total_items - job.processed_items
         return print_report(drive_with_bar(job.id, remaining, verbose=False))
-    report = runner.process_chunk(args.job_id, driven_by=cli_driver())
+    report = drive(args.job_id, driven_by=cli_driver(), seconds=0.0)  # one chunk
     print(f"chunk: {report.chunk_processed} items")
     print_report(report)
     return EXIT_FAILED if report.status == "failed" else EXIT_OK

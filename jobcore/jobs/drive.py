@@ -64,16 +64,23 @@ def drive(job_id: str, *, driven_by: str | None, engine: Engine | None = None,
           seconds: float | None = None, poll_seconds: float | None = 0.0,
           go_on: Callable[[ChunkReport], bool] = lambda report: True,
           on_chunk: Callable[[ChunkReport], None] | None = None,
-          worker: bool = False, steps_aside: bool = False) -> ChunkReport:
+          worker: bool = False, steps_aside: bool = False,
+          keeps_driving: bool = False) -> ChunkReport:
     """``drive_steps`` over ``runner.process_chunk`` of one job (``worker``: only while it
-    is handed to the workers).
+    is handed to the workers). Each chunk names ``driven_by`` the job's driver; when the
+    loop ends the job is released (driven by nobody), unless ``keeps_driving``: a page
+    drives slice after slice and releases it when it stops.
     """
-    return drive_steps(
-        lambda: runner.process_chunk(job_id, engine=engine, driven_by=driven_by,
-                                     only_if_background=worker),
-        seconds=seconds, poll_seconds=poll_seconds, go_on=go_on, on_chunk=on_chunk,
-        waiting=lambda report: runner.waiting_on_batches(report, engine=engine),
-        steps_aside=steps_aside)
+    try:
+        return drive_steps(
+            lambda: runner.process_chunk(job_id, engine=engine, driven_by=driven_by,
+                                         only_if_background=worker),
+            seconds=seconds, poll_seconds=poll_seconds, go_on=go_on, on_chunk=on_chunk,
+            waiting=lambda report: runner.waiting_on_batches(report, engine=engine),
+            steps_aside=steps_aside)
+    finally:
+        if not keeps_driving:
+            runner.release_driver(job_id, driven_by, engine=engine)
 
 
 def run_to_completion(job_id: str, *, engine: Engine | None = None,

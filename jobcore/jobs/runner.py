@@ -348,6 +348,12 @@ def job_errors(job_id: str, *, offset: int = 0, limit: int | None = None,
         return store.job_errors(conn, job_id, offset=offset, limit=limit)
 
 
+def release_driver(job_id: str, driver: str | None, *, engine: Engine | None = None) -> None:
+    """``driver`` stops driving the job (see store.release_driver)."""
+    with (engine or get_engine()).begin() as conn:
+        store.release_driver(conn, job_id, driver)
+
+
 def job_events(job_id: str, *, engine: Engine | None = None) -> list[store.JobEvent]:
     """The job's events (failed, resumed), oldest first."""
     with (engine or get_engine()).connect() as conn:

@@ -38,6 +38,9 @@ admin_jobs = sa.Table(
     sa.Column("chunk_count", sa.Integer, nullable=False, server_default="0"),
     # handed to the workers (python -m jobcore worker) rather than driven by a page
     sa.Column("background", sa.Boolean, nullable=False, server_default=sa.false()),
+    # who drives it now, between two chunks too (a page's user, "<user> (command line)"):
+    # set by each chunk, cleared when that driver stops; None: nobody (jobs.drive)
+    sa.Column("driver", sa.Text, nullable=True),
     # retention removed the finished job's chunk log and staged LLM results (how many of
     # those: a job whose staged answers went cannot be resumed)
     sa.Column("log_pruned_at", timestamp, nullable=True),

@@ -18,10 +18,13 @@ def available_actions(job: JobSummary, *, running: bool,
     """The actions to offer, in display order: the job system's, then ``follow_ups`` (those
     the job takes, see relations.follow_ups_offered) by their action key.
 
-    ``running``: the page is driving this job chunk by chunk (Run was pressed).
+    ``running``: the page is driving this job chunk by chunk (Run was pressed). An
+    unfinished job's bar keeps its layout while it runs (Stop in Run's place, Process next
+    chunk shown disabled): a page that drives a job reruns without ever finishing a run,
+    and Streamlit removes a button that went away only when a run finishes.
     """
     if not job.is_finished:
-        return [STOP, CANCEL] if running else [PROCESS, RUN, CANCEL]
+        return [PROCESS, STOP, CANCEL] if running else [PROCESS, RUN, CANCEL]
     # a failed job whose staged LLM answers retention removed cannot go on
     resume = [RESUME] if job.status == "failed" and not job.staged_pruned else []
     return resume + [f.action for f in follow_ups]

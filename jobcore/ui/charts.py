@@ -134,12 +134,13 @@ def chunks_figure(chunks: list[ChunkRecord]) -> go.Figure:
     figure.add_scatter(x=numbers, y=chunk_rates(chunks), name="items/s", yaxis="y2",
                        mode="lines+markers", line={"color": "#1c7ed6"},
                        hovertemplate="%{y:,.0f} items/s<extra></extra>")
+    count, last = len(chunks), max(numbers, default=1)
     for chunk in chunks:
-        if chunk.loaded:
+        if chunk.loaded:  # the note runs from its chunk towards the middle: never cut off
             figure.add_annotation(x=chunk.seq, y=1, yref="paper", showarrow=False,
                                   yanchor="bottom", font={"size": 11, "color": "#495057"},
+                                  xanchor="left" if chunk.seq <= (last + 1) / 2 else "right",
                                   text=f"loaded {chunk.loaded} ({chunk.load_seconds:.0f} s)")
-    count, last = len(chunks), max(numbers, default=1)
     figure.update_layout(
         barmode="stack", height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10},
         title="Items per chunk" + (f" ({empty:,} chunk{'s' if empty != 1 else ''} without "

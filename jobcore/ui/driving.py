@@ -68,15 +68,27 @@ def _stuck(flight: ChunkInFlight) -> Driving:
         "push in it too).", level="warning", stuck=True)
 
 
+def _starting(loading: list[str]) -> Driving:
+    return Driving("starting", "### :material/hourglass_top: Starting",
+                   f"Loading {' and '.join(loading)} before the first chunk: once in this "
+                   "app's process (the embedding model takes about 40 s on a laptop), then "
+                   "the chunks follow at once. A **Stop** now lands once it has loaded.")
+
+
 def driving(job: JobSummary, chunks: list[ChunkRecord], now: datetime, *,
             driven_here: bool, flight: ChunkInFlight | None, stuck: bool,
-            stopped_here: bool) -> Driving:
+            stopped_here: bool, loading: list[str] | None = None) -> Driving:
     """Who drives ``job``: ``driven_here`` (this page runs it), ``flight`` (a chunk some
     process runs now, ``stuck`` when open too long), ``stopped_here`` (this page stopped it
-    and nobody has driven it since).
+    and nobody has driven it since). Between two chunks, the job's ``driver`` says whether
+    somebody drives it (a driver that stopped released it); one that went quiet for
+    sql_rules.PAUSED_AFTER (a killed process never releases) reads as paused too.
+    ``loading``: what this page loads before its next chunk (it says so first).
     """
     if job.background and not job.is_finished:
         return _background(job, chunks, now)
+    if driven_here and loading and not job.is_finished:
+        return _starting(loading)
     if job.status != "processing" or driven_here:
         return Driving(job.status, f"### {STATUS_ICONS[job.status]} {job.status.title()}",
                        live=job.status == "processing")
@@ -88,17 +100,17 @@ def driving(job: JobSummary, chunks: list[ChunkRecord], now: datetime, *,
                        f"Another tab or process is running a chunk{_who(flight.driven_by)} "
                        f"(started {flight.started_at:%H:%M:%S} UTC); this page follows its "
                        "progress.", live=True)
-    if stopped_here or is_paused(job, now, driven_here=False):
+    if stopped_here or job.driver is None or is_paused(job, now, driven_here=False):
         last = job.last_progress_at or job.created_at
         driver = chunks[-1].driven_by if chunks else None
         return Driving("paused", "### :material/pause_circle: Paused",
                        f"Nobody is driving this job: its last chunk finished at "
                        f"{last:%Y-%m-%d %H:%M:%S} UTC{_who(driver)} ({job.processed_items:,} "
                        f"of {job.total_items:,} done). Press **Run** to go on from there.")
-    # between two chunks of a driver that is not this page
+    # between two chunks of a driver that has not stopped (nor gone quiet for long)
     last_chunk = chunks[-1] if chunks else None
     return Driving("elsewhere", running_elsewhere,
-                   "Another tab or process is driving this job"
-                   + (f": its last chunk{_who(last_chunk.driven_by)} finished at "
-                      f"{last_chunk.finished_at:%H:%M:%S} UTC" if last_chunk else "")
+                   f"Another tab or process is driving this job{_who(job.driver)}"
+                   + (f": its last chunk finished at {last_chunk.finished_at:%H:%M:%S} UTC"
+                      if last_chunk else "")
                    + "; this page follows its progress.", live=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 
@@ -51,3 +52,16 @@ def format_duration(value: timedelta | None) -> str:
     if seconds < 3600:
         return f"{seconds // 60}m {seconds % 60:02d}s"
     return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+
+
+# A table whose rows open something: a click on the row's marker or on any of its cells
+# (Streamlit's row selection alone takes only the marker column at the left).
+ROW_CLICK: list[str] = ["single-row", "single-cell"]
+
+
+def clicked_row(selection: Any) -> int | None:
+    """The row a click on a ROW_CLICK table chose (its position in the frame), or None."""
+    rows, cells = selection.get("rows") or [], selection.get("cells") or []
+    if rows:
+        return rows[0]
+    return cells[0][0] if cells else None

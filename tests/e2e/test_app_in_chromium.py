@@ -190,11 +190,21 @@ def _metric(page, label: str) -> str:
     raise AssertionError(f"no metric {label!r} among {shown}")
 
 
-def _click_first_row(page, table) -> None:
-    """Select the first row of a st.dataframe (a canvas: click its row marker)."""
+def _click_cell(page, table, *, row: int = 1, x: int = 150) -> None:
+    """Click a cell of a st.dataframe (a canvas): row ``row`` (1: the first under the
+    header), ``x`` pixels from its left edge (18 would be the row marker).
+    """
     table.scroll_into_view_if_needed()
     box = table.bounding_box()
-    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+    page.mouse.click(box["x"] + x, box["y"] + 35 * row + 17)
+    _settle(page)
+
+
+def _click_first_row(page, table) -> None:
+    """Open the first row of a st.dataframe whose rows open something: a click on a cell
+    of it, away from the row marker.
+    """
+    _click_cell(page, table)
 
 
 def test_without_sign_in_the_app_serves_this_machine_only(app_url, browser_page, shoot):
@@ -309,9 +319,19 @@ def test_load_demo_create_a_job_open_it_from_the_list_stop_run_and_roll_back(
     shoot(page, "job_detail_rolled_back_source")
 
 
-def test_a_second_tab_follows_a_job_another_tab_runs(app_url, browser_page, shoot, engine,
-                                                      many_topics):
-    many_topics(3000)  # 60 chunks: a run of several polls of the second tab
+def _bar(page) -> list[str]:
+    """The job page's action buttons as shown (label, "(off)" when disabled), in order."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll(
+        '[data-testid=stHorizontalBlock] button[data-testid^=stBaseButton], '
+        + '[data-testid=stHorizontalBlock] button[data-testid=stPopoverButton]'))
+        .filter(b => b.offsetParent !== null)  // not Streamlit's hidden copies for widths
+        .map(b => b.querySelector('[data-testid=stMarkdownContainer]').innerText.trim()
+                  + (b.disabled ? ' (off)' : ''))""")
+
+
+def test_a_second_tab_follows_a_job_another_tab_runs_and_a_reload_pauses_it(
+        app_url, browser_page, shoot, engine, many_topics):
+    many_topics(8000)  # 40 chunks: a run of several polls of the second tab
     job = runner.create_job("reclassify", {}, engine=engine)
     first = browser_page
     second = first.context.new_page()
@@ -319,11 +339,29 @@ def test_a_second_tab_follows_a_job_another_tab_runs(app_url, browser_page, shoo
         _open(tab, f"{app_url}/job_detail?job={job.id}")
         tab.get_by_role("heading").filter(has_text="Pending").wait_for()
     first.get_by_role("button", name="Run", exact=True).click()
-    # the second tab, untouched, sees another driver, then the end
+    # this app's first chunk loads the classifier first: said, with Stop, while it loads
+    first.get_by_role("heading").filter(has_text="Starting").wait_for(timeout=10_000)
+    expect(first.get_by_test_id("stAlert").filter(has_text="before the first chunk")
+           ).to_contain_text("Loading the segment classifier")
+    expect(first.get_by_role("button", name="Stop")).to_be_visible()
+    # the second tab, untouched, sees another driver
     second.get_by_role("heading").filter(has_text="Running elsewhere").wait_for(timeout=60_000)
     expect(second.get_by_test_id("stAlert").filter(has_text="Another tab or process")
            ).to_contain_text("e2e-analyst")
     shoot(second, "job_detail_second_tab_following")
+    # the running tab's bar: Stop in Run's place, one of each (no stale Run or Cancel)
+    first.wait_for_timeout(1500)
+    assert _bar(first) == ["Process next chunk (off)", "Stop", "Cancel", "Run in background"]
+    # a reload stops that tab's run: both tabs say paused at once, not "running elsewhere"
+    first.reload()
+    first.get_by_role("heading").filter(has_text="Paused").wait_for(timeout=10_000)
+    second.get_by_role("heading").filter(has_text="Paused").wait_for(timeout=10_000)
+    stopped_at = runner.get_job_summary(job.id, engine=engine).processed_items
+    assert 0 < stopped_at < 8000
+    first.wait_for_timeout(2000)
+    assert runner.get_job_summary(job.id, engine=engine).processed_items == stopped_at
+    shoot(first, "job_detail_paused_after_reload")
+    first.get_by_role("button", name="Run", exact=True).click()
     second.get_by_role("heading").filter(has_text="Completed").wait_for(timeout=180_000)
     second.get_by_role("button", name="Rollback").wait_for(timeout=30_000)  # whole page redrawn
     first.get_by_role("heading").filter(has_text="Completed").wait_for(timeout=60_000)
@@ -331,13 +369,21 @@ def test_a_second_tab_follows_a_job_another_tab_runs(app_url, browser_page, shoo
 
 def test_review_queue_edit_of_an_unclassified_topic(app_url, browser_page, shoot, engine,
                                                     make_topic):
+    other_id = make_topic("Yoga Mat Buyers")
     topic_id = make_topic("Trail Running Shoes Intenders")
-    with engine.begin() as conn:
-        conn.execute(sa.update(topics).where(topics.c.id == topic_id).values(
-            review_status="needs_review", review_reason="Not classified: no rule matched"))
+    with engine.begin() as conn:  # the queue lists the one flagged longest ago first
+        for n, flagged in enumerate((other_id, topic_id)):
+            conn.execute(sa.update(topics).where(topics.c.id == flagged).values(
+                review_status="needs_review", review_reason="Not classified: no rule matched",
+                updated_at=sa.func.now() - sa.text(f"interval '{2 - n} minutes'")))
     page = browser_page
     _open(page, f"{app_url}/review")
     page.get_by_text("Flagged: Not classified").wait_for()
+    topic_box = page.get_by_role("combobox", name="Topic", exact=True)
+    expect(topic_box).to_have_value(re.compile("Yoga Mat Buyers"))
+    # a click on the second row's name (not its marker) makes it the topic to edit
+    _click_cell(page, page.get_by_test_id("stDataFrame").first, row=2, x=200)
+    expect(topic_box).to_have_value(re.compile("Trail Running Shoes Intenders"))
     save = page.get_by_role("button", name="Save and resolve")
     expect(save).to_be_disabled()  # an unclassified topic starts empty, not pre-filled
     shoot(page, "review_queue_unclassified")
@@ -347,7 +393,8 @@ def test_review_queue_edit_of_an_unclassified_topic(app_url, browser_page, shoot
     _choose(page, "Audience type", "interest")
     expect(save).to_be_enabled()
     save.click()
-    page.get_by_text("Nothing needs review.").wait_for()
+    page.get_by_text("1 of 1 flagged topics").wait_for()
+    expect(topic_box).to_have_value(re.compile("Yoga Mat Buyers"))
     with engine.connect() as conn:
         row = conn.execute(sa.select(topics).where(topics.c.id == topic_id)).one()
     assert (row.taxonomy_type, row.parent_category, row.review_status) == (
@@ -365,12 +412,23 @@ def test_cluster_review_from_sweep_to_merge_and_undo(start_app, demo_engine, bro
     shoot(page, "dedup_clusters")
     clusters = int(_metric(page, "Clusters").replace(",", ""))
     assert clusters >= 3
+    # a click on a cluster in the list (on its names, not its row marker) reviews it
+    cluster_box = page.get_by_role("combobox", name="Cluster", exact=True)
+    reviewed_first = cluster_box.input_value()
+    cluster_list = page.locator("xpath=//*[contains(text(), 'Click a cluster to review it.')]"
+                                "/following::*[@data-testid='stDataFrame'][1]")
+    _click_cell(page, cluster_list, row=2, x=300)
+    expect(cluster_box).not_to_have_value(reviewed_first)
+    number = cluster_box.input_value().split("·")[0].strip().lstrip("#")
+    expect(page).to_have_url(re.compile(f"cluster={number}$"))
+    shoot(page, "dedup_cluster_opened_from_the_list")
+    page.get_by_role("button", name="Previous Shortcut P").click()
+    expect(cluster_box).to_have_value(reviewed_first)  # Previous follows the list's order
 
     # make another member the winner: the review keeps its place on that cluster
     page.get_by_role("button", name="Next Shortcut N").click()
     _settle(page)
-    current = page.get_by_test_id("stSelectbox").filter(
-        has=page.get_by_text("Cluster", exact=True)).inner_text()
+    current = cluster_box.input_value()
     winner_box = page.get_by_test_id("stSelectbox").filter(
         has=page.get_by_text("Winner", exact=True))
     # the previous cluster's selectbox stays on screen until the rerun replaces it
@@ -381,9 +439,7 @@ def test_cluster_review_from_sweep_to_merge_and_undo(start_app, demo_engine, bro
     _settle(page)
     page.get_by_role("button", name="Make winner Shortcut W").click()
     _settle(page)
-    assert page.get_by_test_id("stSelectbox").filter(
-        has=page.get_by_text("Cluster", exact=True)).inner_text().split("·")[0] == \
-        current.split("·")[0]
+    assert cluster_box.input_value().split("·")[0] == current.split("·")[0]
     shoot(page, "dedup_cluster_new_winner")
 
     # not duplicates asks first, and can be undone from the cluster

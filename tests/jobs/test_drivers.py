@@ -118,3 +118,25 @@ def test_the_classifier_is_a_one_time_load_of_the_chunk_that_builds_it(engine, m
     first, second = runner.job_chunks(created.id, engine=engine)
     assert CLASSIFIER_LOAD in first.loaded and first.load_seconds > 0
     assert second.loaded is None
+
+
+def test_a_job_names_its_driver_between_chunks_until_that_driver_lets_go(engine, many_topics):
+    from jobcore.jobs.drive import drive
+
+    many_topics(120)
+    job_id = runner.create_job("reclassify", {}, engine=engine).id
+    # a page drives slice after slice: it holds the job between them
+    drive(job_id, driven_by="ana", engine=engine, seconds=0.0, keeps_driving=True)
+    assert runner.get_job_summary(job_id, engine=engine).driver == "ana"
+    runner.release_driver(job_id, "bob", engine=engine)  # not bob's to let go
+    assert runner.get_job_summary(job_id, engine=engine).driver == "ana"
+    runner.release_driver(job_id, "ana", engine=engine)  # ana's Stop
+    assert runner.get_job_summary(job_id, engine=engine).driver is None
+    # the command line's one chunk lets go when it ends
+    drive(job_id, driven_by="bob (command line)", engine=engine, seconds=0.0)
+    job = runner.get_job_summary(job_id, engine=engine)
+    assert (job.driver, job.processed_items) == (None, 100)
+    # a run to the end leaves nobody holding a finished job
+    drive(job_id, driven_by="ana", engine=engine, keeps_driving=True)
+    job = runner.get_job_summary(job_id, engine=engine)
+    assert (job.status, job.driver) == ("completed", None)

@@ -32,7 +32,7 @@ def _job(**overrides) -> JobSummary:
         config={"mode": "local"}, total_items=1000, processed_items=400, success_count=300,
         error_count=50, skip_count=50, created_at=T0, started_at=T0, completed_at=None,
         updated_at=T0, last_progress_at=T0, failure_message=None, chunk_count=8,
-        background=False, log_pruned_at=None, staged_pruned=0)
+        background=False, log_pruned_at=None, staged_pruned=0, driver=None)
     return replace(base, **overrides)
 
 
@@ -176,7 +176,7 @@ def _offered(job: JobSummary, came_of: list[RelatedJob] | None = None, *,
 
 def test_actions_follow_type_and_state():
     assert _offered(_job(status="pending")) == [act.PROCESS, act.RUN, act.CANCEL]
-    assert _offered(_job(), running=True) == [act.STOP, act.CANCEL]
+    assert _offered(_job(), running=True) == [act.PROCESS, act.STOP, act.CANCEL]
     done = _job(status="completed")
     assert _offered(done) == ["rollback", "retry", "dedup_sweep"]
     rolled_back = [RelatedJob("rollbackOf", "rolled back by", _job(id="job_2_x"))]

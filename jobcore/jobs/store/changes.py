@@ -150,6 +150,7 @@ _UPDATE_PROGRESS = sa.text(
             status = CASE WHEN :done THEN 'completed' ELSE 'processing' END,
             started_at = coalesce(started_at, now()),
             completed_at = CASE WHEN :done THEN now() END,
+            driver = CASE WHEN :done THEN NULL ELSE :driven_by END,
             updated_at = now(),
             last_progress_at = now()
         WHERE id = :job_id AND status IN {UNFINISHED_SQL}
@@ -202,6 +203,7 @@ def fail_job(conn: Connection, job_id: str, message: str) -> None:
         sa.update(admin_jobs)
         .where(admin_jobs.c.id == job_id, UNFINISHED_JOB)
         .values(status="failed", failure_message=message[:2000], completed_at=sa.func.now(),
+                driver=None,
                 started_at=sa.func.coalesce(admin_jobs.c.started_at, sa.func.now()),
                 updated_at=sa.func.now())
         .returning(admin_jobs.c.id)).first()
@@ -288,10 +290,20 @@ def set_background(conn: Connection, job_id: str, on: bool, *, by: str | None) -
             sa.update(admin_jobs).where(admin_jobs.c.id == job_id,
                                         UNFINISHED_JOB,
                                         admin_jobs.c.background.is_not(on))
-            .values(background=on, updated_at=sa.func.now())).rowcount
+            .values(background=on, driver=None, updated_at=sa.func.now())).rowcount
     if changed:
         record_event(conn, job_id, "to_background" if on else "taken_over", created_by=by)
     return bool(changed)
+
+
+def release_driver(conn: Connection, job_id: str, driver: str | None) -> None:
+    """``driver`` stops driving the job (a Stop, a closed tab, the end of a command): the
+    job reads as driven by nobody, unless another driver's chunk has claimed it since.
+    """
+    if driver is not None:
+        conn.execute(sa.update(admin_jobs).where(admin_jobs.c.id == job_id,
+                                                 admin_jobs.c.driver == driver)
+                     .values(driver=None))
 
 
 def job_events(conn: Connection, job_id: str) -> list[JobEvent]:
@@ -321,7 +333,8 @@ def cancel_job(conn: Connection, job_id: str, *, by: str | None = None,
         raise JobNotRunnable(f"Job {job_id} is already {row.status}; it cannot be cancelled.")
     conn.execute(
         sa.update(admin_jobs).where(admin_jobs.c.id == job_id)
-        .values(status="cancelled", completed_at=sa.func.now(), updated_at=sa.func.now())
+        .values(status="cancelled", completed_at=sa.func.now(), driver=None,
+                updated_at=sa.func.now())
     )
     record_event(conn, job_id, "cancelled", created_by=by, message=message)
     return get_job(conn, job_id)

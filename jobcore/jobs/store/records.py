@@ -58,6 +58,7 @@ class JobSummary:
     background: bool  # handed to the workers
     log_pruned_at: datetime | None  # retention removed its chunk log and staged results
     staged_pruned: int  # staged LLM results retention removed (the job cannot resume)
+    driver: str | None  # who drives it now (set by each chunk, cleared when it stops)
 
     @property
     def is_finished(self) -> bool:
