@@ -62,7 +62,8 @@ topics_on_a_node(frame)
 
 st.subheader("Topics without a node")
 if unplaced:
-    st.dataframe(pd.DataFrame(unplaced), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(unplaced), hide_index=True, width="stretch",
+                 placeholder="—")  # a topic without a category: a dash, not "None"
 else:
     st.caption("Every live topic sits on a node.")
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from jobcore import audit
 from jobcore.classify import recovery
+from jobcore.classify.segment_classifier import current_version
 from jobcore.db import get_engine
 from jobcore.errors import JobcoreError, UsageError
 from jobcore.jobs import relations, runner, store
@@ -131,15 +132,16 @@ def plan(action: str, filters: store.JobFilter, *, engine: Engine | None = None)
                              "status, creator, created since).")
         came_of = (relations.came_of_each(conn, [j for j in jobs if j.error_count])
                    if action == RETRY_ERRORS else {})
-    taken: list[str] = []
-    refusals: list[Refusal] = []
-    for job in jobs:
-        reason = (_cancel_refusal(job) if action == CANCEL
-                  else _retry_refusal(job, came_of.get(job.id, [])))
-        if reason is None:
-            taken.append(job.id)
-        else:
-            refusals.append(Refusal(job.id, reason))
+        taken: list[str] = []
+        refusals: list[Refusal] = []
+        for job in jobs:
+            reason = (_cancel_refusal(job) if action == CANCEL
+                      else _retry_refusal(job, came_of.get(job.id, []))
+                      or recovery.only_rule_misses(conn, job, current_version()))
+            if reason is None:
+                taken.append(job.id)
+            else:
+                refusals.append(Refusal(job.id, reason))
     return BulkPlan(action, filters, len(jobs), tuple(taken), tuple(refusals))
 
 

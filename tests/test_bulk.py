@@ -21,14 +21,18 @@ TOKEN = "test-token-0123456789abcdef0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-def _job(engine, by: str, *, errors: bool, make_topic, finish: bool = True) -> str:
-    """A reclassify job by ``by`` over one new topic that fails (``errors``) or not."""
+def _job(engine, by: str, *, errors: bool, make_topic, finish: bool = True,
+         rules_changed: bool = True) -> str:
+    """A reclassify job by ``by`` over one new topic that fails (``errors``: no rule
+    matches it) or not.
+    """
     topic = make_topic("Qqqz Wxyv" if errors else "Yoga Fans")
     created = runner.create_job("reclassify", {"force": True, "topicIds": [topic]},
                                 created_by=by, engine=engine)
     if finish:
         drive.run_to_completion(created.id, engine=engine)
-        rules_changed_since(engine, created.id)  # its rule miss is worth a retry
+        if rules_changed:
+            rules_changed_since(engine, created.id)  # its rule miss is worth a retry
     return created.id
 
 
@@ -69,6 +73,22 @@ def test_bulk_retry_of_a_filtered_set_creates_exactly_the_expected_jobs(engine, 
         assert job.created_by == "ana"
     assert _retries_of(engine, other_creator) == [] and _retries_of(engine, clean) == []
     assert _retries_of(engine, already) == [live_retry]
+
+
+def test_a_bulk_retry_leaves_out_up_front_a_job_whose_errors_the_same_rules_cannot_fix(
+        engine, make_topic):
+    worth_it = _job(engine, "ana", errors=True, make_topic=make_topic)
+    hopeless = _job(engine, "ana", errors=True, make_topic=make_topic, rules_changed=False)
+    planned = bulk.plan(bulk.RETRY_ERRORS, JobFilter(job_type="reclassify"), engine=engine)
+    assert planned.job_ids == (worth_it,)
+    [refused] = planned.refusals
+    assert refused.job_id == hopeless
+    assert refused.reason.startswith("its errors are all rule misses (1) under the rules still "
+                                     "in use")
+    assert "retry them with Claude" in refused.reason
+    done = bulk.apply(planned, by="ana", engine=engine)
+    assert [d.job_id for d in done.succeeded] == [worth_it] and not done.refused
+    assert _retries_of(engine, hopeless) == []
 
 
 def test_bulk_cancel_takes_unfinished_jobs_and_reports_what_changed_meanwhile(

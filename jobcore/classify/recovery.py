@@ -123,6 +123,21 @@ def rule_miss_note(conn: Connection, job: store.JobSummary, rules_version: str) 
             "them in the review queue).")
 
 
+def only_rule_misses(conn: Connection, job: store.JobSummary, rules_version: str) -> str | None:
+    """Why a retry of all ``job``'s errors is refused up front when every one of them is a
+    rule miss under the rules still in use (a bulk retry leaves the job out); else None.
+    """
+    if (job.config.get("mode", "local") != "local" or not job.error_count
+            or _ran_under(conn, job.id) != rules_version):
+        return None
+    misses = _rule_misses(conn, job.id)
+    if misses < job.error_count:
+        return None
+    return (f"its errors are all rule misses ({misses:,}) under the rules still in use "
+            f"({rules_version}): a local retry cannot classify them (retry them with Claude, "
+            "or classify them in the review queue)")
+
+
 def refuse_only_rule_misses(conn: Connection, source_id: str, rules_version: str) -> None:
     """Conflict when every error of the source is a rule miss: a local retry would change
     nothing; say what would.
