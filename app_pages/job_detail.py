@@ -38,8 +38,16 @@ POLL_SECONDS = 10.0
 # somebody else's chunk moves the count on
 stopped_here: dict[str, int] = st.session_state.setdefault("stopped_jobs", {})
 # jobs this tab runs whose next chunk loads something first (a model): said in one run,
-# with Stop, before the run that loads it (which shows nothing new until it has loaded)
+# with Stop, before the run that loads it (which shows nothing new until it has loaded);
+# once a Run (a job whose later chunks load more, a sweep's indexes, says so in its chart)
 loading_next: dict[str, list[str]] = st.session_state.setdefault("loading_jobs", {})
+said_loading: set[str] = st.session_state.setdefault("said_loading", set())
+# The browser keeps a hidden copy of each Plotly chart a run replaced until a run finishes
+# without asking for another, and a driving tab's runs end in the rerun for its next slice:
+# every REST_EVERY slices one run ends plainly (the panel's 3 s timer brings the next), so
+# a long Run does not pile up charts in the tab (about 1.5 s in every 20 s of driving).
+REST_EVERY = 20
+slices_run: dict[str, int] = st.session_state.setdefault("slices_run", {})
 _ELSEWHERE = "Another tab or process is driving this job; this page follows it."
 
 
@@ -191,6 +199,7 @@ def _note_stopped() -> None:
 
 def _run() -> None:
     running.add(job_id)
+    said_loading.discard(job_id)  # a new Run says its loads again
     tab_drivers.claim(job_id)
     stopped_here.pop(job_id, None)
 
@@ -239,7 +248,8 @@ def _step(seconds: float | None = None):
     """
     if seconds is None:
         seconds = get_settings().page_slice_seconds
-    loads = handler_of_job.loads_first(job_id, header.config)
+    # said with a spinner when this tab has not said it (a Process next chunk)
+    loads = [] if job_id in said_loading else handler_of_job.loads_first(job_id, header.config)
 
     def run():
         return drive(job_id, driven_by=pages.current_user(st.session_state), seconds=seconds,
@@ -299,7 +309,8 @@ def _drive(job: JobSummary):
     if job.background:  # handed to the workers (here or in another tab): this tab follows
         _stop_driving()
     resting = job_id in polled_at and time.monotonic() - polled_at[job_id] < POLL_SECONDS
-    if job_id in running and job_id not in loading_next:
+    if job_id in running and job_id not in said_loading:
+        said_loading.add(job_id)
         loads = handler_of_job.loads_first(job_id, header.config)
         if loads:  # say it (with Stop) in this run; the next run loads and drives
             loading_next[job_id] = loads
@@ -343,7 +354,9 @@ def live_panel() -> None:
     elif job_id in running:
         # One slice of chunks per rerun: the panel above shows the progress after every
         # slice (under a second), and a Stop or Cancel click lands between two chunks.
-        _rerun_panel()
+        slices_run[job_id] = slices_run.get(job_id, 0) + 1
+        if slices_run[job_id] % REST_EVERY or not tab_drivers.in_browser():
+            _rerun_panel()
     elif report is not None:
         st.rerun()  # the run has just ended: refresh the errors below
 

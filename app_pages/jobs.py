@@ -323,7 +323,7 @@ def job_list() -> None:
                   "nobody seems to drive them; open one and press Run to go on."
                   if paused else ""))
     # widths that fit 1,400 px without sideways scrolling
-    numbers = {name: st.column_config.NumberColumn(width=width, format="%d")
+    numbers = {name: st.column_config.NumberColumn(width=width, format="localized")
                for name, width in (("processed", 74), ("total", 58), ("errors", 58))}
     picked = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
                           selection_mode=ROW_CLICK, key="job_rows", column_config={

@@ -100,13 +100,15 @@ def resolve_or_retry(by_id: dict) -> None:
 def edit_one_topic(by_id: dict) -> None:
     """One topic's candidates (accept one), or its fields to fix by hand."""
     st.subheader("Edit one topic")
-    # the topic last clicked in the table (unless resolved meanwhile or filtered out); a
-    # new click makes a new selectbox, which starts on it
+    # the topic last clicked in the table (unless resolved meanwhile or filtered out); each
+    # click (a second one on the same row too) and each change of the list makes a new
+    # selectbox, which starts on it (a kept one would show a topic no longer listed)
     options = list(by_id)
     clicked = st.session_state.get(EDITED)
+    fresh = f"{st.session_state.get('queue_clicks', 0)}_{hash(tuple(options))}"
     topic_id = st.selectbox("Topic", options, format_func=lambda i: f"#{i} {by_id[i].name}",
                             index=options.index(clicked) if clicked in by_id else 0,
-                            help="Or click its row in the table above")
+                            key=f"edit_topic_{fresh}", help="Or click its row in the table above")
     topic = by_id[topic_id]
     st.caption(f"Flagged: {topic.reason}")
     if topic.suggestions:

@@ -34,20 +34,26 @@ FINISHED_SQL = in_list(FINISHED_STATUSES)  # ('completed', 'failed', 'cancelled'
 UNFINISHED_SQL = in_list(UNFINISHED_STATUSES)  # ('pending', 'processing')
 UNFINISHED_JOB = admin_jobs.c.status.in_(UNFINISHED_STATUSES)
 
-# A processing job no chunk has finished for this long reads as paused: nobody drives it
-# (its items/s and ETA would describe a run that is not happening).
+# A processing job reads as paused when nobody drives it (its items/s and ETA would
+# describe a run that is not happening): its driver let go (admin_jobs.driver is empty; a
+# job handed to the workers is let go between their slices, so for it only time tells), or
+# no chunk has finished for this long (a driver killed without letting go).
 PAUSED_AFTER = timedelta(seconds=30)
 _LAST_MOVED = sa.func.coalesce(admin_jobs.c.last_progress_at, admin_jobs.c.started_at,
                                admin_jobs.c.created_at)
-PAUSED_JOB = sa.and_(admin_jobs.c.status == "processing",
-                     sa.func.now() - PAUSED_AFTER > _LAST_MOVED)
+PAUSED_JOB = sa.and_(admin_jobs.c.status == "processing", sa.or_(
+    sa.and_(admin_jobs.c.driver.is_(None), ~admin_jobs.c.background),
+    sa.func.now() - PAUSED_AFTER > _LAST_MOVED))
 
 
-def is_paused(status: str, last_moved: datetime, now: datetime) -> bool:
+def is_paused(status: str, last_moved: datetime, now: datetime, *, driver: str | None = "",
+              background: bool = False) -> bool:
     """PAUSED_JOB for a job already read (``last_moved``: its last progress, else its
-    start, else its creation).
+    start, else its creation; ``driver`` None: nobody holds it).
     """
-    return status == "processing" and now - last_moved > PAUSED_AFTER
+    if status != "processing":
+        return False
+    return (driver is None and not background) or now - last_moved > PAUSED_AFTER
 
 # An LLM job waiting on its message batches (jobcore.llm.phases): its cursor's phase is
 # POLL_PHASE until Anthropic has ended them and the answers are staged.

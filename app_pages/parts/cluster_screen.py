@@ -161,13 +161,16 @@ SORTS: dict[str, Any] = {
     "cluster number": lambda r: r.number,
 }
 
-_LIST_COLUMNS: dict[str, Any] = {  # narrow figures: the names get the width
+_LIST_COLUMNS: dict[str, Any] = {  # every column within 1,400 px; hover a name to read it
+    "": st.column_config.TextColumn(width=28, help="The cluster under review"),
     "#": st.column_config.NumberColumn(width=45),
+    "Winner": st.column_config.TextColumn(width=215),
+    "Losers": st.column_config.TextColumn(width=215),
     "Members": st.column_config.NumberColumn(width=70),
     "Weakest link": st.column_config.NumberColumn(format="%.4f", width=95),
     "Claude": st.column_config.TextColumn(width=80),
-    "State": st.column_config.TextColumn(width=110),
-    "Review": st.column_config.TextColumn(width=140)}
+    "State": st.column_config.TextColumn(width=100),
+    "Review": st.column_config.TextColumn(width=120)}
 
 
 def cluster_list(screen: ClusterScreen, names: dict[int, str]) -> None:
@@ -193,7 +196,8 @@ def cluster_list(screen: ClusterScreen, names: dict[int, str]) -> None:
     # are not pulled back to the clicked cluster
     clicks = st.session_state.setdefault(screen.list_clicks_key, 0)
     key = f"cluster_rows_{screen.sweep_id}_{clicks}"
-    st.dataframe(clusters_frame(rows, names, verified=screen.verified), hide_index=True,
+    st.dataframe(clusters_frame(rows, names, verified=screen.verified,
+                                current=screen.current), hide_index=True,
                  width="stretch", column_config=_LIST_COLUMNS, key=key, on_select=lambda:
                  screen.open_clicked(key, rows), selection_mode=ROW_CLICK)
 

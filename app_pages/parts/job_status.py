@@ -18,7 +18,10 @@ def metrics(job: JobSummary, rate: Throughput, *, live: bool, resting: bool) -> 
     cols[0].metric("Processed", f"{job.processed_items:,}", help=f"of {job.total_items:,}")
     cols[1].metric("Success", f"{job.success_count:,}")
     cols[2].metric("Errors", f"{job.error_count:,}")
-    cols[3].metric("Skipped", f"{job.skip_count:,}")
+    cols[3].metric("Skipped", f"{job.skip_count:,}",
+                   help="Items the job looked at and left as they were: already as it would "
+                        "make them (a reclassify whose rules give the same classification), "
+                        "or with nothing to do")
     cols[4].metric("Items/s", f"{rate.items_per_second:,.0f}"
                    if rate.items_per_second and live and not resting else "–")
     cols[5].metric("ETA", "waiting" if resting else format_duration(rate.eta) if live else "–",

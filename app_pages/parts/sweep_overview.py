@@ -2,6 +2,8 @@
 how analysts' decisions and Claude's verdicts fall by score band.
 """
 
+from datetime import UTC, datetime
+
 import streamlit as st
 
 from jobcore.dedup import cluster_review
@@ -9,6 +11,7 @@ from jobcore.dedup.sweep_result import SweepCursor, SweepResult, verification_ca
 from jobcore.dedup.thresholds import DEFAULT_MATCHING, DEFAULT_THRESHOLDS
 from jobcore.jobs import runner
 from jobcore.jobs.store import Job, JobSummary
+from jobcore.ui.charts import is_paused
 from jobcore.ui.dedup import agreement_frame, bands_frame, histogram_figure
 
 
@@ -37,6 +40,11 @@ def pick_sweep() -> str:
     return sweep_id
 
 
+def _state(job: JobSummary) -> str:
+    """The sweep's status as the job list says it: 'paused' for one nobody drives."""
+    return "paused" if is_paused(job, datetime.now(UTC), driven_here=False) else job.status
+
+
 def _label(job: JobSummary) -> str:
     """'job_… · hybrid ≥ 0.60 · Sports · completed 800/800 swept' (not a bare id)."""
     matching = job.config.get("matching", DEFAULT_MATCHING)
@@ -45,7 +53,7 @@ def _label(job: JobSummary) -> str:
         f"topics of {job.config['sourceBatchId']}" if job.config.get("sourceBatchId")
         else "whole catalogue")
     done = "swept and verified" if job.config.get("verify") == "claude" else "swept"
-    return (f"{job.id} · {matching} ≥ {threshold:.2f} · {scope} · {job.status} "
+    return (f"{job.id} · {matching} ≥ {threshold:.2f} · {scope} · {_state(job)} "
             f"{job.processed_items:,}/{job.total_items:,} {done} · "
             f"{job.created_at:%Y-%m-%d %H:%M}")
 
@@ -75,8 +83,14 @@ def figures(job: Job, result: SweepResult, reviewed: list[cluster_review.Reviewe
     if job.status != "completed":
         what = ("topics swept and pairs verified" if job.config.get("verify") == "claude"
                 else "topics swept")
-        st.warning(f"This sweep is {job.status} ({job.processed_items:,} of "
-                   f"{job.total_items:,} {what}): the list grows as it runs.")
+        state = _state(job)
+        now = {"processing": "the list grows as it runs.",
+               "paused": "nobody drives it; the list holds what it found so far (Run on its "
+                         "job page goes on).",
+               "pending": "nobody has run it yet (Run on its job page)."}.get(
+                   state, "the list holds what it found before it stopped.")
+        st.warning(f"This sweep is {state} ({job.processed_items:,} of {job.total_items:,} "
+                   f"{what}): {now}")
     figure = histogram_figure(result)
     if figure is not None:
         st.plotly_chart(figure, width="stretch")

@@ -67,3 +67,10 @@ def still_here() -> bool:
     """
     tab = this_tab()
     return tab is None or is_open(tab)
+
+
+def in_browser() -> bool:
+    """Whether the page runs in a served app with a browser (not an AppTest)."""
+    from streamlit.runtime import Runtime
+
+    return Runtime.exists()

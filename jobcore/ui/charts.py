@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 
 from jobcore import sql_rules
 from jobcore.jobs.store import ChunkRecord, JobSummary
+from jobcore.ui.forms import plural
 
 COLOURS = {"success": "#2f9e44", "errors": "#e03131", "skipped": "#868e96",
            "remaining": "#dee2e6"}
@@ -71,7 +72,8 @@ def throughput(job: JobSummary, chunks: list[ChunkRecord]) -> Throughput:
 def is_paused(job: JobSummary, now: datetime, *, driven_here: bool) -> bool:
     """Not driven by this page, and paused as the job list's filter says (sql_rules)."""
     last = job.last_progress_at or job.started_at or job.created_at
-    return not driven_here and sql_rules.is_paused(job.status, last, now)
+    return not driven_here and sql_rules.is_paused(job.status, last, now, driver=job.driver,
+                                                   background=job.background)
 
 
 def progress_figure(job: JobSummary) -> go.Figure:
@@ -131,28 +133,29 @@ def chunks_figure(chunks: list[ChunkRecord]) -> go.Figure:
         figure.add_bar(x=numbers, y=values, name=label, marker_color=COLOURS[label],
                        customdata=hover,
                        hovertemplate=f"{label}: %{{y:,}}<br>%{{customdata}}<extra></extra>")
+    rates = [r for r in chunk_rates(chunks) if r is not None]
     figure.add_scatter(x=numbers, y=chunk_rates(chunks), name="items/s", yaxis="y2",
                        mode="lines+markers", line={"color": "#1c7ed6"},
                        hovertemplate="%{y:,.0f} items/s<extra></extra>")
     count, last = len(chunks), max(numbers, default=1)
-    for chunk in chunks:
-        if chunk.loaded:  # the note runs from its chunk towards the middle: never cut off
-            figure.add_annotation(x=chunk.seq, y=1, yref="paper", showarrow=False,
-                                  yanchor="bottom", font={"size": 11, "color": "#495057"},
-                                  xanchor="left" if chunk.seq <= (last + 1) / 2 else "right",
-                                  text=f"loaded {chunk.loaded} ({chunk.load_seconds:.0f} s)")
+    loads = [f"{c.loaded} in chunk {c.seq} ({c.load_seconds:.0f} s)" for c in chunks if c.loaded]
+    if loads:  # one line under the title: several loads in a row would overlap as notes
+        figure.add_annotation(x=0, xref="paper", y=1, yref="paper", showarrow=False,
+                              xanchor="left", yanchor="bottom",
+                              font={"size": 11, "color": "#495057"},
+                              text="Loaded once: " + "; ".join(loads))
     figure.update_layout(
         barmode="stack", height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        title="Items per chunk" + (f" ({empty:,} chunk{'s' if empty != 1 else ''} without "
-                                   "items, such as polls of message batches, not shown)"
+        title="Items per chunk" + (f" ({plural(empty, 'chunk')} without items not shown)"
                                    if empty else ""),
         bargap=0.2 if count > 1 else 0.6,
         # whole chunk numbers, one tick each while few: never a sub-second time axis
         xaxis={"title": "chunk", "tickformat": "d", "range": [0.5, last + 0.5],
                **({"dtick": 1} if last <= 20 else {})},
         yaxis={"title": "items", **count_axis(max((c.processed for c in chunks), default=1))},
-        yaxis2={"title": "items/s", "overlaying": "y", "side": "right", "rangemode": "tozero",
-                "showgrid": False},
+        # its own round ticks, not steps matched to the items axis (238, 476...)
+        yaxis2={"title": "items/s", "overlaying": "y", "side": "right", "showgrid": False,
+                "tickmode": "linear", **count_axis(max(rates, default=0) or 1)},
         legend={"orientation": "h", "y": -0.3},
     )
     return figure

@@ -26,13 +26,15 @@ CLUSTERS_PER_PAGE = 50  # rows of the clusters table (and choices of the Cluster
 
 
 def clusters_frame(clusters: list[ReviewedCluster], names: Mapping[int, str], *,
-                   verified: bool = False) -> pd.DataFrame:
+                   verified: bool = False, current: int | None = None) -> pd.DataFrame:
     """One row per cluster, weakest link first (the order given), ``names`` by topic id;
-    with ``verified`` (a sweep that asked Claude) how many of its losers Claude verified.
+    with ``verified`` (a sweep that asked Claude) how many of its losers Claude verified;
+    the ``current`` cluster (the one under review) marked in the first column.
     """
     rows = []
     for r in clusters:
         rows.append({
+            "": "▶" if r.number == current else "",
             "#": r.number,
             "Winner": names.get(r.cluster.winner, f"topic {r.cluster.winner}"),
             "Losers": ", ".join(names.get(i, str(i)) for i, _ in r.cluster.losers),
@@ -42,7 +44,8 @@ def clusters_frame(clusters: list[ReviewedCluster], names: Mapping[int, str], *,
             "State": r.state + (" (edited)" if r.edited else ""),
             "Review": review_text(r),
         })
-    columns = ["#", "Winner", "Losers", "Members", "Weakest link", "Claude", "State", "Review"]
+    columns = ["", "#", "Winner", "Losers", "Members", "Weakest link", "Claude", "State",
+               "Review"]
     return pd.DataFrame(rows, columns=columns if verified
                         else [c for c in columns if c != "Claude"])
 

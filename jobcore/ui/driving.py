@@ -70,9 +70,9 @@ def _stuck(flight: ChunkInFlight) -> Driving:
 
 def _starting(loading: list[str]) -> Driving:
     return Driving("starting", "### :material/hourglass_top: Starting",
-                   f"Loading {' and '.join(loading)} before the first chunk: once in this "
-                   "app's process (the embedding model takes about 40 s on a laptop), then "
-                   "the chunks follow at once. A **Stop** now lands once it has loaded.")
+                   f"Loading {' and '.join(loading)} before the first chunk (once in this "
+                   "app's process; the chunks follow at once). A **Stop** now lands once it "
+                   "has loaded.")
 
 
 def driving(job: JobSummary, chunks: list[ChunkRecord], now: datetime, *,
@@ -100,7 +100,7 @@ def driving(job: JobSummary, chunks: list[ChunkRecord], now: datetime, *,
                        f"Another tab or process is running a chunk{_who(flight.driven_by)} "
                        f"(started {flight.started_at:%H:%M:%S} UTC); this page follows its "
                        "progress.", live=True)
-    if stopped_here or job.driver is None or is_paused(job, now, driven_here=False):
+    if stopped_here or is_paused(job, now, driven_here=False):
         last = job.last_progress_at or job.created_at
         driver = chunks[-1].driven_by if chunks else None
         return Driving("paused", "### :material/pause_circle: Paused",

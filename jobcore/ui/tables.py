@@ -25,19 +25,22 @@ def jobs_frame(jobs: list[JobSummary], *, now: datetime | None = None,
     (``in_flight``: their ids).
     """
     now = now or datetime.now(UTC)
+    # a processing job nobody drives reads as paused (its detail offers Run)
+    paused = {job.id for job in jobs
+              if job.id not in in_flight and is_paused(job, now, driven_here=False)}
     rows = [{
         "id": job.id,
         "type": job_kind(job),
-        # a processing job nobody drives reads as paused (its detail offers Run)
-        "status": "paused" if job.id not in in_flight and is_paused(job, now, driven_here=False)
-        else job.status,
+        "status": "paused" if job.id in paused else job.status,
         "progress": job.progress,
         "processed": job.processed_items,
         "total": job.total_items,
         "errors": job.error_count,
         "created by": job.created_by,
         "created": job.created_at,
-        "elapsed": format_duration(job.elapsed(now)),
+        # a paused job's clock stopped with its last chunk
+        "elapsed": format_duration(job.elapsed(
+            (job.last_progress_at or now) if job.id in paused else now)),
     } for job in jobs]
     return pd.DataFrame(rows, columns=JOB_COLUMNS)
 

@@ -63,6 +63,8 @@ def test_comparison_highlights_what_differs_from_the_winner():
     assert styles[(name_row, 1)] and not styles.get((name_row, 0))  # the loser's name marked
     table = clusters_frame([reviewed], {i: m.name for i, m in details.items()})
     assert table.loc[0, "Winner"] == "Golf Fans" and table.loc[0, "Weakest link"] == 0.991
+    assert table.loc[0, ""] == ""  # the one under review is marked
+    assert clusters_frame([reviewed], {}, current=reviewed.number).loc[0, ""] == "▶"
 
 
 def test_a_loser_claude_verified_shows_its_verdict_and_the_agreement_table():

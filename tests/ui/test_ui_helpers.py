@@ -32,7 +32,7 @@ def _job(**overrides) -> JobSummary:
         config={"mode": "local"}, total_items=1000, processed_items=400, success_count=300,
         error_count=50, skip_count=50, created_at=T0, started_at=T0, completed_at=None,
         updated_at=T0, last_progress_at=T0, failure_message=None, chunk_count=8,
-        background=False, log_pruned_at=None, staged_pruned=0, driver=None)
+        background=False, log_pruned_at=None, staged_pruned=0, driver="ana")
     return replace(base, **overrides)
 
 
@@ -126,7 +126,15 @@ def test_a_one_time_load_is_left_out_of_the_rate_and_the_eta_and_marked_on_the_c
     second = ChunkRecord(2, T0 + timedelta(seconds=30), T0 + timedelta(seconds=32), 50, 50, 0, 0)
     assert throughput(_job(), [first, second]).items_per_second == pytest.approx(25.0)
     figure = chunks_figure([first, second])
-    assert [a.text for a in figure.layout.annotations] == ["loaded the embedding model (15 s)"]
+    assert [a.text for a in figure.layout.annotations] == [
+        "Loaded once: the embedding model in chunk 1 (15 s)"]
+    # several loads in a row (a sweep's model, vector index, name index): one line, not
+    # notes drawn over each other
+    loads = [replace(first, seq=n, loaded=what, load_seconds=1.0)
+             for n, what in ((1, "the embedding model"), (2, "the vector index"))]
+    [note] = chunks_figure([*loads, replace(second, seq=3)]).layout.annotations
+    assert note.text == ("Loaded once: the embedding model in chunk 1 (1 s); the vector "
+                         "index in chunk 2 (1 s)")
     assert "15.0 s loading the embedding model" in figure.data[0].customdata[0]
     assert "driven by ana" in figure.data[0].customdata[0]
 
@@ -212,11 +220,19 @@ def test_paused_means_processing_without_a_chunk_for_a_while_and_not_driven_here
     assert not is_paused(_job(), T0 + timedelta(seconds=10), driven_here=False)
     assert not is_paused(_job(), T0 + timedelta(minutes=1), driven_here=True)
     assert not is_paused(_job(status="completed"), T0 + timedelta(hours=1), driven_here=False)
+    # a job whose driver let go is paused at once; one handed to the workers (they let go
+    # between their slices) only after the quiet time
+    assert is_paused(_job(driver=None), T0 + timedelta(seconds=10), driven_here=False)
+    assert not is_paused(_job(driver=None, background=True), T0 + timedelta(seconds=10),
+                         driven_here=False)
     # the list: a long chunk running now is not a pause
     job = _job()
     assert jobs_frame([job], now=T0 + timedelta(minutes=1))["status"].tolist() == ["paused"]
     assert jobs_frame([job], now=T0 + timedelta(minutes=1),
                       in_flight={job.id})["status"].tolist() == ["processing"]
+    # a paused job's elapsed time stopped with its last chunk
+    ran = _job(started_at=T0 - timedelta(minutes=1), driver=None)
+    assert jobs_frame([ran], now=T0 + timedelta(hours=2))["elapsed"].tolist() == ["1m 00s"]
 
 
 def test_durations_read_well():
