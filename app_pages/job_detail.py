@@ -156,7 +156,7 @@ def _chunk_buttons(offered: list[str], bar, *, elsewhere: bool = False) -> None:
             help="This page is running the job: Stop first" if here else driving_help,
             key="bar_process"):
         _step(seconds=0.0)
-        _note_stopped()  # driven here one chunk, and no further
+        _note_stopped(drove=True)  # driven here one chunk, and no further
         st.rerun()
     # Run, Stop and Cancel act in their callbacks, which run before the rerun they cause:
     # a rerun of a running panel would otherwise process one more chunk first.
@@ -185,15 +185,19 @@ def _chunk_buttons(offered: list[str], bar, *, elsewhere: bool = False) -> None:
             st.rerun()
 
 
-def _stop_driving() -> None:
-    """This tab no longer drives the job: other tabs read it as paused at once."""
+def _stop_driving(*, drove: bool = False) -> None:
+    """This tab no longer drives the job; if it did (a Run, or ``drove`` one chunk) it lets
+    the job go, and other tabs read it as paused at once (another tab of the same user
+    that drives it keeps it).
+    """
+    if job_id in running or drove:
+        runner.release_driver(job_id, pages.current_user(st.session_state))
     running.discard(job_id)
     tab_drivers.drop(job_id)
-    runner.release_driver(job_id, pages.current_user(st.session_state))
 
 
-def _note_stopped() -> None:
-    _stop_driving()
+def _note_stopped(*, drove: bool = False) -> None:
+    _stop_driving(drove=drove)
     stopped_here[job_id] = runner.get_job_summary(job_id).chunk_count
 
 

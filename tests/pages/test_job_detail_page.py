@@ -40,7 +40,10 @@ def test_process_next_chunk_moves_the_counters(open_app, many_topics, button):
     button(at, "Process next chunk").click().run()
     assert _metrics(at)["Processed"] == "50"
     assert _metrics(at)["Success"] == "50"
-    assert runner.get_job(created.id).status == "processing"
+    job = runner.get_job(created.id)
+    # one chunk and no further: the page let the job go, and says so
+    assert (job.status, job.driver) == ("processing", None)
+    assert any("Paused" in m.value for m in at.markdown)
 
 
 def test_run_completes_a_small_job(open_app, many_topics, make_topic, button):
