@@ -46,8 +46,8 @@ PAUSED_JOB = sa.and_(admin_jobs.c.status == "processing", sa.or_(
     sa.func.now() - PAUSED_AFTER > _LAST_MOVED))
 
 
-def is_paused(status: str, last_moved: datetime, now: datetime, *, driver: str | None = "",
-              background: bool = False) -> bool:
+def is_paused(status: str, last_moved: datetime, now: datetime, *, driver: str | None,
+              background: bool) -> bool:
     """PAUSED_JOB for a job already read (``last_moved``: its last progress, else its
     start, else its creation; ``driver`` None: nobody holds it).
     """

@@ -133,8 +133,9 @@ def chunks_figure(chunks: list[ChunkRecord]) -> go.Figure:
         figure.add_bar(x=numbers, y=values, name=label, marker_color=COLOURS[label],
                        customdata=hover,
                        hovertemplate=f"{label}: %{{y:,}}<br>%{{customdata}}<extra></extra>")
-    rates = [r for r in chunk_rates(chunks) if r is not None]
-    figure.add_scatter(x=numbers, y=chunk_rates(chunks), name="items/s", yaxis="y2",
+    rates = chunk_rates(chunks)
+    fastest = max((r for r in rates if r is not None), default=0)
+    figure.add_scatter(x=numbers, y=rates, name="items/s", yaxis="y2",
                        mode="lines+markers", line={"color": "#1c7ed6"},
                        hovertemplate="%{y:,.0f} items/s<extra></extra>")
     count, last = len(chunks), max(numbers, default=1)
@@ -155,7 +156,7 @@ def chunks_figure(chunks: list[ChunkRecord]) -> go.Figure:
         yaxis={"title": "items", **count_axis(max((c.processed for c in chunks), default=1))},
         # its own round ticks, not steps matched to the items axis (238, 476...)
         yaxis2={"title": "items/s", "overlaying": "y", "side": "right", "showgrid": False,
-                "tickmode": "linear", **count_axis(max(rates, default=0) or 1)},
+                "tickmode": "linear", **count_axis(fastest or 1)},
         legend={"orientation": "h", "y": -0.3},
     )
     return figure
