@@ -23,6 +23,7 @@ from jobcore.dedup import (
     matching,
     neighbourhoods,
     proposals,
+    sweep_clusters,
     thresholds,
 )
 from jobcore.dedup.cluster_decisions import ClusterEdit
@@ -30,7 +31,6 @@ from jobcore.dedup.sweep_result import SweepResult
 from jobcore.errors import UsageError
 from jobcore.jobs import runner, store
 from jobcore.jobs.store import Job
-from jobcore.sql_rules import live_topic
 
 OPEN, MERGED, STALE = "open", "merged", "stale"
 
@@ -147,34 +147,6 @@ _SIMILARITIES = sa.text(
 )
 
 
-# Every cluster of a sweep with what its list needs: the losers' ids and scores (their
-# evidence as stored, parsed when shown) and the members' state, counted by the server.
-_CLUSTER_ROWS = sa.text(
-    f"""
-    SELECT c.seq, c.winner_topic_id AS winner, c.members,
-           ARRAY(SELECT (l.value ->> 'id')::bigint FROM jsonb_array_elements(c.losers)
-                 WITH ORDINALITY AS l(value, n) ORDER BY l.n) AS loser_ids,
-           ARRAY(SELECT (l.value ->> 'score')::float8 FROM jsonb_array_elements(c.losers)
-                 WITH ORDINALITY AS l(value, n) ORDER BY l.n) AS scores,
-           c.losers::text AS losers_json, s.missing, s.losers_merged, s.gone_into,
-           s.live_members
-    FROM dedup_clusters c
-    CROSS JOIN LATERAL (
-        SELECT count(*) FILTER (WHERE t.id IS NULL) AS missing,
-               coalesce(bool_and(coalesce(t.merged_into = c.winner_topic_id, false))
-                        FILTER (WHERE m.id <> c.winner_topic_id), false) AS losers_merged,
-               array_agg(DISTINCT t.merged_into) FILTER (
-                   WHERE t.merged_into IS NOT NULL OR t.deleted_at IS NOT NULL) AS gone_into,
-               array_agg(m.id) FILTER (
-                   WHERE {live_topic('t')}) AS live_members
-        FROM unnest(c.members) AS m(id) LEFT JOIN topics t ON t.id = m.id
-    ) AS s
-    WHERE c.job_id = :job_id
-    ORDER BY c.seq
-    """
-)
-
-
 def review(conn: Connection, job: Job) -> list[ReviewedCluster]:
     """The sweep's clusters with analysts' decisions and the pairs marked "not duplicates"
     applied, each with its state, weakest link first. A cluster nobody changed keeps the
@@ -183,27 +155,26 @@ def review(conn: Connection, job: Job) -> list[ReviewedCluster]:
     """
     if job.job_type != "dedup_sweep":
         raise UsageError(f"Job {job.id} is a {job.job_type} job, not a dedup sweep.")
-    rows = conn.execute(_CLUSTER_ROWS, {"job_id": job.id}).all()
+    stored = sweep_clusters.stored_clusters(conn, job)
+    gone = sweep_clusters.gone_members(conn, job.id)
     edits = cluster_decisions.edits_of(conn, job.id)
-    marked_apart = neighbourhoods.marked_not_duplicates(conn, {m for r in rows for m in r.members})
+    marked_apart = neighbourhoods.marked_not_duplicates(
+        conn, {m for s in stored for m in s.cluster.members})
     in_refused = {m for pair in marked_apart for m in pair}
-    touched = [r for r in rows if (r.seq in edits and edits[r.seq].changes)
-               or not in_refused.isdisjoint(r.members)]
-    details = member_states(conn, {m for r in touched for m in r.members})
-    touched_seqs = {r.seq for r in touched}
+    touched = [s for s in stored if (s.number in edits and edits[s.number].changes)
+               or not in_refused.isdisjoint(s.cluster.members)]
+    details = member_states(conn, {m for s in touched for m in s.cluster.members})
+    touched_numbers = {s.number for s in touched}
     reviewed = []
-    for row in rows:
-        cluster = proposals.Cluster.from_columns(row.winner, row.loser_ids, row.scores,
-                                                 row.losers_json)
-        edit = edits.get(row.seq, ClusterEdit())
-        if row.seq not in touched_seqs:
-            reviewed.append(ReviewedCluster(row.seq, cluster, cluster.winner, _state_of(
-                row.missing > 0, row.losers_merged, row.gone_into or [],
-                row.live_members or []), False, decision=edit))
+    for number, cluster in stored:
+        edit = edits.get(number, ClusterEdit())
+        if number not in touched_numbers:
+            reviewed.append(ReviewedCluster(number, cluster, cluster.winner, _state_of(
+                *sweep_clusters.state_facts(cluster, gone)), False, decision=edit))
             continue
         current = _apply(conn, job, cluster, edit, marked_apart, details)
         reviewed.append(ReviewedCluster(
-            row.seq, current, cluster.winner, _state(current, details), current != cluster,
+            number, current, cluster.winner, _state(current, details), current != cluster,
             tuple(sorted(p for p in marked_apart if set(p) <= set(cluster.members))), edit))
     reviewed.sort(key=lambda r: (r.weakest if r.weakest is not None else 2.0, r.number))
     return reviewed
