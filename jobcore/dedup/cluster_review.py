@@ -27,12 +27,13 @@ from jobcore.dedup import (
     thresholds,
 )
 from jobcore.dedup.cluster_decisions import ClusterEdit
+from jobcore.dedup.sweep_clusters import MERGED as MERGED  # the states, as callers name them
+from jobcore.dedup.sweep_clusters import OPEN, state_of
+from jobcore.dedup.sweep_clusters import STALE as STALE
 from jobcore.dedup.sweep_result import SweepResult
 from jobcore.errors import UsageError
 from jobcore.jobs import runner, store
 from jobcore.jobs.store import Job
-
-OPEN, MERGED, STALE = "open", "merged", "stale"
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ def review(conn: Connection, job: Job) -> list[ReviewedCluster]:
     if job.job_type != "dedup_sweep":
         raise UsageError(f"Job {job.id} is a {job.job_type} job, not a dedup sweep.")
     stored = sweep_clusters.stored_clusters(conn, job)
-    gone = sweep_clusters.gone_members(conn, job.id)
+    states = stored.states(conn)
     edits = cluster_decisions.edits_of(conn, job.id)
     marked_apart = neighbourhoods.marked_not_duplicates(
         conn, {m for s in stored for m in s.cluster.members})
@@ -166,11 +167,11 @@ def review(conn: Connection, job: Job) -> list[ReviewedCluster]:
     details = member_states(conn, {m for s in touched for m in s.cluster.members})
     touched_numbers = {s.number for s in touched}
     reviewed = []
-    for number, cluster in stored:
+    for (number, cluster), state in zip(stored, states, strict=True):
         edit = edits.get(number, ClusterEdit())
         if number not in touched_numbers:
-            reviewed.append(ReviewedCluster(number, cluster, cluster.winner, _state_of(
-                *sweep_clusters.state_facts(cluster, gone)), False, decision=edit))
+            reviewed.append(ReviewedCluster(number, cluster, cluster.winner, state, False,
+                                            decision=edit))
             continue
         current = _apply(conn, job, cluster, edit, marked_apart, details)
         reviewed.append(ReviewedCluster(
@@ -235,28 +236,11 @@ def _compatible(details: dict[int, MemberState], a: int, b: int) -> bool:
 def _state(cluster: proposals.Cluster, details: dict[int, MemberState]) -> str:
     members = [details.get(i) for i in cluster.members]
     losers = [details.get(i) for i, _ in cluster.losers]
-    return _state_of(
+    return state_of(
         any(m is None for m in members),
         bool(losers) and all(m is not None and m.merged_into == cluster.winner for m in losers),
         list({m.merged_into for m in members if m is not None and not m.live}),
         [m.id for m in members if m is not None and m.live])
-
-
-def _state_of(missing: bool, losers_merged: bool, gone_into: list[int | None],
-              live_members: list[int]) -> str:
-    """A cluster's state from its members': ``missing`` (a member no longer exists), whether
-    every loser was merged into the winner, where the members that are gone went (None: a
-    member deleted, not merged) and which are still live.
-    """
-    if losers_merged:
-        return MERGED
-    if missing:
-        return STALE
-    # merged with another winner (an analyst's edit): every member gone went into one member
-    # that is still live
-    if len(gone_into) == 1 and gone_into[0] is not None and gone_into[0] in live_members:
-        return MERGED
-    return STALE if gone_into else OPEN
 
 
 def merge_config(clusters: list[ReviewedCluster], sweep_id: str) -> dict[str, Any]:

@@ -12,10 +12,11 @@ only the members no longer live (for a sweep nobody merged yet, none).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import datetime
 from typing import NamedTuple
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -41,17 +42,20 @@ _CLUSTER_ROWS = sa.text(
     """
 )
 
-# The members of a sweep's clusters that are no longer live: missing (the topic row is
-# gone), or merged (into ``merged_into``) or deleted
+# Of these topics (a sweep's members), how many exist, and those no longer live with
+# where each went (0: deleted, not merged)
 _GONE_MEMBERS = sa.text(
     f"""
-    SELECT DISTINCT m.id, t.id IS NULL AS missing, t.merged_into
-    FROM dedup_clusters c
-    CROSS JOIN unnest(c.members) AS m(id)
-    LEFT JOIN topics t ON t.id = m.id
-    WHERE c.job_id = :job_id AND (t.id IS NULL OR NOT ({live_topic('t')}))
+    SELECT (SELECT count(*) FROM topics t WHERE t.id = ANY(CAST(:ids AS bigint[]))),
+           coalesce(array_agg(t.id), '{{}}'),
+           coalesce(array_agg(coalesce(t.merged_into, 0)), '{{}}')
+    FROM topics t
+    WHERE t.id = ANY(CAST(:ids AS bigint[])) AND NOT ({live_topic('t')})
     """
 )
+_EXISTING = sa.text("SELECT id FROM topics WHERE id = ANY(CAST(:ids AS bigint[]))")
+
+OPEN, MERGED, STALE = "open", "merged", "stale"
 
 
 class StoredCluster(NamedTuple):
@@ -61,58 +65,104 @@ class StoredCluster(NamedTuple):
     cluster: proposals.Cluster
 
 
-@dataclass(frozen=True)
-class Gone:
-    """A member that is no longer live: ``missing`` (no such topic any more), else merged
-    into ``merged_into`` or, when that is None, deleted.
+class SweepClusters:
+    """A sweep's stored clusters, and their members as flat arrays (every member once per
+    cluster holding it) for counting their states at once.
     """
 
-    missing: bool
-    merged_into: int | None
+    def __init__(self, clusters: list[StoredCluster]) -> None:
+        self.clusters = clusters
+        sizes = [len(c.cluster.members) for c in clusters]
+        self._members = np.fromiter((m for c in clusters for m in c.cluster.members),
+                                    dtype=np.int64, count=sum(sizes))
+        self._cluster_at = np.repeat(np.arange(len(clusters)), sizes)
+        self._winner_at = np.repeat(np.fromiter((c.cluster.winner for c in clusters),
+                                                dtype=np.int64, count=len(clusters)), sizes)
+        self._is_loser = self._members != self._winner_at
+        self.topic_ids = np.unique(self._members)
+        self.id_array = "{" + ",".join(map(str, self.topic_ids.tolist())) + "}"
+
+    def __iter__(self) -> Iterator[StoredCluster]:
+        return iter(self.clusters)
+
+    def __len__(self) -> int:
+        return len(self.clusters)
+
+    def states(self, conn: Connection) -> list[str]:
+        """Each cluster's state now: merged (every loser merged into the winner, or every
+        member gone into one member still live), stale (a member missing, merged
+        elsewhere or deleted), else open. One query, counted here for every cluster.
+        """
+        count, gone_ids, gone_into = conn.execute(_GONE_MEMBERS, {"ids": self.id_array}).one()
+        states = [OPEN] * len(self.clusters)
+        if not gone_ids and count == len(self.topic_ids):
+            return states
+        gone = dict(zip(gone_ids, gone_into, strict=True))
+        if count != len(self.topic_ids):  # rows deleted by hand: missing members
+            existing = {r.id for r in conn.execute(_EXISTING, {"ids": self.id_array})}
+            gone.update({int(m): -1 for m in self.topic_ids if int(m) not in existing})
+        ids = np.fromiter(gone, dtype=np.int64, count=len(gone))
+        where = np.fromiter(gone.values(), dtype=np.int64, count=len(gone))
+        order = np.argsort(ids)
+        ids, where = ids[order], where[order]
+        at = np.minimum(np.searchsorted(ids, self._members), max(len(ids) - 1, 0))
+        is_gone = ids[at] == self._members if len(ids) else np.zeros(len(self._members), bool)
+        went = np.where(is_gone, where[at] if len(ids) else 0, 0)
+        clusters = len(self.clusters)
+        touched = np.bincount(self._cluster_at[is_gone], minlength=clusters) > 0
+        missing = np.bincount(self._cluster_at[went == -1], minlength=clusters) > 0
+        losers = np.bincount(self._cluster_at[self._is_loser], minlength=clusters)
+        into_winner = np.bincount(
+            self._cluster_at[self._is_loser & (went == self._winner_at)], minlength=clusters)
+        for index in np.flatnonzero(touched).tolist():
+            if losers[index] and into_winner[index] == losers[index]:
+                states[index] = MERGED
+            elif missing[index]:
+                states[index] = STALE
+            else:
+                members = self.clusters[index].cluster.members
+                states[index] = state_of(
+                    False, False, list(dict.fromkeys(gone[m] or None for m in members
+                                                     if m in gone)),
+                    [m for m in members if m not in gone])
+        return states
+
+
+def state_of(missing: bool, losers_merged: bool, gone_into: list[int | None],
+             live_members: list[int]) -> str:
+    """A cluster's state from its members': ``missing`` (a member no longer exists), whether
+    every loser was merged into the winner, where the members that are gone went (None: a
+    member deleted, not merged) and which are still live.
+    """
+    if losers_merged:
+        return MERGED
+    if missing:
+        return STALE
+    # merged with another winner (an analyst's edit): every member gone went into one member
+    # that is still live
+    if len(gone_into) == 1 and gone_into[0] is not None and gone_into[0] in live_members:
+        return MERGED
+    return STALE if gone_into else OPEN
 
 
 _lock = threading.Lock()
 # (database, sweep id) -> (the job's updated_at when read, its clusters)
-_kept: dict[tuple[str, str], tuple[datetime, list[StoredCluster]]] = {}
+_kept: dict[tuple[str, str], tuple[datetime, SweepClusters]] = {}
 
 
-def stored_clusters(conn: Connection, job: Job) -> list[StoredCluster]:
+def stored_clusters(conn: Connection, job: Job) -> SweepClusters:
     """The sweep's clusters in the order it numbered them (kept while the job is unchanged)."""
     slot = (str(conn.engine.url), job.id)
     with _lock:
         kept = _kept.get(slot)
     if kept is not None and kept[0] == job.updated_at:
         return kept[1]
-    clusters = [StoredCluster(r.seq, proposals.Cluster.from_columns(
+    clusters = SweepClusters([StoredCluster(r.seq, proposals.Cluster.from_columns(
         r.winner, r.loser_ids, r.scores, r.losers_json))
-        for r in conn.execute(_CLUSTER_ROWS, {"job_id": job.id})]
+        for r in conn.execute(_CLUSTER_ROWS, {"job_id": job.id})])
     with _lock:
         _kept.pop(slot, None)
         while len(_kept) >= KEPT_SWEEPS:
             _kept.pop(next(iter(_kept)))
         _kept[slot] = (job.updated_at, clusters)
     return clusters
-
-
-def gone_members(conn: Connection, job_id: str) -> dict[int, Gone]:
-    """The members of the sweep's clusters that are no longer live, by topic id."""
-    return {r.id: Gone(r.missing, r.merged_into)
-            for r in conn.execute(_GONE_MEMBERS, {"job_id": job_id})}
-
-
-def state_facts(cluster: proposals.Cluster, gone: dict[int, Gone]
-                ) -> tuple[bool, bool, list[int | None], list[int]]:
-    """What a cluster's state is decided by (``cluster_review._state_of``): a member missing,
-    every loser merged into the winner, where the members that are gone went (None:
-    deleted), and the members still live.
-    """
-    members = cluster.members
-    if gone.keys().isdisjoint(members):
-        return False, False, [], list(members)
-    missing = any(gone[m].missing for m in members if m in gone)
-    losers_merged = bool(cluster.losers) and all(
-        m in gone and not gone[m].missing and gone[m].merged_into == cluster.winner
-        for m, _score in cluster.losers)
-    gone_into = list(dict.fromkeys(gone[m].merged_into for m in members
-                                   if m in gone and not gone[m].missing))
-    return missing, losers_merged, gone_into, [m for m in members if m not in gone]

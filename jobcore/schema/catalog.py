@@ -73,6 +73,9 @@ topics = sa.Table(
     sa.Index("ix_topics_embedding_pending", "id",
              postgresql_where=sa.text("embedding_stale "
                                       "AND deleted_at IS NULL AND merged_into IS NULL")),
+    # the topics no longer live and where each went (jobcore.dedup.sweep_clusters)
+    sa.Index("ix_topics_gone", "id", postgresql_include=["merged_into"],
+             postgresql_where=sa.text("deleted_at IS NOT NULL OR merged_into IS NOT NULL")),
 )
 
 # A topic's embedding, off the topics table so that a topic write never touches the vector
