@@ -53,3 +53,27 @@ def test_the_head_revision_read_from_the_files_is_alembics():
     from jobcore.migrate import _alembic_config, head_revision
 
     assert head_revision() == ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def test_the_local_classifier_loads_without_the_model_hub_client():
+    """The static encoder reads its three files itself: model2vec's loader imports the
+    Hugging Face hub client to read a model card, half a second of every classifying command.
+    """
+    code = ("from jobcore.classify.segment_classifier import get_classifier\n"
+            "get_classifier().classify('Coffee Lovers')\n"
+            "assert 'huggingface_hub' not in sys.modules, 'the hub client was imported'")
+    assert "model2vec" in _imported_after(code)
+
+
+def test_the_static_model_read_from_its_files_encodes_as_model2vecs_loader():
+    import numpy as np
+    from model2vec import StaticModel
+
+    from jobcore.config import get_settings
+    from jobcore.dedup.static_encoder import STATIC_MODEL, StaticMiniLM, _read_static_model
+
+    StaticMiniLM(get_settings().data_dir / "models").encode(["built once"])
+    path = get_settings().data_dir / "models" / STATIC_MODEL
+    texts = ["US » B2B » Job Function » Finance", "$50,000 - $74,999", "", "x" * 4000, "Ünïcödé"]
+    ours, theirs = _read_static_model(path), StaticModel.from_pretrained(str(path))
+    assert np.array_equal(ours.encode(texts), theirs.encode(texts))
