@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -159,12 +160,18 @@ def review(conn: Connection, job: Job) -> list[ReviewedCluster]:
     stored = sweep_clusters.stored_clusters(conn, job)
     states = stored.states(conn)
     edits = cluster_decisions.edits_of(conn, job.id)
-    marked_apart = neighbourhoods.marked_not_duplicates(
-        conn, {m for s in stored for m in s.cluster.members})
+    marked_apart = neighbourhoods.marked_not_duplicates(conn, stored.topic_ids.tolist())
     in_refused = {m for pair in marked_apart for m in pair}
     touched = [s for s in stored if (s.number in edits and edits[s.number].changes)
                or not in_refused.isdisjoint(s.cluster.members)]
     details = member_states(conn, {m for s in touched for m in s.cluster.members})
+    # the same facts as the last look at this sweep (a rerun of its screen): the same list
+    slot, facts = (str(conn.engine.url), job.id), (job.updated_at, states, edits,
+                                                   marked_apart, details)
+    with _lock:
+        last = _last_review.get(slot)
+    if last is not None and last[0] == facts:
+        return list(last[1])
     touched_numbers = {s.number for s in touched}
     reviewed = []
     for (number, cluster), state in zip(stored, states, strict=True):
@@ -178,7 +185,17 @@ def review(conn: Connection, job: Job) -> list[ReviewedCluster]:
             number, current, cluster.winner, _state(current, details), current != cluster,
             tuple(sorted(p for p in marked_apart if set(p) <= set(cluster.members))), edit))
     reviewed.sort(key=lambda r: (r.weakest if r.weakest is not None else 2.0, r.number))
-    return reviewed
+    with _lock:
+        _last_review.pop(slot, None)
+        while len(_last_review) >= sweep_clusters.KEPT_SWEEPS:
+            _last_review.pop(next(iter(_last_review)))
+        _last_review[slot] = (facts, reviewed)
+    return list(reviewed)
+
+
+_lock = threading.Lock()
+# (database, sweep id) -> (what the last review of it was made from, that review)
+_last_review: dict[tuple[str, str], tuple[tuple, list[ReviewedCluster]]] = {}
 
 
 def _apply(conn: Connection, job: Job, cluster: proposals.Cluster, edit: ClusterEdit,

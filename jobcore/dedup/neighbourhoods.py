@@ -7,7 +7,7 @@ same-subject rule allow. Fetched in batches as a sweep needs them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,7 +77,7 @@ def candidates(conn: Connection, topic_ids: set[int]) -> dict[int, Candidate]:
             for row in rows}
 
 
-def marked_not_duplicates(conn: Connection, topic_ids: set[int]) -> set[tuple[int, int]]:
+def marked_not_duplicates(conn: Connection, topic_ids: Iterable[int]) -> set[tuple[int, int]]:
     """The pairs an analyst marked "not duplicates" that hold one of these topics."""
     return set(conn.execute(_NOT_DUPLICATES, {"ids": id_array(sorted(topic_ids))}).tuples())
 
