@@ -115,16 +115,14 @@ class SweepClusters:
         into_winner = np.bincount(
             self._cluster_at[self._is_loser & (went == self._winner_at)], minlength=clusters)
         for index in np.flatnonzero(touched).tolist():
-            if losers[index] and into_winner[index] == losers[index]:
-                states[index] = MERGED
-            elif missing[index]:
-                states[index] = STALE
-            else:
-                members = self.clusters[index].cluster.members
-                states[index] = state_of(
-                    False, False, list(dict.fromkeys(gone[m] or None for m in members
-                                                     if m in gone)),
-                    [m for m in members if m not in gone])
+            losers_merged = bool(losers[index]) and into_winner[index] == losers[index]
+            if losers_merged or missing[index]:  # decided before where the rest went
+                states[index] = state_of(bool(missing[index]), losers_merged, [], [])
+                continue
+            members = self.clusters[index].cluster.members
+            states[index] = state_of(
+                False, False, list(dict.fromkeys(gone[m] or None for m in members if m in gone)),
+                [m for m in members if m not in gone])
         return states
 
 
