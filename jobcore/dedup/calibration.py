@@ -13,11 +13,12 @@ or merged what it called different (``claude_agreement``).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+
+from jobcore.dedup.kept import KeptByStamp
 
 BAND_START = 0.50
 BAND_WIDTH = 0.05
@@ -98,8 +99,7 @@ _DECIDED_STAMP = sa.text(
             FROM admin_jobs WHERE job_type = 'dedup_sweep')
     """
 )
-_lock = threading.Lock()
-_kept: dict[tuple[str, str], tuple[tuple, list[BandOutcome]]] = {}
+_kept: KeptByStamp[list[BandOutcome]] = KeptByStamp(8)  # (database, matching mode)
 
 
 def band_outcomes(conn: Connection, matching: str) -> list[BandOutcome]:
@@ -109,13 +109,10 @@ def band_outcomes(conn: Connection, matching: str) -> list[BandOutcome]:
     """
     slot = (str(conn.engine.url), matching)
     stamp = tuple(conn.execute(_DECIDED_STAMP).one())
-    with _lock:
-        kept = _kept.get(slot)
-    if kept is not None and kept[0] == stamp:
-        return kept[1]
-    outcomes = _band_outcomes(conn, matching)
-    with _lock:
-        _kept[slot] = (stamp, outcomes)
+    outcomes = _kept.get(slot, stamp)
+    if outcomes is None:
+        outcomes = _band_outcomes(conn, matching)
+        _kept.put(slot, stamp, outcomes)
     return outcomes
 
 

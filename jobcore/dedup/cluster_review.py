@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,6 +27,7 @@ from jobcore.dedup import (
     thresholds,
 )
 from jobcore.dedup.cluster_decisions import ClusterEdit
+from jobcore.dedup.kept import KeptByStamp
 from jobcore.dedup.sweep_clusters import MERGED as MERGED  # the states, as callers name them
 from jobcore.dedup.sweep_clusters import OPEN, state_of
 from jobcore.dedup.sweep_clusters import STALE as STALE
@@ -168,10 +168,9 @@ def review(conn: Connection, job: Job) -> list[ReviewedCluster]:
     # the same facts as the last look at this sweep (a rerun of its screen): the same list
     slot, facts = (str(conn.engine.url), job.id), (job.updated_at, states, edits,
                                                    marked_apart, details)
-    with _lock:
-        last = _last_review.get(slot)
-    if last is not None and last[0] == facts:
-        return list(last[1])
+    last = _last_review.get(slot, facts)
+    if last is not None:
+        return list(last)
     touched_numbers = {s.number for s in touched}
     reviewed = []
     for (number, cluster), state in zip(stored, states, strict=True):
@@ -185,17 +184,12 @@ def review(conn: Connection, job: Job) -> list[ReviewedCluster]:
             number, current, cluster.winner, _state(current, details), current != cluster,
             tuple(sorted(p for p in marked_apart if set(p) <= set(cluster.members))), edit))
     reviewed.sort(key=lambda r: (r.weakest if r.weakest is not None else 2.0, r.number))
-    with _lock:
-        _last_review.pop(slot, None)
-        while len(_last_review) >= sweep_clusters.KEPT_SWEEPS:
-            _last_review.pop(next(iter(_last_review)))
-        _last_review[slot] = (facts, reviewed)
+    _last_review.put(slot, facts, reviewed)
     return list(reviewed)
 
 
-_lock = threading.Lock()
-# (database, sweep id) -> (what the last review of it was made from, that review)
-_last_review: dict[tuple[str, str], tuple[tuple, list[ReviewedCluster]]] = {}
+# (database, sweep id) -> the last review of the sweep, under the facts it was made from
+_last_review: KeptByStamp[list[ReviewedCluster]] = KeptByStamp(sweep_clusters.KEPT_SWEEPS)
 
 
 def _apply(conn: Connection, job: Job, cluster: proposals.Cluster, edit: ClusterEdit,

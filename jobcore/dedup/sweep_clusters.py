@@ -11,9 +11,7 @@ only the members no longer live (for a sweep nobody merged yet, none).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from datetime import datetime
 from typing import NamedTuple
 
 import numpy as np
@@ -21,6 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from jobcore.dedup import proposals
+from jobcore.dedup.kept import KeptByStamp
+from jobcore.dedup.search import id_array
 from jobcore.jobs.store import Job
 from jobcore.sql_rules import live_topic
 
@@ -80,13 +80,10 @@ class SweepClusters:
                                                 dtype=np.int64, count=len(clusters)), sizes)
         self._is_loser = self._members != self._winner_at
         self.topic_ids = np.unique(self._members)
-        self.id_array = "{" + ",".join(map(str, self.topic_ids.tolist())) + "}"
+        self.id_array = id_array(self.topic_ids.tolist())
 
     def __iter__(self) -> Iterator[StoredCluster]:
         return iter(self.clusters)
-
-    def __len__(self) -> int:
-        return len(self.clusters)
 
     def states(self, conn: Connection) -> list[str]:
         """Each cluster's state now: merged (every loser merged into the winner, or every
@@ -105,9 +102,10 @@ class SweepClusters:
         where = np.fromiter(gone.values(), dtype=np.int64, count=len(gone))
         order = np.argsort(ids)
         ids, where = ids[order], where[order]
-        at = np.minimum(np.searchsorted(ids, self._members), max(len(ids) - 1, 0))
-        is_gone = ids[at] == self._members if len(ids) else np.zeros(len(self._members), bool)
-        went = np.where(is_gone, where[at] if len(ids) else 0, 0)
+        # ``gone`` holds a member here: one gone, or the missing ones the count told of
+        at = np.minimum(np.searchsorted(ids, self._members), len(ids) - 1)
+        is_gone = ids[at] == self._members
+        went = np.where(is_gone, where[at], 0)
         clusters = len(self.clusters)
         touched = np.bincount(self._cluster_at[is_gone], minlength=clusters) > 0
         missing = np.bincount(self._cluster_at[went == -1], minlength=clusters) > 0
@@ -143,24 +141,16 @@ def state_of(missing: bool, losers_merged: bool, gone_into: list[int | None],
     return STALE if gone_into else OPEN
 
 
-_lock = threading.Lock()
-# (database, sweep id) -> (the job's updated_at when read, its clusters)
-_kept: dict[tuple[str, str], tuple[datetime, SweepClusters]] = {}
+_kept: KeptByStamp[SweepClusters] = KeptByStamp(KEPT_SWEEPS)  # (database, sweep id)
 
 
 def stored_clusters(conn: Connection, job: Job) -> SweepClusters:
     """The sweep's clusters in the order it numbered them (kept while the job is unchanged)."""
     slot = (str(conn.engine.url), job.id)
-    with _lock:
-        kept = _kept.get(slot)
-    if kept is not None and kept[0] == job.updated_at:
-        return kept[1]
-    clusters = SweepClusters([StoredCluster(r.seq, proposals.Cluster.from_columns(
-        r.winner, r.loser_ids, r.scores, r.losers_json))
-        for r in conn.execute(_CLUSTER_ROWS, {"job_id": job.id})])
-    with _lock:
-        _kept.pop(slot, None)
-        while len(_kept) >= KEPT_SWEEPS:
-            _kept.pop(next(iter(_kept)))
-        _kept[slot] = (job.updated_at, clusters)
+    clusters = _kept.get(slot, job.updated_at)
+    if clusters is None:
+        clusters = SweepClusters([StoredCluster(r.seq, proposals.Cluster.from_columns(
+            r.winner, r.loser_ids, r.scores, r.losers_json))
+            for r in conn.execute(_CLUSTER_ROWS, {"job_id": job.id})])
+        _kept.put(slot, job.updated_at, clusters)
     return clusters
