@@ -105,16 +105,21 @@ def skips_rule_misses(conn: Connection, config: Any, rules_version: str) -> bool
     return _ran_under(conn, config.retry_of) == rules_version
 
 
+def _misses_under(conn: Connection, job: store.JobSummary, rules_version: str) -> int:
+    """How many of a local reclassify job's errors are rule misses under ``rules_version``
+    when the job ran under it (0 otherwise: other rules may match them now).
+    """
+    if (job.error_count == 0 or job.config.get("mode", "local") != "local"
+            or job.config.get("rollbackOf") or _ran_under(conn, job.id) != rules_version):
+        return 0
+    return _rule_misses(conn, job.id)
+
+
 def rule_miss_note(conn: Connection, job: store.JobSummary, rules_version: str) -> str | None:
     """What Retry errors leaves out of this job's errors, said beside them; None when it
     takes them all.
     """
-    if (job.error_count == 0 or job.config.get("mode", "local") != "local"
-            or job.config.get("rollbackOf")):
-        return None
-    if _ran_under(conn, job.id) != rules_version:
-        return None
-    misses = _rule_misses(conn, job.id)
+    misses = _misses_under(conn, job, rules_version)
     if not misses:
         return None
     return (f"{misses:,} of these errors are rule misses under the rules still in use "
@@ -127,11 +132,8 @@ def only_rule_misses(conn: Connection, job: store.JobSummary, rules_version: str
     """Why a retry of all ``job``'s errors is refused up front when every one of them is a
     rule miss under the rules still in use (a bulk retry leaves the job out); else None.
     """
-    if (job.config.get("mode", "local") != "local" or not job.error_count
-            or _ran_under(conn, job.id) != rules_version):
-        return None
-    misses = _rule_misses(conn, job.id)
-    if misses < job.error_count:
+    misses = _misses_under(conn, job, rules_version)
+    if not misses or misses < job.error_count:
         return None
     return (f"its errors are all rule misses ({misses:,}) under the rules still in use "
             f"({rules_version}): a local retry cannot classify them (retry them with Claude, "
