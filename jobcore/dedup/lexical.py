@@ -344,14 +344,20 @@ class LexicalIndex:
             vectors[row_of].multiply(self._rows[column_of]).sum(axis=1)).ravel(), 1.0)
         keep = (similarity >= floor) & (self.ids[column_of] != np.asarray(sources)[row_of])
         row_of, column_of, similarity = row_of[keep], column_of[keep], similarity[keep]
-        ids = self.ids[column_of]
-        counts = np.bincount(row_of, minlength=len(sources))
-        for index in np.lexsort((ids, -similarity, row_of)):
-            source = sources[row_of[index]]
-            # the subject rule both ways where more than k are left (else the caller's)
-            if len(found[source]) < k and (counts[row_of[index]] <= k or self.same_subject(
-                    names[source], self._names[int(ids[index])])):
-                found[source].append((int(ids[index]), float(similarity[index])))
+        order = np.lexsort((self.ids[column_of], -similarity, row_of))
+        ids, similarity = self.ids[column_of][order].tolist(), similarity[order].tolist()
+        ends = np.cumsum(np.bincount(row_of, minlength=len(sources))).tolist()
+        for source, start, end in zip(sources, [0, *ends[:-1]], ends, strict=True):
+            ranked = zip(ids[start:end], similarity[start:end], strict=True)
+            if end - start <= k:
+                found[source] = list(ranked)
+                continue
+            kept = found[source]  # more than k: the subject rule both ways, best first
+            for other, score in ranked:
+                if self.same_subject(names[source], self._names[other]):
+                    kept.append((other, score))
+                    if len(kept) == k:
+                        break
         return found
 
 

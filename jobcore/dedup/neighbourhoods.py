@@ -108,7 +108,8 @@ class Neighbourhoods:
         self.marks: dict[int, guards.Markers] = {}
         self.info: dict[int, Candidate] = {}
         self.marked_apart: set[tuple[int, int]] = set()
-        self.subjects: dict[tuple[int, int], bool] = {}
+        # pairs the guards and the subject rule allow (names and markers are fixed a step)
+        self.guarded: dict[tuple[int, int], bool] = {}
         # names less alike than this cannot score the threshold or REPORTED_FROM
         lowest = min(self.load_from, REPORTED_FROM[HYBRID])
         self.lexical_floor = max(0.0, (lowest - SEMANTIC_WEIGHT) / (1 - SEMANTIC_WEIGHT))
@@ -200,14 +201,17 @@ class Neighbourhoods:
 
     def allowed(self, a: int, b: int) -> bool:
         key = pair_key(a, b)
-        if key in self.marked_apart or not compatible(self.marks[a], self.marks[b]):
+        if key in self.marked_apart:
             return False
         if key in self.judged_different and (key not in self.scores
                                              or self.score(a, b) < self.upper):
             return False  # judged different (two losers need not have been scored)
-        if key not in self.subjects:
-            self.subjects[key] = self.lexicon.same_subject(self.names[a], self.names[b])
-        return self.subjects[key]
+        found = self.guarded.get(key)
+        if found is None:  # asked again and again by the clustering: decided once a step
+            found = compatible(self.marks[a], self.marks[b]) and \
+                self.lexicon.same_subject(self.names[a], self.names[b])
+            self.guarded[key] = found
+        return found
 
     def consistent(self, ranked: list[tuple[int, float]],
                    held: tuple[tuple[int, float], ...] = ()) -> tuple[tuple[int, float], ...]:
