@@ -26,8 +26,10 @@ parsed name (jobcore.catalog.segment_names), so that a notation is never a diffe
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, TypeVar
 
 from jobcore.catalog import segment_names
 from jobcore.catalog.name_numbers import NumericRange, code_spans
@@ -52,7 +54,7 @@ _AGE_STEMS = frozenset(wording.stem(w) for w in (
     "senior", "seniors", "teen", "teens", "young", "adults", "retirees", "retired"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Markers:
     """What must not contradict for two names to be duplicates (see the module docstring)."""
 
@@ -123,19 +125,42 @@ def qualifiers(parsed: segment_names.ParsedName) -> frozenset[str]:
     return frozenset(found)
 
 
-@lru_cache(maxsize=200_000)  # a name comes back as a neighbour in chunk after chunk
+# every name of a million-topic catalogue: the lexical index reads each name's markers
+# when it is built (its guard key), and a sweep reads them again for every candidate
+MARKERS_KEPT = 1_100_000
+
+
+@lru_cache(maxsize=MARKERS_KEPT)
 def markers(name: str) -> Markers:
-    """The markers of a topic name (see the module docstring)."""
+    """The markers of a topic name (see the module docstring); their sets are shared
+    between names (most names hold the same few), a few hundred bytes a name.
+    """
     parsed = segment_names.parse_cached(name)
     editions, platforms = wording.offer_terms(parsed.leaf)  # not a path's "Family"
     return Markers(
-        market=parsed.market or "", numbers=_numbers(parsed), qualifiers=qualifiers(parsed),
-        audience=parsed.framing or "", has_path=len(parsed.parts) > 1,
-        bands=frozenset(band_key(b) for b in parsed.ranges if b.unit is not None),
+        market=parsed.market or "", numbers=_shared(_numbers(parsed)),
+        qualifiers=_shared(qualifiers(parsed)), audience=parsed.framing or "",
+        has_path=len(parsed.parts) > 1,
+        bands=_shared(frozenset(band_key(b) for b in parsed.ranges if b.unit is not None)),
         generation=parsed.generation or "", gender=parsed.gender or "",
-        codes=frozenset(parsed.model_codes), versions=_releases(parsed.versions),
-        path=tuple(_part_key(p) for p in parsed.parts), editions=editions,
-        platforms=platforms)
+        codes=_shared(frozenset(parsed.model_codes)),
+        versions=_shared(_releases(parsed.versions)),
+        path=_shared(tuple(_part_key(p) for p in parsed.parts)), editions=_shared(editions),
+        platforms=_shared(platforms))
+
+
+_SHARED: dict[Hashable, Any] = {}
+_Value = TypeVar("_Value", bound=Hashable)
+
+
+def _shared(values: _Value) -> _Value:
+    """One copy of each distinct set or path (an empty frozenset alone is 216 bytes)."""
+    found = _SHARED.get(values)
+    if found is None:
+        if len(_SHARED) >= MARKERS_KEPT:
+            _SHARED.clear()
+        found = _SHARED[values] = values
+    return found
 
 
 def band_text(band: tuple[str, float | None, float | None]) -> str:

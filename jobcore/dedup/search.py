@@ -9,16 +9,12 @@ it is also exact). ``Searchers`` splits the searches of a sweep step over two ba
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-import psycopg
 import sqlalchemy as sa
-from pgvector.psycopg.vector import register_vector_info
-from psycopg.types import TypeInfo
 from sqlalchemy.engine import Connection
 
 from jobcore.sql_rules import live_topic
@@ -198,7 +194,8 @@ def embedded_names(conn: Connection, topic_ids: list[int]) -> dict[int, str]:
 
 
 _PAIR_VECTORS = (
-    "SELECT e.topic_id, e.embedding, t.name, " + live_topic("t") + " AS live "
+    # vector_send: pgvector's binary form (dimensions, unused, then big-endian float4s)
+    "SELECT e.topic_id, vector_send(e.embedding), t.name, " + live_topic("t") + " AS live "
     "FROM topic_embeddings e JOIN topics t ON t.id = e.topic_id "
     "WHERE e.topic_id = ANY(CAST(%s AS bigint[]))"
 )
@@ -213,18 +210,13 @@ def pair_similarities(conn: Connection, pairs: list[tuple[int, int]]
     """
     if not pairs:
         return {}
-    raw = conn.connection.driver_connection
-    with raw.cursor(binary=True) as cursor:
-        register_vector_info(cursor, _vector_type(raw))  # this cursor only
+    with conn.connection.driver_connection.cursor(binary=True) as cursor:
         cursor.execute(_PAIR_VECTORS, (id_array(sorted({i for p in pairs for i in p})),))
         rows = cursor.fetchall()
     if not rows:
         return {}
     row_of = {topic_id: row for row, (topic_id, *_rest) in enumerate(rows)}
-    vectors = np.stack([vector.to_numpy() for _id, vector, _name, _live in rows]
-                       ).astype(np.float64)
-    norms = np.linalg.norm(vectors, axis=1)
-    vectors /= np.where(norms > 0, norms, 1.0)[:, None]
+    vectors = _unit_rows([blob for _id, blob, _name, _live in rows])
     found = [(a, b) for a, b in pairs if a in row_of and b in row_of and rows[row_of[b]][3]]
     if not found:
         return {}
@@ -235,14 +227,15 @@ def pair_similarities(conn: Connection, pairs: list[tuple[int, int]]
             for (a, b), cosine in zip(found, cosines, strict=True)}
 
 
-def _vector_type(raw: psycopg.Connection) -> TypeInfo:
-    """The server's ``vector`` type (its oid differs per database), looked up once per
-    connection.
+def _unit_rows(blobs: list[bytes]) -> np.ndarray:
+    """pgvector's binary vectors (all of one dimension, as a typed column holds them) as
+    rows of unit length.
     """
-    found = _VECTOR_TYPES.get(raw)
-    if found is None:
-        found = _VECTOR_TYPES[raw] = TypeInfo.fetch(raw, "vector")
-    return found
-
-
-_VECTOR_TYPES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+    size = len(blobs[0])
+    if any(len(blob) != size for blob in blobs):
+        raise ValueError("stored embeddings differ in their dimensions")
+    # each vector: int16 dimensions and int16 unused (one float's width), then the floats
+    vectors = np.frombuffer(b"".join(blobs), dtype=">f4").reshape(len(blobs), size // 4)
+    vectors = vectors[:, 1:].astype(np.float32)
+    norms = np.linalg.norm(vectors, axis=1)
+    return vectors / np.where(norms > 0, norms, 1.0)[:, None]
