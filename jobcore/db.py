@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,6 +100,25 @@ def is_connection_error(exc: BaseException) -> bool:
         return False
     pgconn = getattr(orig, "pgconn", None)
     return exc.statement is None or pgconn is None or pgconn.status != 0
+
+
+@contextmanager
+def driver_cursor(conn: sa.Connection, *, binary: bool = False) -> Iterator[psycopg.Cursor]:
+    """A psycopg cursor in the SQLAlchemy connection's transaction, for what SQLAlchemy does
+    not offer (COPY, binary results). Its errors reach the caller as SQLAlchemy's would
+    (``DBAPIError``, the connection invalidated when it was lost), so a chunk that loses
+    the server on it is tried again like any other.
+    """
+    raw = conn.connection.driver_connection
+    try:
+        with raw.cursor(binary=binary) as cursor:
+            yield cursor
+    except psycopg.Error as error:
+        lost = raw.closed or conn.dialect.is_disconnect(error, raw, None)
+        if lost:
+            conn.invalidate(error)
+        raise sa.exc.DBAPIError.instance(None, None, error, psycopg.Error,
+                                         connection_invalidated=lost) from error
 
 
 def unavailable(exc: BaseException) -> DatabaseUnavailable:

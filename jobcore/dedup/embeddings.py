@@ -26,6 +26,7 @@ from jobcore.catalog import segment_names
 from jobcore.catalog.topic_store import LIVE
 from jobcore.classify.taxonomy import Classification
 from jobcore.config import get_settings
+from jobcore.db import driver_cursor
 from jobcore.dedup.encoders import EmbeddingProvider, get_provider
 from jobcore.schema import topic_embeddings, topics
 
@@ -103,9 +104,8 @@ def _store(conn: Connection, model: str, rows: list[tuple[int, str]],
     """Write a batch's vectors (``rows``: topic id and text hash, in the vectors' order) in
     the caller's transaction.
     """
-    raw = conn.connection.driver_connection
-    with raw.cursor() as cursor:
-        register_vector_info(cursor, TypeInfo.fetch(raw, "vector"))  # this cursor only
+    with driver_cursor(conn) as cursor:
+        register_vector_info(cursor, TypeInfo.fetch(cursor.connection, "vector"))  # here only
         cursor.execute(_SCRATCH)
         with cursor.copy(_COPY) as copy:
             copy.set_types(["int8", "vector", "text"])

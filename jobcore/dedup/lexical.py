@@ -331,7 +331,7 @@ class LexicalIndex:
         (the subject rule's words are rare, so the names holding them are few).
         """
         found: dict[int, list[tuple[int, float]]] = {s: [] for s in names}
-        if not names or not self.ids.size:
+        if not names or not self.ids.size or k < 1:
             return found
         sources = list(names)
         listed = [self._subject_candidates(names[s]) for s in sources]

@@ -17,6 +17,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from jobcore.db import driver_cursor
 from jobcore.sql_rules import live_topic
 
 # Exact search costs ~0.9 us per stored vector and query here, an HNSW query ~0.5 ms at
@@ -210,26 +211,24 @@ def pair_similarities(conn: Connection, pairs: list[tuple[int, int]]
     """
     if not pairs:
         return {}
-    with conn.connection.driver_connection.cursor(binary=True) as cursor:
+    with driver_cursor(conn, binary=True) as cursor:
         cursor.execute(_PAIR_VECTORS, (id_array(sorted({i for p in pairs for i in p})),))
         rows = cursor.fetchall()
-    if not rows:
-        return {}
     row_of = {topic_id: row for row, (topic_id, *_rest) in enumerate(rows)}
-    vectors = _unit_rows([blob for _id, blob, _name, _live in rows])
     found = [(a, b) for a, b in pairs if a in row_of and b in row_of and rows[row_of[b]][3]]
     if not found:
         return {}
-    left = vectors[[row_of[a] for a, _ in found]]
-    right = vectors[[row_of[b] for _, b in found]]
-    cosines = np.einsum("ij,ij->i", left, right).tolist()
+    cosines = _cosines([blob for _id, blob, _name, _live in rows],
+                       [row_of[a] for a, _ in found], [row_of[b] for _, b in found])
     return {(a, b): (cosine, rows[row_of[b]][2])
-            for (a, b), cosine in zip(found, cosines, strict=True)}
+            for (a, b), cosine in zip(found, cosines.tolist(), strict=True)}
 
 
-def _unit_rows(blobs: list[bytes]) -> np.ndarray:
-    """pgvector's binary vectors (all of one dimension, as a typed column holds them) as
-    rows of unit length.
+def _cosines(blobs: list[bytes], left: list[int], right: list[int]) -> np.ndarray:
+    """The cosine similarity of the vectors ``blobs[left[i]]`` and ``blobs[right[i]]``:
+    pgvector's binary vectors (all of one dimension, as a typed column holds them), summed
+    in float32 and divided in float64 as pgvector does, within [-1, 1]; two equal vectors
+    exactly 1 (a name stored twice must reach a threshold of 1).
     """
     size = len(blobs[0])
     if any(len(blob) != size for blob in blobs):
@@ -237,5 +236,12 @@ def _unit_rows(blobs: list[bytes]) -> np.ndarray:
     # each vector: int16 dimensions and int16 unused (one float's width), then the floats
     vectors = np.frombuffer(b"".join(blobs), dtype=">f4").reshape(len(blobs), size // 4)
     vectors = vectors[:, 1:].astype(np.float32)
-    norms = np.linalg.norm(vectors, axis=1)
-    return vectors / np.where(norms > 0, norms, 1.0)[:, None]
+    squares = np.einsum("ij,ij->i", vectors, vectors).astype(np.float64)
+    left_rows, right_rows = np.asarray(left), np.asarray(right)
+    dots = np.einsum("ij,ij->i", vectors[left_rows], vectors[right_rows]).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cosines = np.clip(dots / np.sqrt(squares[left_rows] * squares[right_rows]), -1.0, 1.0)
+    same = {blob: row for row, blob in enumerate(blobs)}  # equal vectors share a row
+    canonical = np.fromiter((same[blob] for blob in blobs), dtype=np.int64, count=len(blobs))
+    cosines[(canonical[left_rows] == canonical[right_rows]) & (squares[left_rows] > 0)] = 1.0
+    return np.nan_to_num(cosines, nan=0.0)  # a zero vector is like nothing
