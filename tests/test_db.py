@@ -46,15 +46,15 @@ def test_external_database_label_hides_the_password():
 
 def test_a_driver_cursors_errors_read_as_sqlalchemys_and_a_lost_server_as_lost(engine):
     with engine.connect() as conn:  # a statement's error: the work's, not the connection's
-        with pytest.raises(sa.exc.ProgrammingError, match="no_such_table") as bad:
-            with driver_cursor(conn) as cursor:
-                cursor.execute("SELECT * FROM no_such_table")
+        with pytest.raises(sa.exc.ProgrammingError, match="no_such_table") as bad, \
+                driver_cursor(conn) as cursor:
+            cursor.execute("SELECT * FROM no_such_table")
         assert not is_connection_error(bad.value)
     with engine.connect() as conn:  # the server ends the backend: tried again by a runner
-        with pytest.raises(sa.exc.DBAPIError) as lost:
-            with driver_cursor(conn, binary=True) as cursor:
-                cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
-                cursor.execute("SELECT 1")
+        with pytest.raises(sa.exc.DBAPIError) as lost, \
+                driver_cursor(conn, binary=True) as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+            cursor.execute("SELECT 1")
         assert is_connection_error(lost.value) and conn.invalidated
     with engine.connect() as conn:  # the pool hands out a working connection afterwards
         assert conn.execute(sa.text("SELECT 1")).scalar_one() == 1

@@ -21,7 +21,6 @@ from jobcore.dedup import (
     guards,
     lexical,
     matching,
-    neighbourhoods,
     proposals,
     sweep_clusters,
     thresholds,
@@ -160,7 +159,7 @@ def review(conn: Connection, job: Job) -> list[ReviewedCluster]:
     stored = sweep_clusters.stored_clusters(conn, job)
     states = stored.states(conn)
     edits = cluster_decisions.edits_of(conn, job.id)
-    marked_apart = neighbourhoods.marked_not_duplicates(conn, stored.topic_ids.tolist())
+    marked_apart = stored.marked_apart(conn)
     in_refused = {m for pair in marked_apart for m in pair}
     touched = [s for s in stored if (s.number in edits and edits[s.number].changes)
                or not in_refused.isdisjoint(s.cluster.members)]

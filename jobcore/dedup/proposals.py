@@ -101,7 +101,7 @@ class Cluster:
     losers: tuple[tuple[int, float], ...]
     evidence: Mapping[int, Evidence] = field(default_factory=dict, compare=False, hash=False)
 
-    @property
+    @cached_property  # the Dedup screen sorts every cluster of a sweep by it
     def weakest(self) -> float:
         return min(s for _, s in self.losers)
 

@@ -42,17 +42,21 @@ _CLUSTER_ROWS = sa.text(
     """
 )
 
-# Of these topics (a sweep's members), how many exist, and those no longer live with
-# where each went (0: deleted, not merged)
+# Of these topics (a sweep's members), those no longer live with where each went (0:
+# deleted, not merged); through the partial index of gone topics
 _GONE_MEMBERS = sa.text(
     f"""
-    SELECT (SELECT count(*) FROM topics t WHERE t.id = ANY(CAST(:ids AS bigint[]))),
-           coalesce(array_agg(t.id), '{{}}'),
+    SELECT coalesce(array_agg(t.id), '{{}}'),
            coalesce(array_agg(coalesce(t.merged_into, 0)), '{{}}')
     FROM topics t
     WHERE t.id = ANY(CAST(:ids AS bigint[])) AND NOT ({live_topic('t')})
     """
 )
+# How many of them exist (a row deleted by hand leaves a member missing): counted again
+# only when the catalogue's row count or highest id moved (0.4 s for 900,000 members)
+_EXISTING_COUNT = sa.text("SELECT count(*) FROM topics WHERE id = ANY(CAST(:ids AS bigint[]))")
+_MARKED_PAIRS = sa.text("SELECT low_topic_id, high_topic_id FROM not_duplicate_pairs")
+_CATALOGUE_ROWS = sa.text("SELECT count(*), coalesce(max(id), 0) FROM topics")
 _EXISTING = sa.text("SELECT id FROM topics WHERE id = ANY(CAST(:ids AS bigint[]))")
 
 OPEN, MERGED, STALE = "open", "merged", "stale"
@@ -81,6 +85,29 @@ class SweepClusters:
         self._is_loser = self._members != self._winner_at
         self.topic_ids = np.unique(self._members)
         self.id_array = id_array(self.topic_ids.tolist())
+        self._existing_count: tuple[tuple[int, int], int] | None = None
+
+    def _existing(self, conn: Connection) -> int:
+        """How many of the members exist, kept under the catalogue's row count and highest
+        id (a deletion lowers the count; a deletion and an insertion move the id).
+        """
+        rows = tuple(conn.execute(_CATALOGUE_ROWS).one())
+        known = self._existing_count
+        if known is None or known[0] != rows:
+            known = self._existing_count = (rows, conn.execute(
+                _EXISTING_COUNT, {"ids": self.id_array}).scalar_one())
+        return known[1]
+
+    def marked_apart(self, conn: Connection) -> set[tuple[int, int]]:
+        """The pairs analysts marked "not duplicates" that hold one of the members: the
+        marks are few, the members up to a million (read whole, kept by membership here).
+        """
+        rows = conn.execute(_MARKED_PAIRS).all()
+        if not rows:
+            return set()
+        pairs = np.asarray(rows, dtype=np.int64)
+        held = np.isin(pairs[:, 0], self.topic_ids) | np.isin(pairs[:, 1], self.topic_ids)
+        return {(low, high) for low, high in pairs[held].tolist()}
 
     def __iter__(self) -> Iterator[StoredCluster]:
         return iter(self.clusters)
@@ -90,7 +117,8 @@ class SweepClusters:
         member gone into one member still live), stale (a member missing, merged
         elsewhere or deleted), else open. One query, counted here for every cluster.
         """
-        count, gone_ids, gone_into = conn.execute(_GONE_MEMBERS, {"ids": self.id_array}).one()
+        count = self._existing(conn)
+        gone_ids, gone_into = conn.execute(_GONE_MEMBERS, {"ids": self.id_array}).one()
         states = [OPEN] * len(self.clusters)
         if not gone_ids and count == len(self.topic_ids):
             return states
