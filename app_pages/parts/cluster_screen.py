@@ -44,12 +44,16 @@ class ClusterScreen:
         return cls(sweep_id, job, reviewed)
 
     def __post_init__(self) -> None:
-        order = SORTS[st.session_state.get(SORT_KEY, next(iter(SORTS)))]
-        self.reviewed = sorted(self.reviewed, key=order)
+        sort = st.session_state.get(SORT_KEY, next(iter(SORTS)))
+        if SORTS[sort] is not cluster_review.weakest_first:  # the review's order already
+            self.reviewed = sorted(self.reviewed, key=SORTS[sort])
         self.result = SweepResult.of(self.job.result)
         self.by_number = {r.number: r for r in self.reviewed}
         self.numbers = [r.number for r in self.reviewed]
         self.open_numbers = [r.number for r in self.reviewed if r.mergeable]
+        # read several times a rerun; a decision made during it shows from the next one
+        self._accepted = [r.number for r in self.reviewed if r.accepted and r.mergeable]
+        self._decided = sum(r.decided for r in self.reviewed)
         self.verified = self.job.config.get("verify") == "claude"
         self.user = pages.current_user(st.session_state)
         self.place = f"cluster_{self.sweep_id}"  # the cluster under review
@@ -96,7 +100,7 @@ class ClusterScreen:
 
     def accepted(self) -> list[int]:
         """The open clusters analysts accepted for the merge, in the list's order."""
-        return [r.number for r in self.reviewed if r.accepted and r.mergeable]
+        return self._accepted
 
     def load_names(self) -> dict[int, str]:
         """Names of what the screen lists: this page's clusters and those accepted."""
@@ -149,13 +153,13 @@ class ClusterScreen:
 
     def decided(self) -> int:
         """Clusters looked at and decided, by anyone (Select all open decides none)."""
-        return sum(r.decided for r in self.reviewed)
+        return self._decided
 
 
 # the list's orders (Previous and Next follow it): weakest link first, the sweep's own
 SORT_KEY = "cluster_sort"
 SORTS: dict[str, Any] = {
-    "weakest link first": lambda r: (r.weakest if r.weakest is not None else 2.0, r.number),
+    "weakest link first": cluster_review.weakest_first,  # the review's own order
     "largest first": lambda r: (-len(r.cluster.members), r.number),
     "strongest first": lambda r: (-(r.weakest or 0.0), r.number),
     "cluster number": lambda r: r.number,

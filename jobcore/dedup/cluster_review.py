@@ -182,9 +182,14 @@ def review(conn: Connection, job: Job) -> list[ReviewedCluster]:
         reviewed.append(ReviewedCluster(
             number, current, cluster.winner, _state(current, details), current != cluster,
             tuple(sorted(p for p in marked_apart if set(p) <= set(cluster.members))), edit))
-    reviewed.sort(key=lambda r: (r.weakest if r.weakest is not None else 2.0, r.number))
+    reviewed.sort(key=weakest_first)
     _last_review.put(slot, facts, reviewed)
     return list(reviewed)
+
+
+def weakest_first(reviewed: ReviewedCluster) -> tuple[float, int]:
+    """The review's order: weakest link first (clusters without a loser last), by number."""
+    return (reviewed.weakest if reviewed.weakest is not None else 2.0, reviewed.number)
 
 
 # (database, sweep id) -> the last review of the sweep, under the facts it was made from

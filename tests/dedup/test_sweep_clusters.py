@@ -5,6 +5,7 @@ from the table, read fresh on every load.
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from jobcore.dedup import cluster_review
@@ -30,9 +31,16 @@ def test_a_sweeps_clusters_follow_it_as_it_runs_on(demo_engine):
     assert set(every.values()) == {cluster_review.OPEN}
 
 
-def test_cluster_states_follow_a_merge_a_deletion_and_a_topic_gone(demo_engine):
+@pytest.mark.parametrize("gone_elsewhere", [False, True])
+def test_cluster_states_follow_a_merge_a_deletion_and_a_topic_gone(demo_engine, gone_elsewhere):
     sweep_id = runner.create_job("dedup_sweep", {}, engine=demo_engine).id
     drive.run_to_completion(sweep_id, engine=demo_engine)
+    if gone_elsewhere:  # far more gone topics outside the sweep than members: read by member
+        with demo_engine.begin() as conn:
+            conn.execute(sa.text(
+                "UPDATE topics SET deleted_at = now() WHERE id NOT IN "
+                "(SELECT topic_id FROM dedup_cluster_members WHERE job_id = :j)"),
+                {"j": sweep_id})
     _job, reviewed = cluster_review.load_review(sweep_id, engine=demo_engine)
     merged, deleted, gone = reviewed[0], reviewed[1], reviewed[2]
     assert {merged.state, deleted.state, gone.state} == {cluster_review.OPEN}

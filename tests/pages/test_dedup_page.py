@@ -331,3 +331,19 @@ def test_clusters_sort_by_size_and_a_higher_threshold_is_tried_on_the_screen(ope
     kept = sum(1 for r in reviewed if any(s >= 0.9 for _, s in r.cluster.losers))
     assert any(c.value.startswith(f"At 0.90: {kept:,} of {len(reviewed):,} clusters")
                for c in at.caption)
+
+
+def test_a_higher_threshold_tried_counts_the_clusters_and_duplicates_it_keeps(
+        open_demo_app, demo_engine):
+    sweep_id = _sweep(demo_engine)
+    at = open_demo_app(DEDUP, job=sweep_id)
+    clusters = runner.get_job(sweep_id).result["clusters"]
+    total = sum(len(c["losers"]) for c in clusters)
+    tried = next(s for s in at.slider if s.label == "Try a higher threshold")
+    tried.set_value(0.8).run()
+    assert not at.exception
+    kept = [sum(1 for m in c["losers"] if m["score"] >= 0.8) for c in clusters]
+    expected = (f"At 0.80: {sum(1 for k in kept if k):,} of {len(clusters):,} clusters keep a "
+                f"duplicate ({sum(kept):,} of {total:,} duplicates).")
+    assert any(c.value == expected for c in at.caption), [c.value for c in at.caption]
+    assert 0 < sum(kept) < total  # the demo's scores straddle 0.8: the count means something
