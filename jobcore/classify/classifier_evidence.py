@@ -128,7 +128,18 @@ class LabelScoring(CompiledRules):
         context_set = {w for words in ancestors for w in words} - leaf_set
         context_mass = sum(self._leaf_idf(w) for w in context_set) or 1.0
         base = semantic + self._framing_vector(framing, strength, b2b, technographic)
-        lexical = self._lexical_evidence(frozenset(leaf_set), ancestors, b2b)
+        lexical: dict[int, tuple[float, int, frozenset[str], bool]] = {}
+        sources = [(frozenset(leaf_set), 1.0)] + [
+            (frozenset(words), weights["ancestor_match"] ** distance)
+            for distance, words in enumerate(reversed(ancestors), start=1)]
+        for words, factor in sources:
+            for index, (lex, number) in self._lexical_matches(words, b2b).items():
+                lex *= factor
+                if lex > lexical.get(index, (0.0,))[0]:
+                    lexical[index] = (lex, number, words, factor != 1.0)
+        if len(lexical) > LEXICAL_SHORTLIST:
+            cut = sorted((m[0] for m in lexical.values()), reverse=True)[LEXICAL_SHORTLIST - 1]
+            lexical = {i: m for i, m in lexical.items() if m[0] >= cut}
         shortlist = set(np.argpartition(-base, SEMANTIC_SHORTLIST)[:SEMANTIC_SHORTLIST]
                         .tolist()) | set(lexical)
         listed = sorted(shortlist)  # pool order: ties go to the earlier node
@@ -152,34 +163,6 @@ class LabelScoring(CompiledRules):
         return [Candidate(self._pool[index], score,
                           self._why(index, lexical[index]) if index in lexical else "")
                 for index, score in kept]
-
-    def _lexical_evidence(self, leaf: frozenset[str], ancestors: list[list[str]], b2b: bool
-                          ) -> dict[int, tuple[float, int, frozenset[str], bool]]:
-        """Pool index -> (lexical score, variant number, the words matched, whether from
-        the path) of the ``LEXICAL_SHORTLIST`` nodes best matching the leaf or an ancestor
-        (an ancestor's match weighs less the farther up it is). A name without a path is
-        most names: theirs is remembered per leaf.
-        """
-        if not ancestors:
-            key = (leaf, b2b)
-            found = self._leaf_evidence_cache.get(key)
-            if found is None:
-                found = _shortlisted({index: (lex, number, leaf, False) for index, (lex, number)
-                                      in self._lexical_matches(leaf, b2b).items() if lex > 0})
-                if len(self._leaf_evidence_cache) >= CACHE_SIZE:
-                    self._leaf_evidence_cache.clear()
-                self._leaf_evidence_cache[key] = found
-            return found
-        lexical: dict[int, tuple[float, int, frozenset[str], bool]] = {}
-        sources = [(leaf, 1.0)] + [
-            (frozenset(words), self._weights["ancestor_match"] ** distance)
-            for distance, words in enumerate(reversed(ancestors), start=1)]
-        for words, factor in sources:
-            for index, (lex, number) in self._lexical_matches(words, b2b).items():
-                lex *= factor
-                if lex > lexical.get(index, (0.0,))[0]:
-                    lexical[index] = (lex, number, words, factor != 1.0)
-        return _shortlisted(lexical)
 
     def _framing_vector(self, framing: str | None, strength: str, b2b: bool,
                         technographic: bool) -> np.ndarray:
@@ -268,11 +251,3 @@ class LabelScoring(CompiledRules):
             return weights[{"root": "framing_root_match", "cue": "framing_match",
                             "commerce": "commerce_match"}[strength]]
         return -weights["commerce_clash" if strength == "commerce" else "framing_clash"]
-
-
-def _shortlisted(lexical: dict[int, tuple]) -> dict[int, tuple]:
-    """The ``LEXICAL_SHORTLIST`` best lexical matches (ties at the cut all kept)."""
-    if len(lexical) <= LEXICAL_SHORTLIST:
-        return lexical
-    cut = sorted((m[0] for m in lexical.values()), reverse=True)[LEXICAL_SHORTLIST - 1]
-    return {i: m for i, m in lexical.items() if m[0] >= cut}

@@ -117,7 +117,6 @@ class SegmentClassifier(StructuralEvidence, LabelScoring):
         self._encode = encode
         self._framing_cache: dict[tuple, np.ndarray] = {}
         self._lexical_cache: dict[tuple, dict[int, tuple[float, int]]] = {}
-        self._leaf_evidence_cache: dict[tuple, dict[int, tuple]] = {}
         self._decision_cache: dict[tuple, Decision] = {}
         self._vector_cache: dict[str, np.ndarray] = {}
 
@@ -126,7 +125,6 @@ class SegmentClassifier(StructuralEvidence, LabelScoring):
         """Drop the remembered answers, lexical matches and words (a benchmark's cold start)."""
         self._decision_cache.clear()
         self._lexical_cache.clear()
-        self._leaf_evidence_cache.clear()
         self._words_cache.clear()
         self._vector_cache.clear()
         self._leaf_idf_of.clear()
