@@ -271,7 +271,8 @@ def test_load_demo_create_a_job_open_it_from_the_list_stop_run_and_roll_back(
     _choose(page, "Mode", "local")
     expect(page.get_by_text("ANTHROPIC_API_KEY")).to_have_count(0)  # the message went too
     # every topic (2,000: ten chunks, not seven): a Stop lands halfway on a busy machine too
-    page.get_by_role("checkbox", name="Force").check()
+    page.get_by_text("Force", exact=True).click()  # its label, as a user clicks it
+    expect(page.get_by_role("checkbox", name="Force")).to_be_checked()
     create = page.get_by_role("button", name="Create job")
     expect(create).to_have_count(1)  # the llm run's stale, disabled button is gone
     expect(create).to_be_enabled()
