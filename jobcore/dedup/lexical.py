@@ -30,6 +30,7 @@ import bisect
 import threading
 from collections import Counter
 from collections.abc import Hashable, Iterable
+from itertools import islice
 from math import log
 from typing import Any
 
@@ -349,15 +350,9 @@ class LexicalIndex:
         ends = np.cumsum(np.bincount(row_of, minlength=len(sources))).tolist()
         for source, start, end in zip(sources, [0, *ends[:-1]], ends, strict=True):
             ranked = zip(ids[start:end], similarity[start:end], strict=True)
-            if end - start <= k:
-                found[source] = list(ranked)
-                continue
-            kept = found[source]  # more than k: the subject rule both ways, best first
-            for other, score in ranked:
-                if self.same_subject(names[source], self._names[other]):
-                    kept.append((other, score))
-                    if len(kept) == k:
-                        break
+            # more than k: the first k (best first) that share its subject, both ways
+            found[source] = list(ranked) if end - start <= k else list(islice((
+                (o, s) for o, s in ranked if self.same_subject(names[source], self._names[o])), k))
         return found
 
 
