@@ -22,6 +22,7 @@ from jobcore.dedup import proposals
 from jobcore.dedup.kept import KeptByStamp
 from jobcore.dedup.search import id_array
 from jobcore.jobs.store import Job
+from jobcore.schema.catalog import GONE_TOPIC_SQL
 
 KEPT_SWEEPS = 6  # sweeps whose clusters a process keeps (the screen's picker, two tabs)
 
@@ -43,14 +44,13 @@ _CLUSTER_ROWS = sa.text(
 
 # Topics no longer live, with where each went (0: deleted, not merged): all of them, or those
 # among a sweep's members; both through the partial index of gone topics (ix_topics_gone)
-_GONE = "deleted_at IS NOT NULL OR merged_into IS NOT NULL"  # the index's predicate
-_GONE_COUNT = sa.text(f"SELECT count(*) FROM topics WHERE {_GONE}")
+_GONE_COUNT = sa.text(f"SELECT count(*) FROM topics WHERE {GONE_TOPIC_SQL}")
 _ALL_GONE = sa.text(
     "SELECT coalesce(array_agg(id), '{}'), coalesce(array_agg(coalesce(merged_into, 0)), '{}') "
-    f"FROM topics WHERE {_GONE}")
+    f"FROM topics WHERE {GONE_TOPIC_SQL}")
 _GONE_MEMBERS = sa.text(
     "SELECT coalesce(array_agg(id), '{}'), coalesce(array_agg(coalesce(merged_into, 0)), '{}') "
-    f"FROM topics WHERE id = ANY(CAST(:ids AS bigint[])) AND ({_GONE})")
+    f"FROM topics WHERE id = ANY(CAST(:ids AS bigint[])) AND ({GONE_TOPIC_SQL})")
 # How many of them exist (a row deleted by hand leaves a member missing): counted again
 # only when the catalogue's row count or highest id moved (0.4 s for 900,000 members)
 _EXISTING_COUNT = sa.text("SELECT count(*) FROM topics WHERE id = ANY(CAST(:ids AS bigint[]))")

@@ -40,6 +40,10 @@ taxonomy_nodes = sa.Table(
     sa.Index("ix_taxonomy_nodes_parent", "parent_id"),
 )
 
+# a topic no longer live (deleted or merged): the predicate of ix_topics_gone, which a query
+# must repeat word for word for the planner to use that index
+GONE_TOPIC_SQL = "deleted_at IS NOT NULL OR merged_into IS NOT NULL"
+
 topics = sa.Table(
     "topics",
     metadata,
@@ -75,7 +79,7 @@ topics = sa.Table(
                                       "AND deleted_at IS NULL AND merged_into IS NULL")),
     # the topics no longer live and where each went (jobcore.dedup.sweep_clusters)
     sa.Index("ix_topics_gone", "id", postgresql_include=["merged_into"],
-             postgresql_where=sa.text("deleted_at IS NOT NULL OR merged_into IS NOT NULL")),
+             postgresql_where=sa.text(GONE_TOPIC_SQL)),
 )
 
 # A topic's embedding, off the topics table so that a topic write never touches the vector
