@@ -105,10 +105,12 @@ def main() -> None:
         _line("dedup-sweep", seconds, rss, swept)
         seconds, rss, _ = _process("merge", "--sweep", sweep_id)
         with engine.connect() as conn:
-            merged = conn.execute(sa.text(
-                "SELECT success_count FROM admin_jobs WHERE job_type = 'merge' "
-                "ORDER BY created_at DESC LIMIT 1")).scalar_one()
-        _line(f"merge ({merged:,} clusters)", seconds, rss, merged)
+            # merge --sweep makes a merge job of at most 50,000 clusters at a time
+            merged, jobs = conn.execute(sa.text(
+                "SELECT coalesce(sum(success_count), 0), count(*) FROM admin_jobs "
+                "WHERE job_type = 'merge' AND config ->> 'sourceSweepId' = :sweep"),
+                {"sweep": sweep_id}).one()
+        _line(f"merge ({merged:,} clusters, {jobs} jobs)", seconds, rss, merged)
         for name, page, query in (("Jobs screen", "app_pages/jobs.py", {}),
                                   ("Review queue screen", "app_pages/review.py", {}),
                                   ("Dedup clusters screen", "app_pages/dedup.py",

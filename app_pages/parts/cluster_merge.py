@@ -60,7 +60,7 @@ def _chosen(screen: ClusterScreen, names: dict[int, str]) -> list[int]:
     accepted = screen.accepted()
     st.session_state[screen.chosen_key] = accepted  # the server's, whoever accepted them
     choices = sorted({*accepted, *(r.number for r in screen.page_rows if r.mergeable)},
-                     key=screen.numbers.index)
+                     key=screen.figures.position.__getitem__)
     return st.multiselect(
         "Clusters to merge", choices, key=screen.chosen_key, on_change=_sync_accepted,
         args=(screen,), format_func=lambda n: cluster_label(screen.by_number[n], names),

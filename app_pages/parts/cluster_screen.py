@@ -6,6 +6,7 @@ and the review's navigation.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ import streamlit as st
 from app_pages.parts import messages
 from jobcore.dedup import cluster_decisions, cluster_review
 from jobcore.dedup.cluster_review import ReviewedCluster
+from jobcore.dedup.review_figures import figures_of
 from jobcore.dedup.sweep_result import SweepResult
 from jobcore.errors import JobcoreError
 from jobcore.jobs.store import Job
@@ -31,7 +33,7 @@ class ClusterScreen:
 
     sweep_id: str
     job: Job
-    reviewed: list[ReviewedCluster]
+    reviewed: Sequence[ReviewedCluster]
 
     @classmethod
     def load(cls, sweep_id: str) -> ClusterScreen:
@@ -45,15 +47,16 @@ class ClusterScreen:
 
     def __post_init__(self) -> None:
         sort = st.session_state.get(SORT_KEY, next(iter(SORTS)))
+        figures = figures_of(self.reviewed)
         if SORTS[sort] is not cluster_review.weakest_first:  # the review's order already
-            self.reviewed = sorted(self.reviewed, key=SORTS[sort])
+            self.reviewed, figures = figures.sorted_by(sort, SORTS[sort])
         self.result = SweepResult.of(self.job.result)
-        self.by_number = {r.number: r for r in self.reviewed}
-        self.numbers = [r.number for r in self.reviewed]
-        self.open_numbers = [r.number for r in self.reviewed if r.mergeable]
-        # read several times a rerun; a decision made during it shows from the next one
-        self._accepted = [r.number for r in self.reviewed if r.accepted and r.mergeable]
-        self._decided = sum(r.decided for r in self.reviewed)
+        # counted once per review (a million-topic sweep lists 280,000 clusters); a decision
+        # made during a rerun shows from the next one
+        self.figures = figures
+        self.numbers = figures.numbers
+        self.open_numbers = figures.open_numbers
+        self.by_number = _ByNumber(self.reviewed, figures.position)
         self.verified = self.job.config.get("verify") == "claude"
         self.user = pages.current_user(st.session_state)
         self.place = f"cluster_{self.sweep_id}"  # the cluster under review
@@ -62,7 +65,7 @@ class ClusterScreen:
         self.list_clicks_key = f"cluster_list_clicks_{self.sweep_id}"  # the list's key
         self.url_key = f"cluster_in_url_{self.sweep_id}"  # the cluster the URL last named
         self.all_open_key = f"all_open_{self.sweep_id}"  # Select all open, on every page
-        if self.reviewed and st.session_state.get(self.place) not in self.numbers:
+        if self.reviewed and st.session_state.get(self.place) not in self.by_number:
             st.session_state[self.place] = self.numbers[0]
         if self.reviewed:
             self._follow_link()
@@ -91,7 +94,7 @@ class ClusterScreen:
 
     @property
     def page(self) -> int:
-        return self.numbers.index(self.current) // dedup_ui.CLUSTERS_PER_PAGE
+        return self.figures.position[self.current] // dedup_ui.CLUSTERS_PER_PAGE
 
     @property
     def page_rows(self) -> list[ReviewedCluster]:
@@ -100,7 +103,7 @@ class ClusterScreen:
 
     def accepted(self) -> list[int]:
         """The open clusters analysts accepted for the merge, in the list's order."""
-        return self._accepted
+        return self.figures.accepted_numbers
 
     def load_names(self) -> dict[int, str]:
         """Names of what the screen lists: this page's clusters and those accepted."""
@@ -133,12 +136,12 @@ class ClusterScreen:
             (st.session_state[self.page_key] - 1) * dedup_ui.CLUSTERS_PER_PAGE]
 
     def step(self, offset: int) -> None:
-        at = self.numbers.index(self.current)
+        at = self.figures.position[self.current]
         st.session_state[self.place] = self.numbers[(at + offset) % len(self.numbers)]
 
     def next_open(self) -> None:
         """To the next open cluster nobody has edited or accepted yet (else stay)."""
-        at = self.numbers.index(self.current)
+        at = self.figures.position[self.current]
         later = self.numbers[at + 1:] + self.numbers[:at]
         st.session_state[self.place] = next(
             (n for n in later if self.by_number[n].mergeable
@@ -153,11 +156,30 @@ class ClusterScreen:
 
     def decided(self) -> int:
         """Clusters looked at and decided, by anyone (Select all open decides none)."""
-        return self._decided
+        return self.figures.decided
 
 
 # the list's orders (Previous and Next follow it): weakest link first, the sweep's own
 SORT_KEY = "cluster_sort"
+class _ByNumber(Mapping[int, ReviewedCluster]):
+    """The listed clusters by number (looked up through the figures' positions)."""
+
+    def __init__(self, listed: Sequence[ReviewedCluster], position: dict[int, int]) -> None:
+        self._listed, self._position = listed, position
+
+    def __getitem__(self, number: int) -> ReviewedCluster:
+        return self._listed[self._position[number]]
+
+    def __contains__(self, number: object) -> bool:
+        return number in self._position
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._position)
+
+    def __len__(self) -> int:
+        return len(self._position)
+
+
 SORTS: dict[str, Any] = {
     "weakest link first": cluster_review.weakest_first,  # the review's own order
     "largest first": lambda r: (-len(r.cluster.members), r.number),

@@ -4,10 +4,10 @@ how analysts' decisions and Claude's verdicts fall by score band.
 
 from datetime import UTC, datetime
 
-import numpy as np
 import streamlit as st
 
 from jobcore.dedup import cluster_review
+from jobcore.dedup.review_figures import ReviewFigures, figures_of
 from jobcore.dedup.sweep_result import SweepCursor, SweepResult, verification_caption
 from jobcore.dedup.thresholds import DEFAULT_MATCHING, DEFAULT_THRESHOLDS
 from jobcore.jobs import runner
@@ -65,13 +65,12 @@ def figures(job: Job, result: SweepResult, reviewed: list[cluster_review.Reviewe
     and a note while the sweep still runs.
     """
     cols = st.columns(5)
-    sizes = np.fromiter((len(r.cluster.losers) for r in reviewed), dtype=np.int64,
-                        count=len(reviewed))
+    counted = figures_of(reviewed)
     cols[0].metric("Clusters", f"{len(reviewed):,}")
-    cols[1].metric("Duplicates", f"{int(sizes.sum()):,}",
+    cols[1].metric("Duplicates", f"{int(counted.sizes.sum()):,}",
                    help="Losers: topics that a merge folds (or folded) into a winner, with "
                         "your edits and not-duplicates marks applied")
-    cols[2].metric("Open", f"{sum(r.mergeable for r in reviewed):,}",
+    cols[2].metric("Open", f"{int(counted.mergeable.sum()):,}",
                    help="Clusters not merged yet with a loser left")
     cols[3].metric("Threshold", f"{result.threshold or 0.0:.3f}")
     cols[4].metric("Search", result.search or "–",
@@ -98,26 +97,19 @@ def figures(job: Job, result: SweepResult, reviewed: list[cluster_review.Reviewe
     if figure is not None:
         st.plotly_chart(figure, width="stretch")
     if reviewed and result.threshold is not None and result.threshold < 1.0:
-        _try_a_threshold(result.threshold, reviewed, sizes)
+        _try_a_threshold(result.threshold, counted)
 
 
-def _try_a_threshold(threshold: float, reviewed: list[cluster_review.ReviewedCluster],
-                     sizes: np.ndarray) -> None:
+def _try_a_threshold(threshold: float, counted: ReviewFigures) -> None:
     """What a higher threshold would keep of these clusters (a lower one needs a sweep:
     the histogram above counts the topics it would add).
     """
     tried = st.slider("Try a higher threshold", min_value=round(threshold, 2), max_value=1.0,
                       value=round(threshold, 2), step=0.01, key="tried_threshold",
                       help="Counted on this sweep's clusters as they stand (with your edits)")
-    total = int(sizes.sum())
-    scores = np.fromiter((score for r in reviewed for _, score in r.cluster.losers),
-                         dtype=np.float64, count=total)
-    kept = scores >= tried  # counted at once: a million-topic sweep has 300,000 clusters
-    clusters = int(np.count_nonzero(np.bincount(
-        np.repeat(np.arange(len(reviewed)), sizes)[kept], minlength=len(reviewed))))
-    duplicates = int(np.count_nonzero(kept))
-    st.caption(f"At {tried:.2f}: {clusters:,} of {len(reviewed):,} clusters keep a duplicate "
-               f"({duplicates:,} of {total:,} duplicates).")
+    clusters, duplicates = counted.clusters_kept_at(tried)
+    st.caption(f"At {tried:.2f}: {clusters:,} of {len(counted.numbers):,} clusters keep a "
+               f"duplicate ({duplicates:,} of {int(counted.sizes.sum()):,} duplicates).")
 
 
 def decisions_by_band(job: Job, result: SweepResult, matching_mode: str) -> None:

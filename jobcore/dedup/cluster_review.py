@@ -27,6 +27,7 @@ from jobcore.dedup import (
 )
 from jobcore.dedup.cluster_decisions import ClusterEdit
 from jobcore.dedup.kept import KeptByStamp
+from jobcore.dedup.review_figures import ReviewFigures
 from jobcore.dedup.sweep_clusters import MERGED as MERGED  # the states, as callers name them
 from jobcore.dedup.sweep_clusters import OPEN, state_of
 from jobcore.dedup.sweep_clusters import STALE as STALE
@@ -148,7 +149,18 @@ _SIMILARITIES = sa.text(
 )
 
 
-def review(conn: Connection, job: Job) -> list[ReviewedCluster]:
+class ClusterReview(list[ReviewedCluster]):
+    """A sweep's reviewed clusters, weakest link first (each caller's own copy of the list),
+    with their figures, counted once for every copy of one review.
+    """
+
+    def __init__(self, clusters: list[ReviewedCluster],
+                 figures: ReviewFigures | None = None) -> None:
+        super().__init__(clusters)
+        self.figures = figures if figures is not None else ReviewFigures(self)
+
+
+def review(conn: Connection, job: Job) -> ClusterReview:
     """The sweep's clusters with analysts' decisions and the pairs marked "not duplicates"
     applied, each with its state, weakest link first. A cluster nobody changed keeps the
     sweep's winner and losers, its state counted by the server; the few analysts changed
@@ -169,7 +181,7 @@ def review(conn: Connection, job: Job) -> list[ReviewedCluster]:
                                                    marked_apart, details)
     last = _last_review.get(slot, facts)
     if last is not None:
-        return list(last)
+        return ClusterReview(last, last.figures)
     touched_numbers = {s.number for s in touched}
     reviewed = []
     for (number, cluster), state in zip(stored, states, strict=True):
@@ -183,8 +195,9 @@ def review(conn: Connection, job: Job) -> list[ReviewedCluster]:
             number, current, cluster.winner, _state(current, details), current != cluster,
             tuple(sorted(p for p in marked_apart if set(p) <= set(cluster.members))), edit))
     reviewed.sort(key=weakest_first)
-    _last_review.put(slot, facts, reviewed)
-    return list(reviewed)
+    kept = ClusterReview(reviewed)
+    _last_review.put(slot, facts, kept)
+    return ClusterReview(kept, kept.figures)
 
 
 def weakest_first(reviewed: ReviewedCluster) -> tuple[float, int]:
@@ -193,7 +206,7 @@ def weakest_first(reviewed: ReviewedCluster) -> tuple[float, int]:
 
 
 # (database, sweep id) -> the last review of the sweep, under the facts it was made from
-_last_review: KeptByStamp[list[ReviewedCluster]] = KeptByStamp(sweep_clusters.KEPT_SWEEPS)
+_last_review: KeptByStamp[ClusterReview] = KeptByStamp(sweep_clusters.KEPT_SWEEPS)
 
 
 def _apply(conn: Connection, job: Job, cluster: proposals.Cluster, edit: ClusterEdit,
@@ -323,7 +336,7 @@ def load_names(topic_ids: set[int], *, engine: Engine | None = None) -> dict[int
 
 
 def load_review(job_id: str, *, engine: Engine | None = None
-                ) -> tuple[Job, list[ReviewedCluster]]:
+                ) -> tuple[Job, ClusterReview]:
     """The sweep job and its reviewed clusters."""
     with (engine or get_engine()).connect() as conn:
         job = store.get_job(conn, job_id)
