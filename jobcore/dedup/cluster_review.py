@@ -26,7 +26,7 @@ from jobcore.dedup import (
     thresholds,
 )
 from jobcore.dedup.cluster_decisions import ClusterEdit
-from jobcore.dedup.kept import KeptByStamp
+from jobcore.dedup.kept import KeptByStamp, collector_paused, freeze_if_large
 from jobcore.dedup.review_figures import ReviewFigures
 from jobcore.dedup.sweep_clusters import MERGED as MERGED  # the states, as callers name them
 from jobcore.dedup.sweep_clusters import OPEN, state_of
@@ -182,7 +182,21 @@ def review(conn: Connection, job: Job) -> ClusterReview:
     last = _last_review.get(slot, facts)
     if last is not None:
         return ClusterReview(last, last.figures)
-    touched_numbers = {s.number for s in touched}
+    with collector_paused():
+        kept = ClusterReview(_reviewed(conn, job, stored, states, edits, marked_apart,
+                                       details, {s.number for s in touched}))
+    freeze_if_large(len(kept))
+    _last_review.put(slot, facts, kept)
+    return ClusterReview(kept, kept.figures)
+
+
+def _reviewed(conn: Connection, job: Job, stored: sweep_clusters.SweepClusters,
+              states: list[str], edits: dict[int, ClusterEdit],
+              marked_apart: set[tuple[int, int]], details: dict[int, MemberState],
+              touched_numbers: set[int]) -> list[ReviewedCluster]:
+    """Every stored cluster with its state and decisions, the ``touched_numbers`` (edited,
+    or holding a pair marked apart) worked out again from their members; weakest first.
+    """
     reviewed = []
     for (number, cluster), state in zip(stored, states, strict=True):
         edit = edits.get(number, ClusterEdit())
@@ -195,9 +209,7 @@ def review(conn: Connection, job: Job) -> ClusterReview:
             number, current, cluster.winner, _state(current, details), current != cluster,
             tuple(sorted(p for p in marked_apart if set(p) <= set(cluster.members))), edit))
     reviewed.sort(key=weakest_first)
-    kept = ClusterReview(reviewed)
-    _last_review.put(slot, facts, kept)
-    return ClusterReview(kept, kept.figures)
+    return reviewed
 
 
 def weakest_first(reviewed: ReviewedCluster) -> tuple[float, int]:

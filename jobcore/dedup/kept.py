@@ -2,15 +2,46 @@
 computed from: a value is given back only while its stamp is unchanged (a sweep's clusters
 under the job's ``updated_at``, the band outcomes under counts of merges and marks, the
 last review under the facts it was made from). Shared by the app's threads.
+
+A million-topic sweep's clusters and their review are millions of Python objects that live
+as long as the process keeps them. Python's cyclic garbage collector walked all of them in
+each full collection (2 s at 282,554 clusters, before almost every run of the Dedup
+screen, and nine times while they were built). They are built with the collector paused
+and then frozen out of its reach (``gc.freeze``): they hold no reference cycles, so a value
+replaced or dropped is still freed at once by reference counting.
 """
 
 from __future__ import annotations
 
+import gc
 import threading
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+
+FROZEN_FROM = 20_000  # clusters: a value this large is frozen out of the collector's reach
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Build a large kept value without the cyclic garbage collector running meanwhile."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def freeze_if_large(clusters: int) -> None:
+    """After building a kept value of ``clusters`` clusters: when they are ``FROZEN_FROM``
+    or more, move every object alive out of the collector's reach (``gc.freeze``).
+    """
+    if clusters >= FROZEN_FROM:
+        gc.freeze()
 
 
 class KeptByStamp(Generic[T]):

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from jobcore.dedup import proposals
-from jobcore.dedup.kept import KeptByStamp
+from jobcore.dedup.kept import KeptByStamp, collector_paused, freeze_if_large
 from jobcore.dedup.search import id_array
 from jobcore.jobs.store import Job
 from jobcore.schema.catalog import GONE_TOPIC_SQL
@@ -196,8 +196,10 @@ def stored_clusters(conn: Connection, job: Job) -> SweepClusters:
     slot = (str(conn.engine.url), job.id)
     clusters = _kept.get(slot, job.updated_at)
     if clusters is None:
-        clusters = SweepClusters([StoredCluster(r.seq, proposals.Cluster.from_columns(
-            r.winner, r.loser_ids, r.scores, r.losers_json))
-            for r in conn.execute(_CLUSTER_ROWS, {"job_id": job.id})])
+        with collector_paused():
+            clusters = SweepClusters([StoredCluster(r.seq, proposals.Cluster.from_columns(
+                r.winner, r.loser_ids, r.scores, r.losers_json))
+                for r in conn.execute(_CLUSTER_ROWS, {"job_id": job.id})])
+        freeze_if_large(len(clusters.clusters))
         _kept.put(slot, job.updated_at, clusters)
     return clusters

@@ -63,3 +63,30 @@ def test_cluster_states_follow_a_merge_a_deletion_and_a_topic_gone(demo_engine, 
     assert states[gone.number] == cluster_review.STALE
     untouched = set(states) - {merged.number, deleted.number, gone.number}
     assert {states[n] for n in untouched} == {cluster_review.OPEN}
+
+
+def test_a_large_sweeps_clusters_are_kept_out_of_the_garbage_collectors_walk(demo_engine,
+                                                                             monkeypatch):
+    """A million-topic sweep's clusters are millions of objects: each full collection of
+    Python's garbage collector walked them all (2 s before a run of the screen). Once read,
+    they are frozen out of its reach; the collector runs again after the build.
+    """
+    import gc
+
+    from jobcore.dedup import kept
+
+    sweep_id = runner.create_job("dedup_sweep", {}, engine=demo_engine).id
+    drive.run_to_completion(sweep_id, engine=demo_engine)
+    small = _states(demo_engine, sweep_id)
+    assert small
+    monkeypatch.setattr(kept, "FROZEN_FROM", 1)  # this demo's sweep counts as large
+    frozen_before = gc.get_freeze_count()
+    with demo_engine.begin() as conn:  # a new stamp: the sweep's clusters are read again
+        conn.execute(sa.text("UPDATE admin_jobs SET updated_at = now() WHERE id = :j"),
+                     {"j": sweep_id})
+    try:
+        assert _states(demo_engine, sweep_id) == small  # the same review
+        assert gc.get_freeze_count() > frozen_before
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
