@@ -25,6 +25,25 @@ from jobcore.ui.dedup import cluster_label, clusters_frame, review_text
 from jobcore.ui.tables import ROW_CLICK, clicked_row
 
 
+class _ByNumber(Mapping[int, ReviewedCluster]):
+    """The listed clusters by number (looked up through the figures' positions)."""
+
+    def __init__(self, listed: Sequence[ReviewedCluster], position: dict[int, int]) -> None:
+        self._listed, self._position = listed, position
+
+    def __getitem__(self, number: int) -> ReviewedCluster:
+        return self._listed[self._position[number]]
+
+    def __contains__(self, number: object) -> bool:
+        return number in self._position
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._position)
+
+    def __len__(self) -> int:
+        return len(self._position)
+
+
 @dataclass
 class ClusterScreen:
     """One sweep's reviewed clusters and where the analyst is among them (the cluster under
@@ -161,25 +180,6 @@ class ClusterScreen:
 
 # the list's orders (Previous and Next follow it): weakest link first, the sweep's own
 SORT_KEY = "cluster_sort"
-class _ByNumber(Mapping[int, ReviewedCluster]):
-    """The listed clusters by number (looked up through the figures' positions)."""
-
-    def __init__(self, listed: Sequence[ReviewedCluster], position: dict[int, int]) -> None:
-        self._listed, self._position = listed, position
-
-    def __getitem__(self, number: int) -> ReviewedCluster:
-        return self._listed[self._position[number]]
-
-    def __contains__(self, number: object) -> bool:
-        return number in self._position
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._position)
-
-    def __len__(self) -> int:
-        return len(self._position)
-
-
 SORTS: dict[str, Any] = {
     "weakest link first": cluster_review.weakest_first,  # the review's own order
     "largest first": lambda r: (-len(r.cluster.members), r.number),
