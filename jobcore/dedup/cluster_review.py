@@ -157,7 +157,9 @@ class ClusterReview(list[ReviewedCluster]):
     def __init__(self, clusters: list[ReviewedCluster],
                  figures: ReviewFigures | None = None) -> None:
         super().__init__(clusters)
-        self.figures = figures if figures is not None else ReviewFigures(self)
+        # the figures count a tuple of their own: no reference cycle back to this list (a
+        # replaced review is freed by reference counting, even frozen: jobcore.dedup.kept)
+        self.figures = figures if figures is not None else ReviewFigures(tuple(clusters))
 
 
 def review(conn: Connection, job: Job) -> ClusterReview:

@@ -61,3 +61,21 @@ def test_copies_of_one_review_share_its_figures_and_a_plain_list_gets_its_own() 
     assert figures_of(copy) is review.figures
     assert len(review) == 5 and figures_of(review).numbers == [3, 1, 7, 2, 5]
     assert figures_of(list(CLUSTERS)) is not review.figures
+
+
+def test_a_review_dropped_is_freed_at_once_without_the_garbage_collector() -> None:
+    """A large review is frozen out of the collector's reach (jobcore.dedup.kept): it must
+    hold no reference cycle, or each review replaced after an edit would stay in memory.
+    """
+    import gc
+    import weakref
+
+    review = ClusterReview(list(CLUSTERS))
+    assert figures_of(review).sizes.sum() == 7  # the figures counted
+    gone = weakref.ref(review)
+    gc.disable()
+    try:
+        del review
+        assert gone() is None
+    finally:
+        gc.enable()
