@@ -11,7 +11,7 @@ from jobcore.dedup import cluster_review
 st.title("Dedup clusters")
 screen = ClusterScreen.load(sweep_overview.pick_sweep())
 matching_mode = screen.result.matching or "semantic"
-sweep_overview.figures(screen.job, screen.result, screen.reviewed)
+sweep_overview.figures(screen.job, screen.result, screen.figures)
 sweep_overview.decisions_by_band(screen.job, screen.result, matching_mode)
 if not screen.reviewed:
     st.success("No near-duplicates at this threshold.")

@@ -56,8 +56,8 @@ def _chosen(screen: ClusterScreen, names: dict[int, str]) -> list[int]:
                          "selected, on every page.")
         selected[1].button("Choose instead", icon=":material/checklist:",
                            on_click=lambda: st.session_state.pop(screen.all_open_key, None))
-        return screen.open_numbers
-    accepted = screen.accepted()
+        return list(screen.open_numbers)
+    accepted = list(screen.accepted())  # a copy: the figures are shared by every session
     st.session_state[screen.chosen_key] = accepted  # the server's, whoever accepted them
     choices = sorted({*accepted, *(r.number for r in screen.page_rows if r.mergeable)},
                      key=screen.figures.position.__getitem__)

@@ -118,9 +118,9 @@ class ClusterScreen:
     @property
     def page_rows(self) -> list[ReviewedCluster]:
         per_page = dedup_ui.CLUSTERS_PER_PAGE
-        return self.reviewed[self.page * per_page:(self.page + 1) * per_page]
+        return list(self.reviewed[self.page * per_page:(self.page + 1) * per_page])
 
-    def accepted(self) -> list[int]:
+    def accepted(self) -> tuple[int, ...]:
         """The open clusters analysts accepted for the merge, in the list's order."""
         return self.figures.accepted_numbers
 

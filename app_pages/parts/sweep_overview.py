@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from jobcore.dedup import cluster_review
-from jobcore.dedup.review_figures import ReviewFigures, figures_of
+from jobcore.dedup.review_figures import ReviewFigures
 from jobcore.dedup.sweep_result import SweepCursor, SweepResult, verification_caption
 from jobcore.dedup.thresholds import DEFAULT_MATCHING, DEFAULT_THRESHOLDS
 from jobcore.jobs import runner
@@ -59,14 +59,12 @@ def _label(job: JobSummary) -> str:
             f"{job.created_at:%Y-%m-%d %H:%M}")
 
 
-def figures(job: Job, result: SweepResult, reviewed: list[cluster_review.ReviewedCluster]
-            ) -> None:
+def figures(job: Job, result: SweepResult, counted: ReviewFigures) -> None:
     """Clusters, duplicates, open ones, threshold and search; the verification's progress
-    and a note while the sweep still runs.
+    and a note while the sweep still runs (``counted``: the listed clusters' figures).
     """
     cols = st.columns(5)
-    counted = figures_of(reviewed)
-    cols[0].metric("Clusters", f"{len(reviewed):,}")
+    cols[0].metric("Clusters", f"{len(counted.numbers):,}")
     cols[1].metric("Duplicates", f"{int(counted.sizes.sum()):,}",
                    help="Losers: topics that a merge folds (or folded) into a winner, with "
                         "your edits and not-duplicates marks applied")
@@ -96,7 +94,7 @@ def figures(job: Job, result: SweepResult, reviewed: list[cluster_review.Reviewe
     figure = histogram_figure(result)
     if figure is not None:
         st.plotly_chart(figure, width="stretch")
-    if reviewed and result.threshold is not None and result.threshold < 1.0:
+    if counted.numbers and result.threshold is not None and result.threshold < 1.0:
         _try_a_threshold(result.threshold, counted)
 
 

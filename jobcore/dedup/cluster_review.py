@@ -26,7 +26,7 @@ from jobcore.dedup import (
     thresholds,
 )
 from jobcore.dedup.cluster_decisions import ClusterEdit
-from jobcore.dedup.kept import KeptByStamp, collector_paused, freeze_if_large
+from jobcore.dedup.kept import KeptByStamp, built_to_keep
 from jobcore.dedup.review_figures import ReviewFigures
 from jobcore.dedup.sweep_clusters import MERGED as MERGED  # the states, as callers name them
 from jobcore.dedup.sweep_clusters import OPEN, state_of
@@ -184,10 +184,9 @@ def review(conn: Connection, job: Job) -> ClusterReview:
     last = _last_review.get(slot, facts)
     if last is not None:
         return ClusterReview(last, last.figures)
-    with collector_paused():
+    with built_to_keep(len(stored.clusters)):
         kept = ClusterReview(_reviewed(conn, job, stored, states, edits, marked_apart,
                                        details, {s.number for s in touched}))
-    freeze_if_large(len(kept))
     _last_review.put(slot, facts, kept)
     return ClusterReview(kept, kept.figures)
 

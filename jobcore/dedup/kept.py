@@ -8,7 +8,9 @@ as long as the process keeps them. Python's cyclic garbage collector walked all 
 each full collection (2 s at 282,554 clusters, before almost every run of the Dedup
 screen, and nine times while they were built). They are built with the collector paused
 and then frozen out of its reach (``gc.freeze``): they hold no reference cycles, so a value
-replaced or dropped is still freed at once by reference counting.
+replaced or dropped is still freed at once by reference counting. A freeze takes every
+object alive at that moment: what other sessions hold then and later drop stays, if it
+holds cycles, until the process ends.
 """
 
 from __future__ import annotations
@@ -23,25 +25,36 @@ T = TypeVar("T")
 
 FROZEN_FROM = 20_000  # clusters: a value this large is frozen out of the collector's reach
 
+_builds_lock = threading.Lock()
+_builds = 0  # large values being built now, in any thread
+_collector_was_on = True
+
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
-    """Build a large kept value without the cyclic garbage collector running meanwhile."""
-    enabled = gc.isenabled()
-    gc.disable()
+def built_to_keep(clusters: int) -> Iterator[None]:
+    """Build a kept value of ``clusters`` clusters. From ``FROZEN_FROM`` on: the garbage
+    already there is collected first (a freeze would keep it), the value is built with the
+    collector paused (in every thread, until the last such build ends), and then every
+    object alive is frozen out of the collector's reach (see the module docstring).
+    """
+    global _builds, _collector_was_on
+    if clusters < FROZEN_FROM:
+        yield
+        return
+    gc.collect()  # frozen values are not walked again: this walks the rest of the heap
+    with _builds_lock:
+        if _builds == 0:
+            _collector_was_on = gc.isenabled()
+            gc.disable()
+        _builds += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
-
-
-def freeze_if_large(clusters: int) -> None:
-    """After building a kept value of ``clusters`` clusters: when they are ``FROZEN_FROM``
-    or more, move every object alive out of the collector's reach (``gc.freeze``).
-    """
-    if clusters >= FROZEN_FROM:
-        gc.freeze()
+        with _builds_lock:
+            gc.freeze()  # before the collector runs again: the new objects are all young
+            _builds -= 1
+            if _builds == 0 and _collector_was_on:
+                gc.enable()
 
 
 class KeptByStamp(Generic[T]):

@@ -22,12 +22,12 @@ class ReviewFigures:
 
     def __init__(self, clusters: Sequence[ReviewedCluster]) -> None:
         self._clusters = clusters
-        self._sorted: dict[str, tuple[list[ReviewedCluster], ReviewFigures]] = {}
+        self._sorted: dict[str, tuple[tuple[ReviewedCluster, ...], ReviewFigures]] = {}
 
     @cached_property
-    def numbers(self) -> list[int]:
-        """The clusters' numbers in the list's order."""
-        return [r.number for r in self._clusters]
+    def numbers(self) -> tuple[int, ...]:
+        """The clusters' numbers in the list's order (tuples: shared by every session)."""
+        return tuple(r.number for r in self._clusters)
 
     @cached_property
     def position(self) -> dict[int, int]:
@@ -53,14 +53,14 @@ class ReviewFigures:
                            count=len(self._clusters))
 
     @cached_property
-    def open_numbers(self) -> list[int]:
+    def open_numbers(self) -> tuple[int, ...]:
         """The numbers of the clusters a merge may take, in the list's order."""
-        return np.asarray(self.numbers, dtype=np.int64)[self.mergeable].tolist()
+        return tuple(np.asarray(self.numbers, dtype=np.int64)[self.mergeable].tolist())
 
     @cached_property
-    def accepted_numbers(self) -> list[int]:
+    def accepted_numbers(self) -> tuple[int, ...]:
         """The open clusters analysts accepted for the merge, in the list's order."""
-        return [r.number for r in self._clusters if r.mergeable and r.accepted]
+        return tuple(r.number for r in self._clusters if r.mergeable and r.accepted)
 
     @cached_property
     def decided(self) -> int:
@@ -74,13 +74,13 @@ class ReviewFigures:
         return int(np.unique(owners).size), int(np.count_nonzero(kept))
 
     def sorted_by(self, name: str, key: Callable[[ReviewedCluster], Any]
-                  ) -> tuple[list[ReviewedCluster], ReviewFigures]:
+                  ) -> tuple[tuple[ReviewedCluster, ...], ReviewFigures]:
         """The clusters sorted by ``key`` and that order's figures (kept under the sort's
         ``name``).
         """
         found = self._sorted.get(name)
         if found is None:
-            ordered = sorted(self._clusters, key=key)
+            ordered = tuple(sorted(self._clusters, key=key))
             found = self._sorted[name] = (ordered, ReviewFigures(ordered))
         return found
 

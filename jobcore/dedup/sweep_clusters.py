@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from jobcore.dedup import proposals
-from jobcore.dedup.kept import KeptByStamp, collector_paused, freeze_if_large
+from jobcore.dedup.kept import KeptByStamp, built_to_keep
 from jobcore.dedup.search import id_array
 from jobcore.jobs.store import Job
 from jobcore.schema.catalog import GONE_TOPIC_SQL
@@ -196,10 +196,10 @@ def stored_clusters(conn: Connection, job: Job) -> SweepClusters:
     slot = (str(conn.engine.url), job.id)
     clusters = _kept.get(slot, job.updated_at)
     if clusters is None:
-        with collector_paused():
+        rows = conn.execute(_CLUSTER_ROWS, {"job_id": job.id}).all()
+        with built_to_keep(len(rows)):
             clusters = SweepClusters([StoredCluster(r.seq, proposals.Cluster.from_columns(
-                r.winner, r.loser_ids, r.scores, r.losers_json))
-                for r in conn.execute(_CLUSTER_ROWS, {"job_id": job.id})])
-        freeze_if_large(len(clusters.clusters))
+                r.winner, r.loser_ids, r.scores, r.losers_json)) for r in rows])
+            del rows
         _kept.put(slot, job.updated_at, clusters)
     return clusters

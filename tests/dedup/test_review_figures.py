@@ -28,12 +28,12 @@ CLUSTERS = [
 
 def test_the_figures_count_what_each_cluster_says() -> None:
     figures = figures_of(CLUSTERS)
-    assert figures.numbers == [3, 1, 7, 2, 5]
+    assert figures.numbers == (3, 1, 7, 2, 5)
     assert figures.position == {3: 0, 1: 1, 7: 2, 2: 3, 5: 4}
     assert figures.sizes.tolist() == [2, 1, 1, 0, 3]
     assert figures.scores.tolist() == [0.61, 0.90, 0.70, 0.95, 0.80, 0.85, 0.99]
-    assert figures.open_numbers == [3, 1]  # merged, stale and emptied clusters cannot merge
-    assert figures.accepted_numbers == [1]  # accepted but stale is not taken
+    assert figures.open_numbers == (3, 1)  # merged, stale and emptied clusters cannot merge
+    assert figures.accepted_numbers == (1,)  # accepted but stale is not taken
     assert figures.decided == sum(r.decided for r in CLUSTERS) == 4
 
 
@@ -47,11 +47,11 @@ def test_a_higher_threshold_counts_the_clusters_that_keep_a_duplicate() -> None:
 def test_another_sort_has_its_own_order_and_positions_and_is_kept() -> None:
     figures = figures_of(CLUSTERS)
     ordered, by_number = figures.sorted_by("cluster number", lambda r: r.number)
-    assert [r.number for r in ordered] == by_number.numbers == [1, 2, 3, 5, 7]
+    assert tuple(r.number for r in ordered) == by_number.numbers == (1, 2, 3, 5, 7)
     assert by_number.position[5] == 3
-    assert by_number.open_numbers == [1, 3]
+    assert by_number.open_numbers == (1, 3)
     assert figures.sorted_by("cluster number", lambda r: r.number)[1] is by_number
-    assert figures.numbers == [3, 1, 7, 2, 5]  # the review's own order is left alone
+    assert figures.numbers == (3, 1, 7, 2, 5)  # the review's own order is left alone
 
 
 def test_copies_of_one_review_share_its_figures_and_a_plain_list_gets_its_own() -> None:
@@ -59,7 +59,7 @@ def test_copies_of_one_review_share_its_figures_and_a_plain_list_gets_its_own() 
     copy = ClusterReview(review, review.figures)
     copy.pop()  # a caller's copy is its own list
     assert figures_of(copy) is review.figures
-    assert len(review) == 5 and figures_of(review).numbers == [3, 1, 7, 2, 5]
+    assert len(review) == 5 and figures_of(review).numbers == (3, 1, 7, 2, 5)
     assert figures_of(list(CLUSTERS)) is not review.figures
 
 

@@ -67,26 +67,35 @@ def test_cluster_states_follow_a_merge_a_deletion_and_a_topic_gone(demo_engine, 
 
 def test_a_large_sweeps_clusters_are_kept_out_of_the_garbage_collectors_walk(demo_engine,
                                                                              monkeypatch):
-    """A million-topic sweep's clusters are millions of objects: each full collection of
-    Python's garbage collector walked them all (2 s before a run of the screen). Once read,
-    they are frozen out of its reach; the collector runs again after the build.
+    """A million-topic sweep's clusters and their review are millions of objects: each full
+    collection of Python's garbage collector walked them all (2 s before a run of the
+    screen). Each is frozen out of its reach once built; the collector runs again after.
     """
     import gc
 
-    from jobcore.dedup import kept
+    from jobcore.dedup import kept, sweep_clusters
+    from jobcore.jobs import store
 
     sweep_id = runner.create_job("dedup_sweep", {}, engine=demo_engine).id
     drive.run_to_completion(sweep_id, engine=demo_engine)
     small = _states(demo_engine, sweep_id)
     assert small
     monkeypatch.setattr(kept, "FROZEN_FROM", 1)  # this demo's sweep counts as large
-    frozen_before = gc.get_freeze_count()
     with demo_engine.begin() as conn:  # a new stamp: the sweep's clusters are read again
         conn.execute(sa.text("UPDATE admin_jobs SET updated_at = now() WHERE id = :j"),
                      {"j": sweep_id})
+    def frozen(value: object) -> bool:  # the collector no longer walks it
+        return all(o is not value for o in gc.get_objects())
+
     try:
-        assert _states(demo_engine, sweep_id) == small  # the same review
-        assert gc.get_freeze_count() > frozen_before
-        assert gc.isenabled()
+        with demo_engine.connect() as conn:
+            stored = sweep_clusters.stored_clusters(conn, store.get_job(conn, sweep_id))
+        assert frozen(stored.clusters[0].cluster) and gc.isenabled()
+        _job, reviewed = cluster_review.load_review(sweep_id, engine=demo_engine)
+        assert {r.number: r.state for r in reviewed} == small  # the same review
+        assert frozen(reviewed[0]) and gc.isenabled()
+        with pytest.raises(RuntimeError), kept.built_to_keep(1):
+            raise RuntimeError("a build that fails")
+        assert gc.isenabled()  # the collector runs again after a failed build
     finally:
         gc.unfreeze()
