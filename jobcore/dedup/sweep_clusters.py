@@ -200,6 +200,6 @@ def stored_clusters(conn: Connection, job: Job) -> SweepClusters:
         with built_to_keep(len(rows)):
             clusters = SweepClusters([StoredCluster(r.seq, proposals.Cluster.from_columns(
                 r.winner, r.loser_ids, r.scores, r.losers_json)) for r in rows])
-            del rows
+            del rows  # the rows go before the freeze: only the clusters are kept
         _kept.put(slot, job.updated_at, clusters)
     return clusters
