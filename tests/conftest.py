@@ -136,13 +136,16 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def many_topics(make_topic: Callable[..., int]) -> Callable[[int], list[int]]:
-    """Builder: n classifiable topics, unclassified (ids in order)."""
+def many_topics(engine: Engine) -> Callable[[int], list[int]]:
+    """Builder: n classifiable topics, unclassified, inserted at once (ids in order)."""
     names = ["Yoga Enthusiasts", "Luxury SUV Intenders", "Salesforce Users", "Coffee Lovers",
              "Books & Literature Fans", "Adults 25-29", "Home Improvement Shoppers"]
 
     def build(n: int) -> list[int]:
-        return [make_topic(f"{names[i % len(names)]} #{i}") for i in range(n)]
+        rows = [{"name": f"{names[i % len(names)]} #{i}"} for i in range(n)]
+        with engine.begin() as conn:
+            return list(conn.execute(sa.insert(topics).returning(
+                topics.c.id, sort_by_parameter_order=True), rows).scalars())
 
     return build
 

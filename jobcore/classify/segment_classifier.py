@@ -54,6 +54,7 @@ from jobcore.classify.taxonomy import (
     get_taxonomy,
     load_b2b_tree,
 )
+from jobcore.heap import kept_for_good
 from jobcore.warmup import one_time_load
 
 RULES_FILE = Path(__file__).resolve().parent / "segment_rules.json"
@@ -304,12 +305,14 @@ def load_rules(path: Path = RULES_FILE) -> dict:
 
 @lru_cache(maxsize=1)
 def get_classifier() -> SegmentClassifier:
-    """The process-wide classifier (a one-time load: the label vectors are encoded once)."""
+    """The process-wide classifier (a one-time load: the label vectors are encoded once;
+    kept out of the garbage collector's walks, see jobcore.heap).
+    """
     from jobcore.config import get_settings
     from jobcore.dedup.static_encoder import StaticMiniLM
 
     encoder = StaticMiniLM(get_settings().data_dir / "models")
-    with one_time_load(CLASSIFIER_LOAD):
+    with one_time_load(CLASSIFIER_LOAD), kept_for_good():
         return SegmentClassifier(load_rules(), get_taxonomy(), encoder.encode_array,
                                  company_places(load_b2b_tree(), load_companies()))
 

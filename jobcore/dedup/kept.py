@@ -4,57 +4,36 @@ under the job's ``updated_at``, the band outcomes under counts of merges and mar
 last review under the facts it was made from). Shared by the app's threads.
 
 A million-topic sweep's clusters and their review are millions of Python objects that live
-as long as the process keeps them. Python's cyclic garbage collector walked all of them in
-each full collection (2 s at 282,554 clusters, before almost every run of the Dedup
-screen, and nine times while they were built). They are built with the collector paused
-and then frozen out of its reach (``gc.freeze``): they hold no reference cycles, so a value
-replaced or dropped is still freed at once by reference counting. A freeze takes every
-object alive at that moment: what other sessions hold then and later drop stays, if it
-holds cycles, until the process ends.
+as long as the process keeps them: from ``FROZEN_FROM`` clusters on they are built out of
+the garbage collector's reach (``jobcore.heap``; it walked them in each full collection,
+2 s before almost every run of the Dedup screen, and nine times while they were built).
+They hold no reference cycles, so a value replaced or dropped is still freed at once.
 """
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from typing import Generic, TypeVar
 
+from jobcore.heap import kept_for_good
+
 T = TypeVar("T")
 
 FROZEN_FROM = 20_000  # clusters: a value this large is frozen out of the collector's reach
 
-_builds_lock = threading.Lock()
-_builds = 0  # large values being built now, in any thread
-_collector_was_on = True
-
 
 @contextmanager
 def built_to_keep(clusters: int) -> Iterator[None]:
-    """Build a kept value of ``clusters`` clusters. From ``FROZEN_FROM`` on: the garbage
-    already there is collected first (a freeze would keep it), the value is built with the
-    collector paused (in every thread, until the last such build ends), and then every
-    object alive is frozen out of the collector's reach (see the module docstring).
+    """Build a kept value of ``clusters`` clusters: from ``FROZEN_FROM`` on, out of the
+    garbage collector's reach (``jobcore.heap.kept_for_good``).
     """
-    global _builds, _collector_was_on
     if clusters < FROZEN_FROM:
         yield
         return
-    gc.collect()  # frozen values are not walked again: this walks the rest of the heap
-    with _builds_lock:
-        if _builds == 0:
-            _collector_was_on = gc.isenabled()
-            gc.disable()
-        _builds += 1
-    try:
+    with kept_for_good():
         yield
-    finally:
-        with _builds_lock:
-            gc.freeze()  # before the collector runs again: the new objects are all young
-            _builds -= 1
-            if _builds == 0 and _collector_was_on:
-                gc.enable()
 
 
 class KeptByStamp(Generic[T]):

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from jobcore.dedup.encoders import MODEL_LOAD, _bundled_model_path, _minilm, build_once
+from jobcore.heap import kept_for_good
 from jobcore.schema import EMBEDDING_DIMENSIONS
 from jobcore.warmup import one_time_load
 
@@ -52,7 +53,7 @@ class StaticMiniLM:
         with self._lock:  # pages and API threads may share the provider
             if self._model is not None:
                 return
-            with one_time_load(MODEL_LOAD):
+            with one_time_load(MODEL_LOAD), kept_for_good():
                 build_once(self._path, distil_static_model, "static encoder")
                 model = _read_static_model(self._path)
             unknown = model.embedding[model.unk_token_id or 0]

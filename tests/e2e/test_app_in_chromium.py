@@ -52,7 +52,7 @@ def start_app(tmp_path):
         port = _free_port()
         env = {**os.environ, "DATABASE_URL": database_url, "ADMIN_USER": user,
                "HOME": str(tmp_path),
-               # one chunk a rerun: the 2,000-topic demo job (10 chunks) runs long enough
+               # one chunk a rerun: a 5,000-topic job (10 chunks) runs long enough
                # to be stopped halfway however fast the machine (with slices of 0.2 s it
                # finished before the Stop on a busy run); several chunks a rerun are
                # tested in tests/ui/test_slices.py and tests/pages/test_job_detail_page.py
@@ -252,7 +252,7 @@ def test_a_deep_link_runs_through_the_entry_script(app_url, browser_page, shoot)
 
 
 def test_load_demo_create_a_job_open_it_from_the_list_stop_run_and_roll_back(
-        app_url, browser_page, shoot, database_url):
+        app_url, browser_page, shoot, database_url, many_topics):
     page = browser_page
     _open(page, app_url)
     page.get_by_text("The catalogue is empty").wait_for()
@@ -260,6 +260,7 @@ def test_load_demo_create_a_job_open_it_from_the_list_stop_run_and_roll_back(
     page.get_by_role("button", name="Load demo data").click()
     page.get_by_text(re.compile(r"Loaded 2,000 topics, \d+ organisations")).wait_for()
     shoot(page, "jobs_demo_loaded")
+    many_topics(3000)  # and more: 5,000 topics make ten chunks of 500 (the demo four)
 
     page.get_by_text("New job", exact=True).click()
     page.get_by_role("button", name="Count items").click()
@@ -270,7 +271,7 @@ def test_load_demo_create_a_job_open_it_from_the_list_stop_run_and_roll_back(
     expect(page.get_by_role("button", name="Create job")).to_be_disabled()
     _choose(page, "Mode", "local")
     expect(page.get_by_text("ANTHROPIC_API_KEY")).to_have_count(0)  # the message went too
-    # every topic (2,000: ten chunks, not seven): a Stop lands halfway on a busy machine too
+    # every topic (5,000: ten chunks, not seven): a Stop lands halfway on a busy machine too
     page.get_by_text("Force", exact=True).click()  # its label, as a user clicks it
     expect(page.get_by_role("checkbox", name="Force")).to_be_checked()
     create = page.get_by_role("button", name="Create job")
@@ -334,7 +335,7 @@ def _bar(page) -> list[str]:
 
 def test_a_second_tab_follows_a_job_another_tab_runs_and_a_reload_pauses_it(
         app_url, browser_page, shoot, engine, many_topics):
-    many_topics(8000)  # 40 chunks: a run of several polls of the second tab
+    many_topics(20_000)  # 40 chunks: a run of several polls of the second tab
     job = runner.create_job("reclassify", {}, engine=engine)
     first = browser_page
     second = first.context.new_page()
@@ -360,7 +361,7 @@ def test_a_second_tab_follows_a_job_another_tab_runs_and_a_reload_pauses_it(
     first.get_by_role("heading").filter(has_text="Paused").wait_for(timeout=10_000)
     second.get_by_role("heading").filter(has_text="Paused").wait_for(timeout=10_000)
     stopped_at = runner.get_job_summary(job.id, engine=engine).processed_items
-    assert 0 < stopped_at < 8000
+    assert 0 < stopped_at < 20_000
     first.wait_for_timeout(2000)
     assert runner.get_job_summary(job.id, engine=engine).processed_items == stopped_at
     shoot(first, "job_detail_paused_after_reload")
