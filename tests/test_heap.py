@@ -83,3 +83,14 @@ def test_the_classifier_a_process_loads_is_out_of_the_collectors_walks_and_class
     assert not _walked(classifier) and not _walked(classifier._pool)
     decision = classifier.classify("Interest > Coffee Lovers")
     assert decision.best is not None and decision.best.node.label == "Coffee"
+
+
+def test_a_sweeps_name_index_is_out_of_the_collectors_walks(engine, make_topic):
+    from jobcore.dedup import guards, lexical
+
+    for name in ("Coffee Lovers", "Coffee Enthusiasts", "Tea Lovers"):
+        make_topic(name)
+    with engine.connect() as conn:
+        index = lexical.index_for(conn, "test-heap", fixed=True, guard_key=guards.guard_key)
+    assert gc.isenabled() and not _walked(index)
+    assert index.same_subject("Coffee Lovers", "Coffee Enthusiasts")

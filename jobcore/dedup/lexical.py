@@ -53,6 +53,7 @@ from jobcore.dedup.lexical_text import (
     no_guard_key,
     same_word,
 )
+from jobcore.heap import kept_for_good
 from jobcore.sql_rules import LIVE_TOPIC_SQL
 from jobcore.warmup import one_time_load
 
@@ -388,7 +389,7 @@ def index_for(conn: Connection, key: str, *, fixed: bool,
         stamp = "" if fixed else repr(tuple(conn.execute(_STAMP).one()))
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        with one_time_load(INDEX_LOAD):
+        with one_time_load(INDEX_LOAD), kept_for_good():  # out of the collector's walks
             rows = conn.execute(_LIVE_NAMES).all()
             index = LexicalIndex([r.id for r in rows], [r.name for r in rows], guard_key)
         _cached.pop(slot, None)
