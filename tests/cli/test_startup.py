@@ -1,6 +1,7 @@
 """The command line answers at once: its entry module and an everyday command import none of
 the heavy packages (the HTTP API, anthropic, scikit-learn, torch, the encoders); the commands
-that need them import them when they run.
+that need them import them when they run; a command that is done leaves without the
+interpreter's teardown.
 """
 
 from __future__ import annotations
@@ -77,3 +78,41 @@ def test_the_static_model_read_from_its_files_encodes_as_model2vecs_loader():
     texts = ["US » B2B » Job Function » Finance", "$50,000 - $74,999", "", "x" * 4000, "Ünïcödé"]
     ours, theirs = _read_static_model(path), StaticModel.from_pretrained(str(path))
     assert np.array_equal(ours.encode(texts), theirs.encode(texts))
+
+
+def _run_module(argv: list[str], database_url: str,
+                before: str = "") -> subprocess.CompletedProcess:
+    """``python -m jobcore ARGV`` as a user runs it, with ``before`` run first."""
+    import os
+
+    code = (f"import atexit, runpy, sys\n{before}\nsys.argv = ['jobcore', *{argv!r}]\n"
+            "runpy.run_module('jobcore', run_name='__main__')")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "DATABASE_URL": database_url}, timeout=120)
+
+
+def test_a_finished_command_leaves_fast_yet_flushes_its_output_runs_exit_handlers_and_code(
+        app_env, many_topics):
+    """A command that is done skips the interpreter's teardown (0.2-0.5 s after a
+    reclassify), but what it printed arrives whole, its exit code is kept, and the exit
+    handlers (the embedded server's handle, logging) still run.
+    """
+    many_topics(30)
+    done = _run_module(["reclassify-global"], app_env,
+                       before="atexit.register(print, 'exit handlers ran')")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert "completed; processed 30 of 30" in lines[-2]
+    assert lines[-1] == "exit handlers ran"
+    kept = ("import os\nclass Kept:\n    def __del__(self, write=os.write):\n"
+            "        write(1, b'torn down')\nkept = Kept()")
+    refused = _run_module(["jobs", "show", "job_nope"], app_env, before=kept)
+    assert refused.returncode == 2 and "No job with id 'job_nope'" in refused.stderr
+    assert "torn down" not in refused.stdout  # no teardown object by object
+
+
+def test_a_command_that_left_a_thread_running_exits_only_when_it_ends(app_env):
+    started = ("import threading, time\n"
+               "threading.Thread(target=lambda: (time.sleep(0.5), print('thread ended'))).start()")
+    done = _run_module(["jobs", "list", "--limit", "1"], app_env, before=started)
+    assert done.returncode == 0 and "thread ended" in done.stdout
