@@ -18,7 +18,7 @@ from jobcore.cli.main import main
 code = main()
 if any(not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
     sys.exit(code)
-sys.stdout.flush()
-sys.stderr.flush()
 atexit._run_exitfuncs()
+sys.stdout.flush()  # after the handlers: what they printed too
+sys.stderr.flush()
 os._exit(code)

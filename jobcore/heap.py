@@ -36,18 +36,20 @@ def kept_for_good() -> Iterator[None]:
     as it was.
     """
     global _builds, _collector_was_on
-    with _builds_lock:
-        first = _builds == 0
-        if first:
-            gc.collect()  # frozen values are not walked again: this walks the rest once
-            _collector_was_on = gc.isenabled()
-            gc.disable()
-        _builds += 1
+    counted = False
     try:
+        with _builds_lock:
+            if _builds == 0:
+                gc.collect()  # frozen values are not walked again: this walks the rest once
+                _collector_was_on = gc.isenabled()
+                gc.disable()
+            _builds += 1
+            counted = True
         yield
     finally:
-        with _builds_lock:
-            gc.freeze()  # before the collector runs again: the new objects are all young
-            _builds -= 1
-            if _builds == 0 and _collector_was_on:
-                gc.enable()
+        if counted:
+            with _builds_lock:
+                gc.freeze()  # before the collector runs again: the new objects are all young
+                _builds -= 1
+                if _builds == 0 and _collector_was_on:
+                    gc.enable()

@@ -127,7 +127,7 @@ def get_topic(engine: Engine) -> Callable[[int], sa.Row]:
 
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Local reclassify chunks of 50 topics (200 in use) and merge chunks of 10 clusters
+    """Local reclassify chunks of 50 topics (500 in use) and merge chunks of 10 clusters
     (100 in use), so that a few dozen items make a run of several chunks without making
     thousands.
     """

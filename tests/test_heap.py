@@ -85,12 +85,21 @@ def test_the_classifier_a_process_loads_is_out_of_the_collectors_walks_and_class
     assert decision.best is not None and decision.best.node.label == "Coffee"
 
 
-def test_a_sweeps_name_index_is_out_of_the_collectors_walks(engine, make_topic):
+def test_a_large_name_index_is_out_of_the_collectors_walks_a_small_one_is_not(
+        engine, make_topic, monkeypatch):
+    """A freeze keeps the cyclic garbage other threads hold at that moment: the app rebuilds
+    small indexes often (a count after each topic edit), so only large ones are frozen.
+    """
     from jobcore.dedup import guards, lexical
 
     for name in ("Coffee Lovers", "Coffee Enthusiasts", "Tea Lovers"):
         make_topic(name)
     with engine.connect() as conn:
-        index = lexical.index_for(conn, "test-heap", fixed=True, guard_key=guards.guard_key)
-    assert gc.isenabled() and not _walked(index)
-    assert index.same_subject("Coffee Lovers", "Coffee Enthusiasts")
+        small = lexical.index_for(conn, "test-heap-small", fixed=True,
+                                  guard_key=guards.guard_key)
+        assert _walked(small)  # (a later freeze takes it along)
+        monkeypatch.setattr(lexical, "FROZEN_FROM", 3)  # three names count as large
+        large = lexical.index_for(conn, "test-heap-large", fixed=True,
+                                  guard_key=guards.guard_key)
+    assert gc.isenabled() and not _walked(large)
+    assert large.same_subject("Coffee Lovers", "Coffee Enthusiasts")

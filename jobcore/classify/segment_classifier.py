@@ -312,7 +312,9 @@ def get_classifier() -> SegmentClassifier:
     from jobcore.dedup.static_encoder import StaticMiniLM
 
     encoder = StaticMiniLM(get_settings().data_dir / "models")
-    with one_time_load(CLASSIFIER_LOAD), kept_for_good():
-        return SegmentClassifier(load_rules(), get_taxonomy(), encoder.encode_array,
-                                 company_places(load_b2b_tree(), load_companies()))
+    with one_time_load(CLASSIFIER_LOAD):
+        encoder.load()  # first: a distillation (first run only) stays out of the freeze
+        with kept_for_good():
+            return SegmentClassifier(load_rules(), get_taxonomy(), encoder.encode_array,
+                                     company_places(load_b2b_tree(), load_companies()))
 

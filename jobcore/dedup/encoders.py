@@ -33,7 +33,6 @@ from tokenizers import Tokenizer
 
 from jobcore.config import Settings, get_settings
 from jobcore.errors import JobcoreError
-from jobcore.heap import kept_for_good
 from jobcore.http import PlatformError, RetryPolicy, send
 from jobcore.schema import EMBEDDING_DIMENSIONS
 from jobcore.warmup import one_time_load
@@ -67,7 +66,7 @@ class EmbeddingProvider(Protocol):
 
 @lru_cache(maxsize=1)
 def _minilm():
-    with one_time_load(MODEL_LOAD), kept_for_good():
+    with one_time_load(MODEL_LOAD):
         model_path = _bundled_model_path()
         try:
             from sentence_transformers import SentenceTransformer
@@ -167,7 +166,7 @@ class OnnxMiniLM:
         with self._lock:  # pages and API threads may share the provider
             if self._session is not None:
                 return
-            with one_time_load(MODEL_LOAD), kept_for_good():
+            with one_time_load(MODEL_LOAD):
                 self._load_session()
 
     def _load_session(self) -> None:

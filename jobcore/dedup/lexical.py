@@ -30,6 +30,7 @@ import bisect
 import threading
 from collections import Counter
 from collections.abc import Hashable, Iterable
+from contextlib import nullcontext
 from itertools import islice
 from math import log
 from typing import Any
@@ -361,10 +362,11 @@ _LIVE_NAMES = sa.text(f"SELECT id, name FROM topics WHERE {LIVE_TOPIC_SQL} ORDER
 _STAMP = sa.text(
     f"SELECT count(*), coalesce(max(id), 0), max(updated_at) FROM topics WHERE {LIVE_TOPIC_SQL}")
 KEPT_INDEXES = 4
+# names from which an index is frozen out of the collector's walks (jobcore.heap): not below
+FROZEN_FROM = 100_000  # (a freeze keeps other threads' cyclic garbage; small ones rebuild often)
 INDEX_LOAD = "the name index"  # a one-time load, as pages name it (jobcore.warmup)
 
-_lock = threading.Lock()
-# (database, key, guard key) -> stamp, index
+_lock = threading.Lock()  # and _cached: (database, key, guard key) -> stamp, index
 _cached: dict[tuple[str, str, GuardKey], tuple[str, LexicalIndex]] = {}
 
 
@@ -378,9 +380,7 @@ def index_for(conn: Connection, key: str, *, fixed: bool,
               guard_key: GuardKey = no_guard_key) -> LexicalIndex:
     """A lexical index of this database's live topics (split by ``guard_key``), kept in the
     process under ``key``: ``fixed``, the one built on first use (a sweep's: its candidates
-    come from the names live when it first ran here); else rebuilt whenever the live topics
-    changed.
-    """
+    come from the names live when it first ran here); else rebuilt when they changed."""
     slot = (str(conn.engine.url), key, guard_key)
     with _lock:
         cached = _cached.get(slot)
@@ -389,9 +389,10 @@ def index_for(conn: Connection, key: str, *, fixed: bool,
         stamp = "" if fixed else repr(tuple(conn.execute(_STAMP).one()))
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        with one_time_load(INDEX_LOAD), kept_for_good():  # out of the collector's walks
+        with one_time_load(INDEX_LOAD):
             rows = conn.execute(_LIVE_NAMES).all()
-            index = LexicalIndex([r.id for r in rows], [r.name for r in rows], guard_key)
+            with kept_for_good() if len(rows) >= FROZEN_FROM else nullcontext():
+                index = LexicalIndex([r.id for r in rows], [r.name for r in rows], guard_key)
         _cached.pop(slot, None)
         while len(_cached) >= KEPT_INDEXES:
             _cached.pop(next(iter(_cached)))

@@ -49,13 +49,18 @@ class StaticMiniLM:
         self._fallback: np.ndarray | None = None
         self._lock = threading.Lock()
 
-    def _load(self) -> None:
+    def load(self) -> None:
+        """Read the model (distilled first if it was never built); once per process, kept
+        out of the garbage collector's walks (jobcore.heap). The distillation runs outside
+        that, so nothing it leaves behind is kept.
+        """
         with self._lock:  # pages and API threads may share the provider
             if self._model is not None:
                 return
-            with one_time_load(MODEL_LOAD), kept_for_good():
+            with one_time_load(MODEL_LOAD):
                 build_once(self._path, distil_static_model, "static encoder")
-                model = _read_static_model(self._path)
+                with kept_for_good():
+                    model = _read_static_model(self._path)
             unknown = model.embedding[model.unk_token_id or 0]
             self._fallback = unknown / max(float(np.linalg.norm(unknown)), 1e-12)
             self._model = model  # published last
@@ -68,7 +73,7 @@ class StaticMiniLM:
     def encode_array(self, texts: list[str]) -> np.ndarray:
         """``encode`` as a float32 array (len(texts) x 384), for callers that compute on it."""
         if self._model is None:
-            self._load()
+            self.load()
         vectors = self._model.encode(texts, show_progress_bar=False, use_multiprocessing=False)
         vectors = np.asarray(vectors, dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1)

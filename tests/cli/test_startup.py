@@ -87,8 +87,10 @@ def _run_module(argv: list[str], database_url: str,
 
     code = (f"import atexit, runpy, sys\n{before}\nsys.argv = ['jobcore', *{argv!r}]\n"
             "runpy.run_module('jobcore', run_name='__main__')")
+    env = {**os.environ, "DATABASE_URL": database_url}
+    env.pop("PYTHONUNBUFFERED", None)  # a pipe's output is buffered, as a user's
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, "DATABASE_URL": database_url}, timeout=120)
+                          env=env, timeout=120)
 
 
 def test_a_finished_command_leaves_fast_yet_flushes_its_output_runs_exit_handlers_and_code(

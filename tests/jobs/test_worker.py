@@ -88,7 +88,7 @@ def test_two_workers_and_a_page_never_process_an_item_twice(engine, many_topics,
 
 def test_sigterm_stops_after_the_chunk_and_the_job_resumes(engine, database_url,
                                                            many_topics):
-    many_topics(3000)
+    many_topics(7500)  # fifteen chunks of 500 (the worker's process keeps the real size)
     created = runner.create_job("reclassify", {}, engine=engine, background=True)
     worker = subprocess.Popen(
         [sys.executable, "-m", "jobcore", "worker", "--name", "sub"], cwd=ROOT,
@@ -107,12 +107,12 @@ def test_sigterm_stops_after_the_chunk_and_the_job_resumes(engine, database_url,
     assert worker.returncode == 0, err
     assert "SIGTERM: stopping after this chunk" in out and "stopped after" in out
     job = runner.get_job_summary(created.id, engine=engine)
-    assert job.status == "processing" and 0 < job.processed_items < 3000
+    assert job.status == "processing" and 0 < job.processed_items < 7500
 
     _worker(engine).run(threading.Event(), until_idle=True)  # another worker takes it on
 
     job = runner.get_job(created.id, engine=engine)
-    assert (job.status, job.processed_items) == ("completed", 3000)
+    assert (job.status, job.processed_items) == ("completed", 7500)
     assert set(_history_per_topic(engine, created.id)) <= {1}
 
 
