@@ -29,13 +29,16 @@ _collector_was_on = True
 
 
 @contextmanager
-def kept_for_good() -> Iterator[None]:
-    """Build a value the process keeps (see the module docstring). The collector stays
-    paused in every thread until the last such build ends (builds nest: only the outermost
-    collects first), and the freeze comes before it runs again; a failed build leaves it
-    as it was.
+def kept_for_good(large: bool = True) -> Iterator[None]:
+    """Build a value the process keeps (see the module docstring); one that is not
+    ``large`` (rebuilt often, cheap to walk) is built as usual. The collector stays paused in
+    every thread until the last such build ends (builds nest: only the outermost collects
+    first), and the freeze comes before it runs again; a failed build leaves it as it was.
     """
     global _builds, _collector_was_on
+    if not large:
+        yield
+        return
     counted = False
     try:
         with _builds_lock:

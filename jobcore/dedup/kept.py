@@ -29,10 +29,7 @@ def built_to_keep(clusters: int) -> Iterator[None]:
     """Build a kept value of ``clusters`` clusters: from ``FROZEN_FROM`` on, out of the
     garbage collector's reach (``jobcore.heap.kept_for_good``).
     """
-    if clusters < FROZEN_FROM:
-        yield
-        return
-    with kept_for_good():
+    with kept_for_good(large=clusters >= FROZEN_FROM):
         yield
 
 

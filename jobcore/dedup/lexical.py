@@ -30,7 +30,6 @@ import bisect
 import threading
 from collections import Counter
 from collections.abc import Hashable, Iterable
-from contextlib import nullcontext
 from itertools import islice
 from math import log
 from typing import Any
@@ -391,7 +390,7 @@ def index_for(conn: Connection, key: str, *, fixed: bool,
             return cached[1]
         with one_time_load(INDEX_LOAD):
             rows = conn.execute(_LIVE_NAMES).all()
-            with kept_for_good() if len(rows) >= FROZEN_FROM else nullcontext():
+            with kept_for_good(large=len(rows) >= FROZEN_FROM):
                 index = LexicalIndex([r.id for r in rows], [r.name for r in rows], guard_key)
         _cached.pop(slot, None)
         while len(_cached) >= KEPT_INDEXES:
