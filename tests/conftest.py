@@ -136,6 +136,25 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def until_its_chunk_is_gone(engine: Engine) -> Callable[[str], None]:
+    """Waiter: until no process is running a chunk of the job. A driver killed mid-chunk
+    (os._exit) holds the job's lock until the server notices its connection is gone, which
+    can take a moment after the process has ended.
+    """
+    import time
+
+    from jobcore.jobs import supervision
+
+    def wait(job_id: str) -> None:
+        deadline = time.monotonic() + 30
+        while supervision.chunk_in_flight(job_id, engine=engine) is not None:
+            assert time.monotonic() < deadline, f"a chunk of {job_id} is still in flight"
+            time.sleep(0.05)
+
+    return wait
+
+
+@pytest.fixture
 def many_topics(engine: Engine) -> Callable[[int], list[int]]:
     """Builder: n classifiable topics, unclassified, inserted at once (ids in order)."""
     names = ["Yoga Enthusiasts", "Luxury SUV Intenders", "Salesforce Users", "Coffee Lovers",

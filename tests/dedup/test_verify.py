@@ -171,7 +171,7 @@ runner.process_chunk(sys.argv[1])
 
 
 def test_a_crash_after_submit_is_adopted_and_nothing_is_sent_twice(
-        engine, database_url, make_topic, fake_anthropic):
+        engine, database_url, make_topic, fake_anthropic, until_its_chunk_is_gone):
     same = _pair(engine, make_topic, "Beta", 0.93, 4)
     fake_anthropic.state.responder = pair_verdicts(lambda a, b: True)
     created = runner.create_job("dedup_sweep", VERIFYING, engine=engine)
@@ -183,6 +183,7 @@ def test_a_crash_after_submit_is_adopted_and_nothing_is_sent_twice(
                           text=True, timeout=120)
     assert died.returncode == 3, died.stderr
     assert len(fake_anthropic.state.batches) == 1  # taken; its chunk never committed
+    until_its_chunk_is_gone(created.id)  # the server lets go of the dead driver's lock
 
     report = drive.run_to_completion(created.id, engine=engine)
 

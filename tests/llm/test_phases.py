@@ -141,7 +141,8 @@ runner.process_chunk(sys.argv[1])
 
 
 def test_a_process_dying_after_anthropic_took_its_batches_never_submits_them_again(
-        engine, database_url, make_topic, get_topic, fake_anthropic):
+        engine, database_url, make_topic, get_topic, fake_anthropic,
+        until_its_chunk_is_gone):
     ids = [make_topic(f"Chess Players {i:03d}") for i in range(250)]
     created = runner.create_job("reclassify", {"mode": "llm", "concurrency": 1},
                                 engine=engine)
@@ -154,6 +155,7 @@ def test_a_process_dying_after_anthropic_took_its_batches_never_submits_them_aga
     assert len(fake_anthropic.state.batches) == 2  # taken; the job's chunk never committed
     job = runner.get_job(created.id, engine=engine)
     assert job.cursor["lastId"] == 0 and job.cursor["submitted"] == 0
+    until_its_chunk_is_gone(created.id)  # the server lets go of the dead driver's lock
 
     report = drive.run_to_completion(created.id, engine=engine)
     assert (report.status, report.success_count) == ("completed", 250)
